@@ -1,0 +1,159 @@
+"""The Clip type: float32 samples with their rate, read and written through soundfile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+MODEL_RATE = 16_000
+
+# soundfile subtypes offered for export, by the names users see.
+SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float32": "FLOAT"}
+FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".oga": "OGG", ".aiff": "AIFF", ".aif": "AIFF"}
+
+
+@dataclass
+class Clip:
+    """Audio in memory: `samples` is float32 shaped (frames, channels)."""
+
+    samples: np.ndarray
+    sample_rate: int
+    repaired_samples: int = field(default=0, compare=False)
+
+    def __post_init__(self) -> None:
+        samples = np.asarray(self.samples, dtype=np.float32)
+        if samples.ndim == 1:
+            samples = samples[:, None]
+        if samples.ndim != 2:
+            raise ValueError(f"clip samples must be 1-D or (frames, channels), got shape {samples.shape}")
+        self.samples = samples
+        if self.sample_rate <= 0:
+            raise ValueError(f"sample rate must be positive, got {self.sample_rate}")
+
+    @property
+    def frames(self) -> int:
+        return self.samples.shape[0]
+
+    @property
+    def channels(self) -> int:
+        return self.samples.shape[1]
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+    @property
+    def mono(self) -> np.ndarray:
+        """The channels averaged into one 1-D array."""
+        return self.samples.mean(axis=1)
+
+    def resampled(self, rate: int) -> "Clip":
+        return Clip(resample(self.samples, self.sample_rate, rate), rate)
+
+    def for_model(self) -> np.ndarray:
+        """The clip as the model hears it: 16 kHz mono, 1-D float32."""
+        return resample(self.mono, self.sample_rate, MODEL_RATE)
+
+    def with_channels(self, channels: int) -> "Clip":
+        """Spread mono to `channels`, or fold down to mono; other layouts are kept as they are."""
+        if channels == self.channels:
+            return self
+        if self.channels == 1:
+            return Clip(np.repeat(self.samples, channels, axis=1), self.sample_rate)
+        if channels == 1:
+            return Clip(self.mono, self.sample_rate)
+        raise ValueError(f"cannot map {self.channels} channels to {channels}")
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """High-quality resampling (soxr) along the first axis; a no-op at equal rates."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if from_rate == to_rate or samples.shape[0] == 0:
+        return samples
+    import soxr
+
+    return soxr.resample(samples, from_rate, to_rate, quality="HQ").astype(np.float32, copy=False)
+
+
+def repair_non_finite(samples: np.ndarray) -> tuple[np.ndarray, int]:
+    """Replace NaN and Inf samples by silence; return the repaired array and how many were bad."""
+    bad = ~np.isfinite(samples)
+    count = int(bad.sum())
+    if count:
+        samples = np.where(bad, 0.0, samples).astype(np.float32)
+    return samples, count
+
+
+def load_clip(path: str | Path) -> Clip:
+    """Read any file libsndfile understands (WAV, FLAC, OGG/Vorbis, Opus, AIFF, MP3...).
+
+    Non-finite samples are replaced by silence and counted in `repaired_samples`;
+    a file that is all non-finite, empty or unreadable raises InputError.
+    """
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"Audio file not found: {path}")
+    try:
+        samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
+        raise InputError(f"Cannot read {path.name} as audio ({_first_line(exc)}); use WAV, FLAC or OGG.") from exc
+    if samples.shape[0] == 0:
+        raise InputError(f"{path.name} holds no audio (0 samples); choose a file with sound in it.")
+    samples, bad = repair_non_finite(samples)
+    if bad == samples.size:
+        raise InputError(f"{path.name} holds no valid samples (all NaN or infinite).")
+    return Clip(samples, int(rate), repaired_samples=bad)
+
+
+def output_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"Cannot write {path.name}: unknown extension {path.suffix!r}; "
+                         f"use one of {', '.join(sorted(FORMATS))}.")
+    return fmt
+
+
+def save_clip(clip: Clip, path: str | Path, subtype: str | None = None, tags: dict[str, str] | None = None) -> Path:
+    """Write the clip; `subtype` is one of SUBTYPES' keys (format default when None); `tags` go in the file."""
+    import soundfile as sf
+
+    path = Path(path)
+    fmt = output_format(path)
+    sf_subtype = None
+    if subtype is not None:
+        if subtype not in SUBTYPES:
+            raise InputError(f"Unknown sample format {subtype!r}; use one of {', '.join(SUBTYPES)}.")
+        sf_subtype = SUBTYPES[subtype]
+        if fmt == "FLAC" and sf_subtype == "FLOAT":
+            raise InputError("FLAC cannot hold 32-bit float samples; use pcm16 or pcm24, or WAV.")
+    if fmt == "OGG":
+        sf_subtype = "VORBIS"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    samples = clip.samples if sf_subtype == "FLOAT" else np.clip(clip.samples, -1.0, 1.0)
+    with sf.SoundFile(str(path), "w", samplerate=clip.sample_rate, channels=clip.channels, format=fmt,
+                      subtype=sf_subtype) as out:
+        for key, value in (tags or {}).items():
+            try:
+                setattr(out, key, value)
+            except (RuntimeError, sf.LibsndfileError):
+                pass  # some formats lack some tags; the JSON sidecar keeps everything
+        out.write(samples)
+    return path
+
+
+def read_tags(path: str | Path) -> dict[str, str]:
+    import soundfile as sf
+
+    with sf.SoundFile(str(path)) as f:
+        return {k: v for k, v in f.copy_metadata().items() if v}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,1 @@
+"""The `loa` command-line client: a thin layer over core's engine."""

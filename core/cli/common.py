@@ -1,0 +1,88 @@
+"""Flags and helpers shared by every generating command (generate, continue, inpaint, loop, speak)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+from ..catalog import CATALOG, DEFAULT_MODEL
+from ..engine import Engine, GenerationResult
+from ..loading import DEVICES
+from ..naming import clip_file_name, numbered_paths
+from ..progress import Progress
+from ..provenance import save_with_provenance
+from ..requests import DEFAULT_SCHEDULER, SCHEDULERS
+
+
+def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = DEFAULT_MODEL,
+                         default_seconds: Optional[float] = 10.0) -> None:
+    g = parser.add_argument_group("generation")
+    g.add_argument("-o", "--output", type=Path, help="output file (.wav, .flac, .ogg); K candidates: OUT-1..K")
+    g.add_argument("--model", default=default_model,
+                   help=f"catalog id ({', '.join(CATALOG)}) or a local folder (default {default_model})")
+    if default_seconds is not None:
+        g.add_argument("--seconds", type=float, default=default_seconds, help="duration in seconds")
+    g.add_argument("--steps", type=int, default=None, help="denoising steps (default from the model, 25)")
+    g.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale (default 3.5)")
+    g.add_argument("--negative", default="", help="negative prompt: what to steer away from")
+    g.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed)")
+    g.add_argument("--candidates", type=int, default=1, help="number of takes, ranked by CLAP score")
+    g.add_argument("--scheduler", choices=SCHEDULERS, default=DEFAULT_SCHEDULER)
+    g.add_argument("--device", choices=DEVICES, default="auto")
+    g.add_argument("--json", action="store_true", help="print one JSON object per written file")
+    g.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def model_defaults(model: str) -> tuple[int, float]:
+    info = CATALOG.get(model)
+    return (info.default_steps, info.default_guidance) if info else (25, 3.5)
+
+
+def common_request_fields(args: argparse.Namespace) -> dict:
+    steps, guidance = model_defaults(args.model)
+    return dict(negative_prompt=args.negative, steps=args.steps if args.steps is not None else steps,
+                guidance=args.guidance if args.guidance is not None else guidance, seed=args.seed,
+                candidates=args.candidates, scheduler=args.scheduler)
+
+
+def make_engine(args: argparse.Namespace) -> Engine:
+    engine = Engine(args.model, device=args.device)
+    engine.resolved  # fail fast (exit 3) before any work when the model is missing
+    return engine
+
+
+def progress_printer(args: argparse.Namespace):
+    """A progress callback drawing one updating line on stderr when it is a terminal."""
+    if getattr(args, "quiet", False) or not sys.stderr.isatty():
+        return None
+
+    def show(p: Progress) -> None:
+        end = "\n" if p.stage == "scoring" and p.step == p.total else ""
+        print(f"\r{p.stage:>9} {p.step}/{p.total}   ", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def write_result(result: GenerationResult, args: argparse.Namespace, default_name_prompt: str,
+                 clips=None) -> list[Path]:
+    """Write each candidate (best first) and print its path, or a JSON object with --json.
+
+    `clips` replaces the candidates' audio when a command post-processes it (for example
+    joining generated audio onto the user's clip); scores and seeds still come from `result`.
+    """
+    clips = clips or [c.clip for c in result.candidates]
+    out = args.output or Path(clip_file_name(default_name_prompt, result.candidates[0].seed))
+    paths = numbered_paths(out, len(result.candidates))
+    for path, candidate, clip in zip(paths, result.candidates, clips):
+        save_with_provenance(clip, path, result.provenance(candidate))
+        if args.json:
+            print(json.dumps({"path": str(path), "score": candidate.score, "seed": candidate.seed,
+                              "rank": candidate.rank + 1, "model": result.model_id, "licence": result.licence,
+                              "seconds": round(clip.seconds, 6), "sample_rate": clip.sample_rate,
+                              "settings": candidate.settings}))
+        else:
+            print(path)
+    return paths

@@ -1,0 +1,25 @@
+"""`loa generate PROMPT`: text to sound effects or music."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..requests import GenerationRequest
+from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("generate", help="generate audio from a text prompt",
+                              description="Generate sound effects or music from a text prompt.")
+    p.add_argument("prompt", help='what to hear, e.g. "metal door slam in a large hall"')
+    add_generation_flags(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    request = GenerationRequest(prompt=args.prompt, seconds=args.seconds, **common_request_fields(args))
+    request = request.validated()  # bad values exit 2 before the model loads
+    engine = make_engine(args)
+    result = engine.generate(request, progress=progress_printer(args))
+    write_result(result, args, request.prompt)
+    return 0

@@ -1,0 +1,187 @@
+"""The engine: one resident AudioLDM 2 pipeline serving generation requests.
+
+GUI workers, the CLI and batch runners all hold an Engine and call its methods;
+progress and cancellation travel through plain callbacks, so no caller-specific
+code lives here. Calls are serialised by a lock: one pipeline, one job at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import torch
+
+from . import sampling
+from .audio import MODEL_RATE, Clip
+from .catalog import CATALOG, DEFAULT_MODEL, ModelInfo
+from .errors import InputError
+from .loading import is_speech_folder, load_pipeline, pick_device, pick_dtype
+from .model_store import ResolvedModel, resolve_model
+from .progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from .provenance import Provenance
+from .requests import GenerationRequest
+from .scoring import clap_scores
+
+SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout (see NOTES)
+
+
+@dataclass
+class Candidate:
+    """One generated take: its audio, CLAP score (None without a prompt), and the seed that reproduces it."""
+
+    clip: Clip
+    score: Optional[float]
+    seed: int
+    rank: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class GenerationResult:
+    candidates: list[Candidate]  # best first
+    request: GenerationRequest
+    model_id: str
+    licence: str
+    device: str
+    seconds_taken: float
+
+    @property
+    def best(self) -> Candidate:
+        return self.candidates[0]
+
+    def provenance(self, candidate: Candidate) -> Provenance:
+        return Provenance(prompt=self.request.prompt, model_id=self.model_id, licence=self.licence,
+                          seed=candidate.seed, settings=candidate.settings, score=candidate.score)
+
+
+class Engine:
+    """Holds a loaded pipeline. The model loads on first use (or via `load()`), then stays resident."""
+
+    def __init__(self, model: str | Path = DEFAULT_MODEL, device: str = "auto",
+                 dtype: Optional[torch.dtype] = None) -> None:
+        self.model_spec = str(model)
+        self.device = pick_device(device)
+        self.dtype = dtype or pick_dtype(self.device)
+        self._resolved: Optional[ResolvedModel] = None
+        self._pipe = None
+        self._lock = threading.RLock()
+
+    # ---- model -------------------------------------------------------------------------------------
+    @property
+    def resolved(self) -> ResolvedModel:
+        if self._resolved is None:
+            self._resolved = resolve_model(self.model_spec)
+        return self._resolved
+
+    @property
+    def model_id(self) -> str:
+        return self.resolved.id
+
+    @property
+    def model_info(self) -> Optional[ModelInfo]:
+        return CATALOG.get(self.model_spec)
+
+    @property
+    def licence(self) -> str:
+        return self.resolved.licence
+
+    @property
+    def is_speech(self) -> bool:
+        return is_speech_folder(self.resolved.folder)
+
+    @property
+    def loaded(self) -> bool:
+        return self._pipe is not None
+
+    def load(self):
+        """Load the pipeline if needed and return it (raises ModelNotAvailable with a clear message)."""
+        with self._lock:
+            if self._pipe is None:
+                self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
+            return self._pipe
+
+    @property
+    def pipeline(self):
+        return self.load()
+
+    def unload(self) -> None:
+        with self._lock:
+            self._pipe = None
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+
+    # ---- generation --------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def generate(self, request: GenerationRequest, progress: Optional[ProgressCallback] = None,
+                 cancel: CancelCheck = None, constraint: Optional[sampling.LatentConstraint] = None,
+                 mel_frames: Optional[int] = None) -> GenerationResult:
+        """Generate `request.candidates` clips, ranked by CLAP score, best first.
+
+        Candidate i uses seed `request.seed + i`; running the same request with that seed and one
+        candidate reproduces it. `constraint` and `mel_frames` serve the in-context operations.
+        """
+        request = request.validated()
+        started = time.perf_counter()
+        with self._lock:
+            if request.transcription is not None and not self.is_speech:
+                raise InputError(f"{self.model_spec} is not a speech model; choose a speech checkpoint such as "
+                                 "anhnct/audioldm2_gigaspeech for text-to-speech.")
+            if request.transcription is None and self.is_speech:
+                raise InputError(f"{self.model_spec} is a speech model and needs the words to speak "
+                                 "(use `loa speak`).")
+            pipe = self.load()
+            raise_if_cancelled(cancel)
+            report(progress, "encoding", 0, 1)
+            cond = self.encode(request)
+            report(progress, "encoding", 1, 1)
+            frames = mel_frames or sampling.latent_rows_for(pipe, request.seconds)
+            seeds = [request.seed + i for i in range(request.candidates)]
+            noise = sampling.initial_noise(pipe, seeds, frames, self.device, cond.prompt_embeds.dtype)
+            scheduler = sampling.make_scheduler(pipe, request.scheduler)
+            latents = sampling.denoise(pipe, scheduler, cond, noise, request.steps, request.guidance,
+                                       progress=progress, cancel=cancel, constraint=constraint)
+            raise_if_cancelled(cancel)
+            report(progress, "decoding", 0, 1)
+            n_samples = int(round(request.seconds * MODEL_RATE)) if mel_frames is None \
+                else mel_frames * sampling.vocoder_hop(pipe)
+            waves = sampling.decode(pipe, latents, n_samples)
+            report(progress, "decoding", 1, 1)
+            scores = self.score(request.prompt, waves, progress)
+        return self._result(request, seeds, waves, scores, time.perf_counter() - started)
+
+    @torch.no_grad()
+    def encode(self, request: GenerationRequest) -> sampling.Conditioning:
+        pipe = self.pipeline
+        guided = request.guidance > 1.0
+        max_new_tokens = SPEECH_MAX_NEW_TOKENS if request.transcription is not None else None
+        embeds, mask, generated = pipe.encode_prompt(
+            request.prompt, self.device, request.candidates, guided,
+            transcription=request.transcription, negative_prompt=request.negative_prompt or None,
+            max_new_tokens=max_new_tokens)
+        return sampling.Conditioning(embeds, mask, generated, guided)
+
+    def score(self, prompt: str, waves: np.ndarray, progress: Optional[ProgressCallback] = None) -> list:
+        if not prompt:
+            return [None] * len(waves)
+        report(progress, "scoring", 0, 1)
+        scores = clap_scores(self.pipeline, prompt, waves, MODEL_RATE)
+        report(progress, "scoring", 1, 1)
+        return [float(s) for s in scores]
+
+    def _result(self, request: GenerationRequest, seeds: list[int], waves: np.ndarray, scores: list,
+                elapsed: float) -> GenerationResult:
+        order = sorted(range(len(seeds)), key=lambda i: -(scores[i] if scores[i] is not None else 0.0))
+        if all(s is None for s in scores):
+            order = list(range(len(seeds)))
+        candidates = []
+        for rank, i in enumerate(order):
+            settings = replace(request, seed=seeds[i], candidates=1).settings()
+            settings.pop("allow_empty_prompt", None)
+            candidates.append(Candidate(Clip(waves[i], MODEL_RATE), scores[i], seeds[i], rank, settings))
+        return GenerationResult(candidates, request, self.model_id, self.licence, str(self.device), elapsed)
+

@@ -1,0 +1,62 @@
+"""Loading an AudioLDM 2 folder into a diffusers pipeline, with the transformers-5 fixes applied."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import torch
+
+from .errors import InputError, ModelNotAvailable
+
+log = logging.getLogger(__name__)
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def pick_device(requested: str = "auto") -> torch.device:
+    """CUDA, then Apple MPS, then CPU for "auto"; an explicit device must exist."""
+    if requested not in DEVICES and not requested.startswith("cuda:"):
+        raise InputError(f"device {requested!r} is unknown; use one of {', '.join(DEVICES)}.")
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError("device cuda was asked for but no CUDA GPU is usable here; use --device cpu or auto.")
+    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise InputError("device mps was asked for but Apple MPS is not available; use --device cpu or auto.")
+    return torch.device(requested)
+
+
+def pick_dtype(device: torch.device) -> torch.dtype:
+    # Half precision halves memory and is ~4x faster on CUDA; MPS and CPU stay in float32 for accuracy.
+    return torch.float16 if device.type == "cuda" else torch.float32
+
+
+def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
+    """Load the pipeline at `folder` onto `device` in `dtype`.
+
+    Fixes for the official folders under transformers 5 (see NOTES): the language model is
+    declared as GPT2Model, which lacks the generation helpers the pipeline calls, so it is loaded
+    as GPT2LMHeadModel (same hidden states; lm_head is tied); and `dtype` is always passed because
+    the CLAP config says float64.
+    """
+    from diffusers import AudioLDM2Pipeline
+    from transformers import GPT2LMHeadModel
+
+    try:
+        language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
+        pipe = AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise ModelNotAvailable(f"Cannot load the model in {folder}: {str(exc).splitlines()[0]}. "
+                                "The folder may be damaged; download it again.") from exc
+    pipe.set_progress_bar_config(disable=True)
+    return pipe.to(device)
+
+
+def is_speech_folder(folder: Path) -> bool:
+    index = json.loads((folder / "model_index.json").read_text())
+    return index.get("text_encoder_2", [None, None])[1] == "VitsModel"

@@ -1,0 +1,201 @@
+"""Finding, checking and downloading AudioLDM 2 model folders.
+
+A model is named either by a hub id (resolved through the Hugging Face cache,
+so HF_HOME and HF_HUB_OFFLINE apply) or by a local folder in the diffusers layout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+from .catalog import CATALOG, describe_size
+from .errors import InputError, ModelNotAvailable
+
+MODEL_INDEX = "model_index.json"
+PIPELINE_CLASS = "AudioLDM2Pipeline"
+WEIGHT_SUFFIXES = (".safetensors", ".bin")
+# What each kind of component folder must hold besides weights.
+COMPONENT_FILES = {
+    "scheduler": ("scheduler_config.json",),
+    "feature_extractor": ("preprocessor_config.json",),
+    "tokenizer": ("tokenizer_config.json",),
+    "tokenizer_2": ("tokenizer_config.json",),
+}
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model folder ready to load, with the id it was asked for (a hub id or the folder path)."""
+
+    id: str
+    folder: Path
+
+    @property
+    def licence(self) -> str:
+        info = CATALOG.get(self.id)
+        if info is not None:
+            return info.licence
+        card = read_card_licence(self.folder)
+        return card or "unknown (see the model card)"
+
+
+def resolve_model(spec: str) -> ResolvedModel:
+    """Return a checked model folder for a hub id or a local folder; raise ModelNotAvailable otherwise."""
+    spec = str(spec)
+    path = Path(spec).expanduser()
+    if path.exists() or spec.startswith((".", "/", "~")):
+        if not path.is_dir():
+            raise ModelNotAvailable(f"Model folder not found: {spec}. Pass a folder in the diffusers layout "
+                                    "(with model_index.json) or a model id such as cvssp/audioldm2.")
+        check_model_folder(path)
+        return ResolvedModel(id=str(path.resolve()), folder=path.resolve())
+    if spec.count("/") != 1:
+        raise InputError(f"Unknown model {spec!r}: use a hub id like cvssp/audioldm2 (see `loa models list`) "
+                         "or a path to a local model folder.")
+    folder = cached_snapshot(spec)
+    if folder is None:
+        raise ModelNotAvailable(not_installed_message(spec))
+    check_model_folder(folder)
+    return ResolvedModel(id=spec, folder=folder)
+
+
+def not_installed_message(model_id: str) -> str:
+    size = f" ({describe_size(CATALOG[model_id].download_bytes)})" if model_id in CATALOG else ""
+    return (f"Model {model_id} is not installed. Download it once with `loa models download {model_id}`{size}, "
+            f"or pass --model /path/to/folder holding a copy in the diffusers layout.")
+
+
+def cached_snapshot(model_id: str) -> Optional[Path]:
+    """The cached snapshot folder of a hub id, without touching the network; None when not cached."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        folder = Path(snapshot_download(model_id, local_files_only=True))
+    except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError):
+        return None
+    return folder if (folder / MODEL_INDEX).is_file() else None
+
+
+def check_model_folder(folder: Path) -> dict:
+    """Check that `folder` holds a complete AudioLDM 2 pipeline; return its model_index.json.
+
+    Raises ModelNotAvailable naming every missing piece, so a half-copied folder is fixed in one go.
+    """
+    index_path = folder / MODEL_INDEX
+    if not index_path.is_file():
+        raise ModelNotAvailable(f"{folder} is not a diffusers model folder: {MODEL_INDEX} is missing. "
+                                "Point --model at the folder that holds model_index.json.")
+    try:
+        index = json.loads(index_path.read_text())
+    except (ValueError, OSError) as exc:
+        raise ModelNotAvailable(f"{index_path} cannot be read ({exc}); re-download the model.") from exc
+    if index.get("_class_name") != PIPELINE_CLASS:
+        raise ModelNotAvailable(f"{folder} holds a {index.get('_class_name', 'unknown')} pipeline, not an "
+                                f"AudioLDM 2 pipeline ({PIPELINE_CLASS}); choose an AudioLDM 2 model.")
+    missing = []
+    for name, spec in index.items():
+        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
+            continue
+        missing.extend(_missing_in_component(folder, name))
+    if missing:
+        raise ModelNotAvailable(f"Model folder {folder} is incomplete: missing {', '.join(missing)}. "
+                                "Copy the missing files or download the model again.")
+    return index
+
+
+def _missing_in_component(folder: Path, name: str) -> list[str]:
+    sub = folder / name
+    if not sub.is_dir():
+        return [f"{name}/"]
+    required = COMPONENT_FILES.get(name)
+    if required is not None:
+        return [f"{name}/{f}" for f in required if not (sub / f).is_file()]
+    missing = [] if (sub / "config.json").is_file() else [f"{name}/config.json"]
+    if not any(p.name.endswith(WEIGHT_SUFFIXES) for p in sub.iterdir()):
+        missing.append(f"{name}/ weights (*.safetensors or *.bin)")
+    return missing
+
+
+def read_card_licence(folder: Path) -> Optional[str]:
+    readme = folder / "README.md"
+    if not readme.is_file():
+        return None
+    for line in readme.read_text(errors="replace").splitlines()[:40]:
+        if line.strip().lower().startswith("license:"):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+def files_to_download(repo_files: Iterable[str]) -> list[str]:
+    """Pick the files a pipeline needs: configs and tokenizers, and per folder safetensors over .bin.
+
+    Hub repos often carry both formats; taking one halves the download.
+    """
+    repo_files = list(repo_files)
+    chosen = [f for f in repo_files if f.endswith((".json", ".txt", ".model")) and "/" in f
+              or f in (MODEL_INDEX, "README.md")]
+    by_folder: dict[str, list[str]] = {}
+    for f in repo_files:
+        if f.endswith(WEIGHT_SUFFIXES) and "/" in f:
+            by_folder.setdefault(f.rsplit("/", 1)[0], []).append(f)
+    for weights in by_folder.values():
+        safetensors = [f for f in weights if f.endswith(".safetensors") and ".fp16." not in f]
+        chosen.extend(safetensors or [f for f in weights if f.endswith(".bin") and ".fp16." not in f])
+    return sorted(set(chosen))
+
+
+def download_model(model_id: str, tqdm_class=None) -> Path:
+    """Download (or resume) a hub model into the Hugging Face cache and return its folder.
+
+    `tqdm_class` receives byte progress; the GUI passes one that forwards to a signal.
+    """
+    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError
+
+    try:
+        files = files_to_download(HfApi().list_repo_files(model_id))
+        folder = Path(snapshot_download(model_id, allow_patterns=files, tqdm_class=tqdm_class))
+    except RepositoryNotFoundError as exc:
+        raise InputError(f"No model {model_id} on the Hugging Face hub; check the id (`loa models list`).") from exc
+    except OfflineModeIsEnabled as exc:
+        raise ModelNotAvailable(f"Cannot download {model_id}: HF_HUB_OFFLINE is set. Unset it, or copy the model "
+                                "folder here and pass --model /path/to/folder.") from exc
+    except (HfHubHTTPError, OSError) as exc:
+        raise ModelNotAvailable(f"Cannot download {model_id}: {str(exc).splitlines()[0]}. Check the network "
+                                f"and run `loa models download {model_id}` again (it resumes).") from exc
+    check_model_folder(folder)
+    return folder
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    id: str
+    folder: Path
+    size_bytes: int
+
+
+def installed_models() -> list[InstalledModel]:
+    """Models in the Hugging Face cache that hold an AudioLDM 2 pipeline."""
+    from huggingface_hub import scan_cache_dir
+    from huggingface_hub.errors import CacheNotFound
+
+    try:
+        cache = scan_cache_dir()
+    except CacheNotFound:
+        return []
+    found = []
+    for repo in cache.repos:
+        if repo.repo_type != "model":
+            continue
+        for revision in repo.revisions:
+            index = Path(revision.snapshot_path) / MODEL_INDEX
+            if index.is_file() and PIPELINE_CLASS in index.read_text(errors="replace"):
+                found.append(InstalledModel(repo.repo_id, Path(revision.snapshot_path), repo.size_on_disk))
+                break
+    return sorted(found, key=lambda m: m.id)
+

@@ -1,0 +1,25 @@
+"""Readable file names for generated audio: a slug of the prompt plus the seed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+
+def slugify(text: str, max_length: int = 48) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-zA-Z0-9]+", "-", text).strip("-").lower()
+    return slug[:max_length].rstrip("-") or "untitled"
+
+
+def clip_file_name(prompt: str, seed: int | None, extension: str = ".wav") -> str:
+    suffix = f"_s{seed}" if seed is not None else ""
+    return f"{slugify(prompt)}{suffix}{extension}"
+
+
+def numbered_paths(out: Path, count: int) -> list[Path]:
+    """OUT.wav for one file; OUT-1.wav ... OUT-K.wav (best first) for several."""
+    if count == 1:
+        return [out]
+    return [out.with_name(f"{out.stem}-{i}{out.suffix}") for i in range(1, count + 1)]

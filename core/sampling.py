@@ -1,0 +1,102 @@
+"""The denoising loop, owned here rather than inside diffusers' __call__.
+
+Owning it gives per-step progress and cancellation, per-candidate seeds, and a
+hook (`LatentConstraint`) through which in-context edits pin a known region of the
+latent at every step. Plain generation and every in-context operation share it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Optional, Protocol
+
+import numpy as np
+import torch
+
+from .progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+
+
+@dataclass
+class Conditioning:
+    """Prompt embeddings as the UNet wants them; with guidance they hold [negative, positive] halves."""
+
+    prompt_embeds: torch.Tensor
+    attention_mask: torch.Tensor
+    generated_prompt_embeds: torch.Tensor
+    guided: bool
+
+
+class LatentConstraint(Protocol):
+    """Rewrites part of the latent around each step (in-context continuation and inpainting)."""
+
+    def start(self, latents: torch.Tensor, first_timestep: torch.Tensor) -> torch.Tensor: ...
+
+    def after_step(self, latents: torch.Tensor, next_timestep: Optional[torch.Tensor]) -> torch.Tensor: ...
+
+
+def make_scheduler(pipe, name: str):
+    """A fresh scheduler for one job, so concurrent jobs never share solver state."""
+    from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
+
+    if name == "ddim":
+        return DDIMScheduler.from_config(pipe.scheduler.config)
+    return DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, algorithm_type="dpmsolver++")
+
+
+def vocoder_hop(pipe) -> int:
+    """Audio samples per mel frame (160 for every official checkpoint)."""
+    return int(np.prod(pipe.vocoder.config.upsample_rates))
+
+
+def latent_rows_for(pipe, seconds: float) -> int:
+    """Mel frames for `seconds`, rounded up so that the VAE can halve them."""
+    sr = pipe.vocoder.config.sampling_rate
+    frames = int(seconds * sr / vocoder_hop(pipe))
+    factor = pipe.vae_scale_factor
+    return int(np.ceil(frames / factor)) * factor
+
+
+def initial_noise(pipe, seeds: list[int], mel_frames: int, device, dtype) -> torch.Tensor:
+    """One noise tensor per seed, drawn on the CPU so a seed means the same audio on every device."""
+    shape = (pipe.unet.config.in_channels, mel_frames // pipe.vae_scale_factor,
+             int(pipe.vocoder.config.model_in_dim) // pipe.vae_scale_factor)
+    noise = [torch.randn(shape, generator=torch.Generator("cpu").manual_seed(s), dtype=torch.float32)
+             for s in seeds]
+    return torch.stack(noise).to(device=device, dtype=dtype)
+
+
+def denoise(pipe, scheduler, cond: Conditioning, noise: torch.Tensor, steps: int, guidance: float,
+            progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None,
+            constraint: Optional[LatentConstraint] = None) -> torch.Tensor:
+    """Run `steps` solver steps from `noise`; cancellation is honoured between steps."""
+    device = noise.device
+    scheduler.set_timesteps(steps, device=device)
+    timesteps = scheduler.timesteps
+    latents = noise * scheduler.init_noise_sigma
+    if constraint is not None:
+        latents = constraint.start(latents, timesteps[0])
+    step_kwargs = {"eta": 0.0} if "eta" in inspect.signature(scheduler.step).parameters else {}
+    report(progress, "denoising", 0, len(timesteps))
+    for i, t in enumerate(timesteps):
+        raise_if_cancelled(cancel)
+        model_input = torch.cat([latents] * 2) if cond.guided else latents
+        model_input = scheduler.scale_model_input(model_input, t)
+        noise_pred = pipe.unet(model_input, t, encoder_hidden_states=cond.generated_prompt_embeds,
+                               encoder_hidden_states_1=cond.prompt_embeds,
+                               encoder_attention_mask_1=cond.attention_mask, return_dict=False)[0]
+        if cond.guided:
+            uncond, text = noise_pred.chunk(2)
+            noise_pred = uncond + guidance * (text - uncond)
+        latents = scheduler.step(noise_pred, t, latents, **step_kwargs).prev_sample
+        if constraint is not None:
+            latents = constraint.after_step(latents, timesteps[i + 1] if i + 1 < len(timesteps) else None)
+        report(progress, "denoising", i + 1, len(timesteps))
+    return latents
+
+
+def decode(pipe, latents: torch.Tensor, n_samples: int) -> np.ndarray:
+    """Latents to 16 kHz waveforms, shaped (batch, n_samples) float32."""
+    mel = pipe.vae.decode(latents / pipe.vae.config.scaling_factor).sample
+    wave = pipe.mel_spectrogram_to_waveform(mel)
+    return wave[:, :n_samples].numpy().astype(np.float32)

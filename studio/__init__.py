@@ -1,0 +1,1 @@
+"""LOA Studio's Qt desktop window: a thin client of `core`."""

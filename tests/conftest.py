@@ -1,0 +1,65 @@
+"""Shared fixtures: tiny AudioLDM 2 pipelines on disk, isolated user folders, offline hub."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+# Nothing in the test run may reach the hub; the app's own folders point at tmp.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "audio-corpus"
+CORPUS_FILES = sorted(p for p in CORPUS.glob("*") if p.suffix.lower() in {".wav", ".ogg", ".oga", ".flac"})
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_folders(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("LOA_DATA_DIR", str(tmp_path / "loa-data"))
+    monkeypatch.setenv("LOA_CONFIG_DIR", str(tmp_path / "loa-config"))
+    monkeypatch.setenv("LOA_CACHE_DIR", str(tmp_path / "loa-cache"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny text-to-audio pipeline saved in the official layout (GPT2Model, float64 CLAP config)."""
+    from tiny_pipeline import build_tiny_pipeline
+
+    return build_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-audioldm2")
+
+
+@pytest.fixture(scope="session")
+def tiny_speech_model_dir(tmp_path_factory) -> Path:
+    """A tiny text-to-speech pipeline (VitsModel / VitsTokenizer) in the official layout."""
+    from tiny_pipeline import build_tiny_pipeline
+
+    return build_tiny_pipeline(tmp_path_factory.mktemp("models") / "tiny-audioldm2-speech", speech=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_model_dir):
+    """One resident engine on the tiny model, shared across tests like the app shares one."""
+    from core.engine import Engine
+
+    return Engine(tiny_model_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny_speech_engine(tiny_speech_model_dir):
+    from core.engine import Engine
+
+    return Engine(tiny_speech_model_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def corpus_files() -> list[Path]:
+    if not CORPUS_FILES:
+        pytest.skip(f"audio corpus not found at {CORPUS}")
+    return CORPUS_FILES
