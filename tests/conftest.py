@@ -59,6 +59,12 @@ def tiny_speech_engine(tiny_speech_model_dir):
 
 
 @pytest.fixture(scope="session")
+def official_configs() -> Path:
+    """The official model_index.json and component configs, copied into the project."""
+    return REPO / "resources" / "official-configs"
+
+
+@pytest.fixture(scope="session")
 def corpus_files() -> list[Path]:
     if not CORPUS_FILES:
         pytest.skip(f"audio corpus not found at {CORPUS}")
