@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from ..audio import output_format
 from ..catalog import CATALOG, DEFAULT_MODEL
 from ..engine import Engine, GenerationResult
 from ..loading import DEVICES
@@ -49,6 +50,9 @@ def common_request_fields(args: argparse.Namespace) -> dict:
 
 
 def make_engine(args: argparse.Namespace) -> Engine:
+    """The engine for --model/--device, after checking the output name, so bad input costs no model work."""
+    if getattr(args, "output", None) is not None and args.output.suffix:
+        output_format(args.output)
     engine = Engine(args.model, device=args.device)
     engine.resolved  # fail fast (exit 3) before any work when the model is missing
     return engine
