@@ -92,7 +92,18 @@ class Engine:
 
     @property
     def is_speech(self) -> bool:
+        if self._pipe is not None:
+            return type(self._pipe.text_encoder_2).__name__ == "VitsModel"
         return is_speech_folder(self.resolved.folder)
+
+    @classmethod
+    def from_pipeline(cls, pipe, name: str) -> "Engine":
+        """Wrap an already-built pipeline (benchmarks with random full-size weights, batch workers)."""
+        engine = cls(name, device=pipe.device.type)
+        engine.dtype = pipe.dtype
+        engine._resolved = ResolvedModel(id=name, folder=Path(name))
+        engine._pipe = pipe
+        return engine
 
     @property
     def loaded(self) -> bool:
