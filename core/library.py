@@ -1,0 +1,242 @@
+"""The library: every generation with its prompt, settings, seed, model and licence, in sqlite.
+
+The database file lives in the user data folder (`core.paths.data_dir()`, LOA_DATA_DIR overrides)
+and the audio files beside it under `audio/`. Deleting moves an item to the trash (undoable);
+`purge()` removes trashed rows and their files for good. Thread-safe: one connection behind a lock,
+so the GUI thread and job workers can both write.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Optional
+
+from .audio import Clip, load_clip
+from .errors import InputError
+from .naming import clip_file_name
+from .paths import data_dir
+from .provenance import Provenance, save_with_provenance, sidecar_path
+
+DB_NAME = "library.sqlite3"
+AUDIO_FOLDER = "audio"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS items (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    prompt TEXT NOT NULL,
+    negative_prompt TEXT NOT NULL DEFAULT '',
+    mode TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    seed INTEGER,
+    model TEXT NOT NULL,
+    licence TEXT NOT NULL DEFAULT '',
+    score REAL,
+    audio_path TEXT NOT NULL,
+    sample_rate INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    created TEXT NOT NULL,
+    kept INTEGER NOT NULL DEFAULT 0,
+    favourite INTEGER NOT NULL DEFAULT 0,
+    trashed INTEGER NOT NULL DEFAULT 0,
+    trashed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS items_created ON items (created);
+CREATE INDEX IF NOT EXISTS items_mode_model ON items (mode, model);
+"""
+
+
+@dataclass
+class LibraryItem:
+    """One stored generation. `audio_path` is absolute; the database keeps it relative to the library."""
+
+    id: int
+    prompt: str
+    negative_prompt: str
+    mode: str
+    settings: dict[str, Any]
+    seed: Optional[int]
+    model: str
+    licence: str
+    score: Optional[float]
+    audio_path: Path
+    sample_rate: int
+    seconds: float
+    created: str
+    kept: bool = False
+    favourite: bool = False
+    trashed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def load_clip(self) -> Clip:
+        return load_clip(self.audio_path)
+
+    def provenance(self) -> Provenance:
+        return Provenance(prompt=self.prompt, model_id=self.model, licence=self.licence, seed=self.seed,
+                          settings=dict(self.settings), score=self.score, created=self.created)
+
+    @property
+    def title(self) -> str:
+        return self.prompt or "(no prompt)"
+
+
+class Library:
+    """A library folder: `library.sqlite3` plus `audio/YYYY-MM/` files. Default folder: the user data folder."""
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else data_dir()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.folder / DB_NAME
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(str(self.db_path), check_same_thread=False)
+            self._db.row_factory = sqlite3.Row
+            with self._db:
+                self._db.executescript(_SCHEMA)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise InputError(f"The library database {self.db_path} cannot be opened ({exc}); move it aside "
+                             "and restart, or point LOA_DATA_DIR at another folder.") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ---- adding ------------------------------------------------------------------------------------
+    def add(self, clip: Clip, *, prompt: str, mode: str, model: str, licence: str, seed: Optional[int] = None,
+            score: Optional[float] = None, settings: Optional[dict[str, Any]] = None, kept: bool = False,
+            created: Optional[str] = None) -> LibraryItem:
+        """Store a clip (float WAV with provenance tags and sidecar) and its record; return the item."""
+        settings = dict(settings or {})
+        created = created or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        provenance = Provenance(prompt=prompt, model_id=model, licence=licence, seed=seed, settings=settings,
+                                score=score, created=created)
+        path = self._new_audio_path(prompt, seed, created)
+        save_with_provenance(clip, path, provenance, subtype="float32")
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "INSERT INTO items (prompt, negative_prompt, mode, settings, seed, model, licence, score,"
+                " audio_path, sample_rate, seconds, created, kept) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (prompt, str(settings.get("negative_prompt") or ""), mode, json.dumps(settings, sort_keys=True),
+                 seed, model, licence, score, path.relative_to(self.folder).as_posix(), clip.sample_rate,
+                 round(clip.seconds, 6), created, int(kept)))
+            return self.get(cursor.lastrowid)
+
+    def add_result(self, result, mode: str, kept: bool = False) -> list[LibraryItem]:
+        """Store every candidate of a core GenerationResult, best first."""
+        return [self.add(c.clip, prompt=result.request.prompt, mode=mode, model=result.model_id,
+                         licence=result.licence, seed=c.seed, score=c.score, settings=c.settings, kept=kept)
+                for c in result.candidates]
+
+    def _new_audio_path(self, prompt: str, seed: Optional[int], created: str) -> Path:
+        month = created[:7] if len(created) >= 7 else "undated"
+        folder = self.folder / AUDIO_FOLDER / month
+        name = clip_file_name(prompt, seed)
+        path = folder / name
+        n = 2
+        while path.exists():  # the same prompt and seed twice (e.g. regenerated) keeps both files
+            path = folder / f"{Path(name).stem}-{n}.wav"
+            n += 1
+        return path
+
+    # ---- reading -----------------------------------------------------------------------------------
+    def get(self, item_id: int) -> LibraryItem:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise InputError(f"No library item with id {item_id}.")
+        return self._item(row)
+
+    def search(self, text: str = "", *, mode: Optional[str] = None, model: Optional[str] = None,
+               favourites_only: bool = False, kept_only: bool = False, trashed: bool = False,
+               limit: Optional[int] = None) -> list[LibraryItem]:
+        """Newest first. Every word of `text` must appear in the prompt, negative prompt or model id."""
+        where, args = ["trashed = ?"], [int(trashed)]
+        for word in text.split():
+            where.append("(prompt LIKE ? ESCAPE '\\' OR negative_prompt LIKE ? ESCAPE '\\' "
+                         "OR model LIKE ? ESCAPE '\\')")
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            args += [pattern] * 3
+        if mode:
+            where.append("mode = ?")
+            args.append(mode)
+        if model:
+            where.append("model = ?")
+            args.append(model)
+        if favourites_only:
+            where.append("favourite = 1")
+        if kept_only:
+            where.append("kept = 1")
+        sql = f"SELECT * FROM items WHERE {' AND '.join(where)} ORDER BY created DESC, id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [self._item(r) for r in rows]
+
+    def modes(self) -> list[str]:
+        return self._distinct("mode")
+
+    def models(self) -> list[str]:
+        return self._distinct("model")
+
+    def count(self, trashed: bool = False) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM items WHERE trashed = ?", (int(trashed),)).fetchone()[0]
+
+    def _distinct(self, column: str) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT DISTINCT {column} FROM items WHERE trashed = 0 ORDER BY {column}")
+            return [r[0] for r in rows.fetchall()]
+
+    def _item(self, row: sqlite3.Row) -> LibraryItem:
+        return LibraryItem(id=row["id"], prompt=row["prompt"], negative_prompt=row["negative_prompt"],
+                           mode=row["mode"], settings=json.loads(row["settings"] or "{}"), seed=row["seed"],
+                           model=row["model"], licence=row["licence"], score=row["score"],
+                           audio_path=self.folder / row["audio_path"], sample_rate=row["sample_rate"],
+                           seconds=row["seconds"], created=row["created"], kept=bool(row["kept"]),
+                           favourite=bool(row["favourite"]), trashed=bool(row["trashed"]))
+
+    # ---- changing ----------------------------------------------------------------------------------
+    def set_kept(self, item_id: int, kept: bool = True) -> LibraryItem:
+        return self._set(item_id, "kept", int(kept))
+
+    def set_favourite(self, item_id: int, favourite: bool = True) -> LibraryItem:
+        return self._set(item_id, "favourite", int(favourite))
+
+    def trash(self, item_ids: int | Iterable[int]) -> list[int]:
+        """Move items to the trash; return their ids so the caller can `restore` them (undo)."""
+        ids = [item_ids] if isinstance(item_ids, int) else list(item_ids)
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._lock, self._db:
+            self._db.executemany("UPDATE items SET trashed = 1, trashed_at = ? WHERE id = ?",
+                                 [(now, i) for i in ids])
+        return ids
+
+    def restore(self, item_ids: int | Iterable[int]) -> None:
+        ids = [item_ids] if isinstance(item_ids, int) else list(item_ids)
+        with self._lock, self._db:
+            self._db.executemany("UPDATE items SET trashed = 0, trashed_at = NULL WHERE id = ?",
+                                 [(i,) for i in ids])
+
+    def purge(self) -> int:
+        """Delete trashed items and their audio files for good; return how many were removed."""
+        with self._lock:
+            rows = self._db.execute("SELECT id, audio_path FROM items WHERE trashed = 1").fetchall()
+            for row in rows:
+                audio = self.folder / row["audio_path"]
+                for path in (audio, sidecar_path(audio)):
+                    path.unlink(missing_ok=True)
+            with self._db:
+                self._db.execute("DELETE FROM items WHERE trashed = 1")
+        return len(rows)
+
+    def _set(self, item_id: int, column: str, value: Any) -> LibraryItem:
+        with self._lock, self._db:
+            self._db.execute(f"UPDATE items SET {column} = ? WHERE id = ?", (value, item_id))
+        return self.get(item_id)
