@@ -181,11 +181,12 @@ class InstalledModel:
 
 def installed_models() -> list[InstalledModel]:
     """Models in the Hugging Face cache that hold an AudioLDM 2 pipeline."""
-    from huggingface_hub import scan_cache_dir
+    from huggingface_hub import constants, scan_cache_dir
     from huggingface_hub.errors import CacheNotFound
 
     try:
-        cache = scan_cache_dir()
+        # Pass the folder explicitly: scan_cache_dir's default is bound at import, the downloaders' is not.
+        cache = scan_cache_dir(constants.HF_HUB_CACHE)
     except CacheNotFound:
         return []
     found = []

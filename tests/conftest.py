@@ -21,7 +21,11 @@ CORPUS_FILES = sorted(p for p in CORPUS.glob("*") if p.suffix.lower() in {".wav"
 
 @pytest.fixture(autouse=True)
 def _isolated_user_folders(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    # huggingface_hub reads HF_HOME once at import; point its cache at this test's folder too.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf-home" / "hub"))
     monkeypatch.setenv("LOA_DATA_DIR", str(tmp_path / "loa-data"))
     monkeypatch.setenv("LOA_CONFIG_DIR", str(tmp_path / "loa-config"))
     monkeypatch.setenv("LOA_CACHE_DIR", str(tmp_path / "loa-cache"))
@@ -56,6 +60,12 @@ def tiny_speech_engine(tiny_speech_model_dir):
     from core.engine import Engine
 
     return Engine(tiny_speech_model_dir, device="cpu")
+
+
+@pytest.fixture
+def hf_home(tmp_path) -> Path:
+    """This test's HF_HOME (its hub cache is HF_HOME/hub)."""
+    return tmp_path / "hf-home"
 
 
 @pytest.fixture(scope="session")

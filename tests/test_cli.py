@@ -109,9 +109,8 @@ def test_unwritable_output_format_exits_2(tiny_model_dir, tmp_path, capsys):
     assert code == 2 and "unknown extension" in err
 
 
-def test_models_list_shows_catalog_and_what_is_installed(tiny_model_dir, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
-    install_into_cache(tiny_model_dir, "cvssp/audioldm2-music", tmp_path / "hf")
+def test_models_list_shows_catalog_and_what_is_installed(tiny_model_dir, hf_home, capsys):
+    install_into_cache(tiny_model_dir, "cvssp/audioldm2-music", hf_home)
     code, stdout, _ = run(capsys, "models", "list", "--json")
     rows = {r["id"]: r for r in json.loads(stdout)}
     assert code == 0 and len(rows) == 5
@@ -121,9 +120,8 @@ def test_models_list_shows_catalog_and_what_is_installed(tiny_model_dir, tmp_pat
     assert "cvssp/audioldm2-large" in table and "6.0 GB" in table
 
 
-def test_a_model_id_from_the_cache_generates(tiny_model_dir, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
-    install_into_cache(tiny_model_dir, "cvssp/audioldm2", tmp_path / "hf")
+def test_a_model_id_from_the_cache_generates(tiny_model_dir, hf_home, tmp_path, capsys):
+    install_into_cache(tiny_model_dir, "cvssp/audioldm2", hf_home)
     out = tmp_path / "x.wav"
     code, _, err = run(capsys, "generate", "rain", "-o", str(out), "--json", *FAST)
     assert code == 0, err

@@ -27,10 +27,8 @@ def test_a_local_folder_resolves_to_itself(tiny_model_dir):
     assert resolved.folder == tiny_model_dir.resolve()
 
 
-def test_a_hub_id_resolves_through_the_hugging_face_cache(tiny_model_dir, tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hf" / "hub"))
-    snapshot = install_into_cache(tiny_model_dir, "cvssp/audioldm2", tmp_path / "hf")
+def test_a_hub_id_resolves_through_the_hugging_face_cache(tiny_model_dir, hf_home):
+    snapshot = install_into_cache(tiny_model_dir, "cvssp/audioldm2", hf_home)
     resolved = resolve_model("cvssp/audioldm2")
     assert resolved.folder == snapshot
     assert resolved.licence == CATALOG["cvssp/audioldm2"].licence
