@@ -1,0 +1,177 @@
+"""Playback: the no-device path runs for real everywhere; the `audio` tier plays into a PulseAudio null sink
+and records it back from the sink's monitor (.ci/run starts the sound server; elsewhere those tests skip)."""
+
+import ctypes.util
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from core.audio import Clip
+from core.errors import LoaError
+from core.playback import PlaybackUnavailable, Player, audio_status, backend
+
+HAS_PORTAUDIO = ctypes.util.find_library("portaudio") is not None
+
+NO_DEVICE_SCRIPT = """
+import json
+from core.playback import PlaybackUnavailable, Player, audio_status, list_output_devices, record
+from core.audio import Clip
+import numpy as np
+out = {"devices": [d.label for d in list_output_devices()], "status": audio_status()}
+for name, action in [("play", lambda: Player().play(Clip(np.zeros(160, np.float32), 16000))),
+                     ("record", lambda: record(0.1))]:
+    try:
+        action()
+        out[name] = "no error"
+    except PlaybackUnavailable as exc:
+        out[name] = str(exc)
+print(json.dumps(out))
+"""
+
+
+def tone(freq=1000.0, seconds=1.0, rate=48_000, amplitude=0.5, channels=1):
+    t = np.arange(int(seconds * rate)) / rate
+    wave = (amplitude * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+    return Clip(np.repeat(wave[:, None], channels, axis=1), rate)
+
+
+def test_without_any_sound_server_the_app_gets_one_clear_line_not_a_crash(tmp_path):
+    """A machine with no sound card and no sound server: listing gives nothing, play/record raise one line."""
+    import json
+
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), PULSE_SERVER="unix:/nonexistent/pulse",
+               JACK_NO_START_SERVER="1", JACK_DEFAULT_SERVER="loa-test-no-such-server")
+    done = subprocess.run([sys.executable, "-c", NO_DEVICE_SCRIPT], env=env, capture_output=True, text=True,
+                          timeout=60, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["devices"]:
+        pytest.skip(f"this machine has real audio outputs: {result['devices']}")
+    if HAS_PORTAUDIO:
+        expected = "No audio output device found"
+        assert result["record"].startswith("No audio input device found")
+    else:
+        expected = "PortAudio"
+        assert "PortAudio" in result["record"]
+    assert expected in result["status"] and expected in result["play"]
+    for line in (result["status"], result["play"], result["record"]):
+        assert "\n" not in line and "Traceback" not in line
+
+
+def test_sounddevice_not_importable_degrades_to_playback_unavailable(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # what `import sounddevice` meets when it is absent
+    with pytest.raises(PlaybackUnavailable, match="sounddevice") as caught:
+        Player().play(tone(seconds=0.1))
+    assert isinstance(caught.value, LoaError)
+    assert "sounddevice" in audio_status()
+    with pytest.raises(PlaybackUnavailable):
+        backend()
+
+
+@pytest.mark.skipif(not HAS_PORTAUDIO, reason="needs libportaudio2 for sounddevice.CallbackStop")
+def test_the_audio_callback_copies_samples_advances_the_counter_and_stops_at_the_end():
+    import sounddevice as sd
+
+    player = Player()
+    clip = tone(seconds=0.01, rate=1000)  # 10 frames
+    player._data = clip.samples.copy()
+    player._rate = 1000
+    out = np.full((4, 1), 9.0, dtype=np.float32)
+    for block in range(2):
+        player._callback(out, 4, None, None)
+        np.testing.assert_array_equal(out, clip.samples[4 * block:4 * block + 4])
+    assert player.position == pytest.approx(0.008)
+    with pytest.raises(sd.CallbackStop):
+        player._callback(out, 4, None, None)
+    np.testing.assert_array_equal(out[:2], clip.samples[8:])
+    assert not out[2:].any()  # silence after the end, never stale samples
+    assert player.position == pytest.approx(0.010)
+
+
+# --- audio tier: a PulseAudio null sink ------------------------------------------------------------------
+
+def _pulse_answers() -> bool:
+    if shutil.which("pactl") is None:
+        return False
+    try:
+        return subprocess.run(["pactl", "info"], capture_output=True, timeout=5).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="module")
+def pulse():
+    if not HAS_PORTAUDIO:
+        pytest.skip("libportaudio2 is not installed")
+    if not _pulse_answers():
+        pytest.skip("no PulseAudio server answers `pactl info` (.ci/run starts one with a null sink)")
+    from core.playback import list_output_devices, refresh_devices
+
+    refresh_devices()  # PortAudio may have been initialised before the server was reachable
+    if not list_output_devices():
+        pytest.skip("PulseAudio answers but PortAudio sees no device (libasound2-plugins missing?)")
+    yield
+
+
+def dominant_frequency(samples, rate):
+    spectrum = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return np.argmax(spectrum) * rate / len(samples)
+
+
+@pytest.mark.audio
+def test_a_tone_played_to_the_null_sink_comes_back_from_its_monitor(pulse):
+    from core.playback import record
+
+    finished = threading.Event()
+    player = Player(on_finished=finished.set)
+    player.play(tone(freq=1000.0, seconds=2.0, rate=48_000, amplitude=0.5))
+    try:
+        heard = record(1.0, rate=48_000)  # the default source is the null sink's monitor
+    finally:
+        assert finished.wait(5.0), "end-of-clip callback never came"
+    assert not player.is_playing
+    assert player.position == pytest.approx(2.0, abs=0.01)
+    loud = heard.samples[np.abs(heard.samples[:, 0]) > 0.05, 0]
+    assert len(loud) > 0.5 * heard.frames, "most of the recording should hold the tone"
+    assert dominant_frequency(heard.samples[:, 0], 48_000) == pytest.approx(1000, abs=3)
+    assert np.abs(heard.samples).max() == pytest.approx(0.5, abs=0.05)
+
+
+@pytest.mark.audio
+def test_a_16k_mono_clip_plays_and_the_playhead_advances_then_stop_halts_without_finish_callback(pulse):
+    from core.playback import record
+
+    calls = []
+    player = Player(on_finished=lambda: calls.append(1))
+    player.play(tone(freq=500.0, seconds=3.0, rate=16_000, amplitude=0.3), start=0.5)
+    heard = record(0.5, rate=48_000)
+    position = player.position
+    assert player.is_playing and 0.6 < position < 2.5
+    player.stop()
+    assert not player.is_playing
+    stopped_at = player.position
+    time.sleep(0.2)
+    assert player.position == stopped_at and calls == []
+    assert dominant_frequency(heard.samples[:, 0], 48_000) == pytest.approx(500, abs=3)
+
+
+@pytest.mark.audio
+def test_output_devices_are_listed_and_chosen_by_name(pulse):
+    from core.playback import list_output_devices
+
+    devices = list_output_devices()
+    assert any(d.is_default_output for d in devices)
+    player = Player()
+    chosen = player.set_device(devices[0].name)
+    assert chosen == devices[0]
+    assert audio_status(devices[0].name) == f"Audio output: {devices[0].label}"
+    with pytest.raises(PlaybackUnavailable, match="not found; choose one of"):
+        player.set_device("no such speaker")
