@@ -3,7 +3,6 @@ and records it back from the sink's monitor (.ci/run starts the sound server; el
 
 import ctypes.util
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ import pytest
 
 from core.audio import Clip
 from core.errors import LoaError
+from audio_services import require_pulse
 from core.playback import PlaybackUnavailable, Player, audio_status, backend
 
 HAS_PORTAUDIO = ctypes.util.find_library("portaudio") is not None
@@ -98,27 +98,9 @@ def test_the_audio_callback_copies_samples_advances_the_counter_and_stops_at_the
 
 # --- audio tier: a PulseAudio null sink ------------------------------------------------------------------
 
-def _pulse_answers() -> bool:
-    if shutil.which("pactl") is None:
-        return False
-    try:
-        return subprocess.run(["pactl", "info"], capture_output=True, timeout=5).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
 @pytest.fixture(scope="module")
 def pulse():
-    if not HAS_PORTAUDIO:
-        pytest.skip("libportaudio2 is not installed")
-    if not _pulse_answers():
-        pytest.skip("no PulseAudio server answers `pactl info` (.ci/run starts one with a null sink)")
-    from core.playback import list_output_devices, refresh_devices
-
-    refresh_devices()  # PortAudio may have been initialised before the server was reachable
-    if not list_output_devices():
-        pytest.skip("PulseAudio answers but PortAudio sees no device (libasound2-plugins missing?)")
-    yield
+    require_pulse()
 
 
 def dominant_frequency(samples, rate):

@@ -1,0 +1,369 @@
+"""WaveformView: a zoomable waveform (or spectrogram) of one clip with a time ruler, playhead and selection.
+
+Long clips stay smooth because only the visible range is drawn, as min/max columns from core.overview
+(about one column per screen pixel), so a 6-minute stereo 44.1 kHz file costs the same to draw as a 1-second one.
+
+    view = WaveformView()
+    view.set_clip(clip)                  # draws the whole clip, one lane per channel
+    view.zoom(4.0)                       # or mouse wheel / + - keys; Shift+wheel and Left/Right scroll
+    view.set_view(1.0, 3.0)              # show 1 s .. 3 s; view.view_range() reads it back; view.fit()
+    view.set_playhead(2.5)
+    view.attach_player(player)           # a core.playback.Player
+    view.follow_playback()               # call after player.play(view.clip()): a QTimer polls player.position
+    view.selection()                     # (start, end) seconds or None; drag with the left button to select
+    view.selection_changed.connect(...)  # emits (start, end) or None
+    view.seek_requested.connect(...)     # a click on the waveform: seconds
+    view.set_spectrogram_visible(True)   # or the S key
+
+Mouse: left drag selects, Shift+left or middle drag pans, wheel zooms around the pointer, click seeks.
+Keys: + / - zoom, Left / Right scroll, Home / End, 0 fits, S toggles the spectrogram, Escape clears the selection.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from core.audio import Clip
+from core.overview import Overview
+
+LANE_HEIGHT = 2.2          # y units per channel lane (a lane spans -1..1 plus a gap)
+MIN_VIEW_FRAMES = 64       # the deepest zoom shows this many samples
+MAX_COLUMNS = 4000         # columns drawn per lane at most, whatever the widget's width
+FOLLOW_INTERVAL_MS = 30
+SPECTROGRAM_COLUMNS = 6000
+WAVE_PEN = pg.mkPen("#5fb3f0", width=1)
+
+
+class _WaveViewBox(pg.ViewBox):
+    """A ViewBox where a left drag selects instead of panning, and a click seeks."""
+
+    def __init__(self, owner: "WaveformView"):
+        super().__init__(enableMenu=False)
+        self._owner = owner
+
+    def mouseDragEvent(self, ev, axis=None):
+        pan = ev.button() == Qt.MouseButton.MiddleButton or (
+            ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        if ev.button() == Qt.MouseButton.LeftButton and not pan:
+            ev.accept()
+            start = self.mapSceneToView(ev.buttonDownScenePos()).x()
+            now = self.mapSceneToView(ev.scenePos()).x()
+            self._owner._drag_select(start, now, ev.isFinish())
+        elif pan:
+            super().mouseDragEvent(ev, axis=0)  # the base class pans on left/middle drags; time axis only
+        else:
+            ev.ignore()
+
+    def mouseClickEvent(self, ev):
+        if ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self._owner._clicked_at(self.mapSceneToView(ev.scenePos()).x())
+        else:
+            ev.ignore()
+
+    def wheelEvent(self, ev, axis=None):
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            ev.accept()
+            self._owner.scroll(-0.1 if ev.delta() > 0 else 0.1)
+        else:
+            super().wheelEvent(ev, axis=0)  # zoom time only
+
+
+class WaveformView(QWidget):
+    selection_changed = Signal(object)  # (start, end) in seconds, or None when cleared
+    seek_requested = Signal(float)       # seconds, from a click on the waveform
+
+    def __init__(self, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.setObjectName("waveformView")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumHeight(120)
+        self._clip: Optional[Clip] = None
+        self._overview: Optional[Overview] = None
+        self._player = None
+        self._spectrogram_visible = False
+        self._spectrogram_ready = False
+        self._selection: Optional[tuple[float, float]] = None
+
+        self._box = _WaveViewBox(self)
+        self.plot = pg.PlotWidget(viewBox=self._box)
+        self.plot.setObjectName("waveformPlot")
+        self.plot.setBackground("#1e2228")
+        item = self.plot.getPlotItem()
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        item.setMouseEnabled(x=True, y=False)
+        item.setLabel("bottom", "Time", units="s")
+        item.hideAxis("left")
+        item.showGrid(x=True, y=False, alpha=0.15)
+        self._box.disableAutoRange()
+        self._curves: list[pg.PlotDataItem] = []
+
+        self._image = pg.ImageItem()
+        self._image.setColorMap(pg.colormap.get("inferno"))
+        self._image.setVisible(False)
+        self._image.setZValue(-10)
+        item.addItem(self._image)
+
+        self._region = pg.LinearRegionItem(brush=pg.mkBrush(95, 179, 240, 50), pen=pg.mkPen("#5fb3f0"))
+        self._region.setZValue(10)
+        self._region.setVisible(False)
+        self._region.sigRegionChanged.connect(self._region_moved)
+        self._region.sigRegionChangeFinished.connect(self._region_finished)
+        item.addItem(self._region, ignoreBounds=True)
+
+        self._playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=False, pen=pg.mkPen("#f0c05f", width=2))
+        self._playhead.setZValue(20)
+        item.addItem(self._playhead, ignoreBounds=True)
+
+        self._box.sigXRangeChanged.connect(self._redraw)
+        self._box.sigResized.connect(self._redraw)
+
+        self._follow = QTimer(self)
+        self._follow.setInterval(FOLLOW_INTERVAL_MS)
+        self._follow.timeout.connect(self._follow_tick)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot)
+
+    # --- clip ------------------------------------------------------------------------------------------
+    def set_clip(self, clip: Optional[Clip]) -> None:
+        """Show `clip` whole (None clears the view). The selection is cleared and the playhead goes to 0."""
+        for curve in self._curves:
+            self.plot.getPlotItem().removeItem(curve)
+        self._curves = []
+        self._clip = clip
+        self._overview = Overview(clip.samples) if clip is not None else None
+        self._spectrogram_ready = False
+        self._image.clear()
+        self.clear_selection()
+        self.set_playhead(0.0)
+        if clip is None:
+            return
+        for _ in range(clip.channels):
+            curve = pg.PlotDataItem(pen=WAVE_PEN, autoDownsample=False, clipToView=False, skipFiniteCheck=True)
+            curve.setVisible(not self._spectrogram_visible)
+            self.plot.getPlotItem().addItem(curve)
+            self._curves.append(curve)
+        duration = clip.seconds
+        min_range = min(duration, MIN_VIEW_FRAMES / clip.sample_rate)
+        self._box.setLimits(xMin=0.0, xMax=duration, minXRange=min_range, maxXRange=duration)
+        self._apply_y_mode()
+        if self._spectrogram_visible:
+            self._ensure_spectrogram()
+        self._box.setXRange(0.0, duration, padding=0.0)
+        self._redraw()
+
+    def clip(self) -> Optional[Clip]:
+        return self._clip
+
+    @property
+    def duration(self) -> float:
+        return self._clip.seconds if self._clip is not None else 0.0
+
+    # --- view range ------------------------------------------------------------------------------------
+    def view_range(self) -> tuple[float, float]:
+        low, high = self._box.viewRange()[0]
+        return float(low), float(high)
+
+    def set_view(self, start: float, end: float) -> None:
+        """Show `start`..`end` seconds, kept inside the clip and no narrower than MIN_VIEW_FRAMES samples."""
+        if self._clip is None:
+            return
+        duration = self.duration
+        span = float(np.clip(end - start, min(duration, MIN_VIEW_FRAMES / self._clip.sample_rate), duration))
+        start = float(np.clip(start, 0.0, duration - span))
+        self._box.setXRange(start, start + span, padding=0.0)
+
+    def zoom(self, factor: float, center: Optional[float] = None) -> None:
+        """Zoom in by `factor` (> 1) or out (< 1) around `center` seconds (the view's middle by default)."""
+        low, high = self.view_range()
+        center = (low + high) / 2 if center is None else center
+        span = (high - low) / factor
+        ratio = (center - low) / (high - low) if high > low else 0.5
+        self.set_view(center - span * ratio, center - span * ratio + span)
+
+    def scroll(self, fraction: float) -> None:
+        """Move the view by `fraction` of its width (negative: earlier)."""
+        low, high = self.view_range()
+        shift = (high - low) * fraction
+        self.set_view(low + shift, high + shift)
+
+    def fit(self) -> None:
+        self.set_view(0.0, self.duration)
+
+    # --- drawing ---------------------------------------------------------------------------------------
+    def drawn_point_count(self) -> int:
+        """Points currently handed to the curves (bounded by the width, not the clip length)."""
+        return sum(0 if c.xData is None else len(c.xData) for c in self._curves)
+
+    def _columns_wanted(self) -> int:
+        width = int(self._box.width()) if self._box.width() > 0 else 1000
+        return int(np.clip(width, 100, MAX_COLUMNS))
+
+    def _redraw(self, *_args) -> None:
+        if self._overview is None or self._spectrogram_visible:
+            return
+        rate = self._clip.sample_rate
+        low, high = self.view_range()
+        view = self._overview.columns(int(np.floor(low * rate)), int(np.ceil(high * rate)) + 1,
+                                      self._columns_wanted())
+        for channel, curve in enumerate(self._curves):
+            x, y = view.line(channel)
+            curve.setData(x / rate, y - channel * LANE_HEIGHT)
+
+    def _apply_y_mode(self) -> None:
+        item = self.plot.getPlotItem()
+        if self._spectrogram_visible and self._clip is not None:
+            top = self._clip.sample_rate / 2
+            self._box.setLimits(yMin=0.0, yMax=top)
+            self._box.setYRange(0.0, top, padding=0.0)
+            item.showAxis("left")
+            item.setLabel("left", "Frequency", units="Hz")
+        else:
+            channels = self._clip.channels if self._clip is not None else 1
+            bottom = -1.0 - (channels - 1) * LANE_HEIGHT
+            self._box.setLimits(yMin=bottom - 0.05, yMax=1.05)
+            self._box.setYRange(bottom, 1.0, padding=0.02)
+            item.hideAxis("left")
+
+    # --- spectrogram -----------------------------------------------------------------------------------
+    def spectrogram_visible(self) -> bool:
+        return self._spectrogram_visible
+
+    def set_spectrogram_visible(self, visible: bool) -> None:
+        self._spectrogram_visible = bool(visible)
+        for curve in self._curves:
+            curve.setVisible(not visible)
+        if visible and self._clip is not None:
+            self._ensure_spectrogram()
+        self._image.setVisible(visible and self._clip is not None)
+        self._apply_y_mode()
+        self._redraw()
+
+    def _ensure_spectrogram(self) -> None:
+        if self._spectrogram_ready or self._clip is None:
+            return
+        image = spectrogram_db(self._clip.mono, SPECTROGRAM_COLUMNS)
+        self._image.setImage(image, autoLevels=False, levels=(float(image.max()) - 80.0, float(image.max())))
+        self._image.setRect(QRectF(0.0, 0.0, self.duration, self._clip.sample_rate / 2))
+        self._spectrogram_ready = True
+
+    # --- playhead --------------------------------------------------------------------------------------
+    def playhead(self) -> float:
+        return float(self._playhead.value())
+
+    def set_playhead(self, seconds: float) -> None:
+        self._playhead.setValue(float(np.clip(seconds, 0.0, self.duration)))
+
+    def attach_player(self, player) -> None:
+        """The core.playback.Player whose position the playhead follows (see follow_playback)."""
+        self._player = player
+
+    def follow_playback(self) -> None:
+        """Poll the player until it stops; the playhead pages the view along when it runs off the right edge."""
+        if self._player is not None:
+            self._follow.start()
+
+    def is_following(self) -> bool:
+        return self._follow.isActive()
+
+    def _follow_tick(self) -> None:
+        player = self._player
+        if player is None or self._clip is None or player.clip is not self._clip:
+            self._follow.stop()
+            return
+        position = player.position
+        self.set_playhead(position)
+        low, high = self.view_range()
+        if player.is_playing and not low <= position <= high:
+            span = high - low
+            self.set_view(position - 0.05 * span, position + 0.95 * span)
+        if not player.is_playing:
+            self._follow.stop()
+
+    # --- selection -------------------------------------------------------------------------------------
+    def selection(self) -> Optional[tuple[float, float]]:
+        return self._selection
+
+    def set_selection(self, start: float, end: float) -> None:
+        start, end = sorted((float(np.clip(start, 0.0, self.duration)), float(np.clip(end, 0.0, self.duration))))
+        if self._clip is None or end - start <= 0:
+            self.clear_selection()
+            return
+        self._region.blockSignals(True)
+        self._region.setRegion((start, end))
+        self._region.blockSignals(False)
+        self._region.setVisible(True)
+        self._set_selection((start, end))
+
+    def clear_selection(self) -> None:
+        self._region.setVisible(False)
+        self._set_selection(None)
+
+    def _set_selection(self, value: Optional[tuple[float, float]]) -> None:
+        if value != self._selection:
+            self._selection = value
+            self.selection_changed.emit(value)
+
+    def _drag_select(self, start: float, now: float, finished: bool) -> None:
+        self.set_selection(start, now)
+
+    def _region_moved(self) -> None:
+        if self._region.isVisible():
+            start, end = self._region.getRegion()
+            if end > start:
+                self._set_selection((float(start), float(end)))
+
+    def _region_finished(self) -> None:
+        self._region_moved()
+
+    def _clicked_at(self, seconds: float) -> None:
+        if self._clip is None:
+            return
+        self.clear_selection()
+        seconds = float(np.clip(seconds, 0.0, self.duration))
+        self.set_playhead(seconds)
+        self.seek_requested.emit(seconds)
+
+    # --- keys ------------------------------------------------------------------------------------------
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        actions = {
+            Qt.Key.Key_Plus: lambda: self.zoom(2.0), Qt.Key.Key_Equal: lambda: self.zoom(2.0),
+            Qt.Key.Key_Minus: lambda: self.zoom(0.5), Qt.Key.Key_0: self.fit,
+            Qt.Key.Key_Left: lambda: self.scroll(-0.1), Qt.Key.Key_Right: lambda: self.scroll(0.1),
+            Qt.Key.Key_Home: lambda: self.set_view(0.0, self._span()),
+            Qt.Key.Key_End: lambda: self.set_view(self.duration - self._span(), self.duration),
+            Qt.Key.Key_S: lambda: self.set_spectrogram_visible(not self._spectrogram_visible),
+            Qt.Key.Key_Escape: self.clear_selection,
+        }
+        if key in actions and self._clip is not None:
+            actions[key]()
+            event.accept()
+        else:
+            super().keyPressEvent(event)  # Space and the rest go to the parent (play/stop lives there)
+
+    def _span(self) -> float:
+        low, high = self.view_range()
+        return high - low
+
+
+def spectrogram_db(mono: np.ndarray, max_columns: int, n_fft: int = 1024) -> np.ndarray:
+    """Magnitude spectrogram in dB shaped (columns, n_fft // 2 + 1), at most `max_columns` Hann-windowed frames
+    spread evenly over the signal (long clips are sampled, not averaged: an overview, like the waveform's)."""
+    mono = np.asarray(mono, dtype=np.float32)
+    if len(mono) < n_fft:
+        mono = np.pad(mono, (0, n_fft - len(mono)))
+    hop = max(n_fft // 4, -(-(len(mono) - n_fft) // max(1, max_columns - 1)))
+    count = 1 + (len(mono) - n_fft) // hop
+    frames = np.lib.stride_tricks.as_strided(mono, shape=(count, n_fft), strides=(hop * mono.strides[0],
+                                                                                  mono.strides[0]))
+    spectrum = np.abs(np.fft.rfft(frames * np.hanning(n_fft).astype(np.float32), axis=1))
+    return (20.0 * np.log10(np.maximum(spectrum, 1e-6))).astype(np.float32)

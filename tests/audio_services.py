@@ -1,0 +1,60 @@
+"""Helpers for the `audio` and `display` tiers: find the services .ci/run starts, or skip cleanly."""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import shutil
+import subprocess
+
+import pytest
+
+
+def pulse_answers() -> bool:
+    if shutil.which("pactl") is None:
+        return False
+    try:
+        return subprocess.run(["pactl", "info"], capture_output=True, timeout=5).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def require_pulse() -> None:
+    """Skip unless a PulseAudio server answers and PortAudio sees an output device through it."""
+    if ctypes.util.find_library("portaudio") is None:
+        pytest.skip("libportaudio2 is not installed")
+    if not pulse_answers():
+        pytest.skip("no PulseAudio server answers `pactl info` (.ci/run starts one with a null sink)")
+    from core.playback import list_output_devices, refresh_devices
+
+    refresh_devices()  # PortAudio may have been initialised before the server was reachable
+    if not list_output_devices():
+        pytest.skip("PulseAudio answers but PortAudio sees no device (libasound2-plugins missing?)")
+
+
+def x_display_answers() -> bool:
+    display = os.environ.get("DISPLAY")
+    if not display or shutil.which("xdpyinfo") is None:
+        return bool(display) and shutil.which("xdotool") is not None and _xdotool_answers()
+    try:
+        return subprocess.run(["xdpyinfo"], capture_output=True, timeout=5).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _xdotool_answers() -> bool:
+    try:
+        return subprocess.run(["xdotool", "getmouselocation"], capture_output=True, timeout=5).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def require_display() -> None:
+    """Skip unless DISPLAY names an X server that answers and xdotool + ImageMagick `import` are installed."""
+    for tool in ("xdotool", "import"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (apt install xdotool imagemagick)")
+    if not os.environ.get("DISPLAY"):
+        pytest.skip("no DISPLAY: the display tier needs an X server (.ci/run starts Xvfb)")
+    if not x_display_answers():
+        pytest.skip(f"the X server at DISPLAY={os.environ['DISPLAY']} does not answer")
