@@ -1,4 +1,4 @@
-"""Entry point of `loa-studio`."""
+"""Entry point of `loa-studio`: open the main window."""
 
 from __future__ import annotations
 
@@ -6,17 +6,29 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+    from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from core import APP_NAME, __version__
+    from core import APP_NAME
+    from core.errors import LoaError
 
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
-    window = QMainWindow()
-    window.setWindowTitle(f"{APP_NAME} {__version__}")
-    window.setCentralWidget(QLabel("LOA Studio"))
-    window.resize(1100, 720)
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("loa-studio")
+
+    from .main_window import MainWindow
+
+    try:
+        window = MainWindow()
+    except LoaError as exc:  # e.g. a damaged library database: say so instead of a traceback
+        QMessageBox.critical(None, APP_NAME, str(exc))
+        return 1
     window.show()
-    return app.exec()
+    code = app.exec()
+    # pyqtgraph views alive at interpreter exit can abort the process (DESKTOP.md): tear down first.
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

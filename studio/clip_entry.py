@@ -1,0 +1,52 @@
+"""ClipEntry: one piece of audio the window shows (a fresh candidate or a library item) with its origin.
+
+Cards, library rows, the waveform view, playback and drag-out all take a ClipEntry, so they never
+need to know whether the audio came from a job a second ago or from the library last week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from core.audio import Clip
+from core.engine import Candidate, GenerationResult
+from core.library import LibraryItem
+from core.provenance import Provenance
+
+
+@dataclass
+class ClipEntry:
+    clip: Clip
+    prompt: str
+    mode: str
+    model: str
+    licence: str
+    seed: Optional[int] = None
+    score: Optional[float] = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    library_id: Optional[int] = None  # set once the clip is stored in the library
+    kept: bool = False
+    favourite: bool = False
+
+    @classmethod
+    def from_candidate(cls, result: GenerationResult, candidate: Candidate, mode: str) -> "ClipEntry":
+        return cls(clip=candidate.clip, prompt=result.request.prompt, mode=mode, model=result.model_id,
+                   licence=result.licence, seed=candidate.seed, score=candidate.score,
+                   settings=dict(candidate.settings))
+
+    @classmethod
+    def from_library(cls, item: LibraryItem) -> "ClipEntry":
+        return cls(clip=item.load_clip(), prompt=item.prompt, mode=item.mode, model=item.model,
+                   licence=item.licence, seed=item.seed, score=item.score, settings=dict(item.settings),
+                   library_id=item.id, kept=item.kept, favourite=item.favourite)
+
+    def provenance(self) -> Provenance:
+        return Provenance(prompt=self.prompt, model_id=self.model, licence=self.licence, seed=self.seed,
+                          settings=dict(self.settings), score=self.score)
+
+    @property
+    def label(self) -> str:
+        seed = f"seed {self.seed}" if self.seed is not None else "no seed"
+        score = f"score {self.score:.3f}" if self.score is not None else "unscored"
+        return f"{score} · {seed}"

@@ -1,0 +1,361 @@
+"""The generation panel: mode, prompt, settings, seed lock, model picker and presets.
+
+It only builds requests: `build_spec()` turns the fields into a `jobs.JobSpec` (or raises
+InputError naming the bad field), and `generate_requested` hands it to the main window.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QInputDialog, QLabel, QLineEdit, QPushButton, QSpinBox, QTabBar,
+                               QVBoxLayout, QWidget)
+
+from core.errors import InputError
+from core.presets import Preset, delete_user_preset, presets_for, save_user_preset
+from core.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_SEED, MAX_STEPS, GenerationRequest
+
+from .jobs import JobSpec
+from .model_manager import ModelChoice, model_choices
+from .modes import Mode, available_modes, mode_named, work_for
+from .settings import StudioSettings
+
+
+class GenerationPanel(QWidget):
+    generate_requested = Signal(object)  # JobSpec
+    manage_models_requested = Signal()
+    message = Signal(str)  # a one-line problem to show in the status bar
+
+    def __init__(self, settings: StudioSettings, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("generationPanel")
+        self.settings = settings
+        self.modes: list[Mode] = available_modes()
+        self._choices: list[ModelChoice] = []
+
+        self.mode_tabs = QTabBar()
+        self.mode_tabs.setObjectName("modeTabs")
+        for mode in self.modes:
+            self.mode_tabs.addTab(mode.label)
+
+        self.preset_combo = QComboBox()
+        self.preset_combo.setObjectName("presetCombo")
+        self.preset_combo.setToolTip("Built-in starting points, then your own presets")
+        self.save_preset_button = QPushButton("Save…")
+        self.delete_preset_button = QPushButton("Delete")
+        preset_row = QHBoxLayout()
+        preset_row.addWidget(self.preset_combo, 1)
+        preset_row.addWidget(self.save_preset_button)
+        preset_row.addWidget(self.delete_preset_button)
+
+        self.prompt_edit = QLineEdit()
+        self.prompt_edit.setObjectName("promptEdit")
+        self.prompt_edit.setPlaceholderText("e.g. metal door slam in a large hall")
+        self.transcription_edit = QLineEdit()
+        self.transcription_edit.setObjectName("transcriptionEdit")
+        self.transcription_edit.setPlaceholderText("the words to speak")
+        self.source_edit = QLineEdit()
+        self.source_edit.setObjectName("sourceEdit")
+        self.source_edit.setPlaceholderText("audio file to continue (WAV, FLAC, OGG)")
+        self.source_button = QPushButton("Browse…")
+        source_row = QHBoxLayout()
+        source_row.addWidget(self.source_edit, 1)
+        source_row.addWidget(self.source_button)
+        self.negative_edit = QLineEdit()
+        self.negative_edit.setObjectName("negativeEdit")
+        self.negative_edit.setPlaceholderText("what to steer away from, e.g. low quality, music")
+
+        self.seconds_spin = QDoubleSpinBox()
+        self.seconds_spin.setObjectName("secondsSpin")
+        self.seconds_spin.setRange(0.5, MAX_SECONDS)
+        self.seconds_spin.setSingleStep(0.5)
+        self.seconds_spin.setSuffix(" s")
+        self.seconds_spin.setValue(10.0)
+        self.candidates_spin = QSpinBox()
+        self.candidates_spin.setObjectName("candidatesSpin")
+        self.candidates_spin.setRange(1, MAX_CANDIDATES)
+        self.candidates_spin.setValue(4)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setObjectName("seedSpin")
+        self.seed_spin.setRange(0, min(MAX_SEED - MAX_CANDIDATES, 2**31 - 1))  # QSpinBox holds a C int
+        self.seed_lock = QCheckBox("Lock")
+        self.seed_lock.setObjectName("seedLock")
+        self.seed_lock.setToolTip("Locked: reuse this seed. Unlocked: a new random seed each time.")
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_spin, 1)
+        seed_row.addWidget(self.seed_lock)
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setObjectName("stepsSpin")
+        self.steps_spin.setRange(1, MAX_STEPS)
+        self.steps_spin.setValue(25)
+        self.guidance_spin = QDoubleSpinBox()
+        self.guidance_spin.setObjectName("guidanceSpin")
+        self.guidance_spin.setRange(0.0, MAX_GUIDANCE)
+        self.guidance_spin.setSingleStep(0.5)
+        self.guidance_spin.setValue(3.5)
+
+        self.model_combo = QComboBox()
+        self.model_combo.setObjectName("modelCombo")
+        self.manage_button = QPushButton("Models…")
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.manage_button)
+        self.model_note = QLabel()
+        self.model_note.setObjectName("modelNote")
+        self.model_note.setWordWrap(True)
+
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setObjectName("generateButton")
+        self.generate_button.setDefault(True)
+        self.generate_button.setToolTip("Generate (Ctrl+Enter)")
+
+        self.form = QFormLayout()
+        self.form.addRow("Preset", preset_row)
+        self.form.addRow("Prompt", self.prompt_edit)
+        self.form.addRow("Words", self.transcription_edit)
+        self.form.addRow("Continue", source_row)
+        self.form.addRow("Negative", self.negative_edit)
+        self.form.addRow("Duration", self.seconds_spin)
+        self.form.addRow("Candidates", self.candidates_spin)
+        self.form.addRow("Seed", seed_row)
+        self.form.addRow("Steps", self.steps_spin)
+        self.form.addRow("Guidance", self.guidance_spin)
+        self.form.addRow("Model", model_row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.mode_tabs)
+        layout.addLayout(self.form)
+        layout.addWidget(self.model_note)
+        layout.addWidget(self.generate_button)
+        layout.addStretch(1)
+
+        self.mode_tabs.currentChanged.connect(self._on_mode_changed)
+        self.preset_combo.activated.connect(self._on_preset_chosen)
+        self.save_preset_button.clicked.connect(self._save_preset_dialog)
+        self.delete_preset_button.clicked.connect(self._delete_preset)
+        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.manage_button.clicked.connect(self.manage_models_requested)
+        self.source_button.clicked.connect(self._browse_source)
+        self.generate_button.clicked.connect(self.request_generate)
+        self.prompt_edit.returnPressed.connect(self.request_generate)
+
+        last = self.settings.last_mode
+        self.set_mode(last if any(m.name == last for m in self.modes) else "sound")
+        self._on_mode_changed(self.mode_tabs.currentIndex())
+
+    # ---- mode ----------------------------------------------------------------------------------------
+    @property
+    def mode(self) -> Mode:
+        return self.modes[max(0, self.mode_tabs.currentIndex())]
+
+    def set_mode(self, name: str) -> None:
+        for i, mode in enumerate(self.modes):
+            if mode.name == name:
+                self.mode_tabs.setCurrentIndex(i)
+                return
+        raise InputError(f"mode {name!r} is not available in this build")
+
+    def _on_mode_changed(self, _index: int) -> None:
+        mode = self.mode
+        self.settings.last_mode = mode.name
+        self._set_row_visible(self.transcription_edit, mode.needs_transcription)
+        self._set_row_visible(self.source_edit, mode.needs_source_audio)
+        self.reload_models()
+        self.reload_presets()
+
+    def _set_row_visible(self, field: QWidget, visible: bool) -> None:
+        self.form.setRowVisible(self._row_of(field), visible)
+
+    def _row_of(self, field: QWidget) -> int:
+        for row in range(self.form.rowCount()):
+            item = self.form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if item is None:
+                continue
+            if item.widget() is field or (item.layout() is not None and item.layout().indexOf(field) >= 0):
+                return row
+        raise LookupError(field.objectName())
+
+    # ---- models --------------------------------------------------------------------------------------
+    def reload_models(self) -> None:
+        """Fill the picker: installed and local models that suit the mode first, then downloadable ones."""
+        mode = self.mode
+        keep = self.model_combo.currentData() or self.settings.model_for_mode(mode.name)
+        self._choices = [c for c in model_choices(self.settings.local_models) if c.suits(mode.model_task)]
+        self._choices.sort(key=lambda c: (not c.installed, c.spec != mode.default_model, c.spec))
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for choice in self._choices:
+            self.model_combo.addItem(choice.label, choice.spec)
+        index = self.model_combo.findData(keep) if keep else -1
+        self.model_combo.setCurrentIndex(index if index >= 0 else 0)
+        self.model_combo.blockSignals(False)
+        self._on_model_changed(self.model_combo.currentIndex())
+
+    def selected_choice(self) -> Optional[ModelChoice]:
+        index = self.model_combo.currentIndex()
+        return self._choices[index] if 0 <= index < len(self._choices) else None
+
+    def set_model(self, spec: str) -> None:
+        index = self.model_combo.findData(spec)
+        if index < 0:  # e.g. a library item from a folder that is no longer listed
+            self._choices.append(ModelChoice.for_spec(spec))
+            self.model_combo.addItem(self._choices[-1].label, spec)
+            index = self.model_combo.count() - 1
+        self.model_combo.setCurrentIndex(index)
+
+    def _on_model_changed(self, _index: int) -> None:
+        choice = self.selected_choice()
+        if choice is None:
+            self.model_note.setText("No model for this mode. Open Models… to download one or add a folder.")
+            return
+        self.settings.set_model_for_mode(self.mode.name, choice.spec)
+        self.model_note.setText("" if choice.installed else
+                                f"{choice.spec} is not installed ({choice.size_text}). Open Models… to download it.")
+
+    # ---- presets -------------------------------------------------------------------------------------
+    def reload_presets(self, select: Optional[str] = None) -> None:
+        try:
+            self._presets = presets_for(self.mode.name)
+        except InputError as exc:
+            self._presets = []
+            self.message.emit(str(exc))
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.clear()
+        self.preset_combo.addItem("— choose a preset —")
+        for preset in self._presets:
+            self.preset_combo.addItem(preset.name if preset.builtin else f"{preset.name} (mine)")
+        if select is not None:
+            names = [p.name for p in self._presets if not p.builtin]
+            if select in names:
+                self.preset_combo.setCurrentIndex(1 + self._presets.index(
+                    next(p for p in self._presets if not p.builtin and p.name == select)))
+        self.preset_combo.blockSignals(False)
+
+    def _on_preset_chosen(self, index: int) -> None:
+        if index >= 1:
+            self.apply_preset(self._presets[index - 1])
+
+    def apply_preset(self, preset: Preset) -> None:
+        if preset.prompt:
+            self.prompt_edit.setText(preset.prompt)
+        self.negative_edit.setText(preset.negative_prompt)
+        self.seconds_spin.setValue(preset.seconds)
+        self.steps_spin.setValue(preset.steps)
+        self.guidance_spin.setValue(preset.guidance)
+        self.candidates_spin.setValue(preset.candidates)
+        if preset.transcription:
+            self.transcription_edit.setText(preset.transcription)
+        if preset.model and self.model_combo.findData(preset.model) >= 0:
+            self.model_combo.setCurrentIndex(self.model_combo.findData(preset.model))
+
+    def current_preset(self, name: str) -> Preset:
+        return Preset(name=name, mode=self.mode.name, prompt=self.prompt_edit.text().strip(),
+                      negative_prompt=self.negative_edit.text().strip(), seconds=self.seconds_spin.value(),
+                      steps=self.steps_spin.value(), guidance=self.guidance_spin.value(),
+                      candidates=self.candidates_spin.value(), model=self.model_combo.currentData(),
+                      transcription=self.transcription_edit.text().strip() or None if self.mode.needs_transcription
+                      else None)
+
+    def save_preset(self, name: str) -> Preset:
+        preset = save_user_preset(self.current_preset(name.strip()))
+        self.reload_presets(select=preset.name)
+        return preset
+
+    def _save_preset_dialog(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save preset", "Preset name:")
+        if ok and name.strip():
+            try:
+                self.save_preset(name)
+            except InputError as exc:
+                self.message.emit(str(exc))
+
+    def _delete_preset(self) -> None:
+        index = self.preset_combo.currentIndex()
+        if index < 1:
+            return
+        preset = self._presets[index - 1]
+        if preset.builtin:
+            self.message.emit(f"{preset.name!r} is built in and cannot be deleted.")
+            return
+        delete_user_preset(preset.mode, preset.name)
+        self.reload_presets()
+
+    # ---- seed ----------------------------------------------------------------------------------------
+    def seed_for_request(self) -> Optional[int]:
+        return self.seed_spin.value() if self.seed_lock.isChecked() else None
+
+    def show_seed(self, seed: int) -> None:
+        """Show the seed a job used (so the user can lock it); a locked seed is left alone."""
+        if not self.seed_lock.isChecked() and seed <= self.seed_spin.maximum():
+            self.seed_spin.setValue(seed)
+
+    # ---- requests ------------------------------------------------------------------------------------
+    def build_request(self, seed: Optional[int] = None, use_panel_seed: bool = True) -> GenerationRequest:
+        mode = self.mode
+        transcription = self.transcription_edit.text().strip() if mode.needs_transcription else None
+        if mode.needs_transcription and not transcription:
+            raise InputError("Words to speak are empty: type what the voice should say.")
+        request = GenerationRequest(
+            prompt=self.prompt_edit.text().strip(), negative_prompt=self.negative_edit.text().strip(),
+            seconds=round(self.seconds_spin.value(), 3), steps=self.steps_spin.value(),
+            guidance=round(self.guidance_spin.value(), 3),
+            seed=self.seed_for_request() if use_panel_seed else seed,
+            candidates=self.candidates_spin.value(), transcription=transcription,
+            allow_empty_prompt=mode.needs_source_audio)
+        return request.validated() if request.seed is not None else _check(request)
+
+    def build_spec(self) -> JobSpec:
+        mode = self.mode
+        choice = self.selected_choice()
+        if choice is None:
+            raise InputError("No model chosen: open Models… to download one or add a local model folder.")
+        request = self.build_request()
+        extra: dict[str, Any] = {}
+        if mode.needs_source_audio:
+            source = self.source_edit.text().strip()
+            if not source:
+                raise InputError("No audio to continue: choose a file with Browse….")
+            extra["source"] = source
+        return JobSpec(mode=mode.name, model=choice.spec, request=request, work=work_for(mode), extra=extra)
+
+    def request_generate(self) -> None:
+        try:
+            spec = self.build_spec()
+        except InputError as exc:
+            self.message.emit(str(exc))
+            return
+        self.generate_requested.emit(spec)
+
+    def apply_settings(self, mode: str, model: str, settings: dict[str, Any]) -> None:
+        """Load a past generation's settings (library "Re-open settings"), seed locked to reproduce it."""
+        try:
+            self.set_mode(mode)
+        except InputError:
+            self.message.emit(f"The {mode} mode is not available in this build; settings loaded into Sound.")
+            self.set_mode("sound")
+        self.set_model(model)
+        self.prompt_edit.setText(settings.get("prompt", ""))
+        self.negative_edit.setText(settings.get("negative_prompt") or "")
+        for spin, key in ((self.seconds_spin, "seconds"), (self.steps_spin, "steps"),
+                          (self.guidance_spin, "guidance")):
+            if isinstance(settings.get(key), (int, float)):
+                spin.setValue(settings[key])
+        if settings.get("transcription"):
+            self.transcription_edit.setText(settings["transcription"])
+        if isinstance(settings.get("seed"), int) and settings["seed"] <= self.seed_spin.maximum():
+            self.seed_spin.setValue(settings["seed"])
+            self.seed_lock.setChecked(True)
+
+    def _browse_source(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Audio to continue", "",
+                                              "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)")
+        if path:
+            self.source_edit.setText(path)
+
+
+def _check(request: GenerationRequest) -> GenerationRequest:
+    """Validate fields now but keep seed=None, so the engine draws a fresh random seed per job."""
+    request.validated()
+    return request
+

@@ -1,0 +1,239 @@
+"""The job queue: generation requests run off the GUI thread, one after another, each cancellable.
+
+Workers are QRunnables on a one-thread QThreadPool (one resident pipeline per model; running two
+at once would only double memory, the engine serialises calls anyway). The core's plain progress
+callback and CancelToken cross into Qt here: the worker emits on a signals object that lives in
+the GUI thread, so every public signal of `JobQueue` is delivered on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from core.engine import Engine, GenerationResult
+from core.errors import Cancelled, LoaError
+from core.progress import CancelToken, Progress, ProgressCallback
+from core.requests import GenerationRequest
+
+log = logging.getLogger(__name__)
+
+# A job's work: given the engine for its model, the request, a progress callback and a cancel
+# token, return a GenerationResult. Modes other than plain text-to-audio supply their own.
+JobWork = Callable[[Engine, GenerationRequest, ProgressCallback, CancelToken], GenerationResult]
+
+
+def generate_work(engine: Engine, request: GenerationRequest, progress: ProgressCallback,
+                  cancel: CancelToken) -> GenerationResult:
+    return engine.generate(request, progress=progress, cancel=cancel)
+
+
+@dataclass
+class JobSpec:
+    """What to run: a mode ("sound", "music", ...), a model spec (hub id or folder) and a request."""
+
+    mode: str
+    model: str
+    request: GenerationRequest
+    work: JobWork = generate_work
+    title: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)  # mode-specific inputs, e.g. the clip to continue
+
+    def describe(self) -> str:
+        return self.title or self.request.prompt or self.mode
+
+
+@dataclass
+class Job:
+    id: int
+    spec: JobSpec
+    token: CancelToken = field(default_factory=CancelToken)
+    status: str = "queued"  # queued, running, finished, failed, cancelled
+    progress: Optional[Progress] = None
+    result: Optional[GenerationResult] = None
+    error: Optional[str] = None
+    denoising_steps_seen: int = 0
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("finished", "failed", "cancelled")
+
+
+class EnginePool:
+    """One Engine per model spec, created on first use and kept resident (thread-safe)."""
+
+    def __init__(self, device: str = "auto", factory: Callable[..., Engine] = Engine) -> None:
+        self.device = device
+        self._factory = factory
+        self._engines: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+
+    def get(self, model: str) -> Engine:
+        with self._lock:
+            engine = self._engines.get(model)
+            if engine is None:
+                engine = self._engines[model] = self._factory(model, device=self.device)
+            return engine
+
+    def set_device(self, device: str) -> None:
+        """Later engines use `device`; loaded ones are dropped so their memory is freed."""
+        with self._lock:
+            if device != self.device:
+                self.device = device
+                self._engines.clear()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._engines.clear()
+
+
+class _WorkerSignals(QObject):
+    started = Signal(int)
+    progress = Signal(int, object)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+
+
+class _JobRunnable(QRunnable):
+    def __init__(self, job: Job, engines: EnginePool, signals: _WorkerSignals) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # the queue holds it until it is done, so tryTake() stays safe
+        self.job, self.engines, self.signals = job, engines, signals
+
+    def run(self) -> None:  # runs on the worker thread: touches no widgets
+        job, signals = self.job, self.signals
+        if job.token.cancelled:
+            signals.cancelled.emit(job.id)
+            return
+        signals.started.emit(job.id)
+        try:
+            engine = self.engines.get(job.spec.model)
+            if not engine.loaded:
+                signals.progress.emit(job.id, Progress("loading", 0, 1))
+            result = job.spec.work(engine, job.spec.request, lambda p: signals.progress.emit(job.id, p), job.token)
+        except Cancelled:
+            signals.cancelled.emit(job.id)
+        except LoaError as exc:
+            signals.failed.emit(job.id, str(exc))
+        except Exception as exc:  # noqa: BLE001 - one clear message in the window, the traceback in the log
+            log.exception("job %s failed", job.id)
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            signals.failed.emit(job.id, f"Generation failed: {type(exc).__name__}: {first}")
+        else:
+            signals.finished.emit(job.id, result)
+
+
+class JobQueue(QObject):
+    """Submit JobSpecs; watch them through signals delivered on the GUI thread."""
+
+    job_added = Signal(object)  # Job
+    job_started = Signal(object)  # Job
+    job_progress = Signal(object, object)  # Job, core.progress.Progress
+    job_finished = Signal(object, object)  # Job, GenerationResult
+    job_failed = Signal(object, str)  # Job, message
+    job_cancelled = Signal(object)  # Job
+    job_done = Signal(object)  # Job, after any of finished / failed / cancelled
+
+    def __init__(self, engines: Optional[EnginePool] = None, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.engines = engines or EnginePool()
+        self.jobs: dict[int, Job] = {}
+        self._ids = itertools.count(1)
+        self._runnables: dict[int, _JobRunnable] = {}
+        self._retired: list[_JobRunnable] = []  # done, but their run() may still be returning
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._signals = _WorkerSignals(self)
+        self._signals.started.connect(self._on_started)
+        self._signals.progress.connect(self._on_progress)
+        self._signals.finished.connect(self._on_finished)
+        self._signals.failed.connect(self._on_failed)
+        self._signals.cancelled.connect(self._on_cancelled)
+
+    # ---- public ------------------------------------------------------------------------------------
+    def submit(self, spec: JobSpec) -> Job:
+        if self._pool.activeThreadCount() == 0:
+            self._retired.clear()
+        job = Job(next(self._ids), spec)
+        self.jobs[job.id] = job
+        runnable = _JobRunnable(job, self.engines, self._signals)
+        self._runnables[job.id] = runnable
+        self.job_added.emit(job)
+        self._pool.start(runnable)
+        return job
+
+    def cancel(self, job_id: int) -> None:
+        """Cancel a queued job at once, or ask a running one to stop at its next step."""
+        job = self.jobs.get(job_id)
+        if job is None or job.done:
+            return
+        job.token.cancel()
+        runnable = self._runnables.get(job_id)
+        if job.status == "queued" and runnable is not None and self._pool.tryTake(runnable):
+            self._on_cancelled(job_id)
+
+    def cancel_all(self) -> None:
+        for job_id in list(self.jobs):
+            self.cancel(job_id)
+
+    def active(self) -> list[Job]:
+        return [j for j in self.jobs.values() if not j.done]
+
+    def wait(self, msecs: int = -1) -> bool:
+        return self._pool.waitForDone(msecs)
+
+    def shutdown(self, msecs: int = 30_000) -> bool:
+        """Cancel everything and wait for the worker (window close, test teardown)."""
+        self.cancel_all()
+        return self._pool.waitForDone(msecs)
+
+    # ---- worker reports (GUI thread) ---------------------------------------------------------------
+    def _on_started(self, job_id: int) -> None:
+        job = self.jobs[job_id]
+        if job.done:
+            return
+        job.status = "running"
+        self.job_started.emit(job)
+
+    def _on_progress(self, job_id: int, progress: Progress) -> None:
+        job = self.jobs[job_id]
+        if job.done:
+            return
+        job.progress = progress
+        if progress.stage == "denoising":
+            job.denoising_steps_seen = max(job.denoising_steps_seen, progress.step)
+        self.job_progress.emit(job, progress)
+
+    def _on_finished(self, job_id: int, result: GenerationResult) -> None:
+        job = self._finish(job_id, "finished")
+        job.result = result
+        self.job_finished.emit(job, result)
+        self.job_done.emit(job)
+
+    def _on_failed(self, job_id: int, message: str) -> None:
+        job = self._finish(job_id, "failed")
+        job.error = message
+        self.job_failed.emit(job, message)
+        self.job_done.emit(job)
+
+    def _on_cancelled(self, job_id: int) -> None:
+        job = self.jobs[job_id]
+        if job.done:
+            return
+        self._finish(job_id, "cancelled")
+        self.job_cancelled.emit(job)
+        self.job_done.emit(job)
+
+    def _finish(self, job_id: int, status: str) -> Job:
+        job = self.jobs[job_id]
+        job.status = status
+        runnable = self._runnables.pop(job_id, None)
+        if runnable is not None:
+            self._retired.append(runnable)
+        return job

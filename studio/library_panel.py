@@ -1,0 +1,208 @@
+"""The library panel: search, filter by mode and model, favourite, delete to trash (undoable),
+re-open a generation's settings, audition, and drag items out (through a hook the window sets)."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
+                               QPushButton, QVBoxLayout, QWidget)
+
+from core.library import Library, LibraryItem
+
+ITEM_ROLE = Qt.ItemDataRole.UserRole
+SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke
+
+
+def describe(item: LibraryItem) -> str:
+    star = "★ " if item.favourite else ""
+    kept = "" if item.kept else "  (not kept)"
+    seed = f" · seed {item.seed}" if item.seed is not None else ""
+    return f"{star}{item.title}\n{item.mode} · {item.model}{seed} · {item.created[:16].replace('T', ' ')}{kept}"
+
+
+class LibraryList(QListWidget):
+    """The list of items; a drag from it goes to `drag_handler(item, widget)` (studio.dragout)."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("libraryList")
+        self.setDragEnabled(True)
+        self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        self.setWordWrap(True)
+        self.drag_handler: Optional[Callable[[LibraryItem, QWidget], None]] = None
+
+    def startDrag(self, supported_actions) -> None:
+        current = self.currentItem()
+        if current is not None and self.drag_handler is not None:
+            self.drag_handler(current.data(ITEM_ROLE), self)
+
+
+class LibraryPanel(QWidget):
+    item_selected = Signal(object)  # LibraryItem
+    play_requested = Signal(object)  # LibraryItem
+    reopen_requested = Signal(object)  # LibraryItem
+    message = Signal(str)
+
+    def __init__(self, library: Library, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("libraryPanel")
+        self.library = library
+        self._undo: list[list[int]] = []  # trashed id groups, newest last
+
+        self.search_edit = QLineEdit()
+        self.search_edit.setObjectName("librarySearch")
+        self.search_edit.setPlaceholderText("Search prompts and models")
+        self.search_edit.setClearButtonEnabled(True)
+        self.mode_filter = QComboBox()
+        self.mode_filter.setObjectName("libraryModeFilter")
+        self.model_filter = QComboBox()
+        self.model_filter.setObjectName("libraryModelFilter")
+        self.favourites_only = QCheckBox("★ only")
+        self.kept_only = QCheckBox("Kept only")
+        self.list = LibraryList()
+        self.play_button = QPushButton("Play")
+        self.favourite_button = QPushButton("★ Favourite")
+        self.favourite_button.setObjectName("favouriteButton")
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setObjectName("deleteButton")
+        self.delete_button.setToolTip("Move to the trash (Undo brings it back)")
+        self.undo_button = QPushButton("Undo delete")
+        self.undo_button.setObjectName("undoDeleteButton")
+        self.undo_button.setEnabled(False)
+        self.reopen_button = QPushButton("Re-open settings")
+        self.reopen_button.setObjectName("reopenButton")
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.mode_filter)
+        filters.addWidget(self.model_filter, 1)
+        toggles = QHBoxLayout()
+        toggles.addWidget(self.favourites_only)
+        toggles.addWidget(self.kept_only)
+        toggles.addStretch(1)
+        actions = QHBoxLayout()
+        for b in (self.play_button, self.favourite_button, self.delete_button, self.undo_button, self.reopen_button):
+            actions.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search_edit)
+        layout.addLayout(filters)
+        layout.addLayout(toggles)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(actions)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.refresh)
+        self.search_edit.textChanged.connect(self._search_timer.start)
+        for combo in (self.mode_filter, self.model_filter):
+            combo.currentIndexChanged.connect(self.refresh)
+        self.favourites_only.toggled.connect(self.refresh)
+        self.kept_only.toggled.connect(self.refresh)
+        self.list.currentItemChanged.connect(self._on_current_changed)
+        self.list.itemDoubleClicked.connect(lambda row: self.play_requested.emit(row.data(ITEM_ROLE)))
+        self.play_button.clicked.connect(self._play_current)
+        self.favourite_button.clicked.connect(self.toggle_favourite)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.undo_button.clicked.connect(self.undo_delete)
+        self.reopen_button.clicked.connect(self._reopen_current)
+        self.refresh_filters()
+        self.refresh()
+
+    # ---- listing ---------------------------------------------------------------------------------------
+    def refresh_filters(self) -> None:
+        """Offer the modes and models that are in the library, keeping the current choice."""
+        for combo, values, everything in ((self.mode_filter, self.library.modes(), "All modes"),
+                                          (self.model_filter, self.library.models(), "All models")):
+            keep = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(everything, None)
+            for value in values:
+                combo.addItem(value, value)
+            index = combo.findData(keep) if keep else 0
+            combo.setCurrentIndex(max(0, index))
+            combo.blockSignals(False)
+
+    def refresh(self) -> None:
+        selected = self.current_item()
+        items = self.library.search(self.search_edit.text(), mode=self.mode_filter.currentData(),
+                                    model=self.model_filter.currentData(),
+                                    favourites_only=self.favourites_only.isChecked(),
+                                    kept_only=self.kept_only.isChecked())
+        self.list.blockSignals(True)
+        self.list.clear()
+        for item in items:
+            row = QListWidgetItem(describe(item))
+            row.setData(ITEM_ROLE, item)
+            row.setToolTip(f"{item.prompt}\nlicence: {item.licence}\n{item.audio_path}")
+            self.list.addItem(row)
+            if selected is not None and item.id == selected.id:
+                self.list.setCurrentItem(row)
+        self.list.blockSignals(False)
+
+    def items(self) -> list[LibraryItem]:
+        return [self.list.item(i).data(ITEM_ROLE) for i in range(self.list.count())]
+
+    def current_item(self) -> Optional[LibraryItem]:
+        row = self.list.currentItem()
+        return row.data(ITEM_ROLE) if row is not None else None
+
+    def selected_items(self) -> list[LibraryItem]:
+        rows = self.list.selectedItems() or ([self.list.currentItem()] if self.list.currentItem() else [])
+        return [r.data(ITEM_ROLE) for r in rows]
+
+    def select_id(self, item_id: int) -> bool:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(ITEM_ROLE).id == item_id:
+                self.list.setCurrentRow(i)
+                return True
+        return False
+
+    def library_changed(self) -> None:
+        """Call after the window adds or changes items (a job finished, a take was kept)."""
+        self.refresh_filters()
+        self.refresh()
+
+    # ---- actions ---------------------------------------------------------------------------------------
+    def toggle_favourite(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.library.set_favourite(item.id, not item.favourite)
+            self.refresh()
+
+    def delete_selected(self) -> None:
+        items = self.selected_items()
+        if not items:
+            return
+        self._undo.append(self.library.trash([i.id for i in items]))
+        self.undo_button.setEnabled(True)
+        what = f"“{items[0].title}”" if len(items) == 1 else f"{len(items)} items"
+        self.message.emit(f"Moved {what} to the trash. Undo (Ctrl+Z) brings it back.")
+        self.library_changed()
+
+    def undo_delete(self) -> bool:
+        if not self._undo:
+            return False
+        ids = self._undo.pop()
+        self.library.restore(ids)
+        self.undo_button.setEnabled(bool(self._undo))
+        self.message.emit(f"Restored {len(ids)} item{'s' if len(ids) > 1 else ''} from the trash.")
+        self.library_changed()
+        self.select_id(ids[0])
+        return True
+
+    def _on_current_changed(self, current, _previous) -> None:
+        if current is not None:
+            self.item_selected.emit(current.data(ITEM_ROLE))
+
+    def _play_current(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.play_requested.emit(item)
+
+    def _reopen_current(self) -> None:
+        item = self.current_item()
+        if item is not None:
+            self.reopen_requested.emit(item)

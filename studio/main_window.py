@@ -1,0 +1,409 @@
+"""The main window: generation panel, job list, candidate cards, waveform view and library.
+
+It owns the layout, menus, shortcuts and the wiring between panels; everything it computes comes
+from `core` (engine through the job queue, library, presets, playback, export). Settings and window
+state persist in `studio.ini` under the config folder (LOA_CONFIG_DIR overrides).
+
+Every collaborator can be injected (tests, the display tier); with no arguments the window builds
+its own from the user folders.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
+                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from core import APP_NAME, __version__
+from core.engine import GenerationResult
+from core.errors import InputError, LoaError
+from core.library import Library, LibraryItem
+from core.requests import GenerationRequest
+from core.playback import PlaybackUnavailable, Player, audio_status, list_output_devices
+
+from .audition import Auditioner
+from .candidates import CandidatesView
+from .clip_entry import ClipEntry
+from .generation_panel import GenerationPanel
+from .job_list import JobListView
+from .jobs import EnginePool, Job, JobQueue, JobSpec
+from .library_panel import LibraryPanel
+from .model_manager import ModelManagerDialog, first_run_text, has_usable_model
+from .modes import mode_named, work_for
+from .settings import DEVICES, StudioSettings
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Optional[StudioSettings] = None, library: Optional[Library] = None,
+                 jobs: Optional[JobQueue] = None, player: Optional[Player] = None,
+                 parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"{APP_NAME} {__version__}")
+        self.settings = settings or StudioSettings()
+        self.library = library or Library()
+        self.jobs = jobs or JobQueue(EnginePool(device=self.settings.device), self)
+        self.auditioner = Auditioner(player, self)
+        self.model_manager: Optional[ModelManagerDialog] = None
+        self._job_modes: dict[int, str] = {}
+
+        self.generation_panel = GenerationPanel(self.settings)
+        self.job_list = JobListView(self.jobs)
+        self.candidates = CandidatesView()
+        self.library_panel = LibraryPanel(self.library)
+        self.waveform = self._make_waveform_view()
+        self._build_layout()
+        self._build_menus()
+        self._connect()
+        self._attach_dragout()
+        self.update_first_run_banner()
+        self._restore_window_state()
+        self.statusBar().showMessage(audio_status(self.settings.audio_device))
+        if self.settings.audio_device:
+            self.auditioner.player.device = self.settings.audio_device
+
+    # ---- layout ----------------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        panel_scroll = QScrollArea()
+        panel_scroll.setWidgetResizable(True)
+        panel_scroll.setWidget(self.generation_panel)
+        panel_scroll.setMinimumWidth(340)
+
+        self.first_run_banner = QWidget()
+        self.first_run_banner.setObjectName("firstRunBanner")
+        self.first_run_text = QLabel(first_run_text())
+        self.first_run_text.setWordWrap(True)
+        self.first_run_button = QPushButton("Open Models…")
+        banner = QHBoxLayout(self.first_run_banner)
+        banner.addWidget(self.first_run_text, 1)
+        banner.addWidget(self.first_run_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        self.error_banner = QLabel()
+        self.error_banner.setObjectName("errorBanner")
+        self.error_banner.setWordWrap(True)
+        self.error_banner.setStyleSheet("color: #c0392b;")
+        self.error_banner.setVisible(False)
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.first_run_banner)
+        top_layout.addWidget(self.error_banner)
+        top_layout.addWidget(self.job_list)
+        top_layout.addWidget(self.candidates, 1)
+        centre = QSplitter(Qt.Orientation.Vertical)
+        centre.setObjectName("centreSplitter")
+        centre.addWidget(top)
+        if self.waveform is not None:
+            centre.addWidget(self.waveform)
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.setObjectName("mainSplitter")
+        main.addWidget(panel_scroll)
+        main.addWidget(centre)
+        main.setStretchFactor(1, 1)
+        self.setCentralWidget(main)
+
+        self.library_dock = QDockWidget("Library", self)
+        self.library_dock.setObjectName("libraryDock")
+        self.library_dock.setWidget(self.library_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.library_dock)
+        self.resize(1280, 800)
+
+    def _make_waveform_view(self) -> Optional[QWidget]:
+        """The waveform view of the selected clip (studio.waveform_view, built by its own module)."""
+        try:
+            from .waveform_view import WaveformView
+        except ImportError:
+            return None
+        view = WaveformView()
+        view.setObjectName("waveformView")
+        return view
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.export_action = file_menu.addAction("&Export…")
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.copy_action = file_menu.addAction("&Copy to clipboard")
+        self.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        file_menu.addSeparator()
+        file_menu.addAction("E&mpty library trash", self.empty_trash)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+
+        edit_menu = bar.addMenu("&Edit")
+        self.undo_action = edit_menu.addAction("&Undo delete", self.library_panel.undo_delete)
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        generate_action = edit_menu.addAction("&Generate", self.generation_panel.request_generate)
+        generate_action.setShortcut(QKeySequence("Ctrl+Return"))
+        edit_menu.addAction("&Cancel all jobs", self.jobs.cancel_all)
+        find_action = edit_menu.addAction("&Find in library", self.focus_library_search)
+        find_action.setShortcut(QKeySequence.StandardKey.Find)
+
+        settings_menu = bar.addMenu("&Settings")
+        device_menu = settings_menu.addMenu("Compute &device")
+        group = QActionGroup(self)
+        for device in DEVICES:
+            action = device_menu.addAction(device, lambda d=device: self.set_compute_device(d))
+            action.setCheckable(True)
+            action.setChecked(device == self.settings.device)
+            group.addAction(action)
+        self.audio_menu = settings_menu.addMenu("&Audio output")
+        self.audio_menu.aboutToShow.connect(self._fill_audio_menu)
+        self.store_all_action = settings_menu.addAction("Store &every generation in the library")
+        self.store_all_action.setCheckable(True)
+        self.store_all_action.setChecked(self.settings.store_all_generations)
+        self.store_all_action.toggled.connect(lambda on: setattr(self.settings, "store_all_generations", on))
+        self._build_export_menu(settings_menu.addMenu("E&xport format"))
+
+        models_menu = bar.addMenu("&Models")
+        models_menu.addAction("&Model manager…", self.open_model_manager)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("&About", lambda: QMessageBox.about(
+            self, APP_NAME, f"{APP_NAME} {__version__}\nText to sound, music and speech with AudioLDM 2.\n"
+                            f"Library: {self.library.folder}\nSettings: {self.settings.path}"))
+
+        QShortcut(QKeySequence("Ctrl+Enter"), self, self.generation_panel.request_generate)
+
+    def _build_export_menu(self, menu) -> None:
+        choices = {"format": (("WAV", "wav"), ("FLAC", "flac")),
+                   "subtype": (("16-bit", "pcm16"), ("24-bit", "pcm24"), ("32-bit float", "float32")),
+                   "rate": (("16 kHz", 16_000), ("44.1 kHz", 44_100), ("48 kHz", 48_000))}
+        for key, options in choices.items():
+            group = QActionGroup(self)
+            current = getattr(self.settings, f"export_{key}")
+            for label, value in options:
+                action = menu.addAction(label, lambda k=key, v=value: setattr(self.settings, f"export_{k}", v))
+                action.setCheckable(True)
+                action.setChecked(value == current)
+                group.addAction(action)
+            menu.addSeparator()
+
+    def _fill_audio_menu(self) -> None:
+        self.audio_menu.clear()
+        try:
+            devices = list_output_devices()
+        except PlaybackUnavailable as exc:
+            self.audio_menu.addAction(str(exc)).setEnabled(False)
+            return
+        if not devices:
+            self.audio_menu.addAction("No audio output found").setEnabled(False)
+        default = self.audio_menu.addAction("System default", lambda: self.set_audio_device(None))
+        default.setCheckable(True)
+        default.setChecked(not self.settings.audio_device)
+        for device in devices:
+            action = self.audio_menu.addAction(device.label, lambda d=device: self.set_audio_device(d.label))
+            action.setCheckable(True)
+            action.setChecked(device.label == self.settings.audio_device)
+
+    # ---- wiring ----------------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        gp = self.generation_panel
+        gp.generate_requested.connect(self.submit)
+        gp.manage_models_requested.connect(self.open_model_manager)
+        gp.message.connect(self.show_message)
+        self.first_run_button.clicked.connect(self.open_model_manager)
+
+        self.jobs.job_started.connect(lambda job: self.error_banner.setVisible(False))
+        self.jobs.job_finished.connect(self._on_job_finished)
+        self.jobs.job_failed.connect(self._on_job_failed)
+        self.jobs.job_cancelled.connect(lambda job: self.show_message(f"Cancelled “{job.spec.describe()}”."))
+
+        self.candidates.current_changed.connect(self.show_entry)
+        self.candidates.play_toggled.connect(self.auditioner.toggle)
+        self.candidates.keep_requested.connect(self.keep)
+        self.candidates.more_like_this.connect(self.more_like_this)
+
+        lp = self.library_panel
+        lp.item_selected.connect(self._on_library_item_selected)
+        lp.play_requested.connect(self._on_library_play)
+        lp.reopen_requested.connect(self.reopen_settings)
+        lp.message.connect(self.show_message)
+
+        self.auditioner.started.connect(self.candidates.mark_playing)
+        self.auditioner.stopped.connect(lambda: self.candidates.mark_playing(None))
+        self.auditioner.message.connect(self.show_message)
+
+    def _attach_dragout(self) -> None:
+        """Hook candidate cards and library rows to studio.dragout (drag out, Export…, Copy to clipboard)."""
+        try:
+            from . import dragout
+        except ImportError:
+            self.export_action.setEnabled(False)
+            self.copy_action.setEnabled(False)
+            return
+        self.dragout = dragout
+        self.export_action.triggered.connect(self.export_selected)
+        self.copy_action.triggered.connect(self.copy_selected)
+
+    # ---- generation ------------------------------------------------------------------------------------
+    def submit(self, spec: JobSpec) -> Job:
+        self.error_banner.setVisible(False)
+        job = self.jobs.submit(spec)
+        self._job_modes[job.id] = spec.mode
+        self.show_message(f"Queued “{spec.describe()}” on {spec.model}.")
+        return job
+
+    def _on_job_finished(self, job: Job, result: GenerationResult) -> None:
+        mode = job.spec.mode
+        entries = [ClipEntry.from_candidate(result, c, mode) for c in result.candidates]
+        if self.settings.store_all_generations:
+            try:
+                for entry, item in zip(entries, self.library.add_result(result, mode, kept=False)):
+                    entry.library_id = item.id
+            except (OSError, LoaError) as exc:
+                self.show_error(f"Could not store the takes in the library: {exc}")
+            self.library_panel.library_changed()
+        self.candidates.show_entries(entries)
+        self.generation_panel.show_seed(result.request.seed)
+        self.show_message(f"{len(entries)} take{'s' if len(entries) > 1 else ''} of “{result.request.prompt}” "
+                          f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).")
+
+    def _on_job_failed(self, job: Job, message: str) -> None:
+        self.show_error(message)
+
+    def more_like_this(self, entry: ClipEntry) -> Optional[Job]:
+        """Re-roll the take's settings with fresh random seeds."""
+        settings = {k: v for k, v in entry.settings.items() if k in _REQUEST_FIELDS}
+        try:
+            mode = mode_named(entry.mode)
+            request = GenerationRequest(**settings, seed=None, candidates=self.generation_panel.candidates_spin.value(),
+                                        allow_empty_prompt=mode.needs_source_audio)
+            request.validated()
+        except (InputError, KeyError, TypeError) as exc:
+            self.show_error(f"Cannot re-roll this take: {exc}")
+            return None
+        return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
+                                   title=f"more like: {entry.prompt}"))
+
+    def keep(self, entry: ClipEntry) -> None:
+        try:
+            if entry.library_id is not None:
+                self.library.set_kept(entry.library_id, True)
+            else:
+                item = self.library.add(entry.clip, prompt=entry.prompt, mode=entry.mode, model=entry.model,
+                                        licence=entry.licence, seed=entry.seed, score=entry.score,
+                                        settings=entry.settings, kept=True)
+                entry.library_id = item.id
+        except (OSError, LoaError) as exc:
+            self.show_error(f"Could not keep the take: {exc}")
+            return
+        card = self.candidates.card_for(entry)
+        if card is not None:
+            card.set_kept(True)
+        else:
+            entry.kept = True
+        self.library_panel.library_changed()
+        self.show_message(f"Kept “{entry.prompt}” (seed {entry.seed}) in the library.")
+
+    # ---- library ---------------------------------------------------------------------------------------
+    def _entry_for_item(self, item: LibraryItem) -> Optional[ClipEntry]:
+        try:
+            return ClipEntry.from_library(item)
+        except LoaError as exc:
+            self.show_error(f"Cannot open “{item.title}”: {exc}")
+            return None
+
+    def _on_library_item_selected(self, item: LibraryItem) -> None:
+        entry = self._entry_for_item(item)
+        if entry is not None:
+            self.show_entry(entry)
+
+    def _on_library_play(self, item: LibraryItem) -> None:
+        entry = self._entry_for_item(item)
+        if entry is not None:
+            self.show_entry(entry)
+            self.auditioner.play(entry)
+
+    def reopen_settings(self, item: LibraryItem) -> None:
+        self.generation_panel.apply_settings(item.mode, item.model, item.settings)
+        self.show_message(f"Loaded the settings of “{item.title}” (seed {item.seed} locked). Press Generate.")
+
+    def empty_trash(self) -> None:
+        count = self.library.purge()
+        self.show_message(f"Deleted {count} item{'s' if count != 1 else ''} from the trash for good.")
+
+    def focus_library_search(self) -> None:
+        self.library_dock.show()
+        self.library_panel.search_edit.setFocus()
+        self.library_panel.search_edit.selectAll()
+
+    # ---- selection, waveform, export -------------------------------------------------------------------
+    def selected_entry(self) -> Optional[ClipEntry]:
+        return getattr(self, "_shown_entry", None)
+
+    def show_entry(self, entry: ClipEntry) -> None:
+        """The clip the waveform view shows and Export… / Copy act on."""
+        self._shown_entry = entry
+        if self.waveform is not None and hasattr(self.waveform, "set_clip"):
+            self.waveform.set_clip(entry.clip)
+
+    def export_selected(self) -> None:  # wired to studio.dragout when it exists
+        entry = self.selected_entry()
+        if entry is None:
+            self.show_message("Select a take or a library item to export.")
+
+    def copy_selected(self) -> None:  # wired to studio.dragout when it exists
+        entry = self.selected_entry()
+        if entry is None:
+            self.show_message("Select a take or a library item to copy.")
+
+    # ---- models and settings ---------------------------------------------------------------------------
+    def update_first_run_banner(self) -> None:
+        self.first_run_banner.setVisible(not has_usable_model(self.settings.local_models))
+
+    def open_model_manager(self) -> ModelManagerDialog:
+        if self.model_manager is None:
+            self.model_manager = ModelManagerDialog(self.settings, self)
+            self.model_manager.models_changed.connect(self._on_models_changed)
+        self.model_manager.refresh()
+        self.model_manager.show()
+        self.model_manager.raise_()
+        return self.model_manager
+
+    def _on_models_changed(self) -> None:
+        self.generation_panel.reload_models()
+        self.update_first_run_banner()
+
+    def set_compute_device(self, device: str) -> None:
+        self.settings.device = device
+        self.jobs.engines.set_device(device)
+        self.show_message(f"Compute device: {device} (applies to the next job).")
+
+    def set_audio_device(self, device: Optional[str]) -> None:
+        if self.auditioner.set_device(device):
+            self.settings.audio_device = device
+
+    # ---- messages and lifetime ---------------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10_000)
+
+    def show_error(self, text: str) -> None:
+        self.error_banner.setText(text)
+        self.error_banner.setVisible(True)
+        self.statusBar().showMessage(text, 15_000)
+
+    def _restore_window_state(self) -> None:
+        geometry, state = self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.auditioner.stop()
+        self.jobs.shutdown()
+        if self.model_manager is not None:
+            self.model_manager.done(0)
+        super().closeEvent(event)
+
+
+_REQUEST_FIELDS = ("prompt", "negative_prompt", "seconds", "steps", "guidance", "scheduler", "transcription")

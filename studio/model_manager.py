@@ -1,0 +1,305 @@
+"""The model manager: installed checkpoints with size and licence, downloads with progress and cancel,
+and local model folders added by hand.
+
+Downloads run `core.model_store.download_model` on a QThread; byte progress arrives through a tqdm
+class (`progress_tqdm_class`) that forwards to a Qt signal and raises Cancelled when asked to stop.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from core.catalog import CATALOG, describe_size
+from core.errors import Cancelled, LoaError
+from core.loading import is_speech_folder
+from core.model_store import check_model_folder, download_model, installed_models, read_card_licence
+
+from .settings import StudioSettings
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model the user can pick: a catalog id (installed or not) or a local folder."""
+
+    spec: str  # what Engine() takes: hub id or folder path
+    title: str
+    task: str  # "sound", "music", "speech", or "any" for local text-to-audio folders
+    installed: bool
+    size_bytes: Optional[int]
+    licence: str
+    local: bool = False
+
+    def suits(self, task: str) -> bool:
+        if self.task == "speech" or task == "speech":
+            return self.task == task
+        return True  # sound and music checkpoints both do text-to-audio; the catalog default comes first
+
+    @property
+    def size_text(self) -> str:
+        return describe_size(self.size_bytes) if self.size_bytes else "size unknown"
+
+    @property
+    def label(self) -> str:
+        state = "" if self.installed else f"  — not installed, {self.size_text}"
+        return f"{self.title}{state}"
+
+    @classmethod
+    def for_spec(cls, spec: str) -> "ModelChoice":
+        info = CATALOG.get(spec)
+        if info is not None:
+            return cls(spec, info.id, info.task, False, info.download_bytes, info.licence)
+        return cls(spec, spec, "any", Path(spec).is_dir(), None, "unknown", local=True)
+
+
+def local_choice(folder: str) -> ModelChoice:
+    path = Path(folder)
+    try:
+        task = "speech" if is_speech_folder(path) else "any"
+    except (OSError, ValueError):
+        task = "any"
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else None
+    return ModelChoice(str(path), f"{path.name} (local folder)", task, path.is_dir(), size,
+                       read_card_licence(path) or "unknown (see the model card)", local=True)
+
+
+def model_choices(local_folders: list[str]) -> list[ModelChoice]:
+    """Every catalog model (with what is installed), other installed AudioLDM 2 models, and local folders."""
+    installed = {m.id: m for m in installed_models()}
+    choices = []
+    for info in CATALOG.values():
+        have = installed.pop(info.id, None)
+        choices.append(ModelChoice(info.id, info.id, info.task, have is not None,
+                                   have.size_bytes if have else info.download_bytes, info.licence))
+    for extra in installed.values():
+        choices.append(ModelChoice(extra.id, extra.id, "any", True, extra.size_bytes,
+                                   read_card_licence(extra.folder) or "unknown (see the model card)"))
+    choices += [local_choice(f) for f in local_folders]
+    return choices
+
+
+def has_usable_model(local_folders: list[str]) -> bool:
+    return any(c.installed for c in model_choices(local_folders))
+
+
+def first_run_text() -> str:
+    """What a new user reads when no model is installed: what to download and how big it is."""
+    lines = ["No model is installed yet, so generation is off. The library and the editor still work.",
+             "Download one in Models… (or run `loa models download ID`), or add a local model folder:"]
+    for info in CATALOG.values():
+        lines.append(f"  • {info.id} — {info.title}, {describe_size(info.download_bytes)}, licence {info.licence}")
+    return "\n".join(lines)
+
+
+def progress_tqdm_class(on_bytes: Callable[[int, int], None], cancel: threading.Event):
+    """A tqdm class for huggingface_hub that reports (done, total) bytes and stops when `cancel` is set."""
+    from tqdm.auto import tqdm
+
+    class _SignalTqdm(tqdm):
+        def __init__(self, *args, **kwargs):
+            self._is_bytes = kwargs.get("unit") == "B"
+            kwargs["disable"] = True  # nothing on the console; the dialog shows progress
+            super().__init__(*args, **kwargs)
+            self.done = int(kwargs.get("initial") or 0)
+
+        def update(self, n=1):
+            if cancel.is_set():
+                raise Cancelled("download cancelled")
+            self.done += int(n or 0)
+            if self._is_bytes:
+                on_bytes(self.done, int(self.total or 0))
+
+        def refresh(self, *args, **kwargs):
+            if cancel.is_set():
+                raise Cancelled("download cancelled")
+
+    return _SignalTqdm
+
+
+class DownloadThread(QThread):
+    progress = Signal(int, int)  # bytes done, bytes total (total grows as files are listed)
+    succeeded = Signal(str)  # folder
+    failed = Signal(str)  # one clear message
+    cancelled = Signal()
+
+    def __init__(self, model_id: str, parent=None) -> None:
+        super().__init__(parent)
+        self.model_id = model_id
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def run(self) -> None:
+        try:
+            folder = download_model(self.model_id, tqdm_class=progress_tqdm_class(self.progress.emit, self._cancel))
+        except Cancelled:
+            self.cancelled.emit()
+        except LoaError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - shown as one line; the hub raises many kinds
+            if self._cancel.is_set():
+                self.cancelled.emit()
+            else:
+                self.failed.emit(f"Download of {self.model_id} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+        else:
+            self.succeeded.emit(str(folder))
+
+
+class ModelManagerDialog(QDialog):
+    models_changed = Signal()
+
+    COLUMNS = ("Model", "Task", "Installed", "Size", "Licence")
+
+    def __init__(self, settings: StudioSettings, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelManager")
+        self.setWindowTitle("Models")
+        self.resize(820, 380)
+        self.settings = settings
+        self.download: Optional[DownloadThread] = None
+
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setObjectName("modelTable")
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.download_button = QPushButton("Download")
+        self.cancel_button = QPushButton("Cancel download")
+        self.cancel_button.setEnabled(False)
+        self.add_folder_button = QPushButton("Add local folder…")
+        self.remove_folder_button = QPushButton("Remove folder from list")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setVisible(False)
+        self.status = QLabel()
+        self.status.setObjectName("modelStatus")
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for b in (self.download_button, self.cancel_button, self.add_folder_button, self.remove_folder_button):
+            buttons.addWidget(b)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status)
+        layout.addWidget(close)
+
+        self.download_button.clicked.connect(self.download_selected)
+        self.cancel_button.clicked.connect(self.cancel_download)
+        self.add_folder_button.clicked.connect(self._choose_folder)
+        self.remove_folder_button.clicked.connect(self.remove_selected_folder)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.choices = model_choices(self.settings.local_models)
+        self.table.setRowCount(len(self.choices))
+        for row, c in enumerate(self.choices):
+            cells = (c.spec, c.task, "yes" if c.installed else "no", c.size_text, c.licence)
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        if not any(c.installed for c in self.choices):
+            self.status.setText(first_run_text())
+
+    def selected(self) -> Optional[ModelChoice]:
+        rows = self.table.selectionModel().selectedRows()
+        return self.choices[rows[0].row()] if rows else None
+
+    def select_model(self, spec: str) -> None:
+        for row, c in enumerate(self.choices):
+            if c.spec == spec:
+                self.table.selectRow(row)
+
+    # ---- download --------------------------------------------------------------------------------------
+    def download_selected(self) -> None:
+        choice = self.selected()
+        if choice is None or choice.local:
+            self.status.setText("Choose a catalog model to download.")
+            return
+        if self.download is not None:
+            self.status.setText("A download is already running.")
+            return
+        self.download = DownloadThread(choice.spec, self)
+        self.download.progress.connect(self._on_progress)
+        self.download.succeeded.connect(self._on_done)
+        self.download.failed.connect(self._on_failed)
+        self.download.cancelled.connect(self._on_cancelled)
+        self.download.finished.connect(self._on_thread_finished)
+        self.progress_bar.setRange(0, 0)  # busy until the first byte totals arrive
+        self.progress_bar.setVisible(True)
+        self.cancel_button.setEnabled(True)
+        self.download_button.setEnabled(False)
+        self.status.setText(f"Downloading {choice.spec} ({choice.size_text})…")
+        self.download.start()
+
+    def cancel_download(self) -> None:
+        if self.download is not None:
+            self.download.cancel()
+            self.status.setText("Cancelling… (the download resumes where it stopped next time)")
+
+    def _on_progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.progress_bar.setRange(0, 1000)
+            self.progress_bar.setValue(int(1000 * min(done, total) / total))
+            self.progress_bar.setFormat(f"{describe_size(done)} of {describe_size(total)}")
+
+    def _on_done(self, folder: str) -> None:
+        self.status.setText(f"Installed in {folder}.")
+        self.refresh()
+        self.models_changed.emit()
+
+    def _on_failed(self, message: str) -> None:
+        self.status.setText(message)
+
+    def _on_cancelled(self) -> None:
+        self.status.setText("Download cancelled. Start it again to resume.")
+
+    def _on_thread_finished(self) -> None:
+        self.progress_bar.setVisible(False)
+        self.cancel_button.setEnabled(False)
+        self.download_button.setEnabled(True)
+        self.download = None
+
+    # ---- local folders ---------------------------------------------------------------------------------
+    def add_local_folder(self, folder: str) -> bool:
+        """Check the folder holds a complete AudioLDM 2 pipeline and add it; say why not otherwise."""
+        try:
+            check_model_folder(Path(folder))
+        except LoaError as exc:
+            self.status.setText(str(exc))
+            return False
+        resolved = str(Path(folder).resolve())
+        self.settings.local_models = self.settings.local_models + [resolved]
+        self.status.setText(f"Added {resolved}.")
+        self.refresh()
+        self.models_changed.emit()
+        return True
+
+    def remove_selected_folder(self) -> None:
+        choice = self.selected()
+        if choice is None or not choice.local:
+            self.status.setText("Choose a local folder to remove from the list (its files are not touched).")
+            return
+        self.settings.local_models = [f for f in self.settings.local_models if f != choice.spec]
+        self.refresh()
+        self.models_changed.emit()
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Model folder (holding model_index.json)")
+        if folder:
+            self.add_local_folder(folder)
+
+    def done(self, result: int) -> None:
+        if self.download is not None:  # closing the dialog stops the download cleanly
+            self.download.cancel()
+            self.download.wait(10_000)
+        super().done(result)

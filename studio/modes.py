@@ -1,0 +1,72 @@
+"""The generation modes the window offers, and which core feature each one runs.
+
+Sound and Music are plain text-to-audio on different checkpoints. Speech and Continue appear
+only when their core modules exist (`core.speech`, `core.incontext`), so the window never
+offers a feature the engine lacks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass
+from typing import Optional
+
+from core.catalog import DEFAULT_MODEL_BY_TASK
+
+from .jobs import JobWork, generate_work
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str  # "sound", "music", "speech", "continue": also the preset and library mode
+    label: str
+    model_task: str  # which catalog models suit it ("sound", "music", "speech")
+    core_module: Optional[str] = None  # the core feature it needs, if any
+    needs_transcription: bool = False
+    needs_source_audio: bool = False
+
+    @property
+    def available(self) -> bool:
+        return self.core_module is None or _module_exists(self.core_module)
+
+    @property
+    def default_model(self) -> str:
+        return DEFAULT_MODEL_BY_TASK.get(self.model_task, DEFAULT_MODEL_BY_TASK["sound"])
+
+
+ALL_MODES = (
+    Mode("sound", "Sound", "sound"),
+    Mode("music", "Music", "music"),
+    Mode("speech", "Speech", "speech", core_module="core.speech", needs_transcription=True),
+    Mode("continue", "Continue", "sound", core_module="core.incontext", needs_source_audio=True),
+)
+
+
+def available_modes() -> list[Mode]:
+    return [m for m in ALL_MODES if m.available]
+
+
+def mode_named(name: str) -> Mode:
+    for mode in ALL_MODES:
+        if mode.name == name:
+            return mode
+    raise KeyError(name)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def work_for(mode: Mode) -> JobWork:
+    """The job function for a mode. Text-to-audio and text-to-speech both run Engine.generate."""
+    if mode.name == "continue":
+        return _continue_work
+    return generate_work
+
+
+def _continue_work(engine, request, progress, cancel):  # pragma: no cover - wired when core.incontext lands
+    raise NotImplementedError("Continue needs core.incontext")

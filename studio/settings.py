@@ -1,0 +1,149 @@
+"""The studio's persisted settings: typed accessors over a QSettings INI file in the config folder.
+
+The file is `studio.ini` in `core.paths.config_dir()` (LOA_CONFIG_DIR overrides), so tests and
+portable setups never touch the user's real settings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from core.paths import config_dir
+
+SETTINGS_FILE = "studio.ini"
+EXPORT_FORMATS = ("wav", "flac")
+EXPORT_SUBTYPES = ("pcm16", "pcm24", "float32")
+EXPORT_RATES = (16_000, 44_100, 48_000)
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class StudioSettings:
+    """One place for every setting the window remembers; defaults live here, not at call sites."""
+
+    def __init__(self, path: Optional[Path] = None) -> None:
+        self.path = Path(path) if path is not None else config_dir() / SETTINGS_FILE
+        self._qs = QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    def sync(self) -> None:
+        self._qs.sync()
+
+    # ---- generic typed access ----------------------------------------------------------------------
+    def _get(self, key: str, default: Any, kind: type) -> Any:
+        value = self._qs.value(key, default)
+        if value is None:
+            return default
+        try:
+            if kind is bool:
+                return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+            return kind(value)
+        except (TypeError, ValueError):
+            return default  # a hand-edited value that does not parse falls back to the default
+
+    def _set(self, key: str, value: Any) -> None:
+        self._qs.setValue(key, value)
+
+    # ---- engine ------------------------------------------------------------------------------------
+    @property
+    def device(self) -> str:
+        value = self._get("engine/device", "auto", str)
+        return value if value in DEVICES else "auto"
+
+    @device.setter
+    def device(self, value: str) -> None:
+        self._set("engine/device", value)
+
+    def model_for_mode(self, mode: str) -> Optional[str]:
+        return self._get(f"models/{mode}", "", str) or None
+
+    def set_model_for_mode(self, mode: str, model: str) -> None:
+        self._set(f"models/{mode}", model)
+
+    @property
+    def local_models(self) -> list[str]:
+        """Local model folders the user added in the model manager."""
+        try:
+            folders = json.loads(self._get("models/local_folders", "[]", str))
+        except ValueError:
+            return []
+        return [f for f in folders if isinstance(f, str)]
+
+    @local_models.setter
+    def local_models(self, folders: list[str]) -> None:
+        self._set("models/local_folders", json.dumps(list(dict.fromkeys(folders))))
+
+    # ---- library and audio ---------------------------------------------------------------------------
+    @property
+    def store_all_generations(self) -> bool:
+        """True: every candidate goes into the library (unkept until "Keep"); False: only kept ones."""
+        return self._get("library/store_all", True, bool)
+
+    @store_all_generations.setter
+    def store_all_generations(self, value: bool) -> None:
+        self._set("library/store_all", bool(value))
+
+    @property
+    def audio_device(self) -> Optional[str]:
+        return self._get("audio/output_device", "", str) or None
+
+    @audio_device.setter
+    def audio_device(self, value: Optional[str]) -> None:
+        self._set("audio/output_device", value or "")
+
+    # ---- export --------------------------------------------------------------------------------------
+    @property
+    def export_format(self) -> str:
+        value = self._get("export/format", "wav", str)
+        return value if value in EXPORT_FORMATS else "wav"
+
+    @export_format.setter
+    def export_format(self, value: str) -> None:
+        self._set("export/format", value)
+
+    @property
+    def export_subtype(self) -> str:
+        value = self._get("export/subtype", "pcm24", str)
+        return value if value in EXPORT_SUBTYPES else "pcm24"
+
+    @export_subtype.setter
+    def export_subtype(self, value: str) -> None:
+        self._set("export/subtype", value)
+
+    @property
+    def export_rate(self) -> int:
+        value = self._get("export/rate", 48_000, int)
+        return value if value in EXPORT_RATES else 48_000
+
+    @export_rate.setter
+    def export_rate(self, value: int) -> None:
+        self._set("export/rate", int(value))
+
+    @property
+    def export_folder(self) -> Optional[str]:
+        return self._get("export/folder", "", str) or None
+
+    @export_folder.setter
+    def export_folder(self, value: Optional[str]) -> None:
+        self._set("export/folder", value or "")
+
+    # ---- window ----------------------------------------------------------------------------------------
+    def window_state(self) -> tuple[Optional[QByteArray], Optional[QByteArray]]:
+        geometry, state = self._qs.value("window/geometry"), self._qs.value("window/state")
+        return (geometry if isinstance(geometry, QByteArray) else None,
+                state if isinstance(state, QByteArray) else None)
+
+    def save_window_state(self, geometry: QByteArray, state: QByteArray) -> None:
+        self._set("window/geometry", geometry)
+        self._set("window/state", state)
+        self.sync()
+
+    @property
+    def last_mode(self) -> str:
+        return self._get("window/mode", "sound", str)
+
+    @last_mode.setter
+    def last_mode(self, value: str) -> None:
+        self._set("window/mode", value)

@@ -1,0 +1,124 @@
+"""The whole flow in the window with the tiny model: generate from the panel, progress, candidates,
+library rows, keep, more like this, cancel, responsiveness, and one clear message on failure."""
+
+import time
+
+from PySide6.QtCore import Qt, QTimer
+
+from conftest import fill_panel  # tests/studio/conftest.py helpers
+
+JOB_TIMEOUT_MS = 180_000
+
+
+def test_generate_from_the_panel_shows_ranked_candidates_and_stores_them(qtbot, tiny_window):
+    window = tiny_window
+    fill_panel(window, "metal door slam in a large hall", seconds=1.0, steps=3, candidates=2, seed=7)
+    progress = []
+    window.jobs.job_progress.connect(lambda job, p: progress.append((p.stage, p.step, p.total)))
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as finished:
+        qtbot.mouseClick(window.generation_panel.generate_button, Qt.MouseButton.LeftButton)
+    job, result = finished.args
+
+    assert [s for s in progress if s[0] == "denoising"] == [("denoising", n, 3) for n in range(0, 4)]
+    assert job.status == "finished" and job.denoising_steps_seen == 3
+    row = window.job_list.rows[job.id]
+    assert row.bar.value() == row.bar.maximum() == 3
+
+    cards = window.findChildren(type(window.candidates.cards[0]), "candidateCard")
+    assert len(cards) == len(window.candidates.cards) == 2
+    assert [c.entry.seed for c in window.candidates.cards] == [c.seed for c in result.candidates]
+    assert sorted(c.entry.seed for c in window.candidates.cards) == [7, 8]
+    first = window.candidates.cards[0]
+    assert f"seed {first.entry.seed}" in first.info.text() and "score" in first.info.text()
+    assert window.candidates.current_index == 0 and first.selected
+    assert first.entry.clip.seconds == 1.0
+
+    items = window.library.search("door hall")
+    assert sorted(i.seed for i in items) == [7, 8]
+    assert all(i.model == str(window.generation_panel.model_combo.currentData()) for i in items)
+    assert all(not i.kept and i.mode == "sound" and i.audio_path.is_file() for i in items)
+    assert window.library_panel.list.count() == 2
+    window.library_panel.search_edit.setText("slam")
+    qtbot.waitUntil(lambda: window.library_panel.list.count() == 2)
+    window.library_panel.search_edit.setText("violin")
+    qtbot.waitUntil(lambda: window.library_panel.list.count() == 0)
+
+
+def test_keep_and_more_like_this(qtbot, tiny_window):
+    window = tiny_window
+    fill_panel(window, "rain on a tin roof", seconds=1.0, steps=2, candidates=2, seed=100)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS):
+        window.generation_panel.request_generate()
+    card = window.candidates.cards[1]
+    qtbot.mouseClick(card.keep_button, Qt.MouseButton.LeftButton)
+    assert card.keep_button.text() == "Kept" and not card.keep_button.isEnabled()
+    assert window.library.get(card.entry.library_id).kept
+    assert [i.seed for i in window.library.search(kept_only=True)] == [card.entry.seed]
+
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as rerolled:
+        qtbot.mouseClick(card.more_button, Qt.MouseButton.LeftButton)
+    job, result = rerolled.args
+    assert job.spec.request.prompt == "rain on a tin roof" and job.spec.request.steps == 2
+    assert {c.seed for c in result.candidates}.isdisjoint({100, 101})  # fresh seeds
+    assert len(window.library.search("tin roof")) == 4
+
+
+def test_cancel_a_running_job_and_a_queued_one(qtbot, tiny_window):
+    window = tiny_window
+    fill_panel(window, "a long drone", seconds=1.0, steps=400, candidates=1, seed=1)
+    started = []
+    window.jobs.job_progress.connect(lambda job, p: p.stage == "denoising" and started.append(job.id))
+    window.generation_panel.request_generate()
+    window.generation_panel.request_generate()  # queued behind the first
+    running, queued = sorted(window.jobs.jobs.values(), key=lambda j: j.id)
+    qtbot.waitUntil(lambda: running.id in started, timeout=JOB_TIMEOUT_MS)
+
+    with qtbot.waitSignal(window.jobs.job_cancelled, timeout=5_000):
+        qtbot.mouseClick(window.job_list.rows[queued.id].cancel_button, Qt.MouseButton.LeftButton)
+    assert queued.status == "cancelled" and running.status == "running"
+
+    with qtbot.waitSignal(window.jobs.job_cancelled, timeout=JOB_TIMEOUT_MS):
+        qtbot.mouseClick(window.job_list.rows[running.id].cancel_button, Qt.MouseButton.LeftButton)
+    assert running.status == "cancelled" and running.denoising_steps_seen < 400
+    assert window.candidates.cards == [] and window.library.count() == 0
+    assert window.job_list.rows[running.id].bar.format() == "cancelled"
+
+
+def test_the_window_stays_responsive_while_a_job_runs(qtbot, tiny_window):
+    window = tiny_window
+    fill_panel(window, "wind through trees", seconds=1.0, steps=40, candidates=2, seed=3)
+    ticks = []
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    started = time.perf_counter()
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS):
+        window.generation_panel.request_generate()
+        assert time.perf_counter() - started < 0.5  # submitting returns at once
+    timer.stop()
+    elapsed = time.perf_counter() - started
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert elapsed > 0.3 and len(ticks) >= 5
+    assert max(gaps) < 1.0, f"the GUI thread stalled for {max(gaps):.2f} s during a {elapsed:.1f} s job"
+
+
+def test_a_failing_job_shows_one_clear_message_and_the_window_goes_on(qtbot, make_window):
+    window = make_window()  # no model installed: the default catalog model is not in the cache
+    fill_panel(window, "thunder", seconds=1.0, steps=2, candidates=1)
+    assert window.first_run_banner.isVisible()
+    with qtbot.waitSignal(window.jobs.job_failed, timeout=JOB_TIMEOUT_MS) as failed:
+        qtbot.mouseClick(window.generation_panel.generate_button, Qt.MouseButton.LeftButton)
+    message = failed.args[1]
+    assert "cvssp/audioldm2 is not installed" in message and "loa models download" in message
+    assert "\n" not in message and "Traceback" not in message
+    assert window.error_banner.isVisible() and window.error_banner.text() == message
+    assert window.library_panel.isEnabled() and window.generation_panel.generate_button.isEnabled()
+
+
+def test_bad_input_is_refused_before_any_job(qtbot, tiny_window):
+    window = tiny_window
+    fill_panel(window, "   ")
+    window.generation_panel.request_generate()
+    assert window.jobs.jobs == {}
+    assert "prompt is empty" in window.statusBar().currentMessage()
