@@ -149,14 +149,13 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
     dialog.setFileMode(QFileDialog.FileMode.AnyFile)
     dialog.setNameFilters(list(filters.values()))
     dialog.selectNameFilter(filters[base.container])
-    dialog.setDefaultSuffix(base.extension.lstrip("."))
     dialog.selectFile(suggested.name)
-    if parent is None or not QGuiApplication.platformName() in ("xcb", "wayland", "windows", "cocoa"):
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):  # no native dialog to show there
         dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
     if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
         return None
     path = Path(dialog.selectedFiles()[0])
-    if path.suffix.lower() not in (".wav", ".flac"):
+    if path.suffix.lower() not in (".wav", ".flac"):  # no extension typed: the chosen file type decides
         chosen = next((name for name, text in filters.items() if text == dialog.selectedNameFilter()), base.container)
         path = path.with_name(path.name + ExportSettings(chosen).extension)
     try:
@@ -236,6 +235,7 @@ class SelectionDragButton(QToolButton):
         self.entry = entry
         self.source = DragSource(self, self.payload, settings, on_error)
         view.selection_changed.connect(self._update_text)
+        self._update_text(view.selection())
 
     def payload(self, _pos: QPoint = QPoint()) -> Optional[DragPayload]:
         entry = self.entry()
