@@ -3,7 +3,7 @@ re-open a generation's settings, audition, and drag items out (through a hook th
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
@@ -23,20 +23,18 @@ def describe(item: LibraryItem) -> str:
 
 
 class LibraryList(QListWidget):
-    """The list of items; a drag from it goes to `drag_handler(item, widget)` (studio.dragout)."""
+    """The list of items. Drag-out is installed on its viewport by the window (studio.dragout.DragSource)."""
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setObjectName("libraryList")
-        self.setDragEnabled(True)
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.setWordWrap(True)
-        self.drag_handler: Optional[Callable[[LibraryItem, QWidget], None]] = None
 
-    def startDrag(self, supported_actions) -> None:
-        current = self.currentItem()
-        if current is not None and self.drag_handler is not None:
-            self.drag_handler(current.data(ITEM_ROLE), self)
+    def item_at(self, pos) -> Optional[LibraryItem]:
+        """The library item under a viewport position (None over empty space)."""
+        row = self.itemAt(pos)
+        return row.data(ITEM_ROLE) if row is not None else None
 
 
 class LibraryPanel(QWidget):

@@ -101,7 +101,15 @@ class MainWindow(QMainWindow):
         centre.setObjectName("centreSplitter")
         centre.addWidget(top)
         if self.waveform is not None:
-            centre.addWidget(self.waveform)
+            self.waveform_box = QWidget()
+            self.waveform_box.setObjectName("waveformBox")
+            self.waveform_bar = QHBoxLayout()
+            self.waveform_bar.addStretch(1)
+            box_layout = QVBoxLayout(self.waveform_box)
+            box_layout.setContentsMargins(0, 0, 0, 0)
+            box_layout.addLayout(self.waveform_bar)
+            box_layout.addWidget(self.waveform, 1)
+            centre.addWidget(self.waveform_box)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.setObjectName("mainSplitter")
         main.addWidget(panel_scroll)
@@ -116,13 +124,13 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
 
     def _make_waveform_view(self) -> Optional[QWidget]:
-        """The waveform view of the selected clip (studio.waveform_view, built by its own module)."""
+        """The waveform view of the selected clip (studio.waveform_view), following the player's position."""
         try:
             from .waveform_view import WaveformView
         except ImportError:
             return None
         view = WaveformView()
-        view.setObjectName("waveformView")
+        view.attach_player(self.auditioner.player)
         return view
 
     def _build_menus(self) -> None:
@@ -227,21 +235,40 @@ class MainWindow(QMainWindow):
         lp.reopen_requested.connect(self.reopen_settings)
         lp.message.connect(self.show_message)
 
-        self.auditioner.started.connect(self.candidates.mark_playing)
+        self.auditioner.started.connect(self._on_playback_started)
+        if self.waveform is not None:
+            self.waveform.seek_requested.connect(self._on_seek)
         self.auditioner.stopped.connect(lambda: self.candidates.mark_playing(None))
         self.auditioner.message.connect(self.show_message)
 
     def _attach_dragout(self) -> None:
-        """Hook candidate cards and library rows to studio.dragout (drag out, Export…, Copy to clipboard)."""
+        """Candidate cards, library rows and the waveform selection drag out as files (studio.dragout);
+        File > Export… and Copy to clipboard use the same export settings."""
         try:
             from . import dragout
         except ImportError:
+            self.dragout = None
             self.export_action.setEnabled(False)
             self.copy_action.setEnabled(False)
             return
         self.dragout = dragout
+        export_settings = self.settings.export_settings
+        self.candidates.set_drag_handler(dragout.entry_drag_handler(export_settings, self.show_error))
+        self.library_drag = dragout.DragSource(self.library_panel.list.viewport(), self._library_payload_at,
+                                               export_settings, self.show_error)
+        if self.waveform is not None:
+            self.selection_drag = dragout.SelectionDragButton(self.waveform, self.selected_entry, export_settings,
+                                                              self.show_error)
+            self.waveform_bar.addWidget(self.selection_drag)
         self.export_action.triggered.connect(self.export_selected)
         self.copy_action.triggered.connect(self.copy_selected)
+
+    def _library_payload_at(self, pos):
+        item = self.library_panel.list.item_at(pos)
+        entry = self._entry_for_item(item) if item is not None else None
+        if entry is None:
+            return None
+        return self.dragout.DragPayload(entry.clip, entry.provenance())
 
     # ---- generation ------------------------------------------------------------------------------------
     def submit(self, spec: JobSpec) -> Job:
@@ -342,18 +369,50 @@ class MainWindow(QMainWindow):
     def show_entry(self, entry: ClipEntry) -> None:
         """The clip the waveform view shows and Export… / Copy act on."""
         self._shown_entry = entry
-        if self.waveform is not None and hasattr(self.waveform, "set_clip"):
+        if self.waveform is not None:
             self.waveform.set_clip(entry.clip)
 
-    def export_selected(self) -> None:  # wired to studio.dragout when it exists
+    def _selection(self) -> tuple[Optional[float], Optional[float]]:
+        selection = self.waveform.selection() if self.waveform is not None else None
+        return selection if selection is not None else (None, None)
+
+    def export_selected(self):
+        """File > Export…: the selected take or library item (its waveform selection, if any) via a dialog."""
         entry = self.selected_entry()
         if entry is None:
             self.show_message("Select a take or a library item to export.")
+            return None
+        start, end = self._selection()
+        path = self.dragout.export_with_dialog(self, entry.clip, entry.provenance(), self.settings.export_settings(),
+                                               self.settings.export_folder, start, end, on_error=self.show_error)
+        if path is not None:
+            self.settings.export_folder = str(path.parent)
+            self.show_message(f"Exported {path}")
+        return path
 
-    def copy_selected(self) -> None:  # wired to studio.dragout when it exists
+    def copy_selected(self):
+        """File > Copy to clipboard: the file URL of the selected take or library item (or its selection)."""
         entry = self.selected_entry()
         if entry is None:
             self.show_message("Select a take or a library item to copy.")
+            return None
+        start, end = self._selection()
+        path = self.dragout.copy_to_clipboard(entry.clip, entry.provenance(), self.settings.export_settings(),
+                                              start, end, on_error=self.show_error)
+        if path is not None:
+            self.show_message(f"Copied {path.name} to the clipboard.")
+        return path
+
+    def _on_playback_started(self, entry: ClipEntry) -> None:
+        self.candidates.mark_playing(entry)
+        if self.waveform is not None and self.waveform.clip() is entry.clip:
+            self.waveform.follow_playback()
+
+    def _on_seek(self, seconds: float) -> None:
+        """A click on the waveform: jump there, and keep playing from there if the shown clip is playing."""
+        entry = self.selected_entry()
+        if entry is not None and self.auditioner.is_playing and self.auditioner.current is entry:
+            self.auditioner.play(entry, start=seconds)
 
     # ---- models and settings ---------------------------------------------------------------------------
     def update_first_run_banner(self) -> None:

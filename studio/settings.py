@@ -129,6 +129,16 @@ class StudioSettings:
     def export_folder(self, value: Optional[str]) -> None:
         self._set("export/folder", value or "")
 
+    def export_settings(self):
+        """The core.export.ExportSettings drag-out, Export… and Copy use (FLAC falls back to 24-bit)."""
+        from core.export import SAMPLE_FORMATS, ExportSettings
+
+        subtype = self.export_subtype
+        if subtype not in SAMPLE_FORMATS[self.export_format]:
+            subtype = "pcm24"
+        return ExportSettings(container=self.export_format, sample_format=subtype,
+                              sample_rate=self.export_rate).validated()
+
     # ---- window ----------------------------------------------------------------------------------------
     def window_state(self) -> tuple[Optional[QByteArray], Optional[QByteArray]]:
         geometry, state = self._qs.value("window/geometry"), self._qs.value("window/state")
