@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
 
 from core.library import Library, LibraryItem
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
-SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke
+SEARCH_DELAY_MS = 200
+# Selecting from code replaces the selection; the list's extended mode would otherwise add to it.
+_SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect  # search as you type, without a query per keystroke
 
 
 def describe(item: LibraryItem) -> str:
@@ -137,7 +139,7 @@ class LibraryPanel(QWidget):
             row.setToolTip(f"{item.prompt}\nlicence: {item.licence}\n{item.audio_path}")
             self.list.addItem(row)
             if selected is not None and item.id == selected.id:
-                self.list.setCurrentItem(row)
+                self.list.setCurrentItem(row, _SELECT_ONLY)
         self.list.blockSignals(False)
 
     def items(self) -> list[LibraryItem]:
@@ -154,7 +156,7 @@ class LibraryPanel(QWidget):
     def select_id(self, item_id: int) -> bool:
         for i in range(self.list.count()):
             if self.list.item(i).data(ITEM_ROLE).id == item_id:
-                self.list.setCurrentRow(i)
+                self.list.setCurrentRow(i, _SELECT_ONLY)
                 return True
         return False
 

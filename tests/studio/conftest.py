@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-
-from core.audio import Clip
 
 
 @pytest.fixture
@@ -44,20 +41,3 @@ def tiny_window(make_window, settings, tiny_model_dir):
     window = make_window()
     window.generation_panel.set_model(str(tiny_model_dir.resolve()))
     return window
-
-
-def fill_panel(window, prompt="metal door slam in a large hall", seconds=1.0, steps=3, candidates=2, seed=None):
-    panel = window.generation_panel
-    panel.prompt_edit.setText(prompt)
-    panel.seconds_spin.setValue(seconds)
-    panel.steps_spin.setValue(steps)
-    panel.candidates_spin.setValue(candidates)
-    if seed is not None:
-        panel.seed_spin.setValue(seed)
-        panel.seed_lock.setChecked(True)
-    return panel
-
-
-def tone_clip(freq=440.0, seconds=0.5, rate=16_000):
-    t = np.arange(int(seconds * rate)) / rate
-    return Clip((0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), rate)

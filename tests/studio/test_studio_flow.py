@@ -5,7 +5,7 @@ import time
 
 from PySide6.QtCore import Qt, QTimer
 
-from conftest import fill_panel  # tests/studio/conftest.py helpers
+from studio_helpers import fill_panel
 
 JOB_TIMEOUT_MS = 180_000
 
