@@ -1,0 +1,85 @@
+"""The model manager: installed checkpoints with size and licence, local folders, download progress and
+cancel plumbing, and a clear message when a download cannot run."""
+
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+
+from hf_cache import install_into_cache
+
+from core.errors import Cancelled
+from studio.model_manager import ModelManagerDialog, model_choices, progress_tqdm_class
+
+
+def test_catalog_and_installed_models_with_size_and_licence(qtbot, settings, tiny_model_dir, hf_home):
+    install_into_cache(tiny_model_dir, "cvssp/audioldm2-music", hf_home)
+    dialog = ModelManagerDialog(settings)
+    qtbot.addWidget(dialog)
+    rows = {dialog.table.item(r, 0).text(): [dialog.table.item(r, c).text() for c in range(5)]
+            for r in range(dialog.table.rowCount())}
+    assert rows["cvssp/audioldm2-music"][1:3] == ["music", "yes"]
+    assert rows["cvssp/audioldm2-music"][4] == "CC-BY-NC-SA-4.0"
+    assert rows["cvssp/audioldm2-large"][2:4] == ["no", "6.0 GB"]
+    assert "No model is installed" not in dialog.status.text()
+
+
+def test_an_installed_hub_model_serves_the_music_mode_and_hides_the_first_run_note(make_window, tiny_model_dir,
+                                                                                    hf_home):
+    install_into_cache(tiny_model_dir, "cvssp/audioldm2-music", hf_home)
+    window = make_window()
+    assert not window.first_run_banner.isVisible()
+    window.generation_panel.set_mode("music")
+    assert window.generation_panel.model_combo.currentData() == "cvssp/audioldm2-music"
+    assert window.generation_panel.model_note.text() == ""
+
+
+def test_adding_a_local_folder_checks_it_and_offers_it_in_the_picker(qtbot, make_window, settings, tiny_model_dir,
+                                                                     tmp_path):
+    window = make_window()
+    dialog = window.open_model_manager()
+    broken = tmp_path / "not-a-model"
+    broken.mkdir()
+    assert not dialog.add_local_folder(str(broken))
+    assert "model_index.json is missing" in dialog.status.text()
+    assert settings.local_models == []
+
+    with qtbot.waitSignal(dialog.models_changed):
+        assert dialog.add_local_folder(str(tiny_model_dir))
+    assert settings.local_models == [str(tiny_model_dir.resolve())]
+    picker = window.generation_panel.model_combo
+    assert picker.findData(str(tiny_model_dir.resolve())) >= 0
+    assert not window.first_run_banner.isVisible()
+    local = next(c for c in model_choices(settings.local_models) if c.local)
+    assert local.installed and local.size_bytes > 0 and local.task == "any"
+
+    dialog.select_model(str(tiny_model_dir.resolve()))
+    dialog.remove_selected_folder()
+    assert settings.local_models == [] and tiny_model_dir.is_dir()  # files untouched
+
+
+def test_a_download_that_cannot_run_says_why_in_one_line(qtbot, settings):
+    dialog = ModelManagerDialog(settings)  # HF_HUB_OFFLINE=1 in the test run: no hub
+    qtbot.addWidget(dialog)
+    dialog.select_model("cvssp/audioldm2")
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    assert dialog.download is not None and dialog.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: dialog.download is None, timeout=60_000)
+    text = dialog.status.text()
+    assert "Cannot download cvssp/audioldm2" in text and "\n" not in text
+    assert dialog.download_button.isEnabled() and not dialog.cancel_button.isEnabled()
+
+
+def test_the_progress_adapter_reports_bytes_and_stops_on_cancel():
+    seen, cancel = [], threading.Event()
+    bar_class = progress_tqdm_class(lambda done, total: seen.append((done, total)), cancel)
+    files = bar_class(total=3, unit="it")  # the file counter: not reported as bytes
+    files.update(1)
+    data = bar_class(total=1000, unit="B", initial=100)
+    data.update(400)
+    data.total = 2000  # huggingface_hub grows the total as it learns file sizes
+    data.update(500)
+    assert seen == [(500, 1000), (1000, 2000)]
+    cancel.set()
+    with pytest.raises(Cancelled):
+        data.update(1)
