@@ -1,0 +1,63 @@
+"""Run the real main window (studio.main_window.MainWindow) and publish where its widgets are on screen.
+
+    python studio_harness.py GEOMETRY.json X Y W H [PANEL.json]
+Every 200 ms GEOMETRY.json is rewritten with the global rectangles [x, y, w, h] of the widgets the display tier
+drives (promptEdit, generateButton, the first candidateCard, libraryList), so xdotool can aim at them.
+PANEL.json optionally presets the generation panel's numbers (seconds, steps, candidates) to keep the run short;
+the prompt is typed and Generate is clicked by xdotool, as a user would.
+"""
+
+import json
+import os
+import sys
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+from core import APP_NAME
+
+NAMES = ("promptEdit", "generateButton", "candidateCard", "libraryList")
+
+
+def main():
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    from studio.main_window import MainWindow
+
+    out_path = sys.argv[1]
+    x, y, w, h = (int(v) for v in sys.argv[2:6])
+    window = MainWindow()
+    if len(sys.argv) > 6:
+        panel = window.generation_panel
+        values = json.loads(open(sys.argv[6]).read())
+        panel.seconds_spin.setValue(values.get("seconds", panel.seconds_spin.value()))
+        panel.steps_spin.setValue(values.get("steps", panel.steps_spin.value()))
+        panel.candidates_spin.setValue(values.get("candidates", panel.candidates_spin.value()))
+    window.setGeometry(x, y, w, h)
+    window.show()
+
+    def publish():
+        found = {}
+        for name in NAMES:
+            widget = window.findChild(QWidget, name)
+            if widget is not None and widget.isVisible():
+                corner = widget.mapToGlobal(widget.rect().topLeft())
+                found[name] = [corner.x(), corner.y(), widget.width(), widget.height()]
+        found["pid"] = os.getpid()
+        temp = out_path + ".tmp"
+        with open(temp, "w") as out:
+            json.dump(found, out)
+        os.replace(temp, out_path)
+
+    timer = QTimer()
+    timer.timeout.connect(publish)
+    timer.start(200)
+    code = app.exec()
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

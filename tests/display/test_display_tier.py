@@ -1,0 +1,198 @@
+"""Display tier: the real app under an X server (Xvfb in CI), screenshots kept as artifacts, and a real drag-out
+driven by xdotool into a drop-target window. Skips cleanly without DISPLAY, an answering X server or xdotool.
+
+Screenshots land in test-artifacts/ at the repository root (git-ignored; CI keeps them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import pytest
+import soundfile as sf
+
+from audio_services import require_display
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+PROMPT = "metal door slam in a large hall"
+
+pytestmark = pytest.mark.display
+
+
+@pytest.fixture
+def display():
+    require_display()
+    ARTIFACTS.mkdir(exist_ok=True)
+
+
+@pytest.fixture
+def processes():
+    """Start helper processes; each is ended by its own PID at teardown."""
+    started: list[subprocess.Popen] = []
+
+    def start(args, log_name):
+        log = open(ARTIFACTS / log_name, "w")
+        env = dict(os.environ, QT_QPA_PLATFORM="xcb", PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "tests")]))
+        proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+def xdotool(*args: str) -> str:
+    done = subprocess.run(["xdotool", *args], capture_output=True, text=True, timeout=30)
+    return done.stdout.strip()
+
+
+def screenshot(name: str) -> Path:
+    path = ARTIFACTS / name
+    subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=60)
+    return path
+
+
+def distinct_colours(path: Path) -> int:
+    done = subprocess.run(["identify", "-format", "%k", str(path)], capture_output=True, text=True, timeout=60)
+    return int(done.stdout.strip() or 0)
+
+
+def wait_for(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None, log: str = ""):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"process exited ({proc.returncode}) while waiting for {what}; see test-artifacts/{log}")
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def window_of(pid: int, title: str) -> str | None:
+    for window in xdotool("search", "--name", title).split():
+        if xdotool("getwindowpid", window) == str(pid):
+            return window
+    return None
+
+
+def centre(rect, dy: float | None = None) -> tuple[int, int]:
+    x, y, w, h = rect
+    return int(x + w / 2), int(y + (h / 2 if dy is None else dy))
+
+
+def test_loa_studio_starts_on_the_display_and_is_screenshotted(display, processes):
+    command = shutil.which("loa-studio")
+    args = [command] if command else [sys.executable, "-m", "studio.app"]
+    app = processes(args, "loa-studio.log")
+    window = wait_for(lambda: window_of(app.pid, "LOA Studio"), 60, "the LOA Studio window", app, "loa-studio.log")
+    time.sleep(1.5)  # let it paint
+    shot = screenshot("loa-studio-window.png")
+    assert shot.stat().st_size > 10_000
+    assert distinct_colours(shot) > 20, "the screenshot is blank"
+    geometry = xdotool("getwindowgeometry", window)
+    assert "Geometry" in geometry
+    assert app.poll() is None, "loa-studio exited on its own"
+    log = (ARTIFACTS / "loa-studio.log").read_text()
+    assert "Traceback" not in log, log
+
+
+def prepare_tiny_model(tiny_model_dir: Path) -> str:
+    """Register the tiny model as a local model folder for Sound mode, as the model manager does."""
+    from studio.settings import StudioSettings
+
+    folder = str(tiny_model_dir.resolve())
+    settings = StudioSettings()
+    settings.local_models = [folder]
+    settings.set_model_for_mode("sound", folder)
+    settings.sync()
+    return folder
+
+
+def test_a_candidate_card_drags_out_of_the_main_window_into_another_app(display, processes, tiny_model_dir,
+                                                                         tmp_path):
+    prepare_tiny_model(tiny_model_dir)
+    screen_w, screen_h = (int(v) for v in xdotool("getdisplaygeometry").split())
+    win_w, win_h = min(1200, screen_w - 340), min(800, screen_h - 40)
+    target_rect = (win_w + 30, 120, 280, 280)
+    dropped = tmp_path / "dropped.json"
+    target = processes([sys.executable, str(HERE / "drop_target.py"), str(dropped), *map(str, target_rect)],
+                       "drop-target.log")
+    geometry_file = tmp_path / "geometry.json"
+    panel_file = tmp_path / "panel.json"
+    panel_file.write_text(json.dumps({"seconds": 1.0, "steps": 2, "candidates": 2}))
+    studio = processes([sys.executable, str(HERE / "studio_harness.py"), str(geometry_file), "0", "0",
+                        str(win_w), str(win_h), str(panel_file)], "studio-harness.log")
+
+    def widgets():
+        try:
+            return json.loads(geometry_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+    found = wait_for(lambda: (w := widgets()) and "promptEdit" in w and "generateButton" in w and w,
+                     60, "the main window", studio, "studio-harness.log")
+    wait_for(lambda: window_of(target.pid, "LOA drop target"), 30, "the drop target", target, "drop-target.log")
+    time.sleep(1.0)
+
+    # Type the prompt and press Generate, as a user would.
+    xdotool("mousemove", *map(str, centre(found["promptEdit"])), "click", "1")
+    xdotool("type", "--delay", "20", PROMPT)
+    xdotool("mousemove", *map(str, centre(found["generateButton"])), "click", "1")
+    found = wait_for(lambda: (w := widgets()) and "candidateCard" in w and w, 180, "a candidate card", studio,
+                     "studio-harness.log")
+    time.sleep(1.0)
+    screenshot("studio-with-candidates.png")
+
+    # The real drag: press on the card's waveform thumbnail, move in steps, release over the drop target.
+    start = centre(found["candidateCard"], dy=30)
+    end = centre(target_rect)
+    xdotool("mousemove", *map(str, start))
+    time.sleep(0.3)
+    xdotool("mousedown", "1")
+    steps = 25
+    for i in range(1, steps + 1):
+        x = start[0] + (end[0] - start[0]) * i // steps
+        y = start[1] + (end[1] - start[1]) * i // steps
+        xdotool("mousemove", str(x), str(y))
+        time.sleep(0.04)
+    time.sleep(0.5)
+    xdotool("mouseup", "1")
+    received = wait_for(lambda: dropped.exists() and json.loads(dropped.read_text()), 30, "the drop", target,
+                        "drop-target.log")
+    screenshot("after-drag-out.png")
+
+    assert received["action"] == "CopyAction"
+    assert len(received["urls"]) == 1
+    url = urlparse(received["urls"][0])
+    assert url.scheme == "file"
+    path = Path(unquote(url.path))
+    assert path.parent == Path(os.environ["LOA_CACHE_DIR"]) / "dragout"
+    assert path.name.startswith("metal-door-slam-in-a-large-hall_s") and path.suffix == ".wav"
+    info = sf.info(str(path))
+    assert info.samplerate == 48_000 and info.subtype == "PCM_24"  # the default export settings
+    assert abs(info.frames - 48_000) <= 2 * 48_000 * 0.05  # one second of audio
+    from core.audio import read_tags
+    from core.provenance import read_sidecar
+
+    assert read_tags(path)["title"] == PROMPT
+    sidecar = read_sidecar(path)
+    assert sidecar["prompt"] == PROMPT and sidecar["model_id"]
+    assert f"_s{sidecar['seed']}" in path.name
