@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
@@ -76,8 +77,13 @@ def cached_snapshot(model_id: str) -> Optional[Path]:
 
     try:
         folder = Path(snapshot_download(model_id, local_files_only=True))
-    except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError):
-        return None
+    except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError) as exc:
+        # huggingface_hub >= 1.x calls a snapshot incomplete when it lacks any file of the repo listing,
+        # but download_model fetches one weight format only; check_model_folder judges what a pipeline needs.
+        partial = getattr(exc, "snapshot_path", None)
+        if partial is None:
+            return None
+        folder = Path(partial)
     return folder if (folder / MODEL_INDEX).is_file() else None
 
 
@@ -152,24 +158,58 @@ def files_to_download(repo_files: Iterable[str]) -> list[str]:
 def download_model(model_id: str, tqdm_class=None) -> Path:
     """Download (or resume) a hub model into the Hugging Face cache and return its folder.
 
-    `tqdm_class` receives byte progress; the GUI passes one that forwards to a signal.
+    `tqdm_class` receives byte progress; the GUI passes one that forwards to a signal. By default
+    bars go to stderr when it is a terminal.
     """
-    from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError
+    from huggingface_hub import HfApi, constants, snapshot_download
+    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled,
+                                        RepositoryNotFoundError)
 
     try:
         files = files_to_download(HfApi().list_repo_files(model_id))
-        folder = Path(snapshot_download(model_id, allow_patterns=files, tqdm_class=tqdm_class))
+        folder = Path(snapshot_download(model_id, allow_patterns=files,
+                                        tqdm_class=tqdm_class or _terminal_bar_class()))
+    except GatedRepoError as exc:  # a subclass of RepositoryNotFoundError: the repo exists
+        raise ModelNotAvailable(f"Model {model_id} is gated on the Hugging Face hub: accept its licence on "
+                                f"{constants.ENDPOINT}/{model_id}, log in with `hf auth login`, then run "
+                                f"`loa models download {model_id}` again.") from exc
     except RepositoryNotFoundError as exc:
         raise InputError(f"No model {model_id} on the Hugging Face hub; check the id (`loa models list`).") from exc
     except OfflineModeIsEnabled as exc:
         raise ModelNotAvailable(f"Cannot download {model_id}: HF_HUB_OFFLINE is set. Unset it, or copy the model "
                                 "folder here and pass --model /path/to/folder.") from exc
-    except (HfHubHTTPError, OSError) as exc:
-        raise ModelNotAvailable(f"Cannot download {model_id}: {str(exc).splitlines()[0]}. Check the network "
-                                f"and run `loa models download {model_id}` again (it resumes).") from exc
+    except (HfHubHTTPError, OSError, *_transport_errors()) as exc:
+        raise ModelNotAvailable(f"Cannot download {model_id}: {_first_line(exc)}. Check the network and run "
+                                f"`loa models download {model_id}` again (files already fetched are kept).") from exc
     check_model_folder(folder)
     return folder
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """Network errors of the HTTP client huggingface_hub uses; requests' are OSErrors, httpx's are not."""
+    return tuple(module.TransportError for name in ("httpx2", "httpx")
+                 if (module := sys.modules.get(name)) is not None and hasattr(module, "TransportError"))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _terminal_bar_class():
+    """Byte bars on stderr, drawn only when it is a terminal.
+
+    Not huggingface_hub's own bar class: that one obeys disable_progress_bars(), which transformers
+    calls when the CLI quiets the model libraries, and a multi-GB download must not look frozen.
+    """
+    from tqdm.auto import tqdm
+
+    class TerminalBar(tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("disable", None)  # None: tqdm draws only on a terminal
+            super().__init__(*args, **kwargs)
+
+    return TerminalBar
 
 
 @dataclass(frozen=True)
