@@ -7,6 +7,7 @@ dropped connection, the cache layout. Only the endpoint it talks to is local.
 from __future__ import annotations
 
 import io
+import json
 import types
 
 import numpy as np
@@ -194,6 +195,9 @@ def test_cli_download_prints_the_folder(hub, served_repo, capsys):
     assert code == 0, err
     assert out.strip() == str(resolve_model(REPO_ID).folder)
     assert out.strip().endswith(served_repo.commit)
+    code, out, _ = run_cli(capsys, "models", "list", "--json")
+    row = next(r for r in json.loads(out) if r["id"] == REPO_ID)
+    assert code == 0 and row["installed"] and row["folder"].endswith(served_repo.commit)
 
 
 def test_cli_download_shows_byte_progress_on_a_terminal(hub, capsys, monkeypatch):
