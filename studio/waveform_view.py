@@ -14,9 +14,11 @@ Long clips stay smooth because only the visible range is drawn, as min/max colum
     view.selection_changed.connect(...)  # emits (start, end) or None
     view.seek_requested.connect(...)     # a click on the waveform: seconds
     view.set_spectrogram_visible(True)   # or the S key
+    view.set_amplitude_zoom(4.0)         # magnify quiet clips (Up / Down keys, Ctrl+wheel); peaks clip at the lane
 
 Mouse: left drag selects, Shift+left or middle drag pans, wheel zooms around the pointer, click seeks.
-Keys: + / - zoom, Left / Right scroll, Home / End, 0 fits, S toggles the spectrogram, Escape clears the selection.
+Keys: + / - zoom, Left / Right scroll, Home / End, 0 fits, Up / Down amplitude zoom, S toggles the spectrogram,
+Escape clears the selection.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ LANE_HEIGHT = 2.2          # y units per channel lane (a lane spans -1..1 plus a
 MIN_VIEW_FRAMES = 64       # the deepest zoom shows this many samples
 MAX_COLUMNS = 4000         # columns drawn per lane at most, whatever the widget's width
 FOLLOW_INTERVAL_MS = 30
+MAX_AMPLITUDE_ZOOM = 256.0
 SPECTROGRAM_COLUMNS = 6000
 WAVE_PEN = pg.mkPen("#5fb3f0", width=1)
 
@@ -70,6 +73,10 @@ class _WaveViewBox(pg.ViewBox):
         if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
             ev.accept()
             self._owner.scroll(-0.1 if ev.delta() > 0 else 0.1)
+        elif ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            ev.accept()
+            zoom = self._owner.amplitude_zoom()
+            self._owner.set_amplitude_zoom(zoom * 2 if ev.delta() > 0 else zoom / 2)
         else:
             super().wheelEvent(ev, axis=0)  # zoom time only
 
@@ -89,6 +96,7 @@ class WaveformView(QWidget):
         self._spectrogram_visible = False
         self._spectrogram_ready = False
         self._selection: Optional[tuple[float, float]] = None
+        self._amplitude_zoom = 1.0
 
         self._box = _WaveViewBox(self)
         self.plot = pg.PlotWidget(viewBox=self._box)
@@ -216,6 +224,8 @@ class WaveformView(QWidget):
                                       self._columns_wanted())
         for channel, curve in enumerate(self._curves):
             x, y = view.line(channel)
+            if self._amplitude_zoom != 1.0:
+                y = np.clip(y * self._amplitude_zoom, -1.0, 1.0)
             curve.setData(x / rate, y - channel * LANE_HEIGHT)
 
     def _apply_y_mode(self) -> None:
@@ -232,6 +242,15 @@ class WaveformView(QWidget):
             self._box.setLimits(yMin=bottom - 0.05, yMax=1.05)
             self._box.setYRange(bottom, 1.0, padding=0.02)
             item.hideAxis("left")
+
+    # --- amplitude zoom ------------------------------------------------------------------------------------
+    def amplitude_zoom(self) -> float:
+        return self._amplitude_zoom
+
+    def set_amplitude_zoom(self, factor: float) -> None:
+        """Magnify the waveform vertically (1 = full scale fills the lane), from 1 to MAX_AMPLITUDE_ZOOM."""
+        self._amplitude_zoom = float(np.clip(factor, 1.0, MAX_AMPLITUDE_ZOOM))
+        self._redraw()
 
     # --- spectrogram -----------------------------------------------------------------------------------
     def spectrogram_visible(self) -> bool:
@@ -341,6 +360,8 @@ class WaveformView(QWidget):
             Qt.Key.Key_Left: lambda: self.scroll(-0.1), Qt.Key.Key_Right: lambda: self.scroll(0.1),
             Qt.Key.Key_Home: lambda: self.set_view(0.0, self._span()),
             Qt.Key.Key_End: lambda: self.set_view(self.duration - self._span(), self.duration),
+            Qt.Key.Key_Up: lambda: self.set_amplitude_zoom(self._amplitude_zoom * 2),
+            Qt.Key.Key_Down: lambda: self.set_amplitude_zoom(self._amplitude_zoom / 2),
             Qt.Key.Key_S: lambda: self.set_spectrogram_visible(not self._spectrogram_visible),
             Qt.Key.Key_Escape: self.clear_selection,
         }

@@ -145,6 +145,24 @@ def test_a_click_moves_the_playhead_and_asks_to_seek(view, qtbot):
     assert view.playhead() == pytest.approx(4.0)
 
 
+def test_amplitude_zoom_magnifies_quiet_clips_and_clips_at_the_lane(view, qtbot):
+    quiet = Clip(noise_clip(1.0, channels=1).samples * 0.01, 44_100)
+    view.set_clip(quiet)
+    assert np.abs(view._curves[0].getData()[1]).max() < 0.01
+    view.setFocus()
+    for _ in range(6):
+        qtbot.keyClick(view, Qt.Key.Key_Up)
+    assert view.amplitude_zoom() == 64.0
+    y = view._curves[0].getData()[1]
+    assert 0.5 < np.abs(y).max() <= 1.0
+    view.set_amplitude_zoom(1e6)
+    assert view.amplitude_zoom() == 256.0 and np.abs(view._curves[0].getData()[1]).max() == pytest.approx(1.0)
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert view.amplitude_zoom() == 128.0
+    view.set_amplitude_zoom(0.1)
+    assert view.amplitude_zoom() == 1.0
+
+
 def test_spectrogram_toggle_shows_a_frequency_image_and_back(view, qtbot):
     rate = 16_000
     t = np.arange(rate * 2) / rate

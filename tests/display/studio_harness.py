@@ -2,7 +2,8 @@
 
     python studio_harness.py GEOMETRY.json X Y W H [PANEL.json]
 Every 200 ms GEOMETRY.json is rewritten with the global rectangles [x, y, w, h] of the widgets the display tier
-drives (promptEdit, generateButton, the first candidateCard, libraryList), so xdotool can aim at them.
+drives (promptEdit, generateButton, the first candidateCard, the library's first row, the waveform plot and its
+drag button), plus the waveform selection in seconds, so xdotool can aim at them and the test can check them.
 PANEL.json optionally presets the generation panel's numbers (seconds, steps, candidates) to keep the run short;
 the prompt is typed and Generate is clicked by xdotool, as a user would.
 """
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from core import APP_NAME
 
-NAMES = ("promptEdit", "generateButton", "candidateCard", "libraryList")
+NAMES = ("promptEdit", "generateButton", "candidateCard", "libraryList", "waveformPlot", "selectionDragButton")
 
 
 def main():
@@ -43,6 +44,13 @@ def main():
             if widget is not None and widget.isVisible():
                 corner = widget.mapToGlobal(widget.rect().topLeft())
                 found[name] = [corner.x(), corner.y(), widget.width(), widget.height()]
+        library = window.findChild(QWidget, "libraryList")
+        if library is not None and library.count():
+            rect = library.visualItemRect(library.item(0))
+            corner = library.viewport().mapToGlobal(rect.topLeft())
+            found["libraryRow0"] = [corner.x(), corner.y(), rect.width(), rect.height()]
+        selection = window.waveform.selection() if getattr(window, "waveform", None) is not None else None
+        found["waveformSelection"] = list(selection) if selection else None
         found["pid"] = os.getpid()
         temp = out_path + ".tmp"
         with open(temp, "w") as out:

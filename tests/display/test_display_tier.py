@@ -162,8 +162,38 @@ def test_a_candidate_card_drags_out_of_the_main_window_into_another_app(display,
     screenshot("studio-with-candidates.png")
 
     # The real drag: press on the card's waveform thumbnail, move in steps, release over the drop target.
-    start = centre(found["candidateCard"], dy=30)
-    end = centre(target_rect)
+    path = drag_and_receive(centre(found["candidateCard"], dy=30), centre(target_rect), dropped, target)
+    screenshot("after-drag-out.png")
+    check_dropped_file(path, seconds=1.0)
+
+    # A library row drags out the same way (the take was stored in the library when it was generated).
+    found = wait_for(lambda: (w := widgets()) and "libraryRow0" in w and w, 30, "a library row", studio,
+                     "studio-harness.log")
+    path = drag_and_receive(centre(found["libraryRow0"]), centre(target_rect), dropped, target)
+    check_dropped_file(path, seconds=1.0)
+
+    # Select part of the waveform with a real mouse drag, then drag the selection out by its handle.
+    plot = found["waveformPlot"]
+    row = plot[1] + plot[3] // 3
+    xdotool("mousemove", str(plot[0] + plot[2] // 4), str(row), "mousedown", "1")
+    for i in range(1, 11):
+        xdotool("mousemove", str(plot[0] + plot[2] // 4 + i * plot[2] // 25), str(row))
+        time.sleep(0.03)
+    xdotool("mouseup", "1")
+    found = wait_for(lambda: (w := widgets()) and w.get("waveformSelection") and w, 10, "a waveform selection",
+                     studio, "studio-harness.log")
+    low, high = found["waveformSelection"]
+    assert 0.0 < low < high < 1.0
+    path = drag_and_receive(centre(found["selectionDragButton"]), centre(target_rect), dropped, target)
+    screenshot("after-selection-drag-out.png")
+    assert path.name.endswith(f"_{low:.2f}-{high:.2f}s.wav"), path.name
+    check_dropped_file(path, seconds=high - low)
+
+
+def drag_and_receive(start, end, dropped: Path, target) -> Path:
+    """Press at `start`, move to `end` in small steps, release; return the file the drop target received."""
+    if dropped.exists():
+        dropped.unlink()
     xdotool("mousemove", *map(str, start))
     time.sleep(0.3)
     xdotool("mousedown", "1")
@@ -177,21 +207,24 @@ def test_a_candidate_card_drags_out_of_the_main_window_into_another_app(display,
     xdotool("mouseup", "1")
     received = wait_for(lambda: dropped.exists() and json.loads(dropped.read_text()), 30, "the drop", target,
                         "drop-target.log")
-    screenshot("after-drag-out.png")
-
     assert received["action"] == "CopyAction"
     assert len(received["urls"]) == 1
     url = urlparse(received["urls"][0])
     assert url.scheme == "file"
-    path = Path(unquote(url.path))
+    time.sleep(0.3)  # let the source's QDrag.exec() return before the next press
+    return Path(unquote(url.path))
+
+
+def check_dropped_file(path: Path, seconds: float) -> None:
+    """The dropped file: in the drag-out folder, readable name, default export format, provenance inside."""
+    from core.audio import read_tags
+    from core.provenance import read_sidecar
+
     assert path.parent == Path(os.environ["LOA_CACHE_DIR"]) / "dragout"
     assert path.name.startswith("metal-door-slam-in-a-large-hall_s") and path.suffix == ".wav"
     info = sf.info(str(path))
     assert info.samplerate == 48_000 and info.subtype == "PCM_24"  # the default export settings
-    assert abs(info.frames - 48_000) <= 2 * 48_000 * 0.05  # one second of audio
-    from core.audio import read_tags
-    from core.provenance import read_sidecar
-
+    assert abs(info.frames - seconds * 48_000) <= 48_000 * 0.05
     assert read_tags(path)["title"] == PROMPT
     sidecar = read_sidecar(path)
     assert sidecar["prompt"] == PROMPT and sidecar["model_id"]
