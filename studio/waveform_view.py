@@ -42,6 +42,26 @@ SPECTROGRAM_COLUMNS = 6000
 WAVE_PEN = pg.mkPen("#5fb3f0", width=1)
 
 
+class TimeAxis(pg.AxisItem):
+    """The time ruler: m:ss for long views, seconds with as many decimals as the tick spacing needs otherwise."""
+
+    def tickStrings(self, values, scale, spacing):
+        minutes = bool(values) and max(values) * scale >= 60  # one style along the whole ruler
+        return [format_time(value * scale, spacing * scale, minutes) for value in values]
+
+
+def format_time(seconds: float, spacing: float, minutes: bool = False) -> str:
+    """Seconds as "12.5", or as "m:ss(.fff)" when `minutes` or past a minute; decimals follow `spacing`."""
+    decimals = 0  # as many as the tick spacing needs: 0.25 s ticks show 2
+    while decimals < 6 and spacing > 0 and abs(spacing * 10**decimals - round(spacing * 10**decimals)) > 1e-6:
+        decimals += 1
+    if minutes or seconds >= 60:
+        minutes, rest = divmod(max(seconds, 0.0), 60.0)
+        width = 2 if decimals == 0 else 3 + decimals
+        return f"{int(minutes)}:{rest:0{width}.{decimals}f}"
+    return f"{seconds:.{decimals}f}"
+
+
 class _WaveViewBox(pg.ViewBox):
     """A ViewBox where a left drag selects instead of panning, and a click seeks."""
 
@@ -99,14 +119,14 @@ class WaveformView(QWidget):
         self._amplitude_zoom = 1.0
 
         self._box = _WaveViewBox(self)
-        self.plot = pg.PlotWidget(viewBox=self._box)
+        self.plot = pg.PlotWidget(viewBox=self._box, axisItems={"bottom": TimeAxis("bottom")})
         self.plot.setObjectName("waveformPlot")
         self.plot.setBackground("#1e2228")
         item = self.plot.getPlotItem()
         item.hideButtons()
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=True, y=False)
-        item.setLabel("bottom", "Time", units="s")
+        item.setLabel("bottom", "Time")
         item.hideAxis("left")
         item.showGrid(x=True, y=False, alpha=0.15)
         self._box.disableAutoRange()

@@ -7,7 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 
 from audio_services import require_pulse
 from core.audio import Clip
-from studio.waveform_view import LANE_HEIGHT, MAX_COLUMNS, WaveformView, spectrogram_db
+from studio.waveform_view import LANE_HEIGHT, MAX_COLUMNS, WaveformView, format_time, spectrogram_db
 
 
 def noise_clip(seconds, rate=44_100, channels=2, seed=0):
@@ -48,6 +48,20 @@ def test_a_stereo_clip_shows_two_lanes_over_the_whole_clip(view):
     assert 0 < view.drawn_point_count() <= 2 * 2 * (MAX_COLUMNS + 2)
     # The min/max columns keep the true extremes visible.
     assert view._curves[0].getData()[1].max() == pytest.approx(clip.samples[:, 0].max(), abs=1e-6)
+
+
+@pytest.mark.parametrize("seconds, spacing, text", [(2.5, 0.5, "2.5"), (0.125, 0.005, "0.125"), (3.0, 1.0, "3"),
+                                                   (125.0, 30.0, "2:05"), (61.25, 0.25, "1:01.25"),
+                                                   (300.0, 60.0, "5:00")])
+def test_the_time_ruler_reads_in_seconds_or_minutes(seconds, spacing, text):
+    assert format_time(seconds, spacing) == text
+
+
+def test_the_ruler_labels_a_six_minute_view_in_minutes(view):
+    view.set_clip(Clip(np.zeros((360 * 1000, 1), np.float32), 1000))
+    axis = view.plot.getPlotItem().getAxis("bottom")
+    assert axis.tickStrings([50.0, 100.0], 1.0, 50.0) == ["0:50", "1:40"]
+    assert axis.tickStrings([10.0, 20.0], 1.0, 10.0) == ["10", "20"]
 
 
 def test_zooming_in_deep_draws_the_raw_samples(view):
