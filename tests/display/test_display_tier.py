@@ -29,7 +29,7 @@ PROMPT = "metal door slam in a large hall"
 pytestmark = pytest.mark.display
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")  # session scope: checked before the session's tiny model is built
 def display():
     require_display()
     ARTIFACTS.mkdir(exist_ok=True)
