@@ -70,7 +70,10 @@ def backend():
 
 
 def refresh_devices() -> None:
-    """Re-scan devices: PortAudio lists them once when initialised, so a sound server started later is unseen."""
+    """Re-scan devices: PortAudio lists them once when initialised, so a sound server started later is unseen.
+
+    Call it while nothing plays or records (it restarts PortAudio); an app's "Re-scan devices" button can.
+    """
     sd = backend()
     try:
         sd._terminate()
