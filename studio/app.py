@@ -15,6 +15,10 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("loa-studio")
 
+    from .dragout import purge_dragout
+
+    purge_dragout(older_than_days=7)  # drag-out files a DAW may still reference are kept a week
+
     from .main_window import MainWindow
 
     try:
