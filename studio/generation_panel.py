@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QRegularExpression, Signal
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QInputDialog, QLabel, QLineEdit, QPushButton, QSpinBox, QTabBar,
                                QVBoxLayout, QWidget)
@@ -77,14 +78,12 @@ class GenerationPanel(QWidget):
         self.candidates_spin.setObjectName("candidatesSpin")
         self.candidates_spin.setRange(1, MAX_CANDIDATES)
         self.candidates_spin.setValue(4)
-        self.seed_spin = QSpinBox()
-        self.seed_spin.setObjectName("seedSpin")
-        self.seed_spin.setRange(0, min(MAX_SEED - MAX_CANDIDATES, 2**31 - 1))  # QSpinBox holds a C int
+        self.seed_field = SeedField()
         self.seed_lock = QCheckBox("Lock")
         self.seed_lock.setObjectName("seedLock")
         self.seed_lock.setToolTip("Locked: reuse this seed. Unlocked: a new random seed each time.")
         seed_row = QHBoxLayout()
-        seed_row.addWidget(self.seed_spin, 1)
+        seed_row.addWidget(self.seed_field, 1)
         seed_row.addWidget(self.seed_lock)
         self.steps_spin = QSpinBox()
         self.steps_spin.setObjectName("stepsSpin")
@@ -283,12 +282,16 @@ class GenerationPanel(QWidget):
 
     # ---- seed ----------------------------------------------------------------------------------------
     def seed_for_request(self) -> Optional[int]:
-        return self.seed_spin.value() if self.seed_lock.isChecked() else None
+        if not self.seed_lock.isChecked():
+            return None
+        if self.seed_field.value() is None:
+            raise InputError("seed is locked but empty: type a seed or untick Lock for a random one.")
+        return self.seed_field.value()
 
     def show_seed(self, seed: int) -> None:
         """Show the seed a job used (so the user can lock it); a locked seed is left alone."""
-        if not self.seed_lock.isChecked() and seed <= self.seed_spin.maximum():
-            self.seed_spin.setValue(seed)
+        if not self.seed_lock.isChecked():
+            self.seed_field.setValue(seed)
 
     # ---- requests ------------------------------------------------------------------------------------
     def build_request(self, seed: Optional[int] = None, use_panel_seed: bool = True) -> GenerationRequest:
@@ -343,8 +346,8 @@ class GenerationPanel(QWidget):
                 spin.setValue(settings[key])
         if settings.get("transcription"):
             self.transcription_edit.setText(settings["transcription"])
-        if isinstance(settings.get("seed"), int) and settings["seed"] <= self.seed_spin.maximum():
-            self.seed_spin.setValue(settings["seed"])
+        if isinstance(settings.get("seed"), int):
+            self.seed_field.setValue(settings["seed"])
             self.seed_lock.setChecked(True)
 
     def _browse_source(self) -> None:
@@ -352,6 +355,23 @@ class GenerationPanel(QWidget):
                                               "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)")
         if path:
             self.source_edit.setText(path)
+
+
+class SeedField(QLineEdit):
+    """The seed as digits: seeds go up to 2**32, past what a QSpinBox (a C int) can hold."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("seedField")
+        self.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}"), self))
+        self.setPlaceholderText("random")
+        self.setToolTip(f"0 to {MAX_SEED - MAX_CANDIDATES}; candidate i uses seed + i")
+
+    def value(self) -> Optional[int]:
+        return int(self.text()) if self.text() else None
+
+    def setValue(self, seed: int) -> None:
+        self.setText(str(int(seed)))
 
 
 def _check(request: GenerationRequest) -> GenerationRequest:

@@ -12,7 +12,7 @@ def fill_panel(window, prompt="metal door slam in a large hall", seconds=1.0, st
     panel.steps_spin.setValue(steps)
     panel.candidates_spin.setValue(candidates)
     if seed is not None:
-        panel.seed_spin.setValue(seed)
+        panel.seed_field.setValue(seed)
         panel.seed_lock.setChecked(True)
     return panel
 

@@ -108,7 +108,7 @@ def test_library_search_filters_favourite_delete_undo_and_reopen(qtbot, make_win
     gp = window.generation_panel
     assert gp.mode.name == "music" and gp.prompt_edit.text() == "lo-fi piano loop"
     assert gp.steps_spin.value() == 7 and gp.guidance_spin.value() == 2.5 and gp.seconds_spin.value() == 0.5
-    assert gp.seed_lock.isChecked() and gp.seed_spin.value() == 7
+    assert gp.seed_lock.isChecked() and gp.seed_field.value() == 7
     assert gp.model_combo.currentData() == "cvssp/audioldm2-music"
     assert gp.build_request().seed == 7
 
