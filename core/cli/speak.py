@@ -1,0 +1,101 @@
+"""`loa speak "TEXT"` and `loa speak --script FILE`: text-to-speech on the speech checkpoints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..catalog import DEFAULT_MODEL_BY_TASK
+from ..errors import InputError
+from ..speech import DEFAULT_VOICE, ReferenceVoice, SpeechRequest, read_script, render_script, speak, write_script
+from ..speech.script import DEFAULT_PAUSE_SECONDS
+from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "speak", help="text-to-speech in a described voice, a voice from a recording, or a whole script",
+        description="Speak text with a speech checkpoint. The duration follows the text unless --seconds is given. "
+                    "With --reference, the new words are spoken in the voice of that recording. "
+                    "With --script, each line of the file becomes one file, plus the whole script in one.")
+    p.add_argument("text", nargs="?", help='the words to say, e.g. "Welcome back to the show."')
+    p.add_argument("--voice", default=None,
+                   help=f'speaker description (default "{DEFAULT_VOICE}"), e.g. "a female reporter is speaking '
+                        'in a quiet studio"')
+    p.add_argument("--preset", default=None, help="a speech preset's name: its voice, negative prompt, steps "
+                                                  "and guidance (flags given explicitly still win)")
+    p.add_argument("--reference", type=Path, default=None,
+                   help="a recording of the voice to use (1-8 s of speech, any rate or channels)")
+    p.add_argument("--reference-text", default=None, help="the words spoken in the reference recording")
+    p.add_argument("--script", type=Path, default=None,
+                   help="a script file: one utterance per line, optional [VOICE] tag; -o names the output folder")
+    p.add_argument("--pause", type=float, default=DEFAULT_PAUSE_SECONDS,
+                   help=f"script mode: seconds of silence between lines (default {DEFAULT_PAUSE_SECONDS}; "
+                        "a blank line in the script doubles it)")
+    p.add_argument("--seconds", type=float, default=None, help="duration (default: derived from the text)")
+    add_generation_flags(p, default_model=DEFAULT_MODEL_BY_TASK["speech"], default_seconds=None)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.text is None and args.script is None:
+        raise InputError('give the words to say ("TEXT") or a script file (--script FILE).')
+    if args.text is not None and args.script is not None:
+        raise InputError('give either the words to say ("TEXT") or --script FILE, not both.')
+    if (args.reference is None) != (args.reference_text is None):
+        raise InputError("--reference and --reference-text go together: the recording and the words said in it.")
+    settings = _settings(args)
+    reference = ReferenceVoice.from_file(args.reference, args.reference_text) if args.reference else None
+    if args.script is not None:
+        return _run_script(args, settings, reference)
+    settings.generation_request()  # bad text or numbers exit 2 before the model loads
+    engine = make_engine(args)
+    result = speak(engine, settings, reference=reference, progress=progress_printer(args))
+    write_result(result, args, args.text)
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> SpeechRequest:
+    fields = common_request_fields(args)
+    voice = args.voice
+    if args.preset:
+        preset = _find_preset(args.preset)
+        voice = voice if voice is not None else preset.prompt
+        fields["negative_prompt"] = args.negative or preset.negative_prompt
+        fields["steps"] = args.steps if args.steps is not None else preset.steps
+        fields["guidance"] = args.guidance if args.guidance is not None else preset.guidance
+    return SpeechRequest(text=args.text or "", voice=voice or DEFAULT_VOICE, seconds=args.seconds, **fields)
+
+
+def _find_preset(name: str):
+    from ..presets import presets_for
+
+    presets = presets_for("speech")
+    for preset in presets:
+        if preset.name.lower() == name.lower():
+            return preset
+    raise InputError(f"no speech preset named {name!r}; choose one of: {', '.join(p.name for p in presets)}.")
+
+
+def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference) -> int:
+    script = read_script(args.script, settings.voice, args.pause)
+    script.check()
+    folder = args.output if args.output is not None else Path(args.script.stem)
+    if folder.suffix:
+        raise InputError(f"-o for a script names a folder, not a file ({folder}); e.g. -o {folder.stem}/")
+    args.output = None  # make_engine checks file names; here it is a folder
+    engine = make_engine(args)
+    result = render_script(engine, script, settings, reference=reference, progress=progress_printer(args))
+    joined, lines = write_script(result, folder, name=args.script.stem)
+    if args.json:
+        print(json.dumps({"path": str(joined), "seconds": round(result.joined.seconds, 6),
+                          "seed": result.lines[0][1].best.seed, "model": result.lines[0][1].model_id,
+                          "licence": result.lines[0][1].licence,
+                          "lines": [{"path": str(p), "line": line.number, "start": round(start, 6)}
+                                    for p, (line, _), start in zip(lines, result.lines, result.offsets)]}))
+    else:
+        print(joined)
+        for path in lines:
+            print(path)
+    return 0

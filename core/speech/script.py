@@ -1,0 +1,202 @@
+"""Script mode: a multi-line script spoken line by line into one file plus one file per line.
+
+Script format (plain text, UTF-8):
+
+    # a comment
+    @voice host: a calm male narrator speaking in a quiet studio
+    @voice guest: an energetic female speaker, close microphone
+    [host] Welcome to the show.
+    [guest] Thanks for having me!
+    This line has no tag, so the default voice (--voice) speaks it.
+
+    A blank line starts a new paragraph: the pause before it is doubled.
+
+A `[NAME]` tag names a voice defined with `@voice`, or a speech preset (built-in or the user's,
+matched without regard to case). Every line shares the steps, guidance, scheduler and seed, so
+one voice sounds the same from line to line and the whole script is reproducible by its seed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..audio import Clip
+from ..engine import Engine, GenerationResult
+from ..errors import InputError
+from ..naming import slugify
+from ..progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from ..provenance import Provenance, save_with_provenance
+from .reference import ReferenceVoice
+from .text import normalize_text
+from .tts import SpeechRequest, require_speech_model, speak
+
+DEFAULT_PAUSE_SECONDS = 0.6
+MAX_PAUSE_SECONDS = 10.0
+_TAG = re.compile(r"^\[([^\]]+)\]\s*(.*)$")
+_VOICE = re.compile(r"^@voice\s+([^:=]+?)\s*[:=]\s*(.+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ScriptLine:
+    number: int  # line number in the script file, for messages
+    text: str
+    voice: str  # the speaker description used
+    voice_name: Optional[str]  # the [tag] as written, None for the default voice
+    negative_prompt: str = ""
+    pause_before: float = 0.0  # seconds of silence before this line in the joined file
+
+
+@dataclass
+class Script:
+    lines: list[ScriptLine]
+    voices: dict[str, str] = field(default_factory=dict)
+
+    def check(self) -> None:
+        """Spell out every line now, so a bad line is reported by number before the model loads."""
+        for line in self.lines:
+            try:
+                normalize_text(line.text)
+            except InputError as exc:
+                raise InputError(f"script line {line.number}: {exc}") from exc
+
+
+@dataclass
+class ScriptResult:
+    lines: list[tuple[ScriptLine, GenerationResult]]  # each line's result, best candidate first
+    joined: Clip
+    offsets: list[float]  # where each line starts in the joined clip, in seconds
+
+
+def read_script(path: str | Path, default_voice: str, pause: float = DEFAULT_PAUSE_SECONDS) -> Script:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"script not found: {path}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path.name} is not UTF-8 text; save the script as UTF-8.") from exc
+    return parse_script(text, default_voice, pause)
+
+
+def parse_script(text: str, default_voice: str, pause: float = DEFAULT_PAUSE_SECONDS) -> Script:
+    """Parse a script (see the module doc); raise InputError naming the line for anything malformed."""
+    if not isinstance(pause, (int, float)) or not 0 <= pause <= MAX_PAUSE_SECONDS:
+        raise InputError(f"pause must be from 0 to {MAX_PAUSE_SECONDS:g} seconds (got {pause!r}).")
+    voices: dict[str, str] = {}
+    lines: list[ScriptLine] = []
+    paragraph = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if not stripped:
+            paragraph = bool(lines)
+            continue
+        if stripped.startswith("#"):
+            continue
+        if stripped.lower().startswith("@voice"):
+            match = _VOICE.match(stripped)
+            if not match:
+                raise InputError(f"script line {number}: write a voice as `@voice NAME: description`.")
+            voices[match.group(1).strip().lower()] = match.group(2).strip()
+            continue
+        voice, name, negative = default_voice, None, ""
+        match = _TAG.match(stripped)
+        if match:
+            name, stripped = match.group(1).strip(), match.group(2).strip()
+            voice, negative = _resolve_voice(name, voices, number)
+            if not stripped:
+                raise InputError(f"script line {number}: [{name}] has no words after it.")
+        gap = 0.0 if not lines else pause * (2 if paragraph else 1)
+        lines.append(ScriptLine(number, stripped, voice, name, negative, gap))
+        paragraph = False
+    if not lines:
+        raise InputError("the script has no lines to speak; write one utterance per line.")
+    return Script(lines, voices)
+
+
+def _resolve_voice(name: str, voices: dict[str, str], number: int) -> tuple[str, str]:
+    if name.lower() in voices:
+        return voices[name.lower()], ""
+    from ..presets import presets_for
+
+    presets = presets_for("speech")
+    for preset in presets:
+        if preset.name.lower() == name.lower() and preset.prompt:
+            return preset.prompt, preset.negative_prompt
+    known = sorted(voices) + [p.name for p in presets]
+    raise InputError(f"script line {number}: unknown voice [{name}]; define it with `@voice {name}: description`"
+                     + (f" or use one of: {', '.join(known)}." if known else "."))
+
+
+def render_script(engine: Engine, script: Script, settings: SpeechRequest,
+                  reference: Optional[ReferenceVoice] = None, progress: Optional[ProgressCallback] = None,
+                  cancel: CancelCheck = None) -> ScriptResult:
+    """Speak every line with the same settings and seed; join the best takes with the pauses between."""
+    script.check()
+    require_speech_model(engine)
+    seed = settings.generation_request("x").seed  # one concrete seed for the whole script
+    results = []
+    for i, line in enumerate(script.lines):
+        raise_if_cancelled(cancel)
+        report(progress, "line", i, len(script.lines))
+        request = replace(settings, text=line.text, voice=line.voice, seed=seed, seconds=None,
+                          negative_prompt=line.negative_prompt or settings.negative_prompt)
+        try:
+            result = speak(engine, request, reference=reference, progress=progress, cancel=cancel)
+        except InputError as exc:
+            raise InputError(f"script line {line.number}: {exc}") from exc
+        for candidate in result.candidates:
+            candidate.settings["script_line"] = line.number
+            candidate.settings["voice_name"] = line.voice_name
+        results.append((line, result))
+    report(progress, "line", len(script.lines), len(script.lines))
+    joined, offsets = join_lines([(line.pause_before, result.best.clip) for line, result in results])
+    return ScriptResult(results, joined, offsets)
+
+
+def join_lines(parts: list[tuple[float, Clip]]) -> tuple[Clip, list[float]]:
+    """Concatenate clips with `pause` seconds of silence before each; return the clip and the start times."""
+    rate = parts[0][1].sample_rate
+    pieces, offsets, at = [], [], 0
+    for pause, clip in parts:
+        if clip.sample_rate != rate:
+            clip = clip.resampled(rate)
+        gap = int(round(pause * rate))
+        pieces.append(np.zeros((gap, clip.channels), np.float32))
+        at += gap
+        offsets.append(at / rate)
+        pieces.append(clip.samples)
+        at += clip.frames
+    return Clip(np.concatenate(pieces), rate), offsets
+
+
+def line_file_name(line: ScriptLine, index: int, extension: str = ".wav") -> str:
+    return f"{index:02d}-{slugify(line.text, 40)}{extension}"
+
+
+def write_script(result: ScriptResult, folder: str | Path, name: str = "script", extension: str = ".wav",
+                 subtype: Optional[str] = None) -> tuple[Path, list[Path]]:
+    """Write NAME.wav (the whole script) and NN-words.wav per line, each with its provenance sidecar."""
+    folder = Path(folder)
+    line_paths = []
+    records = []
+    for index, ((line, line_result), offset) in enumerate(zip(result.lines, result.offsets), start=1):
+        best = line_result.best
+        path = save_with_provenance(best.clip, folder / line_file_name(line, index, extension),
+                                    line_result.provenance(best), subtype=subtype)
+        line_paths.append(path)
+        records.append({"line": line.number, "file": path.name, "text": line.text, "voice": line.voice,
+                        "voice_name": line.voice_name, "seed": best.seed, "start": round(offset, 6),
+                        "seconds": round(best.clip.seconds, 6)})
+    first = result.lines[0][1]
+    settings = {k: v for k, v in first.best.settings.items()
+                if k in ("steps", "guidance", "scheduler", "negative_prompt", "reference", "reference_text")}
+    provenance = Provenance(prompt=f"script: {name}", model_id=first.model_id, licence=first.licence,
+                            seed=first.best.seed, settings={**settings, "lines": records})
+    joined = save_with_provenance(result.joined, folder / f"{name}{extension}", provenance, subtype=subtype)
+    return joined, line_paths
+
