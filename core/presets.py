@@ -26,7 +26,7 @@ class Preset:
     mode: str
     prompt: str = ""
     negative_prompt: str = ""
-    seconds: float = 10.0
+    seconds: Optional[float] = 10.0  # None: speech derives the duration from the words
     steps: int = 25
     guidance: float = 3.5
     candidates: int = 4
@@ -56,8 +56,10 @@ class Preset:
     def check(self) -> None:
         """Validate the numbers through the same rules as a generation request."""
         try:
+            if self.seconds is None and self.mode != "speech":
+                raise InputError("seconds must be a number (only speech presets may leave it out)")
             GenerationRequest(prompt=self.prompt or "x", negative_prompt=self.negative_prompt,
-                              seconds=self.seconds, steps=self.steps, guidance=self.guidance, seed=0,
+                              seconds=1.0 if self.seconds is None else self.seconds, steps=self.steps, guidance=self.guidance, seed=0,
                               candidates=self.candidates).validated()
         except InputError as exc:
             raise InputError(f"preset {self.name!r}: {exc}") from exc

@@ -20,7 +20,7 @@ from core.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_SEED, M
 
 from .jobs import JobSpec
 from .model_manager import ModelChoice, model_choices
-from .modes import Mode, available_modes, mode_named, work_for
+from .modes import Mode, available_modes, speech_seconds, work_for
 from .settings import StudioSettings
 
 
@@ -160,6 +160,11 @@ class GenerationPanel(QWidget):
         self.settings.last_mode = mode.name
         self._set_row_visible(self.transcription_edit, mode.needs_transcription)
         self._set_row_visible(self.source_edit, mode.needs_source_audio)
+        # Speech may take its duration from the words: the spin's lowest value reads "auto".
+        self.seconds_spin.setMinimum(0.0 if mode.needs_transcription else 0.5)
+        self.seconds_spin.setSpecialValueText("auto (from the words)" if mode.needs_transcription else "")
+        if mode.needs_transcription:
+            self.seconds_spin.setValue(0.0)
         self.reload_models()
         self.reload_presets()
 
@@ -239,7 +244,7 @@ class GenerationPanel(QWidget):
         if preset.prompt:
             self.prompt_edit.setText(preset.prompt)
         self.negative_edit.setText(preset.negative_prompt)
-        self.seconds_spin.setValue(preset.seconds)
+        self.seconds_spin.setValue(self.seconds_spin.minimum() if preset.seconds is None else preset.seconds)
         self.steps_spin.setValue(preset.steps)
         self.guidance_spin.setValue(preset.guidance)
         self.candidates_spin.setValue(preset.candidates)
@@ -250,7 +255,8 @@ class GenerationPanel(QWidget):
 
     def current_preset(self, name: str) -> Preset:
         return Preset(name=name, mode=self.mode.name, prompt=self.prompt_edit.text().strip(),
-                      negative_prompt=self.negative_edit.text().strip(), seconds=self.seconds_spin.value(),
+                      negative_prompt=self.negative_edit.text().strip(),
+                      seconds=None if self._auto_seconds() else self.seconds_spin.value(),
                       steps=self.steps_spin.value(), guidance=self.guidance_spin.value(),
                       candidates=self.candidates_spin.value(), model=self.model_combo.currentData(),
                       transcription=self.transcription_edit.text().strip() or None if self.mode.needs_transcription
@@ -301,12 +307,22 @@ class GenerationPanel(QWidget):
             raise InputError("Words to speak are empty: type what the voice should say.")
         request = GenerationRequest(
             prompt=self.prompt_edit.text().strip(), negative_prompt=self.negative_edit.text().strip(),
-            seconds=round(self.seconds_spin.value(), 3), steps=self.steps_spin.value(),
+            seconds=self._seconds(transcription), steps=self.steps_spin.value(),
             guidance=round(self.guidance_spin.value(), 3),
             seed=self.seed_for_request() if use_panel_seed else seed,
             candidates=self.candidates_spin.value(), transcription=transcription,
             allow_empty_prompt=mode.needs_source_audio)
         return request.validated() if request.seed is not None else _check(request)
+
+    def _auto_seconds(self) -> bool:
+        return self.mode.needs_transcription and self.seconds_spin.value() == 0.0
+
+    def _seconds(self, transcription: Optional[str] = None) -> float:
+        """The duration field; Speech's "auto" becomes the length core.speech expects for the words."""
+        if not self._auto_seconds():
+            return round(self.seconds_spin.value(), 3)
+        words = transcription if transcription is not None else self.transcription_edit.text().strip()
+        return speech_seconds(words) if words else 5.0
 
     def build_spec(self) -> JobSpec:
         mode = self.mode
@@ -344,8 +360,9 @@ class GenerationPanel(QWidget):
                           (self.guidance_spin, "guidance")):
             if isinstance(settings.get(key), (int, float)):
                 spin.setValue(settings[key])
-        if settings.get("transcription"):
-            self.transcription_edit.setText(settings["transcription"])
+        words = settings.get("text") or settings.get("transcription")  # core.speech keeps the words as typed
+        if words:
+            self.transcription_edit.setText(words)
         if isinstance(settings.get("seed"), int):
             self.seed_field.setValue(settings["seed"])
             self.seed_lock.setChecked(True)

@@ -23,14 +23,14 @@ from core.requests import GenerationRequest
 
 log = logging.getLogger(__name__)
 
-# A job's work: given the engine for its model, the request, a progress callback and a cancel
+# A job's work: given the engine for its model, the JobSpec, a progress callback and a cancel
 # token, return a GenerationResult. Modes other than plain text-to-audio supply their own.
-JobWork = Callable[[Engine, GenerationRequest, ProgressCallback, CancelToken], GenerationResult]
+JobWork = Callable[[Engine, "JobSpec", ProgressCallback, CancelToken], GenerationResult]
 
 
-def generate_work(engine: Engine, request: GenerationRequest, progress: ProgressCallback,
+def generate_work(engine: Engine, spec: "JobSpec", progress: ProgressCallback,
                   cancel: CancelToken) -> GenerationResult:
-    return engine.generate(request, progress=progress, cancel=cancel)
+    return engine.generate(spec.request, progress=progress, cancel=cancel)
 
 
 @dataclass
@@ -116,7 +116,7 @@ class _JobRunnable(QRunnable):
             engine = self.engines.get(job.spec.model)
             if not engine.loaded:
                 signals.progress.emit(job.id, Progress("loading", 0, 1))
-            result = job.spec.work(engine, job.spec.request, lambda p: signals.progress.emit(job.id, p), job.token)
+            result = job.spec.work(engine, job.spec, lambda p: signals.progress.emit(job.id, p), job.token)
         except Cancelled:
             signals.cancelled.emit(job.id)
         except LoaError as exc:

@@ -62,11 +62,33 @@ def _module_exists(name: str) -> bool:
 
 
 def work_for(mode: Mode) -> JobWork:
-    """The job function for a mode. Text-to-audio and text-to-speech both run Engine.generate."""
+    """The job function for a mode: text-to-audio runs Engine.generate, Speech runs core.speech.speak."""
+    if mode.name == "speech":
+        return speech_work
     if mode.name == "continue":
-        return _continue_work
+        return continue_work
     return generate_work
 
 
-def _continue_work(engine, request, progress, cancel):  # pragma: no cover - wired when core.incontext lands
-    raise NotImplementedError("Continue needs core.incontext")
+def speech_work(engine, spec, progress, cancel):
+    """Speech: the prompt describes the voice, the transcription holds the words (core.speech.speak)."""
+    from core.speech import SpeechRequest, speak
+
+    request = spec.request
+    speech = SpeechRequest(text=request.transcription or "", voice=request.prompt, seconds=request.seconds,
+                           negative_prompt=request.negative_prompt, steps=request.steps, guidance=request.guidance,
+                           seed=request.seed, candidates=request.candidates, scheduler=request.scheduler)
+    return speak(engine, speech, progress=progress, cancel=cancel)
+
+
+def speech_seconds(words: str) -> float:
+    """How long core.speech expects these words to take (the panel's "auto" duration)."""
+    from core.speech import estimate_seconds, normalize_text
+
+    return estimate_seconds(normalize_text(words))
+
+
+def continue_work(engine, spec, progress, cancel):  # pragma: no cover - the mode is hidden until core.incontext exists
+    from core.errors import InputError
+
+    raise InputError("Continue is not available in this build (core.incontext is missing).")

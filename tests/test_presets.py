@@ -57,3 +57,10 @@ def test_a_damaged_user_presets_file_names_itself():
     user_presets_path().write_text(json.dumps({"name": "x"}))
     with pytest.raises(InputError, match="JSON list"):
         user_presets()
+
+
+def test_only_speech_presets_may_leave_the_duration_to_the_words():
+    assert Preset.from_dict({"name": "auto", "mode": "speech", "seconds": None}).seconds is None
+    assert all(p.seconds is None for p in builtin_presets("speech"))
+    with pytest.raises(InputError, match="only speech presets"):
+        Preset.from_dict({"name": "auto", "mode": "sound", "seconds": None})

@@ -17,7 +17,7 @@ def test_queued_jobs_run_in_order_and_a_crash_becomes_one_message(qtbot, tiny_mo
     order = []
     queue.job_started.connect(lambda job: order.append(job.id))
 
-    def broken(engine, request, progress, cancel):
+    def broken(engine, spec, progress, cancel):
         raise RuntimeError("vocoder exploded\nwith a long traceback-ish tail")
 
     fast = GenerationRequest("a bell", seconds=1.0, steps=2, seed=1)
