@@ -179,6 +179,9 @@ class MainWindow(QMainWindow):
                             f"Library: {self.library.folder}\nSettings: {self.settings.path}"))
 
         QShortcut(QKeySequence("Ctrl+Enter"), self, self.generation_panel.request_generate)
+        # Space plays/stops the selected take anywhere in the window; text fields keep their spaces
+        # (they claim the key through ShortcutOverride before a shortcut sees it).
+        self.play_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.toggle_playback)
 
     def _build_export_menu(self, menu) -> None:
         choices = {"format": (("WAV", "wav"), ("FLAC", "flac")),
@@ -402,6 +405,13 @@ class MainWindow(QMainWindow):
         if path is not None:
             self.show_message(f"Copied {path.name} to the clipboard.")
         return path
+
+    def toggle_playback(self) -> None:
+        entry = self.selected_entry()
+        if self.auditioner.is_playing:
+            self.auditioner.stop()
+        elif entry is not None:
+            self.auditioner.play(entry)
 
     def _on_playback_started(self, entry: ClipEntry) -> None:
         self.candidates.mark_playing(entry)

@@ -60,6 +60,7 @@ def test_audition_without_an_audio_device_says_so_and_the_app_keeps_working(qtbo
     window = make_window()
     window.candidates.show_entries(entries(2))
     window.candidates.setFocus()
+    window.statusBar().clearMessage()
     qtbot.keyClick(window.candidates, Qt.Key.Key_Space)
     message = window.statusBar().currentMessage()
     assert "audio" in message.lower() and "device" in message.lower()  # no sound card here
@@ -197,3 +198,17 @@ def test_settings_and_window_state_persist_under_the_config_folder(qtbot, make_w
     assert again.height() == 700 and not again.library_dock.isVisible()
     assert again.generation_panel.mode.name == "music"
     assert reread.export_settings().container == "wav"
+
+
+def test_space_in_the_prompt_types_a_space_and_elsewhere_plays(qtbot, make_window):
+    window = make_window()
+    window.activateWindow()
+    prompt = window.generation_panel.prompt_edit
+    prompt.setFocus()
+    qtbot.keyClicks(prompt, "door slam")
+    assert prompt.text() == "door slam"
+    window.candidates.show_entries(entries(1))
+    window.candidates.setFocus()
+    window.statusBar().clearMessage()
+    qtbot.keyClick(window.candidates, Qt.Key.Key_Space)
+    assert "audio" in window.statusBar().currentMessage().lower()  # tried to play: no device here
