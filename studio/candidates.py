@@ -20,8 +20,7 @@ from core.audio import Clip
 
 from .clip_entry import ClipEntry
 
-THUMB_SIZE = (240, 56)
-COLUMNS = 2
+THUMB_SIZE = (220, 52)
 
 DragHandler = Callable[[ClipEntry, QWidget], None]
 
@@ -79,9 +78,13 @@ class CandidateCard(QFrame):
         self.keep_button.clicked.connect(lambda: self.keep_clicked.emit(self))
 
         buttons = QHBoxLayout()
+        buttons.setSpacing(4)
         for button in (self.play_button, self.more_button, self.keep_button):
+            button.setStyleSheet("padding: 2px 8px;")
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
         layout.addWidget(self.thumbnail)
         layout.addWidget(self.info)
         layout.addLayout(buttons)
@@ -137,6 +140,7 @@ class CandidatesView(QScrollArea):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.cards: list[CandidateCard] = []
         self.current_index = -1
+        self.columns = 2  # reflowed to the width on resize
         self._drag_handler: Optional[DragHandler] = None
         self._inner = QWidget()
         self._grid = QGridLayout(self._inner)
@@ -174,11 +178,28 @@ class CandidatesView(QScrollArea):
         card.play_clicked.connect(lambda c: (self.select(self.cards.index(c)), self.play_toggled.emit(c.entry)))
         card.more_clicked.connect(lambda c: self.more_like_this.emit(c.entry))
         card.keep_clicked.connect(lambda c: self.keep_requested.emit(c.entry))
-        n = len(self.cards)
-        self._grid.addWidget(card, n // COLUMNS, n % COLUMNS)
         self.cards.append(card)
         self._placeholder.setVisible(False)
+        self._reflow()
         return card
+
+    def _reflow(self) -> None:
+        """As many columns as fit the width (at least one); Up/Down move by a row."""
+        if not self.cards:
+            return
+        card_width = self.cards[0].sizeHint().width() + self._grid.horizontalSpacing()
+        columns = max(1, (self.viewport().width() - 8) // max(1, card_width))
+        if columns == self.columns and self._grid.count() == len(self.cards) + 1:
+            return
+        self.columns = columns
+        for card in self.cards:
+            self._grid.removeWidget(card)
+        for n, card in enumerate(self.cards):
+            self._grid.addWidget(card, n // columns, n % columns)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._reflow()
 
     def current(self) -> Optional[ClipEntry]:
         return self.cards[self.current_index].entry if 0 <= self.current_index < len(self.cards) else None
@@ -208,7 +229,7 @@ class CandidatesView(QScrollArea):
 
     def keyPressEvent(self, event) -> None:
         key = event.key()
-        moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -COLUMNS, Qt.Key.Key_Down: COLUMNS}
+        moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Up: -self.columns, Qt.Key.Key_Down: self.columns}
         if key in moves and self.cards:
             self.select(max(0, self.current_index) + moves[key])
         elif key == Qt.Key.Key_Home and self.cards:

@@ -3,6 +3,7 @@ re-open a generation's settings, audition, and drag items out (through a hook th
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
@@ -19,9 +20,10 @@ _SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect  # search as you
 
 def describe(item: LibraryItem) -> str:
     star = "★ " if item.favourite else ""
-    kept = "" if item.kept else "  (not kept)"
+    kept = "" if item.kept else " · not kept"
     seed = f" · seed {item.seed}" if item.seed is not None else ""
-    return f"{star}{item.title}\n{item.mode} · {item.model}{seed} · {item.created[:16].replace('T', ' ')}{kept}"
+    model = Path(item.model).name if item.model.startswith(("/", "~", ".")) else item.model  # folders: their name
+    return f"{star}{item.title}\n{item.mode} · {model}{seed} · {item.created[:16].replace('T', ' ')}{kept}"
 
 
 class LibraryList(QListWidget):
@@ -32,6 +34,7 @@ class LibraryList(QListWidget):
         self.setObjectName("libraryList")
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.setWordWrap(True)
+        self.setSpacing(3)
 
     def item_at(self, pos) -> Optional[LibraryItem]:
         """The library item under a viewport position (None over empty space)."""
@@ -81,15 +84,19 @@ class LibraryPanel(QWidget):
         toggles.addWidget(self.favourites_only)
         toggles.addWidget(self.kept_only)
         toggles.addStretch(1)
-        actions = QHBoxLayout()
-        for b in (self.play_button, self.favourite_button, self.delete_button, self.undo_button, self.reopen_button):
+        actions = QHBoxLayout()  # two short rows keep the dock slim
+        for b in (self.play_button, self.favourite_button, self.reopen_button):
             actions.addWidget(b)
+        trash_actions = QHBoxLayout()
+        for b in (self.delete_button, self.undo_button):
+            trash_actions.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search_edit)
         layout.addLayout(filters)
         layout.addLayout(toggles)
         layout.addWidget(self.list, 1)
         layout.addLayout(actions)
+        layout.addLayout(trash_actions)
 
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

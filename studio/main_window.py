@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
@@ -73,7 +73,8 @@ class MainWindow(QMainWindow):
         panel_scroll = QScrollArea()
         panel_scroll.setWidgetResizable(True)
         panel_scroll.setWidget(self.generation_panel)
-        panel_scroll.setMinimumWidth(340)
+        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        panel_scroll.setMinimumWidth(self.generation_panel.minimumSizeHint().width() + 24)
 
         self.first_run_banner = QWidget()
         self.first_run_banner.setObjectName("firstRunBanner")
@@ -115,13 +116,15 @@ class MainWindow(QMainWindow):
         main.addWidget(panel_scroll)
         main.addWidget(centre)
         main.setStretchFactor(1, 1)
+        main.setSizes([470, 800])
+        centre.setSizes([480, 260])  # the cards get most of the height; the waveform below
         self.setCentralWidget(main)
 
         self.library_dock = QDockWidget("Library", self)
         self.library_dock.setObjectName("libraryDock")
         self.library_dock.setWidget(self.library_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.library_dock)
-        self.resize(1280, 800)
+        self.resize(1400, 860)
 
     def _make_waveform_view(self) -> Optional[QWidget]:
         """The waveform view of the selected clip (studio.waveform_view), following the player's position."""
@@ -465,6 +468,8 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
+        else:  # first start: a slim library beside the cards (docks size themselves once shown)
+            QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:
         self.settings.save_window_state(self.saveGeometry(), self.saveState())

@@ -29,6 +29,7 @@ def add_items(library, specs):
 def test_cards_show_score_and_seed_and_arrow_keys_and_space_drive_them(qtbot):
     view = CandidatesView()
     qtbot.addWidget(view)
+    view.resize(700, 400)  # room for two columns
     view.show()
     selected, toggled, kept = [], [], []
     view.current_changed.connect(selected.append)
@@ -39,6 +40,7 @@ def test_cards_show_score_and_seed_and_arrow_keys_and_space_drive_them(qtbot):
     assert [c.objectName() for c in view.cards] == ["candidateCard"] * 4
     assert view.cards[0].info.text() == "score 0.500 · seed 10" and view.cards[0].selected
     view.setFocus()
+    assert view.columns == 2
     qtbot.keyClick(view, Qt.Key.Key_Right)
     qtbot.keyClick(view, Qt.Key.Key_Down)  # two columns: Down moves a row
     assert view.current() is takes[3] and selected[-1] is takes[3]
@@ -48,6 +50,10 @@ def test_cards_show_score_and_seed_and_arrow_keys_and_space_drive_them(qtbot):
     assert toggled == [takes[0]] and kept == [takes[0]]
     qtbot.mouseClick(view.cards[2], Qt.MouseButton.LeftButton)
     assert view.current() is takes[2] and view.cards[2].selected and not view.cards[0].selected
+    view.resize(330, 400)  # narrow: one column, Down moves to the next card
+    qtbot.waitUntil(lambda: view.columns == 1)
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert view.current() is takes[3]
 
 
 def test_thumbnail_envelope_follows_the_audio():
