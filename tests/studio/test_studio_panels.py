@@ -218,3 +218,16 @@ def test_space_in_the_prompt_types_a_space_and_elsewhere_plays(qtbot, make_windo
     window.statusBar().clearMessage()
     qtbot.keyClick(window.candidates, Qt.Key.Key_Space)
     assert "audio" in window.statusBar().currentMessage().lower()  # tried to play: no device here
+
+
+def test_export_and_audio_device_settings(make_window, settings):
+    settings.export_format, settings.export_subtype, settings.export_rate = "flac", "float32", 16_000
+    exported = settings.export_settings()
+    assert (exported.container, exported.sample_format, exported.sample_rate) == ("flac", "pcm24", 16_000)
+    settings.export_rate = 12_345  # a hand-edited value outside the offer falls back to the default
+    assert settings.export_rate == 48_000
+
+    window = make_window()
+    window.set_audio_device("Some Interface That Is Not Here")
+    assert settings.audio_device is None  # not saved: the choice failed
+    assert "audio" in window.statusBar().currentMessage().lower()
