@@ -83,3 +83,56 @@ def test_the_progress_adapter_reports_bytes_and_stops_on_cancel():
     cancel.set()
     with pytest.raises(Cancelled):
         data.update(1)
+
+
+@pytest.fixture
+def hub(tiny_model_dir, monkeypatch):
+    """The tiny pipeline served as cvssp/audioldm2 by the loopback fake hub (tests/fake_hub.py)."""
+    import huggingface_hub.constants as hf_constants
+
+    from fake_hub import FakeHub, Repo
+
+    card = {"README.md": b"---\nlicense: cc-by-nc-sa-4.0\n---\n# tiny AudioLDM 2 for tests\n"}
+    with FakeHub([Repo.from_folder("cvssp/audioldm2", tiny_model_dir, card)]) as server:
+        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+        monkeypatch.setattr(hf_constants, "ENDPOINT", server.endpoint)
+        monkeypatch.setattr(hf_constants, "HUGGINGFACE_CO_URL_TEMPLATE",
+                            server.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+        monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+        monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
+        yield server
+
+
+def test_download_from_the_dialog_shows_byte_progress_and_installs_the_model(qtbot, make_window, hub):
+    window = make_window()
+    assert window.first_run_banner.isVisible()
+    dialog = window.open_model_manager()
+    dialog.select_model("cvssp/audioldm2")
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    progress = []
+    dialog.download.progress.connect(lambda done, total: progress.append((done, total)))
+    with qtbot.waitSignal(dialog.models_changed, timeout=120_000):
+        pass
+    qtbot.waitUntil(lambda: dialog.download is None)
+    assert "Installed in" in dialog.status.text()
+    assert progress and progress[-1][0] == progress[-1][1] > 0
+    row = next(r for r in range(dialog.table.rowCount()) if dialog.table.item(r, 0).text() == "cvssp/audioldm2")
+    assert dialog.table.item(row, 2).text() == "yes"
+    assert not window.first_run_banner.isVisible()  # the window now offers generation
+    assert "not installed" not in window.generation_panel.model_combo.currentText()
+
+
+def test_cancelling_a_download_stops_it_and_the_next_one_completes(qtbot, settings, hub):
+    dialog = ModelManagerDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.select_model("cvssp/audioldm2")
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)  # before the first byte arrives
+    qtbot.waitUntil(lambda: dialog.download is None, timeout=60_000)
+    assert dialog.status.text().startswith("Download cancelled")
+    assert not any(c.installed for c in dialog.choices)
+
+    with qtbot.waitSignal(dialog.models_changed, timeout=120_000):
+        qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
+    assert any(c.spec == "cvssp/audioldm2" and c.installed for c in dialog.choices)
