@@ -79,3 +79,14 @@ def corpus_files() -> list[Path]:
     if not CORPUS_FILES:
         pytest.skip(f"audio corpus not found at {CORPUS}")
     return CORPUS_FILES
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _empty_clipboard_at_exit():
+    """Offscreen Qt segfaults at interpreter exit while the clipboard holds QMimeData (Copy to clipboard tests)."""
+    yield
+    if "PySide6.QtGui" in sys.modules:
+        from PySide6.QtGui import QGuiApplication
+
+        if QGuiApplication.instance() is not None:
+            QGuiApplication.clipboard().clear()
