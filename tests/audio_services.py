@@ -59,26 +59,3 @@ def require_display() -> None:
     if not x_display_answers():
         pytest.skip(f"the X server at DISPLAY={os.environ['DISPLAY']} does not answer")
 
-
-@pytest.fixture
-def without_sound_server(monkeypatch, tmp_path):
-    """Make PortAudio see no sound server for one test, for real (even where .ci/run started PulseAudio):
-    point PulseAudio clients at a socket that does not exist, re-scan devices, and re-scan again afterwards.
-    Use it in tests of the no-audio-device path: `def test_x(without_sound_server): ...`."""
-    runtime = tmp_path / "no-sound-runtime"
-    runtime.mkdir(mode=0o700)
-    monkeypatch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    _rescan()
-    yield
-    monkeypatch.undo()
-    _rescan()
-
-
-def _rescan() -> None:
-    from core.playback import PlaybackUnavailable, refresh_devices
-
-    try:
-        refresh_devices()
-    except PlaybackUnavailable:
-        pass  # no PortAudio at all: nothing to re-scan

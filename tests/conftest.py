@@ -90,3 +90,26 @@ def _empty_clipboard_at_exit():
 
         if QGuiApplication.instance() is not None:
             QGuiApplication.clipboard().clear()
+
+
+@pytest.fixture
+def without_sound_server(tmp_path):
+    """PortAudio sees no sound server during this test, for real, even where .ci/run started PulseAudio:
+    PulseAudio clients are pointed at a socket that does not exist and devices are re-scanned (again afterwards).
+    Request it in tests of the no-audio-device path."""
+    from core.playback import PlaybackUnavailable, refresh_devices
+
+    def rescan():
+        try:
+            refresh_devices()
+        except PlaybackUnavailable:
+            pass  # no PortAudio at all: nothing to re-scan
+
+    runtime = tmp_path / "no-sound-runtime"
+    runtime.mkdir(mode=0o700)
+    with pytest.MonkeyPatch.context() as patch:  # its own patch: undoing it leaves the test's folders alone
+        patch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")
+        patch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        rescan()
+        yield
+    rescan()
