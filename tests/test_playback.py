@@ -157,3 +157,15 @@ def test_output_devices_are_listed_and_chosen_by_name(pulse):
     assert audio_status(devices[0].name) == f"Audio output: {devices[0].label}"
     with pytest.raises(PlaybackUnavailable, match="not found; choose one of"):
         player.set_device("no such speaker")
+
+
+@pytest.mark.skipif(not HAS_PORTAUDIO, reason="needs libportaudio2")
+def test_in_process_no_sound_server_path_even_where_a_server_runs(without_sound_server):
+    """The conftest fixture hides PulseAudio for real; under .ci/run this runs while the null sink is up."""
+    from core.playback import list_output_devices
+
+    if list_output_devices():
+        pytest.skip("this machine has audio outputs that do not go through a sound server")
+    assert audio_status().startswith("No audio output device found")
+    with pytest.raises(PlaybackUnavailable, match="No audio output device found"):
+        Player().play(tone(seconds=0.1))
