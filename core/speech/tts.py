@@ -50,7 +50,7 @@ class SpeechRequest:
         words = words if words is not None else self.words()
         seconds = self.seconds if self.seconds is not None else estimate_seconds(words)
         total = seconds + extra_seconds
-        if total > MAX_SECONDS:
+        if total > MAX_SECONDS and (self.seconds is None or extra_seconds):  # else the request names --seconds
             raise InputError(f"this line needs {total:.1f} s, more than the {MAX_SECONDS:g} s limit; split it "
                              "into sentences and speak them as a script (loa speak --script).")
         return GenerationRequest(prompt=self.voice.strip() or DEFAULT_VOICE, negative_prompt=self.negative_prompt,
