@@ -1,0 +1,78 @@
+"""A user's audio in the VAE latent space, and the known-region constraint for in-context generation.
+
+One latent row is 4 mel frames = 640 samples at 16 kHz = 40 ms; every seam snaps to that grid.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .mel import log_mel, prepare_waveform
+
+SAMPLES_PER_ROW = 640  # 4 mel frames x hop 160
+ROWS_PER_SECOND = 25
+
+
+def rows_for_samples(n_samples16k: int) -> int:
+    return -(-n_samples16k // SAMPLES_PER_ROW)
+
+
+@torch.no_grad()
+def encode_wave(pipe, wave16k: np.ndarray) -> torch.Tensor:
+    """Encode a 16 kHz mono waveform already prepared by `prepare_waveform` into the latent (1, C, rows, W).
+
+    The waveform is zero-padded to whole latent rows. The result is scaled by the VAE scaling factor,
+    i.e. it lives in the space the denoiser works in. The posterior mode is used, so encoding is deterministic.
+    """
+    rows = rows_for_samples(len(wave16k))
+    wave = np.pad(np.asarray(wave16k, dtype=np.float32), (0, rows * SAMPLES_PER_ROW - len(wave16k)))
+    mel = torch.from_numpy(log_mel(wave))[None, None]  # (1, 1, frames, 64)
+    vae = pipe.vae
+    mel = mel.to(device=vae.device, dtype=vae.dtype)
+    latent = vae.encode(mel).latent_dist.mode()
+    return latent * vae.config.scaling_factor
+
+
+def encode_clip(pipe, clip) -> torch.Tensor:
+    """Encode a core.audio.Clip (any rate, any channels) into the latent, after DC removal and peak
+    normalisation to 0.5 as the model was trained."""
+    wave, _gain = prepare_waveform(clip.for_model())
+    return encode_wave(pipe, wave)
+
+
+class KnownRegion:
+    """Pins latent rows to known content while the rest is generated (core.sampling.LatentConstraint).
+
+    `known_latents` is (1, C, rows, W) in denoiser space; `known_rows` a boolean array over rows (True =
+    keep). Before the first step and after every step, known rows are replaced by the known latent noised
+    to the level of the timestep the solver is about to visit (x_t = sqrt(a_t) x0 + sqrt(1 - a_t) eps,
+    with a fixed eps drawn from `seed`); after the last step they are the clean known latent, so they come
+    out exactly equal to it. Noising uses the pipeline's own training schedule, so it holds for DDIM and
+    DPM-Solver++ alike (both variance-preserving, epsilon prediction).
+    """
+
+    def __init__(self, pipe, known_latents: torch.Tensor, known_rows, seed: int = 0) -> None:
+        mask = torch.as_tensor(np.asarray(known_rows, dtype=bool))
+        if known_latents.shape[2] != mask.shape[0]:
+            raise ValueError(f"known_rows has {mask.shape[0]} rows but the latent has {known_latents.shape[2]}")
+        self.known = known_latents
+        self.mask = mask.view(1, 1, -1, 1).to(known_latents.device)
+        generator = torch.Generator("cpu").manual_seed(seed)
+        self.noise = torch.randn(known_latents.shape, generator=generator, dtype=torch.float32).to(
+            device=known_latents.device, dtype=known_latents.dtype)
+        self.alphas_cumprod = pipe.scheduler.alphas_cumprod.to(torch.float64)
+
+    def _noised(self, timestep: torch.Tensor) -> torch.Tensor:
+        a = self.alphas_cumprod[int(timestep)].item()
+        return (a ** 0.5) * self.known + ((1 - a) ** 0.5) * self.noise
+
+    def _blend(self, latents: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return torch.where(self.mask, target.to(latents.dtype).expand_as(latents), latents)
+
+    def start(self, latents: torch.Tensor, first_timestep: torch.Tensor) -> torch.Tensor:
+        return self._blend(latents, self._noised(first_timestep))
+
+    def after_step(self, latents: torch.Tensor, next_timestep) -> torch.Tensor:
+        target = self.known if next_timestep is None else self._noised(next_timestep)
+        return self._blend(latents, target)
