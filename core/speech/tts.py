@@ -119,7 +119,7 @@ def reference_plan(engine: Engine, request: SpeechRequest, reference: ReferenceV
     gen = replace(request, seconds=seconds).generation_request(spoken)
     known = np.zeros(mel_frames // pipe.vae_scale_factor, dtype=bool)
     known[: prefix.rows] = True
-    constraint = KnownRegion(pipe, prefix_latent(prefix.latent, known), known)
+    constraint = KnownRegion(pipe, prefix_latent(prefix.latent, known), known, seed=gen.seed)
     return gen, constraint, mel_frames, prefix
 
 
