@@ -184,7 +184,8 @@ class GenerationPanel(QWidget):
     def reload_models(self) -> None:
         """Fill the picker: installed and local models that suit the mode first, then downloadable ones."""
         mode = self.mode
-        keep = self.model_combo.currentData() or self.settings.model_for_mode(mode.name)
+        # The model last used in this mode, else the one picked in the previous mode (if it suits this one).
+        keep = self.settings.model_for_mode(mode.name) or self.model_combo.currentData()
         self._choices = [c for c in model_choices(self.settings.local_models) if c.suits(mode.model_task)]
         self._choices.sort(key=lambda c: (not c.installed, c.spec != mode.default_model, c.spec))
         self.model_combo.blockSignals(True)

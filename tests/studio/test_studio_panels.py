@@ -234,3 +234,18 @@ def test_export_and_audio_device_settings(make_window, settings):
     window.set_audio_device("Some Interface That Is Not Here")
     assert settings.audio_device is None  # not saved: the choice failed
     assert "audio" in window.statusBar().currentMessage().lower()
+
+
+def test_each_mode_remembers_its_model(make_window, settings, tiny_model_dir):
+    settings.local_models = [str(tiny_model_dir.resolve())]
+    panel = make_window().generation_panel
+    tiny = str(tiny_model_dir.resolve())
+    assert panel.model_combo.currentData() == tiny  # installed models come first
+    panel.set_mode("music")
+    assert panel.model_combo.currentData() == tiny  # carried over: it suits music too
+    panel.set_model("cvssp/audioldm2-music")
+    assert "not installed" in panel.model_note.text()
+    panel.set_mode("sound")
+    assert panel.model_combo.currentData() == tiny
+    panel.set_mode("music")
+    assert panel.model_combo.currentData() == "cvssp/audioldm2-music"
