@@ -22,6 +22,9 @@ from core.speech.text import estimate_seconds, normalize_text
     ("Mr. Jones vs. Mrs. Lee, e.g. at the café", "Mister Jones versus Missus Lee, for example at the cafe"),
     ("Wait 3-5 minutes", "Wait three to five minutes"),
     ("Call 007", "Call oh oh seven"),
+    ("In the 1990s and the '80s", "In the nineteen nineties and the eighties"),
+    ("No. I live on Main St. near St. Paul.", "No. I live on Main Street near Saint Paul."),
+    ("Track no. 5 lasts 10s", "Track number five lasts ten seconds"),
 ])
 def test_normalisation_spells_out_numbers_symbols_and_abbreviations(text, expected):
     assert normalize_text(text) == expected

@@ -29,7 +29,7 @@ ABBREVIATIONS = {
     "mr": "mister", "mrs": "missus", "ms": "miz", "dr": "doctor", "prof": "professor", "jr": "junior",
     "sr": "senior", "st": "saint", "mt": "mount", "ave": "avenue", "rd": "road", "co": "company",
     "inc": "incorporated", "ltd": "limited", "corp": "corporation", "vs": "versus", "etc": "et cetera",
-    "approx": "approximately", "dept": "department", "est": "established", "fig": "figure", "no": "number",
+    "approx": "approximately", "dept": "department", "est": "established", "fig": "figure",
     "jan": "January", "feb": "February", "mar": "March", "apr": "April", "aug": "August", "sep": "September",
     "sept": "September", "oct": "October", "nov": "November", "dec": "December",
 }
@@ -39,7 +39,7 @@ UNITS = {
     "km/h": "kilometres per hour", "mph": "miles per hour", "km": "kilometres", "kg": "kilograms",
     "cm": "centimetres", "mm": "millimetres", "ms": "milliseconds", "kHz": "kilohertz", "Hz": "hertz",
     "dB": "decibels", "GB": "gigabytes", "MB": "megabytes", "m": "metres", "g": "grams", "s": "seconds",
-    "h": "hours", "min": "minutes", "lb": "pounds", "lbs": "pounds", "ft": "feet", "in": "inches",
+    "h": "hours", "min": "minutes", "lb": "pounds", "lbs": "pounds", "ft": "feet",
 }
 CURRENCIES = {"$": ("dollar", "dollars", "cent", "cents"), "£": ("pound", "pounds", "penny", "pence"),
               "€": ("euro", "euros", "cent", "cents"), "¥": ("yen", "yen", "sen", "sen")}
@@ -68,6 +68,7 @@ def normalize_text(text: str) -> str:
     out = _expand_dotted(out)
     out = _expand_currency(out)
     out = _expand_ordinals(out)
+    out = _expand_decades(out)
     out = _expand_numbers_with_units(out)
     out = _expand_percent_and_signs(out)
     out = _expand_numbers(out)
@@ -210,6 +211,15 @@ def _expand_ordinals(text: str) -> str:
                   flags=re.IGNORECASE)
 
 
+def _expand_decades(text: str) -> str:
+    """1990s -> nineteen nineties, '80s -> eighties."""
+    def decade(m: re.Match) -> str:
+        said = _say_number(m.group(1)) if len(m.group(1)) == 4 else _words(int(m.group(1)))
+        return said[:-1] + "ies" if said.endswith("y") else said + "s"
+
+    return re.sub(r"(?<![\d,.])'?([2-9]0|1[1-9]\d0|20\d0)s\b", decade, text)
+
+
 def _expand_numbers_with_units(text: str) -> str:
     units = "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True))
 
@@ -239,6 +249,8 @@ def _expand_numbers(text: str) -> str:
 def _expand_abbreviations(text: str) -> str:
     def abbreviation(m: re.Match) -> str:
         word = ABBREVIATIONS[m.group(1).lower()]
+        if word == "saint" and not re.match(r"\s+[A-Z]", text[m.end():]):
+            word = "street"  # "St. Paul" is a saint, "Main St." a street
         return word.capitalize() if m.group(1)[0].isupper() and word[0].islower() else word
 
     keys = "|".join(sorted(ABBREVIATIONS, key=len, reverse=True))
