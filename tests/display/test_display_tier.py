@@ -192,6 +192,14 @@ def test_a_candidate_card_drags_out_of_the_main_window_into_another_app(display,
             time.sleep(0.2)
         found = widgets() or found
         if found.get("waveformSelection"):
+            # The window publishes every 200 ms: wait until two readings agree (the last move is processed).
+            previous = None
+            for _ in range(20):
+                time.sleep(0.3)
+                found = widgets() or found
+                if found["waveformSelection"] == previous:
+                    break
+                previous = found["waveformSelection"]
             break
     else:
         screenshot("selection-failed.png")
