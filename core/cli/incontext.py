@@ -1,0 +1,94 @@
+"""`loa continue`, `loa inpaint`, `loa loop`: in-context edits of the user's own recordings."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import incontext
+from ..audio import FORMATS, load_clip
+from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
+
+
+def register(subparsers) -> None:
+    cont = subparsers.add_parser("continue", help="carry a recording on for N seconds",
+                                 description="Continue a recording: the clip followed by generated seconds.")
+    _common(cont)
+    cont.add_argument("--seconds", type=float, required=True, help="seconds to add")
+    cont.set_defaults(func=run_continue)
+
+    inp = subparsers.add_parser("inpaint", help="regenerate a time range of a recording",
+                                description="Regenerate [start, end) seconds; the rest is kept sample for sample.")
+    _common(inp)
+    inp.add_argument("--start", type=float, required=True, help="start of the range, seconds")
+    inp.add_argument("--end", type=float, required=True, help="end of the range, seconds")
+    inp.set_defaults(func=run_inpaint)
+
+    loop = subparsers.add_parser("loop", help="extend a loop by bars, or close it",
+                                 description="Extend a loop by whole bars (sample-accurate), or regenerate its "
+                                             "end so that it flows into its start.")
+    _common(loop)
+    action = loop.add_mutually_exclusive_group(required=True)
+    action.add_argument("--extend-bars", type=int, metavar="N", help="bars to add")
+    action.add_argument("--close", action="store_true", help="regenerate the end so the loop closes")
+    loop.add_argument("--bpm", type=float, help="tempo (default: estimated from the clip)")
+    loop.add_argument("--beats-per-bar", type=int, default=4)
+    loop.add_argument("--close-seconds", type=float, default=1.0, help="length of the end to regenerate")
+    loop.set_defaults(func=run_loop)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", type=Path, help="the recording (WAV, FLAC, OGG, ...)")
+    parser.add_argument("--prompt", default="", help="optional description; empty lets the audio speak")
+    add_generation_flags(parser, default_seconds=None)
+
+
+def _settings(args: argparse.Namespace) -> incontext.GenerationSettings:
+    fields = common_request_fields(args)
+    return incontext.GenerationSettings(prompt=args.prompt, **fields)
+
+
+def _default_name(args: argparse.Namespace, operation: str) -> str:
+    suffix = args.input.suffix.lower() if args.input.suffix.lower() in FORMATS else ".wav"
+    return f"{args.input.stem}-{operation}{suffix}"
+
+
+def _finish(args, result, operation: str) -> int:
+    if args.output is None:
+        args.output = Path(_default_name(args, operation))
+    for candidate in result.candidates:
+        candidate.settings["source_file"] = args.input.name
+    write_result(result, args, args.prompt or args.input.stem, clips=[c.clip for c in result.candidates])
+    return 0
+
+
+def run_continue(args: argparse.Namespace) -> int:
+    clip = load_clip(args.input)
+    settings = _settings(args)
+    settings.request(args.seconds).validated()  # bad values exit 2 before the model loads
+    engine = make_engine(args)
+    result = incontext.continue_clip(engine, clip, args.seconds, settings, progress=progress_printer(args))
+    return _finish(args, result, "continued")
+
+
+def run_inpaint(args: argparse.Namespace) -> int:
+    clip = load_clip(args.input)
+    settings = _settings(args)
+    settings.request(max(args.end - args.start, 0.01)).validated()
+    incontext.check_range(clip, args.start, args.end)
+    engine = make_engine(args)
+    result = incontext.inpaint(engine, clip, args.start, args.end, settings, progress=progress_printer(args))
+    return _finish(args, result, "inpainted")
+
+
+def run_loop(args: argparse.Namespace) -> int:
+    clip = load_clip(args.input)
+    settings = _settings(args)
+    settings.request(1.0).validated()
+    engine = make_engine(args)
+    if args.close:
+        result = incontext.close_loop(engine, clip, args.close_seconds, settings, progress=progress_printer(args))
+        return _finish(args, result, "closed")
+    result = incontext.extend_loop(engine, clip, args.extend_bars, args.bpm, args.beats_per_bar, settings,
+                                   progress=progress_printer(args))
+    return _finish(args, result, f"plus{args.extend_bars}bars")

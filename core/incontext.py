@@ -1,0 +1,250 @@
+"""In-context operations on the user's audio: continue, inpaint, extend a loop by bars, close a loop.
+
+Every operation builds a 16 kHz window around the part to generate, encodes it into the VAE latent,
+pins the known latent rows with `KnownRegion` while the engine denoises, then puts the result back
+into the user's clip. The untouched region of the output is the user's original samples (original
+rate and channels); generated audio is upsampled, spread to the clip's channels, scaled back by the
+gain the model's peak normalisation applied, and joined with a 20 ms equal-power crossfade:
+
+- continue: the crossfade covers the last 20 ms of the input (original -> the model's rendering of it),
+  everything before is bit-identical, then the new seconds follow; output = input + seconds, exactly.
+- inpaint: the crossfades lie inside [start, end]; everything outside is bit-identical.
+- extend loop: like continue, but the window also holds the clip's start after the new bars, so the
+  new material leads back into the start; output = input + bars x beats x 60 / bpm seconds, exactly;
+  the last 5 ms glide onto the clip's first sample, so the loop point is click-free.
+- close loop: the last `seconds` are regenerated between the clip's body and its own start.
+
+Context rule: the model was trained on 10.24 s windows, so at most CONTEXT_SECONDS of known audio
+(the last part of the clip that fits, or the part nearest the edit) is shown to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+import numpy as np
+
+from .audio import MODEL_RATE, Clip
+from .engine import Candidate, Engine, GenerationResult
+from .errors import InputError
+from .latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
+from .mel import prepare_waveform
+from .progress import CancelCheck, ProgressCallback
+from .requests import GenerationRequest
+from .seams import crossfade_samples, equal_power_crossfade, fit_to_clip
+
+CONTEXT_SECONDS = 10.24
+LOOP_HEAD_SECONDS = 1.0  # how much of the loop's start follows the generated part as known audio
+MAX_INPAINT_SECONDS = CONTEXT_SECONDS - 1.0  # leave at least 0.5 s of context on each side
+LOOP_GLIDE_SECONDS = 0.005
+SILENCE_PEAK = 1e-4  # -80 dBFS
+MIN_CLIP_SECONDS = 0.05  # a little over one 40 ms latent row
+MIN_BPM, MAX_BPM = 30.0, 300.0
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The generation knobs shared by all operations (the prompt is optional here)."""
+
+    prompt: str = ""
+    negative_prompt: str = ""
+    steps: int = 25
+    guidance: float = 3.5
+    seed: Optional[int] = None
+    candidates: int = 1
+    scheduler: str = "dpmsolver++"
+
+    def request(self, seconds: float) -> GenerationRequest:
+        return GenerationRequest(prompt=self.prompt, negative_prompt=self.negative_prompt, seconds=seconds,
+                                 steps=self.steps, guidance=self.guidance, seed=self.seed,
+                                 candidates=self.candidates, scheduler=self.scheduler, allow_empty_prompt=True)
+
+
+def check_clip(clip: Clip) -> None:
+    if clip.frames == 0:
+        raise InputError("the clip is empty; choose audio with sound in it.")
+    if not np.isfinite(clip.samples).all():
+        raise InputError("the clip holds NaN or infinite samples; load it with core.audio.load_clip to repair it.")
+    if clip.seconds < MIN_CLIP_SECONDS:
+        raise InputError(f"the clip is {clip.seconds:.3f} s long; in-context edits need at least "
+                         f"{MIN_CLIP_SECONDS} s of audio.")
+    if np.abs(clip.samples).max() < SILENCE_PEAK:
+        raise InputError("the clip is silent (peak below -80 dBFS); choose audio with sound in it.")
+
+
+def _render(engine: Engine, window16: np.ndarray, known_rows: np.ndarray, settings: GenerationSettings,
+            seconds_generated: float, progress, cancel) -> tuple[GenerationResult, float]:
+    """Generate the unknown rows of `window16` (a whole number of latent rows); return the result and the
+    gain that undoes the model's peak normalisation on the generated audio."""
+    prepared, gain = prepare_waveform(window16)
+    pipe = engine.pipeline
+    request = settings.request(seconds_generated).validated()
+    latents = encode_wave(pipe, prepared)
+    constraint = KnownRegion(pipe, latents, known_rows, seed=request.seed)
+    result = engine.generate(request, progress=progress, cancel=cancel, constraint=constraint,
+                             mel_frames=len(known_rows) * 4)
+    return result, 1.0 / gain
+
+
+def _with_clips(result: GenerationResult, clips: list[Clip], extra: dict) -> GenerationResult:
+    candidates = [replace(c, clip=clip, settings=c.settings | extra) for c, clip in zip(result.candidates, clips)]
+    return replace(result, candidates=candidates)
+
+
+def _context16(clip: Clip, seconds: float) -> np.ndarray:
+    """The last `seconds` of the clip (at most) at 16 kHz, trimmed at the front to whole latent rows."""
+    wave = clip.for_model()
+    n = min(len(wave), int(seconds * MODEL_RATE)) // SAMPLES_PER_ROW * SAMPLES_PER_ROW
+    return wave[len(wave) - n:]
+
+
+def continue_clip(engine: Engine, clip: Clip, seconds: float, settings: GenerationSettings = GenerationSettings(),
+                  progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None,
+                  loop_back: bool = False, exact_frames: Optional[int] = None) -> GenerationResult:
+    """The clip followed by `seconds` of generated audio (exactly `exact_frames` new frames if given).
+
+    With `loop_back`, the clip's first second follows the new audio in the window, so the new audio
+    leads back into the start (used by `extend_loop` and `close_loop`), and the last 5 ms glide onto the
+    clip's first sample so that the loop point cannot click.
+    """
+    check_clip(clip)
+    new_frames = exact_frames if exact_frames is not None else int(round(seconds * clip.sample_rate))
+    new16 = int(np.ceil(new_frames / clip.sample_rate * MODEL_RATE))
+    context = clip.for_model()[-int(CONTEXT_SECONDS * MODEL_RATE):]
+    head = np.zeros(0, np.float32)
+    if loop_back:
+        # The new audio must end exactly where the (row-aligned) head begins: trim the context's front.
+        context = context[(len(context) + new16) % SAMPLES_PER_ROW:]
+        start = clip.for_model()[: int(LOOP_HEAD_SECONDS * MODEL_RATE)]
+        head = start[: len(start) // SAMPLES_PER_ROW * SAMPLES_PER_ROW]
+    ctx_rows = len(context) // SAMPLES_PER_ROW  # rows wholly inside the clip; the seam's row is generated
+    if ctx_rows == 0:
+        raise InputError(f"the clip is too short to continue (needs at least {SAMPLES_PER_ROW / MODEL_RATE:.2f} s).")
+    gen_end = -(-(len(context) + new16) // SAMPLES_PER_ROW) * SAMPLES_PER_ROW
+    window = np.concatenate([context, np.zeros(gen_end - len(context), np.float32), head])
+    known = np.zeros(len(window) // SAMPLES_PER_ROW, bool)
+    known[:ctx_rows] = True
+    known[gen_end // SAMPLES_PER_ROW:] = True
+    result, gain = _render(engine, window, known, settings, new_frames / clip.sample_rate, progress, cancel)
+
+    xf16 = min(crossfade_samples(MODEL_RATE), len(context))
+    xf = min(crossfade_samples(clip.sample_rate), clip.frames)
+    seam16 = len(context)  # the clip's end in the window
+    clips = []
+    for candidate in result.candidates:
+        wave = candidate.clip.samples[:, 0]
+        # From 20 ms before the seam: the model's rendering of the clip's last 20 ms, then the new audio.
+        generated = fit_to_clip(wave[seam16 - xf16:], clip.sample_rate, clip.channels, xf + new_frames, gain)
+        if loop_back:
+            glide_to(generated, clip.samples[0], crossfade_samples(clip.sample_rate, LOOP_GLIDE_SECONDS))
+        joined = equal_power_crossfade(clip.samples[clip.frames - xf:], generated[:xf])
+        out = np.concatenate([clip.samples[: clip.frames - xf], joined, generated[xf:]])
+        clips.append(Clip(out, clip.sample_rate))
+    return _with_clips(result, clips, {"operation": "continue", "added_seconds": new_frames / clip.sample_rate})
+
+
+def glide_to(audio: np.ndarray, target: np.ndarray, n: int) -> None:
+    """Ramp the last `n` frames of `audio` (in place) linearly onto the per-channel value `target`."""
+    n = min(n, len(audio))
+    ramp = np.linspace(0.0, 1.0, n, dtype=np.float32)[:, None]
+    audio[-n:] = audio[-n:] * (1 - ramp) + target[None, :] * ramp
+
+
+def inpaint(engine: Engine, clip: Clip, start: float, end: float, settings: GenerationSettings = GenerationSettings(),
+            progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None) -> GenerationResult:
+    """Regenerate [start, end) seconds of the clip; samples outside that range are returned unchanged."""
+    check_clip(clip)
+    check_range(clip, start, end)
+    wave = clip.for_model()
+    pad = (CONTEXT_SECONDS - (end - start)) / 2  # context on both sides, within one training window
+    row = SAMPLES_PER_ROW
+    w0 = max(0, int((start - pad) * MODEL_RATE)) // row * row
+    w1 = min(len(wave), int(np.ceil((end + pad) * MODEL_RATE)))
+    window = wave[w0:w1]
+    window = np.pad(window, (0, -len(window) % row))
+    rows = len(window) // row
+    first = int(np.floor((start * MODEL_RATE - w0) / row))
+    last = int(np.ceil((end * MODEL_RATE - w0) / row))
+    known = np.ones(rows, bool)
+    known[first:last] = False
+    result, gain = _render(engine, window, known, settings, end - start, progress, cancel)
+
+    f0, f1 = int(round(start * clip.sample_rate)), min(clip.frames, int(round(end * clip.sample_rate)))
+    xf = min(crossfade_samples(clip.sample_rate), (f1 - f0) // 2)
+    offset16 = start * MODEL_RATE - w0  # where `start` falls in the window
+    clips = []
+    for candidate in result.candidates:
+        w = candidate.clip.samples[int(np.floor(offset16)):, 0]
+        generated = fit_to_clip(w, clip.sample_rate, clip.channels, f1 - f0, gain)
+        region = generated.copy()
+        if xf > 0:
+            region[:xf] = equal_power_crossfade(clip.samples[f0:f0 + xf], generated[:xf])
+            region[-xf:] = equal_power_crossfade(generated[-xf:], clip.samples[f1 - xf:f1])
+        out = clip.samples.copy()
+        out[f0:f1] = region
+        clips.append(Clip(out, clip.sample_rate))
+    return _with_clips(result, clips, {"operation": "inpaint", "start": start, "end": end})
+
+
+def check_range(clip: Clip, start: float, end: float) -> None:
+    """Inpainting needs 0 <= start < end <= length, and a range the model's window can hold with context."""
+    if not (0 <= start < end <= clip.seconds + 1e-9):
+        raise InputError(f"the range must satisfy 0 <= start < end <= {clip.seconds:.3f} s (the clip's length); "
+                         f"got start={start}, end={end}.")
+    if end - start > MAX_INPAINT_SECONDS:
+        raise InputError(f"the range is {end - start:.2f} s; inpaint at most {MAX_INPAINT_SECONDS:.2f} s at a time.")
+
+
+def estimate_bpm(clip: Clip) -> float:
+    """Tempo of the clip by librosa's beat tracker; InputError when none can be found."""
+    import librosa
+
+    tempo, _beats = librosa.beat.beat_track(y=clip.mono, sr=clip.sample_rate)
+    bpm = float(np.atleast_1d(tempo)[0])
+    if not MIN_BPM <= bpm <= MAX_BPM:
+        raise InputError("could not estimate the tempo of this clip; give it with --bpm.")
+    return bpm
+
+
+def bars_to_frames(bars: int, bpm: float, rate: int, beats_per_bar: int = 4) -> int:
+    return int(round(bars * beats_per_bar * 60.0 / bpm * rate))
+
+
+def extend_loop(engine: Engine, clip: Clip, bars: int, bpm: Optional[float] = None, beats_per_bar: int = 4,
+                settings: GenerationSettings = GenerationSettings(), progress: Optional[ProgressCallback] = None,
+                cancel: CancelCheck = None) -> GenerationResult:
+    """Add exactly `bars` bars (sample-accurate at the clip's rate) that lead back into the clip's start."""
+    check_clip(clip)
+    if not isinstance(bars, int) or not 1 <= bars <= 64:
+        raise InputError(f"bars must be a whole number from 1 to 64 (got {bars!r}).")
+    if not isinstance(beats_per_bar, int) or not 1 <= beats_per_bar <= 16:
+        raise InputError(f"beats per bar must be a whole number from 1 to 16 (got {beats_per_bar!r}).")
+    if bpm is None:
+        bpm = estimate_bpm(clip)
+    elif not (isinstance(bpm, (int, float)) and np.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM):
+        raise InputError(f"bpm must be a number from {MIN_BPM:g} to {MAX_BPM:g} (got {bpm!r}).")
+    frames = bars_to_frames(bars, bpm, clip.sample_rate, beats_per_bar)
+    result = continue_clip(engine, clip, frames / clip.sample_rate, settings, progress, cancel,
+                           loop_back=True, exact_frames=frames)
+    extra = {"operation": "extend_loop", "bars": bars, "bpm": bpm, "beats_per_bar": beats_per_bar}
+    return _with_clips(result, [c.clip for c in result.candidates], extra)
+
+
+def close_loop(engine: Engine, clip: Clip, seconds: float = 1.0, settings: GenerationSettings = GenerationSettings(),
+               progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None) -> GenerationResult:
+    """Regenerate the clip's last `seconds` so that its end flows into its start when looped.
+
+    The window is [context before the tail][tail, unknown][the clip's first second, known]; the output
+    has the input's length, with everything before the tail unchanged.
+    """
+    check_clip(clip)
+    if not (isinstance(seconds, (int, float)) and 0.1 <= seconds <= clip.seconds / 2):
+        raise InputError(f"the closing region must be from 0.1 s to half the clip ({clip.seconds / 2:.2f} s); "
+                         f"got {seconds!r}.")
+    body = Clip(clip.samples[: clip.frames - int(round(seconds * clip.sample_rate))], clip.sample_rate)
+    tail_frames = clip.frames - body.frames
+    result = continue_clip(engine, body, tail_frames / clip.sample_rate, settings, progress, cancel,
+                           loop_back=True, exact_frames=tail_frames)
+    return _with_clips(result, [c.clip for c in result.candidates], {"operation": "close_loop",
+                                                                     "closing_seconds": seconds})

@@ -1,0 +1,33 @@
+"""Joining generated audio onto the user's audio without clicks: equal-power crossfades."""
+
+from __future__ import annotations
+
+import numpy as np
+
+CROSSFADE_SECONDS = 0.02  # 20 ms: long enough to hide a step, short enough not to smear transients
+
+
+def crossfade_samples(rate: int, seconds: float = CROSSFADE_SECONDS) -> int:
+    return max(1, int(round(seconds * rate)))
+
+
+def equal_power_crossfade(outgoing: np.ndarray, incoming: np.ndarray) -> np.ndarray:
+    """Fade `outgoing` out and `incoming` in over their common length (frames, channels).
+
+    Gains cos/sin of a quarter circle keep the summed power constant for uncorrelated material.
+    """
+    n = outgoing.shape[0]
+    theta = (np.arange(n, dtype=np.float64) + 0.5) / n * (np.pi / 2)
+    fade_out = np.cos(theta)[:, None]
+    fade_in = np.sin(theta)[:, None]
+    return (outgoing * fade_out + incoming * fade_in).astype(np.float32)
+
+
+def fit_to_clip(wave16k: np.ndarray, rate: int, channels: int, frames: int, gain: float = 1.0) -> np.ndarray:
+    """Generated 16 kHz mono audio as (frames, channels) at the clip's rate, exactly `frames` long."""
+    from .audio import resample
+
+    wave = resample(np.asarray(wave16k, dtype=np.float32) * gain, 16_000, rate)
+    if wave.shape[0] < frames:
+        wave = np.pad(wave, (0, frames - wave.shape[0]))
+    return np.repeat(wave[:frames, None], channels, axis=1)

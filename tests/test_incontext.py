@@ -1,0 +1,170 @@
+"""Continue, inpaint, extend and close loops on real recordings with the tiny pipeline."""
+
+import numpy as np
+import pytest
+import torch
+
+from core import incontext
+from core.audio import Clip, load_clip
+from core.errors import Cancelled, InputError
+from core.latents import KnownRegion
+from core.progress import CancelToken
+from core.seams import crossfade_samples
+
+FAST = incontext.GenerationSettings(steps=2, seed=11)
+SEAM_JUMP_BOUND = 0.25  # largest sample-to-sample step allowed at a seam, relative to full scale
+
+
+@pytest.fixture(scope="module")
+def speech(corpus_files):
+    return load_clip(next(p for p in corpus_files if p.name.startswith("speech")))
+
+
+@pytest.fixture(scope="module")
+def stereo_music(corpus_files):
+    clip = load_clip(next(p for p in corpus_files if p.name.startswith("music")))
+    return Clip(clip.samples[: 3 * clip.sample_rate], clip.sample_rate)  # 3 s keeps the test quick
+
+
+def max_step(samples: np.ndarray, at: int, radius: int) -> float:
+    """Largest jump between neighbouring samples around index `at`."""
+    segment = samples[max(0, at - radius): at + radius]
+    return float(np.abs(np.diff(segment, axis=0)).max())
+
+
+def test_known_rows_come_out_exactly_equal_to_the_clip_latent(tiny_engine, speech, monkeypatch):
+    regions, steps = [], []
+
+    class Recording(KnownRegion):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            regions.append(self)
+
+        def after_step(self, latents, next_timestep):
+            out = super().after_step(latents, next_timestep)
+            steps.append(out.clone())
+            return out
+
+    monkeypatch.setattr(incontext, "KnownRegion", Recording)
+    incontext.continue_clip(tiny_engine, speech, 0.5, FAST)
+    region, final = regions[-1], steps[-1]
+    mask = region.mask[0, 0, :, 0]
+    assert mask.any() and not mask.all()
+    assert torch.equal(final[:, :, mask], region.known[:, :, mask].expand(final.shape[0], -1, -1, -1))
+    # Before the last step the known rows were noised to the step's level, not clean.
+    assert not torch.equal(steps[0][:, :, mask], region.known[:, :, mask])
+
+
+def test_continue_adds_exactly_the_seconds_and_keeps_the_original(tiny_engine, stereo_music):
+    clip = stereo_music
+    result = incontext.continue_clip(tiny_engine, clip, 0.75, incontext.GenerationSettings(steps=2, seed=3,
+                                                                                          candidates=2))
+    xf = crossfade_samples(clip.sample_rate)
+    assert len(result.candidates) == 2
+    for candidate in result.candidates:
+        out = candidate.clip
+        assert (out.sample_rate, out.channels) == (clip.sample_rate, clip.channels)
+        assert out.frames == clip.frames + round(0.75 * clip.sample_rate)
+        assert np.array_equal(out.samples[: clip.frames - xf], clip.samples[: clip.frames - xf])
+        assert max_step(out.samples, clip.frames - xf, xf * 2) < SEAM_JUMP_BOUND
+        assert candidate.settings["operation"] == "continue"
+
+
+def test_inpaint_keeps_everything_outside_the_range_bit_identical(tiny_engine, stereo_music):
+    clip = stereo_music
+    result = incontext.inpaint(tiny_engine, clip, 1.0, 1.6, FAST)
+    out = result.best.clip
+    f0, f1 = round(1.0 * clip.sample_rate), round(1.6 * clip.sample_rate)
+    assert out.frames == clip.frames and out.channels == clip.channels
+    assert np.array_equal(out.samples[:f0], clip.samples[:f0])
+    assert np.array_equal(out.samples[f1:], clip.samples[f1:])
+    assert not np.array_equal(out.samples[f0:f1], clip.samples[f0:f1])
+    for seam in (f0, f1):
+        assert max_step(out.samples, seam, 64) < SEAM_JUMP_BOUND
+
+
+@pytest.mark.parametrize("bars, bpm, beats", [(1, 120.0, 4), (2, 93.0, 3)])
+def test_extend_loop_adds_exact_bars(tiny_engine, speech, bars, bpm, beats):
+    result = incontext.extend_loop(tiny_engine, speech, bars, bpm=bpm, beats_per_bar=beats, settings=FAST)
+    out = result.best.clip
+    assert out.frames - speech.frames == round(bars * beats * 60 / bpm * speech.sample_rate)
+    xf = crossfade_samples(speech.sample_rate)
+    assert np.array_equal(out.samples[: speech.frames - xf], speech.samples[: speech.frames - xf])
+    # The loop point (end -> start) is click-free: the last sample glides onto the first.
+    assert np.abs(out.samples[-1] - speech.samples[0]).max() < 1e-6
+    assert result.best.settings["bars"] == bars and result.best.settings["bpm"] == bpm
+
+
+def test_extend_loop_estimates_the_tempo_when_not_given(tiny_engine, stereo_music):
+    bpm = incontext.estimate_bpm(stereo_music)
+    assert 30 <= bpm <= 300
+    result = incontext.extend_loop(tiny_engine, stereo_music, 1, settings=FAST)
+    assert result.best.clip.frames - stereo_music.frames == round(4 * 60 / bpm * stereo_music.sample_rate)
+
+
+def test_close_loop_keeps_length_and_body(tiny_engine, speech):
+    result = incontext.close_loop(tiny_engine, speech, 0.3, settings=FAST)
+    out = result.best.clip
+    body = speech.frames - round(0.3 * speech.sample_rate) - crossfade_samples(speech.sample_rate)
+    assert out.frames == speech.frames
+    assert np.array_equal(out.samples[:body], speech.samples[:body])
+    assert np.abs(out.samples[-1] - speech.samples[0]).max() < 1e-6
+
+
+def test_same_seed_same_result_and_prompt_changes_it(tiny_engine, speech):
+    a = incontext.continue_clip(tiny_engine, speech, 0.4, FAST).best.clip.samples
+    b = incontext.continue_clip(tiny_engine, speech, 0.4, FAST).best.clip.samples
+    c = incontext.continue_clip(tiny_engine, speech, 0.4,
+                                incontext.GenerationSettings(steps=2, seed=12)).best.clip.samples
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_cancel_stops_an_in_context_job(tiny_engine, speech):
+    token = CancelToken()
+
+    def on_progress(p):
+        if p.stage == "denoising" and p.step == 1:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        incontext.continue_clip(tiny_engine, speech, 0.5, incontext.GenerationSettings(steps=5, seed=1),
+                                progress=on_progress, cancel=token)
+
+
+def test_every_corpus_file_can_be_continued(tiny_engine, corpus_files):
+    for path in corpus_files:
+        clip = load_clip(path)
+        out = incontext.continue_clip(tiny_engine, clip, 0.2, incontext.GenerationSettings(steps=1, seed=2)).best.clip
+        assert out.frames == clip.frames + round(0.2 * clip.sample_rate), path.name
+        assert (out.sample_rate, out.channels) == (clip.sample_rate, clip.channels), path.name
+        assert np.isfinite(out.samples).all(), path.name
+
+
+def test_long_clips_use_the_last_part_as_context(tiny_engine, corpus_files):
+    clip = load_clip(next(p for p in corpus_files if p.name.startswith("music")))  # 24 s > 10.24 s window
+    seen = []
+    incontext.continue_clip(tiny_engine, clip, 0.2, incontext.GenerationSettings(steps=1, seed=2),
+                            progress=seen.append)
+    assert clip.seconds > incontext.CONTEXT_SECONDS and seen
+
+
+@pytest.mark.parametrize("clip, words", [
+    (Clip(np.zeros(16_000, np.float32), 16_000), "silent"),
+    (Clip(np.full(400, 0.3, np.float32), 16_000), "at least"),
+])
+def test_unusable_clips_get_clear_errors(tiny_engine, clip, words):
+    with pytest.raises(InputError, match=words):
+        incontext.continue_clip(tiny_engine, clip, 1.0, FAST)
+
+
+def test_bad_ranges_and_tempi_are_rejected(tiny_engine, speech):
+    with pytest.raises(InputError, match="start < end"):
+        incontext.inpaint(tiny_engine, speech, 1.0, 0.5, FAST)
+    with pytest.raises(InputError, match="start < end"):
+        incontext.inpaint(tiny_engine, speech, 0.5, speech.seconds + 1, FAST)
+    with pytest.raises(InputError, match="bpm must be"):
+        incontext.extend_loop(tiny_engine, speech, 1, bpm=1000.0, settings=FAST)
+    with pytest.raises(InputError, match="bars must be"):
+        incontext.extend_loop(tiny_engine, speech, 0, bpm=120.0, settings=FAST)
+    with pytest.raises(InputError, match="closing region"):
+        incontext.close_loop(tiny_engine, speech, 5.0, settings=FAST)
