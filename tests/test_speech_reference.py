@@ -66,6 +66,8 @@ def test_reference_is_the_exact_latent_prefix_and_is_cut_from_the_output(tiny_sp
     result = speak(engine, request, reference=reference)
     new_samples = mel_frames * 160 - prefix.samples
     by_seed = {c.seed: c for c in full.candidates}
+    scores = [c.score for c in result.candidates]  # ranked on the new words alone
+    assert scores == sorted(scores, reverse=True) and [c.rank for c in result.candidates] == [0, 1]
     for candidate in result.candidates:
         assert candidate.clip.frames == new_samples
         whole = by_seed[candidate.seed].clip.samples

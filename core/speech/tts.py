@@ -45,16 +45,15 @@ class SpeechRequest:
     def words(self) -> str:
         return normalize_text(self.text)
 
-    def generation_request(self, words: Optional[str] = None, extra_seconds: float = 0.0) -> GenerationRequest:
+    def generation_request(self, words: Optional[str] = None) -> GenerationRequest:
         """The engine request: voice as prompt, spelled-out words as transcription; validated."""
         words = words if words is not None else self.words()
         seconds = self.seconds if self.seconds is not None else estimate_seconds(words)
-        total = seconds + extra_seconds
-        if total > MAX_SECONDS and (self.seconds is None or extra_seconds):  # else the request names --seconds
-            raise InputError(f"this line needs {total:.1f} s, more than the {MAX_SECONDS:g} s limit; split it "
+        if seconds > MAX_SECONDS and self.seconds is None:  # a given --seconds is checked by the request itself
+            raise InputError(f"this line needs {seconds:.1f} s, more than the {MAX_SECONDS:g} s limit; split it "
                              "into sentences and speak them as a script (loa speak --script).")
         return GenerationRequest(prompt=self.voice.strip() or DEFAULT_VOICE, negative_prompt=self.negative_prompt,
-                                 seconds=total, steps=self.steps, guidance=self.guidance, seed=self.seed,
+                                 seconds=seconds, steps=self.steps, guidance=self.guidance, seed=self.seed,
                                  candidates=self.candidates, scheduler=self.scheduler,
                                  transcription=words).validated()
 
@@ -116,6 +115,9 @@ def reference_plan(engine: Engine, request: SpeechRequest, reference: ReferenceV
     new_frames = sampling.latent_rows_for(pipe, new_seconds)
     mel_frames = prefix.rows * pipe.vae_scale_factor + new_frames
     seconds = mel_frames * sampling.vocoder_hop(pipe) / MODEL_RATE
+    if seconds > MAX_SECONDS:
+        raise InputError(f"the reference ({reference.seconds:.1f} s) and the new words ({new_seconds:.1f} s) "
+                         f"need {seconds:.1f} s together, more than {MAX_SECONDS:g} s; speak fewer words per line.")
     gen = replace(request, seconds=seconds).generation_request(spoken)
     known = np.zeros(mel_frames // pipe.vae_scale_factor, dtype=bool)
     known[: prefix.rows] = True
@@ -136,8 +138,12 @@ def _speak_after_reference(engine: Engine, request: SpeechRequest, words: str, r
                            progress: Optional[ProgressCallback], cancel: CancelCheck) -> GenerationResult:
     gen, constraint, mel_frames, prefix = reference_plan(engine, request, reference, words)
     result = engine.generate(gen, progress=progress, cancel=cancel, constraint=constraint, mel_frames=mel_frames)
-    cut = [Candidate(Clip(c.clip.samples[prefix.samples:], c.clip.sample_rate), c.score, c.seed, c.rank,
-                     c.settings) for c in result.candidates]
+    clips = [Clip(c.clip.samples[prefix.samples:], c.clip.sample_rate) for c in result.candidates]
+    # Rank on the new words alone: the reference part is the same in every candidate.
+    scores = engine.score(gen.prompt, np.stack([clip.mono for clip in clips]))
+    order = sorted(range(len(clips)), key=lambda i: -(scores[i] if scores[i] is not None else 0.0))
+    cut = [Candidate(clips[i], scores[i], result.candidates[i].seed, rank, result.candidates[i].settings)
+           for rank, i in enumerate(order)]
     result = replace(result, candidates=cut)
     return _with_settings(result, {"text": request.text, "seconds": round(cut[0].clip.seconds, 6),
                                    "total_seconds": gen.seconds,
