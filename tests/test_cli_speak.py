@@ -93,6 +93,8 @@ def _silence(path):
     (["Hello.", "--preset", "nobody"], "no speech preset"),
     (["Hello.", "--steps", "0"], "steps must be"),
     (["Hello.", "--seconds", "90"], "at most 60"),
+    (["--script", "x.txt", "--seconds", "2"], "each line's length follows its words"),
+    (["--script", "missing.txt"], "script not found"),
 ])
 def test_bad_input_exits_2_before_the_model_loads(tmp_path, capsys, argv, message):
     # The model does not exist: these errors must come before any model work.

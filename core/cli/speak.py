@@ -43,6 +43,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError('give the words to say ("TEXT") or a script file (--script FILE).')
     if args.text is not None and args.script is not None:
         raise InputError('give either the words to say ("TEXT") or --script FILE, not both.')
+    if args.script is not None and args.seconds is not None:
+        raise InputError("--seconds sets one line's length; in a script each line's length follows its words.")
     if (args.reference is None) != (args.reference_text is None):
         raise InputError("--reference and --reference-text go together: the recording and the words said in it.")
     settings = _settings(args)
