@@ -27,6 +27,7 @@ from .settings import StudioSettings
 class GenerationPanel(QWidget):
     generate_requested = Signal(object)  # JobSpec
     manage_models_requested = Signal()
+    use_selected_requested = Signal()  # Continue: the window fills the source with the selected clip
     message = Signal(str)  # a one-line problem to show in the status bar
 
     def __init__(self, settings: StudioSettings, parent: Optional[QWidget] = None) -> None:
@@ -61,9 +62,12 @@ class GenerationPanel(QWidget):
         self.source_edit.setObjectName("sourceEdit")
         self.source_edit.setPlaceholderText("audio file to continue (WAV, FLAC, OGG)")
         self.source_button = QPushButton("Browse…")
+        self.use_selected_button = QPushButton("Use selected")
+        self.use_selected_button.setToolTip("Continue the take or library item selected in the window")
         source_row = QHBoxLayout()
         source_row.addWidget(self.source_edit, 1)
         source_row.addWidget(self.source_button)
+        source_row.addWidget(self.use_selected_button)
         self.negative_edit = QLineEdit()
         self.negative_edit.setObjectName("negativeEdit")
         self.negative_edit.setPlaceholderText("what to steer away from, e.g. low quality, music")
@@ -136,6 +140,7 @@ class GenerationPanel(QWidget):
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.manage_button.clicked.connect(self.manage_models_requested)
         self.source_button.clicked.connect(self._browse_source)
+        self.use_selected_button.clicked.connect(self.use_selected_requested)
         self.generate_button.clicked.connect(self.request_generate)
         self.prompt_edit.returnPressed.connect(self.request_generate)
 
@@ -364,6 +369,8 @@ class GenerationPanel(QWidget):
         words = settings.get("text") or settings.get("transcription")  # core.speech keeps the words as typed
         if words:
             self.transcription_edit.setText(words)
+        if settings.get("source"):
+            self.source_edit.setText(settings["source"])
         if isinstance(settings.get("seed"), int):
             self.seed_field.setValue(settings["seed"])
             self.seed_lock.setChecked(True)

@@ -222,6 +222,7 @@ class MainWindow(QMainWindow):
         gp = self.generation_panel
         gp.generate_requested.connect(self.submit)
         gp.manage_models_requested.connect(self.open_model_manager)
+        gp.use_selected_requested.connect(self.use_selected_as_source)
         gp.message.connect(self.show_message)
         self.first_run_button.clicked.connect(self.open_model_manager)
 
@@ -313,8 +314,12 @@ class MainWindow(QMainWindow):
         except (InputError, KeyError, TypeError) as exc:
             self.show_error(f"Cannot re-roll this take: {exc}")
             return None
+        extra = {"source": entry.settings["source"]} if mode.needs_source_audio and entry.settings.get("source") else {}
+        if mode.needs_source_audio and not extra:
+            self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
+            return None
         return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
-                                   title=f"more like: {entry.prompt}"))
+                                   title=f"more like: {entry.prompt or entry.mode}", extra=extra))
 
     def keep(self, entry: ClipEntry) -> None:
         try:
@@ -415,6 +420,25 @@ class MainWindow(QMainWindow):
             self.auditioner.stop()
         elif entry is not None:
             self.auditioner.play(entry)
+
+    def use_selected_as_source(self) -> None:
+        """Continue mode: take the selected clip (stored in the library first if need be) as the source."""
+        entry = self.selected_entry()
+        if entry is None:
+            self.show_message("Select a take or a library item first.")
+            return
+        try:
+            if entry.library_id is None:
+                item = self.library.add(entry.clip, prompt=entry.prompt, mode=entry.mode, model=entry.model,
+                                        licence=entry.licence, seed=entry.seed, score=entry.score,
+                                        settings=entry.settings)
+                entry.library_id = item.id
+                self.library_panel.library_changed()
+            path = self.library.get(entry.library_id).audio_path
+        except (OSError, LoaError) as exc:
+            self.show_error(f"Cannot use the selected clip: {exc}")
+            return
+        self.generation_panel.source_edit.setText(str(path))
 
     def _on_playback_started(self, entry: ClipEntry) -> None:
         self.candidates.mark_playing(entry)

@@ -88,7 +88,20 @@ def speech_seconds(words: str) -> float:
     return estimate_seconds(normalize_text(words))
 
 
-def continue_work(engine, spec, progress, cancel):  # pragma: no cover - the mode is hidden until core.incontext exists
-    from core.errors import InputError
+def continue_work(engine, spec, progress, cancel):
+    """Continue: the source clip followed by `request.seconds` of new audio (core.incontext.continue_clip).
 
-    raise InputError("Continue is not available in this build (core.incontext is missing).")
+    The source path is recorded in each take's settings, so "More like this" and "Re-open settings" find it.
+    """
+    from dataclasses import replace
+
+    from core.audio import load_clip
+    from core.incontext import GenerationSettings, continue_clip
+
+    request, source = spec.request, spec.extra["source"]
+    settings = GenerationSettings(prompt=request.prompt, negative_prompt=request.negative_prompt,
+                                  steps=request.steps, guidance=request.guidance, seed=request.seed,
+                                  candidates=request.candidates, scheduler=request.scheduler)
+    result = continue_clip(engine, load_clip(source), request.seconds, settings, progress=progress, cancel=cancel)
+    candidates = [replace(c, settings=c.settings | {"source": str(source)}) for c in result.candidates]
+    return replace(result, candidates=candidates)
