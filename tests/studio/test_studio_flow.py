@@ -145,3 +145,16 @@ def test_bad_input_is_refused_before_any_job(qtbot, tiny_window):
     window.generation_panel.request_generate()
     assert window.jobs.jobs == {}
     assert "prompt is empty" in window.statusBar().currentMessage()
+
+
+def test_closing_the_window_during_a_job_cancels_it_and_saves_state(qtbot, tiny_window, settings):
+    window = tiny_window
+    fill_panel(window, "endless rain", seconds=1.0, steps=400, candidates=1, seed=2)
+    job = window.submit(window.generation_panel.build_spec())
+    qtbot.waitUntil(lambda: job.denoising_steps_seen > 0, timeout=JOB_TIMEOUT_MS)
+    started = time.perf_counter()
+    window.close()
+    assert time.perf_counter() - started < 30
+    qtbot.waitUntil(lambda: job.done)
+    assert job.status == "cancelled" and job.denoising_steps_seen < 400
+    assert settings.window_state()[0] is not None
