@@ -51,7 +51,6 @@ class MainWindow(QMainWindow):
         self.jobs = jobs or JobQueue(EnginePool(device=self.settings.device), self)
         self.auditioner = Auditioner(player, self)
         self.model_manager: Optional[ModelManagerDialog] = None
-        self._job_modes: dict[int, str] = {}
 
         self.generation_panel = GenerationPanel(self.settings)
         self.job_list = JobListView(self.jobs)
@@ -281,7 +280,6 @@ class MainWindow(QMainWindow):
     def submit(self, spec: JobSpec) -> Job:
         self.error_banner.setVisible(False)
         job = self.jobs.submit(spec)
-        self._job_modes[job.id] = spec.mode
         self.show_message(f"Queued “{spec.describe()}” on {spec.model}.")
         return job
 
@@ -297,10 +295,12 @@ class MainWindow(QMainWindow):
             self.library_panel.library_changed()
         self.candidates.show_entries(entries)
         self.generation_panel.show_seed(result.request.seed)
-        self.show_message(f"{len(entries)} take{'s' if len(entries) > 1 else ''} of “{result.request.prompt}” "
+        self.show_message(f"{len(entries)} take{'s' if len(entries) > 1 else ''} of “{job.spec.describe()}” "
                           f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).")
 
     def _on_job_failed(self, job: Job, message: str) -> None:
+        if "is not installed" in message:  # the core's message names the CLI; say where it is done here
+            message += " Here: open Models… to download it or to add a local model folder."
         self.show_error(message)
 
     def more_like_this(self, entry: ClipEntry) -> Optional[Job]:
