@@ -29,12 +29,20 @@ def describe(item: LibraryItem) -> str:
 class LibraryList(QListWidget):
     """The list of items. Drag-out is installed on its viewport by the window (studio.dragout.DragSource)."""
 
+    delete_pressed = Signal()
+
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setObjectName("libraryList")
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.setWordWrap(True)
         self.setSpacing(3)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.delete_pressed.emit()
+        else:
+            super().keyPressEvent(event)
 
     def item_at(self, pos) -> Optional[LibraryItem]:
         """The library item under a viewport position (None over empty space)."""
@@ -109,6 +117,7 @@ class LibraryPanel(QWidget):
         self.kept_only.toggled.connect(self.refresh)
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.list.itemDoubleClicked.connect(lambda row: self.play_requested.emit(row.data(ITEM_ROLE)))
+        self.list.delete_pressed.connect(self.delete_selected)
         self.play_button.clicked.connect(self._play_current)
         self.favourite_button.clicked.connect(self.toggle_favourite)
         self.delete_button.clicked.connect(self.delete_selected)

@@ -176,6 +176,7 @@ class MainWindow(QMainWindow):
         models_menu = bar.addMenu("&Models")
         models_menu.addAction("&Model manager…", self.open_model_manager)
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS))
         help_menu.addAction("&About", lambda: QMessageBox.about(
             self, APP_NAME, f"{APP_NAME} {__version__}\nText to sound, music and speech with AudioLDM 2.\n"
                             f"Library: {self.library.folder}\nSettings: {self.settings.path}"))
@@ -503,5 +504,16 @@ class MainWindow(QMainWindow):
             self.model_manager.done(0)
         super().closeEvent(event)
 
+
+SHORTCUTS = """Ctrl+Enter: generate (Enter in the prompt too)
+Space: play / stop the selected take (outside text fields)
+Arrow keys, Home, End: move between candidate cards
+K: keep the selected card
+Ctrl+F: search the library
+Delete: move the selected library items to the trash
+Ctrl+Z: undo the last delete
+Ctrl+E: export the selected take (its waveform selection, if any)
+Ctrl+Shift+C: copy the selected take to the clipboard as a file
+Waveform: wheel or + / - zoom, Shift+wheel or Left / Right scroll, drag to select, S spectrogram"""
 
 _REQUEST_FIELDS = ("prompt", "negative_prompt", "seconds", "steps", "guidance", "scheduler", "transcription")

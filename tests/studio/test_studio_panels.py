@@ -249,3 +249,14 @@ def test_each_mode_remembers_its_model(make_window, settings, tiny_model_dir):
     assert panel.model_combo.currentData() == tiny
     panel.set_mode("music")
     assert panel.model_combo.currentData() == "cvssp/audioldm2-music"
+
+
+def test_delete_key_in_the_library_list_trashes_the_selection(qtbot, make_window):
+    library = Library()
+    (item,) = add_items(library, [("creaky hinge", "sound", "cvssp/audioldm2", 1)])
+    window = make_window(library=library)
+    panel = window.library_panel
+    panel.select_id(item.id)
+    panel.list.setFocus()
+    qtbot.keyClick(panel.list, Qt.Key.Key_Delete)
+    assert library.get(item.id).trashed and panel.list.count() == 0
