@@ -26,7 +26,7 @@ from typing import Optional
 import numpy as np
 
 from .audio import MODEL_RATE, Clip
-from .engine import Candidate, Engine, GenerationResult
+from .engine import Engine, GenerationResult
 from .errors import InputError
 from .latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
 from .mel import prepare_waveform

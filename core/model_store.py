@@ -7,7 +7,6 @@ so HF_HOME and HF_HUB_OFFLINE apply) or by a local folder in the diffusers layou
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path

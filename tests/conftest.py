@@ -19,6 +19,18 @@ CORPUS = REPO.parent / "shared" / "audio-corpus"
 CORPUS_FILES = sorted(p for p in CORPUS.glob("*") if p.suffix.lower() in {".wav", ".ogg", ".oga", ".flac"})
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tiny models are bound by kernel launches, not arithmetic: one thread is faster, above all on a busy CPU
+    (the speech models' 512-step language-model rollout took 5 s with one thread and 57 s with two)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_folders(tmp_path, monkeypatch):
     import huggingface_hub.constants

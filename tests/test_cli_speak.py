@@ -15,16 +15,6 @@ from core.provenance import read_sidecar
 FAST = ["--steps", "2", "--guidance", "2"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tiny models' 512-step language-model rollout is launch-bound: one thread is far faster on a busy CPU."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def run(capsys, *argv):
     code = main([str(a) for a in argv])

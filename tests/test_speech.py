@@ -16,16 +16,6 @@ from core.speech.text import check_speakable, normalize_text
 
 FAST = dict(steps=2, guidance=2.0)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tiny models' 512-step language-model rollout is launch-bound: one thread is far faster on a busy CPU."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 END_OF_PHONEMES = 182  # the pipeline marks the end of the phonemes with this id
 
 

@@ -16,14 +16,6 @@ from core.speech.tts import reference_plan
 FAST = dict(steps=3, guidance=2.0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tiny models' 512-step language-model rollout is launch-bound: one thread is far faster on a busy CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def speech_file(corpus_files):

@@ -60,7 +60,7 @@ def _vits_tokenizer(folder: Path, max_length: int):
 
 
 def build_components(speech: bool = False, seed: int = 0) -> dict:
-    from diffusers import AudioLDM2Pipeline, AutoencoderKL, DDIMScheduler  # noqa: F401
+    from diffusers import AutoencoderKL, DDIMScheduler
     from diffusers.pipelines.audioldm2 import AudioLDM2ProjectionModel, AudioLDM2UNet2DConditionModel
     from transformers import (ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapTextConfig,
                               GPT2Config, GPT2Model, SpeechT5HifiGan, SpeechT5HifiGanConfig, T5Config,
