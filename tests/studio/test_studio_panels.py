@@ -62,7 +62,8 @@ def test_thumbnail_envelope_follows_the_audio():
     assert abs(high.max() - 0.3) < 1e-3 and abs(low.min() + 0.3) < 1e-3
 
 
-def test_audition_without_an_audio_device_says_so_and_the_app_keeps_working(qtbot, make_window):
+def test_audition_without_an_audio_device_says_so_and_the_app_keeps_working(without_sound_server, qtbot,
+                                                                           make_window):
     window = make_window()
     window.candidates.show_entries(entries(2))
     window.candidates.setFocus()
@@ -209,7 +210,7 @@ def test_settings_and_window_state_persist_under_the_config_folder(qtbot, make_w
     assert reread.export_settings().container == "wav"
 
 
-def test_space_in_the_prompt_types_a_space_and_elsewhere_plays(qtbot, make_window):
+def test_space_in_the_prompt_types_a_space_and_elsewhere_plays(without_sound_server, qtbot, make_window):
     window = make_window()
     window.activateWindow()
     prompt = window.generation_panel.prompt_edit
