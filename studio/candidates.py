@@ -1,6 +1,6 @@
 """Candidate cards: the takes of a generation, with thumbnail, CLAP score and seed.
 
-Click a card to select and audition it, Space plays/stops the selected take, arrow keys move
+Click a card to select and audition it (play from the start), Space plays/stops the selected take, arrow keys move
 between cards, "More like this" re-rolls with new seeds, "Keep" saves it to the library. Playback
 and drag-out are not done here: the view emits signals and calls a `drag_handler` hook that the
 main window sets (studio.dragout when present).
@@ -130,6 +130,7 @@ class CandidatesView(QScrollArea):
 
     current_changed = Signal(object)  # ClipEntry
     play_toggled = Signal(object)  # ClipEntry: start it, or stop it if it is playing
+    audition_requested = Signal(object)  # ClipEntry: a click on the card plays it from the start
     more_like_this = Signal(object)  # ClipEntry
     keep_requested = Signal(object)  # ClipEntry
 
@@ -226,6 +227,7 @@ class CandidatesView(QScrollArea):
     def _on_card_clicked(self, card: CandidateCard) -> None:
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         self.select(self.cards.index(card))
+        self.audition_requested.emit(card.entry)
 
     def keyPressEvent(self, event) -> None:
         key = event.key()

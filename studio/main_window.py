@@ -233,6 +233,7 @@ class MainWindow(QMainWindow):
 
         self.candidates.current_changed.connect(self.show_entry)
         self.candidates.play_toggled.connect(self.auditioner.toggle)
+        self.candidates.audition_requested.connect(self.auditioner.play)
         self.candidates.keep_requested.connect(self.keep)
         self.candidates.more_like_this.connect(self.more_like_this)
 

@@ -74,6 +74,9 @@ def test_audition_without_an_audio_device_says_so_and_the_app_keeps_working(with
     assert not window.auditioner.is_playing
     qtbot.keyClick(window.candidates, Qt.Key.Key_Right)
     assert window.candidates.current_index == 1  # still responsive
+    window.statusBar().clearMessage()
+    qtbot.mouseClick(window.candidates.cards[0], Qt.MouseButton.LeftButton)  # a click auditions the take
+    assert window.candidates.current_index == 0 and "device" in window.statusBar().currentMessage().lower()
 
 
 def test_library_search_filters_favourite_delete_undo_and_reopen(qtbot, make_window):
