@@ -77,7 +77,7 @@ def _render(engine: Engine, window16: np.ndarray, known_rows: np.ndarray, settin
             seconds_generated: float, progress, cancel) -> tuple[GenerationResult, float]:
     """Generate the unknown rows of `window16` (a whole number of latent rows); return the result and the
     gain that undoes the model's peak normalisation on the generated audio."""
-    prepared, gain = prepare_waveform(window16)
+    prepared, gain = _prepare_by_known(window16, known_rows)
     pipe = engine.pipeline
     request = settings.request(seconds_generated).validated()
     latents = encode_wave(pipe, prepared)
@@ -85,6 +85,17 @@ def _render(engine: Engine, window16: np.ndarray, known_rows: np.ndarray, settin
     result = engine.generate(request, progress=progress, cancel=cancel, constraint=constraint,
                              mel_frames=len(known_rows) * 4)
     return result, 1.0 / gain
+
+
+def _prepare_by_known(window16: np.ndarray, known_rows: np.ndarray) -> tuple[np.ndarray, float]:
+    """Peak-normalise the window as the model expects, measuring DC and peak on the known rows only:
+    the audio being replaced (a click, a bad take) must not set the level of what replaces it."""
+    keep = np.repeat(np.asarray(known_rows, bool), SAMPLES_PER_ROW)[: len(window16)]
+    if not keep.any():
+        return prepare_waveform(window16)
+    _, gain = prepare_waveform(window16[keep])
+    dc = float(np.mean(window16[keep], dtype=np.float64))
+    return ((window16.astype(np.float64) - dc) * gain).astype(np.float32), gain
 
 
 def _with_clips(result: GenerationResult, clips: list[Clip], extra: dict) -> GenerationResult:

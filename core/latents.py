@@ -47,9 +47,10 @@ class KnownRegion:
     `known_latents` is (1, C, rows, W) in denoiser space; `known_rows` a boolean array over rows (True =
     keep). Before the first step and after every step, known rows are replaced by the known latent noised
     to the level of the timestep the solver is about to visit (x_t = sqrt(a_t) x0 + sqrt(1 - a_t) eps,
-    with a fixed eps drawn from `seed`); after the last step they are the clean known latent, so they come
-    out exactly equal to it. Noising uses the pipeline's own training schedule, so it holds for DDIM and
-    DPM-Solver++ alike (both variance-preserving, epsilon prediction).
+    with a fixed eps per candidate: batch row i draws its eps from `seed + i`, the seed the engine gives
+    candidate i, so a candidate re-run alone with its own seed gets the same eps and the same audio); after
+    the last step they are the clean known latent, so they come out exactly equal to it. Noising uses the
+    pipeline's own training schedule, so it holds for DDIM and DPM-Solver++ alike (both variance-preserving, epsilon prediction).
     """
 
     def __init__(self, pipe, known_latents: torch.Tensor, known_rows, seed: int = 0) -> None:
@@ -58,10 +59,16 @@ class KnownRegion:
             raise ValueError(f"known_rows has {mask.shape[0]} rows but the latent has {known_latents.shape[2]}")
         self.known = known_latents
         self.mask = mask.view(1, 1, -1, 1).to(known_latents.device)
-        generator = torch.Generator("cpu").manual_seed(seed)
-        self.noise = torch.randn(known_latents.shape, generator=generator, dtype=torch.float32).to(
-            device=known_latents.device, dtype=known_latents.dtype)
+        self.seed = seed
+        self.noise = self._noise_for(1)
         self.alphas_cumprod = pipe.scheduler.alphas_cumprod.to(torch.float64)
+
+    def _noise_for(self, batch: int) -> torch.Tensor:
+        """One eps per batch row, row i from seed + i (drawn on the CPU, like the engine's initial noise)."""
+        shape = self.known.shape[1:]
+        noise = [torch.randn(shape, generator=torch.Generator("cpu").manual_seed(self.seed + i), dtype=torch.float32)
+                 for i in range(batch)]
+        return torch.stack(noise).to(device=self.known.device, dtype=self.known.dtype)
 
     def _noised(self, timestep: torch.Tensor) -> torch.Tensor:
         a = self.alphas_cumprod[int(timestep)].item()
@@ -71,6 +78,8 @@ class KnownRegion:
         return torch.where(self.mask, target.to(latents.dtype).expand_as(latents), latents)
 
     def start(self, latents: torch.Tensor, first_timestep: torch.Tensor) -> torch.Tensor:
+        if self.noise.shape[0] != latents.shape[0]:
+            self.noise = self._noise_for(latents.shape[0])
         return self._blend(latents, self._noised(first_timestep))
 
     def after_step(self, latents: torch.Tensor, next_timestep) -> torch.Tensor:

@@ -173,3 +173,53 @@ def test_bad_ranges_and_tempi_are_rejected(tiny_engine, speech):
         incontext.extend_loop(tiny_engine, speech, 0, bpm=120.0, settings=FAST)
     with pytest.raises(InputError, match="closing region"):
         incontext.close_loop(tiny_engine, speech, 5.0, settings=FAST)
+
+
+# ---- review additions: per-candidate seeds, level of inpainted audio, a seam bound a hard splice fails ----
+
+def test_each_candidate_is_reproduced_alone_by_its_seed(tiny_engine, speech):
+    batch = incontext.continue_clip(tiny_engine, speech, 0.4, incontext.GenerationSettings(steps=2, seed=20,
+                                                                                         candidates=2))
+    for candidate in batch.candidates:
+        alone = incontext.continue_clip(tiny_engine, speech, 0.4,
+                                        incontext.GenerationSettings(steps=2, seed=candidate.seed)).best
+        np.testing.assert_allclose(alone.clip.samples, candidate.clip.samples, atol=1e-6)
+
+
+def test_the_audio_being_replaced_does_not_set_the_level_of_its_replacement(tiny_engine, stereo_music):
+    rate = stereo_music.sample_rate
+    clicked = stereo_music.samples.copy()
+    clicked[int(1.40 * rate): int(1.45 * rate)] = 1.0  # a loud click inside the range to regenerate
+    region = slice(int(1.33 * rate), int(1.57 * rate))  # the regenerated audio, clear of the crossfades
+    plain = incontext.inpaint(tiny_engine, stereo_music, 1.3, 1.6, FAST).best.clip.samples[region]
+    fixed = incontext.inpaint(tiny_engine, Clip(clicked, rate), 1.3, 1.6, FAST).best.clip.samples[region]
+    rms = lambda x: float(np.sqrt(np.mean(np.square(x, dtype=np.float64))))  # noqa: E731
+    assert rms(fixed) < 1.5 * rms(plain)
+
+
+def crossfade_step_bound(outgoing_step, incoming_step, outgoing_peak, incoming_peak, xf):
+    """Largest sample-to-sample step an equal-power crossfade over xf samples can make:
+    |d(a cos + b sin)| <= sqrt(2) max(|da|, |db|) + (|a| + |b|) * (pi / 2) / xf."""
+    return np.sqrt(2) * max(outgoing_step, incoming_step) + (outgoing_peak + incoming_peak) * np.pi / 2 / xf
+
+
+def test_seams_stay_within_the_crossfade_bound_where_a_hard_splice_would_jump(tiny_engine):
+    rate = 44_100
+    t = np.arange(2 * rate) / rate
+    tone = 0.3 + 0.2 * np.sin(2 * np.pi * 110 * t)  # offset tone: a hard cut to the model's audio jumps >= 0.1
+    clip = Clip(np.stack([tone, tone], axis=1).astype(np.float32), rate)
+    xf = crossfade_samples(rate)
+    steps = lambda x: float(np.abs(np.diff(x, axis=0)).max())  # noqa: E731
+    out = incontext.inpaint(tiny_engine, clip, 0.8, 1.2, FAST).best.clip.samples
+    f0, f1 = round(0.8 * rate), round(1.2 * rate)
+    generated = out[f0 + xf: f1 - xf]
+    bound = crossfade_step_bound(steps(clip.samples), steps(generated), np.abs(clip.samples).max(),
+                                 np.abs(generated).max(), xf)
+    assert bound < 0.02
+    assert steps(out[f0 - 1: f0 + xf + 1]) <= bound
+    assert steps(out[f1 - xf - 1: f1 + 1]) <= bound
+    cont = incontext.continue_clip(tiny_engine, clip, 0.3, FAST).best.clip.samples
+    n = clip.frames
+    new = cont[n:]
+    bound = crossfade_step_bound(steps(clip.samples), steps(new), np.abs(clip.samples).max(), np.abs(new).max(), xf)
+    assert steps(cont[n - xf - 1: n + 1]) <= bound
