@@ -244,7 +244,7 @@ class ModelManagerDialog(QDialog):
     def cancel_download(self) -> None:
         if self.download is not None:
             self.download.cancel()
-            self.status.setText("Cancelling… (the download resumes where it stopped next time)")
+            self.status.setText("Cancelling… (files already fetched are kept for next time)")
 
     def _on_progress(self, done: int, total: int) -> None:
         if total > 0:
@@ -261,7 +261,7 @@ class ModelManagerDialog(QDialog):
         self.status.setText(message)
 
     def _on_cancelled(self) -> None:
-        self.status.setText("Download cancelled. Start it again to resume.")
+        self.status.setText("Download cancelled. Start it again: files already fetched are kept.")
 
     def _on_thread_finished(self) -> None:
         self.progress_bar.setVisible(False)
