@@ -41,6 +41,7 @@ LOOP_GLIDE_SECONDS = 0.005
 SILENCE_PEAK = 1e-4  # -80 dBFS
 MIN_CLIP_SECONDS = 0.05  # a little over one 40 ms latent row
 MIN_BPM, MAX_BPM = 30.0, 300.0
+BAR_SNAP_TOLERANCE = 0.08  # an estimate within 8% of a whole-bar tempo is taken to be that tempo
 
 
 @dataclass(frozen=True)
@@ -207,14 +208,30 @@ def check_range(clip: Clip, start: float, end: float) -> None:
         raise InputError(f"the range is {end - start:.2f} s; inpaint at most {MAX_INPAINT_SECONDS:.2f} s at a time.")
 
 
-def estimate_bpm(clip: Clip) -> float:
-    """Tempo of the clip by librosa's beat tracker; InputError when none can be found."""
+def estimate_bpm(clip: Clip, beats_per_bar: int = 4) -> float:
+    """Tempo of the clip by librosa's beat tracker, snapped to whole bars (see `snap_to_whole_bars`).
+
+    InputError when no tempo can be found: fewer than two beats (a single hit, a clip shorter than a beat
+    has no tempo, whatever the tracker's prior says) or a result outside MIN_BPM..MAX_BPM.
+    """
     import librosa
 
-    tempo, _beats = librosa.beat.beat_track(y=clip.mono, sr=clip.sample_rate)
+    tempo, beats = librosa.beat.beat_track(y=clip.mono, sr=clip.sample_rate)
     bpm = float(np.atleast_1d(tempo)[0])
-    if not MIN_BPM <= bpm <= MAX_BPM:
-        raise InputError("could not estimate the tempo of this clip; give it with --bpm.")
+    if len(beats) < 2 or not MIN_BPM <= bpm <= MAX_BPM:
+        raise InputError("could not estimate the tempo of this clip (no clear beat); give it with --bpm.")
+    return snap_to_whole_bars(bpm, clip.seconds, beats_per_bar)
+
+
+def snap_to_whole_bars(bpm: float, seconds: float, beats_per_bar: int = 4) -> float:
+    """The tempo at which a loop of `seconds` holds a whole number of bars, if that is within
+    BAR_SNAP_TOLERANCE of the estimate; else the estimate. A loop's own length is sharper evidence of its
+    tempo than a beat tracker's estimate, and a snapped tempo adds bars on the loop's own grid."""
+    bars = round(seconds * bpm / (60.0 * beats_per_bar))
+    if bars >= 1:
+        snapped = bars * beats_per_bar * 60.0 / seconds
+        if abs(snapped / bpm - 1.0) <= BAR_SNAP_TOLERANCE and MIN_BPM <= snapped <= MAX_BPM:
+            return snapped
     return bpm
 
 
@@ -232,7 +249,7 @@ def extend_loop(engine: Engine, clip: Clip, bars: int, bpm: Optional[float] = No
     if not isinstance(beats_per_bar, int) or not 1 <= beats_per_bar <= 16:
         raise InputError(f"beats per bar must be a whole number from 1 to 16 (got {beats_per_bar!r}).")
     if bpm is None:
-        bpm = estimate_bpm(clip)
+        bpm = estimate_bpm(clip, beats_per_bar)
     elif not (isinstance(bpm, (int, float)) and np.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM):
         raise InputError(f"bpm must be a number from {MIN_BPM:g} to {MAX_BPM:g} (got {bpm!r}).")
     frames = bars_to_frames(bars, bpm, clip.sample_rate, beats_per_bar)

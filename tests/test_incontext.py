@@ -223,3 +223,28 @@ def test_seams_stay_within_the_crossfade_bound_where_a_hard_splice_would_jump(ti
     new = cont[n:]
     bound = crossfade_step_bound(steps(clip.samples), steps(new), np.abs(clip.samples).max(), np.abs(new).max(), xf)
     assert steps(cont[n - xf - 1: n + 1]) <= bound
+
+
+def click_track(bpm: float, beats: int, rate: int = 44_100) -> Clip:
+    """A metronome loop: a 1 kHz blip on every beat, louder on each bar's first beat."""
+    audio = np.zeros(int(round(beats * 60 / bpm * rate)), np.float32)
+    blip = np.exp(-np.arange(2000) / 300) * np.sin(2 * np.pi * 1000 * np.arange(2000) / rate)
+    for beat in range(beats):
+        at = int(round(beat * 60 / bpm * rate))
+        audio[at: at + len(blip)] += (blip * (1.0 if beat % 4 == 0 else 0.5))[: len(audio) - at]
+    return Clip(np.stack([audio, audio], axis=1), rate)
+
+
+def test_an_estimated_tempo_snaps_to_the_loops_whole_bars(tiny_engine):
+    loop = click_track(93.0, 8)  # two bars of 4/4 at 93 bpm; librosa alone says ~92.3
+    assert incontext.estimate_bpm(loop) == pytest.approx(93.0, abs=0.05)
+    result = incontext.extend_loop(tiny_engine, loop, 1, settings=FAST)
+    assert result.best.clip.frames - loop.frames == round(4 * 60 / result.best.settings["bpm"] * loop.sample_rate)
+    assert incontext.snap_to_whole_bars(117.19, 4.0) == pytest.approx(120.0)
+    assert incontext.snap_to_whole_bars(100.0, 4.0) == 100.0  # 2 bars would mean 120 bpm: too far to snap
+
+
+def test_a_single_hit_has_no_tempo(corpus_files):
+    bell = load_clip(next(p for p in corpus_files if p.name.startswith("bell")))  # 0.14 s, one strike
+    with pytest.raises(InputError, match="tempo"):
+        incontext.estimate_bpm(bell)
