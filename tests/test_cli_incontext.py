@@ -81,3 +81,19 @@ def test_loop_needs_extend_or_close(take, capsys):
     with pytest.raises(SystemExit) as info:
         main(["loop", str(take)])
     assert info.value.code == 2
+
+
+def test_non_finite_samples_are_repaired_and_reported(tiny_model_dir, tmp_path, capsys):
+    rate = 16_000
+    audio = (0.3 * np.sin(2 * np.pi * 220 * np.arange(rate) / rate)).astype(np.float32)
+    audio[100:110] = np.nan
+    src = tmp_path / "glitchy.wav"
+    sf.write(str(src), audio, rate, subtype="FLOAT")
+    code, _, err = run(capsys, "continue", src, "--seconds", "0.2", "--model", tiny_model_dir,
+                       "-o", tmp_path / "out.wav", *FAST)
+    assert code == 0 and "10 NaN or infinite samples in glitchy.wav were replaced by silence" in err
+    out = load_clip(tmp_path / "out.wav")
+    assert out.frames == rate + round(0.2 * rate) and np.isfinite(out.samples).all()
+    sf.write(str(src), np.full(rate, np.nan, np.float32), rate, subtype="FLOAT")
+    code, _, err = run(capsys, "continue", src, "--seconds", "0.2", "--model", tiny_model_dir, *FAST)
+    assert code == 2 and "no valid samples" in err

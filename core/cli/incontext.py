@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .. import incontext
@@ -43,6 +44,16 @@ def _common(parser: argparse.ArgumentParser) -> None:
     add_generation_flags(parser, default_seconds=None)
 
 
+def _load(path: Path):
+    """The user's clip; NaN or infinite samples (repaired to silence by load_clip) are reported, since the
+    output then differs from the file there."""
+    clip = load_clip(path)
+    if clip.repaired_samples:
+        print(f"loa: note: {clip.repaired_samples} NaN or infinite samples in {path.name} were replaced by "
+              "silence.", file=sys.stderr)
+    return clip
+
+
 def _settings(args: argparse.Namespace) -> incontext.GenerationSettings:
     fields = common_request_fields(args)
     return incontext.GenerationSettings(prompt=args.prompt, **fields)
@@ -63,7 +74,7 @@ def _finish(args, result, operation: str) -> int:
 
 
 def run_continue(args: argparse.Namespace) -> int:
-    clip = load_clip(args.input)
+    clip = _load(args.input)
     settings = _settings(args)
     settings.request(args.seconds).validated()  # bad values exit 2 before the model loads
     engine = make_engine(args)
@@ -72,7 +83,7 @@ def run_continue(args: argparse.Namespace) -> int:
 
 
 def run_inpaint(args: argparse.Namespace) -> int:
-    clip = load_clip(args.input)
+    clip = _load(args.input)
     settings = _settings(args)
     settings.request(max(args.end - args.start, 0.01)).validated()
     incontext.check_range(clip, args.start, args.end)
@@ -82,7 +93,7 @@ def run_inpaint(args: argparse.Namespace) -> int:
 
 
 def run_loop(args: argparse.Namespace) -> int:
-    clip = load_clip(args.input)
+    clip = _load(args.input)
     settings = _settings(args)
     settings.request(1.0).validated()
     engine = make_engine(args)
