@@ -174,12 +174,14 @@ def inpaint(engine: Engine, clip: Clip, start: float, end: float, settings: Gene
     w0 = max(0, int((start - pad) * MODEL_RATE)) // row * row
     w1 = min(len(wave), int(np.ceil((end + pad) * MODEL_RATE)))
     window = wave[w0:w1]
+    real_rows = len(window) // row  # a last partial row is padded with silence: leave it free, not pinned
     window = np.pad(window, (0, -len(window) % row))
     rows = len(window) // row
     first = int(np.floor((start * MODEL_RATE - w0) / row))
     last = int(np.ceil((end * MODEL_RATE - w0) / row))
     known = np.ones(rows, bool)
     known[first:last] = False
+    known[real_rows:] = False
     result, gain = _render(engine, window, known, settings, end - start, progress, cancel)
 
     f0, f1 = int(round(start * clip.sample_rate)), min(clip.frames, int(round(end * clip.sample_rate)))
@@ -190,8 +192,11 @@ def inpaint(engine: Engine, clip: Clip, start: float, end: float, settings: Gene
         w = candidate.clip.samples[int(np.floor(offset16)):, 0]
         generated = fit_to_clip(w, clip.sample_rate, clip.channels, f1 - f0, gain)
         region = generated.copy()
-        if xf > 0:
+        # Crossfade only on a side where the user's audio goes on: a range reaching the clip's start or end
+        # is replaced to the edge, with nothing of the original faded back in.
+        if xf > 0 and f0 > 0:
             region[:xf] = equal_power_crossfade(clip.samples[f0:f0 + xf], generated[:xf])
+        if xf > 0 and f1 < clip.frames:
             region[-xf:] = equal_power_crossfade(generated[-xf:], clip.samples[f1 - xf:f1])
         out = clip.samples.copy()
         out[f0:f1] = region

@@ -248,3 +248,16 @@ def test_a_single_hit_has_no_tempo(corpus_files):
     bell = load_clip(next(p for p in corpus_files if p.name.startswith("bell")))  # 0.14 s, one strike
     with pytest.raises(InputError, match="tempo"):
         incontext.estimate_bpm(bell)
+
+
+def test_a_range_reaching_an_edge_is_replaced_to_that_edge(tiny_engine):
+    rate = 22_050
+    t = np.arange(int(1.5 * rate)) / rate
+    clip = Clip((0.3 + 0.2 * np.sin(2 * np.pi * 110 * t)).astype(np.float32), rate)  # never near zero
+    xf = crossfade_samples(rate)
+    head = incontext.inpaint(tiny_engine, clip, 0.0, 0.4, FAST).best.clip.samples
+    tail = incontext.inpaint(tiny_engine, clip, 1.1, clip.seconds, FAST).best.clip.samples
+    assert np.abs(head[: xf // 2]).max() < 0.05  # the model's audio from the first sample, no fade-in of the old
+    assert np.abs(tail[-(xf // 2):]).max() < 0.05  # and to the last sample
+    f1, f0 = round(0.4 * rate), round(1.1 * rate)
+    assert np.array_equal(head[f1:], clip.samples[f1:]) and np.array_equal(tail[:f0], clip.samples[:f0])
