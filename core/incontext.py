@@ -264,14 +264,18 @@ def extend_loop(engine: Engine, clip: Clip, bars: int, bpm: Optional[float] = No
     return _with_clips(result, [c.clip for c in result.candidates], extra)
 
 
-def close_loop(engine: Engine, clip: Clip, seconds: float = 1.0, settings: GenerationSettings = GenerationSettings(),
-               progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None) -> GenerationResult:
+def close_loop(engine: Engine, clip: Clip, seconds: Optional[float] = None,
+               settings: GenerationSettings = GenerationSettings(), progress: Optional[ProgressCallback] = None,
+               cancel: CancelCheck = None) -> GenerationResult:
     """Regenerate the clip's last `seconds` so that its end flows into its start when looped.
 
     The window is [context before the tail][tail, unknown][the clip's first second, known]; the output
-    has the input's length, with everything before the tail unchanged.
+    has the input's length, with everything before the tail unchanged. `seconds` defaults to
+    `default_closing_seconds(clip)`: 1 s, or a quarter of a clip shorter than 4 s.
     """
     check_clip(clip)
+    if seconds is None:
+        seconds = default_closing_seconds(clip)
     if not (isinstance(seconds, (int, float)) and 0.1 <= seconds <= clip.seconds / 2):
         raise InputError(f"the closing region must be from 0.1 s to half the clip ({clip.seconds / 2:.2f} s); "
                          f"got {seconds!r}.")
@@ -281,3 +285,8 @@ def close_loop(engine: Engine, clip: Clip, seconds: float = 1.0, settings: Gener
                            loop_back=True, exact_frames=tail_frames)
     return _with_clips(result, [c.clip for c in result.candidates], {"operation": "close_loop",
                                                                      "closing_seconds": seconds})
+
+
+def default_closing_seconds(clip: Clip) -> float:
+    """How much of a loop's end `close_loop` regenerates unless told: 1 s, or a quarter of a short clip."""
+    return min(1.0, max(0.1, clip.seconds / 4))

@@ -261,3 +261,10 @@ def test_a_range_reaching_an_edge_is_replaced_to_that_edge(tiny_engine):
     assert np.abs(tail[-(xf // 2):]).max() < 0.05  # and to the last sample
     f1, f0 = round(0.4 * rate), round(1.1 * rate)
     assert np.array_equal(head[f1:], clip.samples[f1:]) and np.array_equal(tail[:f0], clip.samples[:f0])
+
+
+def test_close_loop_picks_a_tail_that_fits_a_short_clip(tiny_engine, speech):
+    assert incontext.default_closing_seconds(speech) == pytest.approx(speech.seconds / 4)  # 1.43 s clip
+    result = incontext.close_loop(tiny_engine, speech, settings=FAST)
+    assert result.best.clip.frames == speech.frames
+    assert result.best.settings["closing_seconds"] == pytest.approx(speech.seconds / 4)

@@ -34,7 +34,8 @@ def register(subparsers) -> None:
     action.add_argument("--close", action="store_true", help="regenerate the end so the loop closes")
     loop.add_argument("--bpm", type=float, help="tempo (default: estimated from the clip)")
     loop.add_argument("--beats-per-bar", type=int, default=4)
-    loop.add_argument("--close-seconds", type=float, default=1.0, help="length of the end to regenerate")
+    loop.add_argument("--close-seconds", type=float, default=None,
+                      help="length of the end to regenerate (default 1 s, or a quarter of a clip shorter than 4 s)")
     loop.set_defaults(func=run_loop)
 
 
