@@ -113,12 +113,15 @@ def _context16(clip: Clip, seconds: float) -> np.ndarray:
 
 def continue_clip(engine: Engine, clip: Clip, seconds: float, settings: GenerationSettings = GenerationSettings(),
                   progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None,
-                  loop_back: bool = False, exact_frames: Optional[int] = None) -> GenerationResult:
+                  loop_back: bool = False, exact_frames: Optional[int] = None,
+                  wrap_into: Optional[np.ndarray] = None) -> GenerationResult:
     """The clip followed by `seconds` of generated audio (exactly `exact_frames` new frames if given).
 
     With `loop_back`, the clip's first second follows the new audio in the window, so the new audio
     leads back into the start (used by `extend_loop` and `close_loop`), and the last 5 ms glide onto the
-    clip's first sample so that the loop point cannot click.
+    clip's first sample so that the loop point cannot click. `wrap_into` (with `loop_back`) replaces the
+    glide: the audio that led into the clip's start when it looped on its own (an input loop's last frames);
+    the new audio's end crossfades into it, so the loop point is the input's own.
     """
     check_clip(clip)
     new_frames = exact_frames if exact_frames is not None else int(round(seconds * clip.sample_rate))
@@ -148,7 +151,10 @@ def continue_clip(engine: Engine, clip: Clip, seconds: float, settings: Generati
         wave = candidate.clip.samples[:, 0]
         # From 20 ms before the seam: the model's rendering of the clip's last 20 ms, then the new audio.
         generated = fit_to_clip(wave[seam16 - xf16:], clip.sample_rate, clip.channels, xf + new_frames, gain)
-        if loop_back:
+        if loop_back and wrap_into is not None:
+            n = min(xf, new_frames, len(wrap_into))
+            generated[-n:] = equal_power_crossfade(generated[-n:], wrap_into[-n:])
+        elif loop_back:
             glide_to(generated, clip.samples[0], crossfade_samples(clip.sample_rate, LOOP_GLIDE_SECONDS))
         joined = equal_power_crossfade(clip.samples[clip.frames - xf:], generated[:xf])
         out = np.concatenate([clip.samples[: clip.frames - xf], joined, generated[xf:]])
@@ -259,7 +265,7 @@ def extend_loop(engine: Engine, clip: Clip, bars: int, bpm: Optional[float] = No
         raise InputError(f"bpm must be a number from {MIN_BPM:g} to {MAX_BPM:g} (got {bpm!r}).")
     frames = bars_to_frames(bars, bpm, clip.sample_rate, beats_per_bar)
     result = continue_clip(engine, clip, frames / clip.sample_rate, settings, progress, cancel,
-                           loop_back=True, exact_frames=frames)
+                           loop_back=True, exact_frames=frames, wrap_into=clip.samples)
     extra = {"operation": "extend_loop", "bars": bars, "bpm": bpm, "beats_per_bar": beats_per_bar}
     return _with_clips(result, [c.clip for c in result.candidates], extra)
 
