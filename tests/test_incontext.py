@@ -283,3 +283,18 @@ def test_an_extended_loop_wraps_as_smoothly_as_the_input_loop(tiny_engine):
     assert steps(wrap) <= bound
     # The last 5 ms are not flattened onto one value: the input's own tail is there, still moving.
     assert steps(out[-int(0.005 * rate):]) > 0.5 * steps(loop.samples)
+
+
+def test_every_corpus_file_can_be_inpainted_and_extended(tiny_engine, corpus_files):
+    one_step = incontext.GenerationSettings(steps=1, seed=4)
+    for path in corpus_files:
+        clip = load_clip(path)
+        a, b = clip.seconds / 3, 2 * clip.seconds / 3
+        out = incontext.inpaint(tiny_engine, clip, a, b, one_step).best.clip
+        f0, f1 = round(a * clip.sample_rate), min(clip.frames, round(b * clip.sample_rate))
+        assert out.samples.shape == clip.samples.shape and out.sample_rate == clip.sample_rate, path.name
+        assert np.array_equal(out.samples[:f0], clip.samples[:f0]), path.name
+        assert np.array_equal(out.samples[f1:], clip.samples[f1:]), path.name
+        longer = incontext.extend_loop(tiny_engine, clip, 1, bpm=150.0, settings=one_step).best.clip
+        assert longer.frames == clip.frames + round(4 * 60 / 150.0 * clip.sample_rate), path.name
+        assert np.isfinite(out.samples).all() and np.isfinite(longer.samples).all(), path.name
