@@ -50,7 +50,8 @@ class KnownRegion:
     with a fixed eps per candidate: batch row i draws its eps from `seed + i`, the seed the engine gives
     candidate i, so a candidate re-run alone with its own seed gets the same eps and the same audio); after
     the last step they are the clean known latent, so they come out exactly equal to it. Noising uses the
-    pipeline's own training schedule, so it holds for DDIM and DPM-Solver++ alike (both variance-preserving, epsilon prediction).
+    pipeline's own training schedule, so it holds for DDIM and DPM-Solver++ alike (both variance-preserving,
+    epsilon prediction).
     """
 
     def __init__(self, pipe, known_latents: torch.Tensor, known_rows, seed: int = 0) -> None:
