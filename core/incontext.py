@@ -31,7 +31,7 @@ from .errors import InputError
 from .latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
 from .mel import prepare_waveform
 from .progress import CancelCheck, ProgressCallback
-from .requests import GenerationRequest
+from .requests import MAX_SECONDS, GenerationRequest
 from .seams import crossfade_samples, equal_power_crossfade, fit_to_clip
 
 CONTEXT_SECONDS = 10.24
@@ -264,6 +264,9 @@ def extend_loop(engine: Engine, clip: Clip, bars: int, bpm: Optional[float] = No
     elif not (isinstance(bpm, (int, float)) and np.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM):
         raise InputError(f"bpm must be a number from {MIN_BPM:g} to {MAX_BPM:g} (got {bpm!r}).")
     frames = bars_to_frames(bars, bpm, clip.sample_rate, beats_per_bar)
+    if frames / clip.sample_rate > MAX_SECONDS:
+        raise InputError(f"{bars} bars of {beats_per_bar} beats at {bpm:g} bpm last {frames / clip.sample_rate:.1f} s; "
+                         f"add at most {MAX_SECONDS:g} s at a time (fewer bars, then extend again).")
     result = continue_clip(engine, clip, frames / clip.sample_rate, settings, progress, cancel,
                            loop_back=True, exact_frames=frames, wrap_into=clip.samples)
     extra = {"operation": "extend_loop", "bars": bars, "bpm": bpm, "beats_per_bar": beats_per_bar}

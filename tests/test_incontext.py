@@ -171,6 +171,8 @@ def test_bad_ranges_and_tempi_are_rejected(tiny_engine, speech):
         incontext.extend_loop(tiny_engine, speech, 1, bpm=1000.0, settings=FAST)
     with pytest.raises(InputError, match="bars must be"):
         incontext.extend_loop(tiny_engine, speech, 0, bpm=120.0, settings=FAST)
+    with pytest.raises(InputError, match="32 bars of 4 beats at 60 bpm last 128.0 s; add at most 60 s"):
+        incontext.extend_loop(tiny_engine, speech, 32, bpm=60.0, settings=FAST)
     with pytest.raises(InputError, match="closing region"):
         incontext.close_loop(tiny_engine, speech, 5.0, settings=FAST)
 
