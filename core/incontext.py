@@ -57,8 +57,12 @@ class GenerationSettings:
     scheduler: str = "dpmsolver++"
 
     def request(self, seconds: float) -> GenerationRequest:
+        # With neither prompt nor negative prompt, guidance would steer "" away from "": the same audio at
+        # twice the work. The request then runs unguided (guidance 1), and records that.
+        steer = isinstance(self.prompt, str) and bool(self.prompt.strip() or self.negative_prompt.strip())
+        guidance = self.guidance if steer else 1.0
         return GenerationRequest(prompt=self.prompt, negative_prompt=self.negative_prompt, seconds=seconds,
-                                 steps=self.steps, guidance=self.guidance, seed=self.seed,
+                                 steps=self.steps, guidance=guidance, seed=self.seed,
                                  candidates=self.candidates, scheduler=self.scheduler, allow_empty_prompt=True)
 
 

@@ -300,3 +300,22 @@ def test_every_corpus_file_can_be_inpainted_and_extended(tiny_engine, corpus_fil
         longer = incontext.extend_loop(tiny_engine, clip, 1, bpm=150.0, settings=one_step).best.clip
         assert longer.frames == clip.frames + round(4 * 60 / 150.0 * clip.sample_rate), path.name
         assert np.isfinite(out.samples).all() and np.isfinite(longer.samples).all(), path.name
+
+
+def test_without_any_prompt_the_model_runs_unguided_at_half_the_work(tiny_engine, speech, monkeypatch):
+    batches = []
+    unet = tiny_engine.pipeline.unet
+    original_forward = unet.forward
+
+    def counting_forward(sample, *args, **kwargs):
+        batches.append(sample.shape[0])
+        return original_forward(sample, *args, **kwargs)
+
+    monkeypatch.setattr(unet, "forward", counting_forward)
+    silent = incontext.continue_clip(tiny_engine, speech, 0.3, incontext.GenerationSettings(steps=2, seed=1,
+                                                                                          guidance=5.0))
+    assert batches == [1, 1] and silent.best.settings["guidance"] == 1.0
+    batches.clear()
+    steered = incontext.continue_clip(tiny_engine, speech, 0.3, incontext.GenerationSettings(
+        prompt="rain on a tin roof", steps=2, seed=1, guidance=5.0))
+    assert batches == [2, 2] and steered.best.settings["guidance"] == 5.0
