@@ -293,3 +293,19 @@ def _handler_for(hub: FakeHub):
                 self.wfile.write(body)
 
     return Handler
+
+
+def point_client_at(server, monkeypatch) -> None:
+    """Make huggingface_hub talk to `server`, online, over plain HTTP (no xet).
+
+    huggingface_hub reads these environment variables once, at import: patch what it derived too.
+    """
+    import huggingface_hub.constants as hf_constants
+
+    monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
+    monkeypatch.setattr(hf_constants, "ENDPOINT", server.endpoint)
+    monkeypatch.setattr(hf_constants, "HUGGINGFACE_CO_URL_TEMPLATE",
+                        server.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)

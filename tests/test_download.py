@@ -19,7 +19,7 @@ from core.engine import Engine
 from core.errors import Cancelled, ModelNotAvailable
 from core.model_store import download_model, files_to_download, resolve_model
 from core.requests import GenerationRequest
-from fake_hub import FakeHub, Repo
+from fake_hub import FakeHub, Repo, point_client_at
 
 REPO_ID = "cvssp/audioldm2"
 BIN_TWIN = "unet/diffusion_pytorch_model.bin"
@@ -44,17 +44,8 @@ def chosen(served_repo) -> list[str]:
 @pytest.fixture
 def hub(served_repo, monkeypatch):
     """A running fake hub that huggingface_hub talks to, online, over plain HTTP (no xet)."""
-    import huggingface_hub.constants as hf_constants
-
     with FakeHub([served_repo]) as server:
-        # huggingface_hub reads these environment variables once, at import: patch what it derived.
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        monkeypatch.setattr(hf_constants, "ENDPOINT", server.endpoint)
-        monkeypatch.setattr(hf_constants, "HUGGINGFACE_CO_URL_TEMPLATE",
-                            server.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
-        monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
+        point_client_at(server, monkeypatch)
         yield server
 
 

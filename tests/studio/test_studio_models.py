@@ -88,19 +88,11 @@ def test_the_progress_adapter_reports_bytes_and_stops_on_cancel():
 @pytest.fixture
 def hub(tiny_model_dir, monkeypatch):
     """The tiny pipeline served as cvssp/audioldm2 by the loopback fake hub (tests/fake_hub.py)."""
-    import huggingface_hub.constants as hf_constants
-
-    from fake_hub import FakeHub, Repo
+    from fake_hub import FakeHub, Repo, point_client_at
 
     card = {"README.md": b"---\nlicense: cc-by-nc-sa-4.0\n---\n# tiny AudioLDM 2 for tests\n"}
     with FakeHub([Repo.from_folder("cvssp/audioldm2", tiny_model_dir, card)]) as server:
-        monkeypatch.setenv("HF_ENDPOINT", server.endpoint)
-        monkeypatch.setattr(hf_constants, "ENDPOINT", server.endpoint)
-        monkeypatch.setattr(hf_constants, "HUGGINGFACE_CO_URL_TEMPLATE",
-                            server.endpoint + "/{repo_id}/resolve/{revision}/{filename}")
-        monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-        monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", False)
-        monkeypatch.setattr(hf_constants, "HF_HUB_DISABLE_XET", True)
+        point_client_at(server, monkeypatch)
         yield server
 
 
