@@ -328,10 +328,7 @@ class MainWindow(QMainWindow):
             if entry.library_id is not None:
                 self.library.set_kept(entry.library_id, True)
             else:
-                item = self.library.add(entry.clip, prompt=entry.prompt, mode=entry.mode, model=entry.model,
-                                        licence=entry.licence, seed=entry.seed, score=entry.score,
-                                        settings=entry.settings, kept=True)
-                entry.library_id = item.id
+                self._store(entry, kept=True)
         except (OSError, LoaError) as exc:
             self.show_error(f"Could not keep the take: {exc}")
             return
@@ -342,6 +339,13 @@ class MainWindow(QMainWindow):
             entry.kept = True
         self.library_panel.library_changed()
         self.show_message(f"Kept “{entry.prompt}” (seed {entry.seed}) in the library.")
+
+    def _store(self, entry: ClipEntry, kept: bool) -> None:
+        """Add a take that is not in the library yet, and remember its id on the entry."""
+        item = self.library.add(entry.clip, prompt=entry.prompt, mode=entry.mode, model=entry.model,
+                                licence=entry.licence, seed=entry.seed, score=entry.score,
+                                settings=entry.settings, kept=kept)
+        entry.library_id = item.id
 
     # ---- library ---------------------------------------------------------------------------------------
     def _entry_for_item(self, item: LibraryItem) -> Optional[ClipEntry]:
@@ -431,10 +435,7 @@ class MainWindow(QMainWindow):
             return
         try:
             if entry.library_id is None:
-                item = self.library.add(entry.clip, prompt=entry.prompt, mode=entry.mode, model=entry.model,
-                                        licence=entry.licence, seed=entry.seed, score=entry.score,
-                                        settings=entry.settings)
-                entry.library_id = item.id
+                self._store(entry, kept=False)
                 self.library_panel.library_changed()
             path = self.library.get(entry.library_id).audio_path
         except (OSError, LoaError) as exc:
