@@ -13,9 +13,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QLi
 from core.library import Library, LibraryItem
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
-SEARCH_DELAY_MS = 200
+SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke
 # Selecting from code replaces the selection; the list's extended mode would otherwise add to it.
-_SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect  # search as you type, without a query per keystroke
+_SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect
 
 
 def describe(item: LibraryItem) -> str:
@@ -208,6 +208,11 @@ class LibraryPanel(QWidget):
         self.library_changed()
         self.select_id(ids[0])
         return True
+
+    def forget_undo(self) -> None:
+        """The trash was emptied: nothing is left to bring back."""
+        self._undo.clear()
+        self.undo_button.setEnabled(False)
 
     def _on_current_changed(self, current, _previous) -> None:
         if current is not None:

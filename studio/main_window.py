@@ -372,6 +372,7 @@ class MainWindow(QMainWindow):
 
     def empty_trash(self) -> None:
         count = self.library.purge()
+        self.library_panel.forget_undo()  # the purged ids are gone; Undo must not claim to restore them
         self.show_message(f"Deleted {count} item{'s' if count != 1 else ''} from the trash for good.")
 
     def focus_library_search(self) -> None:
