@@ -87,10 +87,6 @@ class EnginePool:
                 self.device = device
                 self._engines.clear()
 
-    def clear(self) -> None:
-        with self._lock:
-            self._engines.clear()
-
 
 class _WorkerSignals(QObject):
     started = Signal(int)
@@ -181,12 +177,6 @@ class JobQueue(QObject):
     def cancel_all(self) -> None:
         for job_id in list(self.jobs):
             self.cancel(job_id)
-
-    def active(self) -> list[Job]:
-        return [j for j in self.jobs.values() if not j.done]
-
-    def wait(self, msecs: int = -1) -> bool:
-        return self._pool.waitForDone(msecs)
 
     def shutdown(self, msecs: int = 30_000) -> bool:
         """Cancel everything and wait for the worker (window close, test teardown)."""

@@ -76,7 +76,7 @@ class _WaveViewBox(pg.ViewBox):
             ev.accept()
             start = self.mapSceneToView(ev.buttonDownScenePos()).x()
             now = self.mapSceneToView(ev.scenePos()).x()
-            self._owner._drag_select(start, now, ev.isFinish())
+            self._owner.set_selection(start, now)
         elif pan:
             super().mouseDragEvent(ev, axis=0)  # the base class pans on left/middle drags; time axis only
         else:
@@ -142,7 +142,6 @@ class WaveformView(QWidget):
         self._region.setZValue(10)
         self._region.setVisible(False)
         self._region.sigRegionChanged.connect(self._region_moved)
-        self._region.sigRegionChangeFinished.connect(self._region_finished)
         item.addItem(self._region, ignoreBounds=True)
 
         self._playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=False, pen=pg.mkPen("#f0c05f", width=2))
@@ -351,17 +350,11 @@ class WaveformView(QWidget):
             self._selection = value
             self.selection_changed.emit(value)
 
-    def _drag_select(self, start: float, now: float, finished: bool) -> None:
-        self.set_selection(start, now)
-
     def _region_moved(self) -> None:
         if self._region.isVisible():
             start, end = self._region.getRegion()
             if end > start:
                 self._set_selection((float(start), float(end)))
-
-    def _region_finished(self) -> None:
-        self._region_moved()
 
     def _clicked_at(self, seconds: float) -> None:
         if self._clip is None:
