@@ -235,11 +235,9 @@ class GenerationPanel(QWidget):
         self.preset_combo.addItem("— choose a preset —")
         for preset in self._presets:
             self.preset_combo.addItem(preset.name if preset.builtin else f"{preset.name} (mine)")
-        if select is not None:
-            names = [p.name for p in self._presets if not p.builtin]
-            if select in names:
-                self.preset_combo.setCurrentIndex(1 + self._presets.index(
-                    next(p for p in self._presets if not p.builtin and p.name == select)))
+        mine = [i for i, p in enumerate(self._presets) if not p.builtin and p.name == select]
+        if mine:  # the user's preset just saved: show it chosen
+            self.preset_combo.setCurrentIndex(1 + mine[0])
         self.preset_combo.blockSignals(False)
 
     def _on_preset_chosen(self, index: int) -> None:

@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.jobs = jobs or JobQueue(EnginePool(device=self.settings.device), self)
         self.auditioner = Auditioner(player, self)
         self.model_manager: Optional[ModelManagerDialog] = None
+        self._shown_entry: Optional[ClipEntry] = None  # the take or library item Export… / Copy / Space act on
 
         self.generation_panel = GenerationPanel(self.settings)
         self.job_list = JobListView(self.jobs)
@@ -382,7 +383,7 @@ class MainWindow(QMainWindow):
 
     # ---- selection, waveform, export -------------------------------------------------------------------
     def selected_entry(self) -> Optional[ClipEntry]:
-        return getattr(self, "_shown_entry", None)
+        return self._shown_entry
 
     def show_entry(self, entry: ClipEntry) -> None:
         """The clip the waveform view shows and Export… / Copy act on."""
