@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, first_line
 
 MODEL_RATE = 16_000
 
@@ -102,7 +102,7 @@ def load_clip(path: str | Path) -> Clip:
     try:
         samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise InputError(f"Cannot read {path.name} as audio ({_first_line(exc)}); use WAV, FLAC or OGG.") from exc
+        raise InputError(f"Cannot read {path.name} as audio ({first_line(exc)}); use WAV, FLAC or OGG.") from exc
     if samples.shape[0] == 0:
         raise InputError(f"{path.name} holds no audio (0 samples); choose a file with sound in it.")
     samples, bad = repair_non_finite(samples)
@@ -153,7 +153,3 @@ def read_tags(path: str | Path) -> dict[str, str]:
     with sf.SoundFile(str(path)) as f:
         return {k: v for k, v in f.copy_metadata().items() if v}
 
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

@@ -1,6 +1,12 @@
 """Errors a user can act on. Each carries the CLI exit code that reports it."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type name when empty), for one-line error reports."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 class LoaError(Exception):
     """Base for every error the app reports to the user as one clear line."""
 

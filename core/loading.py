@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import InputError, ModelNotAvailable
+from .errors import InputError, ModelNotAvailable, first_line
 
 log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -51,7 +51,7 @@ def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
         language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
         pipe = AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise ModelNotAvailable(f"Cannot load the model in {folder}: {str(exc).splitlines()[0]}. "
+        raise ModelNotAvailable(f"Cannot load the model in {folder}: {first_line(exc)}. "
                                 "The folder may be damaged; download it again.") from exc
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)

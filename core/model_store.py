@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from .catalog import CATALOG, describe_size
-from .errors import InputError, ModelNotAvailable
+from .errors import InputError, ModelNotAvailable, first_line
 
 MODEL_INDEX = "model_index.json"
 PIPELINE_CLASS = "AudioLDM2Pipeline"
@@ -178,7 +178,7 @@ def download_model(model_id: str, tqdm_class=None) -> Path:
         raise ModelNotAvailable(f"Cannot download {model_id}: HF_HUB_OFFLINE is set. Unset it, or copy the model "
                                 "folder here and pass --model /path/to/folder.") from exc
     except (HfHubHTTPError, OSError, *_transport_errors()) as exc:
-        raise ModelNotAvailable(f"Cannot download {model_id}: {_first_line(exc)}. Check the network and run "
+        raise ModelNotAvailable(f"Cannot download {model_id}: {first_line(exc)}. Check the network and run "
                                 f"`loa models download {model_id}` again (files already fetched are kept).") from exc
     check_model_folder(folder)
     return folder
@@ -188,11 +188,6 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
     """Network errors of the HTTP client huggingface_hub uses; requests' are OSErrors, httpx's are not."""
     return tuple(module.TransportError for name in ("httpx2", "httpx")
                  if (module := sys.modules.get(name)) is not None and hasattr(module, "TransportError"))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _terminal_bar_class():

@@ -32,7 +32,7 @@ from typing import Callable, Optional, Union
 import numpy as np
 
 from .audio import Clip, resample
-from .errors import LoaError
+from .errors import LoaError, first_line
 
 DeviceChoice = Union[int, str, None]  # PortAudio index, (part of) a device name, or None for the default
 
@@ -285,5 +285,4 @@ def _callback_stop():
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0].rstrip(".") if text else type(exc).__name__
+    return first_line(exc).rstrip(".")  # the messages around it end their own sentence
