@@ -108,13 +108,6 @@ def _with_clips(result: GenerationResult, clips: list[Clip], extra: dict) -> Gen
     return replace(result, candidates=candidates)
 
 
-def _context16(clip: Clip, seconds: float) -> np.ndarray:
-    """The last `seconds` of the clip (at most) at 16 kHz, trimmed at the front to whole latent rows."""
-    wave = clip.for_model()
-    n = min(len(wave), int(seconds * MODEL_RATE)) // SAMPLES_PER_ROW * SAMPLES_PER_ROW
-    return wave[len(wave) - n:]
-
-
 def continue_clip(engine: Engine, clip: Clip, seconds: float, settings: GenerationSettings = GenerationSettings(),
                   progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None,
                   loop_back: bool = False, exact_frames: Optional[int] = None,
@@ -130,12 +123,13 @@ def continue_clip(engine: Engine, clip: Clip, seconds: float, settings: Generati
     check_clip(clip)
     new_frames = exact_frames if exact_frames is not None else int(round(seconds * clip.sample_rate))
     new16 = int(np.ceil(new_frames / clip.sample_rate * MODEL_RATE))
-    context = clip.for_model()[-int(CONTEXT_SECONDS * MODEL_RATE):]
+    wave16 = clip.for_model()  # resampled once: the context and the loop's head both come from it
+    context = wave16[-int(CONTEXT_SECONDS * MODEL_RATE):]
     head = np.zeros(0, np.float32)
     if loop_back:
         # The new audio must end exactly where the (row-aligned) head begins: trim the context's front.
         context = context[(len(context) + new16) % SAMPLES_PER_ROW:]
-        start = clip.for_model()[: int(LOOP_HEAD_SECONDS * MODEL_RATE)]
+        start = wave16[: int(LOOP_HEAD_SECONDS * MODEL_RATE)]
         head = start[: len(start) // SAMPLES_PER_ROW * SAMPLES_PER_ROW]
     ctx_rows = len(context) // SAMPLES_PER_ROW  # rows wholly inside the clip; the seam's row is generated
     if ctx_rows == 0:
