@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .mel import log_mel, prepare_waveform
+from .sampling import seeded_noise
 
 SAMPLES_PER_ROW = 640  # 4 mel frames x hop 160
 ROWS_PER_SECOND = 25
@@ -66,10 +67,8 @@ class KnownRegion:
 
     def _noise_for(self, batch: int) -> torch.Tensor:
         """One eps per batch row, row i from seed + i (drawn on the CPU, like the engine's initial noise)."""
-        shape = self.known.shape[1:]
-        noise = [torch.randn(shape, generator=torch.Generator("cpu").manual_seed(self.seed + i), dtype=torch.float32)
-                 for i in range(batch)]
-        return torch.stack(noise).to(device=self.known.device, dtype=self.known.dtype)
+        seeds = [self.seed + i for i in range(batch)]
+        return seeded_noise(self.known.shape[1:], seeds, self.known.device, self.known.dtype)
 
     def _noised(self, timestep: torch.Tensor) -> torch.Tensor:
         a = self.alphas_cumprod[int(timestep)].item()

@@ -57,13 +57,19 @@ def latent_rows_for(pipe, seconds: float) -> int:
     return int(np.ceil(frames / factor)) * factor
 
 
-def initial_noise(pipe, seeds: list[int], mel_frames: int, device, dtype) -> torch.Tensor:
-    """One noise tensor per seed, drawn on the CPU so a seed means the same audio on every device."""
-    shape = (pipe.unet.config.in_channels, mel_frames // pipe.vae_scale_factor,
-             int(pipe.vocoder.config.model_in_dim) // pipe.vae_scale_factor)
+def seeded_noise(shape, seeds: list[int], device, dtype) -> torch.Tensor:
+    """One standard-normal tensor of `shape` per seed, stacked; drawn on the CPU so a seed means the same
+    numbers on every device."""
     noise = [torch.randn(shape, generator=torch.Generator("cpu").manual_seed(s), dtype=torch.float32)
              for s in seeds]
     return torch.stack(noise).to(device=device, dtype=dtype)
+
+
+def initial_noise(pipe, seeds: list[int], mel_frames: int, device, dtype) -> torch.Tensor:
+    """The starting latent noise, one per seed (see `seeded_noise`)."""
+    shape = (pipe.unet.config.in_channels, mel_frames // pipe.vae_scale_factor,
+             int(pipe.vocoder.config.model_in_dim) // pipe.vae_scale_factor)
+    return seeded_noise(shape, seeds, device, dtype)
 
 
 def denoise(pipe, scheduler, cond: Conditioning, noise: torch.Tensor, steps: int, guidance: float,
