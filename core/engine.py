@@ -139,10 +139,11 @@ class Engine:
         request = request.validated()
         started = time.perf_counter()
         with self._lock:
-            if request.transcription is not None and not self.is_speech:
+            speech = self.is_speech  # before load: reads model_index.json, so check it once
+            if request.transcription is not None and not speech:
                 raise InputError(f"{self.model_spec} is not a speech model; choose a speech checkpoint such as "
                                  "anhnct/audioldm2_gigaspeech for text-to-speech.")
-            if request.transcription is None and self.is_speech:
+            if request.transcription is None and speech:
                 raise InputError(f"{self.model_spec} is a speech model and needs the words to speak "
                                  "(use `loa speak`).")
             pipe = self.load()
@@ -186,9 +187,8 @@ class Engine:
 
     def _result(self, request: GenerationRequest, seeds: list[int], waves: np.ndarray, scores: list,
                 elapsed: float) -> GenerationResult:
+        # Stable sort: without scores (no prompt) the candidates keep seed order.
         order = sorted(range(len(seeds)), key=lambda i: -(scores[i] if scores[i] is not None else 0.0))
-        if all(s is None for s in scores):
-            order = list(range(len(seeds)))
         candidates = []
         for rank, i in enumerate(order):
             settings = replace(request, seed=seeds[i], candidates=1).settings()
