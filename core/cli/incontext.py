@@ -70,7 +70,7 @@ def _finish(args, result, operation: str) -> int:
         args.output = Path(_default_name(args, operation))
     for candidate in result.candidates:
         candidate.settings["source_file"] = args.input.name
-    write_result(result, args, args.prompt or args.input.stem, clips=[c.clip for c in result.candidates])
+    write_result(result, args, args.prompt or args.input.stem)
     return 0
 
 
