@@ -19,7 +19,7 @@ from typing import Optional
 
 from .audio import Clip, resample
 from .errors import InputError
-from .naming import clip_file_name
+from .naming import clip_file_name, unique_path
 from .provenance import Provenance, save_with_provenance
 
 CONTAINERS = {"wav": ".wav", "flac": ".flac"}
@@ -111,18 +111,6 @@ def export_name(provenance: Provenance, settings: ExportSettings, start: Optiona
     stem = name[: -len(settings.extension)]
     end_text = "end" if end is None else f"{end:.2f}s"
     return f"{stem}_{start or 0.0:.2f}-{end_text}{settings.extension}"
-
-
-def unique_path(path: Path) -> Path:
-    """`path`, or `stem-2.ext`, `stem-3.ext`... if a file by that name already exists."""
-    if not path.exists():
-        return path
-    number = 2
-    while True:
-        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-        if not candidate.exists():
-            return candidate
-        number += 1
 
 
 def export_clip(clip: Clip, provenance: Provenance, settings: ExportSettings, folder: str | Path | None = None,

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Optional
 
 from .audio import Clip, load_clip
 from .errors import InputError
-from .naming import clip_file_name
+from .naming import clip_file_name, unique_path
 from .paths import data_dir
 from .provenance import Provenance, save_with_provenance, sidecar_path
 
@@ -135,14 +135,8 @@ class Library:
 
     def _new_audio_path(self, prompt: str, seed: Optional[int], created: str) -> Path:
         month = created[:7] if len(created) >= 7 else "undated"
-        folder = self.folder / AUDIO_FOLDER / month
-        name = clip_file_name(prompt, seed)
-        path = folder / name
-        n = 2
-        while path.exists():  # the same prompt and seed twice (e.g. regenerated) keeps both files
-            path = folder / f"{Path(name).stem}-{n}.wav"
-            n += 1
-        return path
+        # The same prompt and seed twice (e.g. regenerated) keeps both files.
+        return unique_path(self.folder / AUDIO_FOLDER / month / clip_file_name(prompt, seed))
 
     # ---- reading -----------------------------------------------------------------------------------
     def get(self, item_id: int) -> LibraryItem:
