@@ -391,17 +391,22 @@ class MainWindow(QMainWindow):
         if self.waveform is not None:
             self.waveform.set_clip(entry.clip)
 
-    def _selection(self) -> tuple[Optional[float], Optional[float]]:
+    def _entry_and_range(self, verb: str) -> Optional[tuple[ClipEntry, Optional[float], Optional[float]]]:
+        """The selected entry with its waveform selection (None, None: the whole clip); None after saying
+        there is nothing selected to `verb`."""
+        entry = self.selected_entry()
+        if entry is None:
+            self.show_message(f"Select a take or a library item to {verb}.")
+            return None
         selection = self.waveform.selection() if self.waveform is not None else None
-        return selection if selection is not None else (None, None)
+        return (entry, *(selection if selection is not None else (None, None)))
 
     def export_selected(self):
         """File > Export…: the selected take or library item (its waveform selection, if any) via a dialog."""
-        entry = self.selected_entry()
-        if entry is None:
-            self.show_message("Select a take or a library item to export.")
+        chosen = self._entry_and_range("export")
+        if chosen is None:
             return None
-        start, end = self._selection()
+        entry, start, end = chosen
         path = self.dragout.export_with_dialog(self, entry.clip, entry.provenance(), self.settings.export_settings(),
                                                self.settings.export_folder, start, end, on_error=self.show_error)
         if path is not None:
@@ -411,11 +416,10 @@ class MainWindow(QMainWindow):
 
     def copy_selected(self):
         """File > Copy to clipboard: the file URL of the selected take or library item (or its selection)."""
-        entry = self.selected_entry()
-        if entry is None:
-            self.show_message("Select a take or a library item to copy.")
+        chosen = self._entry_and_range("copy")
+        if chosen is None:
             return None
-        start, end = self._selection()
+        entry, start, end = chosen
         path = self.dragout.copy_to_clipboard(entry.clip, entry.provenance(), self.settings.export_settings(),
                                               start, end, on_error=self.show_error)
         if path is not None:
