@@ -147,7 +147,8 @@ class DownloadThread(QThread):
             if self._cancel.is_set():
                 self.cancelled.emit()
             else:
-                self.failed.emit(f"Download of {self.model_id} failed: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+                first = (str(exc).strip().splitlines() or [repr(exc)])[0]  # one line; a blank first line is skipped
+                self.failed.emit(f"Download of {self.model_id} failed: {first}")
         else:
             self.succeeded.emit(str(folder))
 
