@@ -253,15 +253,24 @@ class ModelManagerDialog(QDialog):
             self.progress_bar.setValue(int(1000 * min(done, total) / total))
             self.progress_bar.setFormat(f"{describe_size(done)} of {describe_size(total)}")
 
+    def _join_download(self) -> None:
+        """run() has reported and is returning: wait for it, so the dialog can never be destroyed (and abort
+        the process: "QThread destroyed while running") between this report and the thread's `finished`."""
+        if self.download is not None:
+            self.download.wait()
+
     def _on_done(self, folder: str) -> None:
+        self._join_download()
         self.status.setText(f"Installed in {folder}.")
         self.refresh()
         self.models_changed.emit()
 
     def _on_failed(self, message: str) -> None:
+        self._join_download()
         self.status.setText(message)
 
     def _on_cancelled(self) -> None:
+        self._join_download()
         self.status.setText("Download cancelled. Start it again: files already fetched are kept.")
 
     def _on_thread_finished(self) -> None:
