@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from core.engine import Engine  # noqa: E402
 from core.loading import pick_device, pick_dtype  # noqa: E402
 from core.quiet import quiet_libraries  # noqa: E402
-from core.requests import GenerationRequest  # noqa: E402
+from core.requests import SCHEDULERS, GenerationRequest  # noqa: E402
 
 CONFIGS = REPO / "resources" / "official-configs"
 
@@ -64,7 +64,8 @@ def random_pipeline(shapes: str, device: torch.device, dtype: torch.dtype):
 
 
 def peak_memory(device: torch.device) -> dict:
-    out = {"peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 3)}
+    rss_unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+    out = {"peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * rss_unit / 1e9, 3)}
     if device.type == "cuda":
         out["peak_vram_gb"] = round(torch.cuda.max_memory_allocated() / 1e9, 3)
     return out
@@ -85,7 +86,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--candidates", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--scheduler", default="dpmsolver++")
+    parser.add_argument("--scheduler", default="dpmsolver++", choices=SCHEDULERS)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     quiet_libraries()
@@ -107,6 +108,8 @@ def main() -> None:
                                     seconds=args.seconds, steps=args.steps, candidates=k, seed=0,
                                     scheduler=args.scheduler)
         engine.generate(request)  # warm-up: kernels, caches, allocator
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()  # each run reports its own peak
         timings = []
         for _ in range(args.repeats):
             sync(device)
@@ -116,7 +119,7 @@ def main() -> None:
             timings.append(time.perf_counter() - t0)
         best = min(timings)
         runs.append({"candidates": k, "seconds_per_request": round(best, 3), "all_runs": [round(t, 3) for t in timings],
-                     "realtime_factor": round(args.seconds * k / best, 2)})
+                     "realtime_factor": round(args.seconds * k / best, 2), **peak_memory(device)})
 
     report = {"benchmark": "generate", "source": args.model or f"random:{args.shapes}", "device": str(device),
               "dtype": str(engine.dtype), "torch": torch.__version__, "machine": platform.machine(),
