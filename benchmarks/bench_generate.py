@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
-from core.engine import Engine  # noqa: E402
-from core.loading import pick_device, pick_dtype  # noqa: E402
+from core.generation.engine import Engine  # noqa: E402
+from core.models.loading import pick_device, pick_dtype  # noqa: E402
 from core.quiet import quiet_libraries  # noqa: E402
-from core.requests import SCHEDULERS, GenerationRequest  # noqa: E402
+from core.generation.requests import SCHEDULERS, GenerationRequest  # noqa: E402
 
 CONFIGS = REPO / "resources" / "official-configs"
 

@@ -1,4 +1,4 @@
-"""Auditioning: play/stop a ClipEntry through core.playback.Player and report back as Qt signals.
+"""Auditioning: play/stop a ClipEntry through core.devices.playback.Player and report back as Qt signals.
 
 A missing or failing audio device becomes one message (the `message` signal); nothing else in the
 window depends on audio working.
@@ -10,7 +10,7 @@ from typing import Optional
 
 from PySide6.QtCore import QObject, Signal
 
-from core.playback import PlaybackUnavailable, Player
+from core.devices.playback import PlaybackUnavailable, Player
 
 from .clip_entry import ClipEntry
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from core.audio import Clip
-from core.engine import Candidate, GenerationResult
-from core.library import LibraryItem
-from core.provenance import Provenance
+from core.audio.clip import Clip
+from core.generation.engine import Candidate, GenerationResult
+from core.library.store import LibraryItem
+from core.audio.provenance import Provenance
 
 
 @dataclass

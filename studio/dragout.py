@@ -1,7 +1,7 @@
 """Drag audio out of the window as a file, "Export..." through a dialog, and "Copy to clipboard" as a file URL.
 
 Building the drag data and running the drag are kept apart (see DESKTOP.md): `clip_mime_data` writes the file
-with core.export and returns QMimeData holding its file URL, testable without a mouse; `start_drag` only runs
+with core.audio.export and returns QMimeData holding its file URL, testable without a mouse; `start_drag` only runs
 `QDrag.exec()`, which blocks under a real X server and returns at once offscreen.
 
     settings = ExportSettings(container="wav", sample_format="pcm24", sample_rate=48000)
@@ -32,11 +32,11 @@ from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, Qt, QUrl
 from PySide6.QtGui import QDrag, QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QFileDialog, QToolButton, QWidget
 
-from core.audio import Clip
+from core.audio.clip import Clip
 from core.errors import LoaError
-from core.export import ExportSettings, export_clip, export_name
+from core.audio.export import ExportSettings, export_clip, export_name
 from core.paths import cache_dir
-from core.provenance import Provenance
+from core.audio.provenance import Provenance
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def clip_mime_data(clip: Clip, provenance: Provenance, export_settings: Settings
                    end: Optional[float] = None) -> QMimeData:
     """Write the clip (or start..end seconds of it) as a file and return mime data holding its file URL.
 
-    The file has a readable name (prompt slug + seed), provenance tags and a JSON sidecar (core.export).
+    The file has a readable name (prompt slug + seed), provenance tags and a JSON sidecar (core.audio.export).
     Raises InputError for bad settings or selections, OSError when the file cannot be written.
     """
     path = export_clip(clip, provenance, _settings(export_settings), folder or dragout_folder(), start, end)

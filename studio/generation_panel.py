@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QVBoxLayout, QWidget)
 
 from core.errors import InputError
-from core.presets import Preset, delete_user_preset, presets_for, save_user_preset
-from core.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_SEED, MAX_STEPS, GenerationRequest
+from core.generation.presets import Preset, delete_user_preset, presets_for, save_user_preset
+from core.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_SEED, MAX_STEPS, GenerationRequest
 
 from .jobs import JobSpec
 from .model_manager import ModelChoice, model_choices

@@ -8,7 +8,7 @@ from typing import Optional
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from core.progress import Progress
+from core.generation.progress import Progress
 
 from .jobs import Job, JobQueue
 

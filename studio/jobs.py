@@ -16,10 +16,10 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from core.engine import Engine, GenerationResult
+from core.generation.engine import Engine, GenerationResult
 from core.errors import Cancelled, LoaError
-from core.progress import CancelToken, Progress, ProgressCallback
-from core.requests import GenerationRequest
+from core.generation.progress import CancelToken, Progress, ProgressCallback
+from core.generation.requests import GenerationRequest
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class JobQueue(QObject):
 
     job_added = Signal(object)  # Job
     job_started = Signal(object)  # Job
-    job_progress = Signal(object, object)  # Job, core.progress.Progress
+    job_progress = Signal(object, object)  # Job, core.generation.progress.Progress
     job_finished = Signal(object, object)  # Job, GenerationResult
     job_failed = Signal(object, str)  # Job, message
     job_cancelled = Signal(object)  # Job

@@ -10,7 +10,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
 
-from core.library import Library, LibraryItem
+from core.library.store import Library, LibraryItem
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke

@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QM
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from core import APP_NAME, __version__
-from core.engine import GenerationResult
+from core.generation.engine import GenerationResult
 from core.errors import InputError, LoaError
-from core.library import Library, LibraryItem
-from core.requests import GenerationRequest
-from core.playback import PlaybackUnavailable, Player, audio_status, list_output_devices
+from core.library.store import Library, LibraryItem
+from core.generation.requests import GenerationRequest
+from core.devices.playback import PlaybackUnavailable, Player, audio_status, list_output_devices
 
 from .audition import Auditioner
 from .candidates import CandidatesView

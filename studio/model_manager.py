@@ -1,7 +1,7 @@
 """The model manager: installed checkpoints with size and licence, downloads with progress and cancel,
 and local model folders added by hand.
 
-Downloads run `core.model_store.download_model` on a QThread; byte progress arrives through a tqdm
+Downloads run `core.models.store.download_model` on a QThread; byte progress arrives through a tqdm
 class (`progress_tqdm_class`) that forwards to a Qt signal and raises Cancelled when asked to stop.
 """
 
@@ -16,10 +16,10 @@ from PySide6.QtCore import QThread, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from core.catalog import CATALOG, describe_size
+from core.models.catalog import CATALOG, describe_size
 from core.errors import Cancelled, LoaError
-from core.loading import is_speech_folder
-from core.model_store import check_model_folder, download_model, installed_models, read_card_licence
+from core.models.loading import is_speech_folder
+from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
 
 from .settings import StudioSettings
 

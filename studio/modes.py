@@ -1,7 +1,7 @@
 """The generation modes the window offers, and which core feature each one runs.
 
 Sound and Music are plain text-to-audio on different checkpoints. Speech and Continue appear
-only when their core modules exist (`core.speech`, `core.incontext`), so the window never
+only when their core modules exist (`core.speech`, `core.incontext.operations`), so the window never
 offers a feature the engine lacks.
 """
 
@@ -12,7 +12,7 @@ import importlib.util
 from dataclasses import dataclass
 from typing import Optional
 
-from core.catalog import DEFAULT_MODEL_BY_TASK
+from core.models.catalog import DEFAULT_MODEL_BY_TASK
 
 from .jobs import JobWork, generate_work
 
@@ -39,7 +39,7 @@ ALL_MODES = (
     Mode("sound", "Sound", "sound"),
     Mode("music", "Music", "music"),
     Mode("speech", "Speech", "speech", core_module="core.speech", needs_transcription=True),
-    Mode("continue", "Continue", "sound", core_module="core.incontext", needs_source_audio=True),
+    Mode("continue", "Continue", "sound", core_module="core.incontext.operations", needs_source_audio=True),
 )
 
 
@@ -89,14 +89,14 @@ def speech_seconds(words: str) -> float:
 
 
 def continue_work(engine, spec, progress, cancel):
-    """Continue: the source clip followed by `request.seconds` of new audio (core.incontext.continue_clip).
+    """Continue: the source clip followed by `request.seconds` of new audio (core.incontext.operations.continue_clip).
 
     The source path is recorded in each take's settings, so "More like this" and "Re-open settings" find it.
     """
     from dataclasses import replace
 
-    from core.audio import load_clip
-    from core.incontext import GenerationSettings, continue_clip
+    from core.audio.clip import load_clip
+    from core.incontext.operations import GenerationSettings, continue_clip
 
     request, source = spec.request, spec.extra["source"]
     settings = GenerationSettings(prompt=request.prompt, negative_prompt=request.negative_prompt,

@@ -130,8 +130,8 @@ class StudioSettings:
         self._set("export/folder", value or "")
 
     def export_settings(self):
-        """The core.export.ExportSettings drag-out, Export… and Copy use (FLAC falls back to 24-bit)."""
-        from core.export import SAMPLE_FORMATS, ExportSettings
+        """The core.audio.export.ExportSettings drag-out, Export… and Copy use (FLAC falls back to 24-bit)."""
+        from core.audio.export import SAMPLE_FORMATS, ExportSettings
 
         subtype = self.export_subtype
         if subtype not in SAMPLE_FORMATS[self.export_format]:

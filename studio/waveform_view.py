@@ -1,6 +1,6 @@
 """WaveformView: a zoomable waveform (or spectrogram) of one clip with a time ruler, playhead and selection.
 
-Long clips stay smooth because only the visible range is drawn, as min/max columns from core.overview
+Long clips stay smooth because only the visible range is drawn, as min/max columns from core.audio.overview
 (about one column per screen pixel), so a 6-minute stereo 44.1 kHz file costs the same to draw as a 1-second one.
 
     view = WaveformView()
@@ -8,7 +8,7 @@ Long clips stay smooth because only the visible range is drawn, as min/max colum
     view.zoom(4.0)                       # or mouse wheel / + - keys; Shift+wheel and Left/Right scroll
     view.set_view(1.0, 3.0)              # show 1 s .. 3 s; view.view_range() reads it back; view.fit()
     view.set_playhead(2.5)
-    view.attach_player(player)           # a core.playback.Player
+    view.attach_player(player)           # a core.devices.playback.Player
     view.follow_playback()               # call after player.play(view.clip()): a QTimer polls player.position
     view.selection()                     # (start, end) seconds or None; drag with the left button to select
     view.selection_changed.connect(...)  # emits (start, end) or None
@@ -30,8 +30,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from core.audio import Clip
-from core.overview import Overview
+from core.audio.clip import Clip
+from core.audio.overview import Overview
 
 LANE_HEIGHT = 2.2          # y units per channel lane (a lane spans -1..1 plus a gap)
 MIN_VIEW_FRAMES = 64       # the deepest zoom shows this many samples
@@ -301,7 +301,7 @@ class WaveformView(QWidget):
         self._playhead.setValue(float(np.clip(seconds, 0.0, self.duration)))
 
     def attach_player(self, player) -> None:
-        """The core.playback.Player whose position the playhead follows (see follow_playback)."""
+        """The core.devices.playback.Player whose position the playhead follows (see follow_playback)."""
         self._player = player
 
     def follow_playback(self) -> None:

@@ -25,7 +25,7 @@ def require_pulse() -> None:
         pytest.skip("libportaudio2 is not installed")
     if not pulse_answers():
         pytest.skip("no PulseAudio server answers `pactl info` (.ci/run starts one with a null sink)")
-    from core.playback import list_output_devices, refresh_devices
+    from core.devices.playback import list_output_devices, refresh_devices
 
     refresh_devices()  # PortAudio may have been initialised before the server was reachable
     if not list_output_devices():

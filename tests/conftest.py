@@ -62,14 +62,14 @@ def tiny_speech_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_model_dir):
     """One resident engine on the tiny model, shared across tests like the app shares one."""
-    from core.engine import Engine
+    from core.generation.engine import Engine
 
     return Engine(tiny_model_dir, device="cpu")
 
 
 @pytest.fixture(scope="session")
 def tiny_speech_engine(tiny_speech_model_dir):
-    from core.engine import Engine
+    from core.generation.engine import Engine
 
     return Engine(tiny_speech_model_dir, device="cpu")
 
@@ -109,7 +109,7 @@ def without_sound_server(tmp_path):
     """PortAudio sees no sound server during this test, for real, even where .ci/run started PulseAudio:
     PulseAudio clients are pointed at a socket that does not exist and devices are re-scanned (again afterwards).
     Request it in tests of the no-audio-device path."""
-    from core.playback import PlaybackUnavailable, refresh_devices
+    from core.devices.playback import PlaybackUnavailable, refresh_devices
 
     def rescan():
         try:

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import MODEL_RATE, Clip, load_clip, read_tags, resample, save_clip
+from core.audio.clip import MODEL_RATE, Clip, load_clip, read_tags, resample, save_clip
 from core.errors import InputError
-from core.provenance import Provenance, read_sidecar, save_with_provenance
+from core.audio.provenance import Provenance, read_sidecar, save_with_provenance
 
 
 def test_every_corpus_file_loads_and_converts_to_model_input(corpus_files):

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from core.audio import load_clip, read_tags
+from core.audio.clip import load_clip, read_tags
 from core.cli.main import main
-from core.provenance import read_sidecar
+from core.audio.provenance import read_sidecar
 from hf_cache import install_into_cache
 
 FAST = ["--seconds", "1", "--steps", "2"]

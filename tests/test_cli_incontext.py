@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import load_clip
+from core.audio.clip import load_clip
 from core.cli.main import main
-from core.provenance import read_sidecar
+from core.audio.provenance import read_sidecar
 
 FAST = ["--steps", "1", "--seed", "5"]
 

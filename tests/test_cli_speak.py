@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import load_clip, read_tags
+from core.audio.clip import load_clip, read_tags
 from core.cli.main import main
-from core.provenance import read_sidecar
+from core.audio.provenance import read_sidecar
 
 FAST = ["--steps", "2", "--guidance", "2"]
 

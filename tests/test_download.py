@@ -15,10 +15,10 @@ import pytest
 from tqdm.auto import tqdm
 
 from core.cli.main import main
-from core.engine import Engine
+from core.generation.engine import Engine
 from core.errors import Cancelled, ModelNotAvailable
-from core.model_store import download_model, files_to_download, resolve_model
-from core.requests import GenerationRequest
+from core.models.store import download_model, files_to_download, resolve_model
+from core.generation.requests import GenerationRequest
 from fake_hub import FakeHub, Repo, point_client_at
 
 REPO_ID = "cvssp/audioldm2"

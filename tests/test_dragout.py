@@ -10,10 +10,10 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QLabel, QLineEdit
 
-from core.audio import Clip, load_clip, read_tags
-from core.export import ExportSettings
+from core.audio.clip import Clip, load_clip, read_tags
+from core.audio.export import ExportSettings
 from core.paths import cache_dir
-from core.provenance import Provenance, read_sidecar
+from core.audio.provenance import Provenance, read_sidecar
 from studio.dragout import (DragPayload, DragSource, SelectionDragButton, clip_mime_data, copy_to_clipboard,
                             drag_payload, dragout_folder, export_with_dialog, exported_file, purge_dragout)
 from studio.waveform_view import WaveformView

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from core.engine import Engine
+from core.generation.engine import Engine
 from core.errors import Cancelled, InputError
-from core.progress import CancelToken
-from core.requests import GenerationRequest
+from core.generation.progress import CancelToken
+from core.generation.requests import GenerationRequest
 
 FAST = dict(seconds=1.0, steps=3)
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio import Clip, load_clip, read_tags
+from core.audio.clip import Clip, load_clip, read_tags
 from core.errors import InputError
-from core.export import (EXPORT_RATES, SAMPLE_FORMATS, ExportSettings, export_clip, export_name, render,
+from core.audio.export import (EXPORT_RATES, SAMPLE_FORMATS, ExportSettings, export_clip, export_name, render,
                          select)
-from core.provenance import Provenance, read_sidecar
+from core.audio.provenance import Provenance, read_sidecar
 
 SF_SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float32": "FLOAT"}
 COMBINATIONS = [(container, fmt, rate) for container, formats in SAMPLE_FORMATS.items()

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core.audio import load_clip
-from core.mel import HOP, log_mel, prepare_waveform
+from core.audio.clip import load_clip
+from core.audio.mel import HOP, log_mel, prepare_waveform
 
 
 def librosa_log_mel(wave):
@@ -37,7 +37,7 @@ def test_silence_sits_on_the_log_floor():
 
 
 def test_a_clip_encodes_to_one_latent_row_per_40_ms(tiny_engine, corpus_files):
-    from core.latents import encode_clip
+    from core.generation.latents import encode_clip
 
     clip = load_clip(corpus_files[0])
     latent = encode_clip(tiny_engine.pipeline, clip)

@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 
-from core.catalog import CATALOG
+from core.models.catalog import CATALOG
 from core.errors import InputError, ModelNotAvailable
-from core.model_store import check_model_folder, files_to_download, installed_models, resolve_model
+from core.models.store import check_model_folder, files_to_download, installed_models, resolve_model
 from hf_cache import install_into_cache
 
 

@@ -3,7 +3,7 @@ import time
 import numpy as np
 import pytest
 
-from core.overview import Overview
+from core.audio.overview import Overview
 
 
 def brute_force(samples, starts, per_column, end):

@@ -11,17 +11,17 @@ import time
 import numpy as np
 import pytest
 
-from core.audio import Clip
+from core.audio.clip import Clip
 from core.errors import LoaError
 from audio_services import require_pulse
-from core.playback import PlaybackUnavailable, Player, audio_status, backend
+from core.devices.playback import PlaybackUnavailable, Player, audio_status, backend
 
 HAS_PORTAUDIO = ctypes.util.find_library("portaudio") is not None
 
 NO_DEVICE_SCRIPT = """
 import json
-from core.playback import PlaybackUnavailable, Player, audio_status, list_output_devices, record
-from core.audio import Clip
+from core.devices.playback import PlaybackUnavailable, Player, audio_status, list_output_devices, record
+from core.audio.clip import Clip
 import numpy as np
 out = {"devices": [d.label for d in list_output_devices()], "status": audio_status()}
 for name, action in [("play", lambda: Player().play(Clip(np.zeros(160, np.float32), 16000))),
@@ -110,7 +110,7 @@ def dominant_frequency(samples, rate):
 
 @pytest.mark.audio
 def test_a_tone_played_to_the_null_sink_comes_back_from_its_monitor(pulse):
-    from core.playback import record
+    from core.devices.playback import record
 
     finished = threading.Event()
     player = Player(on_finished=finished.set)
@@ -129,7 +129,7 @@ def test_a_tone_played_to_the_null_sink_comes_back_from_its_monitor(pulse):
 
 @pytest.mark.audio
 def test_a_16k_mono_clip_plays_and_the_playhead_advances_then_stop_halts_without_finish_callback(pulse):
-    from core.playback import record
+    from core.devices.playback import record
 
     calls = []
     player = Player(on_finished=lambda: calls.append(1))
@@ -147,7 +147,7 @@ def test_a_16k_mono_clip_plays_and_the_playhead_advances_then_stop_halts_without
 
 @pytest.mark.audio
 def test_output_devices_are_listed_and_chosen_by_name(pulse):
-    from core.playback import list_output_devices
+    from core.devices.playback import list_output_devices
 
     devices = list_output_devices()
     assert any(d.is_default_output for d in devices)
@@ -162,7 +162,7 @@ def test_output_devices_are_listed_and_chosen_by_name(pulse):
 @pytest.mark.skipif(not HAS_PORTAUDIO, reason="needs libportaudio2")
 def test_in_process_no_sound_server_path_even_where_a_server_runs(without_sound_server):
     """The conftest fixture hides PulseAudio for real; under .ci/run this runs while the null sink is up."""
-    from core.playback import list_output_devices
+    from core.devices.playback import list_output_devices
 
     if list_output_devices():
         pytest.skip("this machine has audio outputs that do not go through a sound server")

@@ -6,7 +6,7 @@ import pytest
 
 from core.errors import InputError
 from core.paths import config_dir
-from core.presets import (MODES, Preset, builtin_presets, delete_user_preset, presets_for, save_user_preset,
+from core.generation.presets import (MODES, Preset, builtin_presets, delete_user_preset, presets_for, save_user_preset,
                           user_presets, user_presets_path)
 
 

@@ -3,7 +3,7 @@ import math
 import pytest
 
 from core.errors import InputError
-from core.requests import MAX_CANDIDATES, MAX_SECONDS, GenerationRequest
+from core.generation.requests import MAX_CANDIDATES, MAX_SECONDS, GenerationRequest
 
 
 @pytest.mark.parametrize("field, value, words", [

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from core.audio import load_clip
+from core.audio.clip import load_clip
 from core.cli.main import main
-from core.latents import encode_clip
-from core.provenance import read_sidecar
+from core.generation.latents import encode_clip
+from core.audio.provenance import read_sidecar
 from core.speech import ReferenceVoice, SpeechRequest, speak
 from core.speech.tts import reference_plan
 
@@ -73,7 +73,7 @@ def test_reference_is_the_exact_latent_prefix_and_is_cut_from_the_output(tiny_sp
 
 def test_the_reference_shapes_the_new_speech(tiny_speech_engine, speech_file):
     """Same words and seed after a different recording: the spoken part differs."""
-    from core.audio import Clip
+    from core.audio.clip import Clip
 
     original = ReferenceVoice.from_file(speech_file, "Front center.")
     stereo_22k = ReferenceVoice.from_clip(load_clip(speech_file).resampled(22050).with_channels(2), "Front center.")

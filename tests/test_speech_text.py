@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.audio import Clip, load_clip
+from core.audio.clip import Clip, load_clip
 from core.errors import InputError
 from core.speech.reference import MAX_REFERENCE_SECONDS, ReferenceVoice, voicing
 from core.speech.script import join_lines, parse_script

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from audio_services import require_pulse
-from core.audio import Clip
+from core.audio.clip import Clip
 
 pytestmark = pytest.mark.audio
 
@@ -30,7 +30,7 @@ def window(qtbot):
 
 
 def test_space_plays_the_selected_candidate_to_the_sound_server_and_the_playhead_follows(window, qtbot):
-    from core.playback import record
+    from core.devices.playback import record
     from studio.clip_entry import ClipEntry
 
     rate = 16_000

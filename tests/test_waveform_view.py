@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from audio_services import require_pulse
-from core.audio import Clip
+from core.audio.clip import Clip
 from studio.waveform_view import LANE_HEIGHT, MAX_COLUMNS, WaveformView, format_time, spectrogram_db
 
 
@@ -226,7 +226,7 @@ def test_six_minute_stereo_file_opens_and_zooms_with_a_bounded_number_of_points(
 @pytest.mark.audio
 def test_the_playhead_follows_real_playback_and_stops_with_it(view, qtbot):
     require_pulse()
-    from core.playback import Player
+    from core.devices.playback import Player
 
     clip = noise_clip(1.0, rate=48_000, channels=1)
     clip = Clip(clip.samples * 0.1, clip.sample_rate)

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from ..audio import output_format
-from ..catalog import CATALOG, DEFAULT_MODEL
-from ..engine import Engine, GenerationResult
-from ..loading import DEVICES
-from ..naming import clip_file_name, numbered_paths
-from ..progress import Progress
-from ..provenance import save_with_provenance
-from ..requests import DEFAULT_SCHEDULER, SCHEDULERS
+from core.audio.clip import output_format
+from core.models.catalog import CATALOG, DEFAULT_MODEL
+from core.generation.engine import Engine, GenerationResult
+from core.models.loading import DEVICES
+from core.audio.naming import clip_file_name, numbered_paths
+from core.generation.progress import Progress
+from core.audio.provenance import save_with_provenance
+from core.generation.requests import DEFAULT_SCHEDULER, SCHEDULERS
 
 
 def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = DEFAULT_MODEL,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..requests import GenerationRequest
+from core.generation.requests import GenerationRequest
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 
 

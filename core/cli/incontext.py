@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .. import incontext
-from ..audio import FORMATS, load_clip
+from core.incontext import operations as incontext
+from core.audio.clip import FORMATS, load_clip
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 
 

@@ -12,7 +12,7 @@ import sys
 from typing import Optional, Sequence
 
 from .. import __version__
-from ..errors import Cancelled, LoaError
+from core.errors import Cancelled, LoaError
 
 # Each module defines `register(subparsers)`; its parsers set `func(args) -> int`.
 COMMAND_MODULES = ["generate", "models", "incontext", "speak"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..catalog import CATALOG, describe_size
-from ..model_store import download_model, installed_models
+from core.models.catalog import CATALOG, describe_size
+from core.models.store import download_model, installed_models
 
 
 def register(subparsers) -> None:

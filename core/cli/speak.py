@@ -6,8 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from ..catalog import DEFAULT_MODEL_BY_TASK
-from ..errors import InputError
+from core.models.catalog import DEFAULT_MODEL_BY_TASK
+from core.errors import InputError
 from ..speech import DEFAULT_VOICE, ReferenceVoice, SpeechRequest, read_script, render_script, speak, write_script
 from ..speech.script import DEFAULT_PAUSE_SECONDS
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
@@ -71,7 +71,7 @@ def _settings(args: argparse.Namespace) -> SpeechRequest:
 
 
 def _find_preset(name: str):
-    from ..presets import presets_for
+    from core.generation.presets import presets_for
 
     presets = presets_for("speech")
     for preset in presets:

@@ -1,7 +1,7 @@
 """A voice from the user's own recording: checking it and preparing it as a known prefix.
 
 The user gives a few seconds of someone speaking and the words said in it. The clip goes
-through the model's mel front-end and VAE (core.mel / core.latents) and becomes the known
+through the model's mel front-end and VAE (core.audio.mel / core.generation.latents) and becomes the known
 start of the latent; the model then speaks "reference words + new words" with that start held
 fixed, and the reference part is cut off again. This is the latent-prefix route to the paper's
 speaker-style control (NOTES: the AudioMAE path is not in the public checkpoints).
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import MODEL_RATE, Clip, load_clip
-from ..errors import InputError
+from core.audio.clip import MODEL_RATE, Clip, load_clip
+from core.errors import InputError
 from .text import normalize_text
 
 MIN_REFERENCE_SECONDS = 1.0  # less carries too little of a voice

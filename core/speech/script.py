@@ -25,12 +25,12 @@ from typing import Optional
 
 import numpy as np
 
-from ..audio import Clip
-from ..engine import Engine, GenerationResult
-from ..errors import InputError
-from ..naming import slugify
-from ..progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
-from ..provenance import Provenance, save_with_provenance
+from core.audio.clip import Clip
+from core.generation.engine import Engine, GenerationResult
+from core.errors import InputError
+from core.audio.naming import slugify
+from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from core.audio.provenance import Provenance, save_with_provenance
 from .reference import ReferenceVoice
 from .text import normalize_text
 from .tts import SpeechRequest, require_speech_model, speak
@@ -121,7 +121,7 @@ def parse_script(text: str, default_voice: str, pause: float = DEFAULT_PAUSE_SEC
 def _resolve_voice(name: str, voices: dict[str, str], number: int) -> tuple[str, str]:
     if name.lower() in voices:
         return voices[name.lower()], ""
-    from ..presets import presets_for
+    from core.generation.presets import presets_for
 
     presets = presets_for("speech")
     for preset in presets:

@@ -14,7 +14,7 @@ import math
 import re
 import unicodedata
 
-from ..errors import InputError, LoaError
+from core.errors import InputError, LoaError
 
 # Speaking-rate rule for the duration of a line (documented in README, section speech):
 # read speech runs near 150 words a minute, about 12 letters a second; a comma-like pause

@@ -14,12 +14,12 @@ from typing import Optional
 
 import numpy as np
 
-from ..audio import MODEL_RATE, Clip
-from ..engine import Candidate, Engine, GenerationResult
-from ..errors import InputError
-from ..progress import CancelCheck, ProgressCallback
-from ..requests import DEFAULT_SCHEDULER, MAX_SECONDS, GenerationRequest
-from .. import sampling
+from core.audio.clip import MODEL_RATE, Clip
+from core.generation.engine import Candidate, Engine, GenerationResult
+from core.errors import InputError
+from core.generation.progress import CancelCheck, ProgressCallback
+from core.generation.requests import DEFAULT_SCHEDULER, MAX_SECONDS, GenerationRequest
+from core.generation import sampling
 from .reference import ReferenceVoice
 from .text import check_speakable, estimate_seconds, normalize_text
 
@@ -90,7 +90,7 @@ class ReferencePrefix:
 
 def reference_prefix(engine: Engine, reference: ReferenceVoice) -> ReferencePrefix:
     """Encode the reference through the model's mel front-end and VAE."""
-    from ..latents import encode_clip
+    from core.generation.latents import encode_clip
 
     pipe = engine.pipeline
     latent = encode_clip(pipe, reference.clip)
@@ -104,7 +104,7 @@ def reference_plan(engine: Engine, request: SpeechRequest, reference: ReferenceV
 
     Returned as (generation_request, constraint, mel_frames, prefix); `speak` runs exactly this.
     """
-    from ..latents import KnownRegion
+    from core.generation.latents import KnownRegion
 
     words = words if words is not None else request.words()
     pipe = engine.pipeline

@@ -239,8 +239,8 @@ def drag_and_receive(start, end, dropped: Path, target) -> Path:
 
 def check_dropped_file(path: Path, seconds: float) -> None:
     """The dropped file: in the drag-out folder, readable name, default export format, provenance inside."""
-    from core.audio import read_tags
-    from core.provenance import read_sidecar
+    from core.audio.clip import read_tags
+    from core.audio.provenance import read_sidecar
 
     assert path.parent == Path(os.environ["LOA_CACHE_DIR"]) / "dragout"
     assert path.name.startswith("metal-door-slam-in-a-large-hall_s") and path.suffix == ".wav"

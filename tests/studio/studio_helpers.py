@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from core.audio import Clip
+from core.audio.clip import Clip
 
 
 def fill_panel(window, prompt="metal door slam in a large hall", seconds=1.0, steps=3, candidates=2, seed=None):

@@ -6,8 +6,8 @@ import time
 import soundfile as sf
 from PySide6.QtCore import Qt, QTimer
 
-from core.audio import read_tags
-from core.provenance import read_sidecar
+from core.audio.clip import read_tags
+from core.audio.provenance import read_sidecar
 
 from studio_helpers import fill_panel
 

@@ -6,7 +6,7 @@ import sys
 
 from studio_helpers import fill_panel
 
-from core.requests import GenerationRequest
+from core.generation.requests import GenerationRequest
 from studio.jobs import JobQueue, JobSpec
 
 JOB_TIMEOUT_MS = 180_000

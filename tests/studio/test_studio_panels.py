@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QApplication
 
 from studio_helpers import tone_clip
 
-from core.audio import read_tags
-from core.library import Library
-from core.presets import builtin_presets, user_presets
+from core.audio.clip import read_tags
+from core.library.store import Library
+from core.generation.presets import builtin_presets, user_presets
 from studio.candidates import CandidatesView, peak_envelope
 from studio.clip_entry import ClipEntry
 
@@ -179,7 +179,7 @@ def test_modes_follow_the_core_features_that_exist(make_window):
     names = [m.name for m in make_window().generation_panel.modes]
     assert names[:2] == ["sound", "music"]
     assert ("speech" in names) == (importlib.util.find_spec("core.speech") is not None)
-    assert ("continue" in names) == (importlib.util.find_spec("core.incontext") is not None)
+    assert ("continue" in names) == (importlib.util.find_spec("core.incontext.operations") is not None)
 
 
 def test_first_run_without_a_model_explains_what_to_download(make_window, settings, tiny_model_dir):

@@ -17,15 +17,15 @@ import numpy as np
 import torch
 
 from . import sampling
-from .audio import MODEL_RATE, Clip
-from .catalog import CATALOG, DEFAULT_MODEL, ModelInfo
-from .errors import InputError
-from .loading import is_speech_folder, load_pipeline, pick_device, pick_dtype
-from .model_store import ResolvedModel, resolve_model
-from .progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
-from .provenance import Provenance
-from .requests import GenerationRequest
-from .scoring import clap_scores
+from core.audio.clip import MODEL_RATE, Clip
+from core.models.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
+from core.errors import InputError
+from core.models.loading import is_speech_folder, load_pipeline, pick_device, pick_dtype
+from core.models.store import ResolvedModel, resolve_model
+from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from core.audio.provenance import Provenance
+from core.generation.requests import GenerationRequest
+from core.generation.scoring import clap_scores
 
 SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout (see NOTES)
 

@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import APP_NAME, __version__
-from .audio import Clip, save_clip
+from core import APP_NAME, __version__
+from core.audio.clip import Clip, save_clip
 
 
 @dataclass

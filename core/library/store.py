@@ -16,11 +16,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from .audio import Clip, load_clip
-from .errors import InputError
-from .naming import clip_file_name, unique_path
-from .paths import data_dir
-from .provenance import Provenance, save_with_provenance, sidecar_path
+from core.audio.clip import Clip, load_clip
+from core.errors import InputError
+from core.audio.naming import clip_file_name, unique_path
+from core.paths import data_dir
+from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
 
 DB_NAME = "library.sqlite3"
 AUDIO_FOLDER = "audio"

@@ -12,9 +12,9 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import InputError
-from .paths import config_dir
-from .requests import GenerationRequest
+from core.errors import InputError
+from core.paths import config_dir
+from core.generation.requests import GenerationRequest
 
 MODES = ("sound", "music", "speech", "continue")
 USER_PRESETS_FILE = "user-presets.json"

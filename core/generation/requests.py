@@ -7,7 +7,7 @@ import random
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Optional
 
-from .errors import InputError
+from core.errors import InputError
 
 MAX_SECONDS = 60.0  # the model was trained on 10.24 s; past a minute quality and memory both suffer
 MAX_STEPS = 1000

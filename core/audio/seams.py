@@ -25,7 +25,7 @@ def equal_power_crossfade(outgoing: np.ndarray, incoming: np.ndarray) -> np.ndar
 
 def fit_to_clip(wave16k: np.ndarray, rate: int, channels: int, frames: int, gain: float = 1.0) -> np.ndarray:
     """Generated 16 kHz mono audio as (frames, channels) at the clip's rate, exactly `frames` long."""
-    from .audio import resample
+    from core.audio.clip import resample
 
     wave = resample(np.asarray(wave16k, dtype=np.float32) * gain, 16_000, rate)
     if wave.shape[0] < frames:

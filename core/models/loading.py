@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .errors import InputError, ModelNotAvailable, first_line
+from core.errors import InputError, ModelNotAvailable, first_line
 
 log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "cuda", "mps")

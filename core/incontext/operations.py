@@ -25,14 +25,14 @@ from typing import Optional
 
 import numpy as np
 
-from .audio import MODEL_RATE, Clip
-from .engine import Engine, GenerationResult
-from .errors import InputError
-from .latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
-from .mel import prepare_waveform
-from .progress import CancelCheck, ProgressCallback
-from .requests import MAX_SECONDS, GenerationRequest
-from .seams import crossfade_samples, equal_power_crossfade, fit_to_clip
+from core.audio.clip import MODEL_RATE, Clip
+from core.generation.engine import Engine, GenerationResult
+from core.errors import InputError
+from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
+from core.audio.mel import prepare_waveform
+from core.generation.progress import CancelCheck, ProgressCallback
+from core.generation.requests import MAX_SECONDS, GenerationRequest
+from core.audio.seams import crossfade_samples, equal_power_crossfade, fit_to_clip
 
 CONTEXT_SECONDS = 10.24
 LOOP_HEAD_SECONDS = 1.0  # how much of the loop's start follows the generated part as known audio
@@ -70,7 +70,7 @@ def check_clip(clip: Clip) -> None:
     if clip.frames == 0:
         raise InputError("the clip is empty; choose audio with sound in it.")
     if not np.isfinite(clip.samples).all():
-        raise InputError("the clip holds NaN or infinite samples; load it with core.audio.load_clip to repair it.")
+        raise InputError("the clip holds NaN or infinite samples; load it with core.audio.clip.load_clip to repair it.")
     if clip.seconds < MIN_CLIP_SECONDS:
         raise InputError(f"the clip is {clip.seconds:.3f} s long; in-context edits need at least "
                          f"{MIN_CLIP_SECONDS} s of audio.")

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from .audio import Clip, resample
-from .errors import InputError
-from .naming import clip_file_name, unique_path
-from .provenance import Provenance, save_with_provenance
+from core.audio.clip import Clip, resample
+from core.errors import InputError
+from core.audio.naming import clip_file_name, unique_path
+from core.audio.provenance import Provenance, save_with_provenance
 
 CONTAINERS = {"wav": ".wav", "flac": ".flac"}
 # Which sample formats each container can hold (FLAC is integer-only).

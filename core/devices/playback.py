@@ -3,7 +3,7 @@
 Qt-free. The audio callback only copies samples and advances a frame counter: it never touches the GUI.
 The GUI polls `Player.position` from a QTimer to move its playhead (see studio.waveform_view).
 
-    from core.playback import Player, PlaybackUnavailable, list_output_devices, audio_status
+    from core.devices.playback import Player, PlaybackUnavailable, list_output_devices, audio_status
 
     player = Player(device=None, on_finished=lambda: ...)  # None: the system default output
     try:
@@ -31,8 +31,8 @@ from typing import Callable, Optional, Union
 
 import numpy as np
 
-from .audio import Clip, resample
-from .errors import LoaError, first_line
+from core.audio.clip import Clip, resample
+from core.errors import LoaError, first_line
 
 DeviceChoice = Union[int, str, None]  # PortAudio index, (part of) a device name, or None for the default
 

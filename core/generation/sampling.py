@@ -14,7 +14,7 @@ from typing import Optional, Protocol
 import numpy as np
 import torch
 
-from .progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .audio import resample
+from core.audio.clip import resample
 
 
 def clap_scores(pipe, text: str, waves: np.ndarray, rate: int) -> np.ndarray:

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
-from .errors import Cancelled
+from core.errors import Cancelled
 
 
 @dataclass(frozen=True)

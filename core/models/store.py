@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .catalog import CATALOG, describe_size
-from .errors import InputError, ModelNotAvailable, first_line
+from core.models.catalog import CATALOG, describe_size
+from core.errors import InputError, ModelNotAvailable, first_line
 
 MODEL_INDEX = "model_index.json"
 PIPELINE_CLASS = "AudioLDM2Pipeline"

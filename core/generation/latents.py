@@ -8,8 +8,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .mel import log_mel, prepare_waveform
-from .sampling import seeded_noise
+from core.audio.mel import log_mel, prepare_waveform
+from core.generation.sampling import seeded_noise
 
 SAMPLES_PER_ROW = 640  # 4 mel frames x hop 160
 ROWS_PER_SECOND = 25
@@ -36,14 +36,14 @@ def encode_wave(pipe, wave16k: np.ndarray) -> torch.Tensor:
 
 
 def encode_clip(pipe, clip) -> torch.Tensor:
-    """Encode a core.audio.Clip (any rate, any channels) into the latent, after DC removal and peak
+    """Encode a core.audio.clip.Clip (any rate, any channels) into the latent, after DC removal and peak
     normalisation to 0.5 as the model was trained."""
     wave, _gain = prepare_waveform(clip.for_model())
     return encode_wave(pipe, wave)
 
 
 class KnownRegion:
-    """Pins latent rows to known content while the rest is generated (core.sampling.LatentConstraint).
+    """Pins latent rows to known content while the rest is generated (core.generation.sampling.LatentConstraint).
 
     `known_latents` is (1, C, rows, W) in denoiser space; `known_rows` a boolean array over rows (True =
     keep). Before the first step and after every step, known rows are replaced by the known latent noised

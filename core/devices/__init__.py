@@ -1,0 +1,1 @@
+"""Devices: audio playback and recording (MIDI joins here)."""

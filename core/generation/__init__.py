@@ -1,0 +1,1 @@
+"""Generation: requests, the engine, the sampling loop, CLAP scoring, latents, progress, presets."""

@@ -1,0 +1,1 @@
+"""In-context editing: continue a clip, inpaint a region, extend and close loops."""

@@ -1,0 +1,1 @@
+"""The library of every generation (sqlite) and its files."""
