@@ -25,7 +25,6 @@ from core.devices.playback import PlaybackUnavailable, Player
 from core.devices.recording import RecordedTake, Recorder
 
 DRAIN_MS = 30
-COUNT_IN_MODES = ("off", "visual", "click")
 
 
 def click_track(beats: int, tempo: float, rate: int = 48_000) -> Clip:
