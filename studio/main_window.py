@@ -202,6 +202,7 @@ class MainWindow(QMainWindow):
     # ---- generation ------------------------------------------------------------------------------------
     def submit(self, spec: JobSpec) -> Job:
         self.error_banner.setVisible(False)
+        self.generation_panel.save_fields()  # what produced this job survives a crash
         job = self.jobs.submit(spec)
         self.show_message(f"Queued “{spec.describe()}” on {spec.model}.")
         return job
@@ -425,6 +426,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:
+        self.generation_panel.save_fields()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()
         self.recording.shutdown()  # a take in progress lands in the library, never dropped

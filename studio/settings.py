@@ -223,3 +223,10 @@ class StudioSettings:
     @last_mode.setter
     def last_mode(self, value: str) -> None:
         self._set("window/mode", value)
+
+    # ---- per-mode fields and the last candidates (restored after a restart) ----------------------------
+    def mode_fields_json(self, mode: str) -> str:
+        return self._get(f"fields/{mode}", "", str)
+
+    def set_mode_fields_json(self, mode: str, text: str) -> None:
+        self._set(f"fields/{mode}", text)
