@@ -78,7 +78,7 @@ def run_continue(args: argparse.Namespace) -> int:
     clip = _load(args.input)
     settings = _settings(args)
     settings.request(args.seconds).validated()  # bad values exit 2 before the model loads
-    engine = make_engine(args)
+    engine = make_engine(args, inputs=[args.input])
     result = incontext.continue_clip(engine, clip, args.seconds, settings, progress=progress_printer(args))
     return _finish(args, result, "continued")
 
@@ -88,7 +88,7 @@ def run_inpaint(args: argparse.Namespace) -> int:
     settings = _settings(args)
     settings.request(max(args.end - args.start, 0.01)).validated()
     incontext.check_range(clip, args.start, args.end)
-    engine = make_engine(args)
+    engine = make_engine(args, inputs=[args.input])
     result = incontext.inpaint(engine, clip, args.start, args.end, settings, progress=progress_printer(args))
     return _finish(args, result, "inpainted")
 
@@ -97,7 +97,7 @@ def run_loop(args: argparse.Namespace) -> int:
     clip = _load(args.input)
     settings = _settings(args)
     settings.request(1.0).validated()
-    engine = make_engine(args)
+    engine = make_engine(args, inputs=[args.input])
     if args.close:
         result = incontext.close_loop(engine, clip, args.close_seconds, settings, progress=progress_printer(args))
         return _finish(args, result, "closed")
