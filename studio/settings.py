@@ -17,7 +17,7 @@ from core.paths import config_dir
 SETTINGS_FILE = "studio.ini"
 EXPORT_FORMATS = ("wav", "flac")
 EXPORT_SUBTYPES = ("pcm16", "pcm24", "float32")
-EXPORT_RATES = (16_000, 44_100, 48_000)
+EXPORT_RATES = (0, 16_000, 44_100, 48_000)  # 0: same as the source clip
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
@@ -49,8 +49,10 @@ class StudioSettings:
     # ---- engine ------------------------------------------------------------------------------------
     @property
     def device(self) -> str:
+        from core.devices.compute import usable_device
+
         value = self._get("engine/device", "auto", str)
-        return value if value in DEVICES else "auto"
+        return usable_device(value) if value in DEVICES else "auto"  # e.g. cuda in a file from another machine
 
     @device.setter
     def device(self, value: str) -> None:
@@ -114,8 +116,8 @@ class StudioSettings:
 
     @property
     def export_rate(self) -> int:
-        value = self._get("export/rate", 48_000, int)
-        return value if value in EXPORT_RATES else 48_000
+        value = self._get("export/rate", 0, int)
+        return value if value in EXPORT_RATES else 0
 
     @export_rate.setter
     def export_rate(self, value: int) -> None:
@@ -137,7 +139,7 @@ class StudioSettings:
         if subtype not in SAMPLE_FORMATS[self.export_format]:
             subtype = "pcm24"
         return ExportSettings(container=self.export_format, sample_format=subtype,
-                              sample_rate=self.export_rate).validated()
+                              sample_rate=self.export_rate or None).validated()
 
     # ---- window ----------------------------------------------------------------------------------------
     def window_state(self) -> tuple[Optional[QByteArray], Optional[QByteArray]]:
