@@ -72,6 +72,7 @@ def check_outputs(args: argparse.Namespace, count: int, inputs: Sequence[Path] =
     if args.output is None:
         check_output_paths([default_folder / ".loa-folder-check.wav"], overwrite=True, inputs=())
         return
+    check_output_paths([args.output], overwrite=True, inputs=inputs)  # a folder, bad parent, long name...
     output_format(args.output)
     paths = numbered_paths(args.output, count)
     check_output_paths([p for path in paths for p in (path, sidecar_path(path))], overwrite=args.overwrite,
