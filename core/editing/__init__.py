@@ -36,11 +36,14 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     session.has_unsaved_edits, .mark_saved(library_id), .close() (keeps history), .discard()
     EditSession.open(folder); recoverable_sessions() -> [SessionInfo] not closed cleanly (offer restore)
 
-    Library versions: core.library.store.Library.add_version(parent_id, clip, operations) and
-    Library.lineage(item_id) (see core/library/store.py).
+    Library versions (the original is never overwritten):
+    versions.save_as_version(session, library) -> LibraryItem   new item, parent_id + operations recorded
+        (a session whose source has no library_id first stores the opened clip as an "import" item)
+    Library.add_version(parent_id, clip, operations), Library.lineage(item_id) -> [item, parent, ...],
+    Library.versions_of(item_id), LibraryItem.parent_id / .operations; versions.describe_lineage(...)
 """
 
-from core.editing import convert, fades, levels, splice
+from core.editing import convert, fades, levels, splice, versions
 from core.editing.history import EditSession, HistoryStep, SessionInfo, list_sessions, recoverable_sessions
 from core.editing.operations import OPERATIONS, label, operation
 from core.editing.selection import (Change, EditResult, Selection, nearest_zero_crossing,
@@ -48,4 +51,4 @@ from core.editing.selection import (Change, EditResult, Selection, nearest_zero_
 
 __all__ = ["Change", "EditResult", "EditSession", "HistoryStep", "OPERATIONS", "Selection", "SessionInfo",
            "convert", "fades", "label", "levels", "list_sessions", "nearest_zero_crossing", "operation",
-           "recoverable_sessions", "snap_to_zero_crossings", "splice"]
+           "recoverable_sessions", "snap_to_zero_crossings", "splice", "versions"]

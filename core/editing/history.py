@@ -188,6 +188,12 @@ class EditSession:
                                 (self.position,)).fetchall()
         return [json.loads(r["operation"]) for r in rows]
 
+    def version_clip(self, seq: int) -> Clip:
+        """The clip as it was at version `seq` (0 = as opened), read from its blocks."""
+        row = self._version(seq)
+        refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        return Clip(self.blocks.read(refs, row["frames"], row["channels"]), row["sample_rate"])
+
     def disk_bytes(self) -> int:
         return self.blocks.bytes_used()
 
