@@ -171,16 +171,18 @@ class RecordingController(QObject):
         self._drain_timer.stop()
         recorder, self.recorder = self.recorder, None
         punch, self.punch = self.punch, None
-        self._set_state("idle")
         if recorder is None:
+            self._set_state("idle")
             return None
         take = recorder.stop()
         if take.clip.frames == 0:
             take.discard_file()
+            self._set_state("idle")
             self.status.emit(take.fault or "Nothing was recorded (the input delivered no audio).")
             return None
         self.settings.take_counter = self.settings.take_counter + 1
         self.last_take = take
+        self._set_state("idle")  # after counting, so "Next: take N" is already the next one
         if take.fault:
             self.status.emit(take.fault)
         self.take_finished.emit(take, punch)
