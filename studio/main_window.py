@@ -35,6 +35,7 @@ from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog, first_run_text, has_usable_model
 from .modes import mode_named, work_for
 from .settings import DEVICES, StudioSettings
+from .speech import attach as attach_speech_tools
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self._attach_dragout()
+        self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.update_first_run_banner()
         self._restore_window_state()
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
