@@ -14,8 +14,7 @@ import logging
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QActionGroup, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from core import APP_NAME, __version__
@@ -23,7 +22,7 @@ from core.generation.engine import GenerationResult
 from core.errors import InputError, LoaError
 from core.library.store import Library, LibraryItem
 from core.generation.requests import GenerationRequest
-from core.devices.playback import PlaybackUnavailable, Player, audio_status, list_output_devices
+from core.devices.playback import Player, audio_status
 
 from .audition import Auditioner
 from .candidates import CandidatesView
@@ -34,8 +33,10 @@ from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog, first_run_text, has_usable_model
 from .modes import mode_named, work_for
-from .settings import DEVICES, StudioSettings
+from .recording import attach as attach_recording
+from .settings import StudioSettings
 from .speech import attach as attach_speech_tools
+from .window_menus import build_menus
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,10 @@ class MainWindow(QMainWindow):
         self.library_panel = LibraryPanel(self.library)
         self.waveform = self._make_waveform_view()
         self._build_layout()
-        self._build_menus()
+        build_menus(self)
         self._connect()
         self._attach_dragout()
+        self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.update_first_run_banner()
         self._restore_window_state()
@@ -138,88 +140,6 @@ class MainWindow(QMainWindow):
         view.attach_player(self.auditioner.player)
         return view
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.export_action = file_menu.addAction("&Export…")
-        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.copy_action = file_menu.addAction("&Copy to clipboard")
-        self.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        file_menu.addSeparator()
-        file_menu.addAction("E&mpty library trash", self.empty_trash)
-        file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit", self.close)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-
-        edit_menu = bar.addMenu("&Edit")
-        self.undo_action = edit_menu.addAction("&Undo delete", self.library_panel.undo_delete)
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        generate_action = edit_menu.addAction("&Generate", self.generation_panel.request_generate)
-        generate_action.setShortcut(QKeySequence("Ctrl+Return"))
-        edit_menu.addAction("&Cancel all jobs", self.jobs.cancel_all)
-        find_action = edit_menu.addAction("&Find in library", self.focus_library_search)
-        find_action.setShortcut(QKeySequence.StandardKey.Find)
-
-        settings_menu = bar.addMenu("&Settings")
-        device_menu = settings_menu.addMenu("Compute &device")
-        group = QActionGroup(self)
-        for device in DEVICES:
-            action = device_menu.addAction(device, lambda d=device: self.set_compute_device(d))
-            action.setCheckable(True)
-            action.setChecked(device == self.settings.device)
-            group.addAction(action)
-        self.audio_menu = settings_menu.addMenu("&Audio output")
-        self.audio_menu.aboutToShow.connect(self._fill_audio_menu)
-        self.store_all_action = settings_menu.addAction("Store &every generation in the library")
-        self.store_all_action.setCheckable(True)
-        self.store_all_action.setChecked(self.settings.store_all_generations)
-        self.store_all_action.toggled.connect(lambda on: setattr(self.settings, "store_all_generations", on))
-        self._build_export_menu(settings_menu.addMenu("E&xport format"))
-
-        models_menu = bar.addMenu("&Models")
-        models_menu.addAction("&Model manager…", self.open_model_manager)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS))
-        help_menu.addAction("&About", lambda: QMessageBox.about(
-            self, APP_NAME, f"{APP_NAME} {__version__}\nText to sound, music and speech with AudioLDM 2.\n"
-                            f"Library: {self.library.folder}\nSettings: {self.settings.path}"))
-
-        QShortcut(QKeySequence("Ctrl+Enter"), self, self.generation_panel.request_generate)
-        # Space plays/stops the selected take anywhere in the window; text fields keep their spaces
-        # (they claim the key through ShortcutOverride before a shortcut sees it).
-        self.play_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.toggle_playback)
-
-    def _build_export_menu(self, menu) -> None:
-        choices = {"format": (("WAV", "wav"), ("FLAC", "flac")),
-                   "subtype": (("16-bit", "pcm16"), ("24-bit", "pcm24"), ("32-bit float", "float32")),
-                   "rate": (("16 kHz", 16_000), ("44.1 kHz", 44_100), ("48 kHz", 48_000))}
-        for key, options in choices.items():
-            group = QActionGroup(self)
-            current = getattr(self.settings, f"export_{key}")
-            for label, value in options:
-                action = menu.addAction(label, lambda k=key, v=value: setattr(self.settings, f"export_{k}", v))
-                action.setCheckable(True)
-                action.setChecked(value == current)
-                group.addAction(action)
-            menu.addSeparator()
-
-    def _fill_audio_menu(self) -> None:
-        self.audio_menu.clear()
-        try:
-            devices = list_output_devices()
-        except PlaybackUnavailable as exc:
-            self.audio_menu.addAction(str(exc)).setEnabled(False)
-            return
-        if not devices:
-            self.audio_menu.addAction("No audio output found").setEnabled(False)
-        default = self.audio_menu.addAction("System default", lambda: self.set_audio_device(None))
-        default.setCheckable(True)
-        default.setChecked(not self.settings.audio_device)
-        for device in devices:
-            action = self.audio_menu.addAction(device.label, lambda d=device: self.set_audio_device(d.label))
-            action.setCheckable(True)
-            action.setChecked(device.label == self.settings.audio_device)
-
     # ---- wiring ----------------------------------------------------------------------------------------
     def _connect(self) -> None:
         gp = self.generation_panel
@@ -284,6 +204,7 @@ class MainWindow(QMainWindow):
     # ---- generation ------------------------------------------------------------------------------------
     def submit(self, spec: JobSpec) -> Job:
         self.error_banner.setVisible(False)
+        self.generation_panel.save_fields()  # what produced this job survives a crash
         job = self.jobs.submit(spec)
         self.show_message(f"Queued “{spec.describe()}” on {spec.model}.")
         return job
@@ -507,23 +428,14 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:
+        self.generation_panel.save_fields()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()
+        self.recording.shutdown()  # a take in progress lands in the library, never dropped
         self.jobs.shutdown()
         if self.model_manager is not None:
             self.model_manager.done(0)
         super().closeEvent(event)
 
-
-SHORTCUTS = """Ctrl+Enter: generate (Enter in the prompt too)
-Space: play / stop the selected take (outside text fields)
-Arrow keys, Home, End: move between candidate cards
-K: keep the selected card
-Ctrl+F: search the library
-Delete: move the selected library items to the trash
-Ctrl+Z: undo the last delete
-Ctrl+E: export the selected take (its waveform selection, if any)
-Ctrl+Shift+C: copy the selected take to the clipboard as a file
-Waveform: wheel or + / - zoom, Shift+wheel or Left / Right scroll, drag to select, S spectrogram"""
 
 _REQUEST_FIELDS = ("prompt", "negative_prompt", "seconds", "steps", "guidance", "scheduler", "transcription")

@@ -30,11 +30,12 @@ EXPORT_RATES = (16_000, 44_100, 48_000)
 
 @dataclass(frozen=True)
 class ExportSettings:
-    """How exported files are written. WAV 24-bit at 48 kHz unless the user chooses otherwise."""
+    """How exported files are written. WAV 24-bit at the clip's own rate unless the user chooses otherwise
+    (`sample_rate` None: same as the source, so a 44.1 kHz take is never resampled behind the user's back)."""
 
     container: str = "wav"
     sample_format: str = "pcm24"
-    sample_rate: int = 48_000
+    sample_rate: Optional[int] = None
 
     def validated(self) -> "ExportSettings":
         """Return self, or raise InputError naming the bad field and the allowed values."""
@@ -44,7 +45,7 @@ class ExportSettings:
         if self.sample_format not in allowed:
             raise InputError(f"{self.container.upper()} cannot hold {self.sample_format!r} samples; "
                              f"use one of {', '.join(allowed)}.")
-        if self.sample_rate not in EXPORT_RATES or isinstance(self.sample_rate, bool):
+        if self.sample_rate is not None and (self.sample_rate not in EXPORT_RATES or isinstance(self.sample_rate, bool)):
             raise InputError(f"export sample rate {self.sample_rate!r} is not offered; "
                              f"use one of {', '.join(str(r) for r in EXPORT_RATES)} Hz.")
         return self
@@ -97,7 +98,7 @@ def render(clip: Clip, settings: ExportSettings, start: Optional[float] = None,
     """The audio as it will be written: the selection, resampled to the export rate."""
     settings = settings.validated()
     part = select(clip, start, end)
-    if part.sample_rate == settings.sample_rate:
+    if settings.sample_rate is None or part.sample_rate == settings.sample_rate:
         return part
     return Clip(resample(part.samples, part.sample_rate, settings.sample_rate), settings.sample_rate)
 

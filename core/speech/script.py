@@ -18,9 +18,7 @@ one voice sounds the same from line to line and the whole script is reproducible
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
@@ -32,7 +30,7 @@ from core.generation.engine import Engine, GenerationResult
 from core.errors import InputError
 from core.audio.naming import slugify
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
-from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
+from core.audio.provenance import Provenance, save_takes
 from .reference import ReferenceVoice
 from .text import normalize_text
 from .tts import SpeechRequest, require_speech_model, speak
@@ -215,40 +213,27 @@ def script_file_names(result: ScriptResult, name: str = "script", extension: str
 
 
 def write_script(result: ScriptResult, folder: str | Path, name: str = "script", extension: str = ".wav",
-                 subtype: Optional[str] = None) -> tuple[Path, list[Path]]:
+                 subtype: Optional[str] = None, overwrite: bool = True) -> tuple[Path, list[Path]]:
     """Write NAME.wav (the whole script) and NN-words.wav per line, each with its provenance sidecar.
 
-    Everything is written into a hidden folder beside the targets first and then renamed into place,
-    so an interrupted export never leaves a half-written file under a final name.
+    All files land as one atomic set (core.audio.provenance.save_takes): an error or Ctrl+C leaves all of
+    them or none, never a half-written file. Without `overwrite`, existing files are refused (nothing written).
     """
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".partial-", dir=folder) as partial:
-        staged = Path(partial)
-        line_paths = []
-        records = []
-        for index, ((line, line_result), offset) in enumerate(zip(result.lines, result.offsets), start=1):
-            best = line_result.best
-            path = save_with_provenance(best.clip, staged / line_file_name(line, index, extension),
-                                        line_result.provenance(best), subtype=subtype)
-            line_paths.append(path)
-            records.append({"line": line.number, "file": path.name, "text": line.text, "voice": line.voice,
-                            "voice_name": line.voice_name, "seed": best.seed, "start": round(offset, 6),
-                            "seconds": round(best.clip.seconds, 6)})
-        first = result.lines[0][1]
-        settings = {k: v for k, v in first.best.settings.items()
-                    if k in ("steps", "guidance", "scheduler", "negative_prompt", "reference", "reference_text")}
-        provenance = Provenance(prompt=f"script: {name}", model_id=first.model_id, licence=first.licence,
-                                seed=first.best.seed, settings={**settings, "lines": records})
-        joined = save_with_provenance(result.joined, staged / f"{name}{extension}", provenance, subtype=subtype)
-        return _move_into(folder, joined), [_move_into(folder, path) for path in line_paths]
-
-
-def _move_into(folder: Path, staged: Path) -> Path:
-    """Rename a staged file and its sidecar into `folder` (sidecar first: the audio appears complete)."""
-    sidecar = sidecar_path(staged)
-    target = folder / staged.name
-    if sidecar.exists():
-        os.replace(sidecar, sidecar_path(target))
-    os.replace(staged, target)
-    return target
+    takes = []
+    records = []
+    for index, ((line, line_result), offset) in enumerate(zip(result.lines, result.offsets), start=1):
+        best = line_result.best
+        path = folder / line_file_name(line, index, extension)
+        takes.append((best.clip, path, line_result.provenance(best)))
+        records.append({"line": line.number, "file": path.name, "text": line.text, "voice": line.voice,
+                        "voice_name": line.voice_name, "seed": best.seed, "start": round(offset, 6),
+                        "seconds": round(best.clip.seconds, 6)})
+    first = result.lines[0][1]
+    settings = {k: v for k, v in first.best.settings.items()
+                if k in ("steps", "guidance", "scheduler", "negative_prompt", "reference", "reference_text")}
+    provenance = Provenance(prompt=f"script: {name}", model_id=first.model_id, licence=first.licence,
+                            seed=first.best.seed, settings={**settings, "lines": records})
+    joined, *line_paths = save_takes([(result.joined, folder / f"{name}{extension}", provenance), *takes],
+                                     subtype=subtype, overwrite=overwrite)
+    return joined, line_paths

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QPushButton
 
 from core.errors import InputError, LoaError
 from core.speech import DEFAULT_VOICE, SpeechRequest
@@ -45,6 +46,16 @@ class SpeechTools(QObject):
         self.script.line_selected.connect(lambda state: window.show_entry(self.entry_for(state)))
         self.script.play_requested.connect(self._play_line)
         self.session.all_done.connect(self.show_script_takes)
+        self._record_armed = False  # the next recorded take becomes the reference
+        self.record_button: Optional[QPushButton] = None
+        recording = getattr(window, "recording", None)  # studio.recording, where it is attached
+        if recording is not None:
+            self.record_button = QPushButton("Record…")
+            self.record_button.setToolTip("Record the voice now (stop when done); the take becomes the reference")
+            self.reference.buttons_row.insertWidget(1, self.record_button)
+            self.record_button.clicked.connect(self._record_reference)
+            recording.controller.take_finished.connect(self._on_recorded)
+            recording.controller.state_changed.connect(self._on_record_state)
         self._on_mode_changed()
 
     def _on_mode_changed(self, _index: int = 0) -> None:
@@ -62,8 +73,32 @@ class SpeechTools(QObject):
         return {"reference": voice}
 
     def set_reference_clip(self, clip, source: str = "recording", words: Optional[str] = None) -> bool:
-        """Use a clip (e.g. a fresh recording) as the reference voice; see ReferenceBox.set_reference_clip."""
+        """Use a clip (e.g. a fresh recording) as the reference voice, showing it in Speech mode; see
+        ReferenceBox.set_reference_clip."""
+        if self.panel.mode.name != "speech":
+            self.panel.set_mode("speech")
         return self.reference.set_reference_clip(clip, source, words)
+
+    def _record_reference(self) -> None:
+        recording = self.window.recording
+        if recording.controller.is_busy:
+            recording.controller.stop()
+            return
+        recording.dock.show()
+        self._record_armed = bool(recording.record())
+
+    def _on_record_state(self, state: str) -> None:
+        self.record_button.setText("Record…" if state == "idle" else "Stop")
+        if state == "idle":  # the take (if any) arrives right after this; a failed start brings none
+            QTimer.singleShot(0, self, self._disarm)
+
+    def _disarm(self) -> None:
+        self._record_armed = False
+
+    def _on_recorded(self, take, _punch) -> None:
+        if self._record_armed:
+            self._record_armed = False
+            self.set_reference_clip(take.clip, take.path.name)
 
     def use_selected_as_reference(self) -> None:
         entry = self.window.selected_entry()

@@ -8,9 +8,7 @@ message. Below it, one row per line shows its take, with Play and Re-roll.
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -21,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox
                                QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
 from core.errors import InputError
+from core.fileio import write_text_atomic
 from core.generation.presets import presets_for
 from core.speech import DEFAULT_VOICE, Script, SpeechRequest, estimate_seconds, normalize_text, parse_script
 from core.speech.script import DEFAULT_PAUSE_SECONDS, MAX_PAUSE_SECONDS, script_file_names
@@ -336,9 +335,9 @@ class ScriptBox(QGroupBox):
         """Write the script atomically (temp file + rename): a failed save leaves the old file whole."""
         path = Path(path)
         try:
-            atomic_write_text(path, self.editor.toPlainText())
-        except OSError as exc:
-            self.message.emit(f"Cannot save {path}: {exc.strerror or exc}")
+            write_text_atomic(path, self.editor.toPlainText())
+        except (OSError, InputError) as exc:
+            self.message.emit(f"Cannot save {path}: {getattr(exc, 'strerror', None) or exc}")
             return False
         self.editor.document().setModified(False)
         self.path = path
@@ -398,15 +397,3 @@ def take_text(state: LineState) -> str:
         note = f" ({state.status})" if state.status in ("failed", "cancelled") else ""
         return f"{best.clip.seconds:.1f} s · seed {best.seed}{note}"
     return state.status
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise

@@ -188,3 +188,28 @@ def test_cancel_stops_the_script_and_keeps_no_half_take(qtbot, speech_window):
     assert {s.status for s in session.states} == {"cancelled"}
     assert all(s.result is None for s in session.states)
     assert not box.export_button.isEnabled() and box.render_button.isEnabled()
+
+
+def test_a_recorded_take_and_a_library_item_become_the_reference(make_window, speech_file, tmp_path):
+    """Record > Use last take as speech voice (studio.recording) and "Use selected" both land in the box."""
+    from core.devices.recording import RecordedTake
+
+    window = make_window()
+    tools = window.speech_tools
+    window.generation_panel.set_mode("sound")
+    clip = load_clip(speech_file)
+    window.recording.controller.last_take = RecordedTake(clip, tmp_path / "take-3.wav", "test input", 48_000, 1,
+                                                         "2026-01-01T00:00:00")
+    window.recording.use_last_take_as_voice()
+    assert window.generation_panel.mode.name == "speech" and tools.reference.isVisible()
+    assert tools.reference.has_reference and tools.reference.problem is None
+
+    tools.reference.clear()
+    item = window.library.add(clip, prompt="a calm narrator", mode="speech", model="m", licence="l", seed=1,
+                              settings={"text": "Front center."})
+    window.library_panel.library_changed()
+    window._on_library_item_selected(item)
+    tools.reference.use_selected_button.click()
+    assert tools.reference.text_edit.text() == "Front center."  # a speech take brings the words it says
+    voice = tools.reference.reference_voice()
+    assert voice.text == "Front center." and voice.source == "“Front center.”"
