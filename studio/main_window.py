@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         build_menus(self)
         self._connect()
         self._attach_dragout()
+        self.editor = self._make_editor()
         self.update_first_run_banner()
         self._restore_window_state()
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
@@ -205,6 +206,8 @@ class MainWindow(QMainWindow):
         return job
 
     def _on_job_finished(self, job: Job, result: GenerationResult) -> None:
+        if job.spec.extra.get("editor_edit"):
+            return  # a generative edit: its result comes back into the editor (studio.editor.generative)
         mode = job.spec.mode
         entries = [ClipEntry.from_candidate(result, c, mode) for c in result.candidates]
         if self.settings.store_all_generations:
@@ -306,8 +309,19 @@ class MainWindow(QMainWindow):
     def show_entry(self, entry: ClipEntry) -> None:
         """The clip the waveform view shows and Export… / Copy act on."""
         self._shown_entry = entry
-        if self.waveform is not None:
+        if self.editor is not None:
+            self.editor.show_entry(entry)  # the editor may show its edited version instead (entry_shown)
+        elif self.waveform is not None:
             self.waveform.set_clip(entry.clip)
+
+    def _make_editor(self):
+        """The waveform editor (studio.editor): transport, edit toolbar and menus, file import, restore."""
+        from .editor.editor import install_editor
+
+        editor = install_editor(self)
+        if editor is not None:
+            editor.entry_shown.connect(lambda entry: setattr(self, "_shown_entry", entry))
+        return editor
 
     def _entry_and_range(self, verb: str) -> Optional[tuple[ClipEntry, Optional[float], Optional[float]]]:
         """The selected entry with its waveform selection (None, None: the whole clip); None after saying
@@ -345,6 +359,9 @@ class MainWindow(QMainWindow):
         return path
 
     def toggle_playback(self) -> None:
+        if self.editor is not None:  # the selection, or from the cursor
+            self.editor.playback.toggle()
+            return
         entry = self.selected_entry()
         if self.auditioner.is_playing:
             self.auditioner.stop()
@@ -423,6 +440,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:
+        if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
+            event.ignore()
+            return
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()
         self.jobs.shutdown()
