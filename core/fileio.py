@@ -87,6 +87,20 @@ def temp_path_for(path: Path) -> Path:
     return path.with_name(f".{stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}")
 
 
+def cancel_report(since: int = 0) -> str:
+    """What a cancellation left (files landed after `commit_count()` was `since`): files only ever land as whole
+    sets, so it is all of a set or none of it."""
+    landed = committed_files()[since:]
+    if not landed:
+        return "cancelled; no file was written or changed."
+    shown = ", ".join(str(p) for p in landed[:3]) + (f" and {len(landed) - 3} more" if len(landed) > 3 else "")
+    return f"cancelled after the output was complete ({len(landed)} file(s) written: {shown})."
+
+
+def commit_count() -> int:
+    return len(_committed)
+
+
 def committed_files() -> list[Path]:
     """The files this process has landed so far (used to say what a cancellation left behind)."""
     return list(_committed)

@@ -33,6 +33,7 @@ from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog, first_run_text, has_usable_model
 from .modes import mode_named, work_for
+from .recording import attach as attach_recording
 from .settings import StudioSettings
 from .window_menus import build_menus
 
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._attach_dragout()
         self.editor = self._make_editor()
+        self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
         self.update_first_run_banner()
         self._restore_window_state()
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
@@ -201,6 +203,7 @@ class MainWindow(QMainWindow):
     # ---- generation ------------------------------------------------------------------------------------
     def submit(self, spec: JobSpec) -> Job:
         self.error_banner.setVisible(False)
+        self.generation_panel.save_fields()  # what produced this job survives a crash
         job = self.jobs.submit(spec)
         self.show_message(f"Queued “{spec.describe()}” on {spec.model}.")
         return job
@@ -443,8 +446,10 @@ class MainWindow(QMainWindow):
         if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
             event.ignore()
             return
+        self.generation_panel.save_fields()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()
+        self.recording.shutdown()  # a take in progress lands in the library, never dropped
         self.jobs.shutdown()
         if self.model_manager is not None:
             self.model_manager.done(0)
