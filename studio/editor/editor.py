@@ -37,6 +37,7 @@ class Editor(QObject):
         self.view = window.waveform
         self.controller = EditorController(self.view, window.library, self)
         self.transport = TransportBar()
+        window.transport = self.transport  # the recorder connects its Record button (studio.recording)
         self.playback = EditorPlayback(self.transport, self.view, window.auditioner, lambda: self.controller.entry,
                                        self)
         self.generative = GenerativeEdits(self, window.jobs, window.settings)
