@@ -27,6 +27,7 @@ from core.devices.playback import Player, audio_status
 from .audition import Auditioner
 from .candidates import CandidatesView
 from .clip_entry import ClipEntry
+from .confirm import confirm
 from .generation_panel import GenerationPanel
 from .job_list import JobListView
 from .jobs import EnginePool, Job, JobQueue, JobSpec
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         lp.play_requested.connect(self._on_library_play)
         lp.reopen_requested.connect(self.reopen_settings)
         lp.message.connect(self.show_message)
+        lp.changed.connect(lambda: self.candidates.sync_with_library(self.library))
 
         self.auditioner.started.connect(self._on_playback_started)
         if self.waveform is not None:
@@ -246,11 +248,12 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
             return None
         return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
-                                   title=f"more like: {entry.prompt or entry.mode}", extra=extra))
+                                   title=f"more like: {entry.title}", extra=extra))
 
     def keep(self, entry: ClipEntry) -> None:
         try:
             if entry.library_id is not None:
+                self.library.restore(entry.library_id)  # kept again after a delete: out of the trash
                 self.library.set_kept(entry.library_id, True)
             else:
                 self._store(entry, kept=True)
@@ -263,7 +266,7 @@ class MainWindow(QMainWindow):
         else:
             entry.kept = True
         self.library_panel.library_changed()
-        self.show_message(f"Kept “{entry.prompt}” (seed {entry.seed}) in the library.")
+        self.show_message(f"Kept “{entry.title}” (seed {entry.seed}) in the library.")
 
     def _store(self, entry: ClipEntry, kept: bool) -> None:
         """Add a take that is not in the library yet, and remember its id on the entry."""
@@ -296,8 +299,16 @@ class MainWindow(QMainWindow):
         self.show_message(f"Loaded the settings of “{item.title}” (seed {item.seed} locked). Press Generate.")
 
     def empty_trash(self) -> None:
+        waiting = self.library.count(trashed=True)
+        if not waiting:
+            self.show_message("The trash is empty.")
+            return
+        if not confirm(self, "Empty trash", f"Delete the {waiting} item{'s' if waiting != 1 else ''} in the trash "
+                       "for good? Their audio files are removed from disk; this cannot be undone.", "Empty trash"):
+            return
         count = self.library.purge()
         self.library_panel.forget_undo()  # the purged ids are gone; Undo must not claim to restore them
+        self.library_panel.library_changed()
         self.show_message(f"Deleted {count} item{'s' if count != 1 else ''} from the trash for good.")
 
     def focus_library_search(self) -> None:

@@ -23,6 +23,7 @@ Delete: move the selected library items to the trash
 Ctrl+Z: undo the last delete
 Ctrl+E: export the selected take (its waveform selection, if any)
 Ctrl+Shift+C: copy the selected take to the clipboard as a file
+R: record / stop a take; Shift+R: record into the waveform selection (punch-in)
 Waveform: wheel or + / - zoom, Shift+wheel or Left / Right scroll, drag to select, S spectrogram"""
 
 # Export choices: (label, value); None follows the take (its own sample rate).
