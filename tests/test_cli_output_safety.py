@@ -36,7 +36,8 @@ def recording(tmp_path):
 
 
 @pytest.mark.parametrize("command", [["continue", "--seconds", "0.5"], ["inpaint", "--start", "0.2", "--end", "0.4"],
-                                     ["loop", "--extend-bars", "1", "--bpm", "240"], ["loop", "--close"]])
+                                     ["loop", "--extend-bars", "1", "--bpm", "240"], ["loop", "--close"],
+                                     ["transform", "--strength", "0.5"]])
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]])
 def test_the_input_recording_is_never_replaced(tmp_path, capsys, recording, command, overwrite):
     before = recording.read_bytes()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 
 from core.incontext import transform as transforming
-from .incontext import _common, _finish, _load, _settings
-from .common import make_engine, progress_printer
+from .incontext import _common, _finish, _load, _prepare, _settings
+from .common import progress_printer
 
 
 def register(subparsers) -> None:
@@ -28,7 +28,7 @@ def run_transform(args: argparse.Namespace) -> int:
     settings = _settings(args)
     transforming.check_transform(clip, args.start, end, args.strength)  # bad values exit 2 before the model loads
     settings.request(max(end - args.start, 0.01)).validated()
-    engine = make_engine(args)
+    engine = _prepare(args, "transformed")  # output checked (never the input) before the model loads
     result = transforming.transform(engine, clip, args.strength, args.start, end, settings,
                                     progress=progress_printer(args))
-    return _finish(args, result, "transformed")
+    return _finish(args, result)
