@@ -37,6 +37,7 @@ from .modes import mode_named, work_for
 from .recording import attach as attach_recording
 from .settings import StudioSettings
 from .panel_widgets import licence_text
+from .speech import attach as attach_speech_tools
 from .window_library import LibraryActions
 from .window_menus import build_menus
 from .window_models import ModelActions
@@ -67,7 +68,9 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         build_menus(self)
         self._connect()
         self._attach_dragout()
+        self.editor = self._make_editor()
         self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
+        self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.update_first_run_banner()
         self._restore_window_state()
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
@@ -213,6 +216,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         return job
 
     def _on_job_finished(self, job: Job, result: GenerationResult) -> None:
+        if job.spec.extra.get("editor_edit"):
+            return  # a generative edit: its result comes back into the editor (studio.editor.generative)
         mode = job.spec.mode
         entries = [ClipEntry.from_candidate(result, c, mode) for c in result.candidates]
         if self.settings.store_all_generations:
@@ -280,8 +285,19 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
     def show_entry(self, entry: ClipEntry) -> None:
         """The clip the waveform view shows and Export… / Copy act on."""
         self._shown_entry = entry
-        if self.waveform is not None:
+        if self.editor is not None:
+            self.editor.show_entry(entry)  # the editor may show its edited version instead (entry_shown)
+        elif self.waveform is not None:
             self.waveform.set_clip(entry.clip)
+
+    def _make_editor(self):
+        """The waveform editor (studio.editor): transport, edit toolbar and menus, file import, restore."""
+        from .editor.editor import install_editor
+
+        editor = install_editor(self)
+        if editor is not None:
+            editor.entry_shown.connect(lambda entry: setattr(self, "_shown_entry", entry))
+        return editor
 
     def _entry_and_range(self, verb: str) -> Optional[tuple[ClipEntry, Optional[float], Optional[float]]]:
         """The selected entry with its waveform selection (None, None: the whole clip); None after saying
@@ -319,6 +335,9 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         return path
 
     def toggle_playback(self) -> None:
+        if self.editor is not None:  # the selection, or from the cursor
+            self.editor.playback.toggle()
+            return
         entry = self.selected_entry()
         if self.auditioner.is_playing:
             self.auditioner.stop()
@@ -382,6 +401,9 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:
+        if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
+            event.ignore()
+            return
         self.generation_panel.save_fields()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()
