@@ -229,3 +229,26 @@ def test_in_the_window_punch_in_records_into_the_selection_and_stops_at_its_leng
     inside = samples[int(0.52 * rate):int(1.23 * rate)]
     assert len(loud_part(inside)) > 0.9 * len(inside)
     assert dominant_frequency(inside, rate) == pytest.approx(1000, abs=3)
+
+
+def test_a_click_count_in_is_heard_on_the_output_before_the_take_starts(window, qtbot):
+    from core.devices.playback import record
+
+    settings = window.settings
+    settings.count_in_mode, settings.count_in_beats, settings.count_in_tempo = "click", 4, 240.0  # 1 s
+    controller = window.recording.controller
+    states = []
+    controller.state_changed.connect(states.append)
+    window.recording.toggle()
+    assert controller.state == "counting"
+    heard = record(0.6, rate=48_000).samples[:, 0]  # the monitor hears the clicks while the window counts
+    qtbot.waitUntil(lambda: controller.state == "recording", timeout=3000)
+    qtbot.waitUntil(lambda: controller.recorder is not None and controller.recorder.seconds > 0.3, timeout=3000)
+    window.recording.toggle()
+    assert states[:3] == ["counting", "recording", "idle"]
+    clicks = np.flatnonzero(np.abs(heard) > 0.1)
+    assert len(clicks), "no click was heard during the count-in"
+    onsets = clicks[np.insert(np.diff(clicks) > 2400, 0, True)]  # first sample of each click
+    assert len(onsets) >= 2 and np.diff(onsets)[0] / 48_000 == pytest.approx(0.25, abs=0.01)  # 240 BPM
+    [item] = window.library.search("Take 1")
+    assert item.seconds > 0.3
