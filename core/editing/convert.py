@@ -14,8 +14,8 @@ MIN_RATE, MAX_RATE = 1_000, 768_000
 def reverse(clip: Clip, selection: Selection) -> EditResult:
     """Play the selection (the whole clip when nothing is selected) backwards."""
     sel = selection.or_whole(clip)
-    out = clip.samples.copy()
-    out[sel.start:sel.end] = clip.samples[sel.start:sel.end][::-1]
+    x = clip.samples
+    out = np.concatenate([x[:sel.start], x[sel.start:sel.end][::-1], x[sel.end:]])
     return EditResult(Clip(out, clip.sample_rate), sel, changed=Change(sel.start, sel.end, sel.end),
                       operation={"op": "reverse", **sel.to_dict()})
 

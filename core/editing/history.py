@@ -87,7 +87,7 @@ def _now() -> str:
 class EditSession:
     """The clip being edited. Build with `create` or `open`; edit with `apply` or `commit`."""
 
-    def __init__(self, folder: Path, db: sqlite3.Connection) -> None:
+    def __init__(self, folder: Path, db: sqlite3.Connection, clip: Optional[Clip] = None) -> None:
         self.folder = folder
         self.blocks = BlockStore(folder / "blocks")
         self._db = db
@@ -96,14 +96,19 @@ class EditSession:
         self.position = self._meta_int("position")
         row = self._version(self.position)
         self._refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
-        self.clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+        if clip is None:  # opening: the current version from its blocks
+            clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+        self.clip = clip
         self.selection = Selection(row["sel_start"], row["sel_end"])
 
     # ---- opening -----------------------------------------------------------------------------------
     @classmethod
     def create(cls, clip: Clip, name: str = "", source: Optional[dict[str, Any]] = None,
                root: Optional[Path] = None) -> "EditSession":
-        """Start editing `clip`. `source` says where it came from (e.g. {"library_id": 7} or {"path": ...})."""
+        """Start editing `clip`. `source` says where it came from (e.g. {"library_id": 7} or {"path": ...}).
+
+        The session shares `clip`'s array (no copy of a long clip): operations never modify it in place, and
+        neither should the caller."""
         root = Path(root) if root is not None else sessions_root()
         folder = root / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8])
         folder.mkdir(parents=True)
@@ -118,7 +123,7 @@ class EditSession:
             db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
                        (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
                         json.dumps({"op": "open", "label": "Open"}), _now()))
-        return cls(folder, db)
+        return cls(folder, db, clip)
 
     @classmethod
     def open(cls, folder: str | Path) -> "EditSession":
