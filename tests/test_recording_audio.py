@@ -83,12 +83,12 @@ from core.devices.recording import Recorder
 recorder = Recorder(folder=Path(sys.argv[1]))
 recorder.start()
 print("recording", flush=True)
-flushed = 0.0
+flushed = 0
 while recorder.is_recording:
     recorder.drain_until(recorder.seconds + 0.05)
-    if recorder.writer.flushed_seconds != flushed:
-        flushed = recorder.writer.flushed_seconds
-        print(f"flushed {flushed:.3f}", flush=True)
+    if recorder.writer.flushed_frames != flushed:
+        flushed = recorder.writer.flushed_frames
+        print(f"flushed {flushed}", flush=True)
 print("fault", recorder.fault, flush=True)
 """
 
@@ -97,21 +97,21 @@ def test_a_recording_process_killed_mid_take_leaves_the_take_readable_up_to_the_
     player = Player()
     proc = subprocess.Popen([sys.executable, "-c", RECORDING_PROCESS, str(tmp_path)], cwd=REPO,
                             stdout=subprocess.PIPE, text=True)
-    flushed = 0.0
+    flushed = 0
     try:
         assert proc.stdout.readline().strip() == "recording"
         player.play(tone(seconds=6.0))
-        while flushed < 2.5:
+        while flushed < 2.5 * 48_000:
             line = proc.stdout.readline()
             assert line.startswith("flushed"), f"the recording process said {line!r}"
-            flushed = float(line.split()[1])
+            flushed = int(line.split()[1])
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         player.stop()
     assert proc.returncode == -signal.SIGKILL
     [take] = pending_takes(tmp_path)
-    assert take.seconds >= flushed >= 2.5 and take.sample_rate == 48_000
+    assert take.frames >= flushed >= 2.5 * 48_000 and take.sample_rate == 48_000
     heard = take.load().samples[:, 0]
     assert dominant_frequency(tone_span(heard), 48_000) == pytest.approx(1000, abs=3)
     assert len(loud_part(heard[-48_000:])) > 0.8 * 48_000  # the last second is there, and it is the tone
@@ -141,7 +141,7 @@ def test_a_sound_server_that_dies_mid_take_ends_it_with_a_status_line_and_keeps_
         while True:
             line = proc.stdout.readline()
             assert line.startswith("flushed"), line
-            if float(line.split()[1]) >= 1.0:
+            if int(line.split()[1]) >= 48_000:
                 break
         server.kill()  # the input vanishes mid-take
         server.wait(10)

@@ -100,8 +100,12 @@ class TakeWriter:
         return WAV_DATA_LIMIT // (4 * self.channels)
 
     @property
-    def flushed_seconds(self) -> float:
+    def flushed_frames(self) -> int:
         """What a kill right now would keep, at least."""
+        return self._flushed_frames
+
+    @property
+    def flushed_seconds(self) -> float:
         return self._flushed_frames / self.rate
 
     def write(self, block: np.ndarray) -> None:
