@@ -36,6 +36,7 @@ class GenerationPanel(PresetActions, QWidget):
         self.settings = settings
         self.modes: list[Mode] = available_modes()
         self._choices: list[ModelChoice] = []
+        self.extra_inputs: dict[str, list] = {}  # mode -> callables returning more job inputs (or InputError)
 
         self.mode_tabs = QTabBar()
         self.mode_tabs.setObjectName("modeTabs")
@@ -321,6 +322,8 @@ class GenerationPanel(PresetActions, QWidget):
             if not source:
                 raise InputError("No audio to continue: choose a file with Browse….")
             extra["source"] = source
+        for provide in self.extra_inputs.get(mode.name, ()):
+            extra.update(provide(request))
         return JobSpec(mode=mode.name, model=choice.spec, request=request, work=work_for(mode), extra=extra)
 
     def request_generate(self) -> None:

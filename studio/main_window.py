@@ -27,6 +27,7 @@ from core.devices.playback import Player, audio_status
 from .audition import Auditioner
 from .candidates import CandidatesView
 from .clip_entry import ClipEntry
+from .confirm import confirm
 from .generation_panel import GenerationPanel
 from .job_list import JobListView
 from .jobs import EnginePool, Job, JobQueue, JobSpec
@@ -35,6 +36,7 @@ from .model_manager import ModelManagerDialog, first_run_text, has_usable_model
 from .modes import mode_named, work_for
 from .recording import attach as attach_recording
 from .settings import StudioSettings
+from .speech import attach as attach_speech_tools
 from .window_menus import build_menus
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,9 @@ class MainWindow(QMainWindow):
         build_menus(self)
         self._connect()
         self._attach_dragout()
+        self.editor = self._make_editor()
         self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
+        self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.update_first_run_banner()
         self._restore_window_state()
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
@@ -163,6 +167,7 @@ class MainWindow(QMainWindow):
         lp.play_requested.connect(self._on_library_play)
         lp.reopen_requested.connect(self.reopen_settings)
         lp.message.connect(self.show_message)
+        lp.changed.connect(lambda: self.candidates.sync_with_library(self.library))
 
         self.auditioner.started.connect(self._on_playback_started)
         if self.waveform is not None:
@@ -208,6 +213,8 @@ class MainWindow(QMainWindow):
         return job
 
     def _on_job_finished(self, job: Job, result: GenerationResult) -> None:
+        if job.spec.extra.get("editor_edit"):
+            return  # a generative edit: its result comes back into the editor (studio.editor.generative)
         mode = job.spec.mode
         entries = [ClipEntry.from_candidate(result, c, mode) for c in result.candidates]
         if self.settings.store_all_generations:
@@ -243,11 +250,12 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
             return None
         return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
-                                   title=f"more like: {entry.prompt or entry.mode}", extra=extra))
+                                   title=f"more like: {entry.title}", extra=extra))
 
     def keep(self, entry: ClipEntry) -> None:
         try:
             if entry.library_id is not None:
+                self.library.restore(entry.library_id)  # kept again after a delete: out of the trash
                 self.library.set_kept(entry.library_id, True)
             else:
                 self._store(entry, kept=True)
@@ -260,7 +268,7 @@ class MainWindow(QMainWindow):
         else:
             entry.kept = True
         self.library_panel.library_changed()
-        self.show_message(f"Kept “{entry.prompt}” (seed {entry.seed}) in the library.")
+        self.show_message(f"Kept “{entry.title}” (seed {entry.seed}) in the library.")
 
     def _store(self, entry: ClipEntry, kept: bool) -> None:
         """Add a take that is not in the library yet, and remember its id on the entry."""
@@ -293,8 +301,16 @@ class MainWindow(QMainWindow):
         self.show_message(f"Loaded the settings of “{item.title}” (seed {item.seed} locked). Press Generate.")
 
     def empty_trash(self) -> None:
+        waiting = self.library.count(trashed=True)
+        if not waiting:
+            self.show_message("The trash is empty.")
+            return
+        if not confirm(self, "Empty trash", f"Delete the {waiting} item{'s' if waiting != 1 else ''} in the trash "
+                       "for good? Their audio files are removed from disk; this cannot be undone.", "Empty trash"):
+            return
         count = self.library.purge()
         self.library_panel.forget_undo()  # the purged ids are gone; Undo must not claim to restore them
+        self.library_panel.library_changed()
         self.show_message(f"Deleted {count} item{'s' if count != 1 else ''} from the trash for good.")
 
     def focus_library_search(self) -> None:
@@ -309,8 +325,19 @@ class MainWindow(QMainWindow):
     def show_entry(self, entry: ClipEntry) -> None:
         """The clip the waveform view shows and Export… / Copy act on."""
         self._shown_entry = entry
-        if self.waveform is not None:
+        if self.editor is not None:
+            self.editor.show_entry(entry)  # the editor may show its edited version instead (entry_shown)
+        elif self.waveform is not None:
             self.waveform.set_clip(entry.clip)
+
+    def _make_editor(self):
+        """The waveform editor (studio.editor): transport, edit toolbar and menus, file import, restore."""
+        from .editor.editor import install_editor
+
+        editor = install_editor(self)
+        if editor is not None:
+            editor.entry_shown.connect(lambda entry: setattr(self, "_shown_entry", entry))
+        return editor
 
     def _entry_and_range(self, verb: str) -> Optional[tuple[ClipEntry, Optional[float], Optional[float]]]:
         """The selected entry with its waveform selection (None, None: the whole clip); None after saying
@@ -348,6 +375,9 @@ class MainWindow(QMainWindow):
         return path
 
     def toggle_playback(self) -> None:
+        if self.editor is not None:  # the selection, or from the cursor
+            self.editor.playback.toggle()
+            return
         entry = self.selected_entry()
         if self.auditioner.is_playing:
             self.auditioner.stop()
@@ -426,6 +456,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:
+        if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
+            event.ignore()
+            return
         self.generation_panel.save_fields()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()

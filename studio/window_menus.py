@@ -67,7 +67,8 @@ def build_menus(window) -> None:
     models_menu = bar.addMenu("&Models")
     models_menu.addAction("&Model manager…", window.open_model_manager)
     help_menu = bar.addMenu("&Help")
-    help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(window, "Keyboard shortcuts", SHORTCUTS))
+    help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(
+        window, "Keyboard shortcuts", SHORTCUTS + getattr(window, "editor_shortcuts", "")))
     help_menu.addAction("&About", lambda: QMessageBox.about(
         window, APP_NAME, f"{APP_NAME} {__version__}\nText to sound, music and speech with AudioLDM 2.\n"
                           f"Library: {window.library.folder}\nSettings: {window.settings.path}"))
