@@ -105,7 +105,8 @@ def render(clip: Clip, settings: ExportSettings, start: Optional[float] = None,
 def export_name(provenance: Provenance, settings: ExportSettings, start: Optional[float] = None,
                 end: Optional[float] = None) -> str:
     """prompt-slug_sSEED.ext, with the selection in seconds when only part of the clip is exported."""
-    name = clip_file_name(provenance.prompt, provenance.seed, settings.extension)
+    name = clip_file_name(provenance.prompt, provenance.seed, settings.extension,
+                          provenance.settings if start is None and end is None else None)
     if start is None and end is None:
         return name
     stem = name[: -len(settings.extension)]

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from core import APP_NAME, __version__
+from core.audio.acid import add_acid_chunk
+from core.audio.bars import acid_info
 from core.audio.clip import Clip, save_clip
 
 
@@ -46,6 +48,9 @@ def sidecar_path(audio_path: Path) -> Path:
 def save_with_provenance(clip: Clip, path: str | Path, provenance: Provenance, subtype: str | None = None) -> Path:
     """Write the audio with tags in the file and the full provenance in `<file>.json` beside it."""
     path = save_clip(clip, path, subtype=subtype, tags=provenance.file_tags())
+    acid = acid_info(provenance.settings)
+    if acid is not None and path.suffix.lower() == ".wav":
+        add_acid_chunk(path, acid)  # tempo and beats where DAWs read them
     record = provenance.to_dict() | {"file": path.name, "sample_rate": clip.sample_rate,
                                      "channels": clip.channels, "seconds": round(clip.seconds, 6)}
     sidecar_path(path).write_text(json.dumps(record, indent=2, sort_keys=True))

@@ -78,7 +78,8 @@ def write_result(result: GenerationResult, args: argparse.Namespace, default_nam
     joining generated audio onto the user's clip); scores and seeds still come from `result`.
     """
     clips = clips or [c.clip for c in result.candidates]
-    out = args.output or Path(clip_file_name(default_name_prompt, result.candidates[0].seed))
+    out = args.output or Path(clip_file_name(default_name_prompt, result.candidates[0].seed,
+                                             settings=result.candidates[0].settings))
     paths = numbered_paths(out, len(result.candidates))
     for path, candidate, clip in zip(paths, result.candidates, clips):
         save_with_provenance(clip, path, result.provenance(candidate))
