@@ -14,8 +14,7 @@ import logging
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QActionGroup, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from core import APP_NAME, __version__
@@ -23,18 +22,22 @@ from core.generation.engine import GenerationResult
 from core.errors import InputError, LoaError
 from core.library.store import Library, LibraryItem
 from core.generation.requests import GenerationRequest
-from core.devices.playback import PlaybackUnavailable, Player, audio_status, list_output_devices
+from core.devices.playback import Player, audio_status
 
 from .audition import Auditioner
 from .candidates import CandidatesView
 from .clip_entry import ClipEntry
+from .confirm import confirm
 from .generation_panel import GenerationPanel
 from .job_list import JobListView
 from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog, first_run_text, has_usable_model
 from .modes import mode_named, work_for
-from .settings import DEVICES, StudioSettings
+from .recording import attach as attach_recording
+from .settings import StudioSettings
+from .speech import attach as attach_speech_tools
+from .window_menus import build_menus
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +62,12 @@ class MainWindow(QMainWindow):
         self.library_panel = LibraryPanel(self.library)
         self.waveform = self._make_waveform_view()
         self._build_layout()
-        self._build_menus()
+        build_menus(self)
         self._connect()
         self._attach_dragout()
+        self.editor = self._make_editor()
+        self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
+        self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.update_first_run_banner()
         self._restore_window_state()
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
@@ -136,88 +142,6 @@ class MainWindow(QMainWindow):
         view.attach_player(self.auditioner.player)
         return view
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.export_action = file_menu.addAction("&Export…")
-        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.copy_action = file_menu.addAction("&Copy to clipboard")
-        self.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        file_menu.addSeparator()
-        file_menu.addAction("E&mpty library trash", self.empty_trash)
-        file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit", self.close)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-
-        edit_menu = bar.addMenu("&Edit")
-        self.undo_action = edit_menu.addAction("&Undo delete", self.library_panel.undo_delete)
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        generate_action = edit_menu.addAction("&Generate", self.generation_panel.request_generate)
-        generate_action.setShortcut(QKeySequence("Ctrl+Return"))
-        edit_menu.addAction("&Cancel all jobs", self.jobs.cancel_all)
-        find_action = edit_menu.addAction("&Find in library", self.focus_library_search)
-        find_action.setShortcut(QKeySequence.StandardKey.Find)
-
-        settings_menu = bar.addMenu("&Settings")
-        device_menu = settings_menu.addMenu("Compute &device")
-        group = QActionGroup(self)
-        for device in DEVICES:
-            action = device_menu.addAction(device, lambda d=device: self.set_compute_device(d))
-            action.setCheckable(True)
-            action.setChecked(device == self.settings.device)
-            group.addAction(action)
-        self.audio_menu = settings_menu.addMenu("&Audio output")
-        self.audio_menu.aboutToShow.connect(self._fill_audio_menu)
-        self.store_all_action = settings_menu.addAction("Store &every generation in the library")
-        self.store_all_action.setCheckable(True)
-        self.store_all_action.setChecked(self.settings.store_all_generations)
-        self.store_all_action.toggled.connect(lambda on: setattr(self.settings, "store_all_generations", on))
-        self._build_export_menu(settings_menu.addMenu("E&xport format"))
-
-        models_menu = bar.addMenu("&Models")
-        models_menu.addAction("&Model manager…", self.open_model_manager)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS))
-        help_menu.addAction("&About", lambda: QMessageBox.about(
-            self, APP_NAME, f"{APP_NAME} {__version__}\nText to sound, music and speech with AudioLDM 2.\n"
-                            f"Library: {self.library.folder}\nSettings: {self.settings.path}"))
-
-        QShortcut(QKeySequence("Ctrl+Enter"), self, self.generation_panel.request_generate)
-        # Space plays/stops the selected take anywhere in the window; text fields keep their spaces
-        # (they claim the key through ShortcutOverride before a shortcut sees it).
-        self.play_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.toggle_playback)
-
-    def _build_export_menu(self, menu) -> None:
-        choices = {"format": (("WAV", "wav"), ("FLAC", "flac")),
-                   "subtype": (("16-bit", "pcm16"), ("24-bit", "pcm24"), ("32-bit float", "float32")),
-                   "rate": (("16 kHz", 16_000), ("44.1 kHz", 44_100), ("48 kHz", 48_000))}
-        for key, options in choices.items():
-            group = QActionGroup(self)
-            current = getattr(self.settings, f"export_{key}")
-            for label, value in options:
-                action = menu.addAction(label, lambda k=key, v=value: setattr(self.settings, f"export_{k}", v))
-                action.setCheckable(True)
-                action.setChecked(value == current)
-                group.addAction(action)
-            menu.addSeparator()
-
-    def _fill_audio_menu(self) -> None:
-        self.audio_menu.clear()
-        try:
-            devices = list_output_devices()
-        except PlaybackUnavailable as exc:
-            self.audio_menu.addAction(str(exc)).setEnabled(False)
-            return
-        if not devices:
-            self.audio_menu.addAction("No audio output found").setEnabled(False)
-        default = self.audio_menu.addAction("System default", lambda: self.set_audio_device(None))
-        default.setCheckable(True)
-        default.setChecked(not self.settings.audio_device)
-        for device in devices:
-            action = self.audio_menu.addAction(device.label, lambda d=device: self.set_audio_device(d.label))
-            action.setCheckable(True)
-            action.setChecked(device.label == self.settings.audio_device)
-
     # ---- wiring ----------------------------------------------------------------------------------------
     def _connect(self) -> None:
         gp = self.generation_panel
@@ -243,6 +167,7 @@ class MainWindow(QMainWindow):
         lp.play_requested.connect(self._on_library_play)
         lp.reopen_requested.connect(self.reopen_settings)
         lp.message.connect(self.show_message)
+        lp.changed.connect(lambda: self.candidates.sync_with_library(self.library))
 
         self.auditioner.started.connect(self._on_playback_started)
         if self.waveform is not None:
@@ -282,11 +207,14 @@ class MainWindow(QMainWindow):
     # ---- generation ------------------------------------------------------------------------------------
     def submit(self, spec: JobSpec) -> Job:
         self.error_banner.setVisible(False)
+        self.generation_panel.save_fields()  # what produced this job survives a crash
         job = self.jobs.submit(spec)
         self.show_message(f"Queued “{spec.describe()}” on {spec.model}.")
         return job
 
     def _on_job_finished(self, job: Job, result: GenerationResult) -> None:
+        if job.spec.extra.get("editor_edit"):
+            return  # a generative edit: its result comes back into the editor (studio.editor.generative)
         mode = job.spec.mode
         entries = [ClipEntry.from_candidate(result, c, mode) for c in result.candidates]
         if self.settings.store_all_generations:
@@ -322,11 +250,12 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
             return None
         return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
-                                   title=f"more like: {entry.prompt or entry.mode}", extra=extra))
+                                   title=f"more like: {entry.title}", extra=extra))
 
     def keep(self, entry: ClipEntry) -> None:
         try:
             if entry.library_id is not None:
+                self.library.restore(entry.library_id)  # kept again after a delete: out of the trash
                 self.library.set_kept(entry.library_id, True)
             else:
                 self._store(entry, kept=True)
@@ -339,7 +268,7 @@ class MainWindow(QMainWindow):
         else:
             entry.kept = True
         self.library_panel.library_changed()
-        self.show_message(f"Kept “{entry.prompt}” (seed {entry.seed}) in the library.")
+        self.show_message(f"Kept “{entry.title}” (seed {entry.seed}) in the library.")
 
     def _store(self, entry: ClipEntry, kept: bool) -> None:
         """Add a take that is not in the library yet, and remember its id on the entry."""
@@ -372,8 +301,16 @@ class MainWindow(QMainWindow):
         self.show_message(f"Loaded the settings of “{item.title}” (seed {item.seed} locked). Press Generate.")
 
     def empty_trash(self) -> None:
+        waiting = self.library.count(trashed=True)
+        if not waiting:
+            self.show_message("The trash is empty.")
+            return
+        if not confirm(self, "Empty trash", f"Delete the {waiting} item{'s' if waiting != 1 else ''} in the trash "
+                       "for good? Their audio files are removed from disk; this cannot be undone.", "Empty trash"):
+            return
         count = self.library.purge()
         self.library_panel.forget_undo()  # the purged ids are gone; Undo must not claim to restore them
+        self.library_panel.library_changed()
         self.show_message(f"Deleted {count} item{'s' if count != 1 else ''} from the trash for good.")
 
     def focus_library_search(self) -> None:
@@ -388,8 +325,19 @@ class MainWindow(QMainWindow):
     def show_entry(self, entry: ClipEntry) -> None:
         """The clip the waveform view shows and Export… / Copy act on."""
         self._shown_entry = entry
-        if self.waveform is not None:
+        if self.editor is not None:
+            self.editor.show_entry(entry)  # the editor may show its edited version instead (entry_shown)
+        elif self.waveform is not None:
             self.waveform.set_clip(entry.clip)
+
+    def _make_editor(self):
+        """The waveform editor (studio.editor): transport, edit toolbar and menus, file import, restore."""
+        from .editor.editor import install_editor
+
+        editor = install_editor(self)
+        if editor is not None:
+            editor.entry_shown.connect(lambda entry: setattr(self, "_shown_entry", entry))
+        return editor
 
     def _entry_and_range(self, verb: str) -> Optional[tuple[ClipEntry, Optional[float], Optional[float]]]:
         """The selected entry with its waveform selection (None, None: the whole clip); None after saying
@@ -427,6 +375,9 @@ class MainWindow(QMainWindow):
         return path
 
     def toggle_playback(self) -> None:
+        if self.editor is not None:  # the selection, or from the cursor
+            self.editor.playback.toggle()
+            return
         entry = self.selected_entry()
         if self.auditioner.is_playing:
             self.auditioner.stop()
@@ -505,23 +456,17 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:
+        if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
+            event.ignore()
+            return
+        self.generation_panel.save_fields()
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()
+        self.recording.shutdown()  # a take in progress lands in the library, never dropped
         self.jobs.shutdown()
         if self.model_manager is not None:
             self.model_manager.done(0)
         super().closeEvent(event)
 
-
-SHORTCUTS = """Ctrl+Enter: generate (Enter in the prompt too)
-Space: play / stop the selected take (outside text fields)
-Arrow keys, Home, End: move between candidate cards
-K: keep the selected card
-Ctrl+F: search the library
-Delete: move the selected library items to the trash
-Ctrl+Z: undo the last delete
-Ctrl+E: export the selected take (its waveform selection, if any)
-Ctrl+Shift+C: copy the selected take to the clipboard as a file
-Waveform: wheel or + / - zoom, Shift+wheel or Left / Right scroll, drag to select, S spectrogram"""
 
 _REQUEST_FIELDS = ("prompt", "negative_prompt", "seconds", "steps", "guidance", "scheduler", "transcription")

@@ -15,8 +15,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "audio-corpus"
-CORPUS_FILES = sorted(p for p in CORPUS.glob("*") if p.suffix.lower() in {".wav", ".ogg", ".oga", ".flac"})
+from audio_corpus import corpus_files as _find_corpus_files  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -87,10 +86,9 @@ def official_configs() -> Path:
 
 
 @pytest.fixture(scope="session")
-def corpus_files() -> list[Path]:
-    if not CORPUS_FILES:
-        pytest.skip(f"audio corpus not found at {CORPUS}")
-    return CORPUS_FILES
+def corpus_files(tmp_path_factory) -> list[Path]:
+    """Real recordings from Debian packages (see tests/audio_corpus.py), under their corpus names."""
+    return _find_corpus_files(tmp_path_factory.mktemp("audio-corpus"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -122,6 +120,8 @@ def without_sound_server(tmp_path):
     with pytest.MonkeyPatch.context() as patch:  # its own patch: undoing it leaves the test's folders alone
         patch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")
         patch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        patch.setenv("JACK_NO_START_SERVER", "1")  # and no JACK server either (one may run beside the tests)
+        patch.setenv("JACK_DEFAULT_SERVER", "loa-test-no-such-server")
         rescan()
         yield
     rescan()

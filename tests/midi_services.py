@@ -24,8 +24,10 @@ def jack_answers() -> bool:
 
 
 def require_jack() -> None:
-    """Skip unless a JACK server answers (.ci/run starts jackd with the dummy driver)."""
+    """Skip unless a JACK server answers (.ci/run starts jackd with the dummy driver); with CI=true, fail."""
     if not jack_answers():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true but no JACK server answers `jack_lsp`: .ci/services.sh should have started jackd")
         pytest.skip("no JACK server answers `jack_lsp` (.ci/run starts `jackd -d dummy`; start one to run this)")
 
 
