@@ -23,6 +23,7 @@ Delete: move the selected library items to the trash
 Ctrl+Z: undo the last delete
 Ctrl+E: export the selected take (its waveform selection, if any)
 Ctrl+Shift+C: copy the selected take to the clipboard as a file
+R: record / stop a take; Shift+R: record into the waveform selection (punch-in)
 Waveform: wheel or + / - zoom, Shift+wheel or Left / Right scroll, drag to select, S spectrogram"""
 
 # Export choices: (label, value); None follows the take (its own sample rate).
@@ -66,7 +67,8 @@ def build_menus(window) -> None:
     models_menu = bar.addMenu("&Models")
     models_menu.addAction("&Model manager…", window.open_model_manager)
     help_menu = bar.addMenu("&Help")
-    help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(window, "Keyboard shortcuts", SHORTCUTS))
+    help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(
+        window, "Keyboard shortcuts", SHORTCUTS + getattr(window, "editor_shortcuts", "")))
     help_menu.addAction("&About", lambda: QMessageBox.about(
         window, APP_NAME, f"{APP_NAME} {__version__}\nText to sound, music and speech with AudioLDM 2.\n"
                           f"Library: {window.library.folder}\nSettings: {window.settings.path}"))

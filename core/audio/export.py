@@ -19,7 +19,7 @@ from typing import Optional
 
 from core.audio.clip import Clip, resample
 from core.errors import InputError
-from core.audio.naming import clip_file_name, unique_path
+from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
 
 CONTAINERS = {"wav": ".wav", "flac": ".flac"}
@@ -106,7 +106,7 @@ def render(clip: Clip, settings: ExportSettings, start: Optional[float] = None,
 def export_name(provenance: Provenance, settings: ExportSettings, start: Optional[float] = None,
                 end: Optional[float] = None) -> str:
     """prompt-slug_sSEED.ext, with the selection in seconds when only part of the clip is exported."""
-    name = clip_file_name(provenance.prompt, provenance.seed, settings.extension)
+    name = take_file_name(provenance.prompt, provenance.settings, provenance.seed, settings.extension)
     if start is None and end is None:
         return name
     stem = name[: -len(settings.extension)]

@@ -84,13 +84,16 @@ class BlockStore:
     def read_into(self, refs: list[Ref], out: np.ndarray) -> np.ndarray:
         """Fill `out` (frames, channels) with the sequence `refs`."""
         channels = out.shape[1]
+        frame_bytes = 4 * channels
         pos = 0
         for ref in refs:
-            data = np.memmap(self.path(ref.block), dtype=np.float32, mode="r")
-            piece = data.reshape(-1, channels)[ref.offset:ref.offset + ref.frames]
-            out[pos:pos + ref.frames] = piece
+            # readinto straight into `out`: no temporary array, and no mapped file pages counted as ours
+            target = memoryview(out[pos:pos + ref.frames]).cast("B")
+            with open(self.path(ref.block), "rb") as f:
+                f.seek(ref.offset * frame_bytes)
+                if f.readinto(target) != ref.frames * frame_bytes:
+                    raise ValueError(f"block {ref.block} is shorter than its references")
             pos += ref.frames
-            del data, piece
         if pos != out.shape[0]:
             raise ValueError(f"version references {pos} frames, expected {out.shape[0]}")
         return out

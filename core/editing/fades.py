@@ -17,18 +17,19 @@ def _linear(x: np.ndarray) -> np.ndarray:
     return x
 
 
+# float32 throughout: a whole-clip fade of a long clip must not build float64 arrays of its length.
 def _exponential(x: np.ndarray) -> np.ndarray:
     # Linear in dB over 60 dB, shifted so it starts at exactly 0: slow start, fast finish.
-    return (np.power(EXP_RANGE, x) - 1.0) / (EXP_RANGE - 1.0)
+    return (np.power(np.float32(EXP_RANGE), x) - np.float32(1)) / np.float32(EXP_RANGE - 1.0)
 
 
 def _logarithmic(x: np.ndarray) -> np.ndarray:
     # The exponential curve's inverse: fast start, slow finish.
-    return np.log1p((EXP_RANGE - 1.0) * x) / np.log(EXP_RANGE)
+    return np.log1p(np.float32(EXP_RANGE - 1.0) * x) / np.float32(np.log(EXP_RANGE))
 
 
 def _s_curve(x: np.ndarray) -> np.ndarray:
-    return (1.0 - np.cos(np.pi * x)) / 2.0
+    return (np.float32(1) - np.cos(np.float32(np.pi) * x)) / np.float32(2)
 
 
 CURVES = {"linear": _linear, "exponential": _exponential, "logarithmic": _logarithmic, "s-curve": _s_curve}
@@ -38,8 +39,8 @@ def fade_gains(n: int, curve: str = "linear") -> np.ndarray:
     """Rising gains over `n` frames, exactly 0 at the first frame and 1 at the last (one frame: 0)."""
     if curve not in CURVES:
         raise InputError(f"unknown fade curve {curve!r}; use one of {', '.join(CURVES)}.")
-    x = np.linspace(0.0, 1.0, n) if n > 1 else np.zeros(n)
-    return CURVES[curve](x).astype(np.float32)
+    x = np.linspace(0.0, 1.0, n, dtype=np.float32) if n > 1 else np.zeros(n, np.float32)
+    return CURVES[curve](x).astype(np.float32, copy=False)
 
 
 def fade_in(clip: Clip, selection: Selection, curve: str = "linear", seconds: Optional[float] = None) -> EditResult:
@@ -69,9 +70,9 @@ def _fade(clip: Clip, selection: Selection, curve: str, seconds: Optional[float]
     gains = fade_gains(n, curve)
     if not rising:
         gains = gains[::-1]
-    out = clip.samples.copy()
-    if n:
-        out[f0:f1] *= gains[:, None]
+    x, out = clip.samples, np.empty_like(clip.samples)
+    out[:f0], out[f1:] = x[:f0], x[f1:]
+    np.multiply(x[f0:f1], gains[:, None], out=out[f0:f1])
     op = {"op": name, "start": f0, "end": f1, "curve": curve}
     return EditResult(Clip(out, clip.sample_rate), selection.clamped(clip.frames), note=note,
                       changed=Change(f0, f1, f1), operation=op)

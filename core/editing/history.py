@@ -26,8 +26,8 @@ import numpy as np
 
 from core.audio.clip import Clip
 from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, slice_refs
-from core.editing.operations import label, operation
-from core.editing.selection import Change, EditResult, Selection
+from core.editing.operations import JOINING, label, operation
+from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.errors import InputError
 from core.paths import data_dir
 
@@ -87,23 +87,30 @@ def _now() -> str:
 class EditSession:
     """The clip being edited. Build with `create` or `open`; edit with `apply` or `commit`."""
 
-    def __init__(self, folder: Path, db: sqlite3.Connection) -> None:
+    def __init__(self, folder: Path, db: sqlite3.Connection, clip: Optional[Clip] = None) -> None:
         self.folder = folder
         self.blocks = BlockStore(folder / "blocks")
         self._db = db
         self._lock = threading.RLock()
         self.clipboard: Optional[Clip] = None
+        self.join_crossfade: Optional[float] = None  # seconds for every join (None: each operation's default)
+        self.snap_zero_crossings = False  # move selection edges to zero crossings before each edit
         self.position = self._meta_int("position")
         row = self._version(self.position)
         self._refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
-        self.clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+        if clip is None:  # opening: the current version from its blocks
+            clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+        self.clip = clip
         self.selection = Selection(row["sel_start"], row["sel_end"])
 
     # ---- opening -----------------------------------------------------------------------------------
     @classmethod
     def create(cls, clip: Clip, name: str = "", source: Optional[dict[str, Any]] = None,
                root: Optional[Path] = None) -> "EditSession":
-        """Start editing `clip`. `source` says where it came from (e.g. {"library_id": 7} or {"path": ...})."""
+        """Start editing `clip`. `source` says where it came from (e.g. {"library_id": 7} or {"path": ...}).
+
+        The session shares `clip`'s array (no copy of a long clip): operations never modify it in place, and
+        neither should the caller."""
         root = Path(root) if root is not None else sessions_root()
         folder = root / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8])
         folder.mkdir(parents=True)
@@ -118,7 +125,7 @@ class EditSession:
             db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
                        (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
                         json.dumps({"op": "open", "label": "Open"}), _now()))
-        return cls(folder, db)
+        return cls(folder, db, clip)
 
     @classmethod
     def open(cls, folder: str | Path) -> "EditSession":
@@ -201,10 +208,15 @@ class EditSession:
     def apply(self, name: str, selection: Optional[Selection] = None, **params) -> EditResult:
         """Run the operation `name` (see core.editing.operations.OPERATIONS) on the current clip and record it.
 
-        `paste` without a `pasted` clip uses the session's clipboard; cut and copy fill it.
+        `paste` without a `pasted` clip uses the session's clipboard; cut and copy fill it. `join_crossfade`
+        and `snap_zero_crossings` (the editor's settings) apply unless the call says otherwise.
         """
         with self._lock:
             selection = self.selection if selection is None else selection
+            if self.snap_zero_crossings:
+                selection = snap_to_zero_crossings(self.clip, selection)
+            if name in JOINING and "crossfade" not in params and self.join_crossfade is not None:
+                params["crossfade"] = self.join_crossfade
             if name == "paste" and "pasted" not in params:
                 if self.clipboard is None:
                     raise InputError("The clipboard is empty: cut or copy some audio first.")

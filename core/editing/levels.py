@@ -32,11 +32,13 @@ def _check_db(value, what: str, low: float, high: float) -> float:
 
 
 def _scaled(clip: Clip, sel: Selection, factor: float, op: dict, note: str = "") -> EditResult:
-    out = clip.samples.copy()
-    out[sel.start:sel.end] *= np.float32(factor)
-    peak = float(np.abs(out[sel.start:sel.end]).max()) if sel.length else 0.0
-    if peak > 1.0 and not note:
-        note = (f"The result peaks at {gain_to_db(peak):+.1f} dBFS, above full scale: it is kept in float, but "
+    # One pass over a long clip: copy the outside, scale the inside straight into the new array.
+    x, out = clip.samples, np.empty_like(clip.samples)
+    out[:sel.start], out[sel.end:] = x[:sel.start], x[sel.end:]
+    np.multiply(x[sel.start:sel.end], np.float32(factor), out=out[sel.start:sel.end])
+    top = peak(out[sel.start:sel.end])
+    if top > 1.0 and not note:
+        note = (f"The result peaks at {gain_to_db(top):+.1f} dBFS, above full scale: it is kept in float, but "
                 "lower the gain or normalise before exporting to 16 or 24 bit.")
     return EditResult(Clip(out, clip.sample_rate), sel, note=note, changed=Change(sel.start, sel.end, sel.end),
                       operation=op | {"factor": factor})
@@ -50,7 +52,8 @@ def gain(clip: Clip, selection: Selection, db: float) -> EditResult:
 
 
 def peak(samples: np.ndarray) -> float:
-    return float(np.abs(samples).max()) if samples.size else 0.0
+    """The largest magnitude (max and min: no temporary array the size of a long clip)."""
+    return float(max(samples.max(), -samples.min())) if samples.size else 0.0
 
 
 def normalize_peak(clip: Clip, selection: Selection, dbfs: float = DEFAULT_PEAK_DBFS) -> EditResult:

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Optional
 
 from core.audio.clip import Clip, load_clip
 from core.errors import InputError
-from core.audio.naming import clip_file_name, unique_path
+from core.audio.naming import take_file_name, take_title, unique_path
 from core.paths import data_dir
 from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
 
@@ -95,7 +95,16 @@ class LibraryItem:
 
     @property
     def title(self) -> str:
-        return self.prompt or "(no prompt)"
+        """The words for speech, source and operation for in-context takes, else the prompt."""
+        return take_title(self.prompt, self.settings)
+
+    def search_text(self) -> str:
+        """Everything a library search looks in: prompt, negative prompt, spoken words, source file, model."""
+        source = self.settings.get("source")
+        return " ".join(str(part) for part in (
+            self.prompt, self.negative_prompt, self.settings.get("text") or self.settings.get("transcription") or "",
+            Path(str(source)).name if source else "", self.settings.get("operation") or "", self.model,
+            Path(self.model).name, self.title)).casefold()
 
 
 class Library:
@@ -139,7 +148,7 @@ class Library:
         created = created or datetime.now(timezone.utc).isoformat(timespec="seconds")
         provenance = Provenance(prompt=prompt, model_id=model, licence=licence, seed=seed, settings=settings,
                                 score=score, created=created)
-        path = self._new_audio_path(prompt, seed, created)
+        path = self._new_audio_path(take_file_name(prompt, settings, seed), created)
         save_with_provenance(clip, path, provenance, subtype="float32")
         with self._lock, self._db:
             cursor = self._db.execute(
@@ -169,10 +178,10 @@ class Library:
                          licence=result.licence, seed=c.seed, score=c.score, settings=c.settings, kept=kept)
                 for c in result.candidates]
 
-    def _new_audio_path(self, prompt: str, seed: Optional[int], created: str) -> Path:
+    def _new_audio_path(self, file_name: str, created: str) -> Path:
         month = created[:7] if len(created) >= 7 else "undated"
         # The same prompt and seed twice (e.g. regenerated) keeps both files.
-        return unique_path(self.folder / AUDIO_FOLDER / month / clip_file_name(prompt, seed))
+        return unique_path(self.folder / AUDIO_FOLDER / month / file_name)
 
     # ---- reading -----------------------------------------------------------------------------------
     def get(self, item_id: int) -> LibraryItem:
@@ -185,13 +194,10 @@ class Library:
     def search(self, text: str = "", *, mode: Optional[str] = None, model: Optional[str] = None,
                favourites_only: bool = False, kept_only: bool = False, trashed: bool = False,
                limit: Optional[int] = None) -> list[LibraryItem]:
-        """Newest first. Every word of `text` must appear in the prompt, negative prompt or model id."""
+        """Newest first. Every word of `text` must appear in the prompt, negative prompt, spoken words, source
+        file name or model (LibraryItem.search_text); the word match runs in Python, where the words live in
+        the settings JSON."""
         where, args = ["trashed = ?"], [int(trashed)]
-        for word in text.split():
-            where.append("(prompt LIKE ? ESCAPE '\\' OR negative_prompt LIKE ? ESCAPE '\\' "
-                         "OR model LIKE ? ESCAPE '\\')")
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            args += [pattern] * 3
         if mode:
             where.append("mode = ?")
             args.append(mode)
@@ -203,11 +209,12 @@ class Library:
         if kept_only:
             where.append("kept = 1")
         sql = f"SELECT * FROM items WHERE {' AND '.join(where)} ORDER BY created DESC, id DESC"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
-        return [self._item(r) for r in rows]
+        words = text.casefold().split()
+        items = [item for item in map(self._item, rows)
+                 if not words or all(word in item.search_text() for word in words)]
+        return items if limit is None else items[:int(limit)]
 
     def lineage(self, item_id: int) -> list[LibraryItem]:
         """The item, then what it was derived from, back to the original: the provenance chain."""
@@ -273,16 +280,20 @@ class Library:
             self._db.executemany("UPDATE items SET trashed = 0, trashed_at = NULL WHERE id = ?",
                                  [(i,) for i in ids])
 
-    def purge(self) -> int:
-        """Delete trashed items and their audio files for good; return how many were removed."""
+    def purge(self, item_ids: Optional[Iterable[int]] = None) -> int:
+        """Delete trashed items (all, or those of `item_ids` that are in the trash) and their audio files for
+        good; return how many were removed."""
         with self._lock:
             rows = self._db.execute("SELECT id, audio_path FROM items WHERE trashed = 1").fetchall()
+            if item_ids is not None:
+                wanted = set(item_ids)
+                rows = [r for r in rows if r["id"] in wanted]
             for row in rows:
                 audio = self.folder / row["audio_path"]
                 for path in (audio, sidecar_path(audio)):
                     path.unlink(missing_ok=True)
             with self._db:
-                self._db.execute("DELETE FROM items WHERE trashed = 1")
+                self._db.executemany("DELETE FROM items WHERE id = ? AND trashed = 1", [(r["id"],) for r in rows])
         return len(rows)
 
     def _set(self, item_id: int, column: str, value: Any) -> LibraryItem:

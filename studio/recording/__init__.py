@@ -27,8 +27,6 @@ from .panel import RecordPanel
 
 __all__ = ["LevelMeterWidget", "RecordPanel", "RecordingController", "RecordingTools", "attach"]
 
-SHORTCUT_HELP = "R: record / stop a take · Shift+R: record into the waveform selection (punch-in)"
-
 
 class RecordingTools(QObject):
     def __init__(self, window, controller: Optional[RecordingController] = None) -> None:

@@ -4,7 +4,8 @@ Recording from a real input (a PulseAudio null sink) is in tests/test_recording_
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from core.audio.clip import Clip
 from core.devices.meter import LevelMeter, MeterReading
@@ -239,3 +240,19 @@ def test_use_last_take_as_speech_voice_without_a_take_says_so(make_window):
     window = make_window()
     window.recording.use_last_take_as_voice()
     assert "Record a take first" in window.statusBar().currentMessage()
+
+
+def test_r_records_outside_text_fields_and_types_an_r_inside_them(make_window, qtbot, without_sound_server):
+    window = make_window()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    prompt = window.generation_panel.prompt_edit
+    prompt.setFocus()
+    prompt.clear()
+    qtbot.keyClick(prompt, Qt.Key.Key_R)
+    assert prompt.text() == "r" and window.recording.controller.state == "idle"
+    window.candidates.setFocus()
+    statuses = []
+    window.recording.controller.status.connect(statuses.append)
+    qtbot.keyClick(window.candidates, Qt.Key.Key_R)
+    assert statuses, "R outside a text field should ask the recorder to record"
