@@ -52,7 +52,8 @@ def regenerate_work(engine, spec, progress, cancel):
     from core.incontext.operations import inpaint
 
     x = spec.extra
-    return inpaint(engine, x["clip"], x["start"], x["end"], _settings(x), progress=progress, cancel=cancel)
+    return inpaint(engine, x["clip"], x["start_seconds"], x["end_seconds"], _settings(x), progress=progress,
+                   cancel=cancel)
 
 
 def continue_work(engine, spec, progress, cancel):
