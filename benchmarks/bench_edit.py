@@ -117,7 +117,7 @@ def run_cases(session: EditSession) -> list[dict]:
                "changed": result.did_change}
         del result  # it holds the undone version's array
         if row["changed"]:
-            _, undo_s, undo_peak = timed(session.undo)
+            _, undo_s, undo_peak = timed(lambda: bool(session.undo()))
             row |= {"undo_s": undo_s, "undo_peak_rss_mb": undo_peak}
         rows.append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
@@ -126,7 +126,7 @@ def run_cases(session: EditSession) -> list[dict]:
     result, apply_s, apply_peak = timed(lambda: session.apply("to_stereo", Selection()))
     changed = result.did_change
     del result
-    _, undo_s, undo_peak = timed(session.undo)
+    _, undo_s, undo_peak = timed(lambda: bool(session.undo()))
     rows.append({"operation": "to stereo", "apply_s": apply_s, "apply_peak_rss_mb": apply_peak,
                  "changed": changed, "undo_s": undo_s, "undo_peak_rss_mb": undo_peak})
     if session.can_undo:

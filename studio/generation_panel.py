@@ -36,6 +36,7 @@ class GenerationPanel(PresetActions, QWidget):
         self.settings = settings
         self.modes: list[Mode] = available_modes()
         self._choices: list[ModelChoice] = []
+        self.extra_inputs: dict[str, list] = {}  # mode -> callables returning more job inputs (or InputError)
 
         self.mode_tabs = QTabBar()
         self.mode_tabs.setObjectName("modeTabs")
@@ -245,6 +246,18 @@ class GenerationPanel(PresetActions, QWidget):
         self.model_combo.blockSignals(False)
         self._on_model_changed(self.model_combo.currentIndex())
 
+    def select_model_everywhere(self, spec: str) -> list[str]:
+        """A model the user just added: pick it in every mode it serves; return those modes' names."""
+        choice = next((c for c in model_choices(self.settings.local_models) if c.spec == spec), None)
+        if choice is None or not choice.installed:
+            return []
+        served = [m.name for m in self.modes if choice.suits(m.model_task)]
+        for name in served:
+            self._picked_models[name] = spec
+            self.settings.set_model_for_mode(name, spec)
+        self.reload_models()
+        return served
+
     def selected_choice(self) -> Optional[ModelChoice]:
         index = self.model_combo.currentIndex()
         return self._choices[index] if 0 <= index < len(self._choices) else None
@@ -321,6 +334,8 @@ class GenerationPanel(PresetActions, QWidget):
             if not source:
                 raise InputError("No audio to continue: choose a file with Browse….")
             extra["source"] = source
+        for provide in self.extra_inputs.get(mode.name, ()):
+            extra.update(provide(request))
         return JobSpec(mode=mode.name, model=choice.spec, request=request, work=work_for(mode), extra=extra)
 
     def request_generate(self) -> None:
