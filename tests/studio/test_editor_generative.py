@@ -46,3 +46,27 @@ def test_a_selection_the_model_cannot_hold_is_refused_at_once(tiny_window, tmp_p
     assert window.editor.generative.regenerate({"prompt": "", "steps": 2}) is None
     assert window.error_banner.isVisible() and window.error_banner.text().startswith("Regenerate selection:")
     assert window.jobs.jobs == {}
+
+
+def test_transform_selection_keeps_the_outside_bit_exact_and_is_undoable(tiny_window, qtbot, tmp_path):
+    window = tiny_window
+    rate = 16_000
+    t = np.arange(rate) / rate
+    original = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    path = tmp_path / "knock.wav"
+    sf.write(str(path), original, rate, subtype="FLOAT")
+    window.editor.import_paths([path])
+    ctl = window.editor.controller
+    assert window.editor.actions.by_key["gen.transform"].isEnabled()
+    window.waveform.set_selection(0.2, 0.6)
+    job = window.editor.generative.transform({"prompt": "a knock on a metal door", "strength": 0.6, "steps": 2})
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
+    edited = ctl.clip().samples[:, 0]
+    np.testing.assert_array_equal(edited[:3200], original[:3200])   # outside the selection: bit-exact
+    np.testing.assert_array_equal(edited[9600:], original[9600:])
+    window.editor.undo()
+    qtbot.waitUntil(lambda: ctl.session.position == 0, timeout=10_000)
+    np.testing.assert_array_equal(ctl.clip().samples[:, 0], original)
+    ctl.discard_edits()
