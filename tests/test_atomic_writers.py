@@ -18,7 +18,7 @@ def tiny_disk(tmp_path):
                                            capture_output=True).returncode != 0:
         pytest.skip("mounting a 64 KB tmpfs needs root")
     yield folder
-    subprocess.run(["umount", str(folder)], check=True)
+    subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 def fill(folder, leave=0):
