@@ -77,6 +77,7 @@ def write_result(result: GenerationResult, args: argparse.Namespace, default_nam
     `clips` replaces the candidates' audio when a command post-processes it (for example
     joining generated audio onto the user's clip); scores and seeds still come from `result`.
     """
+    print_notes(result)
     clips = clips or [c.clip for c in result.candidates]
     out = args.output or Path(clip_file_name(default_name_prompt, result.candidates[0].seed))
     paths = numbered_paths(out, len(result.candidates))
@@ -90,3 +91,9 @@ def write_result(result: GenerationResult, args: argparse.Namespace, default_nam
         else:
             print(path)
     return paths
+
+
+def print_notes(result: GenerationResult, where: str = "") -> None:
+    """What the user should know about a result (a prompt cut to the model's window), one stderr line each."""
+    for note in result.notes:
+        print(f"loa: note: {where}{note}", file=sys.stderr)
