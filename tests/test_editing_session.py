@@ -207,3 +207,15 @@ def test_a_session_can_hold_an_empty_clip_after_cutting_everything(tmp_path):
     assert np.array_equal(session.clip.samples, clip(frames=10).samples)
     reopened = EditSession.open(session.folder)
     assert reopened.undo().clip.frames == 0
+
+
+def test_blocks_an_interrupted_edit_left_behind_are_removed_on_open(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    expected = session.clip.samples.copy()
+    stray = session.blocks.write(np.ones((10, 2), np.float32))  # written, never recorded: a kill in between
+    (session.blocks.folder / "half-written.f32.tmp").write_bytes(b"\0" * 12)
+    kept = session.blocks.existing() - {stray}
+    reopened = EditSession.open(session.folder)
+    assert reopened.blocks.existing() == kept and not list(reopened.blocks.folder.glob("*.tmp"))
+    assert np.array_equal(reopened.clip.samples, expected)
