@@ -40,9 +40,10 @@ class Auditioner(QObject):
         else:
             self.play(entry)
 
-    def play(self, entry: ClipEntry, start: float = 0.0) -> bool:
+    def play(self, entry: ClipEntry, start: float = 0.0, end: Optional[float] = None, loop: bool = False) -> bool:
+        """Play `entry` from `start` to `end` seconds (None: its end), looped until stop() with `loop`."""
         try:
-            self.player.play(entry.clip, start=start)
+            self.player.play(entry.clip, start=start, end=end, loop=loop)
         except PlaybackUnavailable as exc:
             self.current = None
             self.message.emit(str(exc))

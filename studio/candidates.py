@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (QApplication, QFrame, QGridLayout, QHBoxLayout, Q
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from core.audio.clip import Clip
+from core.audio.levels import is_near_silent, peak_db
+from core.errors import LoaError
 
 from .clip_entry import ClipEntry
 
@@ -62,12 +64,18 @@ class CandidateCard(QFrame):
         self._press: Optional[QPoint] = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.setToolTip(f"{entry.prompt}\nDrag onto your DAW or desktop to export.")
+        self.setToolTip(f"{entry.title}\nDrag onto your DAW or desktop to export.")
 
         self.thumbnail = QLabel()
         self.thumbnail.setPixmap(waveform_pixmap(entry.clip))
         self.info = QLabel(entry.label)
         self.info.setObjectName("candidateInfo")
+        # A near-silent take looks like any other in a normalised thumbnail: say so plainly.
+        self.silent = is_near_silent(entry.clip)
+        self.silent_mark = QLabel(f"Silent take (peak {peak_db(entry.clip):.0f} dBFS)" if self.silent else "")
+        self.silent_mark.setObjectName("silentTakeMark")
+        self.silent_mark.setStyleSheet("color: #e67e22; font-weight: bold;")
+        self.silent_mark.setVisible(self.silent)
         self.play_button = QPushButton("Play")
         self.more_button = QPushButton("More like this")
         self.keep_button = QPushButton("Keep")
@@ -87,6 +95,7 @@ class CandidateCard(QFrame):
         layout.setSpacing(4)
         layout.addWidget(self.thumbnail)
         layout.addWidget(self.info)
+        layout.addWidget(self.silent_mark)
         layout.addLayout(buttons)
         self.set_selected(False)
         self.set_kept(entry.kept)
@@ -216,6 +225,19 @@ class CandidatesView(QScrollArea):
         self.ensureWidgetVisible(self.cards[index])
         if changed:
             self.current_changed.emit(self.cards[index].entry)
+
+    def sync_with_library(self, library) -> None:
+        """After library changes: a take deleted or purged there no longer says "Kept" here."""
+        for card in self.cards:
+            if card.entry.library_id is None:
+                continue
+            try:
+                item = library.get(card.entry.library_id)
+            except LoaError:  # deleted for good
+                card.entry.library_id = None
+                card.set_kept(False)
+                continue
+            card.set_kept(item.kept and not item.trashed)
 
     def card_for(self, entry: ClipEntry) -> Optional[CandidateCard]:
         return next((c for c in self.cards if c.entry is entry), None)

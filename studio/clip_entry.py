@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from core.audio.clip import Clip
+from core.audio.naming import take_title
 from core.generation.engine import Candidate, GenerationResult
 from core.library.store import LibraryItem
 from core.audio.provenance import Provenance
@@ -44,6 +45,10 @@ class ClipEntry:
     def provenance(self) -> Provenance:
         return Provenance(prompt=self.prompt, model_id=self.model, licence=self.licence, seed=self.seed,
                           settings=dict(self.settings), score=self.score)
+
+    @property
+    def title(self) -> str:
+        return take_title(self.prompt, self.settings)
 
     @property
     def label(self) -> str:

@@ -8,23 +8,23 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PySide6.QtCore import QRegularExpression, Signal
-from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QInputDialog, QLabel, QLineEdit, QPushButton, QSpinBox, QTabBar,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QTabBar, QVBoxLayout, QWidget)
 
 from core.errors import InputError
-from core.generation.presets import Preset, delete_user_preset, presets_for, save_user_preset
-from core.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_SEED, MAX_STEPS, GenerationRequest
+from core.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_STEPS, GenerationRequest
 
 from .jobs import JobSpec
 from .model_manager import ModelChoice, model_choices
+from .mode_fields import PLACEHOLDERS, ModeFields, load_fields, save_fields
 from .modes import Mode, available_modes, speech_seconds, work_for
+from .panel_presets import PresetActions
+from .panel_widgets import LimitedDoubleSpin, LimitedSpin, SeedField, licence_text
 from .settings import StudioSettings
 
 
-class GenerationPanel(QWidget):
+class GenerationPanel(PresetActions, QWidget):
     generate_requested = Signal(object)  # JobSpec
     manage_models_requested = Signal()
     use_selected_requested = Signal()  # Continue: the window fills the source with the selected clip
@@ -36,6 +36,7 @@ class GenerationPanel(QWidget):
         self.settings = settings
         self.modes: list[Mode] = available_modes()
         self._choices: list[ModelChoice] = []
+        self.extra_inputs: dict[str, list] = {}  # mode -> callables returning more job inputs (or InputError)
 
         self.mode_tabs = QTabBar()
         self.mode_tabs.setObjectName("modeTabs")
@@ -72,13 +73,13 @@ class GenerationPanel(QWidget):
         self.negative_edit.setObjectName("negativeEdit")
         self.negative_edit.setPlaceholderText("what to steer away from, e.g. low quality, music")
 
-        self.seconds_spin = QDoubleSpinBox()
+        self.seconds_spin = LimitedDoubleSpin("Duration")
         self.seconds_spin.setObjectName("secondsSpin")
         self.seconds_spin.setRange(0.5, MAX_SECONDS)
         self.seconds_spin.setSingleStep(0.5)
         self.seconds_spin.setSuffix(" s")
         self.seconds_spin.setValue(10.0)
-        self.candidates_spin = QSpinBox()
+        self.candidates_spin = LimitedSpin("Candidates")
         self.candidates_spin.setObjectName("candidatesSpin")
         self.candidates_spin.setRange(1, MAX_CANDIDATES)
         self.candidates_spin.setValue(4)
@@ -89,11 +90,11 @@ class GenerationPanel(QWidget):
         seed_row = QHBoxLayout()
         seed_row.addWidget(self.seed_field, 1)
         seed_row.addWidget(self.seed_lock)
-        self.steps_spin = QSpinBox()
+        self.steps_spin = LimitedSpin("Steps")
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
         self.steps_spin.setValue(25)
-        self.guidance_spin = QDoubleSpinBox()
+        self.guidance_spin = LimitedDoubleSpin("Guidance")
         self.guidance_spin.setObjectName("guidanceSpin")
         self.guidance_spin.setRange(0.0, MAX_GUIDANCE)
         self.guidance_spin.setSingleStep(0.5)
@@ -108,6 +109,10 @@ class GenerationPanel(QWidget):
         self.model_note = QLabel()
         self.model_note.setObjectName("modelNote")
         self.model_note.setWordWrap(True)
+        self.model_hint = QLabel()  # the model a chosen preset was made for, when it is not the picked one
+        self.model_hint.setObjectName("presetModelHint")
+        self.model_hint.setWordWrap(True)
+        self.model_hint.setVisible(False)
 
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("generateButton")
@@ -130,6 +135,7 @@ class GenerationPanel(QWidget):
         layout.addWidget(self.mode_tabs)
         layout.addLayout(self.form)
         layout.addWidget(self.model_note)
+        layout.addWidget(self.model_hint)
         layout.addWidget(self.generate_button)
         layout.addStretch(1)
 
@@ -143,7 +149,12 @@ class GenerationPanel(QWidget):
         self.use_selected_button.clicked.connect(self.use_selected_requested)
         self.generate_button.clicked.connect(self.request_generate)
         self.prompt_edit.returnPressed.connect(self.request_generate)
+        for spin in (self.seconds_spin, self.candidates_spin, self.steps_spin, self.guidance_spin):
+            spin.limit_hit.connect(self.message)
 
+        self._fields: dict[str, ModeFields] = {m.name: load_fields(self.settings, m.name) for m in self.modes}
+        self._shown_mode: Optional[str] = None  # whose fields the widgets hold
+        self._picked_models: dict[str, str] = {}  # this session's pick per mode, installed or not
         last = self.settings.last_mode
         self.set_mode(last if any(m.name == last for m in self.modes) else "sound")
         self._on_mode_changed(self.mode_tabs.currentIndex())
@@ -162,16 +173,48 @@ class GenerationPanel(QWidget):
 
     def _on_mode_changed(self, _index: int) -> None:
         mode = self.mode
+        if self._shown_mode is not None and self._shown_mode != mode.name:
+            self._fields[self._shown_mode] = self.current_fields()  # before the new mode's limits touch them
         self.settings.last_mode = mode.name
         self._set_row_visible(self.transcription_edit, mode.needs_transcription)
         self._set_row_visible(self.source_edit, mode.needs_source_audio)
         # Speech may take its duration from the words: the spin's lowest value reads "auto".
         self.seconds_spin.setMinimum(0.0 if mode.needs_transcription else 0.5)
         self.seconds_spin.setSpecialValueText("auto (from the words)" if mode.needs_transcription else "")
-        if mode.needs_transcription:
-            self.seconds_spin.setValue(0.0)
+        self.prompt_edit.setPlaceholderText(PLACEHOLDERS.get(mode.name, ""))
+        self._show_fields(self._fields[mode.name])
+        self._shown_mode = mode.name
+        self.model_hint.setVisible(False)
         self.reload_models()
         self.reload_presets()
+
+    # ---- per-mode fields ------------------------------------------------------------------------------
+    def current_fields(self) -> ModeFields:
+        """The fields as shown now (for the mode whose fields the widgets hold)."""
+        previous = self._fields.get(self._shown_mode or self.mode.name, ModeFields())
+        return ModeFields(prompt=self.prompt_edit.text(), negative=self.negative_edit.text(),
+                          words=self.transcription_edit.text(), source=self.source_edit.text(),
+                          seconds=round(self.seconds_spin.value(), 3), steps=self.steps_spin.value(),
+                          guidance=round(self.guidance_spin.value(), 3), candidates=self.candidates_spin.value(),
+                          preset_prompt=previous.preset_prompt)
+
+    def fields_of(self, mode: str) -> ModeFields:
+        return self.current_fields() if mode == self._shown_mode else self._fields[mode]
+
+    def _show_fields(self, values: ModeFields) -> None:
+        self.prompt_edit.setText(values.prompt)
+        self.negative_edit.setText(values.negative)
+        self.transcription_edit.setText(values.words)
+        self.source_edit.setText(values.source)
+        self.seconds_spin.setValue(max(self.seconds_spin.minimum(), values.seconds))
+        self.steps_spin.setValue(values.steps)
+        self.guidance_spin.setValue(values.guidance)
+        self.candidates_spin.setValue(values.candidates)
+
+    def save_fields(self) -> None:
+        """Persist every mode's fields (the window calls this on close and on Generate)."""
+        for mode in self.modes:
+            save_fields(self.settings, mode.name, self.fields_of(mode.name))
 
     def _set_row_visible(self, field: QWidget, visible: bool) -> None:
         self.form.setRowVisible(self._row_of(field), visible)
@@ -190,7 +233,8 @@ class GenerationPanel(QWidget):
         """Fill the picker: installed and local models that suit the mode first, then downloadable ones."""
         mode = self.mode
         # The model last used in this mode, else the one picked in the previous mode (if it suits this one).
-        keep = self.settings.model_for_mode(mode.name) or self.model_combo.currentData()
+        keep = (self._picked_models.get(mode.name) or self.settings.model_for_mode(mode.name)
+                or self.model_combo.currentData())
         self._choices = [c for c in model_choices(self.settings.local_models) if c.suits(mode.model_task)]
         self._choices.sort(key=lambda c: (not c.installed, c.spec != mode.default_model, c.spec))
         self.model_combo.blockSignals(True)
@@ -201,6 +245,18 @@ class GenerationPanel(QWidget):
         self.model_combo.setCurrentIndex(index if index >= 0 else 0)
         self.model_combo.blockSignals(False)
         self._on_model_changed(self.model_combo.currentIndex())
+
+    def select_model_everywhere(self, spec: str) -> list[str]:
+        """A model the user just added: pick it in every mode it serves; return those modes' names."""
+        choice = next((c for c in model_choices(self.settings.local_models) if c.spec == spec), None)
+        if choice is None or not choice.installed:
+            return []
+        served = [m.name for m in self.modes if choice.suits(m.model_task)]
+        for name in served:
+            self._picked_models[name] = spec
+            self.settings.set_model_for_mode(name, spec)
+        self.reload_models()
+        return served
 
     def selected_choice(self) -> Optional[ModelChoice]:
         index = self.model_combo.currentIndex()
@@ -219,76 +275,14 @@ class GenerationPanel(QWidget):
         if choice is None:
             self.model_note.setText("No model for this mode. Open Models… to download one or add a folder.")
             return
-        self.settings.set_model_for_mode(self.mode.name, choice.spec)
-        self.model_note.setText("" if choice.installed else
-                                f"{choice.spec} is not installed ({choice.size_text}). Open Models… to download it.")
-
-    # ---- presets -------------------------------------------------------------------------------------
-    def reload_presets(self, select: Optional[str] = None) -> None:
-        try:
-            self._presets = presets_for(self.mode.name)
-        except InputError as exc:
-            self._presets = []
-            self.message.emit(str(exc))
-        self.preset_combo.blockSignals(True)
-        self.preset_combo.clear()
-        self.preset_combo.addItem("— choose a preset —")
-        for preset in self._presets:
-            self.preset_combo.addItem(preset.name if preset.builtin else f"{preset.name} (mine)")
-        mine = [i for i, p in enumerate(self._presets) if not p.builtin and p.name == select]
-        if mine:  # the user's preset just saved: show it chosen
-            self.preset_combo.setCurrentIndex(1 + mine[0])
-        self.preset_combo.blockSignals(False)
-
-    def _on_preset_chosen(self, index: int) -> None:
-        if index >= 1:
-            self.apply_preset(self._presets[index - 1])
-
-    def apply_preset(self, preset: Preset) -> None:
-        if preset.prompt:
-            self.prompt_edit.setText(preset.prompt)
-        self.negative_edit.setText(preset.negative_prompt)
-        self.seconds_spin.setValue(self.seconds_spin.minimum() if preset.seconds is None else preset.seconds)
-        self.steps_spin.setValue(preset.steps)
-        self.guidance_spin.setValue(preset.guidance)
-        self.candidates_spin.setValue(preset.candidates)
-        if preset.transcription:
-            self.transcription_edit.setText(preset.transcription)
-        if preset.model and self.model_combo.findData(preset.model) >= 0:
-            self.model_combo.setCurrentIndex(self.model_combo.findData(preset.model))
-
-    def current_preset(self, name: str) -> Preset:
-        return Preset(name=name, mode=self.mode.name, prompt=self.prompt_edit.text().strip(),
-                      negative_prompt=self.negative_edit.text().strip(),
-                      seconds=None if self._auto_seconds() else self.seconds_spin.value(),
-                      steps=self.steps_spin.value(), guidance=self.guidance_spin.value(),
-                      candidates=self.candidates_spin.value(), model=self.model_combo.currentData(),
-                      transcription=self.transcription_edit.text().strip() or None if self.mode.needs_transcription
-                      else None)
-
-    def save_preset(self, name: str) -> Preset:
-        preset = save_user_preset(self.current_preset(name.strip()))
-        self.reload_presets(select=preset.name)
-        return preset
-
-    def _save_preset_dialog(self) -> None:
-        name, ok = QInputDialog.getText(self, "Save preset", "Preset name:")
-        if ok and name.strip():
-            try:
-                self.save_preset(name)
-            except InputError as exc:
-                self.message.emit(str(exc))
-
-    def _delete_preset(self) -> None:
-        index = self.preset_combo.currentIndex()
-        if index < 1:
-            return
-        preset = self._presets[index - 1]
-        if preset.builtin:
-            self.message.emit(f"{preset.name!r} is built in and cannot be deleted.")
-            return
-        delete_user_preset(preset.mode, preset.name)
-        self.reload_presets()
+        self._picked_models[self.mode.name] = choice.spec
+        if choice.installed:  # a model that cannot run is never remembered across restarts
+            self.settings.set_model_for_mode(self.mode.name, choice.spec)
+            self.model_note.setText(licence_text(choice.licence))
+        else:
+            self.model_note.setText(f"{choice.spec} is not installed ({choice.size_text}). Open Models… to download "
+                                    f"it. {licence_text(choice.licence)}")
+        self.model_note.setToolTip(self.model_note.text())
 
     # ---- seed ----------------------------------------------------------------------------------------
     def seed_for_request(self) -> Optional[int]:
@@ -340,6 +334,8 @@ class GenerationPanel(QWidget):
             if not source:
                 raise InputError("No audio to continue: choose a file with Browse….")
             extra["source"] = source
+        for provide in self.extra_inputs.get(mode.name, ()):
+            extra.update(provide(request))
         return JobSpec(mode=mode.name, model=choice.spec, request=request, work=work_for(mode), extra=extra)
 
     def request_generate(self) -> None:
@@ -378,23 +374,6 @@ class GenerationPanel(QWidget):
                                               "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)")
         if path:
             self.source_edit.setText(path)
-
-
-class SeedField(QLineEdit):
-    """The seed as digits: seeds go up to 2**32, past what a QSpinBox (a C int) can hold."""
-
-    def __init__(self, parent: Optional[QWidget] = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("seedField")
-        self.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}"), self))
-        self.setPlaceholderText("random")
-        self.setToolTip(f"0 to {MAX_SEED - MAX_CANDIDATES}; candidate i uses seed + i")
-
-    def value(self) -> Optional[int]:
-        return int(self.text()) if self.text() else None
-
-    def setValue(self, seed: int) -> None:
-        self.setText(str(int(seed)))
 
 
 def _check(request: GenerationRequest) -> GenerationRequest:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from core.audio.naming import take_title
 from core.generation.engine import Engine, GenerationResult
 from core.errors import Cancelled, LoaError
 from core.generation.progress import CancelToken, Progress, ProgressCallback
@@ -45,7 +46,12 @@ class JobSpec:
     extra: dict[str, Any] = field(default_factory=dict)  # mode-specific inputs, e.g. the clip to continue
 
     def describe(self) -> str:
-        return self.title or self.request.prompt or self.mode
+        """The job as the user knows it: the words for speech, the source for Continue, else the prompt."""
+        if self.title:
+            return self.title
+        source = self.extra.get("source")
+        return take_title(self.request.prompt, {"text": self.request.transcription, "source": source,
+                                                "operation": self.mode if source else None})
 
 
 @dataclass

@@ -12,6 +12,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QLi
 
 from core.library.store import Library, LibraryItem
 
+from .confirm import confirm
+
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke
 # Selecting from code replaces the selection; the list's extended mode would otherwise add to it.
@@ -20,7 +22,7 @@ _SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect
 
 def describe(item: LibraryItem) -> str:
     star = "★ " if item.favourite else ""
-    kept = "" if item.kept else " · not kept"
+    kept = " · in the trash" if item.trashed else "" if item.kept else " · not kept"
     seed = f" · seed {item.seed}" if item.seed is not None else ""
     model = Path(item.model).name if item.model.startswith(("/", "~", ".")) else item.model  # folders: their name
     return f"{star}{item.title}\n{item.mode} · {model}{seed} · {item.created[:16].replace('T', ' ')}{kept}"
@@ -55,6 +57,7 @@ class LibraryPanel(QWidget):
     play_requested = Signal(object)  # LibraryItem
     reopen_requested = Signal(object)  # LibraryItem
     message = Signal(str)
+    changed = Signal()  # items were added, kept, trashed, restored or deleted for good
 
     def __init__(self, library: Library, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -64,7 +67,7 @@ class LibraryPanel(QWidget):
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("librarySearch")
-        self.search_edit.setPlaceholderText("Search prompts and models")
+        self.search_edit.setPlaceholderText("Search prompts, spoken words, source files, models")
         self.search_edit.setClearButtonEnabled(True)
         self.mode_filter = QComboBox()
         self.mode_filter.setObjectName("libraryModeFilter")
@@ -72,6 +75,9 @@ class LibraryPanel(QWidget):
         self.model_filter.setObjectName("libraryModelFilter")
         self.favourites_only = QCheckBox("★ only")
         self.kept_only = QCheckBox("Kept only")
+        self.trash_toggle = QCheckBox("Trash")
+        self.trash_toggle.setObjectName("libraryTrashToggle")
+        self.trash_toggle.setToolTip("Show the trash: restore items or delete them for good")
         self.list = LibraryList()
         self.play_button = QPushButton("Play")
         self.favourite_button = QPushButton("★ Favourite")
@@ -84,6 +90,10 @@ class LibraryPanel(QWidget):
         self.undo_button.setEnabled(False)
         self.reopen_button = QPushButton("Re-open settings")
         self.reopen_button.setObjectName("reopenButton")
+        self.restore_button = QPushButton("Restore")
+        self.restore_button.setObjectName("restoreButton")
+        self.purge_button = QPushButton("Delete for good…")
+        self.purge_button.setObjectName("purgeButton")
 
         filters = QHBoxLayout()
         filters.addWidget(self.mode_filter)
@@ -92,11 +102,12 @@ class LibraryPanel(QWidget):
         toggles.addWidget(self.favourites_only)
         toggles.addWidget(self.kept_only)
         toggles.addStretch(1)
+        toggles.addWidget(self.trash_toggle)
         actions = QHBoxLayout()  # two short rows keep the dock slim
         for b in (self.play_button, self.favourite_button, self.reopen_button):
             actions.addWidget(b)
         trash_actions = QHBoxLayout()
-        for b in (self.delete_button, self.undo_button):
+        for b in (self.delete_button, self.undo_button, self.restore_button, self.purge_button):
             trash_actions.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search_edit)
@@ -115,6 +126,9 @@ class LibraryPanel(QWidget):
             combo.currentIndexChanged.connect(self.refresh)
         self.favourites_only.toggled.connect(self.refresh)
         self.kept_only.toggled.connect(self.refresh)
+        self.trash_toggle.toggled.connect(self._show_trash)
+        self.restore_button.clicked.connect(self.restore_selected)
+        self.purge_button.clicked.connect(self.purge_selected)
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.list.itemDoubleClicked.connect(lambda row: self.play_requested.emit(row.data(ITEM_ROLE)))
         self.list.delete_pressed.connect(self.delete_selected)
@@ -124,7 +138,7 @@ class LibraryPanel(QWidget):
         self.undo_button.clicked.connect(self.undo_delete)
         self.reopen_button.clicked.connect(self._reopen_current)
         self.refresh_filters()
-        self.refresh()
+        self._show_trash(False)
 
     # ---- listing ---------------------------------------------------------------------------------------
     def refresh_filters(self) -> None:
@@ -146,7 +160,7 @@ class LibraryPanel(QWidget):
         items = self.library.search(self.search_edit.text(), mode=self.mode_filter.currentData(),
                                     model=self.model_filter.currentData(),
                                     favourites_only=self.favourites_only.isChecked(),
-                                    kept_only=self.kept_only.isChecked())
+                                    kept_only=self.kept_only.isChecked(), trashed=self.in_trash)
         self.list.blockSignals(True)
         self.list.clear()
         for item in items:
@@ -180,6 +194,38 @@ class LibraryPanel(QWidget):
         """Call after the window adds or changes items (a job finished, a take was kept)."""
         self.refresh_filters()
         self.refresh()
+        self.trash_toggle.setText(f"Trash ({self.library.count(trashed=True)})")
+        self.changed.emit()
+
+    # ---- trash view ------------------------------------------------------------------------------------
+    @property
+    def in_trash(self) -> bool:
+        return self.trash_toggle.isChecked()
+
+    def _show_trash(self, on: bool) -> None:
+        for button in (self.delete_button, self.undo_button, self.play_button, self.favourite_button,
+                       self.reopen_button):
+            button.setVisible(not on)
+        for button in (self.restore_button, self.purge_button):
+            button.setVisible(on)
+        self.library_changed()
+
+    def restore_selected(self) -> None:
+        items = self.selected_items()
+        if items:
+            self.library.restore([i.id for i in items])
+            self.message.emit(f"Restored {_count(items)} from the trash.")
+            self.library_changed()
+
+    def purge_selected(self) -> None:
+        items = self.selected_items()
+        if not items or not confirm(self, "Delete for good", f"Delete {_count(items)} for good? The audio files "
+                                    "are removed from disk; this cannot be undone.", "Delete for good"):
+            return
+        removed = self.library.purge([i.id for i in items])
+        self.forget_undo()
+        self.message.emit(f"Deleted {removed} item{'s' if removed != 1 else ''} for good.")
+        self.library_changed()
 
     # ---- actions ---------------------------------------------------------------------------------------
     def toggle_favourite(self) -> None:
@@ -190,7 +236,15 @@ class LibraryPanel(QWidget):
 
     def delete_selected(self) -> None:
         items = self.selected_items()
+        if self.in_trash:  # Delete in the trash view means for good (asked first)
+            self.purge_selected()
+            return
         if not items:
+            return
+        precious = [i for i in items if i.kept or i.favourite]
+        if precious and not confirm(self, "Delete kept takes", f"{_count(precious)} of the selection "
+                                    f"{'is' if len(precious) == 1 else 'are'} kept or a favourite. Move "
+                                    f"{_count(items)} to the trash?", "Move to trash"):
             return
         self._undo.append(self.library.trash([i.id for i in items]))
         self.undo_button.setEnabled(True)
@@ -227,3 +281,7 @@ class LibraryPanel(QWidget):
         item = self.current_item()
         if item is not None:
             self.reopen_requested.emit(item)
+
+
+def _count(items: list[LibraryItem]) -> str:
+    return f"“{items[0].title}”" if len(items) == 1 else f"{len(items)} items"

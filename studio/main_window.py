@@ -14,32 +14,40 @@ import logging
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QActionGroup, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton,
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton,
                                QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from core import APP_NAME, __version__
 from core.generation.engine import GenerationResult
 from core.errors import InputError, LoaError
-from core.library.store import Library, LibraryItem
+from core.library.store import Library
 from core.generation.requests import GenerationRequest
-from core.devices.playback import PlaybackUnavailable, Player, audio_status, list_output_devices
+from core.devices.playback import Player, audio_status
 
 from .audition import Auditioner
 from .candidates import CandidatesView
 from .clip_entry import ClipEntry
+from .gui_text import for_the_window
 from .generation_panel import GenerationPanel
 from .job_list import JobListView
+from .job_times import JobTimes
 from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
-from .model_manager import ModelManagerDialog, first_run_text, has_usable_model
+from .model_manager import ModelManagerDialog, first_run_text
 from .modes import mode_named, work_for
-from .settings import DEVICES, StudioSettings
+from .recording import attach as attach_recording
+from .session import load_shown_takes, save_shown_takes
+from .settings import StudioSettings
+from .panel_widgets import licence_text
+from .speech import attach as attach_speech_tools
+from .window_library import LibraryActions
+from .window_menus import build_menus
+from .window_models import ModelActions
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(LibraryActions, ModelActions, QMainWindow):
     def __init__(self, settings: Optional[StudioSettings] = None, library: Optional[Library] = None,
                  jobs: Optional[JobQueue] = None, player: Optional[Player] = None,
                  parent: Optional[QWidget] = None) -> None:
@@ -54,16 +62,20 @@ class MainWindow(QMainWindow):
         self._shown_entry: Optional[ClipEntry] = None  # the take or library item Export… / Copy / Space act on
 
         self.generation_panel = GenerationPanel(self.settings)
-        self.job_list = JobListView(self.jobs)
+        self.job_list = JobListView(self.jobs, JobTimes(self.settings, self.jobs.engines.device))
         self.candidates = CandidatesView()
         self.library_panel = LibraryPanel(self.library)
         self.waveform = self._make_waveform_view()
         self._build_layout()
-        self._build_menus()
+        build_menus(self)
         self._connect()
         self._attach_dragout()
+        self.editor = self._make_editor()
+        self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
+        self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.update_first_run_banner()
         self._restore_window_state()
+        self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
         if self.settings.audio_device:
             self.auditioner.player.device = self.settings.audio_device
@@ -90,12 +102,19 @@ class MainWindow(QMainWindow):
         self.error_banner.setWordWrap(True)
         self.error_banner.setStyleSheet("color: #c0392b;")
         self.error_banner.setVisible(False)
+        self.message_area = QLabel()  # status messages too long for the status bar, wrapped
+        self.message_area.setObjectName("messageArea")
+        self.message_area.setWordWrap(True)
+        self.message_area.setVisible(False)
+        self._message_timer = QTimer(self, singleShot=True, interval=12_000)
+        self._message_timer.timeout.connect(lambda: self.message_area.setVisible(False))
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.first_run_banner)
         top_layout.addWidget(self.error_banner)
+        top_layout.addWidget(self.message_area)
         top_layout.addWidget(self.job_list)
         top_layout.addWidget(self.candidates, 1)
         centre = QSplitter(Qt.Orientation.Vertical)
@@ -136,88 +155,6 @@ class MainWindow(QMainWindow):
         view.attach_player(self.auditioner.player)
         return view
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        self.export_action = file_menu.addAction("&Export…")
-        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
-        self.copy_action = file_menu.addAction("&Copy to clipboard")
-        self.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        file_menu.addSeparator()
-        file_menu.addAction("E&mpty library trash", self.empty_trash)
-        file_menu.addSeparator()
-        quit_action = file_menu.addAction("&Quit", self.close)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-
-        edit_menu = bar.addMenu("&Edit")
-        self.undo_action = edit_menu.addAction("&Undo delete", self.library_panel.undo_delete)
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        generate_action = edit_menu.addAction("&Generate", self.generation_panel.request_generate)
-        generate_action.setShortcut(QKeySequence("Ctrl+Return"))
-        edit_menu.addAction("&Cancel all jobs", self.jobs.cancel_all)
-        find_action = edit_menu.addAction("&Find in library", self.focus_library_search)
-        find_action.setShortcut(QKeySequence.StandardKey.Find)
-
-        settings_menu = bar.addMenu("&Settings")
-        device_menu = settings_menu.addMenu("Compute &device")
-        group = QActionGroup(self)
-        for device in DEVICES:
-            action = device_menu.addAction(device, lambda d=device: self.set_compute_device(d))
-            action.setCheckable(True)
-            action.setChecked(device == self.settings.device)
-            group.addAction(action)
-        self.audio_menu = settings_menu.addMenu("&Audio output")
-        self.audio_menu.aboutToShow.connect(self._fill_audio_menu)
-        self.store_all_action = settings_menu.addAction("Store &every generation in the library")
-        self.store_all_action.setCheckable(True)
-        self.store_all_action.setChecked(self.settings.store_all_generations)
-        self.store_all_action.toggled.connect(lambda on: setattr(self.settings, "store_all_generations", on))
-        self._build_export_menu(settings_menu.addMenu("E&xport format"))
-
-        models_menu = bar.addMenu("&Models")
-        models_menu.addAction("&Model manager…", self.open_model_manager)
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS))
-        help_menu.addAction("&About", lambda: QMessageBox.about(
-            self, APP_NAME, f"{APP_NAME} {__version__}\nText to sound, music and speech with AudioLDM 2.\n"
-                            f"Library: {self.library.folder}\nSettings: {self.settings.path}"))
-
-        QShortcut(QKeySequence("Ctrl+Enter"), self, self.generation_panel.request_generate)
-        # Space plays/stops the selected take anywhere in the window; text fields keep their spaces
-        # (they claim the key through ShortcutOverride before a shortcut sees it).
-        self.play_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), self, self.toggle_playback)
-
-    def _build_export_menu(self, menu) -> None:
-        choices = {"format": (("WAV", "wav"), ("FLAC", "flac")),
-                   "subtype": (("16-bit", "pcm16"), ("24-bit", "pcm24"), ("32-bit float", "float32")),
-                   "rate": (("16 kHz", 16_000), ("44.1 kHz", 44_100), ("48 kHz", 48_000))}
-        for key, options in choices.items():
-            group = QActionGroup(self)
-            current = getattr(self.settings, f"export_{key}")
-            for label, value in options:
-                action = menu.addAction(label, lambda k=key, v=value: setattr(self.settings, f"export_{k}", v))
-                action.setCheckable(True)
-                action.setChecked(value == current)
-                group.addAction(action)
-            menu.addSeparator()
-
-    def _fill_audio_menu(self) -> None:
-        self.audio_menu.clear()
-        try:
-            devices = list_output_devices()
-        except PlaybackUnavailable as exc:
-            self.audio_menu.addAction(str(exc)).setEnabled(False)
-            return
-        if not devices:
-            self.audio_menu.addAction("No audio output found").setEnabled(False)
-        default = self.audio_menu.addAction("System default", lambda: self.set_audio_device(None))
-        default.setCheckable(True)
-        default.setChecked(not self.settings.audio_device)
-        for device in devices:
-            action = self.audio_menu.addAction(device.label, lambda d=device: self.set_audio_device(d.label))
-            action.setCheckable(True)
-            action.setChecked(device.label == self.settings.audio_device)
-
     # ---- wiring ----------------------------------------------------------------------------------------
     def _connect(self) -> None:
         gp = self.generation_panel
@@ -243,6 +180,7 @@ class MainWindow(QMainWindow):
         lp.play_requested.connect(self._on_library_play)
         lp.reopen_requested.connect(self.reopen_settings)
         lp.message.connect(self.show_message)
+        lp.changed.connect(lambda: self.candidates.sync_with_library(self.library))
 
         self.auditioner.started.connect(self._on_playback_started)
         if self.waveform is not None:
@@ -272,21 +210,17 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(self.export_selected)
         self.copy_action.triggered.connect(self.copy_selected)
 
-    def _library_payload_at(self, pos):
-        item = self.library_panel.list.item_at(pos)
-        entry = self._entry_for_item(item) if item is not None else None
-        if entry is None:
-            return None
-        return self.dragout.DragPayload(entry.clip, entry.provenance())
-
     # ---- generation ------------------------------------------------------------------------------------
     def submit(self, spec: JobSpec) -> Job:
         self.error_banner.setVisible(False)
+        self.generation_panel.save_fields()  # what produced this job survives a crash
         job = self.jobs.submit(spec)
         self.show_message(f"Queued “{spec.describe()}” on {spec.model}.")
         return job
 
     def _on_job_finished(self, job: Job, result: GenerationResult) -> None:
+        if job.spec.extra.get("editor_edit"):
+            return  # a generative edit: its result comes back into the editor (studio.editor.generative)
         mode = job.spec.mode
         entries = [ClipEntry.from_candidate(result, c, mode) for c in result.candidates]
         if self.settings.store_all_generations:
@@ -302,8 +236,6 @@ class MainWindow(QMainWindow):
                           f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).")
 
     def _on_job_failed(self, job: Job, message: str) -> None:
-        if "is not installed" in message:  # the core's message names the CLI; say where it is done here
-            message += " Here: open Models… to download it or to add a local model folder."
         self.show_error(message)
 
     def more_like_this(self, entry: ClipEntry) -> Optional[Job]:
@@ -322,11 +254,12 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
             return None
         return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
-                                   title=f"more like: {entry.prompt or entry.mode}", extra=extra))
+                                   title=f"more like: {entry.title}", extra=extra))
 
     def keep(self, entry: ClipEntry) -> None:
         try:
             if entry.library_id is not None:
+                self.library.restore(entry.library_id)  # kept again after a delete: out of the trash
                 self.library.set_kept(entry.library_id, True)
             else:
                 self._store(entry, kept=True)
@@ -339,7 +272,7 @@ class MainWindow(QMainWindow):
         else:
             entry.kept = True
         self.library_panel.library_changed()
-        self.show_message(f"Kept “{entry.prompt}” (seed {entry.seed}) in the library.")
+        self.show_message(f"Kept “{entry.title}” (seed {entry.seed}) in the library.")
 
     def _store(self, entry: ClipEntry, kept: bool) -> None:
         """Add a take that is not in the library yet, and remember its id on the entry."""
@@ -348,39 +281,6 @@ class MainWindow(QMainWindow):
                                 settings=entry.settings, kept=kept)
         entry.library_id = item.id
 
-    # ---- library ---------------------------------------------------------------------------------------
-    def _entry_for_item(self, item: LibraryItem) -> Optional[ClipEntry]:
-        try:
-            return ClipEntry.from_library(item)
-        except LoaError as exc:
-            self.show_error(f"Cannot open “{item.title}”: {exc}")
-            return None
-
-    def _on_library_item_selected(self, item: LibraryItem) -> None:
-        entry = self._entry_for_item(item)
-        if entry is not None:
-            self.show_entry(entry)
-
-    def _on_library_play(self, item: LibraryItem) -> None:
-        entry = self._entry_for_item(item)
-        if entry is not None:
-            self.show_entry(entry)
-            self.auditioner.play(entry)
-
-    def reopen_settings(self, item: LibraryItem) -> None:
-        self.generation_panel.apply_settings(item.mode, item.model, item.settings)
-        self.show_message(f"Loaded the settings of “{item.title}” (seed {item.seed} locked). Press Generate.")
-
-    def empty_trash(self) -> None:
-        count = self.library.purge()
-        self.library_panel.forget_undo()  # the purged ids are gone; Undo must not claim to restore them
-        self.show_message(f"Deleted {count} item{'s' if count != 1 else ''} from the trash for good.")
-
-    def focus_library_search(self) -> None:
-        self.library_dock.show()
-        self.library_panel.search_edit.setFocus()
-        self.library_panel.search_edit.selectAll()
-
     # ---- selection, waveform, export -------------------------------------------------------------------
     def selected_entry(self) -> Optional[ClipEntry]:
         return self._shown_entry
@@ -388,8 +288,19 @@ class MainWindow(QMainWindow):
     def show_entry(self, entry: ClipEntry) -> None:
         """The clip the waveform view shows and Export… / Copy act on."""
         self._shown_entry = entry
-        if self.waveform is not None:
+        if self.editor is not None:
+            self.editor.show_entry(entry)  # the editor may show its edited version instead (entry_shown)
+        elif self.waveform is not None:
             self.waveform.set_clip(entry.clip)
+
+    def _make_editor(self):
+        """The waveform editor (studio.editor): transport, edit toolbar and menus, file import, restore."""
+        from .editor.editor import install_editor
+
+        editor = install_editor(self)
+        if editor is not None:
+            editor.entry_shown.connect(lambda entry: setattr(self, "_shown_entry", entry))
+        return editor
 
     def _entry_and_range(self, verb: str) -> Optional[tuple[ClipEntry, Optional[float], Optional[float]]]:
         """The selected entry with its waveform selection (None, None: the whole clip); None after saying
@@ -411,7 +322,7 @@ class MainWindow(QMainWindow):
                                                self.settings.export_folder, start, end, on_error=self.show_error)
         if path is not None:
             self.settings.export_folder = str(path.parent)
-            self.show_message(f"Exported {path}")
+            self.show_message(f"Exported {path}. {licence_text(entry.licence)}")
         return path
 
     def copy_selected(self):
@@ -423,10 +334,13 @@ class MainWindow(QMainWindow):
         path = self.dragout.copy_to_clipboard(entry.clip, entry.provenance(), self.settings.export_settings(),
                                               start, end, on_error=self.show_error)
         if path is not None:
-            self.show_message(f"Copied {path.name} to the clipboard.")
+            self.show_message(f"Copied {path.name} to the clipboard. {licence_text(entry.licence)}")
         return path
 
     def toggle_playback(self) -> None:
+        if self.editor is not None:  # the selection, or from the cursor
+            self.editor.playback.toggle()
+            return
         entry = self.selected_entry()
         if self.auditioner.is_playing:
             self.auditioner.stop()
@@ -460,40 +374,25 @@ class MainWindow(QMainWindow):
         if entry is not None and self.auditioner.is_playing and self.auditioner.current is entry:
             self.auditioner.play(entry, start=seconds)
 
-    # ---- models and settings ---------------------------------------------------------------------------
-    def update_first_run_banner(self) -> None:
-        self.first_run_banner.setVisible(not has_usable_model(self.settings.local_models))
-
-    def open_model_manager(self) -> ModelManagerDialog:
-        if self.model_manager is None:
-            self.model_manager = ModelManagerDialog(self.settings, self)
-            self.model_manager.models_changed.connect(self._on_models_changed)
-        self.model_manager.refresh()
-        self.model_manager.show()
-        self.model_manager.raise_()
-        return self.model_manager
-
-    def _on_models_changed(self) -> None:
-        self.generation_panel.reload_models()
-        self.update_first_run_banner()
-
-    def set_compute_device(self, device: str) -> None:
-        self.settings.device = device
-        self.jobs.engines.set_device(device)
-        self.show_message(f"Compute device: {device} (applies to the next job).")
-
-    def set_audio_device(self, device: Optional[str]) -> None:
-        if self.auditioner.set_device(device):
-            self.settings.audio_device = device
-
     # ---- messages and lifetime ---------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
+        """A one-line note in the status bar; one too long for it also shows, wrapped, above the cards."""
+        text = for_the_window(text)
         self.statusBar().showMessage(text, 10_000)
+        self.statusBar().setToolTip(text)
+        fits = self.statusBar().fontMetrics().horizontalAdvance(text) < self.statusBar().width() - 40
+        self.message_area.setText(text)
+        self.message_area.setVisible(not fits)
+        if not fits:
+            self._message_timer.start()
 
     def show_error(self, text: str) -> None:
+        text = for_the_window(text)
         self.error_banner.setText(text)
         self.error_banner.setVisible(True)
+        self.message_area.setVisible(False)
         self.statusBar().showMessage(text, 15_000)
+        self.statusBar().setToolTip(text)
 
     def _restore_window_state(self) -> None:
         geometry, state = self.settings.window_state()
@@ -505,23 +404,21 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:
+        if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
+            event.ignore()
+            return
+        self.generation_panel.save_fields()
+        try:
+            save_shown_takes([card.entry for card in self.candidates.cards], self.library)
+        except (OSError, LoaError) as exc:  # a full disk must not stop the window from closing
+            log.warning("could not keep the shown takes for the next start: %s", exc)
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()
+        self.recording.shutdown()  # a take in progress lands in the library, never dropped
         self.jobs.shutdown()
         if self.model_manager is not None:
             self.model_manager.done(0)
         super().closeEvent(event)
 
-
-SHORTCUTS = """Ctrl+Enter: generate (Enter in the prompt too)
-Space: play / stop the selected take (outside text fields)
-Arrow keys, Home, End: move between candidate cards
-K: keep the selected card
-Ctrl+F: search the library
-Delete: move the selected library items to the trash
-Ctrl+Z: undo the last delete
-Ctrl+E: export the selected take (its waveform selection, if any)
-Ctrl+Shift+C: copy the selected take to the clipboard as a file
-Waveform: wheel or + / - zoom, Shift+wheel or Left / Right scroll, drag to select, S spectrogram"""
 
 _REQUEST_FIELDS = ("prompt", "negative_prompt", "seconds", "steps", "guidance", "scheduler", "transcription")

@@ -71,14 +71,15 @@ def work_for(mode: Mode) -> JobWork:
 
 
 def speech_work(engine, spec, progress, cancel):
-    """Speech: the prompt describes the voice, the transcription holds the words (core.speech.speak)."""
+    """Speech: the prompt describes the voice, the transcription holds the words (core.speech.speak);
+    `spec.extra["reference"]`, when set, is the ReferenceVoice to speak in."""
     from core.speech import SpeechRequest, speak
 
     request = spec.request
     speech = SpeechRequest(text=request.transcription or "", voice=request.prompt, seconds=request.seconds,
                            negative_prompt=request.negative_prompt, steps=request.steps, guidance=request.guidance,
                            seed=request.seed, candidates=request.candidates, scheduler=request.scheduler)
-    return speak(engine, speech, progress=progress, cancel=cancel)
+    return speak(engine, speech, reference=spec.extra.get("reference"), progress=progress, cancel=cancel)
 
 
 def speech_seconds(words: str) -> float:

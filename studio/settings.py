@@ -17,8 +17,10 @@ from core.paths import config_dir
 SETTINGS_FILE = "studio.ini"
 EXPORT_FORMATS = ("wav", "flac")
 EXPORT_SUBTYPES = ("pcm16", "pcm24", "float32")
-EXPORT_RATES = (16_000, 44_100, 48_000)
+EXPORT_RATES = (0, 16_000, 44_100, 48_000)  # 0: same as the source clip
 DEVICES = ("auto", "cpu", "cuda", "mps")
+RECORD_RATES = (44_100, 48_000, 96_000)
+COUNT_IN_MODES = ("off", "visual", "click")
 
 
 class StudioSettings:
@@ -49,8 +51,10 @@ class StudioSettings:
     # ---- engine ------------------------------------------------------------------------------------
     @property
     def device(self) -> str:
+        from core.devices.compute import usable_device
+
         value = self._get("engine/device", "auto", str)
-        return value if value in DEVICES else "auto"
+        return usable_device(value) if value in DEVICES else "auto"  # e.g. cuda in a file from another machine
 
     @device.setter
     def device(self, value: str) -> None:
@@ -93,6 +97,68 @@ class StudioSettings:
     def audio_device(self, value: Optional[str]) -> None:
         self._set("audio/output_device", value or "")
 
+    # ---- recording (studio.recording) ------------------------------------------------------------------
+    @property
+    def input_device(self) -> Optional[str]:
+        return self._get("recording/input_device", "", str) or None
+
+    @input_device.setter
+    def input_device(self, value: Optional[str]) -> None:
+        self._set("recording/input_device", value or "")
+
+    @property
+    def record_rate(self) -> int:
+        value = self._get("recording/rate", 48_000, int)
+        return value if value in RECORD_RATES else 48_000
+
+    @record_rate.setter
+    def record_rate(self, value: int) -> None:
+        self._set("recording/rate", int(value))
+
+    @property
+    def record_channels(self) -> int:
+        """1 mono, 2 stereo, 0: what the input offers (mono inputs mono, others stereo)."""
+        value = self._get("recording/channels", 0, int)
+        return value if value in (0, 1, 2) else 0
+
+    @record_channels.setter
+    def record_channels(self, value: int) -> None:
+        self._set("recording/channels", int(value))
+
+    @property
+    def count_in_mode(self) -> str:
+        value = self._get("recording/count_in", "off", str)
+        return value if value in COUNT_IN_MODES else "off"
+
+    @count_in_mode.setter
+    def count_in_mode(self, value: str) -> None:
+        self._set("recording/count_in", value)
+
+    @property
+    def count_in_beats(self) -> int:
+        return min(16, max(1, self._get("recording/count_in_beats", 4, int)))
+
+    @count_in_beats.setter
+    def count_in_beats(self, value: int) -> None:
+        self._set("recording/count_in_beats", int(value))
+
+    @property
+    def count_in_tempo(self) -> float:
+        return min(300.0, max(20.0, self._get("recording/count_in_tempo", 120.0, float)))
+
+    @count_in_tempo.setter
+    def count_in_tempo(self, value: float) -> None:
+        self._set("recording/count_in_tempo", float(value))
+
+    @property
+    def take_counter(self) -> int:
+        """Takes recorded so far (names continue across sessions: Take 1, Take 2, ...)."""
+        return max(0, self._get("recording/take_counter", 0, int))
+
+    @take_counter.setter
+    def take_counter(self, value: int) -> None:
+        self._set("recording/take_counter", int(value))
+
     # ---- export --------------------------------------------------------------------------------------
     @property
     def export_format(self) -> str:
@@ -114,8 +180,8 @@ class StudioSettings:
 
     @property
     def export_rate(self) -> int:
-        value = self._get("export/rate", 48_000, int)
-        return value if value in EXPORT_RATES else 48_000
+        value = self._get("export/rate", 0, int)
+        return value if value in EXPORT_RATES else 0
 
     @export_rate.setter
     def export_rate(self, value: int) -> None:
@@ -137,7 +203,7 @@ class StudioSettings:
         if subtype not in SAMPLE_FORMATS[self.export_format]:
             subtype = "pcm24"
         return ExportSettings(container=self.export_format, sample_format=subtype,
-                              sample_rate=self.export_rate).validated()
+                              sample_rate=self.export_rate or None).validated()
 
     # ---- window ----------------------------------------------------------------------------------------
     def window_state(self) -> tuple[Optional[QByteArray], Optional[QByteArray]]:
@@ -157,3 +223,10 @@ class StudioSettings:
     @last_mode.setter
     def last_mode(self, value: str) -> None:
         self._set("window/mode", value)
+
+    # ---- per-mode fields and the last candidates (restored after a restart) ----------------------------
+    def mode_fields_json(self, mode: str) -> str:
+        return self._get(f"fields/{mode}", "", str)
+
+    def set_mode_fields_json(self, mode: str, text: str) -> None:
+        self._set(f"fields/{mode}", text)

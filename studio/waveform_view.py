@@ -8,6 +8,9 @@ Long clips stay smooth because only the visible range is drawn, as min/max colum
     view.zoom(4.0)                       # or mouse wheel / + - keys; Shift+wheel and Left/Right scroll
     view.set_view(1.0, 3.0)              # show 1 s .. 3 s; view.view_range() reads it back; view.fit()
     view.set_playhead(2.5)
+    view.set_cursor(1.0)                 # the edit/play cursor (a click puts it there); view.cursor() reads it
+    view.set_clip(edited, keep_view=True)  # an edited version of the same clip: view, selection, cursor stay put
+    view.zoom_to_selection()
     view.attach_player(player)           # a core.devices.playback.Player
     view.follow_playback()               # call after player.play(view.clip()): a QTimer polls player.position
     view.selection()                     # (start, end) seconds or None; drag with the left button to select
@@ -16,7 +19,8 @@ Long clips stay smooth because only the visible range is drawn, as min/max colum
     view.set_spectrogram_visible(True)   # or the S key
     view.set_amplitude_zoom(4.0)         # magnify quiet clips (Up / Down keys, Ctrl+wheel); peaks clip at the lane
 
-Mouse: left drag selects, Shift+left or middle drag pans, wheel zooms around the pointer, click seeks.
+Mouse: left drag selects, Shift+left or middle drag pans, wheel zooms around the pointer, click places the cursor
+(and seeks).
 Keys: + / - zoom, Left / Right scroll, Home / End, 0 fits, Up / Down amplitude zoom, S toggles the spectrogram,
 Escape clears the selection.
 """
@@ -104,6 +108,7 @@ class _WaveViewBox(pg.ViewBox):
 class WaveformView(QWidget):
     selection_changed = Signal(object)  # (start, end) in seconds, or None when cleared
     seek_requested = Signal(float)       # seconds, from a click on the waveform
+    cursor_changed = Signal(float)       # seconds: where playback without a selection starts
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -117,6 +122,7 @@ class WaveformView(QWidget):
         self._spectrogram_ready = False
         self._selection: Optional[tuple[float, float]] = None
         self._amplitude_zoom = 1.0
+        self._cursor_seconds = 0.0
 
         self._box = _WaveViewBox(self)
         self.plot = pg.PlotWidget(viewBox=self._box, axisItems={"bottom": TimeAxis("bottom")})
@@ -147,6 +153,10 @@ class WaveformView(QWidget):
         self._playhead = pg.InfiniteLine(pos=0.0, angle=90, movable=False, pen=pg.mkPen("#f0c05f", width=2))
         self._playhead.setZValue(20)
         item.addItem(self._playhead, ignoreBounds=True)
+        self._cursor = pg.InfiniteLine(pos=0.0, angle=90, movable=False,
+                                       pen=pg.mkPen("#e8e8e8", width=1, style=Qt.PenStyle.DashLine))
+        self._cursor.setZValue(15)
+        item.addItem(self._cursor, ignoreBounds=True)
 
         self._box.sigXRangeChanged.connect(self._redraw)
         self._box.sigResized.connect(self._redraw)
@@ -160,8 +170,13 @@ class WaveformView(QWidget):
         layout.addWidget(self.plot)
 
     # --- clip ------------------------------------------------------------------------------------------
-    def set_clip(self, clip: Optional[Clip]) -> None:
-        """Show `clip` whole (None clears the view). The selection is cleared and the playhead goes to 0."""
+    def set_clip(self, clip: Optional[Clip], keep_view: bool = False) -> None:
+        """Show `clip` whole (None clears the view). The selection is cleared and the playhead and cursor go to 0.
+
+        With `keep_view` (an edited version of the clip shown), the view range, selection, cursor and playhead stay
+        where they were, clamped to the new length."""
+        kept = (self.view_range(), self._selection, self._cursor_seconds, self.playhead()) \
+            if keep_view and self._clip is not None and clip is not None else None
         for curve in self._curves:
             self.plot.getPlotItem().removeItem(curve)
         self._curves = []
@@ -185,6 +200,14 @@ class WaveformView(QWidget):
         if self._spectrogram_visible:
             self._ensure_spectrogram()
         self._box.setXRange(0.0, duration, padding=0.0)
+        self.set_cursor(0.0)
+        if kept is not None:
+            (low, high), selection, cursor, playhead = kept
+            self.set_view(low, high)
+            if selection is not None:
+                self.set_selection(*selection)
+            self.set_cursor(cursor)
+            self.set_playhead(playhead)
         self._redraw()
 
     def clip(self) -> Optional[Clip]:
@@ -224,6 +247,18 @@ class WaveformView(QWidget):
 
     def fit(self) -> None:
         self.set_view(0.0, self.duration)
+
+    def zoom_to_selection(self) -> None:
+        """Show exactly the selection (nothing happens without one)."""
+        if self._selection is not None:
+            self.set_view(*self._selection)
+
+    def ensure_visible(self, seconds: float) -> None:
+        """Scroll (never zoom) so that `seconds` is in view; a view that already shows it stays put."""
+        low, high = self.view_range()
+        if not low <= seconds <= high:
+            span = high - low
+            self.set_view(seconds - span / 2, seconds + span / 2)
 
     # --- drawing ---------------------------------------------------------------------------------------
     def drawn_point_count(self) -> int:
@@ -300,6 +335,16 @@ class WaveformView(QWidget):
     def set_playhead(self, seconds: float) -> None:
         self._playhead.setValue(float(np.clip(seconds, 0.0, self.duration)))
 
+    def cursor(self) -> float:
+        return self._cursor_seconds
+
+    def set_cursor(self, seconds: float) -> None:
+        seconds = float(np.clip(seconds, 0.0, self.duration))
+        self._cursor.setValue(seconds)
+        if seconds != self._cursor_seconds:
+            self._cursor_seconds = seconds
+            self.cursor_changed.emit(seconds)
+
     def attach_player(self, player) -> None:
         """The core.devices.playback.Player whose position the playhead follows (see follow_playback)."""
         self._player = player
@@ -348,6 +393,8 @@ class WaveformView(QWidget):
     def _set_selection(self, value: Optional[tuple[float, float]]) -> None:
         if value != self._selection:
             self._selection = value
+            if value is not None:
+                self.set_cursor(value[0])  # as in Audacity: the cursor sits at the selection's start
             self.selection_changed.emit(value)
 
     def _region_moved(self) -> None:
@@ -361,6 +408,7 @@ class WaveformView(QWidget):
             return
         self.clear_selection()
         seconds = float(np.clip(seconds, 0.0, self.duration))
+        self.set_cursor(seconds)
         self.set_playhead(seconds)
         self.seek_requested.emit(seconds)
 

@@ -120,6 +120,8 @@ def without_sound_server(tmp_path):
     with pytest.MonkeyPatch.context() as patch:  # its own patch: undoing it leaves the test's folders alone
         patch.setenv("PULSE_SERVER", "unix:/nonexistent/pulse/native")
         patch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        patch.setenv("JACK_NO_START_SERVER", "1")  # and no JACK server either (one may run beside the tests)
+        patch.setenv("JACK_DEFAULT_SERVER", "loa-test-no-such-server")
         rescan()
         yield
     rescan()

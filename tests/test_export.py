@@ -142,3 +142,10 @@ def test_caller_provenance_is_not_changed(tmp_path):
     record = provenance()
     export_clip(tone_clip(0.1), record, ExportSettings(), tmp_path, start=0.0, end=0.05)
     assert record.settings == {"steps": 25}
+
+
+def test_default_export_keeps_the_source_rate(tmp_path):
+    """A 44.1 kHz take exports at 44.1 kHz unless the user picks a rate (issue 9, item 14)."""
+    clip = tone_clip(0.2, rate=44_100)
+    path = export_clip(clip, provenance(), ExportSettings(), tmp_path)
+    assert sf.info(str(path)).samplerate == 44_100 and sf.info(str(path)).frames == clip.frames

@@ -163,3 +163,35 @@ def test_script_renders_each_line_and_joins_them_with_pauses(tiny_speech_engine,
     record = read_sidecar(joined_path)
     assert [entry["file"] for entry in record["settings"]["lines"]] == [p.name for p in line_paths]
     assert read_sidecar(line_paths[1])["settings"]["transcription"] == "Thanks."
+
+
+def test_one_line_renders_alone_exactly_as_in_the_script(tiny_speech_engine, tmp_path):
+    """render_line with the script's seed gives the script's take bit for bit (so the window can re-render or
+    re-roll one line); another seed gives another take; the others are untouched by construction."""
+    from core.speech.script import assemble, render_line, script_file_names
+
+    script = parse_script("Good morning.\n[Narrator, calm] See you soon.\n", default_voice="a female reporter")
+    settings = SpeechRequest("", seed=11, **FAST)
+    whole = render_script(tiny_speech_engine, script, settings)
+    line = script.lines[1]
+    again = render_line(tiny_speech_engine, line, settings, seed=11)
+    assert np.array_equal(again.best.clip.samples, whole.lines[1][1].best.clip.samples)
+    assert again.best.settings == whole.lines[1][1].best.settings
+    rerolled = render_line(tiny_speech_engine, line, settings, seed=12)
+    assert rerolled.best.seed == 12 and not np.array_equal(rerolled.best.clip.samples, again.best.clip.samples)
+
+    mixed = assemble([whole.lines[0], (line, rerolled)])
+    first = whole.lines[0][1].best.clip
+    assert np.array_equal(mixed.joined.samples[: first.frames], first.samples)
+    folder = tmp_path / "out"
+    joined, lines = write_script(mixed, folder, name="show")
+    written = sorted(p.name for p in folder.iterdir())
+    assert written == sorted(n for name in script_file_names(mixed, "show") for n in (name, name + ".json"))
+    assert read_sidecar(lines[1])["seed"] == 12 and read_sidecar(joined)["settings"]["lines"][1]["seed"] == 12
+
+
+def test_script_check_with_settings_names_a_line_too_long_before_any_model_work():
+    script = parse_script("Hi.\n" + "many many words " * 60 + "\n", default_voice="v")
+    script.check()  # the words themselves are fine
+    with pytest.raises(InputError, match="script line 2: this line needs"):
+        script.check(SpeechRequest("", **FAST))

@@ -12,7 +12,7 @@ from core.errors import InputError, first_line
 MODEL_RATE = 16_000
 
 # soundfile subtypes offered for export, by the names users see.
-SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float32": "FLOAT"}
+SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "pcm32": "PCM_32", "float32": "FLOAT", "float64": "DOUBLE"}
 FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".oga": "OGG", ".aiff": "AIFF", ".aif": "AIFF"}
 
 
@@ -119,31 +119,93 @@ def output_format(path: Path) -> str:
     return fmt
 
 
-def save_clip(clip: Clip, path: str | Path, subtype: str | None = None, tags: dict[str, str] | None = None) -> Path:
-    """Write the clip; `subtype` is one of SUBTYPES' keys (format default when None); `tags` go in the file."""
-    import soundfile as sf
-
-    path = Path(path)
+def sf_subtype_for(path: Path, subtype: str | None) -> tuple[str, str | None]:
+    """(soundfile format, soundfile subtype) for writing `path` with the user-facing `subtype` (None: default)."""
     fmt = output_format(path)
     sf_subtype = None
     if subtype is not None:
         if subtype not in SUBTYPES:
             raise InputError(f"Unknown sample format {subtype!r}; use one of {', '.join(SUBTYPES)}.")
         sf_subtype = SUBTYPES[subtype]
-        if fmt == "FLAC" and sf_subtype == "FLOAT":
-            raise InputError("FLAC cannot hold 32-bit float samples; use pcm16 or pcm24, or WAV.")
+        if fmt == "FLAC" and sf_subtype in ("FLOAT", "DOUBLE", "PCM_32"):
+            raise InputError(f"FLAC cannot hold {subtype} samples; use pcm16 or pcm24, or WAV.")
+        if fmt == "OGG":
+            raise InputError(f"OGG is lossy Vorbis and has no {subtype} sample format; use WAV or FLAC.")
     if fmt == "OGG":
         sf_subtype = "VORBIS"
+    return fmt, sf_subtype
+
+
+def write_audio_file(clip: Clip, file_path: str | Path, fmt: str, sf_subtype: str | None,
+                     tags: dict[str, str] | None = None) -> None:
+    """Encode the clip into `file_path` (normally an atomic temp file). Float subtypes keep samples beyond
+    +-1.0; integer ones are clipped. An OSError from the disk (full, quota, I/O) is raised as itself, not as
+    a libsndfile message, so the caller can say what happened."""
+    import soundfile as sf
+
+    float_out = sf_subtype in ("FLOAT", "DOUBLE")
+    samples = clip.samples if float_out else np.clip(clip.samples, -1.0, 1.0)
+    with open(file_path, "w+b") as raw:
+        sink = _ErrorKeepingFile(raw)
+        try:
+            with sf.SoundFile(sink, "w", samplerate=clip.sample_rate, channels=clip.channels, format=fmt,
+                              subtype=sf_subtype) as out:
+                for key, value in (tags or {}).items():
+                    try:
+                        setattr(out, key, value)
+                    except (RuntimeError, sf.LibsndfileError):
+                        pass  # some formats lack some tags; the JSON sidecar keeps everything
+                out.write(samples)
+        except Exception:
+            if sink.error is not None:
+                raise sink.error from None
+            raise
+        if sink.error is not None:
+            raise sink.error
+        raw.flush()
+
+
+class _ErrorKeepingFile:
+    """A file for libsndfile's virtual I/O that keeps the first OSError (libsndfile only sees a short write,
+    and an exception inside its callback would be printed, not raised)."""
+
+    def __init__(self, raw) -> None:
+        self.raw = raw
+        self.error: OSError | None = None
+
+    def _guard(self, call, *args, failed):
+        if self.error is not None:
+            return failed
+        try:
+            return call(*args)
+        except OSError as exc:
+            self.error = exc
+            return failed
+
+    def write(self, data) -> int:
+        return self._guard(self.raw.write, data, failed=0)
+
+    def read(self, size=-1) -> bytes:
+        return self._guard(self.raw.read, size, failed=b"")
+
+    def seek(self, offset, whence=0) -> int:
+        return self._guard(self.raw.seek, offset, whence, failed=-1)
+
+    def tell(self) -> int:
+        return self._guard(self.raw.tell, failed=-1)
+
+
+def save_clip(clip: Clip, path: str | Path, subtype: str | None = None, tags: dict[str, str] | None = None,
+              overwrite: bool = True) -> Path:
+    """Write the clip atomically; `subtype` is one of SUBTYPES' keys (format default when None); `tags` go in
+    the file. Without `overwrite` an existing file is refused (core.fileio.OutputExists)."""
+    from core.fileio import atomic_output
+
+    path = Path(path)
+    fmt, sf_subtype = sf_subtype_for(path, subtype)
     path.parent.mkdir(parents=True, exist_ok=True)
-    samples = clip.samples if sf_subtype == "FLOAT" else np.clip(clip.samples, -1.0, 1.0)
-    with sf.SoundFile(str(path), "w", samplerate=clip.sample_rate, channels=clip.channels, format=fmt,
-                      subtype=sf_subtype) as out:
-        for key, value in (tags or {}).items():
-            try:
-                setattr(out, key, value)
-            except (RuntimeError, sf.LibsndfileError):
-                pass  # some formats lack some tags; the JSON sidecar keeps everything
-        out.write(samples)
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        write_audio_file(clip, tmp, fmt, sf_subtype, tags)
     return path
 
 

@@ -19,7 +19,7 @@ from typing import Optional
 
 from core.audio.clip import Clip, resample
 from core.errors import InputError
-from core.audio.naming import clip_file_name, unique_path
+from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
 
 CONTAINERS = {"wav": ".wav", "flac": ".flac"}
@@ -30,11 +30,12 @@ EXPORT_RATES = (16_000, 44_100, 48_000)
 
 @dataclass(frozen=True)
 class ExportSettings:
-    """How exported files are written. WAV 24-bit at 48 kHz unless the user chooses otherwise."""
+    """How exported files are written. WAV 24-bit at the clip's own rate unless the user chooses otherwise
+    (`sample_rate` None: same as the source, so a 44.1 kHz take is never resampled behind the user's back)."""
 
     container: str = "wav"
     sample_format: str = "pcm24"
-    sample_rate: int = 48_000
+    sample_rate: Optional[int] = None
 
     def validated(self) -> "ExportSettings":
         """Return self, or raise InputError naming the bad field and the allowed values."""
@@ -44,7 +45,7 @@ class ExportSettings:
         if self.sample_format not in allowed:
             raise InputError(f"{self.container.upper()} cannot hold {self.sample_format!r} samples; "
                              f"use one of {', '.join(allowed)}.")
-        if self.sample_rate not in EXPORT_RATES or isinstance(self.sample_rate, bool):
+        if self.sample_rate is not None and (self.sample_rate not in EXPORT_RATES or isinstance(self.sample_rate, bool)):
             raise InputError(f"export sample rate {self.sample_rate!r} is not offered; "
                              f"use one of {', '.join(str(r) for r in EXPORT_RATES)} Hz.")
         return self
@@ -97,7 +98,7 @@ def render(clip: Clip, settings: ExportSettings, start: Optional[float] = None,
     """The audio as it will be written: the selection, resampled to the export rate."""
     settings = settings.validated()
     part = select(clip, start, end)
-    if part.sample_rate == settings.sample_rate:
+    if settings.sample_rate is None or part.sample_rate == settings.sample_rate:
         return part
     return Clip(resample(part.samples, part.sample_rate, settings.sample_rate), settings.sample_rate)
 
@@ -105,7 +106,7 @@ def render(clip: Clip, settings: ExportSettings, start: Optional[float] = None,
 def export_name(provenance: Provenance, settings: ExportSettings, start: Optional[float] = None,
                 end: Optional[float] = None) -> str:
     """prompt-slug_sSEED.ext, with the selection in seconds when only part of the clip is exported."""
-    name = clip_file_name(provenance.prompt, provenance.seed, settings.extension)
+    name = take_file_name(provenance.prompt, provenance.settings, provenance.seed, settings.extension)
     if start is None and end is None:
         return name
     stem = name[: -len(settings.extension)]
@@ -122,6 +123,7 @@ def export_clip(clip: Clip, provenance: Provenance, settings: ExportSettings, fo
     (from a save dialog; its extension must match `settings.container`).
     """
     settings = settings.validated()
+    chosen_by_user = path is not None
     audio = render(clip, settings, start, end)
     if start is not None or end is not None:  # name and record the selection with both bounds
         start, end = start or 0.0, clip.seconds if end is None else end
@@ -141,4 +143,7 @@ def export_clip(clip: Clip, provenance: Provenance, settings: ExportSettings, fo
         "source_sample_rate": clip.sample_rate,
         **({"selection_seconds": [round(start, 6), round(end, 6)]} if start is not None else {}),
     })
-    return save_with_provenance(audio, path, record, subtype=settings.sample_format)
+    # A dialog's path was confirmed by the user (overwrite); a chosen free name must not replace a file that
+    # appeared meanwhile.
+    return save_with_provenance(audio, path, record, subtype=settings.sample_format,
+                                overwrite=overwrite or chosen_by_user)

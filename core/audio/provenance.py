@@ -6,10 +6,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from core import APP_NAME, __version__
-from core.audio.clip import Clip, save_clip
+from core.audio.acid import add_acid_chunk
+from core.audio.bars import acid_info
+from core.audio.clip import Clip, sf_subtype_for, write_audio_file
 
 
 @dataclass
@@ -43,13 +45,37 @@ def sidecar_path(audio_path: Path) -> Path:
     return audio_path.with_name(audio_path.name + ".json")
 
 
-def save_with_provenance(clip: Clip, path: str | Path, provenance: Provenance, subtype: str | None = None) -> Path:
-    """Write the audio with tags in the file and the full provenance in `<file>.json` beside it."""
-    path = save_clip(clip, path, subtype=subtype, tags=provenance.file_tags())
-    record = provenance.to_dict() | {"file": path.name, "sample_rate": clip.sample_rate,
-                                     "channels": clip.channels, "seconds": round(clip.seconds, 6)}
-    sidecar_path(path).write_text(json.dumps(record, indent=2, sort_keys=True))
-    return path
+def save_with_provenance(clip: Clip, path: str | Path, provenance: Provenance, subtype: str | None = None,
+                         overwrite: bool = True) -> Path:
+    """Write the audio with tags in the file and the full provenance in `<file>.json` beside it: both land
+    together (atomically) or neither does. Without `overwrite`, an existing audio or sidecar file is refused."""
+    return save_takes([(clip, Path(path), provenance)], subtype=subtype, overwrite=overwrite)[0]
+
+
+def save_takes(takes: Sequence[tuple[Clip, Path, Provenance]], subtype: str | None = None,
+               overwrite: bool = True) -> list[Path]:
+    """Write several (clip, path, provenance) takes as one set: every audio file and sidecar is written to a
+    temp file first, then all are renamed together, so an error or Ctrl+C leaves all or none of them."""
+    from core.fileio import atomic_outputs
+
+    paths = [Path(path) for _, path, _ in takes]
+    formats = [sf_subtype_for(path, subtype) for path in paths]  # a bad name fails before anything is written
+    targets = [p for path in paths for p in (path, sidecar_path(path))]
+    for path in paths:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_outputs(targets, overwrite=overwrite) as temps:
+        for i, ((clip, path, provenance), (fmt, sf_subtype)) in enumerate(zip(takes, formats)):
+            write_audio_file(clip, temps[2 * i], fmt, sf_subtype, provenance.file_tags())
+            acid = acid_info(provenance.settings)
+            if acid is not None and fmt == "WAV":
+                add_acid_chunk(temps[2 * i], acid)  # tempo and beats where DAWs read them
+            temps[2 * i + 1].write_text(json.dumps(sidecar_record(clip, path, provenance), indent=2, sort_keys=True))
+    return paths
+
+
+def sidecar_record(clip: Clip, path: Path, provenance: Provenance) -> dict[str, Any]:
+    return provenance.to_dict() | {"file": path.name, "sample_rate": clip.sample_rate,
+                                   "channels": clip.channels, "seconds": round(clip.seconds, 6)}
 
 
 def read_sidecar(audio_path: str | Path) -> dict[str, Any]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from core.audio.clip import output_format
 from core.models.catalog import CATALOG, DEFAULT_MODEL
@@ -14,7 +15,8 @@ from core.generation.engine import Engine, GenerationResult
 from core.models.loading import DEVICES
 from core.audio.naming import clip_file_name, numbered_paths
 from core.generation.progress import Progress
-from core.audio.provenance import save_with_provenance
+from core.audio.provenance import save_takes, sidecar_path
+from core.fileio import check_output_paths
 from core.generation.requests import DEFAULT_SCHEDULER, SCHEDULERS
 
 
@@ -33,6 +35,8 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
     g.add_argument("--candidates", type=int, default=1, help="number of takes, ranked by CLAP score")
     g.add_argument("--scheduler", choices=SCHEDULERS, default=DEFAULT_SCHEDULER)
     g.add_argument("--device", choices=DEVICES, default="auto")
+    g.add_argument("--overwrite", action="store_true",
+                   help="replace existing output files (never the input recording); without it they are refused")
     g.add_argument("--json", action="store_true", help="print one JSON object per written file")
     g.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -49,13 +53,30 @@ def common_request_fields(args: argparse.Namespace) -> dict:
                 candidates=args.candidates, scheduler=args.scheduler)
 
 
-def make_engine(args: argparse.Namespace) -> Engine:
-    """The engine for --model/--device, after checking the output name, so bad input costs no model work."""
-    if getattr(args, "output", None) is not None and args.output.suffix:
-        output_format(args.output)
+def make_engine(args: argparse.Namespace, inputs: Sequence[Optional[Path]] = (), check: bool = True) -> Engine:
+    """The engine for --model/--device, after `check_outputs` (unless `check` is False because the command
+    checked its own outputs), so bad input costs no model work. `inputs`: files the output must never replace."""
+    if check:
+        check_outputs(args, getattr(args, "candidates", 1) or 1, inputs)
     engine = Engine(args.model, device=args.device)
     engine.resolved  # fail fast (exit 3) before any work when the model is missing
     return engine
+
+
+def check_outputs(args: argparse.Namespace, count: int, inputs: Sequence[Path] = (),
+                  default_folder: Path = Path(".")) -> None:
+    """Before any model work: the -o name (and each OUT-k with several candidates, and every sidecar) can be
+    written, is not an input, and exists only with --overwrite. Without -o the folder is checked; the name
+    is chosen free at write time."""
+    inputs = [Path(p) for p in inputs if p is not None]
+    if args.output is None:
+        check_output_paths([default_folder / ".loa-folder-check.wav"], overwrite=True, inputs=())
+        return
+    check_output_paths([args.output], overwrite=True, inputs=inputs)  # a folder, bad parent, long name...
+    output_format(args.output)
+    paths = numbered_paths(args.output, count)
+    check_output_paths([p for path in paths for p in (path, sidecar_path(path))], overwrite=args.overwrite,
+                       inputs=inputs)
 
 
 def progress_printer(args: argparse.Namespace):
@@ -71,25 +92,35 @@ def progress_printer(args: argparse.Namespace):
 
 
 def write_result(result: GenerationResult, args: argparse.Namespace, default_name_prompt: str,
-                 clips=None) -> list[Path]:
-    """Write each candidate (best first) and print its path, or a JSON object with --json.
+                 clips=None, default_name: Optional[Path] = None, subtype: Optional[str] = None) -> list[Path]:
+    """Write every candidate (best first) as one set, then print each path, or a JSON object with --json.
 
-    `clips` replaces the candidates' audio when a command post-processes it (for example
-    joining generated audio onto the user's clip); scores and seeds still come from `result`.
+    `clips` replaces the candidates' audio when a command post-processes it (for example joining generated
+    audio onto the user's clip); scores and seeds still come from `result`. All files (audio and sidecars) land
+    together before anything is printed, so `| head -1` or Ctrl+C cannot leave a partial set. A name the user
+    did not choose is made free (`stem-2`...) rather than refused.
     """
     print_notes(result)
     clips = clips or [c.clip for c in result.candidates]
-    out = args.output or Path(clip_file_name(default_name_prompt, result.candidates[0].seed))
-    paths = numbered_paths(out, len(result.candidates))
+    if args.output is not None:
+        paths = numbered_paths(args.output, len(result.candidates))
+    else:
+        out = default_name or Path(clip_file_name(default_name_prompt, result.candidates[0].seed,
+                                                           settings=result.candidates[0].settings))
+        paths = free_numbered_paths(out, len(result.candidates))
+    takes = [(clip, path, result.provenance(candidate))
+             for path, candidate, clip in zip(paths, result.candidates, clips)]
+    save_takes(takes, subtype=subtype, overwrite=args.overwrite and args.output is not None)
+    lines = []
     for path, candidate, clip in zip(paths, result.candidates, clips):
-        save_with_provenance(clip, path, result.provenance(candidate))
         if args.json:
-            print(json.dumps({"path": str(path), "score": candidate.score, "seed": candidate.seed,
-                              "rank": candidate.rank + 1, "model": result.model_id, "licence": result.licence,
-                              "seconds": round(clip.seconds, 6), "sample_rate": clip.sample_rate,
-                              "settings": candidate.settings}))
+            lines.append(json.dumps({"path": str(path), "score": candidate.score, "seed": candidate.seed,
+                                     "rank": candidate.rank + 1, "model": result.model_id, "licence": result.licence,
+                                     "seconds": round(clip.seconds, 6), "sample_rate": clip.sample_rate,
+                                     "settings": candidate.settings}))
         else:
-            print(path)
+            lines.append(str(path))
+    print_lines(lines)
     return paths
 
 
@@ -97,3 +128,25 @@ def print_notes(result: GenerationResult, where: str = "") -> None:
     """What the user should know about a result (a prompt cut to the model's window), one stderr line each."""
     for note in result.notes:
         print(f"loa: note: {where}{note}", file=sys.stderr)
+
+
+def free_numbered_paths(out: Path, count: int) -> list[Path]:
+    """numbered_paths(out), or of `stem-2`, `stem-3`... when any of those files or sidecars exists."""
+    number, candidate = 1, out
+    while any(os.path.lexists(p) or os.path.lexists(sidecar_path(p)) for p in numbered_paths(candidate, count)):
+        number += 1
+        candidate = out.with_name(f"{out.stem}-{number}{out.suffix}")
+    return numbered_paths(candidate, count)
+
+
+def print_lines(lines: Sequence[str]) -> None:
+    """Print to stdout; a reader that went away (`| head -1`) is not an error: the files are already written."""
+    try:
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again when it flushes stdout at exit: point stdout at nothing instead.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from core.incontext import operations as incontext
-from core.audio.clip import FORMATS, load_clip
+from core.audio.clip import SUBTYPES, load_clip
+from core.audio.kept_format import CONTAINER_EXTENSIONS, kept_format
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 
 
@@ -42,6 +43,10 @@ def register(subparsers) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("input", type=Path, help="the recording (WAV, FLAC, OGG, ...)")
     parser.add_argument("--prompt", default="", help="optional description; empty lets the audio speak")
+    parser.add_argument("--format", choices=sorted(CONTAINER_EXTENSIONS), default=None,
+                        help="output container (default: the input's; WAV for a lossy input)")
+    parser.add_argument("--subtype", choices=list(SUBTYPES), default=None,
+                        help="output sample format (default: the input's, so kept samples read back equal)")
     add_generation_flags(parser, default_seconds=None)
 
 
@@ -60,17 +65,22 @@ def _settings(args: argparse.Namespace) -> incontext.GenerationSettings:
     return incontext.GenerationSettings(prompt=args.prompt, **fields)
 
 
-def _default_name(args: argparse.Namespace, operation: str) -> str:
-    suffix = args.input.suffix.lower() if args.input.suffix.lower() in FORMATS else ".wav"
-    return f"{args.input.stem}-{operation}{suffix}"
+def _prepare(args: argparse.Namespace, operation: str):
+    """Check everything about the output before the model loads: its format (the input's, see
+    core.audio.kept_format), its name and whether it may be written; return the engine."""
+    plan = kept_format(args.input, args.output, args.format, args.subtype)
+    args.kept_format = plan
+    args.default_name = Path(f"{args.input.stem}-{operation}{plan.extension}")  # in the current folder
+    if plan.note:
+        print(f"loa: note: {plan.note}", file=sys.stderr)
+    return make_engine(args, inputs=[args.input])
 
 
-def _finish(args, result, operation: str) -> int:
-    if args.output is None:
-        args.output = Path(_default_name(args, operation))
+def _finish(args, result) -> int:
     for candidate in result.candidates:
         candidate.settings["source_file"] = args.input.name
-    write_result(result, args, args.prompt or args.input.stem)
+    write_result(result, args, args.prompt or args.input.stem, default_name=args.default_name,
+                 subtype=args.kept_format.subtype)
     return 0
 
 
@@ -78,9 +88,9 @@ def run_continue(args: argparse.Namespace) -> int:
     clip = _load(args.input)
     settings = _settings(args)
     settings.request(args.seconds).validated()  # bad values exit 2 before the model loads
-    engine = make_engine(args)
+    engine = _prepare(args, "continued")
     result = incontext.continue_clip(engine, clip, args.seconds, settings, progress=progress_printer(args))
-    return _finish(args, result, "continued")
+    return _finish(args, result)
 
 
 def run_inpaint(args: argparse.Namespace) -> int:
@@ -88,19 +98,19 @@ def run_inpaint(args: argparse.Namespace) -> int:
     settings = _settings(args)
     settings.request(max(args.end - args.start, 0.01)).validated()
     incontext.check_range(clip, args.start, args.end)
-    engine = make_engine(args)
+    engine = _prepare(args, "inpainted")
     result = incontext.inpaint(engine, clip, args.start, args.end, settings, progress=progress_printer(args))
-    return _finish(args, result, "inpainted")
+    return _finish(args, result)
 
 
 def run_loop(args: argparse.Namespace) -> int:
     clip = _load(args.input)
     settings = _settings(args)
     settings.request(1.0).validated()
-    engine = make_engine(args)
+    engine = _prepare(args, "closed" if args.close else f"plus{args.extend_bars}bars")
     if args.close:
         result = incontext.close_loop(engine, clip, args.close_seconds, settings, progress=progress_printer(args))
-        return _finish(args, result, "closed")
+        return _finish(args, result)
     result = incontext.extend_loop(engine, clip, args.extend_bars, args.bpm, args.beats_per_bar, settings,
                                    progress=progress_printer(args))
-    return _finish(args, result, f"plus{args.extend_bars}bars")
+    return _finish(args, result)

@@ -15,7 +15,7 @@ from .. import __version__
 from core.errors import Cancelled, LoaError
 
 # Each module defines `register(subparsers)`; its parsers set `func(args) -> int`.
-COMMAND_MODULES = ["generate", "models", "incontext", "speak"]
+COMMAND_MODULES = ["generate", "models", "incontext", "speak", "transform"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,15 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous_sigterm = _terminate_as_cancel()
+    from core.fileio import commit_count
+
+    landed_before = commit_count()
     try:
         from ..quiet import quiet_libraries
 
         if not args.debug:
             quiet_libraries()
         return int(args.func(args) or 0)
-    except (KeyboardInterrupt, Cancelled):
-        print("loa: cancelled", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Cancelled) as exc:
+        from core.fileio import cancel_report
+
+        print(f"loa: {cancel_report(since=landed_before)}", file=sys.stderr)
+        return getattr(exc, "exit_code", 130)
     except LoaError as exc:
         if args.debug:
             raise
@@ -51,6 +57,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"loa: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
               "(run again with --debug for details)", file=sys.stderr)
         return 1
+    finally:
+        if previous_sigterm is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def _terminate_as_cancel():
+    """SIGTERM (`kill`, a closing session) cancels like Ctrl+C (exit 143), so files are never left half-written.
+    Returns the handler it replaced, or None when it could not install one."""
+    import signal
+
+    def cancel(signum, frame):
+        exc = Cancelled("terminated")
+        exc.exit_code = 143
+        raise exc
+
+    try:
+        return signal.signal(signal.SIGTERM, cancel)
+    except (ValueError, AttributeError):  # not the main thread, or no SIGTERM on this platform
+        return None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.script is not None:
         return _run_script(args, settings, reference)
     settings.generation_request()  # bad text or numbers exit 2 before the model loads
-    engine = make_engine(args)
+    engine = make_engine(args, inputs=[args.reference])
     result = speak(engine, settings, reference=reference, progress=progress_printer(args))
     write_result(result, args, args.text)
     return 0

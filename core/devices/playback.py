@@ -8,6 +8,7 @@ The GUI polls `Player.position` from a QTimer to move its playhead (see studio.w
     player = Player(device=None, on_finished=lambda: ...)  # None: the system default output
     try:
         player.play(clip, start=1.5)          # returns at once; audio runs on PortAudio's thread
+        player.play(clip, start=1.0, end=2.0, loop=True)  # a range, played once or looped until stop()
     except PlaybackUnavailable as exc:
         show(str(exc))                        # one line: what is wrong and what to do
     player.position                           # seconds into the clip, for a playhead
@@ -154,6 +155,7 @@ class Player:
         self._rate = 1
         self._offset = 0.0       # clip time (seconds) where the played data starts
         self._latency = 0.0
+        self._loop = False       # wrap around the played range instead of ending
         self._playing = False
         self._stopping = False
         self._lock = threading.Lock()  # guards stream open/close against concurrent GUI calls
@@ -167,10 +169,12 @@ class Player:
     @property
     def position(self) -> float:
         """Seconds into the clip of what is being heard now (output latency taken off), or where playback ended."""
-        heard = self._frame / self._rate
+        frames = self._frame
         if self._playing:
-            heard = max(0.0, heard - self._latency)
-        return self._offset + heard
+            frames = max(0.0, frames - self._latency * self._rate)
+        if self._loop and len(self._data):
+            frames = frames % len(self._data)
+        return self._offset + frames / self._rate
 
     def set_device(self, device: DeviceChoice) -> AudioDevice:
         """Choose the output; validated at once so the GUI can show the problem next to the choice."""
@@ -179,15 +183,17 @@ class Player:
         return chosen
 
     # --- control ---------------------------------------------------------------------------------------
-    def play(self, clip: Clip, start: float = 0.0) -> None:
-        """Start playing `clip` from `start` seconds; stops whatever was playing. Raises PlaybackUnavailable."""
+    def play(self, clip: Clip, start: float = 0.0, end: Optional[float] = None, loop: bool = False) -> None:
+        """Play `clip` from `start` to `end` seconds (None: its end), once or, with `loop`, round and round until
+        stop(); stops whatever was playing. Raises PlaybackUnavailable."""
         sd = backend()
         self.stop()
         device = resolve_device(self.device)
         start = float(np.clip(start, 0.0, clip.seconds))
+        end = clip.seconds if end is None else float(np.clip(end, start, clip.seconds))
         channels = 2 if clip.channels <= 2 and device.max_output_channels >= 2 else 1
         samples = clip.with_channels(channels).samples if clip.channels != channels else clip.samples
-        samples = samples[int(round(start * clip.sample_rate)):]
+        samples = samples[int(round(start * clip.sample_rate)):int(round(end * clip.sample_rate))]
         with self._lock:
             stream, rate = self._open_stream(sd, device, clip.sample_rate, channels)
             if rate != clip.sample_rate:
@@ -197,6 +203,7 @@ class Player:
             self._rate = rate
             self._offset = start
             self._latency = float(stream.latency or 0.0)
+            self._loop = bool(loop) and len(self._data) > 0
             self._stopping = False
             self._stream = stream
             self.clip = clip
@@ -235,6 +242,9 @@ class Player:
 
     def _callback(self, outdata, frames, time_info, status) -> None:
         # Runs on PortAudio's thread: copy samples and advance the counter, nothing else.
+        if self._loop:
+            self._loop_callback(outdata, frames)
+            return
         start = self._frame
         chunk = self._data[start:start + frames]
         count = len(chunk)
@@ -244,6 +254,16 @@ class Player:
         self._frame = start + count
         if count < frames:
             raise _callback_stop()
+
+    def _loop_callback(self, outdata, frames) -> None:
+        # The counter keeps growing; `position` folds it back into the range.
+        data, filled = self._data, 0
+        while filled < frames:
+            at = (self._frame + filled) % len(data)
+            count = min(frames - filled, len(data) - at)
+            outdata[filled:filled + count] = data[at:at + count]
+            filled += count
+        self._frame += frames
 
     def _finished(self) -> None:
         # Also on PortAudio's thread, once the stream is inactive (end of data, or stop()).

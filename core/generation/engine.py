@@ -140,11 +140,13 @@ class Engine:
     @torch.inference_mode()
     def generate(self, request: GenerationRequest, progress: Optional[ProgressCallback] = None,
                  cancel: CancelCheck = None, constraint: Optional[sampling.LatentConstraint] = None,
-                 mel_frames: Optional[int] = None) -> GenerationResult:
+                 mel_frames: Optional[int] = None, init_latents: Optional[torch.Tensor] = None,
+                 strength: float = 1.0) -> GenerationResult:
         """Generate `request.candidates` clips, ranked by CLAP score, best first.
 
         Candidate i uses seed `request.seed + i`; running the same request with that seed and one
-        candidate reproduces it. `constraint` and `mel_frames` serve the in-context operations.
+        candidate reproduces it. `constraint` and `mel_frames` serve the in-context operations;
+        `init_latents` and `strength` the audio-to-audio transform (see sampling.denoise).
         """
         request = request.validated()
         started = time.perf_counter()
@@ -167,7 +169,8 @@ class Engine:
             noise = sampling.initial_noise(pipe, seeds, frames, self.device, cond.prompt_embeds.dtype)
             scheduler = sampling.make_scheduler(pipe, request.scheduler, request.steps)
             latents = sampling.denoise(pipe, scheduler, cond, noise, request.steps, request.guidance,
-                                       progress=progress, cancel=cancel, constraint=constraint)
+                                       progress=progress, cancel=cancel, constraint=constraint,
+                                       init_latents=init_latents, strength=strength)
             raise_if_cancelled(cancel)
             report(progress, "decoding", 0, 1)
             n_samples = int(round(request.seconds * MODEL_RATE)) if mel_frames is None \

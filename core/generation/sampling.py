@@ -100,14 +100,36 @@ def initial_noise(pipe, seeds: list[int], mel_frames: int, device, dtype) -> tor
     return seeded_noise(shape, seeds, device, dtype)
 
 
+def steps_for_strength(steps: int, strength: float) -> int:
+    """How many of `steps` an audio-to-audio pass runs at `strength` (0..1): at least one unless 0."""
+    return 0 if strength <= 0 else max(1, min(steps, int(round(steps * strength))))
+
+
+def noised_to(scheduler, clean: torch.Tensor, noise: torch.Tensor, timestep) -> torch.Tensor:
+    """x_t = sqrt(a_t) x0 + sqrt(1 - a_t) eps on the scheduler's training schedule (variance preserving)."""
+    a = scheduler.alphas_cumprod.to(torch.float64)[int(timestep)].item()
+    return (a ** 0.5) * clean.to(noise.dtype) + ((1 - a) ** 0.5) * noise
+
+
 def denoise(pipe, scheduler, cond: Conditioning, noise: torch.Tensor, steps: int, guidance: float,
             progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None,
-            constraint: Optional[LatentConstraint] = None) -> torch.Tensor:
-    """Run `steps` solver steps from `noise`; cancellation is honoured between steps."""
+            constraint: Optional[LatentConstraint] = None, init_latents: Optional[torch.Tensor] = None,
+            strength: float = 1.0) -> torch.Tensor:
+    """Run `steps` solver steps from `noise`; cancellation is honoured between steps.
+
+    With `init_latents` (audio-to-audio), only the last `steps_for_strength(steps, strength)` steps run,
+    starting from `init_latents` noised to the first of them, so the result keeps the input's timing."""
     device = noise.device
     scheduler.set_timesteps(steps, device=device)
     timesteps = scheduler.timesteps
-    latents = noise * scheduler.init_noise_sigma
+    if init_latents is None:
+        latents = noise * scheduler.init_noise_sigma
+    else:
+        begin = len(timesteps) - steps_for_strength(len(timesteps), strength)
+        timesteps = timesteps[begin:]
+        if hasattr(scheduler, "set_begin_index"):
+            scheduler.set_begin_index(begin)
+        latents = noised_to(scheduler, init_latents.expand_as(noise), noise, timesteps[0])
     if constraint is not None:
         latents = constraint.start(latents, timesteps[0])
     step_kwargs = {"eta": 0.0} if "eta" in inspect.signature(scheduler.step).parameters else {}

@@ -18,13 +18,14 @@ from typing import Any, Iterable, Optional
 
 from core.audio.clip import Clip, load_clip
 from core.errors import InputError
-from core.audio.naming import clip_file_name, unique_path
+from core.fileio import OutputExists
+from core.audio.naming import take_file_name, take_title, unique_path
 from core.paths import data_dir
 from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
 
 DB_NAME = "library.sqlite3"
 AUDIO_FOLDER = "audio"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: parent_id + operations (edited versions and their provenance chain)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -50,6 +51,13 @@ CREATE INDEX IF NOT EXISTS items_created ON items (created);
 CREATE INDEX IF NOT EXISTS items_mode_model ON items (mode, model);
 """
 
+# Columns added after version 1, with their definitions: a database from an older version gains them on open.
+_ADDED_COLUMNS = {
+    "parent_id": "INTEGER REFERENCES items (id)",  # the item this one was edited from (None: an original)
+    "operations": "TEXT NOT NULL DEFAULT '[]'",  # the edits that turned the parent into this item
+}
+EDIT_MODE = "edit"
+
 
 @dataclass
 class LibraryItem:
@@ -72,6 +80,12 @@ class LibraryItem:
     favourite: bool = False
     trashed: bool = False
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    parent_id: Optional[int] = None
+    operations: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def is_version(self) -> bool:
+        return self.parent_id is not None
 
     def load_clip(self) -> Clip:
         return load_clip(self.audio_path)
@@ -82,7 +96,16 @@ class LibraryItem:
 
     @property
     def title(self) -> str:
-        return self.prompt or "(no prompt)"
+        """The words for speech, source and operation for in-context takes, else the prompt."""
+        return take_title(self.prompt, self.settings)
+
+    def search_text(self) -> str:
+        """Everything a library search looks in: prompt, negative prompt, spoken words, source file, model."""
+        source = self.settings.get("source")
+        return " ".join(str(part) for part in (
+            self.prompt, self.negative_prompt, self.settings.get("text") or self.settings.get("transcription") or "",
+            Path(str(source)).name if source else "", self.settings.get("operation") or "", self.model,
+            Path(self.model).name, self.title)).casefold()
 
 
 class Library:
@@ -98,10 +121,18 @@ class Library:
             self._db.row_factory = sqlite3.Row
             with self._db:
                 self._db.executescript(_SCHEMA)
+                self._migrate()
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise InputError(f"The library database {self.db_path} cannot be opened ({exc}); move it aside "
                              "and restart, or point LOA_DATA_DIR at another folder.") from exc
+
+    def _migrate(self) -> None:
+        have = {row["name"] for row in self._db.execute("PRAGMA table_info(items)")}
+        for column, definition in _ADDED_COLUMNS.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE items ADD COLUMN {column} {definition}")
+        self._db.execute("CREATE INDEX IF NOT EXISTS items_parent ON items (parent_id)")
 
     def close(self) -> None:
         with self._lock:
@@ -110,22 +141,37 @@ class Library:
     # ---- adding ------------------------------------------------------------------------------------
     def add(self, clip: Clip, *, prompt: str, mode: str, model: str, licence: str, seed: Optional[int] = None,
             score: Optional[float] = None, settings: Optional[dict[str, Any]] = None, kept: bool = False,
-            created: Optional[str] = None) -> LibraryItem:
+            created: Optional[str] = None, parent_id: Optional[int] = None,
+            operations: Optional[list[dict[str, Any]]] = None) -> LibraryItem:
         """Store a clip (float WAV with provenance tags and sidecar) and its record; return the item."""
         settings = dict(settings or {})
+        operations = list(operations or [])
         created = created or datetime.now(timezone.utc).isoformat(timespec="seconds")
         provenance = Provenance(prompt=prompt, model_id=model, licence=licence, seed=seed, settings=settings,
                                 score=score, created=created)
-        path = self._new_audio_path(prompt, seed, created)
+        path = self._new_audio_path(take_file_name(prompt, settings, seed), created)
         save_with_provenance(clip, path, provenance, subtype="float32")
         with self._lock, self._db:
             cursor = self._db.execute(
                 "INSERT INTO items (prompt, negative_prompt, mode, settings, seed, model, licence, score,"
-                " audio_path, sample_rate, seconds, created, kept) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " audio_path, sample_rate, seconds, created, kept, parent_id, operations)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (prompt, str(settings.get("negative_prompt") or ""), mode, json.dumps(settings, sort_keys=True),
                  seed, model, licence, score, path.relative_to(self.folder).as_posix(), clip.sample_rate,
-                 round(clip.seconds, 6), created, int(kept)))
+                 round(clip.seconds, 6), created, int(kept), parent_id, json.dumps(operations, default=str)))
             return self.get(cursor.lastrowid)
+
+    def add_version(self, parent_id: int, clip: Clip, operations: list[dict[str, Any]],
+                    kept: bool = True) -> LibraryItem:
+        """Store an edited version of item `parent_id` as a new item; the parent and its file stay as they are.
+
+        The version keeps the parent's prompt, model, licence and seed, and records the parent and the
+        `operations` that made it (see `lineage`)."""
+        parent = self.get(parent_id)
+        settings = dict(parent.settings) | {"derived_from": parent.id, "operations": operations}
+        return self.add(clip, prompt=parent.prompt, mode=EDIT_MODE, model=parent.model, licence=parent.licence,
+                        seed=parent.seed, settings=settings, kept=kept, parent_id=parent.id,
+                        operations=operations)
 
     def add_result(self, result, mode: str, kept: bool = False) -> list[LibraryItem]:
         """Store every candidate of a core GenerationResult, best first."""
@@ -133,10 +179,10 @@ class Library:
                          licence=result.licence, seed=c.seed, score=c.score, settings=c.settings, kept=kept)
                 for c in result.candidates]
 
-    def _new_audio_path(self, prompt: str, seed: Optional[int], created: str) -> Path:
+    def _new_audio_path(self, file_name: str, created: str) -> Path:
         month = created[:7] if len(created) >= 7 else "undated"
         # The same prompt and seed twice (e.g. regenerated) keeps both files.
-        return unique_path(self.folder / AUDIO_FOLDER / month / clip_file_name(prompt, seed))
+        return unique_path(self.folder / AUDIO_FOLDER / month / file_name)
 
     # ---- reading -----------------------------------------------------------------------------------
     def get(self, item_id: int) -> LibraryItem:
@@ -149,13 +195,10 @@ class Library:
     def search(self, text: str = "", *, mode: Optional[str] = None, model: Optional[str] = None,
                favourites_only: bool = False, kept_only: bool = False, trashed: bool = False,
                limit: Optional[int] = None) -> list[LibraryItem]:
-        """Newest first. Every word of `text` must appear in the prompt, negative prompt or model id."""
+        """Newest first. Every word of `text` must appear in the prompt, negative prompt, spoken words, source
+        file name or model (LibraryItem.search_text); the word match runs in Python, where the words live in
+        the settings JSON."""
         where, args = ["trashed = ?"], [int(trashed)]
-        for word in text.split():
-            where.append("(prompt LIKE ? ESCAPE '\\' OR negative_prompt LIKE ? ESCAPE '\\' "
-                         "OR model LIKE ? ESCAPE '\\')")
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            args += [pattern] * 3
         if mode:
             where.append("mode = ?")
             args.append(mode)
@@ -167,10 +210,29 @@ class Library:
         if kept_only:
             where.append("kept = 1")
         sql = f"SELECT * FROM items WHERE {' AND '.join(where)} ORDER BY created DESC, id DESC"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
+        words = text.casefold().split()
+        items = [item for item in map(self._item, rows)
+                 if not words or all(word in item.search_text() for word in words)]
+        return items if limit is None else items[:int(limit)]
+
+    def lineage(self, item_id: int) -> list[LibraryItem]:
+        """The item, then what it was derived from, back to the original: the provenance chain."""
+        chain, seen = [self.get(item_id)], {item_id}
+        while chain[-1].parent_id is not None and chain[-1].parent_id not in seen:
+            seen.add(chain[-1].parent_id)
+            try:
+                chain.append(self.get(chain[-1].parent_id))
+            except InputError:
+                break  # the parent was purged: the chain ends at the oldest item still stored
+        return chain
+
+    def versions_of(self, item_id: int) -> list[LibraryItem]:
+        """Items edited directly from `item_id`, oldest first (trashed ones included)."""
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM items WHERE parent_id = ? ORDER BY created, id",
+                                    (item_id,)).fetchall()
         return [self._item(r) for r in rows]
 
     def modes(self) -> list[str]:
@@ -194,7 +256,8 @@ class Library:
                            model=row["model"], licence=row["licence"], score=row["score"],
                            audio_path=self.folder / row["audio_path"], sample_rate=row["sample_rate"],
                            seconds=row["seconds"], created=row["created"], kept=bool(row["kept"]),
-                           favourite=bool(row["favourite"]), trashed=bool(row["trashed"]))
+                           favourite=bool(row["favourite"]), trashed=bool(row["trashed"]),
+                           parent_id=row["parent_id"], operations=json.loads(row["operations"] or "[]"))
 
     # ---- changing ----------------------------------------------------------------------------------
     def set_kept(self, item_id: int, kept: bool = True) -> LibraryItem:
@@ -218,16 +281,20 @@ class Library:
             self._db.executemany("UPDATE items SET trashed = 0, trashed_at = NULL WHERE id = ?",
                                  [(i,) for i in ids])
 
-    def purge(self) -> int:
-        """Delete trashed items and their audio files for good; return how many were removed."""
+    def purge(self, item_ids: Optional[Iterable[int]] = None) -> int:
+        """Delete trashed items (all, or those of `item_ids` that are in the trash) and their audio files for
+        good; return how many were removed."""
         with self._lock:
             rows = self._db.execute("SELECT id, audio_path FROM items WHERE trashed = 1").fetchall()
+            if item_ids is not None:
+                wanted = set(item_ids)
+                rows = [r for r in rows if r["id"] in wanted]
             for row in rows:
                 audio = self.folder / row["audio_path"]
                 for path in (audio, sidecar_path(audio)):
                     path.unlink(missing_ok=True)
             with self._db:
-                self._db.execute("DELETE FROM items WHERE trashed = 1")
+                self._db.executemany("DELETE FROM items WHERE id = ? AND trashed = 1", [(r["id"],) for r in rows])
         return len(rows)
 
     def _set(self, item_id: int, column: str, value: Any) -> LibraryItem:

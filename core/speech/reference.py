@@ -48,23 +48,29 @@ class ReferenceVoice:
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"the reference {source} needs the words spoken in it (--reference-text).")
         words = normalize_text(text)
-        wave = trim_silence(clip.for_model())
-        seconds = len(wave) / MODEL_RATE
-        if seconds < MIN_REFERENCE_SECONDS:
-            raise InputError(f"the reference {source} has {seconds:.2f} s of sound; give at least "
-                             f"{MIN_REFERENCE_SECONDS:g} s of someone speaking.")
-        if seconds > MAX_REFERENCE_SECONDS:
-            raise InputError(f"the reference {source} is {seconds:.1f} s long; give at most "
-                             f"{MAX_REFERENCE_SECONDS:g} s (cut one or two sentences).")
-        voiced, spread = voicing(wave)
-        if voiced < MIN_VOICED_SECONDS or spread < MIN_PITCH_SPREAD_SEMITONES:
-            raise InputError(f"no speech found in the reference {source}; give a recording of a voice "
-                             "speaking (not silence, noise, a tone or music).")
-        return cls(Clip(wave, MODEL_RATE), words, source)
+        return cls(checked_reference_audio(clip, source), words, source)
 
     @property
     def seconds(self) -> float:
         return self.clip.seconds
+
+
+def checked_reference_audio(clip: Clip, source: str = "reference") -> Clip:
+    """The recording as the model hears it (16 kHz mono, edge silence trimmed) if it is 1-8 s of a voice
+    speaking; else InputError saying what is wrong. Needs no words, so a window can check it on pick."""
+    wave = trim_silence(clip.for_model())
+    seconds = len(wave) / MODEL_RATE
+    if seconds < MIN_REFERENCE_SECONDS:
+        raise InputError(f"the reference {source} has {seconds:.2f} s of sound; give at least "
+                         f"{MIN_REFERENCE_SECONDS:g} s of someone speaking.")
+    if seconds > MAX_REFERENCE_SECONDS:
+        raise InputError(f"the reference {source} is {seconds:.1f} s long; give at most "
+                         f"{MAX_REFERENCE_SECONDS:g} s (cut one or two sentences).")
+    voiced, spread = voicing(wave)
+    if voiced < MIN_VOICED_SECONDS or spread < MIN_PITCH_SPREAD_SEMITONES:
+        raise InputError(f"no speech found in the reference {source}; give a recording of a voice "
+                         "speaking (not silence, noise, a tone or music).")
+    return Clip(wave, MODEL_RATE)
 
 
 def frame_db(wave: np.ndarray, frame: int = 320) -> np.ndarray:

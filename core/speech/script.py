@@ -30,7 +30,7 @@ from core.generation.engine import Engine, GenerationResult
 from core.errors import InputError
 from core.audio.naming import slugify
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
-from core.audio.provenance import Provenance, save_with_provenance
+from core.audio.provenance import Provenance, save_takes
 from .reference import ReferenceVoice
 from .text import normalize_text
 from .tts import SpeechRequest, require_speech_model, speak
@@ -56,11 +56,14 @@ class Script:
     lines: list[ScriptLine]
     voices: dict[str, str] = field(default_factory=dict)
 
-    def check(self) -> None:
-        """Spell out every line now, so a bad line is reported by number before the model loads."""
+    def check(self, settings: Optional[SpeechRequest] = None) -> None:
+        """Spell out every line now, so a bad line is reported by number before the model loads; with the
+        script's settings, also check each line's length and numbers the way speaking it would."""
         for line in self.lines:
             try:
-                normalize_text(line.text)
+                words = normalize_text(line.text)
+                if settings is not None:
+                    line_request(settings, line, seed=0).generation_request(words)
             except InputError as exc:
                 raise InputError(f"script line {line.number}: {exc}") from exc
 
@@ -136,26 +139,51 @@ def render_script(engine: Engine, script: Script, settings: SpeechRequest,
                   reference: Optional[ReferenceVoice] = None, progress: Optional[ProgressCallback] = None,
                   cancel: CancelCheck = None) -> ScriptResult:
     """Speak every line with the same settings and seed; join the best takes with the pauses between."""
-    script.check()
+    script.check(settings)
     require_speech_model(engine)
-    seed = settings.generation_request("x").seed  # one concrete seed for the whole script
+    seed = script_seed(settings)
     results = []
     for i, line in enumerate(script.lines):
         raise_if_cancelled(cancel)
         report(progress, "line", i, len(script.lines))
-        request = replace(settings, text=line.text, voice=line.voice, seed=seed, seconds=None,
-                          negative_prompt=line.negative_prompt or settings.negative_prompt)
-        try:
-            result = speak(engine, request, reference=reference, progress=progress, cancel=cancel)
-        except InputError as exc:
-            raise InputError(f"script line {line.number}: {exc}") from exc
-        for candidate in result.candidates:
-            candidate.settings["script_line"] = line.number
-            candidate.settings["voice_name"] = line.voice_name
-        results.append((line, result))
+        results.append((line, render_line(engine, line, settings, seed, reference, progress, cancel)))
     report(progress, "line", len(script.lines), len(script.lines))
+    return assemble(results)
+
+
+def script_seed(settings: SpeechRequest) -> int:
+    """The one concrete seed every line of a script uses: the settings' seed, or a fresh random one."""
+    return replace(settings, text="x", seconds=1.0).generation_request("x").seed
+
+
+def line_request(settings: SpeechRequest, line: ScriptLine, seed: int) -> SpeechRequest:
+    """What one script line is spoken with: the script's settings, the line's voice, the given seed."""
+    return replace(settings, text=line.text, voice=line.voice, seed=seed, seconds=None,
+                   negative_prompt=line.negative_prompt or settings.negative_prompt)
+
+
+def render_line(engine: Engine, line: ScriptLine, settings: SpeechRequest, seed: int,
+                reference: Optional[ReferenceVoice] = None, progress: Optional[ProgressCallback] = None,
+                cancel: CancelCheck = None) -> GenerationResult:
+    """Speak one script line exactly as render_script does with this seed (so one line re-renders alone:
+    the script's seed reproduces its take, another seed re-rolls it)."""
+    try:
+        result = speak(engine, line_request(settings, line, seed), reference=reference, progress=progress,
+                       cancel=cancel)
+    except InputError as exc:
+        raise InputError(f"script line {line.number}: {exc}") from exc
+    for candidate in result.candidates:
+        candidate.settings["script_line"] = line.number
+        candidate.settings["voice_name"] = line.voice_name
+    return result
+
+
+def assemble(results: list[tuple[ScriptLine, GenerationResult]]) -> ScriptResult:
+    """The script from each line's result: best takes joined with each line's pause before it."""
+    if not results:
+        raise InputError("the script has no rendered lines to join.")
     joined, offsets = join_lines([(line.pause_before, result.best.clip) for line, result in results])
-    return ScriptResult(results, joined, offsets)
+    return ScriptResult(list(results), joined, offsets)
 
 
 def join_lines(parts: list[tuple[float, Clip]]) -> tuple[Clip, list[float]]:
@@ -178,17 +206,26 @@ def line_file_name(line: ScriptLine, index: int, extension: str = ".wav") -> str
     return f"{index:02d}-{slugify(line.text, 40)}{extension}"
 
 
+def script_file_names(result: ScriptResult, name: str = "script", extension: str = ".wav") -> list[str]:
+    """The files write_script makes, joined file first (each with a `.json` sidecar beside it)."""
+    return [f"{name}{extension}"] + [line_file_name(line, i, extension)
+                                      for i, (line, _) in enumerate(result.lines, start=1)]
+
+
 def write_script(result: ScriptResult, folder: str | Path, name: str = "script", extension: str = ".wav",
-                 subtype: Optional[str] = None) -> tuple[Path, list[Path]]:
-    """Write NAME.wav (the whole script) and NN-words.wav per line, each with its provenance sidecar."""
+                 subtype: Optional[str] = None, overwrite: bool = True) -> tuple[Path, list[Path]]:
+    """Write NAME.wav (the whole script) and NN-words.wav per line, each with its provenance sidecar.
+
+    All files land as one atomic set (core.audio.provenance.save_takes): an error or Ctrl+C leaves all of
+    them or none, never a half-written file. Without `overwrite`, existing files are refused (nothing written).
+    """
     folder = Path(folder)
-    line_paths = []
+    takes = []
     records = []
     for index, ((line, line_result), offset) in enumerate(zip(result.lines, result.offsets), start=1):
         best = line_result.best
-        path = save_with_provenance(best.clip, folder / line_file_name(line, index, extension),
-                                    line_result.provenance(best), subtype=subtype)
-        line_paths.append(path)
+        path = folder / line_file_name(line, index, extension)
+        takes.append((best.clip, path, line_result.provenance(best)))
         records.append({"line": line.number, "file": path.name, "text": line.text, "voice": line.voice,
                         "voice_name": line.voice_name, "seed": best.seed, "start": round(offset, 6),
                         "seconds": round(best.clip.seconds, 6)})
@@ -197,6 +234,6 @@ def write_script(result: ScriptResult, folder: str | Path, name: str = "script",
                 if k in ("steps", "guidance", "scheduler", "negative_prompt", "reference", "reference_text")}
     provenance = Provenance(prompt=f"script: {name}", model_id=first.model_id, licence=first.licence,
                             seed=first.best.seed, settings={**settings, "lines": records})
-    joined = save_with_provenance(result.joined, folder / f"{name}{extension}", provenance, subtype=subtype)
+    joined, *line_paths = save_takes([(result.joined, folder / f"{name}{extension}", provenance), *takes],
+                                     subtype=subtype, overwrite=overwrite)
     return joined, line_paths
-

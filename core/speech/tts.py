@@ -63,6 +63,8 @@ def speak(engine: Engine, request: SpeechRequest, reference: Optional[ReferenceV
     """Speak `request.text`; candidates best first, each reproducible from its recorded seed and settings."""
     words = request.words()
     request.generation_request(words)  # bad numbers are reported before the model loads
+    if reference is not None:
+        check_reference_fits(request, reference, words)
     require_speech_model(engine)
     if reference is not None:
         return _speak_after_reference(engine, request, words, reference, progress, cancel)
@@ -115,14 +117,26 @@ def reference_plan(engine: Engine, request: SpeechRequest, reference: ReferenceV
     new_frames = sampling.latent_rows_for(pipe, new_seconds)
     mel_frames = prefix.rows * pipe.vae_scale_factor + new_frames
     seconds = mel_frames * sampling.vocoder_hop(pipe) / MODEL_RATE
-    if seconds > MAX_SECONDS:
-        raise InputError(f"the reference ({reference.seconds:.1f} s) and the new words ({new_seconds:.1f} s) "
-                         f"need {seconds:.1f} s together, more than {MAX_SECONDS:g} s; speak fewer words per line.")
+    _refuse_too_long(reference, new_seconds, seconds)
     gen = replace(request, seconds=seconds).generation_request(spoken)
     known = np.zeros(mel_frames // pipe.vae_scale_factor, dtype=bool)
     known[: prefix.rows] = True
     constraint = KnownRegion(pipe, prefix_latent(prefix.latent, known), known, seed=gen.seed)
     return gen, constraint, mel_frames, prefix
+
+
+def check_reference_fits(request: SpeechRequest, reference: ReferenceVoice, words: Optional[str] = None) -> None:
+    """Before any model work: the reference and the new words must fit the model's window together
+    (reference_plan repeats this on the exact latent grid)."""
+    words = words if words is not None else request.words()
+    new_seconds = request.seconds if request.seconds is not None else estimate_seconds(words)
+    _refuse_too_long(reference, new_seconds, reference.seconds + new_seconds)
+
+
+def _refuse_too_long(reference: ReferenceVoice, new_seconds: float, seconds: float) -> None:
+    if seconds > MAX_SECONDS:
+        raise InputError(f"the reference ({reference.seconds:.1f} s) and the new words ({new_seconds:.1f} s) "
+                         f"need {seconds:.1f} s together, more than {MAX_SECONDS:g} s; speak fewer words per line.")
 
 
 def prefix_latent(latent, known: np.ndarray):

@@ -245,8 +245,8 @@ def check_dropped_file(path: Path, seconds: float) -> None:
     assert path.parent == Path(os.environ["LOA_CACHE_DIR"]) / "dragout"
     assert path.name.startswith("metal-door-slam-in-a-large-hall_s") and path.suffix == ".wav"
     info = sf.info(str(path))
-    assert info.samplerate == 48_000 and info.subtype == "PCM_24"  # the default export settings
-    assert abs(info.frames - seconds * 48_000) <= 48_000 * 0.05
+    assert info.samplerate == 16_000 and info.subtype == "PCM_24"  # default: the take's own rate, 24-bit
+    assert abs(info.frames - seconds * 16_000) <= 16_000 * 0.05
     assert read_tags(path)["title"] == PROMPT
     sidecar = read_sidecar(path)
     assert sidecar["prompt"] == PROMPT and sidecar["model_id"]

@@ -31,7 +31,8 @@ def test_an_installed_hub_model_serves_the_music_mode_and_hides_the_first_run_no
     assert not window.first_run_banner.isVisible()
     window.generation_panel.set_mode("music")
     assert window.generation_panel.model_combo.currentData() == "cvssp/audioldm2-music"
-    assert window.generation_panel.model_note.text() == ""
+    assert window.generation_panel.model_note.text().startswith("Licence: CC-BY-NC-SA-4.0")  # no "not installed"
+    assert "non-commercial" in window.generation_panel.model_note.text()
 
 
 def test_adding_a_local_folder_checks_it_and_offers_it_in_the_picker(qtbot, make_window, settings, tiny_model_dir,

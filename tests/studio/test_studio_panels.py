@@ -232,7 +232,7 @@ def test_export_and_audio_device_settings(make_window, settings):
     exported = settings.export_settings()
     assert (exported.container, exported.sample_format, exported.sample_rate) == ("flac", "pcm24", 16_000)
     settings.export_rate = 12_345  # a hand-edited value outside the offer falls back to the default
-    assert settings.export_rate == 48_000
+    assert settings.export_rate == 0 and settings.export_settings().sample_rate is None  # same as the source
 
     window = make_window()
     window.set_audio_device("Some Interface That Is Not Here")

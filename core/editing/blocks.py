@@ -1,0 +1,142 @@
+"""Immutable sample blocks on disk, and clip versions as lists of references into them.
+
+As in Audacity's sample blocks, an edit stores only the frames it changed: a version is a list of
+`Ref(block, offset, frames)` pieces, and the frames an edit kept are references into the blocks earlier
+versions already wrote. A block is raw float32 (frames x channels) written to a temp file and renamed,
+so a block file either is complete or does not exist.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+BLOCK_SUFFIX = ".f32"
+COMPARE_CHUNK = 1 << 20  # frames compared at a time when diffing two versions
+
+
+@dataclass(frozen=True)
+class Ref:
+    """`frames` frames of `block`, starting at frame `offset` in it."""
+
+    block: str
+    offset: int
+    frames: int
+
+    def to_list(self) -> list:
+        return [self.block, self.offset, self.frames]
+
+    @classmethod
+    def from_list(cls, item) -> "Ref":
+        return cls(str(item[0]), int(item[1]), int(item[2]))
+
+
+def slice_refs(refs: list[Ref], start: int, end: int) -> list[Ref]:
+    """The references covering frames [start, end) of the sequence `refs`."""
+    out, pos = [], 0
+    for ref in refs:
+        r0, r1 = pos, pos + ref.frames
+        pos = r1
+        lo, hi = max(start, r0), min(end, r1)
+        if lo < hi:
+            out.append(Ref(ref.block, ref.offset + lo - r0, hi - lo))
+        if pos >= end:
+            break
+    return out
+
+
+def merge_refs(refs: list[Ref]) -> list[Ref]:
+    """Join neighbouring pieces that continue each other in one block (keeps versions short)."""
+    out: list[Ref] = []
+    for ref in refs:
+        if ref.frames == 0:
+            continue
+        if out and out[-1].block == ref.block and out[-1].offset + out[-1].frames == ref.offset:
+            out[-1] = Ref(ref.block, out[-1].offset, out[-1].frames + ref.frames)
+        else:
+            out.append(ref)
+    return out
+
+
+class BlockStore:
+    """A folder of block files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def path(self, block: str) -> Path:
+        return self.folder / (block + BLOCK_SUFFIX)
+
+    def write(self, samples: np.ndarray) -> str:
+        """Store a (frames, channels) float32 array as a new block; return its id."""
+        block = uuid.uuid4().hex
+        final = self.path(block)
+        temp = final.with_name(final.name + ".tmp")
+        np.ascontiguousarray(samples, dtype=np.float32).tofile(temp)
+        os.replace(temp, final)
+        return block
+
+    def read_into(self, refs: list[Ref], out: np.ndarray) -> np.ndarray:
+        """Fill `out` (frames, channels) with the sequence `refs`."""
+        channels = out.shape[1]
+        frame_bytes = 4 * channels
+        pos = 0
+        for ref in refs:
+            # readinto straight into `out`: no temporary array, and no mapped file pages counted as ours
+            target = memoryview(out[pos:pos + ref.frames]).cast("B")
+            with open(self.path(ref.block), "rb") as f:
+                f.seek(ref.offset * frame_bytes)
+                if f.readinto(target) != ref.frames * frame_bytes:
+                    raise ValueError(f"block {ref.block} is shorter than its references")
+            pos += ref.frames
+        if pos != out.shape[0]:
+            raise ValueError(f"version references {pos} frames, expected {out.shape[0]}")
+        return out
+
+    def read(self, refs: list[Ref], frames: int, channels: int) -> np.ndarray:
+        return self.read_into(refs, np.empty((frames, channels), np.float32))
+
+    def existing(self) -> set[str]:
+        return {p.name[: -len(BLOCK_SUFFIX)] for p in self.folder.glob("*" + BLOCK_SUFFIX)}
+
+    def remove(self, blocks) -> None:
+        for block in blocks:
+            self.path(block).unlink(missing_ok=True)
+        for temp in self.folder.glob("*.tmp"):  # a write a crash interrupted
+            temp.unlink(missing_ok=True)
+
+    def bytes_used(self) -> int:
+        return sum(p.stat().st_size for p in self.folder.glob("*" + BLOCK_SUFFIX))
+
+
+def diff_span(old: np.ndarray, new: np.ndarray) -> tuple[int, int, int]:
+    """(start, old_end, new_end): the smallest span outside which `old` and `new` hold identical frames
+    (bitwise), i.e. old[:start] == new[:start] and old[old_end:] == new[new_end:]. Compared in chunks."""
+    if old.shape[1] != new.shape[1]:
+        return 0, old.shape[0], new.shape[0]
+    limit = min(old.shape[0], new.shape[0])
+    start = _common_run(old, new, limit, from_end=False)
+    tail = _common_run(old, new, limit - start, from_end=True)
+    return start, old.shape[0] - tail, new.shape[0] - tail
+
+
+def _common_run(a: np.ndarray, b: np.ndarray, limit: int, from_end: bool) -> int:
+    a_bits, b_bits = a.view(np.uint32), b.view(np.uint32)  # bitwise: -0.0 != 0.0, NaN == same NaN
+    done = 0
+    while done < limit:
+        n = min(COMPARE_CHUNK, limit - done)
+        if from_end:
+            ca = a_bits[a.shape[0] - done - n:a.shape[0] - done]
+            cb = b_bits[b.shape[0] - done - n:b.shape[0] - done]
+        else:
+            ca, cb = a_bits[done:done + n], b_bits[done:done + n]
+        differs = np.flatnonzero((ca != cb).any(axis=1))
+        if differs.size:
+            return done + (n - 1 - int(differs[-1]) if from_end else int(differs[0]))
+        done += n
+    return done

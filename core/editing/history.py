@@ -1,0 +1,455 @@
+"""EditSession: a clip being edited, with multi-level undo/redo persisted as it happens.
+
+A session is a folder (by default `<data dir>/edits/<id>/`) holding `session.sqlite3` and `blocks/`.
+Each version of the clip is a row listing references into immutable sample blocks (see
+`core.editing.blocks`); an edit writes only the frames it changed, as a new block (temp file + rename),
+then records the version in one sqlite transaction (WAL). A crash or kill -9 therefore loses at most the
+edit in flight, and `EditSession.open(folder)` restores the clip at its current version with its whole
+undo/redo history. Memory holds only the current version; undo and redo rebuild a version from its
+blocks, so they return exactly the array that version had.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+
+from core.audio.clip import Clip
+from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, slice_refs
+from core.editing.operations import JOINING, label, operation
+from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
+from core.errors import InputError
+from core.paths import data_dir
+
+DB_NAME = "session.sqlite3"
+LOCK_NAME = "open.lock"  # flock-ed while a process has the session open; the OS drops it when the process dies
+SESSIONS_FOLDER = "edits"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS versions (
+    seq INTEGER PRIMARY KEY,
+    refs TEXT NOT NULL,
+    frames INTEGER NOT NULL,
+    channels INTEGER NOT NULL,
+    sample_rate INTEGER NOT NULL,
+    operation TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    sel_start INTEGER NOT NULL, sel_end INTEGER NOT NULL,
+    before_start INTEGER NOT NULL, before_end INTEGER NOT NULL,
+    created TEXT NOT NULL
+);
+"""
+
+
+def sessions_root() -> Path:
+    return data_dir() / SESSIONS_FOLDER
+
+
+@dataclass
+class HistoryStep:
+    """One entry of the undo history: version `seq` (0 = the clip as opened)."""
+
+    seq: int
+    operation: dict
+    note: str
+    label: str
+    created: str
+
+
+@dataclass
+class SessionInfo:
+    """A session folder found on disk (for the window's restore offer)."""
+
+    folder: Path
+    name: str
+    source: dict = field(default_factory=dict)
+    position: int = 0
+    steps: int = 0
+    updated: str = ""
+    closed: bool = False
+    pid: Optional[int] = None  # the process that last had it open
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class EditSession:
+    """The clip being edited. Build with `create` or `open`; edit with `apply` or `commit`."""
+
+    def __init__(self, folder: Path, db: sqlite3.Connection, clip: Optional[Clip] = None) -> None:
+        self.folder = folder
+        self._open_lock = _hold_lock(folder)
+        if self._open_lock is None:
+            db.close()
+            raise InputError(f"The edit session {folder.name} is open in another LOA Studio process; close it "
+                             "there first.")
+        self.blocks = BlockStore(folder / "blocks")
+        self._db = db
+        self._lock = threading.RLock()
+        self.clipboard: Optional[Clip] = None
+        self.join_crossfade: Optional[float] = None  # seconds for every join (None: each operation's default)
+        self.snap_zero_crossings = False  # move selection edges to zero crossings before each edit
+        self.position = self._meta_int("position")
+        row = self._version(self.position)
+        self._refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        if clip is None:  # opening: the current version from its blocks
+            clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+        self.clip = clip
+        self.selection = Selection(row["sel_start"], row["sel_end"])
+
+    # ---- opening -----------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, clip: Clip, name: str = "", source: Optional[dict[str, Any]] = None,
+               root: Optional[Path] = None) -> "EditSession":
+        """Start editing `clip`. `source` says where it came from (e.g. {"library_id": 7} or {"path": ...}).
+
+        The session shares `clip`'s array (no copy of a long clip): operations never modify it in place, and
+        neither should the caller."""
+        root = Path(root) if root is not None else sessions_root()
+        folder = root / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8])
+        folder.mkdir(parents=True)
+        db = _connect(folder)
+        store = BlockStore(folder / "blocks")
+        refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
+        with db:
+            for key, value in {"name": name, "source": json.dumps(source or {}), "created": _now(),
+                               "position": "0", "saved_position": "-1", "closed": "0",
+                               "pid": str(os.getpid())}.items():
+                db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
+            db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
+                       (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
+                        json.dumps({"op": "open", "label": "Open"}), _now()))
+        return cls(folder, db, clip)
+
+    @classmethod
+    def open(cls, folder: str | Path) -> "EditSession":
+        """Reopen a session folder (after a crash, or a clip closed earlier) at its current version."""
+        folder = Path(folder)
+        if not (folder / DB_NAME).is_file():
+            raise InputError(f"{folder} is not an edit session (no {DB_NAME}); choose a folder under "
+                             f"{sessions_root()}.")
+        db = _connect(folder)
+        session = cls(folder, db)
+        session._collect_garbage()  # blocks of an edit a crash interrupted
+        session._set_meta({"closed": "0", "pid": str(os.getpid())})
+        return session
+
+    def close(self) -> None:
+        """Close the clip cleanly; the folder and its history stay (open it again with `open`)."""
+        with self._lock:
+            self._set_meta({"closed": "1"})
+            self._db.close()
+            self._open_lock.close()
+
+    def discard(self) -> None:
+        """Close and delete the session folder with all its history."""
+        with self._lock:
+            self._db.close()
+            self._open_lock.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    # ---- state -------------------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._meta("name")
+
+    @property
+    def source(self) -> dict:
+        return json.loads(self._meta("source") or "{}")
+
+    def set_source(self, source: dict) -> None:
+        self._set_meta({"source": json.dumps(source)})
+
+    @property
+    def can_undo(self) -> bool:
+        return self.position > 0
+
+    @property
+    def can_redo(self) -> bool:
+        return self.position < self._last_seq()
+
+    @property
+    def has_unsaved_edits(self) -> bool:
+        """True when the current version differs from the opened clip and was not saved as a version."""
+        return self.position != 0 and self.position != self._meta_int("saved_position")
+
+    def mark_saved(self, library_id: Optional[int] = None) -> None:
+        values = {"saved_position": str(self.position)}
+        if library_id is not None:
+            values["saved_library_id"] = str(library_id)
+        self._set_meta(values)
+
+    def history(self) -> list[HistoryStep]:
+        """Every version, oldest first (the ones after `position` are the redo steps)."""
+        with self._lock:
+            rows = self._db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
+        return [HistoryStep(r["seq"], json.loads(r["operation"]), r["note"], label(json.loads(r["operation"])),
+                            r["created"]) for r in rows]
+
+    def operations(self) -> list[dict]:
+        """The operations from the opened clip to the current version (for provenance)."""
+        with self._lock:
+            rows = self._db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq",
+                                    (self.position,)).fetchall()
+        return [json.loads(r["operation"]) for r in rows]
+
+    def version_clip(self, seq: int) -> Clip:
+        """The clip as it was at version `seq` (0 = as opened), read from its blocks."""
+        row = self._version(seq)
+        refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        return Clip(self.blocks.read(refs, row["frames"], row["channels"]), row["sample_rate"])
+
+    def disk_bytes(self) -> int:
+        return self.blocks.bytes_used()
+
+    # ---- editing -----------------------------------------------------------------------------------
+    def apply(self, name: str, selection: Optional[Selection] = None, **params) -> EditResult:
+        """Run the operation `name` (see core.editing.operations.OPERATIONS) on the current clip and record it.
+
+        `paste` without a `pasted` clip uses the session's clipboard; cut and copy fill it. `join_crossfade`
+        and `snap_zero_crossings` (the editor's settings) apply unless the call says otherwise.
+        """
+        with self._lock:
+            selection = self.selection if selection is None else selection
+            if self.snap_zero_crossings:
+                selection = snap_to_zero_crossings(self.clip, selection)
+            if name in JOINING and "crossfade" not in params and self.join_crossfade is not None:
+                params["crossfade"] = self.join_crossfade
+            if name == "paste" and "pasted" not in params:
+                if self.clipboard is None:
+                    raise InputError("The clipboard is empty: cut or copy some audio first.")
+                params["pasted"] = self.clipboard
+            result = operation(name)(self.clip, selection, **params)
+            if result.clipboard is not None:
+                self.clipboard = result.clipboard
+            if result.did_change:
+                self._record(result, selection)
+            return result
+
+    def commit(self, clip: Clip, selection: Optional[Selection] = None, operation: Optional[dict] = None,
+               note: str = "") -> EditResult:
+        """Record a clip computed elsewhere (regenerate, transform, a punch-in take) as the next version.
+
+        Only the frames that differ from the current version are stored."""
+        with self._lock:
+            old = self.clip
+            if clip.sample_rate == old.sample_rate and clip.channels == old.channels:
+                change = Change(*diff_span(old.samples, clip.samples))
+            else:
+                change = Change(0, old.frames, clip.frames)
+            sel = (selection or self.selection).clamped(clip.frames)
+            result = EditResult(clip, sel, note=note, changed=change, operation=dict(operation or {"op": "edit"}))
+            self._record(result, self.selection)
+            return result
+
+    def undo(self) -> EditResult:
+        """Go back one version; the result's clip is exactly the array that version had."""
+        with self._lock:
+            if not self.can_undo:
+                raise InputError("Nothing to undo.")
+            undone = self._version(self.position)
+            result = self._move_to(self.position - 1)
+            result.selection = Selection(undone["before_start"], undone["before_end"]).clamped(self.clip.frames)
+            self.selection = result.selection
+            result.note = f"Undid {label(json.loads(undone['operation']))}."
+            return result
+
+    def redo(self) -> EditResult:
+        with self._lock:
+            if not self.can_redo:
+                raise InputError("Nothing to redo.")
+            result = self._move_to(self.position + 1)
+            result.note = f"Redid {label(result.operation)}."
+            return result
+
+    def set_selection(self, selection: Selection) -> None:
+        """Remember the selection (not an undo step; kept only in memory until the next edit)."""
+        self.selection = selection.clamped(self.clip.frames)
+
+    # ---- internals ---------------------------------------------------------------------------------
+    def _record(self, result: EditResult, before: Selection) -> None:
+        old, new, change = self.clip, result.clip, result.changed
+        if new.sample_rate != old.sample_rate or new.channels != old.channels:
+            change = Change(0, old.frames, new.frames)
+        kept_head = slice_refs(self._refs, 0, change.start)
+        kept_tail = slice_refs(self._refs, change.old_end, old.frames)
+        if new.channels != old.channels:
+            kept_head, kept_tail = [], []
+        if change.copied_from is not None:
+            middle = slice_refs(self._refs, change.copied_from,
+                                change.copied_from + change.new_end - change.start)
+        elif change.new_end > change.start:
+            middle = [Ref(self.blocks.write(new.samples[change.start:change.new_end]), 0,
+                          change.new_end - change.start)]
+        else:
+            middle = []
+        refs = merge_refs(kept_head + middle + kept_tail)
+        seq = self.position + 1
+        discarded = self.can_redo
+        with self._db:
+            self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
+            self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                             (seq, _refs_json(refs), new.frames, new.channels, new.sample_rate,
+                              json.dumps(result.operation, default=_jsonable), result.note,
+                              result.selection.start, result.selection.end, before.start, before.end, _now()))
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
+            if self._meta_int("saved_position") >= seq:
+                self._db.execute("UPDATE meta SET value = '-1' WHERE key = 'saved_position'")
+        self.position, self._refs, self.clip, self.selection = seq, refs, new, result.selection
+        if discarded:
+            self._collect_garbage()
+
+    def _move_to(self, seq: int) -> EditResult:
+        row = self._version(seq)
+        refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        samples = self.blocks.read(refs, row["frames"], row["channels"])
+        with self._db:
+            self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
+        self.position, self._refs = seq, refs
+        self.clip = Clip(samples, row["sample_rate"])
+        self.selection = Selection(row["sel_start"], row["sel_end"]).clamped(self.clip.frames)
+        return EditResult(self.clip, self.selection, operation=json.loads(row["operation"]),
+                          changed=Change(0, 0, 0))
+
+    def _collect_garbage(self) -> None:
+        used = set()
+        for (refs,) in self._db.execute("SELECT refs FROM versions").fetchall():
+            used.update(r[0] for r in json.loads(refs))
+        self.blocks.remove(self.blocks.existing() - used)
+
+    def _version(self, seq: int) -> sqlite3.Row:
+        row = self._db.execute("SELECT * FROM versions WHERE seq = ?", (seq,)).fetchone()
+        if row is None:
+            raise InputError(f"The edit session {self.folder} has no version {seq}; it may be damaged.")
+        return row
+
+    def _last_seq(self) -> int:
+        return self._db.execute("SELECT MAX(seq) FROM versions").fetchone()[0]
+
+    def _meta(self, key: str) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else ""
+
+    def _meta_int(self, key: str) -> int:
+        return int(self._meta(key) or 0)
+
+    def _set_meta(self, values: dict[str, str]) -> None:
+        with self._lock, self._db:
+            self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
+
+
+def _connect(folder: Path) -> sqlite3.Connection:
+    try:
+        db = sqlite3.connect(str(folder / DB_NAME), check_same_thread=False, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")  # a commit survives the process being killed
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.isolation_level = ""  # back to implicit transactions, committed by `with db:`
+        db.executescript(_SCHEMA)
+        return db
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"The edit session {folder} cannot be opened ({exc}); move the folder aside.") from exc
+
+
+def _refs_json(refs: list[Ref]) -> str:
+    return json.dumps([r.to_list() for r in refs])
+
+
+def _jsonable(value):
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, Clip):
+        return f"<{value.frames} frames at {value.sample_rate} Hz>"
+    return str(value)
+
+
+def list_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
+    """Every session folder under `root` (default: the user's edits folder), newest first."""
+    root = Path(root) if root is not None else sessions_root()
+    infos = []
+    for folder in sorted(root.glob("*/" + DB_NAME), reverse=True):
+        try:
+            db = sqlite3.connect(str(folder))
+            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+            steps, updated = db.execute("SELECT MAX(seq), MAX(created) FROM versions").fetchone()
+            db.close()
+        except sqlite3.DatabaseError:
+            continue  # not a session (or unreadable): never offered, never touched
+        infos.append(SessionInfo(folder.parent, meta.get("name", ""), json.loads(meta.get("source") or "{}"),
+                                 int(meta.get("position", 0)), int(steps or 0), updated or "",
+                                 meta.get("closed") == "1", _int_or_none(meta.get("pid"))))
+    return infos
+
+
+def recoverable_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
+    """Sessions that were not closed (the app crashed or was killed) and that no running process holds open
+    (this one included): the ones a start of the window should offer to restore."""
+    out = []
+    for info in list_sessions(root):
+        if info.closed:
+            continue
+        probe = _hold_lock(info.folder)
+        if probe is None:
+            continue  # open in a running process
+        probe.close()
+        out.append(info)
+    return out
+
+
+def _hold_lock(folder: Path):
+    """An open file holding an exclusive lock on the session's lock file, or None when another open file
+    (any process, this one included) holds it. Without fcntl (Windows) the recorded pid decides."""
+    handle = open(folder / LOCK_NAME, "a+")
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        pid = _int_or_none(_read_meta(folder, "pid"))
+        if pid is not None and pid != os.getpid() and _pid_alive(pid):
+            handle.close()
+            return None
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+def _read_meta(folder: Path, key: str) -> Optional[str]:
+    try:
+        db = sqlite3.connect(str(folder / DB_NAME))
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        db.close()
+        return row[0] if row else None
+    except sqlite3.DatabaseError:
+        return None
+
+
+def _int_or_none(value) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True

@@ -1,0 +1,124 @@
+"""Gain in dB, normalising to a peak in dBFS, and to an integrated loudness in LUFS (ITU-R BS.1770)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.audio.clip import Clip
+from core.errors import InputError
+from core.editing.selection import Change, EditResult, Selection, unchanged
+
+DEFAULT_PEAK_DBFS = -1.0
+DEFAULT_LUFS = -16.0  # podcast / streaming speech target
+DEFAULT_TRUE_PEAK_DBTP = -1.0
+SILENT_PEAK = 1e-6  # -120 dBFS: nothing to normalise
+LOUDNESS_BLOCK_SECONDS = 0.4  # BS.1770 gating block: shorter audio has no integrated loudness
+TRUE_PEAK_OVERSAMPLING = 4
+TRUE_PEAK_CHUNK_FRAMES = 1 << 18  # oversample in chunks so a long clip never needs 4x its size in memory
+
+
+def db_to_gain(db: float) -> float:
+    return float(10.0 ** (db / 20.0))
+
+
+def gain_to_db(gain: float) -> float:
+    return float(20.0 * np.log10(max(gain, 1e-30)))
+
+
+def _check_db(value, what: str, low: float, high: float) -> float:
+    if not (isinstance(value, (int, float)) and np.isfinite(value) and low <= value <= high):
+        raise InputError(f"{what} must be a number from {low:g} to {high:g}; got {value!r}.")
+    return float(value)
+
+
+def _scaled(clip: Clip, sel: Selection, factor: float, op: dict, note: str = "") -> EditResult:
+    # One pass over a long clip: copy the outside, scale the inside straight into the new array.
+    x, out = clip.samples, np.empty_like(clip.samples)
+    out[:sel.start], out[sel.end:] = x[:sel.start], x[sel.end:]
+    np.multiply(x[sel.start:sel.end], np.float32(factor), out=out[sel.start:sel.end])
+    top = peak(out[sel.start:sel.end])
+    if top > 1.0 and not note:
+        note = (f"The result peaks at {gain_to_db(top):+.1f} dBFS, above full scale: it is kept in float, but "
+                "lower the gain or normalise before exporting to 16 or 24 bit.")
+    return EditResult(Clip(out, clip.sample_rate), sel, note=note, changed=Change(sel.start, sel.end, sel.end),
+                      operation=op | {"factor": factor})
+
+
+def gain(clip: Clip, selection: Selection, db: float) -> EditResult:
+    """Multiply the selection (the whole clip when nothing is selected) by `db` decibels."""
+    db = _check_db(db, "the gain in dB", -120.0, 60.0)
+    sel = selection.or_whole(clip)
+    return _scaled(clip, sel, db_to_gain(db), {"op": "gain", **sel.to_dict(), "db": db})
+
+
+def peak(samples: np.ndarray) -> float:
+    """The largest magnitude (max and min: no temporary array the size of a long clip)."""
+    return float(max(samples.max(), -samples.min())) if samples.size else 0.0
+
+
+def normalize_peak(clip: Clip, selection: Selection, dbfs: float = DEFAULT_PEAK_DBFS) -> EditResult:
+    """Scale the selection (the whole clip when nothing is selected) so its sample peak is `dbfs`."""
+    dbfs = _check_db(dbfs, "the peak in dBFS", -60.0, 0.0)
+    sel = selection.or_whole(clip)
+    op = {"op": "normalize_peak", **sel.to_dict(), "dbfs": dbfs}
+    current = peak(clip.samples[sel.start:sel.end])
+    if current < SILENT_PEAK:
+        return unchanged(clip, sel, "The selection is silent: there is nothing to normalise.", op)
+    return _scaled(clip, sel, db_to_gain(dbfs) / current, op)
+
+
+def true_peak(samples: np.ndarray, rate: int) -> float:
+    """The BS.1770 true peak (linear): the largest magnitude after 4x oversampling (soxr), in chunks."""
+    import soxr
+
+    samples = np.asarray(samples, dtype=np.float32)
+    if samples.size == 0:
+        return 0.0
+    stream = soxr.ResampleStream(rate, rate * TRUE_PEAK_OVERSAMPLING, samples.shape[1], dtype="float32",
+                                 quality="HQ")
+    top = peak(samples)  # the samples themselves count too
+    n = samples.shape[0]
+    for i in range(0, n, TRUE_PEAK_CHUNK_FRAMES):
+        chunk = samples[i:i + TRUE_PEAK_CHUNK_FRAMES]
+        top = max(top, peak(stream.resample_chunk(chunk, last=i + TRUE_PEAK_CHUNK_FRAMES >= n)))
+    return top
+
+
+def integrated_loudness(samples: np.ndarray, rate: int) -> float:
+    """Integrated loudness in LUFS (ITU-R BS.1770-4 through pyloudnorm); -inf for silence."""
+    import pyloudnorm
+
+    if samples.shape[0] < int(LOUDNESS_BLOCK_SECONDS * rate) + 1:
+        raise InputError(f"loudness needs at least {LOUDNESS_BLOCK_SECONDS} s of audio; select more, or "
+                         "normalise to a peak instead.")
+    data = samples[:, 0] if samples.shape[1] == 1 else samples
+    return float(pyloudnorm.Meter(rate).integrated_loudness(data))
+
+
+def normalize_loudness(clip: Clip, selection: Selection, lufs: float = DEFAULT_LUFS,
+                       true_peak_limit: float = DEFAULT_TRUE_PEAK_DBTP) -> EditResult:
+    """Scale the selection (the whole clip when nothing is selected) to `lufs` integrated loudness.
+
+    The gain is capped so the true peak stays at or below `true_peak_limit` dBTP: nothing clips, and the
+    note says how loud the result actually is when the cap held it below the target.
+    """
+    lufs = _check_db(lufs, "the loudness in LUFS", -70.0, 0.0)
+    true_peak_limit = _check_db(true_peak_limit, "the true-peak limit in dBTP", -20.0, 0.0)
+    sel = selection.or_whole(clip)
+    op = {"op": "normalize_loudness", **sel.to_dict(), "lufs": lufs, "true_peak_limit": true_peak_limit}
+    region = clip.samples[sel.start:sel.end]
+    measured = integrated_loudness(region, clip.sample_rate)
+    if not np.isfinite(measured) or peak(region) < SILENT_PEAK:
+        return unchanged(clip, sel, "The selection is silent (or below the loudness gate): nothing to "
+                                    "normalise.", op)
+    wanted_db = lufs - measured
+    tp = true_peak(region, clip.sample_rate)
+    allowed_db = true_peak_limit - gain_to_db(tp)
+    note = ""
+    if wanted_db > allowed_db:
+        reached = measured + allowed_db
+        note = (f"Loudness reached {reached:.1f} LUFS, not {lufs:g}: more gain would push the true peak above "
+                f"{true_peak_limit:g} dBTP.")
+    applied_db = min(wanted_db, allowed_db)
+    return _scaled(clip, sel, db_to_gain(applied_db), op | {"measured_lufs": measured, "applied_db": applied_db},
+                   note)

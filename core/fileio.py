@@ -1,0 +1,384 @@
+"""The one way the app writes a file: to a hidden temp file in the same folder, flushed, then renamed.
+
+    with atomic_output(path, overwrite=False) as tmp:
+        soundfile.write(tmp, samples, rate)          # tmp keeps path's suffix, so the format follows it
+    # path now holds the whole new file, or (on any error) is exactly as it was and tmp is gone
+
+    with atomic_outputs([audio, sidecar_of(audio)]) as (tmp_audio, tmp_json):
+        ...                                           # both temps written first, then both renamed
+
+A reader never sees a half-written file at the final path: a crash or kill leaves the old file (or none) and at
+worst a hidden `.NAME.*.tmp.EXT` beside it. `overwrite=False` lands with `os.link`, so of two processes writing
+the same new name exactly one wins whole and the other gets `OutputExists`. Several files land as a set: if one
+rename fails the ones already renamed are rolled back (old files restored from hard-link backups). The renames
+run with SIGINT/SIGTERM/SIGHUP held back, so Ctrl+C lands before any output is touched or after all of it.
+OS errors become one line naming the file ("no space left on device writing X; nothing was changed").
+
+Test seam (documented, inert unless set): LOA_TEST_WRITE_GATE=FOLDER makes each commit create
+FOLDER/before-commit.reached and wait for FOLDER/before-commit.release (temps written, nothing renamed; signals
+act normally), then after the first rename create FOLDER/mid-commit.reached and wait for
+FOLDER/mid-commit.release (signals held). Tests use it to signal a real `loa` process at the write stage
+without timing guesses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from core.errors import InputError
+
+WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
+_HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
+_committed: list[Path] = []  # every file this process has landed, for "cancelled after ..." messages
+
+
+class OutputError(InputError):
+    """A file cannot be written where the user asked (full disk, read-only, not a folder...). Exit code 2."""
+
+
+class OutputExists(OutputError):
+    """The target exists and replacing it was not allowed."""
+
+    def __init__(self, path: Path, hint: str = "pass --overwrite to replace it, or choose another name") -> None:
+        self.path = Path(path)
+        super().__init__(f"{path} already exists; nothing was changed ({hint}).")
+
+
+_REASONS = {
+    errno.ENOSPC: "no space left on device writing {path}",
+    errno.EDQUOT: "disk quota exceeded writing {path}",
+    errno.EFBIG: "file too large for this file system writing {path}",
+    errno.EROFS: "{path} is on a read-only file system",
+    errno.EACCES: "no permission to write {path}",
+    errno.EPERM: "not permitted to write {path}",
+    errno.ENAMETOOLONG: "file name too long: {path}",
+    errno.EISDIR: "{path} is a folder, not a file name",
+    errno.ENOTDIR: "a part of {path}'s folder path is a file, not a folder",
+    errno.ENOENT: "the folder of {path} does not exist",
+    errno.EIO: "input/output error writing {path}",
+}
+
+
+def describe_os_error(exc: OSError, path: str | Path) -> str:
+    """One line naming the file and what went wrong, ending in "nothing was changed"."""
+    reason = _REASONS.get(exc.errno)
+    text = reason.format(path=path) if reason else f"cannot write {path} ({exc.strerror or exc})"
+    return f"{text}; nothing was changed."
+
+
+def output_error(exc: OSError, path: str | Path) -> OutputError:
+    if exc.errno == errno.EEXIST:
+        return OutputExists(Path(path))
+    return OutputError(describe_os_error(exc, path))
+
+
+def temp_path_for(path: Path) -> Path:
+    """A hidden, unique name in the same folder that keeps the suffix (soundfile picks the format from it)."""
+    suffix = path.suffix if len(path.suffix) <= 16 else ""
+    stem = path.name[: 80]
+    return path.with_name(f".{stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}")
+
+
+def cancel_report(since: int = 0) -> str:
+    """What a cancellation left (files landed after `commit_count()` was `since`): files only ever land as whole
+    sets, so it is all of a set or none of it."""
+    landed = committed_files()[since:]
+    if not landed:
+        return "cancelled; no file was written or changed."
+    shown = ", ".join(str(p) for p in landed[:3]) + (f" and {len(landed) - 3} more" if len(landed) > 3 else "")
+    return f"cancelled after the output was complete ({len(landed)} file(s) written: {shown})."
+
+
+def commit_count() -> int:
+    return len(_committed)
+
+
+def committed_files() -> list[Path]:
+    """The files this process has landed so far (used to say what a cancellation left behind)."""
+    return list(_committed)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, *, overwrite: bool = True) -> Iterator[Path]:
+    """Yield a temp path to write; on success it replaces (or, without overwrite, newly creates) `path`."""
+    with atomic_outputs([path], overwrite=overwrite) as (tmp,):
+        yield tmp
+
+
+@contextlib.contextmanager
+def atomic_outputs(paths: Sequence[str | Path], *, overwrite: bool = True) -> Iterator[list[Path]]:
+    """Yield one temp path per target; when the block ends without error, all land together or none do."""
+    targets = [Path(p) for p in paths]
+    if len(set(map(os.path.abspath, targets))) != len(targets):
+        raise ValueError(f"the same output path is named twice: {targets}")
+    temps = [temp_path_for(p) for p in targets]
+    try:
+        try:
+            yield temps
+            for tmp in temps:
+                if os.path.lexists(tmp):
+                    _fsync_file(tmp)
+        except OSError as exc:
+            raise output_error(exc, _target_of(exc, temps, targets)) from exc
+        _commit(list(zip(temps, targets)), overwrite)
+    finally:
+        for tmp in temps:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, *, overwrite: bool = True) -> Path:
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        with open(tmp, "xb") as f:
+            f.write(data)
+    return Path(path)
+
+
+def write_text_atomic(path: str | Path, text: str, *, overwrite: bool = True, encoding: str = "utf-8") -> Path:
+    return write_bytes_atomic(path, text.encode(encoding), overwrite=overwrite)
+
+
+def check_output_paths(paths: Sequence[str | Path], *, overwrite: bool = False,
+                       inputs: Sequence[str | Path] = ()) -> list[Path]:
+    """Before any work: each path can be written (folder exists or can be made, is writable, name fits), is not
+    one of `inputs` (never, whatever `overwrite` says) and, unless `overwrite`, does not exist yet.
+
+    Raises OutputError / OutputExists with one line naming the path. Creates nothing that stays behind.
+    """
+    checked = []
+    for path in map(Path, paths):
+        for source in inputs:
+            if _same_file(path, Path(source)):
+                raise OutputError(f"refusing to write over the input {source}; choose another output name "
+                                  "(your recording is never replaced, even with --overwrite).")
+        _check_name_length(path, _nearest_existing(path.parent))
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder, not a file name; give a file inside it, e.g. "
+                              f"{path / 'take.wav'}.")
+        if not path.name or path.name in (".", ".."):
+            raise OutputError(f"{path} does not name a file; give a file name such as take.wav.")
+        folder = _nearest_existing(path.parent)
+        if not folder.is_dir():
+            raise OutputError(f"cannot write {path}: {folder} is a file, not a folder; choose another folder.")
+        _probe_folder(folder, path)
+        if not overwrite and os.path.lexists(path):
+            raise OutputExists(path)
+        checked.append(path)
+    return checked
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if len(os.fsencode(a.name)) > 255:
+        return False
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links, case-insensitive file systems
+    except OSError:
+        return False
+
+
+def _nearest_existing(folder: Path) -> Path:
+    folder = Path(os.path.abspath(folder))
+    while not os.path.lexists(folder) and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def _check_name_length(path: Path, folder: Path) -> None:
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    longest = max(len(os.fsencode(part)) for part in path.parts) if path.parts else 0
+    if longest > limit:
+        raise OutputError(f"file name too long ({longest} bytes, this file system allows {limit}): "
+                          f"{path.name[:40]}...; choose a shorter name.")
+
+
+def _probe_folder(folder: Path, path: Path) -> None:
+    """Create and remove a hidden file in the folder: the only honest test of writability (root, ACLs, ro mounts)."""
+    probe = folder / f".loa-write-test.{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        reason = _REASONS.get(exc.errno, "cannot write {path} (%s)" % (exc.strerror or exc))
+        if exc.errno == errno.ENOENT:
+            reason = "cannot create files in the folder of {path}"
+        raise OutputError(reason.format(path=path) + "; choose another folder.") from exc
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
+
+
+# ---- internals -------------------------------------------------------------------------------------------
+
+
+def _target_of(exc: OSError, temps: list[Path], targets: list[Path]) -> Path:
+    """The user's name for the file an OSError was about (never the hidden temp name)."""
+    name = getattr(exc, "filename", None)
+    for tmp, target in zip(temps, targets):
+        if name is not None and os.fspath(name) == os.fspath(tmp):
+            return target
+    return targets[0]
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after.
+
+    Python runs signal handlers in the main thread whichever thread the OS delivered the signal to (torch's
+    worker threads included), so swapping the Python handlers is what holds them; blocking the signal in one
+    thread would not. Outside the main thread handlers cannot be changed (and signals do not raise there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {}
+    for signum in _HELD_SIGNALS:
+        try:
+            previous[signum] = signal.signal(signum, lambda number, frame: pending.append(number))
+        except (ValueError, OSError):
+            pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(pending):
+            handler = previous.get(signum)
+            if callable(handler):
+                handler(signum, None)  # e.g. KeyboardInterrupt, or the CLI's SIGTERM -> Cancelled
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
+
+
+@contextlib.contextmanager
+def _folder_locks(folders: set[Path]) -> Iterator[None]:
+    """Serialise commits into the same folder across processes (flock on the folder itself, POSIX)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: renames are still atomic one by one
+        yield
+        return
+    fds = []
+    try:
+        for folder in sorted(folders):
+            try:
+                fd = os.open(folder, os.O_RDONLY)
+            except OSError:
+                continue
+            fds.append(fd)
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)  # closing releases the lock
+
+
+def _gate(name: str) -> None:
+    folder = os.environ.get(WRITE_GATE_ENV)
+    if not folder:
+        return
+    Path(folder, f"{name}.reached").touch()
+    release = Path(folder, f"{name}.release")
+    deadline = time.monotonic() + 60
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
+    _gate("before-commit")
+    folders = {target.parent.resolve() for _, target in pairs}
+    with _signals_held(), _folder_locks(folders):
+        landed: list[tuple[Path, Path | None]] = []  # (target, backup of the file it replaced)
+        try:
+            for i, (tmp, target) in enumerate(pairs):
+                try:
+                    landed.append((target, _land(tmp, target, overwrite)))
+                except OSError as exc:
+                    raise output_error(exc, target) from exc
+                if i == 0:
+                    _gate("mid-commit")
+        except BaseException:
+            _roll_back(landed)
+            raise
+        for target, backup in landed:
+            if backup is not None and backup is not _REPLACED_WITHOUT_BACKUP:
+                with contextlib.suppress(OSError):
+                    os.unlink(backup)
+        for folder in folders:
+            _fsync_dir(folder)
+        _committed.extend(target for target, _ in landed)
+
+
+def _land(tmp: Path, target: Path, overwrite: bool) -> Path | None:
+    """Move tmp to target; return a hard-link backup of the replaced file (None when there was none)."""
+    if not overwrite:
+        try:
+            os.link(tmp, target)  # fails with EEXIST if anyone got there first: never replaces
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                raise
+            if os.path.lexists(target):  # no hard links here (FAT, some network shares): check, then rename
+                raise FileExistsError(errno.EEXIST, "exists", str(target)) from exc
+            os.rename(tmp, target)
+            return None
+        os.unlink(tmp)
+        return None
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
+    backup = None
+    existed = os.path.lexists(target)
+    if existed:
+        backup = temp_path_for(target)
+        try:
+            os.link(target, backup, follow_symlinks=False)
+        except OSError:
+            backup = None  # no hard links: the single rename is still atomic
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        if backup is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(backup)
+        raise
+    return backup if backup is not None else _REPLACED_WITHOUT_BACKUP if existed else None
+
+
+_REPLACED_WITHOUT_BACKUP = Path()  # marker: the old file is gone, so a roll-back keeps the new whole one
+
+
+def _roll_back(landed: list[tuple[Path, Path | None]]) -> None:
+    for target, backup in reversed(landed):
+        with contextlib.suppress(OSError):
+            if backup is None:
+                os.unlink(target)  # it did not exist before this commit
+            elif backup is not _REPLACED_WITHOUT_BACKUP:
+                os.replace(backup, target)

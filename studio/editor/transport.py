@@ -1,0 +1,151 @@
+"""The transport bar: play / stop / record, play from the cursor, play the selection, loop, and the readouts.
+
+The bar only shows state and asks for things through signals; `studio.editor.playback.EditorPlayback` does the
+playing and the recording helper connects `record_requested` (and drives `set_recording`) for the Record button.
+
+    bar = TransportBar()
+    bar.play_requested.connect(...)          # the Play button: selection if any, else from the cursor
+    bar.record_requested.connect(...)        # Record button pressed (hook for core/devices recording)
+    bar.set_tempo(120.0, beats_per_bar=4)    # readouts add bars:beats; None hides them
+    bar.show_position(1.25); bar.show_selection((0.5, 1.0))
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+
+
+def seconds_text(seconds: float) -> str:
+    """1.250 s, or m:ss.mmm past a minute (readouts need millisecond precision, not tick spacing)."""
+    if seconds >= 60:
+        minutes, rest = divmod(seconds, 60.0)
+        return f"{int(minutes)}:{rest:06.3f}"
+    return f"{seconds:.3f} s"
+
+
+def bars_beats(seconds: float, bpm: float, beats_per_bar: int = 4) -> str:
+    """A position as bar.beat.fraction counted from 1 (Audacity and DAWs count bars and beats from 1)."""
+    beats = seconds * bpm / 60.0
+    bar, beat = divmod(beats, beats_per_bar)
+    return f"{int(bar) + 1}.{int(beat) + 1}.{int((beat % 1) * 100):02d}"
+
+
+def length_in_bars(seconds: float, bpm: float, beats_per_bar: int = 4) -> str:
+    """A length as bars:beats (no +1: a length of one bar is 1:0)."""
+    beats = seconds * bpm / 60.0
+    bars, rest = divmod(beats, beats_per_bar)
+    return f"{int(bars)}:{rest:.2f}".rstrip("0").rstrip(".")
+
+
+class TransportBar(QWidget):
+    play_requested = Signal()             # Play: the selection if there is one, else from the cursor
+    stop_requested = Signal()
+    play_from_cursor_requested = Signal()
+    play_selection_requested = Signal()
+    loop_toggled = Signal(bool)
+    record_requested = Signal()           # the Record button (recording lives in core.devices / its own panel)
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("transportBar")
+        self.tempo: Optional[float] = None   # beats per minute, when the clip's tempo is known
+        self.beats_per_bar = 4
+        self._position = 0.0
+        self._selection: Optional[tuple[float, float]] = None
+
+        self.play_button = self._button("▶", "Play (Space): the selection, or from the cursor", "playButton")
+        self.stop_button = self._button("■", "Stop (Space while playing)", "stopButton")
+        self.record_button = self._button("●", "Record", "recordButton")
+        self.record_button.setCheckable(True)
+        self.record_button.setStyleSheet("QToolButton { color: #d04040; }")
+        self.cursor_button = self._button("▶|", "Play from the cursor, ignoring the selection", "playFromCursorButton")
+        self.selection_button = self._button("[▶]", "Play the selection", "playSelectionButton")
+        self.loop_button = self._button("⟲", "Loop: play the selection round and round (Shift+Space)", "loopButton")
+        self.loop_button.setCheckable(True)
+
+        self.position_label = QLabel()
+        self.position_label.setObjectName("positionReadout")
+        self.position_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.selection_label = QLabel()
+        self.selection_label.setObjectName("selectionReadout")
+        self.selection_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(2, 0, 2, 0)
+        for button in (self.play_button, self.stop_button, self.record_button, self.cursor_button,
+                       self.selection_button, self.loop_button):
+            layout.addWidget(button)
+        layout.addSpacing(8)
+        layout.addWidget(self.position_label)
+        layout.addSpacing(12)
+        layout.addWidget(self.selection_label, 1)
+
+        self.play_button.clicked.connect(self.play_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.cursor_button.clicked.connect(self.play_from_cursor_requested)
+        self.selection_button.clicked.connect(self.play_selection_requested)
+        self.loop_button.toggled.connect(self.loop_toggled)
+        self.record_button.clicked.connect(self._record_clicked)
+        self.show_position(0.0)
+        self.show_selection(None)
+        self.set_playing(False)
+
+    def _button(self, text: str, tip: str, name: str) -> QToolButton:
+        button = QToolButton()
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setObjectName(name)
+        button.setAutoRaise(True)
+        return button
+
+    def _record_clicked(self) -> None:
+        # The button shows recording state only when a recorder says so (set_recording); a click just asks.
+        self.record_button.setChecked(not self.record_button.isChecked())
+        self.record_requested.emit()
+
+    # ---- state shown ----------------------------------------------------------------------------------
+    @property
+    def loop(self) -> bool:
+        return self.loop_button.isChecked()
+
+    def set_loop(self, on: bool) -> None:
+        self.loop_button.setChecked(on)
+
+    def set_playing(self, playing: bool) -> None:
+        self.play_button.setEnabled(not playing or self.loop)
+        self.stop_button.setEnabled(playing)
+
+    def set_recording(self, recording: bool) -> None:
+        """For the recorder: the Record button lit while a take is being captured."""
+        self.record_button.setChecked(recording)
+
+    def set_tempo(self, bpm: Optional[float], beats_per_bar: int = 4) -> None:
+        """A known tempo adds bars:beats to the readouts (None: seconds only)."""
+        self.tempo = float(bpm) if bpm else None
+        self.beats_per_bar = int(beats_per_bar)
+        self.show_position(self._position)
+        self.show_selection(self._selection)
+
+    def show_position(self, seconds: float) -> None:
+        self._position = float(seconds)
+        text = f"Position {seconds_text(seconds)}"
+        if self.tempo:
+            text += f" (bar {bars_beats(seconds, self.tempo, self.beats_per_bar)})"
+        self.position_label.setText(text)
+
+    def show_selection(self, selection: Optional[tuple[float, float]]) -> None:
+        self._selection = selection
+        self.selection_button.setEnabled(selection is not None)
+        if selection is None:
+            self.selection_label.setText("No selection")
+            return
+        start, end = selection
+        text = (f"Selection {seconds_text(start)} – {seconds_text(end)}, length {seconds_text(end - start)}")
+        if self.tempo:
+            text += (f" (bars {bars_beats(start, self.tempo, self.beats_per_bar)} – "
+                     f"{bars_beats(end, self.tempo, self.beats_per_bar)}, "
+                     f"{length_in_bars(end - start, self.tempo, self.beats_per_bar)} bars)")
+        self.selection_label.setText(text)

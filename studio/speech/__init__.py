@@ -1,0 +1,176 @@
+"""Speech mode's podcaster tools in the window: a voice from a recording, and the script editor.
+
+`attach(window)` adds them to the generation panel (shown in Speech mode only) and wires them to the
+window's job queue, cards, waveform and player; everything they compute comes from core.speech.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QPushButton
+
+from core.errors import InputError, LoaError
+from core.speech import DEFAULT_VOICE, SpeechRequest
+from core.speech.tts import check_reference_fits
+
+from ..clip_entry import ClipEntry
+from .reference_box import ReferenceBox
+from .script_box import ScriptBox
+from .script_session import LineState, ScriptSession
+
+__all__ = ["ReferenceBox", "ScriptBox", "ScriptSession", "SpeechTools", "attach"]
+
+
+class SpeechTools(QObject):
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panel = panel = window.generation_panel
+        self.reference = ReferenceBox()
+        self.session = ScriptSession(window.jobs, window.submit, self)
+        self.script = ScriptBox(self.session, self.script_settings, self.reference.reference_voice)
+        self._entries: dict[int, ClipEntry] = {}  # one entry per line take, so Play/Stop know it
+
+        layout = panel.layout()
+        at = layout.indexOf(panel.generate_button)
+        layout.insertWidget(at, self.reference)  # Generate speaks in this voice too
+        layout.insertWidget(at + 2, self.script)
+        panel.extra_inputs.setdefault("speech", []).append(self._reference_input)
+        panel.mode_tabs.currentChanged.connect(self._on_mode_changed)
+
+        self.reference.use_selected_requested.connect(self.use_selected_as_reference)
+        self.script.message.connect(window.show_error)
+        self.script.info.connect(window.show_message)
+        self.script.line_selected.connect(lambda state: window.show_entry(self.entry_for(state)))
+        self.script.play_requested.connect(self._play_line)
+        self.session.all_done.connect(self.show_script_takes)
+        self._record_armed = False  # the next recorded take becomes the reference
+        self.record_button: Optional[QPushButton] = None
+        recording = getattr(window, "recording", None)  # studio.recording, where it is attached
+        if recording is not None:
+            self.record_button = QPushButton("Record…")
+            self.record_button.setToolTip("Record the voice now (stop when done); the take becomes the reference")
+            self.reference.buttons_row.insertWidget(1, self.record_button)
+            self.record_button.clicked.connect(self._record_reference)
+            recording.controller.take_finished.connect(self._on_recorded)
+            recording.controller.state_changed.connect(self._on_record_state)
+        self._on_mode_changed()
+
+    def _on_mode_changed(self, _index: int = 0) -> None:
+        speech = self.panel.mode.name == "speech"
+        self.reference.setVisible(speech)
+        self.script.setVisible(speech)
+
+    # ---- the reference -------------------------------------------------------------------------------
+    def _reference_input(self, request) -> dict:
+        """Generate in Speech mode: add the reference voice, refusing a bad one before any job."""
+        voice = self.reference.reference_voice()
+        if voice is None:
+            return {}
+        check_reference_fits(SpeechRequest(text=request.transcription or "", seconds=request.seconds), voice)
+        return {"reference": voice}
+
+    def set_reference_clip(self, clip, source: str = "recording", words: Optional[str] = None) -> bool:
+        """Use a clip (e.g. a fresh recording) as the reference voice, showing it in Speech mode; see
+        ReferenceBox.set_reference_clip."""
+        if self.panel.mode.name != "speech":
+            self.panel.set_mode("speech")
+        return self.reference.set_reference_clip(clip, source, words)
+
+    def _record_reference(self) -> None:
+        recording = self.window.recording
+        if recording.controller.is_busy:
+            recording.controller.stop()
+            return
+        recording.dock.show()
+        self._record_armed = bool(recording.record())
+
+    def _on_record_state(self, state: str) -> None:
+        self.record_button.setText("Record…" if state == "idle" else "Stop")
+        if state == "idle":  # the take (if any) arrives right after this; a failed start brings none
+            QTimer.singleShot(0, self, self._disarm)
+
+    def _disarm(self) -> None:
+        self._record_armed = False
+
+    def _on_recorded(self, take, _punch) -> None:
+        if self._record_armed:
+            self._record_armed = False
+            self.set_reference_clip(take.clip, take.path.name)
+
+    def use_selected_as_reference(self) -> None:
+        entry = self.window.selected_entry()
+        if entry is None:
+            self.window.show_message("Select a take or a library item to use as the reference voice.")
+            return
+        words = entry.settings.get("text") if entry.mode == "speech" else None
+        label = (words or entry.prompt or "selected take").strip()
+        label = label if len(label) <= 40 else label[:39] + "…"
+        self.reference.set_reference_clip(entry.clip, f"“{label}”", words)
+
+    # ---- the script ----------------------------------------------------------------------------------
+    def script_settings(self) -> tuple[SpeechRequest, str]:
+        """The panel's Speech settings for every script line: the prompt is the default voice."""
+        panel = self.panel
+        choice = panel.selected_choice()
+        if choice is None:
+            raise InputError("No model chosen: open Models… to download one or add a local model folder.")
+        settings = SpeechRequest(text="", voice=panel.prompt_edit.text().strip() or DEFAULT_VOICE,
+                                 negative_prompt=panel.negative_edit.text().strip(), steps=panel.steps_spin.value(),
+                                 guidance=round(panel.guidance_spin.value(), 3), seed=panel.seed_for_request(),
+                                 candidates=panel.candidates_spin.value())
+        return settings, choice.spec
+
+    def entry_for(self, state: LineState) -> ClipEntry:
+        key = id(state.result)
+        if key not in self._entries:
+            self._entries[key] = ClipEntry.from_candidate(state.result, state.result.best, "speech")
+        return self._entries[key]
+
+    def _play_line(self, state: LineState) -> None:
+        entry = self.entry_for(state)
+        self.window.show_entry(entry)
+        self.window.auditioner.play(entry)
+
+    def joined_entry(self) -> ClipEntry:
+        """The whole script as one take (what Export… writes as NAME.wav)."""
+        result = self.session.result()
+        first = result.lines[0][1]
+        lines = [{"line": line.number, "text": line.text, "voice": line.voice, "seed": r.best.seed,
+                  "start": round(start, 6)} for (line, r), start in zip(result.lines, result.offsets)]
+        settings = {"text": " ".join(line.text for line, _ in result.lines), "script": self.script.name,
+                    "lines": lines, "steps": first.best.settings.get("steps"),
+                    "guidance": first.best.settings.get("guidance")}
+        return ClipEntry(clip=result.joined, prompt=f"script: {self.script.name}", mode="speech",
+                         model=first.model_id, licence=first.licence, seed=first.best.seed, settings=settings)
+
+    def show_script_takes(self) -> None:
+        """Every line has a take: show the whole script first, then each line, as cards."""
+        try:
+            joined = self.joined_entry()
+        except InputError as exc:
+            self.window.show_error(str(exc))
+            return
+        entries = [joined] + [self.entry_for(state) for state in self.session.states]
+        if self.window.settings.store_all_generations:
+            try:
+                self.window._store(joined, kept=False)
+                self.window.library_panel.library_changed()
+            except (OSError, LoaError) as exc:
+                self.window.show_error(f"Could not store the script in the library: {exc}")
+        self.window.candidates.show_entries(entries)
+        card = self.window.candidates.card_for(joined)
+        if card is not None:  # the whole script re-rolls line by line, in the script editor
+            card.more_button.setEnabled(False)
+            card.more_button.setToolTip("Re-roll single lines in the script editor")
+        self.window.show_message(f"Script “{self.script.name}”: {len(entries) - 1} lines, "
+                                 f"{joined.clip.seconds:.1f} s. Export… in the script box writes every file.")
+
+
+def attach(window) -> Optional[SpeechTools]:
+    """Add the speech tools to the window when it offers Speech mode."""
+    if not any(mode.name == "speech" for mode in window.generation_panel.modes):
+        return None
+    return SpeechTools(window)

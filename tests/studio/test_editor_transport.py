@@ -1,0 +1,97 @@
+"""The editor's transport: readouts, play ranges, the waveform keeping the user's view, looped playback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.audio.clip import Clip
+
+
+def noise(seconds=4.0, rate=8000, channels=1):
+    rng = np.random.default_rng(0)
+    return Clip(rng.uniform(-0.5, 0.5, (int(seconds * rate), channels)).astype(np.float32), rate)
+
+
+def test_readouts_show_seconds_and_bars_beats_when_a_tempo_is_known(qtbot):
+    from studio.editor.transport import TransportBar, bars_beats, length_in_bars, seconds_text
+
+    assert seconds_text(1.25) == "1.250 s"
+    assert seconds_text(75.5) == "1:15.500"
+    assert bars_beats(0.0, 120) == "1.1.00"
+    assert bars_beats(2.25, 120) == "2.1.50"   # 4.5 beats at 120 BPM: bar 2, beat 1, half way
+    assert length_in_bars(2.0, 120) == "1:0"
+    bar = TransportBar()
+    qtbot.addWidget(bar)
+    bar.show_selection((0.5, 1.5))
+    assert bar.selection_label.text() == "Selection 0.500 s – 1.500 s, length 1.000 s"
+    assert "bar" not in bar.position_label.text()
+    bar.set_tempo(120.0)
+    assert "(bars 1.2.00 – 1.4.00, 0:2 bars)" in bar.selection_label.text()  # 1 beat to 3 beats
+    bar.show_selection((2.0, 4.0))
+    assert "(bars 2.1.00 – 3.1.00, 1:0 bars)" in bar.selection_label.text()
+    bar.show_position(2.25)
+    assert bar.position_label.text() == "Position 2.250 s (bar 2.1.50)"
+    bar.show_selection(None)
+    assert bar.selection_label.text() == "No selection"
+    assert not bar.selection_button.isEnabled()
+
+
+def test_record_button_is_a_hook_that_only_lights_when_the_recorder_says_so(qtbot):
+    from studio.editor.transport import TransportBar
+
+    bar = TransportBar()
+    qtbot.addWidget(bar)
+    with qtbot.waitSignal(bar.record_requested):
+        bar.record_button.click()
+    assert not bar.record_button.isChecked()
+    bar.set_recording(True)
+    assert bar.record_button.isChecked()
+
+
+def test_play_range_prefers_the_selection_then_the_cursor():
+    from studio.editor.playback import play_range
+
+    assert play_range(1.0, (2.0, 3.0), 4.0) == (2.0, 3.0)
+    assert play_range(1.0, (2.0, 3.0), 4.0, use_selection=False) == (1.0, None)
+    assert play_range(1.0, None, 4.0) == (1.0, None)
+    assert play_range(4.0, None, 4.0) == (0.0, None)  # at the very end: from the start
+
+
+def test_a_click_places_the_cursor_and_an_edited_clip_keeps_view_selection_and_cursor(qtbot):
+    from studio.waveform_view import WaveformView
+
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(600, 200)
+    view.set_clip(noise())
+    view._clicked_at(1.5)
+    assert view.cursor() == pytest.approx(1.5)
+    view.set_view(1.0, 2.0)
+    view.set_selection(1.2, 1.4)
+    shorter = Clip(view.clip().samples[:24000], 8000)  # 3 s
+    view.set_clip(shorter, keep_view=True)
+    assert view.view_range() == pytest.approx((1.0, 2.0))
+    assert view.selection() == pytest.approx((1.2, 1.4))
+    view.clear_selection()
+    assert view.cursor() == pytest.approx(1.2)  # a selection puts the cursor at its start
+    view.set_clip(noise())  # another clip: everything back to the start
+    assert view.cursor() == 0.0 and view.selection() is None and view.view_range() == pytest.approx((0.0, 4.0))
+    view.set_selection(1.0, 2.0)
+    view.zoom_to_selection()
+    assert view.view_range() == pytest.approx((1.0, 2.0))
+
+
+def test_the_loop_callback_wraps_around_the_range_and_position_folds_back():
+    from core.devices.playback import Player
+
+    player = Player()
+    data = np.arange(10, dtype=np.float32)[:, None]
+    player._data, player._rate, player._offset, player._loop = data, 1000, 2.0, True
+    out = np.zeros((4, 1), np.float32)
+    seen = []
+    for _ in range(4):
+        player._callback(out, 4, None, None)
+        seen.extend(out[:, 0].tolist())
+    assert seen == [float(i % 10) for i in range(16)]
+    assert player.position == pytest.approx(2.0 + 6 / 1000)  # 16 frames played: 6 into the second pass

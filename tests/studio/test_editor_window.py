@@ -1,0 +1,256 @@
+"""The waveform editor in the real main window: menu, toolbar and shortcut edits give the core's results, undo
+returns the identical array, files open by import (every corpus format; an unreadable one changes nothing),
+quitting with unsaved edits asks, and a session left open is restored with its history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+
+from core.audio.clip import Clip
+from core.editing import Selection, fades, levels, splice
+
+
+def stereo_clip(seconds=2.0, rate=22_050):
+    t = np.arange(int(seconds * rate)) / rate
+    left = 0.4 * np.sin(2 * np.pi * 220 * t)
+    right = 0.3 * np.sin(2 * np.pi * 330 * t + 0.5)
+    return Clip(np.stack([left, right], axis=1).astype(np.float32), rate)
+
+
+@pytest.fixture
+def opened(make_window, tmp_path):
+    """A window with a 2 s stereo 22.05 kHz WAV opened through the editor (as File > Open… does)."""
+    clip = stereo_clip()
+    path = tmp_path / "two tones.wav"
+    sf.write(str(path), clip.samples, clip.sample_rate, subtype="FLOAT")
+    window = make_window()
+    window.editor.import_paths([path])
+    yield window, clip
+    if window.editor.controller.session is not None:
+        window.editor.controller.discard_edits()  # nothing left to ask about at teardown
+
+
+def shown(window) -> Clip:
+    return window.editor.controller.clip()
+
+
+def select(window, start, end):
+    window.waveform.set_selection(start, end)
+    return Selection.from_seconds(start, end, shown(window).sample_rate)
+
+
+def focus(qtbot, window, widget):
+    """Shortcuts need the window active and the focus inside the editor (or the library)."""
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=2000)
+
+
+def answer_next_dialog(qtbot, button_text=None, values=None):
+    """Answer the next modal dialog (parameter form or message box) once it is shown."""
+    def answer():
+        widget = QApplication.activeModalWidget()
+        if widget is None:
+            QTimer.singleShot(20, answer)
+            return
+        if isinstance(widget, QMessageBox):
+            for button in widget.buttons():
+                if button.text() == button_text:
+                    button.click()
+                    return
+            raise AssertionError(f"no button {button_text!r} in {[b.text() for b in widget.buttons()]}")
+        for key, value in (values or {}).items():
+            widget.findChild(object, key).setValue(value)
+        widget.accept()
+    QTimer.singleShot(20, answer)
+
+
+def test_an_opened_file_keeps_its_rate_and_channels_and_lands_in_the_library(opened):
+    window, clip = opened
+    assert shown(window).sample_rate == 22_050 and shown(window).channels == 2
+    np.testing.assert_array_equal(shown(window).samples, clip.samples)
+    items = window.library.search()
+    assert [i.mode for i in items] == ["import"]
+    assert items[0].settings["source_format"] == "WAV" and items[0].settings["source_subtype"] == "FLOAT"
+    assert window.selected_entry().clip is shown(window)
+
+
+def test_menu_toolbar_and_shortcut_edits_give_the_core_results_and_undo_returns_the_original(opened, qtbot):
+    window, original = opened
+    actions = window.editor.actions.by_key
+    expected = original
+
+    sel = select(window, 0.5, 1.0)
+    actions["edit.delete"].trigger()  # Edit > Delete
+    expected = splice.delete(expected, sel).clip
+    np.testing.assert_array_equal(shown(window).samples, expected.samples)
+
+    sel = select(window, 0.2, 0.4)
+    focus(qtbot, window, window.waveform)
+    qtbot.keyClick(window.waveform, Qt.Key.Key_X, Qt.KeyboardModifier.ControlModifier)  # Ctrl+X
+    cut = splice.cut(expected, sel)
+    expected = cut.clip
+    np.testing.assert_array_equal(shown(window).samples, expected.samples)
+    window.editor.cursor_to(1.0)
+    qtbot.keyClick(window.waveform, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)  # Ctrl+V at the cursor
+    expected = splice.paste(expected, Selection.cursor(22_050), cut.clipboard).clip
+    np.testing.assert_array_equal(shown(window).samples, expected.samples)
+
+    assert window.waveform.selection() == pytest.approx((1.0, 1.2), abs=1e-4)  # the pasted span is selected
+    window.waveform.clear_selection()
+    toolbar_button = window.findChild(object, "tool-edit.reverse")
+    qtbot.mouseClick(toolbar_button, Qt.MouseButton.LeftButton)  # toolbar: Reverse (no selection: whole clip)
+    from core.editing import convert
+    expected = convert.reverse(expected, Selection.cursor(22_050)).clip
+    np.testing.assert_array_equal(shown(window).samples, expected.samples)
+
+    sel = select(window, 0.1, 0.6)
+    answer_next_dialog(qtbot, values={"db": -6.0})
+    actions["edit.gain"].trigger()  # Gain… asks, then applies
+    qtbot.waitUntil(lambda: window.editor.controller.session.position == 5, timeout=3000)
+    expected = levels.gain(expected, sel, db=-6.0).clip
+    np.testing.assert_array_equal(shown(window).samples, expected.samples)
+
+    sel = select(window, 0.0, 0.3)
+    actions["edit.fade_in.s-curve"].trigger()
+    expected = fades.fade_in(expected, sel, curve="s-curve").clip
+    np.testing.assert_array_equal(shown(window).samples, expected.samples)
+
+    sel = select(window, 0.2, 0.9)
+    focus(qtbot, window, window.waveform)  # the Gain dialog had the focus
+    qtbot.keyClick(window.waveform, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)  # Ctrl+T trim
+    expected = splice.trim(expected, sel).clip
+    np.testing.assert_array_equal(shown(window).samples, expected.samples)
+    assert shown(window).sample_rate == 22_050 and shown(window).channels == 2
+
+    steps = window.editor.controller.session.position
+    assert steps == 7
+    for _ in range(steps):
+        qtbot.keyClick(window.waveform, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_array_equal(shown(window).samples, original.samples)  # the identical array
+    assert not window.editor.controller.can_undo
+    qtbot.keyClick(window.waveform, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)  # redo
+    np.testing.assert_array_equal(shown(window).samples, splice.delete(original, Selection(11025, 22050)).clip.samples)
+
+
+def test_select_all_silence_and_home_end_move_the_cursor(opened, qtbot):
+    window, original = opened
+    focus(qtbot, window, window.waveform)
+    qtbot.keyClick(window.waveform, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert window.waveform.selection() == pytest.approx((0.0, original.seconds))
+    qtbot.keyClick(window.waveform, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)  # Ctrl+L silence
+    expected = splice.silence(original, Selection.whole(original)).clip
+    np.testing.assert_array_equal(shown(window).samples, expected.samples)
+    qtbot.keyClick(window.waveform, Qt.Key.Key_End)
+    assert window.waveform.cursor() == pytest.approx(original.seconds) and window.waveform.selection() is None
+    qtbot.keyClick(window.waveform, Qt.Key.Key_Home)
+    assert window.waveform.cursor() == 0.0
+
+
+def test_zoom_shortcuts_and_zoom_to_selection(opened, qtbot):
+    window, _ = opened
+    view = window.waveform
+    focus(qtbot, window, view)
+    qtbot.keyClick(view, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert view.view_range()[1] - view.view_range()[0] == pytest.approx(1.0)
+    qtbot.keyClick(view, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert view.view_range() == pytest.approx((0.0, 2.0))
+    select(window, 1.2, 1.5)
+    qtbot.keyClick(view, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert view.view_range() == pytest.approx((1.2, 1.5))
+
+
+def test_delete_in_the_library_still_trashes_and_ctrl_z_there_restores(opened, qtbot):
+    window, _ = opened
+    panel = window.library_panel
+    panel.list.setCurrentRow(0)
+    focus(qtbot, window, panel.list)
+    qtbot.keyClick(panel.list, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: window.library.count() == 0, timeout=3000)
+    focus(qtbot, window, panel.list)
+    qtbot.keyClick(panel.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.library.count() == 1
+
+
+def test_every_corpus_file_opens_in_the_editor(make_window, corpus_files):
+    window = make_window()
+    for path in corpus_files:
+        entries = window.editor.import_paths([path])
+        assert len(entries) == 1, window.statusBar().currentMessage()
+        info = sf.info(str(path))
+        clip = shown(window)
+        assert (clip.sample_rate, clip.channels) == (info.samplerate, info.channels)
+        assert clip.frames > 0
+    assert window.library.count() == len(corpus_files)
+
+
+def test_an_unreadable_file_gives_one_message_and_changes_nothing(opened, tmp_path):
+    window, clip = opened
+    bad = tmp_path / "notes.wav"
+    bad.write_bytes(b"this is not audio at all" * 10)
+    before = window.library.count()
+    assert window.editor.import_paths([bad]) == []
+    assert window.library.count() == before
+    assert window.error_banner.isVisible()
+    assert window.error_banner.text().startswith("Cannot read notes.wav as audio")
+    assert "\n" not in window.error_banner.text()
+    np.testing.assert_array_equal(shown(window).samples, clip.samples)  # the editor still shows the clip
+
+
+def test_save_as_new_version_keeps_the_original_and_records_provenance(opened):
+    window, clip = opened
+    select(window, 0.0, 0.5)
+    window.editor.actions.by_key["edit.delete"].trigger()
+    original_id = window.editor.controller.origin.library_id
+    new_id = window.editor.controller.save_version()
+    assert new_id is not None and new_id != original_id
+    np.testing.assert_array_equal(window.library.get(original_id).load_clip().samples, clip.samples)
+    version = window.library.get(new_id)
+    assert version.load_clip().frames == clip.frames - 11025
+    lineage = getattr(window.library, "lineage", None)
+    if lineage is not None:
+        assert [item.id for item in lineage(new_id)][:2] in ([new_id, original_id], [original_id, new_id])
+    assert not window.editor.controller.has_unsaved_edits
+
+
+def test_quitting_with_unsaved_edits_asks_and_cancel_keeps_the_window(opened, qtbot):
+    window, clip = opened
+    select(window, 0.0, 0.5)
+    window.editor.actions.by_key["edit.silence"].trigger()
+    answer_next_dialog(qtbot, button_text="Cancel")
+    assert not window.close()
+    assert window.isVisible() and window.editor.controller.has_unsaved_edits
+    answer_next_dialog(qtbot, button_text="Save as new version")
+    assert window.close()
+    versions = [i for i in window.library.search() if i.settings.get("derived_from") or i.id != 1]
+    assert versions, "the edit was saved as a new version"
+
+
+def test_a_session_left_open_is_restored_with_its_undo_history(make_window, tmp_path, qtbot):
+    clip = stereo_clip()
+    path = tmp_path / "take.wav"
+    sf.write(str(path), clip.samples, clip.sample_rate, subtype="FLOAT")
+    first = make_window()
+    first.editor.import_paths([path])
+    select(first, 0.5, 1.0)
+    first.editor.actions.by_key["edit.delete"].trigger()
+    select(first, 0.1, 0.2)
+    first.editor.actions.by_key["edit.reverse"].trigger()
+    edited = shown(first).samples.copy()
+    session = first.editor.controller.session
+    session._set_meta({"pid": "999999999"})  # as if its process had died (the real kill -9: test_editor_crash)
+    first.editor.controller.session = None  # the window is gone without closing it
+
+    second = make_window()
+    restored = second.editor.offer_restore(ask=False)
+    assert restored is not None and restored.position == 2
+    np.testing.assert_array_equal(shown(second).samples, edited)
+    second.editor.controller.undo()
+    second.editor.controller.undo()
+    np.testing.assert_array_equal(shown(second).samples, clip.samples)
+    second.editor.controller.discard_edits()

@@ -1,0 +1,232 @@
+"""EditSession: undo/redo round trips, persistence, restore after a real kill -9, memory shape on disk."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import editing_harness
+from core.audio.clip import Clip
+from core.editing import EditSession, Selection, list_sessions, recoverable_sessions
+from core.editing.blocks import diff_span
+from core.errors import InputError
+
+HERE = Path(__file__).resolve().parent
+
+
+def clip(frames=48000, channels=2, seed=0) -> Clip:
+    rng = np.random.default_rng(seed)
+    return Clip((rng.standard_normal((frames, channels)) * 0.1).astype(np.float32), 48000)
+
+
+SCRIPT = [("cut", Selection(1000, 5000), {}), ("paste", Selection.cursor(20000), {}),
+          ("gain", Selection(), {"db": 3.0}), ("fade_in", Selection(0, 4000), {"curve": "s-curve"}),
+          ("normalize_loudness", Selection(), {"lufs": -20.0}), ("reverse", Selection(100, 30000), {}),
+          ("trim", Selection(10, 40000), {}), ("to_mono", Selection(), {}), ("resample", Selection(), {"rate": 44100}),
+          ("to_stereo", Selection(), {}), ("silence", Selection(100, 2000), {}),
+          ("insert_silence", Selection.cursor(500), {"seconds": 0.1}), ("fade_out", Selection(), {}),
+          ("normalize_peak", Selection(50, 900), {"dbfs": -3.0}), ("delete", Selection(0, 10), {})]
+
+
+def test_every_operation_undoes_and_redoes_to_the_identical_array(tmp_path):
+    session = EditSession.create(clip(), name="t", root=tmp_path)
+    versions = [(session.clip.samples.copy(), session.clip.sample_rate)]
+    for name, sel, params in SCRIPT:
+        result = session.apply(name, sel, **params)
+        assert result.did_change, name
+        versions.append((session.clip.samples.copy(), session.clip.sample_rate))
+    assert [s.label.split()[0] for s in session.history()[1:3]] == ["Cut", "Paste"]
+    for samples, rate in reversed(versions[:-1]):
+        undone = session.undo()
+        assert undone.clip.sample_rate == rate and np.array_equal(undone.clip.samples, samples)
+        assert undone.clip.samples.dtype == np.float32
+    assert not session.can_undo
+    with pytest.raises(InputError, match="Nothing to undo"):
+        session.undo()
+    for samples, rate in versions[1:]:
+        assert np.array_equal(session.redo().clip.samples, samples)
+    assert not session.can_redo
+
+
+def test_undo_restores_the_selection_from_before_the_edit(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    session.set_selection(Selection(100, 200))
+    session.apply("cut")
+    assert session.selection == Selection.cursor(100)
+    assert session.undo().selection == Selection(100, 200)
+    assert session.redo().selection == Selection.cursor(100)
+
+
+def test_a_new_edit_after_undo_drops_the_redo_steps_and_their_blocks(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    original_blocks = session.blocks.existing()
+    session.apply("gain", Selection(0, 10000), db=2.0)
+    gain_blocks = session.blocks.existing() - original_blocks
+    assert len(gain_blocks) == 1
+    session.undo()
+    session.apply("reverse", Selection(0, 100))
+    assert not session.can_redo and [s.operation["op"] for s in session.history()] == ["open", "reverse"]
+    assert not gain_blocks & session.blocks.existing()  # nothing refers to them any more
+    assert original_blocks <= session.blocks.existing()
+
+
+def test_an_edit_stores_only_the_frames_it_changed(tmp_path):
+    session = EditSession.create(clip(frames=480000), root=tmp_path)  # 10 s stereo: 3.84 MB
+    first = session.disk_bytes()
+    session.apply("cut", Selection(1000, 2000))
+    session.apply("gain", Selection(5000, 6000), db=-3)
+    session.apply("trim", Selection(100, 400000))  # kept frames are references, nothing rewritten
+    assert session.disk_bytes() - first < 20000 * 4 * 2
+
+
+def test_commit_records_an_outside_result_by_its_difference(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    new = session.clip.samples.copy()
+    new[3000:3100] = 0.0
+    result = session.commit(Clip(new, 48000), operation={"op": "transform", "prompt": "metal"})
+    assert (result.changed.start, result.changed.old_end, result.changed.new_end) == (3000, 3100, 3100)
+    assert session.history()[-1].label == "Transform selection"
+    assert np.array_equal(session.undo().clip.samples, clip().samples)
+
+
+def test_diff_span_is_bitwise_and_handles_length_changes():
+    a = np.arange(40, dtype=np.float32).reshape(20, 2)
+    b = np.concatenate([a[:5], a[9:]])
+    assert diff_span(a, b) == (5, 9, 5)
+    assert diff_span(a, a.copy()) == (20, 20, 20)
+    c = a.copy()
+    c[0, 0] = -0.0  # 0.0 -> -0.0 is a change
+    assert diff_span(a, c)[0] == 0
+
+
+def test_reopened_session_has_clip_position_and_history(tmp_path):
+    session = EditSession.create(clip(), name="song", source={"library_id": 3}, root=tmp_path)
+    for name, sel, params in SCRIPT[:4]:
+        session.apply(name, sel, **params)
+    session.undo()
+    expected, folder = session.clip.samples.copy(), session.folder
+    session.close()
+    assert [i.closed for i in list_sessions(tmp_path)] == [True] and recoverable_sessions(tmp_path) == []
+    again = EditSession.open(folder)
+    assert np.array_equal(again.clip.samples, expected) and again.position == 3 and again.can_redo
+    assert again.name == "song" and again.source == {"library_id": 3}
+    assert again.operations()[0]["op"] == "cut" and len(again.operations()) == 3
+    again.redo()
+    again.discard()
+    assert not folder.exists()
+
+
+def test_unsaved_edits_flag(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    assert not session.has_unsaved_edits
+    session.apply("reverse", Selection(0, 10))
+    assert session.has_unsaved_edits
+    session.mark_saved(library_id=9)
+    assert not session.has_unsaved_edits
+    session.apply("reverse", Selection(0, 10))
+    assert session.has_unsaved_edits
+
+
+def test_opening_a_folder_that_is_not_a_session_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="not an edit session"):
+        EditSession.open(tmp_path)
+
+
+def test_kill_9_while_editing_loses_at_most_the_edit_in_flight(tmp_path):
+    """A real process applies edits and is killed with SIGKILL; the restored session equals the edits it
+    reported done (or one more), with its undo history intact."""
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+    child = subprocess.Popen([sys.executable, str(HERE / "editing_harness.py"), str(tmp_path)],
+                             stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        folder = Path(child.stdout.readline().strip())
+        done = 0
+        while done < 25:
+            line = child.stdout.readline()
+            assert line.startswith("done"), f"harness stopped: {line!r}"
+            done = int(line.split()[1])
+        time.sleep(0.05)  # land the kill somewhere inside a later edit
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=10)
+        for line in child.stdout:  # edits reported between our read and the kill
+            done = int(line.split()[1])
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert [i.folder for i in recoverable_sessions(tmp_path)] == [folder]
+
+    # The same script, applied purely, gives every version the harness went through.
+    expected = [editing_harness.start_clip()]
+    replay = EditSession.create(expected[0], root=tmp_path / "replay")
+    for i in range(done + 1):
+        name, sel, params = editing_harness.edit(i, replay.clip.frames)
+        replay.apply(name, sel, **params)
+        expected.append(replay.clip)
+
+    restored = EditSession.open(folder)
+    assert restored.position in (done, done + 1)  # the edit in flight may or may not have committed
+    assert np.array_equal(restored.clip.samples, expected[restored.position].samples)
+    for position in range(restored.position - 1, -1, -1):
+        assert np.array_equal(restored.undo().clip.samples, expected[position].samples)
+    leftovers = set(p.name for p in (folder / "blocks").glob("*.tmp"))
+    assert not leftovers
+
+
+def test_session_settings_crossfade_and_zero_crossing_snap(tmp_path):
+    t = np.arange(48000) / 48000
+    tone = Clip(np.sin(2 * np.pi * 100 * t).astype(np.float32), 48000)  # crossings every 240 frames
+    session = EditSession.create(tone, root=tmp_path)
+    session.join_crossfade = 0.0
+    session.snap_zero_crossings = True
+    result = session.apply("cut", Selection(1000, 2000))
+    assert result.operation["start"] == 960 and result.operation["end"] == 1920  # snapped
+    assert result.operation["crossfade"] == 0.0
+    assert np.array_equal(session.clip.samples, np.concatenate([tone.samples[:960], tone.samples[1920:]]))
+
+
+def test_history_labels_for_edits_made_elsewhere(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    changed = session.clip.samples.copy()
+    changed[:10] = 0
+    session.commit(Clip(changed, 48000), operation={"op": "transform", "strength": 0.4, "prompt": "metal"})
+    assert session.history()[-1].label == "Transform selection (0.4)"
+
+
+def test_a_session_can_hold_an_empty_clip_after_cutting_everything(tmp_path):
+    session = EditSession.create(clip(frames=10), root=tmp_path)
+    session.apply("cut", Selection(0, 10))
+    assert session.clip.frames == 0
+    session.apply("paste", Selection.cursor(0))
+    assert np.array_equal(session.clip.samples, clip(frames=10).samples)
+    session.close()
+    reopened = EditSession.open(session.folder)
+    assert reopened.undo().clip.frames == 0
+
+
+def test_blocks_an_interrupted_edit_left_behind_are_removed_on_open(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    expected = session.clip.samples.copy()
+    stray = session.blocks.write(np.ones((10, 2), np.float32))  # written, never recorded: a kill in between
+    (session.blocks.folder / "half-written.f32.tmp").write_bytes(b"\0" * 12)
+    kept = session.blocks.existing() - {stray}
+    session._open_lock.close()  # the process "dies" here
+    reopened = EditSession.open(session.folder)
+    assert reopened.blocks.existing() == kept and not list(reopened.blocks.folder.glob("*.tmp"))
+    assert np.array_equal(reopened.clip.samples, expected)
+
+
+def test_a_session_open_somewhere_is_neither_offered_nor_opened_twice(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    assert recoverable_sessions(tmp_path) == []  # this process holds it open
+    with pytest.raises(InputError, match="open in another"):
+        EditSession.open(session.folder)
+    session._open_lock.close()  # what the OS does when the process dies without closing
+    assert [i.folder for i in recoverable_sessions(tmp_path)] == [session.folder]
