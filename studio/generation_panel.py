@@ -246,6 +246,18 @@ class GenerationPanel(PresetActions, QWidget):
         self.model_combo.blockSignals(False)
         self._on_model_changed(self.model_combo.currentIndex())
 
+    def select_model_everywhere(self, spec: str) -> list[str]:
+        """A model the user just added: pick it in every mode it serves; return those modes' names."""
+        choice = next((c for c in model_choices(self.settings.local_models) if c.spec == spec), None)
+        if choice is None or not choice.installed:
+            return []
+        served = [m.name for m in self.modes if choice.suits(m.model_task)]
+        for name in served:
+            self._picked_models[name] = spec
+            self.settings.set_model_for_mode(name, spec)
+        self.reload_models()
+        return served
+
     def selected_choice(self) -> Optional[ModelChoice]:
         index = self.model_combo.currentIndex()
         return self._choices[index] if 0 <= index < len(self._choices) else None

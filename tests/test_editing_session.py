@@ -90,7 +90,7 @@ def test_commit_records_an_outside_result_by_its_difference(tmp_path):
     new[3000:3100] = 0.0
     result = session.commit(Clip(new, 48000), operation={"op": "transform", "prompt": "metal"})
     assert (result.changed.start, result.changed.old_end, result.changed.new_end) == (3000, 3100, 3100)
-    assert session.history()[-1].label == "transform"
+    assert session.history()[-1].label == "Transform selection"
     assert np.array_equal(session.undo().clip.samples, clip().samples)
 
 
@@ -177,3 +177,33 @@ def test_kill_9_while_editing_loses_at_most_the_edit_in_flight(tmp_path):
         assert np.array_equal(restored.undo().clip.samples, expected[position].samples)
     leftovers = set(p.name for p in (folder / "blocks").glob("*.tmp"))
     assert not leftovers
+
+
+def test_session_settings_crossfade_and_zero_crossing_snap(tmp_path):
+    t = np.arange(48000) / 48000
+    tone = Clip(np.sin(2 * np.pi * 100 * t).astype(np.float32), 48000)  # crossings every 240 frames
+    session = EditSession.create(tone, root=tmp_path)
+    session.join_crossfade = 0.0
+    session.snap_zero_crossings = True
+    result = session.apply("cut", Selection(1000, 2000))
+    assert result.operation["start"] == 960 and result.operation["end"] == 1920  # snapped
+    assert result.operation["crossfade"] == 0.0
+    assert np.array_equal(session.clip.samples, np.concatenate([tone.samples[:960], tone.samples[1920:]]))
+
+
+def test_history_labels_for_edits_made_elsewhere(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    changed = session.clip.samples.copy()
+    changed[:10] = 0
+    session.commit(Clip(changed, 48000), operation={"op": "transform", "strength": 0.4, "prompt": "metal"})
+    assert session.history()[-1].label == "Transform selection (0.4)"
+
+
+def test_a_session_can_hold_an_empty_clip_after_cutting_everything(tmp_path):
+    session = EditSession.create(clip(frames=10), root=tmp_path)
+    session.apply("cut", Selection(0, 10))
+    assert session.clip.frames == 0
+    session.apply("paste", Selection.cursor(0))
+    assert np.array_equal(session.clip.samples, clip(frames=10).samples)
+    reopened = EditSession.open(session.folder)
+    assert reopened.undo().clip.frames == 0

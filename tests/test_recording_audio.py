@@ -83,12 +83,12 @@ from core.devices.recording import Recorder
 recorder = Recorder(folder=Path(sys.argv[1]))
 recorder.start()
 print("recording", flush=True)
-flushed = 0.0
+flushed = 0
 while recorder.is_recording:
     recorder.drain_until(recorder.seconds + 0.05)
-    if recorder.writer.flushed_seconds != flushed:
-        flushed = recorder.writer.flushed_seconds
-        print(f"flushed {flushed:.3f}", flush=True)
+    if recorder.writer.flushed_frames != flushed:
+        flushed = recorder.writer.flushed_frames
+        print(f"flushed {flushed}", flush=True)
 print("fault", recorder.fault, flush=True)
 """
 
@@ -97,21 +97,21 @@ def test_a_recording_process_killed_mid_take_leaves_the_take_readable_up_to_the_
     player = Player()
     proc = subprocess.Popen([sys.executable, "-c", RECORDING_PROCESS, str(tmp_path)], cwd=REPO,
                             stdout=subprocess.PIPE, text=True)
-    flushed = 0.0
+    flushed = 0
     try:
         assert proc.stdout.readline().strip() == "recording"
         player.play(tone(seconds=6.0))
-        while flushed < 2.5:
+        while flushed < 2.5 * 48_000:
             line = proc.stdout.readline()
             assert line.startswith("flushed"), f"the recording process said {line!r}"
-            flushed = float(line.split()[1])
+            flushed = int(line.split()[1])
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         player.stop()
     assert proc.returncode == -signal.SIGKILL
     [take] = pending_takes(tmp_path)
-    assert take.seconds >= flushed >= 2.5 and take.sample_rate == 48_000
+    assert take.frames >= flushed >= 2.5 * 48_000 and take.sample_rate == 48_000
     heard = take.load().samples[:, 0]
     assert dominant_frequency(tone_span(heard), 48_000) == pytest.approx(1000, abs=3)
     assert len(loud_part(heard[-48_000:])) > 0.8 * 48_000  # the last second is there, and it is the tone
@@ -141,7 +141,7 @@ def test_a_sound_server_that_dies_mid_take_ends_it_with_a_status_line_and_keeps_
         while True:
             line = proc.stdout.readline()
             assert line.startswith("flushed"), line
-            if float(line.split()[1]) >= 1.0:
+            if int(line.split()[1]) >= 48_000:
                 break
         server.kill()  # the input vanishes mid-take
         server.wait(10)
@@ -229,3 +229,26 @@ def test_in_the_window_punch_in_records_into_the_selection_and_stops_at_its_leng
     inside = samples[int(0.52 * rate):int(1.23 * rate)]
     assert len(loud_part(inside)) > 0.9 * len(inside)
     assert dominant_frequency(inside, rate) == pytest.approx(1000, abs=3)
+
+
+def test_a_click_count_in_is_heard_on_the_output_before_the_take_starts(window, qtbot):
+    from core.devices.playback import record
+
+    settings = window.settings
+    settings.count_in_mode, settings.count_in_beats, settings.count_in_tempo = "click", 4, 240.0  # 1 s
+    controller = window.recording.controller
+    states = []
+    controller.state_changed.connect(states.append)
+    window.recording.toggle()
+    assert controller.state == "counting"
+    heard = record(0.6, rate=48_000).samples[:, 0]  # the monitor hears the clicks while the window counts
+    qtbot.waitUntil(lambda: controller.state == "recording", timeout=3000)
+    qtbot.waitUntil(lambda: controller.recorder is not None and controller.recorder.seconds > 0.3, timeout=3000)
+    window.recording.toggle()
+    assert states[:3] == ["counting", "recording", "idle"]
+    clicks = np.flatnonzero(np.abs(heard) > 0.1)
+    assert len(clicks), "no click was heard during the count-in"
+    onsets = clicks[np.insert(np.diff(clicks) > 2400, 0, True)]  # first sample of each click
+    assert len(onsets) >= 2 and np.diff(onsets)[0] / 48_000 == pytest.approx(0.25, abs=0.01)  # 240 BPM
+    [item] = window.library.search("Take 1")
+    assert item.seconds > 0.3

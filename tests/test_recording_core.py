@@ -163,7 +163,7 @@ while True:  # 10 ms blocks of a known ramp, as a recorder's drain writes them
     writer.write(values)
     block += 1
     if writer.flush_if_due():
-        print(f"flushed {writer.flushed_seconds:.3f}", flush=True)
+        print(f"flushed {writer.flushed_frames}", flush=True)
     time.sleep(0.002)
 """
 
@@ -171,18 +171,18 @@ while True:  # 10 ms blocks of a known ramp, as a recorder's drain writes them
 def test_a_take_writer_killed_with_sigkill_leaves_a_readable_take_up_to_its_last_flush(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], cwd=REPO,
                             stdout=subprocess.PIPE, text=True)
-    flushed = 0.0
+    flushed = 0
     try:
-        while flushed < 1.5:
+        while flushed < 1.5 * 48_000:
             line = proc.stdout.readline()
             assert line, "the writer process ended early"
-            flushed = float(line.split()[1])
+            flushed = int(line.split()[1])
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
     assert proc.returncode == -signal.SIGKILL
     [take] = pending_takes(tmp_path)
-    assert take.device == "harness" and take.seconds >= flushed
+    assert take.device == "harness" and take.frames >= flushed
     samples = take.load().samples
     expected = np.arange(samples.size, dtype=np.float32).reshape(-1, 2) / 1e7
     np.testing.assert_array_equal(samples, expected)  # every frame in order, none damaged
@@ -309,3 +309,51 @@ def test_no_input_device_gives_one_clear_line_and_no_take_file(tmp_path):
     assert result["start"].startswith("No audio input device found") or "PortAudio" in result["start"]
     assert "\n" not in result["start"]
     assert not list((tmp_path / "data").glob("recordings/take-*"))
+
+
+DISK_FULL = """
+import json, resource, signal, sys
+from pathlib import Path
+sys.path.insert(0, "tests")
+import numpy as np
+from test_recording_core import sine, started_recorder
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit, write() fails with EFBIG instead of a kill
+resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+recorder = started_recorder(Path(sys.argv[1]), rate=48000)
+recorder.writer.flush_seconds = 0.0
+block = sine(0.4, 0.1, rate=48000)  # 4800 frames, 19200 bytes
+fed = 0
+while recorder.is_recording and fed < 100:
+    recorder._callback(block, len(block), None, None)
+    recorder.drain()
+    fed += 1
+take = recorder.stop()
+print(json.dumps({"fault": recorder.fault, "frames": take.clip.frames, "fed": fed}))
+"""
+
+
+def test_a_full_disk_ends_the_take_with_a_status_line_and_keeps_what_was_written(tmp_path):
+    done = subprocess.run([sys.executable, "-c", DISK_FULL, str(tmp_path)], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["fault"].startswith("Recording stopped: cannot write the take to disk (")
+    assert "\n" not in result["fault"] and result["fed"] < 100
+    # Everything flushed before the disk filled up reads back: 100 kB holds 5 blocks of 4800 float frames.
+    [take] = pending_takes(tmp_path)
+    assert take.frames == result["frames"] >= 4 * 4800
+    np.testing.assert_array_equal(take.load().samples[:4800], sine(0.4, 0.1, rate=48000))
+
+
+def test_a_take_stops_at_the_longest_a_wav_file_holds(tmp_path, monkeypatch):
+    import core.devices.takes as takes
+
+    recorder = started_recorder(tmp_path)
+    monkeypatch.setattr(takes, "WAV_DATA_LIMIT", 4 * 250)  # a 250-frame "WAV limit", to reach it in a test
+    block = sine(0.4, 0.1)
+    for _ in range(3):
+        recorder._callback(block, len(block), None, None)
+        recorder.drain()
+    assert not recorder.is_recording and "longest take a WAV file holds" in recorder.fault
+    take = recorder.stop()
+    np.testing.assert_array_equal(take.clip.samples, np.concatenate([block, block, block[:50]]))

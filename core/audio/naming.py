@@ -13,9 +13,15 @@ def slugify(text: str, max_length: int = 48) -> str:
     return slug[:max_length].rstrip("-") or "untitled"
 
 
-def clip_file_name(prompt: str, seed: int | None, extension: str = ".wav") -> str:
+def clip_file_name(prompt: str, seed: int | None, extension: str = ".wav", settings: dict | None = None) -> str:
+    """slug_sSEED.ext; a bar-locked take (settings with `bar_locked`) gets slug_97bpm_4bars_sSEED.ext,
+    the tempo where DAWs look for it in a file name."""
+    from core.audio.bars import tempo_tag
+
+    settings = settings or {}
+    tempo = tempo_tag(settings.get("bpm"), settings.get("bars")) if settings.get("bar_locked") else ""
     suffix = f"_s{seed}" if seed is not None else ""
-    return f"{slugify(prompt)}{suffix}{extension}"
+    return f"{slugify(prompt)}{tempo}{suffix}{extension}"
 
 
 def numbered_paths(out: Path, count: int) -> list[Path]:
@@ -60,4 +66,4 @@ def take_title(prompt: str, settings: dict | None = None) -> str:
 
 def take_file_name(prompt: str, settings: dict | None, seed: int | None, extension: str = ".wav") -> str:
     """clip_file_name of the take's title: a speech take is named after its words, not the voice description."""
-    return clip_file_name(take_title(prompt, settings), seed, extension)
+    return clip_file_name(take_title(prompt, settings), seed, extension, settings)

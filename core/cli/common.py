@@ -104,7 +104,8 @@ def write_result(result: GenerationResult, args: argparse.Namespace, default_nam
     if args.output is not None:
         paths = numbered_paths(args.output, len(result.candidates))
     else:
-        out = default_name or Path(clip_file_name(default_name_prompt, result.candidates[0].seed))
+        out = default_name or Path(clip_file_name(default_name_prompt, result.candidates[0].seed,
+                                                           settings=result.candidates[0].settings))
         paths = free_numbered_paths(out, len(result.candidates))
     takes = [(clip, path, result.provenance(candidate))
              for path, candidate, clip in zip(paths, result.candidates, clips)]

@@ -159,10 +159,20 @@ class Recorder:
         now = time.monotonic()
         if len(block):
             self._last_data = now
-            self.writer.write(block)
             self.meter.process(block)
+            room = self.writer.max_frames - self.writer.frames
+            try:
+                self.writer.write(block[:room])
+                if self._recording:
+                    self.writer.flush_if_due()
+            except (OSError, RuntimeError) as exc:  # disk full, file system gone (LibsndfileError is a RuntimeError)
+                self._fail(f"Recording stopped: cannot write the take to disk ({_first_line(exc)}); the take is "
+                           f"kept up to {self.writer.flushed_seconds:.1f} s in {self.writer.path}.", disk_failed=True)
+                return self.meter.reading
+            if len(block) > room and self._recording:
+                self._fail(f"Recording stopped at the longest take a WAV file holds ({self.seconds / 3600:.1f} h); "
+                           "the take is kept. Press Record again to go on in a new take.")
         if self._recording:
-            self.writer.flush_if_due()
             self._check_device(now)
         return self.meter.reading
 
@@ -183,9 +193,12 @@ class Recorder:
         self.drain()  # the last blocks the callback wrote
         writer, self.writer = self.writer, None
         dropped = self.dropped_frames
-        if self.fault or dropped:
-            writer.update_note(fault=self.fault, dropped_frames=dropped)
-        path = writer.close()
+        try:
+            if self.fault or dropped:
+                writer.update_note(fault=self.fault, dropped_frames=dropped)
+            path = writer.close()
+        except (OSError, RuntimeError):
+            path = writer.path  # a failing disk: the file reads back up to its last flush
         pending = open_pending(path)
         clip = pending.load() if pending.frames else Clip(np.zeros((0, writer.channels), np.float32), writer.rate)
         return RecordedTake(clip=clip, path=path, device=writer.note["device"], sample_rate=writer.rate,
@@ -239,15 +252,19 @@ class Recorder:
             self._fail(f"Recording stopped: no audio from {label} for {self.stall_seconds:.0f} s (disconnected?); "
                        f"the take is kept up to that moment ({self.seconds:.1f} s).")
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str, disk_failed: bool = False) -> None:
         self.fault = message
         self._recording = False
         self._close_stream()
-        if self._ring is not None and self.writer is not None:
-            self.writer.write(self._ring.read())  # anything that arrived just before the fault
-        if self.writer is not None:
+        if self.writer is None or disk_failed:
+            return
+        try:
+            if self._ring is not None:  # anything that arrived just before the fault
+                self.writer.write(self._ring.read(self.writer.max_frames - self.writer.frames))
             self.writer.flush()
             self.writer.update_note(fault=message)
+        except (OSError, RuntimeError):
+            pass  # the disk is failing too: what was flushed stays readable
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None

@@ -34,6 +34,7 @@ from core.paths import data_dir
 RECORDINGS_FOLDER = "recordings"
 FLUSH_SECONDS = 1.0
 SUBTYPE = "FLOAT"
+WAV_DATA_LIMIT = 0xFFFFFFFF - 4096  # RIFF sizes are 32-bit: about 3.1 h of 48 kHz stereo float
 
 
 def recordings_dir() -> Path:
@@ -94,13 +95,26 @@ class TakeWriter:
         return self.frames / self.rate
 
     @property
-    def flushed_seconds(self) -> float:
+    def max_frames(self) -> int:
+        """The most frames one take file can hold."""
+        return WAV_DATA_LIMIT // (4 * self.channels)
+
+    @property
+    def flushed_frames(self) -> int:
         """What a kill right now would keep, at least."""
+        return self._flushed_frames
+
+    @property
+    def flushed_seconds(self) -> float:
         return self._flushed_frames / self.rate
 
     def write(self, block: np.ndarray) -> None:
+        """Append frames; OSError when the disk takes no more (full, too large, gone)."""
         if len(block):
-            self._file.write(np.asarray(block, dtype=np.float32))
+            try:
+                self._file.write(np.asarray(block, dtype=np.float32))
+            except AssertionError as exc:  # soundfile asserts on a short write: the disk took only part
+                raise OSError("the disk is full or the file cannot grow") from exc
             self.frames += len(block)
 
     def flush(self) -> None:
@@ -126,8 +140,10 @@ class TakeWriter:
 
     def close(self) -> Path:
         if not self._file.closed:
-            self._file.close()
-            self._handle.close()
+            try:
+                self._file.close()
+            finally:
+                self._handle.close()
             self._flushed_frames = self.frames
         return self.path
 

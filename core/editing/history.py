@@ -26,8 +26,8 @@ import numpy as np
 
 from core.audio.clip import Clip
 from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, slice_refs
-from core.editing.operations import label, operation
-from core.editing.selection import Change, EditResult, Selection
+from core.editing.operations import JOINING, label, operation
+from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.errors import InputError
 from core.paths import data_dir
 
@@ -93,6 +93,8 @@ class EditSession:
         self._db = db
         self._lock = threading.RLock()
         self.clipboard: Optional[Clip] = None
+        self.join_crossfade: Optional[float] = None  # seconds for every join (None: each operation's default)
+        self.snap_zero_crossings = False  # move selection edges to zero crossings before each edit
         self.position = self._meta_int("position")
         row = self._version(self.position)
         self._refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
@@ -206,10 +208,15 @@ class EditSession:
     def apply(self, name: str, selection: Optional[Selection] = None, **params) -> EditResult:
         """Run the operation `name` (see core.editing.operations.OPERATIONS) on the current clip and record it.
 
-        `paste` without a `pasted` clip uses the session's clipboard; cut and copy fill it.
+        `paste` without a `pasted` clip uses the session's clipboard; cut and copy fill it. `join_crossfade`
+        and `snap_zero_crossings` (the editor's settings) apply unless the call says otherwise.
         """
         with self._lock:
             selection = self.selection if selection is None else selection
+            if self.snap_zero_crossings:
+                selection = snap_to_zero_crossings(self.clip, selection)
+            if name in JOINING and "crossfade" not in params and self.join_crossfade is not None:
+                params["crossfade"] = self.join_crossfade
             if name == "paste" and "pasted" not in params:
                 if self.clipboard is None:
                     raise InputError("The clipboard is empty: cut or copy some audio first.")

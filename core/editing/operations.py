@@ -28,6 +28,15 @@ OPERATIONS: dict[str, tuple[Callable, str]] = {
 }
 
 
+# Edits computed outside this package and recorded with EditSession.commit(operation={"op": ...}).
+EXTERNAL_LABELS = {"transform": "Transform selection", "inpaint": "Regenerate selection", "continue": "Continue",
+                   "extend_loop": "Extend loop", "close_loop": "Close loop", "punch_in": "Punch-in recording",
+                   "record": "Recording", "open": "Open", "edit": "Edit"}
+
+# Operations that join audio and take a `crossfade` (seconds) parameter.
+JOINING = {"cut", "paste", "delete", "insert_silence", "silence"}
+
+
 def operation(name: str) -> Callable:
     try:
         return OPERATIONS[name][0]
@@ -38,7 +47,12 @@ def operation(name: str) -> Callable:
 def label(record: dict) -> str:
     """A short human description of an operation record, e.g. 'Gain +3.0 dB' or 'Fade in (s-curve)'."""
     name = record.get("op", "")
-    text = OPERATIONS[name][1] if name in OPERATIONS else str(record.get("label") or name or "Edit")
+    if record.get("label"):
+        text = str(record["label"])
+    elif name in OPERATIONS:
+        text = OPERATIONS[name][1]
+    else:
+        text = EXTERNAL_LABELS.get(name, name or "Edit")
     if name == "gain":
         text += f" {record.get('db', 0):+.1f} dB"
     elif name == "normalize_peak":
@@ -51,4 +65,6 @@ def label(record: dict) -> str:
         text += f" to {record.get('rate')} Hz"
     elif name == "insert_silence":
         text += f" ({record.get('seconds', 0):g} s)"
+    elif name == "transform" and "strength" in record:
+        text += f" ({record['strength']:g})"
     return text

@@ -19,6 +19,7 @@ import numpy as np
 from core.audio.clip import Clip, resample
 from core.audio.seams import crossfade_samples, equal_power_crossfade
 from core.errors import InputError
+from core.editing.convert import mix_to_mono
 from core.editing.selection import Change, EditResult, Selection, unchanged
 
 JOIN_CROSSFADE_SECONDS = 0.01  # 10 ms: hides the step of a splice without smearing a transient
@@ -91,7 +92,7 @@ def conform(audio: Clip, rate: int, channels: int) -> tuple[np.ndarray, str]:
         samples = resample(samples, audio.sample_rate, rate)
         changes.append(f"{audio.sample_rate} Hz to {rate} Hz")
     if audio.channels != channels:
-        mono = samples.mean(axis=1, keepdims=True) if audio.channels > 1 else samples
+        mono = mix_to_mono(samples)
         samples = np.repeat(mono, channels, axis=1).astype(np.float32)
         changes.append(f"{_layout(audio.channels)} to {_layout(channels)}")
     note = f"Pasted audio converted from {' and '.join(changes)} to match the clip." if changes else ""
