@@ -250,15 +250,32 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM/SIGHUP back while files are renamed (main thread only: Python handles signals there)."""
-    can = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    if can:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after.
+
+    Python runs signal handlers in the main thread whichever thread the OS delivered the signal to (torch's
+    worker threads included), so swapping the Python handlers is what holds them; blocking the signal in one
+    thread would not. Outside the main thread handlers cannot be changed (and signals do not raise there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {}
+    for signum in _HELD_SIGNALS:
+        try:
+            previous[signum] = signal.signal(signum, lambda number, frame: pending.append(number))
+        except (ValueError, OSError):
+            pass
     try:
         yield
     finally:
-        if can:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(pending):
+            handler = previous.get(signum)
+            if callable(handler):
+                handler(signum, None)  # e.g. KeyboardInterrupt, or the CLI's SIGTERM -> Cancelled
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
 
 
 @contextlib.contextmanager

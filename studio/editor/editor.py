@@ -123,7 +123,8 @@ class Editor(QObject):
     # ---- nothing lost ----------------------------------------------------------------------------------
     def offer_restore(self, ask: bool = True) -> Optional[EditSession]:
         """After a crash: offer the newest session that was not closed; True restores it without asking."""
-        sessions = recoverable_sessions()
+        current = self.controller.session.folder if self.controller.session is not None else None
+        sessions = [s for s in recoverable_sessions() if s.folder != current]
         if not sessions:
             return None
         info = sessions[0]
