@@ -30,11 +30,14 @@ from .clip_entry import ClipEntry
 from .gui_text import for_the_window
 from .generation_panel import GenerationPanel
 from .job_list import JobListView
+from .job_times import JobTimes
 from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog, first_run_text
 from .modes import mode_named, work_for
+from .midi import attach as attach_midi
 from .recording import attach as attach_recording
+from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
 from .panel_widgets import licence_text
 from .speech import attach as attach_speech_tools
@@ -60,7 +63,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self._shown_entry: Optional[ClipEntry] = None  # the take or library item Export… / Copy / Space act on
 
         self.generation_panel = GenerationPanel(self.settings)
-        self.job_list = JobListView(self.jobs)
+        self.job_list = JobListView(self.jobs, JobTimes(self.settings, self.jobs.engines.device))
         self.candidates = CandidatesView()
         self.library_panel = LibraryPanel(self.library)
         self.waveform = self._make_waveform_view()
@@ -71,8 +74,10 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.editor = self._make_editor()
         self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
+        self.midi = attach_midi(self)  # Pads dock, MIDI menu and learn, session tempo, DAW transport, compact mode
         self.update_first_run_banner()
         self._restore_window_state()
+        self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
         if self.settings.audio_device:
             self.auditioner.player.device = self.settings.audio_device
@@ -405,6 +410,10 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             event.ignore()
             return
         self.generation_panel.save_fields()
+        try:
+            save_shown_takes([card.entry for card in self.candidates.cards], self.library)
+        except (OSError, LoaError) as exc:  # a full disk must not stop the window from closing
+            log.warning("could not keep the shown takes for the next start: %s", exc)
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()
         self.recording.shutdown()  # a take in progress lands in the library, never dropped

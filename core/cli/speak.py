@@ -12,8 +12,8 @@ from core.errors import InputError
 from core.audio.provenance import sidecar_path
 from ..speech import DEFAULT_VOICE, ReferenceVoice, SpeechRequest, read_script, speak
 from ..speech.script import DEFAULT_PAUSE_SECONDS
-from .common import (add_generation_flags, common_request_fields, make_engine, print_lines, progress_printer,
-                     write_result)
+from .common import (add_generation_flags, common_request_fields, make_engine, print_lines, print_notes,
+                     progress_printer, write_result)
 
 
 def register(subparsers) -> None:
@@ -100,7 +100,12 @@ def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference) ->
         print(f"loa: note: {done} of {len(plan.lines)} lines are already rendered with these settings in "
               f"{folder}; rendering the other {len(plan.pending)}{seed_note}.", file=sys.stderr)
     engine = make_engine(args, check=False) if plan.pending else None
-    joined, records, seconds = render_plan(engine, plan, settings, reference=reference,
+
+    def line_done(planned, result) -> None:
+        if result is not None:
+            print_notes(result, f"line {planned.line.number}: ")
+
+    joined, records, seconds = render_plan(engine, plan, settings, reference=reference, on_line=line_done,
                                            progress=progress_printer(args), overwrite=args.overwrite)
     if args.json:
         first = json.loads(sidecar_path(joined).read_text())

@@ -32,6 +32,7 @@ from core.errors import InputError
 from core.paths import data_dir
 
 DB_NAME = "session.sqlite3"
+LOCK_NAME = "open.lock"  # flock-ed while a process has the session open; the OS drops it when the process dies
 SESSIONS_FOLDER = "edits"
 
 _SCHEMA = """
@@ -89,6 +90,11 @@ class EditSession:
 
     def __init__(self, folder: Path, db: sqlite3.Connection, clip: Optional[Clip] = None) -> None:
         self.folder = folder
+        self._open_lock = _hold_lock(folder)
+        if self._open_lock is None:
+            db.close()
+            raise InputError(f"The edit session {folder.name} is open in another LOA Studio process; close it "
+                             "there first.")
         self.blocks = BlockStore(folder / "blocks")
         self._db = db
         self._lock = threading.RLock()
@@ -145,11 +151,13 @@ class EditSession:
         with self._lock:
             self._set_meta({"closed": "1"})
             self._db.close()
+            self._open_lock.close()
 
     def discard(self) -> None:
         """Close and delete the session folder with all its history."""
         with self._lock:
             self._db.close()
+            self._open_lock.close()
             shutil.rmtree(self.folder, ignore_errors=True)
 
     # ---- state -------------------------------------------------------------------------------------
@@ -185,14 +193,16 @@ class EditSession:
 
     def history(self) -> list[HistoryStep]:
         """Every version, oldest first (the ones after `position` are the redo steps)."""
-        rows = self._db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
+        with self._lock:
+            rows = self._db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
         return [HistoryStep(r["seq"], json.loads(r["operation"]), r["note"], label(json.loads(r["operation"])),
                             r["created"]) for r in rows]
 
     def operations(self) -> list[dict]:
         """The operations from the opened clip to the current version (for provenance)."""
-        rows = self._db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq",
-                                (self.position,)).fetchall()
+        with self._lock:
+            rows = self._db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq",
+                                    (self.position,)).fetchall()
         return [json.loads(r["operation"]) for r in rows]
 
     def version_clip(self, seq: int) -> Clip:
@@ -384,16 +394,48 @@ def list_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
 
 
 def recoverable_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
-    """Sessions that were not closed (the app crashed or was killed) and whose process is gone:
-    the ones a start of the window should offer to restore."""
+    """Sessions that were not closed (the app crashed or was killed) and that no running process holds open
+    (this one included): the ones a start of the window should offer to restore."""
     out = []
     for info in list_sessions(root):
         if info.closed:
             continue
-        if info.pid is not None and info.pid != os.getpid() and _pid_alive(info.pid):
-            continue  # another running instance has it open
+        probe = _hold_lock(info.folder)
+        if probe is None:
+            continue  # open in a running process
+        probe.close()
         out.append(info)
     return out
+
+
+def _hold_lock(folder: Path):
+    """An open file holding an exclusive lock on the session's lock file, or None when another open file
+    (any process, this one included) holds it. Without fcntl (Windows) the recorded pid decides."""
+    handle = open(folder / LOCK_NAME, "a+")
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        pid = _int_or_none(_read_meta(folder, "pid"))
+        if pid is not None and pid != os.getpid() and _pid_alive(pid):
+            handle.close()
+            return None
+        return handle
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    return handle
+
+
+def _read_meta(folder: Path, key: str) -> Optional[str]:
+    try:
+        db = sqlite3.connect(str(folder / DB_NAME))
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        db.close()
+        return row[0] if row else None
+    except sqlite3.DatabaseError:
+        return None
 
 
 def _int_or_none(value) -> Optional[int]:

@@ -22,7 +22,7 @@ from core.audio.clip import Clip, load_clip
 from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
 from core.errors import InputError
 from core.fileio import OutputExists, check_output_paths
-from core.generation.engine import Engine
+from core.generation.engine import Engine, GenerationResult
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
 from .reference import ReferenceVoice
 from .script import (Script, ScriptLine, join_lines, line_file_name, line_number_width, line_request, render_line,
@@ -96,7 +96,7 @@ def plan_script(script: Script, settings: SpeechRequest, folder: str | Path, nam
 def render_plan(engine: Optional[Engine], plan: ScriptPlan, settings: SpeechRequest,
                 reference: Optional[ReferenceVoice] = None, progress: Optional[ProgressCallback] = None,
                 cancel: CancelCheck = None, overwrite: bool = False,
-                on_line: Optional[Callable[[PlannedLine], None]] = None) -> tuple[Path, list[dict], float]:
+                on_line: Optional[Callable[[PlannedLine, Optional[GenerationResult]], None]] = None) -> tuple[Path, list[dict], float]:
     """Speak the pending lines, writing each line's file as it completes, then the joined file.
 
     `engine` may be None when every line is already rendered. Returns the joined file, one record per line
@@ -111,6 +111,7 @@ def render_plan(engine: Optional[Engine], plan: ScriptPlan, settings: SpeechRequ
     for i, planned in enumerate(plan.lines):
         raise_if_cancelled(cancel)
         report(progress, "line", i, len(plan.lines))
+        result = None
         if planned.done:
             clip, record = load_clip(planned.path), json.loads(sidecar_path(planned.path).read_text())
             seed, model_id, licence = record.get("seed"), record.get("model_id"), record.get("licence")
@@ -127,7 +128,7 @@ def render_plan(engine: Optional[Engine], plan: ScriptPlan, settings: SpeechRequ
                         "voice": planned.line.voice, "voice_name": planned.line.voice_name, "seed": seed,
                         "seconds": round(clip.seconds, 6), "path": str(planned.path), "rendered": not planned.done})
         if on_line is not None:
-            on_line(planned)
+            on_line(planned, result)  # result is None for a line taken from the folder
     report(progress, "line", len(plan.lines), len(plan.lines))
     joined, offsets = join_lines([(p.line.pause_before, clip) for p, clip in zip(plan.lines, clips)])
     for record, start in zip(records, offsets):
