@@ -35,6 +35,7 @@ from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog, first_run_text
 from .modes import mode_named, work_for
+from .midi import attach as attach_midi
 from .recording import attach as attach_recording
 from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
@@ -73,6 +74,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.editor = self._make_editor()
         self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
+        self.midi = attach_midi(self)  # Pads dock, MIDI menu and learn, session tempo, DAW transport, compact mode
         self.update_first_run_banner()
         self._restore_window_state()
         self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
