@@ -132,6 +132,13 @@ class EditSession:
             self._db.close()
             self._open_lock.close()
 
+    def abandon(self) -> None:
+        """Let go of the session the way a crash does: not marked closed, lock released, so
+        `recoverable_sessions` offers it and another process can `open` it."""
+        with self._lock:
+            self._db.close()
+            self._open_lock.close()
+
     def discard(self) -> None:
         """Close and delete the session folder with all its history."""
         with self._lock:
