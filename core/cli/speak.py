@@ -10,7 +10,8 @@ from core.models.catalog import DEFAULT_MODEL_BY_TASK
 from core.errors import InputError
 from ..speech import DEFAULT_VOICE, ReferenceVoice, SpeechRequest, read_script, render_script, speak, write_script
 from ..speech.script import DEFAULT_PAUSE_SECONDS
-from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
+from .common import (add_generation_flags, common_request_fields, make_engine, print_notes, progress_printer,
+                     write_result)
 
 
 def register(subparsers) -> None:
@@ -89,6 +90,8 @@ def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference) ->
     args.output = None  # make_engine checks file names; here it is a folder
     engine = make_engine(args)
     result = render_script(engine, script, settings, reference=reference, progress=progress_printer(args))
+    for line, line_result in result.lines:
+        print_notes(line_result, f"line {line.number}: ")
     joined, lines = write_script(result, folder, name=args.script.stem)
     if args.json:
         print(json.dumps({"path": str(joined), "seconds": round(result.joined.seconds, 6),
