@@ -255,6 +255,12 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         if mode.needs_source_audio and not extra:
             self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
             return None
+        if mode.name == "speech" and self.speech_tools is not None:  # the words as typed, and its reference voice
+            try:
+                request, extra = self.speech_tools.reroll_inputs(entry, request)
+            except InputError as exc:
+                self.show_error(f"Cannot re-roll this take: {exc}")
+                return None
         return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
                                    title=f"more like: {entry.title}", extra=extra))
 

@@ -228,5 +228,5 @@ def test_a_session_open_somewhere_is_neither_offered_nor_opened_twice(tmp_path):
     assert recoverable_sessions(tmp_path) == []  # this process holds it open
     with pytest.raises(InputError, match="open in another"):
         EditSession.open(session.folder)
-    session._open_lock.close()  # what the OS does when the process dies without closing
+    session.abandon()  # what a process that dies without closing leaves behind
     assert [i.folder for i in recoverable_sessions(tmp_path)] == [session.folder]

@@ -6,6 +6,7 @@ window's job queue, cards, waveform and player; everything they compute comes fr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -101,6 +102,21 @@ class SpeechTools(QObject):
             return {}
         check_reference_fits(SpeechRequest(text=request.transcription or "", seconds=request.seconds), voice)
         return {"reference": voice}
+
+    def reroll_inputs(self, entry: ClipEntry, request) -> tuple[object, dict]:
+        """More like this on a speech take: speak the words as typed (a reference take's transcription also
+        holds the reference's words) in the same reference voice, which must still be the one chosen."""
+        words = entry.settings.get("text")
+        if isinstance(words, str) and words.strip():
+            request = replace(request, transcription=words)
+        source = entry.settings.get("reference")
+        if not source:
+            return request, {}
+        voice = self.reference.reference_voice()
+        if voice is None or voice.source != source or voice.text != entry.settings.get("reference_text"):
+            raise InputError(f"it was spoken in the voice of {source}; choose that recording under “Voice from” "
+                             "(with what it says) and try again.")
+        return request, {"reference": voice}
 
     def set_reference_clip(self, clip, source: str = "recording", words: Optional[str] = None) -> bool:
         """Use a clip (e.g. a fresh recording) as the reference voice, showing it in Speech mode; see
