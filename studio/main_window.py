@@ -35,6 +35,7 @@ from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog, first_run_summary, first_run_text
 from .modes import mode_named, work_for
+from .midi import attach as attach_midi
 from .recording import attach as attach_recording
 from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
@@ -73,6 +74,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.editor = self._make_editor()
         self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
+        self.midi = attach_midi(self)  # Pads dock, MIDI menu and learn, session tempo, DAW transport, compact mode
         self.update_first_run_banner()
         self._restore_window_state()
         self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
@@ -257,6 +259,12 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         if mode.needs_source_audio and not extra:
             self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
             return None
+        if mode.name == "speech" and self.speech_tools is not None:  # the words as typed, and its reference voice
+            try:
+                request, extra = self.speech_tools.reroll_inputs(entry, request)
+            except InputError as exc:
+                self.show_error(f"Cannot re-roll this take: {exc}")
+                return None
         return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
                                    title=f"more like: {entry.title}", extra=extra))
 

@@ -205,5 +205,28 @@ def test_a_session_can_hold_an_empty_clip_after_cutting_everything(tmp_path):
     assert session.clip.frames == 0
     session.apply("paste", Selection.cursor(0))
     assert np.array_equal(session.clip.samples, clip(frames=10).samples)
+    session.close()
     reopened = EditSession.open(session.folder)
     assert reopened.undo().clip.frames == 0
+
+
+def test_blocks_an_interrupted_edit_left_behind_are_removed_on_open(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    expected = session.clip.samples.copy()
+    stray = session.blocks.write(np.ones((10, 2), np.float32))  # written, never recorded: a kill in between
+    (session.blocks.folder / "half-written.f32.tmp").write_bytes(b"\0" * 12)
+    kept = session.blocks.existing() - {stray}
+    session._open_lock.close()  # the process "dies" here
+    reopened = EditSession.open(session.folder)
+    assert reopened.blocks.existing() == kept and not list(reopened.blocks.folder.glob("*.tmp"))
+    assert np.array_equal(reopened.clip.samples, expected)
+
+
+def test_a_session_open_somewhere_is_neither_offered_nor_opened_twice(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    assert recoverable_sessions(tmp_path) == []  # this process holds it open
+    with pytest.raises(InputError, match="open in another"):
+        EditSession.open(session.folder)
+    session.abandon()  # what a process that dies without closing leaves behind
+    assert [i.folder for i in recoverable_sessions(tmp_path)] == [session.folder]

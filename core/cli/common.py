@@ -100,6 +100,7 @@ def write_result(result: GenerationResult, args: argparse.Namespace, default_nam
     together before anything is printed, so `| head -1` or Ctrl+C cannot leave a partial set. A name the user
     did not choose is made free (`stem-2`...) rather than refused.
     """
+    print_notes(result)
     clips = clips or [c.clip for c in result.candidates]
     if args.output is not None:
         paths = numbered_paths(args.output, len(result.candidates))
@@ -121,6 +122,12 @@ def write_result(result: GenerationResult, args: argparse.Namespace, default_nam
             lines.append(str(path))
     print_lines(lines)
     return paths
+
+
+def print_notes(result: GenerationResult, where: str = "") -> None:
+    """What the user should know about a result (a prompt cut to the model's window), one stderr line each."""
+    for note in result.notes:
+        print(f"loa: note: {where}{note}", file=sys.stderr)
 
 
 def free_numbered_paths(out: Path, count: int) -> list[Path]:

@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -28,11 +28,9 @@ from core.audio.clip import Clip
 from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, slice_refs
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
+from core.editing.recovery import DB_NAME, hold_lock, sessions_root
 from core.errors import InputError
-from core.paths import data_dir
 
-DB_NAME = "session.sqlite3"
-SESSIONS_FOLDER = "edits"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,10 +49,6 @@ CREATE TABLE IF NOT EXISTS versions (
 """
 
 
-def sessions_root() -> Path:
-    return data_dir() / SESSIONS_FOLDER
-
-
 @dataclass
 class HistoryStep:
     """One entry of the undo history: version `seq` (0 = the clip as opened)."""
@@ -66,20 +60,6 @@ class HistoryStep:
     created: str
 
 
-@dataclass
-class SessionInfo:
-    """A session folder found on disk (for the window's restore offer)."""
-
-    folder: Path
-    name: str
-    source: dict = field(default_factory=dict)
-    position: int = 0
-    steps: int = 0
-    updated: str = ""
-    closed: bool = False
-    pid: Optional[int] = None  # the process that last had it open
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -89,6 +69,11 @@ class EditSession:
 
     def __init__(self, folder: Path, db: sqlite3.Connection, clip: Optional[Clip] = None) -> None:
         self.folder = folder
+        self._open_lock = hold_lock(folder)
+        if self._open_lock is None:
+            db.close()
+            raise InputError(f"The edit session {folder.name} is open in another LOA Studio process; close it "
+                             "there first.")
         self.blocks = BlockStore(folder / "blocks")
         self._db = db
         self._lock = threading.RLock()
@@ -145,11 +130,20 @@ class EditSession:
         with self._lock:
             self._set_meta({"closed": "1"})
             self._db.close()
+            self._open_lock.close()
+
+    def abandon(self) -> None:
+        """Let go of the session the way a crash does: not marked closed, lock released, so
+        `recoverable_sessions` offers it and another process can `open` it."""
+        with self._lock:
+            self._db.close()
+            self._open_lock.close()
 
     def discard(self) -> None:
         """Close and delete the session folder with all its history."""
         with self._lock:
             self._db.close()
+            self._open_lock.close()
             shutil.rmtree(self.folder, ignore_errors=True)
 
     # ---- state -------------------------------------------------------------------------------------
@@ -185,14 +179,16 @@ class EditSession:
 
     def history(self) -> list[HistoryStep]:
         """Every version, oldest first (the ones after `position` are the redo steps)."""
-        rows = self._db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
+        with self._lock:
+            rows = self._db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
         return [HistoryStep(r["seq"], json.loads(r["operation"]), r["note"], label(json.loads(r["operation"])),
                             r["created"]) for r in rows]
 
     def operations(self) -> list[dict]:
         """The operations from the opened clip to the current version (for provenance)."""
-        rows = self._db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq",
-                                (self.position,)).fetchall()
+        with self._lock:
+            rows = self._db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq",
+                                    (self.position,)).fetchall()
         return [json.loads(r["operation"]) for r in rows]
 
     def version_clip(self, seq: int) -> Clip:
@@ -363,51 +359,3 @@ def _jsonable(value):
     if isinstance(value, Clip):
         return f"<{value.frames} frames at {value.sample_rate} Hz>"
     return str(value)
-
-
-def list_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
-    """Every session folder under `root` (default: the user's edits folder), newest first."""
-    root = Path(root) if root is not None else sessions_root()
-    infos = []
-    for folder in sorted(root.glob("*/" + DB_NAME), reverse=True):
-        try:
-            db = sqlite3.connect(str(folder))
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            steps, updated = db.execute("SELECT MAX(seq), MAX(created) FROM versions").fetchone()
-            db.close()
-        except sqlite3.DatabaseError:
-            continue  # not a session (or unreadable): never offered, never touched
-        infos.append(SessionInfo(folder.parent, meta.get("name", ""), json.loads(meta.get("source") or "{}"),
-                                 int(meta.get("position", 0)), int(steps or 0), updated or "",
-                                 meta.get("closed") == "1", _int_or_none(meta.get("pid"))))
-    return infos
-
-
-def recoverable_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
-    """Sessions that were not closed (the app crashed or was killed) and whose process is gone:
-    the ones a start of the window should offer to restore."""
-    out = []
-    for info in list_sessions(root):
-        if info.closed:
-            continue
-        if info.pid is not None and info.pid != os.getpid() and _pid_alive(info.pid):
-            continue  # another running instance has it open
-        out.append(info)
-    return out
-
-
-def _int_or_none(value) -> Optional[int]:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:
-        return True
