@@ -202,13 +202,20 @@ def join_lines(parts: list[tuple[float, Clip]]) -> tuple[Clip, list[float]]:
     return Clip(np.concatenate(pieces), rate), offsets
 
 
-def line_file_name(line: ScriptLine, index: int, extension: str = ".wav") -> str:
-    return f"{index:02d}-{slugify(line.text, 40)}{extension}"
+def line_number_width(count: int) -> int:
+    """Digits for line file numbers, so `100-...` sorts after `099-...` (at least two)."""
+    return max(2, len(str(count)))
+
+
+def line_file_name(line: ScriptLine, index: int, extension: str = ".wav", width: int = 2) -> str:
+    """NN-words.ext; `width` digits (the script's line count's, at least 2) so files sort in script order."""
+    return f"{index:0{width}d}-{slugify(line.text, 40)}{extension}"
 
 
 def script_file_names(result: ScriptResult, name: str = "script", extension: str = ".wav") -> list[str]:
     """The files write_script makes, joined file first (each with a `.json` sidecar beside it)."""
-    return [f"{name}{extension}"] + [line_file_name(line, i, extension)
+    width = line_number_width(len(result.lines))
+    return [f"{name}{extension}"] + [line_file_name(line, i, extension, width)
                                       for i, (line, _) in enumerate(result.lines, start=1)]
 
 
@@ -222,9 +229,10 @@ def write_script(result: ScriptResult, folder: str | Path, name: str = "script",
     folder = Path(folder)
     takes = []
     records = []
+    width = line_number_width(len(result.lines))
     for index, ((line, line_result), offset) in enumerate(zip(result.lines, result.offsets), start=1):
         best = line_result.best
-        path = folder / line_file_name(line, index, extension)
+        path = folder / line_file_name(line, index, extension, width)
         takes.append((best.clip, path, line_result.provenance(best)))
         records.append({"line": line.number, "file": path.name, "text": line.text, "voice": line.voice,
                         "voice_name": line.voice_name, "seed": best.seed, "start": round(offset, 6),

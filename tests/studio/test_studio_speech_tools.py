@@ -53,6 +53,15 @@ def test_a_voice_from_a_corpus_recording_speaks_a_take(qtbot, speech_window, spe
     assert best.clip.seconds > 0.3 and np.abs(best.clip.mono).max() > 0
     assert window.candidates.cards and window.candidates.current().settings["reference"] == SPEECH_FILE
 
+    take = window.candidates.current()  # More like this: the same words in the same reference voice
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as done:
+        job = window.more_like_this(take)
+    assert job.spec.extra["reference"].source == SPEECH_FILE and job.spec.request.transcription == "Hello there."
+    again = done.args[1].best
+    assert again.settings["transcription"] == "Front center. Hello there." and again.seed != best.seed
+    tools.reference.clear()  # the voice it needs is no longer chosen: refused, not spoken in another voice
+    assert window.more_like_this(take) is None and "spoken in the voice of" in window.error_banner.text()
+
     panel.set_mode("sound")  # the tools belong to Speech mode
     assert not tools.reference.text_edit.isVisible() and not tools.script.isVisible()
 
