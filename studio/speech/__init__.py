@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QPushButton
+from PySide6.QtWidgets import QDockWidget, QFrame, QPushButton, QScrollArea
 
 from core.errors import InputError, LoaError
 from core.speech import DEFAULT_VOICE, SpeechRequest
@@ -49,7 +49,12 @@ class SpeechTools(QObject):
         self._dock_sized = False
         self.dock = QDockWidget("Script", window)
         self.dock.setObjectName("scriptDock")
-        self.dock.setWidget(self.script)
+        scroll = QScrollArea()  # the dock imposes no minimum size on the window: it scrolls when squeezed
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumSize(120, 40)
+        scroll.setWidget(self.script)
+        self.dock.setWidget(scroll)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         recording_dock = getattr(getattr(window, "recording", None), "dock", None)
         if recording_dock is not None:
