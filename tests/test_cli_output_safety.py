@@ -96,7 +96,7 @@ def read_only_folder(tmp_path):
         if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)]).returncode:
             pytest.skip("root without permission to mount a read-only tmpfs")
         yield folder
-        subprocess.run(["umount", str(folder)], check=True)
+        subprocess.run(["umount", "-l", str(folder)], check=True)
     else:
         folder.chmod(0o555)
         yield folder
@@ -172,3 +172,23 @@ def test_a_lossy_input_defaults_to_lossless_float_wav(tiny_model_dir, tmp_path, 
     code, _, err = run(capsys, "continue", source, "--seconds", "1", "--format", "flac", "--subtype", "float32",
                        "--model", tmp_path / "no-model")
     assert one_line_error(code, err) and "FLAC cannot hold float32" in err
+
+
+def test_a_full_disk_leaves_the_old_files_and_no_partial_set(tiny_model_dir, tmp_path, capsys):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+                                           capture_output=True).returncode:
+        pytest.skip("mounting a 64 KB tmpfs needs root (tests/test_fileio.py covers EFBIG for any user)")
+    try:
+        (disk / "out-1.wav").write_bytes(b"old take")
+        (disk / "out-1.wav.json").write_text("old notes")
+        # Three 3 s takes as 16-bit WAV need ~290 KB: the disk fills partway through the set.
+        code, out, err = run(capsys, "generate", "rain", "-o", disk / "out.wav", "--candidates", "3", "--overwrite",
+                             "--model", tiny_model_dir, "--seconds", "3", "--steps", "1")
+        assert one_line_error(code, err) and out == "", err
+        assert err.startswith("loa: error: no space left on device writing ") and "nothing was changed" in err
+        assert sorted(p.name for p in disk.iterdir()) == ["out-1.wav", "out-1.wav.json"]
+        assert (disk / "out-1.wav").read_bytes() == b"old take" and (disk / "out-1.wav.json").read_text() == "old notes"
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)

@@ -18,14 +18,13 @@ Layout (24 bytes of data after the 8-byte chunk header "acid" + size, little end
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from core.errors import InputError
+from core.fileio import write_bytes_atomic
 
 ACID_ID = b"acid"
 ACID_FORMAT = "<IHHfIHHf"  # 24 bytes
@@ -78,15 +77,7 @@ def add_acid_chunk(path: str | Path, info: AcidInfo) -> Path:
             kept.append(chunk + (b"\0" if size & 1 else b""))
     body = b"".join(kept) + info.pack()
     body = body[:4] + struct.pack("<I", len(body) - 8) + body[8:]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(body)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes_atomic(path, body)
 
 
 def read_acid_chunk(path: str | Path) -> Optional[AcidInfo]:

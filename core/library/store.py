@@ -18,6 +18,7 @@ from typing import Any, Iterable, Optional
 
 from core.audio.clip import Clip, load_clip
 from core.errors import InputError
+from core.fileio import OutputExists
 from core.audio.naming import take_file_name, take_title, unique_path
 from core.paths import data_dir
 from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
