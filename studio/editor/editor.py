@@ -60,6 +60,7 @@ class Editor(QObject):
         self.controller.clip_changed.connect(self.entry_shown)
         self.controller.message.connect(window.show_message)
         self.controller.error.connect(window.show_error)
+        self.controller.library_changed.connect(window.library_panel.library_changed)
         self.actions.refresh()
 
     # ---- what the window calls -------------------------------------------------------------------------

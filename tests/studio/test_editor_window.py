@@ -212,10 +212,15 @@ def test_save_as_new_version_keeps_the_original_and_records_provenance(opened):
     np.testing.assert_array_equal(window.library.get(original_id).load_clip().samples, clip.samples)
     version = window.library.get(new_id)
     assert version.load_clip().frames == clip.frames - 11025
-    lineage = getattr(window.library, "lineage", None)
-    if lineage is not None:
-        assert [item.id for item in lineage(new_id)][:2] in ([new_id, original_id], [original_id, new_id])
+    assert [item.id for item in window.library.lineage(new_id)] == [new_id, original_id]
+    assert version.operations[0]["op"] == "delete"
     assert not window.editor.controller.has_unsaved_edits
+    rows = [window.library_panel.list.item(i) for i in range(window.library_panel.list.count())]
+    texts = [r.text() for r in rows]
+    assert any(f"version of #{original_id} · Delete" in text for text in texts), texts
+    tips = [r.toolTip() for r in rows]
+    assert any("Provenance:" in tip and f"#{original_id} two tones [import] (original)" in tip for tip in tips), tips
+
 
 
 def test_quitting_with_unsaved_edits_asks_and_cancel_keeps_the_window(opened, qtbot):
@@ -254,3 +259,4 @@ def test_a_session_left_open_is_restored_with_its_undo_history(make_window, tmp_
     second.editor.controller.undo()
     np.testing.assert_array_equal(shown(second).samples, clip.samples)
     second.editor.controller.discard_edits()
+
