@@ -94,7 +94,7 @@ def cancel_report(since: int = 0) -> str:
     if not landed:
         return "cancelled; no file was written or changed."
     shown = ", ".join(str(p) for p in landed[:3]) + (f" and {len(landed) - 3} more" if len(landed) > 3 else "")
-    return f"cancelled after the output was complete ({len(landed)} file(s) written: {shown})."
+    return f"cancelled after writing {len(landed)} complete file(s) ({shown}); nothing is half-written."
 
 
 def commit_count() -> int:

@@ -192,3 +192,16 @@ def test_a_full_disk_leaves_the_old_files_and_no_partial_set(tiny_model_dir, tmp
         assert (disk / "out-1.wav").read_bytes() == b"old take" and (disk / "out-1.wav.json").read_text() == "old notes"
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def test_an_explicit_output_named_like_the_default_is_not_mistaken_for_an_input(tiny_model_dir, tmp_path, capsys,
+                                                                                 monkeypatch, recording):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "continue", recording, "--seconds", "0.25", "--steps", "1", "--model",
+                         tiny_model_dir, "-o", "take-continued.wav")
+    assert code == 0 and out.strip() == "take-continued.wav", err
+    # A symlink to the input is the input.
+    (tmp_path / "link.wav").symlink_to(recording)
+    code, _, err = run(capsys, "inpaint", recording, "--start", "0.1", "--end", "0.2", "--overwrite",
+                       "-o", tmp_path / "link.wav", "--model", tmp_path / "no-model")
+    assert one_line_error(code, err) and "refusing to write over the input" in err

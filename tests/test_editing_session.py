@@ -1,5 +1,6 @@
 """EditSession: undo/redo round trips, persistence, restore after a real kill -9, memory shape on disk."""
 
+import json
 import os
 import signal
 import subprocess
@@ -228,5 +229,42 @@ def test_a_session_open_somewhere_is_neither_offered_nor_opened_twice(tmp_path):
     assert recoverable_sessions(tmp_path) == []  # this process holds it open
     with pytest.raises(InputError, match="open in another"):
         EditSession.open(session.folder)
-    session._open_lock.close()  # what the OS does when the process dies without closing
+    session.abandon()  # what a process that dies without closing leaves behind
     assert [i.folder for i in recoverable_sessions(tmp_path)] == [session.folder]
+
+
+def test_a_full_disk_refuses_the_edit_and_changes_nothing(tmp_path, monkeypatch):
+    import errno
+
+    from core.editing.blocks import BlockStore
+
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    before, blocks = session.clip.samples.copy(), session.blocks.existing()
+    real_write = BlockStore.write
+
+    def full(self, samples):
+        real_write(self, samples[:1])  # a block lands, then the disk fills
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(BlockStore, "write", full)
+    with pytest.raises(InputError, match="No space left on device.*nothing was changed"):
+        session.apply("reverse", Selection(0, 1000))
+    assert np.array_equal(session.clip.samples, before) and session.position == 1
+    assert session.blocks.existing() == blocks
+    monkeypatch.setattr(BlockStore, "write", real_write)
+    session.apply("reverse", Selection(0, 1000))  # space freed: editing goes on
+    session.close()
+    reopened = EditSession.open(session.folder)
+    assert reopened.position == 2 and np.array_equal(reopened.undo().clip.samples, before)
+
+
+def test_a_missing_block_is_a_clear_error_and_keeps_the_current_clip(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    current = session.clip.samples.copy()
+    original_block = json.loads(session._version(0)["refs"])[0][0]
+    session.blocks.path(original_block).unlink()
+    with pytest.raises(InputError, match="cannot be read"):
+        session.undo()
+    assert np.array_equal(session.clip.samples, current) and session.position == 1

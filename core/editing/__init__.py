@@ -50,7 +50,8 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
 """
 
 from core.editing import convert, fades, levels, splice, versions
-from core.editing.history import EditSession, HistoryStep, SessionInfo, list_sessions, recoverable_sessions
+from core.editing.history import EditSession, HistoryStep
+from core.editing.recovery import SessionInfo, list_sessions, recoverable_sessions
 from core.editing.operations import OPERATIONS, label, operation
 from core.editing.selection import (Change, EditResult, Selection, nearest_zero_crossing,
                                     snap_to_zero_crossings)

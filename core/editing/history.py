@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -28,12 +28,9 @@ from core.audio.clip import Clip
 from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, slice_refs
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
+from core.editing.recovery import DB_NAME, hold_lock, sessions_root
 from core.errors import InputError
-from core.paths import data_dir
 
-DB_NAME = "session.sqlite3"
-LOCK_NAME = "open.lock"  # flock-ed while a process has the session open; the OS drops it when the process dies
-SESSIONS_FOLDER = "edits"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,10 +49,6 @@ CREATE TABLE IF NOT EXISTS versions (
 """
 
 
-def sessions_root() -> Path:
-    return data_dir() / SESSIONS_FOLDER
-
-
 @dataclass
 class HistoryStep:
     """One entry of the undo history: version `seq` (0 = the clip as opened)."""
@@ -67,20 +60,6 @@ class HistoryStep:
     created: str
 
 
-@dataclass
-class SessionInfo:
-    """A session folder found on disk (for the window's restore offer)."""
-
-    folder: Path
-    name: str
-    source: dict = field(default_factory=dict)
-    position: int = 0
-    steps: int = 0
-    updated: str = ""
-    closed: bool = False
-    pid: Optional[int] = None  # the process that last had it open
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -90,7 +69,7 @@ class EditSession:
 
     def __init__(self, folder: Path, db: sqlite3.Connection, clip: Optional[Clip] = None) -> None:
         self.folder = folder
-        self._open_lock = _hold_lock(folder)
+        self._open_lock = hold_lock(folder)
         if self._open_lock is None:
             db.close()
             raise InputError(f"The edit session {folder.name} is open in another LOA Studio process; close it "
@@ -105,7 +84,13 @@ class EditSession:
         row = self._version(self.position)
         self._refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
         if clip is None:  # opening: the current version from its blocks
-            clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+            try:
+                clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+            except (OSError, ValueError) as exc:
+                db.close()
+                self._open_lock.close()
+                raise InputError(f"The edit session {folder.name} cannot be read ({exc}); its audio blocks are "
+                                 "damaged or missing. Move the folder aside.") from exc
         self.clip = clip
         self.selection = Selection(row["sel_start"], row["sel_end"])
 
@@ -150,6 +135,13 @@ class EditSession:
         """Close the clip cleanly; the folder and its history stay (open it again with `open`)."""
         with self._lock:
             self._set_meta({"closed": "1"})
+            self._db.close()
+            self._open_lock.close()
+
+    def abandon(self) -> None:
+        """Let go of the session the way a crash does: not marked closed, lock released, so
+        `recoverable_sessions` offers it and another process can `open` it."""
+        with self._lock:
             self._db.close()
             self._open_lock.close()
 
@@ -280,6 +272,23 @@ class EditSession:
 
     # ---- internals ---------------------------------------------------------------------------------
     def _record(self, result: EditResult, before: Selection) -> None:
+        """Store the result as the next version; if the disk refuses (full, read-only, removed), nothing
+        changes, in memory or on disk, and the error says so."""
+        discarded = self.can_redo
+        try:
+            self._store(result, before)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            self.blocks.remove(self.blocks.existing() - self._referenced())  # the refused edit's block
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"The edit could not be saved ({reason}) in {self.folder}; nothing was changed. "
+                             "Free some disk space (or check the folder is writable) and try again.") from exc
+        if discarded:  # the redo steps' blocks are no longer needed
+            try:
+                self._collect_garbage()
+            except OSError:
+                pass  # left for the next open to collect
+
+    def _store(self, result: EditResult, before: Selection) -> None:
         old, new, change = self.clip, result.clip, result.changed
         if new.sample_rate != old.sample_rate or new.channels != old.channels:
             change = Change(0, old.frames, new.frames)
@@ -297,7 +306,6 @@ class EditSession:
             middle = []
         refs = merge_refs(kept_head + middle + kept_tail)
         seq = self.position + 1
-        discarded = self.can_redo
         with self._db:
             self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
             self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -308,13 +316,15 @@ class EditSession:
             if self._meta_int("saved_position") >= seq:
                 self._db.execute("UPDATE meta SET value = '-1' WHERE key = 'saved_position'")
         self.position, self._refs, self.clip, self.selection = seq, refs, new, result.selection
-        if discarded:
-            self._collect_garbage()
 
     def _move_to(self, seq: int) -> EditResult:
         row = self._version(seq)
         refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
-        samples = self.blocks.read(refs, row["frames"], row["channels"])
+        try:
+            samples = self.blocks.read(refs, row["frames"], row["channels"])
+        except (OSError, ValueError) as exc:
+            raise InputError(f"Step {seq} of this edit history cannot be read ({exc}); the clip stays as it is "
+                             "now.") from exc
         with self._db:
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
         self.position, self._refs = seq, refs
@@ -323,11 +333,14 @@ class EditSession:
         return EditResult(self.clip, self.selection, operation=json.loads(row["operation"]),
                           changed=Change(0, 0, 0))
 
-    def _collect_garbage(self) -> None:
+    def _referenced(self) -> set[str]:
         used = set()
         for (refs,) in self._db.execute("SELECT refs FROM versions").fetchall():
             used.update(r[0] for r in json.loads(refs))
-        self.blocks.remove(self.blocks.existing() - used)
+        return used
+
+    def _collect_garbage(self) -> None:
+        self.blocks.remove(self.blocks.existing() - self._referenced())
 
     def _version(self, seq: int) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM versions WHERE seq = ?", (seq,)).fetchone()
@@ -373,83 +386,3 @@ def _jsonable(value):
     if isinstance(value, Clip):
         return f"<{value.frames} frames at {value.sample_rate} Hz>"
     return str(value)
-
-
-def list_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
-    """Every session folder under `root` (default: the user's edits folder), newest first."""
-    root = Path(root) if root is not None else sessions_root()
-    infos = []
-    for folder in sorted(root.glob("*/" + DB_NAME), reverse=True):
-        try:
-            db = sqlite3.connect(str(folder))
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            steps, updated = db.execute("SELECT MAX(seq), MAX(created) FROM versions").fetchone()
-            db.close()
-        except sqlite3.DatabaseError:
-            continue  # not a session (or unreadable): never offered, never touched
-        infos.append(SessionInfo(folder.parent, meta.get("name", ""), json.loads(meta.get("source") or "{}"),
-                                 int(meta.get("position", 0)), int(steps or 0), updated or "",
-                                 meta.get("closed") == "1", _int_or_none(meta.get("pid"))))
-    return infos
-
-
-def recoverable_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
-    """Sessions that were not closed (the app crashed or was killed) and that no running process holds open
-    (this one included): the ones a start of the window should offer to restore."""
-    out = []
-    for info in list_sessions(root):
-        if info.closed:
-            continue
-        probe = _hold_lock(info.folder)
-        if probe is None:
-            continue  # open in a running process
-        probe.close()
-        out.append(info)
-    return out
-
-
-def _hold_lock(folder: Path):
-    """An open file holding an exclusive lock on the session's lock file, or None when another open file
-    (any process, this one included) holds it. Without fcntl (Windows) the recorded pid decides."""
-    handle = open(folder / LOCK_NAME, "a+")
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        pid = _int_or_none(_read_meta(folder, "pid"))
-        if pid is not None and pid != os.getpid() and _pid_alive(pid):
-            handle.close()
-            return None
-        return handle
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        return None
-    return handle
-
-
-def _read_meta(folder: Path, key: str) -> Optional[str]:
-    try:
-        db = sqlite3.connect(str(folder / DB_NAME))
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        db.close()
-        return row[0] if row else None
-    except sqlite3.DatabaseError:
-        return None
-
-
-def _int_or_none(value) -> Optional[int]:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:
-        return True

@@ -243,7 +243,7 @@ def test_a_session_left_open_is_restored_with_its_undo_history(make_window, tmp_
     first.editor.actions.by_key["edit.reverse"].trigger()
     edited = shown(first).samples.copy()
     session = first.editor.controller.session
-    session._set_meta({"pid": "999999999"})  # as if its process had died (the real kill -9: test_editor_crash)
+    session.abandon()  # as if its process had died (the real kill -9: test_editor_crash)
     first.editor.controller.session = None  # the window is gone without closing it
 
     second = make_window()
