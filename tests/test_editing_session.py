@@ -268,3 +268,20 @@ def test_a_missing_block_is_a_clear_error_and_keeps_the_current_clip(tmp_path):
     with pytest.raises(InputError, match="cannot be read"):
         session.undo()
     assert np.array_equal(session.clip.samples, current) and session.position == 1
+
+
+def test_pruning_removes_only_old_closed_saved_sessions(tmp_path):
+    from core.editing.recovery import prune_closed_sessions
+
+    saved = EditSession.create(clip(), root=tmp_path)
+    saved.apply("reverse", Selection(0, 10))
+    saved.mark_saved(1)
+    saved.close()
+    unsaved = EditSession.create(clip(), root=tmp_path)
+    unsaved.apply("reverse", Selection(0, 10))
+    unsaved.close()
+    still_open = EditSession.create(clip(), root=tmp_path)
+    assert prune_closed_sessions(tmp_path, older_than_days=1) == 0  # nothing is old yet
+    freed = prune_closed_sessions(tmp_path, older_than_days=-1)  # everything counts as old
+    assert freed > clip().samples.nbytes
+    assert not saved.folder.exists() and unsaved.folder.exists() and still_open.folder.exists()
