@@ -1,5 +1,6 @@
 """EditSession: undo/redo round trips, persistence, restore after a real kill -9, memory shape on disk."""
 
+import json
 import os
 import signal
 import subprocess
@@ -230,3 +231,57 @@ def test_a_session_open_somewhere_is_neither_offered_nor_opened_twice(tmp_path):
         EditSession.open(session.folder)
     session.abandon()  # what a process that dies without closing leaves behind
     assert [i.folder for i in recoverable_sessions(tmp_path)] == [session.folder]
+
+
+def test_a_full_disk_refuses_the_edit_and_changes_nothing(tmp_path, monkeypatch):
+    import errno
+
+    from core.editing.blocks import BlockStore
+
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    before, blocks = session.clip.samples.copy(), session.blocks.existing()
+    real_write = BlockStore.write
+
+    def full(self, samples):
+        real_write(self, samples[:1])  # a block lands, then the disk fills
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(BlockStore, "write", full)
+    with pytest.raises(InputError, match="No space left on device.*nothing was changed"):
+        session.apply("reverse", Selection(0, 1000))
+    assert np.array_equal(session.clip.samples, before) and session.position == 1
+    assert session.blocks.existing() == blocks
+    monkeypatch.setattr(BlockStore, "write", real_write)
+    session.apply("reverse", Selection(0, 1000))  # space freed: editing goes on
+    session.close()
+    reopened = EditSession.open(session.folder)
+    assert reopened.position == 2 and np.array_equal(reopened.undo().clip.samples, before)
+
+
+def test_a_missing_block_is_a_clear_error_and_keeps_the_current_clip(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    current = session.clip.samples.copy()
+    original_block = json.loads(session._version(0)["refs"])[0][0]
+    session.blocks.path(original_block).unlink()
+    with pytest.raises(InputError, match="cannot be read"):
+        session.undo()
+    assert np.array_equal(session.clip.samples, current) and session.position == 1
+
+
+def test_pruning_removes_only_old_closed_saved_sessions(tmp_path):
+    from core.editing.recovery import prune_closed_sessions
+
+    saved = EditSession.create(clip(), root=tmp_path)
+    saved.apply("reverse", Selection(0, 10))
+    saved.mark_saved(1)
+    saved.close()
+    unsaved = EditSession.create(clip(), root=tmp_path)
+    unsaved.apply("reverse", Selection(0, 10))
+    unsaved.close()
+    still_open = EditSession.create(clip(), root=tmp_path)
+    assert prune_closed_sessions(tmp_path, older_than_days=1) == 0  # nothing is old yet
+    freed = prune_closed_sessions(tmp_path, older_than_days=-1)  # everything counts as old
+    assert freed > clip().samples.nbytes
+    assert not saved.folder.exists() and unsaved.folder.exists() and still_open.folder.exists()

@@ -31,7 +31,9 @@ SCRIPT_FILTER = "Scripts (*.txt);;All files (*)"
 CHECK_DELAY_MS = 400  # re-check after typing pauses this long
 EXAMPLE = ("@voice host: a calm male narrator in a quiet studio\n"
            "[host] Welcome to the show.\n"
-           "A line without a tag uses the voice described above.")
+           "@pause 1.5\n"
+           "A line without a tag uses the voice described in the panel.\n\n"
+           "A blank line doubles the pause before the next line.")
 _LINE_NUMBER = re.compile(r"script line (\d+)")
 
 # What the script is spoken with: the panel's settings (the default voice, steps, guidance, seed...) and model.
@@ -74,7 +76,8 @@ class ScriptBox(QWidget):
         self.pause_spin.setSingleStep(0.1)
         self.pause_spin.setSuffix(" s")
         self.pause_spin.setValue(DEFAULT_PAUSE_SECONDS)
-        self.pause_spin.setToolTip("Silence between lines; a blank line in the script doubles it")
+        self.pause_spin.setToolTip("Silence between lines; a blank line in the script doubles it, and a line "
+                                   "`@pause SECONDS` sets it exactly before the next line")
         self.summary = QLabel()
         self.summary.setObjectName("scriptSummary")
         files_row = QHBoxLayout()

@@ -237,3 +237,27 @@ def test_the_script_being_written_survives_a_restart(make_window, settings, qtbo
     assert restored.editor.toPlainText() == "@voice host: a calm man\n[host] Episode twelve.\n"
     assert restored.pause_spin.value() == 1.5
     qtbot.waitUntil(lambda: restored.table.rowCount() == 1, timeout=5_000)  # checked again once shown
+
+
+def test_voice_tags_and_pauses_from_the_editor(speech_window):
+    from PySide6.QtGui import QTextCursor
+
+    box = speech_window.speech_tools.script
+    box.editor.setPlainText("@voice host: a calm man\nHello there.\n@pause 2\nBye.\n")
+    assert box.check(quiet=True) is not None
+    labels = [box.voice_combo.itemText(i) for i in range(box.voice_combo.count())]
+    assert any(label.startswith("[host]") for label in labels) and any("Narrator, calm" in t for t in labels)
+    cursor = QTextCursor(box.editor.document().findBlockByNumber(1))
+    box.editor.setTextCursor(cursor)
+
+    def choose(name):
+        box.voice_combo.activated.emit(box.voice_combo.findData(name))
+        return box.editor.document().findBlockByNumber(1).text()
+
+    assert choose("host") == "[host] Hello there."
+    assert choose("Narrator, calm") == "[Narrator, calm] Hello there."  # a preset, replacing the tag
+    assert choose("") == "Hello there."  # the panel's voice
+    script = box.check(quiet=True)
+    assert [line.pause_before for line in script.lines] == [0.0, 2.0]
+    assert [s.line.text for s in box.session.states] == ["Hello there.", "Bye."]
+    assert box.summary.text().startswith("2 lines, about")
