@@ -91,6 +91,9 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     if samples.shape[0] < int(LOUDNESS_BLOCK_SECONDS * rate) + 1:
         raise InputError(f"loudness needs at least {LOUDNESS_BLOCK_SECONDS} s of audio; select more, or "
                          "normalise to a peak instead.")
+    if samples.shape[1] > 5:
+        raise InputError(f"loudness is defined for up to 5 channels (BS.1770); this clip has {samples.shape[1]}. "
+                         "Normalise to a peak instead.")
     data = samples[:, 0] if samples.shape[1] == 1 else samples
     return float(pyloudnorm.Meter(rate).integrated_loudness(data))
 
