@@ -33,15 +33,17 @@ def _check_db(value, what: str, low: float, high: float) -> float:
 
 def _scaled(clip: Clip, sel: Selection, factor: float, op: dict, note: str = "") -> EditResult:
     # One pass over a long clip: copy the outside, scale the inside straight into the new array.
+    factor = np.float32(factor)
     x, out = clip.samples, np.empty_like(clip.samples)
     out[:sel.start], out[sel.end:] = x[:sel.start], x[sel.end:]
-    np.multiply(x[sel.start:sel.end], np.float32(factor), out=out[sel.start:sel.end])
+    np.multiply(x[sel.start:sel.end], factor, out=out[sel.start:sel.end])
     top = peak(out[sel.start:sel.end])
     if top > 1.0 and not note:
         note = (f"The result peaks at {gain_to_db(top):+.1f} dBFS, above full scale: it is kept in float, but "
                 "lower the gain or normalise before exporting to 16 or 24 bit.")
-    return EditResult(Clip(out, clip.sample_rate), sel, note=note, changed=Change(sel.start, sel.end, sel.end),
-                      operation=op | {"factor": factor})
+    return EditResult(Clip(out, clip.sample_rate), sel, note=note,
+                      changed=Change(sel.start, sel.end, sel.end, scale=float(factor)),
+                      operation=op | {"factor": float(factor)})
 
 
 def gain(clip: Clip, selection: Selection, db: float) -> EditResult:
