@@ -116,6 +116,10 @@ def test_bad_output_paths_exit_2_before_the_model_loads(tmp_path, capsys, read_o
         tmp_path / "side.wav": "side.wav.json is a folder",
         "/proc/loa.wav": "cannot create files",
     }
+    os.mkfifo(tmp_path / "pipe.wav")
+    code, _, err = run(capsys, "generate", "rain", "-o", tmp_path / "pipe.wav", "--overwrite",
+                       "--model", tmp_path / "no-model", *FAST)
+    assert one_line_error(code, err) and "not a regular file" in err
     for output, words in cases.items():
         code, _, err = run(capsys, "generate", "rain", "-o", output, "--model", tmp_path / "no-model", *FAST)
         assert one_line_error(code, err), (output, err)
