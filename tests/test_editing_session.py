@@ -66,7 +66,7 @@ def test_undo_restores_the_selection_from_before_the_edit(tmp_path):
 def test_a_new_edit_after_undo_drops_the_redo_steps_and_their_blocks(tmp_path):
     session = EditSession.create(clip(), root=tmp_path)
     original_blocks = session.blocks.existing()
-    session.apply("gain", Selection(0, 10000), db=2.0)
+    session.apply("fade_in", Selection(0, 10000))
     gain_blocks = session.blocks.existing() - original_blocks
     assert len(gain_blocks) == 1
     session.undo()
@@ -83,6 +83,23 @@ def test_an_edit_stores_only_the_frames_it_changed(tmp_path):
     session.apply("gain", Selection(5000, 6000), db=-3)
     session.apply("trim", Selection(100, 400000))  # kept frames are references, nothing rewritten
     assert session.disk_bytes() - first < 20000 * 4 * 2
+
+
+def test_gains_store_a_factor_not_audio_and_replay_exactly(tmp_path):
+    session = EditSession.create(clip(frames=480000), root=tmp_path)
+    blocks = session.blocks.existing()
+    versions = [session.clip.samples.copy()]
+    for name, sel, params in [("gain", Selection(), {"db": -3.0}), ("normalize_peak", Selection(1000, 9000), {}),
+                              ("gain", Selection(5000, 400000), {"db": 1.7}), ("cut", Selection(100, 200), {}),
+                              ("normalize_loudness", Selection(), {"lufs": -30.0})]:
+        session.apply(name, sel, **params)
+        versions.append(session.clip.samples.copy())
+    assert len(session.blocks.existing() - blocks) == 1  # only the cut's crossfaded join wrote audio
+    session.close()
+    reopened = EditSession.open(session.folder)
+    assert np.array_equal(reopened.clip.samples, versions[-1])
+    for expected in reversed(versions[:-1]):
+        assert np.array_equal(reopened.undo().clip.samples, expected)
 
 
 def test_commit_records_an_outside_result_by_its_difference(tmp_path):

@@ -299,6 +299,10 @@ class EditSession:
         if change.copied_from is not None:
             middle = slice_refs(self._refs, change.copied_from,
                                 change.copied_from + change.new_end - change.start)
+        elif (change.scale is not None and change.old_end == change.new_end
+              and (new.sample_rate, new.channels) == (old.sample_rate, old.channels)):
+            middle = [Ref(r.block, r.offset, r.frames, r.gains + (change.scale,))
+                      for r in slice_refs(self._refs, change.start, change.old_end)]
         elif change.new_end > change.start:
             middle = [Ref(self.blocks.write(new.samples[change.start:change.new_end]), 0,
                           change.new_end - change.start)]
