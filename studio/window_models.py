@@ -35,6 +35,7 @@ class ModelActions:
     def set_compute_device(self, device: str) -> None:
         self.settings.device = device
         self.jobs.engines.set_device(device)
+        self.job_list.times.device = device  # estimates are per device
         self.show_message(f"Compute device: {device} (applies to the next job).")
 
     def set_audio_device(self, device: Optional[str]) -> None:

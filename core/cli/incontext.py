@@ -69,11 +69,12 @@ def _prepare(args: argparse.Namespace, operation: str):
     """Check everything about the output before the model loads: its format (the input's, see
     core.audio.kept_format), its name and whether it may be written; return the engine."""
     plan = kept_format(args.input, args.output, args.format, args.subtype)
-    args.kept_format = plan
-    args.default_name = Path(f"{args.input.stem}-{operation}{plan.extension}")  # in the current folder
     if plan.note:
         print(f"loa: note: {plan.note}", file=sys.stderr)
-    return make_engine(args, inputs=[args.input])
+    engine = make_engine(args, inputs=[args.input])
+    args.kept_format = plan
+    args.default_name = Path(f"{args.input.stem}-{operation}{plan.extension}")  # in the current folder
+    return engine
 
 
 def _finish(args, result) -> int:

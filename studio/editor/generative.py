@@ -126,8 +126,13 @@ class GenerativeEdits(QObject):
                            dialog=lambda: generative_dialog("Continue from here", self.editor.window, seconds=4.0))
 
     def extend_loop(self, params: Optional[dict] = None) -> Optional[Job]:
+        # The session tempo (MIDI clock, typed or tapped; studio.midi) is used instead of estimating one.
+        session = getattr(self.editor.window, "session_bpm", lambda: None)()
+        if params is not None and not params.get("bpm") and session:
+            params = {**params, "bpm": session}
         return self._start("Extend loop", extend_loop_work, params,
-                           dialog=lambda: generative_dialog("Extend loop", self.editor.window, bars=True))
+                           dialog=lambda: generative_dialog("Extend loop", self.editor.window, bars=True,
+                                                            bpm=session or 0.0))
 
     def close_loop(self, params: Optional[dict] = None) -> Optional[Job]:
         return self._start("Close loop", close_loop_work, params,

@@ -8,13 +8,14 @@ message. Below it, one row per line shows its take, with Play and Re-roll.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QTableWidget,
                                QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
 
@@ -30,24 +31,28 @@ SCRIPT_FILTER = "Scripts (*.txt);;All files (*)"
 CHECK_DELAY_MS = 400  # re-check after typing pauses this long
 EXAMPLE = ("@voice host: a calm male narrator in a quiet studio\n"
            "[host] Welcome to the show.\n"
-           "A line without a tag uses the voice described above.")
+           "@pause 1.5\n"
+           "A line without a tag uses the voice described in the panel.\n\n"
+           "A blank line doubles the pause before the next line.")
 _LINE_NUMBER = re.compile(r"script line (\d+)")
 
 # What the script is spoken with: the panel's settings (the default voice, steps, guidance, seed...) and model.
 SettingsProvider = Callable[[], tuple[SpeechRequest, str]]
 
 
-class ScriptBox(QGroupBox):
+class ScriptBox(QWidget):
     line_selected = Signal(object)  # LineState with a take: show it
     play_requested = Signal(object)  # LineState with a take: play it
     message = Signal(str)  # a problem to show in the window
     info = Signal(str)  # news for the status bar
 
     def __init__(self, session: ScriptSession, settings_provider: SettingsProvider,
-                 reference_provider: Callable[[], object], parent: Optional[QWidget] = None) -> None:
-        super().__init__("Script (one line per utterance)", parent)
+                 reference_provider: Callable[[], object], draft_path: Optional[Path] = None,
+                 parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
         self.setObjectName("scriptBox")
         self.session = session
+        self.draft_path = draft_path  # the text as last typed, kept across restarts (and crashes)
         self._settings_provider = settings_provider
         self._reference_provider = reference_provider
         self.path: Optional[Path] = None  # the script file opened or saved
@@ -57,15 +62,13 @@ class ScriptBox(QGroupBox):
         self.voice_combo = QComboBox()
         self.voice_combo.setObjectName("voiceTagCombo")
         self.voice_combo.setToolTip("Put a voice tag at the start of the current line")
-        files_row = QHBoxLayout()
-        files_row.addWidget(self.open_button)
-        files_row.addWidget(self.save_button)
-        files_row.addWidget(self.voice_combo, 1)
+        self.voice_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.voice_combo.setMinimumContentsLength(12)
 
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("scriptEdit")
         self.editor.setPlaceholderText(EXAMPLE)
-        self.editor.setMinimumHeight(110)
+        self.editor.setMinimumHeight(60)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.pause_spin = QDoubleSpinBox()
         self.pause_spin.setObjectName("pauseSpin")
@@ -73,13 +76,14 @@ class ScriptBox(QGroupBox):
         self.pause_spin.setSingleStep(0.1)
         self.pause_spin.setSuffix(" s")
         self.pause_spin.setValue(DEFAULT_PAUSE_SECONDS)
-        self.pause_spin.setToolTip("Silence between lines; a blank line in the script doubles it")
+        self.pause_spin.setToolTip("Silence between lines; a blank line in the script doubles it, and a line "
+                                   "`@pause SECONDS` sets it exactly before the next line")
         self.summary = QLabel()
         self.summary.setObjectName("scriptSummary")
-        pause_row = QHBoxLayout()
-        pause_row.addWidget(QLabel("Pause"))
-        pause_row.addWidget(self.pause_spin)
-        pause_row.addWidget(self.summary, 1)
+        files_row = QHBoxLayout()
+        for widget in (self.open_button, self.save_button, self.voice_combo, QLabel("Pause"), self.pause_spin):
+            files_row.addWidget(widget)
+        files_row.addWidget(self.summary, 1)
         self.problem = QLabel()
         self.problem.setObjectName("scriptProblem")
         self.problem.setWordWrap(True)
@@ -106,25 +110,30 @@ class ScriptBox(QGroupBox):
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setMinimumHeight(90)
+        self.table.setMinimumHeight(50)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in (1, 2, 3):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(files_row)
-        layout.addWidget(self.editor, 2)
-        layout.addLayout(pause_row)
-        layout.addWidget(self.problem)
-        layout.addLayout(actions)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.table, 1)
+        # Wide and short (a bottom dock): the text on the left, the lines and their takes on the right.
+        left = QVBoxLayout()
+        left.addLayout(files_row)
+        left.addWidget(self.editor, 1)
+        left.addWidget(self.problem)
+        right = QVBoxLayout()
+        right.addLayout(actions)
+        right.addWidget(self.progress)
+        right.addWidget(self.table, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
 
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
-        self._check_timer.timeout.connect(lambda: self.check(quiet=True))
+        self._check_timer.timeout.connect(lambda: (self.check(quiet=True), self.save_draft()))
         self.editor.textChanged.connect(self._check_timer.start)
         self.pause_spin.valueChanged.connect(lambda _v: self._check_timer.start())
         self.open_button.clicked.connect(self.open_dialog)
@@ -138,6 +147,7 @@ class ScriptBox(QGroupBox):
         session.all_done.connect(self._update_actions)
         self._fill_voice_combo(None)
         self._update_actions()
+        self.restore_draft()
 
     # ---- checking --------------------------------------------------------------------------------------
     def parse(self, settings: Optional[SpeechRequest] = None) -> Script:
@@ -154,6 +164,7 @@ class ScriptBox(QGroupBox):
             script = self.parse(settings)
         except InputError as exc:
             self._show_problem(str(exc), quiet)
+            self.summary.setText("")
             return None
         self._show_problem("", quiet=True)
         self._fill_voice_combo(script)
@@ -309,6 +320,34 @@ class ScriptBox(QGroupBox):
         self.progress.setVisible(running or 0 < self.session.rendered_count() < len(states))
         self.progress.setRange(0, max(1, len(states)))
         self.progress.setValue(sum(1 for s in states if s.result is not None and s.job_id is None))
+
+    # ---- the draft -------------------------------------------------------------------------------------------
+    def save_draft(self) -> None:
+        if self.draft_path is None:
+            return
+        draft = {"text": self.editor.toPlainText(), "pause": self.pause_spin.value(),
+                 "path": str(self.path) if self.path is not None else None}
+        try:
+            write_text_atomic(self.draft_path, json.dumps(draft))
+        except (OSError, InputError):
+            pass  # a draft is a convenience; the script file and the editor still hold the text
+
+    def restore_draft(self) -> None:
+        try:
+            draft = json.loads(self.draft_path.read_text(encoding="utf-8")) if self.draft_path else None
+        except (OSError, ValueError):
+            return
+        if not isinstance(draft, dict) or not isinstance(draft.get("text"), str):
+            return
+        self.editor.setPlainText(draft["text"])
+        if isinstance(draft.get("pause"), (int, float)):
+            self.pause_spin.setValue(draft["pause"])
+        self.path = Path(draft["path"]) if isinstance(draft.get("path"), str) else None
+        self.editor.document().setModified(False)
+
+    def hideEvent(self, event) -> None:  # the window closes or the dock goes away: keep what was typed
+        self.save_draft()
+        super().hideEvent(event)
 
     # ---- files -------------------------------------------------------------------------------------------
     @property

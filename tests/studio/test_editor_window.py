@@ -222,7 +222,6 @@ def test_save_as_new_version_keeps_the_original_and_records_provenance(opened):
     assert any("Provenance:" in tip and f"#{original_id} two tones [import] (original)" in tip for tip in tips), tips
 
 
-
 def test_quitting_with_unsaved_edits_asks_and_cancel_keeps_the_window(opened, qtbot):
     window, clip = opened
     select(window, 0.0, 0.5)
@@ -248,7 +247,7 @@ def test_a_session_left_open_is_restored_with_its_undo_history(make_window, tmp_
     first.editor.actions.by_key["edit.reverse"].trigger()
     edited = shown(first).samples.copy()
     session = first.editor.controller.session
-    session._set_meta({"pid": "999999999"})  # as if its process had died (the real kill -9: test_editor_crash)
+    session.abandon()  # as if its process had died (the real kill -9: test_editor_crash)
     first.editor.controller.session = None  # the window is gone without closing it
 
     second = make_window()
@@ -259,7 +258,6 @@ def test_a_session_left_open_is_restored_with_its_undo_history(make_window, tmp_
     second.editor.controller.undo()
     np.testing.assert_array_equal(shown(second).samples, clip.samples)
     second.editor.controller.discard_edits()
-
 
 
 def test_a_long_clip_is_edited_off_the_gui_thread_and_the_window_keeps_answering(make_window, qtbot, tmp_path):

@@ -89,3 +89,20 @@ def test_export_shows_the_licence(qtbot, make_window):
     QTimer.singleShot(0, answer)
     assert window.export_selected() is None
     assert titles and "CC-BY-NC-SA-4.0" in titles[0]
+
+
+def test_the_app_silences_library_warnings_and_progress_bars(qapp):
+    import logging
+    import warnings
+
+    import transformers.utils.logging as tlog
+
+    from studio.app import make_application
+
+    tlog.set_verbosity(logging.WARNING)
+    tlog.enable_progress_bar()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        assert make_application() is qapp
+        warnings.warn("a deprecation the user cannot act on", FutureWarning)
+    assert caught == [] and tlog.get_verbosity() == logging.ERROR and not tlog.is_progress_bar_enabled()
