@@ -41,6 +41,7 @@ from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
 from .panel_widgets import licence_text
 from .speech import attach as attach_speech_tools
+from .window_layout import first_start_docks, shrinkable_docks
 from .window_library import LibraryActions
 from .window_menus import build_menus
 from .window_models import ModelActions
@@ -76,6 +77,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.midi = attach_midi(self)  # Pads dock, MIDI menu and learn, session tempo, DAW transport, compact mode
         self.update_first_run_banner()
+        shrinkable_docks(self, keep=(self.library_dock,))  # wide dock panels scroll: the window fits 1024x640
         self._restore_window_state()
         self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
@@ -412,7 +414,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
-        else:  # first start: a slim library beside the cards (docks size themselves once shown)
+        else:  # first start: docks as tabs, a slim library beside the cards (docks size themselves once shown)
+            first_start_docks(self, front=self.library_dock)
             QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:

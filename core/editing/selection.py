@@ -70,6 +70,7 @@ class Change:
     old_end: int
     new_end: int
     copied_from: Optional[int] = None  # new[start:new_end] == old[copied_from:...] (trim): nothing new to store
+    scale: Optional[float] = None  # new[start:new_end] == old[start:old_end] * float32(scale) (gain): no audio stored
 
 
 @dataclass
