@@ -3,8 +3,9 @@
     python benchmarks/bench_edit.py                       # 10-minute stereo 48 kHz float clip
     python benchmarks/bench_edit.py --minutes 1 --steps 20 --out benchmarks/results/edit.json
 
-For each operation, run --repeat times (fastest and median kept): the seconds `EditSession.apply` takes (the
-operation plus writing its version to disk), the seconds `undo` takes, and the peak resident memory during
+For each operation, run --repeat times (fastest and median kept): the seconds the pure operation takes
+(`compute_s`), the seconds `EditSession.apply` takes (the operation plus writing its version to disk), the
+seconds `undo` takes, and the peak resident memory during
 each (sampled every 2 ms). Then `--steps`
 operations in a row (a realistic mix: splices, fades, gains on selections, a whole-clip effect every tenth),
 with the resident memory and the session's disk use after them. Writes JSON to stdout and, with --out, to a
@@ -30,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from core.audio.clip import Clip  # noqa: E402
-from core.editing import EditSession, Selection  # noqa: E402
+from core.editing import EditSession, Selection, operation  # noqa: E402
 
 RATE = 48_000
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -115,8 +116,11 @@ def run_cases(session: EditSession, repeat: int) -> list[dict]:
     so the fastest is the best estimate of the work itself), and the highest peak memory."""
     rows = []
     for label, name, sel, params in cases(session.clip.frames):
-        applies, undos, peaks, undo_peaks, changed = [], [], [], [], False
+        applies, undos, peaks, undo_peaks, changed, computes = [], [], [], [], False, []
         for _ in range(repeat):
+            extra = {"pasted": session.clipboard} if name == "paste" else {}
+            _, compute_s, _ = timed(lambda: operation(name)(session.clip, sel, **params, **extra).did_change)
+            computes.append(compute_s)
             changed, apply_s, apply_peak = timed(lambda: session.apply(name, sel, **params).did_change)
             applies.append(apply_s)
             peaks.append(apply_peak)
@@ -124,7 +128,7 @@ def run_cases(session: EditSession, repeat: int) -> list[dict]:
                 _, undo_s, undo_peak = timed(lambda: bool(session.undo()))
                 undos.append(undo_s)
                 undo_peaks.append(undo_peak)
-        rows.append(_row(label, changed, applies, undos, peaks, undo_peaks))
+        rows.append(_row(label, changed, applies, undos, peaks, undo_peaks) | {"compute_s_min": min(computes)})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     session.apply("to_mono", Selection())  # to stereo needs a mono clip
     applies, undos, peaks, undo_peaks = [], [], [], []

@@ -102,6 +102,9 @@ class GenerationPanel(PresetActions, QWidget):
 
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
+        for combo in (self.model_combo, self.preset_combo):  # long model paths must not widen the panel
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         self.manage_button = QPushButton("Models…")
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
@@ -120,6 +123,7 @@ class GenerationPanel(PresetActions, QWidget):
         self.generate_button.setToolTip("Generate (Ctrl+Enter)")
 
         self.form = QFormLayout()
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: labels above the fields
         self.form.addRow("Preset", preset_row)
         self.form.addRow("Prompt", self.prompt_edit)
         self.form.addRow("Words", self.transcription_edit)

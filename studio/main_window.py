@@ -33,7 +33,7 @@ from .job_list import JobListView
 from .job_times import JobTimes
 from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
-from .model_manager import ModelManagerDialog, first_run_text
+from .model_manager import ModelManagerDialog, first_run_summary, first_run_text
 from .modes import mode_named, work_for
 from .midi import attach as attach_midi
 from .recording import attach as attach_recording
@@ -41,6 +41,7 @@ from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
 from .panel_widgets import licence_text
 from .speech import attach as attach_speech_tools
+from .window_layout import first_start_docks, shrinkable_docks
 from .window_library import LibraryActions
 from .window_menus import build_menus
 from .window_models import ModelActions
@@ -76,6 +77,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.midi = attach_midi(self)  # Pads dock, MIDI menu and learn, session tempo, DAW transport, compact mode
         self.update_first_run_banner()
+        shrinkable_docks(self, keep=(self.library_dock,))  # wide dock panels scroll: the window fits 1024x640
         self._restore_window_state()
         self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
@@ -87,12 +89,14 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         panel_scroll = QScrollArea()
         panel_scroll.setWidgetResizable(True)
         panel_scroll.setWidget(self.generation_panel)
-        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        panel_scroll.setMinimumWidth(self.generation_panel.minimumSizeHint().width() + 24)
+        # The window works from 1024x640: the settings scroll rather than squeeze the cards.
+        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        panel_scroll.setMinimumWidth(PANEL_MIN_WIDTH)
 
         self.first_run_banner = QWidget()
         self.first_run_banner.setObjectName("firstRunBanner")
-        self.first_run_text = QLabel(first_run_text())
+        self.first_run_text = QLabel(first_run_summary())
+        self.first_run_text.setToolTip(first_run_text())
         self.first_run_text.setWordWrap(True)
         self.first_run_button = QPushButton("Open Models…")
         banner = QHBoxLayout(self.first_run_banner)
@@ -137,7 +141,9 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         main.addWidget(panel_scroll)
         main.addWidget(centre)
         main.setStretchFactor(1, 1)
-        main.setSizes([470, 800])
+        main.setChildrenCollapsible(False)
+        centre.setChildrenCollapsible(False)
+        main.setSizes([PANEL_MIN_WIDTH + 60, 800])
         centre.setSizes([480, 260])  # the cards get most of the height; the waveform below
         self.setCentralWidget(main)
 
@@ -255,6 +261,12 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         if mode.needs_source_audio and not extra:
             self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
             return None
+        if mode.name == "speech" and self.speech_tools is not None:  # the words as typed, and its reference voice
+            try:
+                request, extra = self.speech_tools.reroll_inputs(entry, request)
+            except InputError as exc:
+                self.show_error(f"Cannot re-roll this take: {exc}")
+                return None
         return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
                                    title=f"more like: {entry.title}", extra=extra))
 
@@ -402,7 +414,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
-        else:  # first start: a slim library beside the cards (docks size themselves once shown)
+        else:  # first start: docks as tabs, a slim library beside the cards (docks size themselves once shown)
+            first_start_docks(self, front=self.library_dock)
             QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
 
     def closeEvent(self, event) -> None:
@@ -423,4 +436,5 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         super().closeEvent(event)
 
 
+PANEL_MIN_WIDTH = 320  # the settings panel (Sound fits whole); the candidates column gets the rest
 _REQUEST_FIELDS = ("prompt", "negative_prompt", "seconds", "steps", "guidance", "scheduler", "transcription")

@@ -98,6 +98,17 @@ def first_run_text() -> str:
     return "\n".join(lines)
 
 
+def first_run_summary() -> str:
+    """The first-run note in a few lines for the window (the full list is in first_run_text, its tooltip)."""
+    from core.models.catalog import DEFAULT_MODEL_BY_TASK
+
+    picks = ", ".join(f"{task}: {spec} ({describe_size(CATALOG[spec].download_bytes)})"
+                      for task, spec in DEFAULT_MODEL_BY_TASK.items())
+    licences = sorted({CATALOG[spec].licence for spec in DEFAULT_MODEL_BY_TASK.values()})
+    return (f"No model is installed yet, so generation is off; the library and the editor still work. Download one "
+            f"in Models… ({picks}; licence {', '.join(licences)}) or add a local model folder there.")
+
+
 def progress_tqdm_class(on_bytes: Callable[[int, int], None], cancel: threading.Event):
     """A tqdm class for huggingface_hub that reports (done, total) bytes and stops when `cancel` is set."""
     from tqdm.auto import tqdm

@@ -62,3 +62,28 @@ def test_library_add_on_a_full_disk_adds_nothing_and_leaves_no_file(tiny_disk):
         assert not audio.exists() or not [p for p in audio.rglob("*") if p.is_file()]
     finally:
         library.close()
+
+
+def test_library_and_export_never_land_on_an_existing_sidecar(tmp_path):
+    from core.audio.export import ExportSettings, export_clip
+    from core.audio.provenance import Provenance
+    from core.library.store import Library
+
+    clip = Clip(np.zeros(1600, np.float32), 16_000)
+    library = Library(tmp_path / "lib")
+    try:
+        first = library.add(clip, prompt="rain", mode="sound", model="m", licence="l", seed=1)
+        orphan = first.audio_path.with_name(first.audio_path.stem + "-2.wav.json")
+        orphan.write_text("someone's notes")
+        first.audio_path.unlink()  # only the sidecar of the first name is left, plus the orphan of -2
+        second = library.add(clip, prompt="rain", mode="sound", model="m", licence="l", seed=1)
+        assert second.audio_path.name not in (first.audio_path.name, orphan.name[:-5])
+        assert orphan.read_text() == "someone's notes"
+    finally:
+        library.close()
+    out = tmp_path / "out"
+    out.mkdir()
+    provenance = Provenance(prompt="rain", model_id="m", licence="l", seed=1)
+    (out / "rain_s1.wav.json").write_text("notes")
+    path = export_clip(clip, provenance, ExportSettings(), out)
+    assert path.name == "rain_s1-2.wav" and (out / "rain_s1.wav.json").read_text() == "notes"

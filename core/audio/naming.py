@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -32,13 +33,17 @@ def numbered_paths(out: Path, count: int) -> list[Path]:
 
 
 def unique_path(path: Path) -> Path:
-    """`path`, or `stem-2.ext`, `stem-3.ext`... if a file by that name already exists."""
-    if not path.exists():
+    """`path`, or `stem-2.ext`, `stem-3.ext`... if a file by that name, or its `.json` sidecar, already exists
+    (a file written with provenance must not land on someone's sidecar either)."""
+    def taken(candidate: Path) -> bool:
+        return os.path.lexists(candidate) or os.path.lexists(candidate.with_name(candidate.name + ".json"))
+
+    if not taken(path):
         return path
     number = 2
     while True:
         candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-        if not candidate.exists():
+        if not taken(candidate):
             return candidate
         number += 1
 

@@ -42,7 +42,10 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
 
 
 def model_defaults(model: str) -> tuple[int, float]:
-    info = CATALOG.get(model)
+    """Steps and guidance for a model: the catalog's, the speech ones for a speech layout, else 25 and 3.5."""
+    from core.models.store import defaults_entry
+
+    info = defaults_entry(model)
     return (info.default_steps, info.default_guidance) if info else (25, 3.5)
 
 
@@ -68,7 +71,10 @@ def check_outputs(args: argparse.Namespace, count: int, inputs: Sequence[Path] =
     """Before any model work: the -o name (and each OUT-k with several candidates, and every sidecar) can be
     written, is not an input, and exists only with --overwrite. Without -o the folder is checked; the name
     is chosen free at write time."""
-    inputs = [Path(p) for p in inputs if p is not None]
+    # Every file argument is an input (today --input, --reference, --script; any future command's too), so no
+    # command can forget to protect one.
+    inputs = [Path(p) for p in inputs if p is not None] + [
+        value for key, value in vars(args).items() if isinstance(value, Path) and key != "output"]
     if args.output is None:
         check_output_paths([default_folder / ".loa-folder-check.wav"], overwrite=True, inputs=())
         return

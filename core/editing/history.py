@@ -25,7 +25,7 @@ from typing import Any, Optional
 import numpy as np
 
 from core.audio.clip import Clip
-from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, slice_refs
+from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, reverse_refs, slice_refs
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
@@ -84,7 +84,13 @@ class EditSession:
         row = self._version(self.position)
         self._refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
         if clip is None:  # opening: the current version from its blocks
-            clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+            try:
+                clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+            except (OSError, ValueError) as exc:
+                db.close()
+                self._open_lock.close()
+                raise InputError(f"The edit session {folder.name} cannot be read ({exc}); its audio blocks are "
+                                 "damaged or missing. Move the folder aside.") from exc
         self.clip = clip
         self.selection = Selection(row["sel_start"], row["sel_end"])
 
@@ -266,6 +272,23 @@ class EditSession:
 
     # ---- internals ---------------------------------------------------------------------------------
     def _record(self, result: EditResult, before: Selection) -> None:
+        """Store the result as the next version; if the disk refuses (full, read-only, removed), nothing
+        changes, in memory or on disk, and the error says so."""
+        discarded = self.can_redo
+        try:
+            self._store(result, before)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            self.blocks.remove(self.blocks.existing() - self._referenced())  # the refused edit's block
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"The edit could not be saved ({reason}) in {self.folder}; nothing was changed. "
+                             "Free some disk space (or check the folder is writable) and try again.") from exc
+        if discarded:  # the redo steps' blocks are no longer needed
+            try:
+                self._collect_garbage()
+            except OSError:
+                pass  # left for the next open to collect
+
+    def _store(self, result: EditResult, before: Selection) -> None:
         old, new, change = self.clip, result.clip, result.changed
         if new.sample_rate != old.sample_rate or new.channels != old.channels:
             change = Change(0, old.frames, new.frames)
@@ -276,6 +299,13 @@ class EditSession:
         if change.copied_from is not None:
             middle = slice_refs(self._refs, change.copied_from,
                                 change.copied_from + change.new_end - change.start)
+        elif (change.scale is not None or change.reversed) and change.old_end == change.new_end \
+                and (new.sample_rate, new.channels) == (old.sample_rate, old.channels):
+            middle = slice_refs(self._refs, change.start, change.old_end)
+            if change.scale is not None:
+                middle = [Ref(r.block, r.offset, r.frames, r.gains + (change.scale,), r.reversed) for r in middle]
+            if change.reversed:
+                middle = reverse_refs(middle)
         elif change.new_end > change.start:
             middle = [Ref(self.blocks.write(new.samples[change.start:change.new_end]), 0,
                           change.new_end - change.start)]
@@ -283,7 +313,6 @@ class EditSession:
             middle = []
         refs = merge_refs(kept_head + middle + kept_tail)
         seq = self.position + 1
-        discarded = self.can_redo
         with self._db:
             self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
             self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -294,13 +323,15 @@ class EditSession:
             if self._meta_int("saved_position") >= seq:
                 self._db.execute("UPDATE meta SET value = '-1' WHERE key = 'saved_position'")
         self.position, self._refs, self.clip, self.selection = seq, refs, new, result.selection
-        if discarded:
-            self._collect_garbage()
 
     def _move_to(self, seq: int) -> EditResult:
         row = self._version(seq)
         refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
-        samples = self.blocks.read(refs, row["frames"], row["channels"])
+        try:
+            samples = self.blocks.read(refs, row["frames"], row["channels"])
+        except (OSError, ValueError) as exc:
+            raise InputError(f"Step {seq} of this edit history cannot be read ({exc}); the clip stays as it is "
+                             "now.") from exc
         with self._db:
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
         self.position, self._refs = seq, refs
@@ -309,11 +340,14 @@ class EditSession:
         return EditResult(self.clip, self.selection, operation=json.loads(row["operation"]),
                           changed=Change(0, 0, 0))
 
-    def _collect_garbage(self) -> None:
+    def _referenced(self) -> set[str]:
         used = set()
         for (refs,) in self._db.execute("SELECT refs FROM versions").fetchall():
             used.update(r[0] for r in json.loads(refs))
-        self.blocks.remove(self.blocks.existing() - used)
+        return used
+
+    def _collect_garbage(self) -> None:
+        self.blocks.remove(self.blocks.existing() - self._referenced())
 
     def _version(self, seq: int) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM versions WHERE seq = ?", (seq,)).fetchone()

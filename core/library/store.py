@@ -149,8 +149,13 @@ class Library:
         created = created or datetime.now(timezone.utc).isoformat(timespec="seconds")
         provenance = Provenance(prompt=prompt, model_id=model, licence=licence, seed=seed, settings=settings,
                                 score=score, created=created)
-        path = self._new_audio_path(take_file_name(prompt, settings, seed), created)
-        save_with_provenance(clip, path, provenance, subtype="float32")
+        name = take_file_name(prompt, settings, seed)
+        path = self._new_audio_path(name, created)
+        try:  # atomic, and never over another item's file (two workers may pick the same free name)
+            save_with_provenance(clip, path, provenance, subtype="float32", overwrite=False)
+        except OutputExists:
+            path = self._new_audio_path(name, created)
+            save_with_provenance(clip, path, provenance, subtype="float32", overwrite=False)
         with self._lock, self._db:
             cursor = self._db.execute(
                 "INSERT INTO items (prompt, negative_prompt, mode, settings, seed, model, licence, score,"

@@ -6,10 +6,11 @@ window's job queue, cards, waveform and player; everything they compute comes fr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QPushButton
+from PySide6.QtWidgets import QDockWidget, QFrame, QPushButton, QScrollArea
 
 from core.errors import InputError, LoaError
 from core.speech import DEFAULT_VOICE, SpeechRequest
@@ -48,7 +49,12 @@ class SpeechTools(QObject):
         self._dock_sized = False
         self.dock = QDockWidget("Script", window)
         self.dock.setObjectName("scriptDock")
-        self.dock.setWidget(self.script)
+        scroll = QScrollArea()  # the dock imposes no minimum size on the window: it scrolls when squeezed
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumSize(120, 40)
+        scroll.setWidget(self.script)
+        self.dock.setWidget(scroll)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         recording_dock = getattr(getattr(window, "recording", None), "dock", None)
         if recording_dock is not None:
@@ -101,6 +107,21 @@ class SpeechTools(QObject):
             return {}
         check_reference_fits(SpeechRequest(text=request.transcription or "", seconds=request.seconds), voice)
         return {"reference": voice}
+
+    def reroll_inputs(self, entry: ClipEntry, request) -> tuple[object, dict]:
+        """More like this on a speech take: speak the words as typed (a reference take's transcription also
+        holds the reference's words) in the same reference voice, which must still be the one chosen."""
+        words = entry.settings.get("text")
+        if isinstance(words, str) and words.strip():
+            request = replace(request, transcription=words)
+        source = entry.settings.get("reference")
+        if not source:
+            return request, {}
+        voice = self.reference.reference_voice()
+        if voice is None or voice.source != source or voice.text != entry.settings.get("reference_text"):
+            raise InputError(f"it was spoken in the voice of {source}; choose that recording under “Voice from” "
+                             "(with what it says) and try again.")
+        return request, {"reference": voice}
 
     def set_reference_clip(self, clip, source: str = "recording", words: Optional[str] = None) -> bool:
         """Use a clip (e.g. a fresh recording) as the reference voice, showing it in Speech mode; see

@@ -53,6 +53,15 @@ def test_a_voice_from_a_corpus_recording_speaks_a_take(qtbot, speech_window, spe
     assert best.clip.seconds > 0.3 and np.abs(best.clip.mono).max() > 0
     assert window.candidates.cards and window.candidates.current().settings["reference"] == SPEECH_FILE
 
+    take = window.candidates.current()  # More like this: the same words in the same reference voice
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as done:
+        job = window.more_like_this(take)
+    assert job.spec.extra["reference"].source == SPEECH_FILE and job.spec.request.transcription == "Hello there."
+    again = done.args[1].best
+    assert again.settings["transcription"] == "Front center. Hello there." and again.seed != best.seed
+    tools.reference.clear()  # the voice it needs is no longer chosen: refused, not spoken in another voice
+    assert window.more_like_this(take) is None and "spoken in the voice of" in window.error_banner.text()
+
     panel.set_mode("sound")  # the tools belong to Speech mode
     assert not tools.reference.text_edit.isVisible() and not tools.script.isVisible()
 
@@ -228,3 +237,60 @@ def test_the_script_being_written_survives_a_restart(make_window, settings, qtbo
     assert restored.editor.toPlainText() == "@voice host: a calm man\n[host] Episode twelve.\n"
     assert restored.pause_spin.value() == 1.5
     qtbot.waitUntil(lambda: restored.table.rowCount() == 1, timeout=5_000)  # checked again once shown
+
+
+def test_voice_tags_and_pauses_from_the_editor(speech_window):
+    from PySide6.QtGui import QTextCursor
+
+    box = speech_window.speech_tools.script
+    box.editor.setPlainText("@voice host: a calm man\nHello there.\n@pause 2\nBye.\n")
+    assert box.check(quiet=True) is not None
+    labels = [box.voice_combo.itemText(i) for i in range(box.voice_combo.count())]
+    assert any(label.startswith("[host]") for label in labels) and any("Narrator, calm" in t for t in labels)
+    cursor = QTextCursor(box.editor.document().findBlockByNumber(1))
+    box.editor.setTextCursor(cursor)
+
+    def choose(name):
+        box.voice_combo.activated.emit(box.voice_combo.findData(name))
+        return box.editor.document().findBlockByNumber(1).text()
+
+    assert choose("host") == "[host] Hello there."
+    assert choose("Narrator, calm") == "[Narrator, calm] Hello there."  # a preset, replacing the tag
+    assert choose("") == "Hello there."  # the panel's voice
+    script = box.check(quiet=True)
+    assert [line.pause_before for line in script.lines] == [0.0, 2.0]
+    assert [s.line.text for s in box.session.states] == ["Hello there.", "Bye."]
+    assert box.summary.text().startswith("2 lines, about")
+
+
+def test_typing_a_script_keeps_every_key_from_the_window_shortcuts(qtbot, speech_window):
+    """Space plays, R records, K keeps in the window: typed into the script they are just letters."""
+    window = speech_window
+    box = window.speech_tools.script
+    box.editor.setFocus()
+    qtbot.keyClicks(box.editor, "Record a take, keep it. Stop!")
+    assert box.editor.toPlainText() == "Record a take, keep it. Stop!"
+    assert not window.recording.controller.is_busy and not window.auditioner.is_playing
+
+
+def test_export_asks_before_replacing_files(qtbot, speech_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    window = speech_window
+    box, session = window.speech_tools.script, window.speech_tools.session
+    box.editor.setPlainText("Hi.\n")
+    with qtbot.waitSignal(session.all_done, timeout=JOB_TIMEOUT_MS):
+        assert box.render_all()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "script.wav").write_bytes(b"the user's own file")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    box.export_dialog()
+    assert "already exist" in asked[0] and (folder / "script.wav").read_bytes() == b"the user's own file"
+    assert not (folder / "01-hi.wav").exists()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    box.export_dialog()
+    assert load_clip(folder / "script.wav").frames == session.result().joined.frames
+    assert (folder / "01-hi.wav").exists() and "Exported" in window.statusBar().currentMessage()
