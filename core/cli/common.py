@@ -42,7 +42,10 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
 
 
 def model_defaults(model: str) -> tuple[int, float]:
-    info = CATALOG.get(model)
+    """Steps and guidance for a model: the catalog's, the speech ones for a speech layout, else 25 and 3.5."""
+    from core.models.store import defaults_entry
+
+    info = defaults_entry(model)
     return (info.default_steps, info.default_guidance) if info else (25, 3.5)
 
 

@@ -25,7 +25,7 @@ from typing import Any, Optional
 import numpy as np
 
 from core.audio.clip import Clip
-from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, slice_refs
+from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, reverse_refs, slice_refs
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
@@ -299,6 +299,13 @@ class EditSession:
         if change.copied_from is not None:
             middle = slice_refs(self._refs, change.copied_from,
                                 change.copied_from + change.new_end - change.start)
+        elif (change.scale is not None or change.reversed) and change.old_end == change.new_end \
+                and (new.sample_rate, new.channels) == (old.sample_rate, old.channels):
+            middle = slice_refs(self._refs, change.start, change.old_end)
+            if change.scale is not None:
+                middle = [Ref(r.block, r.offset, r.frames, r.gains + (change.scale,), r.reversed) for r in middle]
+            if change.reversed:
+                middle = reverse_refs(middle)
         elif change.new_end > change.start:
             middle = [Ref(self.blocks.write(new.samples[change.start:change.new_end]), 0,
                           change.new_end - change.start)]

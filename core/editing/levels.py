@@ -33,15 +33,17 @@ def _check_db(value, what: str, low: float, high: float) -> float:
 
 def _scaled(clip: Clip, sel: Selection, factor: float, op: dict, note: str = "") -> EditResult:
     # One pass over a long clip: copy the outside, scale the inside straight into the new array.
+    factor = np.float32(factor)
     x, out = clip.samples, np.empty_like(clip.samples)
     out[:sel.start], out[sel.end:] = x[:sel.start], x[sel.end:]
-    np.multiply(x[sel.start:sel.end], np.float32(factor), out=out[sel.start:sel.end])
+    np.multiply(x[sel.start:sel.end], factor, out=out[sel.start:sel.end])
     top = peak(out[sel.start:sel.end])
     if top > 1.0 and not note:
         note = (f"The result peaks at {gain_to_db(top):+.1f} dBFS, above full scale: it is kept in float, but "
                 "lower the gain or normalise before exporting to 16 or 24 bit.")
-    return EditResult(Clip(out, clip.sample_rate), sel, note=note, changed=Change(sel.start, sel.end, sel.end),
-                      operation=op | {"factor": factor})
+    return EditResult(Clip(out, clip.sample_rate), sel, note=note,
+                      changed=Change(sel.start, sel.end, sel.end, scale=float(factor)),
+                      operation=op | {"factor": float(factor)})
 
 
 def gain(clip: Clip, selection: Selection, db: float) -> EditResult:
@@ -91,6 +93,9 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     if samples.shape[0] < int(LOUDNESS_BLOCK_SECONDS * rate) + 1:
         raise InputError(f"loudness needs at least {LOUDNESS_BLOCK_SECONDS} s of audio; select more, or "
                          "normalise to a peak instead.")
+    if samples.shape[1] > 5:
+        raise InputError(f"loudness is defined for up to 5 channels (BS.1770); this clip has {samples.shape[1]}. "
+                         "Normalise to a peak instead.")
     data = samples[:, 0] if samples.shape[1] == 1 else samples
     return float(pyloudnorm.Meter(rate).integrated_loudness(data))
 

@@ -118,3 +118,27 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+
+
+def prune_closed_sessions(root: Optional[Path] = None, older_than_days: float = 30.0) -> int:
+    """Delete sessions closed cleanly more than `older_than_days` ago (by their last edit) whose current
+    version was saved to the library or never edited; return the bytes freed. Sessions that were not closed,
+    that are open, or that hold unsaved edits are never touched."""
+    import shutil
+    from datetime import datetime, timedelta, timezone
+
+    cutoff = datetime.now(timezone.utc) - timedelta(days=older_than_days)
+    freed = 0
+    for info in list_sessions(root):
+        if not info.closed or not info.updated or datetime.fromisoformat(info.updated) > cutoff:
+            continue
+        saved = _int_or_none(_read_meta(info.folder, "saved_position"))
+        if info.position != 0 and saved != info.position:
+            continue  # unsaved edits: keep them until the user decides
+        lock = hold_lock(info.folder)
+        if lock is None:
+            continue
+        lock.close()
+        freed += sum(p.stat().st_size for p in info.folder.rglob("*") if p.is_file())
+        shutil.rmtree(info.folder, ignore_errors=True)
+    return freed
