@@ -85,6 +85,7 @@ def _interrupt_quietly_while_starting():
         os.write(2, b"loa: cancelled (nothing was started)\n")
         os._exit(130)
 
+    stop.loa_startup = True
     try:
         return signal.signal(signal.SIGINT, stop)
     except (ValueError, AttributeError):  # not the main thread: leave signals alone
@@ -92,10 +93,13 @@ def _interrupt_quietly_while_starting():
 
 
 def _restore_sigint(previous) -> None:
+    """Give Ctrl+C back: to the caller's handler, or as KeyboardInterrupt where the one replaced was the start-up
+    handler of core/cli/entry.py."""
     if previous is not None:
         import signal
 
-        signal.signal(signal.SIGINT, previous)
+        startup = getattr(previous, "loa_startup", False)
+        signal.signal(signal.SIGINT, signal.default_int_handler if startup else previous)
 
 
 def _terminate_as_cancel():
