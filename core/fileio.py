@@ -169,6 +169,8 @@ def check_output_paths(paths: Sequence[str | Path], *, overwrite: bool = False,
         if not folder.is_dir():
             raise OutputError(f"cannot write {path}: {folder} is a file, not a folder; choose another folder.")
         _probe_folder(folder, path)
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise OutputError(f"{path} is not a regular file (a device, pipe or socket); give a file name.")
         if not overwrite and os.path.lexists(path):
             raise OutputExists(path)
         checked.append(path)
@@ -354,6 +356,8 @@ def _land(tmp: Path, target: Path, overwrite: bool) -> Path | None:
         return None
     if os.path.isdir(target):
         raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
+    if os.path.exists(target) and not os.path.isfile(target):  # never replace /dev/null or a FIFO by a file
+        raise PermissionError(errno.EPERM, "not a regular file", str(target))
     backup = None
     existed = os.path.lexists(target)
     if existed:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QLi
 from core.library.store import Library, LibraryItem
 
 from .confirm import confirm
+from .editor.provenance_view import chain_text, version_line
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke
@@ -165,9 +166,11 @@ class LibraryPanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for item in items:
-            row = QListWidgetItem(describe(item))
+            version = version_line(item)  # edited versions: made from which item, by which edits
+            row = QListWidgetItem(describe(item) + (f"\n{version}" if version else ""))
             row.setData(ITEM_ROLE, item)
-            row.setToolTip(f"{item.prompt}\nlicence: {item.licence}\n{item.audio_path}")
+            row.setToolTip(f"{item.prompt}\nlicence: {item.licence}\n{item.audio_path}"
+                           + (f"\n{chain_text(self.library, item)}" if version else ""))
             self.list.addItem(row)
             if selected is not None and item.id == selected.id:
                 self.list.setCurrentItem(row, _SELECT_ONLY)

@@ -41,7 +41,7 @@ from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
 from .panel_widgets import licence_text
 from .speech import attach as attach_speech_tools
-from .window_layout import first_start_docks, shrinkable_docks
+from .window_layout import compact_bottom_docks, first_start_docks, shrinkable_docks
 from .window_library import LibraryActions
 from .window_menus import build_menus
 from .window_models import ModelActions
@@ -416,7 +416,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             self.restoreState(state)
         else:  # first start: docks as tabs, a slim library beside the cards (docks size themselves once shown)
             first_start_docks(self, front=self.library_dock)
-            QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
+            QTimer.singleShot(0, self, lambda: (
+                self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal), compact_bottom_docks(self)))
 
     def closeEvent(self, event) -> None:
         if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel

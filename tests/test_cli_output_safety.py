@@ -116,6 +116,10 @@ def test_bad_output_paths_exit_2_before_the_model_loads(tmp_path, capsys, read_o
         tmp_path / "side.wav": "side.wav.json is a folder",
         "/proc/loa.wav": "cannot create files",
     }
+    os.mkfifo(tmp_path / "pipe.wav")
+    code, _, err = run(capsys, "generate", "rain", "-o", tmp_path / "pipe.wav", "--overwrite",
+                       "--model", tmp_path / "no-model", *FAST)
+    assert one_line_error(code, err) and "not a regular file" in err
     for output, words in cases.items():
         code, _, err = run(capsys, "generate", "rain", "-o", output, "--model", tmp_path / "no-model", *FAST)
         assert one_line_error(code, err), (output, err)
@@ -159,8 +163,8 @@ def test_float_input_stays_float_and_unclipped(tiny_model_dir, tmp_path, capsys,
 def test_a_lossy_input_defaults_to_lossless_float_wav(tiny_model_dir, tmp_path, capsys, monkeypatch, corpus_files):
     monkeypatch.chdir(tmp_path)
     source = next(p for p in corpus_files if p.suffix == ".oga")
-    out, _ = _continue(capsys, tiny_model_dir, source)
-    assert out == f"{source.stem}-continued.wav"
+    out, err = _continue(capsys, tiny_model_dir, source)
+    assert out == f"{source.stem}-continued.wav" and "is lossy (Vorbis): writing WAV with 32-bit float" in err
     assert sf.info(out).subtype == "FLOAT"
     decoded, _ = sf.read(str(source), dtype="float32")
     written, _ = sf.read(out, dtype="float32")

@@ -241,3 +241,12 @@ def test_selection_normalises_reversed_and_negative_edges():
     assert Selection(-5, 3) == Selection(0, 3)
     assert Selection(10, 300).clamped(100) == Selection(10, 100)
     assert Selection.from_seconds(0.5, 1.0, 48000) == Selection(24000, 48000)
+
+
+def test_loudness_of_audio_below_the_gate_or_with_six_channels():
+    quiet = noise_clip(level=1e-5)  # about -97 LUFS: below BS.1770's -70 LUFS absolute gate
+    result = levels.normalize_loudness(quiet, Selection())
+    assert not result.did_change and "gate" in result.note
+    six = Clip(np.zeros((48000, 6), np.float32), 48000)
+    with pytest.raises(InputError, match="up to 5 channels"):
+        levels.normalize_loudness(six, Selection())

@@ -34,7 +34,8 @@ def make(tmp_path, name, fmt, subtype):
 ])
 def test_the_input_format_is_kept_and_lossy_becomes_float_wav(tmp_path, name, fmt, subtype, expected):
     plan = kept_format(make(tmp_path, name, fmt, subtype))
-    assert (plan.extension, plan.subtype) == expected and plan.note == ""
+    assert (plan.extension, plan.subtype) == expected
+    assert ("is lossy" in plan.note) == (expected == (".wav", "float32") and fmt != "WAV")
 
 
 def test_overrides_and_what_cannot_be_kept(tmp_path):

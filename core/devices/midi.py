@@ -60,6 +60,9 @@ def open_client(kind: str = "in", name: str = CLIENT_NAME, apis: tuple[str, ...]
         if ids[api] not in compiled:
             reasons.append(f"{API_NAMES[api]} not built into python-rtmidi")
             continue
+        if api == "alsa" and not os.path.exists("/dev/snd/seq"):
+            reasons.append(f"ALSA: {_reason(api, None)}")  # rtmidi would fail (and alsa-lib print to stderr)
+            continue
         try:
             cls = rtmidi.MidiIn if kind == "in" else rtmidi.MidiOut
             return cls(rtapi=ids[api], name=name), api

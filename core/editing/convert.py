@@ -39,7 +39,7 @@ def reverse(clip: Clip, selection: Selection) -> EditResult:
     out = np.empty_like(x)
     out[:sel.start], out[sel.end:] = x[:sel.start], x[sel.end:]
     _reverse_into(out[sel.start:sel.end], x[sel.start:sel.end])
-    return EditResult(Clip(out, clip.sample_rate), sel, changed=Change(sel.start, sel.end, sel.end),
+    return EditResult(Clip(out, clip.sample_rate), sel, changed=Change(sel.start, sel.end, sel.end, reversed=True),
                       operation={"op": "reverse", **sel.to_dict()})
 
 

@@ -25,7 +25,7 @@ from typing import Any, Optional
 import numpy as np
 
 from core.audio.clip import Clip
-from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, slice_refs
+from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, reverse_refs, slice_refs
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
@@ -104,18 +104,24 @@ class EditSession:
         neither should the caller."""
         root = Path(root) if root is not None else sessions_root()
         folder = root / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8])
-        folder.mkdir(parents=True)
-        db = _connect(folder)
-        store = BlockStore(folder / "blocks")
-        refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
-        with db:
-            for key, value in {"name": name, "source": json.dumps(source or {}), "created": _now(),
-                               "position": "0", "saved_position": "-1", "closed": "0",
-                               "pid": str(os.getpid())}.items():
-                db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
-            db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
-                       (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
-                        json.dumps({"op": "open", "label": "Open"}), _now()))
+        try:
+            folder.mkdir(parents=True)
+            db = _connect(folder)
+            store = BlockStore(folder / "blocks")
+            refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
+            with db:
+                for key, value in {"name": name, "source": json.dumps(source or {}), "created": _now(),
+                                   "position": "0", "saved_position": "-1", "closed": "0",
+                                   "pid": str(os.getpid())}.items():
+                    db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
+                db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
+                           (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
+                            json.dumps({"op": "open", "label": "Open"}), _now()))
+        except (OSError, sqlite3.DatabaseError) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"Cannot keep an edit history in {root} ({reason}); free some disk space or make "
+                             "the folder writable (LOA_DATA_DIR chooses another).") from exc
         return cls(folder, db, clip)
 
     @classmethod
@@ -299,6 +305,13 @@ class EditSession:
         if change.copied_from is not None:
             middle = slice_refs(self._refs, change.copied_from,
                                 change.copied_from + change.new_end - change.start)
+        elif (change.scale is not None or change.reversed) and change.old_end == change.new_end \
+                and (new.sample_rate, new.channels) == (old.sample_rate, old.channels):
+            middle = slice_refs(self._refs, change.start, change.old_end)
+            if change.scale is not None:
+                middle = [Ref(r.block, r.offset, r.frames, r.gains + (change.scale,), r.reversed) for r in middle]
+            if change.reversed:
+                middle = reverse_refs(middle)
         elif change.new_end > change.start:
             middle = [Ref(self.blocks.write(new.samples[change.start:change.new_end]), 0,
                           change.new_end - change.start)]

@@ -70,7 +70,7 @@ class CompactWindow(QWidget):
         self.strip.addWidget(self.placeholder)
         self.strip.addStretch(1)
         self.chips: list[TakeChip] = []
-        self.pads = PadGrid(midi_tools.controller, window.selected_entry, window.show_error)
+        self.pads = PadGrid(midi_tools.controller, window.selected_entry, window.show_error, library=window.library)
         self.tempo = TempoWidget(midi_tools.controller)
 
         row = QHBoxLayout()

@@ -40,7 +40,9 @@ class MidiTools(QObject):
         self.status_label.setObjectName("midiStatus")
         self.status_label.setWordWrap(True)
         self.tempo = TempoWidget(c)
-        self.pads = PadGrid(c, window.selected_entry, window.show_error)
+        self.pads = PadGrid(c, window.selected_entry, window.show_error, library=window.library)
+        if c.kit_problems:
+            window.show_error("Some pads could not be reloaded: " + "; ".join(c.kit_problems))
         self.compact_button = QPushButton("Compact")
         self.compact_button.setToolTip(f"A small always-on-top window ({COMPACT_SHORTCUT})")
         self.compact_button.clicked.connect(lambda: self.set_compact(True))

@@ -8,19 +8,20 @@ re-scans ports (hot-plug). Pads play through core.devices.pad_player (one open s
 
 from __future__ import annotations
 
+import json
 from typing import Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from core.audio.clip import Clip
+from core.audio.clip import Clip, load_clip
 from core.devices.midi import MidiInput
 from core.devices.midi_learn import MidiMap
 from core.devices.midi_messages import MidiEvent
 from core.devices.pad_player import PadPlayer
-from core.devices.pads import PadBank, velocity_gain
+from core.devices.pads import PADS_PER_BANK, PadBank, velocity_gain
 from core.devices.playback import PlaybackUnavailable
 from core.devices.tempo import TapTempo, Transport, check_bpm
-from core.errors import InputError
+from core.errors import InputError, LoaError
 
 from .store import MidiSettings
 
@@ -54,6 +55,8 @@ class MidiController(QObject):
         self.bpm = self.store.bpm
         self.beats_per_bar = self.store.beats_per_bar
         self.tempo_source = "manual"
+        self.kit_problems = self.restore_pads()
+        self.pads_changed.connect(self.save_pads)
         if self.store.input_port:
             self.midi.open(self.store.input_port)
         self._drain_timer = QTimer(self, interval=50)
@@ -184,6 +187,33 @@ class MidiController(QObject):
     def set_pad_mode(self, pad: int, mode: str) -> None:
         self.pads.set_mode(pad, mode)
         self.pads_changed.emit()
+
+    def save_pads(self) -> None:
+        """Remember the kit: each pad's file (a library item's audio file, a dropped file) and mode. Takes that
+        exist only in memory (not kept) are not remembered."""
+        kit = [{"slot": slot, "file": pad.source.get("file"), "label": pad.label, "mode": pad.mode}
+               for slot, pad in enumerate(self.pads.pads) if pad.source.get("file") or pad.mode != "one-shot"]
+        self.store.pads = json.dumps(kit)
+
+    def restore_pads(self) -> list[str]:
+        """Load the remembered kit; returns one line per pad whose file could not be read (the rest still load)."""
+        try:
+            kit = json.loads(self.store.pads)
+        except ValueError:
+            return ["the remembered pad kit was unreadable and is ignored"]
+        problems = []
+        for item in kit if isinstance(kit, list) else []:
+            try:
+                slot, mode = int(item["slot"]), item.get("mode", "one-shot")
+                bank, pad = divmod(slot, PADS_PER_BANK)
+                if item.get("file"):
+                    clip = load_clip(item["file"])
+                    self.pads.assign(pad, clip, str(item.get("label") or ""), {"file": item["file"]}, bank=bank)
+                    self.player.load(slot, clip)
+                self.pads.set_mode(pad, mode, bank=bank)
+            except (KeyError, TypeError, ValueError, IndexError, LoaError) as exc:
+                problems.append(f"pad {int(item.get('slot', 0)) % PADS_PER_BANK + 1}: {exc}")
+        return problems
 
     def trigger_pad(self, pad: int, gain: float = 1.0) -> bool:
         slot = self.pads.slot(pad)

@@ -56,9 +56,11 @@ class PadGrid(QWidget):
     """Pads of `controller` (a MidiController); `selected` gives the window's selected take (or None)."""
 
     def __init__(self, controller: MidiController, selected: Optional[Callable[[], object]] = None,
-                 on_error: Optional[Callable[[str], None]] = None, parent: Optional[QWidget] = None) -> None:
+                 on_error: Optional[Callable[[str], None]] = None, parent: Optional[QWidget] = None,
+                 library=None) -> None:
         super().__init__(parent)
         self.setObjectName("padGrid")
+        self.library = library  # core.library.store.Library, to remember library items by their file
         self.controller = controller
         self.selected = selected or (lambda: None)
         self.on_error = on_error or (lambda text: None)
@@ -124,7 +126,12 @@ class PadGrid(QWidget):
         if entry is None:
             self.on_error("Select a take or a library item first, then assign it to a pad.")
             return False
-        source = {"library_id": entry.library_id} if getattr(entry, "library_id", None) is not None else {}
+        source = {}
+        if getattr(entry, "library_id", None) is not None and self.library is not None:
+            try:  # a library item's own file: the pad kit remembers it across restarts
+                source = {"library_id": entry.library_id, "file": str(self.library.get(entry.library_id).audio_path)}
+            except (LoaError, KeyError, OSError):
+                source = {"library_id": entry.library_id}
         self.controller.assign_pad(pad, entry.clip, getattr(entry, "prompt", "") or "take", source)
         return True
 

@@ -56,6 +56,16 @@ class MidiSettings:
         self._set("tempo/beats_per_bar", int(value))
 
     @property
+    def pads(self) -> str:
+        """The pad kit as JSON: [{"slot", "file", "label", "mode"}, ...] (pads holding a file or in gate mode)."""
+        return self._get("pads/kit", "[]", str)
+
+    @pads.setter
+    def pads(self, value: str) -> None:
+        self._set("pads/kit", value)
+        self._settings.sync()
+
+    @property
     def compact_geometry(self) -> Optional[QByteArray]:
         value = self._settings._qs.value("compact/geometry")
         return value if isinstance(value, QByteArray) else None

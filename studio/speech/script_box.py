@@ -13,11 +13,10 @@ import re
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QTableWidget,
-                               QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
+                               QPlainTextEdit, QProgressBar, QPushButton, QTextEdit, QVBoxLayout, QWidget)
 
 from core.errors import InputError
 from core.fileio import write_text_atomic
@@ -25,7 +24,8 @@ from core.generation.presets import presets_for
 from core.speech import DEFAULT_VOICE, Script, SpeechRequest, estimate_seconds, normalize_text, parse_script
 from core.speech.script import DEFAULT_PAUSE_SECONDS, MAX_PAUSE_SECONDS, script_file_names
 
-from .script_session import LineState, ScriptSession
+from .script_lines import ScriptLinesTable
+from .script_session import ScriptSession
 
 SCRIPT_FILTER = "Scripts (*.txt);;All files (*)"
 CHECK_DELAY_MS = 400  # re-check after typing pauses this long
@@ -103,18 +103,7 @@ class ScriptBox(QWidget):
         self.progress.setFormat("%v of %m lines")
         self.progress.setVisible(False)
 
-        self.table = QTableWidget(0, 4)
-        self.table.setObjectName("scriptLines")
-        self.table.setHorizontalHeaderLabels(["Line", "Take", "", ""])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setMinimumHeight(50)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = ScriptLinesTable(session)
 
         # Wide and short (a bottom dock): the text on the left, the lines and their takes on the right.
         left = QVBoxLayout()
@@ -142,8 +131,10 @@ class ScriptBox(QWidget):
         self.render_button.clicked.connect(self.render_all)
         self.cancel_button.clicked.connect(session.cancel)
         self.export_button.clicked.connect(self.export_dialog)
-        self.table.itemSelectionChanged.connect(self._on_row_selected)
-        session.line_changed.connect(self._show_line)
+        self.table.line_selected.connect(self.line_selected)
+        self.table.play_requested.connect(self.play_requested)
+        self.table.reroll_requested.connect(self.reroll)
+        session.line_changed.connect(lambda _i: self._update_actions())
         session.all_done.connect(self._update_actions)
         self._fill_voice_combo(None)
         self._update_actions()
@@ -262,54 +253,9 @@ class ScriptBox(QWidget):
         except InputError as exc:
             self.message.emit(str(exc))
 
-    # ---- the lines table -------------------------------------------------------------------------------
     def _rebuild_table(self) -> None:
-        self.table.setRowCount(len(self.session.states))
-        for index in range(len(self.session.states)):
-            self._show_line(index)
+        self.table.rebuild()
         self._update_actions()
-
-    def _show_line(self, index: int) -> None:
-        if index >= self.table.rowCount():
-            self.table.setRowCount(len(self.session.states))
-        state = self.session.states[index]
-        line = state.line
-        tag = f"[{line.voice_name}] " if line.voice_name else ""
-        words = QTableWidgetItem(f"{line.number}  {tag}{line.text}")
-        words.setToolTip(f"Line {line.number}: {line.text}\nVoice: {line.voice}")
-        self.table.setItem(index, 0, words)
-        take = QTableWidgetItem(take_text(state))
-        take.setToolTip(state.error or take_text(state))
-        if state.status == "failed":
-            take.setForeground(QColor("#c0392b"))
-        self.table.setItem(index, 1, take)
-        for column, label in ((2, "Play"), (3, "Re-roll")):
-            button = self.table.cellWidget(index, column)
-            if button is None:
-                button = QPushButton(label)
-                button.setStyleSheet("padding: 1px 6px;")
-                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-                button.clicked.connect(lambda _c=False, b=button, col=column: self._row_button(b, col))
-                self.table.setCellWidget(index, column, button)
-            button.setEnabled(state.result is not None if column == 2 else
-                              self.session.settings is not None and state.job_id is None)
-        self._update_actions()
-
-    def _row_button(self, button: QPushButton, column: int) -> None:
-        index = next((r for r in range(self.table.rowCount()) if self.table.cellWidget(r, column) is button), None)
-        if index is None or index >= len(self.session.states):
-            return
-        if column == 2:
-            self.play_requested.emit(self.session.states[index])
-        else:
-            self.reroll(index)
-
-    def _on_row_selected(self) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        if rows and rows[0].row() < len(self.session.states):
-            state = self.session.states[rows[0].row()]
-            if state.result is not None:
-                self.line_selected.emit(state)
 
     def _update_actions(self) -> None:
         states = self.session.states
@@ -427,12 +373,3 @@ class ScriptBox(QWidget):
         if written is not None:
             self.info.emit(f"Exported {written[0]} and {len(written[1])} line files.")
 
-
-def take_text(state: LineState) -> str:
-    if state.job_id is not None:
-        return state.detail or state.status
-    if state.result is not None:
-        best = state.result.best
-        note = f" ({state.status})" if state.status in ("failed", "cancelled") else ""
-        return f"{best.clip.seconds:.1f} s · seed {best.seed}{note}"
-    return state.status

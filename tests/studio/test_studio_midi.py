@@ -194,3 +194,47 @@ def test_compact_mode_toggles_and_remembers_its_place(make_window, settings, no_
     assert window.midi.controller.store.compact_geometry is not None
     window.midi.compact_action.trigger()
     assert compact.isVisible()
+
+
+def test_extend_loop_uses_the_session_tempo(tiny_window, qtbot, tmp_path, no_midi_system):
+    """The editor's Extend loop adds bars at the session tempo (here 97 BPM) instead of estimating one."""
+    window = tiny_window
+    rate = 16_000
+    t = np.arange(int(2.0 * rate)) / rate
+    path = save_clip(Clip((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate), tmp_path / "loop.wav")
+    window.editor.import_paths([path])
+    window.midi.controller.set_bpm(97.0)
+    job = window.editor.generative.extend_loop({"bars": 1, "steps": 2})
+    assert job is not None and job.spec.extra["bpm"] == 97.0
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    ctl = window.editor.controller
+    qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
+    assert ctl.clip().frames == len(t) + round(4 * 60 / 97.0 * rate)
+
+
+def test_the_pad_kit_is_remembered(make_window, settings, no_midi_system, tmp_path):
+    from studio.midi.controller import MidiController
+
+    window = make_window()
+    c = window.midi.controller
+    path = save_clip(tone_clip(880, seconds=0.3), tmp_path / "snare.wav")
+    assert window.midi.pads.assign_file(4, path)
+    c.set_pad_mode(4, "gate")
+    c.set_bank(2)
+    assert window.midi.pads.assign_file(0, path)  # bank C, pad 1
+    window.candidates.show_entries([entry_of(tone_clip(440))])
+    assert window.midi.pads.assign_selected(1)  # a take only in memory: not remembered
+
+    again = MidiController(settings)
+    assert again.kit_problems == []
+    assert again.pads.pad(4, bank=0).label == "snare" and again.pads.pad(4, bank=0).mode == "gate"
+    assert again.pads.pad(0, bank=2).clip.frames == tone_clip(880, seconds=0.3).frames
+    assert again.pads.pad(1, bank=2).empty
+    assert again.player.has(again.pads.slot(0, bank=2))
+    again.close()
+
+    path.unlink()
+    gone = MidiController(settings)
+    assert len(gone.kit_problems) == 2 and "not found" in gone.kit_problems[0]
+    gone.close()

@@ -261,3 +261,36 @@ def test_voice_tags_and_pauses_from_the_editor(speech_window):
     assert [line.pause_before for line in script.lines] == [0.0, 2.0]
     assert [s.line.text for s in box.session.states] == ["Hello there.", "Bye."]
     assert box.summary.text().startswith("2 lines, about")
+
+
+def test_typing_a_script_keeps_every_key_from_the_window_shortcuts(qtbot, speech_window):
+    """Space plays, R records, K keeps in the window: typed into the script they are just letters."""
+    window = speech_window
+    box = window.speech_tools.script
+    box.editor.setFocus()
+    qtbot.keyClicks(box.editor, "Record a take, keep it. Stop!")
+    assert box.editor.toPlainText() == "Record a take, keep it. Stop!"
+    assert not window.recording.controller.is_busy and not window.auditioner.is_playing
+
+
+def test_export_asks_before_replacing_files(qtbot, speech_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    window = speech_window
+    box, session = window.speech_tools.script, window.speech_tools.session
+    box.editor.setPlainText("Hi.\n")
+    with qtbot.waitSignal(session.all_done, timeout=JOB_TIMEOUT_MS):
+        assert box.render_all()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "script.wav").write_bytes(b"the user's own file")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    box.export_dialog()
+    assert "already exist" in asked[0] and (folder / "script.wav").read_bytes() == b"the user's own file"
+    assert not (folder / "01-hi.wav").exists()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    box.export_dialog()
+    assert load_clip(folder / "script.wav").frames == session.result().joined.frames
+    assert (folder / "01-hi.wav").exists() and "Exported" in window.statusBar().currentMessage()
