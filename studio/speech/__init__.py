@@ -17,7 +17,7 @@ from core.speech import DEFAULT_VOICE, SpeechRequest
 from core.speech.tts import check_reference_fits
 
 from ..clip_entry import ClipEntry
-from .reference_box import ReferenceBox
+from .reference_box import COMPACT, ReferenceBox
 from .script_box import ScriptBox
 from .script_session import LineState, ScriptSession
 
@@ -74,6 +74,7 @@ class SpeechTools(QObject):
         recording = getattr(window, "recording", None)  # studio.recording, where it is attached
         if recording is not None:
             self.record_button = QPushButton("Record…")
+            self.record_button.setStyleSheet(COMPACT)
             self.record_button.setToolTip("Record the voice now (stop when done); the take becomes the reference")
             self.reference.buttons_row.insertWidget(1, self.record_button)
             self.record_button.clicked.connect(self._record_reference)
