@@ -1,4 +1,5 @@
-# Sourced by .ci/run: start_services / stop_services for Xvfb and a PulseAudio null sink.
+# Sourced by .ci/run: start_services / stop_services for Xvfb, a PulseAudio null sink and a JACK server
+# (dummy driver: MIDI over JACK for the MIDI tests; no ALSA sequencer exists on these machines).
 # Each service is optional: a tier whose service did not start is skipped by its tests.
 #
 #   . .ci/services.sh; start_services; trap stop_services EXIT
@@ -9,6 +10,7 @@
 
 LOA_XVFB_PID=""
 LOA_PULSE_PID=""
+LOA_JACK_PID=""
 LOA_SERVICE_DIR=""
 
 _loa_note() { echo "services: $*" >&2; }
@@ -55,6 +57,24 @@ _loa_start_pulse() {
   _loa_note "PulseAudio null sink 'vsink' (pid $LOA_PULSE_PID)"
 }
 
+_loa_start_jack() {
+  if ! command -v jackd >/dev/null 2>&1 || ! command -v jack_lsp >/dev/null 2>&1; then
+    _loa_note "jackd/jack_lsp not installed; MIDI tests will skip"; return 0
+  fi
+  JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -d dummy -r 48000 -p 256 >>"$LOA_SERVICE_LOG" 2>&1 &
+  LOA_JACK_PID=$!
+  local tries=0
+  until JACK_NO_START_SERVER=1 jack_lsp >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 100 ] || ! kill -0 "$LOA_JACK_PID" 2>/dev/null; then
+      _loa_note "jackd did not answer (see $LOA_SERVICE_LOG); MIDI tests will skip"
+      kill "$LOA_JACK_PID" 2>/dev/null || true; LOA_JACK_PID=""; return 0
+    fi
+    sleep 0.1
+  done
+  _loa_note "JACK dummy server (pid $LOA_JACK_PID)"
+}
+
 start_services() {
   LOA_SERVICE_DIR="$(mktemp -d "${TMPDIR:-/tmp}/loa-services.XXXXXX")"
   chmod 700 "$LOA_SERVICE_DIR"
@@ -63,17 +83,18 @@ start_services() {
   : >"$LOA_SERVICE_LOG"
   _loa_start_xvfb
   _loa_start_pulse
+  _loa_start_jack
 }
 
 stop_services() {
   local pid
-  for pid in $LOA_PULSE_PID $LOA_XVFB_PID; do
+  for pid in $LOA_JACK_PID $LOA_PULSE_PID $LOA_XVFB_PID; do
     kill "$pid" 2>/dev/null || true
   done
-  for pid in $LOA_PULSE_PID $LOA_XVFB_PID; do
+  for pid in $LOA_JACK_PID $LOA_PULSE_PID $LOA_XVFB_PID; do
     wait "$pid" 2>/dev/null || true
   done
-  LOA_PULSE_PID=""; LOA_XVFB_PID=""
+  LOA_JACK_PID=""; LOA_PULSE_PID=""; LOA_XVFB_PID=""
   if [ -n "$LOA_SERVICE_DIR" ]; then rm -rf "$LOA_SERVICE_DIR"; fi
   LOA_SERVICE_DIR=""
 }

@@ -3,8 +3,10 @@
     python benchmarks/bench_edit.py                       # 10-minute stereo 48 kHz float clip
     python benchmarks/bench_edit.py --minutes 1 --steps 20 --out benchmarks/results/edit.json
 
-For each operation: the seconds `EditSession.apply` takes (the operation plus writing its version to disk),
-the seconds `undo` takes, and the peak resident memory during each (sampled every 2 ms). Then `--steps`
+For each operation, run --repeat times (fastest and median kept): the seconds the pure operation takes
+(`compute_s`), the seconds `EditSession.apply` takes (the operation plus writing its version to disk), the
+seconds `undo` takes, and the peak resident memory during
+each (sampled every 2 ms). Then `--steps`
 operations in a row (a realistic mix: splices, fades, gains on selections, a whole-clip effect every tenth),
 with the resident memory and the session's disk use after them. Writes JSON to stdout and, with --out, to a
 file (benchmarks/results/ is git-ignored).
@@ -29,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from core.audio.clip import Clip  # noqa: E402
-from core.editing import EditSession, Selection  # noqa: E402
+from core.editing import EditSession, Selection, operation  # noqa: E402
 
 RATE = 48_000
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -109,29 +111,43 @@ def timed(fn):
     return result, round(seconds, 4), round(mem.peak, 1)
 
 
-def run_cases(session: EditSession) -> list[dict]:
+def run_cases(session: EditSession, repeat: int) -> list[dict]:
+    """Each case applied and undone `repeat` times: the fastest and the median run (this machine is shared,
+    so the fastest is the best estimate of the work itself), and the highest peak memory."""
     rows = []
     for label, name, sel, params in cases(session.clip.frames):
-        result, apply_s, apply_peak = timed(lambda: session.apply(name, sel, **params))
-        row = {"operation": label, "apply_s": apply_s, "apply_peak_rss_mb": apply_peak,
-               "changed": result.did_change}
-        del result  # it holds the undone version's array
-        if row["changed"]:
-            _, undo_s, undo_peak = timed(lambda: bool(session.undo()))
-            row |= {"undo_s": undo_s, "undo_peak_rss_mb": undo_peak}
-        rows.append(row)
-        print(json.dumps(row), file=sys.stderr, flush=True)
-    mono = session.apply("to_mono", Selection())  # to stereo needs a mono clip
-    del mono
-    result, apply_s, apply_peak = timed(lambda: session.apply("to_stereo", Selection()))
-    changed = result.did_change
-    del result
-    _, undo_s, undo_peak = timed(lambda: bool(session.undo()))
-    rows.append({"operation": "to stereo", "apply_s": apply_s, "apply_peak_rss_mb": apply_peak,
-                 "changed": changed, "undo_s": undo_s, "undo_peak_rss_mb": undo_peak})
-    if session.can_undo:
-        session.undo()
+        applies, undos, peaks, undo_peaks, changed, computes = [], [], [], [], False, []
+        for _ in range(repeat):
+            extra = {"pasted": session.clipboard} if name == "paste" else {}
+            _, compute_s, _ = timed(lambda: operation(name)(session.clip, sel, **params, **extra).did_change)
+            computes.append(compute_s)
+            changed, apply_s, apply_peak = timed(lambda: session.apply(name, sel, **params).did_change)
+            applies.append(apply_s)
+            peaks.append(apply_peak)
+            if changed:
+                _, undo_s, undo_peak = timed(lambda: bool(session.undo()))
+                undos.append(undo_s)
+                undo_peaks.append(undo_peak)
+        rows.append(_row(label, changed, applies, undos, peaks, undo_peaks) | {"compute_s_min": min(computes)})
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    session.apply("to_mono", Selection())  # to stereo needs a mono clip
+    applies, undos, peaks, undo_peaks = [], [], [], []
+    for _ in range(repeat):
+        changed, apply_s, apply_peak = timed(lambda: session.apply("to_stereo", Selection()).did_change)
+        _, undo_s, undo_peak = timed(lambda: bool(session.undo()))
+        applies.append(apply_s), undos.append(undo_s), peaks.append(apply_peak), undo_peaks.append(undo_peak)
+    rows.append(_row("to stereo", changed, applies, undos, peaks, undo_peaks))
+    session.undo()
     return rows
+
+
+def _row(label, changed, applies, undos, peaks, undo_peaks) -> dict:
+    row = {"operation": label, "changed": changed, "apply_s_min": min(applies),
+           "apply_s_median": float(np.median(applies)), "apply_peak_rss_mb": max(peaks)}
+    if undos:
+        row |= {"undo_s_min": min(undos), "undo_s_median": float(np.median(undos)),
+                "undo_peak_rss_mb": max(undo_peaks)}
+    return row
 
 
 def run_sequence(session: EditSession, steps: int) -> dict:
@@ -172,6 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="clip length (default 10)")
     parser.add_argument("--steps", type=int, default=100, help="operations in the sequence (default 100)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each operation + undo (default 3)")
     parser.add_argument("--folder", type=Path, default=None, help="where the session lives (default: a temp dir)")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args()
@@ -193,10 +210,13 @@ def main() -> None:
             "python": platform.python_version(), "numpy": np.__version__,
             "clip": {"minutes": args.minutes, "rate": RATE, "channels": 2, "dtype": "float32",
                      "mb": round(session.clip.samples.nbytes / 1e6, 1)},
-            "rss_start_mb": round(rss_start, 1), "first_use_imports_s": round(import_s, 2), "create_s": create_s, "create_peak_rss_mb": create_peak,
+            "rss_start_mb": round(rss_start, 1), "first_use_imports_s": round(import_s, 2),
+            "create_s": create_s, "create_peak_rss_mb": create_peak,
             "open_s": open_s, "open_peak_rss_mb": open_peak,
-            "operations": run_cases(session),
+            "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "operations": run_cases(session, args.repeat),
             "sequence": run_sequence(session, args.steps),
+            "load_average_at_end": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
                                  * (1 if sys.platform == "darwin" else 1024) / 1e6, 1),
         }

@@ -129,8 +129,10 @@ def main() -> None:
     text = json.dumps(report, indent=2)
     print(text)
     if args.out:
+        from core.fileio import write_text_atomic
+
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+        write_text_atomic(args.out, text)
 
 
 if __name__ == "__main__":

@@ -94,7 +94,7 @@ def cancel_report(since: int = 0) -> str:
     if not landed:
         return "cancelled; no file was written or changed."
     shown = ", ".join(str(p) for p in landed[:3]) + (f" and {len(landed) - 3} more" if len(landed) > 3 else "")
-    return f"cancelled after the output was complete ({len(landed)} file(s) written: {shown})."
+    return f"cancelled after writing {len(landed)} complete file(s) ({shown}); nothing is half-written."
 
 
 def commit_count() -> int:
@@ -169,6 +169,8 @@ def check_output_paths(paths: Sequence[str | Path], *, overwrite: bool = False,
         if not folder.is_dir():
             raise OutputError(f"cannot write {path}: {folder} is a file, not a folder; choose another folder.")
         _probe_folder(folder, path)
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise OutputError(f"{path} is not a regular file (a device, pipe or socket); give a file name.")
         if not overwrite and os.path.lexists(path):
             raise OutputExists(path)
         checked.append(path)
@@ -250,15 +252,32 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM/SIGHUP back while files are renamed (main thread only: Python handles signals there)."""
-    can = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
-    if can:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+    """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after.
+
+    Python runs signal handlers in the main thread whichever thread the OS delivered the signal to (torch's
+    worker threads included), so swapping the Python handlers is what holds them; blocking the signal in one
+    thread would not. Outside the main thread handlers cannot be changed (and signals do not raise there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    previous = {}
+    for signum in _HELD_SIGNALS:
+        try:
+            previous[signum] = signal.signal(signum, lambda number, frame: pending.append(number))
+        except (ValueError, OSError):
+            pass
     try:
         yield
     finally:
-        if can:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        for signum in dict.fromkeys(pending):
+            handler = previous.get(signum)
+            if callable(handler):
+                handler(signum, None)  # e.g. KeyboardInterrupt, or the CLI's SIGTERM -> Cancelled
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)
 
 
 @contextlib.contextmanager
@@ -337,6 +356,8 @@ def _land(tmp: Path, target: Path, overwrite: bool) -> Path | None:
         return None
     if os.path.isdir(target):
         raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
+    if os.path.exists(target) and not os.path.isfile(target):  # never replace /dev/null or a FIFO by a file
+        raise PermissionError(errno.EPERM, "not a regular file", str(target))
     backup = None
     existed = os.path.lexists(target)
     if existed:

@@ -5,15 +5,28 @@ from __future__ import annotations
 import sys
 
 
+def make_application(argv: list[str] | None = None):
+    """The QApplication, with the model libraries' FutureWarnings and progress bars silenced: the window shows
+    progress itself, and a terminal full of library chatter only hides real problems."""
+    from PySide6.QtWidgets import QApplication
+
+    from core import APP_NAME
+    from core.quiet import quiet_libraries
+
+    quiet_libraries()
+    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName("loa-studio")
+    return app
+
+
 def main(argv: list[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     from core import APP_NAME
     from core.errors import LoaError
 
-    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
-    app.setApplicationName(APP_NAME)
-    app.setOrganizationName("loa-studio")
+    app = make_application(argv)
 
     from .dragout import purge_dragout
 

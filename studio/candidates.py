@@ -23,6 +23,7 @@ from core.errors import LoaError
 from .clip_entry import ClipEntry
 
 THUMB_SIZE = (220, 52)
+CARD_ROW_MIN_HEIGHT = 140
 
 DragHandler = Callable[[ClipEntry, QWidget], None]
 
@@ -146,6 +147,7 @@ class CandidatesView(QScrollArea):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setObjectName("candidatesView")
+        self.setMinimumHeight(CARD_ROW_MIN_HEIGHT)  # one whole card row, whatever the splitters do
         self.setWidgetResizable(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.cards: list[CandidateCard] = []

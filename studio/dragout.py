@@ -143,7 +143,8 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
     base = _settings(settings)
     suggested = Path(folder or Path.home()) / export_name(provenance, base, start, end)
     filters = {"wav": "WAV audio (*.wav)", "flac": "FLAC audio (*.flac)"}
-    dialog = QFileDialog(parent, "Export audio", str(suggested.parent))
+    licence = f" — licence {provenance.licence}" if provenance.licence else ""  # seen before the file is used
+    dialog = QFileDialog(parent, f"Export audio{licence}", str(suggested.parent))
     dialog.setObjectName("exportDialog")
     dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
     dialog.setFileMode(QFileDialog.FileMode.AnyFile)

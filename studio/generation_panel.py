@@ -102,6 +102,9 @@ class GenerationPanel(PresetActions, QWidget):
 
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
+        for combo in (self.model_combo, self.preset_combo):  # long model paths must not widen the panel
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         self.manage_button = QPushButton("Models…")
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
@@ -120,6 +123,7 @@ class GenerationPanel(PresetActions, QWidget):
         self.generate_button.setToolTip("Generate (Ctrl+Enter)")
 
         self.form = QFormLayout()
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: labels above the fields
         self.form.addRow("Preset", preset_row)
         self.form.addRow("Prompt", self.prompt_edit)
         self.form.addRow("Words", self.transcription_edit)
@@ -245,6 +249,18 @@ class GenerationPanel(PresetActions, QWidget):
         self.model_combo.setCurrentIndex(index if index >= 0 else 0)
         self.model_combo.blockSignals(False)
         self._on_model_changed(self.model_combo.currentIndex())
+
+    def select_model_everywhere(self, spec: str) -> list[str]:
+        """A model the user just added: pick it in every mode it serves; return those modes' names."""
+        choice = next((c for c in model_choices(self.settings.local_models) if c.spec == spec), None)
+        if choice is None or not choice.installed:
+            return []
+        served = [m.name for m in self.modes if choice.suits(m.model_task)]
+        for name in served:
+            self._picked_models[name] = spec
+            self.settings.set_model_for_mode(name, spec)
+        self.reload_models()
+        return served
 
     def selected_choice(self) -> Optional[ModelChoice]:
         index = self.model_combo.currentIndex()

@@ -20,29 +20,36 @@ from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QP
 from core import APP_NAME, __version__
 from core.generation.engine import GenerationResult
 from core.errors import InputError, LoaError
-from core.library.store import Library, LibraryItem
+from core.library.store import Library
 from core.generation.requests import GenerationRequest
 from core.devices.playback import Player, audio_status
 
 from .audition import Auditioner
 from .candidates import CandidatesView
 from .clip_entry import ClipEntry
-from .confirm import confirm
+from .gui_text import for_the_window
 from .generation_panel import GenerationPanel
 from .job_list import JobListView
+from .job_times import JobTimes
 from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
-from .model_manager import ModelManagerDialog, first_run_text, has_usable_model
+from .model_manager import ModelManagerDialog, first_run_summary, first_run_text
 from .modes import mode_named, work_for
+from .midi import attach as attach_midi
 from .recording import attach as attach_recording
+from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
+from .panel_widgets import licence_text
 from .speech import attach as attach_speech_tools
+from .window_layout import compact_bottom_docks, first_start_docks, shrinkable_docks
+from .window_library import LibraryActions
 from .window_menus import build_menus
+from .window_models import ModelActions
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(LibraryActions, ModelActions, QMainWindow):
     def __init__(self, settings: Optional[StudioSettings] = None, library: Optional[Library] = None,
                  jobs: Optional[JobQueue] = None, player: Optional[Player] = None,
                  parent: Optional[QWidget] = None) -> None:
@@ -57,7 +64,7 @@ class MainWindow(QMainWindow):
         self._shown_entry: Optional[ClipEntry] = None  # the take or library item Export… / Copy / Space act on
 
         self.generation_panel = GenerationPanel(self.settings)
-        self.job_list = JobListView(self.jobs)
+        self.job_list = JobListView(self.jobs, JobTimes(self.settings, self.jobs.engines.device))
         self.candidates = CandidatesView()
         self.library_panel = LibraryPanel(self.library)
         self.waveform = self._make_waveform_view()
@@ -68,8 +75,11 @@ class MainWindow(QMainWindow):
         self.editor = self._make_editor()
         self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
+        self.midi = attach_midi(self)  # Pads dock, MIDI menu and learn, session tempo, DAW transport, compact mode
         self.update_first_run_banner()
+        shrinkable_docks(self, keep=(self.library_dock,))  # wide dock panels scroll: the window fits 1024x640
         self._restore_window_state()
+        self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
         self.statusBar().showMessage(audio_status(self.settings.audio_device))
         if self.settings.audio_device:
             self.auditioner.player.device = self.settings.audio_device
@@ -79,12 +89,14 @@ class MainWindow(QMainWindow):
         panel_scroll = QScrollArea()
         panel_scroll.setWidgetResizable(True)
         panel_scroll.setWidget(self.generation_panel)
-        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        panel_scroll.setMinimumWidth(self.generation_panel.minimumSizeHint().width() + 24)
+        # The window works from 1024x640: the settings scroll rather than squeeze the cards.
+        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        panel_scroll.setMinimumWidth(PANEL_MIN_WIDTH)
 
         self.first_run_banner = QWidget()
         self.first_run_banner.setObjectName("firstRunBanner")
-        self.first_run_text = QLabel(first_run_text())
+        self.first_run_text = QLabel(first_run_summary())
+        self.first_run_text.setToolTip(first_run_text())
         self.first_run_text.setWordWrap(True)
         self.first_run_button = QPushButton("Open Models…")
         banner = QHBoxLayout(self.first_run_banner)
@@ -96,12 +108,19 @@ class MainWindow(QMainWindow):
         self.error_banner.setWordWrap(True)
         self.error_banner.setStyleSheet("color: #c0392b;")
         self.error_banner.setVisible(False)
+        self.message_area = QLabel()  # status messages too long for the status bar, wrapped
+        self.message_area.setObjectName("messageArea")
+        self.message_area.setWordWrap(True)
+        self.message_area.setVisible(False)
+        self._message_timer = QTimer(self, singleShot=True, interval=12_000)
+        self._message_timer.timeout.connect(lambda: self.message_area.setVisible(False))
 
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.first_run_banner)
         top_layout.addWidget(self.error_banner)
+        top_layout.addWidget(self.message_area)
         top_layout.addWidget(self.job_list)
         top_layout.addWidget(self.candidates, 1)
         centre = QSplitter(Qt.Orientation.Vertical)
@@ -119,10 +138,12 @@ class MainWindow(QMainWindow):
             centre.addWidget(self.waveform_box)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.setObjectName("mainSplitter")
-        main.addWidget(panel_scroll)
+        main.addWidget(self._side_column(panel_scroll))
         main.addWidget(centre)
         main.setStretchFactor(1, 1)
-        main.setSizes([470, 800])
+        main.setChildrenCollapsible(False)
+        centre.setChildrenCollapsible(False)
+        main.setSizes([PANEL_MIN_WIDTH + 60, 800])
         centre.setSizes([480, 260])  # the cards get most of the height; the waveform below
         self.setCentralWidget(main)
 
@@ -131,6 +152,20 @@ class MainWindow(QMainWindow):
         self.library_dock.setWidget(self.library_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.library_dock)
         self.resize(1400, 860)
+
+    def _side_column(self, panel_scroll: QScrollArea) -> QWidget:
+        """The mode tabs above the scrolling settings: always in view, however wide a mode's fields are."""
+        tabs = self.generation_panel.mode_tabs
+        self.generation_panel.layout().removeWidget(tabs)
+        tabs.setUsesScrollButtons(True)
+        side = QWidget()
+        side.setObjectName("settingsColumn")
+        column = QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(tabs)
+        column.addWidget(panel_scroll, 1)
+        return side
 
     def _make_waveform_view(self) -> Optional[QWidget]:
         """The waveform view of the selected clip (studio.waveform_view), following the player's position."""
@@ -197,13 +232,6 @@ class MainWindow(QMainWindow):
         self.export_action.triggered.connect(self.export_selected)
         self.copy_action.triggered.connect(self.copy_selected)
 
-    def _library_payload_at(self, pos):
-        item = self.library_panel.list.item_at(pos)
-        entry = self._entry_for_item(item) if item is not None else None
-        if entry is None:
-            return None
-        return self.dragout.DragPayload(entry.clip, entry.provenance())
-
     # ---- generation ------------------------------------------------------------------------------------
     def submit(self, spec: JobSpec) -> Job:
         self.error_banner.setVisible(False)
@@ -230,8 +258,6 @@ class MainWindow(QMainWindow):
                           f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).")
 
     def _on_job_failed(self, job: Job, message: str) -> None:
-        if "is not installed" in message:  # the core's message names the CLI; say where it is done here
-            message += " Here: open Models… to download it or to add a local model folder."
         self.show_error(message)
 
     def more_like_this(self, entry: ClipEntry) -> Optional[Job]:
@@ -249,6 +275,12 @@ class MainWindow(QMainWindow):
         if mode.needs_source_audio and not extra:
             self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
             return None
+        if mode.name == "speech" and self.speech_tools is not None:  # the words as typed, and its reference voice
+            try:
+                request, extra = self.speech_tools.reroll_inputs(entry, request)
+            except InputError as exc:
+                self.show_error(f"Cannot re-roll this take: {exc}")
+                return None
         return self.submit(JobSpec(mode=entry.mode, model=entry.model, request=request, work=work_for(mode),
                                    title=f"more like: {entry.title}", extra=extra))
 
@@ -276,47 +308,6 @@ class MainWindow(QMainWindow):
                                 licence=entry.licence, seed=entry.seed, score=entry.score,
                                 settings=entry.settings, kept=kept)
         entry.library_id = item.id
-
-    # ---- library ---------------------------------------------------------------------------------------
-    def _entry_for_item(self, item: LibraryItem) -> Optional[ClipEntry]:
-        try:
-            return ClipEntry.from_library(item)
-        except LoaError as exc:
-            self.show_error(f"Cannot open “{item.title}”: {exc}")
-            return None
-
-    def _on_library_item_selected(self, item: LibraryItem) -> None:
-        entry = self._entry_for_item(item)
-        if entry is not None:
-            self.show_entry(entry)
-
-    def _on_library_play(self, item: LibraryItem) -> None:
-        entry = self._entry_for_item(item)
-        if entry is not None:
-            self.show_entry(entry)
-            self.auditioner.play(entry)
-
-    def reopen_settings(self, item: LibraryItem) -> None:
-        self.generation_panel.apply_settings(item.mode, item.model, item.settings)
-        self.show_message(f"Loaded the settings of “{item.title}” (seed {item.seed} locked). Press Generate.")
-
-    def empty_trash(self) -> None:
-        waiting = self.library.count(trashed=True)
-        if not waiting:
-            self.show_message("The trash is empty.")
-            return
-        if not confirm(self, "Empty trash", f"Delete the {waiting} item{'s' if waiting != 1 else ''} in the trash "
-                       "for good? Their audio files are removed from disk; this cannot be undone.", "Empty trash"):
-            return
-        count = self.library.purge()
-        self.library_panel.forget_undo()  # the purged ids are gone; Undo must not claim to restore them
-        self.library_panel.library_changed()
-        self.show_message(f"Deleted {count} item{'s' if count != 1 else ''} from the trash for good.")
-
-    def focus_library_search(self) -> None:
-        self.library_dock.show()
-        self.library_panel.search_edit.setFocus()
-        self.library_panel.search_edit.selectAll()
 
     # ---- selection, waveform, export -------------------------------------------------------------------
     def selected_entry(self) -> Optional[ClipEntry]:
@@ -359,7 +350,7 @@ class MainWindow(QMainWindow):
                                                self.settings.export_folder, start, end, on_error=self.show_error)
         if path is not None:
             self.settings.export_folder = str(path.parent)
-            self.show_message(f"Exported {path}")
+            self.show_message(f"Exported {path}. {licence_text(entry.licence)}")
         return path
 
     def copy_selected(self):
@@ -371,7 +362,7 @@ class MainWindow(QMainWindow):
         path = self.dragout.copy_to_clipboard(entry.clip, entry.provenance(), self.settings.export_settings(),
                                               start, end, on_error=self.show_error)
         if path is not None:
-            self.show_message(f"Copied {path.name} to the clipboard.")
+            self.show_message(f"Copied {path.name} to the clipboard. {licence_text(entry.licence)}")
         return path
 
     def toggle_playback(self) -> None:
@@ -411,40 +402,25 @@ class MainWindow(QMainWindow):
         if entry is not None and self.auditioner.is_playing and self.auditioner.current is entry:
             self.auditioner.play(entry, start=seconds)
 
-    # ---- models and settings ---------------------------------------------------------------------------
-    def update_first_run_banner(self) -> None:
-        self.first_run_banner.setVisible(not has_usable_model(self.settings.local_models))
-
-    def open_model_manager(self) -> ModelManagerDialog:
-        if self.model_manager is None:
-            self.model_manager = ModelManagerDialog(self.settings, self)
-            self.model_manager.models_changed.connect(self._on_models_changed)
-        self.model_manager.refresh()
-        self.model_manager.show()
-        self.model_manager.raise_()
-        return self.model_manager
-
-    def _on_models_changed(self) -> None:
-        self.generation_panel.reload_models()
-        self.update_first_run_banner()
-
-    def set_compute_device(self, device: str) -> None:
-        self.settings.device = device
-        self.jobs.engines.set_device(device)
-        self.show_message(f"Compute device: {device} (applies to the next job).")
-
-    def set_audio_device(self, device: Optional[str]) -> None:
-        if self.auditioner.set_device(device):
-            self.settings.audio_device = device
-
     # ---- messages and lifetime ---------------------------------------------------------------------------
     def show_message(self, text: str) -> None:
+        """A one-line note in the status bar; one too long for it also shows, wrapped, above the cards."""
+        text = for_the_window(text)
         self.statusBar().showMessage(text, 10_000)
+        self.statusBar().setToolTip(text)
+        fits = self.statusBar().fontMetrics().horizontalAdvance(text) < self.statusBar().width() - 40
+        self.message_area.setText(text)
+        self.message_area.setVisible(not fits)
+        if not fits:
+            self._message_timer.start()
 
     def show_error(self, text: str) -> None:
+        text = for_the_window(text)
         self.error_banner.setText(text)
         self.error_banner.setVisible(True)
+        self.message_area.setVisible(False)
         self.statusBar().showMessage(text, 15_000)
+        self.statusBar().setToolTip(text)
 
     def _restore_window_state(self) -> None:
         geometry, state = self.settings.window_state()
@@ -452,14 +428,20 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         if state is not None:
             self.restoreState(state)
-        else:  # first start: a slim library beside the cards (docks size themselves once shown)
-            QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
+        else:  # first start: docks as tabs, a slim library beside the cards (docks size themselves once shown)
+            first_start_docks(self, front=self.library_dock)
+            QTimer.singleShot(0, self, lambda: (
+                self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal), compact_bottom_docks(self)))
 
     def closeEvent(self, event) -> None:
         if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
             event.ignore()
             return
         self.generation_panel.save_fields()
+        try:
+            save_shown_takes([card.entry for card in self.candidates.cards], self.library)
+        except (OSError, LoaError) as exc:  # a full disk must not stop the window from closing
+            log.warning("could not keep the shown takes for the next start: %s", exc)
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.auditioner.stop()
         self.recording.shutdown()  # a take in progress lands in the library, never dropped
@@ -469,4 +451,5 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+PANEL_MIN_WIDTH = 320  # the settings panel (Sound fits whole); the candidates column gets the rest
 _REQUEST_FIELDS = ("prompt", "negative_prompt", "seconds", "steps", "guidance", "scheduler", "transcription")

@@ -21,6 +21,7 @@ from core.errors import Cancelled, LoaError
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
 
+from .gui_text import for_the_window
 from .settings import StudioSettings
 
 
@@ -91,10 +92,21 @@ def has_usable_model(local_folders: list[str]) -> bool:
 def first_run_text() -> str:
     """What a new user reads when no model is installed: what to download and how big it is."""
     lines = ["No model is installed yet, so generation is off. The library and the editor still work.",
-             "Download one in Models… (or run `loa models download ID`), or add a local model folder:"]
+             "Download one in Models…, or add a local model folder there:"]
     for info in CATALOG.values():
         lines.append(f"  • {info.id} — {info.title}, {describe_size(info.download_bytes)}, licence {info.licence}")
     return "\n".join(lines)
+
+
+def first_run_summary() -> str:
+    """The first-run note in a few lines for the window (the full list is in first_run_text, its tooltip)."""
+    from core.models.catalog import DEFAULT_MODEL_BY_TASK
+
+    picks = ", ".join(f"{task}: {spec} ({describe_size(CATALOG[spec].download_bytes)})"
+                      for task, spec in DEFAULT_MODEL_BY_TASK.items())
+    licences = sorted({CATALOG[spec].licence for spec in DEFAULT_MODEL_BY_TASK.values()})
+    return (f"No model is installed yet, so generation is off; the library and the editor still work. Download one "
+            f"in Models… ({picks}; licence {', '.join(licences)}) or add a local model folder there.")
 
 
 def progress_tqdm_class(on_bytes: Callable[[int, int], None], cancel: threading.Event):
@@ -155,6 +167,7 @@ class DownloadThread(QThread):
 
 class ModelManagerDialog(QDialog):
     models_changed = Signal()
+    folder_added = Signal(str)  # a local model folder the user just added: the window selects it
 
     COLUMNS = ("Model", "Task", "Installed", "Size", "Licence")
 
@@ -209,7 +222,10 @@ class ModelManagerDialog(QDialog):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         if not any(c.installed for c in self.choices):
-            self.status.setText(first_run_text())
+            self._say(first_run_text())
+
+    def _say(self, text: str) -> None:
+        self.status.setText(for_the_window(text))
 
     def selected(self) -> Optional[ModelChoice]:
         rows = self.table.selectionModel().selectedRows()
@@ -224,10 +240,10 @@ class ModelManagerDialog(QDialog):
     def download_selected(self) -> None:
         choice = self.selected()
         if choice is None or choice.local:
-            self.status.setText("Choose a catalog model to download.")
+            self._say("Choose a catalog model to download.")
             return
         if self.download is not None:
-            self.status.setText("A download is already running.")
+            self._say("A download is already running.")
             return
         self.download = DownloadThread(choice.spec, self)
         self.download.progress.connect(self._on_progress)
@@ -239,13 +255,13 @@ class ModelManagerDialog(QDialog):
         self.progress_bar.setVisible(True)
         self.cancel_button.setEnabled(True)
         self.download_button.setEnabled(False)
-        self.status.setText(f"Downloading {choice.spec} ({choice.size_text})…")
+        self._say(f"Downloading {choice.spec} ({choice.size_text})…")
         self.download.start()
 
     def cancel_download(self) -> None:
         if self.download is not None:
             self.download.cancel()
-            self.status.setText("Cancelling… (files already fetched are kept for next time)")
+            self._say("Cancelling… (files already fetched are kept for next time)")
 
     def _on_progress(self, done: int, total: int) -> None:
         if total > 0:
@@ -261,17 +277,17 @@ class ModelManagerDialog(QDialog):
 
     def _on_done(self, folder: str) -> None:
         self._join_download()
-        self.status.setText(f"Installed in {folder}.")
+        self._say(f"Installed in {folder}.")
         self.refresh()
         self.models_changed.emit()
 
     def _on_failed(self, message: str) -> None:
         self._join_download()
-        self.status.setText(message)
+        self._say(message)
 
     def _on_cancelled(self) -> None:
         self._join_download()
-        self.status.setText("Download cancelled. Start it again: files already fetched are kept.")
+        self._say("Download cancelled. Start it again: files already fetched are kept.")
 
     def _on_thread_finished(self) -> None:
         self.progress_bar.setVisible(False)
@@ -285,19 +301,20 @@ class ModelManagerDialog(QDialog):
         try:
             check_model_folder(Path(folder))
         except LoaError as exc:
-            self.status.setText(str(exc))
+            self._say(str(exc))
             return False
         resolved = str(Path(folder).resolve())
         self.settings.local_models = self.settings.local_models + [resolved]
-        self.status.setText(f"Added {resolved}.")
+        self._say(f"Added {resolved}; it is now selected for the modes it serves.")
         self.refresh()
         self.models_changed.emit()
+        self.folder_added.emit(resolved)
         return True
 
     def remove_selected_folder(self) -> None:
         choice = self.selected()
         if choice is None or not choice.local:
-            self.status.setText("Choose a local folder to remove from the list (its files are not touched).")
+            self._say("Choose a local folder to remove from the list (its files are not touched).")
             return
         self.settings.local_models = [f for f in self.settings.local_models if f != choice.spec]
         self.refresh()

@@ -67,7 +67,19 @@ def work_for(mode: Mode) -> JobWork:
         return speech_work
     if mode.name == "continue":
         return continue_work
+    if mode.name == "music":
+        return music_work
     return generate_work
+
+
+def music_work(engine, spec, progress, cancel):
+    """Music: text-to-audio, or exactly N bars when the job carries a `bar_lock` (studio.midi.bars_row)."""
+    lock = spec.extra.get("bar_lock")
+    if not lock:
+        return generate_work(engine, spec, progress, cancel)
+    from core.generation.bar_locked import BarLock, generate_bars
+
+    return generate_bars(engine, spec.request, BarLock(**lock), progress=progress, cancel=cancel)
 
 
 def speech_work(engine, spec, progress, cancel):

@@ -96,7 +96,7 @@ def read_only_folder(tmp_path):
         if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)]).returncode:
             pytest.skip("root without permission to mount a read-only tmpfs")
         yield folder
-        subprocess.run(["umount", str(folder)], check=True)
+        subprocess.run(["umount", "-l", str(folder)], check=True)
     else:
         folder.chmod(0o555)
         yield folder
@@ -116,6 +116,10 @@ def test_bad_output_paths_exit_2_before_the_model_loads(tmp_path, capsys, read_o
         tmp_path / "side.wav": "side.wav.json is a folder",
         "/proc/loa.wav": "cannot create files",
     }
+    os.mkfifo(tmp_path / "pipe.wav")
+    code, _, err = run(capsys, "generate", "rain", "-o", tmp_path / "pipe.wav", "--overwrite",
+                       "--model", tmp_path / "no-model", *FAST)
+    assert one_line_error(code, err) and "not a regular file" in err
     for output, words in cases.items():
         code, _, err = run(capsys, "generate", "rain", "-o", output, "--model", tmp_path / "no-model", *FAST)
         assert one_line_error(code, err), (output, err)
@@ -159,8 +163,8 @@ def test_float_input_stays_float_and_unclipped(tiny_model_dir, tmp_path, capsys,
 def test_a_lossy_input_defaults_to_lossless_float_wav(tiny_model_dir, tmp_path, capsys, monkeypatch, corpus_files):
     monkeypatch.chdir(tmp_path)
     source = next(p for p in corpus_files if p.suffix == ".oga")
-    out, _ = _continue(capsys, tiny_model_dir, source)
-    assert out == f"{source.stem}-continued.wav"
+    out, err = _continue(capsys, tiny_model_dir, source)
+    assert out == f"{source.stem}-continued.wav" and "is lossy (Vorbis): writing WAV with 32-bit float" in err
     assert sf.info(out).subtype == "FLOAT"
     decoded, _ = sf.read(str(source), dtype="float32")
     written, _ = sf.read(out, dtype="float32")
@@ -172,3 +176,36 @@ def test_a_lossy_input_defaults_to_lossless_float_wav(tiny_model_dir, tmp_path, 
     code, _, err = run(capsys, "continue", source, "--seconds", "1", "--format", "flac", "--subtype", "float32",
                        "--model", tmp_path / "no-model")
     assert one_line_error(code, err) and "FLAC cannot hold float32" in err
+
+
+def test_a_full_disk_leaves_the_old_files_and_no_partial_set(tiny_model_dir, tmp_path, capsys):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+                                           capture_output=True).returncode:
+        pytest.skip("mounting a 64 KB tmpfs needs root (tests/test_fileio.py covers EFBIG for any user)")
+    try:
+        (disk / "out-1.wav").write_bytes(b"old take")
+        (disk / "out-1.wav.json").write_text("old notes")
+        # Three 3 s takes as 16-bit WAV need ~290 KB: the disk fills partway through the set.
+        code, out, err = run(capsys, "generate", "rain", "-o", disk / "out.wav", "--candidates", "3", "--overwrite",
+                             "--model", tiny_model_dir, "--seconds", "3", "--steps", "1")
+        assert one_line_error(code, err) and out == "", err
+        assert err.startswith("loa: error: no space left on device writing ") and "nothing was changed" in err
+        assert sorted(p.name for p in disk.iterdir()) == ["out-1.wav", "out-1.wav.json"]
+        assert (disk / "out-1.wav").read_bytes() == b"old take" and (disk / "out-1.wav.json").read_text() == "old notes"
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def test_an_explicit_output_named_like_the_default_is_not_mistaken_for_an_input(tiny_model_dir, tmp_path, capsys,
+                                                                                 monkeypatch, recording):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "continue", recording, "--seconds", "0.25", "--steps", "1", "--model",
+                         tiny_model_dir, "-o", "take-continued.wav")
+    assert code == 0 and out.strip() == "take-continued.wav", err
+    # A symlink to the input is the input.
+    (tmp_path / "link.wav").symlink_to(recording)
+    code, _, err = run(capsys, "inpaint", recording, "--start", "0.1", "--end", "0.2", "--overwrite",
+                       "-o", tmp_path / "link.wav", "--model", tmp_path / "no-model")
+    assert one_line_error(code, err) and "refusing to write over the input" in err

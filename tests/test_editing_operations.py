@@ -217,10 +217,11 @@ def test_one_sample_clip_survives_every_operation():
     clip = Clip(np.array([[0.5, -0.5]], np.float32), RATE)
     whole = Selection(0, 1)
     assert splice.cut(clip, whole).clip.frames == 0
-    assert np.array_equal(splice.trim(clip, whole).clip.samples, clip.samples) or not splice.trim(clip, whole).did_change
+    assert not splice.trim(clip, whole).did_change  # trimming to the whole clip keeps everything
     assert splice.paste(clip, Selection.cursor(1), clip).clip.frames == 2
     assert np.array_equal(fades.fade_in(clip, whole).clip.samples, np.zeros((1, 2), np.float32))
-    assert np.array_equal(levels.gain(clip, whole, -6.0206).clip.samples[0], clip.samples[0] * np.float32(10 ** (-6.0206 / 20)))
+    half = levels.gain(clip, whole, -6.0206).clip.samples[0]
+    assert np.array_equal(half, clip.samples[0] * np.float32(10 ** (-6.0206 / 20)))
     assert np.array_equal(convert.reverse(clip, whole).clip.samples, clip.samples)
     assert splice.insert_silence(clip, Selection.cursor(0), 0.001).clip.frames == 2
 
@@ -240,3 +241,12 @@ def test_selection_normalises_reversed_and_negative_edges():
     assert Selection(-5, 3) == Selection(0, 3)
     assert Selection(10, 300).clamped(100) == Selection(10, 100)
     assert Selection.from_seconds(0.5, 1.0, 48000) == Selection(24000, 48000)
+
+
+def test_loudness_of_audio_below_the_gate_or_with_six_channels():
+    quiet = noise_clip(level=1e-5)  # about -97 LUFS: below BS.1770's -70 LUFS absolute gate
+    result = levels.normalize_loudness(quiet, Selection())
+    assert not result.did_change and "gate" in result.note
+    six = Clip(np.zeros((48000, 6), np.float32), 48000)
+    with pytest.raises(InputError, match="up to 5 channels"):
+        levels.normalize_loudness(six, Selection())

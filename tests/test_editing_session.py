@@ -1,5 +1,6 @@
 """EditSession: undo/redo round trips, persistence, restore after a real kill -9, memory shape on disk."""
 
+import json
 import os
 import signal
 import subprocess
@@ -65,7 +66,7 @@ def test_undo_restores_the_selection_from_before_the_edit(tmp_path):
 def test_a_new_edit_after_undo_drops_the_redo_steps_and_their_blocks(tmp_path):
     session = EditSession.create(clip(), root=tmp_path)
     original_blocks = session.blocks.existing()
-    session.apply("gain", Selection(0, 10000), db=2.0)
+    session.apply("fade_in", Selection(0, 10000))
     gain_blocks = session.blocks.existing() - original_blocks
     assert len(gain_blocks) == 1
     session.undo()
@@ -82,6 +83,45 @@ def test_an_edit_stores_only_the_frames_it_changed(tmp_path):
     session.apply("gain", Selection(5000, 6000), db=-3)
     session.apply("trim", Selection(100, 400000))  # kept frames are references, nothing rewritten
     assert session.disk_bytes() - first < 20000 * 4 * 2
+
+
+def test_gains_store_a_factor_not_audio_and_replay_exactly(tmp_path):
+    session = EditSession.create(clip(frames=480000), root=tmp_path)
+    blocks = session.blocks.existing()
+    versions = [session.clip.samples.copy()]
+    for name, sel, params in [("gain", Selection(), {"db": -3.0}), ("normalize_peak", Selection(1000, 9000), {}),
+                              ("gain", Selection(5000, 400000), {"db": 1.7}), ("cut", Selection(100, 200), {}),
+                              ("normalize_loudness", Selection(), {"lufs": -30.0})]:
+        session.apply(name, sel, **params)
+        versions.append(session.clip.samples.copy())
+    assert len(session.blocks.existing() - blocks) == 1  # only the cut's crossfaded join wrote audio
+    session.close()
+    reopened = EditSession.open(session.folder)
+    assert np.array_equal(reopened.clip.samples, versions[-1])
+    for expected in reversed(versions[:-1]):
+        assert np.array_equal(reopened.undo().clip.samples, expected)
+
+
+def test_reverses_store_no_audio_and_overlapping_ones_replay_exactly(tmp_path):
+    session = EditSession.create(clip(frames=100000), root=tmp_path)
+    blocks = session.blocks.existing()
+    versions = [session.clip.samples.copy()]
+    script = [("reverse", Selection(), {}), ("reverse", Selection(1000, 60000), {}),
+              ("gain", Selection(500, 30000), {"db": 2.0}), ("reverse", Selection(20000, 90000), {}),
+              ("trim", Selection(10, 95000), {}), ("reverse", Selection(5, 94000), {}),
+              ("paste", Selection.cursor(40000), {"pasted": clip(frames=777, seed=3)}),
+              ("reverse", Selection(39000, 41000), {})]
+    for name, sel, params in script:
+        session.apply(name, sel, **params)
+        versions.append(session.clip.samples.copy())
+    assert len(session.blocks.existing() - blocks) == 1  # the paste; reverses, gains and trims wrote nothing
+    session.close()
+    reopened = EditSession.open(session.folder)
+    assert np.array_equal(reopened.clip.samples, versions[-1])
+    for expected in reversed(versions[:-1]):
+        assert np.array_equal(reopened.undo().clip.samples, expected)
+    for expected in versions[1:]:
+        assert np.array_equal(reopened.redo().clip.samples, expected)
 
 
 def test_commit_records_an_outside_result_by_its_difference(tmp_path):
@@ -205,5 +245,102 @@ def test_a_session_can_hold_an_empty_clip_after_cutting_everything(tmp_path):
     assert session.clip.frames == 0
     session.apply("paste", Selection.cursor(0))
     assert np.array_equal(session.clip.samples, clip(frames=10).samples)
+    session.close()
     reopened = EditSession.open(session.folder)
     assert reopened.undo().clip.frames == 0
+
+
+def test_blocks_an_interrupted_edit_left_behind_are_removed_on_open(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    expected = session.clip.samples.copy()
+    stray = session.blocks.write(np.ones((10, 2), np.float32))  # written, never recorded: a kill in between
+    (session.blocks.folder / "half-written.f32.tmp").write_bytes(b"\0" * 12)
+    kept = session.blocks.existing() - {stray}
+    session._open_lock.close()  # the process "dies" here
+    reopened = EditSession.open(session.folder)
+    assert reopened.blocks.existing() == kept and not list(reopened.blocks.folder.glob("*.tmp"))
+    assert np.array_equal(reopened.clip.samples, expected)
+
+
+def test_a_session_open_somewhere_is_neither_offered_nor_opened_twice(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    assert recoverable_sessions(tmp_path) == []  # this process holds it open
+    with pytest.raises(InputError, match="open in another"):
+        EditSession.open(session.folder)
+    session.abandon()  # what a process that dies without closing leaves behind
+    assert [i.folder for i in recoverable_sessions(tmp_path)] == [session.folder]
+
+
+def test_a_full_disk_refuses_the_edit_and_changes_nothing(tmp_path, monkeypatch):
+    import errno
+
+    from core.editing.blocks import BlockStore
+
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    before, blocks = session.clip.samples.copy(), session.blocks.existing()
+    real_write = BlockStore.write
+
+    def full(self, samples):
+        real_write(self, samples[:1])  # a block lands, then the disk fills
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(BlockStore, "write", full)
+    with pytest.raises(InputError, match="No space left on device.*nothing was changed"):
+        session.apply("fade_in", Selection(0, 1000))
+    assert np.array_equal(session.clip.samples, before) and session.position == 1
+    assert session.blocks.existing() == blocks
+    monkeypatch.setattr(BlockStore, "write", real_write)
+    session.apply("fade_in", Selection(0, 1000))  # space freed: editing goes on
+    session.close()
+    reopened = EditSession.open(session.folder)
+    assert reopened.position == 2 and np.array_equal(reopened.undo().clip.samples, before)
+
+
+def test_a_missing_block_is_a_clear_error_and_keeps_the_current_clip(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("gain", Selection(0, 100), db=1.0)
+    current = session.clip.samples.copy()
+    original_block = json.loads(session._version(0)["refs"])[0][0]
+    session.blocks.path(original_block).unlink()
+    with pytest.raises(InputError, match="cannot be read"):
+        session.undo()
+    assert np.array_equal(session.clip.samples, current) and session.position == 1
+
+
+def test_pruning_removes_only_old_closed_saved_sessions(tmp_path):
+    from core.editing.recovery import prune_closed_sessions
+
+    saved = EditSession.create(clip(), root=tmp_path)
+    saved.apply("reverse", Selection(0, 10))
+    saved.mark_saved(1)
+    saved.close()
+    unsaved = EditSession.create(clip(), root=tmp_path)
+    unsaved.apply("reverse", Selection(0, 10))
+    unsaved.close()
+    still_open = EditSession.create(clip(), root=tmp_path)
+    assert prune_closed_sessions(tmp_path, older_than_days=1) == 0  # nothing is old yet
+    freed = prune_closed_sessions(tmp_path, older_than_days=-1)  # everything counts as old
+    assert freed > clip().samples.nbytes
+    assert not saved.folder.exists() and unsaved.folder.exists() and still_open.folder.exists()
+
+
+def test_slicing_and_merging_reversed_references():
+    from core.editing.blocks import Ref, merge_refs, reverse_refs, slice_refs
+
+    forward = [Ref("a", 10, 100)]
+    backward = reverse_refs(forward)
+    assert backward == [Ref("a", 10, 100, (), True)]
+    # Sequence frames 0..20 of the reversed piece are block frames 90..110, read backwards.
+    assert slice_refs(backward, 0, 20) == [Ref("a", 90, 20, (), True)]
+    assert merge_refs(slice_refs(backward, 0, 20) + slice_refs(backward, 20, 100)) == backward
+    assert Ref.from_list(Ref("a", 1, 2, (0.5,), True).to_list()) == Ref("a", 1, 2, (0.5,), True)
+    assert Ref.from_list(["a", 1, 2]) == Ref("a", 1, 2)
+
+
+def test_an_unwritable_history_folder_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the edits folder should be")
+    with pytest.raises(InputError, match="Cannot keep an edit history"):
+        EditSession.create(clip(), root=blocker)

@@ -125,7 +125,7 @@ def test_a_read_only_folder_is_refused_up_front(tmp_path):
             write_bytes_atomic(folder / "x.wav", b"data")
     finally:
         if mounted:
-            subprocess.run(["umount", str(folder)], check=True)
+            subprocess.run(["umount", "-l", str(folder)], check=True)
         else:
             folder.chmod(0o755)
 
@@ -139,7 +139,7 @@ def tiny_disk(tmp_path):
                                            capture_output=True).returncode != 0:
         pytest.skip("mounting a 64 KB tmpfs needs root; the RLIMIT_FSIZE test covers the same path")
     yield folder
-    subprocess.run(["umount", str(folder)], check=True)
+    subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 def test_a_full_disk_keeps_the_old_file_and_says_so(tiny_disk):

@@ -72,6 +72,26 @@ def test_bad_scripts_name_the_line(text, message):
         parse_script(text, default_voice="v")
 
 
+def test_pause_directive_sets_the_silence_before_the_next_line():
+    script = parse_script("@pause 1\nIntro.\nOne.\n@pause 2.5\n\nTwo.\n@pause 0\nThree.\n", "v", pause=0.5)
+    assert [line.pause_before for line in script.lines] == [1.0, 0.5, 2.5, 0.0]  # exact: no paragraph doubling
+    assert [line.number for line in script.lines] == [2, 3, 6, 8]
+    joined, offsets = join_lines([(line.pause_before, Clip(np.ones(160, np.float32), 16000))
+                                  for line in script.lines])
+    assert offsets[0] == 1.0 and joined.frames == 4 * 160 + int(16000 * (1.0 + 0.5 + 2.5))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("Hi.\n@pause\nBye.\n", "line 2: write a pause as `@pause SECONDS`"),
+    ("Hi.\n@pause long\nBye.\n", "line 2: write a pause"),
+    ("Hi.\n@pause 11\nBye.\n", "line 2: write a pause as `@pause SECONDS`, from 0 to 10"),
+    ("Hi.\n@pause 2\n", "line 2: @pause sets the silence before the next line, and no line follows it"),
+])
+def test_bad_pauses_name_the_line(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_script(text, default_voice="v")
+
+
 def test_script_check_names_the_unspeakable_line():
     script = parse_script("Hello.\n???\n", default_voice="v")
     with pytest.raises(InputError, match="script line 2: nothing speakable"):

@@ -123,6 +123,7 @@ def export_clip(clip: Clip, provenance: Provenance, settings: ExportSettings, fo
     (from a save dialog; its extension must match `settings.container`).
     """
     settings = settings.validated()
+    chosen_by_user = path is not None
     audio = render(clip, settings, start, end)
     if start is not None or end is not None:  # name and record the selection with both bounds
         start, end = start or 0.0, clip.seconds if end is None else end
@@ -142,4 +143,7 @@ def export_clip(clip: Clip, provenance: Provenance, settings: ExportSettings, fo
         "source_sample_rate": clip.sample_rate,
         **({"selection_seconds": [round(start, 6), round(end, 6)]} if start is not None else {}),
     })
-    return save_with_provenance(audio, path, record, subtype=settings.sample_format)
+    # A dialog's path was confirmed by the user (overwrite); a chosen free name must not replace a file that
+    # appeared meanwhile.
+    return save_with_provenance(audio, path, record, subtype=settings.sample_format,
+                                overwrite=overwrite or chosen_by_user)

@@ -55,7 +55,11 @@ def kept_format(source: Path, output: Optional[Path] = None, container: Optional
                                              "bit (use .wav or .flac to keep it exactly).")
     kept = LOSSLESS_DEFAULT[1] if lossy else _KEPT.get(info.subtype, "float32")
     if sf.check_format(fmt, SUBTYPES[kept]):
-        return OutputFormat(extension, kept)
+        note = ""
+        if lossy and container is None and (output is None or not output.suffix):
+            note = (f"{source.name} is lossy ({info.subtype.replace('_', ' ').title()}): writing WAV with 32-bit "
+                    "float samples, so the kept part is not re-encoded (--format to choose another).")
+        return OutputFormat(extension, kept, note)
     fallback = "pcm24"  # FLAC holds no float or 32-bit samples
     return OutputFormat(extension, fallback, f"{extension[1:].upper()} cannot hold the input's {info.subtype} "
                                              f"samples: writing 24-bit (use .wav to keep them exactly).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import Path
@@ -13,9 +14,15 @@ def slugify(text: str, max_length: int = 48) -> str:
     return slug[:max_length].rstrip("-") or "untitled"
 
 
-def clip_file_name(prompt: str, seed: int | None, extension: str = ".wav") -> str:
+def clip_file_name(prompt: str, seed: int | None, extension: str = ".wav", settings: dict | None = None) -> str:
+    """slug_sSEED.ext; a bar-locked take (settings with `bar_locked`) gets slug_97bpm_4bars_sSEED.ext,
+    the tempo where DAWs look for it in a file name."""
+    from core.audio.bars import tempo_tag
+
+    settings = settings or {}
+    tempo = tempo_tag(settings.get("bpm"), settings.get("bars")) if settings.get("bar_locked") else ""
     suffix = f"_s{seed}" if seed is not None else ""
-    return f"{slugify(prompt)}{suffix}{extension}"
+    return f"{slugify(prompt)}{tempo}{suffix}{extension}"
 
 
 def numbered_paths(out: Path, count: int) -> list[Path]:
@@ -26,13 +33,17 @@ def numbered_paths(out: Path, count: int) -> list[Path]:
 
 
 def unique_path(path: Path) -> Path:
-    """`path`, or `stem-2.ext`, `stem-3.ext`... if a file by that name already exists."""
-    if not path.exists():
+    """`path`, or `stem-2.ext`, `stem-3.ext`... if a file by that name, or its `.json` sidecar, already exists
+    (a file written with provenance must not land on someone's sidecar either)."""
+    def taken(candidate: Path) -> bool:
+        return os.path.lexists(candidate) or os.path.lexists(candidate.with_name(candidate.name + ".json"))
+
+    if not taken(path):
         return path
     number = 2
     while True:
         candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-        if not candidate.exists():
+        if not taken(candidate):
             return candidate
         number += 1
 
@@ -51,7 +62,8 @@ def take_title(prompt: str, settings: dict | None = None) -> str:
         return " ".join(words.split())
     source, operation = settings.get("source"), settings.get("operation")
     if source or operation:
-        what = Path(str(source)).stem if source else "clip"
+        # A library file's name ends in its seed (_s123, -2 when numbered): the seed says nothing here.
+        what = re.sub(r"_s\d+(-\d+)?$", "", Path(str(source)).stem) if source else "clip"
         done = OPERATION_WORDS.get(str(operation), "continued" if operation is None else str(operation))
         title = f"{what} {done}"
         return f"{title} — {prompt.strip()}" if prompt and prompt.strip() else title
@@ -60,4 +72,4 @@ def take_title(prompt: str, settings: dict | None = None) -> str:
 
 def take_file_name(prompt: str, settings: dict | None, seed: int | None, extension: str = ".wav") -> str:
     """clip_file_name of the take's title: a speech take is named after its words, not the voice description."""
-    return clip_file_name(take_title(prompt, settings), seed, extension)
+    return clip_file_name(take_title(prompt, settings), seed, extension, settings)

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from core import APP_NAME, __version__
+from core.audio.acid import add_acid_chunk
+from core.audio.bars import acid_info
 from core.audio.clip import Clip, sf_subtype_for, write_audio_file
 
 
@@ -63,7 +65,14 @@ def save_takes(takes: Sequence[tuple[Clip, Path, Provenance]], subtype: str | No
         path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_outputs(targets, overwrite=overwrite) as temps:
         for i, ((clip, path, provenance), (fmt, sf_subtype)) in enumerate(zip(takes, formats)):
-            write_audio_file(clip, temps[2 * i], fmt, sf_subtype, provenance.file_tags())
+            try:
+                write_audio_file(clip, temps[2 * i], fmt, sf_subtype, provenance.file_tags())
+            except OSError as exc:  # name the file that failed (the encoder's error carries no name)
+                exc.filename = exc.filename or str(temps[2 * i])
+                raise
+            acid = acid_info(provenance.settings)
+            if acid is not None and fmt == "WAV":
+                add_acid_chunk(temps[2 * i], acid)  # tempo and beats where DAWs read them
             temps[2 * i + 1].write_text(json.dumps(sidecar_record(clip, path, provenance), indent=2, sort_keys=True))
     return paths
 

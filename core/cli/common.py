@@ -42,7 +42,10 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
 
 
 def model_defaults(model: str) -> tuple[int, float]:
-    info = CATALOG.get(model)
+    """Steps and guidance for a model: the catalog's, the speech ones for a speech layout, else 25 and 3.5."""
+    from core.models.store import defaults_entry
+
+    info = defaults_entry(model)
     return (info.default_steps, info.default_guidance) if info else (25, 3.5)
 
 
@@ -68,7 +71,10 @@ def check_outputs(args: argparse.Namespace, count: int, inputs: Sequence[Path] =
     """Before any model work: the -o name (and each OUT-k with several candidates, and every sidecar) can be
     written, is not an input, and exists only with --overwrite. Without -o the folder is checked; the name
     is chosen free at write time."""
-    inputs = [Path(p) for p in inputs if p is not None]
+    # Every file argument is an input (today --input, --reference, --script; any future command's too), so no
+    # command can forget to protect one.
+    inputs = [Path(p) for p in inputs if p is not None] + [
+        value for key, value in vars(args).items() if isinstance(value, Path) and key != "output"]
     if args.output is None:
         check_output_paths([default_folder / ".loa-folder-check.wav"], overwrite=True, inputs=())
         return
@@ -100,11 +106,13 @@ def write_result(result: GenerationResult, args: argparse.Namespace, default_nam
     together before anything is printed, so `| head -1` or Ctrl+C cannot leave a partial set. A name the user
     did not choose is made free (`stem-2`...) rather than refused.
     """
+    print_notes(result)
     clips = clips or [c.clip for c in result.candidates]
     if args.output is not None:
         paths = numbered_paths(args.output, len(result.candidates))
     else:
-        out = default_name or Path(clip_file_name(default_name_prompt, result.candidates[0].seed))
+        out = default_name or Path(clip_file_name(default_name_prompt, result.candidates[0].seed,
+                                                           settings=result.candidates[0].settings))
         paths = free_numbered_paths(out, len(result.candidates))
     takes = [(clip, path, result.provenance(candidate))
              for path, candidate, clip in zip(paths, result.candidates, clips)]
@@ -120,6 +128,12 @@ def write_result(result: GenerationResult, args: argparse.Namespace, default_nam
             lines.append(str(path))
     print_lines(lines)
     return paths
+
+
+def print_notes(result: GenerationResult, where: str = "") -> None:
+    """What the user should know about a result (a prompt cut to the model's window), one stderr line each."""
+    for note in result.notes:
+        print(f"loa: note: {where}{note}", file=sys.stderr)
 
 
 def free_numbered_paths(out: Path, count: int) -> list[Path]:

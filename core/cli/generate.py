@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 from core.generation.requests import GenerationRequest
+from core.generation.bar_locked import generate_bars
+from .bars import add_bar_flags, bar_lock
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 
 
@@ -13,13 +15,18 @@ def register(subparsers) -> None:
                               description="Generate sound effects or music from a text prompt.")
     p.add_argument("prompt", help='what to hear, e.g. "metal door slam in a large hall"')
     add_generation_flags(p)
+    add_bar_flags(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     request = GenerationRequest(prompt=args.prompt, seconds=args.seconds, **common_request_fields(args))
     request = request.validated()  # bad values exit 2 before the model loads
+    lock = bar_lock(args)  # --bars: exactly N bars at --bpm (replaces --seconds)
     engine = make_engine(args)
-    result = engine.generate(request, progress=progress_printer(args))
+    if lock is not None:
+        result = generate_bars(engine, request, lock, progress=progress_printer(args))
+    else:
+        result = engine.generate(request, progress=progress_printer(args))
     write_result(result, args, request.prompt)
     return 0

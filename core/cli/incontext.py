@@ -69,14 +69,15 @@ def _prepare(args: argparse.Namespace, operation: str):
     """Check everything about the output before the model loads: its format (the input's, see
     core.audio.kept_format), its name and whether it may be written; return the engine."""
     plan = kept_format(args.input, args.output, args.format, args.subtype)
+    engine = make_engine(args, inputs=[args.input])
     args.kept_format = plan
     args.default_name = Path(f"{args.input.stem}-{operation}{plan.extension}")  # in the current folder
-    if plan.note:
-        print(f"loa: note: {plan.note}", file=sys.stderr)
-    return make_engine(args, inputs=[args.input])
+    return engine
 
 
 def _finish(args, result) -> int:
+    if args.kept_format.note:  # said with the result, so an error is still the only line when there is one
+        print(f"loa: note: {args.kept_format.note}", file=sys.stderr)
     for candidate in result.candidates:
         candidate.settings["source_file"] = args.input.name
     write_result(result, args, args.prompt or args.input.stem, default_name=args.default_name,

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 from core.errors import InputError
-from ..speech import DEFAULT_VOICE, ReferenceVoice, SpeechRequest, read_script, render_script, speak, write_script
+from core.audio.provenance import sidecar_path
+from ..speech import DEFAULT_VOICE, ReferenceVoice, SpeechRequest, read_script, speak
 from ..speech.script import DEFAULT_PAUSE_SECONDS
-from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
+from .common import (add_generation_flags, common_request_fields, make_engine, print_lines, print_notes,
+                     progress_printer, write_result)
 
 
 def register(subparsers) -> None:
@@ -81,23 +84,35 @@ def _find_preset(name: str):
 
 
 def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference) -> int:
+    """Every line and file checked first; each line's file written as it completes; a rerun skips the lines
+    already rendered with the same settings (core.speech.script_folder)."""
+    from ..speech.script_folder import plan_script, render_plan
+
     script = read_script(args.script, settings.voice, args.pause)
-    script.check()
     folder = args.output if args.output is not None else Path(args.script.stem)
     if folder.suffix:
         raise InputError(f"-o for a script names a folder, not a file ({folder}); e.g. -o {folder.stem}/")
-    args.output = None  # make_engine checks file names; here it is a folder
-    engine = make_engine(args)
-    result = render_script(engine, script, settings, reference=reference, progress=progress_printer(args))
-    joined, lines = write_script(result, folder, name=args.script.stem)
+    plan = plan_script(script, settings, folder, args.script.stem, args.model, reference=reference,
+                       overwrite=args.overwrite)
+    done = len(plan.lines) - len(plan.pending)
+    if done:
+        seed_note = f" (seed {plan.seed} from the earlier run)" if plan.seed_from_earlier_run else ""
+        print(f"loa: note: {done} of {len(plan.lines)} lines are already rendered with these settings in "
+              f"{folder}; rendering the other {len(plan.pending)}{seed_note}.", file=sys.stderr)
+    engine = make_engine(args, check=False) if plan.pending else None
+
+    def line_done(planned, result) -> None:
+        if result is not None:
+            print_notes(result, f"line {planned.line.number}: ")
+
+    joined, records, seconds = render_plan(engine, plan, settings, reference=reference, on_line=line_done,
+                                           progress=progress_printer(args), overwrite=args.overwrite)
     if args.json:
-        print(json.dumps({"path": str(joined), "seconds": round(result.joined.seconds, 6),
-                          "seed": result.lines[0][1].best.seed, "model": result.lines[0][1].model_id,
-                          "licence": result.lines[0][1].licence,
-                          "lines": [{"path": str(p), "line": line.number, "start": round(start, 6)}
-                                    for p, (line, _), start in zip(lines, result.lines, result.offsets)]}))
+        first = json.loads(sidecar_path(joined).read_text())
+        print_lines([json.dumps({"path": str(joined), "seconds": round(seconds, 6), "seed": plan.seed,
+                                 "model": first["model_id"], "licence": first["licence"],
+                                 "lines": [{"path": r["path"], "line": r["line"], "start": r["start"],
+                                            "rendered": r["rendered"]} for r in records]})])
     else:
-        print(joined)
-        for path in lines:
-            print(path)
+        print_lines([str(joined)] + [r["path"] for r in records])
     return 0

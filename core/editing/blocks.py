@@ -21,18 +21,25 @@ COMPARE_CHUNK = 1 << 20  # frames compared at a time when diffing two versions
 
 @dataclass(frozen=True)
 class Ref:
-    """`frames` frames of `block`, starting at frame `offset` in it."""
+    """`frames` frames of `block`, starting at frame `offset` in it, multiplied in turn by each of `gains`
+    (float32 values) and played backwards when `reversed`. Gain and reverse edits store no audio, only
+    this: replaying the float32 multiplications (and the reversal, which is exact) gives back exactly the
+    array the edit made."""
 
     block: str
     offset: int
     frames: int
+    gains: tuple[float, ...] = ()
+    reversed: bool = False
 
     def to_list(self) -> list:
-        return [self.block, self.offset, self.frames]
+        tail = [list(self.gains), 1] if self.reversed else [list(self.gains)] if self.gains else []
+        return [self.block, self.offset, self.frames] + tail
 
     @classmethod
     def from_list(cls, item) -> "Ref":
-        return cls(str(item[0]), int(item[1]), int(item[2]))
+        gains = tuple(float(g) for g in item[3]) if len(item) > 3 else ()
+        return cls(str(item[0]), int(item[1]), int(item[2]), gains, len(item) > 4 and bool(item[4]))
 
 
 def slice_refs(refs: list[Ref], start: int, end: int) -> list[Ref]:
@@ -43,7 +50,9 @@ def slice_refs(refs: list[Ref], start: int, end: int) -> list[Ref]:
         pos = r1
         lo, hi = max(start, r0), min(end, r1)
         if lo < hi:
-            out.append(Ref(ref.block, ref.offset + lo - r0, hi - lo))
+            # a reversed piece's sequence runs from the end of its block range back to the start
+            offset = ref.offset + (r1 - hi if ref.reversed else lo - r0)
+            out.append(Ref(ref.block, offset, hi - lo, ref.gains, ref.reversed))
         if pos >= end:
             break
     return out
@@ -55,11 +64,21 @@ def merge_refs(refs: list[Ref]) -> list[Ref]:
     for ref in refs:
         if ref.frames == 0:
             continue
-        if out and out[-1].block == ref.block and out[-1].offset + out[-1].frames == ref.offset:
-            out[-1] = Ref(ref.block, out[-1].offset, out[-1].frames + ref.frames)
-        else:
-            out.append(ref)
+        last = out[-1] if out else None
+        if last and (last.block, last.gains, last.reversed) == (ref.block, ref.gains, ref.reversed):
+            if not ref.reversed and last.offset + last.frames == ref.offset:
+                out[-1] = Ref(ref.block, last.offset, last.frames + ref.frames, ref.gains)
+                continue
+            if ref.reversed and ref.offset + ref.frames == last.offset:
+                out[-1] = Ref(ref.block, ref.offset, last.frames + ref.frames, ref.gains, True)
+                continue
+        out.append(ref)
     return out
+
+
+def reverse_refs(refs: list[Ref]) -> list[Ref]:
+    """The sequence `refs` played backwards."""
+    return [Ref(r.block, r.offset, r.frames, r.gains, not r.reversed) for r in reversed(refs)]
 
 
 class BlockStore:
@@ -88,11 +107,15 @@ class BlockStore:
         pos = 0
         for ref in refs:
             # readinto straight into `out`: no temporary array, and no mapped file pages counted as ours
-            target = memoryview(out[pos:pos + ref.frames]).cast("B")
+            dest = out[pos:pos + ref.frames]
             with open(self.path(ref.block), "rb") as f:
                 f.seek(ref.offset * frame_bytes)
-                if f.readinto(target) != ref.frames * frame_bytes:
+                if f.readinto(memoryview(dest).cast("B")) != ref.frames * frame_bytes:
                     raise ValueError(f"block {ref.block} is shorter than its references")
+            for gain in ref.gains:  # the same float32 multiplications the gain edits made
+                np.multiply(dest, np.float32(gain), out=dest)
+            if ref.reversed:
+                dest[:] = dest[::-1].copy()
             pos += ref.frames
         if pos != out.shape[0]:
             raise ValueError(f"version references {pos} frames, expected {out.shape[0]}")

@@ -22,12 +22,24 @@ def mix_to_mono(samples: np.ndarray) -> np.ndarray:
     return total[:, None]
 
 
+def _reverse_into(out: np.ndarray, samples: np.ndarray) -> None:
+    """Write `samples`' frames into `out` in reverse order. Each frame viewed as one integer makes this a 1-D
+    copy, several times faster than reversing a (frames, channels) array along its long axis."""
+    item = {1: np.int32, 2: np.int64}.get(samples.shape[1])
+    if item is None or not (samples.flags.c_contiguous and out.flags.c_contiguous):
+        out[:] = samples[::-1]
+        return
+    out.view(item).reshape(-1)[:] = samples.view(item).reshape(-1)[::-1]
+
+
 def reverse(clip: Clip, selection: Selection) -> EditResult:
     """Play the selection (the whole clip when nothing is selected) backwards."""
     sel = selection.or_whole(clip)
     x = clip.samples
-    out = np.concatenate([x[:sel.start], x[sel.start:sel.end][::-1], x[sel.end:]])
-    return EditResult(Clip(out, clip.sample_rate), sel, changed=Change(sel.start, sel.end, sel.end),
+    out = np.empty_like(x)
+    out[:sel.start], out[sel.end:] = x[:sel.start], x[sel.end:]
+    _reverse_into(out[sel.start:sel.end], x[sel.start:sel.end])
+    return EditResult(Clip(out, clip.sample_rate), sel, changed=Change(sel.start, sel.end, sel.end, reversed=True),
                       operation={"op": "reverse", **sel.to_dict()})
 
 

@@ -35,11 +35,20 @@ def _s_curve(x: np.ndarray) -> np.ndarray:
 CURVES = {"linear": _linear, "exponential": _exponential, "logarithmic": _logarithmic, "s-curve": _s_curve}
 
 
-def fade_gains(n: int, curve: str = "linear") -> np.ndarray:
-    """Rising gains over `n` frames, exactly 0 at the first frame and 1 at the last (one frame: 0)."""
+CHUNK_FRAMES = 1 << 16  # long fades are computed and applied in cache-sized pieces
+
+
+def fade_gains(n: int, curve: str = "linear", first: int = 0, stop: int | None = None,
+               falling: bool = False) -> np.ndarray:
+    """Gains for frames [first, stop) of an `n`-frame fade: rising from exactly 0 at frame 0 to 1 at frame
+    n - 1 (one frame: 0), or the mirror image when `falling`. Any piece equals that slice of the whole."""
     if curve not in CURVES:
         raise InputError(f"unknown fade curve {curve!r}; use one of {', '.join(CURVES)}.")
-    x = np.linspace(0.0, 1.0, n, dtype=np.float32) if n > 1 else np.zeros(n, np.float32)
+    stop = n if stop is None else stop
+    index = np.arange(first, stop, dtype=np.float64)
+    if falling:
+        index = (n - 1) - index
+    x = (index / (n - 1)).astype(np.float32) if n > 1 else np.zeros(stop - first, np.float32)
     return CURVES[curve](x).astype(np.float32, copy=False)
 
 
@@ -67,12 +76,12 @@ def _fade(clip: Clip, selection: Selection, curve: str, seconds: Optional[float]
                     "the fade covers the selection.")
         n = min(n, wanted)
     f0, f1 = (sel.start, sel.start + n) if rising else (sel.end - n, sel.end)
-    gains = fade_gains(n, curve)
-    if not rising:
-        gains = gains[::-1]
     x, out = clip.samples, np.empty_like(clip.samples)
     out[:f0], out[f1:] = x[:f0], x[f1:]
-    np.multiply(x[f0:f1], gains[:, None], out=out[f0:f1])
+    for c0 in range(0, n, CHUNK_FRAMES):
+        c1 = min(n, c0 + CHUNK_FRAMES)
+        gains = fade_gains(n, curve, c0, c1, falling=not rising)
+        np.multiply(x[f0 + c0:f0 + c1], gains[:, None], out=out[f0 + c0:f0 + c1])
     op = {"op": name, "start": f0, "end": f1, "curve": curve}
     return EditResult(Clip(out, clip.sample_rate), selection.clamped(clip.frames), note=note,
                       changed=Change(f0, f1, f1), operation=op)

@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -25,14 +25,12 @@ from typing import Any, Optional
 import numpy as np
 
 from core.audio.clip import Clip
-from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, slice_refs
+from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, reverse_refs, slice_refs
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
+from core.editing.recovery import DB_NAME, hold_lock, sessions_root
 from core.errors import InputError
-from core.paths import data_dir
 
-DB_NAME = "session.sqlite3"
-SESSIONS_FOLDER = "edits"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -51,10 +49,6 @@ CREATE TABLE IF NOT EXISTS versions (
 """
 
 
-def sessions_root() -> Path:
-    return data_dir() / SESSIONS_FOLDER
-
-
 @dataclass
 class HistoryStep:
     """One entry of the undo history: version `seq` (0 = the clip as opened)."""
@@ -66,20 +60,6 @@ class HistoryStep:
     created: str
 
 
-@dataclass
-class SessionInfo:
-    """A session folder found on disk (for the window's restore offer)."""
-
-    folder: Path
-    name: str
-    source: dict = field(default_factory=dict)
-    position: int = 0
-    steps: int = 0
-    updated: str = ""
-    closed: bool = False
-    pid: Optional[int] = None  # the process that last had it open
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -89,6 +69,11 @@ class EditSession:
 
     def __init__(self, folder: Path, db: sqlite3.Connection, clip: Optional[Clip] = None) -> None:
         self.folder = folder
+        self._open_lock = hold_lock(folder)
+        if self._open_lock is None:
+            db.close()
+            raise InputError(f"The edit session {folder.name} is open in another LOA Studio process; close it "
+                             "there first.")
         self.blocks = BlockStore(folder / "blocks")
         self._db = db
         self._lock = threading.RLock()
@@ -99,7 +84,13 @@ class EditSession:
         row = self._version(self.position)
         self._refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
         if clip is None:  # opening: the current version from its blocks
-            clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+            try:
+                clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
+            except (OSError, ValueError) as exc:
+                db.close()
+                self._open_lock.close()
+                raise InputError(f"The edit session {folder.name} cannot be read ({exc}); its audio blocks are "
+                                 "damaged or missing. Move the folder aside.") from exc
         self.clip = clip
         self.selection = Selection(row["sel_start"], row["sel_end"])
 
@@ -113,18 +104,24 @@ class EditSession:
         neither should the caller."""
         root = Path(root) if root is not None else sessions_root()
         folder = root / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8])
-        folder.mkdir(parents=True)
-        db = _connect(folder)
-        store = BlockStore(folder / "blocks")
-        refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
-        with db:
-            for key, value in {"name": name, "source": json.dumps(source or {}), "created": _now(),
-                               "position": "0", "saved_position": "-1", "closed": "0",
-                               "pid": str(os.getpid())}.items():
-                db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
-            db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
-                       (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
-                        json.dumps({"op": "open", "label": "Open"}), _now()))
+        try:
+            folder.mkdir(parents=True)
+            db = _connect(folder)
+            store = BlockStore(folder / "blocks")
+            refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
+            with db:
+                for key, value in {"name": name, "source": json.dumps(source or {}), "created": _now(),
+                                   "position": "0", "saved_position": "-1", "closed": "0",
+                                   "pid": str(os.getpid())}.items():
+                    db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
+                db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
+                           (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
+                            json.dumps({"op": "open", "label": "Open"}), _now()))
+        except (OSError, sqlite3.DatabaseError) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"Cannot keep an edit history in {root} ({reason}); free some disk space or make "
+                             "the folder writable (LOA_DATA_DIR chooses another).") from exc
         return cls(folder, db, clip)
 
     @classmethod
@@ -145,11 +142,20 @@ class EditSession:
         with self._lock:
             self._set_meta({"closed": "1"})
             self._db.close()
+            self._open_lock.close()
+
+    def abandon(self) -> None:
+        """Let go of the session the way a crash does: not marked closed, lock released, so
+        `recoverable_sessions` offers it and another process can `open` it."""
+        with self._lock:
+            self._db.close()
+            self._open_lock.close()
 
     def discard(self) -> None:
         """Close and delete the session folder with all its history."""
         with self._lock:
             self._db.close()
+            self._open_lock.close()
             shutil.rmtree(self.folder, ignore_errors=True)
 
     # ---- state -------------------------------------------------------------------------------------
@@ -185,14 +191,16 @@ class EditSession:
 
     def history(self) -> list[HistoryStep]:
         """Every version, oldest first (the ones after `position` are the redo steps)."""
-        rows = self._db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
+        with self._lock:
+            rows = self._db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
         return [HistoryStep(r["seq"], json.loads(r["operation"]), r["note"], label(json.loads(r["operation"])),
                             r["created"]) for r in rows]
 
     def operations(self) -> list[dict]:
         """The operations from the opened clip to the current version (for provenance)."""
-        rows = self._db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq",
-                                (self.position,)).fetchall()
+        with self._lock:
+            rows = self._db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq",
+                                    (self.position,)).fetchall()
         return [json.loads(r["operation"]) for r in rows]
 
     def version_clip(self, seq: int) -> Clip:
@@ -270,6 +278,23 @@ class EditSession:
 
     # ---- internals ---------------------------------------------------------------------------------
     def _record(self, result: EditResult, before: Selection) -> None:
+        """Store the result as the next version; if the disk refuses (full, read-only, removed), nothing
+        changes, in memory or on disk, and the error says so."""
+        discarded = self.can_redo
+        try:
+            self._store(result, before)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            self.blocks.remove(self.blocks.existing() - self._referenced())  # the refused edit's block
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"The edit could not be saved ({reason}) in {self.folder}; nothing was changed. "
+                             "Free some disk space (or check the folder is writable) and try again.") from exc
+        if discarded:  # the redo steps' blocks are no longer needed
+            try:
+                self._collect_garbage()
+            except OSError:
+                pass  # left for the next open to collect
+
+    def _store(self, result: EditResult, before: Selection) -> None:
         old, new, change = self.clip, result.clip, result.changed
         if new.sample_rate != old.sample_rate or new.channels != old.channels:
             change = Change(0, old.frames, new.frames)
@@ -280,6 +305,13 @@ class EditSession:
         if change.copied_from is not None:
             middle = slice_refs(self._refs, change.copied_from,
                                 change.copied_from + change.new_end - change.start)
+        elif (change.scale is not None or change.reversed) and change.old_end == change.new_end \
+                and (new.sample_rate, new.channels) == (old.sample_rate, old.channels):
+            middle = slice_refs(self._refs, change.start, change.old_end)
+            if change.scale is not None:
+                middle = [Ref(r.block, r.offset, r.frames, r.gains + (change.scale,), r.reversed) for r in middle]
+            if change.reversed:
+                middle = reverse_refs(middle)
         elif change.new_end > change.start:
             middle = [Ref(self.blocks.write(new.samples[change.start:change.new_end]), 0,
                           change.new_end - change.start)]
@@ -287,7 +319,6 @@ class EditSession:
             middle = []
         refs = merge_refs(kept_head + middle + kept_tail)
         seq = self.position + 1
-        discarded = self.can_redo
         with self._db:
             self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
             self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -298,13 +329,15 @@ class EditSession:
             if self._meta_int("saved_position") >= seq:
                 self._db.execute("UPDATE meta SET value = '-1' WHERE key = 'saved_position'")
         self.position, self._refs, self.clip, self.selection = seq, refs, new, result.selection
-        if discarded:
-            self._collect_garbage()
 
     def _move_to(self, seq: int) -> EditResult:
         row = self._version(seq)
         refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
-        samples = self.blocks.read(refs, row["frames"], row["channels"])
+        try:
+            samples = self.blocks.read(refs, row["frames"], row["channels"])
+        except (OSError, ValueError) as exc:
+            raise InputError(f"Step {seq} of this edit history cannot be read ({exc}); the clip stays as it is "
+                             "now.") from exc
         with self._db:
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
         self.position, self._refs = seq, refs
@@ -313,11 +346,14 @@ class EditSession:
         return EditResult(self.clip, self.selection, operation=json.loads(row["operation"]),
                           changed=Change(0, 0, 0))
 
-    def _collect_garbage(self) -> None:
+    def _referenced(self) -> set[str]:
         used = set()
         for (refs,) in self._db.execute("SELECT refs FROM versions").fetchall():
             used.update(r[0] for r in json.loads(refs))
-        self.blocks.remove(self.blocks.existing() - used)
+        return used
+
+    def _collect_garbage(self) -> None:
+        self.blocks.remove(self.blocks.existing() - self._referenced())
 
     def _version(self, seq: int) -> sqlite3.Row:
         row = self._db.execute("SELECT * FROM versions WHERE seq = ?", (seq,)).fetchone()
@@ -363,51 +399,3 @@ def _jsonable(value):
     if isinstance(value, Clip):
         return f"<{value.frames} frames at {value.sample_rate} Hz>"
     return str(value)
-
-
-def list_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
-    """Every session folder under `root` (default: the user's edits folder), newest first."""
-    root = Path(root) if root is not None else sessions_root()
-    infos = []
-    for folder in sorted(root.glob("*/" + DB_NAME), reverse=True):
-        try:
-            db = sqlite3.connect(str(folder))
-            meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-            steps, updated = db.execute("SELECT MAX(seq), MAX(created) FROM versions").fetchone()
-            db.close()
-        except sqlite3.DatabaseError:
-            continue  # not a session (or unreadable): never offered, never touched
-        infos.append(SessionInfo(folder.parent, meta.get("name", ""), json.loads(meta.get("source") or "{}"),
-                                 int(meta.get("position", 0)), int(steps or 0), updated or "",
-                                 meta.get("closed") == "1", _int_or_none(meta.get("pid"))))
-    return infos
-
-
-def recoverable_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
-    """Sessions that were not closed (the app crashed or was killed) and whose process is gone:
-    the ones a start of the window should offer to restore."""
-    out = []
-    for info in list_sessions(root):
-        if info.closed:
-            continue
-        if info.pid is not None and info.pid != os.getpid() and _pid_alive(info.pid):
-            continue  # another running instance has it open
-        out.append(info)
-    return out
-
-
-def _int_or_none(value) -> Optional[int]:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except (ProcessLookupError, OverflowError):
-        return False
-    except PermissionError:
-        return True

@@ -70,6 +70,8 @@ class Change:
     old_end: int
     new_end: int
     copied_from: Optional[int] = None  # new[start:new_end] == old[copied_from:...] (trim): nothing new to store
+    scale: Optional[float] = None  # new[start:new_end] == old[start:old_end] * float32(scale) (gain): no audio stored
+    reversed: bool = False  # new[start:new_end] == old[start:old_end][::-1] (reverse): no audio stored
 
 
 @dataclass

@@ -25,6 +25,7 @@ from core.models.store import ResolvedModel, resolve_model
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
 from core.audio.provenance import Provenance
 from core.generation.requests import GenerationRequest
+from core.generation.prompts import fit_prompt
 from core.generation.scoring import clap_scores
 
 SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout (see NOTES)
@@ -49,10 +50,19 @@ class GenerationResult:
     licence: str
     device: str
     seconds_taken: float
+    prompt_used: Optional[str] = None  # the words the model read when the prompt was longer than its window
 
     @property
     def best(self) -> Candidate:
         return self.candidates[0]
+
+    @property
+    def notes(self) -> list[str]:
+        """Things the user should know about this result (one sentence each), e.g. a cut prompt."""
+        if self.prompt_used is None:
+            return []
+        return [f"the prompt is longer than the model reads; only its first {len(self.prompt_used.split())} of "
+                f"{len(self.request.prompt.split())} words were used (up to \"...{self.prompt_used[-40:]}\")."]
 
     def provenance(self, candidate: Candidate) -> Provenance:
         return Provenance(prompt=self.request.prompt, model_id=self.model_id, licence=self.licence,
@@ -151,12 +161,13 @@ class Engine:
             pipe = self.load()
             raise_if_cancelled(cancel)
             report(progress, "encoding", 0, 1)
-            cond = self.encode(request)
+            prompt_used = fit_prompt(pipe, request.prompt, speech)  # encoded and scored alike
+            cond = self.encode(replace(request, prompt=prompt_used) if prompt_used is not None else request)
             report(progress, "encoding", 1, 1)
             frames = mel_frames or sampling.latent_rows_for(pipe, request.seconds)
             seeds = [request.seed + i for i in range(request.candidates)]
             noise = sampling.initial_noise(pipe, seeds, frames, self.device, cond.prompt_embeds.dtype)
-            scheduler = sampling.make_scheduler(pipe, request.scheduler)
+            scheduler = sampling.make_scheduler(pipe, request.scheduler, request.steps)
             latents = sampling.denoise(pipe, scheduler, cond, noise, request.steps, request.guidance,
                                        progress=progress, cancel=cancel, constraint=constraint,
                                        init_latents=init_latents, strength=strength)
@@ -167,7 +178,7 @@ class Engine:
             waves = sampling.decode(pipe, latents, n_samples)
             report(progress, "decoding", 1, 1)
             scores = self.score(request.prompt, waves, progress)
-        return self._result(request, seeds, waves, scores, time.perf_counter() - started)
+        return self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used)
 
     @torch.no_grad()
     def encode(self, request: GenerationRequest) -> sampling.Conditioning:
@@ -183,19 +194,23 @@ class Engine:
     def score(self, prompt: str, waves: np.ndarray, progress: Optional[ProgressCallback] = None) -> list:
         if not prompt:
             return [None] * len(waves)
+        prompt = fit_prompt(self.pipeline, prompt, self.is_speech) or prompt
         report(progress, "scoring", 0, 1)
         scores = clap_scores(self.pipeline, prompt, waves, MODEL_RATE)
         report(progress, "scoring", 1, 1)
         return [float(s) for s in scores]
 
     def _result(self, request: GenerationRequest, seeds: list[int], waves: np.ndarray, scores: list,
-                elapsed: float) -> GenerationResult:
+                elapsed: float, prompt_used: Optional[str] = None) -> GenerationResult:
         # Stable sort: without scores (no prompt) the candidates keep seed order.
         order = sorted(range(len(seeds)), key=lambda i: -(scores[i] if scores[i] is not None else 0.0))
         candidates = []
         for rank, i in enumerate(order):
             settings = replace(request, seed=seeds[i], candidates=1).settings()
             settings.pop("allow_empty_prompt", None)
+            if prompt_used is not None:
+                settings["prompt_used"] = prompt_used
             candidates.append(Candidate(Clip(waves[i], MODEL_RATE), scores[i], seeds[i], rank, settings))
-        return GenerationResult(candidates, request, self.model_id, self.licence, str(self.device), elapsed)
+        return GenerationResult(candidates, request, self.model_id, self.licence, str(self.device), elapsed,
+                                prompt_used)
 

@@ -123,7 +123,7 @@ def delete_user_preset(mode: str, name: str) -> bool:
 
 
 def _write(presets: list[Preset]) -> None:
-    path = user_presets_path()
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([p.to_dict() for p in presets], indent=2))
-    tmp.replace(path)  # atomic: a crash mid-write never loses the previous presets
+    from core.fileio import write_text_atomic
+
+    # Atomic (hidden temp, fsync, rename): a crash or full disk never loses the previous presets.
+    write_text_atomic(user_presets_path(), json.dumps([p.to_dict() for p in presets], indent=2))

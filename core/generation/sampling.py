@@ -35,13 +35,41 @@ class LatentConstraint(Protocol):
     def after_step(self, latents: torch.Tensor, next_timestep: Optional[torch.Tensor]) -> torch.Tensor: ...
 
 
-def make_scheduler(pipe, name: str):
-    """A fresh scheduler for one job, so concurrent jobs never share solver state."""
+def make_scheduler(pipe, name: str, steps: Optional[int] = None):
+    """A fresh scheduler for one job, so concurrent jobs never share solver state.
+
+    With `steps`, the model's timestep spacing is kept where it yields `steps` distinct, in-range timesteps.
+    The official configs' "leading" spacing with steps_offset 1 does not at high counts (DDIM asks for timestep
+    1000 at 1000 steps; DPM-Solver++ repeats timestep 1 and overruns its sigmas), so there "trailing" spacing is
+    used: `steps` evenly spaced timesteps ending at the last one, every timestep at 1000 steps.
+    """
     from diffusers import DDIMScheduler, DPMSolverMultistepScheduler
 
-    if name == "ddim":
-        return DDIMScheduler.from_config(pipe.scheduler.config)
-    return DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, algorithm_type="dpmsolver++")
+    def build(**overrides):
+        if name == "ddim":
+            return DDIMScheduler.from_config(pipe.scheduler.config, **overrides)
+        return DPMSolverMultistepScheduler.from_config(pipe.scheduler.config, algorithm_type="dpmsolver++",
+                                                       **overrides)
+
+    scheduler = build()
+    if steps is not None and not timesteps_fit(scheduler, steps):
+        scheduler = build(timestep_spacing="trailing")
+    return scheduler
+
+
+def timesteps_fit(scheduler, steps: int) -> bool:
+    """Whether `scheduler` spaces `steps` distinct timesteps that its step() can take.
+
+    DPM-Solver++ finds its place by timestep, so repeats derail it; DDIM also indexes its noise table by
+    timestep, so each must lie inside the training range."""
+    from diffusers import DDIMScheduler
+
+    scheduler.set_timesteps(steps)
+    t = scheduler.timesteps.cpu().numpy().astype(np.int64)
+    fits = len(t) == steps and bool((np.diff(t) < 0).all()) and t.min() >= 0
+    if isinstance(scheduler, DDIMScheduler):
+        fits = fits and t.max() < len(scheduler.alphas_cumprod)
+    return bool(fits)
 
 
 def vocoder_hop(pipe) -> int:

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from core.audio.clip import resample
+from core.generation.prompts import token_limit
 
 
 def clap_scores(pipe, text: str, waves: np.ndarray, rate: int) -> np.ndarray:
@@ -16,7 +17,9 @@ def clap_scores(pipe, text: str, waves: np.ndarray, rate: int) -> np.ndarray:
     # CLAP hears at most max_length_s; crop ourselves, since its own truncation picks a random window.
     audio = audio[:, : int(fe.nb_max_samples)]
     features = fe(list(audio), return_tensors="pt", sampling_rate=clap_rate).input_features
-    tokens = pipe.tokenizer([text], return_tensors="pt", padding=True)
+    # The same window the pipeline encodes with (callers cut the text to it first; this guards the rest).
+    tokens = pipe.tokenizer([text], return_tensors="pt", padding=True, truncation=True,
+                            max_length=token_limit(pipe, pipe.tokenizer))
     encoder = pipe.text_encoder
     dtype = next(encoder.parameters()).dtype
     device = next(encoder.parameters()).device

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Optional
 
 from core.audio.clip import Clip, load_clip
 from core.errors import InputError
+from core.fileio import OutputExists
 from core.audio.naming import take_file_name, take_title, unique_path
 from core.paths import data_dir
 from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
@@ -148,8 +149,13 @@ class Library:
         created = created or datetime.now(timezone.utc).isoformat(timespec="seconds")
         provenance = Provenance(prompt=prompt, model_id=model, licence=licence, seed=seed, settings=settings,
                                 score=score, created=created)
-        path = self._new_audio_path(take_file_name(prompt, settings, seed), created)
-        save_with_provenance(clip, path, provenance, subtype="float32")
+        name = take_file_name(prompt, settings, seed)
+        path = self._new_audio_path(name, created)
+        try:  # atomic, and never over another item's file (two workers may pick the same free name)
+            save_with_provenance(clip, path, provenance, subtype="float32", overwrite=False)
+        except OutputExists:
+            path = self._new_audio_path(name, created)
+            save_with_provenance(clip, path, provenance, subtype="float32", overwrite=False)
         with self._lock, self._db:
             cursor = self._db.execute(
                 "INSERT INTO items (prompt, negative_prompt, mode, settings, seed, model, licence, score,"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 from pathlib import Path
 
 import torch
@@ -45,12 +46,14 @@ def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
     the CLAP config says float64.
     """
     from diffusers import AudioLDM2Pipeline
+    from safetensors import SafetensorError
     from transformers import GPT2LMHeadModel
 
     try:
         language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
         pipe = AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError,
+            SafetensorError) as exc:
         raise ModelNotAvailable(f"Cannot load the model in {folder}: {first_line(exc)}. "
                                 "The folder may be damaged; download it again.") from exc
     pipe.set_progress_bar_config(disable=True)
@@ -58,5 +61,14 @@ def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
 
 
 def is_speech_folder(folder: Path) -> bool:
-    index = json.loads((folder / "model_index.json").read_text())
-    return index.get("text_encoder_2", [None, None])[1] == "VitsModel"
+    """Whether the folder holds a text-to-speech checkpoint, told by its layout: a VITS phoneme encoder as the
+    second text encoder (False for anything unreadable; check_model_folder reports that)."""
+    try:
+        index = json.loads((Path(folder) / "model_index.json").read_text())
+        spec = index.get("text_encoder_2") if isinstance(index, dict) else None
+        if isinstance(spec, list) and len(spec) == 2 and spec[1] == "VitsModel":
+            return True
+        config = json.loads((Path(folder) / "text_encoder_2" / "config.json").read_text())
+        return isinstance(config, dict) and config.get("model_type") == "vits"
+    except (OSError, ValueError):
+        return False

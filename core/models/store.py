@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from core.models.catalog import CATALOG, describe_size
+from core.models.catalog import CATALOG, ModelInfo, describe_size
 from core.errors import InputError, ModelNotAvailable, first_line
+from core.models.integrity import DAMAGED_HINT, index_problem, weight_problem
 
 MODEL_INDEX = "model_index.json"
 PIPELINE_CLASS = "AudioLDM2Pipeline"
@@ -63,6 +64,23 @@ def resolve_model(spec: str) -> ResolvedModel:
     return ResolvedModel(id=spec, folder=folder)
 
 
+def defaults_entry(spec: str) -> Optional[ModelInfo]:
+    """The catalog entry whose defaults (steps, guidance, seconds) suit `spec`: its own, or for a model outside
+    the catalog that has a speech layout (a local copy of a speech checkpoint), the speech checkpoints'."""
+    from core.models.catalog import DEFAULT_MODEL_BY_TASK
+    from core.models.loading import is_speech_folder
+
+    if str(spec) in CATALOG:
+        return CATALOG[str(spec)]
+    path = Path(str(spec)).expanduser()
+    folder = path if str(spec) and path.is_dir() else None
+    if folder is None and str(spec).count("/") == 1 and not str(spec).startswith((".", "/", "~")):
+        folder = cached_snapshot(str(spec))
+    if folder is not None and is_speech_folder(folder):
+        return CATALOG[DEFAULT_MODEL_BY_TASK["speech"]]
+    return None
+
+
 def not_installed_message(model_id: str) -> str:
     size = f" ({describe_size(CATALOG[model_id].download_bytes)})" if model_id in CATALOG else ""
     return (f"Model {model_id} is not installed. Download it once with `loa models download {model_id}`{size}, "
@@ -98,7 +116,9 @@ def check_model_folder(folder: Path) -> dict:
     try:
         index = json.loads(index_path.read_text())
     except (ValueError, OSError) as exc:
-        raise ModelNotAvailable(f"{index_path} cannot be read ({exc}); re-download the model.") from exc
+        raise ModelNotAvailable(f"{index_path} cannot be read ({first_line(exc)}): {DAMAGED_HINT}.") from exc
+    if not isinstance(index, dict):
+        raise ModelNotAvailable(f"{index_path} {index_problem(index)}: {DAMAGED_HINT}.")
     if index.get("_class_name") != PIPELINE_CLASS:
         raise ModelNotAvailable(f"{folder} holds a {index.get('_class_name', 'unknown')} pipeline, not an "
                                 f"AudioLDM 2 pipeline ({PIPELINE_CLASS}); choose an AudioLDM 2 model.")
@@ -110,7 +130,20 @@ def check_model_folder(folder: Path) -> dict:
     if missing:
         raise ModelNotAvailable(f"Model folder {folder} is incomplete: missing {', '.join(missing)}. "
                                 "Copy the missing files or download the model again.")
+    problem = index_problem(index)
+    if problem:
+        raise ModelNotAvailable(f"{index_path} {problem}: {DAMAGED_HINT}.")
+    damaged = [f"{p.relative_to(folder)} {why}" for p in _weight_files(folder, index)
+               if (why := weight_problem(p)) is not None]
+    if damaged:
+        raise ModelNotAvailable(f"Model folder {folder}: {'; '.join(damaged)}: {DAMAGED_HINT}.")
     return index
+
+
+def _weight_files(folder: Path, index: dict) -> list[Path]:
+    return sorted(p for name, spec in index.items() if not name.startswith("_") and isinstance(spec, list)
+                  and (folder / name).is_dir()
+                  for p in (folder / name).iterdir() if p.name.endswith(WEIGHT_SUFFIXES) and p.is_file())
 
 
 def _missing_in_component(folder: Path, name: str) -> list[str]:

@@ -10,6 +10,8 @@ Script format (plain text, UTF-8):
     This line has no tag, so the default voice (--voice) speaks it.
 
     A blank line starts a new paragraph: the pause before it is doubled.
+    @pause 2.5
+    After `@pause SECONDS` the silence before the next line is exactly that long.
 
 A `[NAME]` tag names a voice defined with `@voice`, or a speech preset (built-in or the user's,
 matched without regard to case). Every line shares the steps, guidance, scheduler and seed, so
@@ -39,6 +41,7 @@ DEFAULT_PAUSE_SECONDS = 0.6
 MAX_PAUSE_SECONDS = 10.0
 _TAG = re.compile(r"^\[([^\]]+)\]\s*(.*)$")
 _VOICE = re.compile(r"^@voice\s+([^:=]+?)\s*[:=]\s*(.+)$", re.IGNORECASE)
+_PAUSE = re.compile(r"^@pause\s+(\d+(?:\.\d*)?|\.\d+)\s*s?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,7 @@ def parse_script(text: str, default_voice: str, pause: float = DEFAULT_PAUSE_SEC
     voices: dict[str, str] = {}
     lines: list[ScriptLine] = []
     paragraph = False
+    exact: Optional[tuple[int, float]] = None  # an @pause waiting for its line: (where, seconds)
     for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if not stripped:
@@ -106,6 +110,13 @@ def parse_script(text: str, default_voice: str, pause: float = DEFAULT_PAUSE_SEC
                 raise InputError(f"script line {number}: write a voice as `@voice NAME: description`.")
             voices[match.group(1).strip().lower()] = match.group(2).strip()
             continue
+        if stripped.lower().startswith("@pause"):
+            match = _PAUSE.match(stripped)
+            if not match or float(match.group(1)) > MAX_PAUSE_SECONDS:
+                raise InputError(f"script line {number}: write a pause as `@pause SECONDS`, from 0 to "
+                                 f"{MAX_PAUSE_SECONDS:g} (e.g. `@pause 1.5`).")
+            exact = (number, float(match.group(1)))
+            continue
         voice, name, negative = default_voice, None, ""
         match = _TAG.match(stripped)
         if match:
@@ -114,10 +125,15 @@ def parse_script(text: str, default_voice: str, pause: float = DEFAULT_PAUSE_SEC
             if not stripped:
                 raise InputError(f"script line {number}: [{name}] has no words after it.")
         gap = 0.0 if not lines else pause * (2 if paragraph else 1)
+        if exact is not None:
+            gap, exact = exact[1], None
         lines.append(ScriptLine(number, stripped, voice, name, negative, gap))
         paragraph = False
     if not lines:
         raise InputError("the script has no lines to speak; write one utterance per line.")
+    if exact is not None:
+        raise InputError(f"script line {exact[0]}: @pause sets the silence before the next line, and no line "
+                         "follows it.")
     return Script(lines, voices)
 
 
@@ -202,13 +218,20 @@ def join_lines(parts: list[tuple[float, Clip]]) -> tuple[Clip, list[float]]:
     return Clip(np.concatenate(pieces), rate), offsets
 
 
-def line_file_name(line: ScriptLine, index: int, extension: str = ".wav") -> str:
-    return f"{index:02d}-{slugify(line.text, 40)}{extension}"
+def line_number_width(count: int) -> int:
+    """Digits for line file numbers, so `100-...` sorts after `099-...` (at least two)."""
+    return max(2, len(str(count)))
+
+
+def line_file_name(line: ScriptLine, index: int, extension: str = ".wav", width: int = 2) -> str:
+    """NN-words.ext; `width` digits (the script's line count's, at least 2) so files sort in script order."""
+    return f"{index:0{width}d}-{slugify(line.text, 40)}{extension}"
 
 
 def script_file_names(result: ScriptResult, name: str = "script", extension: str = ".wav") -> list[str]:
     """The files write_script makes, joined file first (each with a `.json` sidecar beside it)."""
-    return [f"{name}{extension}"] + [line_file_name(line, i, extension)
+    width = line_number_width(len(result.lines))
+    return [f"{name}{extension}"] + [line_file_name(line, i, extension, width)
                                       for i, (line, _) in enumerate(result.lines, start=1)]
 
 
@@ -222,9 +245,10 @@ def write_script(result: ScriptResult, folder: str | Path, name: str = "script",
     folder = Path(folder)
     takes = []
     records = []
+    width = line_number_width(len(result.lines))
     for index, ((line, line_result), offset) in enumerate(zip(result.lines, result.offsets), start=1):
         best = line_result.best
-        path = folder / line_file_name(line, index, extension)
+        path = folder / line_file_name(line, index, extension, width)
         takes.append((best.clip, path, line_result.provenance(best)))
         records.append({"line": line.number, "file": path.name, "text": line.text, "voice": line.voice,
                         "voice_name": line.voice_name, "seed": best.seed, "start": round(offset, 6),

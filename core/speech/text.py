@@ -51,6 +51,7 @@ PUNCTUATION_MAP = {"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "
                    "…": "...", "«": '"', "»": '"', "\u00a0": " "}
 
 _NUMBER = r"\d+(?:,\d{3})*(?:\.\d+)?"
+MAX_NUMBER_DIGITS = 36
 
 
 def normalize_text(text: str) -> str:
@@ -122,7 +123,7 @@ def check_speakable(tokenizer, normalized: str, original: str) -> list[int]:
     """Refuse text the tokenizer would reduce to nothing, or that overflows the phoneme window."""
     if not getattr(tokenizer, "phonemize", False) and getattr(tokenizer, "normalize", True):
         vocab = tokenizer.get_vocab()
-        lost = sorted({c for c in normalized.lower() if c.isalnum() and c not in vocab})
+        lost = list(dict.fromkeys(c for c in normalized.lower() if c.isalnum() and c not in vocab))  # text order
         if lost:
             raise InputError(f"cannot speak {original.strip()[:60]!r}: this model has no sound for "
                              f"{''.join(lost)!r}; write it in plain English letters.")
@@ -153,7 +154,23 @@ def _to_number(text: str) -> float | int:
 
 
 def _say_number(text: str) -> str:
-    """Digits as words: 1,200 -> one thousand, two hundred; 3.14 -> three point one four; 1999 -> a year."""
+    """Digits as words: 1,200 -> one thousand, two hundred; 3.14 -> three point one four; 1999 -> a year.
+
+    A number too long to spell out is refused: past 36 digits the names (undecillion...) mean nothing to a
+    listener, and num2words itself overflows a little past 300 digits.
+    """
+    digits = len(re.sub(r"\D", "", text.split(".")[0]))
+    try:
+        if digits > MAX_NUMBER_DIGITS and not text.startswith("0"):  # 0-led codes are said digit by digit
+            raise OverflowError(digits)
+        return _spell_number(text)
+    except (OverflowError, ValueError) as exc:
+        shown = text if len(text) <= 16 else f"{text[:12]}..."
+        raise InputError(f"cannot say the number {shown} ({digits} digits): it is too long to spell out; "
+                         "write it in words, or as groups of digits separated by spaces.") from exc
+
+
+def _spell_number(text: str) -> str:
     value = _to_number(text)
     if isinstance(value, int) and "," not in text and 1100 <= value <= 2099 and len(text) == 4:
         return _words(value, "year")
@@ -264,7 +281,7 @@ def _strip_accents(text: str) -> str:
 
 
 def _refuse_unreadable_script(text: str, original: str) -> None:
-    foreign = sorted({c for c in text if c.isalpha() and not c.isascii()})
+    foreign = list(dict.fromkeys(c for c in text if c.isalpha() and not c.isascii()))  # in the text's order
     if foreign:
         raise InputError(f"cannot speak {original.strip()[:60]!r}: the speech models read English in Latin "
                          f"letters, and {''.join(foreign[:8])!r} is outside it; write it in English.")

@@ -119,7 +119,7 @@ def resample_dialog(parent, current_rate: int) -> ParameterDialog:
 
 
 def generative_dialog(title: str, parent, *, seconds: Optional[float] = None, bars: bool = False,
-                      strength: bool = False, prompt_hint: str = "") -> ParameterDialog:
+                      strength: bool = False, prompt_hint: str = "", bpm: float = 0.0) -> ParameterDialog:
     """Prompt (optional unless transforming), steps, and the operation's own length / bars / strength."""
     dialog = ParameterDialog(title, parent)
     dialog.text("prompt", "Prompt", placeholder=prompt_hint or "optional: what it should sound like")
@@ -127,7 +127,7 @@ def generative_dialog(title: str, parent, *, seconds: Optional[float] = None, ba
         dialog.number("seconds", "Seconds to add", seconds, 0.1, 30.0, 2, " s", 0.5)
     if bars:
         dialog.integer("bars", "Bars to add", 1, 1, 16)
-        dialog.number("bpm", "Tempo (0 = detect)", 0.0, 0.0, 300.0, 1, " BPM", 1.0)
+        dialog.number("bpm", "Tempo (0 = detect)", bpm, 0.0, 300.0, 1, " BPM", 1.0)
     if strength:
         dialog.number("strength", "Strength", 0.5, 0.0, 1.0, 2, "", 0.05)
     dialog.integer("steps", "Steps", 25, 1, 200)

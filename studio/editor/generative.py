@@ -52,7 +52,8 @@ def regenerate_work(engine, spec, progress, cancel):
     from core.incontext.operations import inpaint
 
     x = spec.extra
-    return inpaint(engine, x["clip"], x["start"], x["end"], _settings(x), progress=progress, cancel=cancel)
+    return inpaint(engine, x["clip"], x["start_seconds"], x["end_seconds"], _settings(x), progress=progress,
+                   cancel=cancel)
 
 
 def continue_work(engine, spec, progress, cancel):
@@ -89,9 +90,8 @@ def close_loop_work(engine, spec, progress, cancel):
 
 def transform_work(engine, spec, progress, cancel):
     x = spec.extra
-    return transform_function()(engine, x["clip"], prompt=x["prompt"], strength=x["strength"],
-                                start=x["start_seconds"], end=x["end_seconds"], settings=_settings(x),
-                                progress=progress, cancel=cancel)
+    return transform_function()(engine, x["clip"], strength=x["strength"], start=x["start_seconds"],
+                                end=x["end_seconds"], settings=_settings(x), progress=progress, cancel=cancel)
 
 
 def _map(result, fix):
@@ -126,8 +126,13 @@ class GenerativeEdits(QObject):
                            dialog=lambda: generative_dialog("Continue from here", self.editor.window, seconds=4.0))
 
     def extend_loop(self, params: Optional[dict] = None) -> Optional[Job]:
+        # The session tempo (MIDI clock, typed or tapped; studio.midi) is used instead of estimating one.
+        session = getattr(self.editor.window, "session_bpm", lambda: None)()
+        if params is not None and not params.get("bpm") and session:
+            params = {**params, "bpm": session}
         return self._start("Extend loop", extend_loop_work, params,
-                           dialog=lambda: generative_dialog("Extend loop", self.editor.window, bars=True))
+                           dialog=lambda: generative_dialog("Extend loop", self.editor.window, bars=True,
+                                                            bpm=session or 0.0))
 
     def close_loop(self, params: Optional[dict] = None) -> Optional[Job]:
         return self._start("Close loop", close_loop_work, params,
@@ -186,6 +191,10 @@ class GenerativeEdits(QObject):
             check_range(clip, extra["start_seconds"], extra["end_seconds"])
         elif work is continue_work:
             check_clip(Clip(clip.samples[:extra["at"]], clip.sample_rate))
+        elif work is transform_work:
+            from core.incontext.transform import check_transform
+
+            check_transform(clip, extra["start_seconds"], extra["end_seconds"], extra["strength"])
         elif work in (extend_loop_work, close_loop_work):
             check_clip(Clip(clip.samples[extra["start"]:extra["end"]], clip.sample_rate))
 

@@ -68,6 +68,7 @@ class RecordPanel(QWidget):
         self.input_label = QLabel()
         self.input_label.setObjectName("recordInput")
         self.input_label.setStyleSheet("color: #808080;")
+        self.input_label.setWordWrap(True)  # a long device message must not set the window's minimum width
         self.voice_button = QToolButton()
         self.voice_button.setText("Use take as speech voice")
         self.voice_button.setToolTip("Speech mode: the last take becomes the reference voice")

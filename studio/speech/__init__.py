@@ -6,19 +6,23 @@ window's job queue, cards, waveform and player; everything they compute comes fr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Optional
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QPushButton
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QFrame, QPushButton, QScrollArea
 
 from core.errors import InputError, LoaError
 from core.speech import DEFAULT_VOICE, SpeechRequest
 from core.speech.tts import check_reference_fits
 
 from ..clip_entry import ClipEntry
-from .reference_box import ReferenceBox
+from .reference_box import COMPACT, ReferenceBox
 from .script_box import ScriptBox
 from .script_session import LineState, ScriptSession
+
+SCRIPT_DOCK_HEIGHT = 190
+SCRIPT_DRAFT_FILE = "speech-script-draft.json"  # beside the settings file
 
 __all__ = ["ReferenceBox", "ScriptBox", "ScriptSession", "SpeechTools", "attach"]
 
@@ -30,13 +34,32 @@ class SpeechTools(QObject):
         self.panel = panel = window.generation_panel
         self.reference = ReferenceBox()
         self.session = ScriptSession(window.jobs, window.submit, self)
-        self.script = ScriptBox(self.session, self.script_settings, self.reference.reference_voice)
+        self.script = ScriptBox(self.session, self.script_settings, self.reference.reference_voice,
+                                draft_path=window.settings.path.parent / SCRIPT_DRAFT_FILE)
         self._entries: dict[int, ClipEntry] = {}  # one entry per line take, so Play/Stop know it
 
-        layout = panel.layout()
-        at = layout.indexOf(panel.generate_button)
-        layout.insertWidget(at, self.reference)  # Generate speaks in this voice too
-        layout.insertWidget(at + 2, self.script)
+        # The reference rows follow the words in the panel's form (Generate speaks in that voice too);
+        # the script editor is a wide dock at the bottom, beside the recording dock where there is one.
+        at = panel._row_of(panel.transcription_edit) + 1
+        self.script_button = QPushButton("Script editor…")
+        self.script_button.setToolTip("Write a whole script, one line per utterance, and render it line by line")
+        self._rows = [*self.reference.rows(), ("Script", self.script_button)]
+        for offset, (label, field) in enumerate(self._rows):
+            panel.form.insertRow(at + offset, label, field)
+        self._dock_sized = False
+        self.dock = QDockWidget("Script", window)
+        self.dock.setObjectName("scriptDock")
+        scroll = QScrollArea()  # the dock imposes no minimum size on the window: it scrolls when squeezed
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumSize(120, 40)
+        scroll.setWidget(self.script)
+        self.dock.setWidget(scroll)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        recording_dock = getattr(getattr(window, "recording", None), "dock", None)
+        if recording_dock is not None:
+            window.tabifyDockWidget(recording_dock, self.dock)
+        self.script_button.clicked.connect(self.show_script_editor)
         panel.extra_inputs.setdefault("speech", []).append(self._reference_input)
         panel.mode_tabs.currentChanged.connect(self._on_mode_changed)
 
@@ -51,6 +74,7 @@ class SpeechTools(QObject):
         recording = getattr(window, "recording", None)  # studio.recording, where it is attached
         if recording is not None:
             self.record_button = QPushButton("Record…")
+            self.record_button.setStyleSheet(COMPACT)
             self.record_button.setToolTip("Record the voice now (stop when done); the take becomes the reference")
             self.reference.buttons_row.insertWidget(1, self.record_button)
             self.record_button.clicked.connect(self._record_reference)
@@ -59,9 +83,22 @@ class SpeechTools(QObject):
         self._on_mode_changed()
 
     def _on_mode_changed(self, _index: int = 0) -> None:
+        """The tools belong to Speech mode: its rows show there only; the script dock comes up on entering it."""
         speech = self.panel.mode.name == "speech"
-        self.reference.setVisible(speech)
-        self.script.setVisible(speech)
+        for _label, field in self._rows:
+            self.panel.form.setRowVisible(field, speech)
+        if speech:
+            self.show_script_editor()
+        else:
+            self.dock.hide()
+
+    def show_script_editor(self) -> None:
+        self.dock.show()
+        self.dock.raise_()
+        if not self._dock_sized:  # the first time: a strip, so the cards keep most of the height
+            self._dock_sized = True
+            QTimer.singleShot(0, self, lambda: self.window.resizeDocks([self.dock], [SCRIPT_DOCK_HEIGHT],
+                                                                      Qt.Orientation.Vertical))
 
     # ---- the reference -------------------------------------------------------------------------------
     def _reference_input(self, request) -> dict:
@@ -71,6 +108,21 @@ class SpeechTools(QObject):
             return {}
         check_reference_fits(SpeechRequest(text=request.transcription or "", seconds=request.seconds), voice)
         return {"reference": voice}
+
+    def reroll_inputs(self, entry: ClipEntry, request) -> tuple[object, dict]:
+        """More like this on a speech take: speak the words as typed (a reference take's transcription also
+        holds the reference's words) in the same reference voice, which must still be the one chosen."""
+        words = entry.settings.get("text")
+        if isinstance(words, str) and words.strip():
+            request = replace(request, transcription=words)
+        source = entry.settings.get("reference")
+        if not source:
+            return request, {}
+        voice = self.reference.reference_voice()
+        if voice is None or voice.source != source or voice.text != entry.settings.get("reference_text"):
+            raise InputError(f"it was spoken in the voice of {source}; choose that recording under “Voice from” "
+                             "(with what it says) and try again.")
+        return request, {"reference": voice}
 
     def set_reference_clip(self, clip, source: str = "recording", words: Optional[str] = None) -> bool:
         """Use a clip (e.g. a fresh recording) as the reference voice, showing it in Speech mode; see

@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QWidget)
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QWidget
 
 from core.audio.clip import Clip, load_clip
 from core.errors import InputError, LoaError
@@ -21,37 +20,45 @@ from core.speech import ReferenceVoice
 from core.speech.reference import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, checked_reference_audio
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)"
+COMPACT = "padding: 2px 8px;"  # buttons in a form row: the panel stays narrow at 1024 px
 
 
-class ReferenceBox(QGroupBox):
-    """Pick, check and hold the reference recording and the words said in it."""
+class ReferenceBox(QWidget):
+    """Pick, check and hold the reference recording and the words said in it.
+
+    Its parts go into a form as rows (`rows()`): the buttons, "It says", and a status line that names
+    the recording and its length or says what is wrong with it.
+    """
 
     use_selected_requested = Signal()  # the window answers with set_reference_clip(selected clip)
     changed = Signal()
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
-        super().__init__("Voice from a recording (optional)", parent)
+        super().__init__(parent)
         self.setObjectName("referenceBox")
         self._clip: Optional[Clip] = None
         self._source = ""
         self._problem: Optional[str] = None  # the check's message when the recording is unusable
         self._speech_seconds = 0.0  # its length once edge silence is trimmed
 
-        self.source_label = QLineEdit()
-        self.source_label.setObjectName("referenceSource")
-        self.source_label.setReadOnly(True)
-        self.source_label.setPlaceholderText("none: the voice follows the description")
         self.file_button = QPushButton("File…")
         self.file_button.setToolTip(f"A recording of the voice: {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s "
                                     "of one person speaking, any rate or channels")
-        self.use_selected_button = QPushButton("Use selected")
+        self.use_selected_button = QPushButton("Selected")
         self.use_selected_button.setToolTip("Use the take or library item selected in the window")
-        self.clear_button = QPushButton("Clear")
-        # Other sources (a Record… button) add themselves to this row.
-        self.buttons_row = QHBoxLayout()
+        self.clear_button = QToolButton()
+        self.clear_button.setText("✕")
+        self.clear_button.setToolTip("No reference: the voice follows the description")
+        self.buttons = QWidget()
+        # Other sources (a Record… button) add themselves to this row; compact, so the panel stays narrow.
+        self.buttons_row = QHBoxLayout(self.buttons)
+        self.buttons_row.setContentsMargins(0, 0, 0, 0)
+        self.buttons_row.setSpacing(4)
         for button in (self.file_button, self.use_selected_button, self.clear_button):
             self.buttons_row.addWidget(button)
         self.buttons_row.addStretch(1)
+        for button in (self.file_button, self.use_selected_button):
+            button.setStyleSheet(COMPACT)
         self.text_edit = QLineEdit()
         self.text_edit.setObjectName("referenceText")
         self.text_edit.setPlaceholderText("the words spoken in the recording")
@@ -59,17 +66,15 @@ class ReferenceBox(QGroupBox):
         self.status.setObjectName("referenceStatus")
         self.status.setWordWrap(True)
 
-        form = QFormLayout(self)
-        form.addRow("Recording", self.source_label)
-        form.addRow("", self.buttons_row)
-        form.addRow("It says", self.text_edit)
-        form.addRow(self.status)
-
         self.file_button.clicked.connect(self._browse)
         self.use_selected_button.clicked.connect(self.use_selected_requested)
         self.clear_button.clicked.connect(self.clear)
         self.text_edit.textChanged.connect(lambda _t: self.changed.emit())
         self._show_state()
+
+    def rows(self) -> list[tuple[str, QWidget]]:
+        """(label, field) rows for a form: where the voice comes from, what it says, and its state."""
+        return [("Voice from", self.buttons), ("It says", self.text_edit), ("", self.status)]
 
     # ---- setting the reference ---------------------------------------------------------------------
     def set_reference_file(self, path: str | Path) -> bool:
@@ -105,18 +110,20 @@ class ReferenceBox(QGroupBox):
         self.changed.emit()
 
     def _show_state(self) -> None:
-        self.source_label.setText(self._source)
         self.clear_button.setEnabled(bool(self._source))
+        self.text_edit.setEnabled(bool(self._source))
         if self._problem:
             self.status.setText(self._problem)
             self.status.setStyleSheet("color: #c0392b;")
         elif self._clip is not None:
-            self.status.setText(f"{self._speech_seconds:.1f} s of speech (of {self._clip.seconds:.1f} s at "
-                                f"{self._clip.sample_rate} Hz): the new words are spoken in this voice.")
+            self.status.setText(f"{self._source}: {self._speech_seconds:.1f} s of speech (of {self._clip.seconds:.1f} s "
+                                f"at {self._clip.sample_rate} Hz). The words are spoken in this voice.")
             self.status.setStyleSheet("")
         else:
-            self.status.setText("")
-        self.status.setVisible(bool(self.status.text()))
+            self.status.setText(f"Optional: a recording ({MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s of "
+                                "one person speaking) whose voice speaks the words.")
+            self.status.setStyleSheet("color: #777;")
+        self.status.setToolTip(self.status.text())
 
     # ---- reading it ----------------------------------------------------------------------------------
     @property

@@ -8,15 +8,15 @@ message. Below it, one row per line shows its take, with Play and Re-roll.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QTableWidget,
-                               QTableWidgetItem, QTextEdit, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
+                               QPlainTextEdit, QProgressBar, QPushButton, QTextEdit, QVBoxLayout, QWidget)
 
 from core.errors import InputError
 from core.fileio import write_text_atomic
@@ -24,30 +24,35 @@ from core.generation.presets import presets_for
 from core.speech import DEFAULT_VOICE, Script, SpeechRequest, estimate_seconds, normalize_text, parse_script
 from core.speech.script import DEFAULT_PAUSE_SECONDS, MAX_PAUSE_SECONDS, script_file_names
 
-from .script_session import LineState, ScriptSession
+from .script_lines import ScriptLinesTable
+from .script_session import ScriptSession
 
 SCRIPT_FILTER = "Scripts (*.txt);;All files (*)"
 CHECK_DELAY_MS = 400  # re-check after typing pauses this long
 EXAMPLE = ("@voice host: a calm male narrator in a quiet studio\n"
            "[host] Welcome to the show.\n"
-           "A line without a tag uses the voice described above.")
+           "@pause 1.5\n"
+           "A line without a tag uses the voice described in the panel.\n\n"
+           "A blank line doubles the pause before the next line.")
 _LINE_NUMBER = re.compile(r"script line (\d+)")
 
 # What the script is spoken with: the panel's settings (the default voice, steps, guidance, seed...) and model.
 SettingsProvider = Callable[[], tuple[SpeechRequest, str]]
 
 
-class ScriptBox(QGroupBox):
+class ScriptBox(QWidget):
     line_selected = Signal(object)  # LineState with a take: show it
     play_requested = Signal(object)  # LineState with a take: play it
     message = Signal(str)  # a problem to show in the window
     info = Signal(str)  # news for the status bar
 
     def __init__(self, session: ScriptSession, settings_provider: SettingsProvider,
-                 reference_provider: Callable[[], object], parent: Optional[QWidget] = None) -> None:
-        super().__init__("Script (one line per utterance)", parent)
+                 reference_provider: Callable[[], object], draft_path: Optional[Path] = None,
+                 parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
         self.setObjectName("scriptBox")
         self.session = session
+        self.draft_path = draft_path  # the text as last typed, kept across restarts (and crashes)
         self._settings_provider = settings_provider
         self._reference_provider = reference_provider
         self.path: Optional[Path] = None  # the script file opened or saved
@@ -57,15 +62,13 @@ class ScriptBox(QGroupBox):
         self.voice_combo = QComboBox()
         self.voice_combo.setObjectName("voiceTagCombo")
         self.voice_combo.setToolTip("Put a voice tag at the start of the current line")
-        files_row = QHBoxLayout()
-        files_row.addWidget(self.open_button)
-        files_row.addWidget(self.save_button)
-        files_row.addWidget(self.voice_combo, 1)
+        self.voice_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.voice_combo.setMinimumContentsLength(12)
 
         self.editor = QPlainTextEdit()
         self.editor.setObjectName("scriptEdit")
         self.editor.setPlaceholderText(EXAMPLE)
-        self.editor.setMinimumHeight(110)
+        self.editor.setMinimumHeight(60)
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.pause_spin = QDoubleSpinBox()
         self.pause_spin.setObjectName("pauseSpin")
@@ -73,13 +76,14 @@ class ScriptBox(QGroupBox):
         self.pause_spin.setSingleStep(0.1)
         self.pause_spin.setSuffix(" s")
         self.pause_spin.setValue(DEFAULT_PAUSE_SECONDS)
-        self.pause_spin.setToolTip("Silence between lines; a blank line in the script doubles it")
+        self.pause_spin.setToolTip("Silence between lines; a blank line in the script doubles it, and a line "
+                                   "`@pause SECONDS` sets it exactly before the next line")
         self.summary = QLabel()
         self.summary.setObjectName("scriptSummary")
-        pause_row = QHBoxLayout()
-        pause_row.addWidget(QLabel("Pause"))
-        pause_row.addWidget(self.pause_spin)
-        pause_row.addWidget(self.summary, 1)
+        files_row = QHBoxLayout()
+        for widget in (self.open_button, self.save_button, self.voice_combo, QLabel("Pause"), self.pause_spin):
+            files_row.addWidget(widget)
+        files_row.addWidget(self.summary, 1)
         self.problem = QLabel()
         self.problem.setObjectName("scriptProblem")
         self.problem.setWordWrap(True)
@@ -99,32 +103,26 @@ class ScriptBox(QGroupBox):
         self.progress.setFormat("%v of %m lines")
         self.progress.setVisible(False)
 
-        self.table = QTableWidget(0, 4)
-        self.table.setObjectName("scriptLines")
-        self.table.setHorizontalHeaderLabels(["Line", "Take", "", ""])
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setMinimumHeight(90)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.table = ScriptLinesTable(session)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(files_row)
-        layout.addWidget(self.editor, 2)
-        layout.addLayout(pause_row)
-        layout.addWidget(self.problem)
-        layout.addLayout(actions)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.table, 1)
+        # Wide and short (a bottom dock): the text on the left, the lines and their takes on the right.
+        left = QVBoxLayout()
+        left.addLayout(files_row)
+        left.addWidget(self.editor, 1)
+        left.addWidget(self.problem)
+        right = QVBoxLayout()
+        right.addLayout(actions)
+        right.addWidget(self.progress)
+        right.addWidget(self.table, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addLayout(left, 3)
+        layout.addLayout(right, 2)
 
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
-        self._check_timer.timeout.connect(lambda: self.check(quiet=True))
+        self._check_timer.timeout.connect(lambda: (self.check(quiet=True), self.save_draft()))
         self.editor.textChanged.connect(self._check_timer.start)
         self.pause_spin.valueChanged.connect(lambda _v: self._check_timer.start())
         self.open_button.clicked.connect(self.open_dialog)
@@ -133,11 +131,14 @@ class ScriptBox(QGroupBox):
         self.render_button.clicked.connect(self.render_all)
         self.cancel_button.clicked.connect(session.cancel)
         self.export_button.clicked.connect(self.export_dialog)
-        self.table.itemSelectionChanged.connect(self._on_row_selected)
-        session.line_changed.connect(self._show_line)
+        self.table.line_selected.connect(self.line_selected)
+        self.table.play_requested.connect(self.play_requested)
+        self.table.reroll_requested.connect(self.reroll)
+        session.line_changed.connect(lambda _i: self._update_actions())
         session.all_done.connect(self._update_actions)
         self._fill_voice_combo(None)
         self._update_actions()
+        self.restore_draft()
 
     # ---- checking --------------------------------------------------------------------------------------
     def parse(self, settings: Optional[SpeechRequest] = None) -> Script:
@@ -154,6 +155,7 @@ class ScriptBox(QGroupBox):
             script = self.parse(settings)
         except InputError as exc:
             self._show_problem(str(exc), quiet)
+            self.summary.setText("")
             return None
         self._show_problem("", quiet=True)
         self._fill_voice_combo(script)
@@ -251,54 +253,9 @@ class ScriptBox(QGroupBox):
         except InputError as exc:
             self.message.emit(str(exc))
 
-    # ---- the lines table -------------------------------------------------------------------------------
     def _rebuild_table(self) -> None:
-        self.table.setRowCount(len(self.session.states))
-        for index in range(len(self.session.states)):
-            self._show_line(index)
+        self.table.rebuild()
         self._update_actions()
-
-    def _show_line(self, index: int) -> None:
-        if index >= self.table.rowCount():
-            self.table.setRowCount(len(self.session.states))
-        state = self.session.states[index]
-        line = state.line
-        tag = f"[{line.voice_name}] " if line.voice_name else ""
-        words = QTableWidgetItem(f"{line.number}  {tag}{line.text}")
-        words.setToolTip(f"Line {line.number}: {line.text}\nVoice: {line.voice}")
-        self.table.setItem(index, 0, words)
-        take = QTableWidgetItem(take_text(state))
-        take.setToolTip(state.error or take_text(state))
-        if state.status == "failed":
-            take.setForeground(QColor("#c0392b"))
-        self.table.setItem(index, 1, take)
-        for column, label in ((2, "Play"), (3, "Re-roll")):
-            button = self.table.cellWidget(index, column)
-            if button is None:
-                button = QPushButton(label)
-                button.setStyleSheet("padding: 1px 6px;")
-                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-                button.clicked.connect(lambda _c=False, b=button, col=column: self._row_button(b, col))
-                self.table.setCellWidget(index, column, button)
-            button.setEnabled(state.result is not None if column == 2 else
-                              self.session.settings is not None and state.job_id is None)
-        self._update_actions()
-
-    def _row_button(self, button: QPushButton, column: int) -> None:
-        index = next((r for r in range(self.table.rowCount()) if self.table.cellWidget(r, column) is button), None)
-        if index is None or index >= len(self.session.states):
-            return
-        if column == 2:
-            self.play_requested.emit(self.session.states[index])
-        else:
-            self.reroll(index)
-
-    def _on_row_selected(self) -> None:
-        rows = self.table.selectionModel().selectedRows()
-        if rows and rows[0].row() < len(self.session.states):
-            state = self.session.states[rows[0].row()]
-            if state.result is not None:
-                self.line_selected.emit(state)
 
     def _update_actions(self) -> None:
         states = self.session.states
@@ -309,6 +266,34 @@ class ScriptBox(QGroupBox):
         self.progress.setVisible(running or 0 < self.session.rendered_count() < len(states))
         self.progress.setRange(0, max(1, len(states)))
         self.progress.setValue(sum(1 for s in states if s.result is not None and s.job_id is None))
+
+    # ---- the draft -------------------------------------------------------------------------------------------
+    def save_draft(self) -> None:
+        if self.draft_path is None:
+            return
+        draft = {"text": self.editor.toPlainText(), "pause": self.pause_spin.value(),
+                 "path": str(self.path) if self.path is not None else None}
+        try:
+            write_text_atomic(self.draft_path, json.dumps(draft))
+        except (OSError, InputError):
+            pass  # a draft is a convenience; the script file and the editor still hold the text
+
+    def restore_draft(self) -> None:
+        try:
+            draft = json.loads(self.draft_path.read_text(encoding="utf-8")) if self.draft_path else None
+        except (OSError, ValueError):
+            return
+        if not isinstance(draft, dict) or not isinstance(draft.get("text"), str):
+            return
+        self.editor.setPlainText(draft["text"])
+        if isinstance(draft.get("pause"), (int, float)):
+            self.pause_spin.setValue(draft["pause"])
+        self.path = Path(draft["path"]) if isinstance(draft.get("path"), str) else None
+        self.editor.document().setModified(False)
+
+    def hideEvent(self, event) -> None:  # the window closes or the dock goes away: keep what was typed
+        self.save_draft()
+        super().hideEvent(event)
 
     # ---- files -------------------------------------------------------------------------------------------
     @property
@@ -388,12 +373,3 @@ class ScriptBox(QGroupBox):
         if written is not None:
             self.info.emit(f"Exported {written[0]} and {len(written[1])} line files.")
 
-
-def take_text(state: LineState) -> str:
-    if state.job_id is not None:
-        return state.detail or state.status
-    if state.result is not None:
-        best = state.result.best
-        note = f" ({state.status})" if state.status in ("failed", "cancelled") else ""
-        return f"{best.clip.seconds:.1f} s · seed {best.seed}{note}"
-    return state.status

@@ -13,16 +13,16 @@ import os
 import sys
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
-from core import APP_NAME
 
 NAMES = ("promptEdit", "generateButton", "candidateCard", "libraryList", "waveformPlot", "selectionDragButton")
 
 
 def main():
-    app = QApplication(sys.argv[:1])
-    app.setApplicationName(APP_NAME)
+    from studio.app import make_application  # as the real app: library chatter silenced
+
+    app = make_application(sys.argv[:1])
     from studio.main_window import MainWindow
 
     out_path = sys.argv[1]
@@ -49,8 +49,22 @@ def main():
             rect = library.visualItemRect(library.item(0))
             corner = library.viewport().mapToGlobal(rect.topLeft())
             found["libraryRow0"] = [corner.x(), corner.y(), rect.width(), rect.height()]
+        view = window.candidates.viewport()
+        corner = view.mapToGlobal(view.rect().topLeft())
+        found["candidatesViewport"] = [corner.x(), corner.y(), view.width(), view.height()]
+        found["windowSize"] = [window.width(), window.height()]
+        found["keepButtons"] = []
+        for card in window.candidates.cards:
+            button = card.keep_button
+            corner = button.mapToGlobal(button.rect().topLeft())
+            found["keepButtons"].append([corner.x(), corner.y(), button.width(), button.height()]
+                                        if button.isVisible() else None)
         selection = window.waveform.selection() if getattr(window, "waveform", None) is not None else None
         found["waveformSelection"] = list(selection) if selection else None
+        editor = getattr(window, "editor", None)
+        if editor is not None and editor.controller.origin is not None:
+            found["editorClip"] = editor.controller.origin.prompt
+        found["libraryCount"] = window.library.count()
         found["pid"] = os.getpid()
         temp = out_path + ".tmp"
         with open(temp, "w") as out:

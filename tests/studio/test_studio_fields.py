@@ -104,6 +104,15 @@ def test_a_duration_past_the_maximum_says_the_maximum(qtbot, make_window):
     assert "Duration" in message and f"{MAX_SECONDS:g}" in message.replace(".00", "")
 
 
+def test_a_voice_preset_replaces_the_default_voice_but_not_a_typed_one(make_window):
+    speech_available()
+    panel = make_window().generation_panel
+    panel.set_mode("speech")
+    narrator = next(p for p in builtin_presets("speech") if p.name == "Narrator, calm")
+    panel.apply_preset(narrator)
+    assert panel.prompt_edit.text() == narrator.prompt  # the untouched default voice was only a starting point
+
+
 def test_user_presets_from_older_versions_still_never_set_the_words(make_window, monkeypatch):
     speech_available()
     panel = make_window().generation_panel
@@ -111,3 +120,27 @@ def test_user_presets_from_older_versions_still_never_set_the_words(make_window,
     panel.transcription_edit.setText("mine")
     panel.apply_preset(Preset(name="old", mode="speech", transcription="theirs", seconds=None))
     assert panel.transcription_edit.text() == "mine"
+
+
+def test_the_candidates_shown_at_close_come_back(make_window, settings):
+    from studio_helpers import tone_clip
+
+    from core.library.store import Library
+    from studio.clip_entry import ClipEntry
+    from studio.settings import StudioSettings
+
+    library = Library()
+    window = make_window(library=library)
+    stored = library.add(tone_clip(330.0), prompt="kept one", mode="sound", model="m", licence="l", seed=1)
+    takes = [ClipEntry.from_library(stored),
+             ClipEntry(tone_clip(550.0), prompt="only on screen", mode="sound", model="m", licence="l", seed=2,
+                       score=0.25, settings={"prompt": "only on screen", "steps": 9})]
+    window.candidates.show_entries(takes)
+    window.close()
+
+    again = make_window(settings=StudioSettings(settings.path), library=library)
+    shown = [card.entry for card in again.candidates.cards]
+    assert [(e.prompt, e.seed, e.library_id) for e in shown] == [("kept one", 1, stored.id),
+                                                                  ("only on screen", 2, None)]
+    assert shown[1].score == 0.25 and shown[1].settings["steps"] == 9
+    assert shown[1].clip.frames == takes[1].clip.frames and again.selected_entry() is shown[0]

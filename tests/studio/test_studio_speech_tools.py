@@ -40,7 +40,7 @@ def speech_file(corpus_files):
 def test_a_voice_from_a_corpus_recording_speaks_a_take(qtbot, speech_window, speech_file):
     window = speech_window
     tools, panel = window.speech_tools, window.generation_panel
-    assert tools.reference.isVisible() and tools.script.isVisible()
+    assert tools.reference.text_edit.isVisible() and tools.script.isVisible()
     assert tools.reference.set_reference_file(speech_file)
     assert "s of speech (of 1.4 s at 48000 Hz)" in tools.reference.status.text()
     tools.reference.text_edit.setText("Front center.")
@@ -53,8 +53,17 @@ def test_a_voice_from_a_corpus_recording_speaks_a_take(qtbot, speech_window, spe
     assert best.clip.seconds > 0.3 and np.abs(best.clip.mono).max() > 0
     assert window.candidates.cards and window.candidates.current().settings["reference"] == SPEECH_FILE
 
+    take = window.candidates.current()  # More like this: the same words in the same reference voice
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as done:
+        job = window.more_like_this(take)
+    assert job.spec.extra["reference"].source == SPEECH_FILE and job.spec.request.transcription == "Hello there."
+    again = done.args[1].best
+    assert again.settings["transcription"] == "Front center. Hello there." and again.seed != best.seed
+    tools.reference.clear()  # the voice it needs is no longer chosen: refused, not spoken in another voice
+    assert window.more_like_this(take) is None and "spoken in the voice of" in window.error_banner.text()
+
     panel.set_mode("sound")  # the tools belong to Speech mode
-    assert not tools.reference.isVisible() and not tools.script.isVisible()
+    assert not tools.reference.text_edit.isVisible() and not tools.script.isVisible()
 
 
 def test_bad_references_are_named_like_the_cli_and_start_no_job(speech_window, corpus_files, speech_file, tmp_path):
@@ -201,7 +210,7 @@ def test_a_recorded_take_and_a_library_item_become_the_reference(make_window, sp
     window.recording.controller.last_take = RecordedTake(clip, tmp_path / "take-3.wav", "test input", 48_000, 1,
                                                          "2026-01-01T00:00:00")
     window.recording.use_last_take_as_voice()
-    assert window.generation_panel.mode.name == "speech" and tools.reference.isVisible()
+    assert window.generation_panel.mode.name == "speech" and tools.reference.text_edit.isVisible()
     assert tools.reference.has_reference and tools.reference.problem is None
 
     tools.reference.clear()
@@ -213,3 +222,75 @@ def test_a_recorded_take_and_a_library_item_become_the_reference(make_window, sp
     assert tools.reference.text_edit.text() == "Front center."  # a speech take brings the words it says
     voice = tools.reference.reference_voice()
     assert voice.text == "Front center." and voice.source == "“Front center.”"
+
+
+def test_the_script_being_written_survives_a_restart(make_window, settings, qtbot):
+    window = make_window()
+    box = window.speech_tools.script
+    box.editor.setPlainText("@voice host: a calm man\n[host] Episode twelve.\n")
+    box.pause_spin.setValue(1.5)
+    qtbot.waitUntil(lambda: box.draft_path.exists(), timeout=5_000)
+    window.close()
+
+    again = make_window()
+    restored = again.speech_tools.script
+    assert restored.editor.toPlainText() == "@voice host: a calm man\n[host] Episode twelve.\n"
+    assert restored.pause_spin.value() == 1.5
+    qtbot.waitUntil(lambda: restored.table.rowCount() == 1, timeout=5_000)  # checked again once shown
+
+
+def test_voice_tags_and_pauses_from_the_editor(speech_window):
+    from PySide6.QtGui import QTextCursor
+
+    box = speech_window.speech_tools.script
+    box.editor.setPlainText("@voice host: a calm man\nHello there.\n@pause 2\nBye.\n")
+    assert box.check(quiet=True) is not None
+    labels = [box.voice_combo.itemText(i) for i in range(box.voice_combo.count())]
+    assert any(label.startswith("[host]") for label in labels) and any("Narrator, calm" in t for t in labels)
+    cursor = QTextCursor(box.editor.document().findBlockByNumber(1))
+    box.editor.setTextCursor(cursor)
+
+    def choose(name):
+        box.voice_combo.activated.emit(box.voice_combo.findData(name))
+        return box.editor.document().findBlockByNumber(1).text()
+
+    assert choose("host") == "[host] Hello there."
+    assert choose("Narrator, calm") == "[Narrator, calm] Hello there."  # a preset, replacing the tag
+    assert choose("") == "Hello there."  # the panel's voice
+    script = box.check(quiet=True)
+    assert [line.pause_before for line in script.lines] == [0.0, 2.0]
+    assert [s.line.text for s in box.session.states] == ["Hello there.", "Bye."]
+    assert box.summary.text().startswith("2 lines, about")
+
+
+def test_typing_a_script_keeps_every_key_from_the_window_shortcuts(qtbot, speech_window):
+    """Space plays, R records, K keeps in the window: typed into the script they are just letters."""
+    window = speech_window
+    box = window.speech_tools.script
+    box.editor.setFocus()
+    qtbot.keyClicks(box.editor, "Record a take, keep it. Stop!")
+    assert box.editor.toPlainText() == "Record a take, keep it. Stop!"
+    assert not window.recording.controller.is_busy and not window.auditioner.is_playing
+
+
+def test_export_asks_before_replacing_files(qtbot, speech_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    window = speech_window
+    box, session = window.speech_tools.script, window.speech_tools.session
+    box.editor.setPlainText("Hi.\n")
+    with qtbot.waitSignal(session.all_done, timeout=JOB_TIMEOUT_MS):
+        assert box.render_all()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "script.wav").write_bytes(b"the user's own file")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    box.export_dialog()
+    assert "already exist" in asked[0] and (folder / "script.wav").read_bytes() == b"the user's own file"
+    assert not (folder / "01-hi.wav").exists()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    box.export_dialog()
+    assert load_clip(folder / "script.wav").frames == session.result().joined.frames
+    assert (folder / "01-hi.wav").exists() and "Exported" in window.statusBar().currentMessage()

@@ -1,0 +1,32 @@
+"""`--bars N --bpm T [--beats-per-bar B] [--loop-end fade|close-loop]`: bar-locked takes (core.generation.bar_locked)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Optional
+
+from core.audio.bars import ENDINGS
+from core.errors import InputError
+from core.generation.bar_locked import BarLock
+
+
+def add_bar_flags(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("bars (music loops for a DAW)")
+    g.add_argument("--bars", type=int, default=None,
+                   help="length in bars instead of --seconds: the take is exactly N bars, sample exact")
+    g.add_argument("--bpm", type=float, default=None, help="tempo for --bars (the DAW's session tempo)")
+    g.add_argument("--beats-per-bar", type=int, default=4, help="meter for --bars: beats per bar (default 4)")
+    g.add_argument("--loop-end", choices=ENDINGS, default="fade",
+                   help="how a --bars take ends: a 10 ms fade at the bar line, or a loop-closing pass "
+                        "that leads the end back into the start (one more generation per take)")
+
+
+def bar_lock(args: argparse.Namespace) -> Optional[BarLock]:
+    """The validated BarLock for --bars, None without it; bad combinations exit 2 before the model loads."""
+    if args.bars is None:
+        if args.bpm is not None:
+            raise InputError("--bpm sets the tempo for --bars; add --bars N (or leave out --bpm).")
+        return None
+    if args.bpm is None:
+        raise InputError("--bars needs the tempo: add --bpm T (your DAW's session tempo).")
+    return BarLock(args.bars, args.bpm, args.beats_per_bar, args.loop_end).validated()

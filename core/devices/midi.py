@@ -1,0 +1,248 @@
+"""MIDI input over python-rtmidi: ALSA first, JACK next, and a clear status line when there is neither.
+
+Qt-free. rtmidi's callback runs on its own thread: it only parses the bytes and puts the event on a queue;
+the GUI drains the queue from a timer (`drain()`), so no widget is touched from the MIDI thread.
+
+    midi = MidiInput()                 # never raises: `midi.status` says what is usable, or why nothing is
+    midi.ports()                       # re-scans: ['sender:virt-out', ...]
+    midi.open("virt-out")              # a port by (part of) its name; True when open
+    for event in midi.drain():         # core.devices.midi_messages.MidiEvent, oldest first
+        ...
+    midi.check()                       # call every second or so: a vanished port closes, a returning one reopens
+
+Without /dev/snd/seq, rtmidi raises its SystemError for ALSA (DESKTOP.md); without a running jackd it raises
+the same for JACK. Both are caught here; `status` then reads "No MIDI system: ..." naming what to start.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from typing import Callable, Optional
+
+from core.errors import LoaError, first_line
+
+from .midi_messages import MidiEvent, parse_message
+
+CLIENT_NAME = "LOA Studio"
+API_NAMES = {"alsa": "ALSA", "jack": "JACK"}
+
+
+class MidiUnavailable(LoaError):
+    """No MIDI system can be used; the message names what is missing and what to do."""
+
+
+def _rtmidi():
+    try:
+        import rtmidi
+    except ImportError as exc:  # pragma: no cover - a dependency, but a broken install must not crash the app
+        raise MidiUnavailable(f"No MIDI system: python-rtmidi cannot be imported ({first_line(exc)}).") from exc
+    return rtmidi
+
+
+def _api_ids(rtmidi) -> dict[str, int]:
+    return {"alsa": rtmidi.API_LINUX_ALSA, "jack": rtmidi.API_UNIX_JACK}
+
+
+def open_client(kind: str = "in", name: str = CLIENT_NAME, apis: tuple[str, ...] = ("alsa", "jack")):
+    """A rtmidi MidiIn (kind "in") or MidiOut on the first API of `apis` that works: (client, api name).
+
+    Raises MidiUnavailable naming every API tried and why it failed.
+    """
+    rtmidi = _rtmidi()
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")  # asking for JACK must never launch a server
+    compiled = set(rtmidi.get_compiled_api())
+    ids = _api_ids(rtmidi)
+    reasons = []
+    for api in apis:
+        if ids[api] not in compiled:
+            reasons.append(f"{API_NAMES[api]} not built into python-rtmidi")
+            continue
+        if api == "alsa" and not os.path.exists("/dev/snd/seq"):
+            reasons.append(f"ALSA: {_reason(api, None)}")  # rtmidi would fail (and alsa-lib print to stderr)
+            continue
+        try:
+            cls = rtmidi.MidiIn if kind == "in" else rtmidi.MidiOut
+            return cls(rtapi=ids[api], name=name), api
+        except (rtmidi.RtMidiError, RuntimeError) as exc:  # rtmidi's SystemError is an RtMidiError
+            reasons.append(f"{API_NAMES[api]}: {_reason(api, exc)}")
+    raise MidiUnavailable("No MIDI system: " + "; ".join(reasons) + ".")
+
+
+def _reason(api: str, exc: BaseException) -> str:
+    if api == "alsa" and not os.path.exists("/dev/snd/seq"):
+        return "no ALSA sequencer (/dev/snd/seq missing; load snd-seq)"
+    if api == "jack":
+        return "JACK server not running (start jackd or PipeWire's JACK)"
+    return first_line(exc)
+
+
+class MidiInput:
+    """One MIDI input port at a time, chosen by name, with a queue of parsed events."""
+
+    def __init__(self, client_name: str = CLIENT_NAME, apis: tuple[str, ...] = ("alsa", "jack"),
+                 on_event: Optional[Callable[[], None]] = None) -> None:
+        self.client_name = client_name
+        self.apis = apis
+        self.on_event = on_event  # optional wake-up (called on the MIDI thread; must only signal)
+        self._queue: "queue.SimpleQueue[MidiEvent]" = queue.SimpleQueue()
+        self._client = None
+        self.api: Optional[str] = None
+        self.wanted: Optional[str] = None  # the port the user chose (kept while it is unplugged)
+        self.port: Optional[str] = None  # the port open now
+        self._last_time: Optional[float] = None
+        self._lock = threading.Lock()
+        self.status = ""
+        self._connect()
+
+    # ---- system ----------------------------------------------------------------------------------------
+    def _connect(self) -> bool:
+        try:
+            self._client, self.api = open_client("in", self.client_name, self.apis)
+        except MidiUnavailable as exc:
+            self._client, self.api = None, None
+            self.status = str(exc)
+            return False
+        self._client.ignore_types(sysex=True, timing=False, active_sense=True)  # keep clock, drop the rest
+        self._client.set_callback(self._callback)
+        self.status = f"MIDI ({API_NAMES[self.api]}): no input chosen"
+        return True
+
+    @property
+    def available(self) -> bool:
+        return self._client is not None
+
+    def ports(self) -> list[str]:
+        """The input ports now present (re-scanned every call); [] without a MIDI system."""
+        if self._client is None and not self._connect():
+            return []
+        try:
+            return list(self._client.get_ports())
+        except Exception:  # noqa: BLE001 - a server that went away lists nothing
+            return []
+
+    # ---- port ------------------------------------------------------------------------------------------
+    def open(self, name: Optional[str]) -> bool:
+        """Open the port whose name equals or contains `name`; None or "" closes. Status says what happened."""
+        self.close_port()
+        self.wanted = name or None
+        if not name:
+            if self.available:
+                self.status = f"MIDI ({API_NAMES[self.api]}): no input chosen"
+            return False
+        ports = self.ports()
+        if self._client is None:
+            return False
+        match = _find_port(ports, name)
+        if match is None:
+            self.status = f"MIDI input “{name}” not found; connect it or choose another in Settings."
+            return False
+        try:
+            with self._lock:
+                self._client.open_port(ports.index(match), f"{self.client_name} in")
+        except Exception as exc:  # noqa: BLE001 - rtmidi raises its own errors for a busy or vanished port
+            self.status = f"Cannot open MIDI input “{match}”: {first_line(exc)}"
+            return False
+        self.port = match
+        self._last_time = None
+        self.status = f"MIDI input: {match} ({API_NAMES[self.api]})"
+        return True
+
+    def close_port(self) -> None:
+        with self._lock:
+            if self._client is not None and self.port is not None:
+                try:
+                    self._client.close_port()
+                except Exception:  # noqa: BLE001 - closing a vanished port must not raise
+                    pass
+            self.port = None
+
+    def close(self) -> None:
+        self.close_port()
+        if self._client is not None:
+            try:
+                self._client.cancel_callback()
+            except Exception:  # noqa: BLE001
+                pass
+        self._client = None  # rtmidi frees the client when the object goes
+
+    def check(self) -> bool:
+        """Hot-plug: close a port that has disappeared, reopen the chosen one when it is back, and connect to a
+        MIDI system that has started since. Returns True when the status changed."""
+        before = self.status
+        if self._client is None:
+            if not self._connect():
+                return self.status != before
+            if self.wanted:
+                self.open(self.wanted)
+            return self.status != before
+        ports = self.ports()
+        if self.port is not None and self.port not in ports:
+            gone = self.port
+            self.close_port()
+            self.status = f"MIDI input “{gone}” disconnected; it reopens when it is back."
+        elif self.port is None and self.wanted and _find_port(ports, self.wanted) is not None:
+            # A fresh client: rtmidi's JACK input reopened on the old one connected but stayed silent.
+            wanted = self.wanted
+            self.close()
+            if self._connect():
+                self.open(wanted)
+        return self.status != before
+
+    # ---- events ----------------------------------------------------------------------------------------
+    def _callback(self, message_and_delta, _data=None) -> None:
+        # rtmidi's thread: parse, timestamp, enqueue. Nothing else.
+        message, delta = message_and_delta
+        now = time.monotonic()
+        # rtmidi's deltas come from the driver's clock and are steadier than when this thread gets to run;
+        # the running sum is held no later than now (a late first callback only shifts the anchor).
+        stamp = now if self._last_time is None else min(now, self._last_time + delta)
+        self._last_time = stamp
+        event = parse_message(message, stamp)
+        if event is not None:
+            self._queue.put(event)
+            if self.on_event is not None:
+                self.on_event()
+
+    def drain(self, limit: int = 10_000) -> list[MidiEvent]:
+        """The events received since the last drain, oldest first (called from the GUI thread)."""
+        events = []
+        while len(events) < limit:
+            try:
+                events.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return events
+
+
+def _find_port(ports: list[str], name: str) -> Optional[str]:
+    wanted = name.lower()
+    exact = [p for p in ports if p.lower() == wanted]
+    partial = [p for p in ports if wanted in p.lower()]
+    return (exact or partial or [None])[0]
+
+
+class VirtualOutput:
+    """A virtual MIDI output port (what a DAW or a test sends from); JACK or ALSA as available."""
+
+    def __init__(self, port_name: str = "LOA test out", client_name: str = "LOA sender") -> None:
+        self._client, self.api = open_client("out", client_name)
+        self._client.open_virtual_port(port_name)
+        self.port_name = port_name
+
+    def send(self, message: list[int]) -> float:
+        """Send one message; returns time.monotonic() just before it left (the note-on timestamp)."""
+        stamp = time.monotonic()
+        self._client.send_message(message)
+        return stamp
+
+    def close(self) -> None:
+        # close_port() removes the virtual port at once; rtmidi's delete() after it crashed on JACK.
+        if self._client is not None:
+            try:
+                self._client.close_port()
+            except Exception:  # noqa: BLE001
+                pass
+        self._client = None

@@ -1,0 +1,86 @@
+"""Bar-locked music: takes that last exactly N bars at a tempo and meter, sample exact at the output rate.
+
+    lock = BarLock(bars=4, bpm=97.0, beats_per_bar=4, ending="fade")
+    result = generate_bars(engine, request, lock)          # every candidate: bar_frames(4, 97, rate, 4) frames
+
+Two endings, the user's choice:
+- "fade": a little more than N bars is generated, cut at the bar line, with a 10 ms fade-out (no click);
+- "close-loop": exactly N bars are generated, then core.incontext's close_loop regenerates the last second so
+  that it flows back into the start (a seamless loop in a DAW); the length does not change.
+
+Each candidate's settings record bars, bpm, beats_per_bar, ending and `bar_locked`: file names then carry
+`_97bpm_4bars` and WAV files an ACID chunk (core.audio.provenance writes both through core.audio.bars).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from core.audio.bars import ENDINGS, bar_frames, bar_seconds, check_bars, trim_to_frames
+from core.errors import InputError
+from core.generation.engine import Engine, GenerationResult
+from core.generation.progress import CancelCheck, ProgressCallback
+from core.generation.requests import MAX_SECONDS, GenerationRequest
+from core.devices.tempo import check_bpm
+
+FADE_MARGIN_SECONDS = 0.25  # generated past the bar line so the cut falls inside the music
+
+
+@dataclass(frozen=True)
+class BarLock:
+    bars: int
+    bpm: float
+    beats_per_bar: int = 4
+    ending: str = "fade"
+
+    def validated(self) -> "BarLock":
+        check_bars(self.bars, self.beats_per_bar)
+        check_bpm(self.bpm)
+        if self.ending not in ENDINGS:
+            raise InputError(f"ending {self.ending!r} is not offered; use one of {', '.join(ENDINGS)}.")
+        if self.seconds > MAX_SECONDS:
+            raise InputError(f"{self.bars} bars of {self.beats_per_bar} beats at {self.bpm:g} BPM last "
+                             f"{self.seconds:.1f} s; generate at most {MAX_SECONDS:g} s (fewer bars or a faster tempo).")
+        return self
+
+    @property
+    def seconds(self) -> float:
+        return bar_seconds(self.bars, self.bpm, self.beats_per_bar)
+
+    def frames(self, rate: int) -> int:
+        return bar_frames(self.bars, self.bpm, rate, self.beats_per_bar)
+
+    def settings(self) -> dict:
+        return {"bars": self.bars, "bpm": float(self.bpm), "beats_per_bar": self.beats_per_bar,
+                "ending": self.ending, "bar_locked": True, "seconds": round(self.seconds, 6)}
+
+
+def generate_bars(engine: Engine, request: GenerationRequest, lock: BarLock,
+                  progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None) -> GenerationResult:
+    """Generate `request.candidates` takes of exactly `lock.bars` bars (request.seconds is replaced)."""
+    lock = lock.validated()
+    extra = lock.settings()
+    if lock.ending == "fade":
+        seconds = min(MAX_SECONDS, lock.seconds + FADE_MARGIN_SECONDS)
+        result = engine.generate(replace(request, seconds=seconds), progress=progress, cancel=cancel)
+        clips = [trim_to_frames(c.clip, lock.frames(c.clip.sample_rate)) for c in result.candidates]
+    else:
+        result = engine.generate(replace(request, seconds=lock.seconds), progress=progress, cancel=cancel)
+        clips = [_closed(engine, result, c, lock, progress, cancel) for c in result.candidates]
+    candidates = [replace(c, clip=clip, settings=c.settings | extra) for c, clip in zip(result.candidates, clips)]
+    return replace(result, candidates=candidates, request=replace(result.request, seconds=lock.seconds))
+
+
+def _closed(engine, result, candidate, lock: BarLock, progress, cancel):
+    """The candidate cut to the bar line (no fade), its last second regenerated to lead into its start."""
+    from core.incontext.operations import GenerationSettings, close_loop
+
+    exact = trim_to_frames(candidate.clip, lock.frames(candidate.clip.sample_rate), fade_seconds=0.0)
+    request = result.request
+    settings = GenerationSettings(prompt=request.prompt, negative_prompt=request.negative_prompt, steps=request.steps,
+                                  guidance=request.guidance, seed=candidate.seed, candidates=1,
+                                  scheduler=request.scheduler)
+    closed = close_loop(engine, exact, settings=settings, progress=progress, cancel=cancel).best.clip
+    assert closed.frames == exact.frames  # close_loop keeps the length; the bar lock depends on it
+    return closed

@@ -1,0 +1,1 @@
+"""Compact mode: a small always-on-top window (studio.compact.window)."""

@@ -1,0 +1,77 @@
+"""The session tempo in the window: a BPM field, Tap, beats per bar, and where the tempo comes from.
+
+While a MIDI clock runs, the field follows it and is read-only ("MIDI clock"); without one, type a tempo or tap it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+
+from core.errors import InputError
+
+from .controller import MidiController
+
+SOURCES = {"clock": "MIDI clock", "tap": "tapped", "manual": ""}
+
+
+class TempoWidget(QWidget):
+    def __init__(self, controller: MidiController, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tempoWidget")
+        self.controller = controller
+        self.bpm_spin = QDoubleSpinBox()
+        self.bpm_spin.setObjectName("bpmSpin")
+        self.bpm_spin.setRange(20.0, 400.0)
+        self.bpm_spin.setDecimals(1)
+        self.bpm_spin.setSuffix(" BPM")
+        self.bpm_spin.setKeyboardTracking(False)
+        self.bpm_spin.setValue(controller.bpm)
+        self.bpm_spin.setToolTip("Session tempo: bars in Music mode and Extend loop use it. A MIDI clock sets it.")
+        self.tap_button = QPushButton("Tap")
+        self.tap_button.setObjectName("tapButton")
+        self.tap_button.setToolTip("Tap the beat (four taps or more); ignored while a MIDI clock runs")
+        self.tap_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.meter_spin = QSpinBox()
+        self.meter_spin.setRange(1, 16)
+        self.meter_spin.setValue(controller.beats_per_bar)
+        self.meter_spin.setSuffix("/4")
+        self.meter_spin.setToolTip("Beats per bar")
+        self.source_label = QLabel()
+        self.transport_label = QLabel()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Tempo"))
+        layout.addWidget(self.bpm_spin)
+        layout.addWidget(self.tap_button)
+        layout.addWidget(self.meter_spin)
+        layout.addWidget(self.source_label)
+        layout.addWidget(self.transport_label)
+        layout.addStretch(1)
+
+        self.bpm_spin.valueChanged.connect(self._typed)
+        self.tap_button.clicked.connect(controller.tap)
+        self.meter_spin.valueChanged.connect(controller.set_beats_per_bar)
+        controller.tempo_changed.connect(self.show_tempo)
+        controller.transport.connect(self.show_transport)
+
+    def _typed(self, value: float) -> None:
+        if abs(value - self.controller.bpm) < 0.05:
+            return
+        try:
+            self.controller.set_bpm(value, "manual")
+        except InputError:
+            pass
+
+    def show_tempo(self, bpm: float, source: str) -> None:
+        self.bpm_spin.blockSignals(True)
+        self.bpm_spin.setValue(bpm)
+        self.bpm_spin.blockSignals(False)
+        self.bpm_spin.setReadOnly(source == "clock")
+        self.source_label.setText(SOURCES.get(source, ""))
+
+    def show_transport(self, what: str, seconds: float) -> None:
+        playing = self.controller.transport_state.state.playing
+        self.transport_label.setText("▶ DAW playing" if playing else "■ DAW stopped")

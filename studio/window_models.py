@@ -1,0 +1,43 @@
+"""The main window's model and device actions: the model manager, the first-run banner, the compute and audio
+devices. A mixin of MainWindow."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .model_manager import ModelManagerDialog, has_usable_model
+
+
+class ModelActions:
+    def update_first_run_banner(self) -> None:
+        self.first_run_banner.setVisible(not has_usable_model(self.settings.local_models))
+
+    def open_model_manager(self) -> ModelManagerDialog:
+        if self.model_manager is None:
+            self.model_manager = ModelManagerDialog(self.settings, self)
+            self.model_manager.models_changed.connect(self._on_models_changed)
+            self.model_manager.folder_added.connect(self._on_model_folder_added)
+        self.model_manager.refresh()
+        self.model_manager.show()
+        self.model_manager.raise_()
+        return self.model_manager
+
+    def _on_models_changed(self) -> None:
+        self.generation_panel.reload_models()
+        self.update_first_run_banner()
+
+    def _on_model_folder_added(self, folder: str) -> None:
+        modes = self.generation_panel.select_model_everywhere(folder)
+        self.error_banner.setVisible(False)  # the "not installed" error no longer applies
+        if modes:
+            self.show_message(f"Using {folder} for {', '.join(modes)}.")
+
+    def set_compute_device(self, device: str) -> None:
+        self.settings.device = device
+        self.jobs.engines.set_device(device)
+        self.job_list.times.device = device  # estimates are per device
+        self.show_message(f"Compute device: {device} (applies to the next job).")
+
+    def set_audio_device(self, device: Optional[str]) -> None:
+        if self.auditioner.set_device(device):
+            self.settings.audio_device = device

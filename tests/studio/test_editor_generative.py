@@ -1,0 +1,72 @@
+"""Generative edits from the editor's selection run as jobs on the tiny model and come back as undoable versions."""
+
+from __future__ import annotations
+
+import numpy as np
+import soundfile as sf
+
+
+def test_regenerate_selection_comes_back_as_an_undoable_version(tiny_window, qtbot, tmp_path):
+    window = tiny_window
+    rate = 16_000
+    t = np.arange(int(1.5 * rate)) / rate
+    original = (0.3 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
+    path = tmp_path / "hum.wav"
+    sf.write(str(path), original, rate, subtype="FLOAT")
+    window.editor.import_paths([path])
+    ctl = window.editor.controller
+    window.waveform.set_selection(0.5, 0.9)
+
+    job = window.editor.generative.regenerate({"prompt": "a bell", "steps": 2})
+    assert job is not None and job.spec.extra["editor_edit"]
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
+    edited = ctl.clip().samples[:, 0]
+    assert len(edited) == len(original)
+    np.testing.assert_array_equal(edited[:8000], original[:8000])       # outside the selection: bit-exact
+    np.testing.assert_array_equal(edited[14400:], original[14400:])
+    assert not np.array_equal(edited[8400:14000], original[8400:14000])  # inside: regenerated
+    assert window.candidates.cards == [] or all(c.entry.mode != "edit" for c in window.candidates.cards)
+    assert ctl.session.history()[-1].operation["op"] == "regenerate"
+
+    window.editor.undo()
+    qtbot.waitUntil(lambda: ctl.session.position == 0, timeout=10_000)
+    np.testing.assert_array_equal(ctl.clip().samples[:, 0], original)
+    ctl.discard_edits()
+
+
+def test_a_selection_the_model_cannot_hold_is_refused_at_once(tiny_window, tmp_path):
+    window = tiny_window
+    rate = 16_000
+    path = tmp_path / "long.wav"
+    sf.write(str(path), (0.2 * np.random.default_rng(1).standard_normal(12 * rate)).astype(np.float32), rate)
+    window.editor.import_paths([path])
+    window.waveform.set_selection(0.5, 11.5)
+    assert window.editor.generative.regenerate({"prompt": "", "steps": 2}) is None
+    assert window.error_banner.isVisible() and window.error_banner.text().startswith("Regenerate selection:")
+    assert window.jobs.jobs == {}
+
+
+def test_transform_selection_keeps_the_outside_bit_exact_and_is_undoable(tiny_window, qtbot, tmp_path):
+    window = tiny_window
+    rate = 16_000
+    t = np.arange(rate) / rate
+    original = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    path = tmp_path / "knock.wav"
+    sf.write(str(path), original, rate, subtype="FLOAT")
+    window.editor.import_paths([path])
+    ctl = window.editor.controller
+    assert window.editor.actions.by_key["gen.transform"].isEnabled()
+    window.waveform.set_selection(0.2, 0.6)
+    job = window.editor.generative.transform({"prompt": "a knock on a metal door", "strength": 0.6, "steps": 2})
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
+    edited = ctl.clip().samples[:, 0]
+    np.testing.assert_array_equal(edited[:3200], original[:3200])   # outside the selection: bit-exact
+    np.testing.assert_array_equal(edited[9600:], original[9600:])
+    window.editor.undo()
+    qtbot.waitUntil(lambda: ctl.session.position == 0, timeout=10_000)
+    np.testing.assert_array_equal(ctl.clip().samples[:, 0], original)
+    ctl.discard_edits()

@@ -1,0 +1,53 @@
+"""Job rows: the title ends in … when cut, elapsed time, an estimate from the last runs on this device, and
+finished jobs kept in a collapsible history (issue 9)."""
+
+from studio_helpers import fill_panel
+
+from studio.job_times import JobTimes, work_units
+
+JOB_TIMEOUT_MS = 180_000
+
+
+def test_finished_jobs_stay_in_a_history_with_their_time_and_the_next_job_has_an_estimate(qtbot, tiny_window):
+    window = tiny_window
+    window.resize(1024, 640)
+    long_prompt = "a very long prompt about rain on a tin roof with distant thunder and a dog barking far away"
+    fill_panel(window, long_prompt, seconds=1.0, steps=2, candidates=1)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as finished:
+        window.generation_panel.request_generate()
+    job = finished.args[0]
+    row = window.job_list.rows[job.id]
+    assert row.title.toolTip() == long_prompt
+    assert row in window.job_list.history_rows() and row.time_label.text().startswith("took 0:")
+    assert not row.cancel_button.isVisibleTo(row)
+    toggle = window.job_list.history_button
+    assert toggle.isVisibleTo(window) and toggle.text() == "History (1)"
+    assert not window.job_list.history.isVisibleTo(window)  # collapsed until asked
+    toggle.click()
+    assert window.job_list.history.isVisibleTo(window)
+
+    times = window.job_list.times
+    assert times.estimate(job.spec.model, work_units(2, 1, 1.0)) is not None  # learnt from the run
+    fill_panel(window, "second take", seconds=1.0, steps=2, candidates=1)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as again:
+        window.generation_panel.request_generate()
+    second = window.job_list.rows[again.args[0].id]
+    assert second.estimate is not None
+    assert window.job_list.history_rows()[0] is second and toggle.text() == "History (2)"
+
+
+def test_a_cut_title_ends_in_an_ellipsis(qtbot):
+    from studio.job_list import ElidedLabel
+
+    label = ElidedLabel("metal door slam in a large reverberant hall with a long tail")
+    qtbot.addWidget(label)
+    label.resize(90, 20)
+    label.show()
+    assert label.text().endswith("…") and label.toolTip().startswith("metal door slam")
+
+
+def test_estimates_are_per_model_and_device(settings):
+    cpu, gpu = JobTimes(settings, "cpu"), JobTimes(settings, "cuda")
+    cpu.record("m", work_units(10, 2, 5.0), 20.0)
+    assert cpu.estimate("m", work_units(20, 2, 5.0)) == 40.0
+    assert gpu.estimate("m", 1.0) is None and cpu.estimate("other", 1.0) is None

@@ -1,0 +1,240 @@
+"""The window's MIDI features offscreen: status without a MIDI system, learn, actions, pads from the keyboard and
+drops, tempo (typed, tapped, from clock events), DAW transport, Music mode in bars, compact mode.
+
+Events are fed through MidiController.handle, the same call the MIDI queue's drain makes; tests/test_studio_midi_jack.py
+sends the same things from a real virtual MIDI output over JACK.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from core.audio.clip import Clip, save_clip
+from core.devices.midi_messages import MidiEvent, control_change, note_off, note_on, parse_message
+from studio_helpers import fill_panel, tone_clip
+
+
+@pytest.fixture
+def no_midi_system(monkeypatch):
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")  # JACK clients find no server
+
+
+def entry_of(clip, prompt="tone"):
+    from studio.clip_entry import ClipEntry
+
+    return ClipEntry(clip=clip, prompt=prompt, mode="sound", model="tiny", licence="MIT", seed=1, score=0.5)
+
+
+def test_window_starts_without_a_midi_system_and_says_why(make_window, no_midi_system):
+    window = make_window()
+    midi = window.midi
+    if midi.controller.midi.api == "alsa":
+        pytest.skip("this machine has an ALSA sequencer")
+    assert midi.status_label.text().startswith("No MIDI system:")
+    assert "JACK server not running" in midi.status_label.text()
+    dialog = midi.open_dialog()
+    assert dialog.input_combo.count() == 1  # only "(none)"
+    assert dialog.status_label.text().startswith("No MIDI system:")
+
+
+def test_learn_fires_actions_reports_conflicts_and_persists(make_window, settings, no_midi_system, qtbot):
+    window = make_window()
+    c = window.midi.controller
+    dialog = window.midi.open_dialog()
+    fired = []
+    c.action.connect(lambda name, value: fired.append((name, value)))
+
+    dialog.learn_buttons["next_take"].click()
+    c.handle(parse_message(note_on(60, 100)))
+    assert "note 60" in dialog.binding_labels["next_take"].text()
+    dialog.learn_buttons["keep"].click()
+    c.handle(parse_message(note_on(60, 100)))
+    assert "was bound to Next take" in dialog.learn_label.text()
+    dialog.learn_buttons["output_gain"].click()
+    c.handle(parse_message(control_change(7, 0)))
+    dialog.learn_buttons["pad_bank"].click()
+    c.handle(parse_message(control_change(8, 0)))
+
+    window.candidates.show_entries([entry_of(tone_clip(440)), entry_of(tone_clip(660), "second")])
+    c.handle(parse_message(note_on(60, 90)))  # keep the selected card
+    assert window.candidates.cards[0].entry.kept
+    c.handle(parse_message(control_change(7, 64)))
+    assert c.player.output_gain == pytest.approx(64 / 127)
+    c.handle(parse_message(control_change(8, 127)))
+    assert c.pads.bank == 3 and window.midi.pads.bank_combo.currentIndex() == 3
+    assert [name for name, _ in fired] == ["keep", "output_gain", "pad_bank"]
+
+    from studio.midi.controller import MidiController
+
+    again = MidiController(settings)  # what the next start reads back
+    assert set(again.mapping.bindings) == {"keep", "output_gain", "pad_bank"}
+    again.close()
+    dialog.clear(None)
+    assert MidiController(settings).mapping.bindings == {}
+
+
+def test_pads_from_keyboard_drop_and_notes(make_window, no_midi_system, qtbot, tmp_path):
+    window = make_window()
+    c, grid = window.midi.controller, window.midi.pads
+    started = []
+    c.pad_started.connect(started.append)
+    path = save_clip(tone_clip(880, seconds=0.3), tmp_path / "hit.wav")
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    button = grid.buttons[4]
+    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    button.dropEvent(drop)
+    assert c.pads.pad(4).label == "hit" and "hit" in button.text()
+
+    window.candidates.show_entries([entry_of(tone_clip(440))])
+    assert grid.assign_selected(0)
+
+    pads_can_play = c._ensure_output()
+    grid.setFocus()
+    qtbot.keyClick(grid, Qt.Key.Key_1)  # key 1: pad 1
+    qtbot.keyClick(grid, Qt.Key.Key_Q)  # key Q: pad 5 (the dropped file), not a window shortcut
+    c.handle(parse_message(note_on(40, 100)))  # note 40 = pad 5
+    c.handle(parse_message(note_on(41, 100)))  # pad 6 is empty: nothing plays
+    if pads_can_play:
+        assert started == [0, 4, 4]
+    else:  # no audio device here: the status says so and nothing pretends to play
+        assert started == [] and "Pads cannot play" in window.midi.status_label.text()
+
+
+def test_tempo_typed_tapped_and_from_clock_events(make_window, no_midi_system, qtbot):
+    window = make_window()
+    c, tempo = window.midi.controller, window.midi.tempo
+    tempo.bpm_spin.setValue(93.0)
+    assert c.bpm == 93.0 and window.midi.bars_row.tempo_label.text().startswith("at 93 BPM")
+    for i in range(5):
+        c.tapper.tap(i * 0.5)
+    c.set_bpm(round(c.tapper.tap(2.5), 1), "tap")
+    assert c.bpm == pytest.approx(120.0) and tempo.source_label.text() == "tapped"
+
+    import time
+
+    now = time.monotonic()
+    for i in range(24 * 4):
+        c.handle(MidiEvent("clock", timestamp=now - 2.0 + i * 60 / (97 * 24)))
+    assert c.bpm == pytest.approx(97.0, abs=0.05) and tempo.source_label.text() == "MIDI clock"
+    assert tempo.bpm_spin.isReadOnly() and tempo.bpm_spin.value() == pytest.approx(97.0, abs=0.05)
+    c.set_bpm(150.0, "manual")  # ignored while the clock runs
+    assert c.bpm == pytest.approx(97.0, abs=0.05)
+    assert window.session_bpm() == c.bpm
+
+
+def test_daw_start_stop_drive_the_transport(make_window, no_midi_system, qtbot):
+    """Start auditions the shown take (or says why it cannot: no audio device here), Stop stops it, Song Position
+    moves the editor's cursor, Continue plays again. The audio tier checks the sound itself."""
+    window = make_window()
+    c = window.midi.controller
+    c.set_bpm(120.0)
+    attempts = []
+    window.auditioner.started.connect(lambda entry: attempts.append("started"))
+    window.auditioner.message.connect(lambda text: attempts.append("message"))
+    entry = entry_of(tone_clip(440, seconds=3.0))
+    window.candidates.show_entries([entry])
+    window.show_entry(entry)
+    c.handle(MidiEvent("start"))
+    assert attempts
+    c.handle(MidiEvent("stop"))
+    assert not window.auditioner.is_playing
+    c.handle(parse_message([0xF2, 8, 0]))  # Song Position: 8 sixteenths = 2 beats = 1 s at 120 BPM
+    assert c.transport_state.state.beats == pytest.approx(2.0)
+    editor = getattr(window, "editor", None)
+    if editor is not None:
+        assert editor.view.cursor() == pytest.approx(1.0)
+    before = len(attempts)
+    c.handle(MidiEvent("continue"))
+    assert len(attempts) > before
+    window.auditioner.stop()
+
+
+def test_music_mode_in_bars_is_exact(tiny_window, qtbot):
+    window = tiny_window
+    panel = window.generation_panel
+    panel.set_mode("music")
+    panel.set_model(window.settings.local_models[0])
+    row = window.midi.bars_row
+    assert row.isVisibleTo(panel)
+    window.midi.controller.set_bpm(97.0)
+    row.enabled_box.setChecked(True)
+    row.bars_spin.setValue(1)
+    fill_panel(window, prompt="drum loop", steps=2, candidates=1)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=120_000) as finished:
+        panel.request_generate()
+    result = finished.args[1]
+    clip = result.candidates[0].clip
+    assert clip.frames == round(4 * 60 / 97.0 * clip.sample_rate)
+    assert result.candidates[0].settings["bar_locked"] and result.candidates[0].settings["bpm"] == 97.0
+    panel.set_mode("sound")
+    assert not row.isVisibleTo(panel)
+
+
+def test_compact_mode_toggles_and_remembers_its_place(make_window, settings, no_midi_system, qtbot):
+    window = make_window()
+    window.candidates.show_entries([entry_of(tone_clip(440))])
+    window.midi.compact_action.trigger()
+    compact = window.midi.compact
+    assert compact.isVisible() and compact.windowFlags() & Qt.WindowType.WindowStaysOnTopHint
+    compact.refresh_takes()
+    assert len(compact.chips) == 1 and compact.chips[0].handle.text() == "⠿"
+    compact.prompt_edit.setText("rain on a tin roof")
+    compact.prompt_edit.textEdited.emit("rain on a tin roof")
+    assert window.generation_panel.prompt_edit.text() == "rain on a tin roof"
+    compact.move(123, 145)
+    qtbot.wait(50)
+    window.midi.compact_action.trigger()
+    assert not compact.isVisible()
+    assert window.midi.controller.store.compact_geometry is not None
+    window.midi.compact_action.trigger()
+    assert compact.isVisible()
+
+
+def test_extend_loop_uses_the_session_tempo(tiny_window, qtbot, tmp_path, no_midi_system):
+    """The editor's Extend loop adds bars at the session tempo (here 97 BPM) instead of estimating one."""
+    window = tiny_window
+    rate = 16_000
+    t = np.arange(int(2.0 * rate)) / rate
+    path = save_clip(Clip((0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate), tmp_path / "loop.wav")
+    window.editor.import_paths([path])
+    window.midi.controller.set_bpm(97.0)
+    job = window.editor.generative.extend_loop({"bars": 1, "steps": 2})
+    assert job is not None and job.spec.extra["bpm"] == 97.0
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    ctl = window.editor.controller
+    qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
+    assert ctl.clip().frames == len(t) + round(4 * 60 / 97.0 * rate)
+
+
+def test_the_pad_kit_is_remembered(make_window, settings, no_midi_system, tmp_path):
+    from studio.midi.controller import MidiController
+
+    window = make_window()
+    c = window.midi.controller
+    path = save_clip(tone_clip(880, seconds=0.3), tmp_path / "snare.wav")
+    assert window.midi.pads.assign_file(4, path)
+    c.set_pad_mode(4, "gate")
+    c.set_bank(2)
+    assert window.midi.pads.assign_file(0, path)  # bank C, pad 1
+    window.candidates.show_entries([entry_of(tone_clip(440))])
+    assert window.midi.pads.assign_selected(1)  # a take only in memory: not remembered
+
+    again = MidiController(settings)
+    assert again.kit_problems == []
+    assert again.pads.pad(4, bank=0).label == "snare" and again.pads.pad(4, bank=0).mode == "gate"
+    assert again.pads.pad(0, bank=2).clip.frames == tone_clip(880, seconds=0.3).frames
+    assert again.pads.pad(1, bank=2).empty
+    assert again.player.has(again.pads.slot(0, bank=2))
+    again.close()
+
+    path.unlink()
+    gone = MidiController(settings)
+    assert len(gone.kit_problems) == 2 and "not found" in gone.kit_problems[0]
+    gone.close()

@@ -1,0 +1,74 @@
+"""Up-front checks of models and text: damaged folders, speech layouts, numbers too long to say, messages in the
+text's order. Each folder is a real tiny pipeline, damaged the way a cut download or a full disk damages it."""
+
+import json
+import shutil
+
+import pytest
+
+from core.errors import InputError, ModelNotAvailable
+from core.models.store import check_model_folder, defaults_entry, resolve_model
+from core.speech.text import check_speakable, normalize_text
+
+
+@pytest.fixture
+def model_copy(tiny_model_dir, tmp_path):
+    folder = tmp_path / "copy"
+    shutil.copytree(tiny_model_dir, folder)
+    return folder
+
+
+@pytest.mark.parametrize("component", ["vocoder", "language_model", "text_encoder", "unet"])
+@pytest.mark.parametrize("damage", ["empty", "truncated"])
+def test_a_damaged_weight_file_is_named_and_refused_before_loading(model_copy, component, damage):
+    weights = next((model_copy / component).glob("*.safetensors"))
+    size = weights.stat().st_size
+    with weights.open("r+b") as f:
+        f.truncate(0 if damage == "empty" else size // 2)
+    with pytest.raises(ModelNotAvailable) as caught:
+        resolve_model(str(model_copy))
+    message = str(caught.value)
+    assert f"{component}/{weights.name}" in message and "the folder is damaged; download it again" in message
+    assert caught.value.exit_code == 3
+
+
+@pytest.mark.parametrize("content", ["[]", "null", '"text"', "{}", '{"_class_name": "AudioLDM2Pipeline"}'])
+def test_a_model_index_that_is_not_a_component_table_is_damage(model_copy, content):
+    (model_copy / "model_index.json").write_text(content)
+    with pytest.raises(ModelNotAvailable) as caught:
+        check_model_folder(model_copy)
+    assert "download it again" in str(caught.value) or "not an AudioLDM 2 pipeline" in str(caught.value)
+
+
+def test_a_whole_folder_passes(tiny_model_dir):
+    assert check_model_folder(tiny_model_dir)["_class_name"] == "AudioLDM2Pipeline"
+
+
+def test_a_local_speech_folder_gets_the_speech_defaults(tiny_speech_model_dir, tiny_model_dir, tmp_path):
+    speech = defaults_entry(str(tiny_speech_model_dir))
+    assert (speech.default_steps, speech.default_guidance) == (50, 5.0)
+    assert defaults_entry(str(tiny_model_dir)) is None  # a sound model outside the catalog: generic defaults
+    assert defaults_entry(str(tmp_path / "nowhere")) is None
+
+
+@pytest.mark.parametrize("digits", [303, 320, 5000])
+def test_a_number_too_long_to_say_is_refused_clearly(digits):
+    with pytest.raises(InputError, match=rf"\({digits} digits\): it is too long to spell out"):
+        normalize_text(f"call {'9' * digits} now")
+    with pytest.raises(InputError, match="too long to spell out"):
+        normalize_text(f"pay {'9' * 400}.5 dollars")
+
+
+def test_a_long_but_sayable_number_is_still_spelled_out():
+    assert normalize_text("1" + "0" * 30) == "one nonillion"
+    assert "digits" not in normalize_text("call 0" + "9" * 40)  # codes starting with 0 are said digit by digit
+
+
+def test_characters_outside_the_model_are_listed_in_the_texts_order(tiny_speech_engine):
+    with pytest.raises(InputError) as caught:
+        normalize_text("жёлтый дом")
+    assert "'желтыидо'" in str(caught.value)  # sorted would give 'деижлоты'
+    tokenizer = tiny_speech_engine.pipeline.tokenizer_2
+    with pytest.raises(InputError) as caught:
+        check_speakable(tokenizer, "b9 a1 c5", "b9 a1 c5")
+    assert "'915'" in str(caught.value)
