@@ -138,7 +138,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             centre.addWidget(self.waveform_box)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.setObjectName("mainSplitter")
-        main.addWidget(panel_scroll)
+        main.addWidget(self._side_column(panel_scroll))
         main.addWidget(centre)
         main.setStretchFactor(1, 1)
         main.setChildrenCollapsible(False)
@@ -152,6 +152,20 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.library_dock.setWidget(self.library_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.library_dock)
         self.resize(1400, 860)
+
+    def _side_column(self, panel_scroll: QScrollArea) -> QWidget:
+        """The mode tabs above the scrolling settings: always in view, however wide a mode's fields are."""
+        tabs = self.generation_panel.mode_tabs
+        self.generation_panel.layout().removeWidget(tabs)
+        tabs.setUsesScrollButtons(True)
+        side = QWidget()
+        side.setObjectName("settingsColumn")
+        column = QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(tabs)
+        column.addWidget(panel_scroll, 1)
+        return side
 
     def _make_waveform_view(self) -> Optional[QWidget]:
         """The waveform view of the selected clip (studio.waveform_view), following the player's position."""

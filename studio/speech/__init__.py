@@ -17,7 +17,7 @@ from core.speech import DEFAULT_VOICE, SpeechRequest
 from core.speech.tts import check_reference_fits
 
 from ..clip_entry import ClipEntry
-from .reference_box import ReferenceBox
+from .reference_box import COMPACT, ReferenceBox
 from .script_box import ScriptBox
 from .script_session import LineState, ScriptSession
 
@@ -36,7 +36,7 @@ class SpeechTools(QObject):
         self.session = ScriptSession(window.jobs, window.submit, self)
         self.script = ScriptBox(self.session, self.script_settings, self.reference.reference_voice,
                                 draft_path=window.settings.path.parent / SCRIPT_DRAFT_FILE)
-        self._entries: dict[int, ClipEntry] = {}  # one entry per line take, so Play/Stop know it
+        self._entries: dict[int, tuple[object, ClipEntry]] = {}  # id(result) -> (result, its entry)
 
         # The reference rows follow the words in the panel's form (Generate speaks in that voice too);
         # the script editor is a wide dock at the bottom, beside the recording dock where there is one.
@@ -74,6 +74,7 @@ class SpeechTools(QObject):
         recording = getattr(window, "recording", None)  # studio.recording, where it is attached
         if recording is not None:
             self.record_button = QPushButton("Record…")
+            self.record_button.setStyleSheet(COMPACT)
             self.record_button.setToolTip("Record the voice now (stop when done); the take becomes the reference")
             self.reference.buttons_row.insertWidget(1, self.record_button)
             self.record_button.clicked.connect(self._record_reference)
@@ -175,10 +176,16 @@ class SpeechTools(QObject):
         return settings, choice.spec
 
     def entry_for(self, state: LineState) -> ClipEntry:
-        key = id(state.result)
-        if key not in self._entries:
-            self._entries[key] = ClipEntry.from_candidate(state.result, state.result.best, "speech")
-        return self._entries[key]
+        """The line's take as one ClipEntry for as long as the take lasts (so Play/Stop and cards agree)."""
+        live = {id(s.result) for s in self.session.states if s.result is not None}
+        for key in [key for key in self._entries if key not in live]:  # re-rolled or edited away
+            del self._entries[key]
+        cached = self._entries.get(id(state.result))
+        if cached is None or cached[0] is not state.result:
+            cached = self._entries[id(state.result)] = (state.result,
+                                                        ClipEntry.from_candidate(state.result, state.result.best,
+                                                                                 "speech"))
+        return cached[1]
 
     def _play_line(self, state: LineState) -> None:
         entry = self.entry_for(state)

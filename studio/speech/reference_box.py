@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QWidget
 
 from core.audio.clip import Clip, load_clip
 from core.errors import InputError, LoaError
@@ -20,6 +20,7 @@ from core.speech import ReferenceVoice
 from core.speech.reference import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, checked_reference_audio
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)"
+COMPACT = "padding: 2px 8px;"  # buttons in a form row: the panel stays narrow at 1024 px
 
 
 class ReferenceBox(QWidget):
@@ -43,16 +44,21 @@ class ReferenceBox(QWidget):
         self.file_button = QPushButton("File…")
         self.file_button.setToolTip(f"A recording of the voice: {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s "
                                     "of one person speaking, any rate or channels")
-        self.use_selected_button = QPushButton("Use selected")
+        self.use_selected_button = QPushButton("Selected")
         self.use_selected_button.setToolTip("Use the take or library item selected in the window")
-        self.clear_button = QPushButton("Clear")
+        self.clear_button = QToolButton()
+        self.clear_button.setText("✕")
+        self.clear_button.setToolTip("No reference: the voice follows the description")
         self.buttons = QWidget()
-        # Other sources (a Record… button) add themselves to this row.
+        # Other sources (a Record… button) add themselves to this row; compact, so the panel stays narrow.
         self.buttons_row = QHBoxLayout(self.buttons)
         self.buttons_row.setContentsMargins(0, 0, 0, 0)
+        self.buttons_row.setSpacing(4)
         for button in (self.file_button, self.use_selected_button, self.clear_button):
             self.buttons_row.addWidget(button)
         self.buttons_row.addStretch(1)
+        for button in (self.file_button, self.use_selected_button):
+            button.setStyleSheet(COMPACT)
         self.text_edit = QLineEdit()
         self.text_edit.setObjectName("referenceText")
         self.text_edit.setPlaceholderText("the words spoken in the recording")
