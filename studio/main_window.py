@@ -14,8 +14,7 @@ import logging
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QMainWindow, QPushButton,
-                               QScrollArea, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QMainWindow, QWidget
 
 from core import APP_NAME, __version__
 from core.generation.engine import GenerationResult
@@ -33,7 +32,7 @@ from .job_list import JobListView
 from .job_times import JobTimes
 from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
-from .model_manager import ModelManagerDialog, first_run_summary, first_run_text
+from .model_manager import ModelManagerDialog
 from .modes import mode_named, work_for
 from .midi import attach as attach_midi
 from .recording import attach as attach_recording
@@ -41,7 +40,7 @@ from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
 from .panel_widgets import licence_text
 from .speech import attach as attach_speech_tools
-from .window_layout import compact_bottom_docks, first_start_docks, shrinkable_docks
+from .window_layout import build_layout, compact_bottom_docks, first_start_docks, shrinkable_docks
 from .window_library import LibraryActions
 from .window_menus import build_menus
 from .window_models import ModelActions
@@ -68,7 +67,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.candidates = CandidatesView()
         self.library_panel = LibraryPanel(self.library)
         self.waveform = self._make_waveform_view()
-        self._build_layout()
+        build_layout(self)
         build_menus(self)
         self._connect()
         self._attach_dragout()
@@ -85,88 +84,6 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             self.auditioner.player.device = self.settings.audio_device
 
     # ---- layout ----------------------------------------------------------------------------------------
-    def _build_layout(self) -> None:
-        panel_scroll = QScrollArea()
-        panel_scroll.setWidgetResizable(True)
-        panel_scroll.setWidget(self.generation_panel)
-        # The window works from 1024x640: the settings scroll rather than squeeze the cards.
-        panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        panel_scroll.setMinimumWidth(PANEL_MIN_WIDTH)
-
-        self.first_run_banner = QWidget()
-        self.first_run_banner.setObjectName("firstRunBanner")
-        self.first_run_text = QLabel(first_run_summary())
-        self.first_run_text.setToolTip(first_run_text())
-        self.first_run_text.setWordWrap(True)
-        self.first_run_button = QPushButton("Open Models…")
-        banner = QHBoxLayout(self.first_run_banner)
-        banner.addWidget(self.first_run_text, 1)
-        banner.addWidget(self.first_run_button, 0, Qt.AlignmentFlag.AlignTop)
-
-        self.error_banner = QLabel()
-        self.error_banner.setObjectName("errorBanner")
-        self.error_banner.setWordWrap(True)
-        self.error_banner.setStyleSheet("color: #c0392b;")
-        self.error_banner.setVisible(False)
-        self.message_area = QLabel()  # status messages too long for the status bar, wrapped
-        self.message_area.setObjectName("messageArea")
-        self.message_area.setWordWrap(True)
-        self.message_area.setVisible(False)
-        self._message_timer = QTimer(self, singleShot=True, interval=12_000)
-        self._message_timer.timeout.connect(lambda: self.message_area.setVisible(False))
-
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
-        top_layout.addWidget(self.first_run_banner)
-        top_layout.addWidget(self.error_banner)
-        top_layout.addWidget(self.message_area)
-        top_layout.addWidget(self.job_list)
-        top_layout.addWidget(self.candidates, 1)
-        centre = QSplitter(Qt.Orientation.Vertical)
-        centre.setObjectName("centreSplitter")
-        centre.addWidget(top)
-        if self.waveform is not None:
-            self.waveform_box = QWidget()
-            self.waveform_box.setObjectName("waveformBox")
-            self.waveform_bar = QHBoxLayout()
-            self.waveform_bar.addStretch(1)
-            box_layout = QVBoxLayout(self.waveform_box)
-            box_layout.setContentsMargins(0, 0, 0, 0)
-            box_layout.addLayout(self.waveform_bar)
-            box_layout.addWidget(self.waveform, 1)
-            centre.addWidget(self.waveform_box)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.setObjectName("mainSplitter")
-        main.addWidget(self._side_column(panel_scroll))
-        main.addWidget(centre)
-        main.setStretchFactor(1, 1)
-        main.setChildrenCollapsible(False)
-        centre.setChildrenCollapsible(False)
-        main.setSizes([PANEL_MIN_WIDTH + 60, 800])
-        centre.setSizes([480, 260])  # the cards get most of the height; the waveform below
-        self.setCentralWidget(main)
-
-        self.library_dock = QDockWidget("Library", self)
-        self.library_dock.setObjectName("libraryDock")
-        self.library_dock.setWidget(self.library_panel)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.library_dock)
-        self.resize(1400, 860)
-
-    def _side_column(self, panel_scroll: QScrollArea) -> QWidget:
-        """The mode tabs above the scrolling settings: always in view, however wide a mode's fields are."""
-        tabs = self.generation_panel.mode_tabs
-        self.generation_panel.layout().removeWidget(tabs)
-        tabs.setUsesScrollButtons(True)
-        side = QWidget()
-        side.setObjectName("settingsColumn")
-        column = QVBoxLayout(side)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(tabs)
-        column.addWidget(panel_scroll, 1)
-        return side
-
     def _make_waveform_view(self) -> Optional[QWidget]:
         """The waveform view of the selected clip (studio.waveform_view), following the player's position."""
         try:

@@ -3,8 +3,13 @@ the side docks share one column as tabs (the library in front)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea,
+                               QSplitter, QStyle, QVBoxLayout, QWidget)
+
+from .model_manager import first_run_summary, first_run_text
+
+PANEL_MIN_WIDTH = 320  # the settings panel; the candidates column gets the rest (one card is ~250 px)
 
 
 def shrinkable_docks(window: QMainWindow, keep: tuple[QDockWidget, ...] = ()) -> None:
@@ -45,3 +50,103 @@ def compact_bottom_docks(window: QMainWindow) -> None:
               if not d.isFloating() and window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
     if bottom:
         window.resizeDocks(bottom, [d.minimumSizeHint().height() for d in bottom], Qt.Orientation.Vertical)
+
+
+def fit_settings_column(splitter: QSplitter, panel: QWidget) -> None:
+    """Widen the settings column to show the current mode's fields without a horizontal scroll bar, as far as
+    the cards' column can give up room (it keeps its minimum width)."""
+    sizes = splitter.sizes()
+    if len(sizes) < 2:
+        return
+    wanted = panel.minimumSizeHint().width() + panel.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4
+    room = sizes[1] - splitter.widget(1).minimumSizeHint().width()
+    grow = min(wanted - sizes[0], room)
+    if grow > 0:
+        splitter.setSizes([sizes[0] + grow, sizes[1] - grow])
+
+
+def build_layout(window) -> None:
+    """The settings column, the cards over the waveform, and the library dock (sets the window's banners)."""
+    panel_scroll = QScrollArea()
+    panel_scroll.setWidgetResizable(True)
+    panel_scroll.setWidget(window.generation_panel)
+    # The window works from 1024x640: the settings scroll rather than squeeze the cards.
+    panel_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    panel_scroll.setMinimumWidth(PANEL_MIN_WIDTH)
+
+    window.first_run_banner = QWidget()
+    window.first_run_banner.setObjectName("firstRunBanner")
+    window.first_run_text = QLabel(first_run_summary())
+    window.first_run_text.setToolTip(first_run_text())
+    window.first_run_text.setWordWrap(True)
+    window.first_run_button = QPushButton("Open Models…")
+    banner = QHBoxLayout(window.first_run_banner)
+    banner.addWidget(window.first_run_text, 1)
+    banner.addWidget(window.first_run_button, 0, Qt.AlignmentFlag.AlignTop)
+
+    window.error_banner = QLabel()
+    window.error_banner.setObjectName("errorBanner")
+    window.error_banner.setWordWrap(True)
+    window.error_banner.setStyleSheet("color: #c0392b;")
+    window.error_banner.setVisible(False)
+    window.message_area = QLabel()  # status messages too long for the status bar, wrapped
+    window.message_area.setObjectName("messageArea")
+    window.message_area.setWordWrap(True)
+    window.message_area.setVisible(False)
+    window._message_timer = QTimer(window, singleShot=True, interval=12_000)
+    window._message_timer.timeout.connect(lambda: window.message_area.setVisible(False))
+
+    top = QWidget()
+    top_layout = QVBoxLayout(top)
+    top_layout.setContentsMargins(0, 0, 0, 0)
+    top_layout.addWidget(window.first_run_banner)
+    top_layout.addWidget(window.error_banner)
+    top_layout.addWidget(window.message_area)
+    top_layout.addWidget(window.job_list)
+    top_layout.addWidget(window.candidates, 1)
+    centre = QSplitter(Qt.Orientation.Vertical)
+    centre.setObjectName("centreSplitter")
+    centre.addWidget(top)
+    if window.waveform is not None:
+        window.waveform_box = QWidget()
+        window.waveform_box.setObjectName("waveformBox")
+        window.waveform_bar = QHBoxLayout()
+        window.waveform_bar.addStretch(1)
+        box_layout = QVBoxLayout(window.waveform_box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.addLayout(window.waveform_bar)
+        box_layout.addWidget(window.waveform, 1)
+        centre.addWidget(window.waveform_box)
+    main = QSplitter(Qt.Orientation.Horizontal)
+    main.setObjectName("mainSplitter")
+    main.addWidget(_side_column(window, panel_scroll))
+    main.addWidget(centre)
+    main.setStretchFactor(1, 1)
+    main.setChildrenCollapsible(False)
+    centre.setChildrenCollapsible(False)
+    main.setSizes([PANEL_MIN_WIDTH + 60, 800])
+    window.generation_panel.mode_tabs.currentChanged.connect(  # after the mode's rows are shown
+        lambda _i: QTimer.singleShot(0, window, lambda: fit_settings_column(main, window.generation_panel)))
+    centre.setSizes([480, 260])  # the cards get most of the height; the waveform below
+    window.setCentralWidget(main)
+
+    window.library_dock = QDockWidget("Library", window)
+    window.library_dock.setObjectName("libraryDock")
+    window.library_dock.setWidget(window.library_panel)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.library_dock)
+    window.resize(1400, 860)
+
+
+def _side_column(window, panel_scroll: QScrollArea) -> QWidget:
+    """The mode tabs above the scrolling settings: always in view, however wide a mode's fields are."""
+    tabs = window.generation_panel.mode_tabs
+    window.generation_panel.layout().removeWidget(tabs)
+    tabs.setUsesScrollButtons(True)
+    side = QWidget()
+    side.setObjectName("settingsColumn")
+    column = QVBoxLayout(side)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(0)
+    column.addWidget(tabs)
+    column.addWidget(panel_scroll, 1)
+    return side

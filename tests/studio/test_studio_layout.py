@@ -3,7 +3,7 @@
 
 import pytest
 from PySide6.QtCore import QPoint, QRect
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QScrollArea
 
 from studio_helpers import tone_clip
 
@@ -72,3 +72,14 @@ def test_a_long_model_folder_in_the_library_does_not_widen_the_window(make_windo
     QApplication.processEvents()
     assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024
     assert window.library_panel.model_filter.itemData(1) == folder  # filtering still uses the full path
+
+
+def test_a_wide_window_shows_each_modes_fields_without_a_side_scroll(qtbot, make_window):
+    window = make_window()
+    window.resize(1600, 1000)
+    panel = window.generation_panel
+    scroll = window.centralWidget().widget(0).findChild(QScrollArea)
+    for mode in [m.name for m in panel.modes]:
+        panel.set_mode(mode)
+        qtbot.wait(50)  # the column is fitted after the mode's rows are shown
+        assert not scroll.horizontalScrollBar().isVisible(), f"{mode} needs a side scroll at 1600x1000"
