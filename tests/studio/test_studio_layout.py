@@ -7,12 +7,16 @@ from PySide6.QtWidgets import QApplication
 
 from studio_helpers import tone_clip
 
+from core.audio.clip import Clip
 from studio.clip_entry import ClipEntry
 
 
 def takes(n=4):
-    return [ClipEntry(tone_clip(220.0 * (i + 1)), prompt=f"take {i}", mode="sound", model="m", licence="l", seed=i)
-            for i in range(n)]
+    """Takes of which the second is near-silent: its card carries the extra "Silent take" line."""
+    clips = [tone_clip(220.0 * (i + 1)) for i in range(n)]
+    clips[1] = Clip(clips[1].samples * 0.003, clips[1].sample_rate)
+    return [ClipEntry(clip, prompt=f"take {i}", mode="sound", model="m", licence="l", seed=i)
+            for i, clip in enumerate(clips)]
 
 
 def global_rect(widget) -> QRect:
@@ -36,6 +40,7 @@ def test_every_card_shows_its_buttons_at_the_smallest_supported_size(make_window
             inside = global_rect(view).contains(global_rect(button))
             assert inside, (f"{button.text()} of card {card.entry.seed} is clipped at {size}: "
                             f"{global_rect(button)} not in {global_rect(view)}")
+    assert window.candidates.cards[1].silent_mark.isVisibleTo(window)
     panel = window.generation_panel
     assert panel.generate_button.isVisibleTo(window)
     assert global_rect(panel.generate_button.parentWidget().parentWidget()).width() >= 300  # settings stay usable
