@@ -307,3 +307,18 @@ def test_closing_the_window_while_recording_lands_the_take_in_the_library(make_w
     assert item.settings["device"] == "Desk mic (ALSA)"
     np.testing.assert_array_equal(item.load_clip().samples, block)
     assert pending_takes() == []
+
+
+def test_the_transport_record_button_asks_the_recorder_and_shows_its_state(make_window, qtbot, without_sound_server):
+    window = open_window(make_window)
+    transport = getattr(window, "transport", None)
+    if transport is None:
+        pytest.skip("this build has no editor transport bar")
+    statuses = []
+    window.recording.controller.status.connect(statuses.append)
+    window.settings.count_in_mode, window.settings.count_in_tempo = "visual", 30.0  # stays counting: no device needed
+    qtbot.mouseClick(transport.record_button, Qt.MouseButton.LeftButton)
+    assert window.recording.controller.state == "counting" and transport.record_button.isChecked()
+    qtbot.mouseClick(transport.record_button, Qt.MouseButton.LeftButton)  # again: stop
+    assert window.recording.controller.state == "idle" and not transport.record_button.isChecked()
+    assert statuses[-1].startswith("Count-in cancelled")
