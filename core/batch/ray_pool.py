@@ -33,11 +33,11 @@ def project_root() -> str:
 
 
 def start_local_ray(num_cpus: Optional[int] = None):
-    """Start (or join the running) local Ray instance of this process."""
+    """Start a private local Ray instance for this process (never one started by `ray start`), unless one is up."""
     ray = import_ray()
     if not ray.is_initialized():
         path = os.pathsep.join(p for p in (project_root(), os.environ.get("PYTHONPATH", "")) if p)
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False,
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False,
                  runtime_env={"env_vars": {"PYTHONPATH": path, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0")}})
     return ray
 

@@ -40,6 +40,7 @@ class ReferenceBox(QWidget):
         self._source = ""
         self._problem: Optional[str] = None  # the check's message when the recording is unusable
         self._speech_seconds = 0.0  # its length once edge silence is trimmed
+        self.path: Optional[Path] = None  # the file the recording came from, if it is one
 
         self.file_button = QPushButton("File…")
         self.file_button.setToolTip(f"A recording of the voice: {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s "
@@ -77,30 +78,35 @@ class ReferenceBox(QWidget):
         return [("Voice from", self.buttons), ("It says", self.text_edit), ("", self.status)]
 
     # ---- setting the reference ---------------------------------------------------------------------
-    def set_reference_file(self, path: str | Path) -> bool:
+    def set_reference_file(self, path: str | Path, source: Optional[str] = None, words: Optional[str] = None) -> bool:
         """Load and check a recording file; False (with the reason shown) if it cannot be used."""
         path = Path(path)
         try:
             clip = load_clip(path)
         except (LoaError, OSError) as exc:
-            self._set(None, path.name, str(exc))
+            self.path = path
+            self._set(None, source or path.name, str(exc))
             return False
-        return self.set_reference_clip(clip, path.name)
+        return self.set_reference_clip(clip, source or path.name, words, path=path)
 
-    def set_reference_clip(self, clip: Clip, source: str = "recording", words: Optional[str] = None) -> bool:
+    def set_reference_clip(self, clip: Clip, source: str = "recording", words: Optional[str] = None,
+                           path: Optional[Path] = None) -> bool:
         """Use `clip` as the reference (from a file, a library item or a recorder); `words`, when known,
-        fill "It says". Returns whether the recording passed the check."""
+        fill "It says"; `path`, when the clip is a file, lets the choice survive a restart. Returns whether
+        the recording passed the check."""
         try:
             self._speech_seconds = checked_reference_audio(clip, source).seconds
             problem = None
         except InputError as exc:
             problem = str(exc)
+        self.path = Path(path) if path is not None else None
         self._set(clip, source, problem)
         if words:
             self.text_edit.setText(words)
         return problem is None
 
     def clear(self) -> None:
+        self.path = None
         self._set(None, "", None)
         self.text_edit.clear()
 
@@ -129,6 +135,10 @@ class ReferenceBox(QWidget):
     @property
     def has_reference(self) -> bool:
         return bool(self._source)
+
+    @property
+    def source(self) -> str:
+        return self._source
 
     @property
     def problem(self) -> Optional[str]:
