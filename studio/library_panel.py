@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QLi
 from core.library.store import Library, LibraryItem
 
 from .confirm import confirm
+from .editor.provenance_view import chain_text, version_line
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke
@@ -24,7 +25,7 @@ def describe(item: LibraryItem) -> str:
     star = "★ " if item.favourite else ""
     kept = " · in the trash" if item.trashed else "" if item.kept else " · not kept"
     seed = f" · seed {item.seed}" if item.seed is not None else ""
-    model = Path(item.model).name if item.model.startswith(("/", "~", ".")) else item.model  # folders: their name
+    model = _short_model(item.model)
     return f"{star}{item.title}\n{item.mode} · {model}{seed} · {item.created[:16].replace('T', ' ')}{kept}"
 
 
@@ -73,6 +74,9 @@ class LibraryPanel(QWidget):
         self.mode_filter.setObjectName("libraryModeFilter")
         self.model_filter = QComboBox()
         self.model_filter.setObjectName("libraryModelFilter")
+        for combo in (self.mode_filter, self.model_filter):  # a long model folder path must not widen the dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         self.favourites_only = QCheckBox("★ only")
         self.kept_only = QCheckBox("Kept only")
         self.trash_toggle = QCheckBox("Trash")
@@ -151,7 +155,8 @@ class LibraryPanel(QWidget):
             combo.clear()
             combo.addItem(everything, None)
             for value in values:
-                combo.addItem(value, value)
+                combo.addItem(_short_model(value), value)
+                combo.setItemData(combo.count() - 1, value, Qt.ItemDataRole.ToolTipRole)
             index = combo.findData(keep) if keep else 0
             combo.setCurrentIndex(max(0, index))
             combo.blockSignals(False)
@@ -165,9 +170,11 @@ class LibraryPanel(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for item in items:
-            row = QListWidgetItem(describe(item))
+            version = version_line(item)  # edited versions: made from which item, by which edits
+            row = QListWidgetItem(describe(item) + (f"\n{version}" if version else ""))
             row.setData(ITEM_ROLE, item)
-            row.setToolTip(f"{item.prompt}\nlicence: {item.licence}\n{item.audio_path}")
+            row.setToolTip(f"{item.prompt}\nlicence: {item.licence}\n{item.audio_path}"
+                           + (f"\n{chain_text(self.library, item)}" if version else ""))
             self.list.addItem(row)
             if selected is not None and item.id == selected.id:
                 self.list.setCurrentItem(row, _SELECT_ONLY)
@@ -286,3 +293,8 @@ class LibraryPanel(QWidget):
 
 def _count(items: list[LibraryItem]) -> str:
     return f"“{items[0].title}”" if len(items) == 1 else f"{len(items)} items"
+
+
+def _short_model(model: str) -> str:
+    """A model folder by its name (the full path is in the tooltip); hub ids as they are."""
+    return Path(model).name if model.startswith(("/", "~", ".")) else model

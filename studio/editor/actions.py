@@ -109,9 +109,7 @@ class EditorActions:
         menu.setObjectName(f"fade{direction.capitalize()}Menu")
         for op in OPERATIONS.values():
             if op.op == f"fade_{direction}":
-                action = self.operation(op)
-                action.setText(op.label.split("(")[1].rstrip(")").capitalize())
-                menu.addAction(action)
+                menu.addAction(self.operation(op))  # "Fade in (s-curve)": the toolbar shows the linear one
         return menu
 
     def build_transport_menu(self, menu: QMenu) -> None:
@@ -131,6 +129,8 @@ class EditorActions:
         menu.addAction(self.action("view.zoom_selection", "Zoom to &selection", view.zoom_to_selection,
                                    ZOOM_TO_SELECTION, scoped=True))
         menu.addAction(self.action("view.fit", "&Fit the clip", view.fit))
+        menu.addSeparator()
+        menu.addAction(self.action("transport.tempo", "&Tempo…", ed.ask_tempo))
 
     def build_file_menu(self, menu: QMenu) -> None:
         ed = self.editor

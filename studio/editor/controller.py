@@ -34,6 +34,7 @@ class EditorController(QObject):
     state_changed = Signal()         # undo/redo/dirty/busy changed: actions re-check what they can do
     message = Signal(str)
     error = Signal(str)
+    library_changed = Signal()       # a version (or the original of a fresh take) was stored
     _finished = Signal(object, object, object)  # worker -> GUI thread: (result or None, error text, callback)
 
     def __init__(self, view: WaveformView, library: Library, parent: Optional[QObject] = None) -> None:
@@ -260,6 +261,7 @@ class EditorController(QObject):
         self.session.mark_saved(item.id)
         self.session.set_source(self.session.source | {"saved_library_id": item.id})
         self.entry.library_id = item.id
+        self.library_changed.emit()
         self.message.emit(f"Saved “{item.title}” as a new version in the library (the original is unchanged).")
         self.state_changed.emit()
         return item.id

@@ -13,7 +13,7 @@ from typing import Optional
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from core.editing import EditSession, recoverable_sessions
 from core.errors import LoaError
@@ -49,9 +49,12 @@ class Editor(QObject):
         self.dropper = DropImporter(window, self.import_paths)
         self.last_folder: Optional[str] = None
 
-        box = window.waveform_box.layout()
-        box.insertWidget(0, self.toolbar)
-        box.insertWidget(1, self.transport)
+        window.waveform_box.layout().insertWidget(0, self.toolbar)
+        bar = getattr(window, "waveform_bar", None)  # the row that holds the selection's drag handle
+        if bar is not None:
+            bar.insertWidget(0, self.transport, 1)
+        else:
+            window.waveform_box.layout().insertWidget(1, self.transport)
         # Ctrl+Z is the editor's Undo now; it still undoes a library delete when the library has the focus.
         window.undo_action.setShortcut(QKeySequence())
         window.undo_action.setText("Undo library &delete")
@@ -60,6 +63,7 @@ class Editor(QObject):
         self.controller.clip_changed.connect(self.entry_shown)
         self.controller.message.connect(window.show_message)
         self.controller.error.connect(window.show_error)
+        self.controller.library_changed.connect(window.library_panel.library_changed)
         self.actions.refresh()
 
     # ---- what the window calls -------------------------------------------------------------------------
@@ -94,6 +98,13 @@ class Editor(QObject):
     def library_can_undo(self) -> bool:
         button = getattr(self.window.library_panel, "undo_button", None)
         return button is not None and button.isEnabled()
+
+    def ask_tempo(self) -> None:
+        """Transport > Tempo…: the readouts add bars.beats at this tempo (0 turns them off)."""
+        bpm, ok = QInputDialog.getDouble(self.window, "Tempo", "Beats per minute (0: none):",
+                                         self.transport.tempo or 120.0, 0.0, 300.0, 1)
+        if ok:
+            self.transport.set_tempo(bpm or None, self.transport.beats_per_bar)
 
     def cursor_to(self, seconds: float) -> None:
         self.view.clear_selection()

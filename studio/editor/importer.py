@@ -54,7 +54,7 @@ def import_file(path: str | Path, library: Library) -> ClipEntry:
     """Read `path` and store it in the library as an imported clip; InputError (nothing stored) if it cannot be read."""
     path = Path(path)
     clip: Clip = load_clip(path)
-    settings = {"source": str(path.resolve()), "source_name": path.name, **source_format(path)}
+    settings = {"imported_from": str(path.resolve()), "source_name": path.name, **source_format(path)}
     if clip.repaired_samples:
         settings["repaired_samples"] = clip.repaired_samples
     item = library.add(clip, prompt=path.stem, mode=IMPORT_MODE, model="", licence="", settings=settings)

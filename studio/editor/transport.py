@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
 
 
 def seconds_text(seconds: float) -> str:
@@ -72,6 +72,9 @@ class TransportBar(QWidget):
         self.selection_label = QLabel()
         self.selection_label.setObjectName("selectionReadout")
         self.selection_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for label in (self.position_label, self.selection_label):  # long readouts never widen the window
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setMinimumWidth(40)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(2, 0, 2, 0)
@@ -79,9 +82,9 @@ class TransportBar(QWidget):
                        self.selection_button, self.loop_button):
             layout.addWidget(button)
         layout.addSpacing(8)
-        layout.addWidget(self.position_label)
+        layout.addWidget(self.position_label, 2)
         layout.addSpacing(12)
-        layout.addWidget(self.selection_label, 1)
+        layout.addWidget(self.selection_label, 5)
 
         self.play_button.clicked.connect(self.play_requested)
         self.stop_button.clicked.connect(self.stop_requested)
@@ -135,6 +138,7 @@ class TransportBar(QWidget):
         if self.tempo:
             text += f" (bar {bars_beats(seconds, self.tempo, self.beats_per_bar)})"
         self.position_label.setText(text)
+        self.position_label.setToolTip(text)
 
     def show_selection(self, selection: Optional[tuple[float, float]]) -> None:
         self._selection = selection
@@ -149,3 +153,4 @@ class TransportBar(QWidget):
                      f"{bars_beats(end, self.tempo, self.beats_per_bar)}, "
                      f"{length_in_bars(end - start, self.tempo, self.beats_per_bar)} bars)")
         self.selection_label.setText(text)
+        self.selection_label.setToolTip(text)

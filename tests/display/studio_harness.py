@@ -61,6 +61,10 @@ def main():
                                         if button.isVisible() else None)
         selection = window.waveform.selection() if getattr(window, "waveform", None) is not None else None
         found["waveformSelection"] = list(selection) if selection else None
+        editor = getattr(window, "editor", None)
+        if editor is not None and editor.controller.origin is not None:
+            found["editorClip"] = editor.controller.origin.prompt
+        found["libraryCount"] = window.library.count()
         found["pid"] = os.getpid()
         temp = out_path + ".tmp"
         with open(temp, "w") as out:

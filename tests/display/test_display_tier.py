@@ -251,3 +251,53 @@ def check_dropped_file(path: Path, seconds: float) -> None:
     sidecar = read_sidecar(path)
     assert sidecar["prompt"] == PROMPT and sidecar["model_id"]
     assert f"_s{sidecar['seed']}" in path.name
+
+
+def test_an_audio_file_dragged_onto_the_window_opens_in_the_editor_and_the_library(display, processes, tmp_path):
+    audio = tmp_path / "dropped bell.wav"
+    rate = 44_100
+    t = [i / rate for i in range(rate)]
+    import numpy as np
+
+    sf.write(str(audio), (0.3 * np.sin(2 * np.pi * 660 * np.array(t))).astype("float32"), rate)
+    screen_w, screen_h = (int(v) for v in xdotool("getdisplaygeometry").split())
+    win_w, win_h = min(1200, screen_w - 340), min(800, screen_h - 40)
+    source_rect = (win_w + 30, 120, 260, 200)
+    source = processes([sys.executable, str(HERE / "drag_source.py"), str(audio), *map(str, source_rect)],
+                       "drag-source.log")
+    geometry_file = tmp_path / "geometry.json"
+    studio = processes([sys.executable, str(HERE / "studio_harness.py"), str(geometry_file), "0", "0",
+                        str(win_w), str(win_h)], "studio-harness-drop.log")
+
+    def widgets():
+        try:
+            return json.loads(geometry_file.read_text())
+        except (OSError, ValueError):
+            return None
+
+    found = wait_for(lambda: (w := widgets()) and "waveformPlot" in w and w, 60, "the main window", studio,
+                     "studio-harness-drop.log")
+    wait_for(lambda: window_of(source.pid, "LOA drag source"), 30, "the drag source", source, "drag-source.log")
+    time.sleep(1.0)
+    assert found["libraryCount"] == 0
+    start, end = centre(source_rect), centre(found["waveformPlot"])
+    for attempt in range(3):  # a busy machine may miss the first press, as a user's first try might
+        xdotool("mousemove", *map(str, start))
+        time.sleep(0.3)
+        xdotool("mousedown", "1")
+        for i in range(1, 26):
+            xdotool("mousemove", str(start[0] + (end[0] - start[0]) * i // 25),
+                    str(start[1] + (end[1] - start[1]) * i // 25))
+            time.sleep(0.04)
+        time.sleep(0.5)
+        xdotool("mouseup", "1")
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (widgets() or {}).get("editorClip"):
+            time.sleep(0.2)
+        if (widgets() or {}).get("editorClip"):
+            break
+        time.sleep(1.0)
+    screenshot("after-file-drop.png")
+    found = widgets()
+    assert found.get("editorClip") == "dropped bell", "the dropped file did not open; see after-file-drop.png"
+    assert found["libraryCount"] == 1

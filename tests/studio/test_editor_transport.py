@@ -95,3 +95,43 @@ def test_the_loop_callback_wraps_around_the_range_and_position_folds_back():
         seen.extend(out[:, 0].tolist())
     assert seen == [float(i % 10) for i in range(16)]
     assert player.position == pytest.approx(2.0 + 6 / 1000)  # 16 frames played: 6 into the second pass
+
+
+@pytest.mark.audio
+def test_space_plays_from_the_cursor_or_the_selection_and_keeps_a_zoomed_view(make_window, qtbot, tmp_path):
+    """Real playback into the PulseAudio null sink (.ci/run): Space starts at the cursor, not at 0; a selection
+    plays just the selection; the zoomed view stays where the user put it."""
+    from audio_services import require_pulse
+    import soundfile as sf
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    require_pulse()
+    clip = noise(seconds=4.0, rate=48_000)
+    path = tmp_path / "noise.wav"
+    sf.write(str(path), clip.samples * 0.1, 48_000, subtype="FLOAT")
+    window = make_window()
+    window.editor.import_paths([path])
+    view, player = window.waveform, window.auditioner.player
+    view.set_view(2.0, 3.0)
+    view._clicked_at(2.1)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.is_playing, timeout=3000)
+    ranges = []
+    qtbot.waitUntil(lambda: ranges.append(view.view_range()) or player.position > 2.4, timeout=5000)
+    assert player.position >= 2.1 and player.clip is window.editor.controller.clip()
+    assert min(low for low, _ in ranges) >= 2.0 - 1e-6  # never scrolled back to 0
+    qtbot.keyClick(view, Qt.Key.Key_Space)  # stop
+    qtbot.waitUntil(lambda: not player.is_playing, timeout=3000)
+    assert view.view_range()[0] >= 2.0 - 1e-6
+
+    view.set_selection(1.0, 1.3)
+    qtbot.keyClick(view, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.is_playing, timeout=3000)
+    positions = []
+    qtbot.waitUntil(lambda: positions.append(player.position) or not player.is_playing, timeout=5000)
+    assert 1.0 - 1e-6 <= min(positions) and max(positions) <= 1.3 + 1e-3  # the selection only
+    assert player.position == pytest.approx(1.3, abs=0.01)
