@@ -25,7 +25,7 @@ def describe(item: LibraryItem) -> str:
     star = "★ " if item.favourite else ""
     kept = " · in the trash" if item.trashed else "" if item.kept else " · not kept"
     seed = f" · seed {item.seed}" if item.seed is not None else ""
-    model = Path(item.model).name if item.model.startswith(("/", "~", ".")) else item.model  # folders: their name
+    model = _short_model(item.model)
     return f"{star}{item.title}\n{item.mode} · {model}{seed} · {item.created[:16].replace('T', ' ')}{kept}"
 
 
@@ -74,6 +74,9 @@ class LibraryPanel(QWidget):
         self.mode_filter.setObjectName("libraryModeFilter")
         self.model_filter = QComboBox()
         self.model_filter.setObjectName("libraryModelFilter")
+        for combo in (self.mode_filter, self.model_filter):  # a long model folder path must not widen the dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         self.favourites_only = QCheckBox("★ only")
         self.kept_only = QCheckBox("Kept only")
         self.trash_toggle = QCheckBox("Trash")
@@ -152,7 +155,8 @@ class LibraryPanel(QWidget):
             combo.clear()
             combo.addItem(everything, None)
             for value in values:
-                combo.addItem(value, value)
+                combo.addItem(_short_model(value), value)
+                combo.setItemData(combo.count() - 1, value, Qt.ItemDataRole.ToolTipRole)
             index = combo.findData(keep) if keep else 0
             combo.setCurrentIndex(max(0, index))
             combo.blockSignals(False)
@@ -289,3 +293,8 @@ class LibraryPanel(QWidget):
 
 def _count(items: list[LibraryItem]) -> str:
     return f"“{items[0].title}”" if len(items) == 1 else f"{len(items)} items"
+
+
+def _short_model(model: str) -> str:
+    """A model folder by its name (the full path is in the tooltip); hub ids as they are."""
+    return Path(model).name if model.startswith(("/", "~", ".")) else model

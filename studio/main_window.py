@@ -41,7 +41,7 @@ from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
 from .panel_widgets import licence_text
 from .speech import attach as attach_speech_tools
-from .window_layout import first_start_docks, shrinkable_docks
+from .window_layout import compact_bottom_docks, first_start_docks, shrinkable_docks
 from .window_library import LibraryActions
 from .window_menus import build_menus
 from .window_models import ModelActions
@@ -138,7 +138,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             centre.addWidget(self.waveform_box)
         main = QSplitter(Qt.Orientation.Horizontal)
         main.setObjectName("mainSplitter")
-        main.addWidget(panel_scroll)
+        main.addWidget(self._side_column(panel_scroll))
         main.addWidget(centre)
         main.setStretchFactor(1, 1)
         main.setChildrenCollapsible(False)
@@ -152,6 +152,20 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.library_dock.setWidget(self.library_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.library_dock)
         self.resize(1400, 860)
+
+    def _side_column(self, panel_scroll: QScrollArea) -> QWidget:
+        """The mode tabs above the scrolling settings: always in view, however wide a mode's fields are."""
+        tabs = self.generation_panel.mode_tabs
+        self.generation_panel.layout().removeWidget(tabs)
+        tabs.setUsesScrollButtons(True)
+        side = QWidget()
+        side.setObjectName("settingsColumn")
+        column = QVBoxLayout(side)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(tabs)
+        column.addWidget(panel_scroll, 1)
+        return side
 
     def _make_waveform_view(self) -> Optional[QWidget]:
         """The waveform view of the selected clip (studio.waveform_view), following the player's position."""
@@ -240,8 +254,9 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             self.library_panel.library_changed()
         self.candidates.show_entries(entries)
         self.generation_panel.show_seed(result.request.seed)
+        notes = "".join(f" Note: {note}" for note in result.notes)  # e.g. a prompt cut to the model's window
         self.show_message(f"{len(entries)} take{'s' if len(entries) > 1 else ''} of “{job.spec.describe()}” "
-                          f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).")
+                          f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).{notes}")
 
     def _on_job_failed(self, job: Job, message: str) -> None:
         self.show_error(message)
@@ -416,7 +431,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             self.restoreState(state)
         else:  # first start: docks as tabs, a slim library beside the cards (docks size themselves once shown)
             first_start_docks(self, front=self.library_dock)
-            QTimer.singleShot(0, self, lambda: self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal))
+            QTimer.singleShot(0, self, lambda: (
+                self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal), compact_bottom_docks(self)))
 
     def closeEvent(self, event) -> None:
         if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel

@@ -58,8 +58,9 @@ def default_fields(mode: str) -> ModeFields:
             from core.speech.tts import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_VOICE
         except ImportError:  # Speech is only offered when core.speech exists
             DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_VOICE = 5.0, 50, ""
+        # The default voice counts as a preset's text: the first voice preset chosen replaces it.
         return ModeFields(prompt=DEFAULT_VOICE, seconds=0.0, steps=DEFAULT_STEPS, guidance=DEFAULT_GUIDANCE,
-                          candidates=2)
+                          candidates=2, preset_prompt=DEFAULT_VOICE)
     if mode == "continue":
         return ModeFields(seconds=5.0, candidates=2)
     return ModeFields()

@@ -89,24 +89,23 @@ def has_usable_model(local_folders: list[str]) -> bool:
     return any(c.installed for c in model_choices(local_folders))
 
 
-def first_run_text() -> str:
+def first_run_text(in_dialog: bool = False) -> str:
     """What a new user reads when no model is installed: what to download and how big it is."""
-    lines = ["No model is installed yet, so generation is off. The library and the editor still work.",
-             "Download one in Models…, or add a local model folder there:"]
+    where = ("Select one and press Download, or add a local model folder:" if in_dialog else
+             "Download one in Models…, or add a local model folder there:")
+    lines = ["No model is installed yet, so generation is off. The library and the editor still work.", where]
     for info in CATALOG.values():
         lines.append(f"  • {info.id} — {info.title}, {describe_size(info.download_bytes)}, licence {info.licence}")
     return "\n".join(lines)
 
 
 def first_run_summary() -> str:
-    """The first-run note in a few lines for the window (the full list is in first_run_text, its tooltip)."""
-    from core.models.catalog import DEFAULT_MODEL_BY_TASK
+    """The first-run note in two or three lines for the window (the full list is first_run_text, its tooltip)."""
+    from core.models.catalog import DEFAULT_MODEL
 
-    picks = ", ".join(f"{task}: {spec} ({describe_size(CATALOG[spec].download_bytes)})"
-                      for task, spec in DEFAULT_MODEL_BY_TASK.items())
-    licences = sorted({CATALOG[spec].licence for spec in DEFAULT_MODEL_BY_TASK.values()})
-    return (f"No model is installed yet, so generation is off; the library and the editor still work. Download one "
-            f"in Models… ({picks}; licence {', '.join(licences)}) or add a local model folder there.")
+    info = CATALOG[DEFAULT_MODEL]
+    return (f"No model is installed: generation is off (the library and the editor work). Open Models… to download "
+            f"one, e.g. {info.id} ({describe_size(info.download_bytes)}), or to add a local model folder.")
 
 
 def progress_tqdm_class(on_bytes: Callable[[int, int], None], cancel: threading.Event):
@@ -222,7 +221,7 @@ class ModelManagerDialog(QDialog):
                 self.table.setItem(row, col, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
         if not any(c.installed for c in self.choices):
-            self._say(first_run_text())
+            self._say(first_run_text(in_dialog=True))
 
     def _say(self, text: str) -> None:
         self.status.setText(for_the_window(text))

@@ -23,7 +23,7 @@ class PresetActions:
             self.message.emit(str(exc))
         self.preset_combo.blockSignals(True)
         self.preset_combo.clear()
-        self.preset_combo.addItem("— choose a preset —")
+        self.preset_combo.addItem("— none —")
         for preset in self._presets:
             self.preset_combo.addItem(preset.name if preset.builtin else f"{preset.name} (mine)")
         mine = [i for i, p in enumerate(self._presets) if not p.builtin and p.name == select]

@@ -8,11 +8,13 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea
 
 
 def shrinkable_docks(window: QMainWindow, keep: tuple[QDockWidget, ...] = ()) -> None:
-    """Every dock but `keep` holds its panel in a scroll area, so a wide panel (pads, script) scrolls rather
-    than setting the window's minimum size. Call once after all docks are attached."""
+    """Every side dock but `keep` holds its panel in a scroll area, so a wide panel (the pads) scrolls rather
+    than setting the window's minimum width. Call once after all docks are attached."""
+    sides = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea)
     for dock in window.findChildren(QDockWidget):
         inner = dock.widget()
-        if dock in keep or inner is None or isinstance(inner, QScrollArea):
+        # Only side docks: their width adds to the cards'; a bottom dock spans the window and keeps its height.
+        if dock in keep or inner is None or isinstance(inner, QScrollArea) or window.dockWidgetArea(dock) not in sides:
             continue
         scroll = QScrollArea()
         scroll.setObjectName(f"{dock.objectName()}Scroll")
@@ -34,3 +36,12 @@ def first_start_docks(window: QMainWindow, front: QDockWidget) -> None:
             if dock is not first and dock not in window.tabifiedDockWidgets(first):
                 window.tabifyDockWidget(first, dock)
         first.raise_()
+
+
+def compact_bottom_docks(window: QMainWindow) -> None:
+    """Bottom docks start at their smallest height: the cards and the waveform get the room (the user can drag
+    the dock taller; the state is saved)."""
+    bottom = [d for d in window.findChildren(QDockWidget)
+              if not d.isFloating() and window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+    if bottom:
+        window.resizeDocks(bottom, [d.minimumSizeHint().height() for d in bottom], Qt.Orientation.Vertical)

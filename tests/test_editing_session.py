@@ -337,3 +337,10 @@ def test_slicing_and_merging_reversed_references():
     assert merge_refs(slice_refs(backward, 0, 20) + slice_refs(backward, 20, 100)) == backward
     assert Ref.from_list(Ref("a", 1, 2, (0.5,), True).to_list()) == Ref("a", 1, 2, (0.5,), True)
     assert Ref.from_list(["a", 1, 2]) == Ref("a", 1, 2)
+
+
+def test_an_unwritable_history_folder_is_one_clear_error(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the edits folder should be")
+    with pytest.raises(InputError, match="Cannot keep an edit history"):
+        EditSession.create(clip(), root=blocker)

@@ -32,6 +32,14 @@ def test_speech_and_continue_takes_are_named_and_found_by_what_they_are():
     assert library.search("episode drum") == []
 
 
+def test_a_continued_library_take_is_named_without_the_source_seed():
+    from core.audio.naming import take_title
+
+    assert take_title("", {"source": "/lib/audio/2026-11/door-slam_s42-2.wav", "operation": "continue"}) == \
+        "door-slam continued"
+    assert take_title("fade out", {"source": "/x/intro.flac", "operation": "inpaint"}) == "intro inpainted — fade out"
+
+
 def test_export_names_follow_the_take_title():
     settings = ExportSettings()
     spoken = Provenance(prompt="a calm narrator", model_id="m", licence="l", seed=4,
@@ -49,4 +57,5 @@ def test_purge_of_chosen_items_leaves_the_rest_of_the_trash():
 
 def test_near_silence_is_recognised():
     assert is_near_silent(tone(amplitude=1e-4)) and is_near_silent(Clip(np.zeros(1600, np.float32), 16_000))
-    assert not is_near_silent(tone(amplitude=0.01))
+    assert is_near_silent(tone(amplitude=0.002))  # -54 dBFS: what an untrained model gives
+    assert not is_near_silent(tone(amplitude=0.01))  # -40 dBFS: quiet, but there

@@ -169,9 +169,12 @@ def window(qtbot, pulse):
     win = MainWindow(settings=StudioSettings())
     win.show()
     qtbot.waitExposed(win)
+    QApplication.processEvents()  # start-up offers run now, with nothing pending
     yield win
     win.recording.controller.stop()
     win.auditioner.stop()
+    if win.editor is not None:
+        win.editor.controller.discard_edits()  # else closing asks about them
     win.close()
     win.deleteLater()
     QApplication.processEvents()
@@ -221,14 +224,17 @@ def test_in_the_window_punch_in_records_into_the_selection_and_stops_at_its_leng
         qtbot.waitUntil(lambda: window.recording.controller.state == "idle", timeout=5000)  # punched out
     finally:
         player.stop()
-    punched = window.selected_entry()
-    assert punched.prompt == "room tone (punch-in)" and punched.settings["derived_from"] == item.id
-    samples = punched.clip.samples[:, 0]
+    editor = window.editor.controller  # the punch-in is an undoable edit of the clip in the editor
+    assert editor.session.history()[-1].label == "Punch-in recording"
+    assert window.selected_entry().settings["derived_from"] == item.id
+    samples = editor.clip().samples[:, 0]
     assert len(samples) == 2 * rate
     assert not samples[:int(0.49 * rate)].any() and not samples[int(1.26 * rate):].any()  # outside: untouched
     inside = samples[int(0.52 * rate):int(1.23 * rate)]
     assert len(loud_part(inside)) > 0.9 * len(inside)
     assert dominant_frequency(inside, rate) == pytest.approx(1000, abs=3)
+    editor.undo()
+    assert not editor.clip().samples.any()  # back to the silence it was
 
 
 def test_a_click_count_in_is_heard_on_the_output_before_the_take_starts(window, qtbot):

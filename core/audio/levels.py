@@ -6,8 +6,9 @@ import numpy as np
 
 from core.audio.clip import Clip
 
-# Below -60 dBFS peak nothing a listener would use is left: the card says "silent take".
-NEAR_SILENT_PEAK_DB = -60.0
+# A take whose loudest sample is below -45 dBFS is inaudible at any sane monitor level (room tone in a real
+# recording peaks well above it): the card says "silent take" rather than showing a normalised thumbnail.
+NEAR_SILENT_PEAK_DB = -45.0
 
 
 def peak_db(clip: Clip) -> float:

@@ -62,7 +62,8 @@ def take_title(prompt: str, settings: dict | None = None) -> str:
         return " ".join(words.split())
     source, operation = settings.get("source"), settings.get("operation")
     if source or operation:
-        what = Path(str(source)).stem if source else "clip"
+        # A library file's name ends in its seed (_s123, -2 when numbered): the seed says nothing here.
+        what = re.sub(r"_s\d+(-\d+)?$", "", Path(str(source)).stem) if source else "clip"
         done = OPERATION_WORDS.get(str(operation), "continued" if operation is None else str(operation))
         title = f"{what} {done}"
         return f"{title} — {prompt.strip()}" if prompt and prompt.strip() else title

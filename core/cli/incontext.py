@@ -97,8 +97,8 @@ def run_continue(args: argparse.Namespace) -> int:
 def run_inpaint(args: argparse.Namespace) -> int:
     clip = _load(args.input)
     settings = _settings(args)
+    incontext.check_range(clip, args.start, args.end)  # first: a nan range must be named as the range
     settings.request(max(args.end - args.start, 0.01)).validated()
-    incontext.check_range(clip, args.start, args.end)
     engine = _prepare(args, "inpainted")
     result = incontext.inpaint(engine, clip, args.start, args.end, settings, progress=progress_printer(args))
     return _finish(args, result)

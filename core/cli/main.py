@@ -15,11 +15,18 @@ from .. import __version__
 from core.errors import Cancelled, LoaError
 
 # Each module defines `register(subparsers)`; its parsers set `func(args) -> int`.
-COMMAND_MODULES = ["generate", "models", "incontext", "speak", "transform"]
+COMMAND_MODULES = ["generate", "models", "incontext", "speak", "transform", "batch"]
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the problem and where help is, not the whole usage."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="loa", description="LOA Studio: generate audio with AudioLDM 2.")
+    parser = OneLineParser(prog="loa", description="LOA Studio: generate audio with AudioLDM 2.")
     parser.add_argument("--version", action="version", version=f"loa {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -29,17 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    previous_sigint = _interrupt_quietly_while_starting()
+    try:
+        parser = build_parser()  # imports torch, diffusers...: the slow first second
+        args = parser.parse_args(argv)
+        from ..quiet import quiet_libraries
+
+        if not args.debug:
+            quiet_libraries()
+    finally:
+        _restore_sigint(previous_sigint)
     previous_sigterm = _terminate_as_cancel()
     from core.fileio import commit_count
 
     landed_before = commit_count()
     try:
-        from ..quiet import quiet_libraries
-
-        if not args.debug:
-            quiet_libraries()
         return int(args.func(args) or 0)
     except (KeyboardInterrupt, Cancelled) as exc:
         from core.fileio import cancel_report
@@ -62,6 +73,33 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             import signal
 
             signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def _interrupt_quietly_while_starting():
+    """Ctrl+C while the libraries import (nothing started, nothing to lose) ends at once with one line and exit
+    130, instead of a KeyboardInterrupt traceback from deep inside an import. Returns the replaced handler."""
+    import os
+    import signal
+
+    def stop(signum, frame):
+        os.write(2, b"loa: cancelled (nothing was started)\n")
+        os._exit(130)
+
+    stop.loa_startup = True
+    try:
+        return signal.signal(signal.SIGINT, stop)
+    except (ValueError, AttributeError):  # not the main thread: leave signals alone
+        return None
+
+
+def _restore_sigint(previous) -> None:
+    """Give Ctrl+C back: to the caller's handler, or as KeyboardInterrupt where the one replaced was the start-up
+    handler of core/cli/entry.py."""
+    if previous is not None:
+        import signal
+
+        startup = getattr(previous, "loa_startup", False)
+        signal.signal(signal.SIGINT, signal.default_int_handler if startup else previous)
 
 
 def _terminate_as_cancel():

@@ -21,26 +21,28 @@ def register(subparsers) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    installed = {m.id: m for m in installed_models()}
+    # An incomplete snapshot (a download cut short) is listed as such, never as installed.
+    installed = {m.id: m for m in installed_models(include_incomplete=True)}
     rows = []
     for info in CATALOG.values():
         have = installed.get(info.id)
         rows.append({"id": info.id, "task": info.task, "title": info.title, "licence": info.licence,
-                     "download_bytes": info.download_bytes, "installed": have is not None,
+                     "download_bytes": info.download_bytes, "installed": have is not None and not have.problem,
+                     "incomplete": have.problem if have else None,
                      "installed_bytes": have.size_bytes if have else None,
                      "folder": str(have.folder) if have else None})
     for extra in installed.values():
         if extra.id not in CATALOG:
             rows.append({"id": extra.id, "task": "?", "title": "", "licence": "see model card",
-                         "download_bytes": None, "installed": True, "installed_bytes": extra.size_bytes,
-                         "folder": str(extra.folder)})
+                         "download_bytes": None, "installed": not extra.problem, "incomplete": extra.problem,
+                         "installed_bytes": extra.size_bytes, "folder": str(extra.folder)})
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     print(f"{'MODEL':32} {'TASK':7} {'DOWNLOAD':>9} {'INSTALLED':>10}  LICENCE")
     for r in rows:
         size = describe_size(r["download_bytes"]) if r["download_bytes"] else "-"
-        have = describe_size(r["installed_bytes"]) if r["installed"] else "no"
+        have = describe_size(r["installed_bytes"]) if r["installed"] else "incomplete" if r["incomplete"] else "no"
         print(f"{r['id']:32} {r['task']:7} {size:>9} {have:>10}  {r['licence']}")
     return 0
 

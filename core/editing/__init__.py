@@ -49,6 +49,11 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
         (a session whose source has no library_id first stores the opened clip as an "import" item)
     Library.add_version(parent_id, clip, operations), Library.lineage(item_id) -> [item, parent, ...],
     Library.versions_of(item_id), LibraryItem.parent_id / .operations; versions.describe_lineage(...)
+
+    Transform selection (audio-to-audio, needs the model; lives beside inpaint):
+    core.incontext.transform.transform(engine, clip, strength, start_s, end_s, settings, progress, cancel)
+        -> GenerationResult (candidates best first, each the whole clip, bit-exact outside [start, end));
+    record the chosen one with session.commit(cand.clip, operation={"op": "transform", "strength": s, ...}).
 """
 
 from core.editing import convert, fades, levels, splice, versions

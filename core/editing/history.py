@@ -104,18 +104,24 @@ class EditSession:
         neither should the caller."""
         root = Path(root) if root is not None else sessions_root()
         folder = root / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8])
-        folder.mkdir(parents=True)
-        db = _connect(folder)
-        store = BlockStore(folder / "blocks")
-        refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
-        with db:
-            for key, value in {"name": name, "source": json.dumps(source or {}), "created": _now(),
-                               "position": "0", "saved_position": "-1", "closed": "0",
-                               "pid": str(os.getpid())}.items():
-                db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
-            db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
-                       (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
-                        json.dumps({"op": "open", "label": "Open"}), _now()))
+        try:
+            folder.mkdir(parents=True)
+            db = _connect(folder)
+            store = BlockStore(folder / "blocks")
+            refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
+            with db:
+                for key, value in {"name": name, "source": json.dumps(source or {}), "created": _now(),
+                                   "position": "0", "saved_position": "-1", "closed": "0",
+                                   "pid": str(os.getpid())}.items():
+                    db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
+                db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
+                           (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
+                            json.dumps({"op": "open", "label": "Open"}), _now()))
+        except (OSError, sqlite3.DatabaseError) as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            reason = getattr(exc, "strerror", None) or str(exc)
+            raise InputError(f"Cannot keep an edit history in {root} ({reason}); free some disk space or make "
+                             "the folder writable (LOA_DATA_DIR chooses another).") from exc
         return cls(folder, db, clip)
 
     @classmethod

@@ -31,13 +31,15 @@ def _check_db(value, what: str, low: float, high: float) -> float:
     return float(value)
 
 
-def _scaled(clip: Clip, sel: Selection, factor: float, op: dict, note: str = "") -> EditResult:
+def _scaled(clip: Clip, sel: Selection, factor: float, op: dict, note: str = "",
+            peak_before: float | None = None) -> EditResult:
     # One pass over a long clip: copy the outside, scale the inside straight into the new array.
     factor = np.float32(factor)
     x, out = clip.samples, np.empty_like(clip.samples)
     out[:sel.start], out[sel.end:] = x[:sel.start], x[sel.end:]
     np.multiply(x[sel.start:sel.end], factor, out=out[sel.start:sel.end])
-    top = peak(out[sel.start:sel.end])
+    # Rounding is monotonic, so the scaled peak is the peak scaled: no second pass over a long clip.
+    top = float(np.float32(peak(x[sel.start:sel.end]) if peak_before is None else peak_before) * factor)
     if top > 1.0 and not note:
         note = (f"The result peaks at {gain_to_db(top):+.1f} dBFS, above full scale: it is kept in float, but "
                 "lower the gain or normalise before exporting to 16 or 24 bit.")
@@ -66,7 +68,7 @@ def normalize_peak(clip: Clip, selection: Selection, dbfs: float = DEFAULT_PEAK_
     current = peak(clip.samples[sel.start:sel.end])
     if current < SILENT_PEAK:
         return unchanged(clip, sel, "The selection is silent: there is nothing to normalise.", op)
-    return _scaled(clip, sel, db_to_gain(dbfs) / current, op)
+    return _scaled(clip, sel, db_to_gain(dbfs) / current, op, peak_before=current)
 
 
 def true_peak(samples: np.ndarray, rate: int) -> float:

@@ -26,6 +26,7 @@ from core.generation.progress import CancelCheck, ProgressCallback, raise_if_can
 from core.audio.provenance import Provenance
 from core.generation.requests import GenerationRequest
 from core.generation.prompts import fit_prompt
+from core.generation.prompt_cache import PromptCache, PromptKey
 from core.generation.scoring import clap_scores
 
 SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout (see NOTES)
@@ -80,6 +81,7 @@ class Engine:
         self._resolved: Optional[ResolvedModel] = None
         self._pipe = None
         self._lock = threading.RLock()
+        self.prompt_cache = PromptCache()  # bound to the loaded pipeline; emptied when it changes
 
     # ---- model -------------------------------------------------------------------------------------
     @property
@@ -124,6 +126,7 @@ class Engine:
         with self._lock:
             if self._pipe is None:
                 self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
+            self.prompt_cache.bind(self._pipe)
             return self._pipe
 
     @property
@@ -133,6 +136,7 @@ class Engine:
     def unload(self) -> None:
         with self._lock:
             self._pipe = None
+            self.prompt_cache.bind(None)
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
 
@@ -158,10 +162,30 @@ class Engine:
             if request.transcription is None and speech:
                 raise InputError(f"{self.model_spec} is a speech model and needs the words to speak "
                                  "(use `loa speak`).")
+            latents, seeds, prompt_used = self.sample_latents(request, progress, cancel, constraint, mel_frames,
+                                                              init_latents, strength)
+            raise_if_cancelled(cancel)
+            report(progress, "decoding", 0, 1)
+            n_samples = int(round(request.seconds * MODEL_RATE)) if mel_frames is None \
+                else mel_frames * sampling.vocoder_hop(self._pipe)
+            waves = sampling.decode(self._pipe, latents, n_samples)
+            report(progress, "decoding", 1, 1)
+            scores = self.score(request.prompt, waves, progress)
+        return self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used)
+
+    @torch.inference_mode()
+    def sample_latents(self, request: GenerationRequest, progress: Optional[ProgressCallback] = None,
+                       cancel: CancelCheck = None, constraint: Optional[sampling.LatentConstraint] = None,
+                       mel_frames: Optional[int] = None, init_latents: Optional[torch.Tensor] = None,
+                       strength: float = 1.0) -> tuple[torch.Tensor, list[int], Optional[str]]:
+        """Encode and denoise a validated `request`: the final latents (before the VAE), the seeds, and the
+        prompt as cut to the encoders' window (None when whole). The benchmark compares these with the stock
+        pipeline's latents."""
+        with self._lock:
             pipe = self.load()
             raise_if_cancelled(cancel)
             report(progress, "encoding", 0, 1)
-            prompt_used = fit_prompt(pipe, request.prompt, speech)  # encoded and scored alike
+            prompt_used = fit_prompt(pipe, request.prompt, self.is_speech)  # encoded and scored alike
             cond = self.encode(replace(request, prompt=prompt_used) if prompt_used is not None else request)
             report(progress, "encoding", 1, 1)
             frames = mel_frames or sampling.latent_rows_for(pipe, request.seconds)
@@ -171,24 +195,25 @@ class Engine:
             latents = sampling.denoise(pipe, scheduler, cond, noise, request.steps, request.guidance,
                                        progress=progress, cancel=cancel, constraint=constraint,
                                        init_latents=init_latents, strength=strength)
-            raise_if_cancelled(cancel)
-            report(progress, "decoding", 0, 1)
-            n_samples = int(round(request.seconds * MODEL_RATE)) if mel_frames is None \
-                else mel_frames * sampling.vocoder_hop(pipe)
-            waves = sampling.decode(pipe, latents, n_samples)
-            report(progress, "decoding", 1, 1)
-            scores = self.score(request.prompt, waves, progress)
-        return self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used)
+        return latents, seeds, prompt_used
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def encode(self, request: GenerationRequest) -> sampling.Conditioning:
+        """The request's prompt embeddings; a repeat of an earlier prompt (any seed, steps or duration) comes
+        from the prompt cache without running the encoders."""
         pipe = self.pipeline
         guided = request.guidance > 1.0
         max_new_tokens = SPEECH_MAX_NEW_TOKENS if request.transcription is not None else None
-        embeds, mask, generated = pipe.encode_prompt(
-            request.prompt, self.device, request.candidates, guided,
-            transcription=request.transcription, negative_prompt=request.negative_prompt or None,
-            max_new_tokens=max_new_tokens)
+        key = PromptKey(request.prompt, request.negative_prompt or "", request.transcription, request.candidates,
+                        guided, max_new_tokens)
+
+        def run_encoders():
+            return pipe.encode_prompt(
+                request.prompt, self.device, request.candidates, guided,
+                transcription=request.transcription, negative_prompt=request.negative_prompt or None,
+                max_new_tokens=max_new_tokens)
+
+        embeds, mask, generated = self.prompt_cache.get_or_encode(key, run_encoders)
         return sampling.Conditioning(embeds, mask, generated, guided)
 
     def score(self, prompt: str, waves: np.ndarray, progress: Optional[ProgressCallback] = None) -> list:

@@ -20,6 +20,8 @@ Context rule: the model was trained on 10.24 s windows, so at most CONTEXT_SECON
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, replace
 from typing import Optional
 
@@ -210,6 +212,10 @@ def inpaint(engine: Engine, clip: Clip, start: float, end: float, settings: Gene
 
 def check_range(clip: Clip, start: float, end: float) -> None:
     """Inpainting needs 0 <= start < end <= length, and a range the model's window can hold with context."""
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise InputError(f"the {name} of the range must be a time in seconds within the clip (0 to {clip.seconds:.3f}); "
+                             f"got {value!r}.")
     if not (0 <= start < end <= clip.seconds + 1e-9):
         raise InputError(f"the range must satisfy 0 <= start < end <= {clip.seconds:.3f} s (the clip's length); "
                          f"got start={start}, end={end}.")
@@ -271,6 +277,9 @@ def extend_loop(engine: Engine, clip: Clip, bars: int, bpm: Optional[float] = No
     return _with_clips(result, [c.clip for c in result.candidates], extra)
 
 
+MIN_CLOSING_SECONDS = 0.1
+
+
 def close_loop(engine: Engine, clip: Clip, seconds: Optional[float] = None,
                settings: GenerationSettings = GenerationSettings(), progress: Optional[ProgressCallback] = None,
                cancel: CancelCheck = None) -> GenerationResult:
@@ -282,9 +291,13 @@ def close_loop(engine: Engine, clip: Clip, seconds: Optional[float] = None,
     """
     check_clip(clip)
     if seconds is None:
+        if clip.seconds / 2 < MIN_CLOSING_SECONDS:
+            raise InputError(f"the clip is too short to close as a loop ({clip.seconds:.2f} s; closing regenerates "
+                             f"at least its last {MIN_CLOSING_SECONDS:g} s, so it needs "
+                             f"{2 * MIN_CLOSING_SECONDS:g} s or more).")
         seconds = default_closing_seconds(clip)
-    if not (isinstance(seconds, (int, float)) and 0.1 <= seconds <= clip.seconds / 2):
-        raise InputError(f"the closing region must be from 0.1 s to half the clip ({clip.seconds / 2:.2f} s); "
+    if not (isinstance(seconds, (int, float)) and MIN_CLOSING_SECONDS <= seconds <= clip.seconds / 2):
+        raise InputError(f"the closing region must be from {MIN_CLOSING_SECONDS:g} s to half the clip ({clip.seconds / 2:.2f} s); "
                          f"got {seconds!r}.")
     body = Clip(clip.samples[: clip.frames - int(round(seconds * clip.sample_rate))], clip.sample_rate)
     tail_frames = clip.frames - body.frames
@@ -296,4 +309,4 @@ def close_loop(engine: Engine, clip: Clip, seconds: Optional[float] = None,
 
 def default_closing_seconds(clip: Clip) -> float:
     """How much of a loop's end `close_loop` regenerates unless told: 1 s, or a quarter of a short clip."""
-    return min(1.0, max(0.1, clip.seconds / 4))
+    return min(1.0, max(MIN_CLOSING_SECONDS, clip.seconds / 4))

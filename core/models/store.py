@@ -14,6 +14,8 @@ from typing import Iterable, Optional
 
 from core.models.catalog import CATALOG, ModelInfo, describe_size
 from core.errors import InputError, ModelNotAvailable, first_line
+from core.models.geometry import geometry_problem
+from core.models.hub_checks import check_hub_cache, check_model_id
 from core.models.integrity import DAMAGED_HINT, index_problem, weight_problem
 
 MODEL_INDEX = "model_index.json"
@@ -47,6 +49,8 @@ class ResolvedModel:
 def resolve_model(spec: str) -> ResolvedModel:
     """Return a checked model folder for a hub id or a local folder; raise ModelNotAvailable otherwise."""
     spec = str(spec)
+    if not spec.strip():
+        raise InputError(f"--model is empty: give a catalog id ({', '.join(CATALOG)}) or a model folder.")
     path = Path(spec).expanduser()
     if path.exists() or spec.startswith((".", "/", "~")):
         if not path.is_dir():
@@ -62,6 +66,12 @@ def resolve_model(spec: str) -> ResolvedModel:
         raise ModelNotAvailable(not_installed_message(spec))
     check_model_folder(folder)
     return ResolvedModel(id=spec, folder=folder)
+
+
+def unknown_model_message(model_id: str) -> str:
+    return (f"Unknown model {model_id}: it is neither in the catalog ({', '.join(CATALOG)}) nor installed. Choose a "
+            f"catalog model, pass --model /path/to/folder, or, for another AudioLDM 2 model on the hub, download it "
+            f"first with `loa models download {model_id}`.")
 
 
 def defaults_entry(spec: str) -> Optional[ModelInfo]:
@@ -82,6 +92,8 @@ def defaults_entry(spec: str) -> Optional[ModelInfo]:
 
 
 def not_installed_message(model_id: str) -> str:
+    if model_id not in CATALOG:
+        return unknown_model_message(model_id)
     size = f" ({describe_size(CATALOG[model_id].download_bytes)})" if model_id in CATALOG else ""
     return (f"Model {model_id} is not installed. Download it once with `loa models download {model_id}`{size}, "
             f"or pass --model /path/to/folder holding a copy in the diffusers layout.")
@@ -92,6 +104,8 @@ def cached_snapshot(model_id: str) -> Optional[Path]:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
+    check_model_id(model_id)
+    check_hub_cache()
     try:
         folder = Path(snapshot_download(model_id, local_files_only=True))
     except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError) as exc:
@@ -137,6 +151,10 @@ def check_model_folder(folder: Path) -> dict:
                if (why := weight_problem(p)) is not None]
     if damaged:
         raise ModelNotAvailable(f"Model folder {folder}: {'; '.join(damaged)}: {DAMAGED_HINT}.")
+    misfit = geometry_problem(folder)
+    if misfit:
+        raise ModelNotAvailable(f"The model in {folder} does not fit LOA Studio's audio front-end: {misfit}. "
+                                "Choose an AudioLDM 2 checkpoint with the official geometry (16 kHz, hop 160).")
     return index
 
 
@@ -197,6 +215,9 @@ def download_model(model_id: str, tqdm_class=None) -> Path:
     from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled,
                                         RepositoryNotFoundError)
 
+    check_model_id(model_id)
+    check_hub_cache()
+
     try:
         files = files_to_download(HfApi().list_repo_files(model_id))
         folder = Path(snapshot_download(model_id, allow_patterns=files,
@@ -244,13 +265,16 @@ class InstalledModel:
     id: str
     folder: Path
     size_bytes: int
+    problem: Optional[str] = None  # why the snapshot cannot be used (incomplete, damaged); None when whole
 
 
-def installed_models() -> list[InstalledModel]:
-    """Models in the Hugging Face cache that hold an AudioLDM 2 pipeline."""
+def installed_models(include_incomplete: bool = False) -> list[InstalledModel]:
+    """Models in the Hugging Face cache that hold a complete AudioLDM 2 pipeline (check_model_folder passes);
+    with `include_incomplete`, also those that do not, with `problem` saying why (a download cut short)."""
     from huggingface_hub import constants, scan_cache_dir
     from huggingface_hub.errors import CacheNotFound
 
+    check_hub_cache()
     try:
         # Pass the folder explicitly: scan_cache_dir's default is bound at import, the downloaders' is not.
         cache = scan_cache_dir(constants.HF_HUB_CACHE)
@@ -263,7 +287,14 @@ def installed_models() -> list[InstalledModel]:
         for revision in repo.revisions:
             index = Path(revision.snapshot_path) / MODEL_INDEX
             if index.is_file() and PIPELINE_CLASS in index.read_text(errors="replace"):
-                found.append(InstalledModel(repo.repo_id, Path(revision.snapshot_path), repo.size_on_disk))
+                try:
+                    check_model_folder(Path(revision.snapshot_path))
+                    problem = None
+                except ModelNotAvailable as exc:
+                    problem = str(exc)
+                if problem is None or include_incomplete:
+                    found.append(InstalledModel(repo.repo_id, Path(revision.snapshot_path), repo.size_on_disk,
+                                                problem))
                 break
     return sorted(found, key=lambda m: m.id)
 

@@ -21,7 +21,8 @@ from core.errors import LoaError
 
 from ..settings import RECORD_RATES
 from .controller import RecordingController
-from .landing import punch_in, store_pending, store_take
+from ..clip_entry import ClipEntry
+from .landing import punch_in, punched_clip, store_pending, store_take
 from .meter_widget import LevelMeterWidget
 from .panel import RecordPanel
 
@@ -38,7 +39,8 @@ class RecordingTools(QObject):
         self.dock.setObjectName("recordingDock")
         self.dock.setWidget(self.panel)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
-        self._punch_entry = None  # the clip a punch-in replaces part of, fixed when recording starts
+        self._punch_base = None  # (entry, clip) a punch-in replaces part of, fixed when recording starts
+        self._closing = False
         self._build_menus()
         self.panel.set_input_text(input_status(window.settings.input_device))
 
@@ -120,21 +122,37 @@ class RecordingTools(QObject):
 
     def record(self, into_selection: bool = False) -> bool:
         punch = None
-        self._punch_entry = None
+        self._punch_base = None
         if into_selection:
-            entry = self.window.selected_entry()
-            waveform = self.window.waveform
-            selection = waveform.selection() if waveform is not None else None
-            if entry is None or selection is None or not selection[1] > selection[0]:
+            base = self._selected_range()
+            if base is None:
                 self.window.show_message("Record into selection: select a clip and drag across its waveform first.")
                 return False
-            self._punch_entry, punch = entry, (float(selection[0]), float(selection[1]))
+            entry, clip, punch = base
+            self._punch_base = (entry, clip)
         self.window.auditioner.stop()  # what plays would be recorded too on a monitor input
         return self.controller.start(punch)
 
+    def _selected_range(self):
+        """(entry, clip, (start_s, end_s)) of the clip shown and its selection, or None without a selection.
+        With the editor, its clip (edits included) and its selection (snapped to zero crossings if that is on)."""
+        editor = getattr(self.window, "editor", None)
+        if editor is not None:
+            clip, sel = editor.controller.clip(), editor.controller.selection()
+            if clip is None or sel.is_empty:
+                return None
+            return editor.controller.entry, clip, sel.seconds(clip.sample_rate)
+        entry = self.window.selected_entry()
+        waveform = self.window.waveform
+        selection = waveform.selection() if waveform is not None else None
+        if entry is None or selection is None or not selection[1] > selection[0]:
+            return None
+        return entry, entry.clip, (float(selection[0]), float(selection[1]))
+
     def land(self, take: RecordedTake, punch) -> None:
-        """A finished take: into the library (with device, rate, time), then into the waveform; a punch-in
-        also stores the edited clip as a new item derived from the one it changed."""
+        """A finished take goes into the library (with device, rate, time), then into the editor. A punch-in
+        replaces the selection of the clip it was recorded into: an undoable edit in the editor (or, without
+        the editor, a new library item derived from that clip); the raw take is kept in the library too."""
         window = self.window
         try:
             item = store_take(window.library, take, window.settings.take_counter)
@@ -143,25 +161,37 @@ class RecordingTools(QObject):
             return
         take.discard_file()
         window.library_panel.library_changed()
-        from ..clip_entry import ClipEntry
-
-        shown = ClipEntry.from_library(item)
+        base, self._punch_base = self._punch_base, None
         message = f"{item.prompt}: {take.seconds:.1f} s from {take.device} stored in the library."
-        base, self._punch_entry = self._punch_entry, None
         if punch is not None and base is not None:
-            try:
-                result = punch_in(window.library, base, punch, take)
-            except (OSError, LoaError) as exc:
-                window.show_error(f"Punch-in failed ({exc}); the take itself is in the library.")
-            else:
-                shown = result.entry
-                message = result.message
-                window.library_panel.library_changed()
-        window.show_entry(shown)
+            message = self._punch(base, punch, take, item) or message
+        elif not self._closing:
+            window.show_entry(ClipEntry.from_library(item))
         if take.fault:
             window.show_error(take.fault)
         else:
             window.show_message(message)
+
+    def _punch(self, base, punch, take: RecordedTake, item) -> str:
+        window = self.window
+        entry, clip = base
+        editor = getattr(window, "editor", None)
+        start, end = punch
+        try:
+            if editor is not None and editor.controller.clip() is clip:  # still the clip recorded into
+                result = punched_clip(clip, punch, take.clip)
+                operation = {**result.operation, "op": "punch_in", "take_library_id": item.id,
+                             "take_device": take.device, "recorded_at": take.started}
+                editor.controller.commit(result.clip, result.selection, operation, note=result.note)
+                return (f"Punched in {end - start:.2f} s at {start:.2f} s (Ctrl+Z undoes it; Ctrl+S saves a new "
+                        f"version); the raw take is {item.prompt} in the library.")
+            result = punch_in(window.library, entry, punch, take)
+        except (OSError, LoaError) as exc:
+            window.show_error(f"Punch-in failed ({exc}); the take itself is {item.prompt} in the library.")
+            return ""
+        window.library_panel.library_changed()
+        window.show_entry(result.entry)
+        return result.message
 
     def use_last_take_as_voice(self) -> None:
         take = self.controller.last_take
@@ -229,6 +259,9 @@ class RecordingTools(QObject):
             transport.set_recording(state != "idle")
 
     def shutdown(self) -> None:
+        """The window closes: a take in progress goes into the library as a plain take (no punch-in, not shown)."""
+        self._closing = True
+        self._punch_base = None
         self.controller.shutdown()
 
 

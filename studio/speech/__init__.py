@@ -7,22 +7,25 @@ window's job queue, cards, waveform and player; everything they compute comes fr
 from __future__ import annotations
 
 from dataclasses import replace
+import json
 from typing import Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QFrame, QPushButton, QScrollArea
 
 from core.errors import InputError, LoaError
+from core.fileio import write_text_atomic
 from core.speech import DEFAULT_VOICE, SpeechRequest
 from core.speech.tts import check_reference_fits
 
 from ..clip_entry import ClipEntry
-from .reference_box import ReferenceBox
+from .reference_box import COMPACT, ReferenceBox
 from .script_box import ScriptBox
 from .script_session import LineState, ScriptSession
 
 SCRIPT_DOCK_HEIGHT = 190
 SCRIPT_DRAFT_FILE = "speech-script-draft.json"  # beside the settings file
+REFERENCE_FILE = "speech-reference.json"  # the reference voice file and its words, beside the settings file
 
 __all__ = ["ReferenceBox", "ScriptBox", "ScriptSession", "SpeechTools", "attach"]
 
@@ -36,7 +39,7 @@ class SpeechTools(QObject):
         self.session = ScriptSession(window.jobs, window.submit, self)
         self.script = ScriptBox(self.session, self.script_settings, self.reference.reference_voice,
                                 draft_path=window.settings.path.parent / SCRIPT_DRAFT_FILE)
-        self._entries: dict[int, ClipEntry] = {}  # one entry per line take, so Play/Stop know it
+        self._entries: dict[int, tuple[object, ClipEntry]] = {}  # id(result) -> (result, its entry)
 
         # The reference rows follow the words in the panel's form (Generate speaks in that voice too);
         # the script editor is a wide dock at the bottom, beside the recording dock where there is one.
@@ -74,11 +77,16 @@ class SpeechTools(QObject):
         recording = getattr(window, "recording", None)  # studio.recording, where it is attached
         if recording is not None:
             self.record_button = QPushButton("Record…")
+            self.record_button.setStyleSheet(COMPACT)
             self.record_button.setToolTip("Record the voice now (stop when done); the take becomes the reference")
             self.reference.buttons_row.insertWidget(1, self.record_button)
             self.record_button.clicked.connect(self._record_reference)
             recording.controller.take_finished.connect(self._on_recorded)
             recording.controller.state_changed.connect(self._on_record_state)
+        window.library_panel.reopen_requested.connect(self._on_reopen)
+        self._reference_file = window.settings.path.parent / REFERENCE_FILE
+        self._restore_reference()
+        self.reference.changed.connect(self._save_reference)
         self._on_mode_changed()
 
     def _on_mode_changed(self, _index: int = 0) -> None:
@@ -107,6 +115,31 @@ class SpeechTools(QObject):
             return {}
         check_reference_fits(SpeechRequest(text=request.transcription or "", seconds=request.seconds), voice)
         return {"reference": voice}
+
+    def _on_reopen(self, item) -> None:
+        """Re-open settings of a take spoken after a reference: say which voice it needs if another is chosen."""
+        source = item.settings.get("reference") if item.mode == "speech" else None
+        if source and self.reference.source != source:
+            self.window.show_message(f"Loaded the settings of “{item.title}”. It was spoken in the voice of {source} "
+                                     f"(“{item.settings.get('reference_text', '')}”): choose it under “Voice from”.")
+
+    def _save_reference(self) -> None:
+        """Remember a reference that is a file (a picked file or a library item's) and what it says."""
+        box = self.reference
+        data = {"path": str(box.path), "source": box.source, "text": box.text_edit.text()} if box.path else {}
+        try:
+            write_text_atomic(self._reference_file, json.dumps(data))
+        except (OSError, InputError):
+            pass  # remembering is a convenience; the choice itself stands
+
+    def _restore_reference(self) -> None:
+        try:
+            data = json.loads(self._reference_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and isinstance(data.get("path"), str):
+            # A file gone since is shown with its message, so the user knows why the voice changed.
+            self.reference.set_reference_file(data["path"], data.get("source") or None, data.get("text") or None)
 
     def reroll_inputs(self, entry: ClipEntry, request) -> tuple[object, dict]:
         """More like this on a speech take: speak the words as typed (a reference take's transcription also
@@ -159,7 +192,13 @@ class SpeechTools(QObject):
         words = entry.settings.get("text") if entry.mode == "speech" else None
         label = (words or entry.prompt or "selected take").strip()
         label = label if len(label) <= 40 else label[:39] + "…"
-        self.reference.set_reference_clip(entry.clip, f"“{label}”", words)
+        path = None
+        if entry.library_id is not None:
+            try:
+                path = self.window.library.get(entry.library_id).audio_path
+            except LoaError:
+                path = None
+        self.reference.set_reference_clip(entry.clip, f"“{label}”", words, path=path)
 
     # ---- the script ----------------------------------------------------------------------------------
     def script_settings(self) -> tuple[SpeechRequest, str]:
@@ -175,10 +214,16 @@ class SpeechTools(QObject):
         return settings, choice.spec
 
     def entry_for(self, state: LineState) -> ClipEntry:
-        key = id(state.result)
-        if key not in self._entries:
-            self._entries[key] = ClipEntry.from_candidate(state.result, state.result.best, "speech")
-        return self._entries[key]
+        """The line's take as one ClipEntry for as long as the take lasts (so Play/Stop and cards agree)."""
+        live = {id(s.result) for s in self.session.states if s.result is not None}
+        for key in [key for key in self._entries if key not in live]:  # re-rolled or edited away
+            del self._entries[key]
+        cached = self._entries.get(id(state.result))
+        if cached is None or cached[0] is not state.result:
+            cached = self._entries[id(state.result)] = (state.result,
+                                                        ClipEntry.from_candidate(state.result, state.result.best,
+                                                                                 "speech"))
+        return cached[1]
 
     def _play_line(self, state: LineState) -> None:
         entry = self.entry_for(state)

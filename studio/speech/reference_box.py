@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QWidget
 
 from core.audio.clip import Clip, load_clip
 from core.errors import InputError, LoaError
@@ -20,6 +20,7 @@ from core.speech import ReferenceVoice
 from core.speech.reference import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, checked_reference_audio
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)"
+COMPACT = "padding: 2px 8px;"  # buttons in a form row: the panel stays narrow at 1024 px
 
 
 class ReferenceBox(QWidget):
@@ -39,20 +40,26 @@ class ReferenceBox(QWidget):
         self._source = ""
         self._problem: Optional[str] = None  # the check's message when the recording is unusable
         self._speech_seconds = 0.0  # its length once edge silence is trimmed
+        self.path: Optional[Path] = None  # the file the recording came from, if it is one
 
         self.file_button = QPushButton("File…")
         self.file_button.setToolTip(f"A recording of the voice: {MIN_REFERENCE_SECONDS:g}-{MAX_REFERENCE_SECONDS:g} s "
                                     "of one person speaking, any rate or channels")
-        self.use_selected_button = QPushButton("Use selected")
+        self.use_selected_button = QPushButton("Selected")
         self.use_selected_button.setToolTip("Use the take or library item selected in the window")
-        self.clear_button = QPushButton("Clear")
+        self.clear_button = QToolButton()
+        self.clear_button.setText("✕")
+        self.clear_button.setToolTip("No reference: the voice follows the description")
         self.buttons = QWidget()
-        # Other sources (a Record… button) add themselves to this row.
+        # Other sources (a Record… button) add themselves to this row; compact, so the panel stays narrow.
         self.buttons_row = QHBoxLayout(self.buttons)
         self.buttons_row.setContentsMargins(0, 0, 0, 0)
+        self.buttons_row.setSpacing(4)
         for button in (self.file_button, self.use_selected_button, self.clear_button):
             self.buttons_row.addWidget(button)
         self.buttons_row.addStretch(1)
+        for button in (self.file_button, self.use_selected_button):
+            button.setStyleSheet(COMPACT)
         self.text_edit = QLineEdit()
         self.text_edit.setObjectName("referenceText")
         self.text_edit.setPlaceholderText("the words spoken in the recording")
@@ -71,30 +78,35 @@ class ReferenceBox(QWidget):
         return [("Voice from", self.buttons), ("It says", self.text_edit), ("", self.status)]
 
     # ---- setting the reference ---------------------------------------------------------------------
-    def set_reference_file(self, path: str | Path) -> bool:
+    def set_reference_file(self, path: str | Path, source: Optional[str] = None, words: Optional[str] = None) -> bool:
         """Load and check a recording file; False (with the reason shown) if it cannot be used."""
         path = Path(path)
         try:
             clip = load_clip(path)
         except (LoaError, OSError) as exc:
-            self._set(None, path.name, str(exc))
+            self.path = path
+            self._set(None, source or path.name, str(exc))
             return False
-        return self.set_reference_clip(clip, path.name)
+        return self.set_reference_clip(clip, source or path.name, words, path=path)
 
-    def set_reference_clip(self, clip: Clip, source: str = "recording", words: Optional[str] = None) -> bool:
+    def set_reference_clip(self, clip: Clip, source: str = "recording", words: Optional[str] = None,
+                           path: Optional[Path] = None) -> bool:
         """Use `clip` as the reference (from a file, a library item or a recorder); `words`, when known,
-        fill "It says". Returns whether the recording passed the check."""
+        fill "It says"; `path`, when the clip is a file, lets the choice survive a restart. Returns whether
+        the recording passed the check."""
         try:
             self._speech_seconds = checked_reference_audio(clip, source).seconds
             problem = None
         except InputError as exc:
             problem = str(exc)
+        self.path = Path(path) if path is not None else None
         self._set(clip, source, problem)
         if words:
             self.text_edit.setText(words)
         return problem is None
 
     def clear(self) -> None:
+        self.path = None
         self._set(None, "", None)
         self.text_edit.clear()
 
@@ -123,6 +135,10 @@ class ReferenceBox(QWidget):
     @property
     def has_reference(self) -> bool:
         return bool(self._source)
+
+    @property
+    def source(self) -> str:
+        return self._source
 
     @property
     def problem(self) -> Optional[str]:

@@ -94,6 +94,14 @@ def test_meter_widget_bar_length_follows_the_level(meter_widget):
 
 # ---- the window ------------------------------------------------------------------------------------------
 
+def open_window(make_window):
+    """A window whose start-up offers (interrupted takes, unclosed edit sessions) have run with nothing pending,
+    so no modal question pops up later in the test."""
+    window = make_window()
+    QApplication.processEvents()
+    return window
+
+
 def test_no_input_device_puts_one_clear_line_in_the_status_bar_and_nothing_breaks(make_window, qtbot,
                                                                                    without_sound_server):
     from core.devices.playback import PlaybackUnavailable
@@ -104,7 +112,7 @@ def test_no_input_device_puts_one_clear_line_in_the_status_bar_and_nothing_break
             pytest.skip("this machine has audio inputs outside any sound server")
     except PlaybackUnavailable:
         pass  # no PortAudio: the same one-line path
-    window = make_window()
+    window = open_window(make_window)
     panel = window.recording.panel
     qtbot.mouseClick(panel.record_button, Qt.MouseButton.LeftButton)
     message = window.statusBar().currentMessage()
@@ -116,7 +124,7 @@ def test_no_input_device_puts_one_clear_line_in_the_status_bar_and_nothing_break
 
 
 def test_a_visual_count_in_counts_the_beats_then_starts_recording(make_window, qtbot, without_sound_server):
-    window = make_window()
+    window = open_window(make_window)
     settings = window.settings
     settings.count_in_mode, settings.count_in_beats, settings.count_in_tempo = "visual", 3, 600.0
     controller = window.recording.controller
@@ -135,7 +143,7 @@ def test_a_visual_count_in_counts_the_beats_then_starts_recording(make_window, q
 
 
 def test_stop_during_count_in_records_nothing(make_window, qtbot):
-    window = make_window()
+    window = open_window(make_window)
     window.settings.count_in_mode, window.settings.count_in_tempo = "visual", 30.0
     controller = window.recording.controller
     controller.start()
@@ -146,7 +154,7 @@ def test_stop_during_count_in_records_nothing(make_window, qtbot):
 
 
 def test_a_finished_take_lands_in_the_library_and_the_waveform_with_device_rate_and_time(make_window, qtbot):
-    window = make_window()
+    window = open_window(make_window)
     take = written_take(sine(seconds=0.75, channels=2))
     window.settings.take_counter = 4  # the controller counts the take before handing it over
     window.recording.land(take, None)
@@ -161,10 +169,10 @@ def test_a_finished_take_lands_in_the_library_and_the_waveform_with_device_rate_
     assert "Take 4" in window.statusBar().currentMessage()
 
 
-def test_punch_in_replaces_the_selected_range_with_the_take_and_keeps_the_original(make_window, qtbot):
+def test_punch_in_replaces_the_selection_in_the_editor_as_an_undoable_edit(make_window, qtbot):
     from studio.clip_entry import ClipEntry
 
-    window = make_window()
+    window = open_window(make_window)
     base_clip = Clip(sine(freq=220.0, seconds=2.0, rate=16_000, amplitude=0.3), 16_000)
     base_item = window.library.add(base_clip, prompt="a low hum", mode="sound", model="tiny", licence="MIT", seed=3)
     window.show_entry(ClipEntry.from_library(base_item))
@@ -175,36 +183,55 @@ def test_punch_in_replaces_the_selected_range_with_the_take_and_keeps_the_origin
     take = written_take(sine(freq=1000.0, seconds=0.6, rate=48_000, amplitude=0.5, channels=2))  # longer
     window.settings.take_counter = 1
     window.recording.land(take, (0.5, 1.0))
-    punched = window.selected_entry()
-    assert punched.library_id not in (None, base_item.id) and punched.prompt == "a low hum (punch-in)"
-    assert punched.settings["derived_from"] == base_item.id
-    assert punched.settings["operations"][0]["op"] == "punch_in"
-    new = punched.clip
+    editor = window.editor.controller
+    new = editor.clip()
     assert new.sample_rate == 16_000 and new.channels == 1 and new.frames == base_clip.frames  # cut to 0.5 s
     join = int(0.02 * 16_000)  # the equal-power crossfades at the two joins
     np.testing.assert_array_equal(new.samples[:8000 - join], base_clip.samples[:8000 - join])
     np.testing.assert_array_equal(new.samples[16000 + join:], base_clip.samples[16000 + join:])
     middle = new.samples[8000 + join:16000 - join, 0]
-    spectrum = np.abs(np.fft.rfft(middle))
-    assert np.argmax(spectrum) * 16_000 / len(middle) == pytest.approx(1000, abs=20)
-    np.testing.assert_array_equal(window.library.get(base_item.id).load_clip().samples, base_clip.samples)
-    assert window.library.search("Take 1")  # the raw take is kept too
+    assert np.argmax(np.abs(np.fft.rfft(middle))) * 16_000 / len(middle) == pytest.approx(1000, abs=20)
+    assert editor.session.history()[-1].label == "Punch-in recording"
+    assert window.selected_entry().clip is new and window.waveform.clip() is new
     assert "Punched in 0.50 s at 0.50 s" in window.statusBar().currentMessage()
+    [raw] = window.library.search("Take 1")  # the raw take is kept in the library
+    assert raw.settings["device"] == "Test mic (ALSA)"
+    editor.undo()
+    np.testing.assert_array_equal(editor.clip().samples, base_clip.samples)
+    np.testing.assert_array_equal(window.library.get(base_item.id).load_clip().samples, base_clip.samples)
+
+
+def test_punch_in_without_the_editor_stores_a_new_item_derived_from_the_original(tmp_path):
+    from core.library.store import Library
+    from studio.clip_entry import ClipEntry
+    from studio.recording.landing import punch_in
+
+    library = Library()
+    base_clip = Clip(sine(freq=220.0, seconds=1.0, rate=48_000, amplitude=0.3, channels=2), 48_000)
+    base_item = library.add(base_clip, prompt="a low hum", mode="sound", model="tiny", licence="MIT", seed=3)
+    take = written_take(sine(freq=1000.0, seconds=0.2, rate=48_000, amplitude=0.5), folder=tmp_path)  # shorter
+    result = punch_in(library, ClipEntry.from_library(base_item), (0.25, 0.75), take)
+    punched = result.entry
+    assert punched.library_id != base_item.id and punched.prompt == "a low hum (punch-in)"
+    assert punched.settings["derived_from"] == base_item.id
+    assert punched.settings["operations"][0]["op"] == "punch_in"
+    assert punched.clip.channels == 2 and punched.clip.frames == 48_000 - int(0.3 * 48_000)  # selection -> take
+    np.testing.assert_array_equal(library.get(base_item.id).load_clip().samples, base_clip.samples)
 
 
 def test_record_into_selection_without_a_selection_says_what_to_do(make_window):
-    window = make_window()
+    window = open_window(make_window)
     assert window.recording.record(into_selection=True) is False
     assert "drag across" in window.statusBar().currentMessage()
     assert window.recording.controller.state == "idle"
 
 
 def test_interrupted_takes_are_offered_at_the_next_start_and_recovered_into_the_library(make_window, qtbot):
+    window = open_window(make_window)
     writer = TakeWriter.create(48_000, 1, "USB mic (ALSA)")
     writer.write(sine(seconds=1.5))
-    writer.flush()  # then the app "dies": the writer is never closed
+    writer.flush()  # then the app "dies": the writer is never closed; offer_pending_takes runs at the next start
     asked = []
-    window = make_window()
     items = window.recording.offer_pending_takes(ask=lambda takes: asked.append(takes) or "later")
     assert items == [] and len(asked[0]) == 1 and asked[0][0].seconds == pytest.approx(1.5)
     assert "1.5 s from USB mic (ALSA)" in asked[0][0].describe()
@@ -216,16 +243,16 @@ def test_interrupted_takes_are_offered_at_the_next_start_and_recovered_into_the_
 
 
 def test_discarding_interrupted_takes_removes_their_files(make_window):
+    window = open_window(make_window)
     writer = TakeWriter.create(48_000, 1, "mic")
     writer.write(sine(seconds=0.2))
     writer.flush()
-    window = make_window()
     assert window.recording.offer_pending_takes(ask=lambda takes: "discard") == []
     assert pending_takes() == [] and window.library.count() == 0
 
 
 def test_input_device_choice_is_remembered_and_shown(make_window, settings):
-    window = make_window()
+    window = open_window(make_window)
     window.recording.set_input_device("no such microphone")
     assert settings.input_device == "no such microphone"
     assert window.recording.panel.input_label.text() == window.statusBar().currentMessage()
@@ -237,13 +264,13 @@ def test_input_device_choice_is_remembered_and_shown(make_window, settings):
 
 
 def test_use_last_take_as_speech_voice_without_a_take_says_so(make_window):
-    window = make_window()
+    window = open_window(make_window)
     window.recording.use_last_take_as_voice()
     assert "Record a take first" in window.statusBar().currentMessage()
 
 
 def test_r_records_outside_text_fields_and_types_an_r_inside_them(make_window, qtbot, without_sound_server):
-    window = make_window()
+    window = open_window(make_window)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     prompt = window.generation_panel.prompt_edit
@@ -256,3 +283,42 @@ def test_r_records_outside_text_fields_and_types_an_r_inside_them(make_window, q
     window.recording.controller.status.connect(statuses.append)
     qtbot.keyClick(window.candidates, Qt.Key.Key_R)
     assert statuses, "R outside a text field should ask the recorder to record"
+
+
+def test_closing_the_window_while_recording_lands_the_take_in_the_library(make_window, qtbot):
+    """The controller's stop path on close: the take in progress is kept, not dropped."""
+    from core.devices.meter import LevelMeter
+    from core.devices.playback import AudioDevice
+    from core.devices.recording import Recorder
+    from core.devices.ringbuffer import RingBuffer
+
+    window = open_window(make_window)
+    controller = window.recording.controller
+    recorder = Recorder()  # in its recording state as start() leaves it, fed through its own callback
+    recorder.input = AudioDevice(3, "Desk mic", "ALSA", 0, 1, 48_000)
+    recorder._ring, recorder.meter = RingBuffer(48_000, 1), LevelMeter(48_000, 1)
+    recorder.writer = TakeWriter.create(48_000, 1, recorder.input.label)
+    recorder._recording = True
+    controller.recorder, controller.state = recorder, "recording"
+    block = sine(seconds=0.4)
+    recorder._callback(block, len(block), None, None)
+    window.close()
+    [item] = window.library.search("Take 1")
+    assert item.settings["device"] == "Desk mic (ALSA)"
+    np.testing.assert_array_equal(item.load_clip().samples, block)
+    assert pending_takes() == []
+
+
+def test_the_transport_record_button_asks_the_recorder_and_shows_its_state(make_window, qtbot, without_sound_server):
+    window = open_window(make_window)
+    transport = getattr(window, "transport", None)
+    if transport is None:
+        pytest.skip("this build has no editor transport bar")
+    statuses = []
+    window.recording.controller.status.connect(statuses.append)
+    window.settings.count_in_mode, window.settings.count_in_tempo = "visual", 30.0  # stays counting: no device needed
+    qtbot.mouseClick(transport.record_button, Qt.MouseButton.LeftButton)
+    assert window.recording.controller.state == "counting" and transport.record_button.isChecked()
+    qtbot.mouseClick(transport.record_button, Qt.MouseButton.LeftButton)  # again: stop
+    assert window.recording.controller.state == "idle" and not transport.record_button.isChecked()
+    assert statuses[-1].startswith("Count-in cancelled")

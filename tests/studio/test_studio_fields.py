@@ -104,6 +104,15 @@ def test_a_duration_past_the_maximum_says_the_maximum(qtbot, make_window):
     assert "Duration" in message and f"{MAX_SECONDS:g}" in message.replace(".00", "")
 
 
+def test_a_voice_preset_replaces_the_default_voice_but_not_a_typed_one(make_window):
+    speech_available()
+    panel = make_window().generation_panel
+    panel.set_mode("speech")
+    narrator = next(p for p in builtin_presets("speech") if p.name == "Narrator, calm")
+    panel.apply_preset(narrator)
+    assert panel.prompt_edit.text() == narrator.prompt  # the untouched default voice was only a starting point
+
+
 def test_user_presets_from_older_versions_still_never_set_the_words(make_window, monkeypatch):
     speech_available()
     panel = make_window().generation_panel

@@ -53,6 +53,14 @@ def test_a_voice_from_a_corpus_recording_speaks_a_take(qtbot, speech_window, spe
     assert best.clip.seconds > 0.3 and np.abs(best.clip.mono).max() > 0
     assert window.candidates.cards and window.candidates.current().settings["reference"] == SPEECH_FILE
 
+    (item,) = window.library.search(mode="speech")
+    tools.reference.clear()  # Re-open settings names the voice the take needs
+    window.library_panel.reopen_requested.emit(item)  # what the library's Re-open button sends
+    assert f"spoken in the voice of {SPEECH_FILE}" in window.statusBar().currentMessage()
+    assert panel.transcription_edit.text() == "Hello there."
+    assert tools.reference.set_reference_file(speech_file)
+    tools.reference.text_edit.setText("Front center.")
+
     take = window.candidates.current()  # More like this: the same words in the same reference voice
     with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as done:
         job = window.more_like_this(take)
@@ -222,10 +230,14 @@ def test_a_recorded_take_and_a_library_item_become_the_reference(make_window, sp
     assert tools.reference.text_edit.text() == "Front center."  # a speech take brings the words it says
     voice = tools.reference.reference_voice()
     assert voice.text == "Front center." and voice.source == "“Front center.”"
+    assert tools.reference.path == item.audio_path  # a library item's file: the choice survives a restart
 
 
-def test_the_script_being_written_survives_a_restart(make_window, settings, qtbot):
+def test_the_script_being_written_and_the_reference_voice_survive_a_restart(make_window, settings, qtbot,
+                                                                            speech_file):
     window = make_window()
+    assert window.speech_tools.reference.set_reference_file(speech_file)
+    window.speech_tools.reference.text_edit.setText("Front center.")
     box = window.speech_tools.script
     box.editor.setPlainText("@voice host: a calm man\n[host] Episode twelve.\n")
     box.pause_spin.setValue(1.5)
@@ -237,6 +249,8 @@ def test_the_script_being_written_survives_a_restart(make_window, settings, qtbo
     assert restored.editor.toPlainText() == "@voice host: a calm man\n[host] Episode twelve.\n"
     assert restored.pause_spin.value() == 1.5
     qtbot.waitUntil(lambda: restored.table.rowCount() == 1, timeout=5_000)  # checked again once shown
+    voice = again.speech_tools.reference.reference_voice()
+    assert voice.source == SPEECH_FILE and voice.text == "Front center."
 
 
 def test_voice_tags_and_pauses_from_the_editor(speech_window):

@@ -1,0 +1,362 @@
+"""Job files: CSV or JSONL, one row per prompt, read and checked whole before any model work.
+
+Columns (header names, any case): prompt, negative, seconds (or bars + bpm [+ beats_per_bar]), count, seed (one
+number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound, music, speech),
+words and voice (speech), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
+into each file's metadata and can be used in the pattern. Every bad row is reported with its line and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Optional
+
+from core.audio.naming import slugify
+from core.errors import InputError, ModelNotAvailable
+from core.generation.requests import MAX_CANDIDATES, MAX_SEED, SCHEDULERS, GenerationRequest
+
+MODES = ("sound", "music", "speech")
+KNOWN = {"prompt", "negative", "seconds", "bars", "bpm", "beats_per_bar", "count", "seed", "model", "steps",
+         "guidance", "scheduler", "mode", "words", "voice", "output"}
+ALIASES = {"negative_prompt": "negative", "pattern": "output", "name": "output", "variations": "count",
+           "text": "words", "transcription": "words"}
+MAX_COUNT = 1000
+DEFAULT_PATTERN = "{slug}_{seed}"
+EXTENSIONS = (".wav", ".flac", ".ogg")
+PATTERN_NAMES = ("slug", "seed", "index", "line", "mode", "model")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    message: str
+    missing_model: bool = False  # a known model that is not installed (exit 3 when it is the only problem)
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class JobRow:
+    """One checked row. `prompt` is the voice description for speech rows; seeds run seed .. seed+count-1."""
+
+    line: int
+    mode: str
+    prompt: str
+    negative: str
+    seconds: Optional[float]
+    bars: Optional[int]
+    bpm: Optional[float]
+    beats_per_bar: int
+    seed: int
+    count: int
+    model: str
+    steps: int
+    guidance: float
+    scheduler: str
+    words: Optional[str]
+    pattern: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def seeds(self) -> range:
+        return range(self.seed, self.seed + self.count)
+
+    def settings(self) -> dict[str, Any]:
+        """Everything that shapes the audio (not the name): a change re-renders the row's files."""
+        return {"mode": self.mode, "prompt": self.prompt, "negative": self.negative, "seconds": self.seconds,
+                "bars": self.bars, "bpm": self.bpm, "beats_per_bar": self.beats_per_bar, "model": self.model,
+                "steps": self.steps, "guidance": self.guidance, "scheduler": self.scheduler, "words": self.words}
+
+    def relative_path(self, seed: int) -> PurePosixPath:
+        return _pattern_path(self.pattern, self._names(seed))
+
+    def _names(self, seed: int) -> dict[str, str]:
+        title = self.words if self.mode == "speech" and self.words else self.prompt
+        names = {k: slugify(str(v)) for k, v in self.extra.items()}
+        return names | {"slug": slugify(title), "seed": str(seed), "index": str(seed - self.seed + 1),
+                        "line": str(self.line), "mode": self.mode, "model": slugify(self.model.rstrip("/").split("/")[-1])}
+
+
+@dataclass
+class JobFile:
+    path: Path
+    rows: list[JobRow]
+    errors: list[RowError]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def read_jobs(path: str | Path, default_model: Optional[str] = None) -> JobFile:
+    """Read and check every row; never raises for a bad row (they are all in `.errors`), only for a file that
+    cannot be read at all."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"job file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read job file {path} ({exc}); save it as UTF-8 CSV or JSONL.") from None
+    raw, errors = (_jsonl_rows(text) if path.suffix.lower() in (".jsonl", ".ndjson") else _csv_rows(text))
+    if not raw and not errors:
+        raise InputError(f"job file {path} has no rows; give one prompt per row (see `loa batch --help`).")
+    rows, models = [], {}
+    for line, values in raw:
+        row = _check_row(line, values, default_model, models, errors)
+        if row is not None:
+            rows.append(row)
+    _check_unique_paths(rows, errors)
+    errors.sort(key=lambda e: e.line)
+    bad = {e.line for e in errors}
+    return JobFile(path, [r for r in rows if r.line not in bad], errors)
+
+
+# ---- reading -----------------------------------------------------------------------------------------------
+
+
+def _csv_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], []
+    names = [_column(h) for h in header]
+    rows, errors, start = [], [], reader.line_num + 1
+    for cells in reader:
+        line, start = start, reader.line_num + 1
+        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
+            continue
+        if len(cells) > len(names):
+            errors.append(RowError(line, "row", f"{len(cells)} cells but the header names {len(names)} columns "
+                                                "(quote a value that holds a comma)"))
+            continue
+        rows.append((line, {n: c for n, c in zip(names, cells) if n}))
+    if "prompt" not in names and "words" not in names:
+        errors.append(RowError(1, "header", "no prompt column; the first line must name the columns, "
+                                            "e.g. prompt,seconds,count,output"))
+    return rows, errors
+
+
+def _jsonl_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+    rows, errors = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            errors.append(RowError(number, "row", f"not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        if not isinstance(value, dict):
+            errors.append(RowError(number, "row", "each line must be a JSON object like {\"prompt\": \"rain\"}"))
+            continue
+        rows.append((number, {_column(k): v for k, v in value.items()}))
+    return rows, errors
+
+
+def _column(name: str) -> str:
+    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+    return ALIASES.get(key, key)
+
+
+# ---- checking ----------------------------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, message: str, missing_model: bool = False) -> None:
+        super().__init__(message)
+        self.field, self.message, self.missing_model = field, message, missing_model
+
+
+def _check_row(line: int, values: dict, default_model: Optional[str], models: dict,
+               errors: list[RowError]) -> Optional[JobRow]:
+    try:
+        return _build_row(line, values, default_model, models)
+    except _Bad as bad:
+        errors.append(RowError(line, bad.field, bad.message, bad.missing_model))
+        return None
+
+
+def _build_row(line: int, values: dict, default_model: Optional[str], models: dict) -> JobRow:
+    from core.models.catalog import CATALOG, DEFAULT_MODEL_BY_TASK
+    from core.models.store import defaults_entry
+
+    get = lambda key: _blank_to_none(values.get(key))  # noqa: E731
+    mode = (_text(get("mode")) or "sound").lower()
+    if mode not in MODES:
+        raise _Bad("mode", f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
+    prompt, words = _text(get("prompt")) or "", _text(get("words"))
+    if mode == "speech":
+        if not words:
+            raise _Bad("words", "a speech row needs the words to say (words column)")
+        prompt = _text(get("voice")) or prompt
+    elif not prompt:
+        raise _Bad("prompt", "prompt is empty; describe the sound, e.g. \"rain on a tin roof\"")
+    model = _text(get("model")) or default_model or DEFAULT_MODEL_BY_TASK[mode]
+    _check_model(model, mode, models)
+    info = defaults_entry(model)
+    steps = _number(get("steps"), "steps", int) if get("steps") is not None else (info.default_steps if info else 25)
+    guidance = _number(get("guidance"), "guidance", float) if get("guidance") is not None else \
+        (info.default_guidance if info else 3.5)
+    scheduler = _text(get("scheduler")) or SCHEDULERS[0]
+    seed, count = _seeds(get("seed"), get("count"), values)
+    bars, bpm, beats = get("bars"), get("bpm"), get("beats_per_bar")
+    seconds = _number(get("seconds"), "seconds", float) if get("seconds") is not None else None
+    if bars is not None or bpm is not None:
+        bars, bpm, beats, seconds = _bars(bars, bpm, beats, seconds, mode)
+    elif mode != "speech" and seconds is None:
+        seconds = CATALOG[model].default_seconds if model in CATALOG else 10.0
+    negative = _text(get("negative")) or ""
+    _check_request(mode, prompt, negative, seconds, steps, guidance, scheduler, seed, words)
+    pattern = _text(get("output")) or DEFAULT_PATTERN
+    extra = {k: v for k, v in values.items() if k not in KNOWN and k and v not in (None, "")}
+    row = JobRow(line, mode, prompt, negative, seconds, bars, bpm, beats or 4, seed, count, model, steps, guidance,
+                 scheduler, words, pattern, extra)
+    for s in (row.seed, row.seeds[-1]):
+        try:
+            row.relative_path(s)
+        except InputError as exc:
+            raise _Bad("output", str(exc)) from None
+    return row
+
+
+def _check_model(model: str, mode: str, models: dict) -> None:
+    from core.models.loading import is_speech_folder
+    from core.models.store import resolve_model
+
+    if model not in models:
+        try:
+            models[model] = ("ok", is_speech_folder(resolve_model(model).folder))
+        except ModelNotAvailable as exc:
+            models[model] = ("missing", str(exc))
+        except InputError as exc:
+            models[model] = ("bad", str(exc))
+    state, detail = models[model]
+    if state != "ok":
+        raise _Bad("model", detail, missing_model=state == "missing")
+    if detail != (mode == "speech"):
+        need = "a speech checkpoint such as anhnct/audioldm2_gigaspeech" if mode == "speech" else \
+            "a sound or music checkpoint (speech checkpoints need mode speech and words)"
+        raise _Bad("model", f"{model} does not fit mode {mode}; use {need}")
+
+
+def _seeds(seed, count, values) -> tuple[int, int]:
+    count = _number(count, "count", int) if count is not None else None
+    if count is not None and not 1 <= count <= MAX_COUNT:
+        raise _Bad("count", f"count must be a whole number from 1 to {MAX_COUNT} (got {count})")
+    if isinstance(seed, str) and "-" in seed.strip().lstrip("-"):
+        first, _, last = seed.strip().partition("-")
+        try:
+            start, end = int(first), int(last)
+        except ValueError:
+            raise _Bad("seed", f"seed range {seed!r} is not two whole numbers like 100-103") from None
+        if end < start:
+            raise _Bad("seed", f"seed range {seed!r} runs backwards; write the lower seed first")
+        if count is not None and count != end - start + 1:
+            raise _Bad("seed", f"seed range {seed!r} holds {end - start + 1} seeds but count is {count}")
+        count = end - start + 1
+        if count > MAX_COUNT:
+            raise _Bad("seed", f"seed range {seed!r} holds {count} seeds; at most {MAX_COUNT} per row")
+    elif seed is not None:
+        start = _number(seed, "seed", int)
+    else:  # a stable seed from the row itself, so names stay the same on every run
+        digest = hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()
+        start = int(digest[:8], 16) % (MAX_SEED - MAX_CANDIDATES - MAX_COUNT)
+    count = count or 1
+    if not 0 <= start or start + count - 1 > MAX_SEED - MAX_CANDIDATES:
+        raise _Bad("seed", f"seeds must lie from 0 to {MAX_SEED - MAX_CANDIDATES} (got {start}..{start + count - 1})")
+    return start, count
+
+
+def _bars(bars, bpm, beats, seconds, mode):
+    from core.generation.bar_locked import BarLock
+
+    if mode == "speech":
+        raise _Bad("bars", "bars and bpm are for music and sound rows, not speech")
+    if bars is None or bpm is None:
+        raise _Bad("bars" if bars is None else "bpm", "bars and bpm go together: give both, or seconds instead")
+    if seconds is not None:
+        raise _Bad("seconds", "give either seconds or bars + bpm, not both")
+    lock = BarLock(_number(bars, "bars", int), _number(bpm, "bpm", float),
+                   _number(beats, "beats_per_bar", int) if beats is not None else 4)
+    try:
+        lock.validated()
+    except InputError as exc:
+        raise _Bad("bars", str(exc)) from None
+    return lock.bars, lock.bpm, lock.beats_per_bar, round(lock.seconds, 6)
+
+
+def _check_request(mode, prompt, negative, seconds, steps, guidance, scheduler, seed, words) -> None:
+    try:
+        if mode == "speech":
+            from core.speech.tts import SpeechRequest
+
+            SpeechRequest(text=words, voice=prompt or "", seconds=seconds, negative_prompt=negative, steps=steps,
+                          guidance=guidance, seed=seed, scheduler=scheduler).generation_request()
+        else:
+            GenerationRequest(prompt=prompt, negative_prompt=negative, seconds=seconds, steps=steps,
+                              guidance=guidance, seed=seed, scheduler=scheduler).validated()
+    except InputError as exc:
+        message = str(exc)
+        first = message.split()[0].strip(":")
+        name = {"transcription": "words", "this": "words"}.get(first, first)
+        raise _Bad(name if name in KNOWN else "row", message) from None
+
+
+def _check_unique_paths(rows: list[JobRow], errors: list[RowError]) -> None:
+    owner: dict[str, int] = {}
+    for row in rows:
+        for seed in row.seeds:
+            key = str(row.relative_path(seed)).lower()  # case-insensitive file systems too
+            if key in owner and owner[key] != row.line:
+                errors.append(RowError(row.line, "output", f"{row.relative_path(seed)} is also the name of a file "
+                                       f"of line {owner[key]}; add {{seed}} or {{line}} to the output pattern"))
+                break
+            owner[key] = row.line
+
+
+def _pattern_path(pattern: str, names: dict[str, str]) -> PurePosixPath:
+    try:
+        text = pattern.format_map(names)
+    except KeyError as exc:
+        raise InputError(f"unknown name {{{exc.args[0]}}} in output pattern {pattern!r}; use "
+                         f"{', '.join('{' + n + '}' for n in sorted(names))}") from None
+    except (ValueError, IndexError) as exc:
+        raise InputError(f"output pattern {pattern!r} is malformed ({exc}); write names in braces like {{slug}}") \
+            from None
+    path = PurePosixPath(text.replace("\\", "/"))
+    if path.is_absolute() or any(part in ("..", "") for part in path.parts) or not path.parts:
+        raise InputError(f"output pattern {pattern!r} must name a file inside --out (no leading / or ..)")
+    if path.suffix.lower() not in EXTENSIONS:
+        path = path.with_name(path.name + ".wav")
+    return path
+
+
+def _blank_to_none(value):
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+def _text(value) -> Optional[str]:
+    return None if value is None else str(value).strip()
+
+
+def _number(value, name: str, kind):
+    if isinstance(value, bool):
+        raise _Bad(name, f"{name} must be a number (got {value!r})")
+    try:
+        number = float(str(value).strip()) if not isinstance(value, (int, float)) else value
+    except ValueError:
+        raise _Bad(name, f"{name} must be a number (got {value!r})") from None
+    if kind is int:
+        if number != number or number in (float("inf"), float("-inf")) or int(number) != number:
+            raise _Bad(name, f"{name} must be a whole number (got {value!r})")
+        return int(number)
+    return float(number)

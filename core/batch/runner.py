@@ -1,0 +1,160 @@
+"""Running a plan: units are rendered (here, or by Ray actors), and the driver writes each take atomically with
+its provenance sidecar, then appends its fsync'ed manifest record. A stop request (Ctrl+C) lets the units in
+flight finish and land, then returns; the next run resumes from the manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+from core.audio.provenance import save_with_provenance
+from core.errors import InputError
+from . import manifest
+from .plan import Plan, Unit, render_key
+from .render import EnginePool, Take, render_unit
+
+LOCK_NAME = ".loa-batch.lock"
+
+
+@dataclass
+class Stats:
+    total: int
+    already_done: int
+    rendered: int = 0
+    audio_seconds: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+    stopped: bool = False
+
+    @property
+    def done(self) -> int:
+        return self.already_done + self.rendered
+
+    @property
+    def elapsed(self) -> float:
+        return max(time.monotonic() - self.started, 1e-9)
+
+    @property
+    def files_per_minute(self) -> float:
+        return self.rendered / self.elapsed * 60.0
+
+    @property
+    def audio_per_second(self) -> float:
+        return self.audio_seconds / self.elapsed
+
+    @property
+    def eta_seconds(self) -> Optional[float]:
+        if not self.rendered:
+            return None
+        return (self.total - self.done) / (self.rendered / self.elapsed)
+
+    def line(self) -> str:
+        eta = self.eta_seconds
+        eta_text = "--" if eta is None else _duration(eta)
+        width = 24
+        filled = int(width * self.done / self.total) if self.total else width
+        return (f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} files  "
+                f"{self.files_per_minute:.1f} files/min  {self.audio_per_second:.2f} audio s/s  ETA {eta_text}")
+
+
+class StopFlag:
+    """Set by Ctrl+C / SIGTERM (or the studio's Cancel): no new unit starts; those in flight still land."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def __call__(self) -> bool:
+        return self._event.is_set()
+
+
+@contextlib.contextmanager
+def batch_lock(out: Path) -> Iterator[None]:
+    """One run per output folder at a time (flock); a second one is refused with a clear line."""
+    out.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise InputError(f"another `loa batch` is writing into {out}; wait for it or use another --out") from None
+        yield
+    finally:
+        os.close(fd)
+
+
+class BatchWriter:
+    """Lands takes: audio + sidecar together (core.fileio), then the manifest line. Never writes a path twice."""
+
+    def __init__(self, plan: Plan, stats: Stats, on_progress: Optional[Callable[[Stats], None]] = None,
+                 on_written: Optional[Callable[[Unit, list[Path]], None]] = None) -> None:
+        self.plan, self.stats, self.on_progress, self.on_written = plan, stats, on_progress, on_written
+        self.written: set[str] = set()
+
+    def write(self, unit: Unit, takes: list[Take]) -> list[Path]:
+        row, landed = unit.row, []
+        for take in takes:
+            rel = str(row.relative_path(take.seed))
+            if rel in self.written or take.seed not in unit.seeds:
+                continue  # a retried unit's late twin: the file is already there once
+            key = render_key(row, take.seed)
+            provenance = take.provenance
+            provenance.settings = dict(provenance.settings) | {
+                "batch": self.plan.job.name, "row_line": row.line, "render_key": key, "metadata": row.extra}
+            path = self.plan.out / rel
+            save_with_provenance(take.clip, path, provenance, overwrite=True)
+            manifest.append(self.plan.out, {
+                "line": row.line, "prompt": row.prompt, "words": row.words, "mode": row.mode, "seed": take.seed,
+                "settings": row.settings(), "model": provenance.model_id, "licence": provenance.licence,
+                "score": provenance.score, "path": rel, "sha256": manifest.file_sha256(path), "render_key": key,
+                "seconds": round(take.clip.seconds, 6), "metadata": row.extra, "batch": self.plan.job.name})
+            self.written.add(rel)
+            self.stats.rendered += 1
+            self.stats.audio_seconds += take.clip.seconds
+            landed.append(path)
+        if self.on_written is not None and landed:
+            self.on_written(unit, landed)
+        if self.on_progress is not None:
+            self.on_progress(self.stats)
+        return landed
+
+
+def run_local(plan: Plan, writer: BatchWriter, stop: StopFlag, device: str = "auto", pool=None) -> None:
+    pool = pool or EnginePool(device)
+    for unit in plan.units:
+        if stop():
+            writer.stats.stopped = True
+            return
+        writer.write(unit, render_unit(pool, unit.row, unit.seeds))
+
+
+def run_plan(plan: Plan, stop: StopFlag, ray: Optional[str] = None, device: str = "auto",
+             cpus_per_worker: int = 1, on_progress: Optional[Callable[[Stats], None]] = None,
+             on_workers: Optional[Callable[[list[int]], None]] = None, pool=None,
+             on_written: Optional[Callable[[Unit, list[Path]], None]] = None) -> Stats:
+    """Render every unit of `plan` (locally, or on Ray when `ray` is "auto" or an address) and return the stats.
+    `pool`: anything with `get(model) -> Engine` (the studio passes its resident engines)."""
+    stats = Stats(plan.total_files, plan.done_files)
+    writer = BatchWriter(plan, stats, on_progress, on_written)
+    if plan.units:
+        if ray:
+            from .ray_pool import run_on_ray
+
+            run_on_ray(plan, writer, stop, ray, device, cpus_per_worker, on_workers)
+        else:
+            run_local(plan, writer, stop, device, pool)
+    return stats
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"

@@ -1,0 +1,138 @@
+"""`loa batch JOBS.csv --out DIR`: render a prompt list, resumably, here or on a Ray cluster (core.batch)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from core.errors import InputError, LoaError, ModelNotAvailable
+from core.models.loading import DEVICES
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "batch", help="render a CSV/JSONL list of prompts into a folder (resumable; optional Ray cluster)",
+        description="Render every row of a job file (CSV or JSONL: prompt, negative, seconds or bars+bpm, count, "
+                    "seed or seed range, model, steps, guidance, mode, words, voice, output pattern; other columns "
+                    "go into the metadata). The whole file is checked first. Files land atomically with a "
+                    "manifest line each (OUT/manifest.jsonl); a rerun renders only what is missing or changed.")
+    p.add_argument("jobs", type=Path, help="job file (.csv, or .jsonl with one JSON object per line)")
+    p.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
+    p.add_argument("--ray", default=None, metavar="auto|ADDRESS",
+                   help="render on Ray: `auto` starts a local Ray instance, ADDRESS (e.g. 10.0.0.5:6379) joins a "
+                        "running cluster; needs `pip install loa-studio[cluster]`")
+    p.add_argument("--cpus-per-worker", type=int, default=1,
+                   help="Ray without GPUs: CPU cores per worker (one worker per slot; default 1)")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--model", default=None, help="model for rows without a model column (default: by mode)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="variations per denoising batch (default: memory-safe for the device)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be rendered, render nothing")
+    p.add_argument("--skip-bad", action="store_true", help="render the good rows even if some rows are bad")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from core.batch.jobs import read_jobs
+    from core.batch.plan import plan_batch
+    from core.batch.runner import StopFlag, batch_lock, run_plan
+
+    if args.cpus_per_worker < 1:
+        raise InputError("--cpus-per-worker must be at least 1.")
+    if args.batch_size is not None and not 1 <= args.batch_size <= 16:
+        raise InputError("--batch-size must be a whole number from 1 to 16.")
+    if args.ray:
+        from core.batch.ray_pool import import_ray
+
+        import_ray()  # without the extra: exit 2 with how to install it, before anything else
+    job = read_jobs(args.jobs, default_model=args.model)
+    for error in job.errors:
+        print(f"loa: {args.jobs}: {error}", file=sys.stderr)
+    if job.errors and not args.skip_bad:
+        only_missing = all(e.missing_model for e in job.errors)
+        cls = ModelNotAvailable if only_missing else InputError
+        raise cls(f"{len(job.errors)} bad row(s) in {args.jobs}; nothing was rendered (fix them, or pass "
+                  "--skip-bad to render the good rows).")
+    if not job.rows:
+        raise InputError(f"no good rows in {args.jobs}; nothing to render.")
+    device = _device(args.device)
+    if args.dry_run:
+        plan = plan_batch(job, args.out, device, args.batch_size, write=False)
+        for unit in plan.units:
+            for path, seed in zip(unit.paths(), unit.seeds):
+                print(f"{args.out / path}\tline {unit.row.line}\tseed {seed}")
+        print(f"loa: dry run: {plan.pending_files} file(s) to render, {plan.done_files} already done, "
+              f"{len(job.errors)} bad row(s) skipped.", file=sys.stderr)
+        return 0
+    with batch_lock(args.out):
+        plan = plan_batch(job, args.out, device, args.batch_size)
+        stop = StopFlag()
+        show = _progress(args)
+        with _stop_on_signals(stop):
+            stats = run_plan(plan, stop, ray=args.ray, device=args.device, cpus_per_worker=args.cpus_per_worker,
+                             on_progress=show)
+    if show is not None and plan.units:
+        print(file=sys.stderr)
+    summary = (f"{stats.rendered} rendered, {stats.already_done} already done, {stats.done}/{stats.total} "
+               f"files in {args.out}; {stats.audio_seconds:.1f} s of audio in {stats.elapsed:.1f} s "
+               f"({stats.files_per_minute:.1f} files/min, {stats.audio_per_second:.2f} audio s/s)")
+    if job.errors:
+        summary += f"; {len(job.errors)} bad row(s) skipped"
+    if stats.stopped or stop():
+        print(f"loa: stopped: {summary}. Run the same command again to resume.", file=sys.stderr)
+        return 130
+    print(f"loa: batch done: {summary}.", file=sys.stderr)
+    return 0
+
+
+def _device(device: str) -> str:
+    from core.models.loading import pick_device
+
+    try:
+        return pick_device(device).type
+    except LoaError:
+        raise
+    except Exception:  # noqa: BLE001 - only used to size batches
+        return "cpu"
+
+
+def _progress(args: argparse.Namespace):
+    if args.quiet:
+        return None
+    tty = sys.stderr.isatty()
+
+    def show(stats) -> None:
+        print(("\r" if tty else "") + "batch " + stats.line(), end="" if tty else "\n", file=sys.stderr, flush=True)
+
+    return show
+
+
+class _stop_on_signals:
+    """First Ctrl+C (or SIGTERM): finish the files in flight, then stop. A second one aborts at once (files
+    still land whole or not at all)."""
+
+    def __init__(self, stop) -> None:
+        self.stop, self.previous = stop, {}
+
+    def __enter__(self):
+        def handler(signum, frame):
+            if self.stop():
+                raise KeyboardInterrupt
+            self.stop.set()
+            print("\nloa: stopping after the files in flight (Ctrl+C again to abort now)...", file=sys.stderr,
+                  flush=True)
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self.previous[signum] = signal.signal(signum, handler)
+            except ValueError:  # not the main thread
+                pass
+        return self
+
+    def __exit__(self, *exc):
+        for signum, previous in self.previous.items():
+            signal.signal(signum, previous)
+        return False

@@ -1,0 +1,146 @@
+"""Every CLI error path of issue 8 ends in exit 2 (bad input or usage) or 3 (model not available) with exactly one
+line on stderr and no traceback. Each case is a real `loa` process (see cli_cases.py: forked after one import).
+
+To add a case, append to CASES: (id, argv, expected exit code, words the line must hold). Placeholders in argv:
+{tiny} {speech} a tiny text-to-audio / speech model folder, {damaged:COMPONENT:zero|half} a copy of {tiny} with that
+component's weights emptied / cut in half, {index:TEXT} a copy whose model_index.json holds TEXT, {vocoder:JSON}
+a copy whose vocoder config is updated with JSON, {speech_wav} a
+copy of a real 48 kHz speech recording, {bell} a real 0.14 s bell, {tmp} a scratch folder, {file} a plain file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+LONG_NUMBER = "9" * 310
+ENV_FILE_CACHE = {"HF_HUB_CACHE": "{file}"}
+
+CASES = [
+    # usage: one line naming the problem and pointing at --help
+    ("no-command", [], 2, "the following arguments are required: COMMAND (see `loa --help`)"),
+    ("unknown-command", ["frobnicate"], 2, "invalid choice: 'frobnicate'"),
+    ("missing-prompt", ["generate"], 2, "required: prompt (see `loa generate --help`)"),
+    ("steps-not-a-number", ["generate", "rain", "--steps", "many"], 2, "invalid int value: 'many'"),
+    ("unknown-scheduler", ["generate", "rain", "--scheduler", "euler"], 2, "invalid choice: 'euler'"),
+    ("models-without-action", ["models"], 2, "required: ACTION"),
+    ("loop-without-action", ["loop", "{bell}"], 2, "one of the arguments --extend-bars --close is required"),
+    # numbers outside the documented ranges
+    ("steps-past-max", ["generate", "rain", "--model", "{tiny}", "--steps", "1001"], 2, "steps must be"),
+    # the model
+    ("model-empty", ["generate", "rain", "--model", ""], 2, "--model is empty"),
+    ("model-unknown-id", ["generate", "rain", "--model", "nonexistent/id"], 3,
+     "Unknown model nonexistent/id: it is neither in the catalog (cvssp/audioldm2"),
+    ("model-not-an-id", ["generate", "rain", "--model", "a/b/c"], 2, "Unknown model 'a/b/c'"),
+    ("model-folder-missing", ["generate", "rain", "--model", "{tmp}/no-such-model"], 3, "Model folder not found"),
+    ("model-folder-not-diffusers", ["generate", "rain", "--model", "{tmp}"], 3, "model_index.json is missing"),
+    ("vocoder-empty", ["generate", "rain", "--model", "{damaged:vocoder:zero}"], 3,
+     "vocoder/model.safetensors is empty (0 bytes): the folder is damaged; download it again"),
+    ("vocoder-cut", ["generate", "rain", "--model", "{damaged:vocoder:half}"], 3, "vocoder/model.safetensors is cut"),
+    ("language-model-cut", ["generate", "rain", "--model", "{damaged:language_model:half}"], 3,
+     "language_model/model.safetensors is cut short"),
+    ("language-model-empty", ["generate", "rain", "--model", "{damaged:language_model:zero}"], 3, "is empty"),
+    ("text-encoder-cut", ["generate", "rain", "--model", "{damaged:text_encoder:half}"], 3,
+     "text_encoder/model.safetensors is cut short"),
+    ("text-encoder-empty", ["speak", "hello", "--model", "{damaged:text_encoder:zero}"], 3, "download it again"),
+    ("unet-cut", ["generate", "rain", "--model", "{damaged:unet:half}"], 3, "unet/diffusion_pytorch_model"),
+    ("index-list", ["generate", "rain", "--model", "{index:[]}"], 3,
+     "model_index.json holds [] instead of a table of components: the folder is damaged; download it again"),
+    ("index-null", ["generate", "rain", "--model", "{index:null}"], 3, "holds null instead of a table"),
+    ("index-incomplete", ["generate", "rain", "--model", '{index:{"_class_name": "AudioLDM2Pipeline"}}'], 3,
+     "names no vae"),
+    # a model whose audio geometry does not fit the front-end
+    ("vocoder-hop-256", ["continue", "{speech_wav}", "--seconds", "1", "--model",
+                         '{vocoder:{"upsample_rates": [4, 4, 4, 4]}}'], 3,
+     "does not fit LOA Studio's audio front-end: its vocoder turns each mel frame into 256 samples"),
+    ("vocoder-24k", ["generate", "rain", "--model", '{vocoder:{"sampling_rate": 24000}}'], 3,
+     "its vocoder makes 24000 Hz audio"),
+    # downloads and the hub cache
+    ("download-path", ["models", "download", "../../etc"], 2, "'../../etc' is not a hub model id"),
+    ("download-empty", ["models", "download", ""], 2, "the model id is empty"),
+    ("cache-is-a-file-list", ["models", "list"], 2, "is a file, not a folder", ENV_FILE_CACHE),
+    ("cache-is-a-file-generate", ["generate", "rain", "--model", "cvssp/audioldm2"], 2, "is a file, not a folder",
+     ENV_FILE_CACHE),
+    ("cache-is-a-file-download", ["models", "download", "cvssp/audioldm2"], 2, "is a file, not a folder",
+     ENV_FILE_CACHE),
+    # speech
+    ("number-too-long", ["speak", f"call {LONG_NUMBER} now", "--model", "{speech}"], 2,
+     "cannot say the number 999999999999... (310 digits): it is too long to spell out"),
+    # in-context edits
+    ("inpaint-start-nan", ["inpaint", "{speech_wav}", "--start", "nan", "--end", "1", "--model", "{tiny}"], 2,
+     "the start of the range must be a time in seconds within the clip"),
+    ("inpaint-end-nan", ["inpaint", "{speech_wav}", "--start", "0.1", "--end", "nan", "--model", "{tiny}"], 2,
+     "the end of the range"),
+    ("close-too-short", ["loop", "{bell}", "--close", "--model", "{tiny}"], 2,
+     "the clip is too short to close as a loop (0.14 s"),
+]
+
+
+def _case_id(case) -> str:
+    return case[0]
+
+
+@pytest.fixture(scope="module")
+def outcomes(tiny_model_dir, tiny_speech_model_dir, corpus_files, tmp_path_factory) -> dict:
+    """Every case run once, keyed by id."""
+    scratch = tmp_path_factory.mktemp("cli-errors")
+    places = {"tiny": str(tiny_model_dir), "speech": str(tiny_speech_model_dir), "tmp": str(scratch / "empty")}
+    (scratch / "empty").mkdir()
+    places["file"] = str(scratch / "a-file")
+    Path(places["file"]).write_text("not a folder")
+    for name, prefix in (("speech_wav", "speech_"), ("bell", "bell_")):
+        source = next(p for p in corpus_files if p.name.startswith(prefix))
+        places[name] = str(shutil.copy(source, scratch / source.name))
+
+    def expand(text: str) -> str:
+        if text.startswith(("{damaged:", "{index:", "{vocoder:")):
+            return _damaged_copy(tiny_model_dir, scratch, text[1:-1])
+        for key, value in places.items():
+            text = text.replace("{" + key + "}", value)
+        return text
+
+    requests = [{"argv": [expand(a) for a in case[1]],
+                 "env": {k: expand(v) for k, v in (case[4] if len(case) > 4 else {}).items()}} for case in CASES]
+    env = dict(os.environ, PYTHONPATH=str(REPO), HF_HOME=str(scratch / "hf-home"),
+               HF_HUB_CACHE=str(scratch / "hf-home" / "hub"), HF_HUB_OFFLINE="1")
+    done = subprocess.run([sys.executable, str(REPO / "tests" / "cli_cases.py")], input=json.dumps(requests),
+                          capture_output=True, text=True, env=env, cwd=scratch, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {case[0]: result for case, result in zip(CASES, json.loads(done.stdout))}
+
+
+def _damaged_copy(model: Path, scratch: Path, spec: str) -> str:
+    kind, _, rest = spec.partition(":")
+    folder = scratch / f"{kind}-{abs(hash(rest))}"
+    if not folder.exists():
+        shutil.copytree(model, folder)
+        if kind == "damaged":
+            component, how = rest.split(":")
+            weights = next((folder / component).glob("*.safetensors"))
+            size = weights.stat().st_size
+            with weights.open("r+b") as f:
+                f.truncate(0 if how == "zero" else size // 2)
+        elif kind == "vocoder":
+            config_path = folder / "vocoder" / "config.json"
+            config_path.write_text(json.dumps({**json.loads(config_path.read_text()), **json.loads(rest)}))
+        else:
+            (folder / "model_index.json").write_text(rest)
+    return str(folder)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_an_error_is_one_line_with_an_honest_exit_code(outcomes, case):
+    name, _, code, words = case[:4]
+    result = outcomes[name]
+    lines = result["stderr"].splitlines()
+    assert result["code"] == code, result["stderr"]
+    assert len(lines) == 1, result["stderr"]
+    assert "Traceback" not in result["stderr"] and ": error: " in lines[0]
+    assert words in lines[0]
