@@ -153,3 +153,17 @@ def test_a_hub_cache_that_is_a_file_is_named(tmp_path, monkeypatch):
         installed_models()
     with pytest.raises(InputError, match="is a file, not a folder"):
         resolve_model("cvssp/audioldm2")
+
+
+def test_loa_speak_on_a_local_speech_folder_uses_the_speech_defaults(tiny_speech_model_dir, tiny_model_dir):
+    from core.cli.common import common_request_fields
+    from core.cli.main import build_parser
+
+    parser = build_parser()
+    speech = common_request_fields(parser.parse_args(["speak", "hi", "--model", str(tiny_speech_model_dir)]))
+    assert (speech["steps"], speech["guidance"]) == (50, 5.0)
+    chosen = common_request_fields(parser.parse_args(["speak", "hi", "--model", str(tiny_speech_model_dir),
+                                                      "--steps", "7", "--guidance", "2"]))
+    assert (chosen["steps"], chosen["guidance"]) == (7, 2.0)
+    sound = common_request_fields(parser.parse_args(["generate", "rain", "--model", str(tiny_model_dir)]))
+    assert (sound["steps"], sound["guidance"]) == (25, 3.5)
