@@ -116,3 +116,54 @@ def test_the_front_end_reads_the_mel_bins_from_the_model_so_in_context_edits_wor
     clip = load_clip(next(p for p in corpus_files if p.name.startswith("speech_")))
     result = continue_clip(Engine(folder, device="cpu"), clip, 0.5, GenerationSettings(steps=2, seed=1))
     assert result.best.clip.seconds == pytest.approx(clip.seconds + 0.5, abs=0.01)
+
+
+# ---- the hub cache --------------------------------------------------------------------------------------------
+
+def test_models_list_never_shows_an_incomplete_snapshot_as_installed(tiny_model_dir, hf_home, capsys):
+    """A download cut short: the snapshot has model_index.json but the vocoder's weights never arrived."""
+    from core.cli.main import main
+    from core.models.store import installed_models
+    from hf_cache import install_into_cache
+
+    snapshot = install_into_cache(tiny_model_dir, "cvssp/audioldm2-music", hf_home)
+    install_into_cache(tiny_model_dir, "cvssp/audioldm2", hf_home)
+    for weights in (snapshot / "vocoder").glob("*.safetensors"):
+        weights.unlink()
+    assert [m.id for m in installed_models()] == ["cvssp/audioldm2"]
+    assert main(["models", "list", "--json"]) == 0
+    rows = {r["id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["cvssp/audioldm2"]["installed"] and not rows["cvssp/audioldm2"]["incomplete"]
+    assert not rows["cvssp/audioldm2-music"]["installed"]
+    assert "vocoder/ weights" in rows["cvssp/audioldm2-music"]["incomplete"]
+    assert main(["models", "list"]) == 0
+    table = capsys.readouterr().out
+    assert any(line.startswith("cvssp/audioldm2-music") and "incomplete" in line for line in table.splitlines())
+
+
+def test_a_hub_cache_that_is_a_file_is_named(tmp_path, monkeypatch):
+    import huggingface_hub.constants
+
+    from core.models.store import installed_models
+
+    a_file = tmp_path / "cache-file"
+    a_file.write_text("x")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(a_file / "hub"))
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        installed_models()
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        resolve_model("cvssp/audioldm2")
+
+
+def test_loa_speak_on_a_local_speech_folder_uses_the_speech_defaults(tiny_speech_model_dir, tiny_model_dir):
+    from core.cli.common import common_request_fields
+    from core.cli.main import build_parser
+
+    parser = build_parser()
+    speech = common_request_fields(parser.parse_args(["speak", "hi", "--model", str(tiny_speech_model_dir)]))
+    assert (speech["steps"], speech["guidance"]) == (50, 5.0)
+    chosen = common_request_fields(parser.parse_args(["speak", "hi", "--model", str(tiny_speech_model_dir),
+                                                      "--steps", "7", "--guidance", "2"]))
+    assert (chosen["steps"], chosen["guidance"]) == (7, 2.0)
+    sound = common_request_fields(parser.parse_args(["generate", "rain", "--model", str(tiny_model_dir)]))
+    assert (sound["steps"], sound["guidance"]) == (25, 3.5)

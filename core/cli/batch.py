@@ -45,9 +45,10 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size is not None and not 1 <= args.batch_size <= 16:
         raise InputError("--batch-size must be a whole number from 1 to 16.")
     if args.ray:
-        from core.batch.ray_pool import import_ray
+        from core.batch.ray_pool import check_address, import_ray
 
         import_ray()  # without the extra: exit 2 with how to install it, before anything else
+        check_address(args.ray)
     job = read_jobs(args.jobs, default_model=args.model)
     for error in job.errors:
         print(f"loa: {args.jobs}: {error}", file=sys.stderr)

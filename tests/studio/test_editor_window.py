@@ -297,3 +297,35 @@ def test_help_lists_the_editor_shortcuts(opened, qtbot):
     text = shown_text[0]
     for keys in ("Ctrl+T", "Ctrl+L", "Ctrl+2: zoom to the selection", "Ctrl+Y, Ctrl+Shift+Z", "Shift+Space"):
         assert keys in text, text
+
+
+def test_switching_clips_keeps_the_history_and_showing_it_again_brings_the_edits_back(opened, tmp_path):
+    window, clip = opened
+    ctl = window.editor.controller
+    first_id = ctl.origin.library_id
+    select(window, 0.0, 0.5)
+    window.editor.actions.by_key["edit.delete"].trigger()
+    edited = shown(window).samples.copy()
+    other = tmp_path / "other.wav"
+    sf.write(str(other), np.zeros((4000, 1), np.float32) + 0.1, 8000)
+    window.editor.import_paths([other])  # another clip: the first one's session is closed, not lost
+    assert ctl.session is None and shown(window).sample_rate == 8000
+    from studio.clip_entry import ClipEntry
+
+    window.show_entry(ClipEntry.from_library(window.library.get(first_id)))
+    assert ctl.session is not None and ctl.session.position == 1
+    np.testing.assert_array_equal(shown(window).samples, edited)
+    ctl.undo()
+    np.testing.assert_array_equal(shown(window).samples, clip.samples)
+
+
+def test_snap_to_zero_crossings_moves_the_edges_before_the_edit(opened):
+    window, clip = opened
+    from core.editing import snap_to_zero_crossings
+
+    window.editor.actions.by_key["edit.snap"].setChecked(True)
+    sel = select(window, 0.5013, 0.9017)
+    snapped = snap_to_zero_crossings(clip, sel)
+    assert snapped != sel
+    window.editor.actions.by_key["edit.delete"].trigger()
+    np.testing.assert_array_equal(shown(window).samples, splice.delete(clip, snapped).clip.samples)
