@@ -40,6 +40,7 @@ CASES = {"one": (10.24, 1), "four": (10.24, 4), "long": (30.0, 1)}
 CUDA_DEFAULTS = dict(steps=20, repeats=5, cases=["one", "four", "long"], fidelity_seconds=None)
 # A 2-core CPU takes ~2.5 s per guided UNet step and ~11 s for VAE + vocoder on a 10.24 s clip (NOTES).
 CPU_DEFAULTS = dict(steps=3, repeats=2, cases=["one"], fidelity_seconds=2.0)
+STOCK_STEPS = 200  # diffusers' default for AudioLDM 2
 FP32_BOUND, HALF_BOUND = 1e-4, 1e-2
 
 
@@ -173,11 +174,13 @@ def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repe
 
 
 def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, cases: list[str],
-                 fidelity_seconds: float | None, pipeline_factory=None) -> dict:
-    """All cases for one model shape. `pipeline_factory(dtype)` builds the pipeline (tests pass a tiny one)."""
+                 fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None) -> dict:
+    """All cases for one model shape. `pipeline_factory(dtype)` builds the pipeline (tests pass a tiny one);
+    `stock_steps` runs the stock defaults with that many DDIM steps (default: 200 on CUDA, skipped elsewhere)."""
     factory = pipeline_factory or (lambda dtype: random_pipeline(SHAPES[shapes], device, dtype))
     dtype = pick_dtype(device)
-    stock_defaults = device.type == "cuda"
+    stock_steps = stock_steps or (STOCK_STEPS if device.type == "cuda" else None)
+    stock_defaults = stock_steps is not None
     sync(device)
     t0 = time.perf_counter()
     pipe = factory(torch.float32 if stock_defaults else dtype)
@@ -193,8 +196,8 @@ def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, ca
             seconds, candidates = CASES[c]
             reset_peak(device)
             # One warm run: 200 fp32 steps cost ~22 s per 10.24 s clip on an H100 (NOTES).
-            w, runs = timed(lambda warm: run_stock(pipe, seconds, candidates, 200, "ddim", None), device, 1)
-            stock[c] = {"dtype": "float32", "scheduler": "ddim", "steps": 200,
+            w, runs = timed(lambda warm: run_stock(pipe, seconds, candidates, stock_steps, "ddim", None), device, 1)
+            stock[c] = {"dtype": "float32", "scheduler": "ddim", "steps": stock_steps,
                         **summary(seconds * candidates, w, runs, device)}
         pipe.to(dtype=dtype)
         engine.dtype = dtype
@@ -232,7 +235,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def run(device: torch.device, shapes: list[str], steps: int, repeats: int, cases: list[str],
-        fidelity_seconds: float | None, pipeline_factory=None) -> dict:
+        fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None) -> dict:
     from core.quiet import quiet_libraries
 
     quiet_libraries()
@@ -243,13 +246,13 @@ def run(device: torch.device, shapes: list[str], steps: int, repeats: int, cases
               "prompt": PROMPT, "negative_prompt": NEGATIVE, "seed": SEED, "guidance": GUIDANCE,
               "steps": steps, "warm_runs_per_path": repeats,
               "reduced_set": ("CPU: fewer steps and warm runs (paths interleaved run by run), 10.24 s case only by default, stock defaults "
-                              "skipped, warm-up is a 1 s 1-step run, fidelity on a shorter clip")
+                              f"{'skipped' if not stock_steps else f'at {stock_steps} steps'}, warm-up is a 1 s 1-step run, fidelity on a shorter clip")
               if reduced else "stock defaults: 1 warm run per case (200 fp32 steps)",
               "peak_rss_note": "peak RSS is the process high-water mark so far, not per case",
               "results": []}
     for name in shapes:
         report["results"].append(bench_shapes(name, device, steps, repeats, cases, fidelity_seconds,
-                                              pipeline_factory))
+                                              pipeline_factory, stock_steps))
     return report
 
 
