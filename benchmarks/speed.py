@@ -39,7 +39,8 @@ SHAPES = {"base": "audioldm2", "large": "audioldm2-large"}
 CASES = {"one": (10.24, 1), "four": (10.24, 4), "long": (30.0, 1)}
 CUDA_DEFAULTS = dict(steps=20, repeats=5, cases=["one", "four", "long"], fidelity_seconds=None)
 # A 2-core CPU takes ~2.5 s per guided UNet step and ~11 s for VAE + vocoder on a 10.24 s clip (NOTES).
-CPU_DEFAULTS = dict(steps=3, repeats=1, cases=["one"], fidelity_seconds=2.0)
+CPU_DEFAULTS = dict(steps=3, repeats=2, cases=["one"], fidelity_seconds=2.0)
+STOCK_STEPS = 200  # diffusers' default for AudioLDM 2
 FP32_BOUND, HALF_BOUND = 1e-4, 1e-2
 
 
@@ -94,11 +95,36 @@ def timed(fn: Callable[..., object], device: torch.device, repeats: int,
     return warmup, runs
 
 
-def summary(audio_seconds: float, warmup: float, runs: list[float], device: torch.device) -> dict:
+def interleaved(paths: dict, device: torch.device, repeats: int, short_warmup: bool) -> dict:
+    """{name: (warm-up s, [run s])}: paths take turns run by run, so a load change on a shared machine hits
+    all of them alike instead of whichever happened to run last."""
+    out = {}
+    for name, fn in paths.items():
+        out[name] = (timed(fn, device, 0, short_warmup)[0], [], {})
+    for _ in range(repeats):
+        for name, fn in paths.items():
+            reset_peak(device)
+            out[name][1].append(timed_once(fn, device))
+            memory = out[name][2]
+            for key, value in peak_memory(device).items():  # per path on CUDA; RSS is the process high-water mark
+                memory[key] = max(memory.get(key, 0.0), value)
+    return out
+
+
+def timed_once(fn: Callable[..., object], device: torch.device) -> float:
+    sync(device)
+    t0 = time.perf_counter()
+    fn(False)
+    sync(device)
+    return time.perf_counter() - t0
+
+
+def summary(audio_seconds: float, warmup: float, runs: list[float], memory: dict | torch.device) -> dict:
+    memory = peak_memory(memory) if isinstance(memory, torch.device) else memory
     median = statistics.median(runs)
     return {"median_s": round(median, 3), "min_s": round(min(runs), 3), "runs_s": [round(r, 3) for r in runs],
             "warm_runs": len(runs), "warmup_s": round(warmup, 3),
-            "realtime_factor": round(audio_seconds / median, 3), **peak_memory(device)}
+            "realtime_factor": round(audio_seconds / median, 3), **memory}
 
 
 def reset_peak(device: torch.device) -> None:
@@ -117,31 +143,26 @@ def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repe
                                          "device; not run"}}
     short = device.type != "cuda"
     size = lambda warm: (1.0, 1) if warm and short else (seconds, steps)  # noqa: E731  (clip s, steps)
+    seeds = iter(range(SEED + 100, SEED + 100 + 10 * (repeats + 1), 10))
 
     def recipe(warm):
-        run_stock(pipe, size(warm)[0], candidates, size(warm)[1], "dpmsolver++", NEGATIVE)
-
-    with torch.inference_mode():
-        reset_peak(device)
-        w, runs = timed(recipe, device, repeats, short)
-    out["recipe"] = {"dtype": str(pipe.dtype), "scheduler": "dpmsolver++", **summary(audio, w, runs, device)}
+        with torch.inference_mode():
+            run_stock(pipe, size(warm)[0], candidates, size(warm)[1], "dpmsolver++", NEGATIVE)
 
     def fresh(warm):
         engine.prompt_cache.clear()
         engine.generate(our_request(size(warm)[0], candidates, size(warm)[1]))
 
-    reset_peak(device)
-    w, runs = timed(fresh, device, repeats, short)
-    out["ours"] = {"path": "engine default (eager; no CUDA graph or compile in this version)",
-                   "prompt_cache": "emptied before each run", **summary(audio, w, runs, device)}
-    seeds = iter(range(SEED + 100, SEED + 100 + 10 * (repeats + 1), 10))
-
-    def reroll(warm):  # the cache holds this prompt from the runs above (its key ignores seed, steps, length)
+    def reroll(warm):  # the cache holds this prompt from `fresh` (its key ignores seed, steps and length)
         engine.generate(our_request(size(warm)[0], candidates, size(warm)[1], next(seeds)))
 
-    reset_peak(device)
-    w, runs = timed(reroll, device, repeats, short)
-    out["ours_reroll"] = {"prompt_cache": "hit (same prompt, new seed)", **summary(audio, w, runs, device)}
+    paths = {"recipe": recipe, "ours": fresh, "ours_reroll": reroll}
+    timings = interleaved(paths, device, repeats, short)
+    out["recipe"] = {"dtype": str(pipe.dtype), "scheduler": "dpmsolver++",
+                     **summary(audio, *timings["recipe"])}
+    out["ours"] = {"path": "engine default (eager; no CUDA graph or compile in this version)",
+                   "prompt_cache": "emptied before each run", **summary(audio, *timings["ours"])}
+    out["ours_reroll"] = {"prompt_cache": "hit (same prompt, new seed)", **summary(audio, *timings["ours_reroll"])}
     out["ratio_ours_over_recipe"] = round(out["ours"]["median_s"] / out["recipe"]["median_s"], 3)
     out["ratio_reroll_over_recipe"] = round(out["ours_reroll"]["median_s"] / out["recipe"]["median_s"], 3)
     fid_seconds = fidelity_seconds or seconds
@@ -153,11 +174,13 @@ def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repe
 
 
 def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, cases: list[str],
-                 fidelity_seconds: float | None, pipeline_factory=None) -> dict:
-    """All cases for one model shape. `pipeline_factory(dtype)` builds the pipeline (tests pass a tiny one)."""
+                 fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None) -> dict:
+    """All cases for one model shape. `pipeline_factory(dtype)` builds the pipeline (tests pass a tiny one);
+    `stock_steps` runs the stock defaults with that many DDIM steps (default: 200 on CUDA, skipped elsewhere)."""
     factory = pipeline_factory or (lambda dtype: random_pipeline(SHAPES[shapes], device, dtype))
     dtype = pick_dtype(device)
-    stock_defaults = device.type == "cuda"
+    stock_steps = stock_steps or (STOCK_STEPS if device.type == "cuda" else None)
+    stock_defaults = stock_steps is not None
     sync(device)
     t0 = time.perf_counter()
     pipe = factory(torch.float32 if stock_defaults else dtype)
@@ -173,8 +196,8 @@ def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, ca
             seconds, candidates = CASES[c]
             reset_peak(device)
             # One warm run: 200 fp32 steps cost ~22 s per 10.24 s clip on an H100 (NOTES).
-            w, runs = timed(lambda warm: run_stock(pipe, seconds, candidates, 200, "ddim", None), device, 1)
-            stock[c] = {"dtype": "float32", "scheduler": "ddim", "steps": 200,
+            w, runs = timed(lambda warm: run_stock(pipe, seconds, candidates, stock_steps, "ddim", None), device, 1)
+            stock[c] = {"dtype": "float32", "scheduler": "ddim", "steps": stock_steps,
                         **summary(seconds * candidates, w, runs, device)}
         pipe.to(dtype=dtype)
         engine.dtype = dtype
@@ -192,7 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", type=Path, help="write the report here (atomically) as well as to stdout")
     parser.add_argument("--shapes", nargs="+", default=["base"], choices=sorted(SHAPES))
     parser.add_argument("--steps", type=int, help="solver steps for recipe and ours (CUDA 20; CPU 3)")
-    parser.add_argument("--repeats", type=int, help="warm runs per path (CUDA 5; CPU 1)")
+    parser.add_argument("--repeats", type=int, help="warm runs per path (CUDA 5; CPU 2)")
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), help="CUDA: all; CPU: one")
     args = parser.parse_args(argv)
     device = pick_device(args.device)
@@ -212,7 +235,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def run(device: torch.device, shapes: list[str], steps: int, repeats: int, cases: list[str],
-        fidelity_seconds: float | None, pipeline_factory=None) -> dict:
+        fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None) -> dict:
     from core.quiet import quiet_libraries
 
     quiet_libraries()
@@ -222,14 +245,14 @@ def run(device: torch.device, shapes: list[str], steps: int, repeats: int, cases
               "gpu": torch.cuda.get_device_name() if device.type == "cuda" else None,
               "prompt": PROMPT, "negative_prompt": NEGATIVE, "seed": SEED, "guidance": GUIDANCE,
               "steps": steps, "warm_runs_per_path": repeats,
-              "reduced_set": ("CPU: fewer steps and warm runs, 10.24 s case only by default, stock defaults "
-                              "skipped, warm-up is a 1 s 1-step run, fidelity on a shorter clip")
+              "reduced_set": ("CPU: fewer steps and warm runs (paths interleaved run by run), 10.24 s case only by default, stock defaults "
+                              f"{'skipped' if not stock_steps else f'at {stock_steps} steps'}, warm-up is a 1 s 1-step run, fidelity on a shorter clip")
               if reduced else "stock defaults: 1 warm run per case (200 fp32 steps)",
               "peak_rss_note": "peak RSS is the process high-water mark so far, not per case",
               "results": []}
     for name in shapes:
         report["results"].append(bench_shapes(name, device, steps, repeats, cases, fidelity_seconds,
-                                              pipeline_factory))
+                                              pipeline_factory, stock_steps))
     return report
 
 
