@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                f"({stats.files_per_minute:.1f} files/min, {stats.audio_per_second:.2f} audio s/s)")
     if job.errors:
         summary += f"; {len(job.errors)} bad row(s) skipped"
-    if stats.stopped or stop():
+    if (stats.stopped or stop()) and stats.done < stats.total:
         print(f"loa: stopped: {summary}. Run the same command again to resume.", file=sys.stderr)
         return 130
     print(f"loa: batch done: {summary}.", file=sys.stderr)

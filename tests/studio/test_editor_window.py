@@ -240,6 +240,7 @@ def test_a_session_left_open_is_restored_with_its_undo_history(make_window, tmp_
     path = tmp_path / "take.wav"
     sf.write(str(path), clip.samples, clip.sample_rate, subtype="FLOAT")
     first = make_window()
+    qtbot.wait(20)  # its own start-up offer runs now (nothing to restore yet)
     first.editor.import_paths([path])
     select(first, 0.5, 1.0)
     first.editor.actions.by_key["edit.delete"].trigger()
@@ -250,9 +251,11 @@ def test_a_session_left_open_is_restored_with_its_undo_history(make_window, tmp_
     session.abandon()  # as if its process had died (the real kill -9: test_editor_crash)
     first.editor.controller.session = None  # the window is gone without closing it
 
+    answer_next_dialog(qtbot, button_text="Restore")  # the window's own offer when it starts
     second = make_window()
-    restored = second.editor.offer_restore(ask=False)
-    assert restored is not None and restored.position == 2
+    qtbot.waitUntil(lambda: second.editor.controller.session is not None, timeout=5000)
+    restored = second.editor.controller.session
+    assert restored.position == 2 and [s.label for s in restored.history()][1:] == ["Delete", "Reverse"]
     np.testing.assert_array_equal(shown(second).samples, edited)
     second.editor.controller.undo()
     second.editor.controller.undo()
