@@ -60,6 +60,8 @@ def random_pipeline(shapes: str, device: torch.device, dtype: torch.dtype):
         scheduler=DDIMScheduler.from_config(cfg("scheduler", "scheduler_config.json")),
         feature_extractor=ClapFeatureExtractor(**cfg("feature_extractor", "preprocessor_config.json")))
     pipe.language_model.config.max_new_tokens = 8
+    for part in parts.values():
+        part.eval()  # constructors leave modules in training mode: dropout would make every run differ
     return pipe.to(device=device, dtype=dtype)
 
 

@@ -171,8 +171,9 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             self.library_panel.library_changed()
         self.candidates.show_entries(entries)
         self.generation_panel.show_seed(result.request.seed)
+        notes = "".join(f" Note: {note}" for note in result.notes)  # e.g. a prompt cut to the model's window
         self.show_message(f"{len(entries)} take{'s' if len(entries) > 1 else ''} of “{job.spec.describe()}” "
-                          f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).")
+                          f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).{notes}")
 
     def _on_job_failed(self, job: Job, message: str) -> None:
         self.show_error(message)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from core import APP_NAME, __version__
 from core.devices.compute import compute_devices
 from core.devices.playback import PlaybackUnavailable, list_output_devices
+from .batch_render import open_batch_render
 
 SHORTCUTS = """Ctrl+Enter: generate (Enter in the prompt too)
 Space: play / stop the selected take (outside text fields)
@@ -39,6 +40,7 @@ def build_menus(window) -> None:
     window.export_action.setShortcut(QKeySequence("Ctrl+E"))
     window.copy_action = file_menu.addAction("&Copy to clipboard")
     window.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+    file_menu.addAction("&Batch render…", lambda: open_batch_render(window))  # studio.batch_render
     file_menu.addSeparator()
     file_menu.addAction("E&mpty library trash…", window.empty_trash)
     file_menu.addSeparator()

@@ -125,3 +125,40 @@ def without_sound_server(tmp_path):
         rescan()
         yield
     rescan()
+
+
+UNANSWERED_DIALOG_SECONDS = 60
+
+
+@pytest.fixture(autouse=True)
+def _unanswered_dialog_watchdog(request):
+    """A modal dialog nobody answers (say, "unsaved edits?" while a window closes in teardown) would block the run
+    for ever: pytest-timeout cannot interrupt Qt's nested event loop. Reject it after a minute and fail the test."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("qapp")
+    import time
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    opened_at: dict[int, float] = {}
+    stuck: list[str] = []
+
+    def check() -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None:
+            opened_at.clear()
+            return
+        if time.monotonic() - opened_at.setdefault(id(modal), time.monotonic()) > UNANSWERED_DIALOG_SECONDS:
+            stuck.append(modal.windowTitle() or type(modal).__name__)
+            modal.reject() if hasattr(modal, "reject") else modal.close()
+
+    timer = QTimer()
+    timer.timeout.connect(check)
+    timer.start(1000)
+    yield
+    timer.stop()
+    if stuck:
+        pytest.fail(f"a modal dialog was left unanswered for {UNANSWERED_DIALOG_SECONDS} s: {', '.join(stuck)}")

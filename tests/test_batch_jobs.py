@@ -93,3 +93,17 @@ def test_an_empty_job_file_is_a_clear_error(tmp_path, capsys, text):
     jobs = write(tmp_path, "sheet.csv", text)
     assert main(["batch", str(jobs), "--out", str(tmp_path / "out")]) == 2
     assert "has no rows" in capsys.readouterr().err
+
+
+def test_ray_address_where_no_cluster_answers_is_a_quick_clear_error(tmp_path, capsys):
+    pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    jobs = write(tmp_path, "sheet.csv", "prompt\nrain\n")
+    assert main(["batch", str(jobs), "--out", str(tmp_path / "out"), "--ray", f"127.0.0.1:{port}"]) == 2
+    err = capsys.readouterr().err
+    assert f"no Ray cluster answers at 127.0.0.1:{port}" in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -77,7 +77,7 @@ def test_local_batch_renders_each_variation_once_and_resumes(tiny_model_dir, tmp
     code, err = batch(tmp_path, tiny_model_dir, capsys)
     assert code == 0 and "batch done: 2 rendered, 3 already done" in err
     after = check_complete(out)
-    assert after[EXPECTED[3]]["seed"] == 11 and after[EXPECTED[3]]["sha256"] != records[EXPECTED[3]]["sha256"]
+    assert after[EXPECTED[3]]["seed"] == 11  # check_complete: its sha256 matches the whole re-rendered file
     assert sf.info(str(truncated)).frames == 8000
     assert os.stat(out / EXPECTED[2]).st_mtime_ns == mtimes[EXPECTED[2]]
 
@@ -97,3 +97,16 @@ def test_dry_run_lists_and_writes_nothing(tiny_model_dir, tmp_path, capsys):
     listed = [line.split("\t")[0] for line in captured.out.splitlines()]
     assert sorted(listed) == sorted(str(tmp_path / "out" / p) for p in EXPECTED)
     assert "dry run: 5 file(s) to render, 0 already done" in captured.err
+
+
+def test_a_bars_row_renders_bar_locked_takes(tiny_model_dir, tmp_path, capsys):
+    (tmp_path / "loops.jsonl").write_text(json.dumps(
+        {"mode": "music", "prompt": "a piano melody", "bars": 1, "bpm": 120, "steps": 1, "seed": "7-8",
+         "model": str(tiny_model_dir), "output": "loops/{slug}_{seed}.flac"}) + "\n")
+    out = tmp_path / "out"
+    assert main(["batch", str(tmp_path / "loops.jsonl"), "--out", str(out), "--device", "cpu"]) == 0, \
+        capsys.readouterr().err
+    for seed in (7, 8):
+        path = out / f"loops/a-piano-melody_{seed}.flac"
+        assert sf.info(str(path)).frames == 32000  # exactly one 4/4 bar at 120 BPM, 16 kHz
+        assert json.loads((out / f"loops/a-piano-melody_{seed}.flac.json").read_text())["settings"]["bpm"] == 120

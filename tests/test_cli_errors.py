@@ -3,7 +3,8 @@ line on stderr and no traceback. Each case is a real `loa` process (see cli_case
 
 To add a case, append to CASES: (id, argv, expected exit code, words the line must hold). Placeholders in argv:
 {tiny} {speech} a tiny text-to-audio / speech model folder, {damaged:COMPONENT:zero|half} a copy of {tiny} with that
-component's weights emptied / cut in half, {index:TEXT} a copy whose model_index.json holds TEXT, {speech_wav} a
+component's weights emptied / cut in half, {index:TEXT} a copy whose model_index.json holds TEXT, {vocoder:JSON}
+a copy whose vocoder config is updated with JSON, {speech_wav} a
 copy of a real 48 kHz speech recording, {bell} a real 0.14 s bell, {tmp} a scratch folder, {file} a plain file.
 """
 
@@ -55,6 +56,12 @@ CASES = [
     ("index-null", ["generate", "rain", "--model", "{index:null}"], 3, "holds null instead of a table"),
     ("index-incomplete", ["generate", "rain", "--model", '{index:{"_class_name": "AudioLDM2Pipeline"}}'], 3,
      "names no vae"),
+    # a model whose audio geometry does not fit the front-end
+    ("vocoder-hop-256", ["continue", "{speech_wav}", "--seconds", "1", "--model",
+                         '{vocoder:{"upsample_rates": [4, 4, 4, 4]}}'], 3,
+     "does not fit LOA Studio's audio front-end: its vocoder turns each mel frame into 256 samples"),
+    ("vocoder-24k", ["generate", "rain", "--model", '{vocoder:{"sampling_rate": 24000}}'], 3,
+     "its vocoder makes 24000 Hz audio"),
     # downloads and the hub cache
     ("download-path", ["models", "download", "../../etc"], 2, "'../../etc' is not a hub model id"),
     ("download-empty", ["models", "download", ""], 2, "the model id is empty"),
@@ -93,7 +100,7 @@ def outcomes(tiny_model_dir, tiny_speech_model_dir, corpus_files, tmp_path_facto
         places[name] = str(shutil.copy(source, scratch / source.name))
 
     def expand(text: str) -> str:
-        if text.startswith("{damaged:") or text.startswith("{index:"):
+        if text.startswith(("{damaged:", "{index:", "{vocoder:")):
             return _damaged_copy(tiny_model_dir, scratch, text[1:-1])
         for key, value in places.items():
             text = text.replace("{" + key + "}", value)
@@ -120,6 +127,9 @@ def _damaged_copy(model: Path, scratch: Path, spec: str) -> str:
             size = weights.stat().st_size
             with weights.open("r+b") as f:
                 f.truncate(0 if how == "zero" else size // 2)
+        elif kind == "vocoder":
+            config_path = folder / "vocoder" / "config.json"
+            config_path.write_text(json.dumps({**json.loads(config_path.read_text()), **json.loads(rest)}))
         else:
             (folder / "model_index.json").write_text(rest)
     return str(folder)

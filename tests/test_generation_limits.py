@@ -79,3 +79,18 @@ def test_a_long_voice_description_is_cut_on_a_speech_model(tiny_speech_engine):
                                                      seed=1))
     assert result.prompt_used and LONG_PROMPT.startswith(result.prompt_used)
     assert result.best.score is not None
+
+
+def test_the_cli_says_when_the_prompt_was_cut(tiny_model_dir, tmp_path, capsys):
+    from core.cli.main import main
+    from core.audio.provenance import read_sidecar
+
+    out = tmp_path / "long.wav"
+    code = main(["generate", LONG_PROMPT, "--model", str(tiny_model_dir), "--seconds", "0.5", "--steps", "2",
+                 "--seed", "2", "-o", str(out)])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    notes = [line for line in err.splitlines() if line.startswith("loa: note:")]
+    assert len(notes) == 1 and "words were used" in notes[0]
+    sidecar = read_sidecar(out)
+    assert sidecar["prompt"] == LONG_PROMPT and LONG_PROMPT.startswith(sidecar["settings"]["prompt_used"])

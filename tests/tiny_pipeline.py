@@ -59,7 +59,7 @@ def _vits_tokenizer(folder: Path, max_length: int):
     return tok
 
 
-def build_components(speech: bool = False, seed: int = 0) -> dict:
+def build_components(speech: bool = False, seed: int = 0, vocoder: dict | None = None) -> dict:
     from diffusers import AutoencoderKL, DDIMScheduler
     from diffusers.pipelines.audioldm2 import AudioLDM2ProjectionModel, AudioLDM2UNet2DConditionModel
     from transformers import (ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapTextConfig,
@@ -103,10 +103,10 @@ def build_components(speech: bool = False, seed: int = 0) -> dict:
     language_model = GPT2Model(GPT2Config(n_embd=lm_dim, n_head=2, n_layer=1, vocab_size=1000,
                                           n_ctx=600, n_positions=600, bos_token_id=0, eos_token_id=0))
     language_model.config.max_new_tokens = 8
-    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(
+    vocoder = SpeechT5HifiGan(SpeechT5HifiGanConfig(**{**dict(
         model_in_dim=64, sampling_rate=16000, upsample_initial_channel=64, upsample_rates=[5, 4, 2, 2, 2],
         upsample_kernel_sizes=[10, 8, 4, 4, 4], resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]],
-        normalize_before=False, initializer_range=0.1))
+        normalize_before=False, initializer_range=0.1), **(vocoder or {})}))
     if speech:
         max_len = 64
         tokenizer_2 = None  # built by the caller into the target folder
@@ -135,12 +135,13 @@ def build_components(speech: bool = False, seed: int = 0) -> dict:
                 _max_len=max_len)
 
 
-def build_tiny_pipeline(folder: Path, speech: bool = False, seed: int = 0) -> Path:
-    """Save a tiny random AudioLDM 2 pipeline at `folder` in the official layout and return it."""
+def build_tiny_pipeline(folder: Path, speech: bool = False, seed: int = 0, vocoder: dict | None = None) -> Path:
+    """Save a tiny random AudioLDM 2 pipeline at `folder` in the official layout and return it. `vocoder`
+    overrides the vocoder's config (a model with another geometry)."""
     from diffusers import AudioLDM2Pipeline
 
     folder = Path(folder)
-    parts = build_components(speech=speech, seed=seed)
+    parts = build_components(speech=speech, seed=seed, vocoder=vocoder)
     max_len = parts.pop("_max_len")
     if speech:
         parts["tokenizer_2"] = _vits_tokenizer(folder / "_tmp_vocab", max_len)

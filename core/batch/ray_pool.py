@@ -27,17 +27,32 @@ def import_ray():
     return ray
 
 
+def check_address(address: str) -> None:
+    """Fail fast (exit 2) when nothing listens at a cluster ADDRESS: Ray itself would retry for minutes."""
+    if address == "auto":
+        return
+    import socket
+
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=5):
+            pass
+    except (OSError, ValueError):
+        raise InputError(f"no Ray cluster answers at {address}; start one with `ray start --head` and pass the "
+                         "HOST:PORT it prints (default port 6379), or use --ray auto for a local instance.") from None
+
+
 def project_root() -> str:
     """The folder that holds the `core` package, so local Ray workers import the same code as the driver."""
     return str(Path(__file__).resolve().parents[2])
 
 
 def start_local_ray(num_cpus: Optional[int] = None):
-    """Start (or join the running) local Ray instance of this process."""
+    """Start a private local Ray instance for this process (never one started by `ray start`), unless one is up."""
     ray = import_ray()
     if not ray.is_initialized():
         path = os.pathsep.join(p for p in (project_root(), os.environ.get("PYTHONPATH", "")) if p)
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False,
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False,
                  runtime_env={"env_vars": {"PYTHONPATH": path, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0")}})
     return ray
 
@@ -73,8 +88,9 @@ def run_on_ray(plan, writer, stop, address: str, device: str = "auto", cpus_per_
             try:
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
-                raise InputError(f"cannot join the Ray cluster at {address} ({str(exc).splitlines()[0]}); start it "
-                                 "with `ray start --head` and pass the address it prints, or use --ray auto.") from None
+                raise InputError(f"cannot join the Ray cluster at {address} ({str(exc).splitlines()[0]}); a cluster "
+                                 "with token authentication (Ray >= 2.59 turns it on) needs RAY_AUTH_MODE=token and "
+                                 "its token here too (see `ray get-auth-token`).") from None
     try:
         _stream(ray, plan, writer, stop, device, cpus_per_worker, on_workers)
     finally:

@@ -93,8 +93,9 @@ def batch_lock(out: Path) -> Iterator[None]:
 class BatchWriter:
     """Lands takes: audio + sidecar together (core.fileio), then the manifest line. Never writes a path twice."""
 
-    def __init__(self, plan: Plan, stats: Stats, on_progress: Optional[Callable[[Stats], None]] = None) -> None:
-        self.plan, self.stats, self.on_progress = plan, stats, on_progress
+    def __init__(self, plan: Plan, stats: Stats, on_progress: Optional[Callable[[Stats], None]] = None,
+                 on_written: Optional[Callable[[Unit, list[Path]], None]] = None) -> None:
+        self.plan, self.stats, self.on_progress, self.on_written = plan, stats, on_progress, on_written
         self.written: set[str] = set()
 
     def write(self, unit: Unit, takes: list[Take]) -> list[Path]:
@@ -118,13 +119,14 @@ class BatchWriter:
             self.stats.rendered += 1
             self.stats.audio_seconds += take.clip.seconds
             landed.append(path)
+        if self.on_written is not None and landed:
+            self.on_written(unit, landed)
         if self.on_progress is not None:
             self.on_progress(self.stats)
         return landed
 
 
-def run_local(plan: Plan, writer: BatchWriter, stop: StopFlag, device: str = "auto",
-              pool: Optional[EnginePool] = None) -> None:
+def run_local(plan: Plan, writer: BatchWriter, stop: StopFlag, device: str = "auto", pool=None) -> None:
     pool = pool or EnginePool(device)
     for unit in plan.units:
         if stop():
@@ -135,10 +137,12 @@ def run_local(plan: Plan, writer: BatchWriter, stop: StopFlag, device: str = "au
 
 def run_plan(plan: Plan, stop: StopFlag, ray: Optional[str] = None, device: str = "auto",
              cpus_per_worker: int = 1, on_progress: Optional[Callable[[Stats], None]] = None,
-             on_workers: Optional[Callable[[list[int]], None]] = None, pool: Optional[EnginePool] = None) -> Stats:
-    """Render every unit of `plan` (locally, or on Ray when `ray` is "auto" or an address) and return the stats."""
+             on_workers: Optional[Callable[[list[int]], None]] = None, pool=None,
+             on_written: Optional[Callable[[Unit, list[Path]], None]] = None) -> Stats:
+    """Render every unit of `plan` (locally, or on Ray when `ray` is "auto" or an address) and return the stats.
+    `pool`: anything with `get(model) -> Engine` (the studio passes its resident engines)."""
     stats = Stats(plan.total_files, plan.done_files)
-    writer = BatchWriter(plan, stats, on_progress)
+    writer = BatchWriter(plan, stats, on_progress, on_written)
     if plan.units:
         if ray:
             from .ray_pool import run_on_ray

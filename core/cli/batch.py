@@ -45,9 +45,10 @@ def run(args: argparse.Namespace) -> int:
     if args.batch_size is not None and not 1 <= args.batch_size <= 16:
         raise InputError("--batch-size must be a whole number from 1 to 16.")
     if args.ray:
-        from core.batch.ray_pool import import_ray
+        from core.batch.ray_pool import check_address, import_ray
 
         import_ray()  # without the extra: exit 2 with how to install it, before anything else
+        check_address(args.ray)
     job = read_jobs(args.jobs, default_model=args.model)
     for error in job.errors:
         print(f"loa: {args.jobs}: {error}", file=sys.stderr)
@@ -81,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                f"({stats.files_per_minute:.1f} files/min, {stats.audio_per_second:.2f} audio s/s)")
     if job.errors:
         summary += f"; {len(job.errors)} bad row(s) skipped"
-    if stats.stopped or stop():
+    if (stats.stopped or stop()) and stats.done < stats.total:
         print(f"loa: stopped: {summary}. Run the same command again to resume.", file=sys.stderr)
         return 130
     print(f"loa: batch done: {summary}.", file=sys.stderr)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.audio.mel import log_mel, prepare_waveform
+from core.audio.mel import FrontEnd, log_mel, prepare_waveform
 from core.generation.sampling import seeded_noise
 
 SAMPLES_PER_ROW = 640  # 4 mel frames x hop 160
@@ -28,7 +28,8 @@ def encode_wave(pipe, wave16k: np.ndarray) -> torch.Tensor:
     """
     rows = rows_for_samples(len(wave16k))
     wave = np.pad(np.asarray(wave16k, dtype=np.float32), (0, rows * SAMPLES_PER_ROW - len(wave16k)))
-    mel = torch.from_numpy(log_mel(wave))[None, None]  # (1, 1, frames, 64)
+    front = FrontEnd.from_vocoder_config(pipe.vocoder.config)  # its mel bins (64 on official models)
+    mel = torch.from_numpy(log_mel(wave, front))[None, None]  # (1, 1, frames, n_mels)
     vae = pipe.vae
     mel = mel.to(device=vae.device, dtype=vae.dtype)
     latent = vae.encode(mel).latent_dist.mode()

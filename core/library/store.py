@@ -105,7 +105,7 @@ class LibraryItem:
         return " ".join(str(part) for part in (
             self.prompt, self.negative_prompt, self.settings.get("text") or self.settings.get("transcription") or "",
             Path(str(source)).name if source else "", self.settings.get("operation") or "", self.model,
-            Path(self.model).name, self.title)).casefold()
+            Path(self.model).name, self.title, self.settings.get("batch") or "")).casefold()
 
 
 class Library:

@@ -14,6 +14,7 @@ from typing import Iterable, Optional
 
 from core.models.catalog import CATALOG, ModelInfo, describe_size
 from core.errors import InputError, ModelNotAvailable, first_line
+from core.models.geometry import geometry_problem
 from core.models.hub_checks import check_hub_cache, check_model_id
 from core.models.integrity import DAMAGED_HINT, index_problem, weight_problem
 
@@ -150,6 +151,10 @@ def check_model_folder(folder: Path) -> dict:
                if (why := weight_problem(p)) is not None]
     if damaged:
         raise ModelNotAvailable(f"Model folder {folder}: {'; '.join(damaged)}: {DAMAGED_HINT}.")
+    misfit = geometry_problem(folder)
+    if misfit:
+        raise ModelNotAvailable(f"The model in {folder} does not fit LOA Studio's audio front-end: {misfit}. "
+                                "Choose an AudioLDM 2 checkpoint with the official geometry (16 kHz, hop 160).")
     return index
 
 

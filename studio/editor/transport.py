@@ -134,11 +134,11 @@ class TransportBar(QWidget):
 
     def show_position(self, seconds: float) -> None:
         self._position = float(seconds)
-        text = f"Position {seconds_text(seconds)}"
+        text = seconds_text(seconds)  # compact: the editor row is narrow at 1024 px; the tooltip says it in full
         if self.tempo:
-            text += f" (bar {bars_beats(seconds, self.tempo, self.beats_per_bar)})"
+            text += f" · {bars_beats(seconds, self.tempo, self.beats_per_bar)}"
         self.position_label.setText(text)
-        self.position_label.setToolTip(text)
+        self.position_label.setToolTip(f"Position (cursor, or the playhead while playing): {text}")
 
     def show_selection(self, selection: Optional[tuple[float, float]]) -> None:
         self._selection = selection
@@ -147,10 +147,10 @@ class TransportBar(QWidget):
             self.selection_label.setText("No selection")
             return
         start, end = selection
-        text = (f"Selection {seconds_text(start)} – {seconds_text(end)}, length {seconds_text(end - start)}")
+        text = f"{seconds_text(start)} – {seconds_text(end)} ({seconds_text(end - start)})"
         if self.tempo:
-            text += (f" (bars {bars_beats(start, self.tempo, self.beats_per_bar)} – "
-                     f"{bars_beats(end, self.tempo, self.beats_per_bar)}, "
-                     f"{length_in_bars(end - start, self.tempo, self.beats_per_bar)} bars)")
+            text += (f" · bars {bars_beats(start, self.tempo, self.beats_per_bar)} – "
+                     f"{bars_beats(end, self.tempo, self.beats_per_bar)} "
+                     f"({length_in_bars(end - start, self.tempo, self.beats_per_bar)})")
         self.selection_label.setText(text)
-        self.selection_label.setToolTip(text)
+        self.selection_label.setToolTip(f"Selection start – end (length): {text}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
@@ -68,6 +68,8 @@ class MidiTools(QObject):
         c.transport.connect(self.follow_transport)
         c.tempo_changed.connect(self._tempo_to_editor)
         window.installEventFilter(self)
+        player, midi = c.player, c.midi  # not `c`: its Qt side is gone by the time `destroyed` fires
+        window.destroyed.connect(lambda *_: (player.close(), midi.close()))
 
     # ---- window pieces -----------------------------------------------------------------------------------
     def _add_bars_row(self) -> None:
@@ -187,11 +189,17 @@ class MidiTools(QObject):
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.window and event.type() == QEvent.Type.Close:
-            if self.compact is not None:
-                self.compact.remember()
-                self.compact.close()
-            self.controller.close()
+            # The window may still refuse to close (unsaved edits > Cancel): decide once its handler has run.
+            QTimer.singleShot(0, self, self._after_close)
         return False
+
+    def _after_close(self) -> None:
+        if self.window.isVisible():
+            return
+        if self.compact is not None:
+            self.compact.remember()
+            self.compact.close()
+        self.controller.close()
 
 
 def attach(window) -> MidiTools:

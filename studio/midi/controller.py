@@ -247,5 +247,9 @@ class MidiController(QObject):
     def close(self) -> None:
         self._drain_timer.stop()
         self._plug_timer.stop()
+        self.release_devices()
+
+    def release_devices(self) -> None:
+        """Close the pad stream and the MIDI client (plain Python objects: safe while Qt tears the window down)."""
         self.player.close()
         self.midi.close()

@@ -83,6 +83,7 @@ class SpeechTools(QObject):
             self.record_button.clicked.connect(self._record_reference)
             recording.controller.take_finished.connect(self._on_recorded)
             recording.controller.state_changed.connect(self._on_record_state)
+        window.library_panel.reopen_requested.connect(self._on_reopen)
         self._reference_file = window.settings.path.parent / REFERENCE_FILE
         self._restore_reference()
         self.reference.changed.connect(self._save_reference)
@@ -114,6 +115,13 @@ class SpeechTools(QObject):
             return {}
         check_reference_fits(SpeechRequest(text=request.transcription or "", seconds=request.seconds), voice)
         return {"reference": voice}
+
+    def _on_reopen(self, item) -> None:
+        """Re-open settings of a take spoken after a reference: say which voice it needs if another is chosen."""
+        source = item.settings.get("reference") if item.mode == "speech" else None
+        if source and self.reference.source != source:
+            self.window.show_message(f"Loaded the settings of “{item.title}”. It was spoken in the voice of {source} "
+                                     f"(“{item.settings.get('reference_text', '')}”): choose it under “Voice from”.")
 
     def _save_reference(self) -> None:
         """Remember a reference that is a file (a picked file or a library item's) and what it says."""

@@ -70,3 +70,42 @@ def test_transform_selection_keeps_the_outside_bit_exact_and_is_undoable(tiny_wi
     qtbot.waitUntil(lambda: ctl.session.position == 0, timeout=10_000)
     np.testing.assert_array_equal(ctl.clip().samples[:, 0], original)
     ctl.discard_edits()
+
+
+def test_continue_from_the_cursor_inserts_new_audio_and_keeps_what_followed(tiny_window, qtbot, tmp_path):
+    window = tiny_window
+    rate = 16_000
+    t = np.arange(rate) / rate
+    original = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    path = tmp_path / "phrase.wav"
+    sf.write(str(path), original, rate, subtype="FLOAT")
+    window.editor.import_paths([path])
+    ctl = window.editor.controller
+    window.editor.cursor_to(0.5)
+    job = window.editor.generative.continue_here({"prompt": "", "steps": 2, "seconds": 0.5})
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
+    edited = ctl.clip().samples[:, 0]
+    assert len(edited) == len(original) + 8000
+    np.testing.assert_array_equal(edited[:7680], original[:7680])      # before the seam's 20 ms crossfade
+    np.testing.assert_array_equal(edited[16000:], original[8000:])     # what followed the cursor, after the new part
+    assert window.waveform.selection() == (0.5, 1.0)                   # the new audio is selected
+    ctl.discard_edits()  # nothing left for the quit question at teardown
+
+
+def test_a_cancelled_generative_edit_changes_nothing(tiny_window, qtbot, tmp_path):
+    window = tiny_window
+    rate = 16_000
+    original = (0.3 * np.sin(2 * np.pi * 220 * np.arange(rate) / rate)).astype(np.float32)
+    path = tmp_path / "keep.wav"
+    sf.write(str(path), original, rate, subtype="FLOAT")
+    window.editor.import_paths([path])
+    window.waveform.set_selection(0.2, 0.6)
+    job = window.editor.generative.regenerate({"prompt": "", "steps": 50})
+    window.jobs.cancel(job.id)
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "cancelled"
+    qtbot.wait(50)
+    assert window.editor.controller.session is None
+    np.testing.assert_array_equal(window.editor.controller.clip().samples[:, 0], original)

@@ -240,6 +240,7 @@ def test_a_session_left_open_is_restored_with_its_undo_history(make_window, tmp_
     path = tmp_path / "take.wav"
     sf.write(str(path), clip.samples, clip.sample_rate, subtype="FLOAT")
     first = make_window()
+    qtbot.wait(20)  # its own start-up offer runs now (nothing to restore yet)
     first.editor.import_paths([path])
     select(first, 0.5, 1.0)
     first.editor.actions.by_key["edit.delete"].trigger()
@@ -250,9 +251,11 @@ def test_a_session_left_open_is_restored_with_its_undo_history(make_window, tmp_
     session.abandon()  # as if its process had died (the real kill -9: test_editor_crash)
     first.editor.controller.session = None  # the window is gone without closing it
 
+    answer_next_dialog(qtbot, button_text="Restore")  # the window's own offer when it starts
     second = make_window()
-    restored = second.editor.offer_restore(ask=False)
-    assert restored is not None and restored.position == 2
+    qtbot.waitUntil(lambda: second.editor.controller.session is not None, timeout=5000)
+    restored = second.editor.controller.session
+    assert restored.position == 2 and [s.label for s in restored.history()][1:] == ["Delete", "Reverse"]
     np.testing.assert_array_equal(shown(second).samples, edited)
     second.editor.controller.undo()
     second.editor.controller.undo()
@@ -297,3 +300,35 @@ def test_help_lists_the_editor_shortcuts(opened, qtbot):
     text = shown_text[0]
     for keys in ("Ctrl+T", "Ctrl+L", "Ctrl+2: zoom to the selection", "Ctrl+Y, Ctrl+Shift+Z", "Shift+Space"):
         assert keys in text, text
+
+
+def test_switching_clips_keeps_the_history_and_showing_it_again_brings_the_edits_back(opened, tmp_path):
+    window, clip = opened
+    ctl = window.editor.controller
+    first_id = ctl.origin.library_id
+    select(window, 0.0, 0.5)
+    window.editor.actions.by_key["edit.delete"].trigger()
+    edited = shown(window).samples.copy()
+    other = tmp_path / "other.wav"
+    sf.write(str(other), np.zeros((4000, 1), np.float32) + 0.1, 8000)
+    window.editor.import_paths([other])  # another clip: the first one's session is closed, not lost
+    assert ctl.session is None and shown(window).sample_rate == 8000
+    from studio.clip_entry import ClipEntry
+
+    window.show_entry(ClipEntry.from_library(window.library.get(first_id)))
+    assert ctl.session is not None and ctl.session.position == 1
+    np.testing.assert_array_equal(shown(window).samples, edited)
+    ctl.undo()
+    np.testing.assert_array_equal(shown(window).samples, clip.samples)
+
+
+def test_snap_to_zero_crossings_moves_the_edges_before_the_edit(opened):
+    window, clip = opened
+    from core.editing import snap_to_zero_crossings
+
+    window.editor.actions.by_key["edit.snap"].setChecked(True)
+    sel = select(window, 0.5013, 0.9017)
+    snapped = snap_to_zero_crossings(clip, sel)
+    assert snapped != sel
+    window.editor.actions.by_key["edit.delete"].trigger()
+    np.testing.assert_array_equal(shown(window).samples, splice.delete(clip, snapped).clip.samples)

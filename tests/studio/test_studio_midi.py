@@ -211,6 +211,7 @@ def test_extend_loop_uses_the_session_tempo(tiny_window, qtbot, tmp_path, no_mid
     ctl = window.editor.controller
     qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
     assert ctl.clip().frames == len(t) + round(4 * 60 / 97.0 * rate)
+    ctl.discard_edits()  # closing the window would otherwise ask about the unsaved edit
 
 
 def test_the_pad_kit_is_remembered(make_window, settings, no_midi_system, tmp_path):

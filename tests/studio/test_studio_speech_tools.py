@@ -53,6 +53,14 @@ def test_a_voice_from_a_corpus_recording_speaks_a_take(qtbot, speech_window, spe
     assert best.clip.seconds > 0.3 and np.abs(best.clip.mono).max() > 0
     assert window.candidates.cards and window.candidates.current().settings["reference"] == SPEECH_FILE
 
+    (item,) = window.library.search(mode="speech")
+    tools.reference.clear()  # Re-open settings names the voice the take needs
+    window.library_panel.reopen_requested.emit(item)  # what the library's Re-open button sends
+    assert f"spoken in the voice of {SPEECH_FILE}" in window.statusBar().currentMessage()
+    assert panel.transcription_edit.text() == "Hello there."
+    assert tools.reference.set_reference_file(speech_file)
+    tools.reference.text_edit.setText("Front center.")
+
     take = window.candidates.current()  # More like this: the same words in the same reference voice
     with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as done:
         job = window.more_like_this(take)

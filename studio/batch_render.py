@@ -1,0 +1,175 @@
+"""File > Batch render…: a job file checked and shown (every bad row with its line), rendered into a folder by
+core.batch on a worker thread with progress and Cancel (which stops after the files in flight; rendering again
+resumes), each file added to the library with the batch name in its settings (`batch`, searchable)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
+                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+
+from core.audio.clip import load_clip
+from core.audio.provenance import sidecar_path
+from core.errors import LoaError, first_line
+
+JOB_FILTER = "Job files (*.csv *.jsonl *.ndjson);;All files (*)"
+
+
+class _Signals(QObject):
+    progress = Signal(object)  # Stats
+    written = Signal(str, list)  # mode, paths
+    finished = Signal(object, str)  # Stats or None, error text ("" when none)
+
+
+class BatchRenderDialog(QDialog):
+    def __init__(self, job_path: Path, engines, library, device: str = "auto",
+                 parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        from core.batch.jobs import read_jobs
+        from core.batch.runner import StopFlag
+
+        self.job = read_jobs(job_path)
+        self.engines, self.library, self.device = engines, library, device
+        self.out = job_path.with_suffix("")  # sfx.csv renders into sfx/ beside it
+        self.stop = StopFlag()
+        self.added: list = []
+        self.max_batch: Optional[int] = None  # variations per denoising batch (None: memory-safe default)
+        self.on_added = None  # called after library items were added (the window refreshes its library)
+        self.running = False
+        self.setWindowTitle(f"Batch render — {job_path.name}")
+        files = sum(row.count for row in self.job.rows)
+        self.summary = QLabel(f"{len(self.job.rows)} good row(s), {files} file(s) to render"
+                              + (f"; {len(self.job.errors)} bad row(s) will be skipped:" if self.job.errors else "."))
+        self.errors = QListWidget()
+        self.errors.addItems([str(e) for e in self.job.errors])
+        self.errors.setVisible(bool(self.job.errors))
+        self.folder = QLabel()
+        change = QPushButton("Change…")
+        change.clicked.connect(self._choose_folder)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(change)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, max(files, 1))
+        self.status = QLabel("Files already rendered in the folder with the same settings are kept.")
+        self.status.setWordWrap(True)
+        self.buttons = QDialogButtonBox()
+        self.render_button = self.buttons.addButton("Render", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.render_button.setEnabled(bool(self.job.rows))
+        self.cancel_button = self.buttons.addButton("Close", QDialogButtonBox.ButtonRole.RejectRole)
+        self.render_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self._cancel_or_close)
+        layout = QVBoxLayout(self)
+        for widget in (self.summary, self.errors):
+            layout.addWidget(widget)
+        layout.addLayout(folder_row)
+        for widget in (self.bar, self.status, self.buttons):
+            layout.addWidget(widget)
+        self._signals = _Signals(self)
+        self._signals.progress.connect(self._on_progress)
+        self._signals.written.connect(self._on_written)
+        self._signals.finished.connect(self._on_finished)
+        self._show_folder()
+
+    def _show_folder(self) -> None:
+        self.folder.setText(f"Output folder: {self.out}")
+
+    def _choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Render into folder", str(self.out.parent))
+        if chosen:
+            self.out = Path(chosen)
+            self._show_folder()
+
+    def start(self) -> None:
+        """Render on a worker thread; signals carry progress and each landed file back to the GUI thread."""
+        self.running = True
+        self.render_button.setEnabled(False)
+        self.cancel_button.setText("Cancel")
+        self.status.setText("Loading the model…")
+        threading.Thread(target=self._work, name="batch-render", daemon=True).start()
+
+    def _work(self) -> None:  # worker thread: touches no widgets
+        from core.batch.plan import plan_batch
+        from core.batch.runner import batch_lock, run_plan
+
+        try:
+            with batch_lock(self.out):
+                plan = plan_batch(self.job, self.out, self.engines.get(self.job.rows[0].model).device.type,
+                                   self.max_batch)
+                self._signals.progress.emit(_initial_stats(plan))
+                stats = run_plan(plan, self.stop, pool=self.engines, on_progress=self._signals.progress.emit,
+                                 on_written=lambda unit, paths: self._signals.written.emit(unit.row.mode, paths))
+            self._signals.finished.emit(stats, "")
+        except LoaError as exc:
+            self._signals.finished.emit(None, first_line(exc))
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never a crash of the window
+            self._signals.finished.emit(None, f"{type(exc).__name__}: {first_line(exc)}")
+
+    def _on_progress(self, stats) -> None:
+        self.bar.setMaximum(max(stats.total, 1))
+        self.bar.setValue(stats.done)
+        self.status.setText(stats.line().split("] ", 1)[-1])
+
+    def _on_written(self, mode: str, paths: list) -> None:
+        for path in paths:
+            record = json.loads(sidecar_path(path).read_text())
+            self.added.append(self.library.add(
+                load_clip(path), prompt=record["prompt"], mode=mode, model=record["model_id"],
+                licence=record["licence"], seed=record["seed"], score=record["score"], settings=record["settings"]))
+        if self.on_added is not None:
+            self.on_added()
+
+    def _on_finished(self, stats, error: str) -> None:
+        self.running = False
+        self.cancel_button.setText("Close")
+        self.render_button.setEnabled(bool(self.job.rows))
+        self.render_button.setText("Render again")
+        if error:
+            self.status.setText(f"Stopped: {error}")
+        elif stats.stopped or self.stop():
+            self.status.setText(f"Cancelled after {stats.done}/{stats.total} files; Render again resumes. "
+                                f"{len(self.added)} added to the library.")
+        else:
+            self.status.setText(f"Done: {stats.rendered} rendered, {stats.already_done} already there, in "
+                                f"{self.out}. {len(self.added)} added to the library (search “{self.job.name}”).")
+        self.stop = type(self.stop)()
+
+    def _cancel_or_close(self) -> None:
+        if self.running:
+            self.stop.set()
+            self.status.setText("Stopping after the files in flight…")
+            self.cancel_button.setEnabled(True)
+        else:
+            self.reject()
+
+    def closeEvent(self, event) -> None:  # closing the window while rendering cancels, like Cancel
+        if self.running:
+            self.stop.set()
+        super().closeEvent(event)
+
+
+def _initial_stats(plan):
+    from core.batch.runner import Stats
+
+    return Stats(plan.total_files, plan.done_files)
+
+
+def open_batch_render(window) -> Optional[BatchRenderDialog]:
+    """File > Batch render…: pick a job file, then the dialog shows its check and renders it."""
+    name, _ = QFileDialog.getOpenFileName(window, "Batch render: open a job file", "", JOB_FILTER)
+    if not name:
+        return None
+    try:
+        dialog = BatchRenderDialog(Path(name), window.jobs.engines, window.library, parent=window)
+    except LoaError as exc:
+        window.show_message(first_line(exc))
+        return None
+    dialog.on_added = window.library_panel.refresh
+    dialog.show()
+    window.batch_dialog = dialog
+    return dialog
