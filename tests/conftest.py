@@ -162,3 +162,14 @@ def _unanswered_dialog_watchdog(request):
     timer.stop()
     if stuck:
         pytest.fail(f"a modal dialog was left unanswered for {UNANSWERED_DIALOG_SECONDS} s: {', '.join(stuck)}")
+
+
+@pytest.fixture(autouse=True)
+def _away_from_jack(request, monkeypatch):
+    """Only tests marked `jack` may reach the JACK server .ci/run starts. Every window opens a JACK MIDI client
+    that lives until Qt deletes the window, and a test run makes hundreds of windows: left to reach the server,
+    they used up its client slots and the MIDI tests later found no server answering."""
+    if request.node.get_closest_marker("jack") is None:
+        monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-tests-not-marked-jack")
+        monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    yield

@@ -18,6 +18,8 @@ from core.devices.midi_messages import control_change, note_off, note_on
 from core.devices.tempo import Transport
 from midi_services import connect, require_jack, wait_for
 
+pytestmark = pytest.mark.jack
+
 
 @pytest.fixture
 def midi_pair():

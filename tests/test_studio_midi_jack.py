@@ -19,7 +19,7 @@ from core.devices.midi import VirtualOutput
 from core.devices.midi_messages import control_change, note_off, note_on
 from midi_services import require_jack
 
-pytestmark = pytest.mark.audio
+pytestmark = [pytest.mark.audio, pytest.mark.jack]
 RATE = 48_000
 
 
