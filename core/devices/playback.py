@@ -274,12 +274,17 @@ class Player:
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.abort(ignore_errors=True)
-                stream.close(ignore_errors=True)
-            except Exception:  # noqa: BLE001 - a vanished device must not break stop()
-                pass
+        close_stream(stream)
+
+
+def close_stream(stream) -> None:
+    """Abort and close a PortAudio stream (None is fine); a vanished device must not break stop()."""
+    if stream is not None:
+        try:
+            stream.abort(ignore_errors=True)
+            stream.close(ignore_errors=True)
+        except Exception:  # noqa: BLE001 - PortAudio errors vary by host API
+            pass
 
 
 def record(seconds: float, device: DeviceChoice = None, rate: int = 48_000, channels: int = 1) -> Clip:

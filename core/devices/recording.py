@@ -28,7 +28,7 @@ import numpy as np
 
 from core.audio.clip import Clip
 from core.devices.meter import LevelMeter, MeterReading
-from core.devices.playback import (AudioDevice, DeviceChoice, PlaybackUnavailable, _first_line, backend,
+from core.devices.playback import (AudioDevice, DeviceChoice, PlaybackUnavailable, _first_line, backend, close_stream,
                                    list_input_devices, resolve_device)
 from core.devices.ringbuffer import RingBuffer
 from core.devices.takes import PendingTake, TakeWriter, open_pending
@@ -268,12 +268,7 @@ class Recorder:
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is not None:
-            try:
-                stream.abort(ignore_errors=True)
-                stream.close(ignore_errors=True)
-            except Exception:  # noqa: BLE001 - a vanished device must not break stop()
-                pass
+        close_stream(stream)
 
 
 def input_devices() -> list[AudioDevice]:

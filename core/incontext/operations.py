@@ -196,18 +196,24 @@ def inpaint(engine: Engine, clip: Clip, start: float, end: float, settings: Gene
     clips = []
     for candidate in result.candidates:
         w = candidate.clip.samples[int(np.floor(offset16)):, 0]
-        generated = fit_to_clip(w, clip.sample_rate, clip.channels, f1 - f0, gain)
-        region = generated.copy()
-        # Crossfade only on a side where the user's audio goes on: a range reaching the clip's start or end
-        # is replaced to the edge, with nothing of the original faded back in.
-        if xf > 0 and f0 > 0:
-            region[:xf] = equal_power_crossfade(clip.samples[f0:f0 + xf], generated[:xf])
-        if xf > 0 and f1 < clip.frames:
-            region[-xf:] = equal_power_crossfade(generated[-xf:], clip.samples[f1 - xf:f1])
-        out = clip.samples.copy()
-        out[f0:f1] = region
-        clips.append(Clip(out, clip.sample_rate))
+        clips.append(splice_range(clip, f0, f1, fit_to_clip(w, clip.sample_rate, clip.channels, f1 - f0, gain), xf))
     return _with_clips(result, clips, {"operation": "inpaint", "start": start, "end": end})
+
+
+def splice_range(clip: Clip, f0: int, f1: int, generated: np.ndarray, xf: int) -> Clip:
+    """`clip` with frames f0:f1 replaced by `generated`, crossfaded over `xf` frames on each side.
+
+    Crossfade only on a side where the user's audio goes on: a range reaching the clip's start or end is replaced
+    to the edge, with nothing of the original faded back in. Frames outside the range stay bit for bit.
+    """
+    region = generated.copy()
+    if xf > 0 and f0 > 0:
+        region[:xf] = equal_power_crossfade(clip.samples[f0:f0 + xf], generated[:xf])
+    if xf > 0 and f1 < clip.frames:
+        region[-xf:] = equal_power_crossfade(generated[-xf:], clip.samples[f1 - xf:f1])
+    out = clip.samples.copy()
+    out[f0:f1] = region
+    return Clip(out, clip.sample_rate)
 
 
 def check_range(clip: Clip, start: float, end: float) -> None:

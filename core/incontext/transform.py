@@ -18,12 +18,12 @@ import numpy as np
 
 from core.audio.clip import MODEL_RATE, Clip
 from core.audio.mel import prepare_waveform
-from core.audio.seams import crossfade_samples, equal_power_crossfade, fit_to_clip
+from core.audio.seams import crossfade_samples, fit_to_clip
 from core.errors import InputError
 from core.generation.engine import Candidate, Engine, GenerationResult
 from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
 from core.generation.progress import CancelCheck, ProgressCallback
-from core.incontext.operations import CONTEXT_SECONDS, GenerationSettings, check_clip
+from core.incontext.operations import CONTEXT_SECONDS, GenerationSettings, check_clip, splice_range
 
 DEFAULT_STRENGTH = 0.5
 
@@ -77,13 +77,7 @@ def transform(engine: Engine, clip: Clip, strength: float = DEFAULT_STRENGTH, st
     for candidate in result.candidates:
         generated = fit_to_clip(candidate.clip.samples[offset16:, 0], clip.sample_rate, clip.channels, f1 - f0,
                                 1.0 / gain)
-        if xf > 0 and f0 > 0:
-            generated[:xf] = equal_power_crossfade(clip.samples[f0:f0 + xf], generated[:xf])
-        if xf > 0 and f1 < clip.frames:
-            generated[-xf:] = equal_power_crossfade(generated[-xf:], clip.samples[f1 - xf:f1])
-        out = clip.samples.copy()
-        out[f0:f1] = generated
-        clips.append(Clip(out, clip.sample_rate))
+        clips.append(splice_range(clip, f0, f1, generated, xf))
     candidates = [replace(c, clip=new, settings=c.settings | extra) for c, new in zip(result.candidates, clips)]
     return replace(result, candidates=candidates)
 
