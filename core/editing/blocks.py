@@ -81,6 +81,32 @@ def reverse_refs(refs: list[Ref]) -> list[Ref]:
     return [Ref(r.block, r.offset, r.frames, r.gains, not r.reversed) for r in reversed(refs)]
 
 
+def refs_after_change(refs: list[Ref], old, new, change, store: "BlockStore") -> list[Ref]:
+    """The references of clip `new`, made from `old` (whose references are `refs`) by an edit that changed
+    `change` (a core.editing.selection.Change): kept frames stay references, a trim is a slice, a gain or a
+    reverse is a factor or a direction on references, and only other changed frames are written to `store`."""
+    if new.sample_rate != old.sample_rate or new.channels != old.channels:
+        change = type(change)(0, old.frames, new.frames)
+    kept_head = slice_refs(refs, 0, change.start)
+    kept_tail = slice_refs(refs, change.old_end, old.frames)
+    if new.channels != old.channels:
+        kept_head, kept_tail = [], []
+    if change.copied_from is not None:
+        middle = slice_refs(refs, change.copied_from, change.copied_from + change.new_end - change.start)
+    elif (change.scale is not None or change.reversed) and change.old_end == change.new_end \
+            and (new.sample_rate, new.channels) == (old.sample_rate, old.channels):
+        middle = slice_refs(refs, change.start, change.old_end)
+        if change.scale is not None:
+            middle = [Ref(r.block, r.offset, r.frames, r.gains + (change.scale,), r.reversed) for r in middle]
+        if change.reversed:
+            middle = reverse_refs(middle)
+    elif change.new_end > change.start:
+        middle = [Ref(store.write(new.samples[change.start:change.new_end]), 0, change.new_end - change.start)]
+    else:
+        middle = []
+    return merge_refs(kept_head + middle + kept_tail)
+
+
 class BlockStore:
     """A folder of block files."""
 

@@ -22,31 +22,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
-
 from core.audio.clip import Clip
-from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, reverse_refs, slice_refs
+from core.editing.blocks import BlockStore, Ref, diff_span, refs_after_change
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
+from core.editing.session_db import (connect, jsonable, last_seq, now, read_meta, referenced_blocks,
+                                     refs_json, row_refs, version_row)
 from core.errors import InputError
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS versions (
-    seq INTEGER PRIMARY KEY,
-    refs TEXT NOT NULL,
-    frames INTEGER NOT NULL,
-    channels INTEGER NOT NULL,
-    sample_rate INTEGER NOT NULL,
-    operation TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    sel_start INTEGER NOT NULL, sel_end INTEGER NOT NULL,
-    before_start INTEGER NOT NULL, before_end INTEGER NOT NULL,
-    created TEXT NOT NULL
-);
-"""
 
 
 @dataclass
@@ -58,10 +41,6 @@ class HistoryStep:
     note: str
     label: str
     created: str
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class EditSession:
@@ -82,7 +61,7 @@ class EditSession:
         self.snap_zero_crossings = False  # move selection edges to zero crossings before each edit
         self.position = self._meta_int("position")
         row = self._version(self.position)
-        self._refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        self._refs = row_refs(row)
         if clip is None:  # opening: the current version from its blocks
             try:
                 clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
@@ -106,17 +85,17 @@ class EditSession:
         folder = root / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8])
         try:
             folder.mkdir(parents=True)
-            db = _connect(folder)
+            db = connect(folder)
             store = BlockStore(folder / "blocks")
             refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
             with db:
-                for key, value in {"name": name, "source": json.dumps(source or {}), "created": _now(),
+                for key, value in {"name": name, "source": json.dumps(source or {}), "created": now(),
                                    "position": "0", "saved_position": "-1", "closed": "0",
                                    "pid": str(os.getpid())}.items():
                     db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
                 db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
-                           (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
-                            json.dumps({"op": "open", "label": "Open"}), _now()))
+                           (refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
+                            json.dumps({"op": "open", "label": "Open"}), now()))
         except (OSError, sqlite3.DatabaseError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
             reason = getattr(exc, "strerror", None) or str(exc)
@@ -131,7 +110,7 @@ class EditSession:
         if not (folder / DB_NAME).is_file():
             raise InputError(f"{folder} is not an edit session (no {DB_NAME}); choose a folder under "
                              f"{sessions_root()}.")
-        db = _connect(folder)
+        db = connect(folder)
         session = cls(folder, db)
         session._collect_garbage()  # blocks of an edit a crash interrupted
         session._set_meta({"closed": "0", "pid": str(os.getpid())})
@@ -206,7 +185,7 @@ class EditSession:
     def version_clip(self, seq: int) -> Clip:
         """The clip as it was at version `seq` (0 = as opened), read from its blocks."""
         row = self._version(seq)
-        refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        refs = row_refs(row)
         return Clip(self.blocks.read(refs, row["frames"], row["channels"]), row["sample_rate"])
 
     def disk_bytes(self) -> int:
@@ -295,36 +274,15 @@ class EditSession:
                 pass  # left for the next open to collect
 
     def _store(self, result: EditResult, before: Selection) -> None:
-        old, new, change = self.clip, result.clip, result.changed
-        if new.sample_rate != old.sample_rate or new.channels != old.channels:
-            change = Change(0, old.frames, new.frames)
-        kept_head = slice_refs(self._refs, 0, change.start)
-        kept_tail = slice_refs(self._refs, change.old_end, old.frames)
-        if new.channels != old.channels:
-            kept_head, kept_tail = [], []
-        if change.copied_from is not None:
-            middle = slice_refs(self._refs, change.copied_from,
-                                change.copied_from + change.new_end - change.start)
-        elif (change.scale is not None or change.reversed) and change.old_end == change.new_end \
-                and (new.sample_rate, new.channels) == (old.sample_rate, old.channels):
-            middle = slice_refs(self._refs, change.start, change.old_end)
-            if change.scale is not None:
-                middle = [Ref(r.block, r.offset, r.frames, r.gains + (change.scale,), r.reversed) for r in middle]
-            if change.reversed:
-                middle = reverse_refs(middle)
-        elif change.new_end > change.start:
-            middle = [Ref(self.blocks.write(new.samples[change.start:change.new_end]), 0,
-                          change.new_end - change.start)]
-        else:
-            middle = []
-        refs = merge_refs(kept_head + middle + kept_tail)
+        new = result.clip
+        refs = refs_after_change(self._refs, self.clip, new, result.changed, self.blocks)
         seq = self.position + 1
         with self._db:
             self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
             self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                             (seq, _refs_json(refs), new.frames, new.channels, new.sample_rate,
-                              json.dumps(result.operation, default=_jsonable), result.note,
-                              result.selection.start, result.selection.end, before.start, before.end, _now()))
+                             (seq, refs_json(refs), new.frames, new.channels, new.sample_rate,
+                              json.dumps(result.operation, default=jsonable), result.note,
+                              result.selection.start, result.selection.end, before.start, before.end, now()))
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
             if self._meta_int("saved_position") >= seq:
                 self._db.execute("UPDATE meta SET value = '-1' WHERE key = 'saved_position'")
@@ -332,7 +290,7 @@ class EditSession:
 
     def _move_to(self, seq: int) -> EditResult:
         row = self._version(seq)
-        refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        refs = row_refs(row)
         try:
             samples = self.blocks.read(refs, row["frames"], row["channels"])
         except (OSError, ValueError) as exc:
@@ -347,26 +305,19 @@ class EditSession:
                           changed=Change(0, 0, 0))
 
     def _referenced(self) -> set[str]:
-        used = set()
-        for (refs,) in self._db.execute("SELECT refs FROM versions").fetchall():
-            used.update(r[0] for r in json.loads(refs))
-        return used
+        return referenced_blocks(self._db)
 
     def _collect_garbage(self) -> None:
         self.blocks.remove(self.blocks.existing() - self._referenced())
 
     def _version(self, seq: int) -> sqlite3.Row:
-        row = self._db.execute("SELECT * FROM versions WHERE seq = ?", (seq,)).fetchone()
-        if row is None:
-            raise InputError(f"The edit session {self.folder} has no version {seq}; it may be damaged.")
-        return row
+        return version_row(self._db, self.folder, seq)
 
     def _last_seq(self) -> int:
-        return self._db.execute("SELECT MAX(seq) FROM versions").fetchone()[0]
+        return last_seq(self._db)
 
     def _meta(self, key: str) -> str:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else ""
+        return read_meta(self._db, key)
 
     def _meta_int(self, key: str) -> int:
         return int(self._meta(key) or 0)
@@ -374,28 +325,3 @@ class EditSession:
     def _set_meta(self, values: dict[str, str]) -> None:
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
-
-
-def _connect(folder: Path) -> sqlite3.Connection:
-    try:
-        db = sqlite3.connect(str(folder / DB_NAME), check_same_thread=False, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")  # a commit survives the process being killed
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.isolation_level = ""  # back to implicit transactions, committed by `with db:`
-        db.executescript(_SCHEMA)
-        return db
-    except sqlite3.DatabaseError as exc:
-        raise InputError(f"The edit session {folder} cannot be opened ({exc}); move the folder aside.") from exc
-
-
-def _refs_json(refs: list[Ref]) -> str:
-    return json.dumps([r.to_list() for r in refs])
-
-
-def _jsonable(value):
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    if isinstance(value, Clip):
-        return f"<{value.frames} frames at {value.sample_rate} Hz>"
-    return str(value)
