@@ -117,14 +117,43 @@ class BlockStore:
     def path(self, block: str) -> Path:
         return self.folder / (block + BLOCK_SUFFIX)
 
-    def write(self, samples: np.ndarray) -> str:
-        """Store a (frames, channels) float32 array as a new block; return its id."""
-        block = uuid.uuid4().hex
+    def new_id(self) -> str:
+        return uuid.uuid4().hex
+
+    def write(self, samples: np.ndarray, block: str | None = None, durable: bool = False) -> str:
+        """Store a (frames, channels) float32 array as a new block (id `block`, or a new one); return its id.
+        The file appears complete or not at all (temp file + rename); `durable` fsyncs it before the rename."""
+        block = block or self.new_id()
         final = self.path(block)
         temp = final.with_name(final.name + ".tmp")
-        np.ascontiguousarray(samples, dtype=np.float32).tofile(temp)
+        with open(temp, "wb") as f:
+            np.ascontiguousarray(samples, dtype=np.float32).tofile(f)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(temp, final)
         return block
+
+    def sync(self, blocks) -> None:
+        """fsync the given block files (those still there) and the folder that names them."""
+        for block in blocks:
+            try:
+                fd = os.open(self.path(block), os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # collected since: nothing to keep
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        sync_folder(self.folder)
+
+    def complete(self, ref: Ref, channels: int) -> bool:
+        """Whether `ref`'s block is on disk and long enough for it."""
+        try:
+            size = self.path(ref.block).stat().st_size
+        except OSError:
+            return False
+        return size >= (ref.offset + ref.frames) * 4 * channels
 
     def read_into(self, refs: list[Ref], out: np.ndarray) -> np.ndarray:
         """Fill `out` (frames, channels) with the sequence `refs`."""
@@ -153,14 +182,27 @@ class BlockStore:
     def existing(self) -> set[str]:
         return {p.name[: -len(BLOCK_SUFFIX)] for p in self.folder.glob("*" + BLOCK_SUFFIX)}
 
-    def remove(self, blocks) -> None:
+    def remove(self, blocks, writing=frozenset()) -> None:
+        """Delete `blocks`, and the temp files of interrupted writes (not those of blocks in `writing`)."""
         for block in blocks:
             self.path(block).unlink(missing_ok=True)
         for temp in self.folder.glob("*.tmp"):  # a write a crash interrupted
-            temp.unlink(missing_ok=True)
+            if temp.name[:-len(BLOCK_SUFFIX + ".tmp")] not in writing:
+                temp.unlink(missing_ok=True)
 
     def bytes_used(self) -> int:
         return sum(p.stat().st_size for p in self.folder.glob("*" + BLOCK_SUFFIX))
+
+
+def sync_folder(folder: Path) -> None:
+    """fsync a directory so the names created (renamed) in it survive a power cut (not on Windows)."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def diff_span(old: np.ndarray, new: np.ndarray) -> tuple[int, int, int]:

@@ -27,8 +27,10 @@ from core.editing.blocks import BlockStore, Ref, diff_span, refs_after_change
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
+from core.editing.repair import repair_newest_version, replay_call
 from core.editing.session_db import (connect, jsonable, last_seq, now, read_meta, referenced_blocks,
                                      refs_json, row_refs, version_row)
+from core.editing.writer import BackgroundWriter, PlannedWrites
 from core.errors import InputError
 
 
@@ -56,6 +58,9 @@ class EditSession:
         self.blocks = BlockStore(folder / "blocks")
         self._db = db
         self._lock = threading.RLock()
+        self._writer = BackgroundWriter(self.blocks, folder / (DB_NAME + "-wal"))
+        # opening after a crash: the newest edit's large blocks may not have been written (core.editing.repair)
+        self.repair_note = repair_newest_version(db, folder, self.blocks) if clip is None else None
         self.clipboard: Optional[Clip] = None
         self.join_crossfade: Optional[float] = None  # seconds for every join (None: each operation's default)
         self.snap_zero_crossings = False  # move selection edges to zero crossings before each edit
@@ -101,7 +106,9 @@ class EditSession:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise InputError(f"Cannot keep an edit history in {root} ({reason}); free some disk space or make "
                              "the folder writable (LOA_DATA_DIR chooses another).") from exc
-        return cls(folder, db, clip)
+        session = cls(folder, db, clip)
+        session._writer.submit(PlannedWrites(session.blocks, False, written=[r.block for r in refs]))  # fsync
+        return session
 
     @classmethod
     def open(cls, folder: str | Path) -> "EditSession":
@@ -116,9 +123,16 @@ class EditSession:
         session._set_meta({"closed": "0", "pid": str(os.getpid())})
         return session
 
+    def _finish_writes(self) -> None:
+        try:
+            self._writer.close()
+        except OSError:
+            pass  # the disk refused the last edit's blocks: opening the session again recomputes them
+
     def close(self) -> None:
         """Close the clip cleanly; the folder and its history stay (open it again with `open`)."""
         with self._lock:
+            self._finish_writes()
             self._set_meta({"closed": "1"})
             self._db.close()
             self._open_lock.close()
@@ -127,12 +141,14 @@ class EditSession:
         """Let go of the session the way a crash does: not marked closed, lock released, so
         `recoverable_sessions` offers it and another process can `open` it."""
         with self._lock:
+            self._finish_writes()
             self._db.close()
             self._open_lock.close()
 
     def discard(self) -> None:
         """Close and delete the session folder with all its history."""
         with self._lock:
+            self._finish_writes()
             self._db.close()
             self._open_lock.close()
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -186,9 +202,13 @@ class EditSession:
         """The clip as it was at version `seq` (0 = as opened), read from its blocks."""
         row = self._version(seq)
         refs = row_refs(row)
+        self._wait_for(refs)
         return Clip(self.blocks.read(refs, row["frames"], row["channels"]), row["sample_rate"])
 
     def disk_bytes(self) -> int:
+        """Bytes of audio blocks on disk (once the last edit's are written)."""
+        with self._lock:
+            self._writer.wait()
         return self.blocks.bytes_used()
 
     # ---- editing -----------------------------------------------------------------------------------
@@ -208,11 +228,12 @@ class EditSession:
                 if self.clipboard is None:
                     raise InputError("The clipboard is empty: cut or copy some audio first.")
                 params["pasted"] = self.clipboard
+            call = replay_call(name, selection, params)  # before the operation: exactly how it was called
             result = operation(name)(self.clip, selection, **params)
             if result.clipboard is not None:
                 self.clipboard = result.clipboard
             if result.did_change:
-                self._record(result, selection)
+                self._record(result, selection, call)
             return result
 
     def commit(self, clip: Clip, selection: Optional[Selection] = None, operation: Optional[dict] = None,
@@ -256,14 +277,15 @@ class EditSession:
         self.selection = selection.clamped(self.clip.frames)
 
     # ---- internals ---------------------------------------------------------------------------------
-    def _record(self, result: EditResult, before: Selection) -> None:
+    def _record(self, result: EditResult, before: Selection, call: Optional[str] = None) -> None:
         """Store the result as the next version; if the disk refuses (full, read-only, removed), nothing
         changes, in memory or on disk, and the error says so."""
         discarded = self.can_redo
         try:
-            self._store(result, before)
+            self._store(result, before, call)
         except (OSError, sqlite3.DatabaseError) as exc:
-            self.blocks.remove(self.blocks.existing() - self._referenced())  # the refused edit's block
+            # the refused edit's blocks (the last edit's job was waited for: nothing is being written)
+            self.blocks.remove(self.blocks.existing() - self._referenced(), self._writer.writing)
             reason = getattr(exc, "strerror", None) or str(exc)
             raise InputError(f"The edit could not be saved ({reason}) in {self.folder}; nothing was changed. "
                              "Free some disk space (or check the folder is writable) and try again.") from exc
@@ -273,12 +295,19 @@ class EditSession:
             except OSError:
                 pass  # left for the next open to collect
 
-    def _store(self, result: EditResult, before: Selection) -> None:
+    def _store(self, result: EditResult, before: Selection, call: Optional[str]) -> None:
+        """Small blocks now, the version row, then a background job for large blocks (only of an edit that
+        `call` can compute again) and fsync; the previous edit's job is finished first (core.editing.writer)."""
         new = result.clip
-        refs = refs_after_change(self._refs, self.clip, new, result.changed, self.blocks)
+        self._writer.wait()
+        plan = PlannedWrites(self.blocks, defer=call is not None)
+        refs = refs_after_change(self._refs, self.clip, new, result.changed, plan)
         seq = self.position + 1
         with self._db:
             self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
+            self._db.execute("DELETE FROM replay WHERE seq >= ?", (seq,))
+            if call is not None:
+                self._db.execute("INSERT INTO replay VALUES (?, ?)", (seq, call))
             self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                              (seq, refs_json(refs), new.frames, new.channels, new.sample_rate,
                               json.dumps(result.operation, default=jsonable), result.note,
@@ -286,12 +315,14 @@ class EditSession:
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
             if self._meta_int("saved_position") >= seq:
                 self._db.execute("UPDATE meta SET value = '-1' WHERE key = 'saved_position'")
+        self._writer.submit(plan)
         self.position, self._refs, self.clip, self.selection = seq, refs, new, result.selection
 
     def _move_to(self, seq: int) -> EditResult:
         row = self._version(seq)
         refs = row_refs(row)
         try:
+            self._wait_for(refs)
             samples = self.blocks.read(refs, row["frames"], row["channels"])
         except (OSError, ValueError) as exc:
             raise InputError(f"Step {seq} of this edit history cannot be read ({exc}); the clip stays as it is "
@@ -308,7 +339,12 @@ class EditSession:
         return referenced_blocks(self._db)
 
     def _collect_garbage(self) -> None:
-        self.blocks.remove(self.blocks.existing() - self._referenced())
+        self.blocks.remove(self.blocks.existing() - self._referenced(), self._writer.writing)
+
+    def _wait_for(self, refs) -> None:
+        """Wait for the background job when `refs` use a block it is still writing (a quick redo)."""
+        if self._writer.writing & {r.block for r in refs}:
+            self._writer.wait()
 
     def _version(self, seq: int) -> sqlite3.Row:
         return version_row(self._db, self.folder, seq)

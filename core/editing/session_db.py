@@ -31,6 +31,8 @@ CREATE TABLE IF NOT EXISTS versions (
     before_start INTEGER NOT NULL, before_end INTEGER NOT NULL,
     created TEXT NOT NULL
 );
+-- how an edit was called, for edits a crash may leave without their large blocks (core.editing.repair)
+CREATE TABLE IF NOT EXISTS replay (seq INTEGER PRIMARY KEY, call TEXT NOT NULL);
 """
 
 
