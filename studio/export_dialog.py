@@ -86,6 +86,8 @@ class ExportDialog(QDialog):
         for combo in (self.format_combo, self.depth_combo, self.rate_combo, self.channels_combo):
             combo.currentIndexChanged.connect(self._update)
         self._extension = ""
+        self._source = self._same_as_source()
+        self._name_same_as_source()
         self._update()
         self.name_edit.setText(self._suggested_name())
 
@@ -120,7 +122,10 @@ class ExportDialog(QDialog):
 
     def _update(self) -> None:
         container = self.format_combo.currentData()
-        self.depth_combo.setEnabled(container is None or not CONTAINERS[container].lossy)
+        lossy = container is not None and CONTAINERS[container].lossy
+        self.depth_combo.setEnabled(not lossy)
+        self.depth_combo.setToolTip(f"{CONTAINERS[container].label} is lossy: the encoder has no bit depth to choose."
+                                    if lossy else "")
         try:
             resolved = self.resolved()
         except LoaError as exc:
@@ -136,11 +141,25 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(True)
         self._follow_extension(resolved.settings.extension)
 
-    def _source_text(self) -> str:
+    def _same_as_source(self):
         try:
-            return resolve_for(self.clip, self.provenance, None, self.start, self.end).same_as_source_label
+            return resolve_for(self.clip, self.provenance, None, self.start, self.end).source
         except LoaError:
-            return ""
+            return None
+
+    def _source_text(self) -> str:
+        return f"{SAME}: {self._source.describe()}" if self._source is not None else ""
+
+    def _name_same_as_source(self) -> None:
+        """Each combo's first item says what it means here: 'Same as source (FLAC)', '(24-bit)', ..."""
+        source = self._source
+        if source is None:
+            return
+        depth = SAMPLE_FORMAT_LABELS.get(source.sample_format, "")
+        for combo, value in ((self.format_combo, CONTAINERS[source.container].label), (self.depth_combo, depth),
+                             (self.rate_combo, rate_label(source.sample_rate)),
+                             (self.channels_combo, channels_label(source.channels))):
+            combo.setItemText(0, f"{SAME} ({value})" if value else SAME)
 
     def _suggested_name(self) -> str:
         try:
