@@ -34,6 +34,9 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     session.undo() / session.redo() -> EditResult (the exact array of that version)
     session.can_undo, .can_redo, .history() -> [HistoryStep], .operations() (for provenance),
     session.has_unsaved_edits, .mark_saved(library_id), .close() (keeps history), .discard()
+    session.flush() waits for the write-behind: a long clip's large new blocks (whole-clip fade, resample,
+    mono/stereo) are written and every edit is fsynced on a background thread after `apply` returns; the
+    version row is committed first and a crash before the blocks land is repaired on open (core.editing.repair)
     session.join_crossfade = 0.005 (None: each operation's default); session.snap_zero_crossings = True
     EditSession.open(folder)  (InputError if another process has it open: an flock on <folder>/open.lock)
     recoverable_sessions() -> [SessionInfo] not closed and held by no running process (offer restore at start)
@@ -41,9 +44,9 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     frees disk from closed sessions whose edits were saved, oldest first (never unsaved, open or crashed ones);
     prune_in_background() runs it at start-up with 30 days and a 4 GB cap
 
-    Long clips: a 10-minute stereo clip is 230 MB; splices and effects on a selection take a few tenths of a
-    second, but whole-clip loudness normalisation (pyloudnorm) and resampling take seconds: call `apply` from
-    a worker thread (EditSession is thread-safe) and keep the GUI responsive.
+    Long clips: a 10-minute stereo clip is 230 MB; each edit of it takes about a tenth to a few tenths of a
+    second (README, editing benchmark): still call `apply` from a worker thread (EditSession is thread-safe)
+    and keep the GUI responsive.
 
     Library versions (the original is never overwritten):
     versions.save_as_version(session, library) -> LibraryItem   new item, parent_id + operations recorded

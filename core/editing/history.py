@@ -205,10 +205,15 @@ class EditSession:
         self._wait_for(refs)
         return Clip(self.blocks.read(refs, row["frames"], row["channels"]), row["sample_rate"])
 
-    def disk_bytes(self) -> int:
-        """Bytes of audio blocks on disk (once the last edit's are written)."""
+    def flush(self) -> None:
+        """Wait until the last edit is on disk and fsynced (edits return before their large blocks are written;
+        see core.editing.writer). OSError when the disk refuses."""
         with self._lock:
             self._writer.wait()
+
+    def disk_bytes(self) -> int:
+        """Bytes of audio blocks on disk (once the last edit's are written)."""
+        self.flush()
         return self.blocks.bytes_used()
 
     # ---- editing -----------------------------------------------------------------------------------

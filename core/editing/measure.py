@@ -200,8 +200,9 @@ def true_peak_over(samples: np.ndarray, threshold: float) -> float:
     order = np.argsort(-local, kind="stable")
     bounds = local[order] * PHASE_L1
     loudest = order[:max(1, len(order) // 100)]
+    loudest = loudest[bounds[:len(loudest)] > threshold]  # (none when the gain cannot reach the limit)
     best = max(float(peaks.max()), _oversampled_peak(samples, loudest))
-    rest = order[len(loudest):][bounds[len(loudest):] > max(best, threshold)]
+    rest = order[len(loudest):][bounds[len(loudest):] > max(best, threshold)]  # bounds descend: a prefix
     return max(best, _oversampled_peak(samples, rest))
 
 

@@ -61,18 +61,20 @@ class BackgroundWriter:
     @property
     def writing(self) -> frozenset[str]:
         """Blocks recorded in a version whose files may not be complete yet."""
-        if self._plan is None:
+        job, plan = self._job, self._plan
+        if plan is None or (job is not None and job.done() and job.exception() is None):
             return frozenset()
-        return frozenset(b for b, _ in self._plan.deferred)
+        return frozenset(b for b, _ in plan.deferred)
 
     def submit(self, plan: PlannedWrites) -> None:
         self._plan = plan
         self._job = self._pool.submit(self._run, plan)
 
     def _run(self, plan: PlannedWrites) -> None:
-        for block, samples in plan.deferred:
-            if not self.store.path(block).exists():
+        for i, (block, samples) in enumerate(plan.deferred):
+            if samples is not None:
                 self.store.write(samples, block, durable=True)
+                plan.deferred[i] = (block, None)  # written: do not keep a version's audio alive for it
         self.store.sync(plan.written)
         self.sync_log()
 
