@@ -396,3 +396,44 @@ def test_every_edit_is_fsynced_blocks_folder_and_log(tmp_path, monkeypatch):
     assert any(p.endswith(new_block + ".f32") for p in synced)
     assert str(session.blocks.folder) in synced and any(p.endswith("session.sqlite3-wal") for p in synced)
     session.close()
+
+
+def test_pruning_by_size_cap_removes_least_recently_edited_saved_sessions_only(tmp_path):
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+
+    from core.editing.recovery import TRASH_FOLDER, prune_closed_sessions
+
+    def aged(session, days, save=True, close=True):
+        session.apply("reverse", Selection(0, 10))
+        if save:
+            session.mark_saved(1)
+        folder = session.folder
+        (session.close if close else session.abandon)()
+        stamp = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        db = sqlite3.connect(str(folder / "session.sqlite3"))
+        with db:
+            db.execute("UPDATE versions SET created = ?", (stamp,))
+        db.close()
+        return folder
+
+    oldest = aged(EditSession.create(clip(), root=tmp_path), 10)
+    newer = aged(EditSession.create(clip(), root=tmp_path), 5)
+    unsaved = aged(EditSession.create(clip(), root=tmp_path), 20, save=False)
+    crashed = aged(EditSession.create(clip(), root=tmp_path), 40, close=False)  # offered for restore
+    held = EditSession.open(aged(EditSession.create(clip(), root=tmp_path), 50))  # open right now
+    list_sessions(tmp_path)  # (reading them lets sqlite fold the closed ones' logs away: sizes settle)
+    sizes = {f: sum(p.stat().st_size for p in f.rglob("*") if p.is_file())
+             for f in (oldest, newer, unsaved, crashed, held.folder)}
+    total = sum(sizes.values())
+
+    assert prune_closed_sessions(tmp_path, older_than_days=30, max_total_bytes=total) == 0  # under the cap
+    cap = total - sizes[oldest] + sizes[newer] // 2  # one session over: the least recently edited goes
+    assert prune_closed_sessions(tmp_path, older_than_days=30, max_total_bytes=cap) == sizes[oldest]
+    assert not oldest.exists() and newer.exists()
+    prune_closed_sessions(tmp_path, older_than_days=30, max_total_bytes=0)  # over any cap: all it may take
+    assert not newer.exists()
+    assert unsaved.exists() and crashed.exists() and held.folder.exists()
+    assert not (tmp_path / TRASH_FOLDER).exists() or not any((tmp_path / TRASH_FOLDER).iterdir())
+    assert np.array_equal(held.undo().clip.samples, clip().samples)  # the open one still works
+    held.close()

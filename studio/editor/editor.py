@@ -16,7 +16,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
-from core.editing import EditSession, recoverable_sessions
+from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
 
 from ..clip_entry import ClipEntry
@@ -228,6 +228,7 @@ def install_editor(window) -> Optional[Editor]:
         return None
     editor = Editor(window)
     QTimer.singleShot(0, editor, lambda: editor.offer_restore(ask=True))
+    prune_in_background()  # closed, saved edit histories: older than 30 days, or beyond 4 GB in all
     return editor
 
 
