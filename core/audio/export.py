@@ -132,7 +132,7 @@ def resolve(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportS
     notes = [source.note] if source.note and choice.container is None else []
     sample_format = choice.sample_format
     if kind.lossy:
-        sample_format = None  # the codec decides; a bit depth chosen with it is dropped, not an error here
+        sample_format = None  # the codec has no bit depth (validated() refuses one chosen with it)
     elif sample_format is None:
         sample_format = source.sample_format or "pcm24"
         if sample_format not in kind.sample_formats:
