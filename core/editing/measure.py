@@ -7,18 +7,18 @@ second-order-section cascade (`scipy.signal.sosfilt`), chunk by chunk with carri
 thread (sosfilt releases the GIL), and the gating is vectorised over 100 ms segment energies. The result stays
 within a few thousandths of a LU of pyloudnorm's (tests/test_editing_measure.py).
 
-The true peak uses the Recommendation's own 4x interpolator (48 taps, four 12-tap phases). Every oversampled
-value is a 12-tap weighted sum of samples, so it is at most (the block's sample peak) x (the largest phase's
-sum of |taps|): blocks whose bound cannot reach what matters are not oversampled. `true_peak` computes the exact
-maximum over every block; `true_peak_over` gives the same maximum whenever it exceeds a threshold, and
-oversamples only the candidate blocks.
+The true peak uses the Recommendation's own 4x interpolator (48 taps, four 12-tap phases), as float32
+multiply-adds over batches of blocks on every core. Every oversampled value is a 12-tap weighted sum of
+samples, so it is at most (the block's sample peak) x (the largest phase's sum of |taps|): blocks whose bound
+cannot reach what matters are not oversampled. `true_peak` is the maximum over every block (to float32
+rounding); `true_peak_over` gives the same maximum whenever it exceeds a threshold, oversampling only the
+candidate blocks.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 
 import numpy as np
 
@@ -137,52 +137,45 @@ def _block_peaks(samples: np.ndarray) -> np.ndarray:
     return peaks
 
 
-@lru_cache(maxsize=1)
-def _kernel():
-    """The oversampling loop, compiled once by numba (cached on disk): per output, the four phases as four
-    running sums over the 12 taps, so each tap is one 4-wide multiply-add."""
-    import numba
+BATCH_BLOCKS = 16  # blocks oversampled together: three float32 arrays of ~0.5 MB each, in cache
 
-    @numba.njit(cache=True, nogil=True, fastmath=True)
-    def blocks_true_peak(samples, blocks, block_frames, phases):
-        n, channels = samples.shape
-        pad = TAPS - 1
-        buf = np.zeros(block_frames + 2 * pad, np.float64)
-        best = 0.0
-        for b in blocks:
-            start = b * block_frames
-            stop = min(n, start + block_frames)
-            end = stop + pad if stop == n else stop  # the last block holds the ring past the end
-            for c in range(channels):
-                # samples start - pad .. end - 1 of this channel, zero outside the clip
-                buf[:] = 0.0
-                for i in range(max(0, start - pad), min(n, end)):
-                    buf[i - start + pad] = samples[i, c]
-                for j in range(end - start):  # the output whose taps end at sample start + j
-                    s0 = s1 = s2 = s3 = 0.0
-                    for t in range(TAPS):
-                        v = buf[j + t]
-                        s0 += v * phases[t, 0]
-                        s1 += v * phases[t, 1]
-                        s2 += v * phases[t, 2]
-                        s3 += v * phases[t, 3]
-                    best = max(best, abs(s0), abs(s1), abs(s2), abs(s3))
-        return best
 
-    return blocks_true_peak
+def _batch_peak(samples: np.ndarray, blocks: np.ndarray) -> float:
+    """Largest |4x oversampled value| of every output whose taps end in one of `blocks` (some of the next
+    block's too: all are values of the same signal, zero outside the clip). Each phase is 12 float32
+    multiply-adds over the batch's windows."""
+    n, channels = samples.shape
+    span = TRUE_PEAK_BLOCK_FRAMES + TAPS - 1  # outputs per block: its own, and the ring after the last sample
+    rows = np.zeros((len(blocks), span + TAPS - 1, channels), np.float32)
+    for i, block in enumerate(blocks):
+        lo = int(block) * TRUE_PEAK_BLOCK_FRAMES - (TAPS - 1)
+        a, b = max(0, lo), min(n, lo + rows.shape[1])
+        if a < b:
+            rows[i, a - lo:b - lo] = samples[a:b]
+    phases = TRUE_PEAK_PHASES.astype(np.float32)
+    total, term = np.empty((len(blocks), span, channels), np.float32), np.empty((len(blocks), span, channels),
+                                                                               np.float32)
+    best = 0.0
+    for phase in phases:
+        np.multiply(rows[:, :span], phase[0], out=total)
+        for t in range(1, TAPS):
+            np.multiply(rows[:, t:t + span], phase[t], out=term)
+            total += term
+        best = max(best, float(total.max()), float(-total.min()))
+    return best
 
 
 def _oversampled_peak(samples: np.ndarray, blocks: np.ndarray) -> float:
-    """The exact largest |4x oversampled value| (any channel) among the outputs whose taps end in `blocks`
-    (the signal is zero outside the clip), the blocks shared between threads."""
+    """The largest |4x oversampled value| (any channel) among the outputs whose taps end in `blocks` (the
+    signal is zero outside the clip), in batches spread over the cores (numpy releases the GIL)."""
     if blocks.size == 0:
         return 0.0
-    kernel, phases = _kernel(), np.ascontiguousarray(TRUE_PEAK_PHASES.T)
-    parts = [p for p in np.array_split(blocks.astype(np.int64), _workers(len(blocks))) if p.size]
-    if len(parts) == 1:
-        return float(kernel(samples, parts[0], TRUE_PEAK_BLOCK_FRAMES, phases))
-    with ThreadPoolExecutor(len(parts)) as pool:
-        return float(max(pool.map(lambda p: kernel(samples, p, TRUE_PEAK_BLOCK_FRAMES, phases), parts)))
+    batches = [blocks[i:i + BATCH_BLOCKS] for i in range(0, len(blocks), BATCH_BLOCKS)]
+    count = _workers(len(batches))
+    if count == 1:
+        return max(_batch_peak(samples, batch) for batch in batches)
+    with ThreadPoolExecutor(count) as pool:
+        return max(pool.map(lambda k: max(_batch_peak(samples, b) for b in batches[k::count]), range(count)))
 
 
 def true_peak_over(samples: np.ndarray, threshold: float) -> float:
