@@ -4,9 +4,10 @@
     python benchmarks/bench_edit.py --minutes 1 --steps 20 --out benchmarks/results/edit.json
 
 For each operation, run --repeat times (fastest and median kept): the seconds the pure operation takes
-(`compute_s`), the seconds `EditSession.apply` takes (the operation plus writing its version to disk), the
-seconds `undo` takes, and the peak resident memory during
-each (sampled every 2 ms). Then `--steps`
+(`compute_s`), the seconds `EditSession.apply` takes (the operation, its small blocks and its version row; a
+large block of an edit that can be recomputed is written behind it), the longest wait for that write-behind
+and its fsync (`write_behind_s_max`, which a real session overlaps with what the user does next), the seconds
+`undo` takes, and the peak resident memory during each (sampled every 2 ms). Then `--steps`
 operations in a row (a realistic mix: splices, fades, gains on selections, a whole-clip effect every tenth),
 with the resident memory and the session's disk use after them. Writes JSON to stdout and, with --out, to a
 file (benchmarks/results/ is git-ignored).
@@ -97,6 +98,8 @@ def cases(frames: int) -> list[tuple[str, str, Selection, dict]]:
         ("normalise peak whole", "normalize_peak", whole, {"dbfs": -1.0}),
         ("normalise loudness 10 s", "normalize_loudness", ten, {"lufs": -16.0}),
         ("normalise loudness whole", "normalize_loudness", whole, {"lufs": -16.0}),
+        # up by 8 dB: the true-peak limit (-1 dBTP) caps the gain, so every block is oversampled
+        ("normalise loudness whole, peak-limited", "normalize_loudness", whole, {"lufs": -6.0}),
         ("reverse 10 s", "reverse", ten, {}), ("reverse whole", "reverse", whole, {}),
         ("resample whole to 44.1 kHz", "resample", whole, {"rate": 44_100}),
         ("to mono", "to_mono", whole, {}),
@@ -116,19 +119,22 @@ def run_cases(session: EditSession, repeat: int) -> list[dict]:
     so the fastest is the best estimate of the work itself), and the highest peak memory."""
     rows = []
     for label, name, sel, params in cases(session.clip.frames):
-        applies, undos, peaks, undo_peaks, changed, computes = [], [], [], [], False, []
+        applies, undos, peaks, undo_peaks, changed, computes, flushes = [], [], [], [], False, [], []
         for _ in range(repeat):
             extra = {"pasted": session.clipboard} if name == "paste" else {}
             _, compute_s, _ = timed(lambda: operation(name)(session.clip, sel, **params, **extra).did_change)
             computes.append(compute_s)
             changed, apply_s, apply_peak = timed(lambda: session.apply(name, sel, **params).did_change)
+            _, flush_s, _ = timed(session.flush)  # the rest of its write-behind (runs during the next action)
             applies.append(apply_s)
+            flushes.append(flush_s)
             peaks.append(apply_peak)
             if changed:
                 _, undo_s, undo_peak = timed(lambda: bool(session.undo()))
                 undos.append(undo_s)
                 undo_peaks.append(undo_peak)
-        rows.append(_row(label, changed, applies, undos, peaks, undo_peaks) | {"compute_s_min": min(computes)})
+        rows.append(_row(label, changed, applies, undos, peaks, undo_peaks)
+                    | {"compute_s_min": min(computes), "write_behind_s_max": max(flushes)})
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     session.apply("to_mono", Selection())  # to stereo needs a mono clip
     applies, undos, peaks, undo_peaks = [], [], [], []
@@ -171,6 +177,7 @@ def run_sequence(session: EditSession, steps: int) -> dict:
         t0 = time.perf_counter()
         session.apply(name, sel, **params)
         slowest = max(slowest, time.perf_counter() - t0)
+    session.flush()  # the last edit's write-behind counts too
     total = time.perf_counter() - started
     after = {"steps": steps, "seconds_total": round(total, 2), "slowest_apply_s": round(slowest, 4),
              "rss_after_mb": round(rss_mb(), 1), "disk_mb": round(session.disk_bytes() / 1e6, 1),

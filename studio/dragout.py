@@ -4,7 +4,7 @@ Building the drag data and running the drag are kept apart (see DESKTOP.md): `cl
 with core.audio.export and returns QMimeData holding its file URL, testable without a mouse; `start_drag` only runs
 `QDrag.exec()`, which blocks under a real X server and returns at once offscreen.
 
-    settings = ExportSettings(container="wav", sample_format="pcm24", sample_rate=48000)
+    settings = ExportSettings()                                  # every field "same as source" (the default)
     mime = clip_mime_data(clip, provenance, settings)           # file in cache_dir()/dragout, URL in mime
     start_drag(widget, mime, pixmap)                            # the real drag (blocks under X11)
 
@@ -13,7 +13,7 @@ with core.audio.export and returns QMimeData holding its file URL, testable with
     DragSource(library_list.viewport(), payload_at=lambda pos: DragPayload(...) or None, settings=...)
     SelectionDragButton(waveform_view, entry=lambda: current_entry, settings=...)   # drags the selection
 
-    export_with_dialog(parent, clip, provenance, settings, folder)   # "Export...": QFileDialog, returns the Path
+    export_with_dialog(parent, clip, provenance, settings, folder)   # "Export...": studio.export_dialog, the Path
     copy_to_clipboard(clip, provenance, settings)                     # file URL (and its text) on the clipboard
 
 Anything with `.clip` and `.provenance()` (studio.clip_entry.ClipEntry) can be dragged by `entry_drag_handler`.
@@ -30,11 +30,11 @@ from typing import Callable, Optional, Union
 
 from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QSize, Qt, QUrl
 from PySide6.QtGui import QDrag, QGuiApplication, QPixmap
-from PySide6.QtWidgets import QApplication, QFileDialog, QToolButton, QWidget
+from PySide6.QtWidgets import QApplication, QToolButton, QWidget
 
 from core.audio.clip import Clip
 from core.errors import LoaError
-from core.audio.export import ExportSettings, export_clip, export_name
+from core.audio.export import ExportSettings, export_clip
 from core.paths import cache_dir
 from core.audio.provenance import Provenance
 
@@ -136,31 +136,21 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
                        settings: SettingsSource = None, folder: str | Path | None = None,
                        start: Optional[float] = None, end: Optional[float] = None,
                        on_error: ErrorSink = None) -> Optional[Path]:
-    """"Export...": ask for a file name (readable default, .wav or .flac) and write it; None when cancelled.
+    """"Export...": the export dialog (studio.export_dialog: name, folder, format with "Same as source" as the
+    default and what it resolves to), then the file is written; None when cancelled or after reporting an error.
+    `settings` (Settings > Export format) sets where the dialog's choices start."""
+    from .export_dialog import ExportDialog, choice_for_path
 
-    The container follows the extension the user typed or the filter chosen; rate and depth follow `settings`.
-    """
-    base = _settings(settings)
-    suggested = Path(folder or Path.home()) / export_name(provenance, base, start, end)
-    filters = {"wav": "WAV audio (*.wav)", "flac": "FLAC audio (*.flac)"}
-    licence = f" — licence {provenance.licence}" if provenance.licence else ""  # seen before the file is used
-    dialog = QFileDialog(parent, f"Export audio{licence}", str(suggested.parent))
-    dialog.setObjectName("exportDialog")
-    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-    dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-    dialog.setNameFilters(list(filters.values()))
-    dialog.selectNameFilter(filters[base.container])
-    dialog.selectFile(suggested.name)
-    if QGuiApplication.platformName() in ("offscreen", "minimal"):  # no native dialog to show there
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
-    if dialog.exec() != QFileDialog.DialogCode.Accepted or not dialog.selectedFiles():
-        return None
-    path = Path(dialog.selectedFiles()[0])
-    if path.suffix.lower() not in (".wav", ".flac"):  # no extension typed: the chosen file type decides
-        chosen = next((name for name, text in filters.items() if text == dialog.selectedNameFilter()), base.container)
-        path = path.with_name(path.name + ExportSettings(chosen).extension)
+    dialog = ExportDialog(parent, clip, provenance, _settings(settings), folder, start, end)
     try:
-        return export_clip(clip, provenance, ExportSettings.for_path(path, base), path=path, start=start, end=end,
+        if dialog.exec() != ExportDialog.DialogCode.Accepted:
+            return None
+        path = dialog.path()
+        choice = choice_for_path(dialog.choice(), path)
+    finally:
+        dialog.deleteLater()
+    try:
+        return export_clip(clip, provenance, choice, path=path, start=start, end=end,
                            overwrite=True)  # the dialog already asked about replacing
     except (LoaError, OSError) as exc:
         _report(on_error, f"Cannot export {path.name}: {exc}")

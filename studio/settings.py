@@ -15,9 +15,11 @@ from PySide6.QtCore import QByteArray, QSettings
 from core.paths import config_dir
 
 SETTINGS_FILE = "studio.ini"
-EXPORT_FORMATS = ("wav", "flac")
-EXPORT_SUBTYPES = ("pcm16", "pcm24", "float32")
-EXPORT_RATES = (0, 16_000, 44_100, 48_000)  # 0: same as the source clip
+SAME_AS_SOURCE = "source"  # export format and bit depth; 0 for rate and channels (core.audio.source_format)
+EXPORT_FORMATS = (SAME_AS_SOURCE, "wav", "flac", "aiff", "ogg", "opus", "mp3")
+EXPORT_SUBTYPES = (SAME_AS_SOURCE, "pcm16", "pcm24", "pcm32", "float32")
+EXPORT_RATES = (0, 8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000)
+EXPORT_CHANNELS = (0, 1, 2)
 DEVICES = ("auto", "cpu", "cuda", "mps")
 RECORD_RATES = (44_100, 48_000, 96_000)
 COUNT_IN_MODES = ("off", "visual", "click")
@@ -162,8 +164,8 @@ class StudioSettings:
     # ---- export --------------------------------------------------------------------------------------
     @property
     def export_format(self) -> str:
-        value = self._get("export/format", "wav", str)
-        return value if value in EXPORT_FORMATS else "wav"
+        value = self._get("export/format", SAME_AS_SOURCE, str)
+        return value if value in EXPORT_FORMATS else SAME_AS_SOURCE
 
     @export_format.setter
     def export_format(self, value: str) -> None:
@@ -171,8 +173,8 @@ class StudioSettings:
 
     @property
     def export_subtype(self) -> str:
-        value = self._get("export/subtype", "pcm24", str)
-        return value if value in EXPORT_SUBTYPES else "pcm24"
+        value = self._get("export/subtype", SAME_AS_SOURCE, str)
+        return value if value in EXPORT_SUBTYPES else SAME_AS_SOURCE
 
     @export_subtype.setter
     def export_subtype(self, value: str) -> None:
@@ -188,6 +190,15 @@ class StudioSettings:
         self._set("export/rate", int(value))
 
     @property
+    def export_channels(self) -> int:
+        value = self._get("export/channels", 0, int)
+        return value if value in EXPORT_CHANNELS else 0
+
+    @export_channels.setter
+    def export_channels(self, value: int) -> None:
+        self._set("export/channels", int(value))
+
+    @property
     def export_folder(self) -> Optional[str]:
         return self._get("export/folder", "", str) or None
 
@@ -196,14 +207,18 @@ class StudioSettings:
         self._set("export/folder", value or "")
 
     def export_settings(self):
-        """The core.audio.export.ExportSettings drag-out, Export… and Copy use (FLAC falls back to 24-bit)."""
-        from core.audio.export import SAMPLE_FORMATS, ExportSettings
+        """The core.audio.export.ExportSettings drag-out, Export… and Copy use: None fields are "same as source"
+        (the default for all four). A bit depth the chosen format cannot hold falls back (FLAC: 24-bit; lossy
+        formats have none)."""
+        from core.audio.export import ExportSettings
+        from core.audio.export_formats import CONTAINERS
 
-        subtype = self.export_subtype
-        if subtype not in SAMPLE_FORMATS[self.export_format]:
-            subtype = "pcm24"
-        return ExportSettings(container=self.export_format, sample_format=subtype,
-                              sample_rate=self.export_rate or None).validated()
+        container = None if self.export_format == SAME_AS_SOURCE else self.export_format
+        subtype = None if self.export_subtype == SAME_AS_SOURCE else self.export_subtype
+        if container is not None and subtype is not None and subtype not in CONTAINERS[container].sample_formats:
+            subtype = None if CONTAINERS[container].lossy else "pcm24"
+        return ExportSettings(container=container, sample_format=subtype, sample_rate=self.export_rate or None,
+                              channels=self.export_channels or None).validated()
 
     # ---- window ----------------------------------------------------------------------------------------
     def window_state(self) -> tuple[Optional[QByteArray], Optional[QByteArray]]:

@@ -36,6 +36,10 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from core.audio.clip import Clip
 from core.audio.overview import Overview
+from core.audio.spectrogram import spectrogram_db
+
+from .time_ruler import TimeAxis
+from .waveform_input import WaveViewBox, key_actions
 
 LANE_HEIGHT = 2.2          # y units per channel lane (a lane spans -1..1 plus a gap)
 MIN_VIEW_FRAMES = 64       # the deepest zoom shows this many samples
@@ -44,65 +48,6 @@ FOLLOW_INTERVAL_MS = 30
 MAX_AMPLITUDE_ZOOM = 256.0
 SPECTROGRAM_COLUMNS = 6000
 WAVE_PEN = pg.mkPen("#5fb3f0", width=1)
-
-
-class TimeAxis(pg.AxisItem):
-    """The time ruler: m:ss for long views, seconds with as many decimals as the tick spacing needs otherwise."""
-
-    def tickStrings(self, values, scale, spacing):
-        minutes = bool(values) and max(values) * scale >= 60  # one style along the whole ruler
-        return [format_time(value * scale, spacing * scale, minutes) for value in values]
-
-
-def format_time(seconds: float, spacing: float, minutes: bool = False) -> str:
-    """Seconds as "12.5", or as "m:ss(.fff)" when `minutes` or past a minute; decimals follow `spacing`."""
-    decimals = 0  # as many as the tick spacing needs: 0.25 s ticks show 2
-    while decimals < 6 and spacing > 0 and abs(spacing * 10**decimals - round(spacing * 10**decimals)) > 1e-6:
-        decimals += 1
-    if minutes or seconds >= 60:
-        minutes, rest = divmod(max(seconds, 0.0), 60.0)
-        width = 2 if decimals == 0 else 3 + decimals
-        return f"{int(minutes)}:{rest:0{width}.{decimals}f}"
-    return f"{seconds:.{decimals}f}"
-
-
-class _WaveViewBox(pg.ViewBox):
-    """A ViewBox where a left drag selects instead of panning, and a click seeks."""
-
-    def __init__(self, owner: "WaveformView"):
-        super().__init__(enableMenu=False)
-        self._owner = owner
-
-    def mouseDragEvent(self, ev, axis=None):
-        pan = ev.button() == Qt.MouseButton.MiddleButton or (
-            ev.button() == Qt.MouseButton.LeftButton and ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if ev.button() == Qt.MouseButton.LeftButton and not pan:
-            ev.accept()
-            start = self.mapSceneToView(ev.buttonDownScenePos()).x()
-            now = self.mapSceneToView(ev.scenePos()).x()
-            self._owner.set_selection(start, now)
-        elif pan:
-            super().mouseDragEvent(ev, axis=0)  # the base class pans on left/middle drags; time axis only
-        else:
-            ev.ignore()
-
-    def mouseClickEvent(self, ev):
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            self._owner._clicked_at(self.mapSceneToView(ev.scenePos()).x())
-        else:
-            ev.ignore()
-
-    def wheelEvent(self, ev, axis=None):
-        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            ev.accept()
-            self._owner.scroll(-0.1 if ev.delta() > 0 else 0.1)
-        elif ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            ev.accept()
-            zoom = self._owner.amplitude_zoom()
-            self._owner.set_amplitude_zoom(zoom * 2 if ev.delta() > 0 else zoom / 2)
-        else:
-            super().wheelEvent(ev, axis=0)  # zoom time only
 
 
 class WaveformView(QWidget):
@@ -124,7 +69,7 @@ class WaveformView(QWidget):
         self._amplitude_zoom = 1.0
         self._cursor_seconds = 0.0
 
-        self._box = _WaveViewBox(self)
+        self._box = WaveViewBox(self)
         self.plot = pg.PlotWidget(viewBox=self._box, axisItems={"bottom": TimeAxis("bottom")})
         self.plot.setObjectName("waveformPlot")
         self.plot.setBackground("#1e2228")
@@ -415,37 +360,9 @@ class WaveformView(QWidget):
     # --- keys ------------------------------------------------------------------------------------------
     def keyPressEvent(self, event) -> None:
         key = event.key()
-        actions = {
-            Qt.Key.Key_Plus: lambda: self.zoom(2.0), Qt.Key.Key_Equal: lambda: self.zoom(2.0),
-            Qt.Key.Key_Minus: lambda: self.zoom(0.5), Qt.Key.Key_0: self.fit,
-            Qt.Key.Key_Left: lambda: self.scroll(-0.1), Qt.Key.Key_Right: lambda: self.scroll(0.1),
-            Qt.Key.Key_Home: lambda: self.set_view(0.0, self._span()),
-            Qt.Key.Key_End: lambda: self.set_view(self.duration - self._span(), self.duration),
-            Qt.Key.Key_Up: lambda: self.set_amplitude_zoom(self._amplitude_zoom * 2),
-            Qt.Key.Key_Down: lambda: self.set_amplitude_zoom(self._amplitude_zoom / 2),
-            Qt.Key.Key_S: lambda: self.set_spectrogram_visible(not self._spectrogram_visible),
-            Qt.Key.Key_Escape: self.clear_selection,
-        }
+        actions = key_actions(self)
         if key in actions and self._clip is not None:
             actions[key]()
             event.accept()
         else:
             super().keyPressEvent(event)  # Space and the rest go to the parent (play/stop lives there)
-
-    def _span(self) -> float:
-        low, high = self.view_range()
-        return high - low
-
-
-def spectrogram_db(mono: np.ndarray, max_columns: int, n_fft: int = 1024) -> np.ndarray:
-    """Magnitude spectrogram in dB shaped (columns, n_fft // 2 + 1), at most `max_columns` Hann-windowed frames
-    spread evenly over the signal (long clips are sampled, not averaged: an overview, like the waveform's)."""
-    mono = np.asarray(mono, dtype=np.float32)
-    if len(mono) < n_fft:
-        mono = np.pad(mono, (0, n_fft - len(mono)))
-    hop = max(n_fft // 4, -(-(len(mono) - n_fft) // max(1, max_columns - 1)))
-    count = 1 + (len(mono) - n_fft) // hop
-    frames = np.lib.stride_tricks.as_strided(mono, shape=(count, n_fft), strides=(hop * mono.strides[0],
-                                                                                  mono.strides[0]))
-    spectrum = np.abs(np.fft.rfft(frames * np.hanning(n_fft).astype(np.float32), axis=1))
-    return (20.0 * np.log10(np.maximum(spectrum, 1e-6))).astype(np.float32)

@@ -27,10 +27,15 @@ Ctrl+Shift+C: copy the selected take to the clipboard as a file
 R: record / stop a take; Shift+R: record into the waveform selection (punch-in)
 Waveform: wheel or + / - zoom, Shift+wheel or Left / Right scroll, drag to select, S spectrogram"""
 
-# Export choices: (label, value); None follows the take (its own sample rate).
-EXPORT_CHOICES = {"format": (("WAV", "wav"), ("FLAC", "flac")),
-                  "subtype": (("16-bit", "pcm16"), ("24-bit", "pcm24"), ("32-bit float", "float32")),
-                  "rate": (("Same as source", 0), ("16 kHz", 16_000), ("44.1 kHz", 44_100), ("48 kHz", 48_000))}
+# Export choices: (label, value); "source" / 0 follow the take (core.audio.source_format).
+EXPORT_CHOICES = {
+    "format": (("Same as source", "source"), ("WAV", "wav"), ("FLAC", "flac"), ("AIFF", "aiff"),
+               ("Ogg Vorbis", "ogg"), ("Opus", "opus"), ("MP3", "mp3")),
+    "subtype": (("Same as source", "source"), ("16-bit", "pcm16"), ("24-bit", "pcm24"), ("32-bit", "pcm32"),
+                ("32-bit float", "float32")),
+    "rate": (("Same as source", 0), ("16 kHz", 16_000), ("22.05 kHz", 22_050), ("44.1 kHz", 44_100),
+             ("48 kHz", 48_000), ("88.2 kHz", 88_200), ("96 kHz", 96_000)),
+    "channels": (("Same as source", 0), ("Mono", 1), ("Stereo", 2))}
 
 
 def build_menus(window) -> None:
@@ -95,8 +100,12 @@ def build_device_menu(window, menu) -> None:
         window.device_actions[device.name] = action
 
 
+EXPORT_SECTIONS = {"format": "Format", "subtype": "Bit depth", "rate": "Sample rate", "channels": "Channels"}
+
+
 def build_export_menu(window, menu) -> None:
     for key, options in EXPORT_CHOICES.items():
+        menu.addSection(EXPORT_SECTIONS[key])
         group = QActionGroup(window)
         current = getattr(window.settings, f"export_{key}")
         for label, value in options:
@@ -104,7 +113,6 @@ def build_export_menu(window, menu) -> None:
             action.setCheckable(True)
             action.setChecked(value == current)
             group.addAction(action)
-        menu.addSeparator()
 
 
 def fill_audio_menu(window) -> None:

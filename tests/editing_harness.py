@@ -1,7 +1,9 @@
 """A process that edits a clip through the real EditSession until it is killed (see test_editing_session.py).
 
-Usage: python tests/editing_harness.py ROOT. It prints the session folder, then `done N` after the N-th edit
-is recorded, and keeps editing (up to MAX_EDITS) so a kill -9 lands in the middle of one.
+Usage: python tests/editing_harness.py ROOT [background]. It prints the session folder, then `done N` after the
+N-th edit is recorded, and keeps editing (up to MAX_EDITS) so a kill -9 lands in the middle of one. With
+`background`, every block an edit can recompute is written by the background writer (as long clips' are), so
+the kill can also land between an edit being recorded and its audio reaching the disk.
 """
 
 import sys
@@ -33,6 +35,10 @@ def edit(i: int, frames: int) -> tuple[str, Selection, dict]:
 
 
 def main() -> None:
+    if sys.argv[2:] == ["background"]:
+        from core.editing import writer
+
+        writer.BACKGROUND_MIN_BYTES = 0
     session = EditSession.create(start_clip(), name="harness", root=Path(sys.argv[1]))
     print(session.folder, flush=True)
     for i in range(MAX_EDITS):

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QComboBox, QFileDialog, QLabel, QLineEdit
+from PySide6.QtWidgets import QApplication, QLabel
 
 from core.audio.clip import Clip, load_clip, read_tags
 from core.audio.export import ExportSettings
@@ -16,6 +16,7 @@ from core.paths import cache_dir
 from core.audio.provenance import Provenance, read_sidecar
 from studio.dragout import (DragPayload, DragSource, SelectionDragButton, clip_mime_data, copy_to_clipboard,
                             drag_payload, dragout_folder, export_with_dialog, exported_file, purge_dragout)
+from studio.export_dialog import ExportDialog
 from studio.waveform_view import WaveformView
 
 
@@ -142,33 +143,33 @@ def test_copy_to_clipboard_puts_the_file_url_there(qapp):
         QGuiApplication.clipboard().clear()
 
 
-def _answer_dialog(file_name, filter_text=None):
+def _answer_dialog(file_name, format_label=None):
+    """Answer the Export dialog as a user would: optionally pick a format, type a name, press Export."""
     def answer():
         dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QFileDialog):
+        if not isinstance(dialog, ExportDialog):
             QTimer.singleShot(20, answer)
             return
-        answer.suggested = dialog.selectedFiles()
-        if filter_text:  # the user picks the type from the dialog's combo box
-            combo = dialog.findChild(QComboBox, "fileTypeCombo")
-            combo.setCurrentIndex(combo.findText(filter_text))
-            combo.activated.emit(combo.currentIndex())  # as a click on the item does
-        dialog.findChild(QLineEdit, "fileNameEdit").setText(file_name)  # what the user types
-        dialog.accept()
+        answer.suggested = dialog.path()
+        if format_label:
+            combo = dialog.format_combo
+            combo.setCurrentIndex(combo.findText(format_label))
+        dialog.name_edit.setText(file_name)
+        dialog.export_button.click()
     answer.suggested = None
     QTimer.singleShot(20, answer)
     return answer
 
 
-@pytest.mark.parametrize("typed, filter_text, expected_name, subtype", [
+@pytest.mark.parametrize("typed, format_label, expected_name, subtype", [
     ("my-slam.flac", None, "my-slam.flac", "PCM_24"),
-    ("my-slam", "FLAC audio (*.flac)", "my-slam.flac", "PCM_24"),
+    ("my-slam", "FLAC", "my-slam.flac", "PCM_24"),
     ("my-slam.wav", None, "my-slam.wav", "FLOAT"),
 ])
-def test_export_dialog_writes_the_chosen_file(qtbot, tmp_path, typed, filter_text, expected_name, subtype):
-    answer = _answer_dialog(str(tmp_path / typed), filter_text)
+def test_export_dialog_writes_the_chosen_file(qtbot, tmp_path, typed, format_label, expected_name, subtype):
+    answer = _answer_dialog(typed, format_label)
     path = export_with_dialog(None, tone(1.0), provenance(), ExportSettings("wav", "float32", 44_100), tmp_path)
-    assert answer.suggested and Path(answer.suggested[0]).name == "metal-door-slam-in-a-large-hall_s99.wav"
+    assert answer.suggested == tmp_path / "metal-door-slam-in-a-large-hall_s99.wav"
     assert path == tmp_path / expected_name
     info = sf.info(str(path))
     assert info.subtype == subtype and info.samplerate == 44_100 and abs(info.frames - 44_100) <= 2
@@ -178,7 +179,7 @@ def test_export_dialog_writes_the_chosen_file(qtbot, tmp_path, typed, filter_tex
 def test_cancelling_the_export_dialog_writes_nothing(qtbot, tmp_path):
     def cancel():
         dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, QFileDialog):
+        if isinstance(dialog, ExportDialog):
             dialog.reject()
         else:
             QTimer.singleShot(20, cancel)

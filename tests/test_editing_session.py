@@ -177,11 +177,13 @@ def test_opening_a_folder_that_is_not_a_session_is_a_clear_error(tmp_path):
         EditSession.open(tmp_path)
 
 
-def test_kill_9_while_editing_loses_at_most_the_edit_in_flight(tmp_path):
+@pytest.mark.parametrize("writes", ["", "background"])
+def test_kill_9_while_editing_loses_at_most_the_edit_in_flight(tmp_path, writes):
     """A real process applies edits and is killed with SIGKILL; the restored session equals the edits it
-    reported done (or one more), with its undo history intact."""
+    reported done (or one more), with its undo history intact. With background writes the kill may land
+    after an edit was recorded but before its blocks were written: opening recomputes them."""
     env = dict(os.environ, PYTHONPATH=str(HERE.parent))
-    child = subprocess.Popen([sys.executable, str(HERE / "editing_harness.py"), str(tmp_path)],
+    child = subprocess.Popen([sys.executable, str(HERE / "editing_harness.py"), str(tmp_path)] + [writes] * bool(writes),
                              stdout=subprocess.PIPE, text=True, env=env)
     try:
         folder = Path(child.stdout.readline().strip())
@@ -344,3 +346,94 @@ def test_an_unwritable_history_folder_is_one_clear_error(tmp_path):
     blocker.write_text("a file where the edits folder should be")
     with pytest.raises(InputError, match="Cannot keep an edit history"):
         EditSession.create(clip(), root=blocker)
+
+
+def test_an_edit_killed_before_its_background_write_is_recomputed_on_open(tmp_path, monkeypatch):
+    from core.editing import writer
+
+    monkeypatch.setattr(writer, "BACKGROUND_MIN_BYTES", 0)  # as a long clip's blocks are
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("fade_out", Selection(), curve="exponential")
+    session.apply("gain", Selection(0, 500), db=-2.0)
+    monkeypatch.setattr(writer.BackgroundWriter, "_run", lambda self, plan: None)  # killed before it wrote
+    expected = session.apply("resample", Selection(10, 20), rate=44100).clip.samples.copy()
+    history = [s.operation for s in session.history()]
+    session.abandon()
+    reopened = EditSession.open(session.folder)
+    assert "computed again" in reopened.repair_note and reopened.position == 3
+    assert np.array_equal(reopened.clip.samples, expected) and reopened.clip.sample_rate == 44100
+    assert [s.operation for s in reopened.history()] == history
+    assert reopened.undo().clip.sample_rate == 48000
+
+
+def test_an_interrupted_edit_that_cannot_be_recomputed_is_dropped_alone(tmp_path):
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("copy", Selection(0, 4000))
+    session.apply("gain", Selection(), db=-1.0)
+    before = session.clip.samples.copy()
+    session.apply("paste", Selection.cursor(100))  # needs the clipboard: no replay
+    pasted_block = json.loads(session._version(2)["refs"])[1][0]
+    session.abandon()
+    session.blocks.path(pasted_block).unlink()  # what a power cut before the block reached the disk leaves
+    reopened = EditSession.open(session.folder)
+    assert "dropped" in reopened.repair_note and reopened.position == 1 and not reopened.can_redo
+    assert np.array_equal(reopened.clip.samples, before)
+
+
+def test_every_edit_is_fsynced_blocks_folder_and_log(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+
+    def spy(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    session = EditSession.create(clip(), root=tmp_path)
+    session.apply("fade_in", Selection(0, 3000))
+    session.disk_bytes()  # waits for the background job
+    new_block = json.loads(session._version(1)["refs"])[0][0]
+    assert any(p.endswith(new_block + ".f32") for p in synced)
+    assert str(session.blocks.folder) in synced and any(p.endswith("session.sqlite3-wal") for p in synced)
+    session.close()
+
+
+def test_pruning_by_size_cap_removes_least_recently_edited_saved_sessions_only(tmp_path):
+    import sqlite3
+    from datetime import datetime, timedelta, timezone
+
+    from core.editing.recovery import TRASH_FOLDER, prune_closed_sessions
+
+    def aged(session, days, save=True, close=True):
+        session.apply("reverse", Selection(0, 10))
+        if save:
+            session.mark_saved(1)
+        folder = session.folder
+        (session.close if close else session.abandon)()
+        stamp = (datetime.now(timezone.utc) - timedelta(days=days)).isoformat(timespec="seconds")
+        db = sqlite3.connect(str(folder / "session.sqlite3"))
+        with db:
+            db.execute("UPDATE versions SET created = ?", (stamp,))
+        db.close()
+        return folder
+
+    oldest = aged(EditSession.create(clip(), root=tmp_path), 10)
+    newer = aged(EditSession.create(clip(), root=tmp_path), 5)
+    unsaved = aged(EditSession.create(clip(), root=tmp_path), 20, save=False)
+    crashed = aged(EditSession.create(clip(), root=tmp_path), 40, close=False)  # offered for restore
+    held = EditSession.open(aged(EditSession.create(clip(), root=tmp_path), 50))  # open right now
+    list_sessions(tmp_path)  # (reading them lets sqlite fold the closed ones' logs away: sizes settle)
+    sizes = {f: sum(p.stat().st_size for p in f.rglob("*") if p.is_file())
+             for f in (oldest, newer, unsaved, crashed, held.folder)}
+    total = sum(sizes.values())
+
+    assert prune_closed_sessions(tmp_path, older_than_days=30, max_total_bytes=total) == 0  # under the cap
+    cap = total - sizes[oldest] + sizes[newer] // 2  # one session over: the least recently edited goes
+    assert prune_closed_sessions(tmp_path, older_than_days=30, max_total_bytes=cap) == sizes[oldest]
+    assert not oldest.exists() and newer.exists()
+    prune_closed_sessions(tmp_path, older_than_days=30, max_total_bytes=0)  # over any cap: all it may take
+    assert not newer.exists()
+    assert unsaved.exists() and crashed.exists() and held.folder.exists()
+    assert not (tmp_path / TRASH_FOLDER).exists() or not any((tmp_path / TRASH_FOLDER).iterdir())
+    assert np.array_equal(held.undo().clip.samples, clip().samples)  # the open one still works
+    held.close()

@@ -6,13 +6,13 @@ import soundfile as sf
 
 from core.audio.clip import Clip, load_clip, read_tags
 from core.errors import InputError
-from core.audio.export import (EXPORT_RATES, SAMPLE_FORMATS, ExportSettings, export_clip, export_name, render,
-                         select)
+from core.audio.clip import SUBTYPES as SF_SUBTYPES
+from core.audio.export import SAMPLE_FORMATS, ExportSettings, export_clip, export_name, render, select
 from core.audio.provenance import Provenance, read_sidecar
 
-SF_SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "float32": "FLOAT"}
+RATES = (16_000, 44_100, 48_000)  # resampling up, across and from the model rate (every rate: test_export_source)
 COMBINATIONS = [(container, fmt, rate) for container, formats in SAMPLE_FORMATS.items()
-                for fmt in formats for rate in EXPORT_RATES]
+                for fmt in formats for rate in RATES]
 
 
 def tone_clip(seconds=1.0, rate=16_000, channels=1, freq=440.0):
@@ -32,8 +32,8 @@ def dominant_frequency(samples, rate):
 
 
 def test_combinations_cover_every_offered_format():
-    assert len(COMBINATIONS) == 15
-    assert ("flac", "float32", 48_000) not in COMBINATIONS
+    assert len(COMBINATIONS) == 36  # WAV and AIFF: 16/24/32-bit and 32/64-bit float; FLAC: 16/24-bit
+    assert ("flac", "float32", 48_000) not in COMBINATIONS and ("aiff", "pcm24", 44_100) in COMBINATIONS
 
 
 @pytest.mark.parametrize("container, sample_format, rate", COMBINATIONS)
@@ -100,10 +100,12 @@ def test_bad_selections_raise_a_clear_input_error(start, end):
 
 
 @pytest.mark.parametrize("settings, field", [
-    (ExportSettings("mp3"), "export format"),
+    (ExportSettings("m4a"), "export format"),
     (ExportSettings("flac", "float32"), "FLAC cannot hold"),
-    (ExportSettings("wav", "pcm8"), "WAV cannot hold"),
-    (ExportSettings("wav", "pcm16", 22_050), "sample rate"),
+    (ExportSettings("wav", "pcm8"), "bit depth"),
+    (ExportSettings("wav", "pcm16", 500), "sample rate"),
+    (ExportSettings("mp3", "pcm16"), "MP3 is lossy"),
+    (ExportSettings(channels=6), "channels"),
 ])
 def test_invalid_settings_name_the_problem(settings, field):
     with pytest.raises(InputError, match=field):
@@ -127,15 +129,16 @@ def test_explicit_path_must_match_the_container(tmp_path):
     assert settings == ExportSettings("flac", "pcm24", 44_100)
     path = export_clip(tone_clip(0.1), provenance(), settings, path=tmp_path / "x.flac")
     assert sf.info(str(path)).subtype == "PCM_24"
-    with pytest.raises(InputError, match=".wav or .flac"):
-        ExportSettings.for_path(tmp_path / "x.mp3")
+    with pytest.raises(InputError, match="ending in .wav, .flac"):
+        ExportSettings.for_path(tmp_path / "x.m4a")
+    assert ExportSettings.for_path(tmp_path / "x.mp3", settings) == ExportSettings("mp3", None, 44_100)
 
 
 def test_settings_round_trip_through_a_dict():
     settings = ExportSettings("flac", "pcm16", 44_100)
     assert ExportSettings.from_dict(settings.to_dict() | {"unknown": 1}) == settings
     with pytest.raises(InputError):
-        ExportSettings.from_dict({"container": "ogg"})
+        ExportSettings.from_dict({"container": "m4a"})
 
 
 def test_caller_provenance_is_not_changed(tmp_path):

@@ -7,7 +7,9 @@ from PySide6.QtCore import QPoint, Qt
 
 from audio_services import require_pulse
 from core.audio.clip import Clip
-from studio.waveform_view import LANE_HEIGHT, MAX_COLUMNS, WaveformView, format_time, spectrogram_db
+from core.audio.spectrogram import spectrogram_db
+from studio.time_ruler import format_time
+from studio.waveform_view import LANE_HEIGHT, MAX_COLUMNS, WaveformView
 
 
 def noise_clip(seconds, rate=44_100, channels=2, seed=0):

@@ -13,7 +13,9 @@ MODEL_RATE = 16_000
 
 # soundfile subtypes offered for export, by the names users see.
 SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "pcm32": "PCM_32", "float32": "FLOAT", "float64": "DOUBLE"}
-FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".oga": "OGG", ".aiff": "AIFF", ".aif": "AIFF"}
+FORMATS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".oga": "OGG", ".opus": "OGG", ".aiff": "AIFF",
+           ".aif": "AIFF", ".mp3": "MP3"}
+LOSSY_OUTPUTS = {".ogg": "VORBIS", ".oga": "VORBIS", ".opus": "OPUS", ".mp3": "MPEG_LAYER_III"}
 
 
 @dataclass
@@ -129,11 +131,10 @@ def sf_subtype_for(path: Path, subtype: str | None) -> tuple[str, str | None]:
         sf_subtype = SUBTYPES[subtype]
         if fmt == "FLAC" and sf_subtype in ("FLOAT", "DOUBLE", "PCM_32"):
             raise InputError(f"FLAC cannot hold {subtype} samples; use pcm16 or pcm24, or WAV.")
-        if fmt == "OGG":
-            raise InputError(f"OGG is lossy Vorbis and has no {subtype} sample format; use WAV or FLAC.")
-    if fmt == "OGG":
-        sf_subtype = "VORBIS"
-    return fmt, sf_subtype
+        if path.suffix.lower() in LOSSY_OUTPUTS:
+            raise InputError(f"{path.suffix[1:].upper()} is lossy and has no {subtype} sample format; "
+                             "use WAV or FLAC.")
+    return fmt, LOSSY_OUTPUTS.get(path.suffix.lower(), sf_subtype)
 
 
 def write_audio_file(clip: Clip, file_path: str | Path, fmt: str, sf_subtype: str | None,

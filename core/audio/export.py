@@ -3,11 +3,12 @@
 The studio's drag-out, "Export..." and "Copy to clipboard" all go through `export_clip`, so a file dragged into a
 DAW and a file exported by dialog are the same bytes. Qt-free.
 
-    settings = ExportSettings(container="flac", sample_format="pcm24", sample_rate=48000).validated()
-    path = export_clip(clip, provenance, settings, folder, start=1.0, end=2.5)
-    # folder/metal-door-slam-in-a-large-hall_s1234_1.00-2.50s.flac (+ .json sidecar)
+    path = export_clip(clip, provenance, ExportSettings(), folder, start=1.0, end=2.5)   # same as source
+    # folder/metal-door-slam-in-a-large-hall_s1234_1.00-2.50s.flac (+ .json sidecar) for a 24-bit FLAC source
+    resolve(clip, entry_settings, ExportSettings(sample_rate=48_000)).describe()   # 'FLAC 24-bit, 48 kHz, stereo'
 
-`render(clip, settings, start, end)` gives the audio only (selection cut, resampled) without writing anything.
+Fields left None mean "same as source" (core.audio.source_format); the formats and what each holds are in
+core.audio.export_formats. `render(clip, settings, start, end)` gives the audio only, without writing anything.
 """
 
 from __future__ import annotations
@@ -15,44 +16,61 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from core.audio.clip import Clip, resample
+from core.audio.export_formats import (CONTAINERS, EXPORT_RATES, MAX_RATE, MIN_RATE, SAMPLE_FORMAT_LABELS,
+                                       combination_error, describe)
+from core.audio.source_format import SourceFormat, clipping_warning, same_as_source, source_container
 from core.errors import InputError
 from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
 
-CONTAINERS = {"wav": ".wav", "flac": ".flac"}
-# Which sample formats each container can hold (FLAC is integer-only).
-SAMPLE_FORMATS = {"wav": ("pcm16", "pcm24", "float32"), "flac": ("pcm16", "pcm24")}
-EXPORT_RATES = (16_000, 44_100, 48_000)
+# Kept for callers that list the choices; the full table (and what each format holds) is in export_formats.
+__all__ = ["EXPORT_RATES", "SAMPLE_FORMATS", "ExportSettings", "ResolvedExport", "export_clip", "resolve"]
+SAMPLE_FORMATS = {name: kind.sample_formats for name, kind in CONTAINERS.items()}
 
 
 @dataclass(frozen=True)
 class ExportSettings:
-    """How exported files are written. WAV 24-bit at the clip's own rate unless the user chooses otherwise
-    (`sample_rate` None: same as the source, so a 44.1 kHz take is never resampled behind the user's back)."""
+    """How exported files are written. Each field None means "same as source" (core.audio.source_format): a
+    24-bit FLAC stays a 24-bit FLAC at its rate and channel count; a field that is set overrides only itself."""
 
-    container: str = "wav"
-    sample_format: str = "pcm24"
+    container: Optional[str] = None
+    sample_format: Optional[str] = None
     sample_rate: Optional[int] = None
+    channels: Optional[int] = None
 
     def validated(self) -> "ExportSettings":
         """Return self, or raise InputError naming the bad field and the allowed values."""
-        if self.container not in CONTAINERS:
+        if self.container is not None and self.container not in CONTAINERS:
             raise InputError(f"export format {self.container!r} is not offered; use one of {', '.join(CONTAINERS)}.")
-        allowed = SAMPLE_FORMATS[self.container]
-        if self.sample_format not in allowed:
-            raise InputError(f"{self.container.upper()} cannot hold {self.sample_format!r} samples; "
-                             f"use one of {', '.join(allowed)}.")
-        if self.sample_rate is not None and (self.sample_rate not in EXPORT_RATES or isinstance(self.sample_rate, bool)):
-            raise InputError(f"export sample rate {self.sample_rate!r} is not offered; "
-                             f"use one of {', '.join(str(r) for r in EXPORT_RATES)} Hz.")
+        if self.sample_format is not None and self.sample_format not in SAMPLE_FORMAT_LABELS:
+            raise InputError(f"export bit depth {self.sample_format!r} is not offered; "
+                             f"use one of {', '.join(SAMPLE_FORMAT_LABELS)}.")
+        if self.container is not None and self.sample_format is not None:
+            error = combination_error(self.container, self.sample_format, self.sample_rate or 48_000, 1)
+            if error:
+                raise InputError(error)
+        if self.sample_rate is not None and (isinstance(self.sample_rate, bool) or not isinstance(self.sample_rate, int)
+                                             or not MIN_RATE <= self.sample_rate <= MAX_RATE):
+            raise InputError(f"export sample rate {self.sample_rate!r} is not possible; use a rate between "
+                             f"{MIN_RATE} and {MAX_RATE} Hz, e.g. 44100 or 48000.")
+        if self.channels is not None and self.channels not in (1, 2):
+            raise InputError(f"export channels {self.channels!r}: choose 1 (mono), 2 (stereo) or same as source.")
         return self
 
     @property
     def extension(self) -> str:
-        return CONTAINERS[self.container]
+        """The file extension; only known once the container is (see `resolve`)."""
+        if self.container is None:
+            raise ValueError("resolve() the settings against a clip before asking for the extension")
+        return CONTAINERS[self.container].extension
+
+    @property
+    def is_resolved(self) -> bool:
+        return None not in (self.container, self.sample_rate, self.channels) and (
+            self.sample_format is not None or CONTAINERS[self.container].lossy)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -68,13 +86,68 @@ class ExportSettings:
         """Settings whose container follows the file's extension (for "Export..." dialogs)."""
         base = base or cls()
         suffix = Path(path).suffix.lower()
-        container = next((name for name, ext in CONTAINERS.items() if ext == suffix), None)
+        container = container_for_extension(suffix)
         if container is None:
-            raise InputError(f"Cannot export to {Path(path).name}: use a .wav or .flac file name.")
+            offered = ", ".join(kind.extension for kind in CONTAINERS.values())
+            raise InputError(f"Cannot export to {Path(path).name}: use a file name ending in {offered}.")
         sample_format = base.sample_format
-        if sample_format not in SAMPLE_FORMATS[container]:
+        if CONTAINERS[container].lossy:
+            sample_format = None
+        elif sample_format is not None and sample_format not in CONTAINERS[container].sample_formats:
             sample_format = "pcm24"  # float WAV settings exported as FLAC keep full integer depth
         return dataclasses.replace(base, container=container, sample_format=sample_format).validated()
+
+
+@dataclass(frozen=True)
+class ResolvedExport:
+    """The concrete format one export gets: settings with every field set, what "same as source" is for this
+    clip, and the notes to show (why that default; peaks that would clip)."""
+
+    settings: ExportSettings
+    source: SourceFormat
+    notes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        s = self.settings
+        return describe(s.container, s.sample_format, s.sample_rate, s.channels)
+
+    @property
+    def same_as_source_label(self) -> str:
+        return f"Same as source: {self.source.describe()}"
+
+
+def container_for_extension(suffix: str) -> Optional[str]:
+    suffix = suffix.lower()
+    aliases = {".aif": "aiff", ".oga": "ogg"}
+    return aliases.get(suffix) or next((name for name, kind in CONTAINERS.items() if kind.extension == suffix), None)
+
+
+def resolve(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportSettings] = None) -> ResolvedExport:
+    """Fill every "same as source" field of `choice` for this clip; InputError (one line, naming the fix) when
+    the result cannot be written (e.g. Opus at 44.1 kHz, FLAC with float samples)."""
+    choice = (choice or ExportSettings()).validated()
+    source = same_as_source(clip, entry_settings or {})
+    container = choice.container or source.container
+    kind = CONTAINERS[container]
+    notes = [source.note] if source.note and choice.container is None else []
+    sample_format = choice.sample_format
+    if kind.lossy:
+        sample_format = None  # the codec has no bit depth (validated() refuses one chosen with it)
+    elif sample_format is None:
+        sample_format = source.sample_format or "pcm24"
+        if sample_format not in kind.sample_formats:
+            notes.append(f"{kind.label} cannot hold the source's {SAMPLE_FORMAT_LABELS[sample_format]} samples: "
+                         "writing 24-bit.")
+            sample_format = "pcm24"
+    settings = ExportSettings(container, sample_format, choice.sample_rate or clip.sample_rate,
+                              choice.channels or clip.channels)
+    error = combination_error(container, sample_format, settings.sample_rate, settings.channels)
+    if error:
+        raise InputError(error)
+    warning = clipping_warning(clip, sample_format)
+    if warning:
+        notes.append(warning)
+    return ResolvedExport(settings, source, tuple(notes))
 
 
 def select(clip: Clip, start: Optional[float] = None, end: Optional[float] = None) -> Clip:
@@ -95,55 +168,72 @@ def select(clip: Clip, start: Optional[float] = None, end: Optional[float] = Non
 
 def render(clip: Clip, settings: ExportSettings, start: Optional[float] = None,
            end: Optional[float] = None) -> Clip:
-    """The audio as it will be written: the selection, resampled to the export rate."""
+    """The audio as it will be written: the selection, resampled and mapped to the export's channels (fields
+    left None keep the clip's own rate and channels)."""
     settings = settings.validated()
     part = select(clip, start, end)
+    if settings.channels is not None and settings.channels != part.channels:
+        part = _with_channels(part, settings.channels)
     if settings.sample_rate is None or part.sample_rate == settings.sample_rate:
         return part
     return Clip(resample(part.samples, part.sample_rate, settings.sample_rate), settings.sample_rate)
 
 
+def _with_channels(clip: Clip, channels: int) -> Clip:
+    if channels == 1 or clip.channels == 1:
+        return clip.with_channels(channels)
+    return Clip(clip.samples[:, :2], clip.sample_rate)  # more than two channels to stereo: the front pair
+
+
 def export_name(provenance: Provenance, settings: ExportSettings, start: Optional[float] = None,
                 end: Optional[float] = None) -> str:
     """prompt-slug_sSEED.ext, with the selection in seconds when only part of the clip is exported."""
-    name = take_file_name(provenance.prompt, provenance.settings, provenance.seed, settings.extension)
+    extension = CONTAINERS[settings.container or source_container(provenance.settings)].extension
+    name = take_file_name(provenance.prompt, provenance.settings, provenance.seed, extension)
     if start is None and end is None:
         return name
-    stem = name[: -len(settings.extension)]
+    stem = name[: -len(extension)]
     end_text = "end" if end is None else f"{end:.2f}s"
-    return f"{stem}_{start or 0.0:.2f}-{end_text}{settings.extension}"
+    return f"{stem}_{start or 0.0:.2f}-{end_text}{extension}"
 
 
-def export_clip(clip: Clip, provenance: Provenance, settings: ExportSettings, folder: str | Path | None = None,
-                start: Optional[float] = None, end: Optional[float] = None, path: str | Path | None = None,
-                overwrite: bool = False) -> Path:
+def resolve_for(clip: Clip, provenance: Provenance, settings: Optional[ExportSettings],
+                start: Optional[float] = None, end: Optional[float] = None) -> ResolvedExport:
+    """`resolve` for the part of the clip an export writes (its entry's settings travel in the provenance)."""
+    return resolve(select(clip, start, end), provenance.settings, settings)
+
+
+def export_clip(clip: Clip, provenance: Provenance, settings: Optional[ExportSettings],
+                folder: str | Path | None = None, start: Optional[float] = None, end: Optional[float] = None,
+                path: str | Path | None = None, overwrite: bool = False) -> Path:
     """Write the (selected, resampled) clip with provenance tags and a JSON sidecar; return the file's path.
 
-    Either `folder` (the readable name is chosen, numbered if taken unless `overwrite`) or an explicit `path`
-    (from a save dialog; its extension must match `settings.container`).
+    Fields of `settings` left None are "same as source" (`resolve`). Either `folder` (the readable name is
+    chosen, numbered if taken unless `overwrite`) or an explicit `path` (from a save dialog; its extension must
+    match the container). The audio and its sidecar land atomically (core.fileio) or not at all.
     """
-    settings = settings.validated()
+    resolved = resolve_for(clip, provenance, settings, start, end).settings
     chosen_by_user = path is not None
-    audio = render(clip, settings, start, end)
+    audio = render(clip, resolved, start, end)
     if start is not None or end is not None:  # name and record the selection with both bounds
         start, end = start or 0.0, clip.seconds if end is None else end
     if path is None:
         if folder is None:
             raise ValueError("export_clip needs a folder or a path")
-        path = Path(folder) / export_name(provenance, settings, start, end)
+        path = Path(folder) / export_name(provenance, resolved, start, end)
         if not overwrite:
             path = unique_path(path)
     path = Path(path)
-    if path.suffix.lower() != settings.extension:
-        raise InputError(f"{path.name} does not end in {settings.extension} as {settings.container.upper()} "
-                         "export needs; change the name or the format.")
+    if container_for_extension(path.suffix) != resolved.container:
+        raise InputError(f"{path.name} does not end in {resolved.extension} as "
+                         f"{CONTAINERS[resolved.container].label} export needs; change the name or the format.")
     record = dataclasses.replace(provenance, settings={
         **provenance.settings,
-        "export": settings.to_dict(),
+        "export": resolved.to_dict(),
         "source_sample_rate": clip.sample_rate,
         **({"selection_seconds": [round(start, 6), round(end, 6)]} if start is not None else {}),
     })
     # A dialog's path was confirmed by the user (overwrite); a chosen free name must not replace a file that
     # appeared meanwhile.
-    return save_with_provenance(audio, path, record, subtype=settings.sample_format,
+    return save_with_provenance(audio, path, record, subtype=resolved.sample_format,
                                 overwrite=overwrite or chosen_by_user)

@@ -20,9 +20,10 @@ from core.errors import InputError
 LOSSY_SUBTYPES = {"VORBIS", "OPUS", "MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III", "GSM610", "G721_32",
                   "G723_24", "G723_40", "NMS_ADPCM_16", "NMS_ADPCM_24", "NMS_ADPCM_32", "VOX_ADPCM",
                   "IMA_ADPCM", "MS_ADPCM"}
-_KEPT = {"PCM_S8": "pcm16", "PCM_U8": "pcm16", "ULAW": "pcm16", "ALAW": "pcm16", "PCM_16": "pcm16",
-         "PCM_24": "pcm24", "PCM_32": "pcm32", "FLOAT": "float32", "DOUBLE": "float64", "ALAC_16": "pcm16",
-         "ALAC_20": "pcm24", "ALAC_24": "pcm24", "ALAC_32": "pcm32"}
+KEPT_SAMPLE_FORMATS = {
+    "PCM_S8": "pcm16", "PCM_U8": "pcm16", "ULAW": "pcm16", "ALAW": "pcm16", "PCM_16": "pcm16",
+    "PCM_24": "pcm24", "PCM_32": "pcm32", "FLOAT": "float32", "DOUBLE": "float64", "ALAC_16": "pcm16",
+    "ALAC_20": "pcm24", "ALAC_24": "pcm24", "ALAC_32": "pcm32"}
 CONTAINER_EXTENSIONS = {"wav": ".wav", "flac": ".flac", "ogg": ".ogg", "aiff": ".aiff"}
 LOSSLESS_DEFAULT = (".wav", "float32")
 
@@ -46,14 +47,15 @@ def kept_format(source: Path, output: Optional[Path] = None, container: Optional
     if subtype is not None:
         if subtype not in SUBTYPES:
             raise InputError(f"unknown --subtype {subtype!r}; use one of {', '.join(SUBTYPES)}.")
-        if fmt == "OGG":
-            raise InputError("Ogg Vorbis is lossy and has no sample format to choose; use --format wav or flac.")
+        if fmt in ("OGG", "MP3"):
+            raise InputError(f"{extension[1:].upper()} is lossy and has no sample format to choose; "
+                             "use --format wav or flac.")
         _check(fmt, subtype, extension)
         return OutputFormat(extension, subtype)
-    if fmt == "OGG":
-        return OutputFormat(extension, None, "Ogg Vorbis is lossy: the kept part is re-encoded, not kept bit for "
-                                             "bit (use .wav or .flac to keep it exactly).")
-    kept = LOSSLESS_DEFAULT[1] if lossy else _KEPT.get(info.subtype, "float32")
+    if fmt in ("OGG", "MP3"):
+        return OutputFormat(extension, None, f"{extension[1:].upper()} is lossy: the kept part is re-encoded, "
+                                             "not kept bit for bit (use .wav or .flac to keep it exactly).")
+    kept = LOSSLESS_DEFAULT[1] if lossy else KEPT_SAMPLE_FORMATS.get(info.subtype, "float32")
     if sf.check_format(fmt, SUBTYPES[kept]):
         note = ""
         if lossy and container is None and (output is None or not output.suffix):

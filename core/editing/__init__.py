@@ -34,15 +34,19 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     session.undo() / session.redo() -> EditResult (the exact array of that version)
     session.can_undo, .can_redo, .history() -> [HistoryStep], .operations() (for provenance),
     session.has_unsaved_edits, .mark_saved(library_id), .close() (keeps history), .discard()
+    session.flush() waits for the write-behind: a long clip's large new blocks (whole-clip fade, resample,
+    mono/stereo) are written and every edit is fsynced on a background thread after `apply` returns; the
+    version row is committed first and a crash before the blocks land is repaired on open (core.editing.repair)
     session.join_crossfade = 0.005 (None: each operation's default); session.snap_zero_crossings = True
     EditSession.open(folder)  (InputError if another process has it open: an flock on <folder>/open.lock)
     recoverable_sessions() -> [SessionInfo] not closed and held by no running process (offer restore at start)
-    session.abandon() lets go as a crash would; prune_closed_sessions(older_than_days=30) frees disk from
-    closed sessions whose edits were saved (never unsaved or open ones)
+    session.abandon() lets go as a crash would; prune_closed_sessions(older_than_days=30, max_total_bytes=None)
+    frees disk from closed sessions whose edits were saved, oldest first (never unsaved, open or crashed ones);
+    prune_in_background() runs it at start-up with 30 days and a 4 GB cap
 
-    Long clips: a 10-minute stereo clip is 230 MB; splices and effects on a selection take a few tenths of a
-    second, but whole-clip loudness normalisation (pyloudnorm) and resampling take seconds: call `apply` from
-    a worker thread (EditSession is thread-safe) and keep the GUI responsive.
+    Long clips: a 10-minute stereo clip is 230 MB; each edit of it takes about a tenth to a few tenths of a
+    second (README, editing benchmark): still call `apply` from a worker thread (EditSession is thread-safe)
+    and keep the GUI responsive.
 
     Library versions (the original is never overwritten):
     versions.save_as_version(session, library) -> LibraryItem   new item, parent_id + operations recorded
@@ -58,11 +62,13 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
 
 from core.editing import convert, fades, levels, splice, versions
 from core.editing.history import EditSession, HistoryStep
-from core.editing.recovery import SessionInfo, list_sessions, prune_closed_sessions, recoverable_sessions
+from core.editing.recovery import (SessionInfo, list_sessions, prune_closed_sessions, prune_in_background,
+                                   recoverable_sessions)
 from core.editing.operations import OPERATIONS, label, operation
 from core.editing.selection import (Change, EditResult, Selection, nearest_zero_crossing,
                                     snap_to_zero_crossings)
 
 __all__ = ["Change", "EditResult", "EditSession", "HistoryStep", "OPERATIONS", "Selection", "SessionInfo",
            "convert", "fades", "label", "levels", "list_sessions", "nearest_zero_crossing", "operation",
-           "prune_closed_sessions", "recoverable_sessions", "snap_to_zero_crossings", "splice", "versions"]
+           "prune_closed_sessions", "prune_in_background", "recoverable_sessions", "snap_to_zero_crossings",
+           "splice", "versions"]

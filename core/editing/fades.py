@@ -7,6 +7,7 @@ from typing import Optional
 import numpy as np
 
 from core.audio.clip import Clip
+from core.editing.chunks import copy_frames, scale_frames
 from core.errors import InputError
 from core.editing.selection import Change, EditResult, Selection
 
@@ -19,8 +20,9 @@ def _linear(x: np.ndarray) -> np.ndarray:
 
 # float32 throughout: a whole-clip fade of a long clip must not build float64 arrays of its length.
 def _exponential(x: np.ndarray) -> np.ndarray:
-    # Linear in dB over 60 dB, shifted so it starts at exactly 0: slow start, fast finish.
-    return (np.power(np.float32(EXP_RANGE), x) - np.float32(1)) / np.float32(EXP_RANGE - 1.0)
+    # Linear in dB over 60 dB, shifted so it starts at exactly 0: slow start, fast finish. exp, not power:
+    # numpy vectorises float32 exp (SIMD), not float32 power (3x slower on a long fade).
+    return (np.exp(x * np.float32(np.log(EXP_RANGE))) - np.float32(1)) / np.float32(EXP_RANGE - 1.0)
 
 
 def _logarithmic(x: np.ndarray) -> np.ndarray:
@@ -33,9 +35,6 @@ def _s_curve(x: np.ndarray) -> np.ndarray:
 
 
 CURVES = {"linear": _linear, "exponential": _exponential, "logarithmic": _logarithmic, "s-curve": _s_curve}
-
-
-CHUNK_FRAMES = 1 << 16  # long fades are computed and applied in cache-sized pieces
 
 
 def fade_gains(n: int, curve: str = "linear", first: int = 0, stop: int | None = None,
@@ -76,12 +75,13 @@ def _fade(clip: Clip, selection: Selection, curve: str, seconds: Optional[float]
                     "the fade covers the selection.")
         n = min(n, wanted)
     f0, f1 = (sel.start, sel.start + n) if rising else (sel.end - n, sel.end)
+    if curve not in CURVES:
+        fade_gains(1, curve)  # the clear error, before any work
     x, out = clip.samples, np.empty_like(clip.samples)
-    out[:f0], out[f1:] = x[:f0], x[f1:]
-    for c0 in range(0, n, CHUNK_FRAMES):
-        c1 = min(n, c0 + CHUNK_FRAMES)
-        gains = fade_gains(n, curve, c0, c1, falling=not rising)
-        np.multiply(x[f0 + c0:f0 + c1], gains[:, None], out=out[f0 + c0:f0 + c1])
+    copy_frames(out[:f0], x[:f0])
+    copy_frames(out[f1:], x[f1:])
+    # in cache-sized pieces on every core; any piece of the gains equals that slice of the whole fade
+    scale_frames(out[f0:f1], x[f0:f1], lambda a, b: fade_gains(n, curve, a, b, falling=not rising))
     op = {"op": name, "start": f0, "end": f1, "curve": curve}
     return EditResult(Clip(out, clip.sample_rate), selection.clamped(clip.frames), note=note,
                       changed=Change(f0, f1, f1), operation=op)

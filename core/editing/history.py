@@ -22,31 +22,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
-
 from core.audio.clip import Clip
-from core.editing.blocks import BlockStore, Ref, diff_span, merge_refs, reverse_refs, slice_refs
+from core.editing.blocks import BlockStore, Ref, diff_span, refs_after_change
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
+from core.editing.repair import repair_newest_version, replay_call
+from core.editing.session_db import (connect, jsonable, last_seq, now, read_meta, referenced_blocks,
+                                     refs_json, row_refs, version_row)
+from core.editing.writer import BackgroundWriter, PlannedWrites
 from core.errors import InputError
-
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS versions (
-    seq INTEGER PRIMARY KEY,
-    refs TEXT NOT NULL,
-    frames INTEGER NOT NULL,
-    channels INTEGER NOT NULL,
-    sample_rate INTEGER NOT NULL,
-    operation TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    sel_start INTEGER NOT NULL, sel_end INTEGER NOT NULL,
-    before_start INTEGER NOT NULL, before_end INTEGER NOT NULL,
-    created TEXT NOT NULL
-);
-"""
 
 
 @dataclass
@@ -58,10 +43,6 @@ class HistoryStep:
     note: str
     label: str
     created: str
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 class EditSession:
@@ -77,12 +58,15 @@ class EditSession:
         self.blocks = BlockStore(folder / "blocks")
         self._db = db
         self._lock = threading.RLock()
+        self._writer = BackgroundWriter(self.blocks, folder / (DB_NAME + "-wal"))
+        # opening after a crash: the newest edit's large blocks may not have been written (core.editing.repair)
+        self.repair_note = repair_newest_version(db, folder, self.blocks) if clip is None else None
         self.clipboard: Optional[Clip] = None
         self.join_crossfade: Optional[float] = None  # seconds for every join (None: each operation's default)
         self.snap_zero_crossings = False  # move selection edges to zero crossings before each edit
         self.position = self._meta_int("position")
         row = self._version(self.position)
-        self._refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        self._refs = row_refs(row)
         if clip is None:  # opening: the current version from its blocks
             try:
                 clip = Clip(self.blocks.read(self._refs, row["frames"], row["channels"]), row["sample_rate"])
@@ -106,23 +90,25 @@ class EditSession:
         folder = root / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8])
         try:
             folder.mkdir(parents=True)
-            db = _connect(folder)
+            db = connect(folder)
             store = BlockStore(folder / "blocks")
             refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
             with db:
-                for key, value in {"name": name, "source": json.dumps(source or {}), "created": _now(),
+                for key, value in {"name": name, "source": json.dumps(source or {}), "created": now(),
                                    "position": "0", "saved_position": "-1", "closed": "0",
                                    "pid": str(os.getpid())}.items():
                     db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
                 db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
-                           (_refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
-                            json.dumps({"op": "open", "label": "Open"}), _now()))
+                           (refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
+                            json.dumps({"op": "open", "label": "Open"}), now()))
         except (OSError, sqlite3.DatabaseError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
             reason = getattr(exc, "strerror", None) or str(exc)
             raise InputError(f"Cannot keep an edit history in {root} ({reason}); free some disk space or make "
                              "the folder writable (LOA_DATA_DIR chooses another).") from exc
-        return cls(folder, db, clip)
+        session = cls(folder, db, clip)
+        session._writer.submit(PlannedWrites(session.blocks, False, written=[r.block for r in refs]))  # fsync
+        return session
 
     @classmethod
     def open(cls, folder: str | Path) -> "EditSession":
@@ -131,15 +117,22 @@ class EditSession:
         if not (folder / DB_NAME).is_file():
             raise InputError(f"{folder} is not an edit session (no {DB_NAME}); choose a folder under "
                              f"{sessions_root()}.")
-        db = _connect(folder)
+        db = connect(folder)
         session = cls(folder, db)
         session._collect_garbage()  # blocks of an edit a crash interrupted
         session._set_meta({"closed": "0", "pid": str(os.getpid())})
         return session
 
+    def _finish_writes(self) -> None:
+        try:
+            self._writer.close()
+        except OSError:
+            pass  # the disk refused the last edit's blocks: opening the session again recomputes them
+
     def close(self) -> None:
         """Close the clip cleanly; the folder and its history stay (open it again with `open`)."""
         with self._lock:
+            self._finish_writes()
             self._set_meta({"closed": "1"})
             self._db.close()
             self._open_lock.close()
@@ -148,12 +141,14 @@ class EditSession:
         """Let go of the session the way a crash does: not marked closed, lock released, so
         `recoverable_sessions` offers it and another process can `open` it."""
         with self._lock:
+            self._finish_writes()
             self._db.close()
             self._open_lock.close()
 
     def discard(self) -> None:
         """Close and delete the session folder with all its history."""
         with self._lock:
+            self._finish_writes()
             self._db.close()
             self._open_lock.close()
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -206,10 +201,19 @@ class EditSession:
     def version_clip(self, seq: int) -> Clip:
         """The clip as it was at version `seq` (0 = as opened), read from its blocks."""
         row = self._version(seq)
-        refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        refs = row_refs(row)
+        self._wait_for(refs)
         return Clip(self.blocks.read(refs, row["frames"], row["channels"]), row["sample_rate"])
 
+    def flush(self) -> None:
+        """Wait until the last edit is on disk and fsynced (edits return before their large blocks are written;
+        see core.editing.writer). OSError when the disk refuses."""
+        with self._lock:
+            self._writer.wait()
+
     def disk_bytes(self) -> int:
+        """Bytes of audio blocks on disk (once the last edit's are written)."""
+        self.flush()
         return self.blocks.bytes_used()
 
     # ---- editing -----------------------------------------------------------------------------------
@@ -229,11 +233,12 @@ class EditSession:
                 if self.clipboard is None:
                     raise InputError("The clipboard is empty: cut or copy some audio first.")
                 params["pasted"] = self.clipboard
+            call = replay_call(name, selection, params)  # before the operation: exactly how it was called
             result = operation(name)(self.clip, selection, **params)
             if result.clipboard is not None:
                 self.clipboard = result.clipboard
             if result.did_change:
-                self._record(result, selection)
+                self._record(result, selection, call)
             return result
 
     def commit(self, clip: Clip, selection: Optional[Selection] = None, operation: Optional[dict] = None,
@@ -277,14 +282,15 @@ class EditSession:
         self.selection = selection.clamped(self.clip.frames)
 
     # ---- internals ---------------------------------------------------------------------------------
-    def _record(self, result: EditResult, before: Selection) -> None:
+    def _record(self, result: EditResult, before: Selection, call: Optional[str] = None) -> None:
         """Store the result as the next version; if the disk refuses (full, read-only, removed), nothing
         changes, in memory or on disk, and the error says so."""
         discarded = self.can_redo
         try:
-            self._store(result, before)
+            self._store(result, before, call)
         except (OSError, sqlite3.DatabaseError) as exc:
-            self.blocks.remove(self.blocks.existing() - self._referenced())  # the refused edit's block
+            # the refused edit's blocks (the last edit's job was waited for: nothing is being written)
+            self.blocks.remove(self.blocks.existing() - self._referenced(), self._writer.writing)
             reason = getattr(exc, "strerror", None) or str(exc)
             raise InputError(f"The edit could not be saved ({reason}) in {self.folder}; nothing was changed. "
                              "Free some disk space (or check the folder is writable) and try again.") from exc
@@ -294,46 +300,34 @@ class EditSession:
             except OSError:
                 pass  # left for the next open to collect
 
-    def _store(self, result: EditResult, before: Selection) -> None:
-        old, new, change = self.clip, result.clip, result.changed
-        if new.sample_rate != old.sample_rate or new.channels != old.channels:
-            change = Change(0, old.frames, new.frames)
-        kept_head = slice_refs(self._refs, 0, change.start)
-        kept_tail = slice_refs(self._refs, change.old_end, old.frames)
-        if new.channels != old.channels:
-            kept_head, kept_tail = [], []
-        if change.copied_from is not None:
-            middle = slice_refs(self._refs, change.copied_from,
-                                change.copied_from + change.new_end - change.start)
-        elif (change.scale is not None or change.reversed) and change.old_end == change.new_end \
-                and (new.sample_rate, new.channels) == (old.sample_rate, old.channels):
-            middle = slice_refs(self._refs, change.start, change.old_end)
-            if change.scale is not None:
-                middle = [Ref(r.block, r.offset, r.frames, r.gains + (change.scale,), r.reversed) for r in middle]
-            if change.reversed:
-                middle = reverse_refs(middle)
-        elif change.new_end > change.start:
-            middle = [Ref(self.blocks.write(new.samples[change.start:change.new_end]), 0,
-                          change.new_end - change.start)]
-        else:
-            middle = []
-        refs = merge_refs(kept_head + middle + kept_tail)
+    def _store(self, result: EditResult, before: Selection, call: Optional[str]) -> None:
+        """Small blocks now, the version row, then a background job for large blocks (only of an edit that
+        `call` can compute again) and fsync; the previous edit's job is finished first (core.editing.writer)."""
+        new = result.clip
+        self._writer.wait()
+        plan = PlannedWrites(self.blocks, defer=call is not None)
+        refs = refs_after_change(self._refs, self.clip, new, result.changed, plan)
         seq = self.position + 1
         with self._db:
             self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
+            self._db.execute("DELETE FROM replay WHERE seq >= ?", (seq,))
+            if call is not None:
+                self._db.execute("INSERT INTO replay VALUES (?, ?)", (seq, call))
             self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                             (seq, _refs_json(refs), new.frames, new.channels, new.sample_rate,
-                              json.dumps(result.operation, default=_jsonable), result.note,
-                              result.selection.start, result.selection.end, before.start, before.end, _now()))
+                             (seq, refs_json(refs), new.frames, new.channels, new.sample_rate,
+                              json.dumps(result.operation, default=jsonable), result.note,
+                              result.selection.start, result.selection.end, before.start, before.end, now()))
             self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
             if self._meta_int("saved_position") >= seq:
                 self._db.execute("UPDATE meta SET value = '-1' WHERE key = 'saved_position'")
+        self._writer.submit(plan)
         self.position, self._refs, self.clip, self.selection = seq, refs, new, result.selection
 
     def _move_to(self, seq: int) -> EditResult:
         row = self._version(seq)
-        refs = [Ref.from_list(r) for r in json.loads(row["refs"])]
+        refs = row_refs(row)
         try:
+            self._wait_for(refs)
             samples = self.blocks.read(refs, row["frames"], row["channels"])
         except (OSError, ValueError) as exc:
             raise InputError(f"Step {seq} of this edit history cannot be read ({exc}); the clip stays as it is "
@@ -347,26 +341,24 @@ class EditSession:
                           changed=Change(0, 0, 0))
 
     def _referenced(self) -> set[str]:
-        used = set()
-        for (refs,) in self._db.execute("SELECT refs FROM versions").fetchall():
-            used.update(r[0] for r in json.loads(refs))
-        return used
+        return referenced_blocks(self._db)
 
     def _collect_garbage(self) -> None:
-        self.blocks.remove(self.blocks.existing() - self._referenced())
+        self.blocks.remove(self.blocks.existing() - self._referenced(), self._writer.writing)
+
+    def _wait_for(self, refs) -> None:
+        """Wait for the background job when `refs` use a block it is still writing (a quick redo)."""
+        if self._writer.writing & {r.block for r in refs}:
+            self._writer.wait()
 
     def _version(self, seq: int) -> sqlite3.Row:
-        row = self._db.execute("SELECT * FROM versions WHERE seq = ?", (seq,)).fetchone()
-        if row is None:
-            raise InputError(f"The edit session {self.folder} has no version {seq}; it may be damaged.")
-        return row
+        return version_row(self._db, self.folder, seq)
 
     def _last_seq(self) -> int:
-        return self._db.execute("SELECT MAX(seq) FROM versions").fetchone()[0]
+        return last_seq(self._db)
 
     def _meta(self, key: str) -> str:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else ""
+        return read_meta(self._db, key)
 
     def _meta_int(self, key: str) -> int:
         return int(self._meta(key) or 0)
@@ -374,28 +366,3 @@ class EditSession:
     def _set_meta(self, values: dict[str, str]) -> None:
         with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
-
-
-def _connect(folder: Path) -> sqlite3.Connection:
-    try:
-        db = sqlite3.connect(str(folder / DB_NAME), check_same_thread=False, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")  # a commit survives the process being killed
-        db.execute("PRAGMA synchronous=NORMAL")
-        db.isolation_level = ""  # back to implicit transactions, committed by `with db:`
-        db.executescript(_SCHEMA)
-        return db
-    except sqlite3.DatabaseError as exc:
-        raise InputError(f"The edit session {folder} cannot be opened ({exc}); move the folder aside.") from exc
-
-
-def _refs_json(refs: list[Ref]) -> str:
-    return json.dumps([r.to_list() for r in refs])
-
-
-def _jsonable(value):
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    if isinstance(value, Clip):
-        return f"<{value.frames} frames at {value.sample_rate} Hz>"
-    return str(value)

@@ -6,15 +6,14 @@ import numpy as np
 
 from core.audio.clip import Clip
 from core.errors import InputError
+from core.editing.chunks import copy_frames, scale_frames
+from core.editing.measure import integrated_loudness, true_peak, true_peak_over  # noqa: F401  (re-exported)
 from core.editing.selection import Change, EditResult, Selection, unchanged
 
 DEFAULT_PEAK_DBFS = -1.0
 DEFAULT_LUFS = -16.0  # podcast / streaming speech target
 DEFAULT_TRUE_PEAK_DBTP = -1.0
 SILENT_PEAK = 1e-6  # -120 dBFS: nothing to normalise
-LOUDNESS_BLOCK_SECONDS = 0.4  # BS.1770 gating block: shorter audio has no integrated loudness
-TRUE_PEAK_OVERSAMPLING = 4
-TRUE_PEAK_CHUNK_FRAMES = 1 << 18  # oversample in chunks so a long clip never needs 4x its size in memory
 
 
 def db_to_gain(db: float) -> float:
@@ -36,8 +35,9 @@ def _scaled(clip: Clip, sel: Selection, factor: float, op: dict, note: str = "",
     # One pass over a long clip: copy the outside, scale the inside straight into the new array.
     factor = np.float32(factor)
     x, out = clip.samples, np.empty_like(clip.samples)
-    out[:sel.start], out[sel.end:] = x[:sel.start], x[sel.end:]
-    np.multiply(x[sel.start:sel.end], factor, out=out[sel.start:sel.end])
+    copy_frames(out[:sel.start], x[:sel.start])
+    copy_frames(out[sel.end:], x[sel.end:])
+    scale_frames(out[sel.start:sel.end], x[sel.start:sel.end], factor)
     # Rounding is monotonic, so the scaled peak is the peak scaled: no second pass over a long clip.
     top = float(np.float32(peak(x[sel.start:sel.end]) if peak_before is None else peak_before) * factor)
     if top > 1.0 and not note:
@@ -71,37 +71,6 @@ def normalize_peak(clip: Clip, selection: Selection, dbfs: float = DEFAULT_PEAK_
     return _scaled(clip, sel, db_to_gain(dbfs) / current, op, peak_before=current)
 
 
-def true_peak(samples: np.ndarray, rate: int) -> float:
-    """The BS.1770 true peak (linear): the largest magnitude after 4x oversampling (soxr), in chunks."""
-    import soxr
-
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.size == 0:
-        return 0.0
-    stream = soxr.ResampleStream(rate, rate * TRUE_PEAK_OVERSAMPLING, samples.shape[1], dtype="float32",
-                                 quality="HQ")
-    top = peak(samples)  # the samples themselves count too
-    n = samples.shape[0]
-    for i in range(0, n, TRUE_PEAK_CHUNK_FRAMES):
-        chunk = samples[i:i + TRUE_PEAK_CHUNK_FRAMES]
-        top = max(top, peak(stream.resample_chunk(chunk, last=i + TRUE_PEAK_CHUNK_FRAMES >= n)))
-    return top
-
-
-def integrated_loudness(samples: np.ndarray, rate: int) -> float:
-    """Integrated loudness in LUFS (ITU-R BS.1770-4 through pyloudnorm); -inf for silence."""
-    import pyloudnorm
-
-    if samples.shape[0] < int(LOUDNESS_BLOCK_SECONDS * rate) + 1:
-        raise InputError(f"loudness needs at least {LOUDNESS_BLOCK_SECONDS} s of audio; select more, or "
-                         "normalise to a peak instead.")
-    if samples.shape[1] > 5:
-        raise InputError(f"loudness is defined for up to 5 channels (BS.1770); this clip has {samples.shape[1]}. "
-                         "Normalise to a peak instead.")
-    data = samples[:, 0] if samples.shape[1] == 1 else samples
-    return float(pyloudnorm.Meter(rate).integrated_loudness(data))
-
-
 def normalize_loudness(clip: Clip, selection: Selection, lufs: float = DEFAULT_LUFS,
                        true_peak_limit: float = DEFAULT_TRUE_PEAK_DBTP) -> EditResult:
     """Scale the selection (the whole clip when nothing is selected) to `lufs` integrated loudness.
@@ -119,7 +88,9 @@ def normalize_loudness(clip: Clip, selection: Selection, lufs: float = DEFAULT_L
         return unchanged(clip, sel, "The selection is silent (or below the loudness gate): nothing to "
                                     "normalise.", op)
     wanted_db = lufs - measured
-    tp = true_peak(region, clip.sample_rate)
+    # The true peak matters only where the wanted gain would lift it over the limit: blocks that cannot get
+    # there are not oversampled (measure.true_peak_over), and below it the gain is not capped.
+    tp = true_peak_over(region, db_to_gain(true_peak_limit - wanted_db))
     allowed_db = true_peak_limit - gain_to_db(tp)
     note = ""
     if wanted_db > allowed_db:

@@ -120,25 +120,71 @@ def _pid_alive(pid: int) -> bool:
         return True
 
 
-def prune_closed_sessions(root: Optional[Path] = None, older_than_days: float = 30.0) -> int:
-    """Delete sessions closed cleanly more than `older_than_days` ago (by their last edit) whose current
-    version was saved to the library or never edited; return the bytes freed. Sessions that were not closed,
-    that are open, or that hold unsaved edits are never touched."""
+KEEP_DAYS = 30.0  # closed, saved sessions older than this are removed at start-up
+SIZE_CAP_BYTES = 4 << 30  # and while all sessions together take more than this, the least recently edited
+TRASH_FOLDER = ".trash"  # a session being deleted is first moved here, so no half-deleted one is ever listed
+
+
+def _folder_bytes(folder: Path) -> int:
+    total = 0
+    for path in folder.rglob("*"):
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except OSError:
+            pass
+    return total
+
+
+def prune_closed_sessions(root: Optional[Path] = None, older_than_days: float = KEEP_DAYS,
+                          max_total_bytes: Optional[int] = None) -> int:
+    """Delete sessions that were closed cleanly and whose current version was saved to the library (or never
+    edited): those last edited more than `older_than_days` ago, then, while all sessions together take more
+    than `max_total_bytes`, the least recently edited of the rest. Return the bytes freed. Sessions that were
+    not closed (a crash: offered for restore), that are open in any process, or that hold unsaved edits are
+    never touched, whatever the cap."""
     import shutil
     from datetime import datetime, timedelta, timezone
 
+    root = Path(root) if root is not None else sessions_root()
+    trash = root / TRASH_FOLDER
+    shutil.rmtree(trash, ignore_errors=True)  # what an earlier run was deleting when it stopped
     cutoff = datetime.now(timezone.utc) - timedelta(days=older_than_days)
-    freed = 0
-    for info in list_sessions(root):
-        if not info.closed or not info.updated or datetime.fromisoformat(info.updated) > cutoff:
-            continue
+    infos = list_sessions(root)
+    sizes = {info.folder: _folder_bytes(info.folder) for info in infos}
+    total, freed = sum(sizes.values()), 0
+    removable = []
+    for info in infos:
         saved = _int_or_none(_read_meta(info.folder, "saved_position"))
-        if info.position != 0 and saved != info.position:
-            continue  # unsaved edits: keep them until the user decides
+        if info.closed and info.updated and (info.position == 0 or saved == info.position):
+            removable.append(info)
+    for info in sorted(removable, key=lambda i: i.updated):  # least recently edited first
+        old = datetime.fromisoformat(info.updated) <= cutoff
+        if not old and (max_total_bytes is None or total <= max_total_bytes):
+            continue
         lock = hold_lock(info.folder)
         if lock is None:
+            continue  # opened since it was listed
+        try:
+            trash.mkdir(exist_ok=True)
+            info.folder.rename(trash / info.folder.name)  # out of the listing in one step
+        except OSError:
             continue
-        lock.close()
-        freed += sum(p.stat().st_size for p in info.folder.rglob("*") if p.is_file())
-        shutil.rmtree(info.folder, ignore_errors=True)
+        finally:
+            lock.close()
+        shutil.rmtree(trash / info.folder.name, ignore_errors=True)
+        freed += sizes[info.folder]
+        total -= sizes[info.folder]
     return freed
+
+
+def prune_in_background(root: Optional[Path] = None) -> None:
+    """Start-up housekeeping on a daemon thread: prune with the default age and size cap."""
+    import threading
+
+    def run() -> None:
+        try:
+            prune_closed_sessions(root, KEEP_DAYS, SIZE_CAP_BYTES)
+        except OSError:
+            pass  # housekeeping only: a folder it cannot read is left alone
+
+    threading.Thread(target=run, name="edit-session-prune", daemon=True).start()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.audio.clip import Clip, resample
+from core.editing.chunks import join_frames
 from core.audio.seams import crossfade_samples, equal_power_crossfade
 from core.errors import InputError
 from core.editing.convert import mix_to_mono
@@ -64,7 +65,7 @@ def _remove(clip: Clip, selection: Selection, crossfade: float, name: str) -> Ed
         return unchanged(clip, sel, f"Nothing selected: select audio to {name}.", op)
     x = clip.samples
     h = min(_fade_frames(clip.sample_rate, crossfade) // 2, s, clip.frames - e)
-    out = np.concatenate([x[:s], x[e:]])
+    out = join_frames([x[:s], x[e:]])
     if h > 0:
         out[s - h:s + h] = equal_power_crossfade(x[s - h:s + h], x[e - h:e + h])
     return EditResult(Clip(out, clip.sample_rate), Selection.cursor(s), changed=Change(s - h, e + h, s + h),
@@ -79,7 +80,7 @@ def trim(clip: Clip, selection: Selection) -> EditResult:
         return unchanged(clip, sel, "Nothing selected: select the audio to keep, then trim.", op)
     if sel.length == clip.frames:
         return unchanged(clip, sel, "The whole clip is selected: trimming would keep everything.", op)
-    out = Clip(clip.samples[sel.start:sel.end].copy(), clip.sample_rate)
+    out = Clip(join_frames([clip.samples[sel.start:sel.end]]), clip.sample_rate)
     return EditResult(out, Selection.whole(out), changed=Change(0, clip.frames, out.frames, copied_from=sel.start),
                       operation=op)
 
@@ -150,6 +151,6 @@ def _put(clip: Clip, selection: Selection, insert: np.ndarray, crossfade: float,
         region[:head] = equal_power_crossfade(x[s:s + head], region[:head])
     if tail > 0:
         region[n - tail:] = equal_power_crossfade(region[n - tail:], x[e - tail:e])
-    out = np.concatenate([x[:s], region, x[e:]])
+    out = join_frames([x[:s], region, x[e:]])
     return EditResult(Clip(out, clip.sample_rate), Selection(s, s + n), note=note, changed=Change(s, e, s + n),
                       operation=op)

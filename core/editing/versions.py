@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
 from core.editing.history import EditSession
 from core.library.store import Library, LibraryItem
 
@@ -26,7 +27,8 @@ def original_item(session: EditSession, library: Library) -> LibraryItem:
     name = session.name or Path(str(source.get("path") or "untitled")).stem
     item = library.add(original, prompt=name, mode=IMPORT_MODE, model=str(source.get("model") or ""),
                        licence=str(source.get("licence") or ""), kept=True,
-                       settings={"source": {k: str(v) for k, v in source.items()}})
+                       settings={"source": {k: str(v) for k, v in source.items()},
+                                 **{k: source[k] for k in (FORMAT_KEY, SUBTYPE_KEY) if source.get(k)}})
     session.set_source(source | {"library_id": item.id})
     return item
 

@@ -17,6 +17,7 @@ from typing import Callable, Optional
 from PySide6.QtCore import QObject, Signal
 
 from core.audio.clip import Clip
+from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditResult, EditSession, Selection, list_sessions, snap_to_zero_crossings
 from core.errors import LoaError
 from core.library.store import Library
@@ -186,6 +187,9 @@ class EditorController(QObject):
 
     def _source_of(self, entry: ClipEntry) -> dict:
         source = {"prompt": entry.prompt, "mode": entry.mode}
+        for key in (FORMAT_KEY, SUBTYPE_KEY):  # a restored session still exports like its original file
+            if entry.settings.get(key):
+                source[key] = entry.settings[key]
         if entry.library_id is not None:
             source["library_id"] = entry.library_id
         return source

@@ -15,7 +15,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
-from core.editing import EditSession, recoverable_sessions
+from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
+from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
 
 from ..clip_entry import ClipEntry
@@ -166,8 +167,9 @@ class Editor(QObject):
                 return ClipEntry.from_library(self.window.library.get(library_id))
             except LoaError:
                 pass
+        kept = {k: v for k, v in session.source.items() if k in (FORMAT_KEY, SUBTYPE_KEY)}  # export format
         return ClipEntry(clip=session.clip, prompt=session.name, mode=session.source.get("mode", "edit"), model="",
-                         licence="")
+                         licence="", settings=kept)
 
     def confirm_quit(self) -> bool:
         """Quitting: unsaved edits ask (save as new version / discard / cancel). False: stay open."""
@@ -226,6 +228,7 @@ def install_editor(window) -> Optional[Editor]:
         return None
     editor = Editor(window)
     QTimer.singleShot(0, editor, lambda: editor.offer_restore(ask=True))
+    prune_in_background()  # closed, saved edit histories: older than 30 days, or beyond 4 GB in all
     return editor
 
 

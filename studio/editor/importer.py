@@ -16,6 +16,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtWidgets import QApplication, QWidget
 
 from core.audio.clip import Clip, load_clip
+from core.audio.source_format import source_file_settings
 from core.errors import LoaError
 from core.library.store import Library
 
@@ -23,17 +24,6 @@ from ..clip_entry import ClipEntry
 
 IMPORT_MODE = "import"
 FILE_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.aiff *.aif *.mp3);;All files (*)"
-
-
-def source_format(path: Path) -> dict:
-    """The file's container and sample format as libsndfile names them (e.g. WAV / PCM_24), for export."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-    except (RuntimeError, sf.LibsndfileError):
-        return {}
-    return {"source_format": info.format, "source_subtype": info.subtype}
 
 
 @dataclass
@@ -54,7 +44,7 @@ def import_file(path: str | Path, library: Library) -> ClipEntry:
     """Read `path` and store it in the library as an imported clip; InputError (nothing stored) if it cannot be read."""
     path = Path(path)
     clip: Clip = load_clip(path)
-    settings = {"imported_from": str(path.resolve()), "source_name": path.name, **source_format(path)}
+    settings = {"imported_from": str(path.resolve()), "source_name": path.name, **source_file_settings(path)}
     if clip.repaired_samples:
         settings["repaired_samples"] = clip.repaired_samples
     item = library.add(clip, prompt=path.stem, mode=IMPORT_MODE, model="", licence="", settings=settings)

@@ -109,3 +109,57 @@ def test_a_cancelled_generative_edit_changes_nothing(tiny_window, qtbot, tmp_pat
     qtbot.wait(50)
     assert window.editor.controller.session is None
     np.testing.assert_array_equal(window.editor.controller.clip().samples[:, 0], original)
+
+
+def _loop_in_a_clip(window, tmp_path, name):
+    """A 3 s clip whose 0.5 s .. 2.5 s is one bar at 120 bpm, selected."""
+    rate = 16_000
+    t = np.arange(3 * rate) / rate
+    original = (0.3 * np.sin(2 * np.pi * 110 * t) * (1 + 0.5 * np.sin(2 * np.pi * 2 * t))).astype(np.float32)
+    path = tmp_path / name
+    sf.write(str(path), original, rate, subtype="FLOAT")
+    window.editor.import_paths([path])
+    window.waveform.set_selection(0.5, 2.5)
+    return original
+
+
+def test_extend_loop_adds_exact_bars_after_the_selection_and_is_undoable(tiny_window, qtbot, tmp_path):
+    window = tiny_window
+    original = _loop_in_a_clip(window, tmp_path, "groove.wav")
+    ctl = window.editor.controller
+    job = window.editor.generative.extend_loop({"prompt": "", "steps": 2, "bars": 1, "bpm": 120.0})
+    assert job is not None and job.spec.extra["editor_edit"]
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
+    edited = ctl.clip().samples[:, 0]
+    assert len(edited) == len(original) + 32_000                       # one bar of 4 beats at 120 bpm: 2 s
+    np.testing.assert_array_equal(edited[:8000], original[:8000])       # before the loop: bit-exact
+    np.testing.assert_array_equal(edited[72_000:], original[40_000:])   # what followed the loop, after the new bar
+    assert not np.array_equal(edited[40_000:72_000], original[8000:40_000])  # the new bar is new audio
+    assert window.waveform.selection() == (0.5, 4.5)                    # the extended loop is selected
+    assert ctl.session.history()[-1].operation["op"] == "extend_loop"
+    window.editor.undo()
+    qtbot.waitUntil(lambda: ctl.session.position == 0, timeout=10_000)
+    np.testing.assert_array_equal(ctl.clip().samples[:, 0], original)
+    ctl.discard_edits()
+
+
+def test_close_loop_rewrites_only_the_loops_end_and_is_undoable(tiny_window, qtbot, tmp_path):
+    window = tiny_window
+    original = _loop_in_a_clip(window, tmp_path, "ring.wav")
+    ctl = window.editor.controller
+    job = window.editor.generative.close_loop({"prompt": "", "steps": 2})
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
+    edited = ctl.clip().samples[:, 0]
+    assert len(edited) == len(original)
+    np.testing.assert_array_equal(edited[:24_000], original[:24_000])   # before the loop and its first second
+    np.testing.assert_array_equal(edited[40_000:], original[40_000:])   # after the loop: bit-exact
+    assert not np.array_equal(edited[33_000:40_000], original[33_000:40_000])  # the closing 0.5 s is new
+    assert ctl.session.history()[-1].operation["op"] == "close_loop"
+    window.editor.undo()
+    qtbot.waitUntil(lambda: ctl.session.position == 0, timeout=10_000)
+    np.testing.assert_array_equal(ctl.clip().samples[:, 0], original)
+    ctl.discard_edits()

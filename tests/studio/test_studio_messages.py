@@ -68,10 +68,11 @@ def test_the_licence_is_shown_beside_the_model_picker(make_window, settings, tin
 
 def test_export_shows_the_licence(qtbot, make_window):
     from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QFileDialog
+    from PySide6.QtWidgets import QApplication
 
     from studio_helpers import tone_clip
     from studio.clip_entry import ClipEntry
+    from studio.export_dialog import ExportDialog
 
     window = make_window()
     entry = ClipEntry(tone_clip(), prompt="door", mode="sound", model="cvssp/audioldm2", licence="CC-BY-NC-SA-4.0",
@@ -81,7 +82,7 @@ def test_export_shows_the_licence(qtbot, make_window):
 
     def answer():
         dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QFileDialog):
+        if not isinstance(dialog, ExportDialog):
             QTimer.singleShot(20, answer)
             return
         titles.append(dialog.windowTitle())

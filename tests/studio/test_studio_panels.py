@@ -210,7 +210,7 @@ def test_settings_and_window_state_persist_under_the_config_folder(qtbot, make_w
     # Offscreen, Qt fits a restored width to its 800-pixel virtual screen; height and dock state come back as saved.
     assert again.height() == 700 and not again.library_dock.isVisible()
     assert again.generation_panel.mode.name == "music"
-    assert reread.export_settings().container == "wav"
+    assert reread.export_settings().container is None  # "same as source" until the user picks a format
 
 
 def test_space_in_the_prompt_types_a_space_and_elsewhere_plays(without_sound_server, qtbot, make_window):

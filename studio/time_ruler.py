@@ -1,0 +1,25 @@
+"""The waveform's time ruler: tick labels in seconds, or m:ss once the view reaches a minute."""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+
+class TimeAxis(pg.AxisItem):
+    """The time ruler: m:ss for long views, seconds with as many decimals as the tick spacing needs otherwise."""
+
+    def tickStrings(self, values, scale, spacing):
+        minutes = bool(values) and max(values) * scale >= 60  # one style along the whole ruler
+        return [format_time(value * scale, spacing * scale, minutes) for value in values]
+
+
+def format_time(seconds: float, spacing: float, minutes: bool = False) -> str:
+    """Seconds as "12.5", or as "m:ss(.fff)" when `minutes` or past a minute; decimals follow `spacing`."""
+    decimals = 0  # as many as the tick spacing needs: 0.25 s ticks show 2
+    while decimals < 6 and spacing > 0 and abs(spacing * 10**decimals - round(spacing * 10**decimals)) > 1e-6:
+        decimals += 1
+    if minutes or seconds >= 60:
+        minutes, rest = divmod(max(seconds, 0.0), 60.0)
+        width = 2 if decimals == 0 else 3 + decimals
+        return f"{int(minutes)}:{rest:0{width}.{decimals}f}"
+    return f"{seconds:.{decimals}f}"

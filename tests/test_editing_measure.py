@@ -1,0 +1,78 @@
+"""Loudness and true peak for the editor (core.editing.measure) against pyloudnorm, a brute-force oversampling
+with the BS.1770-4 Annex 2 filter, and soxr."""
+
+import numpy as np
+import pytest
+
+from core.audio.clip import Clip
+from core.editing import Selection, levels, measure
+
+
+def brute_true_peak(samples: np.ndarray) -> float:
+    """Every 4x oversampled value of every channel (zero outside the clip), and the samples."""
+    x = samples.astype(np.float64)
+    pad = np.zeros((measure.TAPS - 1, x.shape[1]))
+    windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([pad, x, pad]), measure.TAPS, axis=0)
+    return float(max(np.abs(windows @ measure.TRUE_PEAK_PHASES.T).max(), np.abs(x).max()))
+
+
+def signals():
+    rng = np.random.default_rng(3)
+    t = np.arange(44100 * 2) / 44100
+    yield "stereo noise", (rng.standard_normal((48000 * 3, 2)) * 0.1).astype(np.float32), 48000
+    yield "mono tone", (0.5 * np.sin(2 * np.pi * 1000 * t))[:, None].astype(np.float32), 44100
+    quiet_then_loud = np.concatenate([rng.standard_normal((48000 * 2, 2)) * 0.001,
+                                      rng.standard_normal((48000, 2)) * 0.3])
+    yield "gated quiet part", quiet_then_loud.astype(np.float32), 48000
+    yield "odd length and rate", (rng.standard_normal((22050 * 2 + 7, 2)) * 0.05).astype(np.float32), 22050
+    yield "five channels", (rng.standard_normal((16000, 5)) * 0.2).astype(np.float32), 16000
+
+
+@pytest.mark.parametrize("name,samples,rate", list(signals()), ids=[s[0] for s in signals()])
+def test_loudness_matches_pyloudnorm_and_true_peak_is_exact(name, samples, rate):
+    import pyloudnorm
+
+    expected = pyloudnorm.Meter(rate).integrated_loudness(samples if samples.shape[1] > 1 else samples[:, 0])
+    assert measure.integrated_loudness(samples, rate) == pytest.approx(expected, abs=0.01)
+    assert measure.true_peak(samples) == pytest.approx(brute_true_peak(samples), rel=1e-5)
+
+
+def test_true_peak_over_a_threshold_is_exact_above_it_and_bounded_below_it():
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((50_000, 2)) * 0.05).astype(np.float32)
+    x[31_234, 1] = 0.9  # one loud spike in one block (its ringing is the true peak)
+    x[31_235, 1] = -0.9
+    x[-1, 0] = 0.5  # the ring past the last sample counts too
+    exact = brute_true_peak(x)
+    assert exact > 0.9
+    for threshold in (0.0, 0.3, exact * 0.99):
+        assert measure.true_peak_over(x, threshold) == pytest.approx(exact, rel=1e-5)
+    assert measure.true_peak_over(x, exact * 1.5) <= exact * 1.5
+    end_only = np.zeros((5000, 1), np.float32)
+    end_only[-1] = 0.5
+    assert measure.true_peak(end_only) == pytest.approx(brute_true_peak(end_only), rel=1e-5)
+
+
+def test_true_peak_agrees_with_soxr_oversampling_on_band_limited_audio():
+    import soxr
+
+    t = np.arange(48000) / 48000
+    x = np.stack([0.7 * np.sin(2 * np.pi * 997 * t + 0.3), 0.5 * np.sin(2 * np.pi * 5003 * t)], axis=1)
+    x = x.astype(np.float32)
+    reference = np.abs(soxr.resample(x, 48000, 192000, quality="VHQ")).max()
+    assert 20 * np.log10(measure.true_peak(x)) == pytest.approx(20 * np.log10(reference), abs=0.05)
+
+
+def test_normalised_loudness_is_on_target_by_pyloudnorm_and_the_true_peak_limit_holds():
+    import pyloudnorm
+
+    rng = np.random.default_rng(7)
+    speech_like = rng.standard_normal((48000 * 4, 2)) * 0.02
+    speech_like[::4800] *= 30  # sparse peaks: normalising up would clip without the limit
+    clip = Clip(speech_like.astype(np.float32), 48000)
+    up = levels.normalize_loudness(clip, Selection(), lufs=-16.0, true_peak_limit=-1.0)
+    assert "not -16" in up.note  # the limit held it back
+    assert brute_true_peak(up.clip.samples) <= 10 ** (-1.0 / 20) * (1 + 1e-5)
+    quiet = levels.normalize_loudness(clip, Selection(), lufs=-45.0, true_peak_limit=-1.0)
+    assert quiet.note == ""
+    assert pyloudnorm.Meter(48000).integrated_loudness(quiet.clip.samples) == pytest.approx(-45.0, abs=0.1)
