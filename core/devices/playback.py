@@ -37,6 +37,13 @@ from core.errors import LoaError, first_line
 
 DeviceChoice = Union[int, str, None]  # PortAudio index, (part of) a device name, or None for the default
 
+# Output buffer for auditioning. The callback is Python, so it waits for the GIL while other threads (a generation,
+# the GUI drawing) run: with PortAudio's default 35 ms on PulseAudio, two busy Python threads made a 3 s clip
+# underrun 5-6 times (choppy, and a PulseAudio null sink stalls up to 2 s after each); at 0.1 s once in 3 runs, at
+# 0.2 s never (benchmarks/bench_playback_load.py). The playhead takes the latency off, so only the start is later.
+# Pads, which need low latency, have their own stream (core.devices.pad_player).
+PLAYBACK_LATENCY = 0.2
+
 
 class PlaybackUnavailable(LoaError):
     """Audio output or input cannot be used; the message says why in one line and what to do."""
@@ -146,9 +153,11 @@ def audio_status(device: DeviceChoice = None) -> str:
 class Player:
     """Plays one clip at a time on an output device; `position` and `is_playing` are safe to poll from the GUI."""
 
-    def __init__(self, device: DeviceChoice = None, on_finished: Optional[Callable[[], None]] = None):
+    def __init__(self, device: DeviceChoice = None, on_finished: Optional[Callable[[], None]] = None,
+                 latency: float = PLAYBACK_LATENCY):
         self.device = device
         self.on_finished = on_finished
+        self.latency = latency  # seconds of output buffer asked of PortAudio (it may grant more)
         self._stream = None
         self._data = np.zeros((0, 1), dtype=np.float32)
         self._frame = 0          # next frame the callback hands out (written only by the audio thread while playing)
@@ -232,7 +241,7 @@ class Player:
         for candidate in dict.fromkeys([rate, int(device.default_rate)]):
             try:
                 stream = sd.OutputStream(device=device.index, samplerate=candidate, channels=channels,
-                                         dtype="float32", callback=self._callback,
+                                         dtype="float32", callback=self._callback, latency=self.latency,
                                          finished_callback=self._finished)
                 return stream, candidate
             except Exception as exc:  # noqa: BLE001 - PortAudioError, ValueError for bad settings
