@@ -225,17 +225,50 @@ def test_the_pad_kit_is_remembered(make_window, settings, no_midi_system, tmp_pa
     c.set_bank(2)
     assert window.midi.pads.assign_file(0, path)  # bank C, pad 1
     window.candidates.show_entries([entry_of(tone_clip(440))])
-    assert window.midi.pads.assign_selected(1)  # a take only in memory: not remembered
+    assert window.candidates.cards[0].entry.library_id is None  # a candidate only in memory (not in the library)
+    assert window.midi.pads.assign_selected(1)
 
     again = MidiController(settings)
     assert again.kit_problems == []
     assert again.pads.pad(4, bank=0).label == "snare" and again.pads.pad(4, bank=0).mode == "gate"
     assert again.pads.pad(0, bank=2).clip.frames == tone_clip(880, seconds=0.3).frames
-    assert again.pads.pad(1, bank=2).empty
-    assert again.player.has(again.pads.slot(0, bank=2))
+    kept = again.pads.pad(1, bank=2)  # the in-memory take: a durable copy under <data>/pads
+    assert kept.label == "tone" and np.allclose(kept.clip.samples, tone_clip(440).samples, atol=1e-6)
+    assert again.player.has(again.pads.slot(0, bank=2)) and again.player.has(again.pads.slot(1, bank=2))
     again.close()
 
     path.unlink()
     gone = MidiController(settings)
     assert len(gone.kit_problems) == 2 and "not found" in gone.kit_problems[0]
+    assert gone.pads.pad(1, bank=2).label == "tone"  # its copy is the app's own: not lost with the user's file
     gone.close()
+
+
+def test_a_card_or_library_row_dropped_on_a_pad_outlives_the_drag_out_cache(make_window, settings, no_midi_system,
+                                                                            tmp_path):
+    """A card or a library row drags a render under <cache>/dragout (purged after a week): dropped on a pad, the
+    take is copied where the pad kit keeps it; a pad reassigned or cleared leaves no copy behind."""
+    import shutil
+
+    from core.paths import data_dir
+    from studio.dragout import clip_mime_data, dragout_folder
+    from studio.midi.controller import MidiController
+
+    window = make_window()
+    grid = window.midi.pads
+    entry = entry_of(tone_clip(550, seconds=0.4), "glass bell")
+    mime = clip_mime_data(entry.clip, entry.provenance())
+    button = grid.buttons[2]
+    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    button.dropEvent(drop)
+    assert "glass-bell" in button.text()
+    shutil.rmtree(dragout_folder())  # the cache is cleaned
+    again = MidiController(settings)
+    assert again.kit_problems == []
+    assert np.allclose(again.pads.pad(2).clip.samples, entry.clip.samples, atol=1e-4)
+    again.close()
+    copies = list((data_dir() / "pads").glob("*.wav"))
+    assert len(copies) == 1
+    window.midi.controller.clear_pad(2)
+    assert not copies[0].exists()
