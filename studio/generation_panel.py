@@ -210,6 +210,8 @@ class GenerationPanel(PresetActions, QWidget):
         self.negative_edit.setText(values.negative)
         self.transcription_edit.setText(values.words)
         self.source_edit.setText(values.source)
+        for edit in (self.prompt_edit, self.negative_edit, self.transcription_edit, self.source_edit):
+            edit.setCursorPosition(0)  # a long text shows its beginning, not its last words
         self.seconds_spin.setValue(max(self.seconds_spin.minimum(), values.seconds))
         self.steps_spin.setValue(values.steps)
         self.guidance_spin.setValue(values.guidance)

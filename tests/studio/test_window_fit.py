@@ -43,6 +43,9 @@ def test_the_editor_readouts_show_start_end_and_length_whole(qtbot, make_window,
     assert "0.200" in shown and "0.600" in shown and "0.400" in shown, shown  # start, end, length
     assert "; bars 1.1.40 – 1.2." in bar.selection_label.toolTip()  # the full wording, tempo included
     assert bar.position_label.text().startswith("0.200 s")
+    if size[0] >= 1600:  # room enough: beside the buttons, in full, bars included
+        assert not bar.readouts_on_own_row
+        assert bar.selection_label.text() == bar.selection_label.full_text() and "bars" in shown
     bar.show_selection(None)
     assert bar.selection_label.text() == "No selection" and shows_whole(bar.selection_label)
 
@@ -128,3 +131,45 @@ def test_the_bottom_docks_give_the_height_back_after_the_script_dock(qtbot, make
     qtbot.waitUntil(lambda: abs(window.speech_tools.dock.height() - chosen) <= 4, timeout=2000)
     window.speech_tools.dock.close()  # its own close button gives the height back too
     qtbot.waitUntil(lambda: abs(bottom_height(window) - before) <= 4, timeout=2000)
+
+
+def test_the_batch_dialog_shows_every_bad_row_whole(qtbot, make_window, tmp_path):
+    from studio.batch_render import BatchRenderDialog
+
+    window = make_window()
+    window.resize(1024, 640)
+    jobs = tmp_path / ("sound_effects_for_the_second_episode_of_the_podcast_" * 2 + ".csv")
+    jobs.write_text("prompt,seconds,count,model\nrain on a tin roof,1,1,/no/such/folder/of/models\n,1,1,\n"
+                    "wind,200,1,\n")
+    dialog = BatchRenderDialog(jobs, window.jobs.engines, window.library, parent=window)
+    dialog.show()
+    qtbot.addWidget(dialog)
+    qtbot.wait(50)
+    assert dialog.width() <= 1024 and dialog.errors.count() == 3
+    view = dialog.errors.viewport()
+    for row in range(dialog.errors.count()):
+        item = dialog.errors.item(row)
+        shown = dialog.errors.visualItemRect(item)
+        needed = dialog.errors.fontMetrics().boundingRect(QRect(0, 0, view.width() - 8, 10_000),
+                                                         Qt.TextFlag.TextWordWrap, item.text())
+        assert shown.right() <= view.width() and needed.height() <= shown.height() + 2, (
+            f"row {row} is cut: needs {needed.size()} in {shown.size()}: {item.text()!r}")
+        assert item.toolTip().startswith("line ")
+    assert shows_whole(dialog.folder) or dialog.folder.wordWrap()
+    assert dialog.folder.width() <= dialog.width()
+    texts = [dialog.errors.item(row).text() for row in range(dialog.errors.count())]
+    assert not any("loa models" in t or "--model" in t for t in texts), texts  # the window's words, not the CLI's
+    assert any("Models…" in t for t in texts), texts
+
+
+def test_a_long_prompt_shows_its_beginning_when_a_mode_is_shown(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    panel = window.generation_panel
+    panel.set_mode("music")
+    panel.prompt_edit.setText("slow ambient pads with a warm analog bass line and soft vinyl crackle, 80 BPM")
+    panel.set_mode("sound")
+    panel.set_mode("music")
+    qtbot.wait(20)
+    assert panel.prompt_edit.cursorPosition() == 0
+    assert panel.prompt_edit.cursorRect().left() < 10  # the first words in view
