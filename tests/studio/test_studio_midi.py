@@ -176,6 +176,40 @@ def test_music_mode_in_bars_is_exact(tiny_window, qtbot):
     assert not row.isVisibleTo(panel)
 
 
+def test_more_like_this_keeps_a_takes_bar_lock(tiny_window, qtbot):
+    """"More like this" on a bar-locked take: the new takes have its bars, tempo, meter and ending, whatever the
+    session tempo and the bars row say now."""
+    window = tiny_window
+    panel = window.generation_panel
+    panel.set_mode("music")
+    panel.set_model(window.settings.local_models[0])
+    c, row = window.midi.controller, window.midi.bars_row
+    c.set_bpm(150.0)
+    c.set_beats_per_bar(3)
+    row.enabled_box.setChecked(True)
+    row.bars_spin.setValue(2)
+    row.ending_combo.setCurrentIndex(row.ending_combo.findData("close-loop"))
+    fill_panel(window, prompt="drum loop", steps=2, candidates=1)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=120_000) as finished:
+        panel.request_generate()
+    entry = window.candidates.cards[0].entry
+    lock = {k: entry.settings[k] for k in ("bars", "bpm", "beats_per_bar", "ending")}
+    assert lock == {"bars": 2, "bpm": 150.0, "beats_per_bar": 3, "ending": "close-loop"}
+
+    c.set_bpm(97.0)  # the session moved on; the bars row now says otherwise
+    c.set_beats_per_bar(4)
+    row.bars_spin.setValue(1)
+    row.enabled_box.setChecked(False)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=120_000) as finished:
+        job = window.more_like_this(entry)
+    assert job is not None and job.spec.extra["bar_lock"] == lock
+    again = finished.args[1].candidates[0]
+    assert again.seed != entry.seed
+    assert {k: again.settings[k] for k in lock} == lock and again.settings["bar_locked"]
+    assert again.clip.frames == round(2 * 3 * 60 / 150.0 * again.clip.sample_rate)
+    panel.set_mode("sound")
+
+
 def test_compact_mode_toggles_and_remembers_its_place(make_window, settings, no_midi_system, qtbot):
     window = make_window()
     window.candidates.show_entries([entry_of(tone_clip(440))])
