@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from core.audio.clip import Clip, save_clip
@@ -228,6 +228,39 @@ def test_compact_mode_toggles_and_remembers_its_place(make_window, settings, no_
     assert window.midi.controller.store.compact_geometry is not None
     window.midi.compact_action.trigger()
     assert compact.isVisible()
+
+
+def test_compact_window_opens_where_it_was_left_at_the_next_start(make_window, settings, no_midi_system, qtbot):
+    """Moved and resized, then the app quits with it open: the next start's compact window is shown at that place
+    and size (saved in studio.ini, restored before it is shown)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QApplication
+
+    first = make_window()
+    first.midi.set_compact(True)
+    compact = first.midi.compact
+    qtbot.waitExposed(compact)
+    screen = compact.screen().availableGeometry()
+    place = QRect(screen.x() + 211, screen.y() + 157, compact.minimumSizeHint().width() + 30, 460)
+    compact.setGeometry(place)
+    qtbot.waitUntil(lambda: compact.geometry() == place, timeout=3000)
+    first.close()  # quitting with the compact window open
+    qtbot.waitUntil(lambda: not compact.isVisible(), timeout=3000)
+    first.deleteLater()
+    QApplication.processEvents()
+
+    second = make_window()  # the next start, same settings file
+    assert second.midi.compact is None
+    second.midi.compact_action.trigger()
+    again = second.midi.compact
+    qtbot.waitExposed(again)
+    assert again.isVisible() and again.geometry() == place
+    again.move(place.x() + 40, place.y() + 25)  # moved again: remembered as it moves
+    qtbot.waitUntil(lambda: again.pos().x() == place.x() + 40, timeout=3000)
+    third = make_window()
+    third.midi.set_compact(True)
+    qtbot.waitExposed(third.midi.compact)
+    assert third.midi.compact.pos() == again.pos() == place.topLeft() + QPoint(40, 25)  # frame positions
 
 
 def test_extend_loop_uses_the_session_tempo(tiny_window, qtbot, tmp_path, no_midi_system):
