@@ -26,6 +26,7 @@ records a PulseAudio null sink's monitor with it).
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
@@ -34,6 +35,7 @@ import numpy as np
 
 from core.audio.clip import Clip, resample
 from core.errors import LoaError, first_line
+from core.quiet import filtered_native_stderr
 
 DeviceChoice = Union[int, str, None]  # PortAudio index, (part of) a device name, or None for the default
 
@@ -67,8 +69,10 @@ class AudioDevice:
 
 def backend():
     """The sounddevice module, or PlaybackUnavailable when PortAudio cannot be loaded."""
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")  # PortAudio's JACK probe must never launch a server
     try:
-        import sounddevice
+        with filtered_native_stderr():  # the first import probes ALSA and JACK, which print when absent
+            import sounddevice
     except OSError as exc:  # sounddevice raises OSError when libportaudio is missing
         raise PlaybackUnavailable(f"Audio is unavailable: {_first_line(exc)} "
                                   "(install PortAudio, e.g. apt install libportaudio2).") from exc
@@ -84,8 +88,9 @@ def refresh_devices() -> None:
     """
     sd = backend()
     try:
-        sd._terminate()
-        sd._initialize()
+        with filtered_native_stderr():
+            sd._terminate()
+            sd._initialize()
     except Exception as exc:  # noqa: BLE001 - PortAudio errors vary by host API
         raise PlaybackUnavailable(f"Audio is unavailable: cannot re-scan devices ({_first_line(exc)}).") from exc
 
