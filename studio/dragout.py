@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, Qt, QUrl
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QSize, Qt, QUrl
 from PySide6.QtGui import QDrag, QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QToolButton, QWidget
 
@@ -238,6 +238,17 @@ class SelectionDragButton(QToolButton):
 
     def _update_text(self, selection) -> None:
         self.setText("Drag selection" if selection is not None else "Drag clip")
+
+    def sizeHint(self) -> QSize:
+        """As wide as its longer wording: selecting never changes the row's width (nor the window's)."""
+        hint = super().sizeHint()
+        metrics = self.fontMetrics()
+        extra = max(metrics.horizontalAdvance(t) for t in ("Drag selection", "Drag clip")) \
+            - metrics.horizontalAdvance(self.text())
+        return QSize(hint.width() + extra, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
 
 
 def _report(on_error: ErrorSink, message: str) -> None:

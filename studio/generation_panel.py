@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton, QTabBar, QVBoxLayout, QWidget)
 
 from core.errors import InputError
@@ -20,7 +20,7 @@ from .model_manager import ModelChoice, model_choices
 from .mode_fields import PLACEHOLDERS, ModeFields, load_fields, save_fields
 from .modes import Mode, available_modes, speech_seconds, work_for
 from .panel_presets import PresetActions
-from .panel_widgets import LimitedDoubleSpin, LimitedSpin, SeedField, licence_text
+from .panel_widgets import ElidedComboBox, LimitedDoubleSpin, LimitedSpin, SeedField, licence_text
 from .settings import StudioSettings
 
 
@@ -43,7 +43,7 @@ class GenerationPanel(PresetActions, QWidget):
         for mode in self.modes:
             self.mode_tabs.addTab(mode.label)
 
-        self.preset_combo = QComboBox()
+        self.preset_combo = ElidedComboBox()
         self.preset_combo.setObjectName("presetCombo")
         self.preset_combo.setToolTip("Built-in starting points, then your own presets")
         self.save_preset_button = QPushButton("Save…")
@@ -65,10 +65,13 @@ class GenerationPanel(PresetActions, QWidget):
         self.source_button = QPushButton("Browse…")
         self.use_selected_button = QPushButton("Use selected")
         self.use_selected_button.setToolTip("Continue the take or library item selected in the window")
-        source_row = QHBoxLayout()
-        source_row.addWidget(self.source_edit, 1)
-        source_row.addWidget(self.source_button)
-        source_row.addWidget(self.use_selected_button)
+        source_row = QVBoxLayout()  # the file name gets the column's width; its buttons go below it
+        source_buttons = QHBoxLayout()
+        source_buttons.addWidget(self.source_button)
+        source_buttons.addWidget(self.use_selected_button)
+        source_buttons.addStretch(1)
+        source_row.addWidget(self.source_edit)
+        source_row.addLayout(source_buttons)
         self.negative_edit = QLineEdit()
         self.negative_edit.setObjectName("negativeEdit")
         self.negative_edit.setPlaceholderText("what to steer away from, e.g. low quality, music")
@@ -100,11 +103,8 @@ class GenerationPanel(PresetActions, QWidget):
         self.guidance_spin.setSingleStep(0.5)
         self.guidance_spin.setValue(3.5)
 
-        self.model_combo = QComboBox()
+        self.model_combo = ElidedComboBox()
         self.model_combo.setObjectName("modelCombo")
-        for combo in (self.model_combo, self.preset_combo):  # long model paths must not widen the panel
-            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(6)
         self.manage_button = QPushButton("Models…")
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
@@ -210,6 +210,8 @@ class GenerationPanel(PresetActions, QWidget):
         self.negative_edit.setText(values.negative)
         self.transcription_edit.setText(values.words)
         self.source_edit.setText(values.source)
+        for edit in (self.prompt_edit, self.negative_edit, self.transcription_edit, self.source_edit):
+            edit.setCursorPosition(0)  # a long text shows its beginning, not its last words
         self.seconds_spin.setValue(max(self.seconds_spin.minimum(), values.seconds))
         self.steps_spin.setValue(values.steps)
         self.guidance_spin.setValue(values.guidance)

@@ -30,3 +30,14 @@ def for_the_window(message: str) -> str:
     for pattern, replacement in _REWRITES:
         message = re.sub(pattern, replacement, message)
     return message
+
+
+_LONG_WORD = re.compile(r"\S{25,}")
+_BREAK_AFTER = re.compile(r"([/\\_.\-])")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def wrappable(text: str) -> str:
+    """Long unbroken words (paths, file names) get line-break chances after / _ . - so a word-wrapped label
+    wraps them instead of widening the window; nothing visible is added (a zero-width space)."""
+    return _LONG_WORD.sub(lambda m: _BREAK_AFTER.sub(r"\1" + ZERO_WIDTH_SPACE, m.group(0)), text)

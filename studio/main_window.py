@@ -33,7 +33,7 @@ from .job_times import JobTimes
 from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog
-from .modes import mode_named, work_for
+from .modes import bar_lock_extra, mode_named, work_for
 from .midi import attach as attach_midi
 from .recording import attach as attach_recording
 from .session import load_shown_takes, save_shown_takes
@@ -190,6 +190,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             self.show_error(f"Cannot re-roll this take: {exc}")
             return None
         extra = {"source": entry.settings["source"]} if mode.needs_source_audio and entry.settings.get("source") else {}
+        extra |= bar_lock_extra(entry.settings)  # a bar-locked take re-rolls at its own bars, tempo, meter, ending
         if mode.needs_source_audio and not extra:
             self.show_error("Cannot re-roll this take: the audio it continued is not recorded.")
             return None

@@ -72,6 +72,17 @@ def work_for(mode: Mode) -> JobWork:
     return generate_work
 
 
+def bar_lock_extra(settings: dict) -> dict:
+    """The job extra that makes a take like this one bar-locked the same way ({} for a take without a lock)."""
+    from core.generation.bar_locked import lock_of
+
+    lock = lock_of(settings)
+    if lock is None:
+        return {}
+    return {"bar_lock": {"bars": lock.bars, "bpm": lock.bpm, "beats_per_bar": lock.beats_per_bar,
+                         "ending": lock.ending}}
+
+
 def music_work(engine, spec, progress, cancel):
     """Music: text-to-audio, or exactly N bars when the job carries a `bar_lock` (studio.midi.bars_row)."""
     lock = spec.extra.get("bar_lock")

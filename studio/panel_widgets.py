@@ -5,11 +5,44 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QRegularExpression, Signal
+from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator, QValidator
-from PySide6.QtWidgets import QDoubleSpinBox, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QStyle, QStyleOptionComboBox,
+                               QStylePainter, QToolTip, QWidget)
 
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED
+
+
+class ElidedComboBox(QComboBox):
+    """A combo box that may be narrower than its items (long model folders): the shown item ends in "…" instead
+    of being cut mid-word, and the tooltip names it in full."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(6)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip and self.shown_text() != self.currentText():
+            tip = self.toolTip()
+            QToolTip.showText(event.globalPos(), f"{self.currentText()}\n{tip}" if tip else self.currentText(), self)
+            return True
+        return super().event(event)
+
+    def shown_text(self) -> str:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        return self.fontMetrics().elidedText(self.currentText(), Qt.TextElideMode.ElideRight, field.width())
+
+    def paintEvent(self, _event) -> None:
+        painter = QStylePainter(self)
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        option.currentText = self.shown_text()
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
 
 
 class SeedField(QLineEdit):

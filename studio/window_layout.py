@@ -3,7 +3,9 @@ the side docks share one column as tabs (the library in front)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from typing import Optional
+
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea,
                                QSplitter, QStyle, QVBoxLayout, QWidget)
 
@@ -50,6 +52,57 @@ def compact_bottom_docks(window: QMainWindow) -> None:
               if not d.isFloating() and window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
     if bottom:
         window.resizeDocks(bottom, [d.minimumSizeHint().height() for d in bottom], Qt.Orientation.Vertical)
+
+
+class BottomDockGuest(QObject):
+    """A dock that comes and goes in the bottom area (the Script dock with Speech mode). It comes at the height
+    it had last (the first time: `height`), and when it goes, the docks left there get back the height they had
+    before it came: the cards and the waveform are not squeezed by a dock that is no longer there."""
+
+    def __init__(self, window: QMainWindow, dock: QDockWidget, height: int) -> None:
+        super().__init__(dock)
+        self.window, self.dock, self.height = window, dock, height
+        self._before: Optional[int] = None  # the bottom area's height before the dock came
+        self._out = False  # shown, and not closed since
+        self._size_pending = False
+        dock.visibilityChanged.connect(self._on_visibility)
+
+    def _hosts(self) -> list[QDockWidget]:
+        return [d for d in self.window.findChildren(QDockWidget) if d is not self.dock and not d.isHidden()
+                and not d.isFloating() and self.window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea]
+
+    def _area_height(self, dock: QDockWidget) -> int:
+        """The height resizeDocks speaks of: the dock with its tab bar, from its top to the status bar."""
+        bottom = self.window.statusBar().geometry().top() if self.window.statusBar().isVisible() \
+            else self.window.height()
+        return max(bottom - dock.geometry().top(), dock.minimumSizeHint().height())
+
+    def show(self) -> None:
+        if self.dock.isHidden():
+            hosts = [d for d in self._hosts() if d.isVisible()]
+            self._before = max((self._area_height(d) for d in hosts), default=None)
+            self._size_pending = True  # sized once it is in the layout (resizeDocks ignores it before)
+        self._out = True
+        self.dock.show()
+        self.dock.raise_()
+
+    def _on_visibility(self, visible: bool) -> None:
+        if visible and self._size_pending:
+            self._size_pending = False
+            QTimer.singleShot(0, self, lambda: self.window.resizeDocks([self.dock], [self.height],
+                                                                      Qt.Orientation.Vertical))
+        if visible or not self._out or not self.dock.isHidden():  # a tab behind another is not gone
+            return
+        self._out = False
+        self.height = self._area_height(self.dock)  # the user's height, for the next time
+        QTimer.singleShot(0, self, self._give_back)
+
+    def _give_back(self) -> None:
+        hosts = self._hosts()
+        if not hosts or not self.dock.isHidden():
+            return
+        least = max(d.minimumSizeHint().height() for d in hosts)
+        self.window.resizeDocks(hosts, [max(self._before or least, least)] * len(hosts), Qt.Orientation.Vertical)
 
 
 def fit_settings_column(splitter: QSplitter, panel: QWidget) -> None:

@@ -53,8 +53,8 @@ def test_notes_and_ccs_arrive_parsed(midi_pair):
 
 
 def test_clock_at_97_then_140_and_transport():
-    """A clock from another process (like a DAW): 97.0 BPM read within 0.5; two beats after a change to 140,
-    140 within 0.5; Start/Stop/Song Position/Continue drive the transport."""
+    """A clock from another process (like a DAW): 97.0 BPM read within 0.5; two beats after a change to 140 and
+    from then on, 140 within 0.5; Start/Stop/Song Position/Continue drive the transport."""
     require_jack()
     name = f"loa-clock-{uuid.uuid4().hex[:8]}"
     sender = subprocess.Popen([sys.executable, str(Path(__file__).with_name("midi_sender.py")), name,
@@ -86,13 +86,14 @@ def test_clock_at_97_then_140_and_transport():
         midi.close()
         sender.kill()
         sender.wait()
-    # A loaded machine's JACK dummy may drop a pulse now and then; the follower counts a gap as a missed pulse.
-    assert len(readings) >= 0.97 * (144 + 96), f"only {len(readings)} of 240 clock pulses arrived"
+    # Every pulse arrives: rtmidi queues them on JACK's thread without the GIL, so a busy test process cannot make
+    # JACK drop the client's cycle (it did with a Python callback).
+    assert len(readings) == 144 + 96, f"{len(readings)} of 240 clock pulses arrived"
     changed = next(i for i, r in enumerate(readings) if r and r > 110)
-    assert readings[changed - 1] == pytest.approx(97.0, abs=0.5)  # six beats of 97
-    assert changed - 144 <= 12, "the change was not seen within half a beat"
-    assert readings[-49] == pytest.approx(140.0, rel=0.01)  # two beats after the change: followed
-    assert readings[-1] == pytest.approx(140.0, abs=0.5)  # four beats after: settled
+    assert all(r == pytest.approx(97.0, abs=0.5) for r in readings[96:144])  # beats 4 to 6 of a steady 97
+    assert changed - 143 <= 8, "the change was not seen within a third of a beat"
+    after = readings[143 + 48:]  # two beats after the change, and every reading on
+    assert all(r == pytest.approx(140.0, abs=0.5) for r in after), [round(r, 2) for r in after]
     assert actions == ["start", "stop", "position", "continue"], actions
     assert transport.state.playing and transport.state.beats == pytest.approx(8.0)
 

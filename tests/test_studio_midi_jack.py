@@ -164,3 +164,29 @@ def test_daw_start_and_stop_drive_playback(rig):
     loud = np.flatnonzero(np.abs(heard) > 0.05)
     assert np.abs(heard).max() == pytest.approx(0.4, abs=0.06)
     assert (loud[-1] - loud[0]) / RATE < 1.5  # stopped well before the take's 3 s
+
+
+def test_a_learned_note_starts_and_stops_a_recording(rig):
+    """Learn "Record" on a pad's note, then that note records from the input (the null sink's monitor here)
+    and the same note again stops: the take lands in the library."""
+    window, c, out, qtbot = rig
+    window.settings.count_in_mode = "off"
+    c.start_learning("record")
+    out.send(note_on(72, 100))
+    qtbot.waitUntil(lambda: "record" in c.mapping.bindings, timeout=3000)
+    recorder = window.recording.controller
+    assert recorder.state == "idle"
+    finished, said = [], []
+    recorder.take_finished.connect(lambda take, punch: finished.append(take))
+    recorder.status.connect(said.append)
+    elapsed = []
+    recorder.elapsed.connect(elapsed.append)
+    out.send(note_on(72, 100))
+    qtbot.waitUntil(lambda: recorder.state == "recording", timeout=5000)
+    qtbot.waitUntil(lambda: bool(elapsed) and elapsed[-1] >= 0.6, timeout=10_000)  # audio is coming in
+    out.send(note_on(72, 100))
+    qtbot.waitUntil(lambda: recorder.state == "idle", timeout=5000)
+    assert len(finished) == 1, said
+    assert finished[0].seconds >= 0.5
+    [item] = window.library.search(mode="recording")
+    assert item.prompt.startswith("Take") and window.selected_entry().library_id == item.id

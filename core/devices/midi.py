@@ -1,7 +1,11 @@
 """MIDI input over python-rtmidi: ALSA first, JACK next, and a clear status line when there is neither.
 
-Qt-free. rtmidi's callback runs on its own thread: it only parses the bytes and puts the event on a queue;
-the GUI drains the queue from a timer (`drain()`), so no widget is touched from the MIDI thread.
+Qt-free. No Python runs on the MIDI system's thread: rtmidi stamps each message there (its delta time, from
+the driver's clock) and keeps it in its own ring buffer. A Python callback would have to take the GIL on
+JACK's process thread, and while the GUI held it, JACK gave up on the client for that cycle (an xrun) and the
+messages of the cycle were lost (clock pulses among them). A reader thread polls the buffer every millisecond,
+turns the deltas into times, parses and queues; the GUI drains the queue from a timer (`drain()`), so no widget
+is touched from a MIDI thread.
 
     midi = MidiInput()                 # never raises: `midi.status` says what is usable, or why nothing is
     midi.ports()                       # re-scans: ['sender:virt-out', ...]
@@ -22,11 +26,16 @@ import threading
 import time
 from typing import Callable, Optional
 
+import numpy as np
+
 from core.errors import LoaError, first_line
+from core.quiet import filtered_native_stderr
 
 from .midi_messages import MidiEvent, parse_message
 
 CLIENT_NAME = "LOA Studio"
+POLL_SECONDS = 0.001  # the reader's idle wait: adds at most a millisecond to a pad's latency
+QUEUE_MESSAGES = 8192  # rtmidi's ring buffer: minutes of clock if the reader is held up
 API_NAMES = {"alsa": "ALSA", "jack": "JACK"}
 
 
@@ -64,8 +73,10 @@ def open_client(kind: str = "in", name: str = CLIENT_NAME, apis: tuple[str, ...]
             reasons.append(f"ALSA: {_reason(api, None)}")  # rtmidi would fail (and alsa-lib print to stderr)
             continue
         try:
-            cls = rtmidi.MidiIn if kind == "in" else rtmidi.MidiOut
-            return cls(rtapi=ids[api], name=name), api
+            with filtered_native_stderr():  # libjack prints a paragraph when no server runs; the status says it
+                if kind == "in":
+                    return rtmidi.MidiIn(rtapi=ids[api], name=name, queue_size_limit=QUEUE_MESSAGES), api
+                return rtmidi.MidiOut(rtapi=ids[api], name=name), api
         except (rtmidi.RtMidiError, RuntimeError) as exc:  # rtmidi's SystemError is an RtMidiError
             reasons.append(f"{API_NAMES[api]}: {_reason(api, exc)}")
     raise MidiUnavailable("No MIDI system: " + "; ".join(reasons) + ".")
@@ -86,7 +97,7 @@ class MidiInput:
                  on_event: Optional[Callable[[], None]] = None) -> None:
         self.client_name = client_name
         self.apis = apis
-        self.on_event = on_event  # optional wake-up (called on the MIDI thread; must only signal)
+        self.on_event = on_event  # optional wake-up (called on the reader thread; must only signal)
         self._queue: "queue.SimpleQueue[MidiEvent]" = queue.SimpleQueue()
         self._client = None
         self.api: Optional[str] = None
@@ -94,6 +105,8 @@ class MidiInput:
         self.port: Optional[str] = None  # the port open now
         self._last_time: Optional[float] = None
         self._lock = threading.Lock()
+        self._reader: Optional[threading.Thread] = None
+        self._stop_reader = threading.Event()
         self.status = ""
         self._connect()
 
@@ -105,8 +118,9 @@ class MidiInput:
             self._client, self.api = None, None
             self.status = str(exc)
             return False
-        self._client.ignore_types(sysex=True, timing=False, active_sense=True)  # keep clock, drop the rest
-        self._client.set_callback(self._callback)
+        # Nothing is filtered inside rtmidi: each message's delta counts from the one before it, so a dropped
+        # message would take its time with it. Parsing leaves out what the app does not use.
+        self._client.ignore_types(sysex=False, timing=False, active_sense=False)
         self.status = f"MIDI ({API_NAMES[self.api]}): no input chosen"
         return True
 
@@ -148,9 +162,11 @@ class MidiInput:
         self.port = match
         self._last_time = None
         self.status = f"MIDI input: {match} ({API_NAMES[self.api]})"
+        self._start_reader()
         return True
 
     def close_port(self) -> None:
+        self._stop_reading()
         with self._lock:
             if self._client is not None and self.port is not None:
                 try:
@@ -161,11 +177,6 @@ class MidiInput:
 
     def close(self) -> None:
         self.close_port()
-        if self._client is not None:
-            try:
-                self._client.cancel_callback()
-            except Exception:  # noqa: BLE001
-                pass
         self._client = None  # rtmidi frees the client when the object goes
 
     def check(self) -> bool:
@@ -192,19 +203,55 @@ class MidiInput:
         return self.status != before
 
     # ---- events ----------------------------------------------------------------------------------------
-    def _callback(self, message_and_delta, _data=None) -> None:
-        # rtmidi's thread: parse, timestamp, enqueue. Nothing else.
-        message, delta = message_and_delta
-        now = time.monotonic()
-        # rtmidi's deltas come from the driver's clock and are steadier than when this thread gets to run;
-        # the running sum is held no later than now (a late first callback only shifts the anchor).
-        stamp = now if self._last_time is None else min(now, self._last_time + delta)
-        self._last_time = stamp
-        event = parse_message(message, stamp)
-        if event is not None:
-            self._queue.put(event)
-            if self.on_event is not None:
-                self.on_event()
+    def _start_reader(self) -> None:
+        if self._reader is not None and self._reader.is_alive():
+            return
+        self._stop_reader.clear()
+        self._reader = threading.Thread(target=self._read, name="LOA MIDI reader", daemon=True)
+        self._reader.start()
+
+    def _stop_reading(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            self._stop_reader.set()
+            if reader is not threading.current_thread():
+                reader.join(timeout=1.0)
+
+    def _read(self) -> None:
+        """The reader thread: take every message rtmidi holds, stamp and queue them, wait a millisecond."""
+        while not self._stop_reader.is_set():
+            batch = []
+            while len(batch) < 1000:
+                with self._lock:
+                    client = self._client
+                    try:
+                        item = client.get_message() if client is not None and self.port is not None else None
+                    except Exception:  # noqa: BLE001 - a server going away must not kill the reader
+                        item = None
+                if not item:
+                    break
+                batch.append(item)
+            if batch:
+                self._receive(batch, time.monotonic())
+                if self.on_event is not None:
+                    self.on_event()
+            self._stop_reader.wait(POLL_SECONDS)
+
+    def _receive(self, batch: list, now: float) -> None:
+        """Stamp, parse and queue messages read together at `now`: [(bytes, delta), ...] oldest first.
+
+        rtmidi's delta (seconds since the message before, measured by the MIDI system as the message came in)
+        keeps each message's own time however late it is read. The batch is placed from its end: the last
+        message came in no later than `now`, and no later than the running sum of deltas says (so one late read
+        only shifts the anchor until a prompt one pulls it back)."""
+        deltas = [0.0 if self._last_time is None and i == 0 else max(0.0, float(d)) for i, (_, d) in enumerate(batch)]
+        offsets = np.cumsum(deltas)  # each message's time from the first of the batch
+        end = now if self._last_time is None else min(now, self._last_time + float(offsets[-1]))
+        for (message, _), offset in zip(batch, offsets):
+            event = parse_message(message, end - float(offsets[-1] - offset))
+            if event is not None:
+                self._queue.put(event)
+        self._last_time = end
 
     def drain(self, limit: int = 10_000) -> list[MidiEvent]:
         """The events received since the last drain, oldest first (called from the GUI thread)."""

@@ -26,6 +26,7 @@ records a PulseAudio null sink's monitor with it).
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
@@ -34,8 +35,16 @@ import numpy as np
 
 from core.audio.clip import Clip, resample
 from core.errors import LoaError, first_line
+from core.quiet import filtered_native_stderr
 
 DeviceChoice = Union[int, str, None]  # PortAudio index, (part of) a device name, or None for the default
+
+# Output buffer for auditioning. The callback is Python, so it waits for the GIL while other threads (a generation,
+# the GUI drawing) run: with PortAudio's default 35 ms on PulseAudio, two busy Python threads made a 3 s clip
+# underrun 5-6 times (choppy, and a PulseAudio null sink stalls up to 2 s after each); at 0.1 s once in 3 runs, at
+# 0.2 s never (benchmarks/bench_playback_load.py). The playhead takes the latency off, so only the start is later.
+# Pads, which need low latency, have their own stream (core.devices.pad_player).
+PLAYBACK_LATENCY = 0.2
 
 
 class PlaybackUnavailable(LoaError):
@@ -60,8 +69,10 @@ class AudioDevice:
 
 def backend():
     """The sounddevice module, or PlaybackUnavailable when PortAudio cannot be loaded."""
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")  # PortAudio's JACK probe must never launch a server
     try:
-        import sounddevice
+        with filtered_native_stderr():  # the first import probes ALSA and JACK, which print when absent
+            import sounddevice
     except OSError as exc:  # sounddevice raises OSError when libportaudio is missing
         raise PlaybackUnavailable(f"Audio is unavailable: {_first_line(exc)} "
                                   "(install PortAudio, e.g. apt install libportaudio2).") from exc
@@ -77,8 +88,9 @@ def refresh_devices() -> None:
     """
     sd = backend()
     try:
-        sd._terminate()
-        sd._initialize()
+        with filtered_native_stderr():
+            sd._terminate()
+            sd._initialize()
     except Exception as exc:  # noqa: BLE001 - PortAudio errors vary by host API
         raise PlaybackUnavailable(f"Audio is unavailable: cannot re-scan devices ({_first_line(exc)}).") from exc
 
@@ -146,9 +158,11 @@ def audio_status(device: DeviceChoice = None) -> str:
 class Player:
     """Plays one clip at a time on an output device; `position` and `is_playing` are safe to poll from the GUI."""
 
-    def __init__(self, device: DeviceChoice = None, on_finished: Optional[Callable[[], None]] = None):
+    def __init__(self, device: DeviceChoice = None, on_finished: Optional[Callable[[], None]] = None,
+                 latency: float = PLAYBACK_LATENCY):
         self.device = device
         self.on_finished = on_finished
+        self.latency = latency  # seconds of output buffer asked of PortAudio (it may grant more)
         self._stream = None
         self._data = np.zeros((0, 1), dtype=np.float32)
         self._frame = 0          # next frame the callback hands out (written only by the audio thread while playing)
@@ -232,7 +246,7 @@ class Player:
         for candidate in dict.fromkeys([rate, int(device.default_rate)]):
             try:
                 stream = sd.OutputStream(device=device.index, samplerate=candidate, channels=channels,
-                                         dtype="float32", callback=self._callback,
+                                         dtype="float32", callback=self._callback, latency=self.latency,
                                          finished_callback=self._finished)
                 return stream, candidate
             except Exception as exc:  # noqa: BLE001 - PortAudioError, ValueError for bad settings

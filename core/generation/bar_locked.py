@@ -56,6 +56,19 @@ class BarLock:
                 "ending": self.ending, "bar_locked": True, "seconds": round(self.seconds, 6)}
 
 
+def lock_of(settings: dict) -> Optional[BarLock]:
+    """The bar lock a take was made with (its settings, as `BarLock.settings()` wrote them), or None: "More like
+    this" re-rolls a bar-locked take with the same bars, tempo, meter and ending, not the session's current ones.
+    A selection dragged out of such a take is not bar-locked any more."""
+    if not settings.get("bar_locked") or "selection_seconds" in settings:
+        return None
+    try:
+        return BarLock(int(settings["bars"]), float(settings["bpm"]), int(settings.get("beats_per_bar", 4)),
+                       str(settings.get("ending", "fade"))).validated()
+    except (KeyError, TypeError, ValueError, InputError):
+        return None
+
+
 def generate_bars(engine: Engine, request: GenerationRequest, lock: BarLock,
                   progress: Optional[ProgressCallback] = None, cancel: CancelCheck = None) -> GenerationResult:
     """Generate `request.candidates` takes of exactly `lock.bars` bars (request.seconds is replaced)."""

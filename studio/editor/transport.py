@@ -14,8 +14,17 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QSpacerItem, QToolButton, QVBoxLayout, QWidget
+
+from .readout import ReadoutLabel
+
+# The widest readouts the bar keeps room for on the buttons' row; narrower bars show them on a row of their own
+# (a fixed reference, so a new selection never moves them between rows).
+POSITION_ROOM = "00.000 s"
+SELECTION_ROOM = "00.000 s – 00.000 s (00.000 s)"
+SELECTION_LEAST = "0:00.000–0:00.000 (00.000 s)"  # the shortest wording of a selection in a clip under 10 min
+READOUT_GAP = 12
 
 
 def seconds_text(seconds: float) -> str:
@@ -38,6 +47,13 @@ def length_in_bars(seconds: float, bpm: float, beats_per_bar: int = 4) -> str:
     beats = seconds * bpm / 60.0
     bars, rest = divmod(beats, beats_per_bar)
     return f"{int(bars)}:{rest:.2f}".rstrip("0").rstrip(".")
+
+
+def _compact_range(start: float, end: float) -> str:
+    """0.500–1.500 s (1.000 s): one unit for both ends where both are under a minute."""
+    if end < 60:
+        return f"{start:.3f}–{end:.3f} s ({seconds_text(end - start)})"
+    return f"{seconds_text(start)}–{seconds_text(end)} ({seconds_text(end - start)})"
 
 
 class TransportBar(QWidget):
@@ -66,25 +82,32 @@ class TransportBar(QWidget):
         self.loop_button = self._button("⟲", "Loop: play the selection round and round (Shift+Space)", "loopButton")
         self.loop_button.setCheckable(True)
 
-        self.position_label = QLabel()
-        self.position_label.setObjectName("positionReadout")
-        self.position_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.selection_label = QLabel()
-        self.selection_label.setObjectName("selectionReadout")
-        self.selection_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        for label in (self.position_label, self.selection_label):  # long readouts never widen the window
-            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-            label.setMinimumWidth(40)
+        self.position_label = ReadoutLabel("positionReadout")
+        self.selection_label = ReadoutLabel("selectionReadout")
+        for label in (self.position_label, self.selection_label):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readouts = QWidget()
+        self.readouts.setObjectName("transportReadouts")
+        readouts = QHBoxLayout(self.readouts)
+        readouts.setContentsMargins(0, 0, 0, 0)
+        readouts.setSpacing(0)
+        readouts.addWidget(self.position_label)
+        readouts.addSpacing(READOUT_GAP)
+        readouts.addWidget(self.selection_label, 1)
 
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(2, 0, 2, 0)
-        for button in (self.play_button, self.stop_button, self.record_button, self.cursor_button,
-                       self.selection_button, self.loop_button):
-            layout.addWidget(button)
-        layout.addSpacing(8)
-        layout.addWidget(self.position_label, 2)
-        layout.addSpacing(12)
-        layout.addWidget(self.selection_label, 5)
+        self._rows = QVBoxLayout(self)
+        self._rows.setContentsMargins(2, 0, 2, 0)
+        self._rows.setSpacing(0)
+        self._top = QHBoxLayout()
+        self._buttons = (self.play_button, self.stop_button, self.record_button, self.cursor_button,
+                         self.selection_button, self.loop_button)
+        for button in self._buttons:
+            self._top.addWidget(button)
+        self._top.addSpacing(8)
+        self._push_left = QSpacerItem(0, 0, QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
+        self._rows.addLayout(self._top)
+        self._one_row: Optional[bool] = None
+        self._arrange()
 
         self.play_button.clicked.connect(self.play_requested)
         self.stop_button.clicked.connect(self.stop_requested)
@@ -95,6 +118,48 @@ class TransportBar(QWidget):
         self.show_position(0.0)
         self.show_selection(None)
         self.set_playing(False)
+
+    # ---- layout: the readouts beside the buttons where there is room, else on a row below them ----------
+    def _buttons_width(self) -> int:
+        spacing = max(self._top.spacing(), 0)
+        return sum(b.sizeHint().width() + spacing for b in self._buttons) + 8
+
+    def _readouts_room(self) -> int:
+        return (self.position_label.width_of(POSITION_ROOM) + READOUT_GAP
+                + self.selection_label.width_of(SELECTION_ROOM))
+
+    def minimumSizeHint(self) -> QSize:
+        """The buttons, or the readouts' shortest wordings on their own row, whichever is wider: fixed
+        references, so no selection or tempo ever widens the window."""
+        margins = self._rows.contentsMargins()
+        least = (self.position_label.width_of(POSITION_ROOM) + READOUT_GAP
+                 + self.selection_label.width_of(SELECTION_LEAST))
+        return QSize(max(self._buttons_width(), least) + margins.left() + margins.right(),
+                     super().minimumSizeHint().height())
+
+    def _arrange(self) -> None:
+        margins = self._rows.contentsMargins()
+        one_row = self.width() - margins.left() - margins.right() >= self._buttons_width() + self._readouts_room()
+        if one_row == self._one_row:
+            return
+        self._one_row = one_row
+        self._top.removeWidget(self.readouts)
+        self._rows.removeWidget(self.readouts)
+        self._top.removeItem(self._push_left)
+        if one_row:
+            self._top.addWidget(self.readouts, 1)
+        else:
+            self._top.addItem(self._push_left)  # the buttons stay left on their row
+            self._rows.addWidget(self.readouts)
+        self.updateGeometry()
+
+    @property
+    def readouts_on_own_row(self) -> bool:
+        return not self._one_row
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange()
 
     def _button(self, text: str, tip: str, name: str) -> QToolButton:
         button = QToolButton()
@@ -134,23 +199,28 @@ class TransportBar(QWidget):
 
     def show_position(self, seconds: float) -> None:
         self._position = float(seconds)
-        text = seconds_text(seconds)  # compact: the editor row is narrow at 1024 px; the tooltip says it in full
+        text = seconds_text(seconds)
+        forms = [text]
         if self.tempo:
-            text += f" · {bars_beats(seconds, self.tempo, self.beats_per_bar)}"
-        self.position_label.setText(text)
-        self.position_label.setToolTip(f"Position (cursor, or the playhead while playing): {text}")
+            forms.insert(0, f"{text} · {bars_beats(seconds, self.tempo, self.beats_per_bar)}")
+        self.position_label.set_forms(forms, f"Position (cursor, or the playhead while playing): {forms[0]}")
 
     def show_selection(self, selection: Optional[tuple[float, float]]) -> None:
         self._selection = selection
         self.selection_button.setEnabled(selection is not None)
         if selection is None:
-            self.selection_label.setText("No selection")
+            self.selection_label.set_forms(["No selection"], "No selection: drag across the waveform to select")
             return
         start, end = selection
+        # Fullest first; narrower rows drop the bars, then the words, never start, end or length.
         text = f"{seconds_text(start)} – {seconds_text(end)} ({seconds_text(end - start)})"
+        forms = [f"Selection {seconds_text(start)} – {seconds_text(end)}, length {seconds_text(end - start)}", text,
+                 _compact_range(start, end)]
+        tip = f"Selection: start {seconds_text(start)}, end {seconds_text(end)}, length {seconds_text(end - start)}"
         if self.tempo:
-            text += (f" · bars {bars_beats(start, self.tempo, self.beats_per_bar)} – "
-                     f"{bars_beats(end, self.tempo, self.beats_per_bar)} "
-                     f"({length_in_bars(end - start, self.tempo, self.beats_per_bar)})")
-        self.selection_label.setText(text)
-        self.selection_label.setToolTip(f"Selection start – end (length): {text}")
+            bars = (f"bars {bars_beats(start, self.tempo, self.beats_per_bar)} – "
+                    f"{bars_beats(end, self.tempo, self.beats_per_bar)} "
+                    f"({length_in_bars(end - start, self.tempo, self.beats_per_bar)})")
+            forms.insert(0, f"{text} · {bars}")
+            tip += f"; {bars}"
+        self.selection_label.set_forms(forms, tip)

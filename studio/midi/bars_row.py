@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from core.generation.bar_locked import BarLock
 
@@ -36,12 +36,16 @@ class BarsRow(QWidget):
         self.ending_combo.setToolTip("Short fade: cut at the bar line with a 10 ms fade. Close the loop: regenerate "
                                      "the last second so the end flows into the start (takes longer).")
         self.tempo_label = QLabel()
-        layout = QHBoxLayout(self)
+        self.tempo_label.setWordWrap(True)
+        controls = QHBoxLayout()  # the tempo note goes below: the settings column stays narrow at 1024 px
+        controls.addWidget(self.enabled_box)
+        controls.addWidget(self.bars_spin)
+        controls.addWidget(self.ending_combo, 1)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.enabled_box)
-        layout.addWidget(self.bars_spin)
-        layout.addWidget(self.ending_combo)
-        layout.addWidget(self.tempo_label, 1)
+        layout.setSpacing(2)
+        layout.addLayout(controls)
+        layout.addWidget(self.tempo_label)
         controller.tempo_changed.connect(lambda *_: self.show_tempo())
         self.enabled_box.toggled.connect(lambda *_: self.show_tempo())
         self.show_tempo()

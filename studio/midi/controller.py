@@ -23,6 +23,7 @@ from core.devices.playback import PlaybackUnavailable
 from core.devices.tempo import TapTempo, Transport, check_bpm
 from core.errors import InputError, LoaError
 
+from .pad_files import prune_pad_files
 from .store import MidiSettings
 
 TEMPO_STEP = 0.05  # BPM: smaller clock wobbles do not repaint the window
@@ -189,11 +190,12 @@ class MidiController(QObject):
         self.pads_changed.emit()
 
     def save_pads(self) -> None:
-        """Remember the kit: each pad's file (a library item's audio file, a dropped file) and mode. Takes that
-        exist only in memory (not kept) are not remembered."""
+        """Remember the kit: each pad's file (a library item's audio file, a dropped file, or the durable copy of
+        a take that was only in memory, studio.midi.pad_files) and mode; copies no pad holds any more go."""
         kit = [{"slot": slot, "file": pad.source.get("file"), "label": pad.label, "mode": pad.mode}
                for slot, pad in enumerate(self.pads.pads) if pad.source.get("file") or pad.mode != "one-shot"]
         self.store.pads = json.dumps(kit)
+        prune_pad_files(item["file"] for item in kit)
 
     def restore_pads(self) -> list[str]:
         """Load the remembered kit; returns one line per pad whose file could not be read (the rest still load)."""

@@ -20,6 +20,7 @@ from core.devices.pads import BANKS, KEY_ROWS, PADS_PER_BANK
 from core.errors import LoaError
 
 from .controller import MidiController
+from .pad_files import durable_pad_file, is_transient
 
 FLASH_MS = 150
 
@@ -118,8 +119,19 @@ class PadGrid(QWidget):
         except LoaError as exc:
             self.on_error(f"Cannot put {path.name} on pad {pad + 1}: {exc}")
             return False
-        self.controller.assign_pad(pad, clip, path.stem, {"file": str(path)})
+        source = {"file": str(path)}
+        if is_transient(path):  # a drag-out render (a card or a library row dropped here): purged from the cache
+            source = self._durable(clip, path.stem, pad) or source
+        self.controller.assign_pad(pad, clip, path.stem, source)
         return True
+
+    def _durable(self, clip, label: str, pad: int) -> dict:
+        """A copy under <data>/pads that survives restarts and cache clean-ups ({} if it cannot be written)."""
+        try:
+            return {"file": str(durable_pad_file(clip, label))}
+        except (OSError, LoaError) as exc:
+            self.on_error(f"Pad {pad + 1} plays the take, but it will not be there after a restart: {exc}")
+            return {}
 
     def assign_selected(self, pad: int) -> bool:
         entry = self.selected()
@@ -127,12 +139,15 @@ class PadGrid(QWidget):
             self.on_error("Select a take or a library item first, then assign it to a pad.")
             return False
         source = {}
+        label = getattr(entry, "prompt", "") or "take"
         if getattr(entry, "library_id", None) is not None and self.library is not None:
             try:  # a library item's own file: the pad kit remembers it across restarts
                 source = {"library_id": entry.library_id, "file": str(self.library.get(entry.library_id).audio_path)}
             except (LoaError, KeyError, OSError):
                 source = {"library_id": entry.library_id}
-        self.controller.assign_pad(pad, entry.clip, getattr(entry, "prompt", "") or "take", source)
+        if not source.get("file"):  # a take only in memory: a durable copy, so the pad still holds it after a restart
+            source.update(self._durable(entry.clip, label, pad))
+        self.controller.assign_pad(pad, entry.clip, label, source)
         return True
 
     def pad_menu(self, pad: int) -> QMenu:

@@ -19,6 +19,7 @@ from core.speech import DEFAULT_VOICE, SpeechRequest
 from core.speech.tts import check_reference_fits
 
 from ..clip_entry import ClipEntry
+from ..window_layout import BottomDockGuest
 from .reference_box import COMPACT, ReferenceBox
 from .script_box import ScriptBox
 from .script_session import LineState, ScriptSession
@@ -49,7 +50,6 @@ class SpeechTools(QObject):
         self._rows = [*self.reference.rows(), ("Script", self.script_button)]
         for offset, (label, field) in enumerate(self._rows):
             panel.form.insertRow(at + offset, label, field)
-        self._dock_sized = False
         self.dock = QDockWidget("Script", window)
         self.dock.setObjectName("scriptDock")
         scroll = QScrollArea()  # the dock imposes no minimum size on the window: it scrolls when squeezed
@@ -62,6 +62,8 @@ class SpeechTools(QObject):
         recording_dock = getattr(getattr(window, "recording", None), "dock", None)
         if recording_dock is not None:
             window.tabifyDockWidget(recording_dock, self.dock)
+        # A strip the first time, so the cards keep most of the height; leaving Speech gives the height back.
+        self.dock_sizes = BottomDockGuest(window, self.dock, SCRIPT_DOCK_HEIGHT)
         self.script_button.clicked.connect(self.show_script_editor)
         panel.extra_inputs.setdefault("speech", []).append(self._reference_input)
         panel.mode_tabs.currentChanged.connect(self._on_mode_changed)
@@ -100,12 +102,7 @@ class SpeechTools(QObject):
             self.dock.hide()
 
     def show_script_editor(self) -> None:
-        self.dock.show()
-        self.dock.raise_()
-        if not self._dock_sized:  # the first time: a strip, so the cards keep most of the height
-            self._dock_sized = True
-            QTimer.singleShot(0, self, lambda: self.window.resizeDocks([self.dock], [SCRIPT_DOCK_HEIGHT],
-                                                                      Qt.Orientation.Vertical))
+        self.dock_sizes.show()
 
     # ---- the reference -------------------------------------------------------------------------------
     def _reference_input(self, request) -> dict:

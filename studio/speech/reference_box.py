@@ -19,6 +19,8 @@ from core.errors import InputError, LoaError
 from core.speech import ReferenceVoice
 from core.speech.reference import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, checked_reference_audio
 
+from ..gui_text import wrappable
+
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)"
 COMPACT = "padding: 2px 8px;"  # buttons in a form row: the panel stays narrow at 1024 px
 
@@ -130,6 +132,7 @@ class ReferenceBox(QWidget):
                                 "one person speaking) whose voice speaks the words.")
             self.status.setStyleSheet("color: #777;")
         self.status.setToolTip(self.status.text())
+        self.status.setText(wrappable(self.status.text()))  # a long file name wraps, never widens the panel
 
     # ---- reading it ----------------------------------------------------------------------------------
     @property

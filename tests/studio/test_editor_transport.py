@@ -24,15 +24,15 @@ def test_readouts_show_seconds_and_bars_beats_when_a_tempo_is_known(qtbot):
     bar = TransportBar()
     qtbot.addWidget(bar)
     bar.show_selection((0.5, 1.5))
-    assert bar.selection_label.text() == "0.500 s – 1.500 s (1.000 s)"
-    assert bar.selection_label.toolTip() == "Selection start – end (length): 0.500 s – 1.500 s (1.000 s)"
-    assert "·" not in bar.position_label.text()
+    assert bar.selection_label.full_text() == "Selection 0.500 s – 1.500 s, length 1.000 s"
+    assert bar.selection_label.toolTip() == "Selection: start 0.500 s, end 1.500 s, length 1.000 s"
+    assert "·" not in bar.position_label.full_text()
     bar.set_tempo(120.0)
-    assert "· bars 1.2.00 – 1.4.00 (0:2)" in bar.selection_label.text()  # 1 beat to 3 beats
+    assert "· bars 1.2.00 – 1.4.00 (0:2)" in bar.selection_label.full_text()  # 1 beat to 3 beats
     bar.show_selection((2.0, 4.0))
-    assert "· bars 2.1.00 – 3.1.00 (1:0)" in bar.selection_label.text()
+    assert "· bars 2.1.00 – 3.1.00 (1:0)" in bar.selection_label.full_text()
     bar.show_position(2.25)
-    assert bar.position_label.text() == "2.250 s · 2.1.50"
+    assert bar.position_label.full_text() == "2.250 s · 2.1.50"
     bar.show_selection(None)
     assert bar.selection_label.text() == "No selection"
     assert not bar.selection_button.isEnabled()

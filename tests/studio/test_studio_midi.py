@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from core.audio.clip import Clip, save_clip
@@ -176,6 +176,40 @@ def test_music_mode_in_bars_is_exact(tiny_window, qtbot):
     assert not row.isVisibleTo(panel)
 
 
+def test_more_like_this_keeps_a_takes_bar_lock(tiny_window, qtbot):
+    """"More like this" on a bar-locked take: the new takes have its bars, tempo, meter and ending, whatever the
+    session tempo and the bars row say now."""
+    window = tiny_window
+    panel = window.generation_panel
+    panel.set_mode("music")
+    panel.set_model(window.settings.local_models[0])
+    c, row = window.midi.controller, window.midi.bars_row
+    c.set_bpm(150.0)
+    c.set_beats_per_bar(3)
+    row.enabled_box.setChecked(True)
+    row.bars_spin.setValue(2)
+    row.ending_combo.setCurrentIndex(row.ending_combo.findData("close-loop"))
+    fill_panel(window, prompt="drum loop", steps=2, candidates=1)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=120_000) as finished:
+        panel.request_generate()
+    entry = window.candidates.cards[0].entry
+    lock = {k: entry.settings[k] for k in ("bars", "bpm", "beats_per_bar", "ending")}
+    assert lock == {"bars": 2, "bpm": 150.0, "beats_per_bar": 3, "ending": "close-loop"}
+
+    c.set_bpm(97.0)  # the session moved on; the bars row now says otherwise
+    c.set_beats_per_bar(4)
+    row.bars_spin.setValue(1)
+    row.enabled_box.setChecked(False)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=120_000) as finished:
+        job = window.more_like_this(entry)
+    assert job is not None and job.spec.extra["bar_lock"] == lock
+    again = finished.args[1].candidates[0]
+    assert again.seed != entry.seed
+    assert {k: again.settings[k] for k in lock} == lock and again.settings["bar_locked"]
+    assert again.clip.frames == round(2 * 3 * 60 / 150.0 * again.clip.sample_rate)
+    panel.set_mode("sound")
+
+
 def test_compact_mode_toggles_and_remembers_its_place(make_window, settings, no_midi_system, qtbot):
     window = make_window()
     window.candidates.show_entries([entry_of(tone_clip(440))])
@@ -194,6 +228,39 @@ def test_compact_mode_toggles_and_remembers_its_place(make_window, settings, no_
     assert window.midi.controller.store.compact_geometry is not None
     window.midi.compact_action.trigger()
     assert compact.isVisible()
+
+
+def test_compact_window_opens_where_it_was_left_at_the_next_start(make_window, settings, no_midi_system, qtbot):
+    """Moved and resized, then the app quits with it open: the next start's compact window is shown at that place
+    and size (saved in studio.ini, restored before it is shown)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QApplication
+
+    first = make_window()
+    first.midi.set_compact(True)
+    compact = first.midi.compact
+    qtbot.waitExposed(compact)
+    screen = compact.screen().availableGeometry()
+    place = QRect(screen.x() + 211, screen.y() + 157, compact.minimumSizeHint().width() + 30, 460)
+    compact.setGeometry(place)
+    qtbot.waitUntil(lambda: compact.geometry() == place, timeout=3000)
+    first.close()  # quitting with the compact window open
+    qtbot.waitUntil(lambda: not compact.isVisible(), timeout=3000)
+    first.deleteLater()
+    QApplication.processEvents()
+
+    second = make_window()  # the next start, same settings file
+    assert second.midi.compact is None
+    second.midi.compact_action.trigger()
+    again = second.midi.compact
+    qtbot.waitExposed(again)
+    assert again.isVisible() and again.geometry() == place
+    again.move(place.x() + 40, place.y() + 25)  # moved again: remembered as it moves
+    qtbot.waitUntil(lambda: again.pos().x() == place.x() + 40, timeout=3000)
+    third = make_window()
+    third.midi.set_compact(True)
+    qtbot.waitExposed(third.midi.compact)
+    assert third.midi.compact.pos() == again.pos() == place.topLeft() + QPoint(40, 25)  # frame positions
 
 
 def test_extend_loop_uses_the_session_tempo(tiny_window, qtbot, tmp_path, no_midi_system):
@@ -225,17 +292,50 @@ def test_the_pad_kit_is_remembered(make_window, settings, no_midi_system, tmp_pa
     c.set_bank(2)
     assert window.midi.pads.assign_file(0, path)  # bank C, pad 1
     window.candidates.show_entries([entry_of(tone_clip(440))])
-    assert window.midi.pads.assign_selected(1)  # a take only in memory: not remembered
+    assert window.candidates.cards[0].entry.library_id is None  # a candidate only in memory (not in the library)
+    assert window.midi.pads.assign_selected(1)
 
     again = MidiController(settings)
     assert again.kit_problems == []
     assert again.pads.pad(4, bank=0).label == "snare" and again.pads.pad(4, bank=0).mode == "gate"
     assert again.pads.pad(0, bank=2).clip.frames == tone_clip(880, seconds=0.3).frames
-    assert again.pads.pad(1, bank=2).empty
-    assert again.player.has(again.pads.slot(0, bank=2))
+    kept = again.pads.pad(1, bank=2)  # the in-memory take: a durable copy under <data>/pads
+    assert kept.label == "tone" and np.allclose(kept.clip.samples, tone_clip(440).samples, atol=1e-6)
+    assert again.player.has(again.pads.slot(0, bank=2)) and again.player.has(again.pads.slot(1, bank=2))
     again.close()
 
     path.unlink()
     gone = MidiController(settings)
     assert len(gone.kit_problems) == 2 and "not found" in gone.kit_problems[0]
+    assert gone.pads.pad(1, bank=2).label == "tone"  # its copy is the app's own: not lost with the user's file
     gone.close()
+
+
+def test_a_card_or_library_row_dropped_on_a_pad_outlives_the_drag_out_cache(make_window, settings, no_midi_system,
+                                                                            tmp_path):
+    """A card or a library row drags a render under <cache>/dragout (purged after a week): dropped on a pad, the
+    take is copied where the pad kit keeps it; a pad reassigned or cleared leaves no copy behind."""
+    import shutil
+
+    from core.paths import data_dir
+    from studio.dragout import clip_mime_data, dragout_folder
+    from studio.midi.controller import MidiController
+
+    window = make_window()
+    grid = window.midi.pads
+    entry = entry_of(tone_clip(550, seconds=0.4), "glass bell")
+    mime = clip_mime_data(entry.clip, entry.provenance())
+    button = grid.buttons[2]
+    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                      Qt.KeyboardModifier.NoModifier)
+    button.dropEvent(drop)
+    assert "glass-bell" in button.text()
+    shutil.rmtree(dragout_folder())  # the cache is cleaned
+    again = MidiController(settings)
+    assert again.kit_problems == []
+    assert np.allclose(again.pads.pad(2).clip.samples, entry.clip.samples, atol=1e-4)
+    again.close()
+    copies = list((data_dir() / "pads").glob("*.wav"))
+    assert len(copies) == 1
+    window.midi.controller.clear_pad(2)
+    assert not copies[0].exists()

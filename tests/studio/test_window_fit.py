@@ -1,0 +1,175 @@
+"""The window as a first-time user meets it at 1024x640: readouts shown whole, settings without a side scroll in
+every mode, docks that give their height back, nothing that widens the window as the user works (issue 9)."""
+
+import pytest
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtWidgets import QDockWidget, QLabel, QScrollArea
+
+from studio_helpers import tone_clip
+
+from studio.clip_entry import ClipEntry
+
+
+def global_rect(widget) -> QRect:
+    return QRect(widget.mapToGlobal(QPoint(0, 0)), widget.size())
+
+
+def shows_whole(label: QLabel) -> bool:
+    """The label's text fits its width: nothing of it is cut off."""
+    return label.fontMetrics().horizontalAdvance(label.text()) <= label.contentsRect().width()
+
+
+def entry(seconds=2.0):
+    return ClipEntry(tone_clip(330.0, seconds=seconds), prompt="door slam", mode="sound", model="m", licence="l",
+                     seed=7)
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_the_editor_readouts_show_start_end_and_length_whole(qtbot, make_window, size):
+    window = make_window()
+    window.resize(*size)
+    window.show_entry(entry())
+    window.waveform.set_selection(0.2, 0.6)
+    window.transport.set_tempo(120.0)
+    qtbot.wait(50)
+    assert (window.width(), window.height()) == size, "a selection or a tempo widened the window"
+    assert window.minimumSizeHint().width() <= 1024
+    bar = window.transport
+    for label in (bar.position_label, bar.selection_label):
+        assert label.isVisibleTo(window) and not label.visibleRegion().isEmpty()
+        assert global_rect(window).contains(global_rect(label)), f"{label.objectName()} is outside the window"
+        assert shows_whole(label), f"{label.objectName()} is cut: {label.text()!r} in {label.width()} px"
+    shown = bar.selection_label.text()
+    assert "0.200" in shown and "0.600" in shown and "0.400" in shown, shown  # start, end, length
+    assert "; bars 1.1.40 – 1.2." in bar.selection_label.toolTip()  # the full wording, tempo included
+    assert bar.position_label.text().startswith("0.200 s")
+    if size[0] >= 1600:  # room enough: beside the buttons, in full, bars included
+        assert not bar.readouts_on_own_row
+        assert bar.selection_label.text() == bar.selection_label.full_text() and "bars" in shown
+    bar.show_selection(None)
+    assert bar.selection_label.text() == "No selection" and shows_whole(bar.selection_label)
+
+
+def test_readouts_choose_a_shorter_wording_never_a_cut_one(qtbot):
+    from studio.editor.transport import TransportBar
+
+    bar = TransportBar()
+    qtbot.addWidget(bar)
+    least = bar.minimumSizeHint().width()
+    bar.set_tempo(120.0)
+    bar.show_selection((0.5, 1.5))
+    bar.show()
+    wordings = []
+    for width in (900, 600, 420, 300, 240):
+        bar.resize(width, 60)
+        qtbot.wait(10)
+        label = bar.selection_label
+        assert shows_whole(label), (width, label.text(), label.width())
+        assert "0.500" in label.text() and "1.500" in label.text() and "1.000 s" in label.text()
+        wordings.append(label.text())
+    assert wordings[0] == "0.500 s – 1.500 s (1.000 s) · bars 1.2.00 – 1.4.00 (0:2)"
+    assert wordings[-1] == "0.500–1.500 s (1.000 s)"
+    assert bar.readouts_on_own_row  # narrow: under the buttons
+    assert bar.minimumSizeHint().width() == least  # a selection or a tempo never widens the window
+
+
+def long_named_reference(corpus_files, tmp_path):
+    """A real recording of speech under a long file name, as recorders name them."""
+    import shutil
+
+    source = next(p for p in corpus_files if p.name == "speech_front_center_48k_mono.wav")
+    target = tmp_path / "interview_with_our_guest_recorded_on_location_in_the_old_town_take_12.wav"
+    shutil.copy(source, target)
+    return target
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1100, 700)])
+def test_every_mode_fits_the_settings_column_without_a_side_scroll(qtbot, make_window, corpus_files, tmp_path,
+                                                                   size):
+    window = make_window()
+    window.resize(*size)
+    panel = window.generation_panel
+    scroll = window.centralWidget().widget(0).findChild(QScrollArea)
+    for mode in [m.name for m in panel.modes]:
+        panel.set_mode(mode)
+        if mode == "speech":
+            assert window.speech_tools.reference.set_reference_file(long_named_reference(corpus_files, tmp_path))
+        qtbot.wait(50)  # the column is fitted after the mode's rows are shown
+        assert not scroll.horizontalScrollBar().isVisible(), (
+            f"{mode} needs a side scroll at {size}: its fields want {panel.minimumSizeHint().width()} px, "
+            f"the column shows {scroll.viewport().width()}")
+        for field in (panel.prompt_edit, panel.transcription_edit, panel.source_edit, panel.negative_edit,
+                      panel.model_combo):
+            if field.isVisibleTo(window):
+                assert field.width() >= 130, f"{field.objectName()} is squeezed to {field.width()} px in {mode}"
+    assert window.width() == size[0]
+
+
+def bottom_height(window):
+    return max(d.height() for d in window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()
+               and window.dockWidgetArea(d) == Qt.DockWidgetArea.BottomDockWidgetArea)
+
+
+def test_the_bottom_docks_give_the_height_back_after_the_script_dock(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    panel = window.generation_panel
+    panel.set_mode("sound")
+    qtbot.wait(100)
+    before = bottom_height(window)
+    cards = window.candidates.height()
+    panel.set_mode("speech")
+    qtbot.waitUntil(lambda: window.speech_tools.dock.isVisible() and bottom_height(window) >= 150)
+    window.resizeDocks([window.speech_tools.dock], [120], Qt.Orientation.Vertical)  # the user drags it lower
+    qtbot.wait(50)
+    chosen = window.speech_tools.dock.height()
+    assert chosen < 140
+    panel.set_mode("sound")
+    qtbot.waitUntil(lambda: abs(bottom_height(window) - before) <= 4, timeout=2000)
+    qtbot.waitUntil(lambda: abs(window.candidates.height() - cards) <= 4, timeout=2000)  # the cards get it back
+    panel.set_mode("speech")  # back at the height the user gave it
+    qtbot.waitUntil(lambda: abs(window.speech_tools.dock.height() - chosen) <= 4, timeout=2000)
+    window.speech_tools.dock.close()  # its own close button gives the height back too
+    qtbot.waitUntil(lambda: abs(bottom_height(window) - before) <= 4, timeout=2000)
+
+
+def test_the_batch_dialog_shows_every_bad_row_whole(qtbot, make_window, tmp_path):
+    from studio.batch_render import BatchRenderDialog
+
+    window = make_window()
+    window.resize(1024, 640)
+    jobs = tmp_path / ("sound_effects_for_the_second_episode_of_the_podcast_" * 2 + ".csv")
+    jobs.write_text("prompt,seconds,count,model\nrain on a tin roof,1,1,/no/such/folder/of/models\n,1,1,\n"
+                    "wind,200,1,\n")
+    dialog = BatchRenderDialog(jobs, window.jobs.engines, window.library, parent=window)
+    dialog.show()
+    qtbot.addWidget(dialog)
+    qtbot.wait(50)
+    assert dialog.width() <= 1024 and dialog.errors.count() == 3
+    view = dialog.errors.viewport()
+    for row in range(dialog.errors.count()):
+        item = dialog.errors.item(row)
+        shown = dialog.errors.visualItemRect(item)
+        needed = dialog.errors.fontMetrics().boundingRect(QRect(0, 0, view.width() - 8, 10_000),
+                                                         Qt.TextFlag.TextWordWrap, item.text())
+        assert shown.right() <= view.width() and needed.height() <= shown.height() + 2, (
+            f"row {row} is cut: needs {needed.size()} in {shown.size()}: {item.text()!r}")
+        assert item.toolTip().startswith("line ")
+    assert shows_whole(dialog.folder) or dialog.folder.wordWrap()
+    assert dialog.folder.width() <= dialog.width()
+    texts = [dialog.errors.item(row).text() for row in range(dialog.errors.count())]
+    assert not any("loa models" in t or "--model" in t for t in texts), texts  # the window's words, not the CLI's
+    assert any("Models…" in t for t in texts), texts
+
+
+def test_a_long_prompt_shows_its_beginning_when_a_mode_is_shown(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    panel = window.generation_panel
+    panel.set_mode("music")
+    panel.prompt_edit.setText("slow ambient pads with a warm analog bass line and soft vinyl crackle, 80 BPM")
+    panel.set_mode("sound")
+    panel.set_mode("music")
+    qtbot.wait(20)
+    assert panel.prompt_edit.cursorPosition() == 0
+    assert panel.prompt_edit.cursorRect().left() < 10  # the first words in view
