@@ -18,6 +18,7 @@ from core.audio.provenance import sidecar_path
 from core.errors import LoaError, first_line
 
 from .gui_text import for_the_window, wrappable
+from .labels import WrappingLabel
 
 JOB_FILTER = "Job files (*.csv *.jsonl *.ndjson);;All files (*)"
 
@@ -57,8 +58,7 @@ class BatchRenderDialog(QDialog):
             self.errors.addItem(wrappable(text))
             self.errors.item(self.errors.count() - 1).setToolTip(text)
         self.errors.setVisible(bool(self.job.errors))
-        self.folder = QLabel()
-        self.folder.setWordWrap(True)
+        self.folder = WrappingLabel()
         change = QPushButton("Change…")
         change.clicked.connect(self._choose_folder)
         folder_row = QHBoxLayout()
@@ -66,7 +66,7 @@ class BatchRenderDialog(QDialog):
         folder_row.addWidget(change)
         self.bar = QProgressBar()
         self.bar.setRange(0, max(files, 1))
-        self.status = QLabel("Files already rendered in the folder with the same settings are kept.")
+        self.status = WrappingLabel("Files already rendered in the folder with the same settings are kept.")
         self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox()
         self.render_button = self.buttons.addButton("Render", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -88,7 +88,7 @@ class BatchRenderDialog(QDialog):
         self.resize(max(self.sizeHint().width(), 600), self.sizeHint().height())  # bad rows read in one or two lines
 
     def _show_folder(self) -> None:
-        self.folder.setText(wrappable(f"Output folder: {self.out}"))
+        self.folder.setText(f"Output folder: {self.out}")
         self.folder.setToolTip(str(self.out))
 
     def _choose_folder(self) -> None:

@@ -221,3 +221,36 @@ def test_a_job_rows_progress_text_is_shown_whole(qtbot, make_window, size):
     if size[0] >= 1600:
         assert text == "denoising: step 12 of 60"
     assert global_rect(window).contains(global_rect(row.cancel_button))
+
+
+LONG_PATH = "/home/someone/Music/projects/" + "a_very_long_folder_name_without_spaces_" * 4 + "take.wav"
+
+
+def test_a_message_with_a_long_path_wraps_instead_of_widening_the_window(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    window.show_error(f"Cannot export {LONG_PATH}: the disk is full.")
+    qtbot.wait(50)
+    assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024
+    assert window.error_banner.text() == f"Cannot export {LONG_PATH}: the disk is full."  # as said, wrapped
+    assert window.error_banner.height() > 2 * window.error_banner.fontMetrics().height()
+    window.show_message(f"Exported {LONG_PATH}. Licence: unknown — check the model card before using the audio.")
+    qtbot.wait(50)
+    assert window.width() == 1024 and window.message_area.isVisibleTo(window)
+    manager = window.open_model_manager()
+    manager._say(f"Added {LONG_PATH}; it is now selected for the modes it serves.")
+    qtbot.wait(50)
+    assert manager.width() <= 1024
+
+
+def test_a_long_local_model_folder_does_not_make_the_settings_scroll_sideways(qtbot, make_window, settings):
+    folder = LONG_PATH.rsplit("/", 1)[0] + "/audioldm2_checkpoint_copied_from_the_studio_machine"
+    settings.local_models = [folder]  # a folder the user added once; it has gone since
+    window = make_window()
+    window.resize(1024, 640)
+    window.generation_panel.set_model(folder)
+    qtbot.wait(50)
+    scroll = window.centralWidget().widget(0).findChild(QScrollArea)
+    assert "not installed" in window.generation_panel.model_note.text()
+    assert not scroll.horizontalScrollBar().isVisible()
+    assert window.width() == 1024
