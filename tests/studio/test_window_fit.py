@@ -173,3 +173,51 @@ def test_a_long_prompt_shows_its_beginning_when_a_mode_is_shown(qtbot, make_wind
     qtbot.wait(20)
     assert panel.prompt_edit.cursorPosition() == 0
     assert panel.prompt_edit.cursorRect().left() < 10  # the first words in view
+
+
+def test_the_trash_view_and_back_keep_the_window_and_the_library_dock_as_they_were(qtbot, make_window):
+    from core.library.store import Library
+
+    library = Library()
+    for seed in range(3):
+        library.add(tone_clip(), prompt="metal door slam in a large hall", mode="sound", model="m", licence="l",
+                    seed=seed, kept=True)
+    window = make_window(library=library)
+    window.resize(1024, 640)
+    qtbot.wait(100)
+    dock = window.library_dock.width()
+    panel = window.library_panel
+    for trash in (True, False, True, False):
+        panel.trash_toggle.setChecked(trash)
+        qtbot.wait(50)
+        assert window.width() == 1024, f"the window widened to {window.width()} (trash view {trash})"
+        assert window.library_dock.width() == dock
+        shown = [b for b in (panel.restore_button, panel.purge_button, panel.delete_button, panel.play_button)
+                 if b.isVisibleTo(window)]
+        assert all(global_rect(window.library_dock).contains(global_rect(b)) for b in shown)
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_a_job_rows_progress_text_is_shown_whole(qtbot, make_window, size):
+    from core.generation.progress import Progress
+    from core.generation.requests import GenerationRequest
+    from studio.jobs import Job, JobSpec
+
+    window = make_window()
+    window.resize(*size)
+    request = GenerationRequest(prompt="rain on a tin roof with thunder far away", seconds=3.0, steps=60,
+                                candidates=2)
+    job = Job(41, JobSpec(mode="sound", model="m", request=request))
+    window.job_list._on_added(job)
+    row = window.job_list.rows[41]
+    row.start()
+    row.show_progress(Progress("denoising", 12, 60))
+    qtbot.wait(50)
+    bar = row.bar
+    text = bar.format()
+    assert bar.fontMetrics().horizontalAdvance(text) <= bar.width() - 12, f"{text!r} is cut in {bar.width()} px"
+    assert "12" in text and "60" in text
+    assert bar.toolTip() == "denoising: step 12 of 60"
+    if size[0] >= 1600:
+        assert text == "denoising: step 12 of 60"
+    assert global_rect(window).contains(global_rect(row.cancel_button))
