@@ -1,11 +1,13 @@
 """Run the real main window (studio.main_window.MainWindow) and publish where its widgets are on screen.
 
-    python studio_harness.py GEOMETRY.json X Y W H [PANEL.json]
+    python studio_harness.py GEOMETRY.json X Y W H [PANEL.json [PADS_X PADS_Y PADS_W PADS_H]]
 Every 200 ms GEOMETRY.json is rewritten with the global rectangles [x, y, w, h] of the widgets the display tier
 drives (promptEdit, generateButton, the first candidateCard, the library's first row, the waveform plot and its
 drag button), plus the waveform selection in seconds, so xdotool can aim at them and the test can check them.
 PANEL.json optionally presets the generation panel's numbers (seconds, steps, candidates) to keep the run short;
-the prompt is typed and Generate is clicked by xdotool, as a user would.
+the prompt is typed and Generate is clicked by xdotool, as a user would. With a rectangle after it, the Pads dock
+floats there (as a user drags its tab out), so cards and library rows can be dragged onto pads; "pads" then lists
+the first pads' rectangles, labels and files.
 """
 
 import json
@@ -13,7 +15,7 @@ import os
 import sys
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 
 NAMES = ("promptEdit", "generateButton", "candidateCard", "libraryList", "waveformPlot", "selectionDragButton")
@@ -36,6 +38,12 @@ def main():
         panel.candidates_spin.setValue(values.get("candidates", panel.candidates_spin.value()))
     window.setGeometry(x, y, w, h)
     window.show()
+    pads_dock = None
+    if len(sys.argv) > 10:
+        pads_dock = window.findChild(QDockWidget, "padsDock")
+        pads_dock.setFloating(True)
+        pads_dock.setGeometry(*(int(v) for v in sys.argv[7:11]))
+        pads_dock.show()
 
     def publish():
         found = {}
@@ -65,6 +73,13 @@ def main():
         if editor is not None and editor.controller.origin is not None:
             found["editorClip"] = editor.controller.origin.prompt
         found["libraryCount"] = window.library.count()
+        if pads_dock is not None:
+            found["pads"] = []
+            for pad, button in enumerate(window.midi.pads.buttons[:4]):
+                corner = button.mapToGlobal(button.rect().topLeft())
+                slot = window.midi.controller.pads.pad(pad)
+                found["pads"].append({"rect": [corner.x(), corner.y(), button.width(), button.height()],
+                                      "label": slot.label, "file": slot.source.get("file")})
         found["pid"] = os.getpid()
         temp = out_path + ".tmp"
         with open(temp, "w") as out:
