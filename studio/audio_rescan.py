@@ -1,4 +1,4 @@
-"""Settings > Re-scan audio devices, and the Re-scan button beside the Recording dock's input line.
+"""Settings > Re-scan audio devices.
 
 PortAudio lists devices once, when it starts: a headset plugged in or a sound server started after the app opened
 stays unseen, and the "No audio ... device found" messages tell the user to re-scan. This does it (restarting
@@ -6,8 +6,6 @@ PortAudio through core.devices.playback.refresh_devices) once nothing plays or r
 """
 
 from __future__ import annotations
-
-from PySide6.QtWidgets import QPushButton
 
 from core.devices.playback import PlaybackUnavailable, audio_status, list_input_devices, list_output_devices, \
     refresh_devices
@@ -38,34 +36,9 @@ def rescan_audio(window) -> bool:
 
 
 def attach(window) -> None:
-    """The Settings menu entry, and a Re-scan button in the Recording dock where there is one."""
+    """The Settings menu entry (the "No audio ... device found" messages name it)."""
     settings_menu = next((a.menu() for a in window.menuBar().actions() if a.text() == "&Settings"), None)
     if settings_menu is not None:
         window.rescan_action = settings_menu.addAction("Re-&scan audio devices", lambda: rescan_audio(window))
         window.rescan_action.setToolTip("Find outputs and inputs connected (or a sound server started) since the "
                                         "app opened")
-    panel = getattr(getattr(window, "recording", None), "panel", None)
-    label = getattr(panel, "input_label", None)
-    if label is not None and label.parentWidget() is not None:
-        button = QPushButton("Re-scan devices")
-        button.setObjectName("rescanDevices")
-        button.setToolTip("Find audio inputs and outputs connected since the app opened")
-        button.clicked.connect(lambda: rescan_audio(window))
-        layout = label.parentWidget().layout()
-        row = _layout_holding(layout, label)
-        if row is not None:
-            row.insertWidget(row.indexOf(label) + 1, button)
-        window.rescan_button = button
-
-
-def _layout_holding(layout, widget):
-    """The (possibly nested) layout that holds `widget` directly."""
-    if layout is None:
-        return None
-    if layout.indexOf(widget) >= 0:
-        return layout
-    for i in range(layout.count()):
-        found = _layout_holding(layout.itemAt(i).layout(), widget)
-        if found is not None:
-            return found
-    return None

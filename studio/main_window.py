@@ -76,7 +76,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.midi = attach_midi(self)  # Pads dock, MIDI menu and learn, session tempo, DAW transport, compact mode
-        attach_audio_rescan(self)  # Settings > Re-scan audio devices, and a button beside the recording input
+        attach_audio_rescan(self)  # Settings > Re-scan audio devices
         self.update_first_run_banner()
         shrinkable_docks(self, keep=(self.library_dock,))  # wide dock panels scroll: the window fits 1024x640
         self._restore_window_state()

@@ -70,6 +70,8 @@ class RecordPanel(QWidget):
         self.input_label.setObjectName("recordInput")
         self.input_label.setStyleSheet("color: #808080;")
         self.input_label.setWordWrap(True)  # a long device message must not set the window's minimum width
+        # Room for two lines: the dock starts at its smallest height, and advice cut after one line reads wrong.
+        self.input_label.setMinimumHeight(2 * self.input_label.fontMetrics().lineSpacing() + 2)
         self.voice_button = QToolButton()
         self.voice_button.setText("Use take as speech voice")
         self.voice_button.setToolTip("Speech mode: the last take becomes the reference voice")

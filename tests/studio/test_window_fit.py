@@ -260,8 +260,6 @@ def test_the_advice_to_re_scan_devices_names_a_control_that_does_it(qtbot, make_
     window = make_window()
     window.resize(1024, 640)
     qtbot.wait(50)
-    button = window.rescan_button
-    assert button.isVisibleTo(window) and global_rect(window).contains(global_rect(button))
     assert window.rescan_action.text().replace("&", "") == "Re-scan audio devices"
     window.rescan_action.trigger()  # restarts PortAudio for real and counts what it finds
     said = window.statusBar().currentMessage()
@@ -272,3 +270,16 @@ def test_the_advice_to_re_scan_devices_names_a_control_that_does_it(qtbot, make_
     advice = "No audio output device found; connect one or start a sound server (PulseAudio/PipeWire), then " \
              "re-scan devices."
     assert for_the_window(advice).endswith("then choose Settings > Re-scan audio devices.")
+
+
+def test_the_recording_input_advice_is_shown_whole_at_1024x640(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    label = window.recording.panel.input_label
+    window.recording.panel.set_input_text("No audio input device found; connect one or start a sound server "
+                                          "(PulseAudio/PipeWire), then re-scan devices.")
+    qtbot.wait(100)
+    assert label.isVisibleTo(window) and label.height() >= label.heightForWidth(label.width()), (
+        f"{label.height()} px shows less than the {label.heightForWidth(label.width())} px its lines need")
+    assert global_rect(window).contains(global_rect(label))
+    assert (window.width(), window.height()) == (1024, 640)
