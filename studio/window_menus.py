@@ -1,7 +1,7 @@
 """The main window's menus, shortcuts and the Help text (built here to keep main_window.py about wiring).
 
 `build_menus(window)` sets the actions other code reaches for on the window: export_action, copy_action,
-undo_action, audio_menu, device_actions, store_all_action and play_shortcut.
+undo_action, audio_menu, device_actions, store_all_action, play_shortcut and keep_shortcut.
 """
 
 from __future__ import annotations
@@ -84,6 +84,18 @@ def build_menus(window) -> None:
     # Space plays/stops the selected take anywhere in the window; text fields keep their spaces
     # (they claim the key through ShortcutOverride before a shortcut sees it).
     window.play_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Space), window, window.toggle_playback)
+    # K keeps the selected card wherever the focus is (a click on the waveform used to swallow it silently).
+    window.keep_shortcut = QShortcut(QKeySequence(Qt.Key.Key_K), window, lambda: keep_selected_card(window))
+
+
+def keep_selected_card(window) -> None:
+    entry = window.candidates.current()
+    if entry is None:
+        window.show_message("Select a take to keep: click its card, then press K (or its Keep button).")
+    elif entry.kept:
+        window.show_message(f"“{entry.title}” is already kept in the library.")
+    else:
+        window.keep(entry)
 
 
 def build_device_menu(window, menu) -> None:

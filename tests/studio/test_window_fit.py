@@ -283,3 +283,23 @@ def test_the_recording_input_advice_is_shown_whole_at_1024x640(qtbot, make_windo
         f"{label.height()} px shows less than the {label.heightForWidth(label.width())} px its lines need")
     assert global_rect(window).contains(global_rect(label))
     assert (window.width(), window.height()) == (1024, 640)
+
+
+def test_k_keeps_the_selected_card_after_a_click_on_the_waveform(qtbot, make_window):
+    from core.library.store import Library
+
+    library = Library()
+    window = make_window(library=library)
+    window.resize(1024, 640)
+    takes = [ClipEntry(tone_clip(220.0 * (i + 1)), prompt=f"glass shatter {i}", mode="sound", model="m",
+                       licence="l", seed=i) for i in range(2)]
+    window.candidates.show_entries(takes)
+    window.candidates.select(1)
+    window.waveform.setFocus()  # the user dragged a selection on the waveform, then presses K
+    qtbot.wait(20)
+    qtbot.keyClick(window.focusWidget() or window.waveform, Qt.Key.Key_K)
+    assert takes[1].kept and library.count() == 1 and not takes[0].kept
+    assert window.candidates.cards[1].keep_button.text() == "Kept"
+    window.generation_panel.prompt_edit.setFocus()
+    qtbot.keyClick(window.generation_panel.prompt_edit, Qt.Key.Key_K)  # typing a k in the prompt stays typing
+    assert window.generation_panel.prompt_edit.text().endswith("k") and library.count() == 1
