@@ -254,3 +254,21 @@ def test_a_long_local_model_folder_does_not_make_the_settings_scroll_sideways(qt
     assert "not installed" in window.generation_panel.model_note.text()
     assert not scroll.horizontalScrollBar().isVisible()
     assert window.width() == 1024
+
+
+def test_the_advice_to_re_scan_devices_names_a_control_that_does_it(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    qtbot.wait(50)
+    button = window.rescan_button
+    assert button.isVisibleTo(window) and global_rect(window).contains(global_rect(button))
+    assert window.rescan_action.text().replace("&", "") == "Re-scan audio devices"
+    window.rescan_action.trigger()  # restarts PortAudio for real and counts what it finds
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Audio devices re-scanned: ") and ".." not in said, said
+    assert window.width() == 1024
+    from studio.gui_text import for_the_window
+
+    advice = "No audio output device found; connect one or start a sound server (PulseAudio/PipeWire), then " \
+             "re-scan devices."
+    assert for_the_window(advice).endswith("then choose Settings > Re-scan audio devices.")
