@@ -9,13 +9,16 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
                                QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from core.audio.clip import load_clip
 from core.audio.provenance import sidecar_path
 from core.errors import LoaError, first_line
+
+from .gui_text import for_the_window, wrappable
+from .labels import WrappingLabel
 
 JOB_FILTER = "Job files (*.csv *.jsonl *.ndjson);;All files (*)"
 
@@ -45,10 +48,17 @@ class BatchRenderDialog(QDialog):
         files = sum(row.count for row in self.job.rows)
         self.summary = QLabel(f"{len(self.job.rows)} good row(s), {files} file(s) to render"
                               + (f"; {len(self.job.errors)} bad row(s) will be skipped:" if self.job.errors else "."))
-        self.errors = QListWidget()
-        self.errors.addItems([str(e) for e in self.job.errors])
+        self.summary.setWordWrap(True)
+        self.errors = QListWidget()  # each bad row whole: wrapped, never cut at the right edge
+        self.errors.setWordWrap(True)
+        self.errors.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.errors.setResizeMode(QListWidget.ResizeMode.Adjust)
+        for error in self.job.errors:
+            text = for_the_window(str(error))  # names Models… instead of `loa models download`
+            self.errors.addItem(wrappable(text))
+            self.errors.item(self.errors.count() - 1).setToolTip(text)
         self.errors.setVisible(bool(self.job.errors))
-        self.folder = QLabel()
+        self.folder = WrappingLabel()
         change = QPushButton("Change…")
         change.clicked.connect(self._choose_folder)
         folder_row = QHBoxLayout()
@@ -56,7 +66,7 @@ class BatchRenderDialog(QDialog):
         folder_row.addWidget(change)
         self.bar = QProgressBar()
         self.bar.setRange(0, max(files, 1))
-        self.status = QLabel("Files already rendered in the folder with the same settings are kept.")
+        self.status = WrappingLabel("Files already rendered in the folder with the same settings are kept.")
         self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox()
         self.render_button = self.buttons.addButton("Render", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -75,9 +85,11 @@ class BatchRenderDialog(QDialog):
         self._signals.written.connect(self._on_written)
         self._signals.finished.connect(self._on_finished)
         self._show_folder()
+        self.resize(max(self.sizeHint().width(), 600), self.sizeHint().height())  # bad rows read in one or two lines
 
     def _show_folder(self) -> None:
         self.folder.setText(f"Output folder: {self.out}")
+        self.folder.setToolTip(str(self.out))
 
     def _choose_folder(self) -> None:
         chosen = QFileDialog.getExistingDirectory(self, "Render into folder", str(self.out.parent))

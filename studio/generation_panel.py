@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLineEdit, QPushButton, QTabBar, QVBoxLayout, QWidget)
 
 from core.errors import InputError
 from core.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_STEPS, GenerationRequest
 
 from .jobs import JobSpec
+from .labels import WrappingLabel
 from .model_manager import ModelChoice, model_choices
 from .mode_fields import PLACEHOLDERS, ModeFields, load_fields, save_fields
 from .modes import Mode, available_modes, speech_seconds, work_for
@@ -109,12 +110,10 @@ class GenerationPanel(PresetActions, QWidget):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(self.manage_button)
-        self.model_note = QLabel()
+        self.model_note = WrappingLabel()  # a long model folder wraps: the column never scrolls sideways
         self.model_note.setObjectName("modelNote")
-        self.model_note.setWordWrap(True)
-        self.model_hint = QLabel()  # the model a chosen preset was made for, when it is not the picked one
+        self.model_hint = WrappingLabel()  # the model a chosen preset was made for, when it is not the picked one
         self.model_hint.setObjectName("presetModelHint")
-        self.model_hint.setWordWrap(True)
         self.model_hint.setVisible(False)
 
         self.generate_button = QPushButton("Generate")
@@ -210,6 +209,8 @@ class GenerationPanel(PresetActions, QWidget):
         self.negative_edit.setText(values.negative)
         self.transcription_edit.setText(values.words)
         self.source_edit.setText(values.source)
+        for edit in (self.prompt_edit, self.negative_edit, self.transcription_edit, self.source_edit):
+            edit.setCursorPosition(0)  # a long text shows its beginning, not its last words
         self.seconds_spin.setValue(max(self.seconds_spin.minimum(), values.seconds))
         self.steps_spin.setValue(values.steps)
         self.guidance_spin.setValue(values.guidance)

@@ -23,6 +23,7 @@ _REWRITES = (
     (r"--model", "the model picker"),
     (r"--device \w+", "Settings > Compute device"),
     (r"--device", "Settings > Compute device"),
+    (r"then re-scan devices\.", "then choose Settings > Re-scan audio devices."),
 )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Optional
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QToolButton, QVBoxLayout,
                                QWidget)
 
@@ -22,11 +22,20 @@ STAGE_TEXT = {"loading": "loading model", "encoding": "reading the prompt", "den
               "decoding": "decoding", "scoring": "scoring"}
 
 
+SHORT_STAGE_TEXT = {"loading": "loading", "encoding": "prompt"}
+
+
 def progress_text(progress: Progress) -> str:
+    return progress_texts(progress)[0]
+
+
+def progress_texts(progress: Progress) -> list[str]:
+    """The bar's wordings, fullest first: a narrow row shows a shorter one instead of a cut one."""
     stage = STAGE_TEXT.get(progress.stage, progress.stage)
     if progress.stage == "denoising":
-        return f"{stage}: step {progress.step} of {progress.total}"
-    return stage
+        return [f"{stage}: step {progress.step} of {progress.total}", f"step {progress.step} of {progress.total}",
+                f"{progress.step}/{progress.total}"]
+    return [stage, SHORT_STAGE_TEXT.get(progress.stage, stage)]
 
 
 def clock(seconds: float) -> str:
@@ -53,6 +62,36 @@ class ElidedLabel(QLabel):
         self.setText(self.fontMetrics().elidedText(self.full_text, Qt.TextElideMode.ElideRight, max(20, self.width())))
 
 
+class FittingProgressBar(QProgressBar):
+    """A progress bar whose text is the fullest of its wordings that fits (never one cut or wrapped); the tooltip
+    has the fullest."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self._texts = [""]
+
+    def set_texts(self, texts: list[str]) -> None:
+        self._texts = [t for t in texts if t] or [""]
+        self.setToolTip(self._texts[0])
+        self._fit()
+
+    def _room(self) -> int:
+        return self.width() - 12  # the style's padding around the text
+
+    def _fit(self) -> None:
+        metrics = self.fontMetrics()
+        self.setFormat(next((t for t in self._texts if metrics.horizontalAdvance(t) <= self._room()),
+                            self._texts[-1]))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        return QSize(max(hint.width(), self.fontMetrics().horizontalAdvance("00/000") + 12), hint.height())
+
+
 class JobRow(QWidget):
     def __init__(self, job: Job, queue: JobQueue, estimate: Optional[float] = None,
                  parent: Optional[QWidget] = None) -> None:
@@ -62,11 +101,11 @@ class JobRow(QWidget):
         self.estimate = estimate
         self.started_at: Optional[float] = None
         self.title = ElidedLabel(job.spec.describe())
-        self.bar = QProgressBar()
+        self.bar = FittingProgressBar()
         self.bar.setObjectName("jobProgress")
         self.bar.setRange(0, max(1, job.spec.request.steps))
         self.bar.setValue(0)
-        self.bar.setFormat("queued")
+        self.bar.set_texts(["queued"])
         self.time_label = QLabel(f"about {clock(estimate)}" if estimate else "")
         self.time_label.setObjectName("jobTime")
         self.time_label.setToolTip("Elapsed, and the estimate from the last runs of this model on this device")
@@ -82,7 +121,7 @@ class JobRow(QWidget):
 
     def start(self) -> None:
         self.started_at = time.monotonic()
-        self.bar.setFormat("starting")
+        self.bar.set_texts(["starting"])
         self.tick()
 
     def elapsed(self) -> float:
@@ -103,10 +142,10 @@ class JobRow(QWidget):
             self.bar.setValue(progress.step)
         elif progress.stage in ("decoding", "scoring"):
             self.bar.setValue(self.bar.maximum())
-        self.bar.setFormat(progress_text(progress))
+        self.bar.set_texts(progress_texts(progress))
 
     def show_done(self, text: str) -> None:
-        self.bar.setFormat(text)
+        self.bar.set_texts([text])
         if text == "done":
             self.bar.setValue(self.bar.maximum())
         self.time_label.setText(f"took {clock(self.elapsed())}" if self.started_at is not None else "")

@@ -211,11 +211,13 @@ class LibraryPanel(QWidget):
         return self.trash_toggle.isChecked()
 
     def _show_trash(self, on: bool) -> None:
-        for button in (self.delete_button, self.undo_button, self.play_button, self.favourite_button,
-                       self.reopen_button):
-            button.setVisible(not on)
-        for button in (self.restore_button, self.purge_button):
-            button.setVisible(on)
+        library = (self.delete_button, self.undo_button, self.play_button, self.favourite_button, self.reopen_button)
+        trash = (self.restore_button, self.purge_button)
+        # Hide before showing: both sets at once, even for a moment, would widen the dock and the window.
+        for button in trash if not on else library:
+            button.setVisible(False)
+        for button in library if not on else trash:
+            button.setVisible(True)
         self.library_changed()
 
     def restore_selected(self) -> None:

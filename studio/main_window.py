@@ -23,6 +23,7 @@ from core.library.store import Library
 from core.generation.requests import GenerationRequest
 from core.devices.playback import Player, audio_status
 
+from .audio_rescan import attach as attach_audio_rescan
 from .audition import Auditioner
 from .candidates import CandidatesView
 from .clip_entry import ClipEntry
@@ -75,11 +76,12 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
         self.midi = attach_midi(self)  # Pads dock, MIDI menu and learn, session tempo, DAW transport, compact mode
+        attach_audio_rescan(self)  # Settings > Re-scan audio devices, and a button beside the recording input
         self.update_first_run_banner()
         shrinkable_docks(self, keep=(self.library_dock,))  # wide dock panels scroll: the window fits 1024x640
         self._restore_window_state()
         self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
-        self.statusBar().showMessage(audio_status(self.settings.audio_device))
+        self.statusBar().showMessage(for_the_window(audio_status(self.settings.audio_device)))
         if self.settings.audio_device:
             self.auditioner.player.device = self.settings.audio_device
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import QThread, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.models.catalog import CATALOG, describe_size
@@ -22,6 +22,7 @@ from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
 
 from .gui_text import for_the_window
+from .labels import WrappingLabel
 from .settings import StudioSettings
 
 
@@ -191,9 +192,8 @@ class ModelManagerDialog(QDialog):
         self.remove_folder_button = QPushButton("Remove folder from list")
         self.progress_bar = QProgressBar()
         self.progress_bar.setVisible(False)
-        self.status = QLabel()
+        self.status = WrappingLabel()  # a long folder path wraps, never widens the dialog
         self.status.setObjectName("modelStatus")
-        self.status.setWordWrap(True)
         buttons = QHBoxLayout()
         for b in (self.download_button, self.cancel_button, self.add_folder_button, self.remove_folder_button):
             buttons.addWidget(b)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QMainWindow, QPushButton, QScrollArea,
                                QSplitter, QStyle, QVBoxLayout, QWidget)
 
+from .labels import WrappingLabel
 from .model_manager import first_run_summary, first_run_text
 
 PANEL_MIN_WIDTH = 320  # the settings panel; the candidates column gets the rest (one card is ~250 px)
@@ -129,22 +130,19 @@ def build_layout(window) -> None:
 
     window.first_run_banner = QWidget()
     window.first_run_banner.setObjectName("firstRunBanner")
-    window.first_run_text = QLabel(first_run_summary())
+    window.first_run_text = WrappingLabel(first_run_summary())
     window.first_run_text.setToolTip(first_run_text())
-    window.first_run_text.setWordWrap(True)
     window.first_run_button = QPushButton("Open Models…")
     banner = QHBoxLayout(window.first_run_banner)
     banner.addWidget(window.first_run_text, 1)
     banner.addWidget(window.first_run_button, 0, Qt.AlignmentFlag.AlignTop)
 
-    window.error_banner = QLabel()
+    window.error_banner = WrappingLabel()  # a long path wraps: never widens the window
     window.error_banner.setObjectName("errorBanner")
-    window.error_banner.setWordWrap(True)
     window.error_banner.setStyleSheet("color: #c0392b;")
     window.error_banner.setVisible(False)
-    window.message_area = QLabel()  # status messages too long for the status bar, wrapped
+    window.message_area = WrappingLabel()  # status messages too long for the status bar, wrapped
     window.message_area.setObjectName("messageArea")
-    window.message_area.setWordWrap(True)
     window.message_area.setVisible(False)
     window._message_timer = QTimer(window, singleShot=True, interval=12_000)
     window._message_timer.timeout.connect(lambda: window.message_area.setVisible(False))

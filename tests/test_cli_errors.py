@@ -5,7 +5,8 @@ To add a case, append to CASES: (id, argv, expected exit code, words the line mu
 {tiny} {speech} a tiny text-to-audio / speech model folder, {damaged:COMPONENT:zero|half} a copy of {tiny} with that
 component's weights emptied / cut in half, {index:TEXT} a copy whose model_index.json holds TEXT, {vocoder:JSON}
 a copy whose vocoder config is updated with JSON, {speech_wav} a
-copy of a real 48 kHz speech recording, {bell} a real 0.14 s bell, {tmp} a scratch folder, {file} a plain file.
+copy of a real 48 kHz speech recording, {bell} a real 0.14 s bell, {tmp} a scratch folder, {file} a plain file,
+{empty_wav} a 0-byte .wav, {five_hours} a (sparse) 5-hour WAV, {jobs} a one-row batch job list.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -80,6 +82,27 @@ CASES = [
      "the end of the range"),
     ("close-too-short", ["loop", "{bell}", "--close", "--model", "{tiny}"], 2,
      "the clip is too short to close as a loop (0.14 s"),
+    # odd input files: read nothing, load no model
+    ("audio-empty-file", ["continue", "{empty_wav}", "--seconds", "1", "--model", "{tiny}"], 2,
+     "empty.wav is empty (0 bytes)"),
+    ("audio-five-hours", ["continue", "{five_hours}", "--seconds", "1", "--model", "{tiny}"], 2,
+     "five-hours.wav is too long to open: 5:00:00 of 2-channel 44100 Hz audio needs 5.9 GB of memory"),
+    ("reference-five-hours", ["speak", "hi", "--reference", "{five_hours}", "--reference-text", "hi", "--model",
+                              "{speech}"], 2, "too long to open"),
+    ("audio-folder", ["inpaint", "{tmp}", "--start", "0", "--end", "1", "--model", "{tiny}"], 2,
+     "is a folder, not an audio file; name a file inside it"),
+    ("audio-stdin", ["transform", "-", "--prompt", "choir", "--model", "{tiny}"], 2,
+     "reading audio from standard input (-) is not supported"),
+    ("audio-device", ["continue", "/dev/null", "--seconds", "1", "--model", "{tiny}"], 2,
+     "/dev/null is not a regular file (a pipe or a device)"),
+    ("output-stdout", ["generate", "rain", "--model", "{tiny}", "-o", "-"], 2,
+     "writing audio to standard output (-) is not supported"),
+    ("batch-stdin", ["batch", "-", "--out", "{tmp}/takes", "--model", "{tiny}"], 2,
+     "reading the job list from standard input (-) is not supported"),
+    ("batch-out-is-a-file", ["batch", "{jobs}", "--out", "{file}", "--model", "{tiny}"], 2,
+     "is a file, not a folder; name a folder"),
+    ("batch-out-under-a-file", ["batch", "{jobs}", "--out", "{file}/takes", "--model", "{tiny}"], 2,
+     "cannot write into --out"),
 ]
 
 
@@ -95,6 +118,11 @@ def outcomes(tiny_model_dir, tiny_speech_model_dir, corpus_files, tmp_path_facto
     (scratch / "empty").mkdir()
     places["file"] = str(scratch / "a-file")
     Path(places["file"]).write_text("not a folder")
+    places["empty_wav"] = str(scratch / "empty.wav")
+    Path(places["empty_wav"]).touch()
+    places["five_hours"] = str(_five_hours_of_silence(scratch / "five-hours.wav"))
+    places["jobs"] = str(scratch / "jobs.csv")
+    Path(places["jobs"]).write_text("prompt\nrain\n")
     for name, prefix in (("speech_wav", "speech_"), ("bell", "bell_")):
         source = next(p for p in corpus_files if p.name.startswith(prefix))
         places[name] = str(shutil.copy(source, scratch / source.name))
@@ -114,6 +142,17 @@ def outcomes(tiny_model_dir, tiny_speech_model_dir, corpus_files, tmp_path_facto
                           capture_output=True, text=True, env=env, cwd=scratch, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return {case[0]: result for case, result in zip(CASES, json.loads(done.stdout))}
+
+
+def _five_hours_of_silence(path: Path) -> Path:
+    """A real 16-bit stereo 44.1 kHz WAV of 5 hours (3.2 GB), written sparse: its samples cost no disk."""
+    data = 5 * 3600 * 44_100 * 4
+    header = (b"RIFF" + (36 + data).to_bytes(4, "little") + b"WAVEfmt " +
+              struct.pack("<IHHIIHH", 16, 1, 2, 44_100, 44_100 * 4, 4, 16) + b"data" + data.to_bytes(4, "little"))
+    with path.open("wb") as f:
+        f.write(header)
+        f.truncate(len(header) + data)
+    return path
 
 
 def _damaged_copy(model: Path, scratch: Path, spec: str) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 from core.errors import InputError, first_line
 
 MODEL_RATE = 16_000
+MAX_CLIP_BYTES = 2 * 1024**3  # samples in memory (float32): about 1.5 hours of 48 kHz stereo, 3 hours of mono
 
 # soundfile subtypes offered for export, by the names users see.
 SUBTYPES = {"pcm16": "PCM_16", "pcm24": "PCM_24", "pcm32": "PCM_32", "float32": "FLOAT", "float64": "DOUBLE"}
@@ -99,9 +100,18 @@ def load_clip(path: str | Path) -> Clip:
     import soundfile as sf
 
     path = Path(path)
+    if str(path) == "-":
+        raise InputError("reading audio from standard input (-) is not supported; save it to a file and name that.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not an audio file; name a file inside it.")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path} is not a regular file (a pipe or a device); save the audio to a file and name that.")
     if not path.is_file():
         raise InputError(f"Audio file not found: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name} is empty (0 bytes): it holds no audio; choose a recording.")
     try:
+        _check_fits_in_memory(path, sf.info(str(path)))
         samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise InputError(f"Cannot read {path.name} as audio ({first_line(exc)}); use WAV, FLAC or OGG.") from exc
@@ -113,7 +123,21 @@ def load_clip(path: str | Path) -> Clip:
     return Clip(samples, int(rate), repaired_samples=bad)
 
 
+def _check_fits_in_memory(path: Path, info) -> None:
+    """Refuse, before reading, a file whose samples would not fit in MAX_CLIP_BYTES (a 5-hour recording would
+    otherwise fail half-way with a MemoryError or push the machine into swap)."""
+    needed = info.frames * info.channels * 4  # float32
+    if needed > MAX_CLIP_BYTES:
+        minutes, seconds = divmod(int(info.frames / info.samplerate), 60)
+        hours, minutes = divmod(minutes, 60)
+        raise InputError(f"{path.name} is too long to open: {hours}:{minutes:02d}:{seconds:02d} of {info.channels}-"
+                         f"channel {info.samplerate} Hz audio needs {needed / 1024**3:.1f} GB of memory (at most "
+                         f"{MAX_CLIP_BYTES / 1024**3:.0f} GB); cut out the part you need first.")
+
+
 def output_format(path: Path) -> str:
+    if str(path) == "-":
+        raise InputError("writing audio to standard output (-) is not supported; name a file, e.g. -o take.wav.")
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"Cannot write {path.name}: unknown extension {path.suffix!r}; "

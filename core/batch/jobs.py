@@ -98,6 +98,9 @@ def read_jobs(path: str | Path, default_model: Optional[str] = None) -> JobFile:
     """Read and check every row; never raises for a bad row (they are all in `.errors`), only for a file that
     cannot be read at all."""
     path = Path(path)
+    if str(path) == "-":  # a resumable batch needs its list again on the next run
+        raise InputError("reading the job list from standard input (-) is not supported; save it as a CSV or "
+                         "JSONL file and name that.")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:

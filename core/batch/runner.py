@@ -15,6 +15,7 @@ from typing import Callable, Iterator, Optional
 
 from core.audio.provenance import save_with_provenance
 from core.errors import InputError
+from core.fileio import OutputError, describe_os_error
 from . import manifest
 from .plan import Plan, Unit, render_key
 from .render import EnginePool, Take, render_unit
@@ -78,8 +79,13 @@ class StopFlag:
 @contextlib.contextmanager
 def batch_lock(out: Path) -> Iterator[None]:
     """One run per output folder at a time (flock); a second one is refused with a clear line."""
-    out.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder; name a folder (it is made if missing).")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:  # read-only, no permission, full disk: one line, exit 2
+        raise OutputError(f"cannot write into --out {out}: {describe_os_error(exc, out)}") from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

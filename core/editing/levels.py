@@ -84,7 +84,8 @@ def normalize_loudness(clip: Clip, selection: Selection, lufs: float = DEFAULT_L
     op = {"op": "normalize_loudness", **sel.to_dict(), "lufs": lufs, "true_peak_limit": true_peak_limit}
     region = clip.samples[sel.start:sel.end]
     measured = integrated_loudness(region, clip.sample_rate)
-    if not np.isfinite(measured) or peak(region) < SILENT_PEAK:
+    sample_peak = peak(region)
+    if not np.isfinite(measured) or sample_peak < SILENT_PEAK:
         return unchanged(clip, sel, "The selection is silent (or below the loudness gate): nothing to "
                                     "normalise.", op)
     wanted_db = lufs - measured
@@ -99,4 +100,4 @@ def normalize_loudness(clip: Clip, selection: Selection, lufs: float = DEFAULT_L
                 f"{true_peak_limit:g} dBTP.")
     applied_db = min(wanted_db, allowed_db)
     return _scaled(clip, sel, db_to_gain(applied_db), op | {"measured_lufs": measured, "applied_db": applied_db},
-                   note)
+                   note, peak_before=sample_peak)

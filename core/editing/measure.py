@@ -137,7 +137,7 @@ def _block_peaks(samples: np.ndarray) -> np.ndarray:
     return peaks
 
 
-BATCH_BLOCKS = 16  # blocks oversampled together: three float32 arrays of ~0.5 MB each, in cache
+BATCH_BLOCKS = 8  # blocks oversampled together: three float32 arrays of ~0.26 MB each, in cache
 
 
 def _batch_peak(samples: np.ndarray, blocks: np.ndarray) -> float:

@@ -53,6 +53,9 @@ class Editor(QObject):
         window.waveform_box.layout().insertWidget(0, self.toolbar)
         bar = getattr(window, "waveform_bar", None)  # the row that holds the selection's drag handle
         if bar is not None:
+            spacers = [bar.itemAt(i) for i in range(bar.count()) if bar.itemAt(i).spacerItem() is not None]
+            for spacer in spacers:  # it kept the handle right; the transport takes all the room now
+                bar.removeItem(spacer)
             bar.insertWidget(0, self.transport, 1)
         else:
             window.waveform_box.layout().insertWidget(1, self.transport)

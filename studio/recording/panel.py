@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout
 
 from core.devices.meter import FLOOR_DB, MeterReading
 
+from ..gui_text import for_the_window
 from ..settings import COUNT_IN_MODES
 from .controller import RecordingController
 from .meter_widget import LevelMeterWidget
@@ -104,7 +105,7 @@ class RecordPanel(QWidget):
         self._state_changed(controller.state)
 
     def set_input_text(self, text: str) -> None:
-        self.input_label.setText(text)
+        self.input_label.setText(for_the_window(text))  # "re-scan devices" names the window's control
 
     def _count_in_changed(self, _index: int = 0) -> None:
         mode = self.count_in_combo.currentData()

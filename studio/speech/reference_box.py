@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QToolButton, QWidget
 
 from core.audio.clip import Clip, load_clip
 from core.errors import InputError, LoaError
 from core.speech import ReferenceVoice
 from core.speech.reference import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, checked_reference_audio
 
-from ..gui_text import wrappable
+from ..labels import WrappingLabel
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)"
 COMPACT = "padding: 2px 8px;"  # buttons in a form row: the panel stays narrow at 1024 px
@@ -65,9 +65,8 @@ class ReferenceBox(QWidget):
         self.text_edit = QLineEdit()
         self.text_edit.setObjectName("referenceText")
         self.text_edit.setPlaceholderText("the words spoken in the recording")
-        self.status = QLabel()
+        self.status = WrappingLabel()  # a long file name wraps, never widens the panel
         self.status.setObjectName("referenceStatus")
-        self.status.setWordWrap(True)
 
         self.file_button.clicked.connect(self._browse)
         self.use_selected_button.clicked.connect(self.use_selected_requested)
@@ -132,7 +131,6 @@ class ReferenceBox(QWidget):
                                 "one person speaking) whose voice speaks the words.")
             self.status.setStyleSheet("color: #777;")
         self.status.setToolTip(self.status.text())
-        self.status.setText(wrappable(self.status.text()))  # a long file name wraps, never widens the panel
 
     # ---- reading it ----------------------------------------------------------------------------------
     @property

@@ -24,6 +24,7 @@ from core.generation.presets import presets_for
 from core.speech import DEFAULT_VOICE, Script, SpeechRequest, estimate_seconds, normalize_text, parse_script
 from core.speech.script import DEFAULT_PAUSE_SECONDS, MAX_PAUSE_SECONDS, script_file_names
 
+from ..labels import WrappingLabel
 from .script_lines import ScriptLinesTable
 from .script_session import ScriptSession
 
@@ -84,9 +85,8 @@ class ScriptBox(QWidget):
         for widget in (self.open_button, self.save_button, self.voice_combo, QLabel("Pause"), self.pause_spin):
             files_row.addWidget(widget)
         files_row.addWidget(self.summary, 1)
-        self.problem = QLabel()
+        self.problem = WrappingLabel()  # a long file name wraps, never widens the window
         self.problem.setObjectName("scriptProblem")
-        self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #c0392b;")
         self.problem.setVisible(False)
 

@@ -43,6 +43,9 @@ def test_the_editor_readouts_show_start_end_and_length_whole(qtbot, make_window,
     assert "0.200" in shown and "0.600" in shown and "0.400" in shown, shown  # start, end, length
     assert "; bars 1.1.40 – 1.2." in bar.selection_label.toolTip()  # the full wording, tempo included
     assert bar.position_label.text().startswith("0.200 s")
+    if size[0] >= 1600:  # room enough: beside the buttons, in full, bars included
+        assert not bar.readouts_on_own_row
+        assert bar.selection_label.text() == bar.selection_label.full_text() and "bars" in shown
     bar.show_selection(None)
     assert bar.selection_label.text() == "No selection" and shows_whole(bar.selection_label)
 
@@ -128,3 +131,144 @@ def test_the_bottom_docks_give_the_height_back_after_the_script_dock(qtbot, make
     qtbot.waitUntil(lambda: abs(window.speech_tools.dock.height() - chosen) <= 4, timeout=2000)
     window.speech_tools.dock.close()  # its own close button gives the height back too
     qtbot.waitUntil(lambda: abs(bottom_height(window) - before) <= 4, timeout=2000)
+
+
+def test_the_batch_dialog_shows_every_bad_row_whole(qtbot, make_window, tmp_path):
+    from studio.batch_render import BatchRenderDialog
+
+    window = make_window()
+    window.resize(1024, 640)
+    jobs = tmp_path / ("sound_effects_for_the_second_episode_of_the_podcast_" * 2 + ".csv")
+    jobs.write_text("prompt,seconds,count,model\nrain on a tin roof,1,1,/no/such/folder/of/models\n,1,1,\n"
+                    "wind,200,1,\n")
+    dialog = BatchRenderDialog(jobs, window.jobs.engines, window.library, parent=window)
+    dialog.show()
+    qtbot.addWidget(dialog)
+    qtbot.wait(50)
+    assert dialog.width() <= 1024 and dialog.errors.count() == 3
+    view = dialog.errors.viewport()
+    for row in range(dialog.errors.count()):
+        item = dialog.errors.item(row)
+        shown = dialog.errors.visualItemRect(item)
+        needed = dialog.errors.fontMetrics().boundingRect(QRect(0, 0, view.width() - 8, 10_000),
+                                                         Qt.TextFlag.TextWordWrap, item.text())
+        assert shown.right() <= view.width() and needed.height() <= shown.height() + 2, (
+            f"row {row} is cut: needs {needed.size()} in {shown.size()}: {item.text()!r}")
+        assert item.toolTip().startswith("line ")
+    assert shows_whole(dialog.folder) or dialog.folder.wordWrap()
+    assert dialog.folder.width() <= dialog.width()
+    texts = [dialog.errors.item(row).text() for row in range(dialog.errors.count())]
+    assert not any("loa models" in t or "--model" in t for t in texts), texts  # the window's words, not the CLI's
+    assert any("Models…" in t for t in texts), texts
+
+
+def test_a_long_prompt_shows_its_beginning_when_a_mode_is_shown(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    panel = window.generation_panel
+    panel.set_mode("music")
+    panel.prompt_edit.setText("slow ambient pads with a warm analog bass line and soft vinyl crackle, 80 BPM")
+    panel.set_mode("sound")
+    panel.set_mode("music")
+    qtbot.wait(20)
+    assert panel.prompt_edit.cursorPosition() == 0
+    assert panel.prompt_edit.cursorRect().left() < 10  # the first words in view
+
+
+def test_the_trash_view_and_back_keep_the_window_and_the_library_dock_as_they_were(qtbot, make_window):
+    from core.library.store import Library
+
+    library = Library()
+    for seed in range(3):
+        library.add(tone_clip(), prompt="metal door slam in a large hall", mode="sound", model="m", licence="l",
+                    seed=seed, kept=True)
+    window = make_window(library=library)
+    window.resize(1024, 640)
+    qtbot.wait(100)
+    dock = window.library_dock.width()
+    panel = window.library_panel
+    for trash in (True, False, True, False):
+        panel.trash_toggle.setChecked(trash)
+        qtbot.wait(50)
+        assert window.width() == 1024, f"the window widened to {window.width()} (trash view {trash})"
+        assert window.library_dock.width() == dock
+        shown = [b for b in (panel.restore_button, panel.purge_button, panel.delete_button, panel.play_button)
+                 if b.isVisibleTo(window)]
+        assert all(global_rect(window.library_dock).contains(global_rect(b)) for b in shown)
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_a_job_rows_progress_text_is_shown_whole(qtbot, make_window, size):
+    from core.generation.progress import Progress
+    from core.generation.requests import GenerationRequest
+    from studio.jobs import Job, JobSpec
+
+    window = make_window()
+    window.resize(*size)
+    request = GenerationRequest(prompt="rain on a tin roof with thunder far away", seconds=3.0, steps=60,
+                                candidates=2)
+    job = Job(41, JobSpec(mode="sound", model="m", request=request))
+    window.job_list._on_added(job)
+    row = window.job_list.rows[41]
+    row.start()
+    row.show_progress(Progress("denoising", 12, 60))
+    qtbot.wait(50)
+    bar = row.bar
+    text = bar.format()
+    assert bar.fontMetrics().horizontalAdvance(text) <= bar.width() - 12, f"{text!r} is cut in {bar.width()} px"
+    assert "12" in text and "60" in text
+    assert bar.toolTip() == "denoising: step 12 of 60"
+    if size[0] >= 1600:
+        assert text == "denoising: step 12 of 60"
+    assert global_rect(window).contains(global_rect(row.cancel_button))
+
+
+LONG_PATH = "/home/someone/Music/projects/" + "a_very_long_folder_name_without_spaces_" * 4 + "take.wav"
+
+
+def test_a_message_with_a_long_path_wraps_instead_of_widening_the_window(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    window.show_error(f"Cannot export {LONG_PATH}: the disk is full.")
+    qtbot.wait(50)
+    assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024
+    assert window.error_banner.text() == f"Cannot export {LONG_PATH}: the disk is full."  # as said, wrapped
+    assert window.error_banner.height() > 2 * window.error_banner.fontMetrics().height()
+    window.show_message(f"Exported {LONG_PATH}. Licence: unknown — check the model card before using the audio.")
+    qtbot.wait(50)
+    assert window.width() == 1024 and window.message_area.isVisibleTo(window)
+    manager = window.open_model_manager()
+    manager._say(f"Added {LONG_PATH}; it is now selected for the modes it serves.")
+    qtbot.wait(50)
+    assert manager.width() <= 1024
+
+
+def test_a_long_local_model_folder_does_not_make_the_settings_scroll_sideways(qtbot, make_window, settings):
+    folder = LONG_PATH.rsplit("/", 1)[0] + "/audioldm2_checkpoint_copied_from_the_studio_machine"
+    settings.local_models = [folder]  # a folder the user added once; it has gone since
+    window = make_window()
+    window.resize(1024, 640)
+    window.generation_panel.set_model(folder)
+    qtbot.wait(50)
+    scroll = window.centralWidget().widget(0).findChild(QScrollArea)
+    assert "not installed" in window.generation_panel.model_note.text()
+    assert not scroll.horizontalScrollBar().isVisible()
+    assert window.width() == 1024
+
+
+def test_the_advice_to_re_scan_devices_names_a_control_that_does_it(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    qtbot.wait(50)
+    button = window.rescan_button
+    assert button.isVisibleTo(window) and global_rect(window).contains(global_rect(button))
+    assert window.rescan_action.text().replace("&", "") == "Re-scan audio devices"
+    window.rescan_action.trigger()  # restarts PortAudio for real and counts what it finds
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Audio devices re-scanned: ") and ".." not in said, said
+    assert window.width() == 1024
+    from studio.gui_text import for_the_window
+
+    advice = "No audio output device found; connect one or start a sound server (PulseAudio/PipeWire), then " \
+             "re-scan devices."
+    assert for_the_window(advice).endswith("then choose Settings > Re-scan audio devices.")
