@@ -93,6 +93,8 @@ CASES = [
      "is a folder, not an audio file; name a file inside it"),
     ("audio-stdin", ["transform", "-", "--prompt", "choir", "--model", "{tiny}"], 2,
      "reading audio from standard input (-) is not supported"),
+    ("audio-device", ["continue", "/dev/null", "--seconds", "1", "--model", "{tiny}"], 2,
+     "/dev/null is not a regular file (a pipe or a device)"),
     ("output-stdout", ["generate", "rain", "--model", "{tiny}", "-o", "-"], 2,
      "writing audio to standard output (-) is not supported"),
     ("batch-stdin", ["batch", "-", "--out", "{tmp}/takes", "--model", "{tiny}"], 2,

@@ -76,7 +76,7 @@ def test_clock_at_97_then_140_and_transport():
                 if action:
                     actions.append(action)
                 if event.kind == "clock":
-                    readings.append(transport.bpm)
+                    readings.append((event.timestamp, transport.bpm))
             time.sleep(0.005)
         for event in midi.drain():
             action = transport.handle(event)
@@ -86,14 +86,19 @@ def test_clock_at_97_then_140_and_transport():
         midi.close()
         sender.kill()
         sender.wait()
-    # Every pulse arrives: rtmidi queues them on JACK's thread without the GIL, so a busy test process cannot make
-    # JACK drop the client's cycle (it did with a Python callback).
-    assert len(readings) == 144 + 96, f"{len(readings)} of 240 clock pulses arrived"
-    changed = next(i for i, r in enumerate(readings) if r and r > 110)
-    assert all(r == pytest.approx(97.0, abs=0.5) for r in readings[96:144])  # beats 4 to 6 of a steady 97
-    assert changed - 143 <= 8, "the change was not seen within a third of a beat"
-    after = readings[143 + 48:]  # two beats after the change, and every reading on
-    assert all(r == pytest.approx(140.0, abs=0.5) for r in after), [round(r, 2) for r in after]
+    # The reader takes rtmidi's queue without holding up JACK's thread, so a busy test process loses no pulse. (On
+    # a machine whose CPUs are saturated, the non-realtime dummy server still skips a starved client's cycle now
+    # and then, sender's or receiver's, and its pulses are gone: the follower counts the gap.)
+    assert len(readings) >= 0.95 * 240, f"only {len(readings)} of 240 clock pulses arrived"
+    slow, fast = 60 / (97 * 24), 60 / (140 * 24)
+    start = readings[0][0]
+    step = start + 143 * slow  # the last pulse at 97: the next interval is 140's
+    steady = [bpm for t, bpm in readings if start + 96 * slow <= t < step - slow / 2]  # beats 4 to 6 of 97
+    assert len(steady) >= 40 and all(bpm == pytest.approx(97.0, abs=0.5) for bpm in steady), steady
+    seen = next(t for t, bpm in readings if bpm and bpm > 110)
+    assert seen - step <= 8 * fast + 0.01, "the change was not seen within a third of a beat"
+    after = [bpm for t, bpm in readings if t >= step + 47.5 * fast]  # two beats after the change, and on
+    assert len(after) >= 40 and all(bpm == pytest.approx(140.0, abs=0.5) for bpm in after), after
     assert actions == ["start", "stop", "position", "continue"], actions
     assert transport.state.playing and transport.state.beats == pytest.approx(8.0)
 

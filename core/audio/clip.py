@@ -104,6 +104,8 @@ def load_clip(path: str | Path) -> Clip:
         raise InputError("reading audio from standard input (-) is not supported; save it to a file and name that.")
     if path.is_dir():
         raise InputError(f"{path} is a folder, not an audio file; name a file inside it.")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path} is not a regular file (a pipe or a device); save the audio to a file and name that.")
     if not path.is_file():
         raise InputError(f"Audio file not found: {path}")
     if path.stat().st_size == 0:

@@ -11,7 +11,8 @@ How a reading is made:
   pulse. The fit is robust: pulses far off the line are left out, late ones (the one-sided part of the jitter) sooner
   than early ones. A least-squares slope over many pulses averages the period quantisation out.
 - A tempo step: the latest CHANGE_RUN pulses are all off the line fitted to the pulses before them, on one side, and
-  not closing in (a late burst catching up closes in). The window then restarts where they began, so the estimate is
+  still drifting away (a stall's burst of late pulses catching up is past its peak; a single long gap waits for the
+  next pulse). The window then restarts where they began, so the estimate is
   re-seeded from the new tempo's pulses alone instead of sliding over from the old one; it is within a fraction of a
   BPM two beats later.
 """
@@ -32,6 +33,7 @@ MIN_PULSES = 5  # a first reading (after a start or a tempo step) needs this man
 CHANGE_RUN = 4  # this many pulses off the line, one side, not closing in: a tempo step
 MIN_BEFORE = 16  # pulses the line must rest on before a step can be called
 MISSED_RATIO = 1.6  # an interval this many periods long may hold a lost pulse
+BURST_RATIO = 0.3  # an interval this short (in periods) is a burst after a stall (JACK's grid never makes one)
 LOOKAHEAD = 6  # pulses after a long interval that tell a lost pulse from a late one
 CLOCK_TIMEOUT = 1.0  # seconds without a pulse: the clock is gone (the DAW stopped sending)
 SCALE_FLOOR = 0.0003  # seconds: the smallest jitter scale assumed (a perfect clock must not make every pulse an outlier)
@@ -68,8 +70,12 @@ def pulse_numbers(times: np.ndarray, period: Optional[float] = None) -> np.ndarr
 
 
 def robust_line(index: np.ndarray, times: np.ndarray) -> Optional[tuple[float, float, float]]:
-    """(slope, offset, jitter scale) of times against pulse numbers, pulses far off the line left out."""
-    keep = np.ones(len(times), bool)
+    """(slope, offset, jitter scale) of times against pulse numbers, pulses far off the line left out.
+
+    Starts from the Theil-Sen line (the median of the slopes between all pairs of pulses), which a burst of
+    bunched-up pulses after a stall (a fifth of the window or more) cannot tilt the way it tilts least squares;
+    then least squares over the pulses near that line, for its precision."""
+    keep = _near_line(index, times, *_theil_sen(index, times))
     slope = offset = scale = 0.0
     for _ in range(3):
         slope, offset = np.polyfit(index[keep], times[keep], 1)
@@ -84,6 +90,25 @@ def robust_line(index: np.ndarray, times: np.ndarray) -> Optional[tuple[float, f
     if slope <= 0:
         return None
     return float(slope), float(offset), scale
+
+
+def _theil_sen(index: np.ndarray, times: np.ndarray) -> tuple[float, float]:
+    i, j = np.triu_indices(len(times), k=1)
+    slope = float(np.median((times[j] - times[i]) / (index[j] - index[i])))
+    return slope, float(np.median(times - slope * index))
+
+
+def _near_line(index: np.ndarray, times: np.ndarray, slope: float, offset: float) -> np.ndarray:
+    """Pulses near the line, less bursts: pulses that came right behind the one before them (and that one) were
+    held up together by a stall, so their times say nothing about the tempo."""
+    off = times - (offset + slope * index)
+    scale = max(1.4826 * float(np.median(np.abs(off))), SCALE_FLOOR)
+    keep = (off <= 2 * LATE_LIMIT * scale) & (off >= -2 * EARLY_LIMIT * scale)
+    bunched = np.concatenate([[False], np.diff(times) < BURST_RATIO * slope])
+    bunched[:-1] |= bunched[1:]
+    if (keep & ~bunched).sum() >= max(MIN_PULSES - 1, len(times) // 3):
+        return keep & ~bunched
+    return keep if keep.sum() >= MIN_PULSES - 1 else np.ones(len(times), bool)
 
 
 class ClockTempo:
@@ -154,10 +179,13 @@ class ClockTempo:
         if fit is None:
             return None
         slope, offset, scale = fit
+        last, before = times[-1] - times[-2], times[-2] - times[-3]
+        if last > MISSED_RATIO * slope and before <= MISSED_RATIO * slope:
+            return None  # one long gap: a stall (its burst comes next) or a loss, not yet a slower tempo
         residual = times[-CHANGE_RUN:] - (offset + slope * index[-CHANGE_RUN:])
         limit = max(CHANGE_LIMIT * scale, CHANGE_FLOOR * slope)
         one_side = (residual > limit).all() or (residual < -limit).all()
-        closing_in = abs(residual[-1]) < abs(residual[0]) - scale
+        closing_in = abs(residual[-1]) < float(np.abs(residual).max()) - scale  # past its peak: a stall's burst
         if not one_side or closing_in:
             return None
         # The step began at the pulse before the first one off the line (the last on the old tempo): the interval

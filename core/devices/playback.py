@@ -159,10 +159,10 @@ class Player:
     """Plays one clip at a time on an output device; `position` and `is_playing` are safe to poll from the GUI."""
 
     def __init__(self, device: DeviceChoice = None, on_finished: Optional[Callable[[], None]] = None,
-                 latency: float = PLAYBACK_LATENCY):
+                 latency: Union[float, str] = PLAYBACK_LATENCY):
         self.device = device
         self.on_finished = on_finished
-        self.latency = latency  # seconds of output buffer asked of PortAudio (it may grant more)
+        self.latency = latency  # seconds of output buffer asked of PortAudio (it may grant more), or "low"/"high"
         self._stream = None
         self._data = np.zeros((0, 1), dtype=np.float32)
         self._frame = 0          # next frame the callback hands out (written only by the audio thread while playing)

@@ -191,7 +191,8 @@ class RecordingController(QObject):
     def _play_click(self, beats: int) -> None:
         try:
             if self._click_player is None:
-                self._click_player = Player(device=self.settings.audio_device)
+                # PortAudio's short default buffer (not the player's 0.2 s): the click must sound on the beat.
+                self._click_player = Player(device=self.settings.audio_device, latency="high")
             self._click_player.device = self.settings.audio_device
             self._click_player.play(click_track(beats, self.settings.count_in_tempo))
         except PlaybackUnavailable as exc:
