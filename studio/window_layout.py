@@ -189,9 +189,12 @@ def build_layout(window) -> None:
 
 
 def _side_column(window, panel_scroll: QScrollArea) -> QWidget:
-    """The mode tabs above the scrolling settings: always in view, however wide a mode's fields are."""
-    tabs = window.generation_panel.mode_tabs
-    window.generation_panel.layout().removeWidget(tabs)
+    """The mode tabs above the scrolling settings and Generate below them: both always in view, however many
+    fields a mode has (Speech's run past 640 px and hid Generate under the fold)."""
+    panel = window.generation_panel
+    tabs, generate = panel.mode_tabs, panel.generate_button
+    panel.layout().removeWidget(tabs)
+    panel.layout().removeWidget(generate)
     tabs.setUsesScrollButtons(True)
     side = QWidget()
     side.setObjectName("settingsColumn")
@@ -200,4 +203,8 @@ def _side_column(window, panel_scroll: QScrollArea) -> QWidget:
     column.setSpacing(0)
     column.addWidget(tabs)
     column.addWidget(panel_scroll, 1)
+    button_row = QHBoxLayout()
+    button_row.setContentsMargins(6, 4, 6, 4)
+    button_row.addWidget(generate)
+    column.addLayout(button_row)
     return side

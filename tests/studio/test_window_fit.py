@@ -303,3 +303,17 @@ def test_k_keeps_the_selected_card_after_a_click_on_the_waveform(qtbot, make_win
     window.generation_panel.prompt_edit.setFocus()
     qtbot.keyClick(window.generation_panel.prompt_edit, Qt.Key.Key_K)  # typing a k in the prompt stays typing
     assert window.generation_panel.prompt_edit.text().endswith("k") and library.count() == 1
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_generate_is_in_view_in_every_mode_without_scrolling(qtbot, make_window, size):
+    window = make_window()
+    window.resize(*size)
+    panel = window.generation_panel
+    for mode in [m.name for m in panel.modes]:
+        panel.set_mode(mode)
+        qtbot.wait(50)
+        button = panel.generate_button
+        assert button.isVisibleTo(window), mode
+        assert button.visibleRegion().boundingRect().size() == button.size(), f"Generate is cut or hidden in {mode}"
+        assert global_rect(window).contains(global_rect(button)), mode
