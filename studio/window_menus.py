@@ -75,7 +75,7 @@ def build_menus(window) -> None:
     models_menu.addAction("&Model manager…", window.open_model_manager)
     help_menu = bar.addMenu("&Help")
     help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(
-        window, "Keyboard shortcuts", SHORTCUTS + getattr(window, "editor_shortcuts", "")))
+        window, "Keyboard shortcuts", shortcuts_help(window)))
     help_menu.addAction("&About", lambda: QMessageBox.about(
         window, APP_NAME, f"{APP_NAME} {__version__}\nText to sound, music and speech with AudioLDM 2.\n"
                           f"Library: {window.library.folder}\nSettings: {window.settings.path}"))
@@ -96,6 +96,16 @@ def keep_selected_card(window) -> None:
         window.show_message(f"“{entry.title}” is already kept in the library.")
     else:
         window.keep(entry)
+
+
+def shortcuts_help(window) -> str:
+    """The window's shortcuts, then the editor's. With the editor, Space and Ctrl+Z are its own (it says what they
+    do in the library too), so the window's lines for them would contradict its."""
+    editor = getattr(window, "editor_shortcuts", "")
+    if not editor:
+        return SHORTCUTS
+    taken = tuple(line.split(":")[0] + ":" for line in editor.strip().splitlines() if ":" in line)
+    return "\n".join(line for line in SHORTCUTS.splitlines() if not line.startswith(taken)) + editor
 
 
 def build_device_menu(window, menu) -> None:

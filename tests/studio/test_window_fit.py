@@ -317,3 +317,13 @@ def test_generate_is_in_view_in_every_mode_without_scrolling(qtbot, make_window,
         assert button.isVisibleTo(window), mode
         assert button.visibleRegion().boundingRect().size() == button.size(), f"Generate is cut or hidden in {mode}"
         assert global_rect(window).contains(global_rect(button)), mode
+
+
+def test_the_shortcuts_help_gives_each_key_one_meaning(make_window):
+    from studio.window_menus import shortcuts_help
+
+    text = shortcuts_help(make_window())
+    keys = [line.split(":")[0] for line in text.splitlines() if ":" in line and not line.endswith(":")]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    assert not repeated, f"the help says two things about {repeated}"
+    assert "K: keep the selected card" in text and "Ctrl+T" in text
