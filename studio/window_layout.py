@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QMainWindow, QPushButton, QScrollArea,
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QMainWindow, QPushButton, QScrollArea, QSizePolicy,
                                QSplitter, QStyle, QVBoxLayout, QWidget)
 
 from .labels import WrappingLabel
 from .model_manager import first_run_summary, first_run_text
 
+JOB_LIST_MAX_HEIGHT = 150  # about five job rows; more scroll
 PANEL_MIN_WIDTH = 320  # the settings panel; the candidates column gets the rest (one card is ~250 px)
 
 
@@ -153,7 +154,9 @@ def build_layout(window) -> None:
     top_layout.addWidget(window.first_run_banner)
     top_layout.addWidget(window.error_banner)
     top_layout.addWidget(window.message_area)
-    top_layout.addWidget(window.job_list)
+    window.job_list_scroll = FittingScroll(window.job_list, JOB_LIST_MAX_HEIGHT)
+    window.job_list_scroll.setObjectName("jobListScroll")
+    top_layout.addWidget(window.job_list_scroll)
     top_layout.addWidget(window.candidates, 1)
     centre = QSplitter(Qt.Orientation.Vertical)
     centre.setObjectName("centreSplitter")
@@ -186,6 +189,34 @@ def build_layout(window) -> None:
     window.library_dock.setWidget(window.library_panel)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.library_dock)
     window.resize(1400, 860)
+
+
+class FittingScroll(QScrollArea):
+    """A scroll area as tall as its content up to `most` px, then scrolling: the job rows never push the window
+    taller than the screen (an open history of 12 jobs made it 878 px tall) nor the cards out of view, and no
+    jobs take no room."""
+
+    def __init__(self, content: QWidget, most: int) -> None:
+        super().__init__()
+        self.most = most
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidget(content)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        content.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # rows came or went: ask for the new height
+        return super().eventFilter(watched, event)
+
+    def sizeHint(self) -> QSize:
+        content = self.widget().sizeHint() if self.widget() is not None else QSize(0, 0)
+        return QSize(content.width(), min(max(content.height(), 0), self.most))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, min(self.sizeHint().height(), 40))
 
 
 def _side_column(window, panel_scroll: QScrollArea) -> QWidget:

@@ -327,3 +327,30 @@ def test_the_shortcuts_help_gives_each_key_one_meaning(make_window):
     repeated = sorted({k for k in keys if keys.count(k) > 1})
     assert not repeated, f"the help says two things about {repeated}"
     assert "K: keep the selected card" in text and "Ctrl+T" in text
+
+
+def test_many_jobs_scroll_instead_of_making_the_window_taller(qtbot, make_window):
+    from core.generation.requests import GenerationRequest
+    from studio.jobs import Job, JobSpec
+
+    window = make_window()
+    window.resize(1024, 640)
+    qtbot.wait(50)
+    jobs = window.job_list
+    empty_cards = window.candidates.height()
+    for number in range(20):
+        job = Job(300 + number, JobSpec(mode="sound", model="m",
+                                        request=GenerationRequest(prompt=f"take {number}", seconds=1.0, steps=2)))
+        jobs._on_added(job)
+        if number < 12:
+            jobs._done(job, "done")
+    jobs.history_button.setChecked(True)  # twelve finished jobs shown, eight waiting
+    qtbot.wait(100)
+    assert (window.width(), window.height()) == (1024, 640)
+    assert window.candidates.height() >= 100, "the job rows pushed the cards out of view"
+    assert window.job_list_scroll.verticalScrollBar().maximum() > 0  # they scroll instead
+    jobs.history_button.setChecked(False)
+    for number in range(12, 20):
+        jobs._done(jobs.rows[300 + number].job, "cancelled")
+    qtbot.wait(100)
+    assert window.candidates.height() >= empty_cards - 30  # the room comes back
