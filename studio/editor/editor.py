@@ -160,7 +160,8 @@ class Editor(QObject):
             self.window.show_error(f"Could not restore the edits: {exc}")
             return None
         self.controller.adopt_session(session, self._origin_for(session))
-        self.window.show_message(f"Restored “{session.name}” with {session.position} edits; Undo goes back.")
+        self.window.show_message(f"Restored “{session.name}” with {session.position} edits; Undo goes back."
+                                 + (f" {session.repair_note}" if session.repair_note else ""))
         return session
 
     def _origin_for(self, session: EditSession) -> ClipEntry:
