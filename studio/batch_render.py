@@ -31,12 +31,13 @@ class _Signals(QObject):
 
 class BatchRenderDialog(QDialog):
     def __init__(self, job_path: Path, engines, library, device: str = "auto",
-                 parent: Optional[QWidget] = None) -> None:
+                 parent: Optional[QWidget] = None, default_models: Optional[dict[str, str]] = None) -> None:
         super().__init__(parent)
         from core.batch.jobs import read_jobs
         from core.batch.runner import StopFlag
 
-        self.job = read_jobs(job_path)
+        self.default_models = {m: s for m, s in (default_models or {}).items() if m in ("sound", "music", "speech")}
+        self.job = read_jobs(job_path, self.default_models or None)  # rows without a model: the window's pick
         self.engines, self.library, self.device = engines, library, device
         self.out = job_path.with_suffix("")  # sfx.csv renders into sfx/ beside it
         self.stop = StopFlag()
@@ -46,9 +47,12 @@ class BatchRenderDialog(QDialog):
         self.running = False
         self.setWindowTitle(f"Batch render — {job_path.name}")
         files = sum(row.count for row in self.job.rows)
-        self.summary = QLabel(f"{len(self.job.rows)} good row(s), {files} file(s) to render"
-                              + (f"; {len(self.job.errors)} bad row(s) will be skipped:" if self.job.errors else "."))
+        bad = len(self.job.errors)
+        self.summary = QLabel(f"{_count(len(self.job.rows), 'good row')}, {_count(files, 'file')} to render"
+                              + (f"; {_count(bad, 'bad row')} will be skipped:" if bad else "."))
         self.summary.setWordWrap(True)
+        self.model_line = WrappingLabel(_default_models_text(self.default_models))
+        self.model_line.setObjectName("batchDefaultModels")
         self.errors = QListWidget()  # each bad row whole: wrapped, never cut at the right edge
         self.errors.setWordWrap(True)
         self.errors.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -75,7 +79,7 @@ class BatchRenderDialog(QDialog):
         self.render_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self._cancel_or_close)
         layout = QVBoxLayout(self)
-        for widget in (self.summary, self.errors):
+        for widget in (self.summary, self.model_line, self.errors):
             layout.addWidget(widget)
         layout.addLayout(folder_row)
         for widget in (self.bar, self.status, self.buttons):
@@ -165,6 +169,20 @@ class BatchRenderDialog(QDialog):
         super().closeEvent(event)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _default_models_text(models: dict[str, str]) -> str:
+    if not models:
+        return "Rows without a model column use each mode's default model."
+    names = {spec: Path(spec).name if Path(spec).is_absolute() else spec for spec in models.values()}
+    if len(set(models.values())) == 1:
+        return f"Rows without a model use {names[next(iter(models.values()))]}, the model picked in the window."
+    per_mode = "; ".join(f"{mode}: {names[spec]}" for mode, spec in models.items())
+    return f"Rows without a model use the model picked in the window for their mode ({per_mode})."
+
+
 def _initial_stats(plan):
     from core.batch.runner import Stats
 
@@ -177,7 +195,8 @@ def open_batch_render(window) -> Optional[BatchRenderDialog]:
     if not name:
         return None
     try:
-        dialog = BatchRenderDialog(Path(name), window.jobs.engines, window.library, parent=window)
+        dialog = BatchRenderDialog(Path(name), window.jobs.engines, window.library, parent=window,
+                                   default_models=window.generation_panel.installed_picks())
     except LoaError as exc:
         window.show_message(first_line(exc))
         return None

@@ -263,6 +263,12 @@ class GenerationPanel(PresetActions, QWidget):
         self.reload_models()
         return served
 
+    def installed_picks(self) -> dict[str, str]:
+        """Mode name -> the installed model picked for it (shown now, this session, or remembered)."""
+        installed = {c.spec for c in model_choices(self.settings.local_models) if c.installed}
+        picks = {m.name: self._picked_models.get(m.name) or self.settings.model_for_mode(m.name) for m in self.modes}
+        return {mode: spec for mode, spec in picks.items() if spec in installed}
+
     def selected_choice(self) -> Optional[ModelChoice]:
         index = self.model_combo.currentIndex()
         return self._choices[index] if 0 <= index < len(self._choices) else None

@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from core.audio.naming import slugify
 from core.errors import InputError, ModelNotAvailable
@@ -94,9 +94,10 @@ class JobFile:
         return self.path.stem
 
 
-def read_jobs(path: str | Path, default_model: Optional[str] = None) -> JobFile:
+def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]] = None) -> JobFile:
     """Read and check every row; never raises for a bad row (they are all in `.errors`), only for a file that
-    cannot be read at all."""
+    cannot be read at all. `default_model` is used by rows that name no model: one for every mode, or a mapping
+    mode -> model (the window passes the model picked for each mode)."""
     path = Path(path)
     if str(path) == "-":  # a resumable batch needs its list again on the next run
         raise InputError("reading the job list from standard input (-) is not supported; save it as a CSV or "
@@ -179,7 +180,7 @@ class _Bad(Exception):
         self.field, self.message, self.missing_model = field, message, missing_model
 
 
-def _check_row(line: int, values: dict, default_model: Optional[str], models: dict,
+def _check_row(line: int, values: dict, default_model, models: dict,
                errors: list[RowError]) -> Optional[JobRow]:
     try:
         return _build_row(line, values, default_model, models)
@@ -188,7 +189,7 @@ def _check_row(line: int, values: dict, default_model: Optional[str], models: di
         return None
 
 
-def _build_row(line: int, values: dict, default_model: Optional[str], models: dict) -> JobRow:
+def _build_row(line: int, values: dict, default_model, models: dict) -> JobRow:
     from core.models.catalog import CATALOG, DEFAULT_MODEL_BY_TASK
     from core.models.store import defaults_entry
 
@@ -203,7 +204,8 @@ def _build_row(line: int, values: dict, default_model: Optional[str], models: di
         prompt = _text(get("voice")) or prompt
     elif not prompt:
         raise _Bad("prompt", "prompt is empty; describe the sound, e.g. \"rain on a tin roof\"")
-    model = _text(get("model")) or default_model or DEFAULT_MODEL_BY_TASK[mode]
+    fallback = default_model.get(mode) if isinstance(default_model, Mapping) else default_model
+    model = _text(get("model")) or fallback or DEFAULT_MODEL_BY_TASK[mode]
     _check_model(model, mode, models)
     info = defaults_entry(model)
     steps = _number(get("steps"), "steps", int) if get("steps") is not None else (info.default_steps if info else 25)

@@ -25,7 +25,7 @@ def test_batch_render_from_the_file_menu_adds_outputs_to_the_library(tiny_window
     action.trigger()
     dialog = window.batch_dialog
     assert isinstance(dialog, BatchRenderDialog) and dialog.isVisible()
-    assert "1 good row(s), 3 file(s) to render; 1 bad row(s) will be skipped" in dialog.summary.text()
+    assert "1 good row, 3 files to render; 1 bad row will be skipped" in dialog.summary.text()
     assert dialog.errors.item(0).text().startswith("line 3: prompt: prompt is empty")
     assert dialog.out == tmp_path / "footsteps"
 
@@ -65,3 +65,17 @@ def test_cancel_stops_after_the_files_in_flight_and_render_again_resumes(qtbot, 
     assert dialog.status.text().startswith(f"Done: {3 - first} rendered, {first} already there")
     records = [json.loads(line) for line in (tmp_path / "footsteps" / "manifest.jsonl").read_text().splitlines()]
     assert sorted(r["seed"] for r in records) == [1, 2, 3]
+
+
+def test_rows_without_a_model_use_the_model_picked_in_the_window(tiny_window, tmp_path, monkeypatch, tiny_model_dir):
+    """A first-time user with only a local model: rows naming no model must not fall back to an uninstalled
+    cvssp/audioldm2 and be flagged as bad rows."""
+    jobs = tmp_path / "rain.csv"
+    jobs.write_text("prompt,seconds,seed,steps\nrain on a tin roof,0.5,1-2,1\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(jobs), ""))
+    dialog = open_batch_render(tiny_window)
+    assert not dialog.job.errors, [str(e) for e in dialog.job.errors]
+    assert [row.model for row in dialog.job.rows] == [str(tiny_model_dir.resolve())]
+    assert dialog.summary.text() == "1 good row, 2 files to render."
+    assert tiny_model_dir.name in dialog.model_line.text() and "picked in the window" in dialog.model_line.text()
+    assert dialog.render_button.isEnabled()
