@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout,
 from core.errors import InputError
 from core.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_STEPS, GenerationRequest
 
+from .generate_bar import GenerateBar
 from .jobs import JobSpec
 from .labels import WrappingLabel
 from .model_manager import ModelChoice, model_choices
@@ -116,10 +117,8 @@ class GenerationPanel(PresetActions, QWidget):
         self.model_hint.setObjectName("presetModelHint")
         self.model_hint.setVisible(False)
 
-        self.generate_button = QPushButton("Generate")
-        self.generate_button.setObjectName("generateButton")
-        self.generate_button.setDefault(True)
-        self.generate_button.setToolTip("Generate (Ctrl+Enter)")
+        self.generate_bar = GenerateBar()  # Generate, and why it is off when the model is not installed
+        self.generate_button = self.generate_bar.button
 
         self.form = QFormLayout()
         self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # narrow: labels above the fields
@@ -139,7 +138,7 @@ class GenerationPanel(PresetActions, QWidget):
         layout.addLayout(self.form)
         layout.addWidget(self.model_note)
         layout.addWidget(self.model_hint)
-        layout.addWidget(self.generate_button)
+        layout.addWidget(self.generate_bar)
         layout.addStretch(1)
 
         self.mode_tabs.currentChanged.connect(self._on_mode_changed)
@@ -148,6 +147,7 @@ class GenerationPanel(PresetActions, QWidget):
         self.delete_preset_button.clicked.connect(self._delete_preset)
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.manage_button.clicked.connect(self.manage_models_requested)
+        self.generate_bar.install_button.clicked.connect(self.manage_models_requested)
         self.source_button.clicked.connect(self._browse_source)
         self.use_selected_button.clicked.connect(self.use_selected_requested)
         self.generate_button.clicked.connect(self.request_generate)
@@ -283,6 +283,7 @@ class GenerationPanel(PresetActions, QWidget):
 
     def _on_model_changed(self, _index: int) -> None:
         choice = self.selected_choice()
+        self.generate_bar.show_model(choice)
         if choice is None:
             self.model_note.setText("No model for this mode. Open Models… to download one or add a folder.")
             return
@@ -338,7 +339,9 @@ class GenerationPanel(PresetActions, QWidget):
         choice = self.selected_choice()
         if choice is None:
             raise InputError("No model chosen: open Models… to download one or add a local model folder.")
-        request = self.build_request()
+        request = self.build_request()  # the fields' own problems first
+        if not choice.installed:
+            raise InputError(f"{choice.spec} is not installed: open Models… to download it or pick another model.")
         extra: dict[str, Any] = {}
         if mode.needs_source_audio:
             source = self.source_edit.text().strip()

@@ -223,7 +223,7 @@ def _side_column(window, panel_scroll: QScrollArea) -> QWidget:
     """The mode tabs above the scrolling settings and Generate below them: both always in view, however many
     fields a mode has (Speech's run past 640 px and hid Generate under the fold)."""
     panel = window.generation_panel
-    tabs, generate = panel.mode_tabs, panel.generate_button
+    tabs, generate = panel.mode_tabs, panel.generate_bar
     panel.layout().removeWidget(tabs)
     panel.layout().removeWidget(generate)
     tabs.setUsesScrollButtons(True)

@@ -20,3 +20,13 @@ def fill_panel(window, prompt="metal door slam in a large hall", seconds=1.0, st
 def tone_clip(freq=440.0, seconds=0.5, rate=16_000):
     t = np.arange(int(seconds * rate)) / rate
     return Clip((0.3 * np.sin(2 * np.pi * freq * t)).astype(np.float32), rate)
+
+
+def queue_uninstalled_model_job(panel, model="cvssp/audioldm2"):
+    """A job on a model that is not installed (e.g. removed after it was picked): Generate is off for such a model,
+    so the job is handed to the window the way Generate hands one over."""
+    from studio.jobs import JobSpec
+    from studio.modes import work_for
+
+    panel.generate_requested.emit(JobSpec(mode=panel.mode.name, model=model, request=panel.build_request(),
+                                          work=work_for(panel.mode)))

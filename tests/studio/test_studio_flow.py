@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from core.audio.clip import read_tags
 from core.audio.provenance import read_sidecar
 
-from studio_helpers import fill_panel
+from studio_helpers import fill_panel, queue_uninstalled_model_job
 
 JOB_TIMEOUT_MS = 180_000
 
@@ -131,14 +131,14 @@ def test_a_failing_job_shows_one_clear_message_and_the_window_goes_on(qtbot, mak
     fill_panel(window, "thunder", seconds=1.0, steps=2, candidates=1)
     assert window.first_run_banner.isVisible()
     with qtbot.waitSignal(window.jobs.job_failed, timeout=JOB_TIMEOUT_MS) as failed:
-        qtbot.mouseClick(window.generation_panel.generate_button, Qt.MouseButton.LeftButton)
+        queue_uninstalled_model_job(window.generation_panel)
     message = failed.args[1]
     assert "cvssp/audioldm2 is not installed" in message and "loa models download" in message
     assert "\n" not in message and "Traceback" not in message
     shown = window.error_banner.text()  # the same message, its CLI advice said in the window's terms
     assert window.error_banner.isVisible() and shown.startswith("Model cvssp/audioldm2 is not installed.")
     assert "Models…" in shown and "loa models" not in shown and "--model" not in shown
-    assert window.library_panel.isEnabled() and window.generation_panel.generate_button.isEnabled()
+    assert window.library_panel.isEnabled() and window.generation_panel.generate_bar.install_button.isVisible()
 
 
 def test_bad_input_is_refused_before_any_job(qtbot, tiny_window):

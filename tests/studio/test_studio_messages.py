@@ -3,6 +3,7 @@ compute device menu offers only usable devices, and the licence is shown (issue 
 
 from core.devices.compute import compute_devices
 from core.models.store import not_installed_message
+from studio_helpers import queue_uninstalled_model_job
 
 
 def test_adding_a_local_folder_selects_it_for_its_modes_and_clears_the_error(qtbot, make_window, settings,
@@ -14,7 +15,7 @@ def test_adding_a_local_folder_selects_it_for_its_modes_and_clears_the_error(qtb
     panel.steps_spin.setValue(2)
     panel.candidates_spin.setValue(1)
     with qtbot.waitSignal(window.jobs.job_failed, timeout=60_000):
-        panel.request_generate()  # the default catalog model is not installed here
+        queue_uninstalled_model_job(panel)  # the default catalog model is not installed here
     assert window.error_banner.isVisible() and "not installed" in window.error_banner.text()
     assert "--model" not in window.error_banner.text() and "loa models" not in window.error_banner.text()
     assert "Models…" in window.error_banner.text()
