@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QToolButton, QVBoxLayout,
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QToolButton, QVBoxLayout,
                                QWidget)
 
 from ..midi.pad_grid import PadGrid
@@ -21,11 +21,16 @@ from ..midi.tempo_widget import TempoWidget
 class TakeChip(QWidget):
     """One take in the strip: a play button with its label and a ⠿ handle that starts a drag-out."""
 
-    def __init__(self, entry, window, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, entry, window, number: int = 1, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.entry = entry
-        self.play_button = QPushButton(_short(entry.label if hasattr(entry, "label") else str(entry.prompt)))
-        self.play_button.setToolTip(f"{entry.prompt}\nClick to audition; drag the handle into your DAW.")
+        # "#3 0.33": short enough that the takes fit side by side, and still tell them apart; the rest is in
+        # the tooltip (the full label read "score 0.329 · seed 53…" on every chip, cut and indistinguishable).
+        score = getattr(entry, "score", None)
+        self.play_button = QPushButton(f"#{number} {score:.2f}" if score is not None else f"#{number}")
+        label = entry.label if hasattr(entry, "label") else ""
+        self.play_button.setToolTip(f"Take #{number}: {label}\n{entry.prompt}\n"
+                                    "Click to audition; drag the handle into your DAW.")
         self.play_button.clicked.connect(lambda: window.auditioner.toggle(entry))
         self.handle = QToolButton()
         self.handle.setObjectName("dragHandle")
@@ -58,17 +63,18 @@ class CompactWindow(QWidget):
         self.generate_button = QPushButton("Generate")
         self.generate_button.setObjectName("compactGenerate")
         self.full_button = QPushButton("Full window")
-        self.strip = QHBoxLayout()
+        self.strip = QGridLayout()  # chips wrap onto rows: the strip never scrolls sideways
         self.strip.setContentsMargins(0, 0, 0, 0)
+        self.strip.setSpacing(4)
         strip_box = QWidget()
         strip_box.setLayout(self.strip)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(strip_box)
-        scroll.setFixedHeight(48)
+        scroll.setFixedHeight(64)  # two rows of chips in view; more takes scroll down
         self.placeholder = QLabel("Takes appear here.")
-        self.strip.addWidget(self.placeholder)
-        self.strip.addStretch(1)
+        self.strip.addWidget(self.placeholder, 0, 0)
         self.chips: list[TakeChip] = []
         self.pads = PadGrid(midi_tools.controller, window.selected_entry, window.show_error, library=window.library)
         self.tempo = TempoWidget(midi_tools.controller)
@@ -109,10 +115,27 @@ class CompactWindow(QWidget):
         for chip in self.chips:
             self.strip.removeWidget(chip)
             chip.deleteLater()
-        self.chips = [TakeChip(card.entry, self.window_) for card in self.window_.candidates.cards]
-        for i, chip in enumerate(self.chips):
-            self.strip.insertWidget(i, chip)
+        self.chips = [TakeChip(card.entry, self.window_, n) for n, card in
+                      enumerate(self.window_.candidates.cards, start=1)]
         self.placeholder.setVisible(not self.chips)
+        self._reflow()
+
+    def _reflow(self) -> None:
+        """As many chips per row as the strip's width holds."""
+        if not self.chips:
+            return
+        for chip in self.chips:
+            self.strip.removeWidget(chip)
+        widest = max(chip.sizeHint().width() for chip in self.chips) + self.strip.spacing()
+        room = self.scroll.viewport().width() - self.scroll.verticalScrollBar().sizeHint().width()
+        columns = max(1, room // widest)
+        for i, chip in enumerate(self.chips):
+            self.strip.addWidget(chip, i // columns, i % columns)
+        self.strip.setColumnStretch(columns, 1)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._reflow()
 
     def back_to_full(self) -> None:
         self.tools.set_compact(False)
@@ -136,7 +159,3 @@ class CompactWindow(QWidget):
         self.remember()
         super().closeEvent(event)
         self.tools.compact_closed()
-
-
-def _short(text: str, length: int = 22) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"

@@ -339,3 +339,30 @@ def test_a_card_or_library_row_dropped_on_a_pad_outlives_the_drag_out_cache(make
     assert len(copies) == 1
     window.midi.controller.clear_pad(2)
     assert not copies[0].exists()
+
+
+def test_compact_take_chips_are_told_apart_and_fit_without_scrolling_sideways(make_window, no_midi_system, qtbot):
+    """Eight takes with close scores: each chip reads "#n score", the full label is in its tooltip, and the strip
+    wraps onto rows instead of scrolling sideways (every chip read "score 0.329 · seed 53…")."""
+    from studio.clip_entry import ClipEntry
+
+    window = make_window()
+    entries = [ClipEntry(clip=tone_clip(440), prompt="door slam", mode="sound", model="tiny", licence="MIT",
+                         seed=5300 + i, score=0.3291 + i / 10_000) for i in range(8)]
+    window.candidates.show_entries(entries)
+    window.midi.compact_action.trigger()
+    compact = window.midi.compact
+    qtbot.waitExposed(compact)
+    compact.resize(420, 420)
+    compact.refresh_takes()
+    qtbot.wait(20)
+    texts = [chip.play_button.text() for chip in compact.chips]
+    assert texts == [f"#{n} 0.33" for n in range(1, 9)]
+    assert all(f"seed {5300 + i}" in chip.play_button.toolTip() for i, chip in enumerate(compact.chips))
+    assert compact.scroll.horizontalScrollBar().maximum() == 0
+    width = compact.scroll.viewport().width()
+    for chip in compact.chips:
+        assert chip.isVisibleTo(compact) and chip.geometry().right() <= width, (chip.geometry(), width)
+        metrics = chip.play_button.fontMetrics()
+        assert metrics.horizontalAdvance(chip.play_button.text()) <= chip.play_button.width()
+    window.midi.compact_action.trigger()
