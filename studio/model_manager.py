@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QThread, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QProgressBar,
+from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QHeaderView, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.models.catalog import CATALOG, describe_size
@@ -184,7 +184,14 @@ class ModelManagerDialog(QDialog):
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)  # row numbers mean nothing here
+        header = self.table.horizontalHeader()
+        # The Model column takes the width left by the others: no empty area beside the table, and a long local
+        # folder is elided in the middle (full path in its tooltip) instead of widening the column past the dialog.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.download_button = QPushButton("Download")
         self.cancel_button = QPushButton("Cancel download")
         self.cancel_button.setEnabled(False)
@@ -218,8 +225,9 @@ class ModelManagerDialog(QDialog):
         for row, c in enumerate(self.choices):
             cells = (c.spec, c.task, "yes" if c.installed else "no", c.size_text, c.licence)
             for col, text in enumerate(cells):
-                self.table.setItem(row, col, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(row, col, item)
         if not any(c.installed for c in self.choices):
             self._say(first_run_text(in_dialog=True))
 

@@ -129,3 +129,27 @@ def test_cancelling_a_download_stops_it_and_the_next_one_completes(qtbot, settin
     with qtbot.waitSignal(dialog.models_changed, timeout=120_000):
         qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
     assert any(c.spec == "cvssp/audioldm2" and c.installed for c in dialog.choices)
+
+
+def test_the_table_fills_the_dialog_and_a_long_folder_is_elided_not_widened(qtbot, settings, tiny_model_dir, tmp_path):
+    """No row numbers, no empty area beside the table, and a deep local folder does not push the other columns
+    out of view (it is elided, full path in the tooltip)."""
+    deep = tmp_path / ("a-very-long-folder-name-for-sound-design-projects" * 3) / "checkpoints" / "tiny-audioldm2"
+    deep.parent.mkdir(parents=True)
+    deep.symlink_to(tiny_model_dir.resolve(), target_is_directory=True)
+    settings.local_models = [str(deep)]
+    dialog = ModelManagerDialog(settings)
+    qtbot.addWidget(dialog)
+    dialog.resize(820, 380)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    table = dialog.table
+    assert not table.verticalHeader().isVisible()
+    header = table.horizontalHeader()
+    columns = sum(header.sectionSize(c) for c in range(table.columnCount()))
+    assert abs(columns - table.viewport().width()) <= 2, (columns, table.viewport().width())
+    assert table.horizontalScrollBar().maximum() == 0
+    row = next(r for r in range(table.rowCount()) if dialog.choices[r].spec.endswith("tiny-audioldm2")
+               and "a-very-long" in dialog.choices[r].spec)
+    assert table.item(row, 0).toolTip() == dialog.choices[row].spec
+    assert header.sectionSize(0) < 820 and header.sectionSize(4) > 0
