@@ -16,6 +16,10 @@ from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
 from .operations import FADES, GROUPS, OPERATIONS, EditOperation
 
+# Edit-menu items that live in a submenu (title), so the menu fits a 1024x640 screen.
+SUBMENU_OF = {"edit.normalize_peak": "N&ormalise", "edit.normalize_loudness": "N&ormalise",
+              "edit.to_mono": "Cha&nnels", "edit.to_stereo": "Cha&nnels"}
+
 ZOOM_TO_SELECTION = "Ctrl+2"  # Audacity's Ctrl+E is Export here; Ctrl+2 sits between zoom in (1) and out (3)
 
 # (keys, what) for Help > Keyboard shortcuts and the README.
@@ -80,21 +84,32 @@ class EditorActions:
             self.action("edit.undo", "&Undo", ed.undo, "Ctrl+Z"),
             self.action("edit.redo", "&Redo", ed.controller.redo, ("Ctrl+Y", "Ctrl+Shift+Z")),
             None]
+        # Rarely used items sit in submenus so the menu fits a 640 px high screen (it was 654 px offscreen).
+        submenus: dict[str, QMenu] = {}
         for group in GROUPS:
             if group is FADES:
-                items += [self._fade_menu("in"), self._fade_menu("out")]
+                items.append(self._fade_menu())
             else:
-                items += [self.operation(op) for op in group]
+                for op in group:
+                    title = SUBMENU_OF.get(op.key)
+                    if title is None:
+                        items.append(self.operation(op))
+                        continue
+                    if title not in submenus:
+                        submenus[title] = self._submenu(title)
+                        items.append(submenus[title])
+                    submenus[title].addAction(self.operation(op))
             items.append(None)
         items.append(self.action("edit.select_all", "Select &all", ed.controller.select_all, "Ctrl+A", scoped=True))
         snap = self.action("edit.snap", "Snap selection to &zero crossings", lambda: None)
         snap.setCheckable(True)
         snap.toggled.connect(lambda on: setattr(ed.controller, "snap_to_zero", on))
         items += [snap, None]
+        loop = self._submenu("&Loop")
+        loop.addAction(self.action("gen.extend_loop", "E&xtend loop…", ed.generative.extend_loop))
+        loop.addAction(self.action("gen.close_loop", "Cl&ose loop…", ed.generative.close_loop))
         items += [self.action("gen.regenerate", "Re&generate selection…", ed.generative.regenerate, "Ctrl+Shift+R"),
-                  self.action("gen.continue", "Continue from &here…", ed.generative.continue_here),
-                  self.action("gen.extend_loop", "E&xtend loop…", ed.generative.extend_loop),
-                  self.action("gen.close_loop", "Cl&ose loop…", ed.generative.close_loop),
+                  self.action("gen.continue", "Continue from &here…", ed.generative.continue_here), loop,
                   self.action("gen.transform", "Trans&form selection…", ed.generative.transform), None]
         for item in items:
             if item is None:
@@ -104,12 +119,19 @@ class EditorActions:
             else:
                 menu.insertAction(first, item)
 
-    def _fade_menu(self, direction: str) -> QMenu:
-        menu = QMenu(f"Fade {direction}", self.window)
-        menu.setObjectName(f"fade{direction.capitalize()}Menu")
-        for op in OPERATIONS.values():
-            if op.op == f"fade_{direction}":
-                menu.addAction(self.operation(op))  # "Fade in (s-curve)": the toolbar shows the linear one
+    def _submenu(self, title: str) -> QMenu:
+        menu = QMenu(title, self.window)
+        menu.setObjectName(title.replace("&", "").lower() + "Menu")
+        return menu
+
+    def _fade_menu(self) -> QMenu:
+        menu = self._submenu("Fad&e")
+        for direction in ("in", "out"):
+            if direction == "out":
+                menu.addSeparator()
+            for op in OPERATIONS.values():
+                if op.op == f"fade_{direction}":
+                    menu.addAction(self.operation(op))  # "Fade in (s-curve)": the toolbar shows the linear one
         return menu
 
     def build_transport_menu(self, menu: QMenu) -> None:
