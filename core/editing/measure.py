@@ -7,8 +7,9 @@ second-order-section cascade (`scipy.signal.sosfilt`), chunk by chunk with carri
 thread (sosfilt releases the GIL), and the gating is vectorised over 100 ms segment energies. The result stays
 within a few thousandths of a LU of pyloudnorm's (tests/test_editing_measure.py).
 
-The true peak uses the Recommendation's own 4x interpolator (48 taps, four 12-tap phases), as float32
-multiply-adds over batches of blocks on every core. Every oversampled value is a 12-tap weighted sum of
+The true peak uses the Recommendation's own 4x interpolator (48 taps, four 12-tap phases), as one float32
+matrix product per batch of blocks (overlapping rows of samples times a banded phase matrix: BLAS, about 3x
+faster than 48 separate numpy multiply-adds), batches spread over the cores. Every oversampled value is a 12-tap weighted sum of
 samples, so it is at most (the block's sample peak) x (the largest phase's sum of |taps|): blocks whose bound
 cannot reach what matters are not oversampled. `true_peak` is the maximum over every block (to float32
 rounding); `true_peak_over` gives the same maximum whenever it exceeds a threshold, oversampling only the
@@ -137,45 +138,61 @@ def _block_peaks(samples: np.ndarray) -> np.ndarray:
     return peaks
 
 
-BATCH_BLOCKS = 8  # blocks oversampled together: three float32 arrays of ~0.26 MB each, in cache
+BATCH_BLOCKS = 4  # blocks oversampled together: ~0.5 MB of float32 work arrays, in cache
+ROW_OUTPUTS = 16  # input positions per matrix row: each row gives 4 x 16 oversampled values
+
+
+def _phase_matrix(width: int) -> np.ndarray:
+    """(width + 11, 4 * width) float32: a row of width + 11 consecutive samples times it gives the four phases'
+    outputs at its `width` positions, so the whole interpolator is one BLAS matrix product."""
+    matrix = np.zeros((width + TAPS - 1, len(TRUE_PEAK_PHASES), width), np.float32)
+    for k in range(width):
+        matrix[k:k + TAPS, :, k] = TRUE_PEAK_PHASES.T
+    return matrix.reshape(width + TAPS - 1, -1)
+
+
+PHASE_MATRIX = _phase_matrix(ROW_OUTPUTS)
 
 
 def _batch_peak(samples: np.ndarray, blocks: np.ndarray) -> float:
     """Largest |4x oversampled value| of every output whose taps end in one of `blocks` (some of the next
-    block's too: all are values of the same signal, zero outside the clip). Each phase is 12 float32
-    multiply-adds over the batch's windows."""
+    block's too: all are values of the same signal, zero outside the clip). Per channel, the blocks' samples
+    are laid out as overlapping rows (a strided view, copied once) and multiplied by PHASE_MATRIX."""
     n, channels = samples.shape
-    span = TRUE_PEAK_BLOCK_FRAMES + TAPS - 1  # outputs per block: its own, and the ring after the last sample
-    rows = np.zeros((len(blocks), span + TAPS - 1, channels), np.float32)
+    row_count = -(-(TRUE_PEAK_BLOCK_FRAMES + TAPS - 1) // ROW_OUTPUTS)  # its own outputs and the ring after
+    length = row_count * ROW_OUTPUTS + TAPS - 1
+    rows = np.zeros((len(blocks), length, channels), np.float32)
     for i, block in enumerate(blocks):
         lo = int(block) * TRUE_PEAK_BLOCK_FRAMES - (TAPS - 1)
-        a, b = max(0, lo), min(n, lo + rows.shape[1])
+        a, b = max(0, lo), min(n, lo + length)
         if a < b:
             rows[i, a - lo:b - lo] = samples[a:b]
-    phases = TRUE_PEAK_PHASES.astype(np.float32)
-    total, term = np.empty((len(blocks), span, channels), np.float32), np.empty((len(blocks), span, channels),
-                                                                               np.float32)
     best = 0.0
-    for phase in phases:
-        np.multiply(rows[:, :span], phase[0], out=total)
-        for t in range(1, TAPS):
-            np.multiply(rows[:, t:t + span], phase[t], out=term)
-            total += term
-        best = max(best, float(total.max()), float(-total.min()))
+    stride_block, stride_frame = rows.strides[:2]
+    for c in range(channels):
+        windows = np.lib.stride_tricks.as_strided(
+            rows[:, :, c], (len(blocks), row_count, ROW_OUTPUTS + TAPS - 1),
+            (stride_block, ROW_OUTPUTS * stride_frame, stride_frame), writeable=False)
+        out = windows.reshape(-1, windows.shape[-1]) @ PHASE_MATRIX
+        best = max(best, float(out.max()), float(-out.min()))
     return best
 
 
 def _oversampled_peak(samples: np.ndarray, blocks: np.ndarray) -> float:
     """The largest |4x oversampled value| (any channel) among the outputs whose taps end in `blocks` (the
-    signal is zero outside the clip), in batches spread over the cores (numpy releases the GIL)."""
+    signal is zero outside the clip), in batches spread over the cores (numpy releases the GIL). BLAS is held
+    to one thread meanwhile: its own threads on these small products would fight the batches (5x slower)."""
+    from threadpoolctl import threadpool_limits
+
     if blocks.size == 0:
         return 0.0
     batches = [blocks[i:i + BATCH_BLOCKS] for i in range(0, len(blocks), BATCH_BLOCKS)]
     count = _workers(len(batches))
-    if count == 1:
-        return max(_batch_peak(samples, batch) for batch in batches)
-    with ThreadPoolExecutor(count) as pool:
-        return max(pool.map(lambda k: max(_batch_peak(samples, b) for b in batches[k::count]), range(count)))
+    with threadpool_limits(1, user_api="blas"):
+        if count == 1:
+            return max(_batch_peak(samples, batch) for batch in batches)
+        with ThreadPoolExecutor(count) as pool:
+            return max(pool.map(lambda k: max(_batch_peak(samples, b) for b in batches[k::count]), range(count)))
 
 
 def true_peak_over(samples: np.ndarray, threshold: float) -> float:
