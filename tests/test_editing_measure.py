@@ -26,6 +26,8 @@ def signals():
     yield "gated quiet part", quiet_then_loud.astype(np.float32), 48000
     yield "odd length and rate", (rng.standard_normal((22050 * 2 + 7, 2)) * 0.05).astype(np.float32), 22050
     yield "five channels", (rng.standard_normal((16000, 5)) * 0.2).astype(np.float32), 16000
+    # 100 ms is 1102.5 frames: the segment sums take the general path, not the whole-segment one
+    yield "fractional 100 ms", (rng.standard_normal((11025 * 2 + 3, 2)) * 0.1).astype(np.float32), 11025
 
 
 @pytest.mark.parametrize("name,samples,rate", list(signals()), ids=[s[0] for s in signals()])

@@ -7,7 +7,7 @@ import numpy as np
 from core.audio.clip import Clip
 from core.errors import InputError
 from core.editing.chunks import copy_frames, scale_frames
-from core.editing.measure import integrated_loudness, true_peak, true_peak_over  # noqa: F401  (re-exported)
+from core.editing.measure import integrated_loudness, peaks_over, true_peak, true_peak_over  # noqa: F401
 from core.editing.selection import Change, EditResult, Selection, unchanged
 
 DEFAULT_PEAK_DBFS = -1.0
@@ -83,15 +83,17 @@ def normalize_loudness(clip: Clip, selection: Selection, lufs: float = DEFAULT_L
     sel = selection.or_whole(clip)
     op = {"op": "normalize_loudness", **sel.to_dict(), "lufs": lufs, "true_peak_limit": true_peak_limit}
     region = clip.samples[sel.start:sel.end]
+    silent = "The selection is silent (or below the loudness gate): nothing to normalise."
     measured = integrated_loudness(region, clip.sample_rate)
-    sample_peak = peak(region)
-    if not np.isfinite(measured) or sample_peak < SILENT_PEAK:
-        return unchanged(clip, sel, "The selection is silent (or below the loudness gate): nothing to "
-                                    "normalise.", op)
+    if not np.isfinite(measured):
+        return unchanged(clip, sel, silent, op)
     wanted_db = lufs - measured
     # The true peak matters only where the wanted gain would lift it over the limit: blocks that cannot get
-    # there are not oversampled (measure.true_peak_over), and below it the gain is not capped.
-    tp = true_peak_over(region, db_to_gain(true_peak_limit - wanted_db))
+    # there are not oversampled (measure.true_peak_over), and below it the gain is not capped. The sample
+    # peak comes from the same pass.
+    sample_peak, tp = peaks_over(region, db_to_gain(true_peak_limit - wanted_db))
+    if sample_peak < SILENT_PEAK:
+        return unchanged(clip, sel, silent, op)
     allowed_db = true_peak_limit - gain_to_db(tp)
     note = ""
     if wanted_db > allowed_db:

@@ -70,17 +70,30 @@ def _k_weighting(rate: int) -> np.ndarray:
 
 def _segment_energies(samples: np.ndarray, channel: int, sos: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Sum of the K-weighted channel's squares over each segment [edges[k], edges[k + 1]), filtered chunk by
-    chunk (cache-sized, state carried), each chunk's squares summed per segment (np.add.reduceat)."""
+    chunk (cache-sized, state carried). When every segment has the same whole number of frames (100 ms is
+    whole at 8, 16, 22.05, 44.1, 48, 96 kHz...), chunks hold whole segments and each segment's energy is one
+    float32 dot product (np.einsum); otherwise each chunk's squares are summed per segment (np.add.reduceat)."""
     from scipy.signal import sosfilt
 
     n = samples.shape[0]
     state = np.zeros((sos.shape[0], 2), np.float32)
     sos32 = sos.astype(np.float32)
     energies = np.zeros(len(edges) - 1, np.float64)
-    for start in range(0, min(n, int(edges[-1])), FILTER_CHUNK_FRAMES):
-        stop = min(n, start + FILTER_CHUNK_FRAMES)
+    step = int(edges[1] - edges[0])
+    uniform = step > 0 and np.array_equal(edges, np.minimum(step * np.arange(len(edges)), n))
+    chunk = step * max(1, FILTER_CHUNK_FRAMES // step) if uniform else FILTER_CHUNK_FRAMES
+    end = min(n, int(edges[-1]))
+    for start in range(0, end, chunk):
+        stop = min(end, start + chunk)
         column = np.ascontiguousarray(samples[start:stop, channel], dtype=np.float32)
         filtered, state = sosfilt(sos32, column, zi=state)
+        if uniform:
+            first, whole = start // step, (stop - start) // step
+            rows = filtered[:whole * step].reshape(whole, step)
+            energies[first:first + whole] += np.einsum("ij,ij->i", rows, rows)
+            if whole * step < len(filtered):  # the clip ends inside a segment
+                energies[first + whole] += float(np.dot(filtered[whole * step:], filtered[whole * step:]))
+            continue
         np.square(filtered, out=filtered)
         first = int(np.searchsorted(edges, start, side="right")) - 1  # the segment this chunk starts in
         cuts = edges[first + 1:int(np.searchsorted(edges, stop, side="left"))] - start
@@ -199,9 +212,14 @@ def true_peak_over(samples: np.ndarray, threshold: float) -> float:
     """The BS.1770-4 true peak (linear, the larger of the 4x oversampled and the sample peak) whenever it
     exceeds `threshold`; otherwise some value at most `threshold`. The loudest blocks are oversampled first;
     then only the blocks whose bound (sample peak x PHASE_L1) could beat both that and `threshold`."""
+    return peaks_over(samples, threshold)[1]
+
+
+def peaks_over(samples: np.ndarray, threshold: float) -> tuple[float, float]:
+    """(the sample peak, `true_peak_over(samples, threshold)`), from one pass for the blocks' peaks."""
     samples = np.asarray(samples, dtype=np.float32)
     if samples.size == 0:
-        return 0.0
+        return 0.0, 0.0
     if samples.ndim == 1:
         samples = samples[:, None]
     peaks = _block_peaks(samples)
@@ -211,9 +229,10 @@ def true_peak_over(samples: np.ndarray, threshold: float) -> float:
     bounds = local[order] * PHASE_L1
     loudest = order[:max(1, len(order) // 100)]
     loudest = loudest[bounds[:len(loudest)] > threshold]  # (none when the gain cannot reach the limit)
-    best = max(float(peaks.max()), _oversampled_peak(samples, loudest))
+    sample_peak = float(peaks.max())
+    best = max(sample_peak, _oversampled_peak(samples, loudest))
     rest = order[len(loudest):][bounds[len(loudest):] > max(best, threshold)]  # bounds descend: a prefix
-    return max(best, _oversampled_peak(samples, rest))
+    return sample_peak, max(best, _oversampled_peak(samples, rest))
 
 
 def true_peak(samples: np.ndarray, rate: int | None = None) -> float:
