@@ -9,11 +9,11 @@ within a few thousandths of a LU of pyloudnorm's (tests/test_editing_measure.py)
 
 The true peak uses the Recommendation's own 4x interpolator (48 taps, four 12-tap phases), as one float32
 matrix product per batch of blocks (overlapping rows of samples times a banded phase matrix: BLAS, about 3x
-faster than 48 separate numpy multiply-adds), batches spread over the cores. Every oversampled value is a 12-tap weighted sum of
-samples, so it is at most (the block's sample peak) x (the largest phase's sum of |taps|): blocks whose bound
-cannot reach what matters are not oversampled. `true_peak` is the maximum over every block (to float32
-rounding); `true_peak_over` gives the same maximum whenever it exceeds a threshold, oversampling only the
-candidate blocks.
+faster than 48 separate numpy multiply-adds), batches spread over the cores. Every oversampled value is a
+12-tap weighted sum of samples, so it is at most (the block's sample peak) x (the largest phase's sum of
+|taps|): blocks whose bound cannot reach what matters are not oversampled. `true_peak` is the maximum over
+every block (to float32 rounding); `true_peak_over` gives the same maximum whenever it exceeds a threshold,
+oversampling only the candidate blocks.
 """
 
 from __future__ import annotations
