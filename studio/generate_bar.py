@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Optional
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from .labels import WrappingLabel
 
 
 class GenerateBar(QWidget):
+    availability_changed = Signal(bool, str)  # (Generate possible, why not): other Generate buttons follow it
+
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.setObjectName("generateBar")
@@ -43,3 +46,4 @@ class GenerateBar(QWidget):
         self.reason.setToolTip(f"{reason}. Install model… downloads it or adds a local folder." if reason else "")
         self.reason.setVisible(bool(reason))
         self.install_button.setVisible(bool(reason))
+        self.availability_changed.emit(not reason, reason)

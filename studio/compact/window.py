@@ -99,8 +99,16 @@ class CompactWindow(QWidget):
         self.prompt_edit.returnPressed.connect(self.generate)
         self.generate_button.clicked.connect(self.generate)
         self.full_button.clicked.connect(self.back_to_full)
+        bar = panel.generate_bar  # Generate here is off exactly when the full window's is, with the same reason
+        bar.availability_changed.connect(self._show_availability)
+        self._show_availability(panel.generate_button.isEnabled(), bar.reason.text())
         window.jobs.job_finished.connect(lambda *_: QTimer.singleShot(0, self.refresh_takes))
         self.refresh_takes()
+
+    def _show_availability(self, possible: bool, reason: str) -> None:
+        self.generate_button.setEnabled(possible)
+        self.generate_button.setToolTip("Generate (Enter)" if possible else f"{reason}: install it with Models… "
+                                        "in the full window")
 
     def _panel_prompt(self, text: str) -> None:
         if self.prompt_edit.text() != text:

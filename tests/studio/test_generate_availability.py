@@ -39,3 +39,21 @@ def test_picking_an_uninstalled_model_turns_generate_off_and_back_on(tiny_window
     assert panel._choices[uninstalled].spec in panel.generate_bar.reason.text()
     panel.model_combo.setCurrentIndex(0)  # installed models come first
     assert panel.generate_button.isEnabled() and not panel.generate_bar.reason.isVisible()
+
+
+def test_the_compact_windows_generate_follows_the_full_windows(make_window, tiny_model_dir):
+    """Beside the DAW the compact window is all the user sees: its Generate is off, saying why, exactly while the
+    full window's is, and comes back with it."""
+    window = make_window()  # nothing installed
+    window.midi.compact_action.trigger()
+    compact = window.midi.compact
+    assert compact.isVisible()
+    assert not compact.generate_button.isEnabled()
+    assert "not installed" in compact.generate_button.toolTip()
+    window.generation_panel.generate_bar.install_button.click()
+    dialog = window.model_manager
+    assert dialog.add_local_folder(str(tiny_model_dir))
+    dialog.done(0)
+    assert compact.generate_button.isEnabled()
+    assert "not installed" not in compact.generate_button.toolTip()
+    window.midi.compact_action.trigger()
