@@ -17,7 +17,22 @@ def make_application(argv: list[str] | None = None):
     app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
     app.setApplicationName(APP_NAME)
     app.setOrganizationName("loa-studio")
+    collect_garbage_on_the_gui_thread(app)
     return app
+
+
+def collect_garbage_on_the_gui_thread(app) -> None:
+    """Python's cycle collector runs in whichever thread happens to allocate. When a generation thread triggered
+    it while dead widgets were awaiting collection, their Qt objects were destroyed off the GUI thread and the
+    process died (a segfault seen in CI while a job thread loaded a model). Automatic collection is turned off
+    and pyqtgraph's GarbageCollector collects, with the same thresholds, from a GUI-thread timer instead."""
+    import gc
+
+    if getattr(app, "_gui_thread_gc", None) is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        app._gui_thread_gc = GarbageCollector(interval=0.5)
+    gc.disable()  # (again, should anything have turned it back on)
 
 
 def main(argv: list[str] | None = None) -> int:

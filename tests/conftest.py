@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -28,6 +29,20 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_on_the_main_thread():
+    """As in the app (studio.app.collect_garbage_on_the_gui_thread): a job thread must never run the cycle
+    collector while dead widgets await it, or their Qt objects die off the GUI thread (a segfault in CI). Tests
+    build windows without the app's collector timer, so automatic collection is off during each test and the
+    main thread collects after it."""
+    enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if enabled:
+        gc.enable()
 
 
 @pytest.fixture(autouse=True)
