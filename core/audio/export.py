@@ -28,7 +28,7 @@ from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
 
 # Kept for callers that list the choices; the full table (and what each format holds) is in export_formats.
-__all__ = ["EXPORT_RATES", "SAMPLE_FORMATS", "ExportSettings", "ResolvedExport", "export_clip", "resolve"]
+__all__ = ["EXPORT_RATES", "SAMPLE_FORMATS", "ExportSettings", "ResolvedExport", "export_clip", "fit_choice", "resolve"]
 SAMPLE_FORMATS = {name: kind.sample_formats for name, kind in CONTAINERS.items()}
 
 
@@ -149,6 +149,37 @@ def resolve(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportS
     warning = "" if downmixing else clipping_warning(clip, sample_format)
     notes.extend(downmixing + ([warning] if warning else []))
     return ResolvedExport(settings, source, tuple(notes))
+
+
+FIELD_NAMES = {"container": "format", "sample_format": "bit depth", "sample_rate": "sample rate", "channels": "channels"}
+
+
+def fit_choice(clip: Clip, entry_settings: dict[str, Any], choice: ExportSettings, start: Optional[float] = None,
+               end: Optional[float] = None) -> tuple[ExportSettings, tuple[str, ...], str]:
+    """`choice` as is when this clip (or its start..end part) can be written with it; otherwise the choice with
+    the fewest fields set back to "same as source" (one if one is enough, else all that were set), the fields
+    set back, and why in one short line ("Opus cannot hold 44.1 kHz audio"). A remembered choice never blocks."""
+    def problem(candidate: ExportSettings) -> Optional[str]:
+        try:
+            resolve(select(clip, start, end), entry_settings, candidate)
+        except InputError as exc:
+            return str(exc)
+        return None
+
+    try:
+        select(clip, start, end)
+    except InputError:
+        return choice, (), ""  # the selection is the problem, not the format: the caller reports it
+    reason = problem(choice)
+    if reason is None:
+        return choice, (), ""
+    reason = reason.split(";")[0].split(" (")[0].rstrip(".")
+    chosen = tuple(field for field in FIELD_NAMES if getattr(choice, field) is not None)
+    for field in chosen:
+        lighter = dataclasses.replace(choice, **{field: None})
+        if problem(lighter) is None:
+            return lighter, (field,), reason
+    return ExportSettings(), chosen, reason
 
 
 def select(clip: Clip, start: Optional[float] = None, end: Optional[float] = None) -> Clip:
