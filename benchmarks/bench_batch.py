@@ -11,7 +11,6 @@ Writes the JSON to stdout and, with --out, to a file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import re
@@ -22,6 +21,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from benchmarks.json_report import print_and_save  # noqa: E402
 SUMMARY = re.compile(r"(\d+) rendered.*?([\d.]+) files/min, ([\d.]+) audio s/s")
 
 
@@ -67,11 +69,7 @@ def main() -> None:
     report = {"benchmark": "batch", "model": args.model or "tiny random-weight (tests/tiny_pipeline.py)",
               "device": args.device, "cpus": os.cpu_count(), "machine": platform.machine(),
               "seconds_per_file": args.seconds, "steps": args.steps, "results": results}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    print_and_save(report, args.out)
 
 
 if __name__ == "__main__":

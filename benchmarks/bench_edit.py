@@ -31,6 +31,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.json_report import print_and_save  # noqa: E402
 from core.audio.clip import Clip  # noqa: E402
 from core.editing import EditSession, Selection, operation  # noqa: E402
 
@@ -242,11 +243,7 @@ def main() -> None:
                                  * (1 if sys.platform == "darwin" else 1024) / 1e6, 1),
         }
         session.close()
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    print_and_save(report, args.out)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
+from benchmarks.json_report import print_and_save  # noqa: E402
 from core.generation.engine import Engine  # noqa: E402
 from core.models.loading import pick_device, pick_dtype  # noqa: E402
 from core.quiet import quiet_libraries  # noqa: E402
@@ -128,13 +129,7 @@ def main() -> None:
               "gpu": torch.cuda.get_device_name() if device.type == "cuda" else None,
               "audio_seconds": args.seconds, "steps": args.steps, "scheduler": args.scheduler,
               "load_seconds": round(load_s, 2), "runs": runs, **peak_memory(device)}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        from core.fileio import write_text_atomic
-
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(args.out, text)
+    print_and_save(report, args.out)
 
 
 if __name__ == "__main__":

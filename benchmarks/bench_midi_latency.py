@@ -36,6 +36,8 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LOA_CONFIG_DIR", tempfile.mkdtemp(prefix="loa-bench-config-"))
 
+from benchmarks.json_report import print_and_save  # noqa: E402
+
 RATE = 48_000
 TARGET_MS = 30.0
 THRESHOLD = 0.02  # a pad's first sample is 0.5; the empty sink reads 0
@@ -137,11 +139,7 @@ def main() -> int:
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 2)},
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+    print_and_save(result, args.out)
     return 0
 
 

@@ -12,7 +12,6 @@ adds up to 2 s before the first sample and after each underrun).
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import threading
@@ -23,6 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.json_report import print_and_save  # noqa: E402
 from core.audio.clip import Clip  # noqa: E402
 from core.devices.playback import Player  # noqa: E402
 
@@ -84,10 +84,7 @@ def main(argv=None) -> None:
         stop.set()
     report = {"benchmark": "playback_load", "busy_threads": args.threads, "clip_seconds": args.seconds,
               "python": platform.python_version(), "machine": platform.machine(), "results": results}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    print_and_save(report, args.out)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Fidelity: our final latents vs the stock pipeline's for identical weights, seed,
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
@@ -26,6 +25,7 @@ from typing import Callable
 import torch
 
 from benchmarks.bench_generate import peak_memory, random_pipeline, sync
+from benchmarks.json_report import print_and_save
 from core.generation import sampling
 from core.generation.engine import Engine
 from core.generation.requests import GenerationRequest
@@ -224,13 +224,7 @@ def main(argv: list[str] | None = None) -> dict:
     repeats = args.repeats or defaults["repeats"]
     cases = args.cases or defaults["cases"]
     report = run(device, args.shapes, steps, repeats, cases, defaults["fidelity_seconds"])
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        from core.fileio import write_text_atomic
-
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(args.json, text)
+    print_and_save(report, args.json)
     return report
 
 

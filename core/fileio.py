@@ -8,7 +8,8 @@
         ...                                           # both temps written first, then both renamed
 
 A reader never sees a half-written file at the final path: a crash or kill leaves the old file (or none) and at
-worst a hidden `.NAME.*.tmp.EXT` beside it. `overwrite=False` lands with `os.link`, so of two processes writing
+worst a hidden `.NAME.loa-HOST-PID-TOKEN.tmp.EXT` beside it, which the next write into that folder (or the
+next start of the app, for its own folders) removes once that process is gone (core/stale_temps.py). `overwrite=False` lands with `os.link`, so of two processes writing
 the same new name exactly one wins whole and the other gets `OutputExists`. Several files land as a set: if one
 rename fails the ones already renamed are rolled back (old files restored from hard-link backups). The renames
 run with SIGINT/SIGTERM/SIGHUP held back, so Ctrl+C lands before any output is touched or after all of it.
@@ -26,7 +27,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import signal
 import threading
 import time
@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from core.errors import InputError
+from core.wording import counted
+from core.stale_temps import probe_path_in, sweep_folder, temp_path_for
 
 WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
 _HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
@@ -80,13 +82,6 @@ def output_error(exc: OSError, path: str | Path) -> OutputError:
     return OutputError(describe_os_error(exc, path))
 
 
-def temp_path_for(path: Path) -> Path:
-    """A hidden, unique name in the same folder that keeps the suffix (soundfile picks the format from it)."""
-    suffix = path.suffix if len(path.suffix) <= 16 else ""
-    stem = path.name[: 80]
-    return path.with_name(f".{stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}")
-
-
 def cancel_report(since: int = 0) -> str:
     """What a cancellation left (files landed after `commit_count()` was `since`): files only ever land as whole
     sets, so it is all of a set or none of it."""
@@ -94,7 +89,7 @@ def cancel_report(since: int = 0) -> str:
     if not landed:
         return "cancelled; no file was written or changed."
     shown = ", ".join(str(p) for p in landed[:3]) + (f" and {len(landed) - 3} more" if len(landed) > 3 else "")
-    return f"cancelled after writing {len(landed)} complete file(s) ({shown}); nothing is half-written."
+    return f"cancelled after writing {counted(len(landed), 'complete file')} ({shown}); nothing is half-written."
 
 
 def commit_count() -> int:
@@ -119,6 +114,8 @@ def atomic_outputs(paths: Sequence[str | Path], *, overwrite: bool = True) -> It
     targets = [Path(p) for p in paths]
     if len(set(map(os.path.abspath, targets))) != len(targets):
         raise ValueError(f"the same output path is named twice: {targets}")
+    for folder in dict.fromkeys(p.parent for p in targets):
+        sweep_folder(folder)  # what a killed writer left here earlier (core/stale_temps.py)
     temps = [temp_path_for(p) for p in targets]
     try:
         try:
@@ -208,7 +205,7 @@ def _check_name_length(path: Path, folder: Path) -> None:
 
 def _probe_folder(folder: Path, path: Path) -> None:
     """Create and remove a hidden file in the folder: the only honest test of writability (root, ACLs, ro mounts)."""
-    probe = folder / f".loa-write-test.{os.getpid()}-{secrets.token_hex(4)}"
+    probe = probe_path_in(folder)
     try:
         fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except OSError as exc:

@@ -29,3 +29,10 @@ def config_dir() -> Path:
 def cache_dir() -> Path:
     """Temporary renders such as drag-out files. LOA_CACHE_DIR overrides."""
     return _folder("LOA_CACHE_DIR", _DIRS.user_cache_dir)
+
+
+def app_folders() -> list[Path]:
+    """The folders the app writes into on its own (data, settings, cache), as set now; not created here."""
+    return [Path(os.environ.get(env) or default).expanduser()
+            for env, default in (("LOA_DATA_DIR", _DIRS.user_data_dir), ("LOA_CONFIG_DIR", _DIRS.user_config_dir),
+                                 ("LOA_CACHE_DIR", _DIRS.user_cache_dir))]

@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     from .dragout import purge_dragout
 
     purge_dragout(older_than_days=7)  # drag-out files a DAW may still reference are kept a week
+    from core.stale_temps import sweep_app_folders_in_background
+
+    sweep_app_folders_in_background()  # hidden temps a killed writer left in the app's own folders
 
     from .main_window import MainWindow
 

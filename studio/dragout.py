@@ -135,13 +135,17 @@ def entry_drag_handler(settings: SettingsSource = None, on_error: ErrorSink = No
 def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Provenance,
                        settings: SettingsSource = None, folder: str | Path | None = None,
                        start: Optional[float] = None, end: Optional[float] = None,
-                       on_error: ErrorSink = None) -> Optional[Path]:
+                       on_error: ErrorSink = None, memory=None) -> Optional[Path]:
     """"Export...": the export dialog (studio.export_dialog: name, folder, format with "Same as source" as the
     default and what it resolves to), then the file is written; None when cancelled or after reporting an error.
-    `settings` (Settings > Export format) sets where the dialog's choices start."""
+    `settings` (Settings > Export format) sets where the dialog's choices start; `memory` (StudioSettings) gives
+    the last export's choices and folder and keeps this one's once its file is written."""
     from .export_dialog import ExportDialog, choice_for_path
 
-    dialog = ExportDialog(parent, clip, provenance, _settings(settings), folder, start, end)
+    if memory is not None:
+        folder = memory.export_folder
+    remembered = memory.last_export_choice() if memory is not None else None
+    dialog = ExportDialog(parent, clip, provenance, _settings(settings), folder, start, end, remembered)
     try:
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return None
@@ -150,11 +154,14 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
     finally:
         dialog.deleteLater()
     try:
-        return export_clip(clip, provenance, choice, path=path, start=start, end=end,
-                           overwrite=True)  # the dialog already asked about replacing
+        written = export_clip(clip, provenance, choice, path=path, start=start, end=end,
+                              overwrite=True)  # the dialog already asked about replacing
     except (LoaError, OSError) as exc:
         _report(on_error, f"Cannot export {path.name}: {exc}")
         return None
+    if memory is not None:
+        memory.remember_export(choice, written.parent)
+    return written
 
 
 def copy_to_clipboard(clip: Clip, provenance: Provenance, settings: SettingsSource = None,

@@ -1,7 +1,10 @@
 """File > Export…: one dialog with the file name, the folder and the format, as DAWs' export dialogs have.
 
-Format, bit depth, sample rate and channels each start at "Same as source" (or at what Settings > Export format
-says); the dialog shows what "same as source" means for this clip ("Same as source: FLAC 24-bit, 44.1 kHz,
+Format, bit depth, sample rate and channels each start at "Same as source", at what Settings > Export format says,
+or, once the dialog has exported, at what it was left at last time (`remembered`, kept across restarts by
+StudioSettings.remember_export, with the folder). A remembered choice this clip cannot take (Opus at 44.1 kHz, MP3
+with 6 channels) sets that field back to "Same as source" and says so in one line; a folder that is gone gives the
+home folder. The dialog shows what "same as source" means for this clip ("Same as source: FLAC 24-bit, 44.1 kHz,
 stereo") and why (a lossy source is written as float WAV), and what will be written with the choices made. A
 combination that cannot be written (Opus at 44.1 kHz, FLAC with float samples) is said in one line naming the fix,
 and Export stays disabled until it is fixed. The model's licence is in the title and under the format.
@@ -21,7 +24,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
 
 from core.audio.clip import Clip
-from core.audio.export import ExportSettings, container_for_extension, export_name, resolve_for
+from core.audio.export import (FIELD_NAMES, ExportSettings, container_for_extension, export_name, fit_choice,
+                               resolve_for)
 from core.audio.export_formats import CONTAINERS, EXPORT_RATES, SAMPLE_FORMAT_LABELS, channels_label, rate_label
 from core.audio.provenance import Provenance
 from core.errors import LoaError
@@ -33,11 +37,13 @@ DEPTHS = ("pcm16", "pcm24", "pcm32", "float32")
 class ExportDialog(QDialog):
     def __init__(self, parent: Optional[QWidget], clip: Clip, provenance: Provenance,
                  settings: Optional[ExportSettings] = None, folder: str | Path | None = None,
-                 start: Optional[float] = None, end: Optional[float] = None):
+                 start: Optional[float] = None, end: Optional[float] = None,
+                 remembered: Optional[dict] = None):
         super().__init__(parent)
         self.setObjectName("exportDialog")
         self.clip, self.provenance, self.start, self.end = clip, provenance, start, end
-        settings = settings or ExportSettings()
+        settings, recall_notes = self._starting_choice(settings or ExportSettings(), remembered or {})
+        folder, folder_note = starting_folder(folder)
         licence = f" — licence {provenance.licence}" if provenance.licence else ""  # seen before the file is used
         self.setWindowTitle(f"Export audio{licence}")
 
@@ -50,12 +56,14 @@ class ExportDialog(QDialog):
         self.channels_combo = self._combo("exportChannels", [(channels_label(c).title(), c) for c in (1, 2)],
                                           settings.channels)
         self.name_edit = QLineEdit(objectName="exportFileName")
-        self.folder_edit = QLineEdit(str(Path(folder or Path.home())), objectName="exportFolder")
+        self.folder_edit = QLineEdit(str(folder), objectName="exportFolder")
         browse = QPushButton("Browse…", objectName="exportBrowse")
         browse.clicked.connect(self.browse)
+        self.recall_label = QLabel(" ".join(filter(None, (*recall_notes, folder_note))), objectName="exportRecallNote")
+        self.recall_label.setVisible(bool(self.recall_label.text()))
         self.source_label = QLabel(objectName="exportSameAsSource")
         self.result_label = QLabel(objectName="exportResult")
-        for label in (self.source_label, self.result_label):
+        for label in (self.recall_label, self.source_label, self.result_label):
             label.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -75,6 +83,7 @@ class ExportDialog(QDialog):
         form.addRow("Channels", self.channels_combo)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.recall_label)
         layout.addWidget(self.source_label)
         layout.addWidget(self.result_label)
         if provenance.licence:
@@ -90,6 +99,23 @@ class ExportDialog(QDialog):
         self._name_same_as_source()
         self._update()
         self.name_edit.setText(self._suggested_name())
+
+    def _starting_choice(self, settings: ExportSettings, remembered: dict) -> tuple[ExportSettings, list[str]]:
+        """Settings > Export format, overridden by what the dialog was left at last time (`remembered`), with any
+        field this clip cannot be written with set back to "Same as source" and a line saying so."""
+        choice = dataclasses.replace(settings, **remembered)
+        kind = CONTAINERS.get(choice.container)
+        if kind is not None and kind.lossy:
+            choice = dataclasses.replace(choice, sample_format=None)  # the codec has no bit depth
+        elif kind is not None and choice.sample_format not in (None, *kind.sample_formats):
+            choice = dataclasses.replace(choice, sample_format="pcm24")
+        fitted, dropped, reason = fit_choice(self.clip, self.provenance.settings, choice, self.start, self.end)
+        if not dropped:
+            return fitted, []
+        names = [FIELD_NAMES[field] for field in dropped]
+        listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+        verb = "is" if len(names) == 1 else "are"
+        return fitted, [f"{reason}: {listed} {verb} back at {SAME} for this clip."]
 
     def _combo(self, name: str, items: list[tuple[str, object]], current) -> QComboBox:
         combo = QComboBox(objectName=name)
@@ -212,6 +238,17 @@ class ExportDialog(QDialog):
                 != QMessageBox.StandardButton.Yes:
             return
         super().accept()
+
+
+def starting_folder(folder: str | Path | None) -> tuple[Path, str]:
+    """The folder the dialog opens in: the last export's, or the home folder (with a line saying why) when that
+    folder is gone (a removed drive, a deleted project folder)."""
+    default = Path.home()
+    if not folder:
+        return default, ""
+    if Path(folder).is_dir():
+        return Path(folder), ""
+    return default, f"The last export folder {folder} is gone: exporting to {default}."
 
 
 def choice_for_path(choice: ExportSettings, path: Path) -> ExportSettings:

@@ -268,9 +268,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             return None
         entry, start, end = chosen
         path = self.dragout.export_with_dialog(self, entry.clip, entry.provenance(), self.settings.export_settings(),
-                                               self.settings.export_folder, start, end, on_error=self.show_error)
+                                               None, start, end, on_error=self.show_error, memory=self.settings)
         if path is not None:
-            self.settings.export_folder = str(path.parent)
             self.show_message(f"Exported {path}. {licence_text(entry.licence)}")
         return path
 

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from core.audio.bars import MAX_BPM, MIN_BPM
 from core.paths import config_dir
 
 SETTINGS_FILE = "studio.ini"
@@ -20,6 +21,7 @@ EXPORT_FORMATS = (SAME_AS_SOURCE, "wav", "flac", "aiff", "ogg", "opus", "mp3")
 EXPORT_SUBTYPES = (SAME_AS_SOURCE, "pcm16", "pcm24", "pcm32", "float32")
 EXPORT_RATES = (0, 8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000)
 EXPORT_CHANNELS = (0, 1, 2)
+EXPORT_DIALOG_FIELDS = ("container", "sample_format", "sample_rate", "channels")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 RECORD_RATES = (44_100, 48_000, 96_000)
 COUNT_IN_MODES = ("off", "visual", "click")
@@ -146,7 +148,7 @@ class StudioSettings:
 
     @property
     def count_in_tempo(self) -> float:
-        return min(300.0, max(20.0, self._get("recording/count_in_tempo", 120.0, float)))
+        return min(MAX_BPM, max(MIN_BPM, self._get("recording/count_in_tempo", 120.0, float)))
 
     @count_in_tempo.setter
     def count_in_tempo(self, value: float) -> None:
@@ -170,6 +172,7 @@ class StudioSettings:
     @export_format.setter
     def export_format(self, value: str) -> None:
         self._set("export/format", value)
+        self._qs.remove("export_dialog/container")  # the menu's newer choice is where Export… starts
 
     @property
     def export_subtype(self) -> str:
@@ -179,6 +182,7 @@ class StudioSettings:
     @export_subtype.setter
     def export_subtype(self, value: str) -> None:
         self._set("export/subtype", value)
+        self._qs.remove("export_dialog/sample_format")  # the menu's newer choice is where Export… starts
 
     @property
     def export_rate(self) -> int:
@@ -188,6 +192,7 @@ class StudioSettings:
     @export_rate.setter
     def export_rate(self, value: int) -> None:
         self._set("export/rate", int(value))
+        self._qs.remove("export_dialog/sample_rate")  # the menu's newer choice is where Export… starts
 
     @property
     def export_channels(self) -> int:
@@ -197,6 +202,7 @@ class StudioSettings:
     @export_channels.setter
     def export_channels(self, value: int) -> None:
         self._set("export/channels", int(value))
+        self._qs.remove("export_dialog/channels")  # the menu's newer choice is where Export… starts
 
     @property
     def export_folder(self) -> Optional[str]:
@@ -219,6 +225,35 @@ class StudioSettings:
             subtype = None if CONTAINERS[container].lossy else "pcm24"
         return ExportSettings(container=container, sample_format=subtype, sample_rate=self.export_rate or None,
                               channels=self.export_channels or None).validated()
+
+    # ---- what the Export dialog was left at (studio.export_dialog) ------------------------------------------
+    def last_export_choice(self) -> dict[str, Any]:
+        """The fields (core.audio.export.ExportSettings names) of the last export made through the Export dialog;
+        None is "Same as source". Only valid, recorded fields: Settings > Export format forgets a field it sets."""
+        from core.audio.export import ExportSettings
+        from core.errors import InputError
+
+        found: dict[str, Any] = {}
+        for field in EXPORT_DIALOG_FIELDS:
+            raw = self._qs.value(f"export_dialog/{field}")
+            if raw is None or raw == "":
+                continue
+            try:
+                value = None if str(raw) == SAME_AS_SOURCE else (
+                    str(raw) if field in ("container", "sample_format") else int(raw))
+                found[field] = ExportSettings(**{field: value}).validated().to_dict()[field]
+            except (InputError, TypeError, ValueError):
+                continue  # a hand-edited value that does not parse: that field is not remembered
+        return found
+
+    def remember_export(self, choice, folder: Optional[str | Path] = None) -> None:
+        """Keep an Export dialog's choice (every field; None as "Same as source") and the folder it wrote to."""
+        for field, value in choice.to_dict().items():
+            if field in EXPORT_DIALOG_FIELDS:
+                self._set(f"export_dialog/{field}", SAME_AS_SOURCE if value is None else value)
+        if folder is not None:
+            self.export_folder = str(folder)
+        self.sync()
 
     # ---- window ----------------------------------------------------------------------------------------
     def window_state(self) -> tuple[Optional[QByteArray], Optional[QByteArray]]:

@@ -1,4 +1,4 @@
-"""A process that edits a clip through the real EditSession until it is killed (see test_editing_session.py).
+"""A process that edits a clip through the real EditSession until it is killed (see test_editing_persistence.py).
 
 Usage: python tests/editing_harness.py ROOT [background]. It prints the session folder, then `done N` after the
 N-th edit is recorded, and keeps editing (up to MAX_EDITS) so a kill -9 lands in the middle of one. With

@@ -19,15 +19,16 @@ from pathlib import Path
 from typing import Any, Optional
 
 from core.audio.clip import Clip, resample
-from core.audio.export_formats import (CONTAINERS, EXPORT_RATES, MAX_RATE, MIN_RATE, SAMPLE_FORMAT_LABELS,
-                                       combination_error, describe)
+from core.audio.downmix import downmix, note as downmix_note, peak_note as downmix_peak_note
+from core.audio.export_formats import (CONTAINERS, EXPORT_RATES, FLOAT_FORMATS, MAX_RATE, MIN_RATE,
+                                       SAMPLE_FORMAT_LABELS, combination_error, describe)
 from core.audio.source_format import SourceFormat, clipping_warning, same_as_source, source_container
 from core.errors import InputError
 from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
 
 # Kept for callers that list the choices; the full table (and what each format holds) is in export_formats.
-__all__ = ["EXPORT_RATES", "SAMPLE_FORMATS", "ExportSettings", "ResolvedExport", "export_clip", "resolve"]
+__all__ = ["EXPORT_RATES", "SAMPLE_FORMATS", "ExportSettings", "ResolvedExport", "export_clip", "fit_choice", "resolve"]
 SAMPLE_FORMATS = {name: kind.sample_formats for name, kind in CONTAINERS.items()}
 
 
@@ -144,10 +145,41 @@ def resolve(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportS
     error = combination_error(container, sample_format, settings.sample_rate, settings.channels)
     if error:
         raise InputError(error)
-    warning = clipping_warning(clip, sample_format)
-    if warning:
-        notes.append(warning)
+    downmixing = _downmix_notes(clip, settings.channels, sample_format)
+    warning = "" if downmixing else clipping_warning(clip, sample_format)
+    notes.extend(downmixing + ([warning] if warning else []))
     return ResolvedExport(settings, source, tuple(notes))
+
+
+FIELD_NAMES = {"container": "format", "sample_format": "bit depth", "sample_rate": "sample rate", "channels": "channels"}
+
+
+def fit_choice(clip: Clip, entry_settings: dict[str, Any], choice: ExportSettings, start: Optional[float] = None,
+               end: Optional[float] = None) -> tuple[ExportSettings, tuple[str, ...], str]:
+    """`choice` as is when this clip (or its start..end part) can be written with it; otherwise the choice with
+    the fewest fields set back to "same as source" (one if one is enough, else all that were set), the fields
+    set back, and why in one short line ("Opus cannot hold 44.1 kHz audio"). A remembered choice never blocks."""
+    def problem(candidate: ExportSettings) -> Optional[str]:
+        try:
+            resolve(select(clip, start, end), entry_settings, candidate)
+        except InputError as exc:
+            return str(exc)
+        return None
+
+    try:
+        select(clip, start, end)
+    except InputError:
+        return choice, (), ""  # the selection is the problem, not the format: the caller reports it
+    reason = problem(choice)
+    if reason is None:
+        return choice, (), ""
+    reason = reason.split(";")[0].split(" (")[0].rstrip(".")
+    chosen = tuple(field for field in FIELD_NAMES if getattr(choice, field) is not None)
+    for field in chosen:
+        lighter = dataclasses.replace(choice, **{field: None})
+        if problem(lighter) is None:
+            return lighter, (field,), reason
+    return ExportSettings(), chosen, reason
 
 
 def select(clip: Clip, start: Optional[float] = None, end: Optional[float] = None) -> Clip:
@@ -180,9 +212,18 @@ def render(clip: Clip, settings: ExportSettings, start: Optional[float] = None,
 
 
 def _with_channels(clip: Clip, channels: int) -> Clip:
-    if channels == 1 or clip.channels == 1:
-        return clip.with_channels(channels)
-    return Clip(clip.samples[:, :2], clip.sample_rate)  # more than two channels to stereo: the front pair
+    """Mono spread, or every channel downmixed (core.audio.downmix: ITU-R BS.775 for 5.1, quad, ...)."""
+    return clip.with_channels(channels)
+
+
+def _downmix_notes(clip: Clip, channels: int, sample_format: Optional[str]) -> list[str]:
+    """What a downmix of 3+ channels does, and a line when the mix passes 0 dBFS (said before it is written).
+    Stereo to mono (the mean) never peaks above its source, whose own peaks `clipping_warning` covers."""
+    if clip.channels <= 2 or channels >= clip.channels:
+        return []
+    integer = SAMPLE_FORMAT_LABELS[sample_format] if sample_format not in (None, *FLOAT_FORMATS) else None
+    over = downmix_peak_note(downmix(clip.samples, channels), integer)
+    return [downmix_note(clip.channels, channels)] + ([over] if over else [])
 
 
 def export_name(provenance: Provenance, settings: ExportSettings, start: Optional[float] = None,

@@ -48,6 +48,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _restore_sigint(previous_sigint)
     previous_sigterm = _terminate_as_cancel()
     from core.fileio import commit_count
+    from core.stale_temps import sweep_app_folders
+
+    sweep_app_folders()  # hidden temps a killed writer left in the app's own folders
 
     landed_before = commit_count()
     try:

@@ -26,12 +26,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from core.audio.downmix import LAYOUTS
 from core.errors import InputError
 
 LOUDNESS_BLOCK_SECONDS = 0.4  # BS.1770 gating block: shorter audio has no integrated loudness
 GATE_STEP = 0.25  # blocks overlap by 75%: a new one every 100 ms
 ABSOLUTE_GATE_LUFS = -70.0
-CHANNEL_WEIGHTS = (1.0, 1.0, 1.0, 1.41, 1.41)
+# BS.1770 channel weights by name, in the layouts core.audio.downmix assumes: side surrounds +1.5 dB, the LFE
+# left out, back surrounds (7.1's Lb Rb, beyond 120 degrees) 1.0.
+CHANNEL_WEIGHTS = {"M": 1.0, "L": 1.0, "R": 1.0, "C": 1.0, "LFE": 0.0, "Ls": 1.41, "Rs": 1.41, "Lb": 1.0, "Rb": 1.0}
 FILTER_CHUNK_FRAMES = 1 << 16
 TRUE_PEAK_BLOCK_FRAMES = 4096
 PEAK_PIECE_BLOCKS = 512  # blocks per task when finding each block's sample peak (8 MB of stereo)
@@ -138,24 +141,27 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
     if frames < int(LOUDNESS_BLOCK_SECONDS * rate) + 1:
         raise InputError(f"loudness needs at least {LOUDNESS_BLOCK_SECONDS} s of audio; select more, or "
                          "normalise to a peak instead.")
-    if channels > 5:
-        raise InputError(f"loudness is defined for up to 5 channels (BS.1770); this clip has {channels}. "
-                         "Normalise to a peak instead.")
+    if channels not in LAYOUTS:
+        raise InputError(f"loudness (BS.1770) needs a known channel layout; this clip has {channels} channels "
+                         "(known: 1-6 and 8). Normalise to a peak instead.")
+    used = [(c, CHANNEL_WEIGHTS[name]) for c, name in enumerate(LAYOUTS[channels][1]) if CHANNEL_WEIGHTS[name]]
     block = LOUDNESS_BLOCK_SECONDS * rate
     blocks = int(np.round((frames / rate - LOUDNESS_BLOCK_SECONDS) / (LOUDNESS_BLOCK_SECONDS * GATE_STEP))) + 1
     segments_per_block = int(round(1 / GATE_STEP))
     edges = np.minimum((LOUDNESS_BLOCK_SECONDS * GATE_STEP * rate * np.arange(blocks + segments_per_block))
                        .astype(np.int64), frames)
     sos = _k_weighting(rate)
-    energies = _lane_energies(samples, sos, edges)
+    channel_ids = [c for c, _ in used]
+    measured = samples if channel_ids == list(range(channels)) else samples[:, channel_ids]  # (no LFE)
+    energies = _lane_energies(measured, sos, edges)
     if energies is None:
-        with ThreadPoolExecutor(_workers(channels)) as pool:
-            energies = list(pool.map(lambda c: _segment_energies(samples, c, sos, edges), range(channels)))
-    z = np.empty((channels, blocks))
+        with ThreadPoolExecutor(_workers(len(used))) as pool:
+            energies = list(pool.map(lambda c: _segment_energies(samples, c, sos, edges), channel_ids))
+    z = np.empty((len(used), blocks))
     for c, seg in enumerate(energies):  # a block is 4 consecutive 100 ms segments
         cs = np.concatenate([[0.0], np.cumsum(seg)])
         z[c] = (cs[segments_per_block:segments_per_block + blocks] - cs[:blocks]) / block
-    weights = np.array(CHANNEL_WEIGHTS[:channels])[:, None]
+    weights = np.array([w for _, w in used])[:, None]
     weighted = (weights * z).sum(axis=0)
     with np.errstate(divide="ignore"):
         block_lufs = -0.691 + 10.0 * np.log10(weighted)
