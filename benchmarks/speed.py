@@ -11,6 +11,8 @@ checkpoints; built by benchmarks/bench_generate.py). Same prompt, negative promp
   ours_reroll     the same request again with a new seed ("More like this"): prompt encoding comes from the cache
 Fidelity: our final latents vs the stock pipeline's for identical weights, seed, noise, scheduler and settings
 (relative L2; the bound is 1e-4 in fp32 and 1e-2 in fp16/bf16).
+Each warm run also reports its stages (encode, decode, score, the rest: benchmarks/stage_clock.py) and the load
+average before it, so a gap between paths can be pinned on a stage or on a busy machine.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import argparse
 import platform
 import statistics
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -26,6 +29,7 @@ import torch
 
 from benchmarks.bench_generate import peak_memory, random_pipeline, sync
 from benchmarks.json_report import print_and_save
+from benchmarks.stage_clock import load_average, stage_clock
 from core.generation import sampling
 from core.generation.engine import Engine
 from core.generation.requests import GenerationRequest
@@ -95,16 +99,31 @@ def timed(fn: Callable[..., object], device: torch.device, repeats: int,
     return warmup, runs
 
 
-def interleaved(paths: dict, device: torch.device, repeats: int, short_warmup: bool) -> dict:
-    """{name: (warm-up s, [run s])}: paths take turns run by run, so a load change on a shared machine hits
-    all of them alike instead of whichever happened to run last."""
+def round_order(names: list[str], round_index: int) -> list[str]:
+    """The paths' order in round `round_index`: rotated each round, so no path always runs right after the
+    same other one (or first, when the machine is quietest after the warm-ups)."""
+    k = round_index % len(names)
+    return names[k:] + names[:k]
+
+
+def interleaved(paths: dict, device: torch.device, repeats: int, short_warmup: bool,
+                clock: Callable[[], object] | None = None) -> dict:
+    """{name: (warm-up s, [run s], peak memory, [stage seconds per run], [load average per run])}: paths take
+    turns run by run, in an order rotated every round, so a load change on a shared machine hits all of them
+    alike instead of whichever happened to run last. `clock()` gives a stage_clock for the per-stage split."""
     out = {}
     for name, fn in paths.items():
-        out[name] = (timed(fn, device, 0, short_warmup)[0], [], {})
-    for _ in range(repeats):
-        for name, fn in paths.items():
+        out[name] = (timed(fn, device, 0, short_warmup)[0], [], {}, [], [])
+    for r in range(repeats):
+        for name in round_order(list(paths), r):
             reset_peak(device)
-            out[name][1].append(timed_once(fn, device))
+            out[name][4].append(load_average())
+            if clock is None:
+                out[name][1].append(timed_once(paths[name], device))
+            else:
+                with clock() as stages:
+                    out[name][1].append(timed_once(paths[name], device))
+                out[name][3].append(dict(stages))
             memory = out[name][2]
             for key, value in peak_memory(device).items():  # per path on CUDA; RSS is the process high-water mark
                 memory[key] = max(memory.get(key, 0.0), value)
@@ -119,17 +138,38 @@ def timed_once(fn: Callable[..., object], device: torch.device) -> float:
     return time.perf_counter() - t0
 
 
-def summary(audio_seconds: float, warmup: float, runs: list[float], memory: dict | torch.device) -> dict:
+def summary(audio_seconds: float, warmup: float, runs: list[float], memory: dict | torch.device,
+            stages: list[dict] | None = None, loads: list | None = None) -> dict:
     memory = peak_memory(memory) if isinstance(memory, torch.device) else memory
     median = statistics.median(runs)
-    return {"median_s": round(median, 3), "min_s": round(min(runs), 3), "runs_s": [round(r, 3) for r in runs],
-            "warm_runs": len(runs), "warmup_s": round(warmup, 3),
-            "realtime_factor": round(audio_seconds / median, 3), **memory}
+    out = {"median_s": round(median, 3), "min_s": round(min(runs), 3), "runs_s": [round(r, 3) for r in runs],
+           "warm_runs": len(runs), "warmup_s": round(warmup, 3),
+           "realtime_factor": round(audio_seconds / median, 3), **memory}
+    if stages:
+        # Per run: encode / decode / score seconds and the rest (denoising loop and glue), summing to the run.
+        per_run = [{**{k: round(v, 3) for k, v in st.items()}, "denoise_and_rest": round(run - sum(st.values()), 3)}
+                   for st, run in zip(stages, runs)]
+        out["stages_runs_s"] = per_run
+        out["stages_median_s"] = {k: round(statistics.median(r[k] for r in per_run), 3) for k in per_run[0]}
+    if loads:
+        out["load_average_1min"] = loads
+    return out
 
 
 def reset_peak(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
+
+
+@contextmanager
+def expect_cache(engine: Engine, hit: bool):
+    """Fails the benchmark when a path did not meet the prompt cache as its name says (fresh: a miss and the
+    encoders ran; re-roll: a hit and they did not)."""
+    hits, misses = engine.prompt_cache.hits, engine.prompt_cache.misses
+    yield
+    got_hit = engine.prompt_cache.hits == hits + 1 and engine.prompt_cache.misses == misses
+    if got_hit != hit:
+        raise RuntimeError(f"benchmark fault: expected a prompt cache {'hit' if hit else 'miss'}")
 
 
 def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repeats: int,
@@ -151,13 +191,15 @@ def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repe
 
     def fresh(warm):
         engine.prompt_cache.clear()
-        engine.generate(our_request(size(warm)[0], candidates, size(warm)[1]))
+        with expect_cache(engine, hit=False):
+            engine.generate(our_request(size(warm)[0], candidates, size(warm)[1]))
 
     def reroll(warm):  # the cache holds this prompt from `fresh` (its key ignores seed, steps and length)
-        engine.generate(our_request(size(warm)[0], candidates, size(warm)[1], next(seeds)))
+        with expect_cache(engine, hit=True):
+            engine.generate(our_request(size(warm)[0], candidates, size(warm)[1], next(seeds)))
 
     paths = {"recipe": recipe, "ours": fresh, "ours_reroll": reroll}
-    timings = interleaved(paths, device, repeats, short)
+    timings = interleaved(paths, device, repeats, short, clock=lambda: stage_clock(pipe, engine, sync))
     out["recipe"] = {"dtype": str(pipe.dtype), "scheduler": "dpmsolver++",
                      **summary(audio, *timings["recipe"])}
     out["ours"] = {"path": "engine default (eager; no CUDA graph or compile in this version)",
@@ -239,7 +281,7 @@ def run(device: torch.device, shapes: list[str], steps: int, repeats: int, cases
               "gpu": torch.cuda.get_device_name() if device.type == "cuda" else None,
               "prompt": PROMPT, "negative_prompt": NEGATIVE, "seed": SEED, "guidance": GUIDANCE,
               "steps": steps, "warm_runs_per_path": repeats,
-              "reduced_set": ("CPU: fewer steps and warm runs (paths interleaved run by run), 10.24 s case only by default, stock defaults "
+              "reduced_set": ("CPU: fewer steps and warm runs (paths interleaved run by run, order rotated each round), 10.24 s case only by default, stock defaults "
                               f"{'skipped' if not stock_steps else f'at {stock_steps} steps'}, warm-up is a 1 s 1-step run, fidelity on a shorter clip")
               if reduced else "stock defaults: 1 warm run per case (200 fp32 steps)",
               "peak_rss_note": "peak RSS is the process high-water mark so far, not per case",

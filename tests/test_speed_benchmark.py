@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 
 from benchmarks import speed
@@ -10,14 +11,15 @@ from core.models.loading import load_pipeline
 
 def test_the_speed_benchmark_reports_ours_beside_the_recipe_with_fidelity(tiny_model_dir):
     factory = lambda dtype: load_pipeline(tiny_model_dir, torch.device("cpu"), dtype)  # noqa: E731
-    report = speed.run(torch.device("cpu"), ["base"], steps=2, repeats=1, cases=["one"], fidelity_seconds=1.0,
+    report = speed.run(torch.device("cpu"), ["base"], steps=2, repeats=2, cases=["one"], fidelity_seconds=1.0,
                        pipeline_factory=factory)
     report = json.loads(json.dumps(report))  # well-formed JSON, nothing unserialisable
     case = report["results"][0]["cases"][0]
     assert case["case"] == "one" and case["audio_seconds"] == 10.24 and case["steps"] == 2
     assert "skipped" in case["stock_defaults"] and report["reduced_set"]
     for path in ("recipe", "ours", "ours_reroll"):
-        assert case[path]["warm_runs"] == 1 and case[path]["median_s"] > 0
+        assert case[path]["warm_runs"] == 2 and case[path]["median_s"] > 0
+        assert len(case[path]["load_average_1min"]) == 2
         assert abs(case[path]["realtime_factor"] * case[path]["median_s"] - 10.24) < 0.05
         assert case[path]["peak_rss_gb"] > 0
     assert abs(case["ratio_ours_over_recipe"] * case["recipe"]["median_s"] - case["ours"]["median_s"]) < 0.01
@@ -34,3 +36,56 @@ def test_the_stock_defaults_branch_runs_before_the_fast_paths(tiny_model_dir):
     stock = report["results"][0]["cases"][0]["stock_defaults"]
     assert stock["scheduler"] == "ddim" and stock["steps"] == 2 and stock["dtype"] == "float32"
     assert stock["median_s"] > 0 and stock["warm_runs"] == 1
+
+
+def test_each_run_splits_into_stages_that_show_which_path_ran_the_encoders(tiny_model_dir):
+    """Stages sum to the run; the recipe and a fresh prompt run the encoders, a re-roll does not; only ours
+    CLAP-ranks a single take; both decode."""
+    factory = lambda dtype: load_pipeline(tiny_model_dir, torch.device("cpu"), dtype)  # noqa: E731
+    report = speed.run(torch.device("cpu"), ["base"], steps=1, repeats=1, cases=["one"], fidelity_seconds=0.5,
+                       pipeline_factory=factory)
+    case = report["results"][0]["cases"][0]
+    stages = {path: case[path]["stages_runs_s"][0] for path in ("recipe", "ours", "ours_reroll")}
+    for path, st in stages.items():
+        assert set(st) == {"encode", "decode", "score", "denoise_and_rest"}
+        assert abs(sum(st.values()) - case[path]["runs_s"][0]) < 0.01
+        assert st["decode"] > 0 and st["denoise_and_rest"] > 0
+    assert stages["recipe"]["encode"] > 0 and stages["ours"]["encode"] > 0
+    assert stages["ours_reroll"]["encode"] == 0
+    assert stages["recipe"]["score"] == 0 and stages["ours"]["score"] > 0 and stages["ours_reroll"]["score"] > 0
+
+
+def test_the_stage_clock_leaves_the_pipeline_as_it_found_it(tiny_model_dir):
+    from benchmarks.bench_generate import sync
+    from benchmarks.stage_clock import stage_clock
+    from core.generation.engine import Engine
+
+    pipe = load_pipeline(tiny_model_dir, torch.device("cpu"), torch.float32)
+    engine = Engine.from_pipeline(pipe, "tiny")
+    with stage_clock(pipe, engine, sync) as seconds:
+        assert "encode_prompt" in vars(pipe)
+        pipe.encode_prompt("rain", pipe.device, 1, False)
+    assert seconds["encode"] > 0 and seconds["decode"] == 0
+    assert "encode_prompt" not in vars(pipe) and "decode" not in vars(pipe.vae) and "score" not in vars(engine)
+
+
+def test_paths_take_turns_in_an_order_rotated_every_round():
+    names = ["recipe", "ours", "ours_reroll"]
+    orders = [speed.round_order(names, r) for r in range(3)]
+    assert orders[0] == names and orders[1] == ["ours", "ours_reroll", "recipe"]
+    assert [o[0] for o in orders] == names  # each path opens one round
+    assert speed.round_order(names, 3) == names
+
+
+def test_a_path_that_misses_its_prompt_cache_expectation_stops_the_benchmark(tiny_model_dir):
+    from core.generation.engine import Engine
+
+    engine = Engine.from_pipeline(load_pipeline(tiny_model_dir, torch.device("cpu"), torch.float32), "tiny")
+    request = speed.our_request(0.5, 1, 1)
+    with speed.expect_cache(engine, hit=False):
+        engine.generate(request)
+    with speed.expect_cache(engine, hit=True):
+        engine.generate(request)
+    with pytest.raises(RuntimeError, match="expected a prompt cache miss"):
+        with speed.expect_cache(engine, hit=False):
+            engine.generate(request)

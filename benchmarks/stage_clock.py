@@ -1,0 +1,61 @@
+"""Where one generation's seconds go, stage by stage, for the stock pipeline and our engine alike.
+
+The stages are the pipeline parts both paths call: `pipe.encode_prompt` (CLAP text, T5, the GPT-2 rollout),
+`pipe.vae.decode` plus `pipe.mel_spectrogram_to_waveform` (decode), and CLAP ranking (`engine.score` for ours,
+`pipe.score_waveforms` for stock, which ranks only several takes). The rest of a run is the denoising loop and
+glue. Each wrapper synchronises the device at its edges only (a few syncs per run; none inside the UNet loop).
+
+Why it exists: on a 2-core CPU shared with other jobs the encoders (thousands of small ops, each an OpenMP
+barrier across the threads) slow down 6-10x when another process takes a core, while the UNet slows ~2x; a
+whole-run figure cannot tell that apart from a slower code path (README, "Speed").
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import torch
+
+STAGES = ("encode", "decode", "score")
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (None where the platform has none): how busy the machine was around a run."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+
+
+@contextmanager
+def stage_clock(pipe, engine, sync: Callable[[torch.device], None]) -> Iterator[dict]:
+    """Within the block, the seconds spent in each of STAGES accumulate in the yielded dict (wrappers are
+    installed on the instances and removed on exit)."""
+    seconds = dict.fromkeys(STAGES, 0.0)
+    targets = [(pipe, "encode_prompt", "encode"), (pipe.vae, "decode", "decode"),
+               (pipe, "mel_spectrogram_to_waveform", "decode"), (pipe, "score_waveforms", "score"),
+               (engine, "score", "score")]
+    installed = []
+
+    def timed(fn, stage):
+        def wrapper(*args, **kwargs):
+            sync(pipe.device)
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                sync(pipe.device)
+                seconds[stage] += time.perf_counter() - t0
+        return wrapper
+
+    try:
+        for obj, name, stage in targets:
+            installed.append((obj, name, vars(obj).get(name)))  # an instance's own attribute, if it had one
+            setattr(obj, name, timed(getattr(obj, name), stage))
+        yield seconds
+    finally:
+        for obj, name, own in reversed(installed):
+            if own is None:
+                delattr(obj, name)
+            else:
+                setattr(obj, name, own)
