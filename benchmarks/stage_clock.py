@@ -5,9 +5,9 @@ The stages are the pipeline parts both paths call: `pipe.encode_prompt` (CLAP te
 `pipe.score_waveforms` for stock, which ranks only several takes). The rest of a run is the denoising loop and
 glue. Each wrapper synchronises the device at its edges only (a few syncs per run; none inside the UNet loop).
 
-Why it exists: on a 2-core CPU shared with other jobs the encoders (thousands of small ops, each an OpenMP
-barrier across the threads) slow down 6-10x when another process takes a core, while the UNet slows ~2x; a
-whole-run figure cannot tell that apart from a slower code path (README, "Speed").
+Why it exists: on a 2-core CPU shared with other jobs, one busy process beside the benchmark made a guided UNet
+step 4x slower and `encode_prompt` 5x slower (2 OpenMP threads waiting at barriers for a descheduled one), so a
+whole-run figure cannot tell a busy machine from a slower code path (README, "Speed").
 """
 
 from __future__ import annotations
