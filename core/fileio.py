@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from core.errors import InputError
+from core.wording import counted
 from core.stale_temps import probe_path_in, sweep_folder, temp_path_for
 
 WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
@@ -88,7 +89,7 @@ def cancel_report(since: int = 0) -> str:
     if not landed:
         return "cancelled; no file was written or changed."
     shown = ", ".join(str(p) for p in landed[:3]) + (f" and {len(landed) - 3} more" if len(landed) > 3 else "")
-    return f"cancelled after writing {len(landed)} complete file(s) ({shown}); nothing is half-written."
+    return f"cancelled after writing {counted(len(landed), 'complete file')} ({shown}); nothing is half-written."
 
 
 def commit_count() -> int:

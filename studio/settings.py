@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from core.audio.bars import MAX_BPM, MIN_BPM
 from core.paths import config_dir
 
 SETTINGS_FILE = "studio.ini"
@@ -147,7 +148,7 @@ class StudioSettings:
 
     @property
     def count_in_tempo(self) -> float:
-        return min(300.0, max(20.0, self._get("recording/count_in_tempo", 120.0, float)))
+        return min(MAX_BPM, max(MIN_BPM, self._get("recording/count_in_tempo", 120.0, float)))
 
     @count_in_tempo.setter
     def count_in_tempo(self, value: float) -> None:

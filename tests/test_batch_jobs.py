@@ -69,7 +69,7 @@ def test_cli_exits_2_and_renders_nothing_with_a_bad_row(tiny_model_dir, tmp_path
     err = capsys.readouterr().err.strip().splitlines()
     assert err[0].endswith("line 3: prompt: prompt is empty; describe the sound, e.g. \"rain on a tin roof\"")
     assert "line 4: seconds:" in err[1]
-    assert err[2] == ("loa: error: 2 bad row(s) in " + str(jobs) + "; nothing was rendered (fix them, or pass "
+    assert err[2] == ("loa: error: 2 bad rows in " + str(jobs) + "; nothing was rendered (fix them, or pass "
                       "--skip-bad to render the good rows).")
     assert not out.exists()
 

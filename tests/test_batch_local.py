@@ -96,7 +96,7 @@ def test_dry_run_lists_and_writes_nothing(tiny_model_dir, tmp_path, capsys):
     assert code == 0 and not (tmp_path / "out").exists()
     listed = [line.split("\t")[0] for line in captured.out.splitlines()]
     assert sorted(listed) == sorted(str(tmp_path / "out" / p) for p in EXPECTED)
-    assert "dry run: 5 file(s) to render, 0 already done" in captured.err
+    assert "dry run: 5 files to render, 0 already done" in captured.err
 
 
 def test_a_bars_row_renders_bar_locked_takes(tiny_model_dir, tmp_path, capsys):

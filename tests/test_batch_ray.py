@@ -60,7 +60,7 @@ def test_killing_an_actor_mid_run_still_renders_every_file_once(local_ray, tiny_
                      on_progress=kill_one_after_the_first_file)
     assert len(workers) == 2 and killed  # one actor per CPU slot
     assert stats.rendered == COUNT and stats.done == COUNT
-    assert "a Ray worker died; its 1 file(s) go to another worker (1 left)" in capsys.readouterr().err
+    assert "a Ray worker died; its 1 file goes to another worker (1 left)" in capsys.readouterr().err
     check_complete(out)
 
 

@@ -69,7 +69,7 @@ def test_loop_extend_and_close(tiny_model_dir, take, tmp_path, capsys):
     (["inpaint", "{take}", "--start", "2", "--end", "1"], "start < end"),
     (["continue", "{missing}", "--seconds", "1"], "not found"),
     (["continue", "{take}", "--seconds", "0"], "seconds must be"),
-    (["loop", "{take}", "--extend-bars", "1", "--bpm", "0"], "bpm must be"),
+    (["loop", "{take}", "--extend-bars", "1", "--bpm", "0"], "tempo must be a number from 20 to 400 BPM (got 0)"),
 ])
 def test_bad_input_exits_2_with_one_line(tiny_model_dir, take, tmp_path, capsys, argv, words):
     argv = [a.format(take=take, missing=tmp_path / "nope.wav") for a in argv]

@@ -72,7 +72,7 @@ def test_sigterm_during_the_renames_lets_the_whole_set_land_and_says_so(tiny_mod
     (gate / "mid-commit.release").touch()
     out, err = loa.communicate(timeout=60)
     assert loa.returncode in (130, 143), err
-    assert "cancelled after writing 6 complete file(s) (out-1.wav, out-1.wav.json, out-2.wav and 3 more)" in err and err.count("\n") == 1
+    assert "cancelled after writing 6 complete files (out-1.wav, out-1.wav.json, out-2.wav and 3 more)" in err and err.count("\n") == 1
     names = [f"out-{i}.wav" for i in (1, 2, 3)]
     assert visible(tmp_path) == sorted(names + [n + ".json" for n in names]) and hidden(tmp_path) == []
     assert all(sf.info(str(tmp_path / n)).frames == 8000 for n in names)

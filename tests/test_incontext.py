@@ -167,7 +167,7 @@ def test_bad_ranges_and_tempi_are_rejected(tiny_engine, speech):
         incontext.inpaint(tiny_engine, speech, 1.0, 0.5, FAST)
     with pytest.raises(InputError, match="start < end"):
         incontext.inpaint(tiny_engine, speech, 0.5, speech.seconds + 1, FAST)
-    with pytest.raises(InputError, match="bpm must be"):
+    with pytest.raises(InputError, match="tempo must be a number from 20 to 400"):
         incontext.extend_loop(tiny_engine, speech, 1, bpm=1000.0, settings=FAST)
     with pytest.raises(InputError, match="bars must be"):
         incontext.extend_loop(tiny_engine, speech, 0, bpm=120.0, settings=FAST)

@@ -17,6 +17,9 @@ from .acid import AcidInfo
 
 FADE_SECONDS = 0.010  # a short fade-out at the cut: no click at the loop point, no audible dip
 MAX_BARS = 64
+# Every tempo the user gives or a DAW sends (--bpm, batch rows, the session tempo, a MIDI clock, the editor's
+# dialogs) is checked against this one range: what DAWs offer for real music, from a slow 20 to a fast 400.
+MIN_BPM, MAX_BPM = 20.0, 400.0
 ENDINGS = ("fade", "close-loop")  # how a bar-locked take ends: a short fade, or a loop-closing pass
 
 
@@ -25,6 +28,15 @@ def check_bars(bars, beats_per_bar) -> None:
         raise InputError(f"bars must be a whole number from 1 to {MAX_BARS} (got {bars!r}).")
     if isinstance(beats_per_bar, bool) or not isinstance(beats_per_bar, int) or not 1 <= beats_per_bar <= 16:
         raise InputError(f"beats per bar must be a whole number from 1 to 16 (got {beats_per_bar!r}).")
+
+
+def check_bpm(bpm) -> float:
+    """The tempo as a float, or one-line InputError naming the allowed range."""
+    if isinstance(bpm, bool) or not isinstance(bpm, (int, float)) or not np.isfinite(bpm) \
+            or not MIN_BPM <= bpm <= MAX_BPM:
+        shown = f"{bpm:g}" if isinstance(bpm, (int, float)) and not isinstance(bpm, bool) else repr(bpm)
+        raise InputError(f"tempo must be a number from {MIN_BPM:g} to {MAX_BPM:g} BPM (got {shown}).")
+    return float(bpm)
 
 
 def bar_seconds(bars: int, bpm: float, beats_per_bar: int = 4) -> float:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.audio.downmix import downmix
 from core.errors import InputError, first_line
 
 MODEL_RATE = 16_000
@@ -51,8 +52,11 @@ class Clip:
 
     @property
     def mono(self) -> np.ndarray:
-        """The channels averaged into one 1-D array."""
-        return self.samples.mean(axis=1)
+        """The clip as one 1-D channel: the channels' mean, or for 3+ channels the mean of their BS.775
+        stereo downmix (core.audio.downmix: the centre counts, the LFE is left out)."""
+        if self.channels == 1:
+            return self.samples[:, 0].copy()  # a new array, as for several channels: callers may change it
+        return downmix(self.samples, 1)[:, 0]
 
     def resampled(self, rate: int) -> "Clip":
         return Clip(resample(self.samples, self.sample_rate, rate), rate)
@@ -62,13 +66,14 @@ class Clip:
         return resample(self.mono, self.sample_rate, MODEL_RATE)
 
     def with_channels(self, channels: int) -> "Clip":
-        """Spread mono to `channels`, or fold down to mono; other layouts are kept as they are."""
+        """Spread mono to `channels`, or downmix to stereo or mono (core.audio.downmix: every channel counts);
+        other changes (stereo to 5.1) are refused with ValueError."""
         if channels == self.channels:
             return self
         if self.channels == 1:
             return Clip(np.repeat(self.samples, channels, axis=1), self.sample_rate)
-        if channels == 1:
-            return Clip(self.mono, self.sample_rate)
+        if channels in (1, 2) and channels < self.channels:
+            return Clip(downmix(self.samples, channels), self.sample_rate)
         raise ValueError(f"cannot map {self.channels} channels to {channels}")
 
 

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from core.audio.clip import Clip, resample
-from core.audio.export_formats import (CONTAINERS, EXPORT_RATES, MAX_RATE, MIN_RATE, SAMPLE_FORMAT_LABELS,
-                                       combination_error, describe)
+from core.audio.downmix import downmix, note as downmix_note, peak_note as downmix_peak_note
+from core.audio.export_formats import (CONTAINERS, EXPORT_RATES, FLOAT_FORMATS, MAX_RATE, MIN_RATE,
+                                       SAMPLE_FORMAT_LABELS, combination_error, describe)
 from core.audio.source_format import SourceFormat, clipping_warning, same_as_source, source_container
 from core.errors import InputError
 from core.audio.naming import take_file_name, unique_path
@@ -144,9 +145,9 @@ def resolve(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportS
     error = combination_error(container, sample_format, settings.sample_rate, settings.channels)
     if error:
         raise InputError(error)
-    warning = clipping_warning(clip, sample_format)
-    if warning:
-        notes.append(warning)
+    downmixing = _downmix_notes(clip, settings.channels, sample_format)
+    warning = "" if downmixing else clipping_warning(clip, sample_format)
+    notes.extend(downmixing + ([warning] if warning else []))
     return ResolvedExport(settings, source, tuple(notes))
 
 
@@ -211,9 +212,18 @@ def render(clip: Clip, settings: ExportSettings, start: Optional[float] = None,
 
 
 def _with_channels(clip: Clip, channels: int) -> Clip:
-    if channels == 1 or clip.channels == 1:
-        return clip.with_channels(channels)
-    return Clip(clip.samples[:, :2], clip.sample_rate)  # more than two channels to stereo: the front pair
+    """Mono spread, or every channel downmixed (core.audio.downmix: ITU-R BS.775 for 5.1, quad, ...)."""
+    return clip.with_channels(channels)
+
+
+def _downmix_notes(clip: Clip, channels: int, sample_format: Optional[str]) -> list[str]:
+    """What a downmix of 3+ channels does, and a line when the mix passes 0 dBFS (said before it is written).
+    Stereo to mono (the mean) never peaks above its source, whose own peaks `clipping_warning` covers."""
+    if clip.channels <= 2 or channels >= clip.channels:
+        return []
+    integer = SAMPLE_FORMAT_LABELS[sample_format] if sample_format not in (None, *FLOAT_FORMATS) else None
+    over = downmix_peak_note(downmix(clip.samples, channels), integer)
+    return [downmix_note(clip.channels, channels)] + ([over] if over else [])
 
 
 def export_name(provenance: Provenance, settings: ExportSettings, start: Optional[float] = None,

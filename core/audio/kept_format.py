@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Optional
 
 from core.audio.clip import FORMATS, SUBTYPES
+from core.audio.downmix import layout_label
+from core.audio.export_formats import CONTAINERS
 from core.errors import InputError
 
 LOSSY_SUBTYPES = {"VORBIS", "OPUS", "MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III", "GSM610", "G721_32",
@@ -43,6 +45,7 @@ def kept_format(source: Path, output: Optional[Path] = None, container: Optional
     info = sf.info(str(source))
     lossy = info.subtype in LOSSY_SUBTYPES
     extension = _extension(source, output, container, lossy)
+    _check_channels(source, info.channels, extension)
     fmt = FORMATS[extension]
     if subtype is not None:
         if subtype not in SUBTYPES:
@@ -85,6 +88,16 @@ def _extension(source: Path, output: Optional[Path], container: Optional[str], l
     if lossy or suffix not in FORMATS:
         return LOSSLESS_DEFAULT[0]
     return suffix
+
+
+def _check_channels(source: Path, channels: int, extension: str) -> None:
+    """Refuse, before the model loads, a container that cannot hold every channel of the input (MP3 holds two,
+    FLAC and Ogg eight): the edit keeps all of them, and dropping some is never done silently."""
+    extension = {".oga": ".ogg", ".aif": ".aiff"}.get(extension, extension)
+    kind = next((c for c in CONTAINERS.values() if c.extension == extension), None)
+    if kind is not None and channels > kind.max_channels:
+        raise InputError(f"{kind.label} holds at most {kind.max_channels} channels and {source.name} has "
+                         f"{layout_label(channels)}; write .wav to keep every channel.")
 
 
 def _check(fmt: str, subtype: str, extension: str) -> None:

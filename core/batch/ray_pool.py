@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from core.errors import InputError, LoaError
+from core.wording import counted
 
 INSTALL_HINT = "Ray mode needs the cluster extra: pip install 'loa-studio[cluster]' (or pip install 'ray[default]')"
 
@@ -126,8 +127,9 @@ def _stream(ray, plan, writer, stop, device, cpus_per_worker, on_workers) -> Non
             except ray.exceptions.RayActorError:
                 actors.remove(actor)
                 queue.appendleft(unit)  # rendered again by another actor; nothing of it was written
-                print(f"loa: note: a Ray worker died; its {len(unit.seeds)} file(s) go to another worker "
-                      f"({len(actors)} left).", file=sys.stderr)
+                files = counted(len(unit.seeds), "file")
+                print(f"loa: note: a Ray worker died; its {files} {'goes' if len(unit.seeds) == 1 else 'go'} to "
+                      f"another worker ({len(actors)} left).", file=sys.stderr)
                 continue
             except ray.exceptions.RayTaskError as exc:
                 cause = getattr(exc, "cause", None)

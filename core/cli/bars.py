@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Optional
 
-from core.audio.bars import ENDINGS
+from core.audio.bars import ENDINGS, MAX_BPM, MIN_BPM
 from core.errors import InputError
 from core.generation.bar_locked import BarLock
 
@@ -14,7 +14,8 @@ def add_bar_flags(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("bars (music loops for a DAW)")
     g.add_argument("--bars", type=int, default=None,
                    help="length in bars instead of --seconds: the take is exactly N bars, sample exact")
-    g.add_argument("--bpm", type=float, default=None, help="tempo for --bars (the DAW's session tempo)")
+    g.add_argument("--bpm", type=float, default=None,
+                   help=f"tempo for --bars, {MIN_BPM:g}-{MAX_BPM:g} (the DAW's session tempo)")
     g.add_argument("--beats-per-bar", type=int, default=4, help="meter for --bars: beats per bar (default 4)")
     g.add_argument("--loop-end", choices=ENDINGS, default="fade",
                    help="how a --bars take ends: a 10 ms fade at the bar line, or a loop-closing pass "

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core.errors import InputError, LoaError, ModelNotAvailable
 from core.models.loading import DEVICES
+from core.wording import counted
 from .common import add_format_flags, format_choice
 
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if job.errors and not args.skip_bad:
         only_missing = all(e.missing_model for e in job.errors)
         cls = ModelNotAvailable if only_missing else InputError
-        raise cls(f"{len(job.errors)} bad row(s) in {args.jobs}; nothing was rendered (fix them, or pass "
+        raise cls(f"{counted(len(job.errors), 'bad row')} in {args.jobs}; nothing was rendered (fix them, or pass "
                   "--skip-bad to render the good rows).")
     if not job.rows:
         raise InputError(f"no good rows in {args.jobs}; nothing to render.")
@@ -67,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
         for unit in plan.units:
             for path, seed in zip(unit.paths(), unit.seeds):
                 print(f"{args.out / path}\tline {unit.row.line}\tseed {seed}")
-        print(f"loa: dry run: {plan.pending_files} file(s) to render, {plan.done_files} already done, "
-              f"{len(job.errors)} bad row(s) skipped.", file=sys.stderr)
+        print(f"loa: dry run: {counted(plan.pending_files, 'file')} to render, {plan.done_files} already done, "
+              f"{counted(len(job.errors), 'bad row')} skipped.", file=sys.stderr)
         return 0
     with batch_lock(args.out):
         plan = plan_batch(job, args.out, device, args.batch_size)
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                f"files in {args.out}; {stats.audio_seconds:.1f} s of audio in {stats.elapsed:.1f} s "
                f"({stats.files_per_minute:.1f} files/min, {stats.audio_per_second:.2f} audio s/s)")
     if job.errors:
-        summary += f"; {len(job.errors)} bad row(s) skipped"
+        summary += f"; {counted(len(job.errors), 'bad row')} skipped"
     if (stats.stopped or stop()) and stats.done < stats.total:
         print(f"loa: stopped: {summary}. Run the same command again to resume.", file=sys.stderr)
         return 130

@@ -6,7 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from core.errors import InputError
 from core.incontext import operations as incontext
+from core.audio.bars import MAX_BPM, MIN_BPM, check_bars, check_bpm
 from core.audio.clip import SUBTYPES, load_clip
 from core.audio.kept_format import CONTAINER_EXTENSIONS, kept_format
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
@@ -33,7 +35,8 @@ def register(subparsers) -> None:
     action = loop.add_mutually_exclusive_group(required=True)
     action.add_argument("--extend-bars", type=int, metavar="N", help="bars to add")
     action.add_argument("--close", action="store_true", help="regenerate the end so the loop closes")
-    loop.add_argument("--bpm", type=float, help="tempo (default: estimated from the clip)")
+    loop.add_argument("--bpm", type=float,
+                      help=f"tempo for --extend-bars, {MIN_BPM:g}-{MAX_BPM:g} (default: estimated from the clip)")
     loop.add_argument("--beats-per-bar", type=int, default=4)
     loop.add_argument("--close-seconds", type=float, default=None,
                       help="length of the end to regenerate (default 1 s, or a quarter of a clip shorter than 4 s)")
@@ -108,6 +111,13 @@ def run_loop(args: argparse.Namespace) -> int:
     clip = _load(args.input)
     settings = _settings(args)
     settings.request(1.0).validated()
+    if args.close and args.bpm is not None:
+        raise InputError("--bpm sets the tempo for --extend-bars; --close keeps the loop's own length "
+                         "(leave out --bpm).")
+    if not args.close:  # bad bars or tempo exit 2 before the model loads
+        check_bars(args.extend_bars, args.beats_per_bar)
+        if args.bpm is not None:
+            check_bpm(args.bpm)
     engine = _prepare(args, "closed" if args.close else f"plus{args.extend_bars}bars")
     if args.close:
         result = incontext.close_loop(engine, clip, args.close_seconds, settings, progress=progress_printer(args))

@@ -25,9 +25,10 @@ from typing import Optional
 
 import numpy as np
 
+from core.audio.bars import MAX_BPM, MIN_BPM
+
 from .midi_messages import PULSES_PER_QUARTER
 
-MIN_BPM, MAX_BPM = 20.0, 400.0
 WINDOW_PULSES = 4 * PULSES_PER_QUARTER  # pulses in the steady fit: four beats
 MIN_PULSES = 5  # a first reading (after a start or a tempo step) needs this many pulses
 CHANGE_RUN = 4  # this many pulses off the line, one side, not closing in: a tempo step

@@ -22,6 +22,7 @@ from typing import Hashable, Optional
 import numpy as np
 
 from core.audio.clip import Clip, resample
+from core.audio.downmix import downmix
 
 from .playback import DeviceChoice, PlaybackUnavailable, _first_line, backend, resolve_device
 
@@ -109,7 +110,7 @@ class PadPlayer:
             return samples
         if samples.shape[1] == 1:
             return np.ascontiguousarray(np.repeat(samples, self.channels, axis=1))
-        return np.ascontiguousarray(samples.mean(axis=1, keepdims=True).repeat(self.channels, axis=1))
+        return np.ascontiguousarray(downmix(samples, self.channels))  # every channel counts (core.audio.downmix)
 
     def has(self, slot: Hashable) -> bool:
         return slot in self._samples

@@ -205,7 +205,8 @@ class Player:
         device = resolve_device(self.device)
         start = float(np.clip(start, 0.0, clip.seconds))
         end = clip.seconds if end is None else float(np.clip(end, start, clip.seconds))
-        channels = 2 if clip.channels <= 2 and device.max_output_channels >= 2 else 1
+        # Stereo when the device has two outputs: 5.1, quad, ... play as their downmix (core.audio.downmix)
+        channels = 2 if device.max_output_channels >= 2 else 1
         samples = clip.with_channels(channels).samples if clip.channels != channels else clip.samples
         samples = samples[int(round(start * clip.sample_rate)):int(round(end * clip.sample_rate))]
         with self._lock:

@@ -13,17 +13,10 @@ from typing import Optional
 
 import numpy as np
 
-from core.errors import InputError
+from core.audio.bars import MAX_BPM, MIN_BPM, check_bpm  # noqa: F401 - the tempo API in one place
 
-from .clock_tempo import CLOCK_TIMEOUT, MAX_BPM, MIN_BPM, ClockTempo  # noqa: F401 - the tempo API in one place
+from .clock_tempo import CLOCK_TIMEOUT, ClockTempo  # noqa: F401
 from .midi_messages import PULSES_PER_QUARTER, PULSES_PER_SIXTEENTH, MidiEvent
-
-
-def check_bpm(bpm) -> float:
-    if isinstance(bpm, bool) or not isinstance(bpm, (int, float)) or not np.isfinite(bpm) \
-            or not MIN_BPM <= bpm <= MAX_BPM:
-        raise InputError(f"tempo must be a number from {MIN_BPM:g} to {MAX_BPM:g} BPM (got {bpm!r}).")
-    return float(bpm)
 
 
 class TapTempo:

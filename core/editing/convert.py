@@ -1,4 +1,4 @@
-"""Reverse, resample (soxr), mono <-> stereo."""
+"""Reverse, resample (soxr), mono <-> stereo (downmixes: core.audio.downmix)."""
 
 from __future__ import annotations
 
@@ -7,22 +7,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from core.audio.clip import Clip, resample
+from core.audio.downmix import downmix, note as downmix_note
 from core.errors import InputError
 from core.editing.chunks import PARALLEL_MIN_FRAMES, PIECE_FRAMES, copy_frames, workers
 from core.editing.selection import Change, EditResult, Selection, unchanged
 
 MIN_RATE, MAX_RATE = 1_000, 768_000
-
-
-def mix_to_mono(samples: np.ndarray) -> np.ndarray:
-    """The channels' mean as (frames, 1) float32, summed column by column: numpy's mean along a short last
-    axis is a strided reduction, many times slower on a long clip."""
-    total = samples[:, 0].astype(np.float32, copy=True)
-    for c in range(1, samples.shape[1]):
-        total += samples[:, c]
-    if samples.shape[1] > 1:
-        total /= np.float32(samples.shape[1])
-    return total[:, None]
 
 
 def _reverse_into(out: np.ndarray, samples: np.ndarray) -> None:
@@ -89,24 +79,30 @@ def resample_clip(clip: Clip, selection: Selection, rate: int) -> EditResult:
     return EditResult(out, new_sel, changed=Change(0, clip.frames, out.frames), operation=op)
 
 
+def _downmixed(clip: Clip, sel: Selection, channels: int, op: dict) -> EditResult:
+    """The clip downmixed to `channels`; a 3+ channel clip's note says how (and if the mix passes 0 dBFS)."""
+    mixed = downmix(clip.samples, channels)
+    note = downmix_note(clip.channels, channels, mixed) if clip.channels > 2 else ""
+    out = Clip(mixed, clip.sample_rate)
+    return EditResult(out, sel, note=note, changed=Change(0, clip.frames, out.frames), operation=op)
+
+
 def to_mono(clip: Clip, selection: Selection) -> EditResult:
-    """Average the channels into one."""
+    """Mix the channels into one: stereo's mean; 3+ channels as their BS.775 stereo downmix, averaged."""
     op = {"op": "to_mono", "from_channels": clip.channels}
     sel = selection.clamped(clip.frames)
     if clip.channels == 1:
         return unchanged(clip, sel, "The clip is already mono.", op)
-    out = Clip(mix_to_mono(clip.samples), clip.sample_rate)
-    return EditResult(out, sel, changed=Change(0, clip.frames, out.frames), operation=op)
+    return _downmixed(clip, sel, 1, op)
 
 
 def to_stereo(clip: Clip, selection: Selection) -> EditResult:
-    """Copy a mono clip to both channels of a stereo one."""
+    """Copy a mono clip to both channels; downmix 3+ channels (5.1, quad, ...) to stereo (ITU-R BS.775)."""
     op = {"op": "to_stereo", "from_channels": clip.channels}
     sel = selection.clamped(clip.frames)
     if clip.channels == 2:
         return unchanged(clip, sel, "The clip is already stereo.", op)
-    if clip.channels != 1:
-        raise InputError(f"only a mono clip can become stereo; this one has {clip.channels} channels "
-                         "(make it mono first).")
+    if clip.channels > 2:
+        return _downmixed(clip, sel, 2, op)
     out = Clip(np.repeat(clip.samples, 2, axis=1), clip.sample_rate)
     return EditResult(out, sel, changed=Change(0, clip.frames, out.frames), operation=op)

@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 
 from core.audio.clip import Clip, resample
+from core.audio.downmix import downmix, is_standard, layout_label, peak_note
 from core.editing.chunks import join_frames
 from core.audio.seams import crossfade_samples, equal_power_crossfade
 from core.errors import InputError
-from core.editing.convert import mix_to_mono
 from core.editing.selection import Change, EditResult, Selection, unchanged
 
 JOIN_CROSSFADE_SECONDS = 0.01  # 10 ms: hides the step of a splice without smearing a transient
@@ -86,22 +86,23 @@ def trim(clip: Clip, selection: Selection) -> EditResult:
 
 
 def conform(audio: Clip, rate: int, channels: int) -> tuple[np.ndarray, str]:
-    """`audio` at `rate` with `channels` (soxr for the rate; mono spread or channels averaged), plus a note
-    saying what was converted ('' when nothing was)."""
-    samples, changes = audio.samples, []
+    """`audio` at `rate` with `channels` (soxr for the rate; downmixed to stereo or mono with
+    core.audio.downmix, else its mono downmix spread), plus a note saying what was converted ('' when nothing
+    was)."""
+    samples, changes, extra = audio.samples, [], ""
     if audio.sample_rate != rate:
         samples = resample(samples, audio.sample_rate, rate)
         changes.append(f"{audio.sample_rate} Hz to {rate} Hz")
     if audio.channels != channels:
-        mono = mix_to_mono(samples)
-        samples = np.repeat(mono, channels, axis=1).astype(np.float32)
-        changes.append(f"{_layout(audio.channels)} to {_layout(channels)}")
+        if channels < audio.channels and channels <= 2:
+            samples = downmix(samples, channels)
+        else:
+            samples = np.repeat(downmix(samples, 1), channels, axis=1).astype(np.float32)
+        how = " (ITU-R BS.775 downmix)" if audio.channels > 2 and is_standard(audio.channels) else ""
+        changes.append(f"{layout_label(audio.channels)} to {layout_label(channels)}{how}")
+        extra = peak_note(samples) if audio.channels > 2 else ""
     note = f"Pasted audio converted from {' and '.join(changes)} to match the clip." if changes else ""
-    return samples, note
-
-
-def _layout(channels: int) -> str:
-    return {1: "mono", 2: "stereo"}.get(channels, f"{channels} channels")
+    return samples, " ".join(p for p in (note, extra) if p)
 
 
 def paste(clip: Clip, selection: Selection, pasted: Clip, crossfade: float = JOIN_CROSSFADE_SECONDS) -> EditResult:

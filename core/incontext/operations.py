@@ -27,6 +27,7 @@ from typing import Optional
 
 import numpy as np
 
+from core.audio.bars import check_bars, check_bpm
 from core.audio.clip import MODEL_RATE, Clip
 from core.generation.engine import Engine, GenerationResult
 from core.errors import InputError
@@ -42,7 +43,10 @@ MAX_INPAINT_SECONDS = CONTEXT_SECONDS - 1.0  # leave at least 0.5 s of context o
 LOOP_GLIDE_SECONDS = 0.005
 SILENCE_PEAK = 1e-4  # -80 dBFS
 MIN_CLIP_SECONDS = 0.05  # a little over one 40 ms latent row
-MIN_BPM, MAX_BPM = 30.0, 300.0
+# A tempo the user gives is checked against core.audio.bars' MIN_BPM..MAX_BPM like every tempo. An *estimated*
+# one must fall in this narrower band: outside it librosa's tracker has almost always locked onto half or double
+# time (or noise), so the user is asked for --bpm rather than given bars of the wrong length.
+ESTIMATE_MIN_BPM, ESTIMATE_MAX_BPM = 30.0, 300.0
 BAR_SNAP_TOLERANCE = 0.08  # an estimate within 8% of a whole-bar tempo is taken to be that tempo
 
 
@@ -233,13 +237,13 @@ def estimate_bpm(clip: Clip, beats_per_bar: int = 4) -> float:
     """Tempo of the clip by librosa's beat tracker, snapped to whole bars (see `snap_to_whole_bars`).
 
     InputError when no tempo can be found: fewer than two beats (a single hit, a clip shorter than a beat
-    has no tempo, whatever the tracker's prior says) or a result outside MIN_BPM..MAX_BPM.
+    has no tempo, whatever the tracker's prior says) or a result outside ESTIMATE_MIN_BPM..ESTIMATE_MAX_BPM.
     """
     import librosa
 
     tempo, beats = librosa.beat.beat_track(y=clip.mono, sr=clip.sample_rate)
     bpm = float(np.atleast_1d(tempo)[0])
-    if len(beats) < 2 or not MIN_BPM <= bpm <= MAX_BPM:
+    if len(beats) < 2 or not ESTIMATE_MIN_BPM <= bpm <= ESTIMATE_MAX_BPM:
         raise InputError("could not estimate the tempo of this clip (no clear beat); give it with --bpm.")
     return snap_to_whole_bars(bpm, clip.seconds, beats_per_bar)
 
@@ -251,7 +255,8 @@ def snap_to_whole_bars(bpm: float, seconds: float, beats_per_bar: int = 4) -> fl
     bars = round(seconds * bpm / (60.0 * beats_per_bar))
     if bars >= 1:
         snapped = bars * beats_per_bar * 60.0 / seconds
-        if abs(snapped / bpm - 1.0) <= BAR_SNAP_TOLERANCE and MIN_BPM <= snapped <= MAX_BPM:
+        near = abs(snapped / bpm - 1.0) <= BAR_SNAP_TOLERANCE
+        if near and ESTIMATE_MIN_BPM <= snapped <= ESTIMATE_MAX_BPM:
             return snapped
     return bpm
 
@@ -265,14 +270,8 @@ def extend_loop(engine: Engine, clip: Clip, bars: int, bpm: Optional[float] = No
                 cancel: CancelCheck = None) -> GenerationResult:
     """Add exactly `bars` bars (sample-accurate at the clip's rate) that lead back into the clip's start."""
     check_clip(clip)
-    if not isinstance(bars, int) or not 1 <= bars <= 64:
-        raise InputError(f"bars must be a whole number from 1 to 64 (got {bars!r}).")
-    if not isinstance(beats_per_bar, int) or not 1 <= beats_per_bar <= 16:
-        raise InputError(f"beats per bar must be a whole number from 1 to 16 (got {beats_per_bar!r}).")
-    if bpm is None:
-        bpm = estimate_bpm(clip, beats_per_bar)
-    elif not (isinstance(bpm, (int, float)) and np.isfinite(bpm) and MIN_BPM <= bpm <= MAX_BPM):
-        raise InputError(f"bpm must be a number from {MIN_BPM:g} to {MAX_BPM:g} (got {bpm!r}).")
+    check_bars(bars, beats_per_bar)
+    bpm = estimate_bpm(clip, beats_per_bar) if bpm is None else check_bpm(bpm)
     frames = bars_to_frames(bars, bpm, clip.sample_rate, beats_per_bar)
     if frames / clip.sample_rate > MAX_SECONDS:
         raise InputError(f"{bars} bars of {beats_per_bar} beats at {bpm:g} bpm last {frames / clip.sample_rate:.1f} s; "

@@ -11,6 +11,8 @@ from typing import Optional
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QLineEdit,
                                QSpinBox, QWidget)
 
+from core.audio.bars import MAX_BPM
+
 RESAMPLE_RATES = (8_000, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000)
 
 
@@ -127,7 +129,7 @@ def generative_dialog(title: str, parent, *, seconds: Optional[float] = None, ba
         dialog.number("seconds", "Seconds to add", seconds, 0.1, 30.0, 2, " s", 0.5)
     if bars:
         dialog.integer("bars", "Bars to add", 1, 1, 16)
-        dialog.number("bpm", "Tempo (0 = detect)", bpm, 0.0, 300.0, 1, " BPM", 1.0)
+        dialog.number("bpm", "Tempo (0 = detect)", bpm, 0.0, MAX_BPM, 1, " BPM", 1.0)
     if strength:
         dialog.number("strength", "Strength", 0.5, 0.0, 1.0, 2, "", 0.05)
     dialog.integer("steps", "Steps", 25, 1, 200)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
+from core.audio.bars import MAX_BPM
 from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
@@ -106,7 +107,7 @@ class Editor(QObject):
     def ask_tempo(self) -> None:
         """Transport > Tempo…: the readouts add bars.beats at this tempo (0 turns them off)."""
         bpm, ok = QInputDialog.getDouble(self.window, "Tempo", "Beats per minute (0: none):",
-                                         self.transport.tempo or 120.0, 0.0, 300.0, 1)
+                                         self.transport.tempo or 120.0, 0.0, MAX_BPM, 1)
         if ok:
             self.transport.set_tempo(bpm or None, self.transport.beats_per_bar)
 

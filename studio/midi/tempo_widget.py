@@ -10,6 +10,7 @@ from typing import Optional
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
+from core.audio.bars import MAX_BPM, MIN_BPM
 from core.errors import InputError
 
 from .controller import MidiController
@@ -24,7 +25,7 @@ class TempoWidget(QWidget):
         self.controller = controller
         self.bpm_spin = QDoubleSpinBox()
         self.bpm_spin.setObjectName("bpmSpin")
-        self.bpm_spin.setRange(20.0, 400.0)
+        self.bpm_spin.setRange(MIN_BPM, MAX_BPM)
         self.bpm_spin.setDecimals(1)
         self.bpm_spin.setSuffix(" BPM")
         self.bpm_spin.setKeyboardTracking(False)

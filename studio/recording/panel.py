@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QToolButton,
                                QVBoxLayout, QWidget)
 
+from core.audio.bars import MAX_BPM, MIN_BPM
 from core.devices.meter import FLOOR_DB, MeterReading
 
 from ..gui_text import for_the_window
@@ -62,7 +63,7 @@ class RecordPanel(QWidget):
         self.beats_spin.setSuffix(" beats")
         self.beats_spin.setValue(settings.count_in_beats)
         self.tempo_spin = QDoubleSpinBox()
-        self.tempo_spin.setRange(20.0, 300.0)
+        self.tempo_spin.setRange(MIN_BPM, MAX_BPM)
         self.tempo_spin.setDecimals(1)
         self.tempo_spin.setSuffix(" BPM")
         self.tempo_spin.setValue(settings.count_in_tempo)
