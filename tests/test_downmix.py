@@ -189,6 +189,23 @@ def test_cli_continues_a_5_1_file_keeping_every_channel(tiny_model_dir, tmp_path
     assert result.frames == original.frames + RATE // 2
     kept = original.frames - RATE // 2  # well before the seam's crossfade
     np.testing.assert_array_equal(result.samples[:kept], original.samples[:kept])
+    new = result.samples[original.frames + RATE // 50:]  # after the 20 ms crossfade
+    assert np.abs(new).max() > 0 and not new[:, 3].any()  # the generated part never lands on the LFE
+    for c in (1, 2, 4, 5):
+        np.testing.assert_array_equal(new[:, c], new[:, 0])  # equally on the main channels
+
+
+def test_generated_mono_is_spread_so_its_downmix_gives_it_back():
+    from core.audio.seams import fit_to_clip
+
+    g = np.random.default_rng(5).uniform(-0.5, 0.5, 1600).astype(np.float32)
+    for channels in (2, 3, 4, 5, 6, 8, 7):
+        placed = fit_to_clip(g, 16_000, channels, 1600)
+        close(dm.downmix(placed, 1)[:, 0], g)
+    five_one = fit_to_clip(g, 16_000, 6, 1600)
+    assert not five_one[:, 3].any()
+    close(five_one[:, 0], g / (1 + 2 * H))  # mono weights of 5.1: 0.5 + 0.5 + 0.707 + 0.354 + 0.354
+    np.testing.assert_array_equal(fit_to_clip(g, 16_000, 2, 1600), np.stack([g, g], axis=1))
 
 
 def test_cli_refuses_an_output_that_cannot_hold_every_channel_before_the_model_loads(tmp_path, capsys):

@@ -16,7 +16,8 @@ no standard layout: the odd channels (1st, 3rd, ...) are averaged into the left,
 and mono is the mean of all channels.
 
 A BS.775 downmix can exceed full scale (in-phase centre and surrounds add up). It is kept in float, never
-clipped; `peak_note` gives the one line to show the user.
+clipped; `peak_note` gives the one line to show the user. The other way, `spread` places the model's mono
+output into a clip's channels so that its downmix is that output again (the LFE stays silent).
 
     mixed = downmix(samples, 2)                   # (frames, 6) float32 -> (frames, 2) float32
     describe(6, 2)                                # '6 channels (5.1) downmixed to stereo (ITU-R BS.775)'
@@ -112,6 +113,22 @@ def downmix(samples: np.ndarray, channels: int) -> np.ndarray:
                 np.multiply(samples[:, c], w, out=scratch)
                 total += scratch
         column[:] = total
+    return out
+
+
+def spread(mono: np.ndarray, channels: int) -> np.ndarray:
+    """1-D mono audio (what the model generates) as (frames, `channels`) float32 whose mono downmix is that
+    audio again: stereo and counts without a layout get it on every channel; a standard layout gets it equally
+    on its main channels, scaled by 1 / (sum of the mono weights), and silence on the LFE. So a continued 5.1
+    clip does not jump in level where the generated part starts, and no full-band sound lands on the LFE."""
+    mono = np.asarray(mono, dtype=np.float32)
+    if channels <= 2 or channels not in LAYOUTS:
+        return np.repeat(mono[:, None], channels, axis=1)
+    weights = mono_weights(channels)
+    out = np.zeros((mono.shape[0], channels), np.float32)
+    level = mono * np.float32(1.0 / weights.sum())
+    for c in np.flatnonzero(weights):
+        out[:, c] = level
     return out
 
 
