@@ -264,3 +264,13 @@ def test_loudness_of_5_1_and_quad_follows_the_same_layouts(tmp_path):
     assert integrated_loudness(quad, rate) == pytest.approx(expected, abs=0.01)
     result = levels.normalize_loudness(Clip(x, rate), Selection(), lufs=-23.0)
     assert result.did_change and integrated_loudness(result.clip.samples, rate) == pytest.approx(-23.0, abs=0.05)
+
+
+def test_the_mix_peak_is_found_piece_by_piece_and_remembered_per_array(monkeypatch):
+    monkeypatch.setattr(dm, "PEAK_PIECE_FRAMES", 64)
+    x = np.random.default_rng(6).uniform(-0.6, 0.6, (1000, 6)).astype(np.float32)
+    x[777, [0, 2, 4]] = 0.9  # the loudest moment of the left mix sits in the 13th piece
+    assert dm.mix_peak(x, 2) == dm.peak(dm.downmix(x, 2)) == pytest.approx(0.9 * (1 + 2 * H), rel=1e-6)
+    assert dm.mix_peak(x, 1) == dm.peak(dm.downmix(x, 1))
+    y = x * 0.5  # another array: never another array's remembered peak
+    assert dm.mix_peak(y, 2) == pytest.approx(0.5 * dm.mix_peak(x, 2), rel=1e-6)

@@ -26,6 +26,7 @@ output into a clip's channels so that its downmix is that output again (the LFE 
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Optional
 
 import numpy as np
@@ -87,8 +88,9 @@ def matrix_for(from_channels: int, to_channels: int) -> np.ndarray:
 
 def downmix(samples: np.ndarray, channels: int) -> np.ndarray:
     """`samples` (frames, n) as (frames, `channels`) float32, `channels` 1 or 2 and at most n (an equal count
-    is returned as it is). Summed column by column in float32: a matrix product or numpy's mean along the
-    short channel axis is a strided reduction, several times slower on a long clip."""
+    is returned as it is). Summed column by column in float32 (a matrix product or numpy's mean along the short
+    channel axis is a strided reduction, several times slower on a long clip); equal weights are applied once
+    to the sum, so stereo to mono is (L + R) / 2 bit for bit."""
     samples = np.asarray(samples, dtype=np.float32)
     have = samples.shape[1]
     if channels == have:
@@ -96,24 +98,29 @@ def downmix(samples: np.ndarray, channels: int) -> np.ndarray:
     if channels > have:
         raise ValueError(f"cannot downmix {have} channels to {channels}")
     weights = matrix_for(have, channels)
-    out = np.empty((samples.shape[0], channels), np.float32)
-    scratch = np.empty(samples.shape[0], np.float32)
-    for o in range(channels):
-        column = out[:, o]
-        total = None
-        for c in np.flatnonzero(weights[:, o]):
-            w = np.float32(weights[c, o])
-            if total is None:
-                total = samples[:, c].astype(np.float32, copy=True)
-                if w != 1:
-                    total *= w
-            elif w == 1:
-                total += samples[:, c]
-            else:
-                np.multiply(samples[:, c], w, out=scratch)
-                total += scratch
-        column[:] = total
-    return out
+    columns = [_weighted_sum(samples, weights[:, o]) for o in range(channels)]
+    return columns[0][:, None] if channels == 1 else np.stack(columns, axis=1)
+
+
+def _weighted_sum(samples: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    used = np.flatnonzero(weights)
+    total = samples[:, used[0]].astype(np.float32, copy=True)
+    if np.all(weights[used] == weights[used[0]]):
+        for c in used[1:]:
+            total += samples[:, c]
+        if weights[used[0]] != 1.0:
+            total *= np.float32(weights[used[0]])
+        return total
+    scratch = np.empty_like(total)
+    if weights[used[0]] != 1.0:
+        total *= np.float32(weights[used[0]])
+    for c in used[1:]:
+        if weights[c] == 1.0:
+            total += samples[:, c]
+        else:
+            np.multiply(samples[:, c], np.float32(weights[c]), out=scratch)
+            total += scratch
+    return total
 
 
 def spread(mono: np.ndarray, channels: int) -> np.ndarray:
@@ -163,7 +170,10 @@ def peak(samples: np.ndarray) -> float:
 def peak_note(mixed: np.ndarray, integer_depth: Optional[str] = None) -> str:
     """One line when the downmix peaks above full scale, else ''. Kept in float, nothing is clipped; written as
     `integer_depth` ('24-bit', ...) it would be, and the line says so."""
-    top = peak(mixed)
+    return peak_line(peak(mixed), integer_depth)
+
+
+def peak_line(top: float, integer_depth: Optional[str] = None) -> str:
     if top <= 1.0:
         return ""
     level = f"The downmix peaks at {20.0 * math.log10(top):+.1f} dBFS"
@@ -171,6 +181,26 @@ def peak_note(mixed: np.ndarray, integer_depth: Optional[str] = None) -> str:
         return f"{level}: {integer_depth} clips it; choose 32-bit float, or normalise first."
     return (f"{level}, above full scale: it is kept in float (nothing clipped); lower the gain or normalise "
             "before writing 16 or 24 bit.")
+
+
+def mix_peak(samples: np.ndarray, channels: int) -> float:
+    """The peak of `samples`' downmix to `channels`, mixed piece by piece (never the whole mix in memory) and
+    remembered per array: the Export dialog asks again on every change of a field."""
+    key = (id(samples), channels)
+    known = _MIX_PEAKS.get(key)
+    if known is not None and known[0]() is samples:
+        return known[1]
+    top = 0.0
+    for a in range(0, samples.shape[0], PEAK_PIECE_FRAMES):
+        top = max(top, peak(downmix(samples[a:a + PEAK_PIECE_FRAMES], channels)))
+    while len(_MIX_PEAKS) >= 8:
+        _MIX_PEAKS.pop(next(iter(_MIX_PEAKS)))
+    _MIX_PEAKS[key] = (weakref.ref(samples), top)
+    return top
+
+
+PEAK_PIECE_FRAMES = 1 << 18
+_MIX_PEAKS: dict[tuple[int, int], tuple["weakref.ref[np.ndarray]", float]] = {}
 
 
 def note(from_channels: int, to_channels: int, mixed: Optional[np.ndarray] = None) -> str:
