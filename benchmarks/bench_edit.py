@@ -107,6 +107,18 @@ def cases(frames: int) -> list[tuple[str, str, Selection, dict]]:
     ]
 
 
+def first_kernel_call_s() -> float:
+    """Seconds the editor's numba kernels (loudness, true peak) take on first use in a process: importing numba
+    and loading them from the on-disk cache, or compiling them the very first time."""
+    from core.editing import measure
+
+    tiny = (np.random.default_rng(2).standard_normal((RATE, 2)) * 0.1).astype(np.float32)
+    t0 = time.perf_counter()
+    measure.integrated_loudness(tiny, RATE)
+    measure.true_peak(tiny)
+    return time.perf_counter() - t0
+
+
 def timed(fn):
     with PeakRss() as mem:
         start = time.perf_counter()
@@ -207,6 +219,7 @@ def main() -> None:
     import scipy.signal  # noqa: F401
     import soxr  # noqa: F401
     import_s = time.perf_counter() - t0
+    kernels_s = first_kernel_call_s()
     clip = long_clip(args.minutes)
     with tempfile.TemporaryDirectory(dir=args.folder) as folder:
         created, create_s, create_peak = timed(lambda: EditSession.create(clip, name="bench", root=Path(folder)))
@@ -219,6 +232,7 @@ def main() -> None:
             "clip": {"minutes": args.minutes, "rate": RATE, "channels": 2, "dtype": "float32",
                      "mb": round(session.clip.samples.nbytes / 1e6, 1)},
             "rss_start_mb": round(rss_start, 1), "first_use_imports_s": round(import_s, 2),
+            "numba_kernels_first_call_s": round(kernels_s, 2),
             "create_s": create_s, "create_peak_rss_mb": create_peak,
             "open_s": open_s, "open_peak_rss_mb": open_peak,
             "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,

@@ -26,10 +26,21 @@ from typing import Iterable, Optional
 STALE_AFTER_SECONDS = 24 * 3600  # whoever wrote it, a temp this old is not being written any more
 RESWEEP_SECONDS = 60.0  # a folder written to again within this is not scanned again by this process
 
-_HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
+
+def _pid_space() -> str:
+    """This machine and PID namespace: a PID says whether its writer runs only where the same PIDs are seen
+    (a Flatpak or container sharing a folder with the host has the host's name but its own PIDs)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}|{namespace}"
+
+
+_HOST = hashlib.sha1(_pid_space().encode("utf-8", "replace")).hexdigest()[:6]
 TEMP_PATTERN = re.compile(r"^\..+\.loa-(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}\.tmp(\.[^./]{1,15})?$")
 PROBE_PATTERN = re.compile(r"^\.loa-write-test\.(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}$")
-# Before hosts were named: `.NAME.PID-TOKEN.tmp.EXT`. Without a host the PID proves nothing: age only.
+# Before hosts were named: `.NAME.PID-TOKEN.tmp.EXT`. Without the host tag the PID proves nothing: age only.
 LEGACY_PATTERN = re.compile(r"^(\..+\.[0-9]{1,10}-[0-9a-f]{8}\.tmp(\.[^./]{1,15})?|\.loa-write-test\.[0-9]{1,10}-[0-9a-f]{8})$")
 
 _swept: dict[str, float] = {}
@@ -64,7 +75,7 @@ def is_stale(path: Path, now: Optional[float] = None) -> bool:
     if age > STALE_AFTER_SECONDS:
         return True
     if match is None or match["host"] != _HOST:
-        return False  # a legacy name, or another machine's writer on a shared folder: only age tells
+        return False  # a legacy name, or another machine's (or container's) writer: only age tells
     pid = int(match["pid"])
     return pid != os.getpid() and not _pid_alive(pid)
 

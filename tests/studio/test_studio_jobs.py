@@ -62,7 +62,17 @@ def test_with_only_kept_takes_stored_keep_adds_the_take(qtbot, tiny_window, sett
 
 
 def test_loa_studio_entry_point_opens_the_window_and_exits_cleanly(tmp_path):
-    """In a child process: app.exec() ends the application, which a shared pytest-qt app must not go through."""
+    """In a child process: app.exec() ends the application, which a shared pytest-qt app must not go through.
+    Start-up also sweeps the hidden temps a killed writer left in the app's folders (core.stale_temps)."""
+    from core.stale_temps import temp_path_for
+
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    pads = tmp_path / "loa-data" / "pads"
+    pads.mkdir(parents=True, exist_ok=True)
+    stale = pads / temp_path_for(pads / "kick.wav").name.replace(f"-{os.getpid()}-", f"-{finished.pid}-")
+    stale.write_bytes(b"left by a killed writer")
+    (pads / ".kick.tmp.wav").write_bytes(b"the user's")
     script = (
         "from PySide6.QtCore import QTimer\n"
         "from PySide6.QtWidgets import QApplication\n"
@@ -81,3 +91,4 @@ def test_loa_studio_entry_point_opens_the_window_and_exits_cleanly(tmp_path):
     assert "windows 1 generateButton" in done.stdout
     assert "Traceback" not in done.stderr and "Fatal" not in done.stderr
     assert (tmp_path / "loa-config" / "studio.ini").is_file()  # window state saved on close
+    assert not stale.exists() and (pads / ".kick.tmp.wav").read_bytes() == b"the user's"
