@@ -11,6 +11,9 @@ channel mask is not read (soundfile does not expose it), so a file in another or
     6         5.1     L R C LFE Ls Rs             as 5.0; the LFE is left out, as BS.775 does
     8         7.1     L R C LFE Ls Rs Lb Rb       as 5.1, plus 0.7071 Lb / 0.7071 Rb
 
+(7.1: SMPTE puts the side pair at 5-6 and the back pair at 7-8; WAV's mask order has them the other way round.
+Both pairs get the same downmix weight, so only loudness, which weights side surrounds +1.5 dB, can tell.)
+
 Mono is the stereo downmix's mean ((L' + R') / 2; for stereo, the channels' mean). Any other count (7, 9+) has
 no standard layout: the odd channels (1st, 3rd, ...) are averaged into the left, the even ones into the right,
 and mono is the mean of all channels.
@@ -20,7 +23,7 @@ clipped; `peak_note` gives the one line to show the user. The other way, `spread
 output into a clip's channels so that its downmix is that output again (the LFE stays silent).
 
     mixed = downmix(samples, 2)                   # (frames, 6) float32 -> (frames, 2) float32
-    describe(6, 2)                                # '6 channels (5.1) downmixed to stereo (ITU-R BS.775)'
+    describe(6, 2)              # '6 channels (5.1) downmixed to stereo (ITU-R BS.775, LFE left out)'
 """
 
 from __future__ import annotations
