@@ -151,7 +151,8 @@ def resolve(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportS
     return ResolvedExport(settings, source, tuple(notes))
 
 
-FIELD_NAMES = {"container": "format", "sample_format": "bit depth", "sample_rate": "sample rate", "channels": "channels"}
+FIELD_NAMES = {"container": "format", "sample_format": "bit depth", "sample_rate": "sample rate",
+               "channels": "channels"}
 
 
 def fit_choice(clip: Clip, entry_settings: dict[str, Any], choice: ExportSettings, start: Optional[float] = None,
