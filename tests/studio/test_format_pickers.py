@@ -40,19 +40,6 @@ def test_the_picker_names_impossible_choices(qtbot):
     assert picker.problem().startswith("FLAC cannot hold 32-bit float samples")
 
 
-@pytest.fixture
-def speech_window(make_window, settings, tiny_speech_model_dir):
-    folder = str(tiny_speech_model_dir.resolve())
-    settings.local_models = [folder]
-    window = make_window()
-    panel = window.generation_panel
-    panel.set_mode("speech")
-    panel.set_model(folder)
-    panel.prompt_edit.setText("a calm narrator")
-    panel.steps_spin.setValue(2)
-    panel.candidates_spin.setValue(1)
-    return window
-
 
 def test_script_export_writes_the_picked_format(qtbot, speech_window, tmp_path):
     box, session = speech_window.speech_tools.script, speech_window.speech_tools.session
