@@ -31,17 +31,20 @@ from .edit_steps import Step, add_step_flags, apply_step, check_steps, worth_say
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "edit", help="edit audio files (trim, fades, gain, normalise, resample, ...) or measure their loudness",
+        usage="loa edit IN [IN ...] (-o OUT | --out-dir DIR) OPERATIONS... [--format F] [--bit-depth B] "
+              "[--overwrite] [--measure] [--json]\n       loa edit IN [IN ...] --measure [--json]",
         description="Apply the editor's operations to each input, in the order given, and write the result in the "
                     "input's format (container, bit depth, rate and channels unless an operation changes them). "
                     "Times are seconds; ranges are A:B (A: or A:end to the end). Each range is read against the "
                     "audio at its step. Example: loa edit take.wav -o out.wav --trim 1.5:8 --fade-out 0.5 "
                     "--normalize-loudness -16. With --measure (and no operations) nothing is written: integrated "
                     "loudness, true peak and sample peak are printed for each input.")
-    p.add_argument("inputs", nargs="+", type=Path, metavar="IN", help="audio files (WAV, FLAC, AIFF, Ogg, MP3...)")
+    p.add_argument("inputs", nargs="+", type=Path, metavar="IN",
+                   help="audio files (WAV, FLAC, AIFF, Ogg, MP3...), before the flags")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("-o", "--output", type=Path, default=None,
+    where.add_argument("-o", "--output", type=Path, default=None, metavar="OUT",
                        help="output file, for one input (no extension: the source's format's)")
-    where.add_argument("--out-dir", type=Path, default=None,
+    where.add_argument("--out-dir", type=Path, default=None, metavar="DIR",
                        help="output folder (created if needed): each input's name, with its output format's extension")
     p.add_argument("--overwrite", action="store_true",
                    help="replace existing output files (never an input); without it they are refused")
