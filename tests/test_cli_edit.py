@@ -186,6 +186,7 @@ def _one_line(code, err):
     (["--reverse", "-o", "{source}", "--overwrite"], "refusing to write over the input"),
     (["--reverse", "--out-dir", "{tmp}", "--overwrite"], "refusing to write over the input"),
     (["{tmp}/other.wav", "--reverse", "-o", "{tmp}/out.wav"], "-o names one file but 2 inputs"),
+    (["{tmp}/other.wav", "--reverse", "--out-dir", "{source}"], "is a file, not a folder"),
     (["--reverse"], "say where to write"),
     ([], "nothing to do"),
 ])

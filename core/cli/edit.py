@@ -108,6 +108,8 @@ def _check_usage(args: argparse.Namespace, steps: list[Step], true_peak: float) 
         if args.format is not None and named is not None and args.format != named:
             raise InputError(f"-o {args.output.name} and --format {args.format} disagree; drop one of them.")
         choice = for_path(choice, args.output)  # the container follows the name; refused if it cannot hold the choice
+    if args.out_dir is not None:  # a file, a read-only folder...: one line, not one per input
+        check_output_paths([args.out_dir / ".loa-folder-check.wav"], overwrite=True)
     check_steps(steps, args.crossfade, true_peak)
     return choice
 
