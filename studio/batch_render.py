@@ -4,6 +4,7 @@ resumes), each file added to the library with the batch name in its settings (`b
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -17,6 +18,7 @@ from core.audio.clip import load_clip
 from core.audio.provenance import sidecar_path
 from core.errors import LoaError, first_line
 
+from .format_picker import FormatPicker
 from .gui_text import for_the_window, wrappable
 from .labels import WrappingLabel
 
@@ -68,6 +70,8 @@ class BatchRenderDialog(QDialog):
         folder_row = QHBoxLayout()
         folder_row.addWidget(self.folder, 1)
         folder_row.addWidget(change)
+        self.format_picker = FormatPicker(name="batchFormat")  # File > Export…'s formats, as `loa batch --format`
+        self.format_picker.changed.connect(self._update_render_button)
         self.bar = QProgressBar()
         self.bar.setRange(0, max(files, 1))
         self.status = WrappingLabel("Files already rendered in the folder with the same settings are kept.")
@@ -82,6 +86,7 @@ class BatchRenderDialog(QDialog):
         for widget in (self.summary, self.model_line, self.errors):
             layout.addWidget(widget)
         layout.addLayout(folder_row)
+        layout.addWidget(self.format_picker)
         for widget in (self.bar, self.status, self.buttons):
             layout.addWidget(widget)
         self._signals = _Signals(self)
@@ -101,8 +106,31 @@ class BatchRenderDialog(QDialog):
             self.out = Path(chosen)
             self._show_folder()
 
+    def _update_render_button(self) -> None:
+        self.render_button.setEnabled(bool(self.job.rows) and not self.running and not self.format_picker.problem())
+
+    def _with_format(self) -> bool:
+        """Give every row the picked format; False (said in the status line) when a row's own extension cannot
+        take it (a `.mp3` pattern with 24-bit)."""
+        from core.audio.take_format import for_path
+        from core.errors import InputError
+
+        choice = self.format_picker.choice()
+        rows = [dataclasses.replace(row, output_format=choice) for row in self.job.rows]
+        for row in rows:
+            try:
+                for_path(choice, Path(str(row.relative_path(row.seed))))
+            except InputError as exc:
+                self.status.setText(f"Cannot render line {row.line} this way: {exc}")
+                return False
+        self.job = dataclasses.replace(self.job, rows=rows)
+        return True
+
     def start(self) -> None:
         """Render on a worker thread; signals carry progress and each landed file back to the GUI thread."""
+        if not self._with_format():
+            return
+        self.format_picker.setEnabled(False)
         self.running = True
         self.render_button.setEnabled(False)
         self.cancel_button.setText("Cancel")
@@ -142,6 +170,7 @@ class BatchRenderDialog(QDialog):
 
     def _on_finished(self, stats, error: str) -> None:
         self.running = False
+        self.format_picker.setEnabled(True)
         self.cancel_button.setText("Close")
         self.render_button.setEnabled(bool(self.job.rows))
         self.render_button.setText("Render again")

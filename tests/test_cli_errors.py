@@ -103,6 +103,11 @@ CASES = [
      "is a file, not a folder; name a folder"),
     ("batch-out-under-a-file", ["batch", "{jobs}", "--out", "{file}/takes", "--model", "{tiny}"], 2,
      "cannot write into --out"),
+    # loa edit: ranges read against the audio, inputs that are not audio
+    ("edit-range-past-the-end", ["edit", "{speech_wav}", "-o", "{tmp}/edited.wav", "--trim", "0:999"], 2,
+     "--trim 0:999: ends at 999 s, after the end of the audio at this step"),
+    ("edit-not-audio", ["edit", "{file}", "--measure"], 2, "as audio"),
+    ("edit-backwards-range", ["edit", "{speech_wav}", "--delete", "2:1"], 2, "'2:1' is empty or backwards"),
 ]
 
 

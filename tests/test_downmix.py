@@ -189,6 +189,23 @@ def test_cli_continues_a_5_1_file_keeping_every_channel(tiny_model_dir, tmp_path
     assert result.frames == original.frames + RATE // 2
     kept = original.frames - RATE // 2  # well before the seam's crossfade
     np.testing.assert_array_equal(result.samples[:kept], original.samples[:kept])
+    new = result.samples[original.frames + RATE // 50:]  # after the 20 ms crossfade
+    assert np.abs(new).max() > 0 and not new[:, 3].any()  # the generated part never lands on the LFE
+    for c in (1, 2, 4, 5):
+        np.testing.assert_array_equal(new[:, c], new[:, 0])  # equally on the main channels
+
+
+def test_generated_mono_is_spread_so_its_downmix_gives_it_back():
+    from core.audio.seams import fit_to_clip
+
+    g = np.random.default_rng(5).uniform(-0.5, 0.5, 1600).astype(np.float32)
+    for channels in (2, 3, 4, 5, 6, 8, 7):
+        placed = fit_to_clip(g, 16_000, channels, 1600)
+        close(dm.downmix(placed, 1)[:, 0], g)
+    five_one = fit_to_clip(g, 16_000, 6, 1600)
+    assert not five_one[:, 3].any()
+    close(five_one[:, 0], g / (1 + 2 * H))  # mono weights of 5.1: 0.5 + 0.5 + 0.707 + 0.354 + 0.354
+    np.testing.assert_array_equal(fit_to_clip(g, 16_000, 2, 1600), np.stack([g, g], axis=1))
 
 
 def test_cli_refuses_an_output_that_cannot_hold_every_channel_before_the_model_loads(tmp_path, capsys):
@@ -247,3 +264,13 @@ def test_loudness_of_5_1_and_quad_follows_the_same_layouts(tmp_path):
     assert integrated_loudness(quad, rate) == pytest.approx(expected, abs=0.01)
     result = levels.normalize_loudness(Clip(x, rate), Selection(), lufs=-23.0)
     assert result.did_change and integrated_loudness(result.clip.samples, rate) == pytest.approx(-23.0, abs=0.05)
+
+
+def test_the_mix_peak_is_found_piece_by_piece_and_remembered_per_array(monkeypatch):
+    monkeypatch.setattr(dm, "PEAK_PIECE_FRAMES", 64)
+    x = np.random.default_rng(6).uniform(-0.6, 0.6, (1000, 6)).astype(np.float32)
+    x[777, [0, 2, 4]] = 0.9  # the loudest moment of the left mix sits in the 13th piece
+    assert dm.mix_peak(x, 2) == dm.peak(dm.downmix(x, 2)) == pytest.approx(0.9 * (1 + 2 * H), rel=1e-6)
+    assert dm.mix_peak(x, 1) == dm.peak(dm.downmix(x, 1))
+    y = x * 0.5  # another array: never another array's remembered peak
+    assert dm.mix_peak(y, 2) == pytest.approx(0.5 * dm.mix_peak(x, 2), rel=1e-6)

@@ -122,6 +122,19 @@ def test_insert_silence_and_silence_selection():
         splice.insert_silence(clip, Selection(), 0)
 
 
+def test_silence_at_the_clips_edges_has_no_crossfade_nothing_is_joined_there():
+    clip = ramp()
+    zeros = np.zeros((20, 2), np.float32)
+    appended = splice.insert_silence(clip, Selection.cursor(100), 0.02)  # default 10 ms crossfade
+    assert np.array_equal(appended.clip.samples, np.concatenate([clip.samples, zeros]))
+    prepended = splice.insert_silence(clip, Selection.cursor(0), 0.02)
+    assert np.array_equal(prepended.clip.samples, np.concatenate([zeros, clip.samples]))
+    head = splice.silence(clip, Selection(0, 40)).clip.samples
+    assert not head[:30].any() and np.array_equal(head[40:], clip.samples[40:])
+    tail = splice.silence(clip, Selection(60, 100)).clip.samples
+    assert not tail[70:].any() and np.array_equal(tail[:60], clip.samples[:60])
+
+
 @pytest.mark.parametrize("curve", ["linear", "exponential", "logarithmic", "s-curve"])
 def test_fade_curves_start_at_zero_end_at_one_and_rise(curve):
     gains = fades.fade_gains(50, curve)

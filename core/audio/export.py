@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from core.audio.clip import Clip, resample
-from core.audio.downmix import downmix, note as downmix_note, peak_note as downmix_peak_note
+from core.audio.downmix import mix_peak, note as downmix_note, peak_line
 from core.audio.export_formats import (CONTAINERS, EXPORT_RATES, FLOAT_FORMATS, MAX_RATE, MIN_RATE,
                                        SAMPLE_FORMAT_LABELS, combination_error, describe)
 from core.audio.source_format import SourceFormat, clipping_warning, same_as_source, source_container
@@ -151,7 +151,8 @@ def resolve(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportS
     return ResolvedExport(settings, source, tuple(notes))
 
 
-FIELD_NAMES = {"container": "format", "sample_format": "bit depth", "sample_rate": "sample rate", "channels": "channels"}
+FIELD_NAMES = {"container": "format", "sample_format": "bit depth", "sample_rate": "sample rate",
+               "channels": "channels"}
 
 
 def fit_choice(clip: Clip, entry_settings: dict[str, Any], choice: ExportSettings, start: Optional[float] = None,
@@ -222,7 +223,7 @@ def _downmix_notes(clip: Clip, channels: int, sample_format: Optional[str]) -> l
     if clip.channels <= 2 or channels >= clip.channels:
         return []
     integer = SAMPLE_FORMAT_LABELS[sample_format] if sample_format not in (None, *FLOAT_FORMATS) else None
-    over = downmix_peak_note(downmix(clip.samples, channels), integer)
+    over = peak_line(mix_peak(clip.samples, channels), integer)
     return [downmix_note(clip.channels, channels)] + ([over] if over else [])
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.audio.downmix import spread
+
 CROSSFADE_SECONDS = 0.02  # 20 ms: long enough to hide a step, short enough not to smear transients
 
 
@@ -24,10 +26,11 @@ def equal_power_crossfade(outgoing: np.ndarray, incoming: np.ndarray) -> np.ndar
 
 
 def fit_to_clip(wave16k: np.ndarray, rate: int, channels: int, frames: int, gain: float = 1.0) -> np.ndarray:
-    """Generated 16 kHz mono audio as (frames, channels) at the clip's rate, exactly `frames` long."""
+    """Generated 16 kHz mono audio as (frames, channels) at the clip's rate, exactly `frames` long, spread so
+    that its downmix is the generated audio (core.audio.downmix.spread: 5.1's LFE stays silent)."""
     from core.audio.clip import resample
 
     wave = resample(np.asarray(wave16k, dtype=np.float32) * gain, 16_000, rate)
     if wave.shape[0] < frames:
         wave = np.pad(wave, (0, frames - wave.shape[0]))
-    return np.repeat(wave[:frames, None], channels, axis=1)
+    return spread(wave[:frames], channels)

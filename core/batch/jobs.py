@@ -4,6 +4,8 @@ Columns (header names, any case): prompt, negative, seconds (or bars + bpm [+ be
 number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound, music, speech),
 words and voice (speech), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
 into each file's metadata and can be used in the pattern. Every bad row is reported with its line and field.
+The files' format (`output_format`: the Export dialog's container, bit depth and rate, core.audio.take_format)
+applies to every row; a pattern ending in an extension keeps that row's container.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Optional
 
+from core.audio.clip import FORMATS
+from core.audio.export import ExportSettings
 from core.audio.naming import slugify
 from core.errors import InputError, ModelNotAvailable
+from core.audio.take_format import extension_for, for_path, key_fields
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED, SCHEDULERS, GenerationRequest
 
 MODES = ("sound", "music", "speech")
@@ -26,7 +31,7 @@ ALIASES = {"negative_prompt": "negative", "pattern": "output", "name": "output",
            "text": "words", "transcription": "words"}
 MAX_COUNT = 1000
 DEFAULT_PATTERN = "{slug}_{seed}"
-EXTENSIONS = (".wav", ".flac", ".ogg")
+EXTENSIONS = tuple(FORMATS)  # .wav .flac .ogg .oga .opus .aiff .aif .mp3
 PATTERN_NAMES = ("slug", "seed", "index", "line", "mode", "model")
 
 
@@ -62,6 +67,7 @@ class JobRow:
     words: Optional[str]
     pattern: str
     extra: dict[str, Any] = field(default_factory=dict)
+    output_format: Optional[ExportSettings] = None  # None: what batch always wrote (16-bit WAV at the model's rate)
 
     @property
     def seeds(self) -> range:
@@ -71,10 +77,11 @@ class JobRow:
         """Everything that shapes the audio (not the name): a change re-renders the row's files."""
         return {"mode": self.mode, "prompt": self.prompt, "negative": self.negative, "seconds": self.seconds,
                 "bars": self.bars, "bpm": self.bpm, "beats_per_bar": self.beats_per_bar, "model": self.model,
-                "steps": self.steps, "guidance": self.guidance, "scheduler": self.scheduler, "words": self.words}
+                "steps": self.steps, "guidance": self.guidance, "scheduler": self.scheduler, "words": self.words,
+                **key_fields(self.output_format)}
 
     def relative_path(self, seed: int) -> PurePosixPath:
-        return _pattern_path(self.pattern, self._names(seed))
+        return _pattern_path(self.pattern, self._names(seed), extension_for(self.output_format))
 
     def _names(self, seed: int) -> dict[str, str]:
         title = self.words if self.mode == "speech" and self.words else self.prompt
@@ -94,10 +101,12 @@ class JobFile:
         return self.path.stem
 
 
-def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]] = None) -> JobFile:
+def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]] = None,
+              output_format: Optional[ExportSettings] = None) -> JobFile:
     """Read and check every row; never raises for a bad row (they are all in `.errors`), only for a file that
     cannot be read at all. `default_model` is used by rows that name no model: one for every mode, or a mapping
-    mode -> model (the window passes the model picked for each mode)."""
+    mode -> model (the window passes the model picked for each mode). `output_format` (checked by
+    core.audio.take_format.take_choice): every row's container, bit depth and rate."""
     path = Path(path)
     if str(path) == "-":  # a resumable batch needs its list again on the next run
         raise InputError("reading the job list from standard input (-) is not supported; save it as a CSV or "
@@ -113,7 +122,7 @@ def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]]
         raise InputError(f"job file {path} has no rows; give one prompt per row (see `loa batch --help`).")
     rows, models = [], {}
     for line, values in raw:
-        row = _check_row(line, values, default_model, models, errors)
+        row = _check_row(line, values, default_model, models, errors, output_format)
         if row is not None:
             rows.append(row)
     _check_unique_paths(rows, errors)
@@ -180,16 +189,17 @@ class _Bad(Exception):
         self.field, self.message, self.missing_model = field, message, missing_model
 
 
-def _check_row(line: int, values: dict, default_model, models: dict,
-               errors: list[RowError]) -> Optional[JobRow]:
+def _check_row(line: int, values: dict, default_model, models: dict, errors: list[RowError],
+               output_format: Optional[ExportSettings] = None) -> Optional[JobRow]:
     try:
-        return _build_row(line, values, default_model, models)
+        return _build_row(line, values, default_model, models, output_format)
     except _Bad as bad:
         errors.append(RowError(line, bad.field, bad.message, bad.missing_model))
         return None
 
 
-def _build_row(line: int, values: dict, default_model, models: dict) -> JobRow:
+def _build_row(line: int, values: dict, default_model, models: dict,
+               output_format: Optional[ExportSettings] = None) -> JobRow:
     from core.models.catalog import CATALOG, DEFAULT_MODEL_BY_TASK
     from core.models.store import defaults_entry
 
@@ -224,10 +234,10 @@ def _build_row(line: int, values: dict, default_model, models: dict) -> JobRow:
     pattern = _text(get("output")) or DEFAULT_PATTERN
     extra = {k: v for k, v in values.items() if k not in KNOWN and k and v not in (None, "")}
     row = JobRow(line, mode, prompt, negative, seconds, bars, bpm, beats or 4, seed, count, model, steps, guidance,
-                 scheduler, words, pattern, extra)
+                 scheduler, words, pattern, extra, output_format)
     for s in (row.seed, row.seeds[-1]):
         try:
-            row.relative_path(s)
+            for_path(output_format, Path(str(row.relative_path(s))))  # e.g. a `.mp3` pattern with --bit-depth 24
         except InputError as exc:
             raise _Bad("output", str(exc)) from None
     return row
@@ -328,7 +338,7 @@ def _check_unique_paths(rows: list[JobRow], errors: list[RowError]) -> None:
             owner[key] = row.line
 
 
-def _pattern_path(pattern: str, names: dict[str, str]) -> PurePosixPath:
+def _pattern_path(pattern: str, names: dict[str, str], extension: str = ".wav") -> PurePosixPath:
     try:
         text = pattern.format_map(names)
     except KeyError as exc:
@@ -341,7 +351,7 @@ def _pattern_path(pattern: str, names: dict[str, str]) -> PurePosixPath:
     if path.is_absolute() or any(part in ("..", "") for part in path.parts) or not path.parts:
         raise InputError(f"output pattern {pattern!r} must name a file inside --out (no leading / or ..)")
     if path.suffix.lower() not in EXTENSIONS:
-        path = path.with_name(path.name + ".wav")
+        path = path.with_name(path.name + extension)
     return path
 
 

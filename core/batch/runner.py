@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from core.audio.provenance import save_with_provenance
+from core.audio.take_format import write_take
 from core.errors import InputError
 from core.fileio import OutputError, describe_os_error
 from . import manifest
@@ -115,7 +115,7 @@ class BatchWriter:
             provenance.settings = dict(provenance.settings) | {
                 "batch": self.plan.job.name, "row_line": row.line, "render_key": key, "metadata": row.extra}
             path = self.plan.out / rel
-            save_with_provenance(take.clip, path, provenance, overwrite=True)
+            write_take(take.clip, path, provenance, row.output_format, overwrite=True)  # the chosen format
             manifest.append(self.plan.out, {
                 "line": row.line, "prompt": row.prompt, "words": row.words, "mode": row.mode, "seed": take.seed,
                 "settings": row.settings(), "model": provenance.model_id, "licence": provenance.licence,

@@ -10,6 +10,7 @@ from pathlib import Path
 from core.errors import InputError, LoaError, ModelNotAvailable
 from core.models.loading import DEVICES
 from core.wording import counted
+from .common import add_format_flags, format_choice
 
 
 def register(subparsers) -> None:
@@ -33,6 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("--dry-run", action="store_true", help="list what would be rendered, render nothing")
     p.add_argument("--skip-bad", action="store_true", help="render the good rows even if some rows are bad")
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    add_format_flags(p, "the files")
     p.set_defaults(func=run)
 
 
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
         import_ray()  # without the extra: exit 2 with how to install it, before anything else
         check_address(args.ray)
-    job = read_jobs(args.jobs, default_model=args.model)
+    job = read_jobs(args.jobs, default_model=args.model, output_format=format_choice(args))
     for error in job.errors:
         print(f"loa: {args.jobs}: {error}", file=sys.stderr)
     if job.errors and not args.skip_bad:

@@ -41,6 +41,40 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
     g.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
+def add_format_flags(parser: argparse.ArgumentParser, what: str, same_as_source: bool = False) -> None:
+    """--format, --bit-depth, --rate: the Export dialog's formats for files a command names itself (`what`).
+    `same_as_source`: the files are edits of the user's files, so the defaults are the source's and no --rate."""
+    from core.audio.export_formats import CONTAINERS
+
+    container, depth = ("the source file's", "the source's") if same_as_source else ("wav", "16-bit")
+    g = parser.add_argument_group("output format (the same choices as the window's Export dialog)")
+    g.add_argument("--format", choices=list(CONTAINERS), default=None,
+                   help=f"container of {what} without an extension in their name (default {container})")
+    g.add_argument("--bit-depth", type=_bit_depth_arg, default=None, metavar="16|24|32|float",
+                   help=f"sample format of WAV, FLAC and AIFF files (default {depth}); lossy formats have none")
+    if same_as_source:
+        return
+    g.add_argument("--rate", type=int, default=None, metavar="HZ",
+                   help="resample the written files to this rate, e.g. 44100 or 48000 (default: the model's)")
+
+
+def _bit_depth_arg(value: str) -> str:
+    from core.audio.take_format import bit_depth
+    from core.errors import InputError
+
+    try:
+        return bit_depth(value)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def format_choice(args: argparse.Namespace):
+    """The checked core.audio.export.ExportSettings of --format/--bit-depth/--rate (InputError: exit 2)."""
+    from core.audio.take_format import take_choice
+
+    return take_choice(args.format, args.bit_depth, args.rate)
+
+
 def model_defaults(model: str) -> tuple[int, float]:
     """Steps and guidance for a model: the catalog's, the speech ones for a speech layout, else 25 and 3.5."""
     from core.models.store import defaults_entry

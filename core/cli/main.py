@@ -15,7 +15,7 @@ from .. import __version__
 from core.errors import Cancelled, LoaError
 
 # Each module defines `register(subparsers)`; its parsers set `func(args) -> int`.
-COMMAND_MODULES = ["generate", "models", "incontext", "speak", "transform", "batch"]
+COMMAND_MODULES = ["generate", "models", "incontext", "speak", "transform", "batch", "edit"]
 
 
 class OneLineParser(argparse.ArgumentParser):

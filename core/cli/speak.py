@@ -9,11 +9,14 @@ from pathlib import Path
 
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 from core.errors import InputError
+from core.audio.export import container_for_extension
+from core.audio.naming import clip_file_name
 from core.audio.provenance import sidecar_path
+from core.audio.take_format import extension_for, for_path, render_take
 from ..speech import DEFAULT_VOICE, ReferenceVoice, SpeechRequest, read_script, speak
 from ..speech.script import DEFAULT_PAUSE_SECONDS
-from .common import (add_generation_flags, common_request_fields, make_engine, print_lines, print_notes,
-                     progress_printer, write_result)
+from .common import (add_format_flags, add_generation_flags, common_request_fields, format_choice, make_engine,
+                     print_lines, print_notes, progress_printer, write_result)
 
 
 def register(subparsers) -> None:
@@ -38,6 +41,7 @@ def register(subparsers) -> None:
                         "a blank line in the script doubles it)")
     p.add_argument("--seconds", type=float, default=None, help="duration (default: derived from the text)")
     add_generation_flags(p, default_model=DEFAULT_MODEL_BY_TASK["speech"], default_seconds=None)
+    add_format_flags(p, "the takes (or the script's files)")
     p.set_defaults(func=run)
 
 
@@ -51,14 +55,31 @@ def run(args: argparse.Namespace) -> int:
     if (args.reference is None) != (args.reference_text is None):
         raise InputError("--reference and --reference-text go together: the recording and the words said in it.")
     settings = _settings(args)
+    choice = format_choice(args)
     reference = ReferenceVoice.from_file(args.reference, args.reference_text) if args.reference else None
     if args.script is not None:
-        return _run_script(args, settings, reference)
+        return _run_script(args, settings, reference, choice)
     settings.generation_request()  # bad text or numbers exit 2 before the model loads
+    extension = _take_extension(args, choice)
     engine = make_engine(args, inputs=[args.reference])
     result = speak(engine, settings, reference=reference, progress=progress_printer(args))
-    write_result(result, args, args.text)
+    best = result.candidates[0]
+    default_name = Path(clip_file_name(args.text, best.seed, extension, settings=best.settings))
+    write_result(result, args, args.text, clips=[render_take(c.clip, choice) for c in result.candidates],
+                 default_name=default_name, subtype=choice.sample_format)
     return 0
+
+
+def _take_extension(args: argparse.Namespace, choice) -> str:
+    """The take's extension: -o's, which must agree with --format, else --format's (default .wav); the file must
+    hold the chosen bit depth and rate (checked before the model loads)."""
+    extension = extension_for(choice)
+    if args.output is not None and args.output.suffix:
+        if choice.container is not None and container_for_extension(args.output.suffix) != choice.container:
+            raise InputError(f"-o {args.output.name} and --format {choice.container} disagree; drop one of them.")
+        extension = args.output.suffix
+    for_path(choice, Path(f"take{extension}"))
+    return extension
 
 
 def _settings(args: argparse.Namespace) -> SpeechRequest:
@@ -83,7 +104,7 @@ def _find_preset(name: str):
     raise InputError(f"no speech preset named {name!r}; choose one of: {', '.join(p.name for p in presets)}.")
 
 
-def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference) -> int:
+def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference, choice) -> int:
     """Every line and file checked first; each line's file written as it completes; a rerun skips the lines
     already rendered with the same settings (core.speech.script_folder)."""
     from ..speech.script_folder import plan_script, render_plan
@@ -93,7 +114,8 @@ def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference) ->
     if folder.suffix:
         raise InputError(f"-o for a script names a folder, not a file ({folder}); e.g. -o {folder.stem}/")
     plan = plan_script(script, settings, folder, args.script.stem, args.model, reference=reference,
-                       overwrite=args.overwrite)
+                       overwrite=args.overwrite, extension=extension_for(choice), subtype=choice.sample_format,
+                       rate=choice.sample_rate)
     done = len(plan.lines) - len(plan.pending)
     if done:
         seed_note = f" (seed {plan.seed} from the earlier run)" if plan.seed_from_earlier_run else ""

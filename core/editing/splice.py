@@ -9,7 +9,8 @@ seconds, JOIN_CROSSFADE_SECONDS by default, 0 turns it off), so no splice clicks
   s + h are the original samples.
 - putting audio P into [s, e) (paste, insert silence, silence): the crossfades lie inside P's span: its
   first frames blend from the audio that used to follow s into P, its last frames from P into the audio
-  that used to precede e. Everything outside P's span is bit-exact.
+  that used to precede e (neither at the clip's start or end, where nothing is joined). Everything outside P's
+  span is bit-exact.
 """
 
 from __future__ import annotations
@@ -146,8 +147,10 @@ def _put(clip: Clip, selection: Selection, insert: np.ndarray, crossfade: float,
     x = clip.samples
     fade = _fade_frames(clip.sample_rate, crossfade)
     region = insert.astype(np.float32, copy=True)
-    head = min(fade, n // 2, clip.frames - s)  # the audio that followed s fades into the new audio
-    tail = min(fade, n // 2, e)  # the new audio fades into the audio that preceded e
+    # Only a join has a seam to hide: at the clip's start or end (inserting at 0, appending) there is none, and a
+    # crossfade there would leave 10 ms of copied audio at the file's edge.
+    head = min(fade, n // 2, clip.frames - s) if s > 0 else 0  # the audio that followed s fades into the new audio
+    tail = min(fade, n // 2, e) if e < clip.frames else 0  # the new audio fades into the audio that preceded e
     if head > 0:
         region[:head] = equal_power_crossfade(x[s:s + head], region[:head])
     if tail > 0:

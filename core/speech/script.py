@@ -236,12 +236,18 @@ def script_file_names(result: ScriptResult, name: str = "script", extension: str
 
 
 def write_script(result: ScriptResult, folder: str | Path, name: str = "script", extension: str = ".wav",
-                 subtype: Optional[str] = None, overwrite: bool = True) -> tuple[Path, list[Path]]:
+                 subtype: Optional[str] = None, overwrite: bool = True,
+                 rate: Optional[int] = None) -> tuple[Path, list[Path]]:
     """Write NAME.wav (the whole script) and NN-words.wav per line, each with its provenance sidecar.
+    `extension`, `subtype` and `rate` are the Export dialog's choices (core.audio.take_format), checked first.
 
     All files land as one atomic set (core.audio.provenance.save_takes): an error or Ctrl+C leaves all of
     them or none, never a half-written file. Without `overwrite`, existing files are refused (nothing written).
     """
+    from core.audio.export import ExportSettings
+    from core.audio.take_format import for_path, render_take
+
+    choice = for_path(ExportSettings(sample_format=subtype, sample_rate=rate), Path(f"{name}{extension}"))
     folder = Path(folder)
     takes = []
     records = []
@@ -249,7 +255,7 @@ def write_script(result: ScriptResult, folder: str | Path, name: str = "script",
     for index, ((line, line_result), offset) in enumerate(zip(result.lines, result.offsets), start=1):
         best = line_result.best
         path = folder / line_file_name(line, index, extension, width)
-        takes.append((best.clip, path, line_result.provenance(best)))
+        takes.append((render_take(best.clip, choice), path, line_result.provenance(best)))
         records.append({"line": line.number, "file": path.name, "text": line.text, "voice": line.voice,
                         "voice_name": line.voice_name, "seed": best.seed, "start": round(offset, 6),
                         "seconds": round(best.clip.seconds, 6)})
@@ -258,6 +264,7 @@ def write_script(result: ScriptResult, folder: str | Path, name: str = "script",
                 if k in ("steps", "guidance", "scheduler", "negative_prompt", "reference", "reference_text")}
     provenance = Provenance(prompt=f"script: {name}", model_id=first.model_id, licence=first.licence,
                             seed=first.best.seed, settings={**settings, "lines": records})
-    joined, *line_paths = save_takes([(result.joined, folder / f"{name}{extension}", provenance), *takes],
+    joined_audio = render_take(result.joined, choice)
+    joined, *line_paths = save_takes([(joined_audio, folder / f"{name}{extension}", provenance), *takes],
                                      subtype=subtype, overwrite=overwrite)
     return joined, line_paths

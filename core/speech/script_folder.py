@@ -19,7 +19,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from core.audio.clip import Clip, load_clip
-from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
+from core.audio.export import ExportSettings
+from core.audio.provenance import Provenance, sidecar_path
+from core.audio.take_format import for_path, render_take, write_take
 from core.errors import InputError
 from core.fileio import OutputExists, check_output_paths
 from core.generation.engine import Engine, GenerationResult
@@ -54,6 +56,11 @@ class ScriptPlan:
     joined_path: Path
     joined_key: str
     joined_done: bool
+    rate: Optional[int] = None  # resample every file to this rate (None: the model's)
+
+    @property
+    def choice(self) -> ExportSettings:
+        return ExportSettings(sample_format=self.subtype, sample_rate=self.rate)
 
     @property
     def pending(self) -> list[PlannedLine]:
@@ -62,12 +69,14 @@ class ScriptPlan:
 
 def plan_script(script: Script, settings: SpeechRequest, folder: str | Path, name: str, model: str,
                 reference: Optional[ReferenceVoice] = None, extension: str = ".wav", subtype: Optional[str] = None,
-                overwrite: bool = False) -> ScriptPlan:
+                overwrite: bool = False, rate: Optional[int] = None) -> ScriptPlan:
     """Check every line and every output file before any model work; find the lines already rendered.
 
     Raises InputError naming the script line (words, length, reference fit) or OutputError/OutputExists naming
-    the file (a line file rendered with other settings is refused unless `overwrite`)."""
+    the file (a line file rendered with other settings is refused unless `overwrite`). `extension`, `subtype`
+    and `rate` are the Export dialog's choices (core.audio.take_format), checked here before any model work."""
     script.check(settings)
+    for_path(ExportSettings(sample_format=subtype, sample_rate=rate), Path(f"{name}{extension}"))
     if reference is not None:
         from .tts import check_reference_fits
 
@@ -85,12 +94,12 @@ def plan_script(script: Script, settings: SpeechRequest, folder: str | Path, nam
     seed = earlier if earlier is not None else script_seed(settings)
     planned = []
     for index, (line, path) in enumerate(zip(script.lines, paths), start=1):
-        key = _render_key(line_request(settings, line, seed), model, reference, extension, subtype)
+        key = _render_key(line_request(settings, line, seed), model, reference, extension, subtype, rate)
         planned.append(PlannedLine(index, line, path, key, _rendered_with(path, key, overwrite)))
     joined_key = _hash([p.key for p in planned] + [line.pause_before for line in script.lines] + [name])
     joined_done = _rendered_with(joined_path, joined_key, overwrite)
     return ScriptPlan(folder, name, extension, subtype, seed, earlier is not None, planned, joined_path,
-                      joined_key, joined_done)
+                      joined_key, joined_done, rate)
 
 
 def render_plan(engine: Optional[Engine], plan: ScriptPlan, settings: SpeechRequest,
@@ -120,9 +129,9 @@ def render_plan(engine: Optional[Engine], plan: ScriptPlan, settings: SpeechRequ
             best = result.best
             best.settings.update(script=plan.name, script_seed=plan.seed, render_key=planned.key)
             # Lands now, whole: a failure or Ctrl+C later keeps it for the rerun to skip.
-            save_with_provenance(best.clip, planned.path, result.provenance(best), subtype=plan.subtype,
-                                 overwrite=overwrite)
-            clip, seed, model_id, licence = best.clip, best.seed, result.model_id, result.licence
+            clip = render_take(best.clip, plan.choice)  # at the chosen rate, as a line taken from the folder is
+            write_take(clip, planned.path, result.provenance(best), plan.choice, overwrite=overwrite, rendered=True)
+            seed, model_id, licence = best.seed, result.model_id, result.licence
         clips.append(clip)
         records.append({"line": planned.line.number, "file": planned.path.name, "text": planned.line.text,
                         "voice": planned.line.voice, "voice_name": planned.line.voice_name, "seed": seed,
@@ -140,7 +149,7 @@ def render_plan(engine: Optional[Engine], plan: ScriptPlan, settings: SpeechRequ
                                 seed=plan.seed, settings={**{k: getattr(settings, k) for k in keep},
                                                           **_reference_settings(reference),
                                                           "render_key": plan.joined_key, "lines": stored})
-        save_with_provenance(joined, plan.joined_path, provenance, subtype=plan.subtype, overwrite=overwrite)
+        write_take(joined, plan.joined_path, provenance, plan.choice, overwrite=overwrite, rendered=True)
     return plan.joined_path, records, joined.seconds
 
 
@@ -187,10 +196,12 @@ def _earlier_seed(paths: list[Path], name: str) -> Optional[int]:
 
 
 def _render_key(request: SpeechRequest, model: str, reference: Optional[ReferenceVoice], extension: str,
-                subtype: Optional[str]) -> str:
+                subtype: Optional[str], rate: Optional[int] = None) -> str:
     fields = {"request": {k: getattr(request, k) for k in ("text", "voice", "negative_prompt", "steps", "guidance",
                                                            "seed", "candidates", "scheduler", "seconds")},
               "model": str(model), "extension": extension, "subtype": subtype, **_reference_settings(reference)}
+    if rate is not None:  # only when chosen: files rendered before --rate existed still match
+        fields["rate"] = rate
     if reference is not None:
         fields["reference_audio"] = hashlib.sha256(np.ascontiguousarray(reference.clip.samples).tobytes()).hexdigest()
     return _hash(fields)

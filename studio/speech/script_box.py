@@ -24,6 +24,7 @@ from core.generation.presets import presets_for
 from core.speech import DEFAULT_VOICE, Script, SpeechRequest, estimate_seconds, normalize_text, parse_script
 from core.speech.script import DEFAULT_PAUSE_SECONDS, MAX_PAUSE_SECONDS, script_file_names
 
+from ..format_picker import FormatPicker
 from ..labels import WrappingLabel
 from .script_lines import ScriptLinesTable
 from .script_session import ScriptSession
@@ -98,6 +99,8 @@ class ScriptBox(QWidget):
         actions = QHBoxLayout()
         for button in (self.render_button, self.cancel_button, self.export_button):
             actions.addWidget(button)
+        self.format_picker = FormatPicker(name="scriptFormat")  # what Export… writes: File > Export…'s formats
+        self.format_picker.changed.connect(lambda: self._update_actions())
         self.progress = QProgressBar()
         self.progress.setObjectName("scriptProgress")
         self.progress.setFormat("%v of %m lines")
@@ -112,6 +115,7 @@ class ScriptBox(QWidget):
         left.addWidget(self.problem)
         right = QVBoxLayout()
         right.addLayout(actions)
+        right.addWidget(self.format_picker)
         right.addWidget(self.progress)
         right.addWidget(self.table, 1)
         layout = QHBoxLayout(self)
@@ -262,7 +266,8 @@ class ScriptBox(QWidget):
         running = self.session.running
         self.cancel_button.setEnabled(running)
         self.render_button.setEnabled(not running)
-        self.export_button.setEnabled(bool(states) and all(s.result is not None for s in states) and not running)
+        self.export_button.setEnabled(bool(states) and all(s.result is not None for s in states) and not running
+                                      and not self.format_picker.problem())
         self.progress.setVisible(running or 0 < self.session.rendered_count() < len(states))
         self.progress.setRange(0, max(1, len(states)))
         self.progress.setValue(sum(1 for s in states if s.result is not None and s.job_id is None))
@@ -331,7 +336,7 @@ class ScriptBox(QWidget):
     def export_to(self, folder: str | Path):
         """Write the joined script and every line's file into `folder` (see write_script)."""
         try:
-            return self.session.export(folder, self.name)
+            return self.session.export(folder, self.name, self.format_picker.choice())
         except InputError as exc:
             self.message.emit(str(exc))
         except OSError as exc:
@@ -356,7 +361,7 @@ class ScriptBox(QWidget):
 
     def export_dialog(self) -> None:
         try:
-            names = script_file_names(self.session.result(), self.name)
+            names = script_file_names(self.session.result(), self.name, self.format_picker.extension())
         except InputError as exc:
             self.message.emit(str(exc))
             return

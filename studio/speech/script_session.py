@@ -170,5 +170,11 @@ class ScriptSession(QObject):
                                  "Render all, or Re-roll that line.")
         return assemble([(s.line, s.result) for s in self.states])
 
-    def export(self, folder: str | Path, name: str) -> tuple[Path, list[Path]]:
-        return write_script(self.result(), folder, name=name)
+    def export(self, folder: str | Path, name: str, choice=None) -> tuple[Path, list[Path]]:
+        """`choice`: core.audio.export.ExportSettings from the panel's format picker (None: 16-bit WAV)."""
+        if choice is None:
+            return write_script(self.result(), folder, name=name)
+        from core.audio.take_format import extension_for
+
+        return write_script(self.result(), folder, name=name, extension=extension_for(choice),
+                            subtype=choice.sample_format, rate=choice.sample_rate)

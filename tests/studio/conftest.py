@@ -41,3 +41,27 @@ def tiny_window(make_window, settings, tiny_model_dir):
     window = make_window()
     window.generation_panel.set_model(str(tiny_model_dir.resolve()))
     return window
+
+
+@pytest.fixture
+def exports(tmp_path, settings):
+    """The export folder the window's settings point at (an empty folder)."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    settings.export_folder = str(folder)
+    return folder
+
+
+@pytest.fixture
+def speech_window(make_window, settings, tiny_speech_model_dir):
+    """A window in Speech mode on the tiny speech model, with fast settings."""
+    folder = str(tiny_speech_model_dir.resolve())
+    settings.local_models = [folder]
+    window = make_window()
+    panel = window.generation_panel
+    panel.set_mode("speech")
+    panel.set_model(folder)
+    panel.prompt_edit.setText("a calm narrator")
+    panel.steps_spin.setValue(2)
+    panel.candidates_spin.setValue(1)
+    return window

@@ -30,3 +30,23 @@ def queue_uninstalled_model_job(panel, model="cvssp/audioldm2"):
 
     panel.generate_requested.emit(JobSpec(mode=panel.mode.name, model=model, request=panel.build_request(),
                                           work=work_for(panel.mode)))
+
+
+def run_export_dialog(act):
+    """Call `act(dialog)` once File > Export…'s dialog is up (it is modal: the caller triggers it right after);
+    what `act` returns is kept in `seen['result']`."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from studio.export_dialog import ExportDialog
+
+    seen = {}
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ExportDialog):
+            QTimer.singleShot(20, answer)
+            return
+        seen["result"] = act(dialog)
+    QTimer.singleShot(20, answer)
+    return seen

@@ -332,3 +332,32 @@ def test_snap_to_zero_crossings_moves_the_edges_before_the_edit(opened):
     assert snapped != sel
     window.editor.actions.by_key["edit.delete"].trigger()
     np.testing.assert_array_equal(shown(window).samples, splice.delete(clip, snapped).clip.samples)
+
+
+def test_normalise_loudness_from_the_menu_on_a_long_clip_meets_the_target_and_undoes(make_window, qtbot, tmp_path):
+    """Edit > Normalise loudness… on a 1-minute stereo clip: runs on the editor's worker thread (the numba
+    loudness and true-peak kernels called from it), lands on the target by pyloudnorm's own meter with the
+    true peak under the limit, and undo gives back the identical array."""
+    import pyloudnorm
+
+    from tests.test_editing_measure import brute_true_peak
+
+    rate = 48_000
+    t = np.arange(60 * rate) / rate
+    tone = 0.05 * np.sin(2 * np.pi * 440 * t)[:, None] + 0.01 * np.random.default_rng(4).standard_normal((t.size, 2))
+    samples = tone.astype(np.float32)
+    path = tmp_path / "quiet minute.wav"
+    sf.write(str(path), samples, rate, subtype="FLOAT")
+    window = make_window()
+    window.editor.import_paths([path])
+    ctl = window.editor.controller
+    answer_next_dialog(qtbot, values={"lufs": -14.0, "true_peak_limit": -1.0})
+    window.editor.actions.by_key["edit.normalize_loudness"].trigger()
+    qtbot.waitUntil(lambda: not ctl.busy and ctl.session.position == 1, timeout=30_000)
+    result = shown(window).samples
+    assert pyloudnorm.Meter(rate).integrated_loudness(result) == pytest.approx(-14.0, abs=0.05)
+    assert brute_true_peak(result) <= 10 ** (-1.0 / 20)
+    ctl.undo()
+    qtbot.waitUntil(lambda: not ctl.busy, timeout=30_000)
+    np.testing.assert_array_equal(shown(window).samples, samples)
+    ctl.discard_edits()

@@ -7,11 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from core.audio.clip import load_clip
-from studio.export_dialog import SAME, ExportDialog
+from studio.export_dialog import SAME
+from studio_helpers import run_export_dialog
 
 
 @pytest.fixture
@@ -23,26 +22,6 @@ def flac24(tmp_path, corpus_files):
     return path
 
 
-@pytest.fixture
-def exports(tmp_path, settings):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    settings.export_folder = str(folder)
-    return folder
-
-
-def run_dialog(act):
-    """Call `act(dialog)` once the Export dialog is up; what it returns is kept in `seen`."""
-    seen = {}
-
-    def answer():
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, ExportDialog):
-            QTimer.singleShot(20, answer)
-            return
-        seen["result"] = act(dialog)
-    QTimer.singleShot(20, answer)
-    return seen
 
 
 def labels(dialog):
@@ -60,7 +39,7 @@ def test_the_dialog_defaults_to_same_as_source_and_says_what_it_is(make_window, 
         shown = labels(dialog)
         dialog.export_button.click()
         return shown
-    seen = run_dialog(press_export)
+    seen = run_export_dialog(press_export)
     path = window.export_selected()
 
     shown = seen["result"]
@@ -95,7 +74,7 @@ def test_overrides_and_an_impossible_combination(make_window, tmp_path, exports)
         steps["wav"] = labels(dialog)
         dialog.export_button.click()
         return steps
-    seen = run_dialog(choose)
+    seen = run_export_dialog(choose)
     path = window.export_selected()
 
     steps = seen["result"]
@@ -121,7 +100,7 @@ def test_an_edited_clip_exports_like_the_file_it_came_from(make_window, qtbot, f
     assert controller.save_version() is not None  # a new library version of the imported file
     window.waveform.clear_selection()  # export the whole edited clip
 
-    seen = run_dialog(lambda dialog: (labels(dialog), dialog.export_button.click())[0])
+    seen = run_export_dialog(lambda dialog: (labels(dialog), dialog.export_button.click())[0])
     path = window.export_selected()
     assert seen["result"]["source"] == "Same as source: FLAC 24-bit, 44.1 kHz, stereo"
     info = sf.info(str(path))

@@ -7,26 +7,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
-
-from studio.export_dialog import SAME, ExportDialog
+from studio.export_dialog import SAME
+from studio_helpers import run_export_dialog
 
 H = np.sqrt(0.5)
-
-
-def run_dialog(act):
-    """Call `act(dialog)` once the Export dialog is up; what it returns is kept in `seen`."""
-    seen = {}
-
-    def answer():
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, ExportDialog):
-            QTimer.singleShot(20, answer)
-            return
-        seen["result"] = act(dialog)
-    QTimer.singleShot(20, answer)
-    return seen
 
 
 def labels(dialog):
@@ -43,13 +27,6 @@ def film(tmp_path):
     return path
 
 
-@pytest.fixture
-def exports(tmp_path, settings):
-    folder = tmp_path / "exports"
-    folder.mkdir()
-    settings.export_folder = str(folder)
-    return folder
-
 
 def test_the_dialog_says_a_5_1_clip_is_downmixed_and_the_file_holds_the_mix(make_window, film, exports):
     window = make_window()
@@ -64,7 +41,7 @@ def test_the_dialog_says_a_5_1_clip_is_downmixed_and_the_file_holds_the_mix(make
         steps["stereo"] = labels(dialog)
         dialog.export_button.click()
         return steps
-    seen = run_dialog(choose)
+    seen = run_export_dialog(choose)
     path = window.export_selected()
 
     steps = seen["result"]

@@ -9,14 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 
 from core.audio.clip import Clip
 from core.audio.export import ExportSettings, fit_choice
 from core.audio.provenance import Provenance
 from studio.export_dialog import SAME, ExportDialog
 from studio.settings import StudioSettings
+from studio_helpers import run_export_dialog
 
 
 def tone_file(folder: Path, name: str, rate: int, channels: int = 2) -> Path:
@@ -26,19 +25,6 @@ def tone_file(folder: Path, name: str, rate: int, channels: int = 2) -> Path:
     sf.write(str(path), np.repeat(wave[:, None], channels, axis=1), rate, subtype="PCM_16")
     return path
 
-
-def run_dialog(act):
-    """Call `act(dialog)` once the Export dialog is up; what it returns is kept in `seen['result']`."""
-    seen = {}
-
-    def answer():
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, ExportDialog):
-            QTimer.singleShot(20, answer)
-            return
-        seen["result"] = act(dialog)
-    QTimer.singleShot(20, answer)
-    return seen
 
 
 def shown(dialog):
@@ -89,13 +75,13 @@ def test_choices_and_folder_are_remembered_and_survive_a_restart(make_window, se
         pick(dialog.rate_combo, "48 kHz")
         dialog.export_button.click()
         return first
-    seen = run_dialog(choose)
+    seen = run_export_dialog(choose)
     path = window.export_selected()
     assert seen["result"]["format"].startswith(SAME) and seen["result"]["rate"].startswith(SAME)
     assert not seen["result"]["recall shown"]
     assert path.parent == exports and sf.info(str(path)).samplerate == 48_000
 
-    seen = run_dialog(look_then_export)  # reopened in the same session
+    seen = run_export_dialog(look_then_export)  # reopened in the same session
     again = window.export_selected()
     assert {k: seen["result"][k] for k in ("format", "depth", "rate", "folder")} == {
         "format": "FLAC", "depth": "16-bit", "rate": "48 kHz", "folder": str(exports)}
@@ -107,7 +93,7 @@ def test_choices_and_folder_are_remembered_and_survive_a_restart(make_window, se
     window.close()
     restarted = make_window(settings=StudioSettings(settings.path))  # a fresh process reads the same file
     restarted.editor.import_paths([tone_file(sources, "other.wav", 22_050, channels=1)])
-    seen = run_dialog(look_then_export)
+    seen = run_export_dialog(look_then_export)
     third = restarted.export_selected()
     assert (seen["result"]["format"], seen["result"]["depth"], seen["result"]["rate"]) == ("FLAC", "16-bit", "48 kHz")
     assert seen["result"]["folder"] == str(exports) and not seen["result"]["recall shown"]
@@ -121,13 +107,13 @@ def test_a_field_set_back_to_same_as_source_is_remembered_as_such(make_window, s
     settings.export_folder = str(exports)
     window = make_window()
     window.editor.import_paths([tone_file(sources, "pad.wav", 44_100)])
-    run_dialog(lambda dialog: (pick(dialog.channels_combo, "Mono"), export_new_file(dialog)))
+    run_export_dialog(lambda dialog: (pick(dialog.channels_combo, "Mono"), export_new_file(dialog)))
     window.export_selected()
     assert settings.last_export_choice()["channels"] == 1
 
-    run_dialog(lambda dialog: (pick(dialog.channels_combo, f"{SAME} (stereo)"), export_new_file(dialog)))
+    run_export_dialog(lambda dialog: (pick(dialog.channels_combo, f"{SAME} (stereo)"), export_new_file(dialog)))
     window.export_selected()
-    seen = run_dialog(look_then_export)
+    seen = run_export_dialog(look_then_export)
     window.export_selected()
     assert seen["result"]["channels"] == f"{SAME} (stereo)"
 
@@ -137,12 +123,12 @@ def test_an_impossible_remembered_choice_falls_back_with_one_line(make_window, s
     settings.export_folder = str(exports)
     window = make_window()
     window.editor.import_paths([tone_file(sources, "voice 48k.wav", 48_000)])
-    run_dialog(lambda dialog: (pick(dialog.format_combo, "Opus"), export_new_file(dialog)))
+    run_export_dialog(lambda dialog: (pick(dialog.format_combo, "Opus"), export_new_file(dialog)))
     assert window.export_selected().suffix == ".opus"
     assert settings.last_export_choice()["container"] == "opus"
 
     window.editor.import_paths([tone_file(sources, "voice 44k.wav", 44_100)])  # Opus cannot take 44.1 kHz
-    seen = run_dialog(look_then_export)
+    seen = run_export_dialog(look_then_export)
     path = window.export_selected()
     result = seen["result"]
     assert result["format"] == f"{SAME} (WAV)" and result["enabled"]

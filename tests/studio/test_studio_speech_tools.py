@@ -17,20 +17,6 @@ JOB_TIMEOUT_MS = 240_000
 SPEECH_FILE = "speech_front_center_48k_mono.wav"
 
 
-@pytest.fixture
-def speech_window(make_window, settings, tiny_speech_model_dir):
-    """A window in Speech mode on the tiny speech model, with fast settings."""
-    folder = str(tiny_speech_model_dir.resolve())
-    settings.local_models = [folder]
-    window = make_window()
-    panel = window.generation_panel
-    panel.set_mode("speech")
-    panel.set_model(folder)
-    panel.prompt_edit.setText("a calm narrator")
-    panel.steps_spin.setValue(2)
-    panel.candidates_spin.setValue(1)
-    return window
-
 
 @pytest.fixture
 def speech_file(corpus_files):
