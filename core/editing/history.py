@@ -27,6 +27,7 @@ from core.editing.blocks import BlockStore, Ref, diff_span, refs_after_change
 from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
+from core.editing import reuse
 from core.editing.repair import repair_newest_version, replay_call
 from core.editing.session_db import (connect, jsonable, last_seq, now, read_meta, referenced_blocks,
                                      refs_json, row_refs, version_row)
@@ -328,7 +329,8 @@ class EditSession:
         refs = row_refs(row)
         try:
             self._wait_for(refs)
-            samples = self.blocks.read(refs, row["frames"], row["channels"])
+            # what the target shares with the clip in memory is copied from it; only the rest is read
+            samples = reuse.build(self.blocks, refs, row["frames"], row["channels"], self._refs, self.clip.samples)
         except (OSError, ValueError) as exc:
             raise InputError(f"Step {seq} of this edit history cannot be read ({exc}); the clip stays as it is "
                              "now.") from exc
