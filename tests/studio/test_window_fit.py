@@ -354,3 +354,75 @@ def test_many_jobs_scroll_instead_of_making_the_window_taller(qtbot, make_window
         jobs._done(jobs.rows[300 + number].job, "cancelled")
     qtbot.wait(100)
     assert window.candidates.height() >= empty_cards - 30  # the room comes back
+
+
+def export_rows_fit(dialog):
+    """Every row at least its natural height (none squeezed) and every wrapped note at its height for the width
+    (no gap around it); the dialog inside a 1024x640 screen."""
+    squeezed = [w.objectName() for w in (dialog.name_edit, dialog.folder_edit, dialog.format_combo,
+                                         dialog.depth_combo, dialog.rate_combo, dialog.channels_combo)
+                if w.height() < w.sizeHint().height()]
+    notes = [(label.objectName(), label.height(), label.heightForWidth(label.width()))
+             for label in (dialog.recall_label, dialog.source_label, dialog.result_label) if label.isVisible()]
+    wrong = [n for n in notes if not n[2] <= n[1] <= n[2] + 2]
+    assert not squeezed and not wrong, f"squeezed rows {squeezed}; notes not at their height {wrong}"
+    assert dialog.width() <= 1024 and dialog.height() <= 640
+
+
+def test_the_export_dialog_grows_with_the_downmix_note_instead_of_squeezing_its_rows(qtbot, make_window, exports,
+                                                                                    tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from studio_helpers import run_export_dialog
+
+    film = tmp_path / "film mix.wav"
+    sf.write(str(film), np.zeros((4_800, 6), np.float32), 48_000, subtype="PCM_24")  # 5.1
+    window = make_window()
+    window.resize(1024, 640)
+    window.editor.import_paths([film])
+
+    def choose(dialog):
+        qtbot.wait(20)
+        export_rows_fit(dialog)
+        dialog.channels_combo.setCurrentIndex(dialog.channels_combo.findText("Stereo"))  # a longer note
+        qtbot.wait(20)
+        assert "downmixed to stereo" in dialog.result_label.text()
+        export_rows_fit(dialog)
+        dialog.channels_combo.setCurrentIndex(0)  # and back: the dialog gives the height back
+        qtbot.wait(20)
+        export_rows_fit(dialog)
+        dialog.reject()
+        return True
+    seen = run_export_dialog(choose)
+    window.export_selected()
+    assert seen["result"]
+
+
+def test_the_export_dialog_shows_a_recalled_opus_note_without_gaps(qtbot, make_window, settings, exports,
+                                                                   corpus_files):
+    from core.audio.export import ExportSettings
+    from studio_helpers import run_export_dialog
+
+    settings.remember_export(ExportSettings(container="opus", channels=2), exports)
+    window = make_window()
+    window.resize(1024, 640)
+    window.editor.import_paths([next(p for p in corpus_files if p.name == "bell_44k_stereo.oga")])  # 44.1 kHz
+
+    def look(dialog):
+        qtbot.wait(20)
+        assert dialog.recall_label.text().startswith("Opus cannot hold 44.1 kHz"), dialog.recall_label.text()
+        export_rows_fit(dialog)
+        dialog.reject()
+        return True
+    seen = run_export_dialog(look)
+    window.export_selected()
+    assert seen["result"]
+
+
+def test_the_script_export_asks_about_replacing_in_the_right_number():
+    from studio.speech.script_box import _already_there
+
+    assert _already_there(["script.wav"], "/out") == "script.wav already exists in /out. Replace it?"
+    assert _already_there(["script.wav", "01-hi.wav", "02-bye.wav"], "/out") == (
+        "3 files already exist in /out, e.g. script.wav. Replace them?")
