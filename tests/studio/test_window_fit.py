@@ -426,3 +426,17 @@ def test_the_script_export_asks_about_replacing_in_the_right_number():
     assert _already_there(["script.wav"], "/out") == "script.wav already exists in /out. Replace it?"
     assert _already_there(["script.wav", "01-hi.wav", "02-bye.wav"], "/out") == (
         "3 files already exist in /out, e.g. script.wav. Replace them?")
+
+
+def test_the_time_ruler_of_a_short_clip_counts_seconds_not_milliseconds_as_minutes(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    window.show_entry(entry(seconds=0.14))  # a bell hit: 0.14 s
+    qtbot.wait(50)
+    axis = window.waveform.plot.getAxis("bottom")
+    low, high = window.waveform.plot.getViewBox().viewRange()[0]
+    assert high < 1.0
+    (spacing, values), *_ = axis.tickValues(low, high, axis.width())
+    shown = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+    assert shown and all(":" not in text and float(text) <= high for text in shown), shown
+    assert "x0.001" not in axis.labelString(), axis.labelString()
