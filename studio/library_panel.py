@@ -24,9 +24,10 @@ _SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect
 def describe(item: LibraryItem) -> str:
     star = "★ " if item.favourite else ""
     kept = " · in the trash" if item.trashed else "" if item.kept else " · not kept"
-    seed = f" · seed {item.seed}" if item.seed is not None else ""
-    model = _short_model(item.model)
-    return f"{star}{item.title}\n{item.mode} · {model}{seed} · {item.created[:16].replace('T', ' ')}{kept}"
+    seed = f"seed {item.seed}" if item.seed is not None else ""
+    # an imported file has no model: its row reads "import · <date>", not "import ·  · <date>"
+    details = (item.mode, _short_model(item.model) if item.model else "", seed, item.created[:16].replace("T", " "))
+    return f"{star}{item.title}\n{' · '.join(d for d in details if d)}{kept}"
 
 
 class LibraryList(QListWidget):

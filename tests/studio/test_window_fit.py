@@ -440,3 +440,16 @@ def test_the_time_ruler_of_a_short_clip_counts_seconds_not_milliseconds_as_minut
     shown = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
     assert shown and all(":" not in text and float(text) <= high for text in shown), shown
     assert "x0.001" not in axis.labelString(), axis.labelString()
+
+
+def test_an_imported_file_reads_in_the_library_without_an_empty_model_field(qtbot, make_window, corpus_files):
+    from core.library.store import Library
+
+    library = Library()
+    window = make_window(library=library)
+    window.resize(1024, 640)
+    window.editor.import_paths([next(p for p in corpus_files if p.name == "bell_44k_stereo.oga")])
+    qtbot.waitUntil(lambda: window.library_panel.list.count() == 1, timeout=3000)
+    shown = window.library_panel.list.item(0).text()
+    details = shown.splitlines()[1]
+    assert details.startswith("import · 20") and "·  ·" not in details, shown
