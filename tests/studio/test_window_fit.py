@@ -453,3 +453,29 @@ def test_an_imported_file_reads_in_the_library_without_an_empty_model_field(qtbo
     shown = window.library_panel.list.item(0).text()
     details = shown.splitlines()[1]
     assert details.startswith("import · 20") and "·  ·" not in details, shown
+
+
+def test_tab_goes_down_the_export_dialog_in_the_order_it_reads(qtbot, make_window, exports, corpus_files):
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    from studio_helpers import run_export_dialog
+
+    window = make_window()
+    window.resize(1024, 640)
+    window.editor.import_paths([next(p for p in corpus_files if p.name == "bell_44k_stereo.oga")])
+
+    def walk(dialog):
+        qtbot.wait(20)
+        dialog.name_edit.setFocus()
+        order = []
+        for _ in range(9):
+            widget = QApplication.focusWidget()
+            order.append(widget.text() if isinstance(widget, QPushButton) else widget.objectName())
+            qtbot.keyClick(widget, Qt.Key.Key_Tab)
+        dialog.reject()
+        return order
+    seen = run_export_dialog(walk)
+    window.export_selected()
+    assert seen["result"][:7] == ["exportFileName", "exportFolder", "Browse…", "exportFormat", "exportDepth",
+                                  "exportRate", "exportChannels"], seen["result"]
+    assert {text.replace("&", "") for text in seen["result"][7:]} == {"Export", "Cancel"}, seen["result"]
