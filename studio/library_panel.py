@@ -199,6 +199,14 @@ class LibraryPanel(QWidget):
                 return True
         return False
 
+    def mark_shown(self, item_id: Optional[int]) -> None:
+        """Highlight the item the window now shows (a file just opened) without opening it again, so the list
+        never points at another item than the one Export… and the editor act on."""
+        self.list.blockSignals(True)
+        if item_id is None or not self.select_id(item_id):
+            self.list.setCurrentItem(None)
+        self.list.blockSignals(False)
+
     def library_changed(self) -> None:
         """Call after the window adds or changes items (a job finished, a take was kept)."""
         self.refresh_filters()

@@ -479,3 +479,22 @@ def test_tab_goes_down_the_export_dialog_in_the_order_it_reads(qtbot, make_windo
     assert seen["result"][:7] == ["exportFileName", "exportFolder", "Browse…", "exportFormat", "exportDepth",
                                   "exportRate", "exportChannels"], seen["result"]
     assert {text.replace("&", "") for text in seen["result"][7:]} == {"Export", "Cancel"}, seen["result"]
+
+
+def test_opening_a_file_moves_the_library_highlight_to_it(qtbot, make_window, corpus_files):
+    from core.library.store import Library
+    from studio.library_panel import ITEM_ROLE
+
+    window = make_window(library=Library())
+    window.resize(1024, 640)
+    panel = window.library_panel
+    bell, speech = (next(p for p in corpus_files if p.name == name)
+                    for name in ("bell_44k_stereo.oga", "speech_front_center_48k_mono.wav"))
+    window.editor.import_paths([bell])
+    panel.select_id(panel.items()[0].id)  # the user clicks the bell in the library
+    assert panel.current_item().title == "bell_44k_stereo"
+    (opened,) = window.editor.import_paths([speech])  # then opens another file
+    assert window.selected_entry().library_id == opened.library_id
+    assert panel.current_item() is not None and panel.current_item().id == opened.library_id, (
+        "the library still highlights another item than the one shown and exported")
+    assert [row.data(ITEM_ROLE).id for row in panel.list.selectedItems()] == [opened.library_id]
