@@ -47,6 +47,7 @@ class EditorController(QObject):
         self.clipboard: Optional[Clip] = None
         self.snap_to_zero = False
         self.busy = False
+        self._working = ""  # the label of a long edit running on the worker
         self._finished.connect(self._on_finished)
 
     # ---- what is shown ---------------------------------------------------------------------------------
@@ -154,7 +155,7 @@ class EditorController(QObject):
                 self.message.emit("Paste: the clipboard is empty; cut or copy some audio first.")
                 return False
             params["pasted"] = self.clipboard
-        self._run(lambda: self._session().apply(op, sel, **params))
+        self._run(lambda: self._session().apply(op, sel, **params), working=label or op.capitalize())
         return True
 
     def commit(self, clip: Clip, selection: Selection, operation: dict, note: str = "") -> None:
@@ -163,11 +164,11 @@ class EditorController(QObject):
 
     def undo(self) -> None:
         if self.can_undo:
-            self._run(self.session.undo)
+            self._run(self.session.undo, working="Undo")
 
     def redo(self) -> None:
         if self.can_redo:
-            self._run(self.session.redo)
+            self._run(self.session.redo, working="Redo")
 
     def _ready(self) -> bool:
         if self.entry is None:
@@ -194,11 +195,16 @@ class EditorController(QObject):
             source["library_id"] = entry.library_id
         return source
 
-    def _run(self, work: Callable[[], EditResult], then: Optional[Callable[[EditResult], None]] = None) -> None:
+    def _run(self, work: Callable[[], EditResult], then: Optional[Callable[[EditResult], None]] = None,
+             working: str = "") -> None:
         clip = self.clip()
         self.busy = True
         self.state_changed.emit()
         if clip is not None and clip.frames * clip.channels > THREAD_SAMPLES:
+            # seconds of work on a long clip: say it has started (and, in _on_finished, that it is done)
+            self._working = working
+            if working:
+                self.message.emit(f"{working}: working on {clip.frames / clip.sample_rate:.0f} s of audio…")
             threading.Thread(target=self._work, args=(work, then), daemon=True, name="loa-edit").start()
         else:
             self._work(work, then)
@@ -216,6 +222,7 @@ class EditorController(QObject):
 
     def _on_finished(self, result: Optional[EditResult], error: Optional[str], then) -> None:
         self.busy = False
+        working, self._working = self._working, ""
         if error is not None:
             self.error.emit(error)
             self.state_changed.emit()
@@ -232,6 +239,8 @@ class EditorController(QObject):
             self.message.emit(result.note)
         elif result.clipboard is not None and not result.did_change:
             self.message.emit(f"Copied {result.clipboard.seconds:.3f} s.")
+        elif working:
+            self.message.emit(f"{working}: done.")  # replaces the "working…" line
         if then is not None:
             then(result)
 

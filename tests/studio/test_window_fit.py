@@ -498,3 +498,29 @@ def test_opening_a_file_moves_the_library_highlight_to_it(qtbot, make_window, co
     assert panel.current_item() is not None and panel.current_item().id == opened.library_id, (
         "the library still highlights another item than the one shown and exported")
     assert [row.data(ITEM_ROLE).id for row in panel.list.selectedItems()] == [opened.library_id]
+
+
+def test_a_long_edit_says_it_is_working_and_when_it_is_done(qtbot, make_window, tmp_path):
+    """Edits of long clips run on a worker for seconds (Normalise loudness on 10 minutes: about 2 s); the walk
+    showed nothing but greyed buttons meanwhile."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "six seconds.wav"
+    sf.write(str(path), np.random.default_rng(3).uniform(-0.1, 0.1, (6 * 48_000, 2)).astype(np.float32), 48_000)
+    window = make_window()
+    window.resize(1024, 640)
+    window.editor.import_paths([path])
+    ctl = window.editor.controller
+    said = []
+    ctl.message.connect(said.append)
+    window.editor.actions.by_key["edit.reverse"].trigger()
+    assert said and said[0] == "Reverse: working on 6 s of audio…", said
+    assert window.statusBar().currentMessage() == said[0]
+    qtbot.waitUntil(lambda: not ctl.busy, timeout=10_000)
+    assert said[-1] == "Reverse: done." and window.statusBar().currentMessage() == "Reverse: done."
+    ctl.undo()
+    assert said[-1] == "Undo: working on 6 s of audio…"
+    qtbot.waitUntil(lambda: not ctl.busy, timeout=10_000)
+    assert said[-1] == "Undid Reverse."  # the edit's own note replaces the working line
+    ctl.discard_edits()
