@@ -146,7 +146,25 @@ class ExportDialog(QDialog):
         if kind is not None and not kind.lossy and depth is not None and depth not in kind.sample_formats:
             self.depth_combo.setCurrentIndex(self.depth_combo.findData("pcm24"))
 
+    def showEvent(self, event) -> None:
+        self._fit_height()
+        super().showEvent(event)
+
+    def _fit_height(self) -> None:
+        """Qt sizes a top-level dialog from its labels' plain size hints, not their height for its width: a note that
+        wrapped to a second line while shown squeezed the rows above it, and at first show the labels sat in gaps.
+        The height is set to what the wrapped lines need at the dialog's width."""
+        layout = self.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            self.resize(self.width(), max(layout.totalHeightForWidth(self.width()),
+                                          layout.totalMinimumSize().height()))
+
     def _update(self) -> None:
+        self._show_result()
+        if self.isVisible():
+            self._fit_height()
+
+    def _show_result(self) -> None:
         container = self.format_combo.currentData()
         lossy = container is not None and CONTAINERS[container].lossy
         self.depth_combo.setEnabled(not lossy)

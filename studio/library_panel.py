@@ -24,9 +24,10 @@ _SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect
 def describe(item: LibraryItem) -> str:
     star = "★ " if item.favourite else ""
     kept = " · in the trash" if item.trashed else "" if item.kept else " · not kept"
-    seed = f" · seed {item.seed}" if item.seed is not None else ""
-    model = _short_model(item.model)
-    return f"{star}{item.title}\n{item.mode} · {model}{seed} · {item.created[:16].replace('T', ' ')}{kept}"
+    seed = f"seed {item.seed}" if item.seed is not None else ""
+    # an imported file has no model: its row reads "import · <date>", not "import ·  · <date>"
+    details = (item.mode, _short_model(item.model) if item.model else "", seed, item.created[:16].replace("T", " "))
+    return f"{star}{item.title}\n{' · '.join(d for d in details if d)}{kept}"
 
 
 class LibraryList(QListWidget):
@@ -197,6 +198,14 @@ class LibraryPanel(QWidget):
                 self.list.setCurrentRow(i, _SELECT_ONLY)
                 return True
         return False
+
+    def mark_shown(self, item_id: Optional[int]) -> None:
+        """Highlight the item the window now shows (a file just opened) without opening it again, so the list
+        never points at another item than the one Export… and the editor act on."""
+        self.list.blockSignals(True)
+        if item_id is None or not self.select_id(item_id):
+            self.list.setCurrentItem(None)
+        self.list.blockSignals(False)
 
     def library_changed(self) -> None:
         """Call after the window adds or changes items (a job finished, a take was kept)."""

@@ -8,6 +8,12 @@ import pyqtgraph as pg
 class TimeAxis(pg.AxisItem):
     """The time ruler: m:ss for long views, seconds with as many decimals as the tick spacing needs otherwise."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # pyqtgraph's own SI scaling would show a 0.14 s clip in milliseconds, which the m:ss style then read as
+        # "0:50, 1:40" under "Time (x0.001)": the ruler always counts seconds instead.
+        self.enableAutoSIPrefix(False)
+
     def tickStrings(self, values, scale, spacing):
         minutes = bool(values) and max(values) * scale >= 60  # one style along the whole ruler
         return [format_time(value * scale, spacing * scale, minutes) for value in values]

@@ -130,6 +130,7 @@ class Editor(QObject):
             self.last_folder = str(Path(paths[0]).parent)
             self.window.library_panel.library_changed()
             self.window.show_entry(report.entries[-1])
+            self.window.library_panel.mark_shown(report.entries[-1].library_id)
         if report.errors:
             self.window.show_error(report.message())
         else:

@@ -23,6 +23,7 @@ from core.fileio import write_text_atomic
 from core.generation.presets import presets_for
 from core.speech import DEFAULT_VOICE, Script, SpeechRequest, estimate_seconds, normalize_text, parse_script
 from core.speech.script import DEFAULT_PAUSE_SECONDS, MAX_PAUSE_SECONDS, script_file_names
+from core.wording import counted
 
 from ..format_picker import FormatPicker
 from ..labels import WrappingLabel
@@ -370,11 +371,16 @@ class ScriptBox(QWidget):
             return
         existing = [n for n in names if (Path(folder) / n).exists()]
         if existing:
-            answer = QMessageBox.question(self, "Replace files?", f"{len(existing)} file(s) already exist in "
-                                          f"{folder}, e.g. {existing[0]}. Replace them?")
+            answer = QMessageBox.question(self, "Replace files?", _already_there(existing, folder))
             if answer != QMessageBox.StandardButton.Yes:
                 return
         written = self.export_to(folder)
         if written is not None:
-            self.info.emit(f"Exported {written[0]} and {len(written[1])} line files.")
+            self.info.emit(f"Exported {written[0]} and {counted(len(written[1]), 'line file')}.")
 
+
+def _already_there(existing: list[str], folder: str) -> str:
+    """The question before replacing files an export would overwrite, in the right number."""
+    if len(existing) == 1:
+        return f"{existing[0]} already exists in {folder}. Replace it?"
+    return f"{counted(len(existing), 'file')} already exist in {folder}, e.g. {existing[0]}. Replace them?"

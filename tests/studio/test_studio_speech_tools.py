@@ -288,9 +288,11 @@ def test_export_asks_before_replacing_files(qtbot, speech_window, tmp_path, monk
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
     box.export_dialog()
-    assert "already exist" in asked[0] and (folder / "script.wav").read_bytes() == b"the user's own file"
+    assert asked[0] == f"script.wav already exists in {folder}. Replace it?"  # one file: no "file(s)"
+    assert (folder / "script.wav").read_bytes() == b"the user's own file"
     assert not (folder / "01-hi.wav").exists()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     box.export_dialog()
     assert load_clip(folder / "script.wav").frames == session.result().joined.frames
-    assert (folder / "01-hi.wav").exists() and "Exported" in window.statusBar().currentMessage()
+    assert (folder / "01-hi.wav").exists()
+    assert window.statusBar().currentMessage().endswith(" and 1 line file."), window.statusBar().currentMessage()

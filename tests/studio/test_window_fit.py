@@ -354,3 +354,147 @@ def test_many_jobs_scroll_instead_of_making_the_window_taller(qtbot, make_window
         jobs._done(jobs.rows[300 + number].job, "cancelled")
     qtbot.wait(100)
     assert window.candidates.height() >= empty_cards - 30  # the room comes back
+
+
+def export_rows_fit(dialog):
+    """Every row at least its natural height (none squeezed) and every wrapped note at its height for the width
+    (no gap around it); the dialog inside a 1024x640 screen."""
+    squeezed = [w.objectName() for w in (dialog.name_edit, dialog.folder_edit, dialog.format_combo,
+                                         dialog.depth_combo, dialog.rate_combo, dialog.channels_combo)
+                if w.height() < w.sizeHint().height()]
+    notes = [(label.objectName(), label.height(), label.heightForWidth(label.width()))
+             for label in (dialog.recall_label, dialog.source_label, dialog.result_label) if label.isVisible()]
+    wrong = [n for n in notes if not n[2] <= n[1] <= n[2] + 2]
+    assert not squeezed and not wrong, f"squeezed rows {squeezed}; notes not at their height {wrong}"
+    assert dialog.width() <= 1024 and dialog.height() <= 640
+
+
+def test_the_export_dialog_grows_with_the_downmix_note_instead_of_squeezing_its_rows(qtbot, make_window, exports,
+                                                                                    tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from studio_helpers import run_export_dialog
+
+    film = tmp_path / "film mix.wav"
+    sf.write(str(film), np.zeros((4_800, 6), np.float32), 48_000, subtype="PCM_24")  # 5.1
+    window = make_window()
+    window.resize(1024, 640)
+    window.editor.import_paths([film])
+
+    def choose(dialog):
+        qtbot.wait(20)
+        export_rows_fit(dialog)
+        dialog.channels_combo.setCurrentIndex(dialog.channels_combo.findText("Stereo"))  # a longer note
+        qtbot.wait(20)
+        assert "downmixed to stereo" in dialog.result_label.text()
+        export_rows_fit(dialog)
+        dialog.channels_combo.setCurrentIndex(0)  # and back: the dialog gives the height back
+        qtbot.wait(20)
+        export_rows_fit(dialog)
+        dialog.reject()
+        return True
+    seen = run_export_dialog(choose)
+    window.export_selected()
+    assert seen["result"]
+
+
+def test_the_export_dialog_shows_a_recalled_opus_note_without_gaps(qtbot, make_window, settings, exports,
+                                                                   corpus_files):
+    from core.audio.export import ExportSettings
+    from studio_helpers import run_export_dialog
+
+    settings.remember_export(ExportSettings(container="opus", channels=2), exports)
+    window = make_window()
+    window.resize(1024, 640)
+    window.editor.import_paths([next(p for p in corpus_files if p.name == "bell_44k_stereo.oga")])  # 44.1 kHz
+
+    def look(dialog):
+        qtbot.wait(20)
+        assert dialog.recall_label.text().startswith("Opus cannot hold 44.1 kHz"), dialog.recall_label.text()
+        export_rows_fit(dialog)
+        dialog.reject()
+        return True
+    seen = run_export_dialog(look)
+    window.export_selected()
+    assert seen["result"]
+
+
+def test_the_script_export_asks_about_replacing_in_the_right_number():
+    from studio.speech.script_box import _already_there
+
+    assert _already_there(["script.wav"], "/out") == "script.wav already exists in /out. Replace it?"
+    assert _already_there(["script.wav", "01-hi.wav", "02-bye.wav"], "/out") == (
+        "3 files already exist in /out, e.g. script.wav. Replace them?")
+
+
+def test_the_time_ruler_of_a_short_clip_counts_seconds_not_milliseconds_as_minutes(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    window.show_entry(entry(seconds=0.14))  # a bell hit: 0.14 s
+    qtbot.wait(50)
+    axis = window.waveform.plot.getAxis("bottom")
+    low, high = window.waveform.plot.getViewBox().viewRange()[0]
+    assert high < 1.0
+    (spacing, values), *_ = axis.tickValues(low, high, axis.width())
+    shown = axis.tickStrings(values, axis.autoSIPrefixScale * axis.scale, spacing)
+    assert shown and all(":" not in text and float(text) <= high for text in shown), shown
+    assert "x0.001" not in axis.labelString(), axis.labelString()
+
+
+def test_an_imported_file_reads_in_the_library_without_an_empty_model_field(qtbot, make_window, corpus_files):
+    from core.library.store import Library
+
+    library = Library()
+    window = make_window(library=library)
+    window.resize(1024, 640)
+    window.editor.import_paths([next(p for p in corpus_files if p.name == "bell_44k_stereo.oga")])
+    qtbot.waitUntil(lambda: window.library_panel.list.count() == 1, timeout=3000)
+    shown = window.library_panel.list.item(0).text()
+    details = shown.splitlines()[1]
+    assert details.startswith("import · 20") and "·  ·" not in details, shown
+
+
+def test_tab_goes_down_the_export_dialog_in_the_order_it_reads(qtbot, make_window, exports, corpus_files):
+    from PySide6.QtWidgets import QApplication, QPushButton
+
+    from studio_helpers import run_export_dialog
+
+    window = make_window()
+    window.resize(1024, 640)
+    window.editor.import_paths([next(p for p in corpus_files if p.name == "bell_44k_stereo.oga")])
+
+    def walk(dialog):
+        qtbot.wait(20)
+        dialog.name_edit.setFocus()
+        order = []
+        for _ in range(9):
+            widget = QApplication.focusWidget()
+            order.append(widget.text() if isinstance(widget, QPushButton) else widget.objectName())
+            qtbot.keyClick(widget, Qt.Key.Key_Tab)
+        dialog.reject()
+        return order
+    seen = run_export_dialog(walk)
+    window.export_selected()
+    assert seen["result"][:7] == ["exportFileName", "exportFolder", "Browse…", "exportFormat", "exportDepth",
+                                  "exportRate", "exportChannels"], seen["result"]
+    assert {text.replace("&", "") for text in seen["result"][7:]} == {"Export", "Cancel"}, seen["result"]
+
+
+def test_opening_a_file_moves_the_library_highlight_to_it(qtbot, make_window, corpus_files):
+    from core.library.store import Library
+    from studio.library_panel import ITEM_ROLE
+
+    window = make_window(library=Library())
+    window.resize(1024, 640)
+    panel = window.library_panel
+    bell, speech = (next(p for p in corpus_files if p.name == name)
+                    for name in ("bell_44k_stereo.oga", "speech_front_center_48k_mono.wav"))
+    window.editor.import_paths([bell])
+    panel.select_id(panel.items()[0].id)  # the user clicks the bell in the library
+    assert panel.current_item().title == "bell_44k_stereo"
+    (opened,) = window.editor.import_paths([speech])  # then opens another file
+    assert window.selected_entry().library_id == opened.library_id
+    assert panel.current_item() is not None and panel.current_item().id == opened.library_id, (
+        "the library still highlights another item than the one shown and exported")
+    assert [row.data(ITEM_ROLE).id for row in panel.list.selectedItems()] == [opened.library_id]
