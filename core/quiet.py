@@ -3,6 +3,7 @@ on the terminal, for end-user front ends."""
 
 from __future__ import annotations
 
+import importlib.abc
 import logging
 import os
 import re
@@ -14,21 +15,73 @@ from contextlib import contextmanager
 from typing import Iterator
 
 
+# The model libraries' logging modules; importing either imports torch (seconds), so a front end that may never load
+# a model (`loa --help`, `loa edit`) quiets them when they are first imported instead of importing them to quiet them.
+LIBRARY_LOGGING = ("diffusers.utils.logging", "transformers.utils.logging")
+
+
 def quiet_libraries() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\..*")
-    try:
-        import diffusers.utils.logging as dlog
-        import transformers.utils.logging as tlog
-
-        tlog.set_verbosity_error()
-        tlog.disable_progress_bar()
-        dlog.set_verbosity_error()
-        dlog.disable_progress_bar()
-    except ImportError:  # pragma: no cover - both are hard dependencies
-        pass
+    pending = [name for name in LIBRARY_LOGGING if not _quiet_if_imported(name)]
+    if pending and not any(isinstance(finder, _QuietWhenImported) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _QuietWhenImported(pending))
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+
+
+def _quiet_if_imported(name: str) -> bool:
+    module = sys.modules.get(name)
+    if module is None:
+        return False
+    module.set_verbosity_error()
+    module.disable_progress_bar()
+    return True
+
+
+class _QuietWhenImported(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: it hands the other finders' spec for a module of LIBRARY_LOGGING back with a loader that
+    quiets the module right after it runs (so the rest of the library's import and every model load log errors only),
+    then steps aside."""
+
+    def __init__(self, names) -> None:
+        self.names = set(names)
+
+    def find_spec(self, name, path, target=None):
+        if name not in self.names:
+            return None
+        for finder in sys.meta_path:
+            find_spec = getattr(finder, "find_spec", None) if finder is not self else None
+            spec = find_spec(name, path, target) if find_spec else None
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _ThenQuiet(spec.loader, self)
+                return spec
+        return None
+
+    def done(self, name: str) -> None:
+        self.names.discard(name)
+        if not self.names and self in sys.meta_path:
+            sys.meta_path.remove(self)
+
+
+class _ThenQuiet:
+    """The real loader, plus quieting after exec_module; every other attribute (get_source...) is the real one's."""
+
+    def __init__(self, loader, finder: _QuietWhenImported) -> None:
+        self._loader, self._finder = loader, finder
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._loader.exec_module(module)
+        module.set_verbosity_error()
+        module.disable_progress_bar()
+        self._finder.done(module.__name__)
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
 
 
 # What native audio/MIDI libraries print to the terminal while probing for systems that are absent: a JACK client

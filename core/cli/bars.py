@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from core.audio.bars import ENDINGS, MAX_BPM, MIN_BPM
 from core.errors import InputError
-from core.generation.bar_locked import BarLock
+
+if TYPE_CHECKING:  # bar_locked imports the engine (torch); bar_lock() imports it when --bars is given
+    from core.generation.bar_locked import BarLock
 
 
 def add_bar_flags(parser: argparse.ArgumentParser) -> None:
@@ -30,4 +32,6 @@ def bar_lock(args: argparse.Namespace) -> Optional[BarLock]:
         return None
     if args.bpm is None:
         raise InputError("--bars needs the tempo: add --bpm T (your DAW's session tempo).")
+    from core.generation.bar_locked import BarLock
+
     return BarLock(args.bars, args.bpm, args.beats_per_bar, args.loop_end).validated()

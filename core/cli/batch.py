@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from core.errors import InputError, LoaError, ModelNotAvailable
-from core.models.loading import DEVICES
+from core.models.device_names import DEVICES
 from core.wording import counted
 from .common import add_format_flags, format_choice
 

@@ -7,17 +7,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from core.audio.clip import output_format
 from core.models.catalog import CATALOG, DEFAULT_MODEL
-from core.generation.engine import Engine, GenerationResult
-from core.models.loading import DEVICES
+from core.models.device_names import DEVICES
 from core.audio.naming import clip_file_name, numbered_paths
 from core.generation.progress import Progress
 from core.audio.provenance import save_takes, sidecar_path
 from core.fileio import check_output_paths
 from core.generation.requests import DEFAULT_SCHEDULER, SCHEDULERS
+
+if TYPE_CHECKING:  # the engine imports torch: only the commands that run a model load it (see make_engine)
+    from core.generation.engine import Engine, GenerationResult
 
 
 def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = DEFAULT_MODEL,
@@ -95,6 +97,8 @@ def make_engine(args: argparse.Namespace, inputs: Sequence[Optional[Path]] = (),
     checked its own outputs), so bad input costs no model work. `inputs`: files the output must never replace."""
     if check:
         check_outputs(args, getattr(args, "candidates", 1) or 1, inputs)
+    from core.generation.engine import Engine  # torch: imported only once the input has passed every check
+
     engine = Engine(args.model, device=args.device)
     engine.resolved  # fail fast (exit 3) before any work when the model is missing
     return engine

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from core.generation.requests import GenerationRequest
-from core.generation.bar_locked import generate_bars
 from .bars import add_bar_flags, bar_lock
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 
@@ -25,6 +24,8 @@ def run(args: argparse.Namespace) -> int:
     lock = bar_lock(args)  # --bars: exactly N bars at --bpm (replaces --seconds)
     engine = make_engine(args)
     if lock is not None:
+        from core.generation.bar_locked import generate_bars
+
         result = generate_bars(engine, request, lock, progress=progress_printer(args))
     else:
         result = engine.generate(request, progress=progress_printer(args))

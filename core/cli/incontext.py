@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.errors import InputError
-from core.incontext import operations as incontext
 from core.audio.bars import MAX_BPM, MIN_BPM, check_bars, check_bpm
 from core.audio.clip import SUBTYPES, load_clip
 from core.audio.kept_format import CONTAINER_EXTENSIONS, kept_format
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
+
+if TYPE_CHECKING:
+    from core.incontext.operations import GenerationSettings
 
 
 def register(subparsers) -> None:
@@ -63,9 +66,11 @@ def _load(path: Path):
     return clip
 
 
-def _settings(args: argparse.Namespace) -> incontext.GenerationSettings:
+def _settings(args: argparse.Namespace) -> GenerationSettings:
+    from core.incontext.operations import GenerationSettings  # torch: imported when the command runs
+
     fields = common_request_fields(args)
-    return incontext.GenerationSettings(prompt=args.prompt, **fields)
+    return GenerationSettings(prompt=args.prompt, **fields)
 
 
 def _prepare(args: argparse.Namespace, operation: str):
@@ -89,6 +94,8 @@ def _finish(args, result) -> int:
 
 
 def run_continue(args: argparse.Namespace) -> int:
+    from core.incontext import operations as incontext
+
     clip = _load(args.input)
     settings = _settings(args)
     settings.request(args.seconds).validated()  # bad values exit 2 before the model loads
@@ -98,6 +105,8 @@ def run_continue(args: argparse.Namespace) -> int:
 
 
 def run_inpaint(args: argparse.Namespace) -> int:
+    from core.incontext import operations as incontext
+
     clip = _load(args.input)
     settings = _settings(args)
     incontext.check_range(clip, args.start, args.end)  # first: a nan range must be named as the range
@@ -108,6 +117,8 @@ def run_inpaint(args: argparse.Namespace) -> int:
 
 
 def run_loop(args: argparse.Namespace) -> int:
+    from core.incontext import operations as incontext
+
     clip = _load(args.input)
     settings = _settings(args)
     settings.request(1.0).validated()

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     previous_sigint = _interrupt_quietly_while_starting()
     try:
-        parser = build_parser()  # imports torch, diffusers...: the slow first second
+        parser = build_parser()  # torch-free: each command imports the model libraries it needs when it runs
         args = parser.parse_args(argv)
         from ..quiet import quiet_libraries
 

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 from core.errors import InputError
@@ -13,10 +14,12 @@ from core.audio.export import container_for_extension
 from core.audio.naming import clip_file_name
 from core.audio.provenance import sidecar_path
 from core.audio.take_format import extension_for, for_path, render_take
-from ..speech import DEFAULT_VOICE, ReferenceVoice, SpeechRequest, read_script, speak
-from ..speech.script import DEFAULT_PAUSE_SECONDS
+from core.speech.defaults import DEFAULT_PAUSE_SECONDS, DEFAULT_VOICE
 from .common import (add_format_flags, add_generation_flags, common_request_fields, format_choice, make_engine,
                      print_lines, print_notes, progress_printer, write_result)
+
+if TYPE_CHECKING:  # core.speech's models import torch: the functions below import them when the command runs
+    from core.speech import SpeechRequest
 
 
 def register(subparsers) -> None:
@@ -54,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--seconds sets one line's length; in a script each line's length follows its words.")
     if (args.reference is None) != (args.reference_text is None):
         raise InputError("--reference and --reference-text go together: the recording and the words said in it.")
+    from core.speech import ReferenceVoice, speak
+
     settings = _settings(args)
     choice = format_choice(args)
     reference = ReferenceVoice.from_file(args.reference, args.reference_text) if args.reference else None
@@ -83,6 +88,8 @@ def _take_extension(args: argparse.Namespace, choice) -> str:
 
 
 def _settings(args: argparse.Namespace) -> SpeechRequest:
+    from core.speech import SpeechRequest
+
     fields = common_request_fields(args)
     voice = args.voice
     if args.preset:
@@ -107,7 +114,8 @@ def _find_preset(name: str):
 def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference, choice) -> int:
     """Every line and file checked first; each line's file written as it completes; a rerun skips the lines
     already rendered with the same settings (core.speech.script_folder)."""
-    from ..speech.script_folder import plan_script, render_plan
+    from core.speech import read_script
+    from core.speech.script_folder import plan_script, render_plan
 
     script = read_script(args.script, settings.voice, args.pause)
     folder = args.output if args.output is not None else Path(args.script.stem)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.incontext import transform as transforming
+from core.incontext.defaults import DEFAULT_STRENGTH
 from .incontext import _common, _finish, _load, _prepare, _settings
 from .common import progress_printer
 
@@ -15,14 +15,16 @@ def register(subparsers) -> None:
         description="Noise the audio's latent to --strength and denoise it toward --prompt: 0 keeps the input, "
                     "1 regenerates it. Samples outside [--start, --end) are kept bit for bit.")
     _common(parser)
-    parser.add_argument("--strength", type=float, default=transforming.DEFAULT_STRENGTH,
-                        help=f"0 (unchanged) .. 1 (regenerated), default {transforming.DEFAULT_STRENGTH}")
+    parser.add_argument("--strength", type=float, default=DEFAULT_STRENGTH,
+                        help=f"0 (unchanged) .. 1 (regenerated), default {DEFAULT_STRENGTH}")
     parser.add_argument("--start", type=float, default=0.0, help="start of the range, seconds (default 0)")
     parser.add_argument("--end", type=float, default=None, help="end of the range, seconds (default: the end)")
     parser.set_defaults(func=run_transform)
 
 
 def run_transform(args: argparse.Namespace) -> int:
+    from core.incontext import transform as transforming
+
     clip = _load(args.input)
     end = clip.seconds if args.end is None else args.end
     settings = _settings(args)

@@ -23,9 +23,8 @@ from core.errors import InputError
 from core.generation.engine import Candidate, Engine, GenerationResult
 from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
 from core.generation.progress import CancelCheck, ProgressCallback
+from core.incontext.defaults import DEFAULT_STRENGTH
 from core.incontext.operations import CONTEXT_SECONDS, GenerationSettings, check_clip, splice_range
-
-DEFAULT_STRENGTH = 0.5
 
 
 def check_transform(clip: Clip, start: float, end: float, strength: float) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import torch
 
 from core.errors import InputError, ModelNotAvailable, first_line
+from core.models.device_names import DEVICES
 
 log = logging.getLogger(__name__)
-DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def pick_device(requested: str = "auto") -> torch.device:

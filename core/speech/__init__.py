@@ -1,10 +1,28 @@
-"""Speech: text-to-speech with a described speaker, a voice from a reference recording, and script mode."""
+"""Speech: text-to-speech with a described speaker, a voice from a reference recording, and script mode.
 
-from .reference import ReferenceVoice
-from .script import Script, ScriptLine, ScriptResult, parse_script, read_script, render_script, write_script
-from .text import estimate_seconds, normalize_text
-from .tts import DEFAULT_VOICE, SpeechRequest, speak
+The names below load their module on first use (PEP 562), so `core.speech.defaults` (what `loa speak --help`
+shows) and `core.speech.text` can be imported without torch; `from core.speech import speak` works as ever.
+"""
 
-__all__ = ["DEFAULT_VOICE", "ReferenceVoice", "Script", "ScriptLine", "ScriptResult", "SpeechRequest",
-           "estimate_seconds", "normalize_text", "parse_script", "read_script", "render_script", "speak",
-           "write_script"]
+from __future__ import annotations
+
+import importlib
+
+_HOMES = {"DEFAULT_VOICE": "defaults", "ReferenceVoice": "reference", "Script": "script", "ScriptLine": "script",
+          "ScriptResult": "script", "parse_script": "script", "read_script": "script", "render_script": "script",
+          "write_script": "script", "estimate_seconds": "text", "normalize_text": "text", "SpeechRequest": "tts",
+          "speak": "tts"}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -33,11 +33,11 @@ from core.errors import InputError
 from core.audio.naming import slugify
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
 from core.audio.provenance import Provenance, save_takes
+from .defaults import DEFAULT_PAUSE_SECONDS
 from .reference import ReferenceVoice
 from .text import normalize_text
 from .tts import SpeechRequest, require_speech_model, speak
 
-DEFAULT_PAUSE_SECONDS = 0.6
 MAX_PAUSE_SECONDS = 10.0
 _TAG = re.compile(r"^\[([^\]]+)\]\s*(.*)$")
 _VOICE = re.compile(r"^@voice\s+([^:=]+?)\s*[:=]\s*(.+)$", re.IGNORECASE)

@@ -20,10 +20,10 @@ from core.errors import InputError
 from core.generation.progress import CancelCheck, ProgressCallback
 from core.generation.requests import DEFAULT_SCHEDULER, MAX_SECONDS, GenerationRequest
 from core.generation import sampling
+from .defaults import DEFAULT_VOICE
 from .reference import ReferenceVoice
 from .text import check_speakable, estimate_seconds, normalize_text
 
-DEFAULT_VOICE = "a clear voice speaking in a quiet studio"
 DEFAULT_STEPS = 50
 DEFAULT_GUIDANCE = 5.0
 
