@@ -19,6 +19,7 @@ from core.audio.bars import MAX_BPM
 from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
+from core.wording import counted
 
 from ..clip_entry import ClipEntry
 from .actions import EditorActions, shortcuts_text
@@ -162,7 +163,8 @@ class Editor(QObject):
             self.window.show_error(f"Could not restore the edits: {exc}")
             return None
         self.controller.adopt_session(session, self._origin_for(session))
-        self.window.show_message(f"Restored “{session.name}” with {session.position} edits; Undo goes back."
+        edits = counted(session.position, "edit")
+        self.window.show_message(f"Restored “{session.name}” with {edits}; Undo goes back."
                                  + (f" {session.repair_note}" if session.repair_note else ""))
         return session
 

@@ -524,3 +524,17 @@ def test_a_long_edit_says_it_is_working_and_when_it_is_done(qtbot, make_window, 
     qtbot.waitUntil(lambda: not ctl.busy, timeout=10_000)
     assert said[-1] == "Undid Reverse."  # the edit's own note replaces the working line
     ctl.discard_edits()
+
+
+def test_restoring_one_edit_says_1_edit(qtbot, make_window):
+    from core.editing import EditSession, Selection
+
+    session = EditSession.create(tone_clip(330.0, seconds=1.0), name="door slam")
+    session.apply("reverse", Selection(0, 4_000))
+    session.abandon()  # as a crash leaves it
+    window = make_window()
+    window.resize(1024, 640)
+    restored = window.editor.offer_restore(ask=False)
+    assert restored is not None and restored.position == 1
+    assert window.statusBar().currentMessage() == "Restored “door slam” with 1 edit; Undo goes back."
+    window.editor.controller.discard_edits()
