@@ -91,3 +91,15 @@ def test_quiet_libraries_quiets_the_model_libraries_when_they_are_imported_later
     out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(REPO)),
                          capture_output=True, text=True, timeout=300, check=True).stdout
     assert out.split() == [str(logging.ERROR), str(logging.ERROR), "False", "False", "False"]
+
+
+@pytest.mark.parametrize("argv", [["models", "list"], ["models", "list", "--json"]])
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path, argv):
+    """`loa models list | head -1`: the reader goes away before the list is printed (`true` reads nothing and has
+    exited by the time Python starts writing); no BrokenPipeError, exit 0."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "empty-hf-home"))
+    code = f"import sys; from core.cli.main import main; sys.exit(main({argv!r}))"
+    shell = f"{sys.executable} -c \"{code}\" | true; exit ${{PIPESTATUS[0]}}"
+    proc = subprocess.run(["bash", "-c", shell], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "BrokenPipe" not in proc.stderr and "Traceback" not in proc.stderr

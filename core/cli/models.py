@@ -8,6 +8,8 @@ import json
 from core.models.catalog import CATALOG, describe_size
 from core.models.store import download_model, installed_models
 
+from .common import print_lines
+
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("models", help="list or download models")
@@ -37,17 +39,18 @@ def run_list(args: argparse.Namespace) -> int:
                          "download_bytes": None, "installed": not extra.problem, "incomplete": extra.problem,
                          "installed_bytes": extra.size_bytes, "folder": str(extra.folder)})
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print_lines([json.dumps(rows, indent=2)])
         return 0
-    print(f"{'MODEL':32} {'TASK':7} {'DOWNLOAD':>9} {'INSTALLED':>10}  LICENCE")
+    lines = [f"{'MODEL':32} {'TASK':7} {'DOWNLOAD':>9} {'INSTALLED':>10}  LICENCE"]
     for r in rows:
         size = describe_size(r["download_bytes"]) if r["download_bytes"] else "-"
         have = describe_size(r["installed_bytes"]) if r["installed"] else "incomplete" if r["incomplete"] else "no"
-        print(f"{r['id']:32} {r['task']:7} {size:>9} {have:>10}  {r['licence']}")
+        lines.append(f"{r['id']:32} {r['task']:7} {size:>9} {have:>10}  {r['licence']}")
+    print_lines(lines)  # `loa models list | head -1` is not an error
     return 0
 
 
 def run_download(args: argparse.Namespace) -> int:
     folder = download_model(args.model_id)
-    print(folder)
+    print_lines([str(folder)])
     return 0
