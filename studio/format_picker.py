@@ -86,6 +86,10 @@ class FormatPicker(QWidget):
 
 def _combo(name: str, default: str, items: list[tuple[str, object]]) -> QComboBox:
     combo = QComboBox(objectName=name)
+    # as narrow as its owner needs (the full text in the list and the tooltip): three of these must not widen a
+    # dock at 1024 px
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
     combo.addItem(default, None)
     for label, value in items:
         combo.addItem(label, value)

@@ -113,10 +113,10 @@ class ScriptBox(QWidget):
         left = QVBoxLayout()
         left.addLayout(files_row)
         left.addWidget(self.editor, 1)
+        left.addWidget(self.format_picker)  # under the text, where the width is: the lines' takes keep theirs
         left.addWidget(self.problem)
         right = QVBoxLayout()
         right.addLayout(actions)
-        right.addWidget(self.format_picker)
         right.addWidget(self.progress)
         right.addWidget(self.table, 1)
         layout = QHBoxLayout(self)
