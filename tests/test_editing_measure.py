@@ -168,3 +168,19 @@ def test_oversampled_peak_kernel_equals_the_blas_product(monkeypatch, frames, ch
     only_last = np.zeros_like(x)
     only_last[-1] = 0.8  # every oversampled value near it is 0.8 x a tap: the largest tap, in the ring after
     assert measure._oversampled_peak(only_last, np.array([last])) == pytest.approx(0.8 * 0.97216796875)
+
+
+def test_kernels_that_cannot_load_fall_back_to_the_same_results(monkeypatch):
+    """numba missing, or its kernels failing to load (e.g. no writable cache folder): scipy / BLAS paths."""
+    import sys
+
+    from core.editing import kweighted_lanes
+
+    rng = np.random.default_rng(13)
+    x = (rng.standard_normal((48000 * 5, 2)) * 0.1).astype(np.float32)
+    loudness, peak = measure.integrated_loudness(x, 48000), measure.true_peak(x)
+    monkeypatch.setattr(kweighted_lanes, "_usable", None)
+    monkeypatch.setitem(sys.modules, "core.editing._kernels", None)  # importing it now raises ImportError
+    assert not kweighted_lanes.available()
+    assert measure.integrated_loudness(x, 48000) == pytest.approx(loudness, abs=1e-4)
+    assert measure.true_peak(x) == pytest.approx(peak, rel=1e-5)

@@ -30,12 +30,25 @@ def warm_up_frames(sos: np.ndarray) -> int:
     return int(math.ceil(math.log(STATE_TOLERANCE) / math.log(slowest)))
 
 
+_usable: bool | None = None
+
+
 def available() -> bool:
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the numba kernels can run here: numba installed and the kernels loadable (numba also refuses to
+    load a cached kernel when it finds no writable cache folder). Otherwise the callers take the scipy / BLAS
+    paths, slower but the same results."""
+    global _usable
+    if _usable is None:
+        try:
+            import core.editing._kernels  # noqa: F401
+            _usable = True
+        except Exception:  # noqa: BLE001 - ImportError, or numba's own errors (caching, an unsupported CPU)
+            import logging
+
+            logging.getLogger(__name__).warning("numba kernels unavailable; loudness and true peak use scipy/BLAS",
+                                                exc_info=True)
+            _usable = False
+    return _usable
 
 
 def whole_segment_energies(samples: np.ndarray, sos: np.ndarray, step: int, segments: int,
