@@ -34,9 +34,14 @@ def _quiet_if_imported(name: str) -> bool:
     module = sys.modules.get(name)
     if module is None:
         return False
-    module.set_verbosity_error()
-    module.disable_progress_bar()
+    _quiet(module)
     return True
+
+
+def _quiet(logging_module) -> None:
+    """diffusers' or transformers' logging module: errors only, no progress bars."""
+    logging_module.set_verbosity_error()
+    logging_module.disable_progress_bar()
 
 
 class _QuietWhenImported(importlib.abc.MetaPathFinder):
@@ -76,8 +81,7 @@ class _ThenQuiet:
 
     def exec_module(self, module) -> None:
         self._loader.exec_module(module)
-        module.set_verbosity_error()
-        module.disable_progress_bar()
+        _quiet(module)
         self._finder.done(module.__name__)
 
     def __getattr__(self, name):

@@ -143,5 +143,5 @@ def _pid_alive(pid: int) -> bool:
         return True
     except (ProcessLookupError, OverflowError):
         return False
-    except (PermissionError, OSError):
+    except OSError:
         return True  # someone else's live process (or unknown): keep

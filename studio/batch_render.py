@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayo
 from core.audio.clip import load_clip
 from core.audio.provenance import sidecar_path
 from core.errors import LoaError, first_line
+from core.wording import counted
 
 from .format_picker import FormatPicker
 from .gui_text import for_the_window, wrappable
@@ -50,8 +51,8 @@ class BatchRenderDialog(QDialog):
         self.setWindowTitle(f"Batch render — {job_path.name}")
         files = sum(row.count for row in self.job.rows)
         bad = len(self.job.errors)
-        self.summary = QLabel(f"{_count(len(self.job.rows), 'good row')}, {_count(files, 'file')} to render"
-                              + (f"; {_count(bad, 'bad row')} will be skipped:" if bad else "."))
+        self.summary = QLabel(f"{counted(len(self.job.rows), 'good row')}, {counted(files, 'file')} to render"
+                              + (f"; {counted(bad, 'bad row')} will be skipped:" if bad else "."))
         self.summary.setWordWrap(True)
         self.model_line = WrappingLabel(_default_models_text(self.default_models))
         self.model_line.setObjectName("batchDefaultModels")
@@ -75,10 +76,9 @@ class BatchRenderDialog(QDialog):
         self.bar = QProgressBar()
         self.bar.setRange(0, max(files, 1))
         self.status = WrappingLabel("Files already rendered in the folder with the same settings are kept.")
-        self.status.setWordWrap(True)
         self.buttons = QDialogButtonBox()
         self.render_button = self.buttons.addButton("Render", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.render_button.setEnabled(bool(self.job.rows))
+        self._update_render_button()
         self.cancel_button = self.buttons.addButton("Close", QDialogButtonBox.ButtonRole.RejectRole)
         self.render_button.clicked.connect(self.start)
         self.cancel_button.clicked.connect(self._cancel_or_close)
@@ -172,7 +172,7 @@ class BatchRenderDialog(QDialog):
         self.running = False
         self.format_picker.setEnabled(True)
         self.cancel_button.setText("Close")
-        self.render_button.setEnabled(bool(self.job.rows))
+        self._update_render_button()
         self.render_button.setText("Render again")
         if error:
             self.status.setText(f"Stopped: {error}")
@@ -196,10 +196,6 @@ class BatchRenderDialog(QDialog):
         if self.running:
             self.stop.set()
         super().closeEvent(event)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _default_models_text(models: dict[str, str]) -> str:

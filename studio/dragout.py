@@ -142,9 +142,9 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
     the last export's choices and folder and keeps this one's once its file is written."""
     from .export_dialog import ExportDialog, choice_for_path
 
+    remembered = None
     if memory is not None:
-        folder = memory.export_folder
-    remembered = memory.last_export_choice() if memory is not None else None
+        folder, remembered = memory.export_folder, memory.last_export_choice()
     dialog = ExportDialog(parent, clip, provenance, _settings(settings), folder, start, end, remembered)
     try:
         if dialog.exec() != ExportDialog.DialogCode.Accepted:

@@ -30,8 +30,9 @@ from core.audio.export_formats import CONTAINERS, EXPORT_RATES, SAMPLE_FORMAT_LA
 from core.audio.provenance import Provenance
 from core.errors import LoaError
 
+from .format_picker import DEPTHS
+
 SAME = "Same as source"
-DEPTHS = ("pcm16", "pcm24", "pcm32", "float32")
 
 
 class ExportDialog(QDialog):

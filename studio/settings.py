@@ -21,7 +21,6 @@ EXPORT_FORMATS = (SAME_AS_SOURCE, "wav", "flac", "aiff", "ogg", "opus", "mp3")
 EXPORT_SUBTYPES = (SAME_AS_SOURCE, "pcm16", "pcm24", "pcm32", "float32")
 EXPORT_RATES = (0, 8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000)
 EXPORT_CHANNELS = (0, 1, 2)
-EXPORT_DIALOG_FIELDS = ("container", "sample_format", "sample_rate", "channels")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 RECORD_RATES = (44_100, 48_000, 96_000)
 COUNT_IN_MODES = ("off", "visual", "click")
@@ -230,11 +229,11 @@ class StudioSettings:
     def last_export_choice(self) -> dict[str, Any]:
         """The fields (core.audio.export.ExportSettings names) of the last export made through the Export dialog;
         None is "Same as source". Only valid, recorded fields: Settings > Export format forgets a field it sets."""
-        from core.audio.export import ExportSettings
+        from core.audio.export import FIELD_NAMES, ExportSettings
         from core.errors import InputError
 
         found: dict[str, Any] = {}
-        for field in EXPORT_DIALOG_FIELDS:
+        for field in FIELD_NAMES:
             raw = self._qs.value(f"export_dialog/{field}")
             if raw is None or raw == "":
                 continue
@@ -249,8 +248,7 @@ class StudioSettings:
     def remember_export(self, choice, folder: Optional[str | Path] = None) -> None:
         """Keep an Export dialog's choice (every field; None as "Same as source") and the folder it wrote to."""
         for field, value in choice.to_dict().items():
-            if field in EXPORT_DIALOG_FIELDS:
-                self._set(f"export_dialog/{field}", SAME_AS_SOURCE if value is None else value)
+            self._set(f"export_dialog/{field}", SAME_AS_SOURCE if value is None else value)
         if folder is not None:
             self.export_folder = str(folder)
         self.sync()

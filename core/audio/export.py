@@ -126,6 +126,17 @@ def container_for_extension(suffix: str) -> Optional[str]:
 def resolve(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportSettings] = None) -> ResolvedExport:
     """Fill every "same as source" field of `choice` for this clip; InputError (one line, naming the fix) when
     the result cannot be written (e.g. Opus at 44.1 kHz, FLAC with float samples)."""
+    settings, source, notes = _concrete(clip, entry_settings, choice)
+    downmixing = _downmix_notes(clip, settings.channels, settings.sample_format)
+    warning = "" if downmixing else clipping_warning(clip, settings.sample_format)
+    notes.extend(downmixing + ([warning] if warning else []))
+    return ResolvedExport(settings, source, tuple(notes))
+
+
+def _concrete(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportSettings]
+              ) -> tuple[ExportSettings, SourceFormat, list[str]]:
+    """resolve() without the notes that scan the samples (downmix, clipping): the settings, the source format
+    and the notes about the default; InputError when they cannot be written."""
     choice = (choice or ExportSettings()).validated()
     source = same_as_source(clip, entry_settings or {})
     container = choice.container or source.container
@@ -145,10 +156,7 @@ def resolve(clip: Clip, entry_settings: dict[str, Any], choice: Optional[ExportS
     error = combination_error(container, sample_format, settings.sample_rate, settings.channels)
     if error:
         raise InputError(error)
-    downmixing = _downmix_notes(clip, settings.channels, sample_format)
-    warning = "" if downmixing else clipping_warning(clip, sample_format)
-    notes.extend(downmixing + ([warning] if warning else []))
-    return ResolvedExport(settings, source, tuple(notes))
+    return settings, source, notes
 
 
 FIELD_NAMES = {"container": "format", "sample_format": "bit depth", "sample_rate": "sample rate",
@@ -161,8 +169,8 @@ def fit_choice(clip: Clip, entry_settings: dict[str, Any], choice: ExportSetting
     the fewest fields set back to "same as source" (one if one is enough, else all that were set), the fields
     set back, and why in one short line ("Opus cannot hold 44.1 kHz audio"). A remembered choice never blocks."""
     def problem(candidate: ExportSettings) -> Optional[str]:
-        try:
-            resolve(select(clip, start, end), entry_settings, candidate)
+        try:  # only whether it can be written: no scan of the samples for notes (this runs on the GUI thread)
+            _concrete(select(clip, start, end), entry_settings, candidate)
         except InputError as exc:
             return str(exc)
         return None

@@ -114,9 +114,10 @@ def _check_usage(args: argparse.Namespace, steps: list[Step], true_peak: float) 
     return choice
 
 
-def _output_path(source: Path, args: argparse.Namespace, choice: ExportSettings) -> Path:
+def _output_path(source: Path, args: argparse.Namespace, choice: ExportSettings,
+                 source_settings: dict[str, str]) -> Path:
     """-o as given (no extension: the output format's), or DIR/<input's name>.<output format's extension>."""
-    container = choice.container or source_container(source_file_settings(source))
+    container = choice.container or source_container(source_settings)
     extension = CONTAINERS[container].extension
     if args.output is not None:
         return args.output if args.output.suffix else args.output.with_name(args.output.name + extension)
@@ -125,7 +126,8 @@ def _output_path(source: Path, args: argparse.Namespace, choice: ExportSettings)
 
 def _edit_one(source: Path, steps: list[Step], args: argparse.Namespace, choice: ExportSettings, true_peak: float,
               planned: dict[Path, Path]) -> None:
-    out = _output_path(source, args, choice)
+    source_settings = source_file_settings(source)  # (the file's header, read once)
+    out = _output_path(source, args, choice, source_settings)
     key = out.resolve()
     if key in planned:
         raise InputError(f"{planned[key]} is already written to {out} by this run; give the inputs different "
@@ -142,9 +144,9 @@ def _edit_one(source: Path, steps: list[Step], args: argparse.Namespace, choice:
             print(f"loa: note: {source}: {step.describe()}: {result.note}", file=sys.stderr)
         clip = result.clip
         operations.append(result.operation)
-    resolved = resolve(clip, source_file_settings(source), choice)
+    resolved = resolve(clip, source_settings, choice)
     fmt = resolved.settings.sample_format
-    warning = clipping_warning(clip, fmt)
+    warning = clipping_warning(clip, fmt) if resolved.notes else ""  # (resolve found it already; only to label it)
     for note in resolved.notes:
         print(f"loa: {'warning' if note == warning else 'note'}: {out}: {note}", file=sys.stderr)
     save_clip(clip, out, subtype=fmt, overwrite=args.overwrite)
@@ -168,15 +170,16 @@ def measure(clip: Clip) -> dict[str, Optional[float]]:
     import numpy as np
 
     from core.audio.downmix import LAYOUTS
-    from core.editing.levels import gain_to_db, peak
-    from core.editing.measure import LOUDNESS_BLOCK_SECONDS, integrated_loudness, true_peak
+    from core.editing.levels import gain_to_db
+    from core.editing.measure import LOUDNESS_BLOCK_SECONDS, integrated_loudness, peaks_over
 
     lufs = None
     if clip.frames > int(LOUDNESS_BLOCK_SECONDS * clip.sample_rate) and clip.channels in LAYOUTS:
         value = integrated_loudness(clip.samples, clip.sample_rate)
         lufs = round(value, 2) if np.isfinite(value) else None
     level = {"integrated_lufs": lufs}
-    for key, linear in (("true_peak_dbtp", true_peak(clip.samples)), ("sample_peak_dbfs", peak(clip.samples))):
+    sample_peak, true_peak = peaks_over(clip.samples, 0.0)  # both from one pass over the clip
+    for key, linear in (("true_peak_dbtp", true_peak), ("sample_peak_dbfs", sample_peak)):
         level[key] = round(gain_to_db(linear), 2) if linear > 0 else None
     return {**level, "seconds": round(clip.seconds, 6), "sample_rate": clip.sample_rate, "channels": clip.channels}
 

@@ -147,7 +147,7 @@ def _keeping_text(parse):
     return convert
 
 
-def _selection(clip: Clip, start: float, end: Optional[float], step: Step) -> Selection:
+def _selection(clip: Clip, start: float, end: Optional[float]) -> Selection:
     """The frames of a range read against this step's audio; InputError when it lies past the end."""
     length = clip.seconds
     if start >= length:
@@ -169,7 +169,7 @@ def apply_step(clip: Clip, step: Step, crossfade: float, true_peak: float) -> Ed
     """Run one step on `clip` with the core operation the window's editor runs."""
     run = operation(step.name)
     if step.name in ("trim", "delete", "silence"):
-        selection = _selection(clip, *step.value, step)
+        selection = _selection(clip, *step.value)
         extra = {} if step.name == "trim" else {"crossfade": crossfade}
         return run(clip, selection, **extra)
     if step.name == "insert_silence":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.audio.clip import Clip
+from core.audio.downmix import peak  # the largest magnitude; callers import it from here too
 from core.errors import InputError
 from core.editing.chunks import copy_frames, scale_frames
 from core.editing.measure import integrated_loudness, peaks_over, true_peak, true_peak_over  # noqa: F401
@@ -53,11 +54,6 @@ def gain(clip: Clip, selection: Selection, db: float) -> EditResult:
     db = _check_db(db, "the gain in dB", -120.0, 60.0)
     sel = selection.or_whole(clip)
     return _scaled(clip, sel, db_to_gain(db), {"op": "gain", **sel.to_dict(), "db": db})
-
-
-def peak(samples: np.ndarray) -> float:
-    """The largest magnitude (max and min: no temporary array the size of a long clip)."""
-    return float(max(samples.max(), -samples.min())) if samples.size else 0.0
 
 
 def normalize_peak(clip: Clip, selection: Selection, dbfs: float = DEFAULT_PEAK_DBFS) -> EditResult:

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from core.audio.downmix import LAYOUTS
+from core.editing import kweighted_lanes
 from core.errors import InputError
 
 LOUDNESS_BLOCK_SECONDS = 0.4  # BS.1770 gating block: shorter audio has no integrated loudness
@@ -86,8 +87,8 @@ def _segment_energies(samples: np.ndarray, channel: int, sos: np.ndarray, edges:
     state = np.zeros((sos.shape[0], 2), np.float32)
     sos32 = sos.astype(np.float32)
     energies = np.zeros(len(edges) - 1, np.float64)
-    step = int(edges[1] - edges[0])
-    uniform = step > 0 and np.array_equal(edges, np.minimum(step * np.arange(len(edges)), n))
+    step = _uniform_step(edges, n)
+    uniform = step > 0
     chunk = step * max(1, FILTER_CHUNK_FRAMES // step) if uniform else FILTER_CHUNK_FRAMES
     end = min(n, int(edges[-1]))
     for start in range(0, end, chunk):
@@ -111,15 +112,18 @@ def _segment_energies(samples: np.ndarray, channel: int, sos: np.ndarray, edges:
     return energies
 
 
+def _uniform_step(edges: np.ndarray, frames: int) -> int:
+    """The frames per segment when every segment but a clipped last one has the same whole length, else 0."""
+    step = int(edges[1] - edges[0])
+    return step if step > 0 and np.array_equal(edges, np.minimum(step * np.arange(len(edges)), frames)) else 0
+
+
 def _lane_energies(samples: np.ndarray, sos: np.ndarray, edges: np.ndarray) -> np.ndarray | None:
     """Segment energies through kweighted_lanes (whole segments of one length: 100 ms is a whole number of
     frames), the partial last segment filtered on its own after a warm-up; None where that does not apply."""
-    from core.editing import kweighted_lanes
-
     frames, channels = samples.shape
-    step = int(edges[1] - edges[0])
-    uniform = step > 0 and np.array_equal(edges, np.minimum(step * np.arange(len(edges)), frames))
-    if not uniform or channels > kweighted_lanes.LANES or not kweighted_lanes.available():
+    step = _uniform_step(edges, frames)
+    if not step or channels > kweighted_lanes.LANES or not kweighted_lanes.available():
         return None
     count = len(edges) - 1
     whole = min(count, frames // step)
@@ -230,12 +234,6 @@ def _batch_peak(samples: np.ndarray, blocks: np.ndarray) -> float:
 PHASES32 = TRUE_PEAK_PHASES.astype(np.float32)
 
 
-def _numba_available() -> bool:
-    from core.editing.kweighted_lanes import available
-
-    return available()
-
-
 def _kernel_oversampled_peak(samples: np.ndarray, blocks: np.ndarray) -> float:
     """_oversampled_peak through the numba kernel (about 1.5x the BLAS product's speed per core: it computes
     only the 48 products per output the interpolator has), the blocks dealt out to one thread per core."""
@@ -255,12 +253,12 @@ def _oversampled_peak(samples: np.ndarray, blocks: np.ndarray) -> float:
     """The largest |4x oversampled value| (any channel) among the outputs whose taps end in `blocks` (the
     signal is zero outside the clip), in batches spread over the cores (numpy releases the GIL). BLAS is held
     to one thread meanwhile: its own threads on these small products would fight the batches (5x slower)."""
-    from threadpoolctl import threadpool_limits
-
     if blocks.size == 0:
         return 0.0
-    if _numba_available():
+    if kweighted_lanes.available():
         return _kernel_oversampled_peak(samples, blocks)
+    from threadpoolctl import threadpool_limits
+
     batches = [blocks[i:i + BATCH_BLOCKS] for i in range(0, len(blocks), BATCH_BLOCKS)]
     count = _workers(len(batches))
     with threadpool_limits(1, user_api="blas"):

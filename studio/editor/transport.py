@@ -213,10 +213,10 @@ class TransportBar(QWidget):
             return
         start, end = selection
         # Fullest first; narrower rows drop the bars, then the words, never start, end or length.
-        text = f"{seconds_text(start)} – {seconds_text(end)} ({seconds_text(end - start)})"
-        forms = [f"Selection {seconds_text(start)} – {seconds_text(end)}, length {seconds_text(end - start)}", text,
-                 _compact_range(start, end)]
-        tip = f"Selection: start {seconds_text(start)}, end {seconds_text(end)}, length {seconds_text(end - start)}"
+        first, last, length = seconds_text(start), seconds_text(end), seconds_text(end - start)
+        text = f"{first} – {last} ({length})"
+        forms = [f"Selection {first} – {last}, length {length}", text, _compact_range(start, end)]
+        tip = f"Selection: start {first}, end {last}, length {length}"
         if self.tempo:
             bars = (f"bars {bars_beats(start, self.tempo, self.beats_per_bar)} – "
                     f"{bars_beats(end, self.tempo, self.beats_per_bar)} "

@@ -101,7 +101,7 @@ class ScriptBox(QWidget):
         for button in (self.render_button, self.cancel_button, self.export_button):
             actions.addWidget(button)
         self.format_picker = FormatPicker(name="scriptFormat")  # what Export… writes: File > Export…'s formats
-        self.format_picker.changed.connect(lambda: self._update_actions())
+        self.format_picker.changed.connect(self._update_actions)
         self.progress = QProgressBar()
         self.progress.setObjectName("scriptProgress")
         self.progress.setFormat("%v of %m lines")
