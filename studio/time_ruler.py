@@ -15,7 +15,10 @@ class TimeAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)
 
     def tickStrings(self, values, scale, spacing):
-        minutes = bool(values) and max(values) * scale >= 60  # one style along the whole ruler
+        # one style along the whole ruler: pyqtgraph asks for major and minor ticks separately, so the visible
+        # range decides, not the values of one call (a minute-long view read "10, 0:20, 30, 0:40")
+        shown = [abs(v) for v in self.range] + [abs(v) for v in values]
+        minutes = bool(values) and max(shown) * scale >= 60
         return [format_time(value * scale, spacing * scale, minutes) for value in values]
 
 

@@ -63,7 +63,10 @@ def test_the_ruler_labels_a_six_minute_view_in_minutes(view):
     view.set_clip(Clip(np.zeros((360 * 1000, 1), np.float32), 1000))
     axis = view.plot.getPlotItem().getAxis("bottom")
     assert axis.tickStrings([50.0, 100.0], 1.0, 50.0) == ["0:50", "1:40"]
-    assert axis.tickStrings([10.0, 20.0], 1.0, 10.0) == ["10", "20"]
+    # the minor ticks of that view too: one style along the ruler, not "10, 0:20, 30"
+    assert axis.tickStrings([10.0, 20.0], 1.0, 10.0) == ["0:10", "0:20"]
+    view.set_clip(Clip(np.zeros((30 * 1000, 1), np.float32), 1000))
+    assert axis.tickStrings([10.0, 20.0], 1.0, 10.0) == ["10", "20"]  # a half-minute view reads in seconds
 
 
 def test_zooming_in_deep_draws_the_raw_samples(view):
