@@ -175,7 +175,11 @@ def test_playback_has_no_gaps_while_other_python_threads_keep_the_gil_busy(pulse
             worker.join()
     assert player.position == pytest.approx(4.0, abs=0.01)
     silent = np.abs(heard.samples[:, 0]) < 1e-3
-    assert longest_run(silent) < 0.005 * 48_000, "playback under load has gaps"
+    sounding = np.flatnonzero(~silent)
+    assert sounding.size, "nothing was heard"
+    # a gap is silence after the sound started: the recorder may begin before the first buffer reaches the sink
+    # (CI once measured 832 leading silent samples, then the tone without a break)
+    assert longest_run(silent[sounding[0]:]) < 0.005 * 48_000, "playback under load has gaps"
     assert dominant_frequency(heard.samples[:, 0], 48_000) == pytest.approx(500, abs=3)
 
 
