@@ -97,7 +97,10 @@ def make_engine(args: argparse.Namespace, inputs: Sequence[Optional[Path]] = (),
     checked its own outputs), so bad input costs no model work. `inputs`: files the output must never replace."""
     if check:
         check_outputs(args, getattr(args, "candidates", 1) or 1, inputs)
-    from core.generation.engine import Engine  # torch: imported only once the input has passed every check
+    from .main import quiet_interrupt_while_importing
+
+    with quiet_interrupt_while_importing():
+        from core.generation.engine import Engine  # torch: imported only once the input has passed every check
 
     engine = Engine(args.model, device=args.device)
     engine.resolved  # fail fast (exit 3) before any work when the model is missing

@@ -7,6 +7,7 @@ User errors print one line on stderr; a traceback appears only with --debug.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from typing import Optional, Sequence
@@ -93,6 +94,18 @@ def _interrupt_quietly_while_starting():
         return signal.signal(signal.SIGINT, stop)
     except (ValueError, AttributeError):  # not the main thread: leave signals alone
         return None
+
+
+@contextlib.contextmanager
+def quiet_interrupt_while_importing():
+    """Ctrl+C while a command imports torch (nothing started yet) ends as at start-up: one line, exit 130. A
+    KeyboardInterrupt raised inside torch's import was seen to end the process by SIGINT (exit -2) after the
+    cancel line."""
+    previous = _interrupt_quietly_while_starting()
+    try:
+        yield
+    finally:
+        _restore_sigint(previous)
 
 
 def _restore_sigint(previous) -> None:

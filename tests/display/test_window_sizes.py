@@ -42,8 +42,9 @@ def test_the_window_at_its_smallest_and_a_large_size(display, processes, tiny_mo
     xdotool("mousemove", *map(str, centre(found["promptEdit"])), "click", "1")
     xdotool("type", "--delay", "20", PROMPT)
     xdotool("mousemove", *map(str, centre(found["generateButton"])), "click", "1")
-    found = wait_for(lambda: (w := widgets()) and len(w.get("keepButtons", [])) == 4 and w, 180, "four cards",
-                     studio, log)
+    # four cards, laid out: a snapshot taken as the cards were added could show the first Keep not yet visible
+    found = wait_for(lambda: (w := widgets()) and len(w.get("keepButtons", [])) == 4 and w["keepButtons"][0] and w,
+                     180, "four cards", studio, log)
     assert found["windowSize"] == [width, height]  # nothing in the window forces it bigger
     viewport = found["candidatesViewport"]
     first_keep = found["keepButtons"][0]
