@@ -18,7 +18,20 @@ def stop_while_starting(signum, frame):
 stop_while_starting.loa_startup = True
 signal.signal(signal.SIGINT, stop_while_starting)
 
-from core.cli.main import main  # noqa: E402 - after the handler, on purpose
+from core.cli.main import main as run_command  # noqa: E402 - after the handler, on purpose
+
+
+def main(argv=None) -> int:
+    """The console script: the command, then Ctrl+C ignored while the interpreter shuts down. A SIGINT that
+    arrived during model loading was seen (in CI) to be raised again after the command had printed its one cancel
+    line, ending the process by SIGINT instead of exit 130."""
+    try:
+        code = run_command(argv)
+    except KeyboardInterrupt:  # an interrupt still pending once the command had reported it
+        code = 130
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
+
 
 if __name__ == "__main__":
     raise SystemExit(main())
