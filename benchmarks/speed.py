@@ -1,16 +1,22 @@
-"""Our engine against the stock diffusers pipeline, side by side in one process, with the fidelity figure.
+"""Our engine (its fast path) against the stock diffusers pipeline in fp32 eager, side by side in one process,
+with the fidelity figures.
 
     python -m benchmarks.speed --device cuda --json speed-cuda.json --shapes base large
     python -m benchmarks.speed --device cpu --json speed-cpu.json      # reduced set, see CPU_DEFAULTS
+    python -m benchmarks.speed --device cpu --steps 20 --repeats 2 --json OUT.json   # the README's CPU table
 
 Full-size pipelines from the official configs in resources/ with random weights (same compute as the real
 checkpoints; built by benchmarks/bench_generate.py). Same prompt, negative prompt, seed and guidance everywhere:
   stock_defaults  stock pipeline, fp32, DDIM 200 steps, no negative prompt (skipped on CPU: minutes per clip)
-  recipe          stock pipeline, fp16 on CUDA / fp32 elsewhere, SDPA, DPM-Solver++ at --steps, negative prompt
-  ours            Engine.generate at the same steps, a fresh prompt (prompt cache emptied before each run)
+  recipe          stock pipeline, fp32 eager, SDPA, DPM-Solver++ at --steps, negative prompt
+  ours            Engine.generate at the same steps, a fresh prompt (prompt cache emptied before each run), on a
+                  twin of the same pipeline (same weights) with the fast path: --precision (auto: per device and
+                  stage, core.generation.precision) and --compile (auto: compiled bucket graphs where they pay)
   ours_reroll     the same request again with a new seed ("More like this"): prompt encoding comes from the cache
-Fidelity: our final latents vs the stock pipeline's for identical weights, seed, noise, scheduler and settings
-(relative L2; the bound is 1e-4 in fp32 and 1e-2 in fp16/bf16).
+Compiling happens before the timed runs and is reported apart (compile_s); a second process start finds it in
+inductor's on-disk cache. Fidelity: our final latents and waveform vs the stock fp32 pipeline's for identical
+weights, seed, noise, scheduler and settings (relative L2; the bound is 1e-4 for an all-fp32 path and 1e-2 with
+bf16/fp16 stages).
 Each warm run also reports its stages (encode, decode, score, the rest: benchmarks/stage_clock.py) and the load
 average before it, so a gap between paths can be pinned on a stage or on a busy machine.
 """
@@ -18,6 +24,7 @@ average before it, so a gap between paths can be pinned on a stage or on a busy 
 from __future__ import annotations
 
 import argparse
+import copy
 import platform
 import statistics
 import time
@@ -30,10 +37,11 @@ import torch
 from benchmarks.bench_generate import peak_memory, random_pipeline, sync
 from benchmarks.json_report import print_and_save
 from benchmarks.stage_clock import load_average, stage_clock
-from core.generation import sampling
+from core.generation import precision as precision_mod, sampling
+from core.generation.compiled import COMPILE_MODES
 from core.generation.engine import Engine
 from core.generation.requests import GenerationRequest
-from core.models.loading import pick_device, pick_dtype
+from core.models.loading import pick_device
 
 PROMPT = "a dog barking in the distance, rain on a tin roof"
 NEGATIVE = "low quality, noise"
@@ -43,7 +51,7 @@ SHAPES = {"base": "audioldm2", "large": "audioldm2-large"}
 CASES = {"one": (10.24, 1), "four": (10.24, 4), "long": (30.0, 1)}
 CUDA_DEFAULTS = dict(steps=20, repeats=5, cases=["one", "four", "long"], fidelity_seconds=None)
 # A 2-core CPU takes ~2.5 s per guided UNet step and ~11 s for VAE + vocoder on a 10.24 s clip (NOTES).
-CPU_DEFAULTS = dict(steps=3, repeats=2, cases=["one"], fidelity_seconds=2.0)
+CPU_DEFAULTS = dict(steps=3, repeats=2, cases=["one"], fidelity_seconds=None)
 STOCK_STEPS = 200  # diffusers' default for AudioLDM 2
 FP32_BOUND, HALF_BOUND = 1e-4, 1e-2
 
@@ -67,17 +75,42 @@ def our_request(seconds: float, candidates: int, steps: int, seed: int = SEED) -
                              seed=seed, candidates=candidates, scheduler="dpmsolver++")
 
 
-def fidelity(engine: Engine, seconds: float, candidates: int, steps: int) -> float:
-    """Relative L2 between our final latents and the stock pipeline's, from the same starting noise."""
+def relative_l2(ours, stock) -> float:
+    ours, stock = torch.as_tensor(ours).float(), torch.as_tensor(stock).float()
+    return float((ours - stock).norm() / stock.norm())
+
+
+def fidelity(engine: Engine, seconds: float, candidates: int, steps: int, stock_pipe=None) -> dict:
+    """Relative L2 of our final latents and waveform against the stock pipeline's (`stock_pipe`, default the
+    engine's own), from the same starting noise; ours runs at the length the fast path renders (its bucket)."""
     pipe = engine.pipeline
+    stock_pipe = stock_pipe or pipe
     request = our_request(seconds, candidates, steps).validated()
     engine.prompt_cache.clear()
-    ours, seeds, _ = engine.sample_latents(request)
-    noise = sampling.initial_noise(pipe, seeds, sampling.latent_rows_for(pipe, seconds), pipe.device, pipe.dtype)
+    rendered, _ = engine.fast.render_seconds(seconds, plain=True)
+    frames = sampling.latent_rows_for(pipe, rendered)
+    ours, seeds, _ = engine.sample_latents(request, mel_frames=frames)
+    noise = sampling.initial_noise(stock_pipe, seeds, frames, stock_pipe.device, stock_pipe.dtype)
+    n_samples = int(round(rendered * 16000))
     with torch.inference_mode():
-        stock = run_stock(pipe, seconds, candidates, steps, "dpmsolver++", NEGATIVE, latents=noise,
+        stock = run_stock(stock_pipe, rendered, candidates, steps, "dpmsolver++", NEGATIVE, latents=noise,
                           output_type="latent")
-    return float((ours.float() - stock.float()).norm() / stock.float().norm())
+        ours_wave = sampling.decode(pipe, ours, n_samples)
+        stock_wave = sampling.decode(stock_pipe, stock.to(stock_pipe.dtype), n_samples)
+    return {"relative_l2_latents": relative_l2(ours, stock), "relative_l2_waveform": relative_l2(ours_wave, stock_wave),
+            "rendered_seconds": rendered}
+
+
+def fast_twin(pipe, plan: precision_mod.StagePrecision):
+    """A second pipeline on the same weights for our engine: the UNet, VAE and vocoder copied (the fast path
+    casts and wraps them in place), the text encoders shared unless the plan runs them in another dtype."""
+    twin = copy.copy(pipe)
+    for name in ("unet", "vae", "vocoder"):
+        twin.__dict__[name] = copy.deepcopy(getattr(pipe, name))
+    if plan.text != pipe.dtype:
+        for name in ("text_encoder", "text_encoder_2", "language_model", "projection_model"):
+            twin.__dict__[name] = copy.deepcopy(getattr(pipe, name)).to(plan.text)
+    return twin
 
 
 def timed(fn: Callable[..., object], device: torch.device, repeats: int,
@@ -110,7 +143,7 @@ def interleaved(paths: dict, device: torch.device, repeats: int, short_warmup: b
                 clock: Callable[[], object] | None = None) -> dict:
     """{name: (warm-up s, [run s], peak memory, [stage seconds per run], [load average per run])}: paths take
     turns run by run, in an order rotated every round, so a load change on a shared machine hits all of them
-    alike instead of whichever happened to run last. `clock()` gives a stage_clock for the per-stage split."""
+    alike instead of whichever happened to run last. `clock(name)` gives a stage_clock for the per-stage split."""
     out = {}
     for name, fn in paths.items():
         out[name] = (timed(fn, device, 0, short_warmup)[0], [], {}, [], [])
@@ -121,7 +154,7 @@ def interleaved(paths: dict, device: torch.device, repeats: int, short_warmup: b
             if clock is None:
                 out[name][1].append(timed_once(paths[name], device))
             else:
-                with clock() as stages:
+                with clock(name) as stages:
                     out[name][1].append(timed_once(paths[name], device))
                 out[name][3].append(dict(stages))
             memory = out[name][2]
@@ -173,10 +206,12 @@ def expect_cache(engine: Engine, hit: bool):
 
 
 def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repeats: int,
-               fidelity_seconds: float | None) -> dict:
-    """The recipe, ours and ours re-rolled for one case, plus the fidelity figure (stock defaults: bench_shapes)."""
+               fidelity_seconds: float | None, stock_pipe=None) -> dict:
+    """The recipe (stock fp32 eager on `stock_pipe`), ours and ours re-rolled for one case, plus the fidelity
+    figures (stock defaults: bench_shapes)."""
     seconds, candidates = CASES[case]
     pipe = engine.pipeline
+    stock_pipe = stock_pipe or pipe
     audio = seconds * candidates
     out = {"case": case, "audio_seconds": seconds, "candidates": candidates, "steps": steps,
            "stock_defaults": {"skipped": "stock defaults (fp32, DDIM 200 steps) take minutes per clip on this "
@@ -187,7 +222,7 @@ def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repe
 
     def recipe(warm):
         with torch.inference_mode():
-            run_stock(pipe, size(warm)[0], candidates, size(warm)[1], "dpmsolver++", NEGATIVE)
+            run_stock(stock_pipe, size(warm)[0], candidates, size(warm)[1], "dpmsolver++", NEGATIVE)
 
     def fresh(warm):
         engine.prompt_cache.clear()
@@ -199,55 +234,64 @@ def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repe
             engine.generate(our_request(size(warm)[0], candidates, size(warm)[1], next(seeds)))
 
     paths = {"recipe": recipe, "ours": fresh, "ours_reroll": reroll}
-    timings = interleaved(paths, device, repeats, short, clock=lambda: stage_clock(pipe, engine, sync))
-    out["recipe"] = {"dtype": str(pipe.dtype), "scheduler": "dpmsolver++",
+    clock = lambda name: stage_clock(stock_pipe if name == "recipe" else pipe, engine, sync)  # noqa: E731
+    timings = interleaved(paths, device, repeats, short, clock=clock)
+    out["recipe"] = {"dtype": str(stock_pipe.dtype), "scheduler": "dpmsolver++", "path": "stock pipeline, eager",
                      **summary(audio, *timings["recipe"])}
-    out["ours"] = {"path": "engine default (eager; no CUDA graph or compile in this version)",
-                   "prompt_cache": "emptied before each run", **summary(audio, *timings["ours"])}
+    out["ours"] = {"path": engine.fast.describe(), "prompt_cache": "emptied before each run",
+                   "rendered_seconds": engine.fast.render_seconds(seconds, plain=True)[0],
+                   **summary(audio, *timings["ours"])}
     out["ours_reroll"] = {"prompt_cache": "hit (same prompt, new seed)", **summary(audio, *timings["ours_reroll"])}
     out["ratio_ours_over_recipe"] = round(out["ours"]["median_s"] / out["recipe"]["median_s"], 3)
     out["ratio_reroll_over_recipe"] = round(out["ours_reroll"]["median_s"] / out["recipe"]["median_s"], 3)
     fid_seconds = fidelity_seconds or seconds
-    rel = fidelity(engine, fid_seconds, candidates, steps)
-    bound = FP32_BOUND if pipe.dtype == torch.float32 else HALF_BOUND
-    out["fidelity"] = {"relative_l2_latents": rel, "bound": bound, "within_bound": rel <= bound,
-                       "audio_seconds": fid_seconds, "candidates": candidates, "steps": steps}
+    figures = fidelity(engine, fid_seconds, candidates, steps, stock_pipe)
+    bound = HALF_BOUND if engine.fast.plan.reduced or pipe.dtype != torch.float32 else FP32_BOUND
+    worst = max(figures["relative_l2_latents"], figures["relative_l2_waveform"])
+    out["fidelity"] = {**figures, "bound": bound, "within_bound": worst <= bound, "audio_seconds": fid_seconds,
+                       "candidates": candidates, "steps": steps}
     return out
 
 
 def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, cases: list[str],
-                 fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None) -> dict:
+                 fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None,
+                 precision: str = "auto", compile: str | None = None) -> dict:
     """All cases for one model shape. `pipeline_factory(dtype)` builds the pipeline (tests pass a tiny one);
-    `stock_steps` runs the stock defaults with that many DDIM steps (default: 200 on CUDA, skipped elsewhere)."""
+    `stock_steps` runs the stock defaults with that many DDIM steps (default: 200 on CUDA, skipped elsewhere).
+    The stock pipeline stays fp32 eager; ours is its twin with the fast path (`precision`, `compile`)."""
     factory = pipeline_factory or (lambda dtype: random_pipeline(SHAPES[shapes], device, dtype))
-    dtype = pick_dtype(device)
     stock_steps = stock_steps or (STOCK_STEPS if device.type == "cuda" else None)
-    stock_defaults = stock_steps is not None
     sync(device)
     t0 = time.perf_counter()
-    pipe = factory(torch.float32 if stock_defaults else dtype)
+    pipe = factory(torch.float32)
     pipe.set_progress_bar_config(disable=True)
     sync(device)
     load_s = time.perf_counter() - t0
     result = {"shapes": shapes, "load_s": round(load_s, 2), "cases": []}
-    engine = Engine.from_pipeline(pipe, f"random:{shapes}")
-    if stock_defaults:
-        # (a) in fp32 for every case before the pipeline goes to the fast dtype.
-        stock = {}
-        for c in cases:
-            seconds, candidates = CASES[c]
-            reset_peak(device)
-            # One warm run: 200 fp32 steps cost ~22 s per 10.24 s clip on an H100 (NOTES).
-            w, runs = timed(lambda warm: run_stock(pipe, seconds, candidates, stock_steps, "ddim", None), device, 1)
-            stock[c] = {"dtype": "float32", "scheduler": "ddim", "steps": stock_steps,
-                        **summary(seconds * candidates, w, runs, device)}
-        pipe.to(dtype=dtype)
-        engine.dtype = dtype
+    stock = {}
+    for c in cases if stock_steps else ():
+        seconds, candidates = CASES[c]
+        reset_peak(device)
+        # One warm run: 200 fp32 steps cost ~22 s per 10.24 s clip on an H100 (NOTES).
+        w, runs = timed(lambda warm: run_stock(pipe, seconds, candidates, stock_steps, "ddim", None), device, 1)
+        stock[c] = {"dtype": "float32", "scheduler": "ddim", "steps": stock_steps,
+                    **summary(seconds * candidates, w, runs, device)}
+    plan = precision_mod.resolve(precision, device)
+    t0 = time.perf_counter()
+    engine = Engine.from_pipeline(fast_twin(pipe, plan), f"random:{shapes}", precision=precision,
+                                  compile=compile, background_compile=True)
+    engine.fast.wait()  # the 10.24 s bucket's graph, compiled (or read from the disk cache) before any timing
+    result["fast_path_setup_s"] = round(time.perf_counter() - t0, 2)
     for c in cases:
-        case = bench_case(engine, device, c, steps, repeats, fidelity_seconds)
-        if stock_defaults:
+        seconds, candidates = CASES[c]
+        if engine.fast.active and candidates > 1:  # another batch size: its graph too, before the timed runs
+            engine.generate(our_request(seconds, candidates, 1))
+            engine.fast.wait()
+        case = bench_case(engine, device, c, steps, repeats, fidelity_seconds, stock_pipe=pipe)
+        if c in stock:
             case["stock_defaults"] = stock[c]
         result["cases"].append(case)
+    result["fast_path"] = engine.fast.describe()
     return result
 
 
@@ -259,19 +303,27 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--steps", type=int, help="solver steps for recipe and ours (CUDA 20; CPU 3)")
     parser.add_argument("--repeats", type=int, help="warm runs per path (CUDA 5; CPU 2)")
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), help="CUDA: all; CPU: one")
+    parser.add_argument("--precision", default="auto", choices=precision_mod.PRECISIONS,
+                        help="our path's precision (auto: per device and stage)")
+    parser.add_argument("--compile", default=None, choices=COMPILE_MODES,
+                        help="our path's compiled bucket graphs (default: LOA_COMPILE, else auto)")
+    parser.add_argument("--fidelity-seconds", type=float, default=None,
+                        help="clip length of the fidelity pass (default: the case's own on CUDA, 10.24 on CPU)")
     args = parser.parse_args(argv)
     device = pick_device(args.device)
     defaults = CUDA_DEFAULTS if device.type == "cuda" else CPU_DEFAULTS
     steps = args.steps or defaults["steps"]
     repeats = args.repeats or defaults["repeats"]
     cases = args.cases or defaults["cases"]
-    report = run(device, args.shapes, steps, repeats, cases, defaults["fidelity_seconds"])
+    report = run(device, args.shapes, steps, repeats, cases, args.fidelity_seconds or defaults["fidelity_seconds"],
+                 precision=args.precision, compile=args.compile)
     print_and_save(report, args.json)
     return report
 
 
 def run(device: torch.device, shapes: list[str], steps: int, repeats: int, cases: list[str],
-        fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None) -> dict:
+        fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None,
+        precision: str = "auto", compile: str | None = None) -> dict:
     from core.quiet import quiet_libraries
 
     quiet_libraries()
@@ -282,13 +334,13 @@ def run(device: torch.device, shapes: list[str], steps: int, repeats: int, cases
               "prompt": PROMPT, "negative_prompt": NEGATIVE, "seed": SEED, "guidance": GUIDANCE,
               "steps": steps, "warm_runs_per_path": repeats,
               "reduced_set": ("CPU: fewer steps and warm runs (paths interleaved run by run, order rotated each round), 10.24 s case only by default, stock defaults "
-                              f"{'skipped' if not stock_steps else f'at {stock_steps} steps'}, warm-up is a 1 s 1-step run, fidelity on a shorter clip")
+                              f"{'skipped' if not stock_steps else f'at {stock_steps} steps'}, warm-up is a 1 s 1-step run")
               if reduced else "stock defaults: 1 warm run per case (200 fp32 steps)",
               "peak_rss_note": "peak RSS is the process high-water mark so far, not per case",
               "results": []}
     for name in shapes:
         report["results"].append(bench_shapes(name, device, steps, repeats, cases, fidelity_seconds,
-                                              pipeline_factory, stock_steps))
+                                              pipeline_factory, stock_steps, precision, compile))
     return report
 
 

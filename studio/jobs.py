@@ -86,6 +86,11 @@ class EnginePool:
                 engine = self._engines[model] = self._factory(model, device=self.device)
             return engine
 
+    def drop_loaded(self) -> None:
+        """Forget every engine, so the next job loads afresh (a new precision applies at load)."""
+        with self._lock:
+            self._engines.clear()
+
     def set_device(self, device: str) -> None:
         """Later engines use `device`; loaded ones are dropped so their memory is freed."""
         with self._lock:

@@ -63,6 +63,18 @@ class StudioSettings:
     def device(self, value: str) -> None:
         self._set("engine/device", value)
 
+    @property
+    def precision(self) -> str:
+        """auto, fp32, bf16 or fp16 (core.generation.precision); anything else reads as auto."""
+        from core.models.device_names import PRECISIONS
+
+        value = self._get("engine/precision", "auto", str)
+        return value if value in PRECISIONS else "auto"
+
+    @precision.setter
+    def precision(self, value: str) -> None:
+        self._set("engine/precision", value)
+
     def model_for_mode(self, mode: str) -> Optional[str]:
         return self._get(f"models/{mode}", "", str) or None
 

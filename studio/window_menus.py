@@ -120,6 +120,28 @@ def build_device_menu(window, menu) -> None:
         action.setChecked(device.name == window.settings.device)
         group.addAction(action)
         window.device_actions[device.name] = action
+    build_precision_section(window, menu)
+
+
+PRECISION_NOTES = {"auto": "the fastest that keeps fidelity on the device", "fp32": "full precision, slowest",
+                   "bf16": "fast on CPUs with AVX-512 BF16 and recent GPUs", "fp16": "fast on CUDA GPUs"}
+
+
+def build_precision_section(window, menu) -> None:
+    """Precision radio items under the devices; the setting becomes the default of every engine the window makes."""
+    from core.models.device_names import PRECISIONS
+    from .window_models import apply_precision_default
+
+    menu.addSection("Precision")
+    apply_precision_default(window.settings.precision)
+    group = QActionGroup(window)
+    window.precision_actions = {}
+    for name in PRECISIONS:
+        action = menu.addAction(f"{name} — {PRECISION_NOTES[name]}", lambda p=name: window.set_compute_precision(p))
+        action.setCheckable(True)
+        action.setChecked(name == window.settings.precision)
+        group.addAction(action)
+        window.precision_actions[name] = action
 
 
 EXPORT_SECTIONS = {"format": "Format", "subtype": "Bit depth", "rate": "Sample rate", "channels": "Channels"}

@@ -8,6 +8,15 @@ from typing import Optional
 from .model_manager import ModelManagerDialog, has_usable_model
 
 
+def apply_precision_default(precision: str) -> None:
+    """The window's precision as the default of every engine it creates (core.generation.precision)."""
+    import os
+
+    from core.models.device_names import PRECISION_ENV
+
+    os.environ[PRECISION_ENV] = precision
+
+
 class ModelActions:
     def update_first_run_banner(self) -> None:
         self.first_run_banner.setVisible(not has_usable_model(self.settings.local_models))
@@ -37,6 +46,13 @@ class ModelActions:
         self.jobs.engines.set_device(device)
         self.job_list.times.device = device  # estimates are per device
         self.show_message(f"Compute device: {device} (applies to the next job).")
+
+    def set_compute_precision(self, precision: str) -> None:
+        """Precision per stage (Compute menu); loaded models are dropped and load again at the next job."""
+        self.settings.precision = precision
+        apply_precision_default(precision)
+        self.jobs.engines.drop_loaded()
+        self.show_message(f"Precision: {precision} (applies to the next job; the model loads again).")
 
     def set_audio_device(self, device: Optional[str]) -> None:
         if self.auditioner.set_device(device):

@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 # Nothing in the test run may reach the hub; the app's own folders point at tmp.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Compiled bucket graphs cost minutes of compiling per shape: tests run eager unless they ask (test_fast_path).
+os.environ.setdefault("LOA_COMPILE", "off")
 
 REPO = Path(__file__).resolve().parents[1]
 from audio_corpus import corpus_files as _find_corpus_files  # noqa: E402
@@ -64,6 +66,8 @@ def _isolated_user_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("LOA_DATA_DIR", str(tmp_path / "loa-data"))
     monkeypatch.setenv("LOA_CONFIG_DIR", str(tmp_path / "loa-config"))
     monkeypatch.setenv("LOA_CACHE_DIR", str(tmp_path / "loa-cache"))
+    monkeypatch.setenv("LOA_PRECISION", "auto")  # the window's Compute menu writes it; undone after each test
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "")  # compiled graphs cache under this test's LOA_CACHE_DIR
 
 
 @pytest.fixture(scope="session")

@@ -54,8 +54,14 @@ def start_local_ray(num_cpus: Optional[int] = None):
     if not ray.is_initialized():
         path = os.pathsep.join(p for p in (project_root(), os.environ.get("PYTHONPATH", "")) if p)
         ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": path, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0")}})
+                 runtime_env={"env_vars": {"PYTHONPATH": path, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0"),
+                                               **_fast_path_env()}})
     return ray
+
+
+def _fast_path_env() -> dict:
+    """The precision and compile choices (LOA_PRECISION, LOA_COMPILE) for the workers, when set here."""
+    return {k: os.environ[k] for k in ("LOA_PRECISION", "LOA_COMPILE", "LOA_COMPILE_BACKEND") if os.environ.get(k)}
 
 
 class BatchWorker:

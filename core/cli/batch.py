@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
 
 from core.errors import InputError, LoaError, ModelNotAvailable
-from core.models.device_names import DEVICES
+from core.models.device_names import DEVICES, PRECISION_ENV, PRECISIONS
 from core.wording import counted
 from .common import add_format_flags, format_choice
 
@@ -28,6 +29,9 @@ def register(subparsers) -> None:
     p.add_argument("--cpus-per-worker", type=int, default=1,
                    help="Ray without GPUs: CPU cores per worker (one worker per slot; default 1)")
     p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="numeric precision per stage on every worker (default auto: the fastest that keeps fidelity "
+                        "on each worker's device)")
     p.add_argument("--model", default=None, help="model for rows without a model column (default: by mode)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="variations per denoising batch (default: memory-safe for the device)")
@@ -35,7 +39,21 @@ def register(subparsers) -> None:
     p.add_argument("--skip-bad", action="store_true", help="render the good rows even if some rows are bad")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     add_format_flags(p, "the files")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run_with_precision)
+
+
+def run_with_precision(args: argparse.Namespace) -> int:
+    """`run` with --precision as the default of every engine of the run (local, or Ray workers started here)."""
+    previous = os.environ.get(PRECISION_ENV)
+    if args.precision:
+        os.environ[PRECISION_ENV] = args.precision
+    try:
+        return run(args)
+    finally:
+        if previous is None:
+            os.environ.pop(PRECISION_ENV, None)
+        else:
+            os.environ[PRECISION_ENV] = previous
 
 
 def run(args: argparse.Namespace) -> int:

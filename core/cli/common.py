@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 from core.audio.clip import output_format
 from core.models.catalog import CATALOG, DEFAULT_MODEL
-from core.models.device_names import DEVICES
+from core.models.device_names import DEVICES, PRECISIONS
 from core.audio.naming import clip_file_name, numbered_paths
 from core.generation.progress import Progress
 from core.audio.provenance import save_takes, sidecar_path
@@ -37,6 +37,9 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
     g.add_argument("--candidates", type=int, default=1, help="number of takes, ranked by CLAP score")
     g.add_argument("--scheduler", choices=SCHEDULERS, default=DEFAULT_SCHEDULER)
     g.add_argument("--device", choices=DEVICES, default="auto")
+    g.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="numeric precision per stage (default auto: bf16 on CPUs with AVX-512 BF16, fp16 on CUDA, "
+                        "fp32 elsewhere; LOA_PRECISION sets another default)")
     g.add_argument("--overwrite", action="store_true",
                    help="replace existing output files (never the input recording); without it they are refused")
     g.add_argument("--json", action="store_true", help="print one JSON object per written file")
@@ -102,7 +105,9 @@ def make_engine(args: argparse.Namespace, inputs: Sequence[Optional[Path]] = (),
     with quiet_interrupt_while_importing():
         from core.generation.engine import Engine  # torch: imported only once the input has passed every check
 
-    engine = Engine(args.model, device=args.device)
+    # One-shot: compiled graphs only when an earlier run cached them on disk (core.generation.compiled).
+    engine = Engine(args.model, device=args.device, precision=getattr(args, "precision", None),
+                    background_compile=False)
     engine.resolved  # fail fast (exit 3) before any work when the model is missing
     return engine
 

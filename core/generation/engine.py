@@ -20,7 +20,7 @@ from . import sampling
 from core.audio.clip import MODEL_RATE, Clip
 from core.models.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
 from core.errors import InputError
-from core.models.loading import is_speech_folder, load_pipeline, pick_device, pick_dtype
+from core.models.loading import is_speech_folder, load_pipeline, pick_device
 from core.models.store import ResolvedModel, resolve_model
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
 from core.audio.provenance import Provenance
@@ -28,6 +28,8 @@ from core.generation.requests import GenerationRequest
 from core.generation.prompts import fit_prompt
 from core.generation.prompt_cache import PromptCache, PromptKey
 from core.generation.scoring import clap_scores
+from core.generation.fast_path import FastPath
+from core.generation.precision import default_precision
 
 SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout (see NOTES)
 
@@ -52,6 +54,7 @@ class GenerationResult:
     device: str
     seconds_taken: float
     prompt_used: Optional[str] = None  # the words the model read when the prompt was longer than its window
+    speed_note: Optional[str] = None  # why the take ran without the compiled graphs (fast_path.FastPath)
 
     @property
     def best(self) -> Candidate:
@@ -60,9 +63,10 @@ class GenerationResult:
     @property
     def notes(self) -> list[str]:
         """Things the user should know about this result (one sentence each), e.g. a cut prompt."""
+        speed = [self.speed_note] if self.speed_note else []
         if self.prompt_used is None:
-            return []
-        return [f"the prompt is longer than the model reads; only its first {len(self.prompt_used.split())} of "
+            return speed
+        return speed + [f"the prompt is longer than the model reads; only its first {len(self.prompt_used.split())} of "
                 f"{len(self.request.prompt.split())} words were used (up to \"...{self.prompt_used[-40:]}\")."]
 
     def provenance(self, candidate: Candidate) -> Provenance:
@@ -74,10 +78,16 @@ class Engine:
     """Holds a loaded pipeline. The model loads on first use (or via `load()`), then stays resident."""
 
     def __init__(self, model: str | Path = DEFAULT_MODEL, device: str = "auto",
-                 dtype: Optional[torch.dtype] = None) -> None:
+                 dtype: Optional[torch.dtype] = None, precision: Optional[str] = None, compile: Optional[str] = None,
+                 background_compile: bool = True) -> None:
+        """`precision`: auto|fp32|bf16|fp16 per stage (default LOA_PRECISION, else auto; core.generation.precision);
+        `compile`: auto|on|off
+        (default LOA_COMPILE, else auto); `background_compile`: compile new shapes on a background thread (the
+        window, batch) rather than only when cached on disk (one-shot commands). See core.generation.compiled."""
         self.model_spec = str(model)
         self.device = pick_device(device)
-        self.dtype = dtype or pick_dtype(self.device)
+        self.fast = FastPath(self.device, precision or default_precision(), compile, background_compile)
+        self.dtype = dtype or self.fast.plan.text
         self._resolved: Optional[ResolvedModel] = None
         self._pipe = None
         self._lock = threading.RLock()
@@ -109,12 +119,17 @@ class Engine:
         return is_speech_folder(self.resolved.folder)
 
     @classmethod
-    def from_pipeline(cls, pipe, name: str) -> "Engine":
-        """Wrap an already-built pipeline (benchmarks with random full-size weights, batch workers)."""
-        engine = cls(name, device=pipe.device.type)
+    def from_pipeline(cls, pipe, name: str, precision: Optional[str] = None, compile: Optional[str] = None,
+                      background_compile: bool = True) -> "Engine":
+        """Wrap an already-built pipeline (benchmarks with random full-size weights, batch workers); with
+        `precision`, the fast path is set up on it as `load` would (else it runs as built)."""
+        engine = cls(name, device=pipe.device.type, precision=precision or "auto",
+                     compile=compile if precision else "off", background_compile=background_compile)
         engine.dtype = pipe.dtype
         engine._resolved = ResolvedModel(id=name, folder=Path(name))
         engine._pipe = pipe
+        if precision:
+            engine.fast.prepare(pipe)
         return engine
 
     @property
@@ -126,6 +141,7 @@ class Engine:
         with self._lock:
             if self._pipe is None:
                 self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
+                self.fast.prepare(self._pipe)  # precision per stage; compiled bucket graphs
             self.prompt_cache.bind(self._pipe)
             return self._pipe
 
@@ -162,7 +178,10 @@ class Engine:
             if request.transcription is None and speech:
                 raise InputError(f"{self.model_spec} is a speech model and needs the words to speak "
                                  "(use `loa speak`).")
-            latents, seeds, prompt_used = self.sample_latents(request, progress, cancel, constraint, mel_frames,
+            plain = mel_frames is None and constraint is None and init_latents is None
+            seconds, speed_note = self.fast.render_seconds(request.seconds, plain)
+            frames = mel_frames or sampling.latent_rows_for(self.load(), seconds)  # a bucket's length: cut below
+            latents, seeds, prompt_used = self.sample_latents(request, progress, cancel, constraint, frames,
                                                               init_latents, strength)
             raise_if_cancelled(cancel)
             report(progress, "decoding", 0, 1)
@@ -171,7 +190,9 @@ class Engine:
             waves = sampling.decode(self._pipe, latents, n_samples)
             report(progress, "decoding", 1, 1)
             scores = self.score(request.prompt, waves, progress)
-        return self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used)
+        result = self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used)
+        result.speed_note = speed_note
+        return result
 
     @torch.inference_mode()
     def sample_latents(self, request: GenerationRequest, progress: Optional[ProgressCallback] = None,

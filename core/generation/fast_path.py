@@ -1,0 +1,81 @@
+"""The engine's fast path: per-stage precision (precision.py) and compiled bucket graphs (compiled.py), set up
+on a loaded pipeline by one call from the Engine, which asks it only two things per request: how many mel frames
+to render, and what to tell the user about it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Optional
+
+import torch
+
+from core.generation import compiled, precision
+
+log = logging.getLogger(__name__)
+
+
+class FastPath:
+    def __init__(self, device: torch.device, requested_precision: str = "auto", compile: Optional[str] = None,
+                 background: bool = True) -> None:
+        self.device = device
+        self.plan = precision.resolve(requested_precision, device)
+        self.mode = compiled.compile_mode(compile)
+        self.active = compiled.compile_wanted(self.mode, device, self.plan)
+        self.background = background
+        self.stages: dict[str, compiled.CompiledStage] = {}
+        self.warm_thread: Optional[threading.Thread] = None
+
+    @property
+    def precision(self) -> str:
+        return self.plan.requested
+
+    def prepare(self, pipe) -> None:
+        """Apply the precision plan to a freshly loaded pipeline and, when compiling, install the compiled
+        stages; in the background mode the 10.24 s bucket starts compiling now (the window at model load)."""
+        if precision.plan_of(pipe) is not None:
+            return
+        precision.apply(pipe, self.plan)
+        if not self.active:
+            return
+        compiled.use_disk_cache()
+        self.stages = compiled.install(pipe, self.plan, self.device, self.background, self.mode == "on",
+                                       compiled.stages_for(self.device))
+        if self.background and "unet" in self.stages:
+            self.warm_thread = threading.Thread(target=self._warm, args=(pipe,), daemon=True,
+                                                name="loa-compile-warm-up")
+            self.warm_thread.start()
+
+    def _warm(self, pipe) -> None:
+        try:
+            compiled.warm_up(pipe, self.stages["unet"])()
+        except Exception as exc:  # noqa: BLE001 - a warm-up failure only means the first takes run eager
+            log.warning("background compile at load failed: %s", exc)
+
+    def wait(self, timeout: Optional[float] = None) -> None:
+        """Until the background compiles started so far are done (benchmarks and tests)."""
+        if self.warm_thread is not None:
+            self.warm_thread.join(timeout)
+        for stage in self.stages.values():
+            stage.wait(timeout)
+
+    def render_seconds(self, seconds: float, plain: bool) -> tuple[float, Optional[str]]:
+        """(the length to render, a note for the user or None). `plain`: text-to-audio without a user's clip."""
+        if not self.active:
+            return seconds, None
+        bucket = compiled.bucket_for(seconds) if plain else None
+        if bucket is not None or not plain:  # in-context lengths come from the user's clip: eager, no note
+            return bucket or seconds, None
+        lengths = ", ".join(f"{b:g}" for b in compiled.BUCKETS)
+        return seconds, (f"this take ran without the compiled graphs (slower): {seconds:g} s is not within "
+                         f"{compiled.MAX_PADDING:.0%} below one of the compiled lengths ({lengths} s).")
+
+    def describe(self) -> dict:
+        """Precision per stage, compile mode, and each compiled stage's ready shapes (benchmark report)."""
+        return {"precision": self.plan.requested, "stages": self.plan.describe(), "compile": self.mode,
+                "compiled": self.active,
+                "compiled_shapes": {n: len(s.ready) for n, s in self.stages.items()},
+                "compile_seconds": {n: list(s.compile_seconds.values()) for n, s in self.stages.items()},
+                "compile_failed": {n: s.broken for n, s in self.stages.items() if s.broken},
+                "calls": {n: dict(s.calls) for n, s in self.stages.items()}}

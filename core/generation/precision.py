@@ -1,0 +1,186 @@
+"""Numeric precision per pipeline stage (text encoders, UNet, VAE decoder, vocoder), chosen per device.
+
+`--precision auto|fp32|bf16|fp16` (CLI), the window's Compute menu and `Engine(precision=...)` all end here.
+`auto` picks what was measured fastest with the fidelity held (README, "Speed"):
+  CUDA            fp16 everywhere; the VAE decode falls back to fp32 when fp16 overflows (non-finite output)
+  CPU + AVX-512 BF16  bf16 UNet, VAE decoder (its last norm and conv stay fp32) and vocoder; text encoders fp32
+  MPS, other CPUs fp32 everywhere
+The pipeline loads in the text encoders' dtype; `apply` then casts the UNet, VAE and vocoder in place and wraps
+their calls so they take and give the loaded dtype: the scheduler's arithmetic and the latents stay in it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, fields
+from typing import Any, Callable
+
+import torch
+
+from core.errors import InputError
+from core.models.device_names import PRECISION_ENV, PRECISIONS
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+NAMES = {v: k for k, v in DTYPES.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (x86 AVX-512 BF16 or AMX; Arm's BF16 extension)."""
+    try:
+        flags = open("/proc/cpuinfo").read()
+    except OSError:
+        flags = ""
+    if any(f in flags.split() for f in ("avx512_bf16", "amx_bf16", "bf16")):
+        return True
+    try:  # other platforms: what oneDNN reports
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+@dataclass(frozen=True)
+class StagePrecision:
+    """The dtype of each stage, and the name the user chose (`requested`) that gave it."""
+
+    text: torch.dtype
+    unet: torch.dtype
+    vae: torch.dtype
+    vocoder: torch.dtype
+    requested: str = "auto"
+    vae_fp32_fallback: bool = False  # fp16 VAE: redo a decode in fp32 when fp16 overflows
+    vae_fp32_tail: bool = False  # keep the VAE decoder's last norm + conv in fp32 (bf16 lands above 1e-2 without)
+
+    def describe(self) -> str:
+        """One line for logs, notes and the benchmark: `unet bf16, vae bf16, vocoder bf16, text fp32`."""
+        return ", ".join(f"{f.name} {NAMES[getattr(self, f.name)]}" for f in fields(self)
+                         if isinstance(getattr(self, f.name), torch.dtype))
+
+    @property
+    def reduced(self) -> bool:
+        """Any stage below fp32 (the benchmark's fidelity bound is 1e-2 then, 1e-4 otherwise)."""
+        return any(d != torch.float32 for d in (self.text, self.unet, self.vae, self.vocoder))
+
+
+def default_precision() -> str:
+    """The process's default: LOA_PRECISION when it names one of PRECISIONS (the window's Compute menu and
+    `loa batch --precision` set it), else auto."""
+    value = os.environ.get(PRECISION_ENV, "").strip().lower()
+    return value if value in PRECISIONS else "auto"
+
+
+def check_precision(name: str) -> str:
+    if name not in PRECISIONS:
+        raise InputError(f"precision {name!r} is unknown; use one of {', '.join(PRECISIONS)}.")
+    return name
+
+
+def resolve(requested: str, device: torch.device | str, cpu_bf16: bool | None = None) -> StagePrecision:
+    """The per-stage dtypes for `requested` on `device`. `cpu_bf16` overrides the CPU check (tests)."""
+    check_precision(requested)
+    kind = torch.device(device).type
+    if requested == "auto":
+        if kind == "cuda":
+            return StagePrecision(*[torch.float16] * 4, requested, vae_fp32_fallback=True)
+        bf16 = cpu_has_bf16() if cpu_bf16 is None else cpu_bf16
+        if kind == "cpu" and bf16:
+            return StagePrecision(torch.float32, *[torch.bfloat16] * 3, requested, vae_fp32_tail=True)
+        return StagePrecision(*[torch.float32] * 4, requested)
+    dtype = DTYPES[requested]
+    if kind == "cpu" and dtype != torch.float32:
+        # Text encoders stay fp32 on the CPU: they run once per prompt (cached), and GPT-2's rollout drifts in half.
+        return StagePrecision(torch.float32, dtype, dtype, dtype, requested,
+                              vae_fp32_fallback=dtype == torch.float16, vae_fp32_tail=dtype == torch.bfloat16)
+    return StagePrecision(dtype, dtype, dtype, dtype, requested, vae_fp32_fallback=dtype == torch.float16)
+
+
+# ---- applying a plan to a loaded pipeline ----------------------------------------------------------------------
+
+def _cast(value: Any, dtype: torch.dtype) -> Any:
+    if isinstance(value, torch.Tensor) and value.is_floating_point() and value.dtype != dtype:
+        return value.to(dtype)
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(_cast(v, dtype) for v in value)
+    return value
+
+
+def _cast_output(out: Any, dtype: torch.dtype) -> Any:
+    """Floating tensors in `out` (a tensor, a tuple, or a diffusers output dataclass) to `dtype`."""
+    if isinstance(out, (torch.Tensor, tuple)):
+        return _cast(out, dtype)
+    if hasattr(out, "keys"):  # diffusers BaseOutput: keep its class, replace its tensors
+        for key in list(out.keys()):
+            out[key] = _cast(out[key], dtype)
+            setattr(out, key, out[key])
+    return out
+
+
+def cast_call(fn: Callable, dtype: torch.dtype, first_arg_dtype: bool = True) -> Callable:
+    """`fn` run on inputs cast to `dtype`, its outputs cast back to the first argument's dtype."""
+
+    def call(*args, **kwargs):
+        back = args[0].dtype if args and isinstance(args[0], torch.Tensor) else None
+        out = fn(*_cast(args, dtype), **{k: _cast(v, dtype) for k, v in kwargs.items()})
+        return _cast_output(out, back) if back is not None and first_arg_dtype else out
+
+    call.__wrapped__ = fn
+    return call
+
+
+def keep_fp32(module: torch.nn.Module) -> None:
+    """`module` (inside a reduced-precision model) in fp32: its weights, and its inputs on the way in."""
+    module.float()
+    module.register_forward_pre_hook(lambda _m, args: _cast(args, torch.float32))
+
+
+def _finite(out: Any) -> bool:
+    sample = out[0] if isinstance(out, tuple) else getattr(out, "sample", out)
+    return bool(torch.isfinite(sample).all())
+
+
+def apply(pipe, plan: StagePrecision) -> None:
+    """Cast the pipeline's UNet, VAE decoder and vocoder to the plan's dtypes and wrap their calls (once per
+    pipeline; the text encoders are in the load dtype already). The VAE's encoder keeps the load dtype, so user
+    audio encodes (continuation, inpainting, transform) exactly as before."""
+    if getattr(pipe, "_loa_precision", None) is not None:
+        raise RuntimeError("precision already applied to this pipeline; load it again to change it")
+    pipe._loa_precision = plan
+    unet, vae, vocoder = pipe.unet, pipe.vae, pipe.vocoder
+    if unet.dtype != plan.unet:
+        unet.to(plan.unet)
+        unet.forward = cast_call(unet.forward, plan.unet)
+    if vocoder.dtype != plan.vocoder:
+        vocoder.to(plan.vocoder)
+        vocoder.forward = cast_call(vocoder.forward, plan.vocoder)
+    original = vae.decode
+    if vae.decoder.conv_in.weight.dtype != plan.vae:
+        vae.post_quant_conv.to(plan.vae)
+        vae.decoder.to(plan.vae)
+        if plan.vae_fp32_tail:
+            keep_fp32(vae.decoder.conv_norm_out)
+            keep_fp32(vae.decoder.conv_out)
+        vae.decode = cast_call(original, plan.vae)
+    if plan.vae_fp32_fallback and plan.vae == torch.float16:
+        vae.decode = _with_fp32_fallback(vae, vae.decode, original)
+
+
+def _with_fp32_fallback(vae, decode: Callable, original: Callable) -> Callable:
+    """`decode` in fp16; when fp16 overflows (inf/NaN out), the VAE moves to fp32 for good and this and every
+    later decode run `original` in fp32 (diffusers' `force_upcast` does the same for image VAEs)."""
+
+    def call(z, *args, **kwargs):
+        if not getattr(vae, "loa_upcast", False):
+            out = decode(z, *args, **kwargs)
+            if _finite(out):
+                return out
+            vae.to(torch.float32)
+            vae.loa_upcast = True
+        return _cast_output(original(z.float(), *args, **kwargs), z.dtype)
+
+    call.__wrapped__ = decode
+    return call
+
+
+def plan_of(pipe) -> StagePrecision | None:
+    """The plan `apply` gave this pipeline (None: none applied, every stage in its load dtype)."""
+    return getattr(pipe, "_loa_precision", None)
