@@ -183,3 +183,47 @@ def test_fp32_on_a_cpu_is_not_compiled_by_default(tiny_model_dir):
     engine = Engine(tiny_model_dir, device="cpu", precision="fp32", compile="auto")
     engine.load()
     assert not engine.fast.active and engine.fast.stages == {} and engine.fast.render_seconds(10.0, True) == (10.0, None)
+
+
+# ---- the switches: CLI, batch, the window ------------------------------------------------------------------------
+def _generate(tiny_model_dir, tmp_path, name, *extra):
+    from core.audio.clip import load_clip
+    from core.cli.main import main
+
+    out = tmp_path / f"{name}.wav"
+    code = main(["generate", "rain", "--model", str(tiny_model_dir), "-o", str(out), "--seed", "4", "--seconds",
+                 "1", "--steps", "2", "--device", "cpu", *extra])
+    assert code == 0
+    return load_clip(out).samples
+
+
+def test_loa_generate_takes_a_precision(tiny_model_dir, tmp_path, capsys):
+    fp32 = _generate(tiny_model_dir, tmp_path, "fp32", "--precision", "fp32")
+    bf16 = _generate(tiny_model_dir, tmp_path, "bf16", "--precision", "bf16")
+    again = _generate(tiny_model_dir, tmp_path, "bf16-again", "--precision", "bf16")
+    assert not np.array_equal(fp32, bf16) and np.array_equal(bf16, again)
+    from core.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", "rain", "--model", str(tiny_model_dir), "--precision", "fp8"])
+    assert exit_info.value.code == 2 and "invalid choice: 'fp8'" in capsys.readouterr().err
+
+
+def test_loa_batch_takes_a_precision_for_its_engines_and_restores_the_default(tiny_model_dir, tmp_path, capsys,
+                                                                                monkeypatch):
+    import os
+
+    import soundfile as sf
+
+    from core.cli.main import main
+
+    monkeypatch.delenv("LOA_PRECISION")
+    (tmp_path / "jobs.csv").write_text("prompt,seconds,count,seed,steps\nrain,0.5,1,8,2\n")
+    takes = {}
+    for name in ("fp32", "bf16"):
+        out = tmp_path / name
+        assert main(["batch", str(tmp_path / "jobs.csv"), "--out", str(out), "--model", str(tiny_model_dir),
+                     "--device", "cpu", "--precision", name, "--quiet"]) == 0, capsys.readouterr().err
+        takes[name] = sf.read(next(out.rglob("*.wav")))[0]
+        assert "LOA_PRECISION" not in os.environ
+    assert not np.array_equal(takes["fp32"], takes["bf16"])

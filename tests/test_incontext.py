@@ -185,7 +185,11 @@ def test_each_candidate_is_reproduced_alone_by_its_seed(tiny_engine, speech):
     for candidate in batch.candidates:
         alone = incontext.continue_clip(tiny_engine, speech, 0.4,
                                         incontext.GenerationSettings(steps=2, seed=candidate.seed)).best
-        np.testing.assert_allclose(alone.clip.samples, candidate.clip.samples, atol=1e-6)
+        if tiny_engine.fast.plan.reduced:  # bf16 kernels block differently by batch size: equal to rounding
+            rel = np.linalg.norm(alone.clip.samples - candidate.clip.samples) / np.linalg.norm(candidate.clip.samples)
+            assert rel <= 1e-2
+        else:
+            np.testing.assert_allclose(alone.clip.samples, candidate.clip.samples, atol=1e-6)
 
 
 def test_the_audio_being_replaced_does_not_set_the_level_of_its_replacement(tiny_engine, stereo_music):

@@ -12,7 +12,7 @@ from core.models.loading import load_pipeline
 def test_the_speed_benchmark_reports_ours_beside_the_recipe_with_fidelity(tiny_model_dir):
     factory = lambda dtype: load_pipeline(tiny_model_dir, torch.device("cpu"), dtype)  # noqa: E731
     report = speed.run(torch.device("cpu"), ["base"], steps=2, repeats=2, cases=["one"], fidelity_seconds=1.0,
-                       pipeline_factory=factory)
+                       pipeline_factory=factory, precision="fp32", compile="off")
     report = json.loads(json.dumps(report))  # well-formed JSON, nothing unserialisable
     case = report["results"][0]["cases"][0]
     assert case["case"] == "one" and case["audio_seconds"] == 10.24 and case["steps"] == 2
@@ -26,6 +26,28 @@ def test_the_speed_benchmark_reports_ours_beside_the_recipe_with_fidelity(tiny_m
     fidelity = case["fidelity"]
     assert fidelity["bound"] == 1e-4 and fidelity["within_bound"]
     assert 0 <= fidelity["relative_l2_latents"] <= 1e-4  # fp32: our loop is the stock loop
+    assert 0 <= fidelity["relative_l2_waveform"] <= 1e-4
+    assert case["recipe"]["dtype"] == "torch.float32" and case["ours"]["path"]["stages"].count("fp32") == 4
+
+
+def test_ours_runs_on_a_twin_with_reduced_stages_while_the_stock_side_stays_fp32(tiny_model_dir):
+    """bf16 ours (the CPU's auto where it has AVX-512 BF16) beside stock fp32 on the same weights: the bound is
+    the half-precision one, the figures are measured on both latents and waveform, stock keeps its fp32 modules."""
+    pipes = []
+
+    def factory(dtype):
+        pipes.append(load_pipeline(tiny_model_dir, torch.device("cpu"), dtype))
+        return pipes[-1]
+
+    report = speed.run(torch.device("cpu"), ["base"], steps=1, repeats=1, cases=["one"], fidelity_seconds=0.5,
+                       pipeline_factory=factory, precision="bf16", compile="off")
+    case = report["results"][0]["cases"][0]
+    assert case["ours"]["path"]["stages"] == "text fp32, unet bf16, vae bf16, vocoder bf16"
+    assert case["fidelity"]["bound"] == 1e-2
+    assert 0 < case["fidelity"]["relative_l2_latents"] < 1 and 0 < case["fidelity"]["relative_l2_waveform"] < 1
+    stock = pipes[0]
+    assert stock.unet.dtype == torch.float32 and stock.vocoder.dtype == torch.float32
+    assert "forward" not in vars(stock.unet) and "decode" not in vars(stock.vae)  # no fast-path wrappers on it
 
 
 def test_the_stock_defaults_branch_runs_before_the_fast_paths(tiny_model_dir):
