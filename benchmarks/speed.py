@@ -56,6 +56,13 @@ STOCK_STEPS = 200  # diffusers' default for AudioLDM 2
 FP32_BOUND, HALF_BOUND = 1e-4, 1e-2
 
 
+def phase(message: str) -> None:
+    """A timestamped line on stderr per phase: a long CPU run shows where it is (stdout carries the JSON)."""
+    import sys
+
+    print(f"[{time.strftime('%H:%M:%S')}] speed: {message} (load {load_average()})", file=sys.stderr, flush=True)
+
+
 def stock_scheduler(pipe, name: str, steps: int):
     """The scheduler both sides use: the engine's choice for `steps` (the official config, DPM-Solver++ or DDIM)."""
     return sampling.make_scheduler(pipe, name, steps)
@@ -235,6 +242,7 @@ def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repe
 
     paths = {"recipe": recipe, "ours": fresh, "ours_reroll": reroll}
     clock = lambda name: stage_clock(stock_pipe if name == "recipe" else pipe, engine, sync)  # noqa: E731
+    phase(f"case {case}: warm-ups and {repeats} rounds of recipe / ours / re-roll")
     timings = interleaved(paths, device, repeats, short, clock=clock)
     out["recipe"] = {"dtype": str(stock_pipe.dtype), "scheduler": "dpmsolver++", "path": "stock pipeline, eager",
                      **summary(audio, *timings["recipe"])}
@@ -245,6 +253,7 @@ def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repe
     out["ratio_ours_over_recipe"] = round(out["ours"]["median_s"] / out["recipe"]["median_s"], 3)
     out["ratio_reroll_over_recipe"] = round(out["ours_reroll"]["median_s"] / out["recipe"]["median_s"], 3)
     fid_seconds = fidelity_seconds or seconds
+    phase(f"case {case}: fidelity pass ({fid_seconds} s, {steps} steps)")
     figures = fidelity(engine, fid_seconds, candidates, steps, stock_pipe)
     bound = HALF_BOUND if engine.fast.plan.reduced or pipe.dtype != torch.float32 else FP32_BOUND
     worst = max(figures["relative_l2_latents"], figures["relative_l2_waveform"])
@@ -263,6 +272,7 @@ def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, ca
     stock_steps = stock_steps or (STOCK_STEPS if device.type == "cuda" else None)
     sync(device)
     t0 = time.perf_counter()
+    phase(f"building the {shapes} pipeline (fp32)")
     pipe = factory(torch.float32)
     pipe.set_progress_bar_config(disable=True)
     sync(device)
@@ -277,6 +287,7 @@ def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, ca
         stock[c] = {"dtype": "float32", "scheduler": "ddim", "steps": stock_steps,
                     **summary(seconds * candidates, w, runs, device)}
     plan = precision_mod.resolve(precision, device)
+    phase(f"ours: a twin with {plan.describe()}; compiling its graphs if the fast path compiles")
     t0 = time.perf_counter()
     engine = Engine.from_pipeline(fast_twin(pipe, plan), f"random:{shapes}", precision=precision,
                                   compile=compile, background_compile=True)
