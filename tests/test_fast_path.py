@@ -227,3 +227,12 @@ def test_loa_batch_takes_a_precision_for_its_engines_and_restores_the_default(ti
         takes[name] = sf.read(next(out.rglob("*.wav")))[0]
         assert "LOA_PRECISION" not in os.environ
     assert not np.array_equal(takes["fp32"], takes["bf16"])
+
+
+def test_inductor_caches_under_the_app_cache_folder_unless_the_user_chose_a_folder(monkeypatch, tmp_path):
+    from torch._inductor.runtime.cache_dir_utils import cache_dir, default_cache_dir
+
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", default_cache_dir())  # what inductor writes when it looks first
+    assert compiled.use_disk_cache() == str(tmp_path / "loa-cache" / "inductor") == cache_dir()
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "mine"))
+    assert compiled.use_disk_cache() == str(tmp_path / "mine")

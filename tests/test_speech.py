@@ -65,7 +65,11 @@ def test_candidates_are_ranked_and_each_reproducible_by_its_seed(tiny_speech_eng
     assert scores == sorted(scores, reverse=True) and {c.seed for c in result.candidates} == {20, 21}
     pick = result.candidates[-1]
     alone = speak(tiny_speech_engine, SpeechRequest("Doors open at eight.", seconds=1.2, seed=pick.seed, **FAST))
-    np.testing.assert_allclose(alone.best.clip.samples, pick.clip.samples, atol=1e-4)
+    if tiny_speech_engine.fast.plan.reduced:  # bf16 kernels block differently by batch size: equal to rounding
+        diff = np.linalg.norm(alone.best.clip.samples - pick.clip.samples) / np.linalg.norm(pick.clip.samples)
+        assert diff <= 1e-2
+    else:
+        np.testing.assert_allclose(alone.best.clip.samples, pick.clip.samples, atol=1e-4)
     other_words = speak(tiny_speech_engine, SpeechRequest("Good night.", seconds=1.2, seed=pick.seed, **FAST))
     assert other_words.best.clip.samples.shape == pick.clip.samples.shape == (19200, 1)
     assert not np.allclose(other_words.best.clip.samples, pick.clip.samples, atol=1e-4)

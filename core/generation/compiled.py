@@ -67,10 +67,15 @@ def stages_for(device: torch.device) -> tuple[str, ...]:
 
 
 def use_disk_cache() -> str:
-    """Inductor's on-disk cache under the app's cache folder (TORCHINDUCTOR_CACHE_DIR, unless already set)."""
+    """Inductor's on-disk cache under the app's cache folder: TORCHINDUCTOR_CACHE_DIR, unless the user set it.
+    (Inductor writes its default, a temp folder, into the variable the first time it looks, so that value
+    counts as unset: a temp folder may not outlive a reboot.)"""
+    from torch._inductor.runtime.cache_dir_utils import default_cache_dir
+
     from core.paths import cache_dir
 
-    if not os.environ.get("TORCHINDUCTOR_CACHE_DIR"):
+    current = os.environ.get("TORCHINDUCTOR_CACHE_DIR")
+    if not current or os.path.abspath(current) == os.path.abspath(default_cache_dir()):
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_dir() / "inductor")
     return os.environ["TORCHINDUCTOR_CACHE_DIR"]
 
