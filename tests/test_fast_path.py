@@ -236,3 +236,24 @@ def test_inductor_caches_under_the_app_cache_folder_unless_the_user_chose_a_fold
     assert compiled.use_disk_cache() == str(tmp_path / "loa-cache" / "inductor") == cache_dir()
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "mine"))
     assert compiled.use_disk_cache() == str(tmp_path / "mine")
+
+
+def test_the_cuda_stage_set_runs_compiled_in_fp16_and_an_overflowing_vae_graph_falls_back(tiny_model_dir, monkeypatch):
+    """CUDA's plan and stage set (UNet, VAE decoder, vocoder compiled), driven on the CPU: every stage runs its
+    graph; when the fp16 VAE graph overflows, the take still comes out finite (eager, fp32 VAE) and later
+    decodes stay eager."""
+    monkeypatch.setenv(compiled.BACKEND_ENV, "eager")
+    plan = precision.resolve("auto", "cuda")
+    pipe = load_pipeline(tiny_model_dir, torch.device("cpu"), plan.text)
+    precision.apply(pipe, plan)
+    stages = compiled.install(pipe, plan, torch.device("cpu"), background=False, foreground_always=True,
+                              stages=compiled.stages_for(torch.device("cuda")))
+    engine = Engine.from_pipeline(pipe, "tiny")
+    first = engine.generate(request(seconds=2.56, steps=1))
+    assert {name: s.calls["compiled"] for name, s in stages.items()} == {"unet": 1, "vae": 1, "vocoder": 1}
+    assert np.isfinite(first.best.clip.samples).all()
+    with torch.no_grad():
+        pipe.vae.decoder.conv_in.weight.mul_(3e5)  # fp16 activations overflow from here on
+    second = engine.generate(request(seconds=2.56, steps=1))
+    assert np.isfinite(second.best.clip.samples).all() and pipe.vae.loa_upcast and pipe.vae.dtype == FP32
+    assert stages["vae"].broken and stages["vae"].calls == {"compiled": 1, "eager": 1}

@@ -105,6 +105,23 @@ def _pad_tokens(kwargs: dict) -> dict:
     return {**kwargs, "encoder_hidden_states_1": states, "encoder_attention_mask_1": mask}
 
 
+def _cloned(out: Any) -> Any:
+    if isinstance(out, torch.Tensor):
+        return out.clone()
+    if isinstance(out, tuple):
+        return tuple(_cloned(o) for o in out)
+    if hasattr(out, "keys"):  # diffusers output dataclass
+        for key in list(out.keys()):
+            out[key] = _cloned(out[key])
+            setattr(out, key, out[key])
+    return out
+
+
+def _finite(out: Any) -> bool:
+    sample = out[0] if isinstance(out, tuple) else getattr(out, "sample", out)
+    return not isinstance(sample, torch.Tensor) or bool(torch.isfinite(sample).all())
+
+
 def _signature(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return (tuple(value.shape), str(value.dtype))
@@ -148,17 +165,18 @@ class CompiledStage:
         if key not in self.ready and self.broken is None and key not in self.failed:
             self._want(key, args, kwargs)
         if key in self.ready:
-            self.calls["compiled"] += 1
-            return self._run_compiled(args, kwargs)
+            out = self._run_compiled(args, kwargs)
+            if self.name != "vae" or _finite(out):
+                self.calls["compiled"] += 1
+                return out
+            # fp16 overflowed in the graph: the eager call (with its fp32 fallback) from now on
+            self.broken = "the compiled decode overflowed; eager with the fp32 fallback from now on"
         self.calls["eager"] += 1
         return self.eager(*args, **kwargs)
 
     def _run_compiled(self, args, kwargs):
         out = self.compiled(*args, **kwargs)
-        if self.device.type == "cuda":  # CUDA graphs reuse their output buffers on the next replay
-            out = tuple(o.clone() if isinstance(o, torch.Tensor) else o for o in out) if isinstance(out, tuple) \
-                else out.clone() if isinstance(out, torch.Tensor) else out
-        return out
+        return _cloned(out) if self.device.type == "cuda" else out  # CUDA graphs reuse their output buffers
 
     def _want(self, key, args, kwargs) -> None:
         with self._lock:
