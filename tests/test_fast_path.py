@@ -145,6 +145,7 @@ def test_a_bucket_length_compiles_then_runs_compiled_and_matches_eager(tiny_mode
     assert rel < 1e-4  # float rounding only: the padded prompt tokens are masked
 
 
+@pytest.mark.slow  # dynamo traces the tiny UNet (and VAE, vocoder): ~1-4 min on 2 busy cores
 def test_the_window_compiles_in_the_background_and_a_second_start_reads_the_disk_cache(tiny_model_dir, monkeypatch):
     """Background (the window, batch): at load the 10.24 s bucket compiles on a thread while takes run eager;
     later takes run compiled. A later one-shot process (no background) compiles that bucket in the foreground
@@ -238,6 +239,7 @@ def test_inductor_caches_under_the_app_cache_folder_unless_the_user_chose_a_fold
     assert compiled.use_disk_cache() == str(tmp_path / "mine")
 
 
+@pytest.mark.slow  # dynamo traces the tiny UNet (and VAE, vocoder): ~1-4 min on 2 busy cores
 def test_the_cuda_stage_set_runs_compiled_in_fp16_and_an_overflowing_vae_graph_falls_back(tiny_model_dir, monkeypatch):
     """CUDA's plan and stage set (UNet, VAE decoder, vocoder compiled), driven on the CPU: every stage runs its
     graph; when the fp16 VAE graph overflows, the take still comes out finite (eager, fp32 VAE) and later
