@@ -259,3 +259,14 @@ def test_the_cuda_stage_set_runs_compiled_in_fp16_and_an_overflowing_vae_graph_f
     second = engine.generate(request(seconds=2.56, steps=1))
     assert np.isfinite(second.best.clip.samples).all() and pipe.vae.loa_upcast and pipe.vae.dtype == FP32
     assert stages["vae"].broken and stages["vae"].calls == {"compiled": 1, "eager": 1}
+
+
+def test_speech_renders_its_own_length_never_a_bucket(tiny_speech_model_dir, monkeypatch):
+    """The words are spread over the rendered length, so a bucket's extra length would cut the last words off."""
+    from core.speech.tts import SpeechRequest, speak
+
+    monkeypatch.setenv(compiled.BACKEND_ENV, "eager")
+    engine = Engine(tiny_speech_model_dir, device="cpu", precision="bf16", compile="on", background_compile=False)
+    result = speak(engine, SpeechRequest("Doors open at eight.", seconds=2.0, seed=1, steps=1))
+    assert result.best.clip.frames == 32000 and result.notes == []
+    assert engine.fast.stages["unet"].calls == {"compiled": 0, "eager": 1}

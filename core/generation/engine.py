@@ -178,7 +178,8 @@ class Engine:
             if request.transcription is None and speech:
                 raise InputError(f"{self.model_spec} is a speech model and needs the words to speak "
                                  "(use `loa speak`).")
-            plain = mel_frames is None and constraint is None and init_latents is None
+            # Speech spreads the words over the length it renders: a bucket's extra length would be cut off.
+            plain = mel_frames is None and constraint is None and init_latents is None and not speech
             seconds, speed_note = self.fast.render_seconds(request.seconds, plain)
             frames = mel_frames or sampling.latent_rows_for(self.load(), seconds)  # a bucket's length: cut below
             latents, seeds, prompt_used = self.sample_latents(request, progress, cancel, constraint, frames,
