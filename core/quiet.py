@@ -3,7 +3,6 @@ on the terminal, for end-user front ends."""
 
 from __future__ import annotations
 
-import importlib.abc
 import logging
 import os
 import re
@@ -14,78 +13,38 @@ import warnings
 from contextlib import contextmanager
 from typing import Iterator
 
-
-# The model libraries' logging modules; importing either imports torch (seconds), so a front end that may never load
-# a model (`loa --help`, `loa edit`) quiets them when they are first imported instead of importing them to quiet them.
-LIBRARY_LOGGING = ("diffusers.utils.logging", "transformers.utils.logging")
+# Read by diffusers, transformers and huggingface_hub when they are first imported (importing them imports torch,
+# seconds, so a front end that may never load a model sets these instead of importing them to quiet them).
+QUIET_ENVIRONMENT = {"TOKENIZERS_PARALLELISM": "false", "DIFFUSERS_VERBOSITY": "error",
+                     "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+_quiet_requested = False
 
 
 def quiet_libraries() -> None:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\..*")
-    pending = [name for name in LIBRARY_LOGGING if not _quiet_if_imported(name)]
-    if pending and not any(isinstance(finder, _QuietWhenImported) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _QuietWhenImported(pending))
+    """For a front end (the window; the CLI unless --debug): the model libraries log errors only and show no load
+    bars. Sets their environment defaults now; `quiet_model_libraries`, called where a pipeline is loaded, sets
+    their verbosity too (for libraries imported before this call) and ignores their own deprecation notes."""
+    global _quiet_requested
+    _quiet_requested = True
+    for key, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
 
 
-def _quiet_if_imported(name: str) -> bool:
-    module = sys.modules.get(name)
-    if module is None:
-        return False
-    _quiet(module)
-    return True
+def quiet_model_libraries() -> None:
+    """Where a pipeline is loaded (diffusers and transformers are imported by then): when a front end asked for
+    quiet, errors only, no progress bars, and the FutureWarnings and UserWarnings that diffusers, transformers and
+    torch address to developers are ignored (only theirs: the application's own warnings still show)."""
+    if not _quiet_requested:
+        return
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
 
-
-def _quiet(logging_module) -> None:
-    """diffusers' or transformers' logging module: errors only, no progress bars."""
-    logging_module.set_verbosity_error()
-    logging_module.disable_progress_bar()
-
-
-class _QuietWhenImported(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: it hands the other finders' spec for a module of LIBRARY_LOGGING back with a loader that
-    quiets the module right after it runs (so the rest of the library's import and every model load log errors only),
-    then steps aside."""
-
-    def __init__(self, names) -> None:
-        self.names = set(names)
-
-    def find_spec(self, name, path, target=None):
-        if name not in self.names:
-            return None
-        for finder in sys.meta_path:
-            find_spec = getattr(finder, "find_spec", None) if finder is not self else None
-            spec = find_spec(name, path, target) if find_spec else None
-            if spec is not None:
-                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _ThenQuiet(spec.loader, self)
-                return spec
-        return None
-
-    def done(self, name: str) -> None:
-        self.names.discard(name)
-        if not self.names and self in sys.meta_path:
-            sys.meta_path.remove(self)
-
-
-class _ThenQuiet:
-    """The real loader, plus quieting after exec_module; every other attribute (get_source...) is the real one's."""
-
-    def __init__(self, loader, finder: _QuietWhenImported) -> None:
-        self._loader, self._finder = loader, finder
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self._loader.exec_module(module)
-        _quiet(module)
-        self._finder.done(module.__name__)
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
+    for library in (diffusers_logging, transformers_logging):
+        library.set_verbosity_error()
+        library.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(diffusers|transformers|torch)(\..*)?$")
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch(\..*)?$")
 
 
 # What native audio/MIDI libraries print to the terminal while probing for systems that are absent: a JACK client

@@ -6,7 +6,7 @@ import sys
 
 
 def make_application(argv: list[str] | None = None):
-    """The QApplication, with the model libraries' FutureWarnings and progress bars silenced: the window shows
+    """The QApplication, with the model libraries' logging and load bars quieted (core.quiet): the window shows
     progress itself, and a terminal full of library chatter only hides real problems."""
     from PySide6.QtWidgets import QApplication
 
