@@ -3,15 +3,14 @@ on the terminal, for end-user front ends."""
 
 from __future__ import annotations
 
+import atexit
+import ctypes
+import ctypes.util
 import logging
 import os
 import re
-import sys
-import tempfile
 import threading
 import warnings
-from contextlib import contextmanager
-from typing import Iterator
 
 # Read by diffusers, transformers and huggingface_hub when they are first imported (importing them imports torch,
 # seconds, so a front end that may never load a model sets these instead of importing them to quiet them).
@@ -55,56 +54,90 @@ NATIVE_NOISE = re.compile(
     r"Jack(Client|Socket|Posix|Shm|Library)[A-Za-z]*::|Cannot open .*server|"
     r"Midi(In|Out)(Alsa|Jack)::|Expression '.*' failed in '.*pa_linux_alsa\.c')")
 
-_native_lock = threading.RLock()
-_native_depth = 0
+log = logging.getLogger(__name__)
+
+# C callbacks: alsa-lib's snd_lib_error_handler_t is variadic (file, line, function, err, fmt, ...); the fixed
+# arguments are enough to word the line. libjack's error and info functions take the message.
+_ALSA_HANDLER_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                      ctypes.c_char_p)
+_JACK_FUNCTION_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+_native_lock = threading.Lock()
+_handled: dict[str, ctypes.CDLL] = {}  # library path -> the library whose callbacks are ours
+_restore_at_exit = False
 
 
-@contextmanager
-def filtered_native_stderr(noise: re.Pattern = NATIVE_NOISE) -> Iterator[None]:
-    """Around a call into a native library that may print probing noise to file descriptor 2 (C's stderr): catch
-    what it prints, then pass on every line that is not known noise, so real errors (Python's included, from any
-    thread) still reach the terminal. Nests and is thread-safe: only the outermost block redirects."""
-    global _native_depth
+def _alsa_message(file, line, function, err, fmt) -> None:
+    text = f"ALSA lib {_text(file)}:{line}:({_text(function)}) {_text(fmt)}"
+    log.debug("%s", text)  # every alsa-lib line is probing for hardware that is absent (NATIVE_NOISE)
+
+
+def _jack_message(message) -> None:
+    """libjack's error and info lines: known probing noise goes to the debug log, anything else to stderr."""
+    text = _text(message)
+    if NATIVE_NOISE.match(text):
+        log.debug("%s", text)
+        return
+    try:
+        os.write(2, (text + "\n").encode(errors="replace"))
+    except OSError:
+        pass  # no terminal (a GUI launcher)
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if value else ""
+
+
+_ALSA_HANDLER = _ALSA_HANDLER_TYPE(_alsa_message)  # kept alive for as long as the libraries may call them
+_JACK_FUNCTION = _JACK_FUNCTION_TYPE(_jack_message)
+
+
+def quiet_native_libraries() -> None:
+    """Route alsa-lib's and libjack's messages through their own error callbacks (snd_lib_error_set_handler,
+    jack_set_error_function, jack_set_info_function) instead of the terminal: call before the first call into
+    PortAudio or rtmidi that may probe (it loads the system libasound and libjack first, so PortAudio links to
+    these very copies) and again after importing a module that brings its own libjack (python-rtmidi's wheel
+    does). Cheap and idempotent; stderr itself is never redirected, so a crash report always reaches it."""
+    global _restore_at_exit
     with _native_lock:
-        saved = caught = None
-        if _native_depth == 0:
-            saved, caught = _redirect_fd2()
-        _native_depth += 1
-        try:
-            yield
-        finally:
-            _native_depth -= 1
-            if saved is not None:
-                _flush_stderr()
-                os.dup2(saved, 2)
-                os.close(saved)
-                caught.seek(0)
-                text = caught.read().decode(errors="replace")
-                caught.close()
-                kept = [line for line in text.splitlines(keepends=True) if not noise.match(line)]
-                if kept:
-                    os.write(2, "".join(kept).encode())
+        for path, setters in _native_libraries():
+            if path in _handled:
+                continue
+            try:
+                library = ctypes.CDLL(path)
+                for setter, callback in setters:
+                    getattr(library, setter)(callback)
+            except (OSError, AttributeError):
+                continue  # not that library after all: leave it as it is
+            _handled[path] = library
+        if _handled and not _restore_at_exit:
+            atexit.register(_restore_native_defaults)
+            _restore_at_exit = True
 
 
-def _redirect_fd2():
-    """(saved fd 2, temp file now on fd 2), or (None, None) where there is no stderr to redirect (a GUI launcher)."""
+def _native_libraries() -> list[tuple[str, list]]:
+    alsa = [("snd_lib_error_set_handler", _ALSA_HANDLER)]
+    jack = [("jack_set_error_function", _JACK_FUNCTION), ("jack_set_info_function", _JACK_FUNCTION)]
+    found = []
+    for name, setters in (("asound", alsa), ("jack", jack)):
+        path = ctypes.util.find_library(name)
+        if path:
+            found.append((path, setters))
     try:
-        _flush_stderr()
-        saved = os.dup(2)
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:  # copies bundled in wheels
+            mapped = {line.split()[-1] for line in maps if "/libjack" in line}
     except OSError:
-        return None, None
-    try:
-        caught = tempfile.TemporaryFile()
-        os.dup2(caught.fileno(), 2)
-    except OSError:
-        os.close(saved)
-        return None, None
-    return saved, caught
+        mapped = set()  # not Linux: the system library is the one
+    found += [(path, jack) for path in sorted(mapped) if os.path.basename(path).startswith("libjack")]
+    return found
 
 
-def _flush_stderr() -> None:
-    if sys.stderr is not None:
-        try:
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
+def _restore_native_defaults() -> None:
+    """At exit, before the interpreter goes: the libraries' own printing again (NULL restores their default), so
+    no late message from a library thread calls into a finished interpreter."""
+    with _native_lock:
+        for library in _handled.values():
+            for setter in ("snd_lib_error_set_handler", "jack_set_error_function", "jack_set_info_function"):
+                function = getattr(library, setter, None)
+                if function is not None:
+                    function(None)
+        _handled.clear()
