@@ -19,7 +19,8 @@ Long clips stay smooth because only the visible range is drawn, as min/max colum
     view.set_spectrogram_visible(True)   # or the S key
     view.set_amplitude_zoom(4.0)         # magnify quiet clips (Up / Down keys, Ctrl+wheel); peaks clip at the lane
 
-Mouse: left drag selects, Shift+left or middle drag pans, wheel zooms around the pointer, click places the cursor
+Mouse: left drag selects (inside a selection too: a new one starts; Ctrl+drag inside moves it, its edges drag; it
+never leaves the clip), Shift+left or middle drag pans, wheel zooms around the pointer, click places the cursor
 (and seeks).
 Keys: + / - zoom, Left / Right scroll, Home / End, 0 fits, Up / Down amplitude zoom, S toggles the spectrogram,
 Escape clears the selection.
@@ -39,7 +40,7 @@ from core.audio.overview import Overview
 from core.audio.spectrogram import spectrogram_db
 
 from .time_ruler import TimeAxis
-from .waveform_input import WaveViewBox, key_actions
+from .waveform_input import SelectionRegion, WaveViewBox, key_actions
 
 LANE_HEIGHT = 2.2          # y units per channel lane (a lane spans -1..1 plus a gap)
 MIN_VIEW_FRAMES = 64       # the deepest zoom shows this many samples
@@ -89,7 +90,7 @@ class WaveformView(QWidget):
         self._image.setZValue(-10)
         item.addItem(self._image)
 
-        self._region = pg.LinearRegionItem(brush=pg.mkBrush(95, 179, 240, 50), pen=pg.mkPen("#5fb3f0"))
+        self._region = SelectionRegion(brush=pg.mkBrush(95, 179, 240, 50), pen=pg.mkPen("#5fb3f0"))
         self._region.setZValue(10)
         self._region.setVisible(False)
         self._region.sigRegionChanged.connect(self._region_moved)
@@ -141,6 +142,7 @@ class WaveformView(QWidget):
         duration = clip.seconds
         min_range = min(duration, MIN_VIEW_FRAMES / clip.sample_rate)
         self._box.setLimits(xMin=0.0, xMax=duration, minXRange=min_range, maxXRange=duration)
+        self._region.setBounds((0.0, duration))
         self._apply_y_mode()
         if self._spectrogram_visible:
             self._ensure_spectrogram()
