@@ -119,9 +119,10 @@ class WaveformView(QWidget):
     def set_clip(self, clip: Optional[Clip], keep_view: bool = False) -> None:
         """Show `clip` whole (None clears the view). The selection is cleared and the playhead and cursor go to 0.
 
-        With `keep_view` (an edited version of the clip shown), the view range, selection, cursor and playhead stay
-        where they were, clamped to the new length."""
-        kept = (self.view_range(), self._selection, self._cursor_seconds, self.playhead()) \
+        With `keep_view` (an edited version of the clip shown), the selection, cursor and playhead stay where they
+        were, clamped to the new length, and so does the user's zoom while it still fits; a view of the whole clip,
+        or one past the new end, fits the new length."""
+        kept = (self._view_to_keep(clip), self._selection, self._cursor_seconds, self.playhead()) \
             if keep_view and self._clip is not None and clip is not None else None
         for curve in self._curves:
             self.plot.getPlotItem().removeItem(curve)
@@ -149,13 +150,23 @@ class WaveformView(QWidget):
         self._box.setXRange(0.0, duration, padding=0.0)
         self.set_cursor(0.0)
         if kept is not None:
-            (low, high), selection, cursor, playhead = kept
-            self.set_view(low, high)
+            view, selection, cursor, playhead = kept
+            if view is not None:
+                self.set_view(*view)
             if selection is not None:
                 self.set_selection(*selection)
             self.set_cursor(cursor)
             self.set_playhead(playhead)
         self._redraw()
+
+    def _view_to_keep(self, clip: Clip) -> Optional[tuple[float, float]]:
+        """The user's zoom when it still fits the edited clip; None (fit the whole clip) when the view showed the
+        whole clip before, or reaches past the new end (Extend loop, undoing a trim: the new length shows)."""
+        low, high = self.view_range()
+        whole = low <= 1e-6 and high >= self.duration - 1e-6
+        if whole or high > clip.seconds + 1e-6:
+            return None
+        return low, high
 
     def clip(self) -> Optional[Clip]:
         return self._clip

@@ -401,3 +401,22 @@ def test_unsaved_edits_of_other_clips_are_marked_named_at_quit_and_offered_at_th
     from core.editing import unsaved_sessions
 
     assert unsaved_sessions() == []
+
+
+def test_the_view_fits_a_new_length_and_keeps_a_zoom_that_still_fits(opened):
+    window, clip = opened
+    ctl, view = window.editor.controller, window.waveform
+    select(window, 0.5, 1.5)
+    window.editor.actions.by_key["edit.trim"].trigger()  # 1 s left, shown whole
+    assert view.view_range() == pytest.approx((0.0, 1.0), abs=1e-3)
+    ctl.undo()  # the 2 s clip again: all of it shows, not the first second
+    assert view.view_range() == pytest.approx((0.0, 2.0), abs=1e-3)
+    window.editor.actions.by_key["edit.select_all"].trigger()
+    window.editor.actions.by_key["edit.copy"].trigger()
+    window.editor.cursor_to(2.0)
+    window.editor.actions.by_key["edit.paste"].trigger()  # 4 s: the new part is on screen
+    assert view.view_range() == pytest.approx((0.0, 4.0), abs=1e-3)
+    view.set_view(0.5, 1.0)  # the user's zoom still fits after the next edit: kept
+    select(window, 0.6, 0.7)
+    window.editor.actions.by_key["edit.delete"].trigger()
+    assert view.view_range() == pytest.approx((0.5, 1.0), abs=1e-3)
