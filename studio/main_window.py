@@ -14,7 +14,7 @@ import logging
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from core import APP_NAME, __version__
 from core.generation.engine import GenerationResult
@@ -39,6 +39,7 @@ from .midi import attach as attach_midi
 from .recording import attach as attach_recording
 from .session import load_shown_takes, save_shown_takes
 from .settings import StudioSettings
+from . import wheel_guard
 from .panel_widgets import licence_text
 from .speech import attach as attach_speech_tools
 from .window_layout import build_layout, compact_bottom_docks, first_start_docks, shrinkable_docks
@@ -54,6 +55,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
                  jobs: Optional[JobQueue] = None, player: Optional[Player] = None,
                  parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
+        wheel_guard.install(QApplication.instance())  # fields take the wheel only when focused
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"{APP_NAME} {__version__}")
         self.settings = settings or StudioSettings()

@@ -1,0 +1,43 @@
+"""The window as three kinds of users met it (issue 21): fields that keep their values while the panel scrolls,
+and the other small things a sound designer, a musician and a podcaster tripped over."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QScrollArea
+
+
+def wheel(widget, steps=-3):
+    """Turn the mouse wheel over `widget` (negative: towards the user, scrolls down / lowers a value)."""
+    target = widget
+    local = QPointF(widget.width() / 2, widget.height() / 2)
+    for _ in range(abs(steps)):
+        event = QWheelEvent(local, QPointF(target.mapToGlobal(local.toPoint())), QPoint(0, 0),
+                            QPoint(0, 120 if steps > 0 else -120), Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(target, event)
+
+
+def test_the_wheel_over_the_settings_panel_scrolls_it_and_leaves_unfocused_fields_alone(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    qtbot.waitExposed(window)
+    panel = window.generation_panel
+    panel.set_mode("speech")  # the mode with the tallest settings: the panel scrolls at 1024x640
+    scroll = next(s for s in window.findChildren(QScrollArea) if s.widget() is panel)
+    window.setFocus()
+    guidance, candidates = panel.guidance_spin, panel.candidates_spin
+    guidance.setValue(5.0)
+    candidates.setValue(2)
+    bar = scroll.verticalScrollBar()
+    before = bar.value()
+    wheel(guidance)
+    wheel(candidates)
+    assert guidance.value() == 5.0 and candidates.value() == 2, "an unfocused field took the wheel"
+    assert bar.maximum() > 0 and bar.value() > before, "the panel did not scroll on"
+    guidance.setFocus()
+    qtbot.waitUntil(guidance.hasFocus, timeout=2000)
+    wheel(guidance, steps=-2)  # a focused field still takes the wheel
+    assert guidance.value() == pytest.approx(4.0)
