@@ -167,12 +167,12 @@ class CandidatesView(QScrollArea):
         for card in self.cards:
             card.drag_handler = handler
 
-    def show_entries(self, entries: list[ClipEntry]) -> None:
-        """Replace the cards with these takes (best first) and select the first."""
+    def show_entries(self, entries: list[ClipEntry], select_first: bool = True) -> None:
+        """Replace the cards with these takes (best first) and select the first (or none: what is shown stays)."""
         self.clear()
         for entry in entries:
             self._add_card(entry)
-        if self.cards:
+        if self.cards and select_first:
             self.select(0)
 
     def clear(self) -> None:

@@ -173,11 +173,19 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             except (OSError, LoaError) as exc:
                 self.show_error(f"Could not store the takes in the library: {exc}")
             self.library_panel.library_changed()
-        self.candidates.show_entries(entries)
+        kept_clip = self.show_result_cards(entries)
         self.generation_panel.show_seed(result.request.seed)
         notes = "".join(f" Note: {note}" for note in result.notes)  # e.g. a prompt cut to the model's window
         self.show_message(f"{len(entries)} take{'s' if len(entries) > 1 else ''} of “{job.spec.describe()}” "
-                          f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).{notes}")
+                          f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).{notes}"
+                          + (" The clip you are editing stays open: click a card to open a take." if kept_clip else ""))
+
+    def show_result_cards(self, entries: list[ClipEntry]) -> bool:
+        """Finished takes land as cards; the first opens in the editor unless a clip is being edited there (that
+        clip stays until the user opens a card). True when the edited clip stayed."""
+        editing = self.editor is not None and self.editor.controller.session is not None
+        self.candidates.show_entries(entries, select_first=not editing)
+        return editing
 
     def _on_job_failed(self, job: Job, message: str) -> None:
         self.show_error(message)

@@ -41,3 +41,26 @@ def test_the_wheel_over_the_settings_panel_scrolls_it_and_leaves_unfocused_field
     qtbot.waitUntil(guidance.hasFocus, timeout=2000)
     wheel(guidance, steps=-2)  # a focused field still takes the wheel
     assert guidance.value() == pytest.approx(4.0)
+
+
+def test_a_finished_job_lands_as_cards_and_the_clip_being_edited_stays_open(qtbot, tiny_window):
+    from studio_helpers import fill_panel, tone_clip
+
+    from studio.clip_entry import ClipEntry
+
+    window = tiny_window
+    edited = ClipEntry(tone_clip(330.0, seconds=2.0), prompt="my loop", mode="sound", model="m", licence="l")
+    window.show_entry(edited)
+    window.waveform.set_selection(0.2, 0.4)
+    window.editor.actions.by_key["edit.silence"].trigger()  # the clip has an edit in progress
+    ctl = window.editor.controller
+    assert ctl.has_unsaved_edits
+    fill_panel(window, "rain on a tin roof", seconds=1.0, steps=2, candidates=2, seed=3)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=180_000):
+        window.generation_panel.generate_button.click()
+    assert len(window.candidates.cards) == 2  # the takes are there, as cards
+    assert ctl.origin is edited and ctl.has_unsaved_edits and window.waveform.duration == pytest.approx(2.0)
+    assert "click a card" in window.statusBar().currentMessage() + window.message_area.text()
+    qtbot.mouseClick(window.candidates.cards[1], Qt.MouseButton.LeftButton)  # the user opens a take
+    assert ctl.origin is window.candidates.cards[1].entry and window.waveform.duration == pytest.approx(1.0)
+    ctl.close_clip()
