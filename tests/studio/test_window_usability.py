@@ -64,3 +64,30 @@ def test_a_finished_job_lands_as_cards_and_the_clip_being_edited_stays_open(qtbo
     qtbot.mouseClick(window.candidates.cards[1], Qt.MouseButton.LeftButton)  # the user opens a take
     assert ctl.origin is window.candidates.cards[1].entry and window.waveform.duration == pytest.approx(1.0)
     ctl.close_clip()
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1590, 1000)])
+def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qtbot, make_window, size, monkeypatch):
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QDockWidget
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
+    window = make_window()
+    window.resize(*size)
+    dock = window.findChild(QDockWidget, "padsDock")
+    dock.raise_()
+    window.midi.status_label.setText("MIDI: listening on 'a very long input port name from a USB keyboard "
+                                     "controller with many words' (channel omni), clock follows the DAW")
+    qtbot.waitUntil(dock.isVisible, timeout=2000)
+    qtbot.wait(100)
+    scroll = dock.widget()
+    view = QRect(scroll.viewport().mapToGlobal(QPoint(0, 0)), scroll.viewport().size())
+    for button in window.midi.pads.buttons:
+        rect = QRect(button.mapToGlobal(QPoint(0, 0)), button.size())
+        assert view.contains(rect), f"{button.objectName()} is cut off at {size}: {rect} outside {view}"
+    assert not scroll.horizontalScrollBar().isVisible()
+    if size[0] >= 1500:  # the dock is resizable (a wide window has the room)
+        width = dock.width()
+        window.resizeDocks([dock], [width + 80], Qt.Orientation.Horizontal)
+        qtbot.wait(50)
+        assert dock.width() > width
