@@ -39,7 +39,7 @@ from core.audio.clip import Clip
 from core.audio.overview import Overview
 from core.audio.spectrogram import spectrogram_db
 
-from .time_ruler import TimeAxis
+from .time_ruler import LevelAxis, TimeAxis
 from .waveform_input import SelectionRegion, WaveViewBox, key_actions
 
 LANE_HEIGHT = 2.2          # y units per channel lane (a lane spans -1..1 plus a gap)
@@ -71,7 +71,8 @@ class WaveformView(QWidget):
         self._cursor_seconds = 0.0
 
         self._box = WaveViewBox(self)
-        self.plot = pg.PlotWidget(viewBox=self._box, axisItems={"bottom": TimeAxis("bottom")})
+        self._level_axis = LevelAxis("left")
+        self.plot = pg.PlotWidget(viewBox=self._box, axisItems={"bottom": TimeAxis("bottom"), "left": self._level_axis})
         self.plot.setObjectName("waveformPlot")
         self.plot.setBackground("#1e2228")
         item = self.plot.getPlotItem()
@@ -79,7 +80,7 @@ class WaveformView(QWidget):
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=True, y=False)
         item.setLabel("bottom", "Time")
-        item.hideAxis("left")
+        item.setLabel("left", "dBFS")
         item.showGrid(x=True, y=False, alpha=0.15)
         self._box.disableAutoRange()
         self._curves: list[pg.PlotDataItem] = []
@@ -253,7 +254,12 @@ class WaveformView(QWidget):
             bottom = -1.0 - (channels - 1) * LANE_HEIGHT
             self._box.setLimits(yMin=bottom - 0.05, yMax=1.05)
             self._box.setYRange(bottom, 1.0, padding=0.02)
-            item.hideAxis("left")
+            self._level_axis.lanes, self._level_axis.lane_height = channels, LANE_HEIGHT
+            self._level_axis.zoom = self._amplitude_zoom
+            item.showAxis("left")
+            item.setLabel("left", "dBFS")  # the level scale: true level, as the card thumbnails show it
+            self._level_axis.picture = None
+            self._level_axis.update()
 
     # --- amplitude zoom ------------------------------------------------------------------------------------
     def amplitude_zoom(self) -> float:
@@ -262,6 +268,7 @@ class WaveformView(QWidget):
     def set_amplitude_zoom(self, factor: float) -> None:
         """Magnify the waveform vertically (1 = full scale fills the lane), from 1 to MAX_AMPLITUDE_ZOOM."""
         self._amplitude_zoom = float(np.clip(factor, 1.0, MAX_AMPLITUDE_ZOOM))
+        self._apply_y_mode()  # the dB marks follow the zoom
         self._redraw()
 
     # --- spectrogram -----------------------------------------------------------------------------------

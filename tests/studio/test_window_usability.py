@@ -91,3 +91,65 @@ def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qt
         window.resizeDocks([dock], [width + 80], Qt.Orientation.Horizontal)
         qtbot.wait(50)
         assert dock.width() > width
+
+
+def drawn_rows(pixmap) -> int:
+    """How many pixel rows of a thumbnail hold the waveform's colour."""
+    image = pixmap.toImage()
+    rows = 0
+    for y in range(image.height()):
+        if any(image.pixelColor(x, y).name() == "#5fb3f0" for x in range(0, image.width(), 2)):
+            rows += 1
+    return rows
+
+
+def test_card_thumbnails_show_true_level_as_the_editor_does_and_fit_says_so(qtbot, make_window):
+    import numpy as np
+
+    from core.audio.clip import Clip
+    from studio.clip_entry import ClipEntry
+
+    rate = 16_000
+    t = np.arange(rate) / rate
+    quiet = Clip((10 ** (-33 / 20) * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)  # a -33 dBFS take
+    loud = Clip((0.9 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+    window = make_window()
+    takes = [ClipEntry(clip, prompt=name, mode="sound", model="m", licence="l", seed=1, score=0.5)
+             for name, clip in (("quiet", quiet), ("loud", loud))]
+    window.candidates.show_entries(takes)
+    quiet_card, loud_card = window.candidates.cards
+    height = quiet_card.thumbnail.pixmap().height()
+    assert drawn_rows(quiet_card.thumbnail.pixmap()) <= 3, "a -33 dBFS take filled its thumbnail"
+    assert drawn_rows(loud_card.thumbnail.pixmap()) >= 0.8 * height
+    assert "peak -33 dBFS" in quiet_card.info.text()
+    window.fit_levels_action.setChecked(True)  # the optional fit, which the card says
+    assert drawn_rows(quiet_card.thumbnail.pixmap()) >= 0.8 * height
+    assert "fit to peak -33 dBFS" in quiet_card.info.text()
+
+    axis = window.waveform.plot.getPlotItem().getAxis("left")  # the editor carries a dB scale
+    window.show_entry(takes[0])
+    assert axis.isVisible()
+    labels = [text for _y, text in axis.marks()]
+    assert "0" in labels and "-6" in labels and "-∞" in labels
+    window.waveform.set_amplitude_zoom(8.0)  # zoomed: the marks follow (0 dB is off the lane)
+    assert "0" not in [text for _y, text in axis.marks()] and "-24" in [text for _y, text in axis.marks()]
+
+
+def test_the_recording_meter_carries_a_db_scale(qtbot):
+    from PySide6.QtGui import QColor, QImage
+
+    from studio.recording.meter_widget import LevelMeterWidget
+
+    meter = LevelMeterWidget()
+    qtbot.addWidget(meter)
+    meter.resize(300, meter.sizeHint().height())
+    meter.show()
+    labels = [text for _x, text in meter.scale_marks()]
+    assert labels[-1] == "0" and labels[0] == "-60" and "-12" in labels
+    image = QImage(meter.size(), QImage.Format.Format_ARGB32)
+    image.fill(QColor("black"))
+    meter.render(image)
+    strip = int(meter.bar_rect().bottom()) + 2
+    lit = sum(image.pixelColor(x, y).lightness() > 80 for x in range(image.width())
+              for y in range(strip, image.height()))
+    assert lit > 20, "nothing is written under the bars"
