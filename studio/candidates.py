@@ -130,11 +130,11 @@ class CandidateCard(QFrame):
     def set_playing(self, playing: bool) -> None:
         self.play_button.setText("Stop" if playing else "Play")
 
-    # Drag-out: a press then a move past the platform's drag distance hands over to the hook.
+    # Drag-out: a press then a move past the platform's drag distance hands over to the hook; only a press
+    # released without dragging is a click (select and play), so dragging a take out does not also play it.
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._press = event.position().toPoint()
-            self.clicked.emit(self)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
@@ -147,8 +147,11 @@ class CandidateCard(QFrame):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
+        clicked = self._press is not None and event.button() == Qt.MouseButton.LeftButton
         self._press = None
         super().mouseReleaseEvent(event)
+        if clicked:
+            self.clicked.emit(self)
 
 
 class CandidatesView(QScrollArea):

@@ -153,3 +153,30 @@ def test_the_recording_meter_carries_a_db_scale(qtbot):
     lit = sum(image.pixelColor(x, y).lightness() > 80 for x in range(image.width())
               for y in range(strip, image.height()))
     assert lit > 20, "nothing is written under the bars"
+
+
+def test_pressing_a_card_to_drag_it_out_does_not_play_it_and_a_click_does(qtbot):
+    from studio_helpers import tone_clip
+
+    from studio.candidates import CandidatesView
+    from studio.clip_entry import ClipEntry
+
+    view = CandidatesView()
+    qtbot.addWidget(view)
+    view.resize(700, 400)
+    view.show()
+    dragged, auditioned = [], []
+    view.set_drag_handler(lambda entry, widget: dragged.append(entry))
+    view.audition_requested.connect(auditioned.append)
+    takes = [ClipEntry(tone_clip(), prompt=f"take {i}", mode="sound", model="m", licence="l", seed=i)
+             for i in range(2)]
+    view.show_entries(takes)
+    card = view.cards[1]
+    start = card.rect().center()
+    qtbot.mousePress(card, Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 6):
+        qtbot.mouseMove(card, start + QPoint(8 * step, 0))
+    qtbot.mouseRelease(card, Qt.MouseButton.LeftButton, pos=start + QPoint(40, 0))
+    assert dragged == [takes[1]] and auditioned == [], "pressing to drag played the take"
+    qtbot.mouseClick(card, Qt.MouseButton.LeftButton, pos=start)
+    assert auditioned == [takes[1]] and view.current() is takes[1]
