@@ -162,6 +162,7 @@ class CandidatesView(QScrollArea):
     audition_requested = Signal(object)  # ClipEntry: a click on the card plays it from the start
     more_like_this = Signal(object)  # ClipEntry
     keep_requested = Signal(object)  # ClipEntry
+    cards_changed = Signal()  # other takes shown, or one was kept (studio.session saves them)
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -200,6 +201,7 @@ class CandidatesView(QScrollArea):
             self._add_card(entry)
         if self.cards and select_first:
             self.select(0)
+        self.cards_changed.emit()
 
     def clear(self) -> None:
         for card in self.cards:
@@ -217,7 +219,7 @@ class CandidatesView(QScrollArea):
         card.clicked.connect(self._on_card_clicked)
         card.play_clicked.connect(lambda c: (self.select(self.cards.index(c)), self.play_toggled.emit(c.entry)))
         card.more_clicked.connect(lambda c: self.more_like_this.emit(c.entry))
-        card.keep_clicked.connect(lambda c: self.keep_requested.emit(c.entry))
+        card.keep_clicked.connect(lambda c: (self.keep_requested.emit(c.entry), self.cards_changed.emit()))
         self.cards.append(card)
         self._placeholder.setVisible(False)
         self._reflow()
@@ -294,5 +296,6 @@ class CandidatesView(QScrollArea):
             self.play_toggled.emit(self.current())
         elif key == Qt.Key.Key_K and self.current() is not None:
             self.keep_requested.emit(self.current())
+            self.cards_changed.emit()
         else:
             super().keyPressEvent(event)

@@ -37,7 +37,7 @@ from .model_manager import ModelManagerDialog
 from .modes import bar_lock_extra, mode_named, work_for
 from .midi import attach as attach_midi
 from .recording import attach as attach_recording
-from .session import load_shown_takes, save_shown_takes
+from .session import autosave, load_shown_takes, save_shown_takes
 from .settings import StudioSettings
 from . import wheel_guard
 from .panel_widgets import licence_text
@@ -83,6 +83,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         shrinkable_docks(self, keep=(self.library_dock,))  # wide dock panels scroll: the window fits 1024x640
         self._restore_window_state()
         self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
+        autosave(self)  # from now on the shown takes are saved as they change: a crash loses none
         self.statusBar().showMessage(for_the_window(audio_status(self.settings.audio_device)))
         if self.settings.audio_device:
             self.auditioner.player.device = self.settings.audio_device

@@ -180,3 +180,25 @@ def test_pressing_a_card_to_drag_it_out_does_not_play_it_and_a_click_does(qtbot)
     assert dragged == [takes[1]] and auditioned == [], "pressing to drag played the take"
     qtbot.mouseClick(card, Qt.MouseButton.LeftButton, pos=start)
     assert auditioned == [takes[1]] and view.current() is takes[1]
+
+
+def test_shown_cards_are_saved_as_they_change_so_a_crash_loses_none(qtbot, make_window, settings):
+    import numpy as np
+    from studio_helpers import tone_clip
+
+    from studio.clip_entry import ClipEntry
+
+    settings.store_all_generations = False  # takes only in memory: the session folder is all there is
+    window = make_window()
+    takes = [ClipEntry(tone_clip(220.0 * (i + 1)), prompt=f"take {i}", mode="sound", model="m", licence="l", seed=i)
+             for i in range(3)]
+    window.candidates.show_entries(takes)
+    qtbot.wait(600)  # no close, no quit: as if the process were killed now
+    after_crash = make_window()
+    restored = [card.entry for card in after_crash.candidates.cards]
+    assert [e.prompt for e in restored] == ["take 0", "take 1", "take 2"]
+    np.testing.assert_allclose(restored[2].clip.samples, takes[2].clip.samples, atol=1e-6)
+    window.candidates.cards[1].keep_button.click()  # a change after the first save is saved too
+    qtbot.wait(600)
+    again = make_window()
+    assert [c.entry.kept for c in again.candidates.cards] == [False, True, False]
