@@ -35,6 +35,7 @@ from .jobs import EnginePool, Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog
 from .modes import bar_lock_extra, mode_named, work_for
+from .message_log import MessageLog
 from .midi import attach as attach_midi
 from .recording import attach as attach_recording
 from .session import autosave, load_shown_takes, save_shown_takes
@@ -71,6 +72,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.library_panel = LibraryPanel(self.library)
         self.waveform = self._make_waveform_view()
         build_layout(self)
+        self.message_log = MessageLog(self)
         build_menus(self)
         self._connect()
         self._attach_dragout()
@@ -337,6 +339,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
     def show_message(self, text: str) -> None:
         """A one-line note in the status bar; one too long for it also shows, wrapped, above the cards."""
         text = for_the_window(text)
+        self.message_log.note(text)  # an earlier error no longer applies: its banner clears (kept in the history)
         self.statusBar().showMessage(text, 10_000)
         self.statusBar().setToolTip(text)
         fits = self.statusBar().fontMetrics().horizontalAdvance(text) < self.statusBar().width() - 40
@@ -347,6 +350,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
 
     def show_error(self, text: str) -> None:
         text = for_the_window(text)
+        self.message_log.error(text)
         self.error_banner.setText(text)
         self.error_banner.setVisible(True)
         self.message_area.setVisible(False)

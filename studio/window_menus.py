@@ -77,6 +77,7 @@ def build_menus(window) -> None:
     models_menu = bar.addMenu("&Models")
     models_menu.addAction("&Model manager…", window.open_model_manager)
     help_menu = bar.addMenu("&Help")
+    help_menu.addAction("Message &history…", window.message_log.show_history)
     help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(
         window, "Keyboard shortcuts", shortcuts_help(window)))
     help_menu.addAction("&About", lambda: QMessageBox.about(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
-from PySide6.QtWidgets import QApplication, QScrollArea
+from PySide6.QtWidgets import QApplication, QPlainTextEdit, QScrollArea
 
 
 def wheel(widget, steps=-3):
@@ -202,3 +202,28 @@ def test_shown_cards_are_saved_as_they_change_so_a_crash_loses_none(qtbot, make_
     qtbot.wait(600)
     again = make_window()
     assert [c.entry.kept for c in again.candidates.cards] == [False, True, False]
+
+
+def test_an_error_banner_clears_when_a_later_action_succeeds_or_after_a_while_and_stays_in_the_history(
+        qtbot, make_window):
+    import time
+
+    from studio.message_log import SETTLE_SECONDS
+
+    window = make_window()
+    banner = window.error_banner
+    window.show_error("Could not export: the folder is read-only.")
+    assert banner.isVisibleTo(window)
+    window.show_message("Note that belongs to the same action.")  # at once: still the same action, error stays
+    assert banner.isVisibleTo(window)
+    window.message_log._error_at = time.monotonic() - SETTLE_SECONDS - 1  # a later action...
+    window.show_message("Exported “rain.wav”.")  # ...succeeds: the stale error goes
+    assert not banner.isVisibleTo(window)
+    window.message_log._clear.setInterval(100)
+    window.show_error("Cannot play: no audio output.")
+    qtbot.waitUntil(lambda: not banner.isVisibleTo(window), timeout=2000)  # or it clears after a while
+    dialog = window.message_log.show_history()  # Help > Message history…
+    text = dialog.findChild(QPlainTextEdit).toPlainText()
+    assert "ERROR  Could not export: the folder is read-only." in text and "Exported “rain.wav”." in text
+    assert text.index("Could not export") < text.index("Exported") < text.index("Cannot play")
+    dialog.close()
