@@ -227,3 +227,12 @@ def test_an_error_banner_clears_when_a_later_action_succeeds_or_after_a_while_an
     assert "ERROR  Could not export: the folder is read-only." in text and "Exported “rain.wav”." in text
     assert text.index("Could not export") < text.index("Exported") < text.index("Cannot play")
     dialog.close()
+
+
+def test_the_script_table_numbers_spoken_lines_not_file_lines(speech_window):
+    box = speech_window.speech_tools.script
+    box.editor.setPlainText("@voice host: a calm man\n[host] Hello there.\n@pause 1\nHow are you?\n\n[host] Bye.\n")
+    assert box.check(quiet=True) is not None
+    numbers = [box.table.item(row, 0).text().split()[0] for row in range(box.table.rowCount())]
+    assert numbers == ["1", "2", "3"], numbers  # the third spoken line reads 3, not 6
+    assert "line 6 of the script" in box.table.item(2, 0).toolTip()
