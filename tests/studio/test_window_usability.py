@@ -236,3 +236,18 @@ def test_the_script_table_numbers_spoken_lines_not_file_lines(speech_window):
     numbers = [box.table.item(row, 0).text().split()[0] for row in range(box.table.rowCount())]
     assert numbers == ["1", "2", "3"], numbers  # the third spoken line reads 3, not 6
     assert "line 6 of the script" in box.table.item(2, 0).toolTip()
+
+
+def test_an_unreadable_file_says_so_in_one_plain_line_naming_the_formats_that_open(qtbot, make_window, tmp_path):
+    import soundfile as sf
+
+    window = make_window()
+    bad = tmp_path / "notes.wav"
+    bad.write_bytes(b"this is not audio at all" * 10)
+    window.editor.import_paths([bad])
+    text = window.error_banner.text()
+    assert text.startswith("Cannot read notes.wav as audio") and "\n" not in text
+    for raw in ("Error opening", "Format not recognised", "libsndfile", "System error"):
+        assert raw not in text, text  # no raw libsndfile text
+    assert "WAV" in text and "FLAC" in text and "AIFF" in text
+    assert ("MP3" in text) == ("MP3" in sf.available_formats()), text  # MP3 named exactly when it opens
