@@ -78,6 +78,11 @@ def plan_batch(job: JobFile, out: Path, device: str = "cpu", max_batch: int | No
     if os.path.lexists(out) and not out.is_dir():
         raise InputError(f"--out {out} is a file, not a folder; name a folder (it is made if missing).")
     found = manifest.read_manifest(out)  # refuses a manifest.jsonl that is not ours before anything is written
+    if write and out.is_dir():  # first: a set a killed writer left half-renamed goes back whole (core.commit_journal)
+        folders = {out / row.relative_path(seed).parent for row in job.rows for seed in row.seeds}
+        for folder in sorted(folders):
+            if folder.is_dir():
+                sweep_folder(folder, force=True)  # only our own temps, only of writers that are gone
     keep, units, keys, done, total, replace, problems = {}, [], {}, 0, 0, set(), []
     for row in job.rows:
         pending = []
@@ -106,8 +111,6 @@ def plan_batch(job: JobFile, out: Path, device: str = "cpu", max_batch: int | No
             keep[rel] = record
     if write:
         out.mkdir(parents=True, exist_ok=True)
-        for folder in dict.fromkeys([out, *((out / rel).parent for rel in keys)]):
-            sweep_folder(folder, force=True)  # only our own temps, only of writers that are gone
         owned = [rel for rel in found.claimed if rel not in keep and any(os.path.lexists(p) for p in _pair(out, rel))]
         manifest.compact(out, keep.values(), owned)
     return Plan(out, job, units, total, done, keys, replace, problems if skip_bad else [])
