@@ -94,8 +94,8 @@ def test_every_mode_fits_the_settings_column_without_a_side_scroll(qtbot, make_w
         panel.set_mode(mode)
         if mode == "speech":
             assert window.speech_tools.reference.set_reference_file(long_named_reference(corpus_files, tmp_path))
-        qtbot.wait(50)  # the column is fitted after the mode's rows are shown
-        assert not scroll.horizontalScrollBar().isVisible(), (
+        side_scroll = steady(qtbot, scroll.horizontalScrollBar().isVisible)  # fitted after the rows are shown
+        assert not side_scroll, (
             f"{mode} needs a side scroll at {size}: its fields want {panel.minimumSizeHint().width()} px, "
             f"the column shows {scroll.viewport().width()}")
         for field in (panel.prompt_edit, panel.transcription_edit, panel.source_edit, panel.negative_edit,
@@ -228,17 +228,14 @@ def test_a_message_with_a_long_path_wraps_instead_of_widening_the_window(qtbot, 
     window = make_window()
     window.resize(1024, 640)
     window.show_error(f"Cannot export {LONG_PATH}: the disk is full.")
-    qtbot.wait(50)
-    assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024
+    assert steady(qtbot, window.width) == 1024 and window.minimumSizeHint().width() <= 1024
     assert window.error_banner.text() == f"Cannot export {LONG_PATH}: the disk is full."  # as said, wrapped
     assert window.error_banner.height() > 2 * window.error_banner.fontMetrics().height()
     window.show_message(f"Exported {LONG_PATH}. Licence: unknown — check the model card before using the audio.")
-    qtbot.wait(50)
-    assert window.width() == 1024 and window.message_area.isVisibleTo(window)
+    assert steady(qtbot, window.width) == 1024 and window.message_area.isVisibleTo(window)
     manager = window.open_model_manager()
     manager._say(f"Added {LONG_PATH}; it is now selected for the modes it serves.")
-    qtbot.wait(50)
-    assert manager.width() <= 1024
+    assert steady(qtbot, manager.width) <= 1024
 
 
 def test_a_long_local_model_folder_does_not_make_the_settings_scroll_sideways(qtbot, make_window, settings):
@@ -342,8 +339,7 @@ def test_many_jobs_scroll_instead_of_making_the_window_taller(qtbot, make_window
         if number < 12:
             jobs._done(job, "done")
     jobs.history_button.setChecked(True)  # twelve finished jobs shown, eight waiting
-    qtbot.wait(100)
-    assert (window.width(), window.height()) == (1024, 640)
+    assert steady(qtbot, lambda: (window.width(), window.height())) == (1024, 640)
     assert window.candidates.height() >= 100, "the job rows pushed the cards out of view"
     assert window.job_list_scroll.verticalScrollBar().maximum() > 0  # they scroll instead
     jobs.history_button.setChecked(False)
