@@ -82,9 +82,9 @@ class Engine:
                  dtype: Optional[torch.dtype] = None, precision: Optional[str] = None, compile: Optional[str] = None,
                  background_compile: bool = True) -> None:
         """`precision`: auto|fp32|bf16|fp16 per stage (default LOA_PRECISION, else auto; core.generation.precision);
-        `compile`: auto|on|off
-        (default LOA_COMPILE, else auto); `background_compile`: compile new shapes on a background thread (the
-        window, batch) rather than only when cached on disk (one-shot commands). See core.generation.compiled."""
+        `compile`: auto|on|off (default LOA_COMPILE, else auto); `background_compile`: compile new shapes on a
+        background thread (the window, batch) rather than only when cached on disk (one-shot commands); see
+        core.generation.compiled."""
         self.model_spec = str(model)
         self.device = pick_device(device)
         self.fast = FastPath(self.device, precision or default_precision(), compile, background_compile)
