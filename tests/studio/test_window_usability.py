@@ -251,3 +251,24 @@ def test_an_unreadable_file_says_so_in_one_plain_line_naming_the_formats_that_op
         assert raw not in text, text  # no raw libsndfile text
     assert "WAV" in text and "FLAC" in text and "AIFF" in text
     assert ("MP3" in text) == ("MP3" in sf.available_formats()), text  # MP3 named exactly when it opens
+
+
+def test_at_1024x640_with_the_script_dock_and_job_rows_the_waveform_keeps_150_px(qtbot, make_window):
+    from core.generation.requests import GenerationRequest
+    from studio.jobs import Job, JobSpec
+    from studio_helpers import tone_clip
+
+    from studio.clip_entry import ClipEntry
+
+    window = make_window()
+    window.resize(1024, 640)
+    window.show_entry(ClipEntry(tone_clip(seconds=2.0), prompt="t", mode="sound", model="m", licence="l"))
+    window.generation_panel.set_mode("speech")  # the Script dock comes up in the bottom area
+    for number in range(5):
+        job = Job(500 + number, JobSpec(mode="speech", model="m",
+                                        request=GenerationRequest(prompt=f"line {number}", seconds=1.0, steps=2)))
+        window.job_list._on_added(job)
+    qtbot.wait(300)
+    assert (window.width(), window.height()) == (1024, 640)
+    assert window.waveform.height() >= 150, f"the waveform got {window.waveform.height()} px"
+    assert window.candidates.height() >= 100
