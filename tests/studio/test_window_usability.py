@@ -272,3 +272,40 @@ def test_at_1024x640_with_the_script_dock_and_job_rows_the_waveform_keeps_150_px
     assert (window.width(), window.height()) == (1024, 640)
     assert window.waveform.height() >= 150, f"the waveform got {window.waveform.height()} px"
     assert window.candidates.height() >= 100
+
+
+def test_music_mode_sets_the_session_tempo_duration_follows_bars_and_one_rounding_everywhere(qtbot, make_window,
+                                                                                            monkeypatch):
+    from studio.clip_entry import ClipEntry
+    from studio_helpers import tone_clip
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
+    window = make_window()
+    panel, midi = window.generation_panel, window.midi
+    panel.set_mode("music")
+    row = midi.bars_row
+    row.bpm_spin.setValue(97.0)  # the tempo set in Music mode is the session tempo
+    assert midi.controller.bpm == pytest.approx(97.0) and midi.tempo.bpm_spin.value() == pytest.approx(97.0)
+    panel.seconds_spin.setValue(7.0)
+    row.bars_spin.setValue(4)
+    row.enabled_box.setChecked(True)  # Bars ticked: Duration is off and shows the bars' length
+    assert not panel.seconds_spin.isEnabled()
+    assert panel.seconds_spin.value() == pytest.approx(round(4 * 4 * 60 / 97, 2))
+    row.enabled_box.setChecked(False)
+    assert panel.seconds_spin.isEnabled() and panel.seconds_spin.value() == pytest.approx(7.0)
+
+    midi.controller._set_tempo(127.95, "clock")  # a clock's estimate: every field shows one value
+    assert midi.tempo.bpm_spin.text() == row.bpm_spin.text() == "128.0 BPM"
+    row.enabled_box.setChecked(True)
+    assert row.lock().bpm == pytest.approx(midi.tempo.bpm_spin.value())  # and the take is made at it
+    assert "127.95" not in row.tempo_label.text()
+
+    locked = ClipEntry(tone_clip(), prompt="loop", mode="music", model="m", licence="l", seed=1, score=0.4,
+                       settings={"bar_locked": True, "bars": 4, "bpm": 97.0, "beats_per_bar": 4, "ending": "fade"})
+    window.candidates.show_entries([locked])
+    assert "4 bars · 97.0 BPM" in window.candidates.cards[0].info.text()  # cards say bars and tempo
+    from studio.compact.window import TakeChip
+
+    chip = TakeChip(locked, window)
+    assert "4b" in chip.play_button.text() and "97.0 BPM" in chip.play_button.text()
+    chip.deleteLater()
