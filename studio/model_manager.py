@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import QThread, Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QHeaderView, QProgressBar,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.models.catalog import CATALOG, describe_size
@@ -21,6 +21,7 @@ from core.errors import Cancelled, LoaError
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
 
+from .file_dialogs import choose_folder
 from .gui_text import for_the_window
 from .labels import WrappingLabel
 from .settings import StudioSettings
@@ -328,7 +329,7 @@ class ModelManagerDialog(QDialog):
         self.models_changed.emit()
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Model folder (holding model_index.json)")
+        folder = choose_folder(self, "models", "Model folder (holding model_index.json)")
         if folder:
             self.add_local_folder(folder)
 

@@ -309,3 +309,65 @@ def test_music_mode_sets_the_session_tempo_duration_follows_bars_and_one_roundin
     chip = TakeChip(locked, window)
     assert "4b" in chip.play_button.text() and "97.0 BPM" in chip.play_button.text()
     chip.deleteLater()
+
+
+def test_file_dialogs_open_where_the_user_last_was_for_that_purpose(qtbot, make_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    import soundfile as sf
+    import numpy as np
+
+    audio_folder, script_folder = tmp_path / "sounds", tmp_path / "scripts"
+    audio_folder.mkdir()
+    script_folder.mkdir()
+    take = audio_folder / "door.wav"
+    sf.write(str(take), np.zeros(1600, np.float32), 16_000)
+    asked = []
+
+    def fake_open(parent, title, start, filters=""):  # the platform dialog: what it was asked to open at
+        asked.append((title, start))
+        return ([str(take)], "") if title == "Open audio" else ("", "")
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(fake_open))
+    window = make_window()
+    window.editor.open_files_dialog()
+    window.editor.open_files_dialog()
+    assert asked[0][1] == str(__import__("pathlib").Path.home()) and asked[1][1] == str(audio_folder)
+    window.close()
+    later = make_window()  # remembered across restarts
+    later.editor.open_files_dialog()
+    assert asked[2][1] == str(audio_folder)
+
+    from studio.file_dialogs import last_folder, remember
+
+    remember("script", script_folder / "episode.txt")
+    assert last_folder("script") == str(script_folder) and last_folder("audio") == str(audio_folder)
+
+
+def test_export_offers_to_create_a_missing_folder(qtbot, make_window, tmp_path, exports):
+    import soundfile as sf
+    from studio_helpers import run_export_dialog, tone_clip
+
+    from studio.clip_entry import ClipEntry
+
+    window = make_window()
+    window.show_entry(ClipEntry(tone_clip(), prompt="door", mode="sound", model="m", licence="l", seed=1))
+    missing = tmp_path / "new" / "exports"
+    questions = []
+
+    def answer_yes(*args):
+        questions.append(args[2])
+        return QMessageBox.StandardButton.Yes
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch_question = QMessageBox.question
+    QMessageBox.question = staticmethod(answer_yes)
+    try:
+        def export_into_missing(dialog):
+            dialog.folder_edit.setText(str(missing))
+            dialog.export_button.click()
+        run_export_dialog(export_into_missing)
+        path = window.export_selected()
+    finally:
+        QMessageBox.question = monkeypatch_question
+    assert questions and "does not exist. Create it?" in questions[0]
+    assert path is not None and path.parent == missing and sf.info(str(path)).frames > 0
