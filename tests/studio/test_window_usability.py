@@ -371,3 +371,36 @@ def test_export_offers_to_create_a_missing_folder(qtbot, make_window, tmp_path, 
         QMessageBox.question = monkeypatch_question
     assert questions and "does not exist. Create it?" in questions[0]
     assert path is not None and path.parent == missing and sf.info(str(path)).frames > 0
+
+
+def test_library_finds_versions_says_no_matches_marks_kept_and_undo_delete_forgets_restored_items(qtbot,
+                                                                                                  make_window):
+    from core.library.store import Library
+    from studio_helpers import tone_clip
+
+    library = Library()
+    original = library.add(tone_clip(), prompt="door slam", mode="sound", model="m", licence="l", seed=1, kept=True)
+    version = library.add_version(original.id, tone_clip(330.0), [{"op": "reverse", "label": "Reverse"}])
+    other = library.add(tone_clip(), prompt="rain", mode="sound", model="m", licence="l", seed=2)
+    window = make_window(library=library)
+    panel = window.library_panel
+    panel.search_edit.setText("version")
+    qtbot.waitUntil(lambda: [i.id for i in panel.items()] == [version.id], timeout=3000)
+    panel.search_edit.setText("violin")
+    qtbot.waitUntil(lambda: panel.list.count() == 0, timeout=3000)
+    assert panel.empty_label.isVisibleTo(panel) and "No matches" in panel.empty_label.text()
+    panel.search_edit.setText("")
+    qtbot.waitUntil(lambda: panel.list.count() == 3, timeout=3000)
+    assert not panel.empty_label.isVisibleTo(panel)
+    rows = {item.id: panel.list.item(i).text() for i, item in enumerate(panel.items())}
+    assert "· kept" in rows[original.id] and "not kept" in rows[other.id]
+
+    panel.select_id(other.id)
+    panel.delete_selected()
+    assert panel.undo_button.isEnabled()
+    panel.trash_toggle.setChecked(True)
+    panel.select_id(other.id)
+    panel.restore_selected()  # restored from the trash view: nothing is left for Undo delete
+    assert not panel.undo_button.isEnabled() and not panel.undo_delete()
+    panel.trash_toggle.setChecked(False)
+    assert not library.get(other.id).trashed
