@@ -102,12 +102,18 @@ def first_run_text(in_dialog: bool = False) -> str:
 
 
 def first_run_summary() -> str:
-    """The first-run note in two or three lines for the window (the full list is first_run_text, its tooltip)."""
-    from core.models.catalog import DEFAULT_MODEL
+    """The first-run note for the window: generation is off, and every checkpoint with what it is for and its size
+    (as the README promises), short enough to wrap into a few lines at 1024 px; first_run_text is its tooltip."""
+    checkpoints = "; ".join(f"{info.id} — {_purpose(info)}, {describe_size(info.download_bytes)}"
+                            for info in CATALOG.values())
+    return ("No model is installed: generation is off (the library and the editor work). Open Models… to download "
+            f"one or to add a local model folder. Checkpoints: {checkpoints}.")
 
-    info = CATALOG[DEFAULT_MODEL]
-    return (f"No model is installed: generation is off (the library and the editor work). Open Models… to download "
-            f"one, e.g. {info.id} ({describe_size(info.download_bytes)}), or to add a local model folder.")
+
+def _purpose(info) -> str:
+    """"sound effects and general audio" from "AudioLDM 2 (sound effects and general audio)"."""
+    title = info.title
+    return title[title.index("(") + 1:title.rindex(")")] if "(" in title and title.endswith(")") else info.task
 
 
 def progress_tqdm_class(on_bytes: Callable[[int, int], None], cancel: threading.Event):

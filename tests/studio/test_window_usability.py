@@ -404,3 +404,18 @@ def test_library_finds_versions_says_no_matches_marks_kept_and_undo_delete_forge
     assert not panel.undo_button.isEnabled() and not panel.undo_delete()
     panel.trash_toggle.setChecked(False)
     assert not library.get(other.id).trashed
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_the_first_run_note_lists_every_checkpoint_with_what_it_is_for_and_its_size(qtbot, make_window, size):
+    from core.models.catalog import CATALOG, describe_size
+
+    window = make_window()
+    window.resize(*size)
+    qtbot.wait(100)
+    text = window.first_run_text.text()
+    for info in CATALOG.values():
+        assert info.id in text and describe_size(info.download_bytes) in text, info.id
+    assert "sound effects and general audio" in text and "text-to-music" in text and "one voice" in text
+    assert (window.width(), window.height()) == size and window.first_run_text.isVisible()
+    assert window.waveform.height() >= 150
