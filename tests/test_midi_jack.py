@@ -126,3 +126,31 @@ def test_no_midi_system_gives_a_status_not_a_crash(monkeypatch):
     assert not midi.available
     assert midi.status.startswith("No MIDI system:") and "JACK" in midi.status
     assert midi.ports() == [] and midi.open("anything") is False and midi.drain() == []
+
+
+def test_jack_midi_clock_tempo_table():
+    """jack_midi_clock itself (Debian jack-midi-clock) through JACK into our MIDI input, tempo set by jack_transport
+    as timebase master: 97, 140, 61.5, 174 BPM. From two beats after each change every reading is within 0.5 BPM
+    of the tempo set, and each change is caught within 1.5 s.
+
+    The dummy server's clock is the machine's CPU: starved, it re-anchors late and its pulses run slow (on a
+    2-core machine at load 11 they came at 94.8 for 97). A run whose pulses did not keep the tempo set (their own
+    line off by more than 0.2 BPM, or pulses missing) says nothing about the follower: tried again, then skipped."""
+    require_jack()
+    from jack_clock import available, follow, record
+
+    if not available():
+        pytest.skip("jack_midi_clock/jack_transport not installed (apt install jack-midi-clock jackd2)")
+    for attempt in range(3):
+        rows = follow(record([(97.0, 4.0), (140.0, 4.0), (61.5, 5.0), (174.0, 4.0)]))
+        for row in rows:
+            print(attempt, row)
+        assert [row["bpm"] for row in rows] == [97.0, 140.0, 61.5, 174.0]
+        if all(abs(row["sent_bpm"] - row["bpm"]) <= 0.2 for row in rows):
+            break
+    else:
+        pytest.skip("the JACK dummy server did not keep time (machine overloaded): "
+                    + ", ".join(f"{row['sent_bpm']:.1f} for {row['bpm']:g}" for row in rows))
+    for row in rows:
+        assert row["within"] == 100.0 and row["max_error"] <= 0.5, row
+        assert row["caught"] <= 1.5, row
