@@ -84,10 +84,19 @@ class MidiController(QObject):
     def check_ports(self) -> None:
         if self.midi.check():
             self.status_changed.emit(self.midi.status)
+        self._release_clock()
 
     def drain(self) -> None:
         for event in self.midi.drain():
             self.handle(event)
+        self._release_clock()
+
+    def _release_clock(self) -> None:
+        """The clock stopped (no pulse for a second) or its port went away: the tempo field takes typed and tapped
+        values again, starting from the clock's last tempo."""
+        if self.tempo_source == "clock" and not self.clock_running:
+            self.transport_state.clock.reset()
+            self._set_tempo(self.bpm, "manual")
 
     def handle(self, event: MidiEvent) -> None:
         """One event, on the GUI thread: learn, transport and clock, learned actions, then pads."""

@@ -128,6 +128,27 @@ def test_tempo_typed_tapped_and_from_clock_events(make_window, no_midi_system, q
     assert window.session_bpm() == c.bpm
 
 
+def test_tempo_field_unlocks_when_the_clock_stops(make_window, no_midi_system, qtbot):
+    """A running clock makes the field read-only ("MIDI clock"); a second without pulses (the DAW stopped sending,
+    or its port went away) and the field takes typed values again, from the clock's last tempo."""
+    import time
+
+    window = make_window()
+    c, tempo = window.midi.controller, window.midi.tempo
+    start = time.monotonic()
+    for i in range(24 * 4):
+        c.handle(MidiEvent("clock", timestamp=start - 2.0 + i * 60 / (97 * 24)))
+    assert tempo.bpm_spin.isReadOnly() and tempo.source_label.text() == "MIDI clock"
+    qtbot.waitUntil(lambda: not tempo.bpm_spin.isReadOnly(), timeout=3000)  # the drain timer notices
+    assert time.monotonic() - start >= 0.9  # not before the clock has been silent for a second
+    assert tempo.source_label.text() == "" and c.tempo_source == "manual"
+    assert tempo.bpm_spin.value() == pytest.approx(97.0, abs=0.05)
+    tempo.bpm_spin.setValue(104.0)
+    assert c.bpm == 104.0 and window.session_bpm() == 104.0
+    c.set_bpm(110.0, "tap")
+    assert c.bpm == 110.0 and tempo.source_label.text() == "tapped"
+
+
 def test_daw_start_stop_drive_the_transport(make_window, no_midi_system, qtbot):
     """Start auditions the shown take (or says why it cannot: no audio device here), Stop stops it, Song Position
     moves the editor's cursor, Continue plays again. The audio tier checks the sound itself."""
