@@ -118,6 +118,47 @@ def test_port_unplugged_and_back(midi_pair):
         again.close()
 
 
+def test_two_inputs_at_once_notes_from_one_clock_from_the_other():
+    """A controller's notes and a DAW's clock on two ports, both open at once: every event arrives, tagged with its
+    port; unplugging the controller leaves the DAW's port open, and the controller reopens when it is back."""
+    require_jack()
+    tag = uuid.uuid4().hex[:8]
+    pads = VirtualOutput(f"loa-pads-{tag}", client_name="loa-test-controller")
+    daw = VirtualOutput(f"loa-daw-{tag}", client_name="loa-test-daw")
+    midi = MidiInput(client_name="loa-test-in")
+    try:
+        assert midi.open_many([pads.port_name, daw.port_name]) and len(midi.open_ports) == 2, midi.status
+        assert pads.port_name in midi.status and daw.port_name in midi.status
+        connect(pads, midi)
+        connect(daw, midi)
+        for k in range(48):
+            daw.send([0xF8])
+            if k % 12 == 0:
+                pads.send(note_on(36 + k // 12, 100))
+            time.sleep(0.005)
+        events = drain_until(midi, 52)
+        clock = [e for e in events if e.kind == "clock"]
+        notes = [e for e in events if e.kind == "note_on"]
+        assert len(clock) == 48 and {e.source for e in clock} == {midi.open_ports[1]}
+        assert [e.number for e in notes] == [36, 37, 38, 39] and {e.source for e in notes} == {midi.open_ports[0]}
+        assert daw.port_name in clock[0].source and pads.port_name in notes[0].source
+
+        pads.close()
+        assert wait_for(lambda: (midi.check(), len(midi.open_ports) == 1)[1])
+        assert "disconnected" in midi.status and daw.port_name in midi.open_ports[0]
+        daw.send(note_on(50, 1))
+        assert [e.number for e in drain_until(midi, 1)] == [50]  # the other input goes on
+        pads = VirtualOutput(f"loa-pads-{tag}", client_name="loa-test-controller")
+        assert wait_for(lambda: (midi.check(), len(midi.open_ports) == 2)[1])
+        connect(pads, midi)
+        pads.send(note_on(40, 1))
+        assert [e.number for e in drain_until(midi, 1)] == [40]
+    finally:
+        midi.close()
+        pads.close()
+        daw.close()
+
+
 def test_no_midi_system_gives_a_status_not_a_crash(monkeypatch):
     monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
     midi = MidiInput(apis=("alsa", "jack"))
