@@ -149,6 +149,21 @@ def test_tempo_field_unlocks_when_the_clock_stops(make_window, no_midi_system, q
     assert c.bpm == 110.0 and tempo.source_label.text() == "tapped"
 
 
+def test_two_clocks_on_two_inputs_the_first_sets_the_tempo(make_window, no_midi_system):
+    """Clocks from two inputs at once (two DAWs, or a drum machine beside the DAW): pulses interleaved would read as
+    neither's tempo; the first input that sent a clock sets it, the other's pulses are left out until it stops."""
+    import time
+
+    window = make_window()
+    c = window.midi.controller
+    start = time.monotonic()  # fed at once: the pulses' times run ahead of the clock that tells a stopped clock
+    events = [MidiEvent("clock", timestamp=start + i * 60 / (97 * 24), source="daw:out") for i in range(96)]
+    events += [MidiEvent("clock", timestamp=start + 0.01 + i * 60 / (140 * 24), source="drums:out") for i in range(138)]
+    for event in sorted(events, key=lambda e: e.timestamp):
+        c.handle(event)
+    assert c.bpm == pytest.approx(97.0, abs=0.1) and c.tempo_source == "clock"
+
+
 def test_daw_start_stop_drive_the_transport(make_window, no_midi_system, qtbot):
     """Start auditions the shown take (or says why it cannot: no audio device here), Stop stops it, Song Position
     moves the editor's cursor, Continue plays again. The audio tier checks the sound itself."""
