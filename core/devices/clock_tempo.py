@@ -17,8 +17,8 @@ How a reading is made (over the last four beats):
   segment's line left out): the period quantisation averages out over many pulses, jumps count for nothing.
 - A tempo step: the latest pulses (6, 12 or 24 of them) lie on a line of their own, tight as one segment, whose
   period drifts from the current one by STEP_DRIFT bands over the run, and against the current period keeps breaking into new
-  segments (a phase jump breaks it once). The window then restarts with them; its first pulses go while they lie
-  off the line through the rest (the run may have begun with the old tempo's last pulse).
+  segments (a phase jump breaks it once). The window then restarts with them, less first pulses that lie off
+  the line through the rest (the run may have begun with the old tempo's last pulse).
 - The reading shown is the median of the last three fits (a single odd fit never shows).
 """
 
@@ -38,7 +38,7 @@ WINDOW_PULSES = 4 * PULSES_PER_QUARTER  # pulses in the steady fit: four beats
 MIN_PULSES = 5  # a first reading (after a start or a tempo step) needs this many pulses
 STEP_RUNS = (6, 12, 24)  # runs of the latest pulses tested for a tempo step (big steps show in 6, small in 24)
 SETTLED = 2 * PULSES_PER_QUARTER  # pulses after which a reading has settled (for `steps`)
-STALE_AT_STEP = 2  # pulses at the start of a re-seeded window that may be the old tempo's
+STALE_AT_STEP = 2  # pulses at the start of a step's run that may be the old tempo's
 MIN_BEFORE = 12  # pulses a settled period must rest on before a step can be called against it
 STEP_DRIFT = 2.0  # bands of drift over a run that make a step
 STEP_ALONG, STEP_AGREE = 0.3, 0.8  # ... and 80 % of its intervals off the old period, the step's way, by 30 % of it
@@ -169,7 +169,7 @@ class ClockTempo:
         self._fits: deque[float] = deque(maxlen=MEDIAN_OF)
         self._period: Optional[float] = None  # seconds per pulse of the last fit
         self._band: Optional[float] = None
-        self._stale = 0  # first pulses of a re-seeded window that may still go (_drop_stale)
+        self._pending = False  # the last pulse showed a step (one more must, before the window restarts)
         self.steps = 0  # tempo steps seen (re-seeds); for tests and diagnostics
 
     @property
@@ -182,6 +182,7 @@ class ClockTempo:
         self._bpm = None
         self._period = None
         self._band = None
+        self._pending = False
 
     def is_running(self, now: Optional[float] = None) -> bool:
         now = time.monotonic() if now is None else now
@@ -197,15 +198,15 @@ class ClockTempo:
             return self._bpm
         times = np.asarray(self._times, dtype=np.float64)
         run = self._step_run(times)
+        run, self._pending = (run if self._pending else None), run is not None  # a step shows on two pulses running
         if run:
             self.steps += len(times) >= SETTLED  # a re-seed within the first beats mends a bad start; not a step
+            run -= self._stale_lead(times[-run:])
             while len(self._times) > run:
                 self._times.popleft()
             times = times[-run:]
             self._fits.clear()
             self._period = run_line(times)[0]
-            self._stale = STALE_AT_STEP
-        times = self._drop_stale(times)
         guess = self._period or self._rough_period(times)
         if guess is None:
             return self._bpm
@@ -217,18 +218,17 @@ class ClockTempo:
         self._bpm = float(np.median(self._fits))
         return self._bpm
 
-    def _drop_stale(self, times: np.ndarray) -> np.ndarray:
-        """After a re-seed, the first pulse or two go if the interval after them is not the new period (a run that
-        called a step may have begun with the old tempo's last pulse); judged once the new period has settled a
-        little (MIN_BEFORE pulses)."""
-        while self._stale and len(times) >= MIN_BEFORE and self._period is not None and self._band is not None:
-            if abs(times[1] - times[0] - self._period) <= self._band:
-                self._stale = 0
-                break
-            self._stale -= 1
-            self._times.popleft()
-            times = times[1:]
-        return times
+    def _stale_lead(self, run: np.ndarray) -> int:
+        """How many of the run's first pulses (at most STALE_AT_STEP) still belong to the old tempo: off the line
+        through the rest by half the step's shift or more (the run may begin just before the step). A new pulse
+        taken for an old one only costs a pulse."""
+        rest = run[STALE_AT_STEP:]
+        slope, offset = np.polyfit(np.arange(STALE_AT_STEP, len(run), dtype=np.float64), rest, 1)
+        shift = abs(slope - self._period) if self._period is not None else 0.0
+        lead = 0
+        while lead < STALE_AT_STEP and abs(run[lead] - (offset + slope * lead)) > shift / 2:
+            lead += 1
+        return lead
 
     @staticmethod
     def _rough_period(times: np.ndarray) -> Optional[float]:
