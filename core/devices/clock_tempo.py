@@ -12,13 +12,14 @@ system saw it (rtmidi's deltas), not with when Python got to read it. What a rea
 How a reading is made (over the last four beats):
 - Segments: pulses that keep one phase against the current period, t - period * n staying inside a band one grid
   step wide (the spread of the intervals: the quantum). A pulse outside starts a new segment: a jump, a lost pulse
-  or a burst ends a segment instead of tilting the line. A single late pulse between two that agree is left out.
+  or a burst ends a segment instead of tilting the line. Late pulses followed by ones on the segment's phase again
+  (within LOOKAHEAD) are left out, and the segment goes on.
 - The period is the least-squares slope shared by all segments, each with its own offset (pulses far off their
   segment's line left out): the period quantisation averages out over many pulses, jumps count for nothing.
-- A tempo step: the latest pulses (6, 12 or 24 of them) lie on a line of their own, tight as one segment, whose
-  period drifts from the current one by STEP_DRIFT bands over the run, and against the current period keeps breaking into new
-  segments (a phase jump breaks it once). The window then restarts with them, less first pulses that lie off
-  the line through the rest (the run may have begun with the old tempo's last pulse).
+- A tempo step: the latest pulses (6, 12 or 24 of them) lie tight on a line of their own that drifts from the
+  current period by STEP_DRIFT bands over the run, with most intervals off the old period the same way; a phase
+  jump inside a run leaves it far from tight. Seen on two pulses running, the window restarts with the run, less
+  first pulses that lie off the line through the rest (the run may begin with the old tempo's last pulses).
 - The reading shown is the median of the last three fits (a single odd fit never shows).
 """
 

@@ -238,7 +238,8 @@ class MidiInput:
         if back and self._open:
             self._start_reader()
         if gone:
-            self.status = " ".join(f"MIDI input “{name}” disconnected; it reopens when it is back." for name in gone)
+            self.status = " ".join(f"MIDI input “{name}” disconnected; it reopens when it is back."
+                                   for name in gone)
         elif back:
             self._report(problems)
         return self.status != before
