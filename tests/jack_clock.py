@@ -75,7 +75,7 @@ def record(segments: list[tuple[float, float]], client_name: str = "loa-clock-ca
 def follow(capture: dict) -> list[dict]:
     """Per tempo: % of readings within 0.5 BPM from two beats after the change (four after the start, where the
     sender itself settles), the largest error there, the seconds from the change to the first reading within 0.5,
-    and the pulses' own tempo over that stretch (a plain line: lost pulses pull it down)."""
+    and the pulses' own tempo over that stretch (a line through them; a gap of about two periods counts a lost pulse)."""
     times = np.asarray(capture["pulses"])
     follower = ClockTempo()
     readings = np.array([follower.pulse(t) or np.nan for t in times])
@@ -88,7 +88,10 @@ def follow(capture: dict) -> list[dict]:
         error = np.abs(readings[judged] - bpm)
         near = stretch[np.abs(readings[stretch] - bpm) <= 0.5]
         caught = times[near[0]] - start if len(near) else float("inf")
-        sent = 60.0 / (24 * np.polyfit(np.arange(len(judged)), times[judged], 1)[0])
+        nominal = 60.0 / (24 * bpm)
+        steps = np.maximum(1, np.round(np.diff(times[judged]) / nominal))  # a gap of two periods: a lost pulse
+        numbers = np.concatenate([[0.0], np.cumsum(steps)])
+        sent = 60.0 / (24 * np.polyfit(numbers, times[judged], 1)[0])
         rows.append({"bpm": bpm, "within": 100.0 * float(np.mean(error <= 0.5)), "max_error": float(np.max(error)),
                      "caught": float(caught), "pulses": int(len(judged)), "sent_bpm": float(sent)})
     return rows

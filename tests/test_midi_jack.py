@@ -171,12 +171,13 @@ def test_no_midi_system_gives_a_status_not_a_crash(monkeypatch):
 
 def test_jack_midi_clock_tempo_table():
     """jack_midi_clock itself (Debian jack-midi-clock) through JACK into our MIDI input, tempo set by jack_transport
-    as timebase master: 97, 140, 61.5, 174 BPM. From two beats after each change every reading is within 0.5 BPM
-    of the tempo set, and each change is caught within 1.5 s.
+    as timebase master: 97, 140, 61.5, 174 BPM. From two beats after each change (four after the start) every
+    reading is within 0.5 BPM of the tempo set, and each change is caught within 1.5 s.
 
-    The dummy server's clock is the machine's CPU: starved, it re-anchors late and its pulses run slow (on a
-    2-core machine at load 11 they came at 94.8 for 97). A run whose pulses did not keep the tempo set (their own
-    line off by more than 0.2 BPM, or pulses missing) says nothing about the follower: tried again, then skipped."""
+    The dummy server's clock is the machine's CPU: starved (non-realtime server, other work on the machine), it
+    re-anchors late and its pulses themselves run slow (at load 11 on 2 cores: 94.8 for 97, 136.4 for 140). A run
+    that misses while its pulses were off the tempo set by more than 0.3 BPM says nothing about the follower: it is
+    tried again, then skipped with the figures. A miss while the pulses kept the tempo fails."""
     require_jack()
     from jack_clock import available, follow, record
 
@@ -187,11 +188,9 @@ def test_jack_midi_clock_tempo_table():
         for row in rows:
             print(attempt, row)
         assert [row["bpm"] for row in rows] == [97.0, 140.0, 61.5, 174.0]
-        if all(abs(row["sent_bpm"] - row["bpm"]) <= 0.2 for row in rows):
-            break
-    else:
-        pytest.skip("the JACK dummy server did not keep time (machine overloaded): "
-                    + ", ".join(f"{row['sent_bpm']:.1f} for {row['bpm']:g}" for row in rows))
-    for row in rows:
-        assert row["within"] == 100.0 and row["max_error"] <= 0.5, row
-        assert row["caught"] <= 1.5, row
+        if all(row["within"] == 100.0 and row["max_error"] <= 0.5 and row["caught"] <= 1.5 for row in rows):
+            return
+        sender_off = [row for row in rows if abs(row["sent_bpm"] - row["bpm"]) > 0.3]
+        assert sender_off, f"the pulses kept the tempo set, the follower did not: {rows}"
+    pytest.skip("the JACK dummy server did not keep time (machine overloaded): "
+                + ", ".join(f"{row['sent_bpm']:.1f} for {row['bpm']:g}" for row in rows))

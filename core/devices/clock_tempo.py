@@ -12,8 +12,8 @@ system saw it (rtmidi's deltas), not with when Python got to read it. What a rea
 How a reading is made (over the last four beats):
 - Segments: pulses that keep one phase against the current period, t - period * n staying inside a band one grid
   step wide (the spread of the intervals: the quantum). A pulse outside starts a new segment: a jump, a lost pulse
-  or a burst ends a segment instead of tilting the line. Late pulses followed by ones on the segment's phase again
-  (within LOOKAHEAD) are left out, and the segment goes on.
+  or a burst ends a segment instead of tilting the line. Late pulses, caught up with (a short interval) and then
+  on the segment's phase again within LOOKAHEAD pulses, are left out, and the segment goes on.
 - The period is the least-squares slope shared by all segments, each with its own offset (pulses far off their
   segment's line left out): the period quantisation averages out over many pulses, jumps count for nothing.
 - A tempo step: the latest pulses (6, 12 or 24 of them) lie tight on a line of their own that drifts from the
@@ -43,6 +43,7 @@ STALE_AT_STEP = 2  # pulses at the start of a step's run that may be the old tem
 MIN_BEFORE = 12  # pulses a settled period must rest on before a step can be called against it
 STEP_DRIFT = 2.0  # bands of drift over a run that make a step
 STEP_ALONG, STEP_AGREE = 0.3, 0.8  # ... and 80 % of its intervals off the old period, the step's way, by 30 % of it
+STEP_GAP = 0.5  # ... and no interval off its period by half a period (a lost pulse inside the run)
 STEP_TIGHT = 0.25  # ... and the run's spread about its own line at most this share of the drift
 TOLERANCE = 0.001  # seconds added to the band: scheduling jitter of a pulse that is not late
 QUANTUM_FLOOR = 256 / 48000  # seconds: the least grid assumed, a usual JACK period (256 frames at 48 kHz)
@@ -91,7 +92,7 @@ def segments(times: np.ndarray, period: float, band: float) -> tuple[np.ndarray,
             i += 1
             continue
         back = next((j for j in range(1, LOOKAHEAD + 1) if i + j < n and fits(i + j, k + j)), None)
-        if back is not None:  # late (or early) pulses, and then the segment's phase again: skip them
+        if back is not None:  # late pulses, caught up with, and then the segment's phase again: skip them
             kept[i:i + back], label[i:i + back] = False, seg
             number[i:i + back] = k + np.arange(back)
             count = k + back - 1
@@ -261,7 +262,7 @@ class ClockTempo:
                 continue
             shift = slope - self._period
             drift = abs(shift) * (run - 1)
-            steady = spread <= min(self._band, STEP_TIGHT * drift) and step <= self._band
+            steady = spread <= min(self._band, STEP_TIGHT * drift) and step <= min(self._band, STEP_GAP * slope)
             along = np.mean((np.diff(times[-run:]) - self._period) * np.sign(shift) >= STEP_ALONG * abs(shift))
             if drift > STEP_DRIFT * self._band and steady and along >= STEP_AGREE:
                 return run
