@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent
 
 from core.audio.clip import Clip, save_clip
 from core.devices.midi_messages import MidiEvent, control_change, note_off, note_on, parse_message
-from studio_helpers import fill_panel, tone_clip
+from studio_helpers import fill_panel, settled, tone_clip
 
 
 @pytest.fixture
@@ -391,11 +391,12 @@ def test_compact_take_chips_are_told_apart_and_fit_without_scrolling_sideways(ma
     qtbot.waitExposed(compact)
     compact.resize(420, 420)
     compact.refresh_takes()
-    qtbot.wait(20)
-    texts = [chip.play_button.text() for chip in compact.chips]
-    assert texts == [f"#{n} 0.33" for n in range(1, 9)]
+    expected = [f"#{n} 0.33" for n in range(1, 9)]
+    assert settled(qtbot, lambda: [chip.play_button.text() for chip in compact.chips] == expected), (
+        [chip.play_button.text() for chip in compact.chips])
     assert all(f"seed {5300 + i}" in chip.play_button.toolTip() for i, chip in enumerate(compact.chips))
-    assert compact.scroll.horizontalScrollBar().maximum() == 0
+    assert settled(qtbot, lambda: compact.scroll.horizontalScrollBar().maximum() == 0), (
+        compact.scroll.horizontalScrollBar().maximum())
     width = compact.scroll.viewport().width()
     for chip in compact.chips:
         assert chip.isVisibleTo(compact) and chip.geometry().right() <= width, (chip.geometry(), width)
