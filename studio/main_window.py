@@ -93,10 +93,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
     # ---- layout ----------------------------------------------------------------------------------------
     def _make_waveform_view(self) -> Optional[QWidget]:
         """The waveform view of the selected clip (studio.waveform_view), following the player's position."""
-        try:
-            from .waveform_view import WaveformView
-        except ImportError:
-            return None
+        from .waveform_view import WaveformView
+
         view = WaveformView()
         view.attach_player(self.auditioner.player)
         return view
@@ -137,13 +135,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
     def _attach_dragout(self) -> None:
         """Candidate cards, library rows and the waveform selection drag out as files (studio.dragout);
         File > Export… and Copy to clipboard use the same export settings."""
-        try:
-            from . import dragout
-        except ImportError:
-            self.dragout = None
-            self.export_action.setEnabled(False)
-            self.copy_action.setEnabled(False)
-            return
+        from . import dragout
+
         self.dragout = dragout
         export_settings = self.settings.export_settings
         self.candidates.set_drag_handler(dragout.entry_drag_handler(export_settings, self.show_error))
