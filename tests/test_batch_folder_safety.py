@@ -119,7 +119,13 @@ def test_odd_folders_end_in_one_line(tiny_model_dir, tmp_path, capsys):
         code, err = batch(tmp_path, tiny_model_dir, capsys, *extra, out="afile")
         assert code == 2 and one_line(err) and "is a file, not a folder" in err, err
         assert (tmp_path / "afile").read_text() == "keep"
-    (tmp_path / "out" / "manifest.jsonl").mkdir(parents=True)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "takes").write_text("a file where the pattern wants a folder")
+    write_job(tmp_path, ["rain,0.5,1,3,1,takes/{slug}"])
+    code, err = batch(tmp_path, tiny_model_dir, capsys)
+    assert code == 2 and "line 2: takes is a file, so takes/rain.wav cannot be made inside it" in err, err
+    assert "Traceback" not in err and (tmp_path / "out" / "takes").is_file()
+    (tmp_path / "out" / "manifest.jsonl").mkdir()
     for extra in ([], ["--dry-run"]):
         code, err = batch(tmp_path, tiny_model_dir, capsys, *extra)
         assert code == 2 and one_line(err) and "manifest.jsonl is a folder" in err, err
