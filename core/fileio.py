@@ -340,7 +340,10 @@ def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
                     entries.append(_prepare(tmp, target, overwrite, backup=len(pairs) > 1))
                 except OSError as exc:
                     raise output_error(exc, target) from exc
-            journals = write_journals(entries, sorted(folders), HOST) if len(pairs) > 1 else []
+            try:
+                journals = write_journals(entries, sorted(folders), HOST) if len(pairs) > 1 else []
+            except OSError as exc:  # a full disk before anything was renamed: one line, nothing changed
+                raise output_error(exc, pairs[0][1]) from exc
             landed: list[dict] = []
             try:
                 for i, (tmp, target) in enumerate(pairs):
