@@ -221,3 +221,15 @@ def test_a_second_run_into_the_same_folder_is_refused_and_sigterm_ends_as_143(ti
     assert first.returncode == 143, err
     assert "Run the same command again to resume" in err
     assert 1 <= len(records(tmp_path / "out")) < 10
+
+
+def test_manifests_written_before_the_header_are_still_ours(tmp_path):
+    from core.batch.manifest import read_manifest
+
+    legacy = [{"path": "a.wav", "render_key": "k", "sha256": "s", "seed": 1},
+              {"path": "b.wav", "render_key": "k", "sha256": "t", "seed": 2}]
+    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in legacy) + '{"path": "c.w')
+    found = read_manifest(tmp_path)
+    assert sorted(found.records) == ["a.wav", "b.wav"] and found.owns("a.wav") and not found.owns("c.wav")
+    (tmp_path / "manifest.jsonl").write_text("")
+    assert read_manifest(tmp_path).records == {}  # an empty file holds nothing to lose
