@@ -155,6 +155,9 @@ def check_output_paths(paths: Sequence[str | Path], *, overwrite: bool = False,
     Raises OutputError / OutputExists with one line naming the path. Creates nothing that stays behind.
     """
     checked = []
+    for folder in dict.fromkeys(Path(p).parent for p in paths):
+        if folder.is_dir():
+            sweep_folder(folder)  # a set a killed writer left half-landed goes back first (core.commit_journal)
     for path in map(Path, paths):
         for source in inputs:
             if _same_file(path, Path(source)):

@@ -56,3 +56,14 @@ def test_a_set_that_lands_leaves_no_journal(tmp_path):
     assert result.returncode == 0, result.stderr
     assert sorted(os.listdir(tmp_path)) == sorted(NAMES)
     assert all((tmp_path / name).read_text().startswith("new ") for name in NAMES)
+
+
+def test_the_check_before_a_rerun_repairs_first(tmp_path):
+    """After a kill half-way through a new set, the same command's up-front check finds the names free again
+    (instead of refusing the half-landed new names as existing files)."""
+    from core.fileio import check_output_paths
+
+    result = write_set(tmp_path, False, 2)
+    assert result.returncode == -9, result.stderr
+    check_output_paths([tmp_path / name for name in NAMES], overwrite=False)
+    assert os.listdir(tmp_path) == []
