@@ -58,9 +58,6 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
     window.show()
-    from core.editing.kweighted_lanes import prepare_in_background
-
-    prepare_in_background()  # the loudness kernel: about 1 s to load, 2 s to compile the very first time
     code = app.exec()
     # pyqtgraph views alive at interpreter exit can abort the process (DESKTOP.md): tear down first.
     window.close()
