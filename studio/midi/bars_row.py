@@ -1,7 +1,7 @@
 """Music mode: duration in bars at the session tempo and meter, ended by a short fade or a loop-closing pass.
 
 A row under Duration in the generation panel (shown in Music mode only). When "Bars" is on, the job carries a
-`bar_lock` (bars, session BPM, beats per bar, ending) and studio.modes runs core.generation.bar_locked, so the
+`bar_lock` (bars, session BPM, meter, ending) and studio.modes runs core.generation.bar_locked, so the
 take is exactly that many bars at the output rate.
 """
 
@@ -11,6 +11,7 @@ from typing import Optional
 
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from core.audio.bars import bar_seconds
 from core.generation.bar_locked import BarLock
 
 from .controller import MidiController
@@ -48,18 +49,20 @@ class BarsRow(QWidget):
         layout.addWidget(self.tempo_label)
         controller.tempo_changed.connect(lambda *_: self.show_tempo())
         self.enabled_box.toggled.connect(lambda *_: self.show_tempo())
+        self.bars_spin.valueChanged.connect(lambda *_: self.show_tempo())
         self.show_tempo()
 
     def show_tempo(self) -> None:
         c = self.controller
-        seconds = self.bars_spin.value() * c.beats_per_bar * 60.0 / c.bpm
-        self.tempo_label.setText(f"at {c.bpm:g} BPM, {c.beats_per_bar}/4 ({seconds:.2f} s)")
+        seconds = bar_seconds(self.bars_spin.value(), c.bpm, c.beats_per_bar, c.beat_unit)
+        self.tempo_label.setText(f"at {c.bpm:g} BPM, {c.beats_per_bar}/{c.beat_unit} ({seconds:.2f} s)")
 
     def lock(self) -> Optional[BarLock]:
         if not self.enabled_box.isChecked():
             return None
         c = self.controller
-        return BarLock(self.bars_spin.value(), c.bpm, c.beats_per_bar, self.ending_combo.currentData()).validated()
+        return BarLock(self.bars_spin.value(), c.bpm, c.beats_per_bar, self.ending_combo.currentData(),
+                       c.beat_unit).validated()
 
     def job_inputs(self, _request) -> dict:
         """For GenerationPanel.extra_inputs["music"]: the bar lock as the job's extra (InputError if impossible)."""
@@ -67,4 +70,4 @@ class BarsRow(QWidget):
         if lock is None:
             return {}
         return {"bar_lock": {"bars": lock.bars, "bpm": lock.bpm, "beats_per_bar": lock.beats_per_bar,
-                             "ending": lock.ending}}
+                             "beat_unit": lock.beat_unit, "ending": lock.ending}}
