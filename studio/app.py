@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
     window.show()
+    from core.editing.kweighted_lanes import prepare_in_background
+
+    prepare_in_background()  # the measuring kernels: about 1 s to load, a few s to compile the very first time
     code = app.exec()
     # pyqtgraph views alive at interpreter exit can abort the process (DESKTOP.md): tear down first.
     window.close()

@@ -109,3 +109,56 @@ def test_silence_and_too_short_audio():
 
     with pytest.raises(InputError, match="at least 0.4 s"):
         measure.integrated_loudness(np.zeros((19199, 2), np.float32), 48000)
+
+
+@pytest.mark.parametrize("rate,seconds,channels", [(48000, 20.05, 2), (44100, 7.3, 1), (8000, 3.0, 6)])
+def test_numba_lanes_and_the_sosfilt_fallback_agree(monkeypatch, rate, seconds, channels):
+    """The 16-lane kernel (kweighted_lanes) and plain scipy give the same loudness, a partial last segment and
+    a strong 20 Hz part (the high pass remembers it longest) included."""
+    from core.editing import kweighted_lanes
+
+    rng = np.random.default_rng(int(seconds * 100))
+    frames = int(seconds * rate)
+    t = np.arange(frames) / rate
+    x = (0.3 * np.sin(2 * np.pi * 20 * t)[:, None] + 0.05 * rng.standard_normal((frames, channels)))
+    x[frames // 3:] += 0.4  # a step: the high-pass rings for a while after it
+    x = x.astype(np.float32)
+    assert kweighted_lanes.available()
+    with_lanes = measure.integrated_loudness(x, rate)
+    monkeypatch.setattr(kweighted_lanes, "available", lambda: False)
+    assert measure.integrated_loudness(x, rate) == pytest.approx(with_lanes, abs=2e-4)
+
+
+def test_warm_up_covers_the_filter_memory():
+    from scipy.signal import sosfilt
+
+    from core.editing import kweighted_lanes
+
+    frames = kweighted_lanes.warm_up_frames(measure.K_WEIGHTING_48K)
+    assert 1000 < frames < 48000  # tens of milliseconds: the 38 Hz high-pass is the slowest part
+    impulse = np.zeros(frames + 1)
+    impulse[0] = 1.0
+    response = np.abs(sosfilt(measure.K_WEIGHTING_48K, impulse))
+    assert response[-1] < 1e-8 * response.max()
+
+
+@pytest.mark.parametrize("frames,channels", [(5000, 1), (50_000, 2), (3 * 4096, 3)])
+def test_the_screen_kernel_equals_the_blas_screen_and_the_peak_is_the_same_without_numba(monkeypatch, frames,
+                                                                                        channels):
+    import sys
+
+    from core.editing import kweighted_lanes
+
+    rng = np.random.default_rng(frames)
+    x = (rng.standard_normal((frames, channels)) * 0.1).astype(np.float32)
+    x[-1] = 0.8  # the ring after the last sample
+    blocks = np.arange(-(-frames // measure.TRUE_PEAK_BLOCK_FRAMES))
+    kernel = measure._kernel_screen(x, blocks)
+    blas = measure._screen(x, blocks)[:, :kernel.shape[1]]
+    np.testing.assert_allclose(kernel, blas, rtol=2e-5, atol=1e-7)
+    peak = measure.true_peak(x)
+    assert peak == pytest.approx(brute_true_peak(x), rel=1e-5)
+    monkeypatch.setattr(kweighted_lanes, "_usable", None)
+    monkeypatch.setitem(sys.modules, "core.editing._kernels", None)  # importing it now raises ImportError
+    assert not kweighted_lanes.available()
+    assert measure.true_peak(x) == pytest.approx(peak, rel=1e-6)

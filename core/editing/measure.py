@@ -1,19 +1,20 @@
-"""Loudness (ITU-R BS.1770-4 integrated) and true peak (8x oversampled), with numpy and scipy only.
+"""Loudness (ITU-R BS.1770-4 integrated) and true peak (8x oversampled).
 
-Loudness: the Recommendation's K-weighting coefficients, exactly as its tables give them for 48 kHz; audio
-at another rate is resampled to 48 kHz for the measurement (soxr HQ), so every rate is weighted by the same curve
-(filters designed for 8 kHz by the usual bilinear method are up to 0.25 dB off it). Each channel is filtered
-with `scipy.signal.sosfilt` chunk by chunk (state carried, one channel per thread), its squares summed per
-100 ms segment; a gating block is four consecutive segments, and there are floor((T - 0.4) / 0.1) + 1 of them
-(BS.1770's index range: a block never runs past the end). Gating is vectorised over the blocks.
+Loudness: the Recommendation's K-weighting coefficients, exactly as its tables give them for 48 kHz; audio at
+another rate is resampled to 48 kHz for the measurement (soxr HQ), so every rate is weighted by the same curve
+(filters designed for 8 kHz by the usual bilinear method are up to 0.25 dB off it). The channels are filtered 16
+chains at a time by a numba kernel (kweighted_lanes; without numba `scipy.signal.sosfilt` chunk by chunk, one
+channel per thread: about 6x slower), the squares summed per 100 ms segment; a gating block is four consecutive
+segments, and there are floor((T - 0.4) / 0.1) + 1 of them (BS.1770's index range: a block never runs past the
+end). Gating is vectorised over the blocks.
 
-True peak: the signal oversampled 8x by a 384-tap Kaiser-windowed sinc (48 taps per phase, flat to 0.01 dB
-up to 0.9 of the Nyquist frequency). BS.1770's own 4x interpolator reads inter-sample peaks up to ~0.15 dB low
-on real recordings; this reads within 0.02 dB of ffmpeg's `ebur128=peak=true` and of sox's 8x resampling
+True peak: the signal oversampled 8x by a 384-tap Kaiser-windowed sinc (48 taps per phase, flat to 0.01 dB up to
+0.9 of the Nyquist frequency). BS.1770's own 4x interpolator reads inter-sample peaks up to ~0.15 dB low on real
+recordings; this reads within 0.02 dB of ffmpeg's `ebur128=peak=true` and of sox's 8x resampling
 (tests/test_loudness_reference.py). The 8x values are computed only where the peak can be: BS.1770's 4x
-interpolator, about a tenth of the work, screens every block that could matter (as a BLAS product of
-overlapping sample rows and a banded phase matrix), and the 8x values are computed around its local maxima
-within SCREEN_MARGIN_DB of the best so far (or of the threshold that matters), equal to brute-force 8x
+interpolator, about a tenth of the work, screens every block that could matter (a numba kernel; without numba a
+BLAS product of overlapping sample rows and a banded phase matrix), and the 8x values are computed around its local
+maxima within SCREEN_MARGIN_DB of the best so far (or of the threshold that matters), equal to brute-force 8x
 oversampling of the whole signal (tests/test_editing_measure.py).
 """
 
@@ -25,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from core.audio.downmix import LAYOUTS
+from core.editing import kweighted_lanes
 from core.errors import InputError
 
 LOUDNESS_BLOCK_SECONDS = 0.4  # BS.1770 gating block: shorter audio has no integrated loudness
@@ -83,12 +85,12 @@ def _at_measure_rate(column: np.ndarray, rate: int) -> np.ndarray:
     return soxr.resample(column, rate, MEASURE_RATE, quality="HQ")
 
 
-def segment_energies(column: np.ndarray, rate: int, segments: int) -> np.ndarray:
-    """Sum of the K-weighted channel's squares over each of the first `segments` 100 ms segments (measured at
-    48 kHz; a segment past the end counts only the audio there is)."""
+def segment_energies(column: np.ndarray, segments: int) -> np.ndarray:
+    """Sum of the K-weighted squares of one 48 kHz channel over each of the first `segments` 100 ms segments
+    (a segment past the end counts only the audio there is): `scipy.signal.sosfilt`, chunk by chunk."""
     from scipy.signal import sosfilt
 
-    x = _at_measure_rate(column, rate)
+    x = np.asarray(column, dtype=np.float64)
     energies = np.zeros(segments, np.float64)
     state = np.zeros((len(K_WEIGHTING_48K), 2))
     chunk = SEGMENT_FRAMES * FILTER_CHUNK_SEGMENTS
@@ -102,6 +104,40 @@ def segment_energies(column: np.ndarray, rate: int, segments: int) -> np.ndarray
             rest = filtered[whole * SEGMENT_FRAMES:]
             energies[first + whole] = float(np.dot(rest, rest))
     return energies
+
+
+def _lane_energies(x: np.ndarray, segments: int) -> np.ndarray:
+    """(channels, segments): segment_energies for every channel of 48 kHz audio through the numba lanes
+    (kweighted_lanes: ~6x sosfilt's speed), the partial last segment filtered after a warm-up."""
+    from scipy.signal import sosfilt
+
+    frames, channels = x.shape
+    whole = min(segments, frames // SEGMENT_FRAMES)
+    energies = np.zeros((channels, segments), np.float64)
+    if whole:
+        energies[:, :whole] = kweighted_lanes.whole_segment_energies(x, K_WEIGHTING_48K, SEGMENT_FRAMES, whole,
+                                                                     _workers(2))
+    if whole < segments and whole * SEGMENT_FRAMES < frames:  # the audio ends inside a segment
+        start = whole * SEGMENT_FRAMES
+        lead = max(0, start - kweighted_lanes.warm_up_frames(K_WEIGHTING_48K))
+        tail = sosfilt(K_WEIGHTING_48K, x[lead:].astype(np.float64), axis=0)[start - lead:]
+        energies[:, whole] = np.einsum("ij,ij->j", tail, tail)
+    return energies
+
+
+def _energies(samples: np.ndarray, rate: int, channel_ids: list[int], segments: int) -> np.ndarray:
+    """(channels, segments) K-weighted segment energies of the used channels, measured at 48 kHz."""
+    if kweighted_lanes.available() and len(channel_ids) <= kweighted_lanes.LANES:
+        if rate == MEASURE_RATE:
+            x = samples if channel_ids == list(range(samples.shape[1])) else samples[:, channel_ids]
+        else:
+            with ThreadPoolExecutor(_workers(len(channel_ids))) as pool:
+                x = np.stack(list(pool.map(lambda c: _at_measure_rate(samples[:, c], rate), channel_ids)),
+                             axis=1).astype(np.float32)
+        return _lane_energies(np.ascontiguousarray(x, dtype=np.float32), segments)
+    with ThreadPoolExecutor(_workers(len(channel_ids))) as pool:  # sosfilt and soxr release the GIL
+        return np.stack(list(pool.map(lambda c: segment_energies(_at_measure_rate(samples[:, c], rate), segments),
+                                      channel_ids)))
 
 
 def gating_blocks(frames: int, rate: int) -> int:
@@ -125,8 +161,7 @@ def integrated_loudness(samples: np.ndarray, rate: int) -> float:
                          "(known: 1-6 and 8). Normalise to a peak instead.")
     used = [(c, CHANNEL_WEIGHTS[name]) for c, name in enumerate(LAYOUTS[channels][1]) if CHANNEL_WEIGHTS[name]]
     segments = blocks + SEGMENTS_PER_BLOCK - 1
-    with ThreadPoolExecutor(_workers(len(used))) as pool:  # sosfilt and soxr release the GIL
-        energies = list(pool.map(lambda c: segment_energies(samples[:, c], rate, segments), [c for c, _ in used]))
+    energies = _energies(samples, rate, [c for c, _ in used], segments)
     z = np.empty((len(used), blocks))
     for c, seg in enumerate(energies):  # a block's mean square: 4 consecutive segments
         cs = np.concatenate([[0.0], np.cumsum(seg)])
@@ -218,9 +253,16 @@ def _screen(samples: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     sb, sc, sf = rows.strides
     windows = np.lib.stride_tricks.as_strided(rows, (len(blocks), channels, rows_per, SCREEN_ROW + SCREEN_TAPS - 1),
                                               (sb, sc, SCREEN_ROW * sf, sf), writeable=False)
-    out = np.abs(windows.reshape(-1, windows.shape[-1]) @ _matrix("screen"))
-    out = out.reshape(len(blocks), channels, rows_per, len(SCREEN_PHASES), SCREEN_ROW).max(axis=(1, 3))
-    return out.reshape(len(blocks), rows_per * SCREEN_ROW)
+    out = windows.reshape(-1, windows.shape[-1]) @ _matrix("screen")  # columns: phase-major
+    np.abs(out, out=out)
+    top = out[:, :SCREEN_ROW]
+    for p in range(1, len(SCREEN_PHASES)):
+        np.maximum(top, out[:, p * SCREEN_ROW:(p + 1) * SCREEN_ROW], out=top)
+    top = top.reshape(len(blocks), channels, rows_per * SCREEN_ROW)
+    best = top[:, 0]
+    for c in range(1, channels):
+        best = np.maximum(best, top[:, c])
+    return best
 
 
 def _exact_around(samples: np.ndarray, centres: np.ndarray) -> float:
@@ -243,22 +285,43 @@ def _exact_around(samples: np.ndarray, centres: np.ndarray) -> float:
     return best
 
 
-def _exact_blocks(samples: np.ndarray, blocks: np.ndarray) -> float:
-    """The largest |8x value| over whole blocks (and the ring after each): every window start in them."""
-    starts = (blocks[:, None] * TRUE_PEAK_BLOCK_FRAMES + np.arange(-TAPS, TRUE_PEAK_BLOCK_FRAMES + TAPS,
-                                                                 EXACT_WINDOWS)[None, :]).ravel()
-    return _exact_around(samples, starts + REACH + TAPS // 2 - 1)
-
-
-def _phase_l1() -> float:
-    """Bound on |oversampled value| / (largest |sample| under the taps), with room for float32 rounding."""
-    return float(np.abs(phases()).sum(axis=1).max()) * (1 + 1e-5)
-
-
 def true_peak_over(samples: np.ndarray, threshold: float) -> float:
     """The true peak (linear, the larger of the 8x oversampled and the sample peak) whenever it exceeds
     `threshold`; otherwise some value at most `threshold`."""
     return peaks_over(samples, threshold)[1]
+
+
+SCREEN_PHASES32 = SCREEN_PHASES.astype(np.float32)
+
+
+def _kernel_screen(samples: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """_screen through the numba kernel (48 products per output, no banded-matrix waste)."""
+    from core.editing._kernels import SCREEN_GROUP, screen
+
+    positions = TRUE_PEAK_BLOCK_FRAMES + SCREEN_TAPS - 1
+    width = -(-positions // SCREEN_GROUP) * SCREEN_GROUP
+    out = np.empty((len(blocks), width), np.float32)
+    screen(samples, np.ascontiguousarray(blocks, dtype=np.int64), TRUE_PEAK_BLOCK_FRAMES, SCREEN_PHASES32,
+           positions, out)
+    return out[:, :positions]
+
+
+def _screen_candidates(samples: np.ndarray, blocks: np.ndarray, level: float):
+    """Screen `blocks`; return (the largest screen value, its centre, and the centres and values of the screen's
+    local maxima at or above `level`), compactly: a long clip's screen values are never all in memory."""
+    values = _kernel_screen(samples, blocks) if kweighted_lanes.available() else _screen(samples, blocks)
+    start = blocks * TRUE_PEAK_BLOCK_FRAMES - (SCREEN_TAPS - 1) + SCREEN_TAPS // 2  # centre of position 0
+    flat = int(np.argmax(values))
+    top_value, top_centre = float(values.flat[flat]), int(start[flat // values.shape[1]] + flat % values.shape[1])
+    width = values.shape[1]
+    flat_values = values.ravel()
+    index = np.flatnonzero(flat_values >= level)  # few: the rest cannot matter
+    where = index % width
+    left = np.where(where > 0, flat_values[np.maximum(index - 1, 0)], 0.0)
+    right = np.where(where < width - 1, flat_values[np.minimum(index + 1, flat_values.size - 1)], 0.0)
+    index = index[(flat_values[index] >= left) & (flat_values[index] >= right)]
+    which, where = index // width, index % width
+    return top_value, top_centre, start[which] + where, flat_values[index], blocks[which]
 
 
 def peaks_over(samples: np.ndarray, threshold: float) -> tuple[float, float]:
@@ -267,42 +330,43 @@ def peaks_over(samples: np.ndarray, threshold: float) -> tuple[float, float]:
     Blocks whose sample peak x the screen's largest sum of |taps| (x the screen margin) cannot reach
     `threshold` are skipped; the others go through the cheap 4x screen. The 8x values are then computed only
     around the screen's local maxima within SCREEN_MARGIN_DB of what matters (the best 8x value found so far,
-    or `threshold`): where a true peak above them can be."""
-    samples = np.asarray(samples, dtype=np.float32)
+    or `threshold`): where a true peak above them can be. The batches are spread over the cores with BLAS
+    held to one thread each (its own threads on these small products fight each other: 3x slower)."""
+    samples = np.ascontiguousarray(samples, dtype=np.float32)
     if samples.size == 0:
         return 0.0, 0.0
     if samples.ndim == 1:
         samples = samples[:, None]
+    from threadpoolctl import threadpool_limits
+
     peaks = _block_peaks(samples)
     sample_peak = float(peaks.max())
     margin = 10 ** (SCREEN_MARGIN_DB / 20)
+    floor = max(threshold, sample_peak)  # the true peak is at least the sample peak
     local = np.maximum(peaks, np.concatenate([[0.0], peaks[:-1]]))  # the screen's taps reach back a block
-    order = np.argsort(-local, kind="stable")
-    order = order[local[order] * SCREEN_L1 * margin > max(threshold, sample_peak)]
-    screened = [( b, _screen(samples, order[i:i + BATCH_BLOCKS])) for i in range(0, len(order), BATCH_BLOCKS)
-                for b in [order[i:i + BATCH_BLOCKS]]]
-    if not screened:
+    order = np.flatnonzero(local * SCREEN_L1 * margin > floor)
+    if order.size == 0:
         return sample_peak, sample_peak
-    maxima = np.concatenate([values.max(axis=1) for _, values in screened])
-    blocks = np.concatenate([b for b, _ in screened])
-    top = int(np.argmax(maxima))
-    top_values = screened[top // BATCH_BLOCKS][1][top % BATCH_BLOCKS]
-    centre = int(blocks[top]) * TRUE_PEAK_BLOCK_FRAMES - (SCREEN_TAPS - 1) + int(np.argmax(top_values)) \
-        + SCREEN_TAPS // 2
-    best = max(sample_peak, _exact_around(samples, np.array([centre])))
-    level = max(best, threshold) / margin
-    for batch, values in screened:
-        keep = values.max(axis=1) >= level
-        for block, row in zip(batch[keep], values[keep]):
-            left = np.concatenate([[0.0], row[:-1]])
-            right = np.concatenate([row[1:], [0.0]])
-            found = np.flatnonzero((row >= level) & (row >= left) & (row >= right))
-            if len(found) * EXACT_WINDOWS * 4 > TRUE_PEAK_BLOCK_FRAMES:  # dense: the whole block is cheaper
-                best = max(best, _exact_blocks(samples, np.array([block])))
-                continue
-            starts = int(block) * TRUE_PEAK_BLOCK_FRAMES - (SCREEN_TAPS - 1) + found
-            best = max(best, _exact_around(samples, starts + SCREEN_TAPS // 2))
-    return sample_peak, best
+    batches = [order[i:i + BATCH_BLOCKS] for i in range(0, len(order), BATCH_BLOCKS)]
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(_workers(len(batches))) as pool:
+        screened = list(pool.map(lambda batch: _screen_candidates(samples, batch, floor / margin), batches))
+        top = max(screened, key=lambda found: found[0])
+        best = max(sample_peak, _exact_around(samples, np.array([top[1]])))
+        level = max(best, threshold) / margin
+        centres = np.concatenate([found[2][found[3] >= level] for found in screened])
+        owners = np.concatenate([found[4][found[3] >= level] for found in screened])
+        blocks, counts = np.unique(owners, return_counts=True)
+        dense = blocks[counts * EXACT_WINDOWS * 4 > TRUE_PEAK_BLOCK_FRAMES]  # there the whole block is cheaper
+        if dense.size:
+            centres = np.concatenate([centres[~np.isin(owners, dense)]] + [_block_centres(int(b)) for b in dense])
+        pieces = [centres[i:i + (1 << 14)] for i in range(0, len(centres), 1 << 14)]
+        found = list(pool.map(lambda piece: _exact_around(samples, piece), pieces))
+    return sample_peak, max([best] + found)
+
+
+def _block_centres(block: int) -> np.ndarray:
+    """Centres whose REACH covers every 8x value of a block and its ring (for _exact_around)."""
+    return block * TRUE_PEAK_BLOCK_FRAMES + np.arange(-TAPS, TRUE_PEAK_BLOCK_FRAMES + TAPS, EXACT_WINDOWS)
 
 
 def true_peak(samples: np.ndarray, rate: int | None = None) -> float:
