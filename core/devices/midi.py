@@ -29,7 +29,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from core.errors import LoaError, first_line
-from core.quiet import filtered_native_stderr
+from core.quiet import quiet_native_libraries
 
 from .midi_messages import MidiEvent, parse_message
 
@@ -72,11 +72,11 @@ def open_client(kind: str = "in", name: str = CLIENT_NAME, apis: tuple[str, ...]
         if api == "alsa" and not os.path.exists("/dev/snd/seq"):
             reasons.append(f"ALSA: {_reason(api, None)}")  # rtmidi would fail (and alsa-lib print to stderr)
             continue
+        quiet_native_libraries()  # libjack prints a paragraph when no server runs; the status says it
         try:
-            with filtered_native_stderr():  # libjack prints a paragraph when no server runs; the status says it
-                if kind == "in":
-                    return rtmidi.MidiIn(rtapi=ids[api], name=name, queue_size_limit=QUEUE_MESSAGES), api
-                return rtmidi.MidiOut(rtapi=ids[api], name=name), api
+            if kind == "in":
+                return rtmidi.MidiIn(rtapi=ids[api], name=name, queue_size_limit=QUEUE_MESSAGES), api
+            return rtmidi.MidiOut(rtapi=ids[api], name=name), api
         except (rtmidi.RtMidiError, RuntimeError) as exc:  # rtmidi's SystemError is an RtMidiError
             reasons.append(f"{API_NAMES[api]}: {_reason(api, exc)}")
     raise MidiUnavailable("No MIDI system: " + "; ".join(reasons) + ".")

@@ -6,7 +6,7 @@ vector width. Here a channel is cut into LANES stretches of whole 100 ms segment
 CPU's vector units step all of them at once (about 6x faster). Each stretch but the first starts `warm_up`
 frames early from silence and discards that part: the filter forgets its start within that many frames (the
 slowest pole's decay to below STATE_TOLERANCE), so every segment's energy is the one a single pass gives, to
-float32 rounding (tests/test_editing_measure.py checks against scipy and pyloudnorm).
+float32 rounding (tests/test_editing_measure.py checks against scipy and libebur128).
 
 Only whole segments go through here (measure.py measures at 48 kHz: 4800 frames each); measure.py filters a
 partial last segment itself, and falls back to `scipy.signal.sosfilt` when numba is missing.

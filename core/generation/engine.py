@@ -20,6 +20,7 @@ from . import sampling
 from core.audio.clip import MODEL_RATE, Clip
 from core.models.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
 from core.errors import InputError
+from core import gc_policy
 from core.models.loading import is_speech_folder, load_pipeline, pick_device, pick_dtype
 from core.models.store import ResolvedModel, resolve_model
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
@@ -125,7 +126,8 @@ class Engine:
         """Load the pipeline if needed and return it (raises ModelNotAvailable with a clear message)."""
         with self._lock:
             if self._pipe is None:
-                self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
+                with gc_policy.loading():  # then frozen: the model stays out of every later collection pass
+                    self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
             self.prompt_cache.bind(self._pipe)
             return self._pipe
 
