@@ -134,3 +134,17 @@ def test_a_beat_unit_that_is_not_a_note_value_exits_2(tiny_model_dir, capsys):
     assert exc.value.code == 2
     with pytest.raises(InputError, match="beat unit"):
         BarLock(bars=1, bpm=120, beat_unit=6).validated()
+
+
+def test_a_batch_row_takes_a_beat_unit(tiny_model_dir, tmp_path):
+    from core.batch.jobs import read_jobs
+
+    jobs = tmp_path / "loops.csv"
+    jobs.write_text("prompt,bars,bpm,beats_per_bar,beat_unit,seed\nodd loop,2,140,7,8,1\nplain,2,120,4,,2\n"
+                    "bad,2,120,7,6,3\n")
+    found = read_jobs(jobs, default_model=str(tiny_model_dir))
+    odd, plain = found.rows
+    assert (odd.beats_per_bar, odd.beat_unit, odd.seconds) == (7, 8, 3.0)
+    assert odd.settings()["beat_unit"] == 8 and "beat_unit" not in plain.settings()  # x/4 rows keep their keys
+    assert (plain.beat_unit, plain.seconds) == (4, 4.0)
+    assert [(e.line, e.field) for e in found.errors] == [(4, "beat_unit")]
