@@ -44,13 +44,18 @@ def test_the_contract_check_sees_imports_wherever_they_are():
     assert {m.split(".")[0] for m in imported_modules(tree)} >= GUI_PACKAGES
 
 
+def outcome_of(require) -> BaseException:
+    """What a tier's guard raised (pytest's skip and fail are BaseExceptions, so neither ends this test)."""
+    with pytest.raises(BaseException) as caught:
+        require()
+    return caught.value
+
+
 @pytest.mark.parametrize("ci", ["true", ""])
 def test_a_display_tier_without_its_server_fails_under_ci_and_skips_elsewhere(monkeypatch, ci):
     monkeypatch.setenv("CI", ci)
     monkeypatch.delenv("DISPLAY", raising=False)
-    outcome = pytest.fail.Exception if ci else pytest.skip.Exception
-    with pytest.raises(outcome, match="xdotool|import|DISPLAY"):
-        audio_services.require_display()
+    assert type(outcome_of(audio_services.require_display)) is (pytest.fail.Exception if ci else pytest.skip.Exception)
 
 
 @pytest.mark.parametrize("ci", ["true", ""])
@@ -59,8 +64,6 @@ def test_audio_and_jack_tiers_without_their_servers_fail_under_ci_and_skip_elsew
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))  # no PulseAudio socket here
     monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/none")
     monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
-    outcome = pytest.fail.Exception if ci else pytest.skip.Exception
-    with pytest.raises(outcome):
-        audio_services.require_pulse()
-    with pytest.raises(outcome, match="JACK"):
-        midi_services.require_jack()
+    expected = pytest.fail.Exception if ci else pytest.skip.Exception
+    assert type(outcome_of(audio_services.require_pulse)) is expected
+    assert type(outcome_of(midi_services.require_jack)) is expected
