@@ -1,7 +1,7 @@
 """Music mode: duration in bars at the session tempo and meter, ended by a short fade or a loop-closing pass.
 
 A row under Duration in the generation panel (shown in Music mode only). When "Bars" is on, the job carries a
-`bar_lock` (bars, session BPM, beats per bar, ending) and studio.modes runs core.generation.bar_locked, so the
+`bar_lock` (bars, session BPM, meter, ending) and studio.modes runs core.generation.bar_locked, so the
 take is exactly that many bars at the output rate.
 """
 
@@ -13,7 +13,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from core.audio.bars import MAX_BPM, MIN_BPM
+from core.audio.bars import MAX_BPM, MIN_BPM, bar_seconds
 from core.errors import InputError
 from core.generation.bar_locked import BarLock
 
@@ -81,7 +81,8 @@ class BarsRow(QWidget):
         self.bpm_spin.blockSignals(False)
 
     def seconds(self) -> float:
-        return self.bars_spin.value() * self.controller.beats_per_bar * 60.0 / self.bpm()
+        c = self.controller
+        return bar_seconds(self.bars_spin.value(), self.bpm(), c.beats_per_bar, c.beat_unit)
 
     def _typed(self, value: float) -> None:
         if abs(value - self.bpm()) < 0.05:
@@ -96,15 +97,16 @@ class BarsRow(QWidget):
         self._show_bpm()
         clock = getattr(c, "tempo_source", "") == "clock"
         self.bpm_spin.setReadOnly(clock)
-        self.tempo_label.setText(f"{c.beats_per_bar}/4 · {self.seconds():.2f} s" + (" · MIDI clock" if clock else ""))
+        meter = f"{c.beats_per_bar}/{c.beat_unit} · {self.seconds():.2f} s"
+        self.tempo_label.setText(meter + (" · MIDI clock" if clock else ""))
         self.length_changed.emit()
 
     def lock(self) -> Optional[BarLock]:
         if not self.enabled_box.isChecked():
             return None
         c = self.controller
-        return BarLock(self.bars_spin.value(), self.bpm(), c.beats_per_bar,
-                       self.ending_combo.currentData()).validated()
+        return BarLock(self.bars_spin.value(), self.bpm(), c.beats_per_bar, self.ending_combo.currentData(),
+                       c.beat_unit).validated()
 
     def job_inputs(self, _request) -> dict:
         """For GenerationPanel.extra_inputs["music"]: the bar lock as the job's extra (InputError if impossible)."""
@@ -112,4 +114,4 @@ class BarsRow(QWidget):
         if lock is None:
             return {}
         return {"bar_lock": {"bars": lock.bars, "bpm": lock.bpm, "beats_per_bar": lock.beats_per_bar,
-                             "ending": lock.ending}}
+                             "beat_unit": lock.beat_unit, "ending": lock.ending}}
