@@ -31,7 +31,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from core.errors import InputError
 from core.wording import counted
@@ -249,13 +249,25 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after.
-
-    Python runs signal handlers in the main thread whichever thread the OS delivered the signal to (torch's
-    worker threads included), so swapping the Python handlers is what holds them; blocking the signal in one
-    thread would not. Outside the main thread handlers cannot be changed (and signals do not raise there)."""
-    if threading.current_thread() is not threading.main_thread():
+    """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after."""
+    with signals_deferred():
         yield
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[Callable[[], None]]:
+    """Hold SIGINT/SIGTERM/SIGHUP back; yield `deliver()`, which acts on any held signal now (the CLI's
+    KeyboardInterrupt or SIGTERM's Cancelled), still holding new ones until the block ends; the block's end
+    restores the handlers and delivers what is still held.
+
+    For code that must not be interrupted at an arbitrary point: file renames, and libsndfile's encoding, whose
+    Python I/O callbacks would swallow a KeyboardInterrupt raised inside them ("Exception ignored from cffi
+    callback") and leave libsndfile failing. Python runs signal handlers in the main thread whichever thread the
+    OS delivered the signal to (torch's worker threads included), so swapping the Python handlers is what holds
+    them; blocking the signal in one thread would not. Outside the main thread handlers cannot be changed (and
+    signals do not raise there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
         return
     pending: list[int] = []
     previous = {}
@@ -264,17 +276,29 @@ def _signals_held() -> Iterator[None]:
             previous[signum] = signal.signal(signum, lambda number, frame: pending.append(number))
         except (ValueError, OSError):
             pass
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         for signum, handler in previous.items():
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        for signum in dict.fromkeys(pending):
+
+    def act() -> None:
+        held = list(dict.fromkeys(pending))
+        pending.clear()
+        for signum in held:
             handler = previous.get(signum)
             if callable(handler):
                 handler(signum, None)  # e.g. KeyboardInterrupt, or the CLI's SIGTERM -> Cancelled
             elif handler == signal.SIG_DFL:
                 os.kill(os.getpid(), signum)
+
+    def deliver() -> None:
+        act()  # the handlers run with signals still held, so cleanup after a raise is not interrupted again
+
+    try:
+        yield deliver
+    finally:
+        restore()
+        act()
 
 
 @contextlib.contextmanager

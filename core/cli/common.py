@@ -15,6 +15,7 @@ from core.models.device_names import DEVICES
 from core.audio.naming import clip_file_name, numbered_paths
 from core.generation.progress import Progress
 from core.audio.provenance import save_takes, sidecar_path
+from core.errors import LoaError
 from core.fileio import check_output_paths
 from core.generation.requests import DEFAULT_SCHEDULER, SCHEDULERS
 
@@ -187,13 +188,33 @@ def free_numbered_paths(out: Path, count: int) -> list[Path]:
 
 
 def print_lines(lines: Sequence[str]) -> None:
-    """Print to stdout; a reader that went away (`| head -1`) is not an error: the files are already written."""
+    """Print to stdout; a reader that went away (`| head -1`) or a closed stdout (`>&-`) is not an error: the
+    files are already written. Stdout that cannot take the lines (`>/dev/full`, an I/O error) is one line on
+    stderr, exit 2, saying the files were written."""
+    if sys.stdout is None:  # started with stdout closed: nobody asked for the lines
+        return
     try:
         for line in lines:
             print(line)
         sys.stdout.flush()
     except BrokenPipeError:
-        # Python would complain again when it flushes stdout at exit: point stdout at nothing instead.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        _stdout_to_nothing()
+    except OSError as exc:
+        _stdout_to_nothing()
+        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        shown = "; ".join(lines[:3]) + (f" and {len(lines) - 3} more" if len(lines) > 3 else "")
+        raise StdoutUnwritable(f"cannot print to standard output ({reason}); the work was done: {shown}") from None
+
+
+class StdoutUnwritable(LoaError):
+    """Standard output refused the lines (full, I/O error): exit 2, and the command stops there (not one line per
+    remaining input)."""
+
+    exit_code = 2
+
+
+def _stdout_to_nothing() -> None:
+    """Python would complain again when it flushes stdout at exit: point stdout at nothing instead."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
