@@ -66,6 +66,7 @@ _REASONS = {
     errno.ENOTDIR: "a part of {path}'s folder path is a file, not a folder",
     errno.ENOENT: "the folder of {path} does not exist",
     errno.EIO: "input/output error writing {path}",
+    errno.ELOOP: "the folder path of {path} is a loop of symbolic links",
 }
 
 
@@ -156,6 +157,7 @@ def check_output_paths(paths: Sequence[str | Path], *, overwrite: bool = False,
             if _same_file(path, Path(source)):
                 raise OutputError(f"refusing to write over the input {source}; choose another output name "
                                   "(your recording is never replaced, even with --overwrite).")
+        _check_folder_path(path)
         _check_name_length(path, _nearest_existing(path.parent))
         if path.is_dir():
             raise OutputError(f"{path} is a folder, not a file name; give a file inside it, e.g. "
@@ -190,6 +192,24 @@ def _nearest_existing(folder: Path) -> Path:
     while not os.path.lexists(folder) and folder.parent != folder:
         folder = folder.parent
     return folder
+
+
+def _check_folder_path(path: Path) -> None:
+    """The nearest existing folder of `path` can be looked up: a loop of symbolic links (or a link into a folder
+    we may not enter) is named as such, not reported as "a file, not a folder" or a RuntimeError later."""
+    folder = _nearest_existing(path.parent)
+    try:
+        os.stat(folder)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutputError(f"cannot write {path}: {folder} is a loop of symbolic links (a link that leads back "
+                              "to itself); choose another folder.") from None
+        if exc.errno == errno.ENOENT and os.path.islink(folder):
+            raise OutputError(f"cannot write {path}: {folder} is a symbolic link to nothing (its target "
+                              f"{os.readlink(folder)} does not exist); create the target or choose another "
+                              "folder.") from None
+        raise OutputError(f"cannot write {path}: {folder} cannot be opened "
+                          f"({(exc.strerror or str(exc)).lower()}); choose another folder.") from None
 
 
 def _check_name_length(path: Path, folder: Path) -> None:

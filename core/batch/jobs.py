@@ -32,6 +32,7 @@ ALIASES = {"negative_prompt": "negative", "pattern": "output", "name": "output",
 MAX_COUNT = 1000
 DEFAULT_PATTERN = "{slug}_{seed}"
 EXTENSIONS = tuple(FORMATS)  # .wav .flac .ogg .oga .opus .aiff .aif .mp3
+MAX_NAME_BYTES = 255  # one file or folder name, encoded (ext4, APFS, NTFS in UTF-16 units: at least this)
 PATTERN_NAMES = ("slug", "seed", "index", "line", "mode", "model")
 
 
@@ -95,6 +96,7 @@ class JobFile:
     path: Path
     rows: list[JobRow]
     errors: list[RowError]
+    notes: list[str] = field(default_factory=list)  # how the file was read, when it could surprise (one line each)
 
     @property
     def name(self) -> str:
@@ -117,9 +119,15 @@ def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]]
         raise InputError(f"job file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read job file {path} ({exc}); save it as UTF-8 CSV or JSONL.") from None
-    raw, errors = (_jsonl_rows(text) if path.suffix.lower() in (".jsonl", ".ndjson") else _csv_rows(text))
+    kind, notes = _file_kind(path, text)
+    raw, errors = _jsonl_rows(text) if kind == "jsonl" else _csv_rows(text, path)
     if not raw and not errors:
         raise InputError(f"job file {path} has no rows; give one prompt per row (see `loa batch --help`).")
+    carried = sorted({k for _, values in raw for k in values if k and k not in KNOWN})
+    if carried:
+        notes.append(f"{_listed(carried, 'column')} {'is not a setting' if len(carried) == 1 else 'are not settings'}"
+                     ": carried into each file's metadata and usable in the output pattern (the settings are "
+                     "listed by `loa batch --help`)")
     rows, models = [], {}
     for line, values in raw:
         row = _check_row(line, values, default_model, models, errors, output_format)
@@ -128,13 +136,37 @@ def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]]
     _check_unique_paths(rows, errors)
     errors.sort(key=lambda e: e.line)
     bad = {e.line for e in errors}
-    return JobFile(path, [r for r in rows if r.line not in bad], errors)
+    return JobFile(path, [r for r in rows if r.line not in bad], errors, notes)
+
+
+def _file_kind(path: Path, text: str) -> tuple[str, list[str]]:
+    """"jsonl" or "csv", from the suffix and the content; a note when they disagree. A JSON array (a .json file
+    holding one list) is refused: the rows must be one JSON object per line."""
+    suffix = path.suffix.lower()
+    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")),
+                 "")
+    if first.startswith("["):
+        raise InputError(f"{path} holds a JSON array; write one JSON object per line instead (JSON Lines, e.g. "
+                         "{\"prompt\": \"rain\", \"seconds\": 5}) and name it .jsonl, or use CSV.")
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl", []
+    if first.startswith("{"):
+        named = "" if suffix == ".json" else f", though its name ends in {suffix or 'no extension'}"
+        return "jsonl", [f"read as JSON Lines (one JSON object per line), as its first row is a JSON object{named}"]
+    if suffix == ".json":
+        raise InputError(f"{path} ends in .json but does not hold JSON objects; write one JSON object per line "
+                         "(JSON Lines, .jsonl), or save it as .csv.")
+    return "csv", []
+
+
+def _listed(names: list[str], noun: str) -> str:
+    return f"{noun}{'s' if len(names) > 1 else ''} {', '.join(names)}"
 
 
 # ---- reading -----------------------------------------------------------------------------------------------
 
 
-def _csv_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+def _csv_rows(text: str, path: Path) -> tuple[list[tuple[int, dict]], list[RowError]]:
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
     try:
@@ -143,6 +175,10 @@ def _csv_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
         return [], []
     names = [_column(h) for h in header]
     rows, errors, start = [], [], reader.line_num + 1
+    for name in dict.fromkeys(n for n in names if n and names.count(n) > 1):  # a whole-file fault: no row is good
+        given = [f"{header[i].strip()!r} (column {i + 1})" for i, n in enumerate(names) if n == name]
+        raise InputError(f"{path}, line 1: {' and '.join(given)} both name the {name} column, so it is not "
+                         "clear which to use; keep one.")
     for cells in reader:
         line, start = start, reader.line_num + 1
         if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
@@ -164,15 +200,34 @@ def _jsonl_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, object_pairs_hook=_Pairs)
         except ValueError as exc:
             errors.append(RowError(number, "row", f"not valid JSON ({exc.msg} at column {exc.colno})"))
             continue
-        if not isinstance(value, dict):
+        if not isinstance(value, _Pairs):
             errors.append(RowError(number, "row", "each line must be a JSON object like {\"prompt\": \"rain\"}"))
             continue
-        rows.append((number, {_column(k): v for k, v in value.items()}))
+        names = [_column(k) for k, _ in value]
+        twice = [k for k, _ in value if names.count(_column(k)) > 1]
+        if twice:
+            errors.append(RowError(number, "row", f"{' and '.join(map(repr, twice))} name the same field "
+                                                  f"({_column(twice[0])}); keep one"))
+            continue
+        rows.append((number, {_column(k): _plain(v) for k, v in value}))
     return rows, errors
+
+
+class _Pairs(list):
+    """A JSON object as read: its (key, value) pairs in order, duplicate keys included."""
+
+
+def _plain(value):
+    """A JSON value read with pairs kept back as plain dicts and lists."""
+    if isinstance(value, _Pairs):
+        return {k: _plain(v) for k, v in value}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _column(name: str) -> str:
@@ -352,7 +407,19 @@ def _pattern_path(pattern: str, names: dict[str, str], extension: str = ".wav") 
         raise InputError(f"output pattern {pattern!r} must name a file inside --out (no leading / or ..)")
     if path.suffix.lower() not in EXTENSIONS:
         path = path.with_name(path.name + extension)
+    if "\0" in text:
+        raise InputError(f"output pattern {_shown(pattern)} holds a NUL character (\\0), which no file name may hold; "
+                         "remove it")
+    for part in path.parts:
+        size = len(part.encode("utf-8", "surrogateescape"))
+        if size > MAX_NAME_BYTES:
+            raise InputError(f"output pattern {_shown(pattern)} makes a name of {size} bytes ({part[:20]}...); file "
+                             f"systems allow {MAX_NAME_BYTES}, so shorten the pattern or its values")
     return path
+
+
+def _shown(pattern: str) -> str:
+    return repr(pattern) if len(pattern) <= 60 else repr(pattern[:40]) + f"... ({len(pattern)} characters)"
 
 
 def _blank_to_none(value):

@@ -53,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
         import_ray()  # without the extra: exit 2 with how to install it, before anything else
         check_address(args.ray)
     job = read_jobs(args.jobs, default_model=args.model, output_format=format_choice(args))
+    for note in job.notes:
+        print(f"loa: note: {args.jobs}: {note}", file=sys.stderr)
     for error in job.errors:
         print(f"loa: {args.jobs}: {error}", file=sys.stderr)
     if job.errors and not args.skip_bad:

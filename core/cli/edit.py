@@ -128,11 +128,11 @@ def _edit_one(source: Path, steps: list[Step], args: argparse.Namespace, choice:
               planned: dict[Path, Path]) -> None:
     source_settings = source_file_settings(source)  # (the file's header, read once)
     out = _output_path(source, args, choice, source_settings)
+    check_output_paths([out], overwrite=args.overwrite, inputs=args.inputs)  # before the work, not after
     key = out.resolve()
     if key in planned:
         raise InputError(f"{planned[key]} is already written to {out} by this run; give the inputs different "
                          "names or edit them in separate runs.")
-    check_output_paths([out], overwrite=args.overwrite, inputs=args.inputs)  # before the work, not after
     clip = load_clip(source)
     operations = []
     for step in steps:

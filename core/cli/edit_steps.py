@@ -15,12 +15,13 @@ from typing import Any, Optional
 
 import numpy as np
 
-from core.audio.clip import Clip
+from core.audio.clip import MAX_CLIP_BYTES, Clip
 from core.editing import Selection, operation
 from core.editing.fades import CURVES
 from core.editing.selection import EditResult
 from core.errors import InputError
 
+MAX_SILENCE_SECONDS = 24 * 3600  # more never fits in memory (MAX_CLIP_BYTES is 18 hours of 8 kHz mono)
 RANGE_HELP = "A:B in seconds (A: or A:end to the end, :B from the start)"
 
 
@@ -77,6 +78,9 @@ def _insert_point(text: str) -> tuple[Optional[float], float]:
     seconds = _seconds(length, "the silence's length")
     if seconds <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: the silence must last more than 0 s")
+    if seconds > MAX_SILENCE_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: the silence can last at most {MAX_SILENCE_SECONDS // 3600} "
+                                         "hours")
     return (None if at == "end" else _seconds(at, "the insert point")), seconds
 
 
@@ -179,13 +183,37 @@ def apply_step(clip: Clip, step: Step, crossfade: float, true_peak: float) -> Ed
             raise InputError(f"{at:g} s is after the end of the audio at this step "
                              f"({clip.seconds:.3f} s); use end:{seconds:g} to append.")
         frame = min(int(round(at * clip.sample_rate)), clip.frames)
+        room = (MAX_CLIP_BYTES / (4 * clip.channels) - clip.frames) / clip.sample_rate
+        _check_result_fits(clip, clip.frames + seconds * clip.sample_rate, clip.channels, clip.sample_rate,
+                           f"at most {max(room, 0):,.0f} s of silence fit here")
         return run(clip, Selection.cursor(frame), seconds=seconds, crossfade=crossfade)
+    if step.name == "resample" and isinstance(step.value, int) and step.value > 0:
+        _check_result_fits(clip, clip.frames * step.value / clip.sample_rate, clip.channels, step.value,
+                           "resample a shorter part, or to a lower rate")
+    if step.name == "to_stereo":
+        _check_result_fits(clip, clip.frames, 2, clip.sample_rate, "cut out the part you need first")
     everything = Selection()  # empty: effects act on the whole clip
     params = {"fade_in": lambda v: dict(seconds=v[0], curve=v[1]), "fade_out": lambda v: dict(seconds=v[0], curve=v[1]),
               "gain": lambda v: dict(db=v), "normalize_peak": lambda v: dict(dbfs=v),
               "normalize_loudness": lambda v: dict(lufs=v, true_peak_limit=true_peak),
               "resample": lambda v: dict(rate=v)}.get(step.name, lambda v: {})(step.value)
     return run(clip, everything, **params)
+
+
+def _check_result_fits(clip: Clip, frames: float, channels: int, rate: int, fix: str) -> None:
+    """Refuse, before allocating, a result whose samples would not fit in memory (the limit files are opened
+    with): `--insert-silence 0:1e9` was a MemoryError for 175 TiB."""
+    needed = frames * channels * 4  # float32
+    if needed > MAX_CLIP_BYTES:
+        hours = frames / rate / 3600
+        length = f"{hours:,.0f} hours" if hours >= 10 else f"{hours * 60:,.1f} minutes"
+        raise InputError(f"the result would last {length} of {channels}-channel {rate} Hz audio and need "
+                         f"{_size(needed)} of memory (at most {MAX_CLIP_BYTES / 1024**3:.0f} GB); {fix}.")
+
+
+def _size(size: float) -> str:
+    gigabytes = size / 1024**3
+    return f"{gigabytes:,.1f} GB" if gigabytes < 1024 else f"{gigabytes / 1024:,.0f} TB"
 
 
 def check_steps(steps: list[Step], crossfade: float, true_peak: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import pickle
@@ -50,14 +51,33 @@ def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
     from transformers import GPT2LMHeadModel
 
     try:
-        language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
-        pipe = AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
+        with _without_fallback_chatter():
+            language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
+            pipe = AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
     except (OSError, ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError,
             SafetensorError) as exc:
-        raise ModelNotAvailable(f"Cannot load the model in {folder}: {first_line(exc)}. "
+        raise ModelNotAvailable(f"Cannot load the model in {folder}: {first_line(exc).rstrip('.')}. "
                                 "The folder may be damaged; download it again.") from exc
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
+
+
+class _FallbackChatter(logging.Filter):
+    """diffusers logs an error when a component has no .safetensors file, then loads its .bin instead: a line on
+    the terminal for a folder that loads fine, or a second line beside ours when the .bin fails too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("An error occurred while trying to fetch")
+
+
+@contextlib.contextmanager
+def _without_fallback_chatter():
+    chatter, logger = _FallbackChatter(), logging.getLogger("diffusers.models.modeling_utils")
+    logger.addFilter(chatter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(chatter)
 
 
 def is_speech_folder(folder: Path) -> bool:
