@@ -82,3 +82,83 @@ def test_stdout_on_a_full_device_is_one_line_after_the_files_are_written(tmp_pat
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
     assert "standard output" in done.stderr and "no space left" in done.stderr and "out.wav" in done.stderr
     assert sf.info(str(tmp_path / "out.wav")).frames == 44_100  # the work itself was done
+
+
+def test_edit_says_how_many_nan_or_infinite_samples_it_repaired(tmp_path):
+    samples = np.full((8_000, 2), 0.25, np.float32)
+    samples[10, 0], samples[20, 1], samples[30, 0] = np.nan, np.inf, -np.inf
+    sf.write(str(tmp_path / "broken.wav"), samples, 8_000, subtype="FLOAT")
+    done = run_loa(["edit", "broken.wav", "-o", "fixed.wav", "--gain", "-6"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "loa: note: broken.wav: 3 NaN or infinite samples were replaced by silence.\n"
+    fixed, _ = sf.read(str(tmp_path / "fixed.wav"), dtype="float32")
+    assert np.isfinite(fixed).all() and fixed[10, 0] == 0 and fixed[20, 1] == 0 and fixed[30, 0] == 0
+    measured = run_loa(["edit", "broken.wav", "--measure"], tmp_path)
+    assert measured.returncode == 0 and "3 NaN or infinite samples were measured as silence" in measured.stderr
+
+
+FAST = ["--seconds", "0.5", "--steps", "1", "--seed", "3"]
+
+
+def test_a_cjk_name_the_file_system_accepts_is_written(tiny_model_dir, tmp_path):
+    """81 CJK characters + .wav are 247 bytes (the sidecar 252): allowed; the hidden temp name was 80 characters
+    of it (240 bytes) plus the temp tag, over 255 bytes, so the run failed after the model had run."""
+    name = "雨" * 81 + ".wav"
+    done = run_loa(["generate", "rain", "--model", tiny_model_dir, "-o", name, *FAST], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert sf.info(str(tmp_path / name)).frames == 8000 and (tmp_path / (name + ".json")).is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name, name + ".json"]
+    longer = "雨" * 84 + ".wav"  # 256 bytes: refused before the model runs, naming the limit
+    done = run_loa(["generate", "rain", "--model", tiny_model_dir, "-o", longer, *FAST], tmp_path)
+    assert done.returncode == 2 and "file name too long (256 bytes, this file system allows 255)" in done.stderr
+
+
+def test_a_model_whose_unet_has_only_a_bin_file_loads_without_the_librarys_line(tiny_model_dir, tmp_path):
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    model = shutil.copytree(tiny_model_dir, tmp_path / "bin-model")
+    weights = model / "unet" / "diffusion_pytorch_model.safetensors"
+    torch.save(load_file(str(weights)), model / "unet" / "diffusion_pytorch_model.bin")
+    weights.unlink()
+    done = run_loa(["generate", "rain", "--model", model, "-o", "take.wav", *FAST], tmp_path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert sf.info(str(tmp_path / "take.wav")).frames == 8000
+
+
+def test_a_script_folder_may_have_a_dot_in_its_name(tiny_speech_model_dir, tmp_path):
+    (tmp_path / "show.txt").write_text("Hello there.\nSee you soon.\n")
+    done = run_loa(["speak", "--script", "show.txt", "-o", "my.episode/", "--model", tiny_speech_model_dir,
+                    "--steps", "1", "--seed", "2"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = sorted(p.name for p in (tmp_path / "my.episode").iterdir())
+    assert written == ["01-hello-there.wav", "01-hello-there.wav.json", "02-see-you-soon.wav",
+                       "02-see-you-soon.wav.json", "show.wav", "show.wav.json"]
+
+
+def test_batch_refuses_an_output_pattern_with_a_nul_or_an_over_long_name_before_rendering(tiny_model_dir, tmp_path):
+    import json
+
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"prompt": "rain", "output": "a\u0000b"}) + "\n" +
+                    json.dumps({"prompt": "snow", "output": "雨" * 84}) + "\n")
+    done = run_loa(["batch", jobs, "--out", tmp_path / "takes", "--model", tiny_model_dir], tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.splitlines()
+    assert "line 1: output: output pattern 'a\\x00b' holds a NUL character" in lines[0]
+    assert "line 2: output: output pattern" in lines[1] and "makes a name of 256 bytes" in lines[1]
+    assert lines[2] == f"loa: error: 2 bad rows in {jobs}; nothing was rendered (fix them, or pass --skip-bad to " \
+                       "render the good rows)."
+    assert not (tmp_path / "takes").exists()
+
+
+def test_batch_says_how_it_read_a_json_file_and_which_columns_are_not_settings(tiny_model_dir, tmp_path):
+    jobs = tmp_path / "jobs.json"
+    jobs.write_text('{"prompt": "rain", "secnds": 2}\n{"prompt": "snow"}\n')
+    done = run_loa(["batch", jobs, "--out", tmp_path / "takes", "--model", tiny_model_dir, "--dry-run"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"loa: note: {jobs}: read as JSON Lines (one JSON object per line)" in done.stderr
+    assert f"loa: note: {jobs}: column secnds is not a setting: carried into each file's metadata" in done.stderr
+    assert len(done.stdout.splitlines()) == 2

@@ -75,7 +75,7 @@ def format_choice(args: argparse.Namespace):
     """The checked core.audio.export.ExportSettings of --format/--bit-depth/--rate (InputError: exit 2)."""
     from core.audio.take_format import take_choice
 
-    return take_choice(args.format, args.bit_depth, args.rate)
+    return take_choice(args.format, args.bit_depth, args.rate, flags=True)
 
 
 def model_defaults(model: str) -> tuple[int, float]:

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             if steps:
                 _edit_one(source, steps, args, choice, true_peak, planned)
             else:
-                print_lines([_report(source, measure(load_clip(source)), args.json)])
+                print_lines([_report(source, measure(_measured(source)), args.json)])
         except LoaError as exc:
             if not isinstance(exc, InputError):
                 raise
@@ -102,7 +102,7 @@ def _check_usage(args: argparse.Namespace, steps: list[Step], true_peak: float) 
         raise InputError(f"-o names one file but {len(args.inputs)} inputs were given; use --out-dir DIR.")
     if not (0 <= args.crossfade <= 1):
         raise InputError(f"--crossfade must be from 0 (off) to 1 s; got {args.crossfade:g}.")
-    choice = take_choice(args.format, args.bit_depth)
+    choice = take_choice(args.format, args.bit_depth, flags=True)
     if args.output is not None and args.output.suffix:
         named = container_for_extension(args.output.suffix)
         if args.format is not None and named is not None and args.format != named:
@@ -134,6 +134,9 @@ def _edit_one(source: Path, steps: list[Step], args: argparse.Namespace, choice:
         raise InputError(f"{planned[key]} is already written to {out} by this run; give the inputs different "
                          "names or edit them in separate runs.")
     clip = load_clip(source)
+    if clip.repaired_samples:  # the output differs from the file there: say so, as continue and inpaint do
+        print(f"loa: note: {source}: {counted(clip.repaired_samples, 'NaN or infinite sample')} "
+              f"{'was' if clip.repaired_samples == 1 else 'were'} replaced by silence.", file=sys.stderr)
     operations = []
     for step in steps:
         try:
@@ -162,6 +165,14 @@ def _edit_one(source: Path, steps: list[Step], args: argparse.Namespace, choice:
         print_lines([_report(out, measure(clip), False)])
     else:
         print_lines([str(out)])
+
+
+def _measured(source: Path) -> Clip:
+    clip = load_clip(source)
+    if clip.repaired_samples:
+        print(f"loa: note: {source}: {counted(clip.repaired_samples, 'NaN or infinite sample')} "
+              f"{'was' if clip.repaired_samples == 1 else 'were'} measured as silence.", file=sys.stderr)
+    return clip
 
 
 def measure(clip: Clip) -> dict[str, Optional[float]]:

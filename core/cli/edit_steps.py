@@ -63,6 +63,9 @@ def time_range(text: str) -> tuple[float, Optional[float]]:
     if text.count(":") != 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a range; write {RANGE_HELP}, e.g. 1.5:8")
     first, last = (part.strip() for part in text.split(":"))
+    if first.startswith("-") or last.startswith("-"):
+        raise argparse.ArgumentTypeError(f"{text!r}: a range is START:END in seconds from the clip's start, both 0 "
+                                         "or later (e.g. 0:2; 1.5: or 1.5:end runs to the end)")
     start = _seconds(first, "the start") if first else 0.0
     end = None if last in ("", "end") else _seconds(last, "the end")
     if end is not None and end <= start:
@@ -121,6 +124,20 @@ FLAGS = {
     "--mono": ("to_mono", None, None, "mix down to one channel"),
     "--stereo": ("to_stereo", None, None, "mono to both channels; 5.1 and other layouts downmixed (ITU-R BS.775)"),
 }
+
+
+def attach_negative_values(argv: list[str]) -> list[str]:
+    """`--trim -1:2` as `--trim=-1:2`: argparse takes a value starting with '-' (other than a plain negative
+    number) for a flag and answers "expected one argument"; attached, the flag's own check says what is wrong."""
+    valued = {flag for flag, (_, parse, _, _) in FLAGS.items() if parse is not None}
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1] in valued and len(token) > 1 and token[0] == "-" and (token[1].isdigit() or
+                                                                               token[1] in ".:"):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
 
 
 class _AddStep(argparse.Action):

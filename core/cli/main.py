@@ -42,7 +42,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     _closed_standard_streams_to_nothing()
     try:
         parser = build_parser()  # torch-free: each command imports the model libraries it needs when it runs
-        args = parser.parse_args(argv)
+        from .edit_steps import attach_negative_values
+
+        args = parser.parse_args(attach_negative_values(list(sys.argv[1:] if argv is None else argv)))
         from ..quiet import quiet_libraries
 
         if not args.debug:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 from core.errors import InputError
+from core.audio.clip import FORMATS
 from core.audio.export import container_for_extension
 from core.audio.naming import clip_file_name
 from core.audio.provenance import sidecar_path
@@ -119,8 +120,12 @@ def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference, ch
 
     script = read_script(args.script, settings.voice, args.pause)
     folder = args.output if args.output is not None else Path(args.script.stem)
-    if folder.suffix:
-        raise InputError(f"-o for a script names a folder, not a file ({folder}); e.g. -o {folder.stem}/")
+    if folder.suffix.lower() in (*FORMATS, ".json") and not folder.is_dir():  # (a folder may be `my.episode`)
+        raise InputError(f"-o for a script names the folder its files go into, but {folder} is named like a "
+                         f"{folder.suffix} file; e.g. -o {folder.with_suffix('')}/")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"-o for a script names the folder its files go into, but {folder} is a file; "
+                         "choose a folder name.")
     plan = plan_script(script, settings, folder, args.script.stem, args.model, reference=reference,
                        overwrite=args.overwrite, extension=extension_for(choice), subtype=choice.sample_format,
                        rate=choice.sample_rate)
