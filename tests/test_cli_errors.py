@@ -139,7 +139,7 @@ CASES = [
      "'1:1e9': the silence can last at most 24 hours"),
     ("edit-insert-silence-beyond-memory", ["edit", "{speech_wav}", "-o", "{tmp}/long.wav", "--insert-silence",
                                            "end:72000"], 2, "of memory (at most 2 GB); at most"),
-    ("format-lossy-bit-depth-names-the-flag", ["generate", "rain", "--model", "{tiny}", "--format", "mp3",
+    ("format-lossy-bit-depth-names-the-flag", ["speak", "hi", "--model", "{speech}", "--format", "mp3",
                                                "--bit-depth", "24"], 2,
      "MP3 is lossy and has no bit depth to choose; drop --bit-depth, or use --format wav, flac or aiff."),
     ("edit-trim-negative", ["edit", "{speech_wav}", "-o", "{tmp}/t.wav", "--trim", "-1:2"], 2,

@@ -28,7 +28,8 @@ def loa_env() -> dict:
 def run_loa(args, cwd, **kwargs) -> subprocess.CompletedProcess:
     if "stdout" not in kwargs:
         kwargs["capture_output"] = True
-    return subprocess.run(loa_command(args), cwd=cwd, env=loa_env(), text=True, timeout=240, **kwargs)
+    kwargs.setdefault("timeout", 600)
+    return subprocess.run(loa_command(args), cwd=cwd, env=loa_env(), text=True, **kwargs)
 
 
 def tone(path: Path, seconds: float, rate: int = 44_100, subtype: str = "PCM_16") -> Path:
@@ -80,7 +81,8 @@ def test_stdout_on_a_full_device_is_one_line_after_the_files_are_written(tmp_pat
                        stderr=subprocess.PIPE)
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "standard output" in done.stderr and "no space left" in done.stderr and "out.wav" in done.stderr
+    assert done.stderr == "loa: error: cannot print to standard output (no space left on device); the files were " \
+                          "written: out.wav.\n"
     assert sf.info(str(tmp_path / "out.wav")).frames == 44_100  # the work itself was done
 
 
@@ -129,13 +131,12 @@ def test_a_model_whose_unet_has_only_a_bin_file_loads_without_the_librarys_line(
 
 
 def test_a_script_folder_may_have_a_dot_in_its_name(tiny_speech_model_dir, tmp_path):
-    (tmp_path / "show.txt").write_text("Hello there.\nSee you soon.\n")
+    (tmp_path / "show.txt").write_text("Hello there.\n")
     done = run_loa(["speak", "--script", "show.txt", "-o", "my.episode/", "--model", tiny_speech_model_dir,
                     "--steps", "1", "--seed", "2"], tmp_path)
     assert done.returncode == 0, done.stderr
     written = sorted(p.name for p in (tmp_path / "my.episode").iterdir())
-    assert written == ["01-hello-there.wav", "01-hello-there.wav.json", "02-see-you-soon.wav",
-                       "02-see-you-soon.wav.json", "show.wav", "show.wav.json"]
+    assert written == ["01-hello-there.wav", "01-hello-there.wav.json", "show.wav", "show.wav.json"]
 
 
 def test_batch_refuses_an_output_pattern_with_a_nul_or_an_over_long_name_before_rendering(tiny_model_dir, tmp_path):

@@ -10,7 +10,7 @@ from pathlib import Path
 from core.errors import InputError, LoaError, ModelNotAvailable
 from core.models.device_names import DEVICES
 from core.wording import counted
-from .common import add_format_flags, format_choice
+from .common import add_format_flags, format_choice, print_lines
 
 
 def register(subparsers) -> None:
@@ -67,9 +67,8 @@ def run(args: argparse.Namespace) -> int:
     device = _device(args.device)
     if args.dry_run:
         plan = plan_batch(job, args.out, device, args.batch_size, write=False)
-        for unit in plan.units:
-            for path, seed in zip(unit.paths(), unit.seeds):
-                print(f"{args.out / path}\tline {unit.row.line}\tseed {seed}")
+        print_lines([f"{args.out / path}\tline {unit.row.line}\tseed {seed}"
+                     for unit in plan.units for path, seed in zip(unit.paths(), unit.seeds)])
         print(f"loa: dry run: {counted(plan.pending_files, 'file')} to render, {plan.done_files} already done, "
               f"{counted(len(job.errors), 'bad row')} skipped.", file=sys.stderr)
         return 0

@@ -201,9 +201,13 @@ def print_lines(lines: Sequence[str]) -> None:
         _stdout_to_nothing()
     except OSError as exc:
         _stdout_to_nothing()
+        from core.fileio import committed_files
+
         reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
-        shown = "; ".join(lines[:3]) + (f" and {len(lines) - 3} more" if len(lines) > 3 else "")
-        raise StdoutUnwritable(f"cannot print to standard output ({reason}); the work was done: {shown}") from None
+        written = [str(p) for p in committed_files() if not str(p).endswith(".json")]
+        shown = ", ".join(written[:3]) + (f" and {len(written) - 3} more" if len(written) > 3 else "")
+        raise StdoutUnwritable(f"cannot print to standard output ({reason})"
+                               + (f"; the files were written: {shown}." if written else ".")) from None
 
 
 class StdoutUnwritable(LoaError):
