@@ -14,7 +14,7 @@ is touched from a MIDI thread.
         ...
     midi.check()                       # call every second or so: a vanished port closes, a returning one reopens
 
-Without /dev/snd/seq, rtmidi raises its SystemError for ALSA (DESKTOP.md); without a running jackd it raises
+Without /dev/snd/seq (as in most containers), rtmidi raises its SystemError for ALSA; without a running jackd it raises
 the same for JACK. Both are caught here; `status` then reads "No MIDI system: ..." naming what to start.
 """
 

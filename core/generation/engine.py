@@ -30,7 +30,7 @@ from core.generation.prompts import fit_prompt
 from core.generation.prompt_cache import PromptCache, PromptKey
 from core.generation.scoring import clap_scores
 
-SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout (see NOTES)
+SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout
 
 
 @dataclass

@@ -40,7 +40,7 @@ def pick_dtype(device: torch.device) -> torch.dtype:
 def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
     """Load the pipeline at `folder` onto `device` in `dtype`.
 
-    Fixes for the official folders under transformers 5 (see NOTES): the language model is
+    Fixes for the official folders under transformers 5: the language model is
     declared as GPT2Model, which lacks the generation helpers the pipeline calls, so it is loaded
     as GPT2LMHeadModel (same hidden states; lm_head is tied); and `dtype` is always passed because
     the CLAP config says float64.
