@@ -18,7 +18,7 @@ import torch
 
 from . import sampling
 from core.audio.clip import MODEL_RATE, Clip
-from core.models.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
+from core.models.catalog import DEFAULT_MODEL
 from core.errors import InputError
 from core import gc_policy
 from core.models.loading import is_speech_folder, load_pipeline, pick_device, pick_dtype
@@ -94,10 +94,6 @@ class Engine:
     @property
     def model_id(self) -> str:
         return self.resolved.id
-
-    @property
-    def model_info(self) -> Optional[ModelInfo]:
-        return CATALOG.get(self.model_spec)
 
     @property
     def licence(self) -> str:
