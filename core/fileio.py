@@ -36,7 +36,7 @@ from typing import Iterator, Sequence
 
 from core.errors import InputError
 from core.wording import counted
-from core.commit_journal import inode_of, remove_journals, write_journals
+from core.commit_journal import fsync_dir, inode_of, remove_journals, write_journals
 from core.stale_temps import HOST, probe_path_in, sweep_folder, temp_path_for
 
 WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
@@ -242,15 +242,6 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after.
@@ -363,7 +354,7 @@ def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
                     with contextlib.suppress(OSError):
                         os.unlink(entry["backup"])
         for folder in folders:
-            _fsync_dir(folder)
+            fsync_dir(folder)
         _committed.extend(target for _, target in pairs)
 
 
