@@ -154,7 +154,7 @@ class ReferenceBox(QWidget):
         if not self.text_edit.text().strip():
             raise InputError(f"the reference {self._source} needs the words spoken in it: type them under "
                              "“It says”.")
-        return ReferenceVoice.from_clip(self._clip, self.text_edit.text(), source=self._source)
+        return ReferenceVoice.from_clip(self._clip, self.text_edit.text(), source=self._source, path=self.path)
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Recording of the voice", "", AUDIO_FILTER)
