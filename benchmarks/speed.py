@@ -42,7 +42,7 @@ GUIDANCE = 3.5
 SHAPES = {"base": "audioldm2", "large": "audioldm2-large"}
 CASES = {"one": (10.24, 1), "four": (10.24, 4), "long": (30.0, 1)}
 CUDA_DEFAULTS = dict(steps=20, repeats=5, cases=["one", "four", "long"], fidelity_seconds=None)
-# A 2-core CPU takes ~2.5 s per guided UNet step and ~11 s for VAE + vocoder on a 10.24 s clip (measured).
+# A 2-core CPU takes ~2.5 s per guided UNet step and ~11 s for VAE + vocoder on a 10.24 s clip (NOTES).
 CPU_DEFAULTS = dict(steps=3, repeats=2, cases=["one"], fidelity_seconds=2.0)
 STOCK_STEPS = 200  # diffusers' default for AudioLDM 2
 FP32_BOUND, HALF_BOUND = 1e-4, 1e-2
@@ -237,7 +237,7 @@ def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, ca
         for c in cases:
             seconds, candidates = CASES[c]
             reset_peak(device)
-            # One warm run: 200 fp32 steps cost ~22 s per 10.24 s clip on an H100 (measured).
+            # One warm run: 200 fp32 steps cost ~22 s per 10.24 s clip on an H100 (NOTES).
             w, runs = timed(lambda warm: run_stock(pipe, seconds, candidates, stock_steps, "ddim", None), device, 1)
             stock[c] = {"dtype": "float32", "scheduler": "ddim", "steps": stock_steps,
                         **summary(seconds * candidates, w, runs, device)}
