@@ -5,7 +5,7 @@
 
 For each operation, run --repeat times (fastest and median kept): the seconds the pure operation takes
 (`compute_s`), the seconds `EditSession.apply` takes (the operation, its small blocks and its version row; a
-large block of an edit that can be recomputed is written behind it), the longest wait for that write-behind
+large block of an edit is written behind it), the longest wait for that write-behind
 and its fsync (`write_behind_s_max`, which a real session overlaps with what the user does next), the seconds
 `undo` takes, and the peak resident memory during each (sampled every 2 ms). Then `--steps`
 operations in a row (a realistic mix: splices, fades, gains on selections, a whole-clip effect every tenth),
@@ -215,8 +215,7 @@ def main() -> None:
 
     rss_start = rss_mb()
     t0 = time.perf_counter()
-    import pyloudnorm  # noqa: F401  first use imports pyloudnorm, scipy.signal and soxr: timed apart, once
-    import scipy.signal  # noqa: F401
+    import scipy.signal  # noqa: F401  first use imports scipy.signal and soxr: timed apart, once
     import soxr  # noqa: F401
     import_s = time.perf_counter() - t0
     kernels_s = first_kernel_call_s()

@@ -19,7 +19,8 @@ Test seam (documented, inert unless set): LOA_TEST_WRITE_GATE=FOLDER makes each 
 FOLDER/before-commit.reached and wait for FOLDER/before-commit.release (temps written, nothing renamed; signals
 act normally), then after the first rename create FOLDER/mid-commit.reached and wait for
 FOLDER/mid-commit.release (signals held). Tests use it to signal a real `loa` process at the write stage
-without timing guesses.
+without timing guesses. LOA_TEST_KILL_AT_RENAME=K makes the process SIGKILL itself just before its K-th rename
+(tests kill a real `loa` at every rename of a set and check that the next run finds it whole).
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ from typing import Callable, Iterator, Sequence
 
 from core.errors import InputError
 from core.wording import counted
-from core.stale_temps import probe_path_in, sweep_folder, temp_path_for
+from core.commit_journal import fsync_dir, prepare, remove_journals, undo_landed, write_journals
+from core.stale_temps import HOST, probe_path_in, sweep_folder, temp_path_for
 
 WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
+KILL_AT_RENAME_ENV = "LOA_TEST_KILL_AT_RENAME"
+_renames = 0  # renames this process has made (for the kill seam)
 _HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
 _committed: list[Path] = []  # every file this process has landed, for "cancelled after ..." messages
 
@@ -152,6 +156,9 @@ def check_output_paths(paths: Sequence[str | Path], *, overwrite: bool = False,
     Raises OutputError / OutputExists with one line naming the path. Creates nothing that stays behind.
     """
     checked = []
+    for folder in dict.fromkeys(Path(p).parent for p in paths):
+        if folder.is_dir():
+            sweep_folder(folder)  # a set a killed writer left half-landed goes back first (core.commit_journal)
     for path in map(Path, paths):
         for source in inputs:
             if _same_file(path, Path(source)):
@@ -258,15 +265,6 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after."""
@@ -356,33 +354,61 @@ def _gate(name: str) -> None:
         time.sleep(0.01)
 
 
+def _kill_point() -> None:
+    """Test seam: with LOA_TEST_KILL_AT_RENAME=K this process SIGKILLs itself just before its K-th rename."""
+    global _renames
+    at = os.environ.get(KILL_AT_RENAME_ENV)
+    if not at:
+        return
+    _renames += 1
+    if _renames == int(at):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
+    """Rename every temp over its target. A set of several files is journalled first (core.commit_journal), so a
+    kill between the renames is rolled back by the next write into the folder; any error rolls back at once."""
     _gate("before-commit")
     folders = {target.parent.resolve() for _, target in pairs}
     with _signals_held(), _folder_locks(folders):
-        landed: list[tuple[Path, Path | None]] = []  # (target, backup of the file it replaced)
+        entries: list[dict] = []
         try:
-            for i, (tmp, target) in enumerate(pairs):
+            for tmp, target in pairs:
                 try:
-                    landed.append((target, _land(tmp, target, overwrite)))
+                    entries.append(prepare(tmp, target, overwrite, backup=len(pairs) > 1))
                 except OSError as exc:
                     raise output_error(exc, target) from exc
-                if i == 0:
-                    _gate("mid-commit")
-        except BaseException:
-            _roll_back(landed)
-            raise
-        for target, backup in landed:
-            if backup is not None and backup is not _REPLACED_WITHOUT_BACKUP:
-                with contextlib.suppress(OSError):
-                    os.unlink(backup)
+            try:
+                journals = write_journals(entries, sorted(folders), HOST) if len(pairs) > 1 else []
+            except OSError as exc:  # a full disk before anything was renamed: one line, nothing changed
+                raise output_error(exc, pairs[0][1]) from exc
+            landed: list[dict] = []
+            try:
+                for i, (tmp, target) in enumerate(pairs):
+                    _kill_point()
+                    try:
+                        _land(tmp, target, overwrite)
+                    except OSError as exc:
+                        raise output_error(exc, target) from exc
+                    landed.append(entries[i])
+                    if i == 0:
+                        _gate("mid-commit")
+            except BaseException:
+                undo_landed(landed)
+                remove_journals(journals)
+                raise
+            remove_journals(journals)  # from here on the new set stands
+        finally:
+            for entry in entries:
+                if entry["backup"]:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry["backup"])
         for folder in folders:
-            _fsync_dir(folder)
-        _committed.extend(target for target, _ in landed)
+            fsync_dir(folder)
+        _committed.extend(target for _, target in pairs)
 
 
-def _land(tmp: Path, target: Path, overwrite: bool) -> Path | None:
-    """Move tmp to target; return a hard-link backup of the replaced file (None when there was none)."""
+def _land(tmp: Path, target: Path, overwrite: bool) -> None:
     if not overwrite:
         try:
             os.link(tmp, target)  # fails with EEXIST if anyone got there first: never replaces
@@ -392,38 +418,7 @@ def _land(tmp: Path, target: Path, overwrite: bool) -> Path | None:
             if os.path.lexists(target):  # no hard links here (FAT, some network shares): check, then rename
                 raise FileExistsError(errno.EEXIST, "exists", str(target)) from exc
             os.rename(tmp, target)
-            return None
+            return
         os.unlink(tmp)
-        return None
-    if os.path.isdir(target):
-        raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
-    if os.path.exists(target) and not os.path.isfile(target):  # never replace /dev/null or a FIFO by a file
-        raise PermissionError(errno.EPERM, "not a regular file", str(target))
-    backup = None
-    existed = os.path.lexists(target)
-    if existed:
-        backup = temp_path_for(target)
-        try:
-            os.link(target, backup, follow_symlinks=False)
-        except OSError:
-            backup = None  # no hard links: the single rename is still atomic
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        if backup is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(backup)
-        raise
-    return backup if backup is not None else _REPLACED_WITHOUT_BACKUP if existed else None
-
-
-_REPLACED_WITHOUT_BACKUP = Path()  # marker: the old file is gone, so a roll-back keeps the new whole one
-
-
-def _roll_back(landed: list[tuple[Path, Path | None]]) -> None:
-    for target, backup in reversed(landed):
-        with contextlib.suppress(OSError):
-            if backup is None:
-                os.unlink(target)  # it did not exist before this commit
-            elif backup is not _REPLACED_WITHOUT_BACKUP:
-                os.replace(backup, target)
+        return
+    os.replace(tmp, target)

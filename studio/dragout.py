@@ -1,6 +1,6 @@
 """Drag audio out of the window as a file, "Export..." through a dialog, and "Copy to clipboard" as a file URL.
 
-Building the drag data and running the drag are kept apart (see DESKTOP.md): `clip_mime_data` writes the file
+Building the drag data and running the drag are kept apart, so tests need no mouse: `clip_mime_data` writes the file
 with core.audio.export and returns QMimeData holding its file URL, testable without a mouse; `start_drag` only runs
 `QDrag.exec()`, which blocks under a real X server and returns at once offscreen.
 
@@ -150,7 +150,8 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return None
         path = dialog.path()
-        choice = choice_for_path(dialog.choice(), path)
+        asked = dialog.choice()  # what the fields say: one left at "Same as source" stays so in memory
+        choice = choice_for_path(asked, path)
     finally:
         dialog.deleteLater()
     try:
@@ -160,7 +161,7 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
         _report(on_error, f"Cannot export {path.name}: {exc}")
         return None
     if memory is not None:
-        memory.remember_export(choice, written.parent)
+        memory.remember_export(asked, written.parent)
     return written
 
 

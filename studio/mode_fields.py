@@ -54,10 +54,8 @@ class ModeFields:
 def default_fields(mode: str) -> ModeFields:
     """A new user's starting point per mode; Speech starts from the speech engine's own defaults."""
     if mode == "speech":
-        try:
-            from core.speech.tts import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_VOICE
-        except ImportError:  # Speech is only offered when core.speech exists
-            DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_VOICE = 5.0, 50, ""
+        from core.speech.tts import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_VOICE
+
         # The default voice counts as a preset's text: the first voice preset chosen replaces it.
         return ModeFields(prompt=DEFAULT_VOICE, seconds=0.0, steps=DEFAULT_STEPS, guidance=DEFAULT_GUIDANCE,
                           candidates=2, preset_prompt=DEFAULT_VOICE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -11,7 +12,7 @@ from typing import Any, Sequence
 from core import APP_NAME, __version__
 from core.audio.acid import add_acid_chunk
 from core.audio.bars import acid_info
-from core.audio.clip import Clip, sf_subtype_for, write_audio_file
+from core.audio.clip import LOSSY_OUTPUTS, Clip, output_format, sf_subtype_for, write_audio_file
 
 
 @dataclass
@@ -55,11 +56,14 @@ def save_with_provenance(clip: Clip, path: str | Path, provenance: Provenance, s
 def save_takes(takes: Sequence[tuple[Clip, Path, Provenance]], subtype: str | None = None,
                overwrite: bool = True) -> list[Path]:
     """Write several (clip, path, provenance) takes as one set: every audio file and sidecar is written to a
-    temp file first, then all are renamed together, so an error or Ctrl+C leaves all or none of them."""
+    temp file first, then all are renamed together, so an error or Ctrl+C leaves all or none of them. With no
+    `subtype`, each take gets the generated-take rule (source_format.generated_sample_format: 24-bit, float
+    when it peaks above 0 dBFS), as the window's drag-out and Export give it."""
     from core.fileio import atomic_outputs
 
     paths = [Path(path) for _, path, _ in takes]
-    formats = [sf_subtype_for(path, subtype) for path in paths]  # a bad name fails before anything is written
+    # a bad name fails before anything is written
+    formats = [sf_subtype_for(path, _take_subtype(clip, path, subtype)) for (clip, _, _), path in zip(takes, paths)]
     targets = [p for path in paths for p in (path, sidecar_path(path))]
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,13 +77,32 @@ def save_takes(takes: Sequence[tuple[Clip, Path, Provenance]], subtype: str | No
             acid = acid_info(provenance.settings)
             if acid is not None and fmt == "WAV":
                 add_acid_chunk(temps[2 * i], acid)  # tempo and beats where DAWs read them
-            temps[2 * i + 1].write_text(json.dumps(sidecar_record(clip, path, provenance), indent=2, sort_keys=True))
+            record = sidecar_record(clip, path, provenance) | {"sha256": file_sha256(temps[2 * i])}
+            temps[2 * i + 1].write_text(json.dumps(record, indent=2, sort_keys=True))
     return paths
+
+
+def _take_subtype(clip: Clip, path: Path, subtype: str | None) -> str | None:
+    """`subtype` when chosen; otherwise the generated-take rule for the file's container (None when lossy)."""
+    if subtype is not None or path.suffix.lower() in LOSSY_OUTPUTS:
+        return subtype
+    from core.audio.source_format import _CONTAINER_OF, generated_sample_format
+
+    return generated_sample_format(clip, _CONTAINER_OF[output_format(path)])
 
 
 def sidecar_record(clip: Clip, path: Path, provenance: Provenance) -> dict[str, Any]:
     return provenance.to_dict() | {"file": path.name, "sample_rate": clip.sample_rate,
                                    "channels": clip.channels, "seconds": round(clip.seconds, 6)}
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of the file's bytes (kept in the sidecar, so a resume can tell a damaged file from a whole one)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_sidecar(audio_path: str | Path) -> dict[str, Any]:

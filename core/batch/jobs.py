@@ -1,7 +1,7 @@
 """Job files: CSV or JSONL, one row per prompt, read and checked whole before any model work.
 
-Columns (header names, any case): prompt, negative, seconds (or bars + bpm [+ beats_per_bar]), count, seed (one
-number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound, music, speech),
+Columns (header names, any case): prompt, negative, seconds (or bars + bpm [+ beats_per_bar, beat_unit]), count,
+seed (one number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound, music, speech),
 words and voice (speech), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
 into each file's metadata and can be used in the pattern. Every bad row is reported with its line and field.
 The files' format (`output_format`: the Export dialog's container, bit depth and rate, core.audio.take_format)
@@ -25,7 +25,7 @@ from core.audio.take_format import extension_for, for_path, key_fields
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED, SCHEDULERS, GenerationRequest
 
 MODES = ("sound", "music", "speech")
-KNOWN = {"prompt", "negative", "seconds", "bars", "bpm", "beats_per_bar", "count", "seed", "model", "steps",
+KNOWN = {"prompt", "negative", "seconds", "bars", "bpm", "beats_per_bar", "beat_unit", "count", "seed", "model", "steps",
          "guidance", "scheduler", "mode", "words", "voice", "output"}
 ALIASES = {"negative_prompt": "negative", "pattern": "output", "name": "output", "variations": "count",
            "text": "words", "transcription": "words"}
@@ -68,7 +68,8 @@ class JobRow:
     words: Optional[str]
     pattern: str
     extra: dict[str, Any] = field(default_factory=dict)
-    output_format: Optional[ExportSettings] = None  # None: what batch always wrote (16-bit WAV at the model's rate)
+    output_format: Optional[ExportSettings] = None  # None: the generated-take rule at the model's rate
+    beat_unit: int = 4  # the meter's lower number (8 for 7/8); the tempo counts quarter notes
 
     @property
     def seeds(self) -> range:
@@ -79,6 +80,7 @@ class JobRow:
         return {"mode": self.mode, "prompt": self.prompt, "negative": self.negative, "seconds": self.seconds,
                 "bars": self.bars, "bpm": self.bpm, "beats_per_bar": self.beats_per_bar, "model": self.model,
                 "steps": self.steps, "guidance": self.guidance, "scheduler": self.scheduler, "words": self.words,
+                **({"beat_unit": self.beat_unit} if self.beat_unit != 4 else {}),  # (x/4 rows keep their keys)
                 **key_fields(self.output_format)}
 
     def relative_path(self, seed: int) -> PurePosixPath:
@@ -278,10 +280,10 @@ def _build_row(line: int, values: dict, default_model, models: dict,
         (info.default_guidance if info else 3.5)
     scheduler = _text(get("scheduler")) or SCHEDULERS[0]
     seed, count = _seeds(get("seed"), get("count"), values)
-    bars, bpm, beats = get("bars"), get("bpm"), get("beats_per_bar")
+    bars, bpm, beats, unit = get("bars"), get("bpm"), get("beats_per_bar"), get("beat_unit")
     seconds = _number(get("seconds"), "seconds", float) if get("seconds") is not None else None
     if bars is not None or bpm is not None:
-        bars, bpm, beats, seconds = _bars(bars, bpm, beats, seconds, mode)
+        bars, bpm, beats, unit, seconds = _bars(bars, bpm, beats, unit, seconds, mode)
     elif mode != "speech" and seconds is None:
         seconds = CATALOG[model].default_seconds if model in CATALOG else 10.0
     negative = _text(get("negative")) or ""
@@ -289,7 +291,7 @@ def _build_row(line: int, values: dict, default_model, models: dict,
     pattern = _text(get("output")) or DEFAULT_PATTERN
     extra = {k: v for k, v in values.items() if k not in KNOWN and k and v not in (None, "")}
     row = JobRow(line, mode, prompt, negative, seconds, bars, bpm, beats or 4, seed, count, model, steps, guidance,
-                 scheduler, words, pattern, extra, output_format)
+                 scheduler, words, pattern, extra, output_format, unit or 4)
     for s in (row.seed, row.seeds[-1]):
         try:
             for_path(output_format, Path(str(row.relative_path(s))))  # e.g. a `.mp3` pattern with --bit-depth 24
@@ -346,7 +348,7 @@ def _seeds(seed, count, values) -> tuple[int, int]:
     return start, count
 
 
-def _bars(bars, bpm, beats, seconds, mode):
+def _bars(bars, bpm, beats, unit, seconds, mode):
     from core.generation.bar_locked import BarLock
 
     if mode == "speech":
@@ -356,12 +358,13 @@ def _bars(bars, bpm, beats, seconds, mode):
     if seconds is not None:
         raise _Bad("seconds", "give either seconds or bars + bpm, not both")
     lock = BarLock(_number(bars, "bars", int), _number(bpm, "bpm", float),
-                   _number(beats, "beats_per_bar", int) if beats is not None else 4)
+                   _number(beats, "beats_per_bar", int) if beats is not None else 4,
+                   beat_unit=_number(unit, "beat_unit", int) if unit is not None else 4)
     try:
         lock.validated()
     except InputError as exc:
-        raise _Bad("bars", str(exc)) from None
-    return lock.bars, lock.bpm, lock.beats_per_bar, round(lock.seconds, 6)
+        raise _Bad("beat_unit" if "beat unit" in str(exc) else "bars", str(exc)) from None
+    return lock.bars, lock.bpm, lock.beats_per_bar, lock.beat_unit, round(lock.seconds, 6)
 
 
 def _check_request(mode, prompt, negative, seconds, steps, guidance, scheduler, seed, words) -> None:
@@ -382,15 +385,23 @@ def _check_request(mode, prompt, negative, seconds, steps, guidance, scheduler, 
 
 
 def _check_unique_paths(rows: list[JobRow], errors: list[RowError]) -> None:
+    """Each file is written once: two rows, or two variations of one row, never share a name."""
     owner: dict[str, int] = {}
     for row in rows:
+        mine: set[str] = set()
         for seed in row.seeds:
             key = str(row.relative_path(seed)).lower()  # case-insensitive file systems too
-            if key in owner and owner[key] != row.line:
+            if key in mine:
+                errors.append(RowError(row.line, "output", f"its {row.count} variations would all be named "
+                                       f"{row.relative_path(seed)}; add {{seed}} or {{index}} to the output pattern, "
+                                       "or set count to 1"))
+                break
+            if key in owner:
                 errors.append(RowError(row.line, "output", f"{row.relative_path(seed)} is also the name of a file "
                                        f"of line {owner[key]}; add {{seed}} or {{line}} to the output pattern"))
                 break
             owner[key] = row.line
+            mine.add(key)
 
 
 def _pattern_path(pattern: str, names: dict[str, str], extension: str = ".wav") -> PurePosixPath:

@@ -50,7 +50,8 @@ def render_unit(pool: EnginePool, row: JobRow, seeds: tuple[int, ...], cancel=No
         if row.bars is not None:
             from core.generation.bar_locked import BarLock, generate_bars
 
-            result = generate_bars(engine, request, BarLock(row.bars, row.bpm, row.beats_per_bar), cancel=cancel)
+            result = generate_bars(engine, request, BarLock(row.bars, row.bpm, row.beats_per_bar,
+                                                                  beat_unit=row.beat_unit), cancel=cancel)
         else:
             result = engine.generate(request, cancel=cancel)
     return [Take(c.seed, c.clip, result.provenance(c)) for c in result.candidates if c.seed in seeds]

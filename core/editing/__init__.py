@@ -19,7 +19,7 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     splice.insert_silence(clip, sel, seconds)   splice.silence(clip, sel)
     fades.fade_in / fade_out(clip, sel, curve="linear"|"exponential"|"logarithmic"|"s-curve", seconds=None)
     levels.gain(clip, sel, db)   levels.normalize_peak(clip, sel, dbfs=-1)
-    levels.normalize_loudness(clip, sel, lufs=-16, true_peak_limit=-1)   (pyloudnorm, BS.1770)
+    levels.normalize_loudness(clip, sel, lufs=-16, true_peak_limit=-1)   (BS.1770, true peak 8x)
     convert.reverse(clip, sel)   convert.resample_clip(clip, sel, rate)   convert.to_mono / to_stereo(clip, sel)
     Effects (fades, gain, normalise, reverse) act on the whole clip when the selection is empty;
     cut/copy/delete/trim/silence with an empty selection change nothing and say so in `note`.
@@ -34,9 +34,9 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     session.undo() / session.redo() -> EditResult (the exact array of that version)
     session.can_undo, .can_redo, .history() -> [HistoryStep], .operations() (for provenance),
     session.has_unsaved_edits, .mark_saved(library_id), .close() (keeps history), .discard()
-    session.flush() waits for the write-behind: a long clip's large new blocks (whole-clip fade, resample,
-    mono/stereo) are written and every edit is fsynced on a background thread after `apply` returns; the
-    version row is committed first and a crash before the blocks land is repaired on open (core.editing.repair)
+    session.flush() waits for the writer thread: an edit's blocks are written and fsynced, then its version
+    row is committed (Audacity's order, core.editing.writer); a long clip's large new blocks (whole-clip fade,
+    resample, mono/stereo) are written after `apply` returns, and a crash before they land loses only that edit
     session.join_crossfade = 0.005 (None: each operation's default); session.snap_zero_crossings = True
     EditSession.open(folder)  (InputError if another process has it open: an flock on <folder>/open.lock)
     recoverable_sessions() -> [SessionInfo] not closed and held by no running process (offer restore at start)
@@ -63,7 +63,7 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
 from core.editing import convert, fades, levels, splice, versions
 from core.editing.history import EditSession, HistoryStep
 from core.editing.recovery import (SessionInfo, list_sessions, prune_closed_sessions, prune_in_background,
-                                   recoverable_sessions)
+                                   recoverable_sessions, unsaved_sessions)
 from core.editing.operations import OPERATIONS, label, operation
 from core.editing.selection import (Change, EditResult, Selection, nearest_zero_crossing,
                                     snap_to_zero_crossings)
@@ -71,4 +71,5 @@ from core.editing.selection import (Change, EditResult, Selection, nearest_zero_
 __all__ = ["Change", "EditResult", "EditSession", "HistoryStep", "OPERATIONS", "Selection", "SessionInfo",
            "convert", "fades", "label", "levels", "list_sessions", "nearest_zero_crossing", "operation",
            "prune_closed_sessions", "prune_in_background", "recoverable_sessions", "snap_to_zero_crossings",
+           "unsaved_sessions",
            "splice", "versions"]

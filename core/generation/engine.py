@@ -18,8 +18,9 @@ import torch
 
 from . import sampling
 from core.audio.clip import MODEL_RATE, Clip
-from core.models.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
+from core.models.catalog import DEFAULT_MODEL
 from core.errors import InputError
+from core import gc_policy
 from core.models.loading import is_speech_folder, load_pipeline, pick_device, pick_dtype
 from core.models.store import ResolvedModel, resolve_model
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
@@ -29,7 +30,7 @@ from core.generation.prompts import fit_prompt
 from core.generation.prompt_cache import PromptCache, PromptKey
 from core.generation.scoring import clap_scores
 
-SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout (see NOTES)
+SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout
 
 
 @dataclass
@@ -95,10 +96,6 @@ class Engine:
         return self.resolved.id
 
     @property
-    def model_info(self) -> Optional[ModelInfo]:
-        return CATALOG.get(self.model_spec)
-
-    @property
     def licence(self) -> str:
         return self.resolved.licence
 
@@ -125,7 +122,8 @@ class Engine:
         """Load the pipeline if needed and return it (raises ModelNotAvailable with a clear message)."""
         with self._lock:
             if self._pipe is None:
-                self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
+                with gc_policy.loading():  # then frozen: the model stays out of every later collection pass
+                    self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
             self.prompt_cache.bind(self._pipe)
             return self._pipe
 

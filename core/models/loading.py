@@ -41,7 +41,7 @@ def pick_dtype(device: torch.device) -> torch.dtype:
 def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
     """Load the pipeline at `folder` onto `device` in `dtype`.
 
-    Fixes for the official folders under transformers 5 (see NOTES): the language model is
+    Fixes for the official folders under transformers 5: the language model is
     declared as GPT2Model, which lacks the generation helpers the pipeline calls, so it is loaded
     as GPT2LMHeadModel (same hidden states; lm_head is tied); and `dtype` is always passed because
     the CLAP config says float64.
@@ -50,6 +50,9 @@ def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
     from safetensors import SafetensorError
     from transformers import GPT2LMHeadModel
 
+    from core.quiet import quiet_model_libraries
+
+    quiet_model_libraries()  # a front end's quiet: no load bars, errors only
     try:
         with _without_fallback_chatter():
             language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)

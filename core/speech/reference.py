@@ -4,13 +4,14 @@ The user gives a few seconds of someone speaking and the words said in it. The c
 through the model's mel front-end and VAE (core.audio.mel / core.generation.latents) and becomes the known
 start of the latent; the model then speaks "reference words + new words" with that start held
 fixed, and the reference part is cut off again. This is the latent-prefix route to the paper's
-speaker-style control (NOTES: the AudioMAE path is not in the public checkpoints).
+speaker-style control (the paper's AudioMAE path is not in the public checkpoints).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -36,19 +37,21 @@ class ReferenceVoice:
     clip: Clip
     text: str
     source: str = "reference"
+    path: Optional[Path] = field(default=None, compare=False)  # the recording's file, never to be written over
 
     @classmethod
     def from_file(cls, path: str | Path, text: str) -> "ReferenceVoice":
         path = Path(path)
-        return cls.from_clip(load_clip(path), text, source=path.name)
+        return cls.from_clip(load_clip(path), text, source=path.name, path=path)
 
     @classmethod
-    def from_clip(cls, clip: Clip, text: str, source: str = "reference") -> "ReferenceVoice":
+    def from_clip(cls, clip: Clip, text: str, source: str = "reference",
+                  path: Optional[str | Path] = None) -> "ReferenceVoice":
         """Check the recording (any rate, any channels) and the words said in it; raise InputError if unusable."""
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"the reference {source} needs the words spoken in it (--reference-text).")
         words = normalize_text(text)
-        return cls(checked_reference_audio(clip, source), words, source)
+        return cls(checked_reference_audio(clip, source), words, source, Path(path) if path is not None else None)
 
     @property
     def seconds(self) -> float:

@@ -13,7 +13,7 @@ from typing import Optional
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
 from core.audio.bars import MAX_BPM
 from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
@@ -22,6 +22,7 @@ from core.errors import LoaError
 from core.wording import counted
 
 from ..clip_entry import ClipEntry
+from ..file_dialogs import open_files
 from .actions import EditorActions, shortcuts_text
 from .controller import EditorController
 from .generative import GenerativeEdits
@@ -29,6 +30,7 @@ from .importer import FILE_FILTER, DropImporter, import_files
 from .operations import EditOperation
 from .playback import EditorPlayback
 from .transport import TransportBar
+from .unsaved import UnsavedEdits
 
 
 class Editor(QObject):
@@ -70,6 +72,9 @@ class Editor(QObject):
         self.controller.message.connect(window.show_message)
         self.controller.error.connect(window.show_error)
         self.controller.library_changed.connect(window.library_panel.library_changed)
+        self.unsaved = UnsavedEdits(self)
+        window.library_panel.unsaved_ids = self.unsaved.library_ids
+        self.controller.clip_changed.connect(lambda _entry: self.unsaved.refresh_marks())
         self.actions.refresh()
 
     # ---- what the window calls -------------------------------------------------------------------------
@@ -119,8 +124,7 @@ class Editor(QObject):
 
     # ---- opening files ---------------------------------------------------------------------------------
     def open_files_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self.window, "Open audio", self.last_folder or str(Path.home()),
-                                                FILE_FILTER)
+        paths = open_files(self.window, "audio", "Open audio", FILE_FILTER)  # where audio was opened last
         if paths:
             self.import_paths(paths)
 
@@ -144,6 +148,9 @@ class Editor(QObject):
         current = self.controller.session.folder if self.controller.session is not None else None
         sessions = [s for s in recoverable_sessions() if s.folder != current]
         if not sessions:
+            note = self.unsaved.start_note() if ask else ""
+            if note:
+                self.window.show_message(note)
             return None
         info = sessions[0]
         if ask:
@@ -180,26 +187,12 @@ class Editor(QObject):
                          licence="", settings=kept)
 
     def confirm_quit(self) -> bool:
-        """Quitting: unsaved edits ask (save as new version / discard / cancel). False: stay open."""
-        ctl = self.controller
-        if ctl.has_unsaved_edits:
-            box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
-                              f"“{ctl.origin.prompt or 'The clip'}” has edits that are not saved as a version.",
-                              parent=self.window)
-            box.setObjectName("unsavedEditsBox")
-            save = box.addButton("Save as new version", QMessageBox.ButtonRole.AcceptRole)
-            discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-            box.addButton(QMessageBox.StandardButton.Cancel)
-            box.exec()
-            if box.clickedButton() is save:
-                if ctl.save_version() is None:
-                    return False
-            elif box.clickedButton() is discard:
-                ctl.discard_edits()
-            else:
-                return False
+        """Quitting: every clip with unsaved edits is named (save all as versions / discard all / cancel).
+        False: stay open."""
+        if not self.unsaved.confirm_quit():
+            return False
         self.playback.stop()
-        ctl.close_clip()
+        self.controller.close_clip()
         return True
 
     def confirm_discard(self) -> None:

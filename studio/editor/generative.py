@@ -8,7 +8,6 @@ GenerationResult whose best candidate is the whole new clip; the window's job ha
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import replace
 from typing import Optional
 
@@ -24,16 +23,6 @@ from ..jobs import Job, JobSpec
 from .dialogs import generative_dialog
 
 EDITOR_JOB = "editor_edit"  # JobSpec.extra key: the window's own job handler skips these
-
-
-def transform_function():
-    """core's transform (strength + prompt), or None when this build lacks it."""
-    for module in ("core.editing.transform", "core.incontext.transform"):
-        try:
-            return getattr(importlib.import_module(module), "transform")
-        except (ImportError, AttributeError):
-            continue
-    return None
 
 
 def _settings(params: dict, seed: Optional[int] = None):
@@ -89,9 +78,11 @@ def close_loop_work(engine, spec, progress, cancel):
 
 
 def transform_work(engine, spec, progress, cancel):
+    from core.incontext.transform import transform
+
     x = spec.extra
-    return transform_function()(engine, x["clip"], strength=x["strength"], start=x["start_seconds"],
-                                end=x["end_seconds"], settings=_settings(x), progress=progress, cancel=cancel)
+    return transform(engine, x["clip"], strength=x["strength"], start=x["start_seconds"], end=x["end_seconds"],
+                     settings=_settings(x), progress=progress, cancel=cancel)
 
 
 def _map(result, fix):
@@ -109,9 +100,6 @@ class GenerativeEdits(QObject):
     @property
     def controller(self):
         return self.editor.controller
-
-    def transform_available(self) -> bool:
-        return transform_function() is not None
 
     def model(self) -> str:
         return self.settings.model_for_mode("sound") or DEFAULT_MODEL_BY_TASK["sound"]
@@ -139,9 +127,6 @@ class GenerativeEdits(QObject):
                            dialog=lambda: generative_dialog("Close loop", self.editor.window))
 
     def transform(self, params: Optional[dict] = None) -> Optional[Job]:
-        if not self.transform_available():
-            self.editor.window.show_message("Transform is not available in this build.")
-            return None
         return self._start("Transform selection", transform_work, params, needs_prompt=True,
                            dialog=lambda: generative_dialog("Transform selection", self.editor.window, strength=True,
                                                             prompt_hint="what it should become"))

@@ -104,7 +104,7 @@ class ScriptSession(QObject):
             raise InputError("render the script first (Render all), then re-roll a line.")
         state = self.states[index]
         if state.job_id is not None:
-            raise InputError(f"script line {state.line.number} is still rendering.")
+            raise InputError(f"spoken line {index + 1} is still rendering.")
         seed = state.seed
         while seed == state.seed:
             seed = random.randrange(0, MAX_SEED - MAX_CANDIDATES)
@@ -114,7 +114,7 @@ class ScriptSession(QObject):
         state = self.states[index]
         line = state.line
         request = line_request(self.settings, line, seed).generation_request()
-        title = f"line {line.number}: {line.text}"
+        title = f"line {index + 1}: {line.text}"  # the spoken line, as the script table numbers it
         spec = JobSpec(mode="speech", model=self.model, request=request, work=script_line_work, title=title,
                        extra={"line": line, "settings": self.settings, "seed": seed, "reference": self.reference})
         job = self._submit(spec)
@@ -171,10 +171,12 @@ class ScriptSession(QObject):
         return assemble([(s.line, s.result) for s in self.states])
 
     def export(self, folder: str | Path, name: str, choice=None) -> tuple[Path, list[Path]]:
-        """`choice`: core.audio.export.ExportSettings from the panel's format picker (None: 16-bit WAV)."""
+        """`choice`: core.audio.export.ExportSettings from the panel's format picker (None: WAV, 24-bit, or float
+        above 0 dBFS)."""
+        inputs = [self.reference.path] if self.reference is not None and self.reference.path else []
         if choice is None:
-            return write_script(self.result(), folder, name=name)
+            return write_script(self.result(), folder, name=name, inputs=inputs)
         from core.audio.take_format import extension_for
 
         return write_script(self.result(), folder, name=name, extension=extension_for(choice),
-                            subtype=choice.sample_format, rate=choice.sample_rate)
+                            subtype=choice.sample_format, rate=choice.sample_rate, inputs=inputs)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.audio.clip import Clip
 from core.editing import Selection, fades, levels, splice
@@ -52,13 +52,17 @@ def focus(qtbot, window, widget):
 
 
 def answer_next_dialog(qtbot, button_text=None, values=None):
-    """Answer the next modal dialog (parameter form or message box) once it is shown."""
+    """Answer the next modal dialog (parameter form or message box) once it is shown; the returned dict gets the
+    message box's text as "text"."""
+    seen = {}
+
     def answer():
         widget = QApplication.activeModalWidget()
         if widget is None:
             QTimer.singleShot(20, answer)
             return
         if isinstance(widget, QMessageBox):
+            seen["text"] = widget.text()
             for button in widget.buttons():
                 if button.text() == button_text:
                     button.click()
@@ -68,6 +72,7 @@ def answer_next_dialog(qtbot, button_text=None, values=None):
             widget.findChild(object, key).setValue(value)
         widget.accept()
     QTimer.singleShot(20, answer)
+    return seen
 
 
 def test_an_opened_file_keeps_its_rate_and_channels_and_lands_in_the_library(opened):
@@ -335,11 +340,10 @@ def test_snap_to_zero_crossings_moves_the_edges_before_the_edit(opened):
 
 
 def test_normalise_loudness_from_the_menu_on_a_long_clip_meets_the_target_and_undoes(make_window, qtbot, tmp_path):
-    """Edit > Normalise loudness… on a 1-minute stereo clip: runs on the editor's worker thread (the numba
-    loudness and true-peak kernels called from it), lands on the target by pyloudnorm's own meter with the
-    true peak under the limit, and undo gives back the identical array."""
-    import pyloudnorm
-
+    """Edit > Normalise loudness… on a 1-minute stereo clip: runs on the editor's worker thread, lands on the
+    target by libebur128's meter with the true peak under the limit, and undo gives back the identical
+    array."""
+    from tests.loudness_reference import ebur128_lufs
     from tests.test_editing_measure import brute_true_peak
 
     rate = 48_000
@@ -355,9 +359,59 @@ def test_normalise_loudness_from_the_menu_on_a_long_clip_meets_the_target_and_un
     window.editor.actions.by_key["edit.normalize_loudness"].trigger()
     qtbot.waitUntil(lambda: not ctl.busy and ctl.session.position == 1, timeout=30_000)
     result = shown(window).samples
-    assert pyloudnorm.Meter(rate).integrated_loudness(result) == pytest.approx(-14.0, abs=0.05)
+    assert ebur128_lufs(result, rate) == pytest.approx(-14.0, abs=0.02)
     assert brute_true_peak(result) <= 10 ** (-1.0 / 20)
     ctl.undo()
     qtbot.waitUntil(lambda: not ctl.busy, timeout=30_000)
     np.testing.assert_array_equal(shown(window).samples, samples)
     ctl.discard_edits()
+
+
+def test_unsaved_edits_of_other_clips_are_marked_named_at_quit_and_offered_at_the_next_start(opened, tmp_path,
+                                                                                            make_window, qtbot):
+    window, clip = opened
+    ctl = window.editor.controller
+    first_id = ctl.origin.library_id
+    select(window, 0.0, 0.5)
+    window.editor.actions.by_key["edit.delete"].trigger()
+    other = tmp_path / "other.wav"
+    sf.write(str(other), np.zeros((4000, 1), np.float32) + 0.1, 8000)
+    window.editor.import_paths([other])  # the first clip's edits are closed away, not saved
+    rows = {item.id: window.library_panel.list.item(i).text()
+            for i, item in enumerate(window.library_panel.items())}
+    assert "unsaved edits" in rows[first_id], rows
+    assert "unsaved edits" not in rows[ctl.origin.library_id]
+
+    later = make_window()  # a start (the same data folder) says which clips have unsaved edits
+    qtbot.waitUntil(lambda: "unsaved edits" in later.statusBar().currentMessage()
+                    or "unsaved edits" in later.message_area.text(), timeout=3000)
+
+    select(window, 0.0, 0.1)
+    window.editor.actions.by_key["edit.silence"].trigger()  # the clip on screen has edits too
+    seen = answer_next_dialog(qtbot, "Save all as new versions")
+    assert window.close()
+    assert "two tones" in seen["text"] and "other" in seen["text"], seen
+    versions = [i for i in window.library.search() if i.settings.get("derived_from")]
+    assert len(versions) == 2, [i.title for i in window.library.search()]
+    from core.editing import unsaved_sessions
+
+    assert unsaved_sessions() == []
+
+
+def test_the_view_fits_a_new_length_and_keeps_a_zoom_that_still_fits(opened):
+    window, clip = opened
+    ctl, view = window.editor.controller, window.waveform
+    select(window, 0.5, 1.5)
+    window.editor.actions.by_key["edit.trim"].trigger()  # 1 s left, shown whole
+    assert view.view_range() == pytest.approx((0.0, 1.0), abs=1e-3)
+    ctl.undo()  # the 2 s clip again: all of it shows, not the first second
+    assert view.view_range() == pytest.approx((0.0, 2.0), abs=1e-3)
+    window.editor.actions.by_key["edit.select_all"].trigger()
+    window.editor.actions.by_key["edit.copy"].trigger()
+    window.editor.cursor_to(2.0)
+    window.editor.actions.by_key["edit.paste"].trigger()  # 4 s: the new part is on screen
+    assert view.view_range() == pytest.approx((0.0, 4.0), abs=1e-3)
+    view.set_view(0.5, 1.0)  # the user's zoom still fits after the next edit: kept
+    select(window, 0.6, 0.7)
+    window.editor.actions.by_key["edit.delete"].trigger()
+    assert view.view_range() == pytest.approx((0.5, 1.0), abs=1e-3)
