@@ -25,13 +25,20 @@ from core.generation.requests import GenerationRequest
 log = logging.getLogger(__name__)
 
 # A job's work: given the engine for its model, the JobSpec, a progress callback and a cancel
-# token, return a GenerationResult. Modes other than plain text-to-audio supply their own.
+# token, return a GenerationResult. Every mode builds a core task (core.generation.tasks) and runs it here.
 JobWork = Callable[[Engine, "JobSpec", ProgressCallback, CancelToken], GenerationResult]
 
 
-def generate_work(engine: Engine, spec: "JobSpec", progress: ProgressCallback,
-                  cancel: CancelToken) -> GenerationResult:
-    return engine.generate(spec.request, progress=progress, cancel=cancel)
+def task_work(engine: Engine, spec: "JobSpec", progress: ProgressCallback,
+              cancel: CancelToken) -> GenerationResult:
+    """The one job function: run the spec's core task (text-to-audio of its request when it names none)."""
+    from core.generation import tasks
+
+    task = spec.task if spec.task is not None else tasks.Generate(spec.request)
+    return tasks.run(engine, task, progress, cancel)
+
+
+generate_work = task_work
 
 
 @dataclass
@@ -41,9 +48,10 @@ class JobSpec:
     mode: str
     model: str
     request: GenerationRequest
-    work: JobWork = generate_work
+    work: JobWork = task_work
     title: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)  # mode-specific inputs, e.g. the clip to continue
+    extra: dict[str, Any] = field(default_factory=dict)  # mode-specific inputs, e.g. the source to continue
+    task: Any = None  # the core task (core.generation.tasks); None: text-to-audio of `request`
 
     def describe(self) -> str:
         """The job as the user knows it: the words for speech, the source for Continue, else the prompt."""

@@ -200,8 +200,8 @@ def _check_row(line: int, values: dict, default_model, models: dict, errors: lis
 
 def _build_row(line: int, values: dict, default_model, models: dict,
                output_format: Optional[ExportSettings] = None) -> JobRow:
-    from core.models.catalog import CATALOG, DEFAULT_MODEL_BY_TASK
-    from core.models.store import defaults_entry
+    from core.generation.defaults import defaults_for
+    from core.models.catalog import DEFAULT_MODEL_BY_TASK
 
     get = lambda key: _blank_to_none(values.get(key))  # noqa: E731
     mode = (_text(get("mode")) or "sound").lower()
@@ -217,18 +217,17 @@ def _build_row(line: int, values: dict, default_model, models: dict,
     fallback = default_model.get(mode) if isinstance(default_model, Mapping) else default_model
     model = _text(get("model")) or fallback or DEFAULT_MODEL_BY_TASK[mode]
     _check_model(model, mode, models)
-    info = defaults_entry(model)
-    steps = _number(get("steps"), "steps", int) if get("steps") is not None else (info.default_steps if info else 25)
-    guidance = _number(get("guidance"), "guidance", float) if get("guidance") is not None else \
-        (info.default_guidance if info else 3.5)
-    scheduler = _text(get("scheduler")) or SCHEDULERS[0]
+    defaults = defaults_for(model)
+    steps = _number(get("steps"), "steps", int) if get("steps") is not None else defaults.steps
+    guidance = _number(get("guidance"), "guidance", float) if get("guidance") is not None else defaults.guidance
+    scheduler = _text(get("scheduler")) or defaults.scheduler
     seed, count = _seeds(get("seed"), get("count"), values)
     bars, bpm, beats = get("bars"), get("bpm"), get("beats_per_bar")
     seconds = _number(get("seconds"), "seconds", float) if get("seconds") is not None else None
     if bars is not None or bpm is not None:
         bars, bpm, beats, seconds = _bars(bars, bpm, beats, seconds, mode)
     elif mode != "speech" and seconds is None:
-        seconds = CATALOG[model].default_seconds if model in CATALOG else 10.0
+        seconds = defaults.seconds
     negative = _text(get("negative")) or ""
     _check_request(mode, prompt, negative, seconds, steps, guidance, scheduler, seed, words)
     pattern = _text(get("output")) or DEFAULT_PATTERN

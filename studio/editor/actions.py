@@ -205,6 +205,3 @@ class EditorActions:
         self.by_key["edit.paste"].setEnabled(has_clip and ctl.clipboard is not None)
         self.by_key["file.save_version"].setEnabled(ctl.has_unsaved_edits)
         self.by_key["file.discard"].setEnabled(ctl.session is not None and ctl.session.position > 0)
-        if not self.editor.generative.transform_available():
-            self.by_key["gen.transform"].setEnabled(False)
-            self.by_key["gen.transform"].setToolTip("Transform needs core.editing.transform (not in this build).")
