@@ -100,9 +100,10 @@ def make_engine(args: argparse.Namespace, inputs: Sequence[Optional[Path]] = (),
     from .main import quiet_interrupt_while_importing
 
     with quiet_interrupt_while_importing():
-        from core.generation.engine import Engine  # torch: imported only once the input has passed every check
+        import core.generation.engine  # noqa: F401 - torch: imported only once the input has passed every check
+    from core.generation.engine_cache import EngineCache
 
-    engine = Engine(args.model, device=args.device)
+    engine = EngineCache(args.device).get(args.model)  # the one engine cache (memory budget, LOA_MODEL_MEMORY)
     engine.resolved  # fail fast (exit 3) before any work when the model is missing
     return engine
 
