@@ -32,6 +32,8 @@ def task_for_row(row: JobRow, first: int, count: int):
         return tasks.Speak(SpeechRequest(text=row.words or "", voice=row.prompt, seconds=row.seconds,
                                          negative_prompt=row.negative, steps=row.steps, guidance=row.guidance,
                                          seed=first, candidates=count, scheduler=row.scheduler))
+    if row.source is not None:
+        return _source_task(row, first, count)
     request = GenerationRequest(prompt=row.prompt, negative_prompt=row.negative, seconds=row.seconds or 10.0,
                                 steps=row.steps, guidance=row.guidance, seed=first, candidates=count,
                                 scheduler=row.scheduler)
@@ -40,6 +42,24 @@ def task_for_row(row: JobRow, first: int, count: int):
 
         return tasks.Generate(request, BarLock(row.bars, row.bpm, row.beats_per_bar))
     return tasks.Generate(request)
+
+
+def _source_task(row: JobRow, first: int, count: int):
+    """continue / inpaint / loop / transform rows (core.batch.source_rows) on their source file."""
+    from core.generation import tasks
+    from core.generation.requests import GenerationSettings
+
+    settings = GenerationSettings(prompt=row.prompt, negative_prompt=row.negative, steps=row.steps,
+                                  guidance=row.guidance, seed=first, candidates=count, scheduler=row.scheduler)
+    if row.mode == "continue":
+        return tasks.Continue(row.source, row.seconds, settings)
+    if row.mode == "inpaint":
+        return tasks.Inpaint(row.source, row.start, row.end, settings)
+    if row.mode == "transform":
+        return tasks.Transform(row.source, row.strength, row.start, row.end, settings)
+    if row.bars is not None:
+        return tasks.ExtendLoop(row.source, row.bars, row.bpm, row.beats_per_bar, settings=settings)
+    return tasks.CloseLoop(row.source, row.seconds, settings=settings)
 
 
 def render_unit(pool: EngineCache, row: JobRow, seeds: tuple[int, ...], cancel=None) -> list[Take]:
