@@ -21,8 +21,6 @@ from core.audio.clip import Clip
 from core.audio.naming import take_title
 from core.generation.engine import Engine, GenerationResult
 from core.generation.engine_cache import EngineCache
-
-EnginePool = EngineCache  # the window's engines are the one core cache (the name older callers import)
 from core.errors import Cancelled, LoaError
 from core.generation.progress import CancelToken, Progress, ProgressCallback
 from core.generation.requests import GenerationRequest
