@@ -1,6 +1,7 @@
 # Sourced by .ci/run: start_services / stop_services for Xvfb, a PulseAudio null sink and a JACK server
 # (dummy driver: MIDI over JACK for the MIDI tests; no ALSA sequencer exists on these machines).
-# Each service is optional: a tier whose service did not start is skipped by its tests.
+# A tier whose service did not start is skipped by its tests locally, and fails them under CI=true
+# (tests/audio_services.py service_missing): a green CI run has run every tier.
 #
 #   . .ci/services.sh; start_services; trap stop_services EXIT
 #
@@ -17,7 +18,7 @@ _loa_note() { echo "services: $*" >&2; }
 
 _loa_start_xvfb() {
   if ! command -v Xvfb >/dev/null 2>&1; then
-    _loa_note "Xvfb not installed; display tier will skip"; return 0
+    _loa_note "Xvfb not installed; display tier will skip (fail under CI=true)"; return 0
   fi
   local fifo="$LOA_SERVICE_DIR/displayfd"
   mkfifo "$fifo"
@@ -28,7 +29,7 @@ _loa_start_xvfb() {
   read -r -t 20 number <"$fifo" || true
   rm -f "$fifo"
   if [ -z "$number" ] || ! kill -0 "$LOA_XVFB_PID" 2>/dev/null; then
-    _loa_note "Xvfb did not start (see $LOA_SERVICE_LOG); display tier will skip"
+    _loa_note "Xvfb did not start (see $LOA_SERVICE_LOG); display tier will skip (fail under CI=true)"
     kill "$LOA_XVFB_PID" 2>/dev/null || true; LOA_XVFB_PID=""; return 0
   fi
   export DISPLAY=":$number"
@@ -37,7 +38,7 @@ _loa_start_xvfb() {
 
 _loa_start_pulse() {
   if ! command -v pulseaudio >/dev/null 2>&1 || ! command -v pactl >/dev/null 2>&1; then
-    _loa_note "pulseaudio/pactl not installed; audio tier will skip"; return 0
+    _loa_note "pulseaudio/pactl not installed; audio tier will skip (fail under CI=true)"; return 0
   fi
   # No default.pa (-n): only the native socket and one null sink, whose monitor is the default source.
   pulseaudio --daemonize=no --exit-idle-time=-1 --disallow-exit -n \
@@ -48,7 +49,7 @@ _loa_start_pulse() {
   until pactl info >/dev/null 2>&1; do
     tries=$((tries + 1))
     if [ "$tries" -gt 100 ] || ! kill -0 "$LOA_PULSE_PID" 2>/dev/null; then
-      _loa_note "PulseAudio did not answer (see $LOA_SERVICE_LOG); audio tier will skip"
+      _loa_note "PulseAudio did not answer (see $LOA_SERVICE_LOG); audio tier will skip (fail under CI=true)"
       kill "$LOA_PULSE_PID" 2>/dev/null || true; LOA_PULSE_PID=""; return 0
     fi
     sleep 0.1
@@ -59,7 +60,7 @@ _loa_start_pulse() {
 
 _loa_start_jack() {
   if ! command -v jackd >/dev/null 2>&1 || ! command -v jack_lsp >/dev/null 2>&1; then
-    _loa_note "jackd/jack_lsp not installed; MIDI tests will skip"; return 0
+    _loa_note "jackd/jack_lsp not installed; MIDI tests will skip (fail under CI=true)"; return 0
   fi
   JACK_NO_AUDIO_RESERVATION=1 jackd --no-realtime -d dummy -r 48000 -p 256 >>"$LOA_SERVICE_LOG" 2>&1 &
   LOA_JACK_PID=$!
@@ -67,7 +68,7 @@ _loa_start_jack() {
   until JACK_NO_START_SERVER=1 jack_lsp >/dev/null 2>&1; do
     tries=$((tries + 1))
     if [ "$tries" -gt 100 ] || ! kill -0 "$LOA_JACK_PID" 2>/dev/null; then
-      _loa_note "jackd did not answer (see $LOA_SERVICE_LOG); MIDI tests will skip"
+      _loa_note "jackd did not answer (see $LOA_SERVICE_LOG); MIDI tests will skip (fail under CI=true)"
       kill "$LOA_JACK_PID" 2>/dev/null || true; LOA_JACK_PID=""; return 0
     fi
     sleep 0.1

@@ -5,7 +5,7 @@
 
 For each operation, run --repeat times (fastest and median kept): the seconds the pure operation takes
 (`compute_s`), the seconds `EditSession.apply` takes (the operation, its small blocks and its version row; a
-large block of an edit that can be recomputed is written behind it), the longest wait for that write-behind
+large block of an edit is written behind it), the longest wait for that write-behind
 and its fsync (`write_behind_s_max`, which a real session overlaps with what the user does next), the seconds
 `undo` takes, and the peak resident memory during each (sampled every 2 ms). Then `--steps`
 operations in a row (a realistic mix: splices, fades, gains on selections, a whole-clip effect every tenth),

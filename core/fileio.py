@@ -19,7 +19,8 @@ Test seam (documented, inert unless set): LOA_TEST_WRITE_GATE=FOLDER makes each 
 FOLDER/before-commit.reached and wait for FOLDER/before-commit.release (temps written, nothing renamed; signals
 act normally), then after the first rename create FOLDER/mid-commit.reached and wait for
 FOLDER/mid-commit.release (signals held). Tests use it to signal a real `loa` process at the write stage
-without timing guesses.
+without timing guesses. LOA_TEST_KILL_AT_RENAME=K makes the process SIGKILL itself just before its K-th rename
+(tests kill a real `loa` at every rename of a set and check that the next run finds it whole).
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ from typing import Iterator, Sequence
 
 from core.errors import InputError
 from core.wording import counted
-from core.stale_temps import probe_path_in, sweep_folder, temp_path_for
+from core.commit_journal import inode_of, remove_journals, write_journals
+from core.stale_temps import HOST, probe_path_in, sweep_folder, temp_path_for
 
 WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
+KILL_AT_RENAME_ENV = "LOA_TEST_KILL_AT_RENAME"
+_renames = 0  # renames this process has made (for the kill seam)
 _HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
 _committed: list[Path] = []  # every file this process has landed, for "cancelled after ..." messages
 
@@ -312,33 +316,77 @@ def _gate(name: str) -> None:
         time.sleep(0.01)
 
 
+def _kill_point() -> None:
+    """Test seam: with LOA_TEST_KILL_AT_RENAME=K this process SIGKILLs itself just before its K-th rename."""
+    global _renames
+    at = os.environ.get(KILL_AT_RENAME_ENV)
+    if not at:
+        return
+    _renames += 1
+    if _renames == int(at):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
+    """Rename every temp over its target. A set of several files is journalled first (core.commit_journal), so a
+    kill between the renames is rolled back by the next write into the folder; any error rolls back at once."""
     _gate("before-commit")
     folders = {target.parent.resolve() for _, target in pairs}
     with _signals_held(), _folder_locks(folders):
-        landed: list[tuple[Path, Path | None]] = []  # (target, backup of the file it replaced)
+        entries: list[dict] = []
         try:
-            for i, (tmp, target) in enumerate(pairs):
+            for tmp, target in pairs:
                 try:
-                    landed.append((target, _land(tmp, target, overwrite)))
+                    entries.append(_prepare(tmp, target, overwrite, backup=len(pairs) > 1))
                 except OSError as exc:
                     raise output_error(exc, target) from exc
-                if i == 0:
-                    _gate("mid-commit")
-        except BaseException:
-            _roll_back(landed)
-            raise
-        for target, backup in landed:
-            if backup is not None and backup is not _REPLACED_WITHOUT_BACKUP:
-                with contextlib.suppress(OSError):
-                    os.unlink(backup)
+            journals = write_journals(entries, sorted(folders), HOST) if len(pairs) > 1 else []
+            landed: list[dict] = []
+            try:
+                for i, (tmp, target) in enumerate(pairs):
+                    _kill_point()
+                    try:
+                        _land(tmp, target, overwrite)
+                    except OSError as exc:
+                        raise output_error(exc, target) from exc
+                    landed.append(entries[i])
+                    if i == 0:
+                        _gate("mid-commit")
+            except BaseException:
+                _roll_back(landed)
+                remove_journals(journals)
+                raise
+            remove_journals(journals)  # from here on the new set stands
+        finally:
+            for entry in entries:
+                if entry["backup"]:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry["backup"])
         for folder in folders:
             _fsync_dir(folder)
-        _committed.extend(target for target, _ in landed)
+        _committed.extend(target for _, target in pairs)
 
 
-def _land(tmp: Path, target: Path, overwrite: bool) -> Path | None:
-    """Move tmp to target; return a hard-link backup of the replaced file (None when there was none)."""
+def _prepare(tmp: Path, target: Path, overwrite: bool, backup: bool) -> dict:
+    """Check the target can be replaced and (for a set) hard-link a backup of the file it replaces."""
+    existed = os.path.lexists(target)
+    if overwrite and existed:
+        if os.path.isdir(target):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
+        if os.path.exists(target) and not os.path.isfile(target):  # never replace /dev/null or a FIFO by a file
+            raise PermissionError(errno.EPERM, "not a regular file", str(target))
+    saved = None
+    if overwrite and existed and backup:
+        saved = temp_path_for(target)
+        try:
+            os.link(target, saved, follow_symlinks=False)
+        except OSError:
+            saved = None  # no hard links here: each single rename is still atomic
+    return {"target": str(target), "tmp": str(tmp), "tmp_inode": inode_of(tmp), "existed": existed,
+            "backup": str(saved) if saved else None}
+
+
+def _land(tmp: Path, target: Path, overwrite: bool) -> None:
     if not overwrite:
         try:
             os.link(tmp, target)  # fails with EEXIST if anyone got there first: never replaces
@@ -348,38 +396,18 @@ def _land(tmp: Path, target: Path, overwrite: bool) -> Path | None:
             if os.path.lexists(target):  # no hard links here (FAT, some network shares): check, then rename
                 raise FileExistsError(errno.EEXIST, "exists", str(target)) from exc
             os.rename(tmp, target)
-            return None
+            return
         os.unlink(tmp)
-        return None
-    if os.path.isdir(target):
-        raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
-    if os.path.exists(target) and not os.path.isfile(target):  # never replace /dev/null or a FIFO by a file
-        raise PermissionError(errno.EPERM, "not a regular file", str(target))
-    backup = None
-    existed = os.path.lexists(target)
-    if existed:
-        backup = temp_path_for(target)
-        try:
-            os.link(target, backup, follow_symlinks=False)
-        except OSError:
-            backup = None  # no hard links: the single rename is still atomic
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        if backup is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(backup)
-        raise
-    return backup if backup is not None else _REPLACED_WITHOUT_BACKUP if existed else None
+        return
+    os.replace(tmp, target)
 
 
-_REPLACED_WITHOUT_BACKUP = Path()  # marker: the old file is gone, so a roll-back keeps the new whole one
-
-
-def _roll_back(landed: list[tuple[Path, Path | None]]) -> None:
-    for target, backup in reversed(landed):
+def _roll_back(landed: list[dict]) -> None:
+    """Put back what this commit replaced (from its backups) and remove the names it created."""
+    for entry in reversed(landed):
         with contextlib.suppress(OSError):
-            if backup is None:
-                os.unlink(target)  # it did not exist before this commit
-            elif backup is not _REPLACED_WITHOUT_BACKUP:
-                os.replace(backup, target)
+            if entry["backup"]:
+                os.replace(entry["backup"], entry["target"])
+            elif not entry["existed"]:
+                os.unlink(entry["target"])
+            # replaced without a backup (no hard links): the new whole file stays

@@ -3,89 +3,47 @@ on the terminal, for end-user front ends."""
 
 from __future__ import annotations
 
-import importlib.abc
+import atexit
+import ctypes
+import ctypes.util
 import logging
 import os
 import re
-import sys
-import tempfile
 import threading
 import warnings
-from contextlib import contextmanager
-from typing import Iterator
 
-
-# The model libraries' logging modules; importing either imports torch (seconds), so a front end that may never load
-# a model (`loa --help`, `loa edit`) quiets them when they are first imported instead of importing them to quiet them.
-LIBRARY_LOGGING = ("diffusers.utils.logging", "transformers.utils.logging")
+# Read by diffusers, transformers and huggingface_hub when they are first imported (importing them imports torch,
+# seconds, so a front end that may never load a model sets these instead of importing them to quiet them).
+QUIET_ENVIRONMENT = {"TOKENIZERS_PARALLELISM": "false", "DIFFUSERS_VERBOSITY": "error",
+                     "TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+_quiet_requested = False
 
 
 def quiet_libraries() -> None:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\..*")
-    pending = [name for name in LIBRARY_LOGGING if not _quiet_if_imported(name)]
-    if pending and not any(isinstance(finder, _QuietWhenImported) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _QuietWhenImported(pending))
+    """For a front end (the window; the CLI unless --debug): the model libraries log errors only and show no load
+    bars. Sets their environment defaults now; `quiet_model_libraries`, called where a pipeline is loaded, sets
+    their verbosity too (for libraries imported before this call) and ignores their own deprecation notes."""
+    global _quiet_requested
+    _quiet_requested = True
+    for key, value in QUIET_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
 
 
-def _quiet_if_imported(name: str) -> bool:
-    module = sys.modules.get(name)
-    if module is None:
-        return False
-    _quiet(module)
-    return True
+def quiet_model_libraries() -> None:
+    """Where a pipeline is loaded (diffusers and transformers are imported by then): when a front end asked for
+    quiet, errors only, no progress bars, and the FutureWarnings and UserWarnings that diffusers, transformers and
+    torch address to developers are ignored (only theirs: the application's own warnings still show)."""
+    if not _quiet_requested:
+        return
+    from diffusers.utils import logging as diffusers_logging
+    from transformers.utils import logging as transformers_logging
 
-
-def _quiet(logging_module) -> None:
-    """diffusers' or transformers' logging module: errors only, no progress bars."""
-    logging_module.set_verbosity_error()
-    logging_module.disable_progress_bar()
-
-
-class _QuietWhenImported(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: it hands the other finders' spec for a module of LIBRARY_LOGGING back with a loader that
-    quiets the module right after it runs (so the rest of the library's import and every model load log errors only),
-    then steps aside."""
-
-    def __init__(self, names) -> None:
-        self.names = set(names)
-
-    def find_spec(self, name, path, target=None):
-        if name not in self.names:
-            return None
-        for finder in sys.meta_path:
-            find_spec = getattr(finder, "find_spec", None) if finder is not self else None
-            spec = find_spec(name, path, target) if find_spec else None
-            if spec is not None:
-                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _ThenQuiet(spec.loader, self)
-                return spec
-        return None
-
-    def done(self, name: str) -> None:
-        self.names.discard(name)
-        if not self.names and self in sys.meta_path:
-            sys.meta_path.remove(self)
-
-
-class _ThenQuiet:
-    """The real loader, plus quieting after exec_module; every other attribute (get_source...) is the real one's."""
-
-    def __init__(self, loader, finder: _QuietWhenImported) -> None:
-        self._loader, self._finder = loader, finder
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self._loader.exec_module(module)
-        _quiet(module)
-        self._finder.done(module.__name__)
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
+    for library in (diffusers_logging, transformers_logging):
+        library.set_verbosity_error()
+        library.disable_progress_bar()
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(diffusers|transformers|torch)(\..*)?$")
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"torch(\..*)?$")
 
 
 # What native audio/MIDI libraries print to the terminal while probing for systems that are absent: a JACK client
@@ -96,56 +54,90 @@ NATIVE_NOISE = re.compile(
     r"Jack(Client|Socket|Posix|Shm|Library)[A-Za-z]*::|Cannot open .*server|"
     r"Midi(In|Out)(Alsa|Jack)::|Expression '.*' failed in '.*pa_linux_alsa\.c')")
 
-_native_lock = threading.RLock()
-_native_depth = 0
+log = logging.getLogger(__name__)
+
+# C callbacks: alsa-lib's snd_lib_error_handler_t is variadic (file, line, function, err, fmt, ...); the fixed
+# arguments are enough to word the line. libjack's error and info functions take the message.
+_ALSA_HANDLER_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+                                      ctypes.c_char_p)
+_JACK_FUNCTION_TYPE = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+_native_lock = threading.Lock()
+_handled: dict[str, ctypes.CDLL] = {}  # library path -> the library whose callbacks are ours
+_restore_at_exit = False
 
 
-@contextmanager
-def filtered_native_stderr(noise: re.Pattern = NATIVE_NOISE) -> Iterator[None]:
-    """Around a call into a native library that may print probing noise to file descriptor 2 (C's stderr): catch
-    what it prints, then pass on every line that is not known noise, so real errors (Python's included, from any
-    thread) still reach the terminal. Nests and is thread-safe: only the outermost block redirects."""
-    global _native_depth
+def _alsa_message(file, line, function, err, fmt) -> None:
+    text = f"ALSA lib {_text(file)}:{line}:({_text(function)}) {_text(fmt)}"
+    log.debug("%s", text)  # every alsa-lib line is probing for hardware that is absent (NATIVE_NOISE)
+
+
+def _jack_message(message) -> None:
+    """libjack's error and info lines: known probing noise goes to the debug log, anything else to stderr."""
+    text = _text(message)
+    if NATIVE_NOISE.match(text):
+        log.debug("%s", text)
+        return
+    try:
+        os.write(2, (text + "\n").encode(errors="replace"))
+    except OSError:
+        pass  # no terminal (a GUI launcher)
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if value else ""
+
+
+_ALSA_HANDLER = _ALSA_HANDLER_TYPE(_alsa_message)  # kept alive for as long as the libraries may call them
+_JACK_FUNCTION = _JACK_FUNCTION_TYPE(_jack_message)
+
+
+def quiet_native_libraries() -> None:
+    """Route alsa-lib's and libjack's messages through their own error callbacks (snd_lib_error_set_handler,
+    jack_set_error_function, jack_set_info_function) instead of the terminal: call before the first call into
+    PortAudio or rtmidi that may probe (it loads the system libasound and libjack first, so PortAudio links to
+    these very copies) and again after importing a module that brings its own libjack (python-rtmidi's wheel
+    does). Cheap and idempotent; stderr itself is never redirected, so a crash report always reaches it."""
+    global _restore_at_exit
     with _native_lock:
-        saved = caught = None
-        if _native_depth == 0:
-            saved, caught = _redirect_fd2()
-        _native_depth += 1
-        try:
-            yield
-        finally:
-            _native_depth -= 1
-            if saved is not None:
-                _flush_stderr()
-                os.dup2(saved, 2)
-                os.close(saved)
-                caught.seek(0)
-                text = caught.read().decode(errors="replace")
-                caught.close()
-                kept = [line for line in text.splitlines(keepends=True) if not noise.match(line)]
-                if kept:
-                    os.write(2, "".join(kept).encode())
+        for path, setters in _native_libraries():
+            if path in _handled:
+                continue
+            try:
+                library = ctypes.CDLL(path)
+                for setter, callback in setters:
+                    getattr(library, setter)(callback)
+            except (OSError, AttributeError):
+                continue  # not that library after all: leave it as it is
+            _handled[path] = library
+        if _handled and not _restore_at_exit:
+            atexit.register(_restore_native_defaults)
+            _restore_at_exit = True
 
 
-def _redirect_fd2():
-    """(saved fd 2, temp file now on fd 2), or (None, None) where there is no stderr to redirect (a GUI launcher)."""
+def _native_libraries() -> list[tuple[str, list]]:
+    alsa = [("snd_lib_error_set_handler", _ALSA_HANDLER)]
+    jack = [("jack_set_error_function", _JACK_FUNCTION), ("jack_set_info_function", _JACK_FUNCTION)]
+    found = []
+    for name, setters in (("asound", alsa), ("jack", jack)):
+        path = ctypes.util.find_library(name)
+        if path:
+            found.append((path, setters))
     try:
-        _flush_stderr()
-        saved = os.dup(2)
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:  # copies bundled in wheels
+            mapped = {line.split()[-1] for line in maps if "/libjack" in line}
     except OSError:
-        return None, None
-    try:
-        caught = tempfile.TemporaryFile()
-        os.dup2(caught.fileno(), 2)
-    except OSError:
-        os.close(saved)
-        return None, None
-    return saved, caught
+        mapped = set()  # not Linux: the system library is the one
+    found += [(path, jack) for path in sorted(mapped) if os.path.basename(path).startswith("libjack")]
+    return found
 
 
-def _flush_stderr() -> None:
-    if sys.stderr is not None:
-        try:
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
+def _restore_native_defaults() -> None:
+    """At exit, before the interpreter goes: the libraries' own printing again (NULL restores their default), so
+    no late message from a library thread calls into a finished interpreter."""
+    with _native_lock:
+        for library in _handled.values():
+            for setter in ("snd_lib_error_set_handler", "jack_set_error_function", "jack_set_info_function"):
+                function = getattr(library, setter, None)
+                if function is not None:
+                    function(None)
+        _handled.clear()

@@ -6,7 +6,8 @@ written on this machine by a process that no longer runs, or (another machine on
 since reused) last modified more than a day ago. Only names matching this exact pattern are ever removed, and
 only regular files: a user's own `.x.tmp.wav` stays.
 
-    sweep_folder(folder)          # one folder, not recursive; done by every write into it (at most once a minute)
+    sweep_folder(folder)          # one folder, not recursive; done by every write into it (at most once a minute);
+                                  # first rolls back the half-landed set of a killed writer (core.commit_journal)
     sweep_app_folders()           # the app's own folders, recursively: studio and CLI start-up
 """
 
@@ -38,6 +39,7 @@ def _pid_space() -> str:
 
 
 _HOST = hashlib.sha1(_pid_space().encode("utf-8", "replace")).hexdigest()[:6]
+HOST = _HOST  # this machine's (and PID namespace's) tag in temp and journal names
 TEMP_PATTERN = re.compile(r"^\..+\.loa-(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}\.tmp(\.[^./]{1,15})?$")
 PROBE_PATTERN = re.compile(r"^\.loa-write-test\.(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}$")
 # Before hosts were named: `.NAME.PID-TOKEN.tmp.EXT`. Without the host tag the PID proves nothing: age only.
@@ -59,10 +61,12 @@ def probe_path_in(folder: Path) -> Path:
     return folder / f".loa-write-test.{_HOST}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-def is_stale(path: Path, now: Optional[float] = None) -> bool:
+def is_stale(path: Path, now: Optional[float] = None, pattern: Optional[re.Pattern] = None) -> bool:
     """True only for a regular file named like our temps whose writer cannot still be writing it."""
     name = path.name
-    match = TEMP_PATTERN.match(name) or PROBE_PATTERN.match(name)
+    match = pattern.match(name) if pattern is not None else TEMP_PATTERN.match(name) or PROBE_PATTERN.match(name)
+    if pattern is not None and match is None:
+        return False
     if match is None and LEGACY_PATTERN.match(name) is None:
         return False
     try:
@@ -95,6 +99,11 @@ def sweep_folder(folder: str | Path, *, force: bool = False) -> list[Path]:
             names = [entry.name for entry in entries if entry.name.startswith(".")]
     except OSError:
         return removed
+    from core.commit_journal import JOURNAL_PATTERN, roll_back
+
+    for name in names:  # first, sets a killed writer left half-renamed go back to what they were
+        if is_stale(folder / name, pattern=JOURNAL_PATTERN):
+            roll_back(folder / name)
     for name in names:
         path = folder / name
         if is_stale(path):

@@ -6,7 +6,7 @@ import sys
 
 
 def make_application(argv: list[str] | None = None):
-    """The QApplication, with the model libraries' FutureWarnings and progress bars silenced: the window shows
+    """The QApplication, with the model libraries' logging and load bars quieted (core.quiet): the window shows
     progress itself, and a terminal full of library chatter only hides real problems."""
     from PySide6.QtWidgets import QApplication
 
@@ -21,18 +21,24 @@ def make_application(argv: list[str] | None = None):
     return app
 
 
+GC_INTERVAL_MS = 500
+
+
 def collect_garbage_on_the_gui_thread(app) -> None:
-    """Python's cycle collector runs in whichever thread happens to allocate. When a generation thread triggered
-    it while dead widgets were awaiting collection, their Qt objects were destroyed off the GUI thread and the
-    process died (a segfault seen in CI while a job thread loaded a model). Automatic collection is turned off
-    and pyqtgraph's GarbageCollector collects, with the same thresholds, from a GUI-thread timer instead."""
-    import gc
+    """The window's side of core.gc_policy: automatic collection off, and a GUI-thread timer collects what the
+    interpreter's thresholds say is due (a job thread that collected could destroy dead widgets' Qt objects off
+    the GUI thread: a segfault seen in CI while a job thread loaded a model)."""
+    from PySide6.QtCore import QTimer
+
+    from core import gc_policy
 
     if getattr(app, "_gui_thread_gc", None) is None:
-        from pyqtgraph.util.garbage_collector import GarbageCollector
-
-        app._gui_thread_gc = GarbageCollector(interval=0.5)
-    gc.disable()  # (again, should anything have turned it back on)
+        timer = QTimer(app)
+        timer.setInterval(GC_INTERVAL_MS)
+        timer.timeout.connect(gc_policy.collect_due)
+        timer.start()
+        app._gui_thread_gc = timer
+    gc_policy.take_over()  # (again, should anything have turned it back on)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
     window.show()
+    from core import gc_policy
+
+    gc_policy.freeze()  # start-up's long-lived objects (Qt wrappers, modules) stay out of later passes
     from core.editing.kweighted_lanes import prepare_in_background
 
     prepare_in_background()  # the loudness kernel: about 1 s to load, 2 s to compile the very first time

@@ -37,16 +37,22 @@ def peak_envelope(clip: Clip, columns: int) -> tuple[np.ndarray, np.ndarray]:
     return blocks.min(axis=1), blocks.max(axis=1)
 
 
-def waveform_pixmap(clip: Clip, width: int = THUMB_SIZE[0], height: int = THUMB_SIZE[1]) -> QPixmap:
+def waveform_pixmap(clip: Clip, width: int = THUMB_SIZE[0], height: int = THUMB_SIZE[1], fit: bool = False) -> QPixmap:
+    """The take's waveform at its true level (full scale fills the height), as the editor shows it; `fit` scales
+    the peak to the height instead (the card then says so)."""
     pixmap = QPixmap(width, height)
     pixmap.fill(QColor("#1e2228"))
     low, high = peak_envelope(clip, width)
-    scale = max(float(np.abs(np.concatenate([low, high])).max()), 1e-6)  # normalised: quiet takes stay visible
+    scale = max(float(np.abs(np.concatenate([low, high])).max()), 1e-6) if fit else 1.0
     middle = height / 2
     painter = QPainter(pixmap)
+    painter.setPen(QPen(QColor("#3a4048"), 1))
+    painter.drawLine(QPointF(0, middle), QPointF(width, middle))  # a silent stretch still shows a line
     painter.setPen(QPen(QColor("#5fb3f0"), 1))
     for x, (lo, hi) in enumerate(zip(low, high)):
-        painter.drawLine(QPointF(x, middle - hi / scale * (middle - 2)), QPointF(x, middle - lo / scale * (middle - 2)))
+        top = middle - min(hi / scale, 1.0) * (middle - 2)
+        bottom = middle - max(lo / scale, -1.0) * (middle - 2)
+        painter.drawLine(QPointF(x, top), QPointF(x, max(bottom, top + 1)))
     painter.end()
     return pixmap
 
@@ -68,9 +74,9 @@ class CandidateCard(QFrame):
         self.setToolTip(f"{entry.title}\nDrag onto your DAW or desktop to export.")
 
         self.thumbnail = QLabel()
-        self.thumbnail.setPixmap(waveform_pixmap(entry.clip))
-        self.info = QLabel(entry.label)
+        self.info = QLabel()
         self.info.setObjectName("candidateInfo")
+        self.set_fit_level(False)
         # A near-silent take looks like any other in a normalised thumbnail: say so plainly.
         self.silent = is_near_silent(entry.clip)
         self.silent_mark = QLabel(f"Silent take (peak {peak_db(entry.clip):.0f} dBFS)" if self.silent else "")
@@ -101,6 +107,16 @@ class CandidateCard(QFrame):
         self.set_selected(False)
         self.set_kept(entry.kept)
 
+    def set_fit_level(self, fit: bool) -> None:
+        """True level (as in the editor), or the peak scaled to the thumbnail's height, which the card says."""
+        self.fit_level = fit
+        self.thumbnail.setPixmap(waveform_pixmap(self.entry.clip, fit=fit))
+        peak = peak_db(self.entry.clip)
+        level = f"fit to peak {peak:.0f} dBFS" if fit else f"peak {peak:.0f} dBFS"
+        self.info.setText(f"{self.entry.label} · {level}")
+        self.thumbnail.setToolTip("Waveform scaled so its peak fills the height" if fit else
+                                  "Waveform at its true level: full scale fills the height, as in the editor")
+
     def set_selected(self, selected: bool) -> None:
         self.selected = selected
         self.setStyleSheet("#candidateCard { border: 2px solid %s; border-radius: 4px; }"
@@ -114,11 +130,11 @@ class CandidateCard(QFrame):
     def set_playing(self, playing: bool) -> None:
         self.play_button.setText("Stop" if playing else "Play")
 
-    # Drag-out: a press then a move past the platform's drag distance hands over to the hook.
+    # Drag-out: a press then a move past the platform's drag distance hands over to the hook; only a press
+    # released without dragging is a click (select and play), so dragging a take out does not also play it.
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             self._press = event.position().toPoint()
-            self.clicked.emit(self)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
@@ -131,8 +147,11 @@ class CandidateCard(QFrame):
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
+        clicked = self._press is not None and event.button() == Qt.MouseButton.LeftButton
         self._press = None
         super().mouseReleaseEvent(event)
+        if clicked:
+            self.clicked.emit(self)
 
 
 class CandidatesView(QScrollArea):
@@ -143,6 +162,7 @@ class CandidatesView(QScrollArea):
     audition_requested = Signal(object)  # ClipEntry: a click on the card plays it from the start
     more_like_this = Signal(object)  # ClipEntry
     keep_requested = Signal(object)  # ClipEntry
+    cards_changed = Signal()  # other takes shown, or one was kept (studio.session saves them)
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -153,6 +173,7 @@ class CandidatesView(QScrollArea):
         self.cards: list[CandidateCard] = []
         self.current_index = -1
         self.columns = 2  # reflowed to the width on resize
+        self.fit_levels = False
         self._drag_handler: Optional[DragHandler] = None
         self._inner = QWidget()
         self._grid = QGridLayout(self._inner)
@@ -162,18 +183,25 @@ class CandidatesView(QScrollArea):
         self._grid.addWidget(self._placeholder, 0, 0)
         self.setWidget(self._inner)
 
+    def set_fit_levels(self, fit: bool) -> None:
+        """Thumbnails at true level (False, as the editor shows them) or fit to each take's peak (True)."""
+        self.fit_levels = fit
+        for card in self.cards:
+            card.set_fit_level(fit)
+
     def set_drag_handler(self, handler: Optional[DragHandler]) -> None:
         self._drag_handler = handler
         for card in self.cards:
             card.drag_handler = handler
 
-    def show_entries(self, entries: list[ClipEntry]) -> None:
-        """Replace the cards with these takes (best first) and select the first."""
+    def show_entries(self, entries: list[ClipEntry], select_first: bool = True) -> None:
+        """Replace the cards with these takes (best first) and select the first (or none: what is shown stays)."""
         self.clear()
         for entry in entries:
             self._add_card(entry)
-        if self.cards:
+        if self.cards and select_first:
             self.select(0)
+        self.cards_changed.emit()
 
     def clear(self) -> None:
         for card in self.cards:
@@ -185,11 +213,13 @@ class CandidatesView(QScrollArea):
 
     def _add_card(self, entry: ClipEntry) -> CandidateCard:
         card = CandidateCard(entry)
+        if self.fit_levels:
+            card.set_fit_level(True)
         card.drag_handler = self._drag_handler
         card.clicked.connect(self._on_card_clicked)
         card.play_clicked.connect(lambda c: (self.select(self.cards.index(c)), self.play_toggled.emit(c.entry)))
         card.more_clicked.connect(lambda c: self.more_like_this.emit(c.entry))
-        card.keep_clicked.connect(lambda c: self.keep_requested.emit(c.entry))
+        card.keep_clicked.connect(lambda c: (self.keep_requested.emit(c.entry), self.cards_changed.emit()))
         self.cards.append(card)
         self._placeholder.setVisible(False)
         self._reflow()
@@ -266,5 +296,6 @@ class CandidatesView(QScrollArea):
             self.play_toggled.emit(self.current())
         elif key == Qt.Key.Key_K and self.current() is not None:
             self.keep_requested.emit(self.current())
+            self.cards_changed.emit()
         else:
             super().keyPressEvent(event)

@@ -43,8 +43,6 @@ def task_work(engine: Engine, spec: "JobSpec", progress: ProgressCallback,
     return tasks.run(engine, task, progress, cancel)
 
 
-generate_work = task_work
-
 
 @dataclass
 class JobSpec:

@@ -66,6 +66,7 @@ class LibraryPanel(QWidget):
         self.setObjectName("libraryPanel")
         self.library = library
         self._undo: list[list[int]] = []  # trashed id groups, newest last
+        self.unsaved_ids = lambda: set()  # library ids with unsaved edits (the editor sets this)
 
         self.search_edit = QLineEdit()
         self.search_edit.setObjectName("librarySearch")
@@ -170,9 +171,11 @@ class LibraryPanel(QWidget):
                                     kept_only=self.kept_only.isChecked(), trashed=self.in_trash)
         self.list.blockSignals(True)
         self.list.clear()
+        unsaved = self.unsaved_ids()
         for item in items:
             version = version_line(item)  # edited versions: made from which item, by which edits
-            row = QListWidgetItem(describe(item) + (f"\n{version}" if version else ""))
+            row = QListWidgetItem(describe(item) + (f"\n{version}" if version else "")
+                                  + ("\n✎ unsaved edits (select it to go on)" if item.id in unsaved else ""))
             row.setData(ITEM_ROLE, item)
             row.setToolTip(f"{item.prompt}\nlicence: {item.licence}\n{item.audio_path}"
                            + (f"\n{chain_text(self.library, item)}" if version else ""))

@@ -14,7 +14,7 @@ import logging
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from core import APP_NAME, __version__
 from core.generation.engine import GenerationResult
@@ -36,10 +36,12 @@ from .jobs import Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog
 from .modes import bar_lock_extra, mode_named, work_for
+from .message_log import MessageLog
 from .midi import attach as attach_midi
 from .recording import attach as attach_recording
-from .session import load_shown_takes, save_shown_takes
+from .session import autosave, load_shown_takes, save_shown_takes
 from .settings import StudioSettings
+from . import wheel_guard
 from .panel_widgets import licence_text
 from .speech import attach as attach_speech_tools
 from .window_layout import build_layout, compact_bottom_docks, first_start_docks, shrinkable_docks
@@ -55,6 +57,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
                  jobs: Optional[JobQueue] = None, player: Optional[Player] = None,
                  parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
+        wheel_guard.install(QApplication.instance())  # fields take the wheel only when focused
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"{APP_NAME} {__version__}")
         self.settings = settings or StudioSettings()
@@ -70,6 +73,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.library_panel = LibraryPanel(self.library)
         self.waveform = self._make_waveform_view()
         build_layout(self)
+        self.message_log = MessageLog(self)
         build_menus(self)
         self._connect()
         self._attach_dragout()
@@ -82,6 +86,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         shrinkable_docks(self, keep=(self.library_dock,))  # wide dock panels scroll: the window fits 1024x640
         self._restore_window_state()
         self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
+        autosave(self)  # from now on the shown takes are saved as they change: a crash loses none
         self.statusBar().showMessage(for_the_window(audio_status(self.settings.audio_device)))
         if self.settings.audio_device:
             self.auditioner.player.device = self.settings.audio_device
@@ -89,10 +94,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
     # ---- layout ----------------------------------------------------------------------------------------
     def _make_waveform_view(self) -> Optional[QWidget]:
         """The waveform view of the selected clip (studio.waveform_view), following the player's position."""
-        try:
-            from .waveform_view import WaveformView
-        except ImportError:
-            return None
+        from .waveform_view import WaveformView
+
         view = WaveformView()
         view.attach_player(self.auditioner.player)
         return view
@@ -133,13 +136,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
     def _attach_dragout(self) -> None:
         """Candidate cards, library rows and the waveform selection drag out as files (studio.dragout);
         File > Export… and Copy to clipboard use the same export settings."""
-        try:
-            from . import dragout
-        except ImportError:
-            self.dragout = None
-            self.export_action.setEnabled(False)
-            self.copy_action.setEnabled(False)
-            return
+        from . import dragout
+
         self.dragout = dragout
         export_settings = self.settings.export_settings
         self.candidates.set_drag_handler(dragout.entry_drag_handler(export_settings, self.show_error))
@@ -172,11 +170,19 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             except (OSError, LoaError) as exc:
                 self.show_error(f"Could not store the takes in the library: {exc}")
             self.library_panel.library_changed()
-        self.candidates.show_entries(entries)
+        kept_clip = self.show_result_cards(entries)
         self.generation_panel.show_seed(result.request.seed)
         notes = "".join(f" Note: {note}" for note in result.notes)  # e.g. a prompt cut to the model's window
         self.show_message(f"{len(entries)} take{'s' if len(entries) > 1 else ''} of “{job.spec.describe()}” "
-                          f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).{notes}")
+                          f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).{notes}"
+                          + (" The clip you are editing stays open: click a card to open a take." if kept_clip else ""))
+
+    def show_result_cards(self, entries: list[ClipEntry]) -> bool:
+        """Finished takes land as cards; the first opens in the editor unless a clip is being edited there (that
+        clip stays until the user opens a card). True when the edited clip stayed."""
+        editing = self.editor is not None and self.editor.controller.session is not None
+        self.candidates.show_entries(entries, select_first=not editing)
+        return editing
 
     def _on_job_failed(self, job: Job, message: str) -> None:
         self.show_error(message)
@@ -327,6 +333,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
     def show_message(self, text: str) -> None:
         """A one-line note in the status bar; one too long for it also shows, wrapped, above the cards."""
         text = for_the_window(text)
+        self.message_log.note(text)  # an earlier error no longer applies: its banner clears (kept in the history)
         self.statusBar().showMessage(text, 10_000)
         self.statusBar().setToolTip(text)
         fits = self.statusBar().fontMetrics().horizontalAdvance(text) < self.statusBar().width() - 40
@@ -337,6 +344,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
 
     def show_error(self, text: str) -> None:
         text = for_the_window(text)
+        self.message_log.error(text)
         self.error_banner.setText(text)
         self.error_banner.setVisible(True)
         self.message_area.setVisible(False)

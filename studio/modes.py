@@ -1,16 +1,13 @@
 """The generation modes the window offers, and which core feature each one runs.
 
-Sound and Music are plain text-to-audio on different checkpoints. Speech and Continue appear
-only when their core modules exist (`core.speech`, `core.incontext.operations`), so the window never
-offers a feature the engine lacks. Each mode's job is a core task (`task_for`) run by the one runner.
+Sound and Music are plain text-to-audio on different checkpoints; Speech runs `core.speech`, Continue
+`core.incontext.operations` (both part of core: a broken one fails at import, never hides its mode).
+Each mode's job is a core task (`task_for`, core.generation.tasks) run by the one runner.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from dataclasses import dataclass
-from typing import Optional
 
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 
@@ -22,13 +19,8 @@ class Mode:
     name: str  # "sound", "music", "speech", "continue": also the preset and library mode
     label: str
     model_task: str  # which catalog models suit it ("sound", "music", "speech")
-    core_module: Optional[str] = None  # the core feature it needs, if any
     needs_transcription: bool = False
     needs_source_audio: bool = False
-
-    @property
-    def available(self) -> bool:
-        return self.core_module is None or _module_exists(self.core_module)
 
     @property
     def default_model(self) -> str:
@@ -38,13 +30,13 @@ class Mode:
 ALL_MODES = (
     Mode("sound", "Sound", "sound"),
     Mode("music", "Music", "music"),
-    Mode("speech", "Speech", "speech", core_module="core.speech", needs_transcription=True),
-    Mode("continue", "Continue", "sound", core_module="core.incontext.operations", needs_source_audio=True),
+    Mode("speech", "Speech", "speech", needs_transcription=True),
+    Mode("continue", "Continue", "sound", needs_source_audio=True),
 )
 
 
 def available_modes() -> list[Mode]:
-    return [m for m in ALL_MODES if m.available]
+    return list(ALL_MODES)
 
 
 def mode_named(name: str) -> Mode:
@@ -52,13 +44,6 @@ def mode_named(name: str) -> Mode:
         if mode.name == name:
             return mode
     raise KeyError(name)
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def work_for(mode: Mode) -> JobWork:

@@ -32,3 +32,40 @@ def format_time(seconds: float, spacing: float, minutes: bool = False) -> str:
         width = 2 if decimals == 0 else 3 + decimals
         return f"{int(minutes)}:{rest:0{width}.{decimals}f}"
     return f"{seconds:.{decimals}f}"
+
+
+DB_MARKS = (0.0, -6.0, -12.0, -18.0, -24.0, -36.0, -48.0, -60.0)
+
+
+class LevelAxis(pg.AxisItem):
+    """The waveform's level scale: dBFS marks on each channel lane (0 at the lane's top and bottom, -6 at half
+    height...), following the amplitude zoom. `lanes` and `zoom` are set by the view."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.enableAutoSIPrefix(False)
+        self.lanes, self.lane_height, self.zoom = 1, 2.2, 1.0
+
+    def marks(self) -> list[tuple[float, str]]:
+        """(y, label) for every mark: the dB levels that land at least 12 % of a half lane apart, per lane."""
+        out = []
+        for lane in range(self.lanes):
+            centre = -lane * self.lane_height
+            last = None
+            for db in DB_MARKS:
+                height = self.zoom * 10 ** (db / 20)
+                if height > 1.0 + 1e-9 or (last is not None and last - height < 0.12):
+                    continue
+                last = height
+                label = f"{db:.0f}"
+                out += [(centre + height, label), (centre - height, label)]
+            out.append((centre, "-∞"))
+        return out
+
+    def tickValues(self, minVal, maxVal, size):
+        values = sorted(y for y, _ in self.marks() if minVal <= y <= maxVal)
+        return [(1.0, values)]
+
+    def tickStrings(self, values, scale, spacing):
+        labels = dict((round(y, 6), text) for y, text in self.marks())
+        return [labels.get(round(v, 6), "") for v in values]

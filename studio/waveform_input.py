@@ -1,10 +1,41 @@
-"""The waveform view's mouse and keys: left drag selects, a click seeks, Shift/middle drag pans, the wheel zooms
-time (Shift+wheel scrolls, Ctrl+wheel zooms amplitude); `key_actions` maps the keyboard shortcuts."""
+"""The waveform view's mouse and keys: left drag selects (also inside a selection: a new one starts, as in every
+editor; Ctrl+drag inside moves it, its edges drag), a click seeks, Shift/middle drag pans, the wheel zooms time
+(Shift+wheel scrolls, Ctrl+wheel zooms amplitude); `key_actions` maps the keyboard shortcuts."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+
+
+class SelectionRegion(pg.LinearRegionItem):
+    """The selection: its edges drag; a plain drag inside it goes to the view (a new selection), Ctrl+drag moves it
+    whole. It never leaves the clip: the view sets its bounds to the clip, and a move stops at either end."""
+
+    def hoverEvent(self, ev):
+        self.setMouseHover(False)  # claim no drag on hover: whether a drag moves it depends on Ctrl when it starts
+
+    def mouseDragEvent(self, ev):
+        if ev.button() != Qt.MouseButton.LeftButton or (
+                ev.isStart() and not ev.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            ev.ignore()
+            return
+        ev.accept()
+        if ev.isStart():
+            self._move_from = (self.getRegion(), ev.buttonDownPos().x())
+        if getattr(self, "_move_from", None) is None:
+            return
+        (start, end), down = self._move_from
+        low, high = self.lines[0].maxRange
+        shift = ev.pos().x() - down
+        if low is not None:
+            shift = max(shift, low - start)
+        if high is not None:
+            shift = min(shift, high - end)
+        self.setRegion((start + shift, end + shift))
+        if ev.isFinish():
+            self._move_from = None
+            self.sigRegionChangeFinished.emit(self)
 
 
 class WaveViewBox(pg.ViewBox):

@@ -19,7 +19,8 @@ Long clips stay smooth because only the visible range is drawn, as min/max colum
     view.set_spectrogram_visible(True)   # or the S key
     view.set_amplitude_zoom(4.0)         # magnify quiet clips (Up / Down keys, Ctrl+wheel); peaks clip at the lane
 
-Mouse: left drag selects, Shift+left or middle drag pans, wheel zooms around the pointer, click places the cursor
+Mouse: left drag selects (inside a selection too: a new one starts; Ctrl+drag inside moves it, its edges drag; it
+never leaves the clip), Shift+left or middle drag pans, wheel zooms around the pointer, click places the cursor
 (and seeks).
 Keys: + / - zoom, Left / Right scroll, Home / End, 0 fits, Up / Down amplitude zoom, S toggles the spectrogram,
 Escape clears the selection.
@@ -38,8 +39,8 @@ from core.audio.clip import Clip
 from core.audio.overview import Overview
 from core.audio.spectrogram import spectrogram_db
 
-from .time_ruler import TimeAxis
-from .waveform_input import WaveViewBox, key_actions
+from .time_ruler import LevelAxis, TimeAxis
+from .waveform_input import SelectionRegion, WaveViewBox, key_actions
 
 LANE_HEIGHT = 2.2          # y units per channel lane (a lane spans -1..1 plus a gap)
 MIN_VIEW_FRAMES = 64       # the deepest zoom shows this many samples
@@ -70,7 +71,8 @@ class WaveformView(QWidget):
         self._cursor_seconds = 0.0
 
         self._box = WaveViewBox(self)
-        self.plot = pg.PlotWidget(viewBox=self._box, axisItems={"bottom": TimeAxis("bottom")})
+        self._level_axis = LevelAxis("left")
+        self.plot = pg.PlotWidget(viewBox=self._box, axisItems={"bottom": TimeAxis("bottom"), "left": self._level_axis})
         self.plot.setObjectName("waveformPlot")
         self.plot.setBackground("#1e2228")
         item = self.plot.getPlotItem()
@@ -78,7 +80,7 @@ class WaveformView(QWidget):
         item.setMenuEnabled(False)
         item.setMouseEnabled(x=True, y=False)
         item.setLabel("bottom", "Time")
-        item.hideAxis("left")
+        item.setLabel("left", "dBFS")
         item.showGrid(x=True, y=False, alpha=0.15)
         self._box.disableAutoRange()
         self._curves: list[pg.PlotDataItem] = []
@@ -89,7 +91,7 @@ class WaveformView(QWidget):
         self._image.setZValue(-10)
         item.addItem(self._image)
 
-        self._region = pg.LinearRegionItem(brush=pg.mkBrush(95, 179, 240, 50), pen=pg.mkPen("#5fb3f0"))
+        self._region = SelectionRegion(brush=pg.mkBrush(95, 179, 240, 50), pen=pg.mkPen("#5fb3f0"))
         self._region.setZValue(10)
         self._region.setVisible(False)
         self._region.sigRegionChanged.connect(self._region_moved)
@@ -118,9 +120,10 @@ class WaveformView(QWidget):
     def set_clip(self, clip: Optional[Clip], keep_view: bool = False) -> None:
         """Show `clip` whole (None clears the view). The selection is cleared and the playhead and cursor go to 0.
 
-        With `keep_view` (an edited version of the clip shown), the view range, selection, cursor and playhead stay
-        where they were, clamped to the new length."""
-        kept = (self.view_range(), self._selection, self._cursor_seconds, self.playhead()) \
+        With `keep_view` (an edited version of the clip shown), the selection, cursor and playhead stay where they
+        were, clamped to the new length, and so does the user's zoom while it still fits; a view of the whole clip,
+        or one past the new end, fits the new length."""
+        kept = (self._view_to_keep(clip), self._selection, self._cursor_seconds, self.playhead()) \
             if keep_view and self._clip is not None and clip is not None else None
         for curve in self._curves:
             self.plot.getPlotItem().removeItem(curve)
@@ -141,19 +144,30 @@ class WaveformView(QWidget):
         duration = clip.seconds
         min_range = min(duration, MIN_VIEW_FRAMES / clip.sample_rate)
         self._box.setLimits(xMin=0.0, xMax=duration, minXRange=min_range, maxXRange=duration)
+        self._region.setBounds((0.0, duration))
         self._apply_y_mode()
         if self._spectrogram_visible:
             self._ensure_spectrogram()
         self._box.setXRange(0.0, duration, padding=0.0)
         self.set_cursor(0.0)
         if kept is not None:
-            (low, high), selection, cursor, playhead = kept
-            self.set_view(low, high)
+            view, selection, cursor, playhead = kept
+            if view is not None:
+                self.set_view(*view)
             if selection is not None:
                 self.set_selection(*selection)
             self.set_cursor(cursor)
             self.set_playhead(playhead)
         self._redraw()
+
+    def _view_to_keep(self, clip: Clip) -> Optional[tuple[float, float]]:
+        """The user's zoom when it still fits the edited clip; None (fit the whole clip) when the view showed the
+        whole clip before, or reaches past the new end (Extend loop, undoing a trim: the new length shows)."""
+        low, high = self.view_range()
+        whole = low <= 1e-6 and high >= self.duration - 1e-6
+        if whole or high > clip.seconds + 1e-6:
+            return None
+        return low, high
 
     def clip(self) -> Optional[Clip]:
         return self._clip
@@ -240,7 +254,12 @@ class WaveformView(QWidget):
             bottom = -1.0 - (channels - 1) * LANE_HEIGHT
             self._box.setLimits(yMin=bottom - 0.05, yMax=1.05)
             self._box.setYRange(bottom, 1.0, padding=0.02)
-            item.hideAxis("left")
+            self._level_axis.lanes, self._level_axis.lane_height = channels, LANE_HEIGHT
+            self._level_axis.zoom = self._amplitude_zoom
+            item.showAxis("left")
+            item.setLabel("left", "dBFS")  # the level scale: true level, as the card thumbnails show it
+            self._level_axis.picture = None
+            self._level_axis.update()
 
     # --- amplitude zoom ------------------------------------------------------------------------------------
     def amplitude_zoom(self) -> float:
@@ -249,6 +268,7 @@ class WaveformView(QWidget):
     def set_amplitude_zoom(self, factor: float) -> None:
         """Magnify the waveform vertically (1 = full scale fills the lane), from 1 to MAX_AMPLITUDE_ZOOM."""
         self._amplitude_zoom = float(np.clip(factor, 1.0, MAX_AMPLITUDE_ZOOM))
+        self._apply_y_mode()  # the dB marks follow the zoom
         self._redraw()
 
     # --- spectrogram -----------------------------------------------------------------------------------

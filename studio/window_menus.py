@@ -70,10 +70,14 @@ def build_menus(window) -> None:
     window.store_all_action.setChecked(window.settings.store_all_generations)
     window.store_all_action.toggled.connect(lambda on: setattr(window.settings, "store_all_generations", on))
     build_export_menu(window, settings_menu.addMenu("E&xport format"))
+    window.fit_levels_action = settings_menu.addAction("&Fit card thumbnails to their peak")
+    window.fit_levels_action.setCheckable(True)  # off: true level, as the editor shows it
+    window.fit_levels_action.toggled.connect(window.candidates.set_fit_levels)
 
     models_menu = bar.addMenu("&Models")
     models_menu.addAction("&Model manager…", window.open_model_manager)
     help_menu = bar.addMenu("&Help")
+    help_menu.addAction("Message &history…", window.message_log.show_history)
     help_menu.addAction("&Keyboard shortcuts", lambda: QMessageBox.information(
         window, "Keyboard shortcuts", shortcuts_help(window)))
     help_menu.addAction("&About", lambda: QMessageBox.about(

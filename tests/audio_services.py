@@ -1,4 +1,8 @@
-"""Helpers for the `audio` and `display` tiers: find the services .ci/run starts, or skip cleanly."""
+"""Helpers for the `audio` and `display` tiers: find the services .ci/run starts, or skip cleanly.
+
+Under CI=true a tier whose service did not start fails the run instead of skipping (`service_missing`): a CI
+run that silently skipped its display, audio or JACK tests would report green without testing them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,13 @@ import shutil
 import subprocess
 
 import pytest
+
+
+def service_missing(reason: str) -> None:
+    """Skip the test for want of `reason` (a service or the tool that drives it); with CI=true, fail it."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}: .ci/services.sh should have started it (see its log)", pytrace=False)
+    pytest.skip(reason)
 
 
 def pulse_answers() -> bool:
@@ -20,16 +31,16 @@ def pulse_answers() -> bool:
 
 
 def require_pulse() -> None:
-    """Skip unless a PulseAudio server answers and PortAudio sees an output device through it."""
+    """Skip unless a PulseAudio server answers and PortAudio sees an output device through it (CI: fail)."""
     if ctypes.util.find_library("portaudio") is None:
-        pytest.skip("libportaudio2 is not installed")
+        service_missing("libportaudio2 is not installed")
     if not pulse_answers():
-        pytest.skip("no PulseAudio server answers `pactl info` (.ci/run starts one with a null sink)")
+        service_missing("no PulseAudio server answers `pactl info` (.ci/run starts one with a null sink)")
     from core.devices.playback import list_output_devices, refresh_devices
 
     refresh_devices()  # PortAudio may have been initialised before the server was reachable
     if not list_output_devices():
-        pytest.skip("PulseAudio answers but PortAudio sees no device (libasound2-plugins missing?)")
+        service_missing("PulseAudio answers but PortAudio sees no device (libasound2-plugins missing?)")
 
 
 def x_display_answers() -> bool:
@@ -50,12 +61,13 @@ def _xdotool_answers() -> bool:
 
 
 def require_display() -> None:
-    """Skip unless DISPLAY names an X server that answers and xdotool + ImageMagick `import` are installed."""
+    """Skip unless DISPLAY names an X server that answers and xdotool + ImageMagick `import` are installed
+    (CI: fail)."""
     for tool in ("xdotool", "import"):
         if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed (apt install xdotool imagemagick)")
+            service_missing(f"{tool} is not installed (apt install xdotool imagemagick)")
     if not os.environ.get("DISPLAY"):
-        pytest.skip("no DISPLAY: the display tier needs an X server (.ci/run starts Xvfb)")
+        service_missing("no DISPLAY: the display tier needs an X server (.ci/run starts Xvfb)")
     if not x_display_answers():
-        pytest.skip(f"the X server at DISPLAY={os.environ['DISPLAY']} does not answer")
+        service_missing(f"the X server at DISPLAY={os.environ['DISPLAY']} does not answer")
 

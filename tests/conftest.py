@@ -17,6 +17,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 REPO = Path(__file__).resolve().parents[1]
 from audio_corpus import corpus_files as _find_corpus_files  # noqa: E402
+from core import gc_policy  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -33,25 +34,16 @@ def _one_torch_thread():
 
 @pytest.fixture(autouse=True)
 def _garbage_collected_on_the_main_thread():
-    """As in the app (studio.app.collect_garbage_on_the_gui_thread): a job thread must never run the cycle
-    collector while dead widgets await it, or their Qt objects die off the GUI thread (a segfault in CI). Tests
-    build windows without the app's collector timer, so automatic collection is off during each test and the
-    main thread collects after it: the young generations after every test (a test's objects are young: nothing
-    collected while it ran), everything every 25th test (a full pass costs ~0.2-0.4 s here)."""
+    """The app's policy (core.gc_policy): a job thread must never run the cycle collector while dead widgets
+    await it, or their Qt objects die off the GUI thread (a segfault in CI). Automatic collection is off during
+    each test, and the main thread collects what the thresholds say is due after it, as the window's GUI-thread
+    timer does; model loads freeze what is alive (core.generation.engine), as in the app."""
     enabled = gc.isenabled()
-    gc.disable()
+    gc_policy.take_over()
     yield
-    _tests_since_full_collection[0] += 1
-    if _tests_since_full_collection[0] >= 25:
-        _tests_since_full_collection[0] = 0
-        gc.collect()
-    else:
-        gc.collect(1)
+    gc_policy.collect_due()
     if enabled:
         gc.enable()
-
-
-_tests_since_full_collection = [0]
 
 
 @pytest.fixture(autouse=True)

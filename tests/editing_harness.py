@@ -1,9 +1,9 @@
 """A process that edits a clip through the real EditSession until it is killed (see test_editing_persistence.py).
 
 Usage: python tests/editing_harness.py ROOT [background]. It prints the session folder, then `done N` after the
-N-th edit is recorded, and keeps editing (up to MAX_EDITS) so a kill -9 lands in the middle of one. With
-`background`, every block an edit can recompute is written by the background writer (as long clips' are), so
-the kill can also land between an edit being recorded and its audio reaching the disk.
+N-th edit returned, and keeps editing (up to MAX_EDITS) so a kill -9 lands in the middle of one. With
+`background`, every edit's blocks are written behind it by the writer thread (as long clips' are), so the kill
+can also land after an edit returned and before its blocks and row reached the disk.
 """
 
 import sys

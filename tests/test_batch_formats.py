@@ -42,7 +42,7 @@ def test_format_bit_depth_and_rate_reach_every_file_and_default_is_unchanged(tin
     assert flacs == {"rain-on-a-tin-roof_10.flac": ("FLAC", "PCM_24", 48_000),
                      "rain-on-a-tin-roof_11.flac": ("FLAC", "PCM_24", 48_000)}
     assert sf.info(str(out / "rain-on-a-tin-roof_10.flac")).frames == 24_000  # 0.5 s at 48 kHz
-    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()[1:]]  # after the header
     flac_record = next(r for r in records if r["path"].endswith("_10.flac"))
     assert flac_record["settings"]["bit_depth"] == "pcm24" and flac_record["settings"]["rate"] == 48_000
 

@@ -30,7 +30,9 @@ def batch(tmp_path, model, capsys, *extra):
 
 
 def manifest(out):
-    return [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    header, *records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert header["loa_batch_manifest"] == 1  # marks the file as ours
+    return records
 
 
 def audio_files(out):

@@ -35,7 +35,7 @@ def write_jobs(tmp_path, model):
 
 
 def check_complete(out):
-    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()[1:]]  # after the header
     expected = [f"storm/{seed}.wav" for seed in range(1, COUNT + 1)]
     assert sorted(r["path"] for r in records) == sorted(expected)  # every file once, in the manifest once
     assert sorted(str(p.relative_to(out)) for p in out.rglob("*.wav")) == sorted(expected)

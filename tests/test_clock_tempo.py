@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.devices.clock_tempo import ClockTempo, pulse_numbers
+from core.devices.clock_tempo import ClockTempo
 from core.devices.midi import MidiInput
 
 PERIOD = 256 / 48000
@@ -65,7 +65,7 @@ def test_other_steps_are_followed_too(bpm_then, bpm_now):
     assert all(abs(readings[k] - bpm_now) <= 0.5 for k in range(95 + 48, 192))
 
 
-def test_a_lost_pulse_is_counted_and_a_late_burst_is_not_a_step():
+def test_a_lost_pulse_and_late_bursts_are_not_steps():
     ideal = clock(120.0, 192, 120.0, 0)
     times = ideal.copy()
     times[60:66] = ideal[65] + np.linspace(0, 0.0005, 6)  # a stall: six pulses held back, then all at once
@@ -77,9 +77,23 @@ def test_a_lost_pulse_is_counted_and_a_late_burst_is_not_a_step():
     assert follower.steps == 0
     assert all(abs(readings[k] - 120.0) <= 0.1 for k in range(110, 124) if k in readings)
     assert all(abs(readings[k] - 120.0) <= 0.5 for k in range(145, 192))
-    kept = times[arrived][90:110]
-    numbers = pulse_numbers(kept, 60 / (120 * 24))
-    assert np.diff(numbers).tolist().count(2.0) == 1 and numbers[-1] == len(kept)  # one gap of two
+
+
+def test_phase_jumps_of_a_real_jack_server_do_not_tilt_the_reading():
+    """When a JACK cycle runs late the dummy server re-anchors its clock: every later pulse arrives shifted by the
+    delay (4-6 periods seen with jack_midi_clock). Pulses stamped at the start of their JACK cycle, 140 BPM, two
+    such jumps and a lost pulse: the reading stays within 0.5 BPM and no step is called."""
+    ideal = clock(140.0, 480, 140.0, 0)
+    anchor = np.zeros(len(ideal))
+    anchor[150:] += 3.96 * PERIOD
+    anchor[155:] += 1.6 * PERIOD
+    anchor[300:] += 5.1 * PERIOD
+    times = np.ceil((ideal - ideal[0]) / PERIOD) * PERIOD + ideal[0] + anchor
+    arrived = np.ones(len(times), bool)
+    arrived[220] = False
+    follower, readings = follow(times, arrived)
+    assert follower.steps == 0
+    assert max(abs(readings[k] - 140.0) for k in range(48, 480) if k in readings) <= 0.5
 
 
 def test_clock_times_come_from_rtmidi_deltas_not_from_when_they_are_read():
@@ -111,3 +125,25 @@ def test_real_captures_from_a_starved_jack_server(name):
     assert all(abs(r - 97.0) <= 0.5 for r in readings[96 - lost:140 - lost])
     assert all(abs(r - 140.0) <= 0.5 for r in readings[-49:])
     assert follower.steps == 1
+
+
+@pytest.mark.parametrize("name", ["idle", "idle-b", "busy", "rt-busy"])
+def test_real_jack_midi_clock_captures(name):
+    """jack_midi_clock on the JACK dummy server through 97, 140, 61.5 and 174 BPM (recorded with tests/jack_clock.py):
+    from two beats after each change (four after the start) the reading stays within 0.5 BPM, each change caught
+    within 1.5 s. The old follower read 121.8 at 140 on 'idle' (a phase jump of the server's clock taken for a
+    step). Two stretches where the pulses themselves did not keep the tempo are allowed 0.6: 'busy' starts as
+    three CPU-bound processes start with it; 'idle-b' ends with its pulses running at 173.5 (a plain line through
+    them reads the same). 'rt-busy' (a realtime server beside other work) holds 0.5 throughout."""
+    import json
+    from pathlib import Path
+
+    from jack_clock import follow
+
+    capture = json.loads(Path(__file__).with_name("clock_captures.json").read_text())["jack_midi_clock"][name]
+    rows = follow(capture)
+    assert [row["bpm"] for row in rows] == [97.0, 140.0, 61.5, 174.0]
+    for row in rows:
+        assert row["caught"] <= 1.5 and row["max_error"] <= 0.6 and row["within"] >= 97.0, row
+    if name in ("idle", "rt-busy"):
+        assert all(row["within"] == 100.0 and row["max_error"] <= 0.5 for row in rows), rows

@@ -51,7 +51,7 @@ def test_opening_a_folder_that_is_not_a_session_is_a_clear_error(tmp_path):
 def test_kill_9_while_editing_loses_at_most_the_edit_in_flight(tmp_path, writes):
     """A real process applies edits and is killed with SIGKILL; the restored session equals the edits it
     reported done (or one more), with its undo history intact. With background writes the kill may land
-    after an edit was recorded but before its blocks were written: opening recomputes them."""
+    while the last edit's blocks are being written: its row is not committed yet, so that edit is absent."""
     env = dict(os.environ, PYTHONPATH=str(HERE.parent))
     child = subprocess.Popen([sys.executable, str(HERE / "editing_harness.py"), str(tmp_path)] + [writes] * bool(writes),
                              stdout=subprocess.PIPE, text=True, env=env)
@@ -83,7 +83,9 @@ def test_kill_9_while_editing_loses_at_most_the_edit_in_flight(tmp_path, writes)
         expected.append(replay.clip)
 
     restored = EditSession.open(folder)
-    assert restored.position in (done, done + 1)  # the edit in flight may or may not have committed
+    # the edit in flight may or may not have committed; written behind, the last edit reported done may still
+    # have been in flight (the next one waits for it), never an earlier one
+    assert restored.position in ((done - 1, done, done + 1) if writes else (done, done + 1))
     assert np.array_equal(restored.clip.samples, expected[restored.position].samples)
     for position in range(restored.position - 1, -1, -1):
         assert np.array_equal(restored.undo().clip.samples, expected[position].samples)
@@ -123,8 +125,8 @@ def test_a_full_disk_refuses_the_edit_and_changes_nothing(tmp_path, monkeypatch)
     before, blocks = session.clip.samples.copy(), session.blocks.existing()
     real_write = BlockStore.write
 
-    def full(self, samples):
-        real_write(self, samples[:1])  # a block lands, then the disk fills
+    def full(self, samples, block=None, durable=False):
+        real_write(self, samples[:1], block)  # a block lands, then the disk fills
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(BlockStore, "write", full)
@@ -174,53 +176,145 @@ def test_an_unwritable_history_folder_is_one_clear_error(tmp_path):
         EditSession.create(clip(), root=blocker)
 
 
-def test_an_edit_killed_before_its_background_write_is_recomputed_on_open(tmp_path, monkeypatch):
+def test_a_kill_while_an_edits_blocks_are_written_leaves_the_version_before_it(tmp_path, monkeypatch):
+    """Blocks first, then the row: a session folder as a kill leaves it in the middle of an edit's block writes
+    opens at the previous edit (nothing to recompute, no version without its audio); the clip in memory
+    had moved on at once."""
+    import shutil
+    import threading
+
     from core.editing import writer
+    from core.editing.blocks import BlockStore
 
     monkeypatch.setattr(writer, "BACKGROUND_MIN_BYTES", 0)  # as a long clip's blocks are
     session = EditSession.create(clip(), root=tmp_path)
     session.apply("fade_out", Selection(), curve="exponential")
     session.apply("gain", Selection(0, 500), db=-2.0)
-    monkeypatch.setattr(writer.BackgroundWriter, "_run", lambda self, plan: None)  # killed before it wrote
-    expected = session.apply("resample", Selection(10, 20), rate=44100).clip.samples.copy()
-    history = [s.operation for s in session.history()]
-    session.abandon()
-    reopened = EditSession.open(session.folder)
-    assert "computed again" in reopened.repair_note and reopened.position == 3
-    assert np.array_equal(reopened.clip.samples, expected) and reopened.clip.sample_rate == 44100
-    assert [s.operation for s in reopened.history()] == history
-    assert reopened.undo().clip.sample_rate == 48000
+    session.flush()
+    before, first = session.clip.samples.copy(), session.version_clip(1).samples
+    writing, release = threading.Event(), threading.Event()
+    real_write = BlockStore.write
 
+    def slow(self, samples, block=None, durable=False):
+        writing.set()
+        release.wait(10)
+        return real_write(self, samples, block, durable)
 
-def test_an_interrupted_edit_that_cannot_be_recomputed_is_dropped_alone(tmp_path):
-    session = EditSession.create(clip(), root=tmp_path)
-    session.apply("copy", Selection(0, 4000))
-    session.apply("gain", Selection(), db=-1.0)
-    before = session.clip.samples.copy()
-    session.apply("paste", Selection.cursor(100))  # needs the clipboard: no replay
-    pasted_block = json.loads(session._version(2)["refs"])[1][0]
-    session.abandon()
-    session.blocks.path(pasted_block).unlink()  # what a power cut before the block reached the disk leaves
-    reopened = EditSession.open(session.folder)
-    assert "dropped" in reopened.repair_note and reopened.position == 1 and not reopened.can_redo
+    monkeypatch.setattr(BlockStore, "write", slow)
+    expected = session.apply("resample", Selection(10, 20), rate=44100).clip
+    assert session.position == 3 and session.clip.sample_rate == 44100  # in memory at once
+    assert writing.wait(10)
+    killed = tmp_path / "killed"
+    shutil.copytree(session.folder, killed)  # the folder as a kill -9 now would leave it
+    release.set()
+    session.close()
+
+    reopened = EditSession.open(killed)
+    assert reopened.position == 2 and not reopened.can_redo and reopened.repair_note is None
     assert np.array_equal(reopened.clip.samples, before)
+    assert np.array_equal(reopened.undo().clip.samples, first)
+    finished = EditSession.open(session.folder)  # and the session that was let finish has the edit
+    assert finished.position == 3 and np.array_equal(finished.clip.samples, expected.samples)
 
 
-def test_every_edit_is_fsynced_blocks_folder_and_log(tmp_path, monkeypatch):
+OLD_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE versions (seq INTEGER PRIMARY KEY, refs TEXT NOT NULL, frames INTEGER NOT NULL,
+    channels INTEGER NOT NULL, sample_rate INTEGER NOT NULL, operation TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+    sel_start INTEGER NOT NULL, sel_end INTEGER NOT NULL, before_start INTEGER NOT NULL,
+    before_end INTEGER NOT NULL, created TEXT NOT NULL);
+CREATE TABLE replay (seq INTEGER PRIMARY KEY, call TEXT NOT NULL);
+"""
+
+
+def old_session(folder: Path, versions: list[Clip], missing_last: bool) -> None:
+    """A session folder as LOA Studio wrote it before the schema version (rows committed before large blocks):
+    one whole block per version; with `missing_last`, the newest version's block never reached the disk."""
+    import sqlite3
+
+    from core.editing.blocks import BlockStore
+
+    store = BlockStore(folder / "blocks")
+    db = sqlite3.connect(str(folder / "session.sqlite3"))
+    db.executescript(OLD_SCHEMA)
+    with db:
+        for key, value in {"name": "old", "source": "{}", "created": "2026-01-01T00:00:00+00:00",
+                           "position": str(len(versions) - 1), "saved_position": str(len(versions) - 1),
+                           "closed": "0", "pid": "1"}.items():
+            db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
+        for seq, version in enumerate(versions):
+            block = store.write(version.samples)
+            db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,'',0,0,0,0,'2026-01-01T00:00:00+00:00')",
+                       (seq, json.dumps([[block, 0, version.frames]]), version.frames, version.channels,
+                        version.sample_rate, json.dumps({"op": "open" if seq == 0 else "gain", "db": 1.0})))
+            db.execute("INSERT INTO replay VALUES (?, ?)", (seq, "{}"))
+            if missing_last and seq == len(versions) - 1:
+                store.path(block).unlink()
+    db.close()
+
+
+@pytest.mark.parametrize("missing_last", [False, True])
+def test_a_session_from_before_the_schema_version_opens_and_is_migrated(tmp_path, missing_last):
+    import sqlite3
+
+    versions = [clip(seed=s) for s in range(3)]
+    folder = tmp_path / "old"
+    folder.mkdir()
+    old_session(folder, versions, missing_last)
+    session = EditSession.open(folder)
+    kept = 1 if missing_last else 2
+    assert session.position == kept and np.array_equal(session.clip.samples, versions[kept].samples)
+    assert ("dropped" in session.repair_note) if missing_last else session.repair_note is None
+    assert session.has_unsaved_edits == missing_last  # the saved version was the one dropped
+    assert np.array_equal(session.undo().clip.samples, versions[kept - 1].samples)
+    session.apply("gain", Selection(0, 100), db=2.0)  # edits go on in the new order
+    session.close()
+    db = sqlite3.connect(str(folder / "session.sqlite3"))
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("SELECT name FROM sqlite_master WHERE name = 'replay'").fetchone() is None
+    db.close()
+    assert EditSession.open(folder).position == kept
+
+
+def test_a_session_from_a_newer_version_is_refused_clearly(tmp_path):
+    import sqlite3
+
+    session = EditSession.create(clip(), root=tmp_path)
+    session.close()
+    db = sqlite3.connect(str(session.folder / "session.sqlite3"))
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(InputError, match="newer LOA Studio"):
+        EditSession.open(session.folder)
+
+
+def test_every_edit_writes_its_blocks_durably_before_its_version_row(tmp_path, monkeypatch):
+    """Audacity's order: the new block file and the folder naming it are fsynced before the row that refers to
+    them is committed, and the commit itself is synchronous=FULL (fsynced by sqlite)."""
+    import sqlite3
+
     synced = []
     real_fsync = os.fsync
 
     def spy(fd):
-        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        probe = sqlite3.connect(str(session.folder / "session.sqlite3"))  # what a kill now would leave
+        rows = probe.execute("SELECT COUNT(*) FROM versions").fetchone()[0]
+        probe.close()
+        synced.append((os.readlink(f"/proc/self/fd/{fd}"), rows))
         real_fsync(fd)
 
-    monkeypatch.setattr(os, "fsync", spy)
     session = EditSession.create(clip(), root=tmp_path)
+    assert session._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    monkeypatch.setattr(os, "fsync", spy)
     session.apply("fade_in", Selection(0, 3000))
-    session.disk_bytes()  # waits for the background job
+    session.flush()
     new_block = json.loads(session._version(1)["refs"])[0][0]
-    assert any(p.endswith(new_block + ".f32") for p in synced)
-    assert str(session.blocks.folder) in synced and any(p.endswith("session.sqlite3-wal") for p in synced)
+    block_syncs = [rows for path, rows in synced if path.endswith(new_block + ".f32.tmp")
+                   or path.endswith(new_block + ".f32")]
+    folder_syncs = [rows for path, rows in synced if path == str(session.blocks.folder)]
+    assert block_syncs and folder_syncs
+    assert all(rows == 1 for rows in block_syncs + folder_syncs)  # only version 0 committed at that time
+    assert session.position == 1 and len(session.history()) == 2
     session.close()
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from core.audio.clip import Clip
 from core.errors import LoaError
-from audio_services import require_pulse
+from audio_services import require_pulse, service_missing
 from core.devices.playback import PlaybackUnavailable, Player, audio_status, backend
 
 HAS_PORTAUDIO = ctypes.util.find_library("portaudio") is not None
@@ -76,8 +76,9 @@ def test_sounddevice_not_importable_degrades_to_playback_unavailable(monkeypatch
         backend()
 
 
-@pytest.mark.skipif(not HAS_PORTAUDIO, reason="needs libportaudio2 for sounddevice.CallbackStop")
 def test_the_audio_callback_copies_samples_advances_the_counter_and_stops_at_the_end():
+    if not HAS_PORTAUDIO:
+        service_missing("libportaudio2 is not installed (sounddevice.CallbackStop needs it)")
     import sounddevice as sd
 
     player = Player()
@@ -213,10 +214,12 @@ def test_output_devices_are_listed_and_chosen_by_name(pulse):
         player.set_device("no such speaker")
 
 
-@pytest.mark.skipif(not HAS_PORTAUDIO, reason="needs libportaudio2")
 def test_in_process_no_sound_server_path_even_where_a_server_runs(without_sound_server):
     """The conftest fixture hides PulseAudio for real; under .ci/run this runs while the null sink is up."""
     from core.devices.playback import list_output_devices
+
+    if not HAS_PORTAUDIO:
+        service_missing("libportaudio2 is not installed")
 
     if list_output_devices():
         pytest.skip("this machine has audio outputs that do not go through a sound server")

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from audio_services import require_pulse
+from audio_services import require_pulse, service_missing
 from core.audio.clip import Clip
 from core.devices.meter import to_db
 from core.devices.playback import Player
@@ -120,7 +120,7 @@ def test_a_recording_process_killed_mid_take_leaves_the_take_readable_up_to_the_
 def test_a_sound_server_that_dies_mid_take_ends_it_with_a_status_line_and_keeps_the_audio(pulse, tmp_path):
     """A private PulseAudio server stands in for a USB microphone: killing it is the device going away."""
     if shutil.which("pulseaudio") is None:
-        pytest.skip("pulseaudio is not installed")
+        service_missing("pulseaudio is not installed")
     runtime = tmp_path / "runtime"
     runtime.mkdir(mode=0o700)
     env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime))

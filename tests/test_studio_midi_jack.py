@@ -90,9 +90,9 @@ def test_note_on_plays_the_mapped_pad_and_velocity_scales_it(rig):
     window, c, out, qtbot = rig
     c.assign_pad(0, tone(0.4), "tone")
     loud = record_while(qtbot, 1.2, lambda: out.send(note_on(36, 127)))
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: not c.player.playing, timeout=3000)  # the pad's tone has ended
     soft = record_while(qtbot, 1.2, lambda: out.send(note_on(36, 64)))
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: not c.player.playing, timeout=3000)
     other = record_while(qtbot, 1.0, lambda: out.send(note_on(37, 127)))  # pad 2 is empty
     assert np.abs(loud).max() == pytest.approx(0.5, abs=0.05)
     assert np.abs(soft).max() / np.abs(loud).max() == pytest.approx((64 / 127) ** 2, rel=0.1)

@@ -249,3 +249,37 @@ def test_the_playhead_follows_real_playback_and_stops_with_it(view, qtbot):
     qtbot.waitUntil(lambda: not view.is_following(), timeout=2000)
     assert view.playhead() == pytest.approx(1.0, abs=0.01)
     assert positions == sorted(positions)
+
+
+def drag(qtbot, view, frm, to, modifier=Qt.KeyboardModifier.NoModifier):
+    """A left drag from `frm` to `to` seconds with `modifier` held throughout (QTest's moves carry no modifiers)."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    viewport = view.plot.viewport()
+    start, end = plot_point(view, frm), plot_point(view, to)
+    left = Qt.MouseButton.LeftButton
+
+    def send(kind, pos, button, buttons):
+        local = QPointF(pos)
+        QApplication.sendEvent(viewport, QMouseEvent(kind, local, QPointF(viewport.mapToGlobal(pos)), button,
+                                                     buttons, modifier))
+
+    send(QMouseEvent.Type.MouseButtonPress, start, left, left)
+    for step in range(1, 11):
+        send(QMouseEvent.Type.MouseMove, start + (end - start) * step / 10, Qt.MouseButton.NoButton, left)
+    send(QMouseEvent.Type.MouseButtonRelease, end, left, Qt.MouseButton.NoButton)
+    qtbot.wait(10)
+
+
+def test_a_drag_inside_a_selection_starts_a_new_one_and_ctrl_drag_moves_it_within_the_clip(view, qtbot):
+    view.set_clip(noise_clip(3.0))
+    view.set_selection(0.5, 2.5)
+    drag(qtbot, view, 1.0, 1.6)  # inside the selection: a new selection, as in every editor
+    assert view.selection() == pytest.approx((1.0, 1.6), abs=0.02)
+    drag(qtbot, view, 1.3, 2.9, Qt.KeyboardModifier.ControlModifier)  # Ctrl: moves it whole, stops at the clip's end
+    start, end = view.selection()
+    assert end <= 3.0 and end == pytest.approx(3.0, abs=0.02) and end - start == pytest.approx(0.6, abs=0.02)
+    drag(qtbot, view, 2.7, -1.0, Qt.KeyboardModifier.ControlModifier)  # and at its start
+    assert view.selection() == pytest.approx((0.0, 0.6), abs=0.02)

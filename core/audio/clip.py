@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import numpy as np
 
 from core.audio.downmix import downmix
 from core.errors import InputError, first_line
+
+log = logging.getLogger(__name__)
 
 MODEL_RATE = 16_000
 MAX_CLIP_BYTES = 2 * 1024**3  # samples in memory (float32): about 1.5 hours of 48 kHz stereo, 3 hours of mono
@@ -96,6 +99,21 @@ def repair_non_finite(samples: np.ndarray) -> tuple[np.ndarray, int]:
     return samples, count
 
 
+# The formats a user knows by name, in the order they are named, as libsndfile calls them.
+_KNOWN_FORMATS = (("WAV", "WAV"), ("FLAC", "FLAC"), ("AIFF", "AIFF"), ("OGG", "Ogg (Vorbis, Opus)"), ("MP3", "MP3"),
+                  ("CAF", "CAF"))
+
+
+def readable_formats() -> str:
+    """The common formats this machine's libsndfile really opens, as words: "WAV, FLAC, AIFF, Ogg (Vorbis, Opus),
+    MP3 and CAF" (MP3 only where libsndfile is 1.1 or newer)."""
+    import soundfile as sf
+
+    available = sf.available_formats()
+    names = [name for key, name in _KNOWN_FORMATS if key in available] or ["WAV"]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def load_clip(path: str | Path) -> Clip:
     """Read any file libsndfile understands (WAV, FLAC, OGG/Vorbis, Opus, AIFF, MP3...).
 
@@ -119,7 +137,9 @@ def load_clip(path: str | Path) -> Clip:
         _check_fits_in_memory(path, sf.info(str(path)))
         samples, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
-        raise InputError(f"Cannot read {path.name} as audio ({first_line(exc)}); use WAV, FLAC or OGG.") from exc
+        log.info("libsndfile cannot read %s: %s", path, first_line(exc))
+        raise InputError(f"Cannot read {path.name} as audio: it is damaged or not a sound file; "
+                         f"{readable_formats()} files open.") from exc
     if samples.shape[0] == 0:
         raise InputError(f"{path.name} holds no audio (0 samples); choose a file with sound in it.")
     samples, bad = repair_non_finite(samples)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -73,13 +74,23 @@ def save_takes(takes: Sequence[tuple[Clip, Path, Provenance]], subtype: str | No
             acid = acid_info(provenance.settings)
             if acid is not None and fmt == "WAV":
                 add_acid_chunk(temps[2 * i], acid)  # tempo and beats where DAWs read them
-            temps[2 * i + 1].write_text(json.dumps(sidecar_record(clip, path, provenance), indent=2, sort_keys=True))
+            record = sidecar_record(clip, path, provenance) | {"sha256": file_sha256(temps[2 * i])}
+            temps[2 * i + 1].write_text(json.dumps(record, indent=2, sort_keys=True))
     return paths
 
 
 def sidecar_record(clip: Clip, path: Path, provenance: Provenance) -> dict[str, Any]:
     return provenance.to_dict() | {"file": path.name, "sample_rate": clip.sample_rate,
                                    "channels": clip.channels, "seconds": round(clip.seconds, 6)}
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of the file's bytes (kept in the sidecar, so a resume can tell a damaged file from a whole one)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_sidecar(audio_path: str | Path) -> dict[str, Any]:

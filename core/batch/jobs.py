@@ -378,15 +378,23 @@ def _check_request(mode, prompt, negative, seconds, steps, guidance, scheduler, 
 
 
 def _check_unique_paths(rows: list[JobRow], errors: list[RowError]) -> None:
+    """Each file is written once: two rows, or two variations of one row, never share a name."""
     owner: dict[str, int] = {}
     for row in rows:
+        mine: set[str] = set()
         for seed in row.seeds:
             key = str(row.relative_path(seed)).lower()  # case-insensitive file systems too
-            if key in owner and owner[key] != row.line:
+            if key in mine:
+                errors.append(RowError(row.line, "output", f"its {row.count} variations would all be named "
+                                       f"{row.relative_path(seed)}; add {{seed}} or {{index}} to the output pattern, "
+                                       "or set count to 1"))
+                break
+            if key in owner:
                 errors.append(RowError(row.line, "output", f"{row.relative_path(seed)} is also the name of a file "
                                        f"of line {owner[key]}; add {{seed}} or {{line}} to the output pattern"))
                 break
             owner[key] = row.line
+            mine.add(key)
 
 
 def _pattern_path(pattern: str, names: dict[str, str], extension: str = ".wav") -> PurePosixPath:

@@ -9,7 +9,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import InputError
 from core.generation.requests import MAX_CANDIDATES
+from core.stale_temps import sweep_folder
+from core.wording import counted
 from . import manifest
 from .jobs import JobFile, JobRow
 
@@ -36,6 +39,8 @@ class Plan:
     total_files: int
     done_files: int
     keys: dict[str, str] = field(default_factory=dict)  # relative path -> render key
+    replace: set[str] = field(default_factory=set)  # names already in OUT this run may replace (ours/--overwrite)
+    skipped: list[str] = field(default_factory=list)  # "line N: why" for files left out (--skip-bad)
 
     @property
     def pending_files(self) -> int:
@@ -54,34 +59,87 @@ def batch_size(device: str, seconds: float | None) -> int:
     return max(1, min(MAX_CANDIDATES, int(GPU_AUDIO_SECONDS_PER_BATCH // max(seconds or 10.0, 1.0))))
 
 
+class PlanProblems(InputError):
+    """Files the run may not write (a user's file in the way, a folder, the job file): one line each."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__(f"{counted(len(lines), 'output')} cannot be written; nothing was rendered ({lines[0]}).")
+
+
 def plan_batch(job: JobFile, out: Path, device: str = "cpu", max_batch: int | None = None,
-               write: bool = True) -> Plan:
-    """Plan the run. With `write`, stale temp files of a killed run are removed and the manifest is compacted to
-    the records still vouched for (so appends during the run never duplicate a file's record)."""
+               write: bool = True, overwrite: bool = False, skip_bad: bool = False) -> Plan:
+    """Plan the run. A name already in OUT is replaced only when the manifest says it is ours (or `overwrite`);
+    otherwise PlanProblems lists every such row (or, with `skip_bad`, those files are left out of the plan).
+    With `write` (the caller holds the folder's batch lock), temps of a killed writer are swept from the folders
+    the run writes into and the manifest is compacted to the records still vouched for (so appends during the
+    run never duplicate a file's record)."""
     out = Path(out)
-    records = manifest.read_manifest(out)
-    keep, units, keys, done, total = {}, [], {}, 0, 0
+    if os.path.lexists(out) and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a folder; name a folder (it is made if missing).")
+    found = manifest.read_manifest(out)  # refuses a manifest.jsonl that is not ours before anything is written
+    if write and out.is_dir():  # first: a set a killed writer left half-renamed goes back whole (core.commit_journal)
+        folders = {out / row.relative_path(seed).parent for row in job.rows for seed in row.seeds}
+        for folder in sorted(folders):
+            if folder.is_dir():
+                sweep_folder(folder, force=True)  # only our own temps, only of writers that are gone
+    keep, units, keys, done, total, replace, problems = {}, [], {}, 0, 0, set(), []
     for row in job.rows:
         pending = []
         for seed in row.seeds:
             rel, key = str(row.relative_path(seed)), render_key(row, seed)
             keys[rel] = key
-            total += 1
-            if manifest.is_done(out, records.get(rel), key):
-                keep[rel] = records[rel]
+            if manifest.is_done(out, found.get(rel), key):
+                keep[rel] = found.records[rel]
                 done += 1
-            else:
-                pending.append(seed)
+                total += 1
+                continue
+            problem = _blocked(out, rel, found, overwrite, job.path)
+            if problem is not None:
+                problems.append(f"line {row.line}: {problem}")
+                continue
+            total += 1
+            pending.append(seed)
+            if any(os.path.lexists(p) for p in _pair(out, rel)):
+                replace.add(rel)
         size = max_batch or batch_size(device, row.seconds)
         units.extend(Unit(row, run) for run in _runs(pending, size))
-    for rel, record in records.items():  # files of rows no longer in the job file stay recorded while they exist
+    if problems and not skip_bad:
+        raise PlanProblems(problems)
+    for rel, record in found.records.items():  # files of rows no longer in the job file stay recorded while they exist
         if rel not in keys and (out / rel).is_file():
             keep[rel] = record
     if write:
         out.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temps(out)
-        manifest.compact(out, keep.values())
-    return Plan(out, job, units, total, done, keys)
+        owned = [rel for rel in found.claimed if rel not in keep and any(os.path.lexists(p) for p in _pair(out, rel))]
+        manifest.compact(out, keep.values(), owned)
+    return Plan(out, job, units, total, done, keys, replace, problems if skip_bad else [])
+
+
+def _pair(out: Path, rel: str) -> tuple[Path, Path]:
+    return out / rel, out / (rel + ".json")
+
+
+def _blocked(out: Path, rel: str, found: manifest.Manifest, overwrite: bool, job_path: Path) -> str | None:
+    """Why the file (or its sidecar) at `rel` may not be written, or None."""
+    for path in _pair(out, rel):
+        if not os.path.lexists(path):
+            continue
+        name = str(path.relative_to(out))
+        if _same_file(path, job_path):
+            return f"{name} is the job file itself; give the output another name"
+        if path.is_dir() or not (path.is_file() or path.is_symlink()):
+            return f"{name} is a folder or not a regular file; rename the output"
+        if not overwrite and not found.owns(rel):
+            return f"{name} exists and is not ours; rename the output or pass --overwrite"
+    return None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _runs(seeds: list[int], size: int) -> list[tuple[int, ...]]:
@@ -92,15 +150,3 @@ def _runs(seeds: list[int], size: int) -> list[tuple[int, ...]]:
         else:
             runs.append([seed])
     return [tuple(r) for r in runs]
-
-
-def _remove_stale_temps(out: Path) -> None:
-    """Hidden temp files (core.fileio's `.NAME.PID-XXXX.tmp.EXT`) left by a killed run; the caller holds the
-    folder's batch lock, so no live writer owns them."""
-    for folder, _, files in os.walk(out):
-        for name in files:
-            if name.startswith(".") and ".tmp" in name:
-                try:
-                    os.unlink(os.path.join(folder, name))
-                except OSError:
-                    pass

@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Optional
 
 from core.audio.take_format import write_take
 from core.errors import InputError
-from core.fileio import OutputError, describe_os_error
+from core.fileio import OutputError, OutputExists, describe_os_error
 from . import manifest
 from .plan import Plan, Unit, render_key
 from .render import Take, render_unit
@@ -68,8 +68,11 @@ class StopFlag:
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self.signum: Optional[int] = None  # the signal that asked to stop (None: a Cancel button, or not yet)
 
-    def set(self) -> None:
+    def set(self, signum: Optional[int] = None) -> None:
+        if not self._event.is_set():
+            self.signum = signum
         self._event.set()
 
     def __call__(self) -> bool:
@@ -115,7 +118,13 @@ class BatchWriter:
             provenance.settings = dict(provenance.settings) | {
                 "batch": self.plan.job.name, "row_line": row.line, "render_key": key, "metadata": row.extra}
             path = self.plan.out / rel
-            write_take(take.clip, path, provenance, row.output_format, overwrite=True)  # the chosen format
+            manifest.claim(self.plan.out, rel)  # before the file lands: a kill after it still leaves it ours
+            try:  # a name that was free at the check is written only if it still is (never a user's new file)
+                write_take(take.clip, path, provenance, row.output_format, overwrite=rel in self.plan.replace)
+            except OutputExists as exc:
+                manifest.release(self.plan.out, rel)
+                raise OutputError(f"line {row.line}: {exc.path} appeared while the batch ran and is not ours; it "
+                                  "was left as it is (rename the output or pass --overwrite).") from None
             manifest.append(self.plan.out, {
                 "line": row.line, "prompt": row.prompt, "words": row.words, "mode": row.mode, "seed": take.seed,
                 "settings": row.settings(), "model": provenance.model_id, "licence": provenance.licence,
@@ -159,6 +168,7 @@ def run_plan(plan: Plan, stop: StopFlag, ray: Optional[str] = None, device: str 
             run_on_ray(plan, writer, stop, ray, device, cpus_per_worker, on_workers)
         else:
             run_local(plan, writer, stop, device, pool)
+        manifest.tidy(plan.out)  # one record per file again, and no claim for a file that has its record
     return stats
 
 

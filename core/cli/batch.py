@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from core.errors import InputError, LoaError, ModelNotAvailable
+from core.errors import Cancelled, InputError, LoaError, ModelNotAvailable
 from core.models.device_names import DEVICES
 from core.wording import counted
 from .common import add_format_flags, format_choice
@@ -33,6 +33,9 @@ def register(subparsers) -> None:
                    help="variations per denoising batch (default: memory-safe for the device)")
     p.add_argument("--dry-run", action="store_true", help="list what would be rendered, render nothing")
     p.add_argument("--skip-bad", action="store_true", help="render the good rows even if some rows are bad")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace files in --out that have an output's name but are not in its manifest (files "
+                        "this batch wrote are re-rendered without it when their row changed)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
     add_format_flags(p, "the files")
     p.set_defaults(func=run)
@@ -64,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"no good rows in {args.jobs}; nothing to render.")
     device = _device(args.device)
     if args.dry_run:
-        plan = plan_batch(job, args.out, device, args.batch_size, write=False)
+        plan = _plan(plan_batch, args, job, device, write=False)
         for unit in plan.units:
             for path, seed in zip(unit.paths(), unit.seeds):
                 print(f"{args.out / path}\tline {unit.row.line}\tseed {seed}")
@@ -72,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
               f"{counted(len(job.errors), 'bad row')} skipped.", file=sys.stderr)
         return 0
     with batch_lock(args.out):
-        plan = plan_batch(job, args.out, device, args.batch_size)
+        plan = _plan(plan_batch, args, job, device)
         stop = StopFlag()
         show = _progress(args)
         with _stop_on_signals(stop):
@@ -85,11 +88,31 @@ def run(args: argparse.Namespace) -> int:
                f"({stats.files_per_minute:.1f} files/min, {stats.audio_per_second:.2f} audio s/s)")
     if job.errors:
         summary += f"; {counted(len(job.errors), 'bad row')} skipped"
+    if plan.skipped:
+        summary += f"; {counted(len(plan.skipped), 'file')} left out (not ours)"
     if (stats.stopped or stop()) and stats.done < stats.total:
         print(f"loa: stopped: {summary}. Run the same command again to resume.", file=sys.stderr)
-        return 130
+        return 143 if stop.signum == signal.SIGTERM else 130  # as every other command
     print(f"loa: batch done: {summary}.", file=sys.stderr)
     return 0
+
+
+def _plan(plan_batch, args: argparse.Namespace, job, device: str, write: bool = True):
+    """The plan, with each output it may not write reported on its own line (`line N: ...`)."""
+    from core.batch.plan import PlanProblems
+
+    try:
+        plan = plan_batch(job, args.out, device, args.batch_size, write=write, overwrite=args.overwrite,
+                          skip_bad=args.skip_bad)
+    except PlanProblems as exc:
+        for line in exc.lines:
+            print(f"loa: {args.jobs}: {line}", file=sys.stderr)
+        raise InputError(f"{counted(len(exc.lines), 'output')} in {args.out} cannot be written; nothing was "
+                         "rendered (rename those outputs, pass --overwrite, or --skip-bad to render the rest).") \
+            from None
+    for line in plan.skipped:
+        print(f"loa: {args.jobs}: {line} (left out)", file=sys.stderr)
+    return plan
 
 
 def _device(device: str) -> str:
@@ -124,8 +147,12 @@ class _stop_on_signals:
     def __enter__(self):
         def handler(signum, frame):
             if self.stop():
+                if signum == signal.SIGTERM:  # exit 143, as every other command ends on SIGTERM
+                    exc = Cancelled("terminated")
+                    exc.exit_code = 143
+                    raise exc
                 raise KeyboardInterrupt
-            self.stop.set()
+            self.stop.set(signum)
             print("\nloa: stopping after the files in flight (Ctrl+C again to abort now)...", file=sys.stderr,
                   flush=True)
 

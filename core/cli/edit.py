@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -100,6 +101,8 @@ def _check_usage(args: argparse.Namespace, steps: list[Step], true_peak: float) 
         raise InputError("say where to write: -o OUT (one input) or --out-dir DIR; inputs are never replaced.")
     if args.output is not None and len(args.inputs) > 1:
         raise InputError(f"-o names one file but {len(args.inputs)} inputs were given; use --out-dir DIR.")
+    if args.output is not None:
+        _check_output_name(args.output)
     if not (0 <= args.crossfade <= 1):
         raise InputError(f"--crossfade must be from 0 (off) to 1 s; got {args.crossfade:g}.")
     choice = take_choice(args.format, args.bit_depth)
@@ -112,6 +115,17 @@ def _check_usage(args: argparse.Namespace, steps: list[Step], true_peak: float) 
         check_output_paths([args.out_dir / ".loa-folder-check.wav"], overwrite=True)
     check_steps(steps, args.crossfade, true_peak)
     return choice
+
+
+def _check_output_name(output: Path) -> None:
+    """-o must name a file: not standard output, not a device/pipe (`/dev/null` would become `/dev/null.wav`),
+    not a folder (checked before the extension is added)."""
+    if str(output) == "-":
+        raise InputError("writing audio to standard output (-) is not supported; name a file, e.g. -o take.wav.")
+    if output.is_dir():
+        raise InputError(f"-o {output} is a folder; name a file inside it, or use --out-dir {output}.")
+    if os.path.exists(output) and not output.is_file():
+        raise InputError(f"{output} is not a regular file (a device, pipe or socket); give a file name.")
 
 
 def _output_path(source: Path, args: argparse.Namespace, choice: ExportSettings,

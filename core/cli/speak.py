@@ -125,7 +125,7 @@ def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference, ch
         raise InputError(f"-o for a script names a folder, not a file ({folder}); e.g. -o {folder.stem}/")
     plan = plan_script(script, settings, folder, args.script.stem, args.model, reference=reference,
                        overwrite=args.overwrite, extension=extension_for(choice), subtype=choice.sample_format,
-                       rate=choice.sample_rate)
+                       rate=choice.sample_rate, inputs=[args.script, args.reference])
     done = len(plan.lines) - len(plan.pending)
     if done:
         seed_note = f" (seed {plan.seed} from the earlier run)" if plan.seed_from_earlier_run else ""

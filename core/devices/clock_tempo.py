@@ -1,20 +1,26 @@
 """Tempo from a MIDI clock (24 pulses per quarter note): steady readings under jitter, a tempo step followed at once.
 
 Qt-free and device-free: fed with pulse times (seconds). core.devices.midi stamps each pulse with the time the MIDI
-system saw it (rtmidi's deltas), not with when Python got to read it; what jitter is left is JACK's period (a pulse
-is seen at the start of the next 5 ms cycle) and a busy sender or server now and then (pulses late, a few lost).
+system saw it (rtmidi's deltas), not with when Python got to read it. What a real sender over JACK looks like
+(`jack_midi_clock` on the dummy server, tests/clock_captures.json):
+- each pulse is stamped at the start of the JACK cycle it falls in: times sit on a grid of whole periods (5.3 ms
+  at 48 kHz / 256 frames), so single intervals are off by up to a period (at 140 BPM they read 3 or 4 periods);
+- when a cycle runs late the server's clock re-anchors: every later pulse is shifted by the delay (a phase jump,
+  4-6 periods seen), for good. A line fitted across such a jump tilts (18 BPM seen);
+- a pulse is now and then lost or late, and a starved server holds pulses back and delivers them in a burst.
 
-How a reading is made:
-- Pulse numbers: a gap of about two periods is a lost pulse (numbered past), unless the next interval is short
-  (then the pulse was late and the next one caught up) or the neighbouring gaps are long too (a slower tempo).
-- The window (four beats) is fitted with a straight line, pulse number -> time, and the slope read as seconds per
-  pulse. The fit is robust: pulses far off the line are left out, late ones (the one-sided part of the jitter) sooner
-  than early ones. A least-squares slope over many pulses averages the period quantisation out.
-- A tempo step: the latest CHANGE_RUN pulses are all off the line fitted to the pulses before them, on one side, and
-  still drifting away (a stall's burst of late pulses catching up is past its peak; a single long gap waits for the
-  next pulse). The window then restarts where they began, so the estimate is
-  re-seeded from the new tempo's pulses alone instead of sliding over from the old one; it is within a fraction of a
-  BPM two beats later.
+How a reading is made (over the last four beats):
+- Segments: pulses that keep one phase against the current period, t - period * n staying inside a band one grid
+  step wide (the spread of the intervals: the quantum). A pulse outside starts a new segment: a jump, a lost pulse
+  or a burst ends a segment instead of tilting the line. Late pulses, caught up with (a short interval) and then
+  on the segment's phase again within LOOKAHEAD pulses, are left out, and the segment goes on.
+- The period is the least-squares slope shared by all segments, each with its own offset (pulses far off their
+  segment's line left out): the period quantisation averages out over many pulses, jumps count for nothing.
+- A tempo step: the latest pulses (6, 12 or 24 of them) lie tight on a line of their own that drifts from the
+  current period by STEP_DRIFT bands over the run, with most intervals off the old period the same way; a phase
+  jump inside a run leaves it far from tight. Seen on two pulses running, the window restarts with the run, less
+  first pulses that lie off the line through the rest (the run may begin with the old tempo's last pulses).
+- The reading shown is the median of the last three fits (a single odd fit never shows).
 """
 
 from __future__ import annotations
@@ -31,85 +37,128 @@ from .midi_messages import PULSES_PER_QUARTER
 
 WINDOW_PULSES = 4 * PULSES_PER_QUARTER  # pulses in the steady fit: four beats
 MIN_PULSES = 5  # a first reading (after a start or a tempo step) needs this many pulses
-CHANGE_RUN = 4  # this many pulses off the line, one side, not closing in: a tempo step
-MIN_BEFORE = 16  # pulses the line must rest on before a step can be called
-MISSED_RATIO = 1.6  # an interval this many periods long may hold a lost pulse
-BURST_RATIO = 0.3  # an interval this short (in periods) is a burst after a stall (JACK's grid never makes one)
-LOOKAHEAD = 6  # pulses after a long interval that tell a lost pulse from a late one
+STEP_RUNS = (6, 12, 24)  # runs of the latest pulses tested for a tempo step (big steps show in 6, small in 24)
+SETTLED = 2 * PULSES_PER_QUARTER  # pulses after which a reading has settled (for `steps`)
+STALE_AT_STEP = 2  # pulses at the start of a step's run that may be the old tempo's
+MIN_BEFORE = 12  # pulses a settled period must rest on before a step can be called against it
+STEP_DRIFT = 2.0  # bands of drift over a run that make a step
+STEP_ALONG, STEP_AGREE = 0.3, 0.8  # ... and 80 % of its intervals off the old period, the step's way, by 30 % of it
+STEP_GAP = 0.5  # ... and no interval off its period by half a period (a lost pulse inside the run)
+STEP_TIGHT = 0.25  # ... and the run's spread about its own line at most this share of the drift
+TOLERANCE = 0.001  # seconds added to the band: scheduling jitter of a pulse that is not late
+QUANTUM_FLOOR = 256 / 48000  # seconds: the least grid assumed, a usual JACK period (256 frames at 48 kHz)
+NORMAL_SPREAD = 0.45  # intervals within this share of the period are quantisation, not loss or burst
+LATE_LIMIT, EARLY_LIMIT = 0.45, 0.6  # bands off its segment's middle (late, early) past which a pulse is left out
+LOOKAHEAD = 3  # pulses after one off the segment that may bring it back (then it was late, not a jump)
+MEDIAN_OF = 3  # fits the shown reading is the median of
 CLOCK_TIMEOUT = 1.0  # seconds without a pulse: the clock is gone (the DAW stopped sending)
-SCALE_FLOOR = 0.0003  # seconds: the smallest jitter scale assumed (a perfect clock must not make every pulse an outlier)
-LATE_LIMIT, EARLY_LIMIT = 1.5, 3.0  # jitter scales off the line (late, early) past which a pulse is left out
-CHANGE_LIMIT = 4.0  # jitter scales off the line that count towards a tempo step
-CHANGE_FLOOR = 0.1  # ... and at least this fraction of a period
 
 
-def pulse_numbers(times: np.ndarray, period: Optional[float] = None) -> np.ndarray:
-    """The pulse number of each time (0 for the first): consecutive unless a pulse was lost in between.
-
-    `period` is the seconds per pulse of a settled fit; without one nothing counts as lost (a window that has
-    just started has no period good enough to count by). A long interval holds lost pulses only if the next few
-    pulses say so: a late pulse (or a burst after a stall) is followed by short intervals that catch up; after a
-    lost one the count stays a period ahead. A run of long intervals is a slower tempo. In doubt a pulse counts
-    as late: an uncounted loss shifts the pulses after it by a period, which the tempo-step test restarts from.
-    """
+def quantum(times: np.ndarray, period: float) -> float:
+    """The grid the pulse times sit on: the spread of the usual intervals (the middle 90 %: a spike is not the
+    grid), at least QUANTUM_FLOOR. Over JACK the intervals fall on two neighbouring whole periods, one period
+    apart; a JACK period is the floor, so that a tempo whose intervals are nearly always the same whole number of
+    periods does not split its segments where the odd one comes."""
     intervals = np.diff(times)
-    steps = np.ones(len(intervals))
-    if period is None or period <= 0 or len(intervals) == 0:
-        return np.concatenate([[0.0], np.cumsum(steps)])
-    ref = period
-    long = intervals > MISSED_RATIO * ref
-    for i in np.flatnonzero(long):
-        if (i > 0 and long[i - 1]) or (i + 1 < len(long) and long[i + 1]):
-            continue  # long gaps one after another: a slower tempo
-        ahead = min(LOOKAHEAD, len(intervals) - 1 - i)
-        if ahead < 2 or abs(float(np.median(intervals[i + 1:i + 1 + ahead])) / ref - 1.0) > 0.3:
-            continue  # too soon to tell, or the pulses after it do not keep the period (a burst, a new tempo)
-        # Periods from it to each of the next few pulses, less the pulses seen: all must agree on a loss (a late
-        # pulse among them only adds, so the least count is the one to trust).
-        steps[i] = max(1.0, float(min(round((times[i + 1 + j] - times[i]) / ref) - j for j in range(1, ahead + 1))))
-    return np.concatenate([[0.0], np.cumsum(steps)])
+    usual = intervals[np.abs(intervals - period) <= NORMAL_SPREAD * period]
+    if len(usual) < 2:
+        return QUANTUM_FLOOR
+    low, high = np.percentile(usual, [5, 95])
+    return float(min(max(high - low, QUANTUM_FLOOR), period))
 
 
-def robust_line(index: np.ndarray, times: np.ndarray) -> Optional[tuple[float, float, float]]:
-    """(slope, offset, jitter scale) of times against pulse numbers, pulses far off the line left out.
+def segments(times: np.ndarray, period: float, band: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(segment label, pulse number within its segment, kept) per pulse. A pulse joins the current segment while
+    all its phases (time - period * number) stay within `band`; else it starts a new one, unless one of the
+    next LOOKAHEAD pulses fits the segment again (the ones off it were late: left out, the segment goes on)."""
+    n = len(times)
+    label = np.zeros(n, dtype=np.int64)
+    number = np.zeros(n)
+    kept = np.ones(n, dtype=bool)
+    seg, first, count = 0, times[0], 0.0
+    lo = hi = 0.0
 
-    Starts from the Theil-Sen line (the median of the slopes between all pairs of pulses), which a burst of
-    bunched-up pulses after a stall (a fifth of the window or more) cannot tilt the way it tilts least squares;
-    then least squares over the pulses near that line, for its precision."""
-    keep = _near_line(index, times, *_theil_sen(index, times))
-    slope = offset = scale = 0.0
-    for _ in range(3):
-        slope, offset = np.polyfit(index[keep], times[keep], 1)
-        residual = times - (offset + slope * index)
-        centre = float(np.median(residual[keep]))
-        scale = max(1.4826 * float(np.median(np.abs(residual[keep] - centre))), SCALE_FLOOR)
-        off = residual - centre
-        new_keep = (off <= LATE_LIMIT * scale) & (off >= -EARLY_LIMIT * scale)
-        if new_keep.sum() < max(MIN_PULSES - 1, len(times) // 2) or (new_keep == keep).all():
-            break
-        keep = new_keep
-    if slope <= 0:
-        return None
-    return float(slope), float(offset), scale
+    def fits(i: int, k: float) -> bool:
+        phase = times[i] - first - period * k
+        return max(hi, phase) - min(lo, phase) <= band
+
+    i = 1
+    while i < n:
+        k = count + 1
+        if fits(i, k):
+            phase = times[i] - first - period * k
+            lo, hi, count = min(lo, phase), max(hi, phase), k
+            label[i], number[i] = seg, k
+            i += 1
+            continue
+        back = next((j for j in range(1, LOOKAHEAD + 1) if i + j < n and fits(i + j, k + j)), None)
+        if back is not None:  # late pulses, caught up with, and then the segment's phase again: skip them
+            kept[i:i + back], label[i:i + back] = False, seg
+            number[i:i + back] = k + np.arange(back)
+            count = k + back - 1
+            i += back
+            continue
+        seg, first, count, lo, hi = seg + 1, times[i], 0.0, 0.0, 0.0
+        label[i], number[i] = seg, 0.0
+        i += 1
+    return label, number, kept
 
 
-def _theil_sen(index: np.ndarray, times: np.ndarray) -> tuple[float, float]:
-    i, j = np.triu_indices(len(times), k=1)
-    slope = float(np.median((times[j] - times[i]) / (index[j] - index[i])))
-    return slope, float(np.median(times - slope * index))
+def shared_slope(label: np.ndarray, number: np.ndarray, times: np.ndarray, keep: np.ndarray) -> Optional[float]:
+    """The least-squares slope shared by all segments, each with its own offset; None if nothing spans a pulse."""
+    sxy = sxx = 0.0
+    for seg in np.unique(label[keep]):
+        mask = keep & (label == seg)
+        if mask.sum() < 2:
+            continue
+        x, y = number[mask], times[mask]
+        dx = x - x.mean()
+        sxy += float(np.dot(dx, y - y.mean()))
+        sxx += float(np.dot(dx, dx))
+    return sxy / sxx if sxx > 0 else None
 
 
-def _near_line(index: np.ndarray, times: np.ndarray, slope: float, offset: float) -> np.ndarray:
-    """Pulses near the line, less bursts: pulses that came right behind the one before them (and that one) were
-    held up together by a stall, so their times say nothing about the tempo."""
-    off = times - (offset + slope * index)
-    scale = max(1.4826 * float(np.median(np.abs(off))), SCALE_FLOOR)
-    keep = (off <= 2 * LATE_LIMIT * scale) & (off >= -2 * EARLY_LIMIT * scale)
-    bunched = np.concatenate([[False], np.diff(times) < BURST_RATIO * slope])
-    bunched[:-1] |= bunched[1:]
-    if (keep & ~bunched).sum() >= max(MIN_PULSES - 1, len(times) // 3):
-        return keep & ~bunched
-    return keep if keep.sum() >= MIN_PULSES - 1 else np.ones(len(times), bool)
+def segmented_fit(times: np.ndarray, period: float) -> Optional[tuple[float, float]]:
+    """(seconds per pulse, band) over `times` read against a first guess `period`: segment, fit, segment again
+    with the fitted period, then leave out pulses far off their segment's line and fit once more."""
+    band = quantum(times, period) + TOLERANCE
+    slope = period
+    keep = None
+    for _ in range(2):
+        label, number, keep = segments(times, slope, band)
+        fitted = shared_slope(label, number, times, keep)
+        if fitted is None or fitted <= 0:
+            return None
+        slope = fitted
+    residual = np.zeros(len(times))
+    for seg in np.unique(label[keep]):
+        mask = keep & (label == seg)
+        residual[mask] = times[mask] - number[mask] * slope
+        residual[mask] -= np.median(residual[mask])
+    tight = keep & (residual <= LATE_LIMIT * band) & (residual >= -EARLY_LIMIT * band)
+    if tight.sum() < keep.sum():
+        refit = shared_slope(label, number, times, tight)
+        if refit is not None and refit > 0:
+            slope = refit
+    return slope, band
+
+
+def run_line(times: np.ndarray) -> tuple[float, float, float]:
+    """(slope, spread of residuals, largest step off the slope) of a line through consecutive pulses, the
+    latest-running one left out (one late pulse in a run says nothing about its tempo). The step is the largest
+    difference between an interval (per pulse, across the one left out) and the slope."""
+    index = np.arange(len(times), dtype=np.float64)
+    slope, offset = np.polyfit(index, times, 1)
+    keep = np.ones(len(times), dtype=bool)
+    keep[int(np.argmax(times - (offset + slope * index)))] = False
+    slope, offset = np.polyfit(index[keep], times[keep], 1)
+    residual = times[keep] - (offset + slope * index[keep])
+    steps = np.diff(times[keep]) / np.diff(index[keep])
+    return float(slope), float(residual.max() - residual.min()), float(np.max(np.abs(steps - slope)))
+
+
+def _bpm(seconds_per_pulse: float) -> float:
+    return 60.0 / (seconds_per_pulse * PULSES_PER_QUARTER)
 
 
 class ClockTempo:
@@ -117,9 +166,12 @@ class ClockTempo:
 
     def __init__(self, window: int = WINDOW_PULSES) -> None:
         self.window = window
-        self._times: deque[float] = deque(maxlen=window + 1)
+        self._times: deque[float] = deque(maxlen=window)
         self._bpm: Optional[float] = None
-        self._period: Optional[float] = None  # seconds per pulse of the last fit over a settled window
+        self._fits: deque[float] = deque(maxlen=MEDIAN_OF)
+        self._period: Optional[float] = None  # seconds per pulse of the last fit
+        self._band: Optional[float] = None
+        self._pending = False  # the last pulse showed a step (one more must, before the window restarts)
         self.steps = 0  # tempo steps seen (re-seeds); for tests and diagnostics
 
     @property
@@ -128,8 +180,11 @@ class ClockTempo:
 
     def reset(self) -> None:
         self._times.clear()
+        self._fits.clear()
         self._bpm = None
         self._period = None
+        self._band = None
+        self._pending = False
 
     def is_running(self, now: Optional[float] = None) -> bool:
         now = time.monotonic() if now is None else now
@@ -144,54 +199,71 @@ class ClockTempo:
         if len(self._times) < MIN_PULSES:
             return self._bpm
         times = np.asarray(self._times, dtype=np.float64)
-        index = pulse_numbers(times, self._period or self._rough_period(times))
-        start = self._step_start(times, index)
-        if start:
-            self.steps += 1
-            for _ in range(start):
+        run = self._step_run(times)
+        run, self._pending = (run if self._pending else None), run is not None  # a step shows on two pulses running
+        if run:
+            self.steps += len(times) >= SETTLED  # a re-seed within the first beats mends a bad start; not a step
+            run -= self._stale_lead(times[-run:])
+            while len(self._times) > run:
                 self._times.popleft()
-            times, index = times[start:], index[start:] - index[start]
-            self._period = None
-        fit = robust_line(index, times)
-        if fit is not None:
-            bpm = 60.0 / (fit[0] * PULSES_PER_QUARTER)
-            if MIN_BPM <= bpm <= MAX_BPM:
-                self._bpm = bpm
-                self._period = fit[0] if len(times) >= MIN_BEFORE else None
+            times = times[-run:]
+            self._fits.clear()
+            self._period = run_line(times)[0]
+        guess = self._period or self._rough_period(times)
+        if guess is None:
+            return self._bpm
+        fit = segmented_fit(times, guess)
+        if fit is None or not MIN_BPM <= _bpm(fit[0]) <= MAX_BPM:
+            return self._bpm
+        self._period, self._band = fit
+        self._fits.append(_bpm(fit[0]))
+        self._bpm = float(np.median(self._fits))
         return self._bpm
+
+    def _stale_lead(self, run: np.ndarray) -> int:
+        """How many of the run's first pulses (at most STALE_AT_STEP) still belong to the old tempo: off the line
+        through the rest by half the step's shift or more (the run may begin just before the step). A new pulse
+        taken for an old one only costs a pulse."""
+        rest = run[STALE_AT_STEP:]
+        slope, offset = np.polyfit(np.arange(STALE_AT_STEP, len(run), dtype=np.float64), rest, 1)
+        shift = abs(slope - self._period) if self._period is not None else 0.0
+        lead = 0
+        while lead < STALE_AT_STEP and abs(run[lead] - (offset + slope * lead)) > shift / 2:
+            lead += 1
+        return lead
 
     @staticmethod
     def _rough_period(times: np.ndarray) -> Optional[float]:
-        """A period to count lost pulses by in a window too young for a settled fit: the mean interval, leaving
-        out long ones (a loss or a late pulse) and the one after each (a late pulse's catch-up). Not a median:
+        """A period for a window too young for a fit: the mean interval, leaving out long ones (a loss or a late
+        pulse), short ones (a burst) and the one after a long one (a late pulse's catch-up). Not a median: the
         intervals sit on JACK's period grid, and their median is off by up to a period's share."""
         intervals = np.diff(times)
         if len(intervals) < MIN_PULSES - 1:
             return None
-        long = intervals > MISSED_RATIO * float(np.median(intervals))
-        usable = intervals[~(long | np.concatenate([[False], long[:-1]]))]
+        median = float(np.median(intervals))
+        odd = np.abs(intervals - median) > NORMAL_SPREAD * median
+        usable = intervals[~(odd | np.concatenate([[False], odd[:-1]]))]
         return float(np.mean(usable)) if len(usable) and np.mean(usable) > 0 else None
 
-    def _step_start(self, times: np.ndarray, index: np.ndarray) -> Optional[int]:
-        """Where a tempo step began (the position in the window to restart from), or None without one."""
-        if self._bpm is None or len(times) < MIN_BEFORE + CHANGE_RUN:
+    def _step_run(self, times: np.ndarray) -> Optional[int]:
+        """The length of the run of latest pulses that shows a tempo step, or None without one.
+
+        A step: the run lies on one line of its own, tight (its spread within the band and a small share of the
+        drift, every interval within the band of its period), and that line drifts from the current period by
+        STEP_DRIFT bands over the run. A phase jump inside a run also tilts its line, but then the run is not tight:
+        half the jump is left over either side, and the interval across the jump is a band or more too long."""
+        if self._period is None or self._band is None:
             return None
-        fit = robust_line(index[:-CHANGE_RUN], times[:-CHANGE_RUN])
-        if fit is None:
-            return None
-        slope, offset, scale = fit
-        last, before = times[-1] - times[-2], times[-2] - times[-3]
-        if last > MISSED_RATIO * slope and before <= MISSED_RATIO * slope:
-            return None  # one long gap: a stall (its burst comes next) or a loss, not yet a slower tempo
-        residual = times[-CHANGE_RUN:] - (offset + slope * index[-CHANGE_RUN:])
-        limit = max(CHANGE_LIMIT * scale, CHANGE_FLOOR * slope)
-        one_side = (residual > limit).all() or (residual < -limit).all()
-        closing_in = abs(residual[-1]) < float(np.abs(residual).max()) - scale  # past its peak: a stall's burst
-        if not one_side or closing_in:
-            return None
-        # The step began at the pulse before the first one off the line (the last on the old tempo): the interval
-        # after it is the new tempo's. Earlier pulses that already drift count too.
-        start = len(times) - CHANGE_RUN
-        while start > 1 and abs(times[start - 1] - (offset + slope * index[start - 1])) > limit / 2:
-            start -= 1
-        return start - 1
+        for run in STEP_RUNS:
+            if len(times) < run + MIN_BEFORE:
+                break
+            slope, spread, step = run_line(times[-run:])
+            if slope <= 0 or not MIN_BPM <= _bpm(slope) <= MAX_BPM:
+                continue
+            shift = slope - self._period
+            drift = abs(shift) * (run - 1)
+            steady = spread <= min(self._band, STEP_TIGHT * drift) and step <= min(self._band, STEP_GAP * slope)
+            along = np.mean((np.diff(times[-run:]) - self._period) * np.sign(shift) >= STEP_ALONG * abs(shift))
+            if drift > STEP_DRIFT * self._band and steady and along >= STEP_AGREE:
+                return run
+        return None

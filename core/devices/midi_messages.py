@@ -33,6 +33,7 @@ class MidiEvent:
     number: Optional[int] = None  # note or controller number
     value: Optional[int] = None  # velocity, controller value, song position (sixteenths), pitch bend
     timestamp: float = 0.0
+    source: str = ""  # the input port it came from (core.devices.midi sets it; "" when fed directly)
 
     @property
     def is_transport(self) -> bool:

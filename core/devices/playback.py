@@ -27,6 +27,7 @@ records a PulseAudio null sink's monitor with it).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
@@ -35,7 +36,7 @@ import numpy as np
 
 from core.audio.clip import Clip, resample
 from core.errors import LoaError, first_line
-from core.quiet import filtered_native_stderr
+from core.quiet import quiet_native_libraries
 
 DeviceChoice = Union[int, str, None]  # PortAudio index, (part of) a device name, or None for the default
 
@@ -70,9 +71,10 @@ class AudioDevice:
 def backend():
     """The sounddevice module, or PlaybackUnavailable when PortAudio cannot be loaded."""
     os.environ.setdefault("JACK_NO_START_SERVER", "1")  # PortAudio's JACK probe must never launch a server
+    if "sounddevice" not in sys.modules:
+        quiet_native_libraries()  # the first import probes ALSA and JACK, which print when absent
     try:
-        with filtered_native_stderr():  # the first import probes ALSA and JACK, which print when absent
-            import sounddevice
+        import sounddevice
     except OSError as exc:  # sounddevice raises OSError when libportaudio is missing
         raise PlaybackUnavailable(f"Audio is unavailable: {_first_line(exc)} "
                                   "(install PortAudio, e.g. apt install libportaudio2).") from exc
@@ -88,9 +90,8 @@ def refresh_devices() -> None:
     """
     sd = backend()
     try:
-        with filtered_native_stderr():
-            sd._terminate()
-            sd._initialize()
+        sd._terminate()
+        sd._initialize()
     except Exception as exc:  # noqa: BLE001 - PortAudio errors vary by host API
         raise PlaybackUnavailable(f"Audio is unavailable: cannot re-scan devices ({_first_line(exc)}).") from exc
 

@@ -1,7 +1,7 @@
 """Session tempo and transport: follow a MIDI clock, tap a tempo, track Start/Stop/Continue/Song Position.
 
 Qt-free; fed with parsed events (core.devices.midi_messages) on the GUI thread after the MIDI queue is drained.
-The clock follower itself is core.devices.clock_tempo (a robust line fit over four beats, re-seeded at a tempo step).
+The clock follower itself is core.devices.clock_tempo (a segmented line fit over four beats, re-seeded at a tempo step).
 """
 
 from __future__ import annotations

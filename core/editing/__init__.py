@@ -34,9 +34,9 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     session.undo() / session.redo() -> EditResult (the exact array of that version)
     session.can_undo, .can_redo, .history() -> [HistoryStep], .operations() (for provenance),
     session.has_unsaved_edits, .mark_saved(library_id), .close() (keeps history), .discard()
-    session.flush() waits for the write-behind: a long clip's large new blocks (whole-clip fade, resample,
-    mono/stereo) are written and every edit is fsynced on a background thread after `apply` returns; the
-    version row is committed first and a crash before the blocks land is repaired on open (core.editing.repair)
+    session.flush() waits for the writer thread: an edit's blocks are written and fsynced, then its version
+    row is committed (Audacity's order, core.editing.writer); a long clip's large new blocks (whole-clip fade,
+    resample, mono/stereo) are written after `apply` returns, and a crash before they land loses only that edit
     session.join_crossfade = 0.005 (None: each operation's default); session.snap_zero_crossings = True
     EditSession.open(folder)  (InputError if another process has it open: an flock on <folder>/open.lock)
     recoverable_sessions() -> [SessionInfo] not closed and held by no running process (offer restore at start)
@@ -63,7 +63,7 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
 from core.editing import convert, fades, levels, splice, versions
 from core.editing.history import EditSession, HistoryStep
 from core.editing.recovery import (SessionInfo, list_sessions, prune_closed_sessions, prune_in_background,
-                                   recoverable_sessions)
+                                   recoverable_sessions, unsaved_sessions)
 from core.editing.operations import OPERATIONS, label, operation
 from core.editing.selection import (Change, EditResult, Selection, nearest_zero_crossing,
                                     snap_to_zero_crossings)
@@ -71,4 +71,5 @@ from core.editing.selection import (Change, EditResult, Selection, nearest_zero_
 __all__ = ["Change", "EditResult", "EditSession", "HistoryStep", "OPERATIONS", "Selection", "SessionInfo",
            "convert", "fades", "label", "levels", "list_sessions", "nearest_zero_crossing", "operation",
            "prune_closed_sessions", "prune_in_background", "recoverable_sessions", "snap_to_zero_crossings",
+           "unsaved_sessions",
            "splice", "versions"]

@@ -2,9 +2,10 @@
 
 A session is a folder (by default `<data dir>/edits/<id>/`) holding `session.sqlite3` and `blocks/`.
 Each version of the clip is a row listing references into immutable sample blocks (see
-`core.editing.blocks`); an edit writes only the frames it changed, as a new block (temp file + rename),
-then records the version in one sqlite transaction (WAL). A crash or kill -9 therefore loses at most the
-edit in flight, and `EditSession.open(folder)` restores the clip at its current version with its whole
+`core.editing.blocks`); an edit writes only the frames it changed, as a new block (temp file + fsync +
+rename), and only then records the version in one sqlite transaction (core.editing.writer: Audacity's order,
+on one writer thread, while the clip in memory changes at once). A crash or kill -9 therefore loses at most
+the edit in flight, and `EditSession.open(folder)` restores the clip at its current version with its whole
 undo/redo history. Memory holds only the current version; undo and redo rebuild a version from its
 blocks, so they return exactly the array that version had.
 """
@@ -28,10 +29,10 @@ from core.editing.operations import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
 from core.editing import reuse
-from core.editing.repair import repair_newest_version, replay_call
-from core.editing.session_db import (connect, jsonable, last_seq, now, read_meta, referenced_blocks,
-                                     refs_json, row_refs, version_row)
-from core.editing.writer import BackgroundWriter, PlannedWrites
+from core.editing.session_db import (ROW_KEYS, connect, last_seq, new_row, now, read_meta,
+                                     referenced_blocks, row_refs, version_row)
+from core.editing import writer
+from core.editing.writer import PlannedWrites, SessionWriter
 from core.errors import InputError
 
 
@@ -47,9 +48,13 @@ class HistoryStep:
 
 
 class EditSession:
-    """The clip being edited. Build with `create` or `open`; edit with `apply` or `commit`."""
+    """The clip being edited. Build with `create` or `open`; edit with `apply` or `commit`.
 
-    def __init__(self, folder: Path, db: sqlite3.Connection, clip: Optional[Clip] = None) -> None:
+    The clip, position and history in memory are the truth the caller sees; the session's writer thread brings
+    the folder up to them (blocks, then the version row), one edit at a time."""
+
+    def __init__(self, folder: Path, db: sqlite3.Connection, clip: Optional[Clip] = None,
+                 first: Optional[dict] = None) -> None:
         self.folder = folder
         self._open_lock = hold_lock(folder)
         if self._open_lock is None:
@@ -58,14 +63,21 @@ class EditSession:
                              "there first.")
         self.blocks = BlockStore(folder / "blocks")
         self._db = db
-        self._lock = threading.RLock()
-        self._writer = BackgroundWriter(self.blocks, folder / (DB_NAME + "-wal"))
-        # opening after a crash: the newest edit's large blocks may not have been written (core.editing.repair)
-        self.repair_note = repair_newest_version(db, folder, self.blocks) if clip is None else None
+        self._lock = threading.RLock()  # one caller at a time
+        self._db_lock = threading.Lock()  # the caller's reads against the writer thread's commits
+        self._writer = SessionWriter()
+        self._unwritten: dict[int, dict] = {}  # version rows submitted to the writer, not yet committed
+        self.repair_note: Optional[str] = None  # set by `open`: an older session's interrupted edit, dropped
         self.clipboard: Optional[Clip] = None
         self.join_crossfade: Optional[float] = None  # seconds for every join (None: each operation's default)
         self.snap_zero_crossings = False  # move selection edges to zero crossings before each edit
-        self.position = self._meta_int("position")
+        if first is not None:  # creating: version 0 is being written
+            self._unwritten[0] = first
+            self.position, self._last, self._saved = 0, 0, -1
+        else:
+            self.position, self._last = self._meta_int("position"), last_seq(db)
+            self._saved = self._meta_int("saved_position")
+        self._name, self._source = self._meta("name"), json.loads(self._meta("source") or "{}")
         row = self._version(self.position)
         self._refs = row_refs(row)
         if clip is None:  # opening: the current version from its blocks
@@ -86,29 +98,30 @@ class EditSession:
         """Start editing `clip`. `source` says where it came from (e.g. {"library_id": 7} or {"path": ...}).
 
         The session shares `clip`'s array (no copy of a long clip): operations never modify it in place, and
-        neither should the caller."""
+        neither should the caller. A long clip's first block is written behind (a session killed before its
+        version 0 is committed is never offered for restore)."""
         root = Path(root) if root is not None else sessions_root()
         folder = root / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:8])
         try:
             folder.mkdir(parents=True)
-            db = connect(folder)
-            store = BlockStore(folder / "blocks")
-            refs = [Ref(store.write(clip.samples), 0, clip.frames)] if clip.frames else []
+            db, _ = connect(folder)
             with db:
                 for key, value in {"name": name, "source": json.dumps(source or {}), "created": now(),
                                    "position": "0", "saved_position": "-1", "closed": "0",
                                    "pid": str(os.getpid())}.items():
                     db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
-                db.execute("INSERT INTO versions VALUES (0,?,?,?,?,?,'',0,0,0,0,?)",
-                           (refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
-                            json.dumps({"op": "open", "label": "Open"}), now()))
+            plan = PlannedWrites(BlockStore(folder / "blocks"))
+            refs = [Ref(plan.write(clip.samples), 0, clip.frames)] if clip.frames else []
+            row = new_row(0, refs, clip, {"op": "open", "label": "Open"}, "", Selection(), Selection())
+            session = cls(folder, db, clip, first=row)
         except (OSError, sqlite3.DatabaseError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise InputError(f"Cannot keep an edit history in {root} ({reason}); free some disk space or make "
-                             "the folder writable (LOA_DATA_DIR chooses another).") from exc
-        session = cls(folder, db, clip)
-        session._writer.submit(PlannedWrites(session.blocks, False, written=[r.block for r in refs]))  # fsync
+            raise _no_history(root, exc) from exc
+        try:
+            session._persist(plan, row, {})
+        except (OSError, sqlite3.DatabaseError) as exc:
+            session.discard()
+            raise _no_history(root, exc) from exc
         return session
 
     @classmethod
@@ -118,8 +131,9 @@ class EditSession:
         if not (folder / DB_NAME).is_file():
             raise InputError(f"{folder} is not an edit session (no {DB_NAME}); choose a folder under "
                              f"{sessions_root()}.")
-        db = connect(folder)
+        db, note = connect(folder)
         session = cls(folder, db)
+        session.repair_note = note
         session._collect_garbage()  # blocks of an edit a crash interrupted
         session._set_meta({"closed": "0", "pid": str(os.getpid())})
         return session
@@ -127,14 +141,14 @@ class EditSession:
     def _finish_writes(self) -> None:
         try:
             self._writer.close()
-        except OSError:
-            pass  # the disk refused the last edit's blocks: opening the session again recomputes them
+        except (OSError, sqlite3.DatabaseError):
+            pass  # the disk refused the last edit: the session reopens at the edit before it
 
     def close(self) -> None:
         """Close the clip cleanly; the folder and its history stay (open it again with `open`)."""
         with self._lock:
-            self._finish_writes()
             self._set_meta({"closed": "1"})
+            self._finish_writes()
             self._db.close()
             self._open_lock.close()
 
@@ -157,14 +171,16 @@ class EditSession:
     # ---- state -------------------------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self._meta("name")
+        return self._name
 
     @property
     def source(self) -> dict:
-        return json.loads(self._meta("source") or "{}")
+        return dict(self._source)
 
     def set_source(self, source: dict) -> None:
-        self._set_meta({"source": json.dumps(source)})
+        with self._lock:
+            self._source = dict(source)
+            self._set_meta({"source": json.dumps(source)})
 
     @property
     def can_undo(self) -> bool:
@@ -172,22 +188,25 @@ class EditSession:
 
     @property
     def can_redo(self) -> bool:
-        return self.position < self._last_seq()
+        return self.position < self._last
 
     @property
     def has_unsaved_edits(self) -> bool:
         """True when the current version differs from the opened clip and was not saved as a version."""
-        return self.position != 0 and self.position != self._meta_int("saved_position")
+        return self.position != 0 and self.position != self._saved
 
     def mark_saved(self, library_id: Optional[int] = None) -> None:
-        values = {"saved_position": str(self.position)}
-        if library_id is not None:
-            values["saved_library_id"] = str(library_id)
-        self._set_meta(values)
+        with self._lock:
+            self._saved = self.position
+            values = {"saved_position": str(self.position)}
+            if library_id is not None:
+                values["saved_library_id"] = str(library_id)
+            self._set_meta(values)
 
     def history(self) -> list[HistoryStep]:
         """Every version, oldest first (the ones after `position` are the redo steps)."""
         with self._lock:
+            self.flush()
             rows = self._db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
         return [HistoryStep(r["seq"], json.loads(r["operation"]), r["note"], label(json.loads(r["operation"])),
                             r["created"]) for r in rows]
@@ -195,20 +214,21 @@ class EditSession:
     def operations(self) -> list[dict]:
         """The operations from the opened clip to the current version (for provenance)."""
         with self._lock:
+            self.flush()
             rows = self._db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq",
                                     (self.position,)).fetchall()
         return [json.loads(r["operation"]) for r in rows]
 
     def version_clip(self, seq: int) -> Clip:
         """The clip as it was at version `seq` (0 = as opened), read from its blocks."""
-        row = self._version(seq)
-        refs = row_refs(row)
-        self._wait_for(refs)
-        return Clip(self.blocks.read(refs, row["frames"], row["channels"]), row["sample_rate"])
+        with self._lock:
+            self.flush()
+            row = self._version(seq)
+            return Clip(self.blocks.read(row_refs(row), row["frames"], row["channels"]), row["sample_rate"])
 
     def flush(self) -> None:
-        """Wait until the last edit is on disk and fsynced (edits return before their large blocks are written;
-        see core.editing.writer). OSError when the disk refuses."""
+        """Wait until every edit so far is on disk (a long clip's large blocks are written behind the edit;
+        see core.editing.writer). OSError or sqlite3.DatabaseError when the disk refuses."""
         with self._lock:
             self._writer.wait()
 
@@ -234,12 +254,11 @@ class EditSession:
                 if self.clipboard is None:
                     raise InputError("The clipboard is empty: cut or copy some audio first.")
                 params["pasted"] = self.clipboard
-            call = replay_call(name, selection, params)  # before the operation: exactly how it was called
             result = operation(name)(self.clip, selection, **params)
             if result.clipboard is not None:
                 self.clipboard = result.clipboard
             if result.did_change:
-                self._record(result, selection, call)
+                self._record(result, selection)
             return result
 
     def commit(self, clip: Clip, selection: Optional[Selection] = None, operation: Optional[dict] = None,
@@ -283,88 +302,110 @@ class EditSession:
         self.selection = selection.clamped(self.clip.frames)
 
     # ---- internals ---------------------------------------------------------------------------------
-    def _record(self, result: EditResult, before: Selection, call: Optional[str] = None) -> None:
-        """Store the result as the next version; if the disk refuses (full, read-only, removed), nothing
-        changes, in memory or on disk, and the error says so."""
-        discarded = self.can_redo
+    def _record(self, result: EditResult, before: Selection) -> None:
+        """Store the result as the next version. The previous edit's writes are finished first (so a kill loses
+        at most this one); if the disk refuses, nothing changes, in memory or on disk, and the error says so."""
         try:
-            self._store(result, before, call)
+            self._writer.wait()
         except (OSError, sqlite3.DatabaseError) as exc:
-            # the refused edit's blocks (the last edit's job was waited for: nothing is being written)
-            self.blocks.remove(self.blocks.existing() - self._referenced(), self._writer.writing)
-            reason = getattr(exc, "strerror", None) or str(exc)
-            raise InputError(f"The edit could not be saved ({reason}) in {self.folder}; nothing was changed. "
-                             "Free some disk space (or check the folder is writable) and try again.") from exc
-        if discarded:  # the redo steps' blocks are no longer needed
-            try:
-                self._collect_garbage()
-            except OSError:
-                pass  # left for the next open to collect
-
-    def _store(self, result: EditResult, before: Selection, call: Optional[str]) -> None:
-        """Small blocks now, the version row, then a background job for large blocks (only of an edit that
-        `call` can compute again) and fsync; the previous edit's job is finished first (core.editing.writer)."""
+            raise _refused(self.folder, exc, "The previous edit is still not saved") from exc
         new = result.clip
-        self._writer.wait()
-        plan = PlannedWrites(self.blocks, defer=call is not None)
+        plan = PlannedWrites(self.blocks)
         refs = refs_after_change(self._refs, self.clip, new, result.changed, plan)
         seq = self.position + 1
-        with self._db:
-            self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
-            self._db.execute("DELETE FROM replay WHERE seq >= ?", (seq,))
-            if call is not None:
-                self._db.execute("INSERT INTO replay VALUES (?, ?)", (seq, call))
-            self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                             (seq, refs_json(refs), new.frames, new.channels, new.sample_rate,
-                              json.dumps(result.operation, default=jsonable), result.note,
-                              result.selection.start, result.selection.end, before.start, before.end, now()))
-            self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
-            if self._meta_int("saved_position") >= seq:
-                self._db.execute("UPDATE meta SET value = '-1' WHERE key = 'saved_position'")
-        self._writer.submit(plan)
-        self.position, self._refs, self.clip, self.selection = seq, refs, new, result.selection
+        row = new_row(seq, refs, new, result.operation, result.note, result.selection, before)
+        saved = self._saved if self._saved < seq else -1
+        try:
+            self._persist(plan, row, {"position": str(seq), "saved_position": str(saved)})
+        except (OSError, sqlite3.DatabaseError) as exc:
+            raise _refused(self.folder, exc, "The edit could not be saved") from exc
+        discarded = self._last >= seq  # the redo steps (and their blocks) go
+        self.position, self._last, self._saved = seq, seq, saved
+        self._refs, self.clip, self.selection = refs, new, result.selection
+        if discarded:
+            self._writer.submit(self._collect_garbage)
+
+    def _persist(self, plan: PlannedWrites, row: dict, meta: dict[str, str]) -> None:
+        """Have the writer thread write `plan`'s blocks, then commit `row` (replacing it and any later version)
+        with `meta`. Waits when the edit wrote little audio; a long clip's large blocks are written behind."""
+        seq = row["seq"]
+
+        def job() -> None:
+            plan.write_all()
+            with self._db_lock, self._db:
+                self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
+                self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                                 tuple(row[k] for k in ROW_KEYS))
+                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(meta.items()))
+                self._unwritten.pop(seq, None)
+
+        def undo() -> None:
+            self._unwritten.pop(seq, None)
+            self.blocks.remove(plan.blocks)
+
+        self._unwritten[seq] = row
+        if plan.nbytes < writer.BACKGROUND_MIN_BYTES:
+            self._writer.run(job, undo)
+        else:
+            self._writer.submit(job)
 
     def _move_to(self, seq: int) -> EditResult:
         row = self._version(seq)
         refs = row_refs(row)
         try:
-            self._wait_for(refs)
+            if seq in self._unwritten:  # a quick redo of an edit whose blocks are still being written
+                self._writer.wait()
             # what the target shares with the clip in memory is copied from it; only the rest is read
             samples = reuse.build(self.blocks, refs, row["frames"], row["channels"], self._refs, self.clip.samples)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, sqlite3.DatabaseError) as exc:
             raise InputError(f"Step {seq} of this edit history cannot be read ({exc}); the clip stays as it is "
                              "now.") from exc
-        with self._db:
-            self._db.execute("UPDATE meta SET value = ? WHERE key = 'position'", (str(seq),))
+        self._set_meta({"position": str(seq)})
         self.position, self._refs = seq, refs
         self.clip = Clip(samples, row["sample_rate"])
         self.selection = Selection(row["sel_start"], row["sel_end"]).clamped(self.clip.frames)
         return EditResult(self.clip, self.selection, operation=json.loads(row["operation"]),
                           changed=Change(0, 0, 0))
 
-    def _referenced(self) -> set[str]:
-        return referenced_blocks(self._db)
-
     def _collect_garbage(self) -> None:
-        self.blocks.remove(self.blocks.existing() - self._referenced(), self._writer.writing)
+        """Delete the blocks no version refers to (run where no edit is being written: on open, or queued on
+        the writer thread)."""
+        try:
+            with self._db_lock:
+                used = referenced_blocks(self._db)
+            self.blocks.remove(self.blocks.existing() - used)
+        except (OSError, sqlite3.DatabaseError):
+            pass  # housekeeping: left for the next open to collect
 
-    def _wait_for(self, refs) -> None:
-        """Wait for the background job when `refs` use a block it is still writing (a quick redo)."""
-        if self._writer.writing & {r.block for r in refs}:
-            self._writer.wait()
-
-    def _version(self, seq: int) -> sqlite3.Row:
-        return version_row(self._db, self.folder, seq)
-
-    def _last_seq(self) -> int:
-        return last_seq(self._db)
+    def _version(self, seq: int):
+        with self._db_lock:
+            if seq in self._unwritten:
+                return self._unwritten[seq]
+            return version_row(self._db, self.folder, seq)
 
     def _meta(self, key: str) -> str:
-        return read_meta(self._db, key)
+        with self._db_lock:
+            return read_meta(self._db, key)
 
     def _meta_int(self, key: str) -> int:
         return int(self._meta(key) or 0)
 
     def _set_meta(self, values: dict[str, str]) -> None:
-        with self._lock, self._db:
-            self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
+        """Queued behind the edits' writes, so the folder changes in the order the session did."""
+        def job() -> None:
+            with self._db_lock, self._db:
+                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
+
+        self._writer.submit(job)
+
+
+def _no_history(root: Path, exc: Exception) -> InputError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return InputError(f"Cannot keep an edit history in {root} ({reason}); free some disk space or make the "
+                      "folder writable (LOA_DATA_DIR chooses another).")
+
+
+def _refused(folder: Path, exc: Exception, what: str) -> InputError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return InputError(f"{what} ({reason}) in {folder}; nothing was changed. Free some disk space (or check "
+                      "the folder is writable) and try again.")

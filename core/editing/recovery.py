@@ -36,6 +36,11 @@ class SessionInfo:
     updated: str = ""
     closed: bool = False
     pid: Optional[int] = None  # the process that last had it open
+    saved_position: Optional[int] = -1  # the step last saved to the library as a version (-1: none)
+
+    @property
+    def has_unsaved_edits(self) -> bool:
+        return self.position != 0 and self.position != self.saved_position
 
 
 def list_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
@@ -54,8 +59,24 @@ def list_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
             continue  # killed while being created: it never held a clip
         infos.append(SessionInfo(folder.parent, meta.get("name", ""), json.loads(meta.get("source") or "{}"),
                                  int(meta.get("position", 0)), int(steps or 0), updated or "",
-                                 meta.get("closed") == "1", _int_or_none(meta.get("pid"))))
+                                 meta.get("closed") == "1", _int_or_none(meta.get("pid")),
+                                 _int_or_none(meta.get("saved_position", "-1"))))
     return infos
+
+
+def unsaved_sessions(root: Optional[Path] = None) -> list[SessionInfo]:
+    """Closed sessions of library items whose edits are not saved as a version, one per item (the newest edited
+    session of an item is the one showing it again reopens), newest first: the clips quitting should name and a
+    start should offer."""
+    seen, out = set(), []
+    for info in list_sessions(root):
+        library_id = info.source.get("library_id")
+        if library_id is None or info.position == 0 or library_id in seen:
+            continue
+        seen.add(library_id)
+        if info.closed and info.has_unsaved_edits:
+            out.append(info)
+    return out
 
 
 def recoverable_sessions(root: Optional[Path] = None) -> list[SessionInfo]:

@@ -1,6 +1,7 @@
 """The sqlite side of an edit session: the `meta` key/value table and one `versions` row per clip version.
 
-The database is in WAL mode, so a committed transaction survives the process being killed.
+The database is in WAL mode with synchronous=FULL: a committed transaction survives the process being killed
+and a power cut. `PRAGMA user_version` holds the schema version; `connect` brings an older session up to it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -31,26 +33,58 @@ CREATE TABLE IF NOT EXISTS versions (
     before_start INTEGER NOT NULL, before_end INTEGER NOT NULL,
     created TEXT NOT NULL
 );
--- how an edit was called, for edits a crash may leave without their large blocks (core.editing.repair)
-CREATE TABLE IF NOT EXISTS replay (seq INTEGER PRIMARY KEY, call TEXT NOT NULL);
 """
+# 1 (user_version 0: never set): version rows were committed before their large blocks were written, with a
+#   `replay` table to compute an interrupted edit again. 2: blocks first, then the row (core.editing.writer).
+SCHEMA_VERSION = 2
 
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def connect(folder: Path) -> sqlite3.Connection:
+def connect(folder: Path) -> tuple[sqlite3.Connection, Optional[str]]:
+    """The session's database, at SCHEMA_VERSION, and a note when opening an older session dropped an edit."""
     try:
         db = sqlite3.connect(str(folder / DB_NAME), check_same_thread=False, isolation_level=None)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA journal_mode=WAL")  # a commit survives the process being killed
-        db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA synchronous=FULL")  # and a power cut (fsync at commit; the writer thread waits)
+        fresh = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'versions'").fetchone() is None
         db.isolation_level = ""  # back to implicit transactions, committed by `with db:`
         db.executescript(SCHEMA)
-        return db
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise InputError(f"The edit session {folder.name} was written by a newer LOA Studio; open it there, "
+                             "or move the folder aside.")
+        note = None if fresh or version == SCHEMA_VERSION else _migrate_from_1(db, folder)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return db, note
     except sqlite3.DatabaseError as exc:
         raise InputError(f"The edit session {folder} cannot be opened ({exc}); move the folder aside.") from exc
+
+
+def _migrate_from_1(db: sqlite3.Connection, folder: Path) -> Optional[str]:
+    """A session from before blocks-then-row: its newest version may name large blocks a crash never wrote.
+    That one edit is dropped (it cannot be read); the replay table goes."""
+    from core.editing.blocks import BlockStore
+
+    note = None
+    seq = last_seq(db)
+    if seq:
+        row = version_row(db, folder, seq)
+        store = BlockStore(folder / "blocks")
+        if not all(store.complete(ref, row["channels"]) for ref in row_refs(row)):
+            with db:
+                db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
+                for key, value in (("position", str(seq - 1)), ("saved_position", "-1")):
+                    db.execute("UPDATE meta SET value = ? WHERE key = ? AND CAST(value AS INTEGER) >= ?",
+                               (value, key, seq))
+            note = f"The last edit was interrupted before its audio was saved; it was dropped (version {seq})."
+    with db:
+        db.execute("DROP TABLE IF EXISTS replay")
+    return note
 
 
 def refs_json(refs: list[Ref]) -> str:
@@ -67,6 +101,18 @@ def jsonable(value):
     if isinstance(value, Clip):
         return f"<{value.frames} frames at {value.sample_rate} Hz>"
     return str(value)
+
+
+ROW_KEYS = ("seq", "refs", "frames", "channels", "sample_rate", "operation", "note", "sel_start", "sel_end",
+            "before_start", "before_end", "created")
+
+
+def new_row(seq: int, refs: list[Ref], clip: Clip, operation: dict, note: str, selection,
+            before) -> dict:
+    """A version row (the columns of the `versions` table) for the clip `refs` describe."""
+    return dict(zip(ROW_KEYS, (seq, refs_json(refs), clip.frames, clip.channels, clip.sample_rate,
+                               json.dumps(operation, default=jsonable), note, selection.start, selection.end,
+                               before.start, before.end, now())))
 
 
 def version_row(db: sqlite3.Connection, folder: Path, seq: int) -> sqlite3.Row:

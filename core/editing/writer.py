@@ -1,107 +1,116 @@
-"""Writing an edit's blocks behind the edit, and making every edit durable (fsync) off the GUI's path.
+"""The edit session's disk writes, in Audacity's order, on one writer thread.
 
-An edit is recorded in this order: its small blocks are written (temp file + rename), its version row is
-committed to sqlite, and then one background job writes its large blocks (when the edit can be computed again
-from the version before it: see core.editing.repair) and fsyncs its block files, their folder and sqlite's
-write-ahead log. The next edit waits for that job before it records anything, so at most one edit is ever
-between "recorded" and "on disk". After a kill -9 in that window, opening the session computes the missing
-blocks again from the previous version (or, for an edit that cannot be recomputed, drops that one edit).
-After a power cut, everything up to the last finished job is on disk.
+An edit's new blocks are written and fsynced (files, then their folder) before its version row is committed
+to sqlite (synchronous=FULL), so the database never refers to audio that is not on disk: a crash or kill -9
+leaves at most an orphan block, which the next open deletes, and never a version without its data. The clip
+in memory is updated at once; the writes run behind it on one thread, in the order they were asked for.
+The session waits for the previous edit's writes before it records the next one, so at most one edit is ever
+between "shown" and "on disk". An edit with little new audio waits for its own writes (a few ms), so a full
+disk refuses it at once; a long clip's large blocks (a whole-clip fade of ten minutes) are written behind.
 """
 
 from __future__ import annotations
 
-import os
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
 from core.editing.blocks import BlockStore
 
-BACKGROUND_MIN_BYTES = 4 << 20  # smaller blocks are written before the edit returns (a few ms)
+BACKGROUND_MIN_BYTES = 4 << 20  # an edit writing less new audio than this waits for its own writes
 
 
 @dataclass
 class PlannedWrites:
-    """The blocks one edit stores: passed to refs_after_change as its `store`, it writes small blocks now and
-    defers large ones (when `defer` is allowed) to the background job."""
+    """The blocks one edit adds: passed to refs_after_change as its `store`, it names each new block and keeps
+    its samples (views of the new clip, no copy) until the writer thread has them on disk."""
 
     store: BlockStore
-    defer: bool
-    written: list[str] = field(default_factory=list)
-    deferred: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    pending: list[tuple[str, Optional[np.ndarray]]] = field(default_factory=list)
 
     def write(self, samples: np.ndarray) -> str:
-        if self.defer and samples.nbytes >= BACKGROUND_MIN_BYTES:
-            block = self.store.new_id()
-            self.deferred.append((block, samples))
-            return block
-        block = self.store.write(samples)
-        self.written.append(block)
+        block = self.store.new_id()
+        self.pending.append((block, samples))
         return block
 
     @property
     def blocks(self) -> list[str]:
-        return self.written + [b for b, _ in self.deferred]
-
-
-class BackgroundWriter:
-    """One thread; one job per edit (write its deferred blocks, fsync everything it wrote and the WAL)."""
-
-    def __init__(self, store: BlockStore, wal: Path) -> None:
-        self.store = store
-        self.wal = wal
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="edit-writer")
-        self._job: Optional[Future] = None
-        self._plan: Optional[PlannedWrites] = None
+        return [b for b, _ in self.pending]
 
     @property
-    def writing(self) -> frozenset[str]:
-        """Blocks recorded in a version whose files may not be complete yet."""
-        job, plan = self._job, self._plan
-        if plan is None or (job is not None and job.done() and job.exception() is None):
-            return frozenset()
-        return frozenset(b for b, _ in plan.deferred)
+    def nbytes(self) -> int:
+        return sum(s.nbytes for _, s in self.pending if s is not None)
 
-    def submit(self, plan: PlannedWrites) -> None:
-        self._plan = plan
-        self._job = self._pool.submit(self._run, plan)
-
-    def _run(self, plan: PlannedWrites) -> None:
-        for i, (block, samples) in enumerate(plan.deferred):
+    def write_all(self) -> None:
+        """Every block written and fsynced, then the folder that names them (run on the writer thread)."""
+        for i, (block, samples) in enumerate(self.pending):
             if samples is not None:
                 self.store.write(samples, block, durable=True)
-                plan.deferred[i] = (block, None)  # written: do not keep a version's audio alive for it
-        self.store.sync(plan.written)
-        self.sync_log()
+                self.pending[i] = (block, None)  # on disk: do not keep a version's audio alive for it
+        if self.pending:
+            self.store.sync([])  # the folder: the new names survive a power cut
 
-    def sync_log(self) -> None:
+
+class SessionWriter:
+    """One thread running the session's writes one after the other. When one fails (a full disk), the later
+    ones are held back, and `wait` runs them again in order on the caller's thread."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="edit-writer")
+        self._queue: list[tuple[Callable[[], None], Future]] = []  # submitted, not yet known to be done
+        self._stalled = threading.Event()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._queue.append((job, self._pool.submit(self._run, job)))
+
+    def _run(self, job: Callable[[], None]) -> bool:
+        if self._stalled.is_set():
+            return False  # an earlier write failed: this one waits for `wait` to run it after that one
         try:
-            fd = os.open(self.wal, os.O_RDONLY)
-        except FileNotFoundError:
-            return  # checkpointed away: the database file itself was synced by sqlite
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            job()
+        except BaseException:
+            self._stalled.set()
+            raise
+        return True
 
     def wait(self) -> None:
-        """Until the last edit's job is done. If it failed (disk full), try once more here; OSError if that
-        fails too (the edit stays recorded, and opening the session again recomputes its blocks)."""
-        job, plan = self._job, self._plan
-        if job is None:
-            return
+        """Until every write asked for is on disk. A write that failed is tried once more here, then the ones
+        after it; the error of one that fails again is raised (it and the later ones stay queued)."""
+        for _, future in self._queue:
+            try:
+                future.result()
+            except Exception:
+                pass
+        while self._queue:
+            job, future = self._queue[0]
+            if not _ran(future):
+                job()  # raises when the disk still refuses
+            self._queue.pop(0)
+        self._stalled.clear()
+
+    def run(self, job: Callable[[], None], undo: Callable[[], None]) -> None:
+        """Submit `job` and wait for it; when it fails, call `undo` (remove what it wrote), forget it, raise."""
+        self.wait()
+        self.submit(job)
+        job_future = self._queue[-1][1]
         try:
-            job.result()
-        except OSError:
-            self._run(plan)  # raises when the disk still refuses; the job stays pending
-        self._job = self._plan = None
+            job_future.result()
+        except BaseException:
+            self._queue.pop()
+            self._stalled.clear()
+            undo()
+            raise
+        self._queue.pop()
 
     def close(self) -> None:
         try:
             self.wait()
         finally:
             self._pool.shutdown(wait=True)
+
+
+def _ran(future: Future) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None and future.result()

@@ -20,6 +20,7 @@ from . import sampling
 from core.audio.clip import MODEL_RATE, Clip
 from core.models.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
 from core.errors import InputError
+from core import gc_policy
 from core.models.loading import is_speech_folder, load_pipeline, pick_device, pick_dtype
 from core.models.store import ResolvedModel, resolve_model
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
@@ -127,8 +128,9 @@ class Engine:
         with self._lock:
             if self._pipe is None:
                 if self.before_load is not None:
-                    self.before_load(self)
-                self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
+                    self.before_load(self)  # the engine cache unloads least recently used models to make room
+                with gc_policy.loading():  # then frozen: the model stays out of every later collection pass
+                    self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
             self.prompt_cache.bind(self._pipe)
             return self._pipe
 

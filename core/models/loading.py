@@ -49,6 +49,9 @@ def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
     from safetensors import SafetensorError
     from transformers import GPT2LMHeadModel
 
+    from core.quiet import quiet_model_libraries
+
+    quiet_model_libraries()  # a front end's quiet: no load bars, errors only
     try:
         language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
         pipe = AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)

@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
 from core.audio.clip import Clip, load_clip
 from core.audio.export import ExportSettings
-from core.audio.provenance import Provenance, sidecar_path
+from core.audio.provenance import Provenance, file_sha256, sidecar_path
 from core.audio.take_format import for_path, render_take, write_take
 from core.errors import InputError
 from core.fileio import OutputExists, check_output_paths
+from core.stale_temps import sweep_folder
 from core.generation.engine import Engine, GenerationResult
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
 from .reference import ReferenceVoice
@@ -41,7 +43,8 @@ class PlannedLine:
     line: ScriptLine
     path: Path
     key: str
-    done: bool  # already in the folder, rendered with the same settings
+    done: bool  # already in the folder, rendered with the same settings, and intact
+    replace: bool = False  # our own earlier render of this line, damaged or missing: rendered again in place
 
 
 @dataclass
@@ -57,6 +60,7 @@ class ScriptPlan:
     joined_key: str
     joined_done: bool
     rate: Optional[int] = None  # resample every file to this rate (None: the model's)
+    joined_replace: bool = False
 
     @property
     def choice(self) -> ExportSettings:
@@ -69,12 +73,15 @@ class ScriptPlan:
 
 def plan_script(script: Script, settings: SpeechRequest, folder: str | Path, name: str, model: str,
                 reference: Optional[ReferenceVoice] = None, extension: str = ".wav", subtype: Optional[str] = None,
-                overwrite: bool = False, rate: Optional[int] = None) -> ScriptPlan:
+                overwrite: bool = False, rate: Optional[int] = None, inputs: Sequence[str | Path] = ()) -> ScriptPlan:
     """Check every line and every output file before any model work; find the lines already rendered.
 
     Raises InputError naming the script line (words, length, reference fit) or OutputError/OutputExists naming
     the file (a line file rendered with other settings is refused unless `overwrite`). `extension`, `subtype`
-    and `rate` are the Export dialog's choices (core.audio.take_format), checked here before any model work."""
+    and `rate` are the Export dialog's choices (core.audio.take_format), checked here before any model work.
+    `inputs` (the script, the reference recording) are never written over, whatever `overwrite` says. A line
+    file of an earlier run is taken only when its audio reads back whole (length and sha256 as its sidecar
+    records); otherwise, and when it is missing, the line is rendered again."""
     script.check(settings)
     for_path(ExportSettings(sample_format=subtype, sample_rate=rate), Path(f"{name}{extension}"))
     if reference is not None:
@@ -89,17 +96,20 @@ def plan_script(script: Script, settings: SpeechRequest, folder: str | Path, nam
     width = line_number_width(len(script.lines))
     paths = [folder / line_file_name(line, i, extension, width) for i, line in enumerate(script.lines, start=1)]
     joined_path = folder / f"{name}{extension}"
-    check_output_paths([p for path in [joined_path, *paths] for p in (path, sidecar_path(path))], overwrite=True)
+    if folder.is_dir():
+        sweep_folder(folder, force=True)  # a set a killed writer left half-renamed goes back whole first
+    check_output_paths([p for path in [joined_path, *paths] for p in (path, sidecar_path(path))], overwrite=True,
+                       inputs=[p for p in inputs if p is not None])
     earlier = _earlier_seed(paths, name) if settings.seed is None else None
     seed = earlier if earlier is not None else script_seed(settings)
     planned = []
     for index, (line, path) in enumerate(zip(script.lines, paths), start=1):
         key = _render_key(line_request(settings, line, seed), model, reference, extension, subtype, rate)
-        planned.append(PlannedLine(index, line, path, key, _rendered_with(path, key, overwrite)))
+        planned.append(PlannedLine(index, line, path, key, *_rendered_with(path, key, overwrite)))
     joined_key = _hash([p.key for p in planned] + [line.pause_before for line in script.lines] + [name])
-    joined_done = _rendered_with(joined_path, joined_key, overwrite)
+    joined_done, joined_replace = _rendered_with(joined_path, joined_key, overwrite)
     return ScriptPlan(folder, name, extension, subtype, seed, earlier is not None, planned, joined_path,
-                      joined_key, joined_done, rate)
+                      joined_key, joined_done, rate, joined_replace)
 
 
 def render_plan(engine: Optional[Engine], plan: ScriptPlan, settings: SpeechRequest,
@@ -130,7 +140,8 @@ def render_plan(engine: Optional[Engine], plan: ScriptPlan, settings: SpeechRequ
             best.settings.update(script=plan.name, script_seed=plan.seed, render_key=planned.key)
             # Lands now, whole: a failure or Ctrl+C later keeps it for the rerun to skip.
             clip = render_take(best.clip, plan.choice)  # at the chosen rate, as a line taken from the folder is
-            write_take(clip, planned.path, result.provenance(best), plan.choice, overwrite=overwrite, rendered=True)
+            write_take(clip, planned.path, result.provenance(best), plan.choice, overwrite=overwrite or planned.replace,
+                       rendered=True)
             seed, model_id, licence = best.seed, result.model_id, result.licence
         clips.append(clip)
         records.append({"line": planned.line.number, "file": planned.path.name, "text": planned.line.text,
@@ -149,7 +160,8 @@ def render_plan(engine: Optional[Engine], plan: ScriptPlan, settings: SpeechRequ
                                 seed=plan.seed, settings={**{k: getattr(settings, k) for k in keep},
                                                           **_reference_settings(reference),
                                                           "render_key": plan.joined_key, "lines": stored})
-        write_take(joined, plan.joined_path, provenance, plan.choice, overwrite=overwrite, rendered=True)
+        write_take(joined, plan.joined_path, provenance, plan.choice, overwrite=overwrite or plan.joined_replace,
+                   rendered=True)
     return plan.joined_path, records, joined.seconds
 
 
@@ -167,20 +179,39 @@ def _check_all_speakable(engine: Engine, plan: ScriptPlan, reference: Optional[R
             raise InputError(f"script line {planned.line.number}: {exc}") from exc
 
 
-def _rendered_with(path: Path, key: str, overwrite: bool) -> bool:
-    """True when `path` holds a render with this key; raises OutputExists when it holds something else."""
+def _rendered_with(path: Path, key: str, overwrite: bool) -> tuple[bool, bool]:
+    """(done, ours): done when `path` holds an intact render with this key; ours (and not done) when its sidecar
+    says it is that render but the audio is missing or damaged. Raises OutputExists when it holds something
+    else (unless `overwrite`)."""
     sidecar = sidecar_path(path)
-    if not path.exists() and not sidecar.exists():
-        return False
+    if not os.path.lexists(path) and not os.path.lexists(sidecar):
+        return False, False
     try:
-        same = json.loads(sidecar.read_text()).get("settings", {}).get("render_key") == key and path.is_file()
+        record = json.loads(sidecar.read_text())
+        same = record.get("settings", {}).get("render_key") == key
     except (OSError, ValueError, AttributeError):
-        same = False
+        record, same = {}, False
     if same:
-        return True
+        return (True, True) if _intact(path, record) else (False, True)
     if not overwrite:
         raise OutputExists(path if path.exists() else sidecar, hint=OVERWRITE_HINT)
-    return False
+    return False, False
+
+
+def _intact(path: Path, record: dict) -> bool:
+    """The audio reads, is as long as the sidecar says and (sidecars that record it) has the same sha256."""
+    import soundfile as sf
+
+    try:
+        if not path.is_file():
+            return False
+        info = sf.info(str(path))
+        seconds = record.get("seconds")
+        if isinstance(seconds, (int, float)) and abs(info.frames / info.samplerate - seconds) > 0.02:  # cut short
+            return False
+        return "sha256" not in record or file_sha256(path) == record["sha256"]
+    except Exception:  # noqa: BLE001 - any unreadable file is re-rendered, whatever the library raised
+        return False
 
 
 def _earlier_seed(paths: list[Path], name: str) -> Optional[int]:

@@ -29,6 +29,7 @@ from .importer import FILE_FILTER, DropImporter, import_files
 from .operations import EditOperation
 from .playback import EditorPlayback
 from .transport import TransportBar
+from .unsaved import UnsavedEdits
 
 
 class Editor(QObject):
@@ -70,6 +71,9 @@ class Editor(QObject):
         self.controller.message.connect(window.show_message)
         self.controller.error.connect(window.show_error)
         self.controller.library_changed.connect(window.library_panel.library_changed)
+        self.unsaved = UnsavedEdits(self)
+        window.library_panel.unsaved_ids = self.unsaved.library_ids
+        self.controller.clip_changed.connect(lambda _entry: self.unsaved.refresh_marks())
         self.actions.refresh()
 
     # ---- what the window calls -------------------------------------------------------------------------
@@ -144,6 +148,9 @@ class Editor(QObject):
         current = self.controller.session.folder if self.controller.session is not None else None
         sessions = [s for s in recoverable_sessions() if s.folder != current]
         if not sessions:
+            note = self.unsaved.start_note() if ask else ""
+            if note:
+                self.window.show_message(note)
             return None
         info = sessions[0]
         if ask:
@@ -180,26 +187,12 @@ class Editor(QObject):
                          licence="", settings=kept)
 
     def confirm_quit(self) -> bool:
-        """Quitting: unsaved edits ask (save as new version / discard / cancel). False: stay open."""
-        ctl = self.controller
-        if ctl.has_unsaved_edits:
-            box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
-                              f"“{ctl.origin.prompt or 'The clip'}” has edits that are not saved as a version.",
-                              parent=self.window)
-            box.setObjectName("unsavedEditsBox")
-            save = box.addButton("Save as new version", QMessageBox.ButtonRole.AcceptRole)
-            discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-            box.addButton(QMessageBox.StandardButton.Cancel)
-            box.exec()
-            if box.clickedButton() is save:
-                if ctl.save_version() is None:
-                    return False
-            elif box.clickedButton() is discard:
-                ctl.discard_edits()
-            else:
-                return False
+        """Quitting: every clip with unsaved edits is named (save all as versions / discard all / cancel).
+        False: stay open."""
+        if not self.unsaved.confirm_quit():
+            return False
         self.playback.stop()
-        ctl.close_clip()
+        self.controller.close_clip()
         return True
 
     def confirm_discard(self) -> None:

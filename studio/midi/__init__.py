@@ -14,8 +14,10 @@ from typing import Optional
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QMenu, QPushButton, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
+from ..labels import ElidedLabel
 from .bars_row import BarsRow
 from .controller import MidiController
 from .pad_grid import PadGrid
@@ -36,9 +38,8 @@ class MidiTools(QObject):
         self.compact = None
         c = self.controller
 
-        self.status_label = QLabel(c.status)
+        self.status_label = ElidedLabel(c.status)  # one line: a long status never widens the dock
         self.status_label.setObjectName("midiStatus")
-        self.status_label.setWordWrap(True)
         self.tempo = TempoWidget(c)
         self.pads = PadGrid(c, window.selected_entry, window.show_error, library=window.library)
         if c.kit_problems:
@@ -46,13 +47,14 @@ class MidiTools(QObject):
         self.compact_button = QPushButton("Compact")
         self.compact_button.setToolTip(f"A small always-on-top window ({COMPACT_SHORTCUT})")
         self.compact_button.clicked.connect(lambda: self.set_compact(True))
+        self._fit_narrow()
         box = QWidget()
         layout = QVBoxLayout(box)
+        layout.addWidget(self.tempo)
         row = QHBoxLayout()
-        row.addWidget(self.tempo, 1)
+        row.addWidget(self.status_label, 1)
         row.addWidget(self.compact_button)
         layout.addLayout(row)
-        layout.addWidget(self.status_label)
         layout.addWidget(self.pads, 1)
         self.dock = QDockWidget("Pads", window)
         self.dock.setObjectName("padsDock")
@@ -72,6 +74,15 @@ class MidiTools(QObject):
         window.destroyed.connect(lambda *_: (player.close(), midi.close()))
 
     # ---- window pieces -----------------------------------------------------------------------------------
+    def _fit_narrow(self) -> None:
+        """The dock's widest rows give way, so the four pad columns show whole in a dock about 300 px wide: buttons
+        as wide as their words, the tempo's source and DAW labels take only what is left (full text as tooltip)."""
+        for button in (self.tempo.tap_button, self.compact_button):
+            button.setMinimumWidth(button.fontMetrics().horizontalAdvance(button.text()) + 20)
+            button.setSizePolicy(QSizePolicy.Policy.Minimum, button.sizePolicy().verticalPolicy())
+        for label in (self.tempo.source_label, self.tempo.transport_label):
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, label.sizePolicy().verticalPolicy())
+
     def _add_bars_row(self) -> None:
         panel = self.window.generation_panel
         row = panel._row_of(panel.seconds_spin) + 1 if hasattr(panel, "_row_of") else -1

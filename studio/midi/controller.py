@@ -58,8 +58,9 @@ class MidiController(QObject):
         self.tempo_source = "manual"
         self.kit_problems = self.restore_pads()
         self.pads_changed.connect(self.save_pads)
-        if self.store.input_port:
-            self.midi.open(self.store.input_port)
+        self._clock_source: Optional[str] = None  # the input whose clock sets the tempo (one at a time)
+        if self.store.input_ports:
+            self.midi.open_many(self.store.input_ports)
         self._drain_timer = QTimer(self, interval=50)
         self._drain_timer.timeout.connect(self.drain)
         self._drain_timer.start()
@@ -76,18 +77,33 @@ class MidiController(QObject):
         return self.midi.ports()
 
     def choose_input(self, port: Optional[str]) -> bool:
-        ok = self.midi.open(port)
-        self.store.input_port = port or ""
+        """Listen to one input only (None: none)."""
+        return bool(self.choose_inputs([port] if port else []))
+
+    def choose_inputs(self, ports: list[str]) -> list[str]:
+        """Listen to these inputs at once (a controller's notes and a DAW's clock); returns those open now."""
+        opened = self.midi.open_many(ports)
+        self.store.input_ports = list(ports)
         self.status_changed.emit(self.midi.status)
-        return ok
+        return opened
 
     def check_ports(self) -> None:
         if self.midi.check():
             self.status_changed.emit(self.midi.status)
+        self._release_clock()
 
     def drain(self) -> None:
         for event in self.midi.drain():
             self.handle(event)
+        self._release_clock()
+
+    def _release_clock(self) -> None:
+        """The clock stopped (no pulse for a second) or its port went away: the tempo field takes typed and tapped
+        values again, starting from the clock's last tempo."""
+        if self.tempo_source == "clock" and not self.clock_running:
+            self.transport_state.clock.reset()
+            self._clock_source = None
+            self._set_tempo(self.bpm, "manual")
 
     def handle(self, event: MidiEvent) -> None:
         """One event, on the GUI thread: learn, transport and clock, learned actions, then pads."""
@@ -115,6 +131,13 @@ class MidiController(QObject):
                 self.release_pad(pad)
 
     def _transport_event(self, event: MidiEvent) -> None:
+        if event.kind == "clock":
+            # One clock sets the tempo: the first input that sends one, until it stops (two DAWs' pulses
+            # interleaved would read as neither's tempo).
+            if self._clock_source is None or not self.clock_running:
+                self._clock_source = event.source
+            elif event.source != self._clock_source:
+                return
         what = self.transport_state.handle(event)
         clock_bpm = self.transport_state.bpm
         if event.kind == "clock" and clock_bpm is not None and abs(clock_bpm - self.bpm) >= TEMPO_STEP:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton,
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QHBoxLayout, QMenu, QPushButton,
                                QSizePolicy, QVBoxLayout, QWidget)
 
 from core.audio.clip import load_clip
@@ -19,6 +19,7 @@ from core.devices.midi_messages import note_name as note_name_for
 from core.devices.pads import BANKS, KEY_ROWS, PADS_PER_BANK
 from core.errors import LoaError
 
+from ..labels import ElidedLabel
 from .controller import MidiController
 from .pad_files import durable_pad_file, is_transient
 
@@ -33,7 +34,7 @@ class PadButton(QPushButton):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the grid
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(64, 44)
+        self.setMinimumSize(52, 44)  # four columns fit a dock about 250 px wide
         self.pressed.connect(lambda: grid.controller.trigger_pad(pad))
         self.released.connect(lambda: grid.controller.release_pad(pad))
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -76,10 +77,10 @@ class PadGrid(QWidget):
             grid.addWidget(button, pad // 4, pad % 4)
         top = QHBoxLayout()
         top.addWidget(self.bank_combo)
-        top.addStretch(1)
-        hint = QLabel("Keys: " + " · ".join(KEY_ROWS))
-        hint.setToolTip("With the pads focused (click them), these keys play pads 1-16, row by row.")
-        top.addWidget(hint)
+        hint = ElidedLabel("Keys: " + " · ".join(KEY_ROWS))  # gives way in a narrow dock
+        hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        top.addWidget(hint, 1)
+        hint.setToolTip(f"{hint.text()}\nWith the pads focused (click them), these keys play pads 1-16, row by row.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)

@@ -1,4 +1,5 @@
-"""Settings > MIDI…: choose the input port (re-scan), see the MIDI status, learn and clear mappings.
+"""Settings > MIDI…: choose the input ports (tick one or several: a controller and a DAW's clock; re-scan), see the
+MIDI status, learn and clear mappings.
 
 Learn: press "Learn" beside an action, then press a pad/key or move a knob on the controller; the binding shows at
 once, with a note when it replaced another binding or shadows a pad. Mappings persist in studio.ini.
@@ -8,14 +9,15 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from core.devices.midi_learn import ACTIONS, CONTINUOUS_ACTIONS
 
 from .controller import MidiController
 
-NO_INPUT = "(none)"
+ABSENT = " (not connected)"
 
 
 class MidiDialog(QDialog):
@@ -24,8 +26,11 @@ class MidiDialog(QDialog):
         self.setWindowTitle("MIDI")
         self.setObjectName("midiDialog")
         self.controller = controller
-        self.input_combo = QComboBox()
-        self.input_combo.setObjectName("midiInputCombo")
+        self.input_list = QListWidget()
+        self.input_list.setObjectName("midiInputList")
+        self.input_list.setToolTip("Tick each input to listen to: several at once (a controller's pads and a DAW's "
+                                   "clock) work together; the tempo follows the first that sends a clock")
+        self.input_list.setMaximumHeight(110)
         self.rescan_button = QPushButton("Re-scan")
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
@@ -35,9 +40,9 @@ class MidiDialog(QDialog):
         self.learn_buttons: dict[str, QPushButton] = {}
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("MIDI input"))
-        top.addWidget(self.input_combo, 1)
-        top.addWidget(self.rescan_button)
+        top.addWidget(QLabel("MIDI inputs"), 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.input_list, 1)
+        top.addWidget(self.rescan_button, 0, Qt.AlignmentFlag.AlignTop)
         grid = QGridLayout()
         for row, (action, label) in enumerate(ACTIONS.items()):
             kind = " (knob/fader)" if action in CONTINUOUS_ACTIONS else ""
@@ -65,24 +70,37 @@ class MidiDialog(QDialog):
         layout.addWidget(buttons)
 
         self.rescan_button.clicked.connect(self.fill_inputs)
-        self.input_combo.activated.connect(self._chosen)
+        self.input_list.itemChanged.connect(self._chosen)
         controller.status_changed.connect(self.status_label.setText)
         controller.learned.connect(self._learned)
         self.fill_inputs()
         self.show_bindings()
 
     def fill_inputs(self) -> None:
+        """One ticked row per input listened to, one unticked per other port present; a chosen input that is
+        unplugged stays ticked, marked "(not connected)"."""
         ports = self.controller.ports()
-        self.input_combo.clear()
-        self.input_combo.addItem(NO_INPUT)
-        self.input_combo.addItems(ports)
-        current = self.controller.midi.port
-        if current in ports:
-            self.input_combo.setCurrentIndex(ports.index(current) + 1)
+        listening = self.controller.midi.open_ports
+        absent = [w for w in self.controller.midi.wanted if not any(w.lower() in p.lower() for p in listening)]
+        self.input_list.blockSignals(True)
+        self.input_list.clear()
+        for name in ports + absent:
+            item = QListWidgetItem(name if name in ports else name + ABSENT)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            ticked = name in listening or name in absent
+            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+            self.input_list.addItem(item)
+        self.input_list.blockSignals(False)
         self.status_label.setText(self.controller.status)
 
-    def _chosen(self, index: int) -> None:
-        self.controller.choose_input(None if index == 0 else self.input_combo.itemText(index))
+    def checked_inputs(self) -> list[str]:
+        items = (self.input_list.item(i) for i in range(self.input_list.count()))
+        return [item.data(Qt.ItemDataRole.UserRole) for item in items
+                if item.checkState() == Qt.CheckState.Checked]
+
+    def _chosen(self, _item=None) -> None:
+        self.controller.choose_inputs(self.checked_inputs())
 
     def show_bindings(self) -> None:
         for action, label in self.binding_labels.items():

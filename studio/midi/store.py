@@ -1,8 +1,9 @@
-"""What the MIDI features remember in studio.ini: input port, learned mappings, session tempo and meter, the
+"""What the MIDI features remember in studio.ini: input ports, learned mappings, session tempo and meter, the
 compact window's place. Typed accessors over StudioSettings' QSettings (kept here so settings.py stays small)."""
 
 from __future__ import annotations
 
+import json
 from typing import Optional
 
 from PySide6.QtCore import QByteArray
@@ -27,6 +28,22 @@ class MidiSettings:
     @input_port.setter
     def input_port(self, value: str) -> None:
         self._set("midi/input", value or "")
+
+    @property
+    def input_ports(self) -> list[str]:
+        """The inputs listened to at once (a controller and a DAW's clock); older settings hold one `midi/input`."""
+        try:
+            value = json.loads(self._get("midi/inputs", "", str) or "null")
+        except ValueError:
+            value = None
+        if isinstance(value, list):
+            return [str(v) for v in value if v]
+        return [self.input_port] if self.input_port else []
+
+    @input_ports.setter
+    def input_ports(self, value: list[str]) -> None:
+        self._set("midi/inputs", json.dumps([v for v in value if v]))
+        self.input_port = value[0] if value else ""
 
     @property
     def mapping(self) -> str:

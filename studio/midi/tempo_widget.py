@@ -1,6 +1,8 @@
 """The session tempo in the window: a BPM field, Tap, beats per bar, and where the tempo comes from.
 
 While a MIDI clock runs, the field follows it and is read-only ("MIDI clock"); without one, type a tempo or tap it.
+When the clock stops (no pulse for a second) or its port goes away, the field keeps the clock's last tempo and takes
+typed values again.
 """
 
 from __future__ import annotations

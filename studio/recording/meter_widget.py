@@ -1,4 +1,5 @@
-"""A level meter: one horizontal bar per channel (RMS solid, peak lighter), a peak-hold tick, a clip light.
+"""A level meter: one horizontal bar per channel (RMS solid, peak lighter), a peak-hold tick, a clip light, and a
+dBFS scale under the bars.
 
 It only paints the last `core.devices.meter.MeterReading` it was given (the recording controller hands one
 over from its drain timer); clicking the clip light clears it (`clip_reset_requested`).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -18,6 +19,8 @@ RANGE_DB = 60.0  # the bar spans -60 dBFS .. 0 dBFS
 GREEN, AMBER, RED = QColor("#3cb371"), QColor("#e0b030"), QColor("#d04040")
 AMBER_DB, RED_DB = -12.0, -3.0
 CLIP_LIGHT = 14  # px
+SCALE_MARKS_DB = (-60, -48, -36, -24, -12, -6, -3, 0)  # the dB scale under the bars
+SCALE_HEIGHT = 12  # px
 
 
 def fraction(db: float) -> float:
@@ -63,13 +66,24 @@ class LevelMeterWidget(QWidget):
 
     # ---- geometry ------------------------------------------------------------------------------------
     def sizeHint(self) -> QSize:
-        return QSize(240, 8 + 10 * max(1, len(self._reading.peak_db)))
+        return QSize(240, 8 + 10 * max(1, len(self._reading.peak_db)) + SCALE_HEIGHT)
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(80, 8 + 6 * max(1, len(self._reading.peak_db)))
+        return QSize(80, 8 + 6 * max(1, len(self._reading.peak_db)) + SCALE_HEIGHT)
 
     def bar_rect(self) -> QRectF:
-        return QRectF(2, 2, max(1, self.width() - CLIP_LIGHT - 8), self.height() - 4)
+        return QRectF(2, 2, max(1, self.width() - CLIP_LIGHT - 8), self.height() - 4 - SCALE_HEIGHT)
+
+    def scale_marks(self) -> list[tuple[float, str]]:
+        """(x, label) of the dB marks drawn under the bars; marks too close to the one before are left out."""
+        bar, out, last = self.bar_rect(), [], None
+        width = self.fontMetrics().horizontalAdvance("-60") + 4
+        for db in reversed(SCALE_MARKS_DB):  # 0 dB always shows; crowded low marks give way
+            x = bar.left() + fraction(db) * bar.width()
+            if last is None or last - x >= width:
+                out.append((x, f"{db}"))
+                last = x
+        return sorted(out)
 
     def clip_light_rect(self) -> QRectF:
         return QRectF(self.width() - CLIP_LIGHT - 2, (self.height() - CLIP_LIGHT) / 2, CLIP_LIGHT, CLIP_LIGHT)
@@ -104,6 +118,15 @@ class LevelMeterWidget(QWidget):
             if reading.hold_db[ch] > FLOOR_DB:
                 x = self.hold_x(ch)
                 painter.fillRect(QRectF(x - 1, top, 2, height), colour_for(reading.hold_db[ch]).lighter(140))
+        painter.setPen(QColor("#9aa4ae"))
+        font = painter.font()
+        font.setPixelSize(SCALE_HEIGHT - 2)
+        painter.setFont(font)
+        for x, label in self.scale_marks():
+            painter.drawLine(QPointF(x, bar.bottom()), QPointF(x, bar.bottom() + 3))
+            text_width = painter.fontMetrics().horizontalAdvance(label)
+            left = min(max(0.0, x - text_width / 2), bar.right() - text_width)
+            painter.drawText(QRectF(left, bar.bottom() + 2, text_width + 2, SCALE_HEIGHT), label)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(RED if self.clip_lit else QColor("#503030"))
         painter.drawEllipse(self.clip_light_rect())

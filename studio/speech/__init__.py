@@ -253,7 +253,7 @@ class SpeechTools(QObject):
                 self.window.library_panel.library_changed()
             except (OSError, LoaError) as exc:
                 self.window.show_error(f"Could not store the script in the library: {exc}")
-        self.window.candidates.show_entries(entries)
+        self.window.show_result_cards(entries)
         card = self.window.candidates.card_for(joined)
         if card is not None:  # the whole script re-rolls line by line, in the script editor
             card.more_button.setEnabled(False)

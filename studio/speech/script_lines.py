@@ -46,8 +46,9 @@ class ScriptLinesTable(QTableWidget):
         state = self.session.states[index]
         line = state.line
         tag = f"[{line.voice_name}] " if line.voice_name else ""
-        words = QTableWidgetItem(f"{line.number}  {tag}{line.text}")
-        words.setToolTip(f"Line {line.number}: {line.text}\nVoice: {line.voice}")
+        words = QTableWidgetItem(f"{index + 1}  {tag}{line.text}")  # spoken lines count; @voice lines do not
+        words.setToolTip(f"Spoken line {index + 1} (line {line.number} of the script): {line.text}\n"
+                         f"Voice: {line.voice}")
         self.setItem(index, 0, words)
         take = QTableWidgetItem(take_text(state))
         take.setToolTip(state.error or take_text(state))

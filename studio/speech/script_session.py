@@ -98,7 +98,7 @@ class ScriptSession(QObject):
             raise InputError("render the script first (Render all), then re-roll a line.")
         state = self.states[index]
         if state.job_id is not None:
-            raise InputError(f"script line {state.line.number} is still rendering.")
+            raise InputError(f"spoken line {index + 1} is still rendering.")
         seed = state.seed
         while seed == state.seed:
             seed = random.randrange(0, MAX_SEED - MAX_CANDIDATES)
@@ -108,7 +108,7 @@ class ScriptSession(QObject):
         state = self.states[index]
         line = state.line
         request = line_request(self.settings, line, seed).generation_request()
-        title = f"line {line.number}: {line.text}"
+        title = f"line {index + 1}: {line.text}"  # the spoken line, as the script table numbers it
         spec = JobSpec(mode="speech", model=self.model, request=request, title=title,
                        task=tasks.SpeakLine(line, self.settings, seed, self.reference))
         job = self._submit(spec)

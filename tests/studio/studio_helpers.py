@@ -50,3 +50,26 @@ def run_export_dialog(act):
         seen["result"] = act(dialog)
     QTimer.singleShot(20, answer)
     return seen
+
+
+def settled(qtbot, condition, timeout=2000) -> bool:
+    """Wait until `condition()` holds (layout, timers and posted events run meanwhile) instead of a fixed pause;
+    return its final value, so the caller's assert keeps its own message."""
+    try:
+        qtbot.waitUntil(lambda: bool(condition()), timeout=timeout)
+    except qtbot.TimeoutError:
+        pass
+    return bool(condition())
+
+
+def steady(qtbot, read, polls=5, timeout=3000):
+    """The value `read()` settles on: polled as the event loop runs until it stays the same `polls` times in a
+    row (a layout that is still moving is waited for, not sampled mid-way)."""
+    seen = []
+
+    def unchanged():
+        seen.append(read())
+        return len(seen) >= polls and all(v == seen[-1] for v in seen[-polls:])
+
+    settled(qtbot, unchanged, timeout)
+    return read()

@@ -361,3 +361,62 @@ def test_normalise_loudness_from_the_menu_on_a_long_clip_meets_the_target_and_un
     qtbot.waitUntil(lambda: not ctl.busy, timeout=30_000)
     np.testing.assert_array_equal(shown(window).samples, samples)
     ctl.discard_edits()
+
+
+def test_unsaved_edits_of_other_clips_are_marked_named_at_quit_and_offered_at_the_next_start(opened, tmp_path,
+                                                                                            make_window, qtbot):
+    window, clip = opened
+    ctl = window.editor.controller
+    first_id = ctl.origin.library_id
+    select(window, 0.0, 0.5)
+    window.editor.actions.by_key["edit.delete"].trigger()
+    other = tmp_path / "other.wav"
+    sf.write(str(other), np.zeros((4000, 1), np.float32) + 0.1, 8000)
+    window.editor.import_paths([other])  # the first clip's edits are closed away, not saved
+    rows = {item.id: window.library_panel.list.item(i).text()
+            for i, item in enumerate(window.library_panel.items())}
+    assert "unsaved edits" in rows[first_id], rows
+    assert "unsaved edits" not in rows[ctl.origin.library_id]
+
+    later = make_window()  # a start (the same data folder) says which clips have unsaved edits
+    qtbot.waitUntil(lambda: "unsaved edits" in later.statusBar().currentMessage()
+                    or "unsaved edits" in later.message_area.text(), timeout=3000)
+
+    select(window, 0.0, 0.1)
+    window.editor.actions.by_key["edit.silence"].trigger()  # the clip on screen has edits too
+    seen = {}
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen["text"] = box.text()
+        next(b for b in box.buttons() if b.text() == "Save all as new versions").click()
+    QTimer.singleShot(20, answer)
+    assert window.close()
+    assert "two tones" in seen["text"] and "other" in seen["text"], seen
+    versions = [i for i in window.library.search() if i.settings.get("derived_from")]
+    assert len(versions) == 2, [i.title for i in window.library.search()]
+    from core.editing import unsaved_sessions
+
+    assert unsaved_sessions() == []
+
+
+def test_the_view_fits_a_new_length_and_keeps_a_zoom_that_still_fits(opened):
+    window, clip = opened
+    ctl, view = window.editor.controller, window.waveform
+    select(window, 0.5, 1.5)
+    window.editor.actions.by_key["edit.trim"].trigger()  # 1 s left, shown whole
+    assert view.view_range() == pytest.approx((0.0, 1.0), abs=1e-3)
+    ctl.undo()  # the 2 s clip again: all of it shows, not the first second
+    assert view.view_range() == pytest.approx((0.0, 2.0), abs=1e-3)
+    window.editor.actions.by_key["edit.select_all"].trigger()
+    window.editor.actions.by_key["edit.copy"].trigger()
+    window.editor.cursor_to(2.0)
+    window.editor.actions.by_key["edit.paste"].trigger()  # 4 s: the new part is on screen
+    assert view.view_range() == pytest.approx((0.0, 4.0), abs=1e-3)
+    view.set_view(0.5, 1.0)  # the user's zoom still fits after the next edit: kept
+    select(window, 0.6, 0.7)
+    window.editor.actions.by_key["edit.delete"].trigger()
+    assert view.view_range() == pytest.approx((0.5, 1.0), abs=1e-3)

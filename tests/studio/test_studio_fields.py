@@ -8,12 +8,7 @@ from core.generation.presets import Preset, builtin_presets, user_presets
 from core.generation.requests import MAX_SECONDS
 
 
-def speech_available():
-    return pytest.importorskip("core.speech")
-
-
 def test_switching_modes_never_changes_another_modes_fields(make_window):
-    speech_available()
     panel = make_window().generation_panel
     panel.set_mode("sound")
     panel.prompt_edit.setText("glass shatter")
@@ -41,7 +36,6 @@ def test_switching_modes_never_changes_another_modes_fields(make_window):
 
 
 def test_a_preset_keeps_the_words_the_typed_prompt_and_an_installed_model(make_window, settings, tiny_speech_model_dir):
-    speech_available()
     folder = str(tiny_speech_model_dir.resolve())
     settings.local_models = [folder]
     window = make_window()
@@ -75,7 +69,6 @@ def test_a_preset_keeps_the_words_the_typed_prompt_and_an_installed_model(make_w
 
 
 def test_fields_and_mode_survive_a_restart(make_window, settings):
-    speech_available()
     window = make_window()
     panel = window.generation_panel
     panel.set_mode("sound")
@@ -105,7 +98,6 @@ def test_a_duration_past_the_maximum_says_the_maximum(qtbot, make_window):
 
 
 def test_a_voice_preset_replaces_the_default_voice_but_not_a_typed_one(make_window):
-    speech_available()
     panel = make_window().generation_panel
     panel.set_mode("speech")
     narrator = next(p for p in builtin_presets("speech") if p.name == "Narrator, calm")
@@ -114,7 +106,6 @@ def test_a_voice_preset_replaces_the_default_voice_but_not_a_typed_one(make_wind
 
 
 def test_user_presets_from_older_versions_still_never_set_the_words(make_window, monkeypatch):
-    speech_available()
     panel = make_window().generation_panel
     panel.set_mode("speech")
     panel.transcription_edit.setText("mine")

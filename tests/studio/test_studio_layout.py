@@ -5,7 +5,7 @@ import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication, QScrollArea
 
-from studio_helpers import tone_clip
+from studio_helpers import steady, tone_clip
 
 from core.audio.clip import Clip
 from studio.clip_entry import ClipEntry
@@ -81,5 +81,5 @@ def test_a_wide_window_shows_each_modes_fields_without_a_side_scroll(qtbot, make
     scroll = window.centralWidget().widget(0).findChild(QScrollArea)
     for mode in [m.name for m in panel.modes]:
         panel.set_mode(mode)
-        qtbot.wait(50)  # the column is fitted after the mode's rows are shown
-        assert not scroll.horizontalScrollBar().isVisible(), f"{mode} needs a side scroll at 1600x1000"
+        side_scroll = steady(qtbot, scroll.horizontalScrollBar().isVisible)  # fitted after the rows are shown
+        assert not side_scroll, f"{mode} needs a side scroll at 1600x1000"

@@ -14,7 +14,7 @@ from PySide6.QtGui import QDropEvent
 
 from core.audio.clip import Clip, save_clip
 from core.devices.midi_messages import MidiEvent, control_change, note_off, note_on, parse_message
-from studio_helpers import fill_panel, tone_clip
+from studio_helpers import fill_panel, settled, tone_clip
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_window_starts_without_a_midi_system_and_says_why(make_window, no_midi_s
     assert midi.status_label.text().startswith("No MIDI system:")
     assert "JACK server not running" in midi.status_label.text()
     dialog = midi.open_dialog()
-    assert dialog.input_combo.count() == 1  # only "(none)"
+    assert dialog.input_list.count() == 0  # no ports to tick
     assert dialog.status_label.text().startswith("No MIDI system:")
 
 
@@ -126,6 +126,42 @@ def test_tempo_typed_tapped_and_from_clock_events(make_window, no_midi_system, q
     c.set_bpm(150.0, "manual")  # ignored while the clock runs
     assert c.bpm == pytest.approx(97.0, abs=0.05)
     assert window.session_bpm() == c.bpm
+
+
+def test_tempo_field_unlocks_when_the_clock_stops(make_window, no_midi_system, qtbot):
+    """A running clock makes the field read-only ("MIDI clock"); a second without pulses (the DAW stopped sending,
+    or its port went away) and the field takes typed values again, from the clock's last tempo."""
+    import time
+
+    window = make_window()
+    c, tempo = window.midi.controller, window.midi.tempo
+    start = time.monotonic()
+    for i in range(24 * 4):
+        c.handle(MidiEvent("clock", timestamp=start - 2.0 + i * 60 / (97 * 24)))
+    assert tempo.bpm_spin.isReadOnly() and tempo.source_label.text() == "MIDI clock"
+    qtbot.waitUntil(lambda: not tempo.bpm_spin.isReadOnly(), timeout=3000)  # the drain timer notices
+    assert time.monotonic() - start >= 0.9  # not before the clock has been silent for a second
+    assert tempo.source_label.text() == "" and c.tempo_source == "manual"
+    assert tempo.bpm_spin.value() == pytest.approx(97.0, abs=0.05)
+    tempo.bpm_spin.setValue(104.0)
+    assert c.bpm == 104.0 and window.session_bpm() == 104.0
+    c.set_bpm(110.0, "tap")
+    assert c.bpm == 110.0 and tempo.source_label.text() == "tapped"
+
+
+def test_two_clocks_on_two_inputs_the_first_sets_the_tempo(make_window, no_midi_system):
+    """Clocks from two inputs at once (two DAWs, or a drum machine beside the DAW): pulses interleaved would read as
+    neither's tempo; the first input that sent a clock sets it, the other's pulses are left out until it stops."""
+    import time
+
+    window = make_window()
+    c = window.midi.controller
+    start = time.monotonic()  # fed at once: the pulses' times run ahead of the clock that tells a stopped clock
+    events = [MidiEvent("clock", timestamp=start + i * 60 / (97 * 24), source="daw:out") for i in range(96)]
+    events += [MidiEvent("clock", timestamp=start + 0.01 + i * 60 / (140 * 24), source="drums:out") for i in range(138)]
+    for event in sorted(events, key=lambda e: e.timestamp):
+        c.handle(event)
+    assert c.bpm == pytest.approx(97.0, abs=0.1) and c.tempo_source == "clock"
 
 
 def test_daw_start_stop_drive_the_transport(make_window, no_midi_system, qtbot):
@@ -355,11 +391,12 @@ def test_compact_take_chips_are_told_apart_and_fit_without_scrolling_sideways(ma
     qtbot.waitExposed(compact)
     compact.resize(420, 420)
     compact.refresh_takes()
-    qtbot.wait(20)
-    texts = [chip.play_button.text() for chip in compact.chips]
-    assert texts == [f"#{n} 0.33" for n in range(1, 9)]
+    expected = [f"#{n} 0.33" for n in range(1, 9)]
+    assert settled(qtbot, lambda: [chip.play_button.text() for chip in compact.chips] == expected), (
+        [chip.play_button.text() for chip in compact.chips])
     assert all(f"seed {5300 + i}" in chip.play_button.toolTip() for i, chip in enumerate(compact.chips))
-    assert compact.scroll.horizontalScrollBar().maximum() == 0
+    assert settled(qtbot, lambda: compact.scroll.horizontalScrollBar().maximum() == 0), (
+        compact.scroll.horizontalScrollBar().maximum())
     width = compact.scroll.viewport().width()
     for chip in compact.chips:
         assert chip.isVisibleTo(compact) and chip.geometry().right() <= width, (chip.geometry(), width)

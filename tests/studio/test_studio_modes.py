@@ -1,4 +1,4 @@
-"""Speech (and Continue) modes, shown only when their core features exist."""
+"""Speech and Continue modes on the real window."""
 
 import pytest
 
@@ -7,7 +7,6 @@ JOB_TIMEOUT_MS = 180_000
 
 def test_speech_mode_speaks_the_words_with_a_speech_checkpoint(qtbot, make_window, settings, tiny_speech_model_dir,
                                                                tiny_model_dir):
-    pytest.importorskip("core.speech")
     from core.speech import estimate_seconds, normalize_text
 
     settings.local_models = [str(tiny_model_dir.resolve()), str(tiny_speech_model_dir.resolve())]
@@ -41,7 +40,6 @@ def test_speech_mode_speaks_the_words_with_a_speech_checkpoint(qtbot, make_windo
 
 
 def test_speech_mode_refuses_missing_words_before_any_job(make_window):
-    pytest.importorskip("core.speech")
     window = make_window()
     panel = window.generation_panel
     panel.set_mode("speech")
@@ -51,7 +49,6 @@ def test_speech_mode_refuses_missing_words_before_any_job(make_window):
 
 
 def test_continue_mode_extends_the_chosen_audio(qtbot, tiny_window, tmp_path):
-    pytest.importorskip("core.incontext.operations")
     import soundfile as sf
 
     from studio_helpers import tone_clip

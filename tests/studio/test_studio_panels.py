@@ -38,7 +38,7 @@ def test_cards_show_score_and_seed_and_arrow_keys_and_space_drive_them(qtbot):
     takes = entries(4)
     view.show_entries(takes)
     assert [c.objectName() for c in view.cards] == ["candidateCard"] * 4
-    assert view.cards[0].info.text() == "score 0.500 · seed 10" and view.cards[0].selected
+    assert view.cards[0].info.text().startswith("score 0.500 · seed 10 · peak ") and view.cards[0].selected
     view.setFocus()
     assert view.columns == 2
     qtbot.keyClick(view, Qt.Key.Key_Right)

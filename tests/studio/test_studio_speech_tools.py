@@ -7,11 +7,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-pytest.importorskip("core.speech")
-
-from core.audio.clip import Clip, load_clip  # noqa: E402
-from core.audio.provenance import read_sidecar  # noqa: E402
-from core.speech import parse_script  # noqa: E402
+from core.audio.clip import Clip, load_clip
+from core.audio.provenance import read_sidecar
+from core.speech import parse_script
 
 JOB_TIMEOUT_MS = 240_000
 SPEECH_FILE = "speech_front_center_48k_mono.wav"

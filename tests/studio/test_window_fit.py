@@ -5,7 +5,7 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QScrollArea
 
-from studio_helpers import tone_clip
+from studio_helpers import settled, steady, tone_clip
 
 from studio.clip_entry import ClipEntry
 
@@ -94,8 +94,8 @@ def test_every_mode_fits_the_settings_column_without_a_side_scroll(qtbot, make_w
         panel.set_mode(mode)
         if mode == "speech":
             assert window.speech_tools.reference.set_reference_file(long_named_reference(corpus_files, tmp_path))
-        qtbot.wait(50)  # the column is fitted after the mode's rows are shown
-        assert not scroll.horizontalScrollBar().isVisible(), (
+        side_scroll = steady(qtbot, scroll.horizontalScrollBar().isVisible)  # fitted after the rows are shown
+        assert not side_scroll, (
             f"{mode} needs a side scroll at {size}: its fields want {panel.minimumSizeHint().width()} px, "
             f"the column shows {scroll.viewport().width()}")
         for field in (panel.prompt_edit, panel.transcription_edit, panel.source_edit, panel.negative_edit,
@@ -121,9 +121,8 @@ def test_the_bottom_docks_give_the_height_back_after_the_script_dock(qtbot, make
     panel.set_mode("speech")
     qtbot.waitUntil(lambda: window.speech_tools.dock.isVisible() and bottom_height(window) >= 150)
     window.resizeDocks([window.speech_tools.dock], [120], Qt.Orientation.Vertical)  # the user drags it lower
-    qtbot.wait(50)
+    assert settled(qtbot, lambda: window.speech_tools.dock.height() < 140), window.speech_tools.dock.height()
     chosen = window.speech_tools.dock.height()
-    assert chosen < 140
     panel.set_mode("sound")
     qtbot.waitUntil(lambda: abs(bottom_height(window) - before) <= 4, timeout=2000)
     qtbot.waitUntil(lambda: abs(window.candidates.height() - cards) <= 4, timeout=2000)  # the cards get it back
@@ -144,8 +143,9 @@ def test_the_batch_dialog_shows_every_bad_row_whole(qtbot, make_window, tmp_path
     dialog = BatchRenderDialog(jobs, window.jobs.engines, window.library, parent=window)
     dialog.show()
     qtbot.addWidget(dialog)
-    qtbot.wait(50)
-    assert dialog.width() <= 1024 and dialog.errors.count() == 3
+    assert settled(qtbot, lambda: dialog.errors.count() == 3), [dialog.errors.item(r).text()
+                                                                 for r in range(dialog.errors.count())]
+    assert dialog.width() <= 1024
     view = dialog.errors.viewport()
     for row in range(dialog.errors.count()):
         item = dialog.errors.item(row)
@@ -170,9 +170,8 @@ def test_a_long_prompt_shows_its_beginning_when_a_mode_is_shown(qtbot, make_wind
     panel.prompt_edit.setText("slow ambient pads with a warm analog bass line and soft vinyl crackle, 80 BPM")
     panel.set_mode("sound")
     panel.set_mode("music")
-    qtbot.wait(20)
-    assert panel.prompt_edit.cursorPosition() == 0
-    assert panel.prompt_edit.cursorRect().left() < 10  # the first words in view
+    assert settled(qtbot, lambda: panel.prompt_edit.cursorPosition() == 0), panel.prompt_edit.cursorPosition()
+    assert settled(qtbot, lambda: panel.prompt_edit.cursorRect().left() < 10)  # the first words in view
 
 
 def test_the_trash_view_and_back_keep_the_window_and_the_library_dock_as_they_were(qtbot, make_window):
@@ -184,14 +183,13 @@ def test_the_trash_view_and_back_keep_the_window_and_the_library_dock_as_they_we
                     seed=seed, kept=True)
     window = make_window(library=library)
     window.resize(1024, 640)
-    qtbot.wait(100)
-    dock = window.library_dock.width()
+    dock = steady(qtbot, window.library_dock.width)  # the docks' first layout, once it has settled
     panel = window.library_panel
     for trash in (True, False, True, False):
         panel.trash_toggle.setChecked(trash)
-        qtbot.wait(50)
-        assert window.width() == 1024, f"the window widened to {window.width()} (trash view {trash})"
-        assert window.library_dock.width() == dock
+        width, dock_width = steady(qtbot, lambda: (window.width(), window.library_dock.width()))
+        assert width == 1024, f"the window widened to {width} (trash view {trash})"
+        assert dock_width == dock
         shown = [b for b in (panel.restore_button, panel.purge_button, panel.delete_button, panel.play_button)
                  if b.isVisibleTo(window)]
         assert all(global_rect(window.library_dock).contains(global_rect(b)) for b in shown)
@@ -230,17 +228,14 @@ def test_a_message_with_a_long_path_wraps_instead_of_widening_the_window(qtbot, 
     window = make_window()
     window.resize(1024, 640)
     window.show_error(f"Cannot export {LONG_PATH}: the disk is full.")
-    qtbot.wait(50)
-    assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024
+    assert steady(qtbot, window.width) == 1024 and window.minimumSizeHint().width() <= 1024
     assert window.error_banner.text() == f"Cannot export {LONG_PATH}: the disk is full."  # as said, wrapped
     assert window.error_banner.height() > 2 * window.error_banner.fontMetrics().height()
     window.show_message(f"Exported {LONG_PATH}. Licence: unknown — check the model card before using the audio.")
-    qtbot.wait(50)
-    assert window.width() == 1024 and window.message_area.isVisibleTo(window)
+    assert steady(qtbot, window.width) == 1024 and window.message_area.isVisibleTo(window)
     manager = window.open_model_manager()
     manager._say(f"Added {LONG_PATH}; it is now selected for the modes it serves.")
-    qtbot.wait(50)
-    assert manager.width() <= 1024
+    assert steady(qtbot, manager.width) <= 1024
 
 
 def test_a_long_local_model_folder_does_not_make_the_settings_scroll_sideways(qtbot, make_window, settings):
@@ -249,9 +244,8 @@ def test_a_long_local_model_folder_does_not_make_the_settings_scroll_sideways(qt
     window = make_window()
     window.resize(1024, 640)
     window.generation_panel.set_model(folder)
-    qtbot.wait(50)
+    assert settled(qtbot, lambda: "not installed" in window.generation_panel.model_note.text())
     scroll = window.centralWidget().widget(0).findChild(QScrollArea)
-    assert "not installed" in window.generation_panel.model_note.text()
     assert not scroll.horizontalScrollBar().isVisible()
     assert window.width() == 1024
 
@@ -278,7 +272,7 @@ def test_the_recording_input_advice_is_shown_whole_at_1024x640(qtbot, make_windo
     label = window.recording.panel.input_label
     window.recording.panel.set_input_text("No audio input device found; connect one or start a sound server "
                                           "(PulseAudio/PipeWire), then re-scan devices.")
-    qtbot.wait(100)
+    settled(qtbot, lambda: label.height() >= label.heightForWidth(label.width()))
     assert label.isVisibleTo(window) and label.height() >= label.heightForWidth(label.width()), (
         f"{label.height()} px shows less than the {label.heightForWidth(label.width())} px its lines need")
     assert global_rect(window).contains(global_rect(label))
@@ -345,15 +339,14 @@ def test_many_jobs_scroll_instead_of_making_the_window_taller(qtbot, make_window
         if number < 12:
             jobs._done(job, "done")
     jobs.history_button.setChecked(True)  # twelve finished jobs shown, eight waiting
-    qtbot.wait(100)
-    assert (window.width(), window.height()) == (1024, 640)
+    assert steady(qtbot, lambda: (window.width(), window.height())) == (1024, 640)
     assert window.candidates.height() >= 100, "the job rows pushed the cards out of view"
     assert window.job_list_scroll.verticalScrollBar().maximum() > 0  # they scroll instead
     jobs.history_button.setChecked(False)
     for number in range(12, 20):
         jobs._done(jobs.rows[300 + number].job, "cancelled")
-    qtbot.wait(100)
-    assert window.candidates.height() >= empty_cards - 30  # the room comes back
+    assert settled(qtbot, lambda: window.candidates.height() >= empty_cards - 30), (  # the room comes back
+        window.candidates.height(), empty_cards)
 
 
 def export_rows_fit(dialog):
@@ -386,8 +379,7 @@ def test_the_export_dialog_grows_with_the_downmix_note_instead_of_squeezing_its_
         qtbot.wait(20)
         export_rows_fit(dialog)
         dialog.channels_combo.setCurrentIndex(dialog.channels_combo.findText("Stereo"))  # a longer note
-        qtbot.wait(20)
-        assert "downmixed to stereo" in dialog.result_label.text()
+        assert settled(qtbot, lambda: "downmixed to stereo" in dialog.result_label.text()), dialog.result_label.text()
         export_rows_fit(dialog)
         dialog.channels_combo.setCurrentIndex(0)  # and back: the dialog gives the height back
         qtbot.wait(20)
@@ -410,8 +402,8 @@ def test_the_export_dialog_shows_a_recalled_opus_note_without_gaps(qtbot, make_w
     window.editor.import_paths([next(p for p in corpus_files if p.name == "bell_44k_stereo.oga")])  # 44.1 kHz
 
     def look(dialog):
-        qtbot.wait(20)
-        assert dialog.recall_label.text().startswith("Opus cannot hold 44.1 kHz"), dialog.recall_label.text()
+        assert settled(qtbot, lambda: dialog.recall_label.text().startswith("Opus cannot hold 44.1 kHz")), (
+            dialog.recall_label.text())
         export_rows_fit(dialog)
         dialog.reject()
         return True

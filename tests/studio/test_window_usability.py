@@ -1,0 +1,253 @@
+"""The window as three kinds of users met it (issue 21): fields that keep their values while the panel scrolls,
+and the other small things a sound designer, a musician and a podcaster tripped over."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QPlainTextEdit, QScrollArea
+
+
+def wheel(widget, steps=-3):
+    """Turn the mouse wheel over `widget` (negative: towards the user, scrolls down / lowers a value)."""
+    target = widget
+    local = QPointF(widget.width() / 2, widget.height() / 2)
+    for _ in range(abs(steps)):
+        event = QWheelEvent(local, QPointF(target.mapToGlobal(local.toPoint())), QPoint(0, 0),
+                            QPoint(0, 120 if steps > 0 else -120), Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(target, event)
+
+
+def test_the_wheel_over_the_settings_panel_scrolls_it_and_leaves_unfocused_fields_alone(qtbot, make_window):
+    window = make_window()
+    window.resize(1024, 640)
+    qtbot.waitExposed(window)
+    panel = window.generation_panel
+    panel.set_mode("speech")  # the mode with the tallest settings: the panel scrolls at 1024x640
+    scroll = next(s for s in window.findChildren(QScrollArea) if s.widget() is panel)
+    window.setFocus()
+    guidance, candidates = panel.guidance_spin, panel.candidates_spin
+    guidance.setValue(5.0)
+    candidates.setValue(2)
+    bar = scroll.verticalScrollBar()
+    before = bar.value()
+    wheel(guidance)
+    wheel(candidates)
+    assert guidance.value() == 5.0 and candidates.value() == 2, "an unfocused field took the wheel"
+    assert bar.maximum() > 0 and bar.value() > before, "the panel did not scroll on"
+    guidance.setFocus()
+    qtbot.waitUntil(guidance.hasFocus, timeout=2000)
+    wheel(guidance, steps=-2)  # a focused field still takes the wheel
+    assert guidance.value() == pytest.approx(4.0)
+
+
+def test_a_finished_job_lands_as_cards_and_the_clip_being_edited_stays_open(qtbot, tiny_window):
+    from studio_helpers import fill_panel, tone_clip
+
+    from studio.clip_entry import ClipEntry
+
+    window = tiny_window
+    edited = ClipEntry(tone_clip(330.0, seconds=2.0), prompt="my loop", mode="sound", model="m", licence="l")
+    window.show_entry(edited)
+    window.waveform.set_selection(0.2, 0.4)
+    window.editor.actions.by_key["edit.silence"].trigger()  # the clip has an edit in progress
+    ctl = window.editor.controller
+    assert ctl.has_unsaved_edits
+    fill_panel(window, "rain on a tin roof", seconds=1.0, steps=2, candidates=2, seed=3)
+    with qtbot.waitSignal(window.jobs.job_finished, timeout=180_000):
+        window.generation_panel.generate_button.click()
+    assert len(window.candidates.cards) == 2  # the takes are there, as cards
+    assert ctl.origin is edited and ctl.has_unsaved_edits and window.waveform.duration == pytest.approx(2.0)
+    assert "click a card" in window.statusBar().currentMessage() + window.message_area.text()
+    qtbot.mouseClick(window.candidates.cards[1], Qt.MouseButton.LeftButton)  # the user opens a take
+    assert ctl.origin is window.candidates.cards[1].entry and window.waveform.duration == pytest.approx(1.0)
+    ctl.close_clip()
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1590, 1000)])
+def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qtbot, make_window, size, monkeypatch):
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QDockWidget
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
+    window = make_window()
+    window.resize(*size)
+    dock = window.findChild(QDockWidget, "padsDock")
+    dock.raise_()
+    window.midi.status_label.setText("MIDI: listening on 'a very long input port name from a USB keyboard "
+                                     "controller with many words' (channel omni), clock follows the DAW")
+    qtbot.waitUntil(dock.isVisible, timeout=2000)
+    qtbot.wait(100)
+    scroll = dock.widget()
+    view = QRect(scroll.viewport().mapToGlobal(QPoint(0, 0)), scroll.viewport().size())
+    for button in window.midi.pads.buttons:
+        rect = QRect(button.mapToGlobal(QPoint(0, 0)), button.size())
+        assert view.contains(rect), f"{button.objectName()} is cut off at {size}: {rect} outside {view}"
+    assert not scroll.horizontalScrollBar().isVisible()
+    if size[0] >= 1500:  # the dock is resizable (a wide window has the room)
+        width = dock.width()
+        window.resizeDocks([dock], [width + 80], Qt.Orientation.Horizontal)
+        qtbot.wait(50)
+        assert dock.width() > width
+
+
+def drawn_rows(pixmap) -> int:
+    """How many pixel rows of a thumbnail hold the waveform's colour."""
+    image = pixmap.toImage()
+    rows = 0
+    for y in range(image.height()):
+        if any(image.pixelColor(x, y).name() == "#5fb3f0" for x in range(0, image.width(), 2)):
+            rows += 1
+    return rows
+
+
+def test_card_thumbnails_show_true_level_as_the_editor_does_and_fit_says_so(qtbot, make_window):
+    import numpy as np
+
+    from core.audio.clip import Clip
+    from studio.clip_entry import ClipEntry
+
+    rate = 16_000
+    t = np.arange(rate) / rate
+    quiet = Clip((10 ** (-33 / 20) * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)  # a -33 dBFS take
+    loud = Clip((0.9 * np.sin(2 * np.pi * 220 * t)).astype(np.float32), rate)
+    window = make_window()
+    takes = [ClipEntry(clip, prompt=name, mode="sound", model="m", licence="l", seed=1, score=0.5)
+             for name, clip in (("quiet", quiet), ("loud", loud))]
+    window.candidates.show_entries(takes)
+    quiet_card, loud_card = window.candidates.cards
+    height = quiet_card.thumbnail.pixmap().height()
+    assert drawn_rows(quiet_card.thumbnail.pixmap()) <= 3, "a -33 dBFS take filled its thumbnail"
+    assert drawn_rows(loud_card.thumbnail.pixmap()) >= 0.8 * height
+    assert "peak -33 dBFS" in quiet_card.info.text()
+    window.fit_levels_action.setChecked(True)  # the optional fit, which the card says
+    assert drawn_rows(quiet_card.thumbnail.pixmap()) >= 0.8 * height
+    assert "fit to peak -33 dBFS" in quiet_card.info.text()
+
+    axis = window.waveform.plot.getPlotItem().getAxis("left")  # the editor carries a dB scale
+    window.show_entry(takes[0])
+    assert axis.isVisible()
+    labels = [text for _y, text in axis.marks()]
+    assert "0" in labels and "-6" in labels and "-∞" in labels
+    window.waveform.set_amplitude_zoom(8.0)  # zoomed: the marks follow (0 dB is off the lane)
+    assert "0" not in [text for _y, text in axis.marks()] and "-24" in [text for _y, text in axis.marks()]
+
+
+def test_the_recording_meter_carries_a_db_scale(qtbot):
+    from PySide6.QtGui import QColor, QImage
+
+    from studio.recording.meter_widget import LevelMeterWidget
+
+    meter = LevelMeterWidget()
+    qtbot.addWidget(meter)
+    meter.resize(300, meter.sizeHint().height())
+    meter.show()
+    labels = [text for _x, text in meter.scale_marks()]
+    assert labels[-1] == "0" and labels[0] == "-60" and "-12" in labels
+    image = QImage(meter.size(), QImage.Format.Format_ARGB32)
+    image.fill(QColor("black"))
+    meter.render(image)
+    strip = int(meter.bar_rect().bottom()) + 2
+    lit = sum(image.pixelColor(x, y).lightness() > 80 for x in range(image.width())
+              for y in range(strip, image.height()))
+    assert lit > 20, "nothing is written under the bars"
+
+
+def test_pressing_a_card_to_drag_it_out_does_not_play_it_and_a_click_does(qtbot):
+    from studio_helpers import tone_clip
+
+    from studio.candidates import CandidatesView
+    from studio.clip_entry import ClipEntry
+
+    view = CandidatesView()
+    qtbot.addWidget(view)
+    view.resize(700, 400)
+    view.show()
+    dragged, auditioned = [], []
+    view.set_drag_handler(lambda entry, widget: dragged.append(entry))
+    view.audition_requested.connect(auditioned.append)
+    takes = [ClipEntry(tone_clip(), prompt=f"take {i}", mode="sound", model="m", licence="l", seed=i)
+             for i in range(2)]
+    view.show_entries(takes)
+    card = view.cards[1]
+    start = card.rect().center()
+    qtbot.mousePress(card, Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 6):
+        qtbot.mouseMove(card, start + QPoint(8 * step, 0))
+    qtbot.mouseRelease(card, Qt.MouseButton.LeftButton, pos=start + QPoint(40, 0))
+    assert dragged == [takes[1]] and auditioned == [], "pressing to drag played the take"
+    qtbot.mouseClick(card, Qt.MouseButton.LeftButton, pos=start)
+    assert auditioned == [takes[1]] and view.current() is takes[1]
+
+
+def test_shown_cards_are_saved_as_they_change_so_a_crash_loses_none(qtbot, make_window, settings):
+    import numpy as np
+    from studio_helpers import tone_clip
+
+    from studio.clip_entry import ClipEntry
+
+    settings.store_all_generations = False  # takes only in memory: the session folder is all there is
+    window = make_window()
+    takes = [ClipEntry(tone_clip(220.0 * (i + 1)), prompt=f"take {i}", mode="sound", model="m", licence="l", seed=i)
+             for i in range(3)]
+    window.candidates.show_entries(takes)
+    qtbot.wait(600)  # no close, no quit: as if the process were killed now
+    after_crash = make_window()
+    restored = [card.entry for card in after_crash.candidates.cards]
+    assert [e.prompt for e in restored] == ["take 0", "take 1", "take 2"]
+    np.testing.assert_allclose(restored[2].clip.samples, takes[2].clip.samples, atol=1e-6)
+    window.candidates.cards[1].keep_button.click()  # a change after the first save is saved too
+    qtbot.wait(600)
+    again = make_window()
+    assert [c.entry.kept for c in again.candidates.cards] == [False, True, False]
+
+
+def test_an_error_banner_clears_when_a_later_action_succeeds_or_after_a_while_and_stays_in_the_history(
+        qtbot, make_window):
+    import time
+
+    from studio.message_log import SETTLE_SECONDS
+
+    window = make_window()
+    banner = window.error_banner
+    window.show_error("Could not export: the folder is read-only.")
+    assert banner.isVisibleTo(window)
+    window.show_message("Note that belongs to the same action.")  # at once: still the same action, error stays
+    assert banner.isVisibleTo(window)
+    window.message_log._error_at = time.monotonic() - SETTLE_SECONDS - 1  # a later action...
+    window.show_message("Exported “rain.wav”.")  # ...succeeds: the stale error goes
+    assert not banner.isVisibleTo(window)
+    window.message_log._clear.setInterval(100)
+    window.show_error("Cannot play: no audio output.")
+    qtbot.waitUntil(lambda: not banner.isVisibleTo(window), timeout=2000)  # or it clears after a while
+    dialog = window.message_log.show_history()  # Help > Message history…
+    text = dialog.findChild(QPlainTextEdit).toPlainText()
+    assert "ERROR  Could not export: the folder is read-only." in text and "Exported “rain.wav”." in text
+    assert text.index("Could not export") < text.index("Exported") < text.index("Cannot play")
+    dialog.close()
+
+
+def test_the_script_table_numbers_spoken_lines_not_file_lines(speech_window):
+    box = speech_window.speech_tools.script
+    box.editor.setPlainText("@voice host: a calm man\n[host] Hello there.\n@pause 1\nHow are you?\n\n[host] Bye.\n")
+    assert box.check(quiet=True) is not None
+    numbers = [box.table.item(row, 0).text().split()[0] for row in range(box.table.rowCount())]
+    assert numbers == ["1", "2", "3"], numbers  # the third spoken line reads 3, not 6
+    assert "line 6 of the script" in box.table.item(2, 0).toolTip()
+
+
+def test_an_unreadable_file_says_so_in_one_plain_line_naming_the_formats_that_open(qtbot, make_window, tmp_path):
+    import soundfile as sf
+
+    window = make_window()
+    bad = tmp_path / "notes.wav"
+    bad.write_bytes(b"this is not audio at all" * 10)
+    window.editor.import_paths([bad])
+    text = window.error_banner.text()
+    assert text.startswith("Cannot read notes.wav as audio") and "\n" not in text
+    for raw in ("Error opening", "Format not recognised", "libsndfile", "System error"):
+        assert raw not in text, text  # no raw libsndfile text
+    assert "WAV" in text and "FLAC" in text and "AIFF" in text
+    assert ("MP3" in text) == ("MP3" in sf.available_formats()), text  # MP3 named exactly when it opens
