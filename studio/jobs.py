@@ -87,9 +87,10 @@ def without_audio(result: GenerationResult) -> GenerationResult:
 
 
 def without_inputs(spec: JobSpec) -> JobSpec:
-    """The spec without the audio it was given (the editor's clip, a reference voice): what a done job keeps."""
+    """The spec without the audio it was given (the editor's whole clip, in its task and extra): what a done job
+    keeps. A reference voice stays: "More like this" reads it, and it is a few seconds of 16 kHz mono."""
     def holds_audio(value) -> bool:
-        return isinstance(value, (Clip, np.ndarray)) or isinstance(getattr(value, "clip", None), Clip)
+        return isinstance(value, (Clip, np.ndarray))
 
     return replace(spec, task=None, extra={k: v for k, v in spec.extra.items() if not holds_audio(v)})
 
