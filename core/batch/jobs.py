@@ -240,8 +240,10 @@ def _build_row(line: int, values: dict, default_model, models: dict,
     scheduler = _text(get("scheduler")) or defaults.scheduler
     seed, count = _seeds(get("seed"), get("count"), values)
     if mode in SOURCE_MODES:
-        return _source_row(line, mode, values, get, prompt, model, steps, guidance, scheduler, seed, count,
-                           output_format, base, clips)
+        from .source_rows import source_row
+
+        return source_row(line, mode, values, get, prompt, model, steps, guidance, scheduler, seed, count,
+                          output_format, base, clips)
     bars, bpm, beats = get("bars"), get("bpm"), get("beats_per_bar")
     seconds = _number(get("seconds"), "seconds", float) if get("seconds") is not None else None
     if bars is not None or bpm is not None:
@@ -254,34 +256,6 @@ def _build_row(line: int, values: dict, default_model, models: dict,
     extra = {k: v for k, v in values.items() if k not in KNOWN and k and v not in (None, "")}
     row = JobRow(line, mode, prompt, negative, seconds, bars, bpm, beats or 4, seed, count, model, steps, guidance,
                  scheduler, words, pattern, extra, output_format)
-    for s in (row.seed, row.seeds[-1]):
-        try:
-            for_path(output_format, Path(str(row.relative_path(s))))  # e.g. a `.mp3` pattern with --bit-depth 24
-        except InputError as exc:
-            raise _Bad("output", str(exc)) from None
-    return row
-
-
-def _source_row(line, mode, values, get, prompt, model, steps, guidance, scheduler, seed, count, output_format,
-                base, clips) -> JobRow:
-    from .render import task_for_row
-    from .source_rows import check_source_task, source_fields
-
-    fields = source_fields(mode, get, _number, base, clips)
-    negative = _text(get("negative")) or ""
-    try:
-        from core.generation.requests import GenerationSettings
-
-        GenerationSettings(prompt, negative, steps, guidance, seed, 1, scheduler).request(1.0).validated()
-    except InputError as exc:
-        first = str(exc).split()[0].strip(":")
-        raise _Bad(first if first in KNOWN else "row", str(exc)) from None
-    extra = {k: v for k, v in values.items() if k not in KNOWN and k and v not in (None, "")}
-    row = JobRow(line, mode, prompt, negative, fields["seconds"], fields["bars"], fields["bpm"],
-                 fields["beats_per_bar"], seed, count, model, steps, guidance, scheduler, None,
-                 _text(get("output")) or DEFAULT_PATTERN, extra, output_format, source=fields["source"],
-                 start=fields["start"], end=fields["end"], strength=fields["strength"])
-    check_source_task(task_for_row(row, seed, 1), clips)
     _check_pattern(row, output_format)
     return row
 

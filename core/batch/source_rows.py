@@ -84,3 +84,28 @@ def check_source_task(task, clips: dict) -> None:
         text = str(exc)
         field = next((f for f in ("strength", "start", "end") if text.startswith(f) or f"{f}=" in text), "source")
         raise RowProblem("start" if field == "source" and "range" in text else field, text) from None
+
+
+def source_row(line, mode, values, get, prompt, model, steps, guidance, scheduler, seed, count, output_format,
+               base, clips):
+    """The checked JobRow of a continue / inpaint / loop / transform row (core.batch.jobs calls it)."""
+    from .jobs import DEFAULT_PATTERN, KNOWN, JobRow, _Bad, _check_pattern, _number, _text
+    from .render import task_for_row
+
+    fields = source_fields(mode, get, _number, base, clips)
+    negative = _text(get("negative")) or ""
+    try:
+        from core.generation.requests import GenerationSettings
+
+        GenerationSettings(prompt, negative, steps, guidance, seed, 1, scheduler).request(1.0).validated()
+    except InputError as exc:
+        first = str(exc).split()[0].strip(":")
+        raise _Bad(first if first in KNOWN else "row", str(exc)) from None
+    extra = {k: v for k, v in values.items() if k not in KNOWN and k and v not in (None, "")}
+    row = JobRow(line, mode, prompt, negative, fields["seconds"], fields["bars"], fields["bpm"],
+                 fields["beats_per_bar"], seed, count, model, steps, guidance, scheduler, None,
+                 _text(get("output")) or DEFAULT_PATTERN, extra, output_format, source=fields["source"],
+                 start=fields["start"], end=fields["end"], strength=fields["strength"])
+    check_source_task(task_for_row(row, seed, 1), clips)
+    _check_pattern(row, output_format)
+    return row
