@@ -1,4 +1,5 @@
-"""The journal that makes a set of files land whole even under `kill -9`.
+"""Landing a set of files whole, even under `kill -9`: each target's entry (prepare: checks and a hard-link backup),
+the journal written before the renames, and undoing a set (at once on an error, or after a kill by the next sweep).
 
 core.fileio lands a set (audio + sidecar, or every candidate of a take) by renaming temps over the targets one
 by one. Before the first rename it writes, fsyncs and names in each target folder a journal
@@ -16,12 +17,15 @@ that file keeps the new take; the other names are still rolled back.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
 import secrets
 from pathlib import Path
 from typing import Optional, Sequence
+
+from core.stale_temps import temp_path_for
 
 JOURNAL_PATTERN = re.compile(r"^\.loa-commit\.(?P<host>[0-9a-f]{6})-(?P<pid>[0-9]{1,10})-[0-9a-f]{8}\.journal$")
 
@@ -61,6 +65,36 @@ def remove_journals(paths: Sequence[Path]) -> None:
             os.unlink(path)
     for folder in dict.fromkeys(Path(p).parent for p in paths):
         _fsync_dir(folder)
+
+
+def prepare(tmp: Path, target: Path, overwrite: bool, backup: bool) -> dict:
+    """Check the target can be replaced and (for a set) hard-link a backup of the file it replaces."""
+    existed = os.path.lexists(target)
+    if overwrite and existed:
+        if os.path.isdir(target):
+            raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
+        if os.path.exists(target) and not os.path.isfile(target):  # never replace /dev/null or a FIFO by a file
+            raise PermissionError(errno.EPERM, "not a regular file", str(target))
+    saved = None
+    if overwrite and existed and backup:
+        saved = temp_path_for(target)
+        try:
+            os.link(target, saved, follow_symlinks=False)
+        except OSError:
+            saved = None  # no hard links here: each single rename is still atomic
+    return {"target": str(target), "tmp": str(tmp), "tmp_inode": inode_of(tmp), "existed": existed,
+            "backup": str(saved) if saved else None}
+
+
+def undo_landed(landed: list[dict]) -> None:
+    """Put back what this commit replaced (from its backups) and remove the names it created."""
+    for entry in reversed(landed):
+        with contextlib.suppress(OSError):
+            if entry["backup"]:
+                os.replace(entry["backup"], entry["target"])
+            elif not entry["existed"]:
+                os.unlink(entry["target"])
+            # replaced without a backup (no hard links): the new whole file stays
 
 
 def roll_back(journal: Path) -> list[Path]:

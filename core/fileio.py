@@ -36,7 +36,7 @@ from typing import Iterator, Sequence
 
 from core.errors import InputError
 from core.wording import counted
-from core.commit_journal import inode_of, remove_journals, write_journals
+from core.commit_journal import prepare, remove_journals, undo_landed, write_journals
 from core.stale_temps import HOST, probe_path_in, sweep_folder, temp_path_for
 
 WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
@@ -155,6 +155,9 @@ def check_output_paths(paths: Sequence[str | Path], *, overwrite: bool = False,
     Raises OutputError / OutputExists with one line naming the path. Creates nothing that stays behind.
     """
     checked = []
+    for folder in dict.fromkeys(Path(p).parent for p in paths):
+        if folder.is_dir():
+            sweep_folder(folder)  # a set a killed writer left half-landed goes back first (core.commit_journal)
     for path in map(Path, paths):
         for source in inputs:
             if _same_file(path, Path(source)):
@@ -337,10 +340,13 @@ def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
         try:
             for tmp, target in pairs:
                 try:
-                    entries.append(_prepare(tmp, target, overwrite, backup=len(pairs) > 1))
+                    entries.append(prepare(tmp, target, overwrite, backup=len(pairs) > 1))
                 except OSError as exc:
                     raise output_error(exc, target) from exc
-            journals = write_journals(entries, sorted(folders), HOST) if len(pairs) > 1 else []
+            try:
+                journals = write_journals(entries, sorted(folders), HOST) if len(pairs) > 1 else []
+            except OSError as exc:  # a full disk before anything was renamed: one line, nothing changed
+                raise output_error(exc, pairs[0][1]) from exc
             landed: list[dict] = []
             try:
                 for i, (tmp, target) in enumerate(pairs):
@@ -353,7 +359,7 @@ def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
                     if i == 0:
                         _gate("mid-commit")
             except BaseException:
-                _roll_back(landed)
+                undo_landed(landed)
                 remove_journals(journals)
                 raise
             remove_journals(journals)  # from here on the new set stands
@@ -365,25 +371,6 @@ def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
         for folder in folders:
             _fsync_dir(folder)
         _committed.extend(target for _, target in pairs)
-
-
-def _prepare(tmp: Path, target: Path, overwrite: bool, backup: bool) -> dict:
-    """Check the target can be replaced and (for a set) hard-link a backup of the file it replaces."""
-    existed = os.path.lexists(target)
-    if overwrite and existed:
-        if os.path.isdir(target):
-            raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
-        if os.path.exists(target) and not os.path.isfile(target):  # never replace /dev/null or a FIFO by a file
-            raise PermissionError(errno.EPERM, "not a regular file", str(target))
-    saved = None
-    if overwrite and existed and backup:
-        saved = temp_path_for(target)
-        try:
-            os.link(target, saved, follow_symlinks=False)
-        except OSError:
-            saved = None  # no hard links here: each single rename is still atomic
-    return {"target": str(target), "tmp": str(tmp), "tmp_inode": inode_of(tmp), "existed": existed,
-            "backup": str(saved) if saved else None}
 
 
 def _land(tmp: Path, target: Path, overwrite: bool) -> None:
@@ -400,14 +387,3 @@ def _land(tmp: Path, target: Path, overwrite: bool) -> None:
         os.unlink(tmp)
         return
     os.replace(tmp, target)
-
-
-def _roll_back(landed: list[dict]) -> None:
-    """Put back what this commit replaced (from its backups) and remove the names it created."""
-    for entry in reversed(landed):
-        with contextlib.suppress(OSError):
-            if entry["backup"]:
-                os.replace(entry["backup"], entry["target"])
-            elif not entry["existed"]:
-                os.unlink(entry["target"])
-            # replaced without a backup (no hard links): the new whole file stays

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     gc_policy.freeze()  # start-up's long-lived objects (Qt wrappers, modules) stay out of later passes
     from core.editing.kweighted_lanes import prepare_in_background
 
-    prepare_in_background()  # the loudness kernel: about 1 s to load, 2 s to compile the very first time
+    prepare_in_background()  # the measuring kernels: about 1 s to load, a few s to compile the very first time
     code = app.exec()
     # pyqtgraph views alive at interpreter exit can abort the process (DESKTOP.md): tear down first.
     window.close()

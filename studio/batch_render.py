@@ -19,6 +19,7 @@ from core.audio.provenance import sidecar_path
 from core.errors import LoaError, first_line
 from core.wording import counted
 
+from .file_dialogs import open_file
 from .format_picker import FormatPicker
 from .gui_text import for_the_window, wrappable
 from .labels import WrappingLabel
@@ -216,7 +217,7 @@ def _initial_stats(plan):
 
 def open_batch_render(window) -> Optional[BatchRenderDialog]:
     """File > Batch render…: pick a job file, then the dialog shows its check and renders it."""
-    name, _ = QFileDialog.getOpenFileName(window, "Batch render: open a job file", "", JOB_FILTER)
+    name = open_file(window, "batch", "Batch render: open a job file", JOB_FILTER)
     if not name:
         return None
     try:

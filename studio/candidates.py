@@ -23,7 +23,7 @@ from core.errors import LoaError
 from .clip_entry import ClipEntry
 
 THUMB_SIZE = (220, 52)
-CARD_ROW_MIN_HEIGHT = 140
+CARD_ROW_MIN_HEIGHT = 132  # one whole card (about 125 px) and its frame
 
 DragHandler = Callable[[ClipEntry, QWidget], None]
 

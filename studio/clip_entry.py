@@ -54,4 +54,16 @@ class ClipEntry:
     def label(self) -> str:
         seed = f"seed {self.seed}" if self.seed is not None else "no seed"
         score = f"score {self.score:.3f}" if self.score is not None else "unscored"
-        return f"{score} · {seed}"
+        bars = self.bars_text
+        return f"{score} · {seed}" + (f" · {bars}" if bars else "")
+
+    @property
+    def bars_text(self) -> str:
+        """"4 bars · 128 BPM" for a bar-locked take (its own bars and tempo), "" otherwise."""
+        from core.generation.bar_locked import lock_of
+
+        lock = lock_of(self.settings)
+        if lock is None:
+            return ""
+        return f"{lock.bars} bar{'s' if lock.bars != 1 else ''} · {lock.bpm:.1f} BPM" \
+            + (f" ({lock.beats_per_bar}/4)" if lock.beats_per_bar != 4 else "")

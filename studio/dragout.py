@@ -150,7 +150,8 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
         if dialog.exec() != ExportDialog.DialogCode.Accepted:
             return None
         path = dialog.path()
-        choice = choice_for_path(dialog.choice(), path)
+        asked = dialog.choice()  # what the fields say: one left at "Same as source" stays so in memory
+        choice = choice_for_path(asked, path)
     finally:
         dialog.deleteLater()
     try:
@@ -160,7 +161,7 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
         _report(on_error, f"Cannot export {path.name}: {exc}")
         return None
     if memory is not None:
-        memory.remember_export(choice, written.parent)
+        memory.remember_export(asked, written.parent)
     return written
 
 

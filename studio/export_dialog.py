@@ -249,14 +249,36 @@ class ExportDialog(QDialog):
             self.format_combo.setCurrentIndex(self.format_combo.findData(typed))
             if not self.export_button.isEnabled():
                 return
-        if not path.parent.is_dir():
-            self.result_label.setText(f"The folder {path.parent} does not exist; choose another with Browse….")
+        if not path.parent.is_dir() and not self._create_folder(path.parent):
             return
         if path.exists() and QMessageBox.question(
                 self, "Replace file?", f"{path.name} already exists in {path.parent}. Replace it?") \
                 != QMessageBox.StandardButton.Yes:
             return
         super().accept()
+
+
+    def _create_folder(self, folder: Path) -> bool:
+        """A missing folder: offer to create it (True once it exists)."""
+        if path_is_blocked(folder):
+            self.result_label.setText(f"{folder} cannot be a folder (a file is in the way); choose another with "
+                                      "Browse…")
+            return False
+        if QMessageBox.question(self, "Create folder?", f"The folder {folder} does not exist. Create it?") \
+                != QMessageBox.StandardButton.Yes:
+            self.result_label.setText(f"The folder {folder} does not exist; create it or choose another with Browse…")
+            return False
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.result_label.setText(f"Could not create {folder}: {exc.strerror or exc}; choose another with Browse…")
+            return False
+        return True
+
+
+def path_is_blocked(folder: Path) -> bool:
+    """A file (not a folder) sits where `folder` or one of its parents should be."""
+    return any(p.exists() and not p.is_dir() for p in (folder, *folder.parents))
 
 
 def starting_folder(folder: str | Path | None) -> tuple[Path, str]:

@@ -1,8 +1,8 @@
 """Format, bit depth and sample rate for files the app renders on its own (Batch render, a speech script's Export…).
 
 The same table and checks as File > Export… and `loa batch/speak --format --bit-depth --rate`
-(core.audio.export_formats, core.audio.take_format); the first item of each list is what those writers always
-wrote (WAV, 16-bit, the model's 16 kHz). A combination that cannot be written is said in one line under the
+(core.audio.export_formats, core.audio.take_format); the first item of each list is what those writers write when
+nothing is chosen (WAV; 24-bit, or 32-bit float for a take that peaks above 0 dBFS; the model's 16 kHz). A combination that cannot be written is said in one line under the
 pickers (`problem()`), and the owner keeps its button disabled until it is fixed.
 
     picker = FormatPicker()
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.audio.export import ExportSettings
@@ -33,7 +33,9 @@ class FormatPicker(QWidget):
         self.setObjectName(name)
         self.format_combo = _combo(f"{name}Format", "WAV (default)",
                                    [(kind.label, key) for key, kind in CONTAINERS.items()])
-        self.depth_combo = _combo(f"{name}Depth", "16-bit (default)", [(SAMPLE_FORMAT_LABELS[d], d) for d in DEPTHS])
+        self.depth_combo = _combo(f"{name}Depth", "24-bit (default)", [(SAMPLE_FORMAT_LABELS[d], d) for d in DEPTHS])
+        self.depth_combo.setItemData(0, "24-bit, or 32-bit float for a take that peaks above 0 dBFS (nothing clips)",
+                                     Qt.ItemDataRole.ToolTipRole)
         self.rate_combo = _combo(f"{name}Rate", "Model's rate (16 kHz)", [(rate_label(r), r) for r in EXPORT_RATES])
         self.format_combo.setToolTip("The files' format: the same choices as File > Export…")
         self.problem_label = QLabel(objectName=f"{name}Problem")

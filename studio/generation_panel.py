@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QFormLayout, QHBoxLayout,
+from PySide6.QtWidgets import (QCheckBox, QFormLayout, QHBoxLayout,
                                QLineEdit, QPushButton, QTabBar, QVBoxLayout, QWidget)
 
 from core.errors import InputError
 from core.generation.defaults import SOUND, SPEECH
 from core.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_STEPS, GenerationRequest
 
+from .file_dialogs import open_file
 from .generate_bar import GenerateBar
 from .jobs import JobSpec
 from .labels import WrappingLabel
@@ -385,8 +386,7 @@ class GenerationPanel(PresetActions, QWidget):
             self.seed_lock.setChecked(True)
 
     def _browse_source(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Audio to continue", "",
-                                              "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)")
+        path = open_file(self, "continue", "Audio to continue", "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)")
         if path:
             self.source_edit.setText(path)
 

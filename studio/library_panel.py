@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QVBoxLayout, QWidget)
 
 from core.library.store import Library, LibraryItem
@@ -23,7 +23,7 @@ _SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect
 
 def describe(item: LibraryItem) -> str:
     star = "★ " if item.favourite else ""
-    kept = " · in the trash" if item.trashed else "" if item.kept else " · not kept"
+    kept = " · in the trash" if item.trashed else " · kept" if item.kept else " · not kept"
     seed = f"seed {item.seed}" if item.seed is not None else ""
     # an imported file has no model: its row reads "import · <date>", not "import ·  · <date>"
     details = (item.mode, _short_model(item.model) if item.model else "", seed, item.created[:16].replace("T", " "))
@@ -85,6 +85,11 @@ class LibraryPanel(QWidget):
         self.trash_toggle.setObjectName("libraryTrashToggle")
         self.trash_toggle.setToolTip("Show the trash: restore items or delete them for good")
         self.list = LibraryList()
+        self.empty_label = QLabel()
+        self.empty_label.setObjectName("libraryEmpty")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setStyleSheet("color: #888;")
+        self.empty_label.setVisible(False)
         self.play_button = QPushButton("Play")
         self.favourite_button = QPushButton("★ Favourite")
         self.favourite_button.setObjectName("favouriteButton")
@@ -120,6 +125,7 @@ class LibraryPanel(QWidget):
         layout.addWidget(self.search_edit)
         layout.addLayout(filters)
         layout.addLayout(toggles)
+        layout.addWidget(self.empty_label)
         layout.addWidget(self.list, 1)
         layout.addLayout(actions)
         layout.addLayout(trash_actions)
@@ -182,6 +188,12 @@ class LibraryPanel(QWidget):
             self.list.addItem(row)
             if selected is not None and item.id == selected.id:
                 self.list.setCurrentItem(row, _SELECT_ONLY)
+        searching = bool(self.search_edit.text().strip()) or self.mode_filter.currentIndex() > 0 or \
+            self.model_filter.currentIndex() > 0 or self.favourites_only.isChecked() or self.kept_only.isChecked()
+        self.empty_label.setText("No matches: try other words, or clear the search and filters." if searching else
+                                 "The trash is empty." if self.in_trash else
+                                 "No takes yet: generate, record or open a file.")
+        self.empty_label.setVisible(not items)  # said, rather than a blank list
         self.list.blockSignals(False)
 
     def items(self) -> list[LibraryItem]:
@@ -236,6 +248,7 @@ class LibraryPanel(QWidget):
         items = self.selected_items()
         if items:
             self.library.restore([i.id for i in items])
+            self._forget_restored({i.id for i in items})
             self.message.emit(f"Restored {_count(items)} from the trash.")
             self.library_changed()
 
@@ -284,6 +297,11 @@ class LibraryPanel(QWidget):
         self.library_changed()
         self.select_id(ids[0])
         return True
+
+    def _forget_restored(self, ids: set[int]) -> None:
+        """Items restored from the trash view are no longer for Undo delete to bring back."""
+        self._undo = [kept for kept in ([i for i in group if i not in ids] for group in self._undo) if kept]
+        self.undo_button.setEnabled(bool(self._undo))
 
     def forget_undo(self) -> None:
         """The trash was emptied: nothing is left to bring back."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import QThread, Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QHeaderView, QProgressBar,
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.models.catalog import CATALOG, describe_size
@@ -21,6 +21,7 @@ from core.errors import Cancelled, LoaError
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
 
+from .file_dialogs import choose_folder
 from .gui_text import for_the_window
 from .labels import WrappingLabel
 from .settings import StudioSettings
@@ -101,12 +102,18 @@ def first_run_text(in_dialog: bool = False) -> str:
 
 
 def first_run_summary() -> str:
-    """The first-run note in two or three lines for the window (the full list is first_run_text, its tooltip)."""
-    from core.models.catalog import DEFAULT_MODEL
+    """The first-run note for the window: generation is off, and every checkpoint with what it is for and its size
+    (as the README promises), short enough to wrap into a few lines at 1024 px; first_run_text is its tooltip."""
+    checkpoints = "; ".join(f"{info.id} — {_purpose(info)}, {describe_size(info.download_bytes)}"
+                            for info in CATALOG.values())
+    return ("No model is installed: generation is off (the library and the editor work). Open Models… to download "
+            f"one or to add a local model folder. Checkpoints: {checkpoints}.")
 
-    info = CATALOG[DEFAULT_MODEL]
-    return (f"No model is installed: generation is off (the library and the editor work). Open Models… to download "
-            f"one, e.g. {info.id} ({describe_size(info.download_bytes)}), or to add a local model folder.")
+
+def _purpose(info) -> str:
+    """"sound effects and general audio" from "AudioLDM 2 (sound effects and general audio)"."""
+    title = info.title
+    return title[title.index("(") + 1:title.rindex(")")] if "(" in title and title.endswith(")") else info.task
 
 
 def progress_tqdm_class(on_bytes: Callable[[int, int], None], cancel: threading.Event):
@@ -352,7 +359,7 @@ class ModelManagerDialog(QDialog):
         self.models_changed.emit()
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Model folder (holding model_index.json)")
+        folder = choose_folder(self, "models", "Model folder (holding model_index.json)")
         if folder:
             self.add_local_folder(folder)
 

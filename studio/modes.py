@@ -59,7 +59,7 @@ def bar_lock_extra(settings: dict) -> dict:
     if lock is None:
         return {}
     return {"bar_lock": {"bars": lock.bars, "bpm": lock.bpm, "beats_per_bar": lock.beats_per_bar,
-                         "ending": lock.ending}}
+                         "beat_unit": lock.beat_unit, "ending": lock.ending}}
 
 
 def task_for(mode: str, request, extra: dict):

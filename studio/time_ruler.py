@@ -35,6 +35,7 @@ def format_time(seconds: float, spacing: float, minutes: bool = False) -> str:
 
 
 DB_MARKS = (0.0, -6.0, -12.0, -18.0, -24.0, -36.0, -48.0, -60.0)
+MIN_MARK_PX = 14  # marks closer than this on screen are left out
 
 
 class LevelAxis(pg.AxisItem):
@@ -46,26 +47,32 @@ class LevelAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)
         self.lanes, self.lane_height, self.zoom = 1, 2.2, 1.0
 
-    def marks(self) -> list[tuple[float, str]]:
-        """(y, label) for every mark: the dB levels that land at least 12 % of a half lane apart, per lane."""
+    def marks(self, pixels_per_unit: float = 0.0) -> list[tuple[float, str]]:
+        """(y, label) for every mark, on the upper half of each lane (the lower half mirrors it): the dB levels
+        at least MIN_MARK_PX apart on screen (given `pixels_per_unit`), and -∞ at the lane's centre line."""
         out = []
+        gap = MIN_MARK_PX / pixels_per_unit if pixels_per_unit > 0 else 0.12
         for lane in range(self.lanes):
             centre = -lane * self.lane_height
             last = None
             for db in DB_MARKS:
                 height = self.zoom * 10 ** (db / 20)
-                if height > 1.0 + 1e-9 or (last is not None and last - height < 0.12):
+                if height > 1.0 + 1e-9 or (last is not None and last - height < gap) or height < gap:
                     continue
                 last = height
-                label = f"{db:.0f}"
-                out += [(centre + height, label), (centre - height, label)]
+                out.append((centre + height, f"{db:.0f}"))
             out.append((centre, "-∞"))
         return out
 
+    def _pixels_per_unit(self) -> float:
+        low, high = self.range
+        return self.geometry().height() / (high - low) if high > low and self.geometry().height() > 0 else 0.0
+
     def tickValues(self, minVal, maxVal, size):
-        values = sorted(y for y, _ in self.marks() if minVal <= y <= maxVal)
+        per_unit = size / (maxVal - minVal) if maxVal > minVal else 0.0
+        values = sorted(y for y, _ in self.marks(per_unit) if minVal <= y <= maxVal)
         return [(1.0, values)]
 
     def tickStrings(self, values, scale, spacing):
-        labels = dict((round(y, 6), text) for y, text in self.marks())
+        labels = dict((round(y, 6), text) for y, text in self.marks(self._pixels_per_unit()))
         return [labels.get(round(v, 6), "") for v in values]

@@ -49,6 +49,7 @@ FOLLOW_INTERVAL_MS = 30
 MAX_AMPLITUDE_ZOOM = 256.0
 SPECTROGRAM_COLUMNS = 6000
 WAVE_PEN = pg.mkPen("#5fb3f0", width=1)
+MIN_HEIGHT = 150  # px: the waveform stays readable at 1024x640 with the Script dock and job rows open
 
 
 class WaveformView(QWidget):
@@ -60,7 +61,7 @@ class WaveformView(QWidget):
         super().__init__(parent)
         self.setObjectName("waveformView")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setMinimumHeight(120)
+        self.setMinimumHeight(MIN_HEIGHT)
         self._clip: Optional[Clip] = None
         self._overview: Optional[Overview] = None
         self._player = None
@@ -81,6 +82,7 @@ class WaveformView(QWidget):
         item.setMouseEnabled(x=True, y=False)
         item.setLabel("bottom", "Time")
         item.setLabel("left", "dBFS")
+        item.hideAxis("left")  # shown with a clip
         item.showGrid(x=True, y=False, alpha=0.15)
         self._box.disableAutoRange()
         self._curves: list[pg.PlotDataItem] = []
@@ -135,6 +137,7 @@ class WaveformView(QWidget):
         self.clear_selection()
         self.set_playhead(0.0)
         if clip is None:
+            self.plot.getPlotItem().hideAxis("left")
             return
         for _ in range(clip.channels):
             curve = pg.PlotDataItem(pen=WAVE_PEN, autoDownsample=False, clipToView=False, skipFiniteCheck=True)
@@ -256,7 +259,7 @@ class WaveformView(QWidget):
             self._box.setYRange(bottom, 1.0, padding=0.02)
             self._level_axis.lanes, self._level_axis.lane_height = channels, LANE_HEIGHT
             self._level_axis.zoom = self._amplitude_zoom
-            item.showAxis("left")
+            item.showAxis("left") if self._clip is not None else item.hideAxis("left")
             item.setLabel("left", "dBFS")  # the level scale: true level, as the card thumbnails show it
             self._level_axis.picture = None
             self._level_axis.update()

@@ -24,6 +24,7 @@ RECORDINGS = {
     "phone_busy_8k_mono.oga": ("sound-theme-freedesktop", FREEDESKTOP / "phone-outgoing-busy.oga"),
     "service_login_22k_stereo.oga": ("sound-theme-freedesktop", FREEDESKTOP / "service-login.oga"),
     "speech_front_center_48k_mono.wav": ("alsa-utils", Path("/usr/share/sounds/alsa/Front_Center.wav")),
+    "trash_empty_44k_stereo.oga": ("sound-theme-freedesktop", FREEDESKTOP / "trash-empty.oga"),
 }
 
 

@@ -18,6 +18,20 @@ from core.generation.bar_locked import BarLock, generate_bars
 from core.generation.requests import GenerationRequest
 
 
+def libsndfile_loop_info(path):
+    """(meter numerator, denominator, beats, bpm) as libsndfile reads the WAV's ACID chunk
+    (sf_command SFC_GET_LOOP_INFO), through soundfile's own binding of the library; None without one."""
+    SFC_GET_LOOP_INFO = 0x10E0
+    with sf.SoundFile(str(path)) as f:
+        # SF_LOOP_INFO: short time_sig_num, short time_sig_den, int loop_mode, int num_beats, float bpm,
+        # int root_key, int future[6]
+        buffer = sf._ffi.new("char[]", 44)  # sizeof(SF_LOOP_INFO): libsndfile checks it
+        if not sf._snd.sf_command(f._file, SFC_GET_LOOP_INFO, buffer, 44):
+            return None
+        numerator, denominator, _, beats, bpm = struct.unpack("<hhiif", bytes(sf._ffi.buffer(buffer, 16)))
+    return numerator, denominator, beats, bpm
+
+
 @pytest.mark.parametrize("bars,bpm,beats", [(4, 97.0, 4), (1, 140.0, 4), (2, 93.5, 3)])
 def test_bar_frames_are_n_bars_to_the_sample(bars, bpm, beats):
     for rate in (16_000, 44_100, 48_000):
@@ -72,10 +86,11 @@ def test_cli_bars_writes_exact_length_tempo_name_and_acid(tiny_model_dir, tmp_pa
     assert code == 0
     record = json.loads(capsys.readouterr().out.splitlines()[0])
     path = tmp_path / record["path"]
-    assert path.name == "techno-loop_97bpm_2bars_s5.wav"
+    assert path.name == "techno-loop_97bpm_3-4_2bars_s5.wav"
     assert sf.info(path).frames == round(2 * 3 * 60 / 97 * MODEL_RATE)
     info = read_acid_chunk(path)
     assert (info.bpm, info.beats, info.meter_numerator) == (97.0, 6, 3)
+    assert libsndfile_loop_info(path) == (3, 4, 6, 97.0)
     sidecar = json.loads(path.with_name(path.name + ".json").read_text())
     assert sidecar["settings"]["bpm"] == 97.0 and sidecar["settings"]["bars"] == 2
 
@@ -85,3 +100,51 @@ def test_cli_bars_usage_errors_exit_2(tiny_model_dir, capsys):
     assert "--bpm" in capsys.readouterr().err
     assert main(["generate", "x", "--model", str(tiny_model_dir), "--bpm", "120"]) == 2
     assert main(["generate", "x", "--model", str(tiny_model_dir), "--bars", "2", "--bpm", "5"]) == 2
+
+
+@pytest.mark.parametrize("beats,unit,seconds", [(7, 8, 2 * 7 * 0.25), (6, 8, 2 * 6 * 0.25), (4, 4, 4.0),
+                                                (3, 2, 2 * 3 * 1.0), (5, 16, 2 * 5 * 0.125)])
+def test_the_beat_unit_sets_the_length_at_quarter_note_tempo(beats, unit, seconds):
+    """Two bars at 120 BPM, the tempo in quarter notes as DAWs count it: an eighth lasts 0.25 s."""
+    lock = BarLock(bars=2, bpm=120.0, beats_per_bar=beats, beat_unit=unit).validated()
+    assert lock.seconds == pytest.approx(seconds)
+    assert lock.frames(48_000) == round(seconds * 48_000)
+    assert bar_frames(2, 120.0, 44_100, beats, unit) == round(seconds * 44_100)
+
+
+def test_cli_seven_eight_writes_its_meter_in_the_length_the_acid_chunk_and_the_name(tiny_model_dir, tmp_path,
+                                                                                   capsys, monkeypatch):
+    """Issue 19: the ACID chunk said x/4 whatever the meter (--beats-per-bar 7 became 7/4)."""
+    monkeypatch.chdir(tmp_path)
+    code = main(["generate", "odd loop", "--model", str(tiny_model_dir), "--device", "cpu", "--steps", "2",
+                 "--seed", "5", "--bars", "2", "--bpm", "140", "--beats-per-bar", "7", "--beat-unit", "8",
+                 "--json", "--quiet"])
+    assert code == 0
+    path = tmp_path / json.loads(capsys.readouterr().out.splitlines()[0])["path"]
+    assert path.name == "odd-loop_140bpm_7-8_2bars_s5.wav"
+    assert sf.info(path).frames == round(2 * 7 * 30 / 140 * MODEL_RATE)  # an eighth is half of 60 / 140 s
+    assert libsndfile_loop_info(path) == (7, 8, 14, 140.0)
+    sidecar = json.loads(path.with_name(path.name + ".json").read_text())
+    assert sidecar["settings"]["beat_unit"] == 8 and sidecar["settings"]["beats_per_bar"] == 7
+
+
+def test_a_beat_unit_that_is_not_a_note_value_exits_2(tiny_model_dir, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "x", "--model", str(tiny_model_dir), "--bars", "2", "--bpm", "120", "--beat-unit", "3"])
+    assert exc.value.code == 2
+    with pytest.raises(InputError, match="beat unit"):
+        BarLock(bars=1, bpm=120, beat_unit=6).validated()
+
+
+def test_a_batch_row_takes_a_beat_unit(tiny_model_dir, tmp_path):
+    from core.batch.jobs import read_jobs
+
+    jobs = tmp_path / "loops.csv"
+    jobs.write_text("prompt,bars,bpm,beats_per_bar,beat_unit,seed\nodd loop,2,140,7,8,1\nplain,2,120,4,,2\n"
+                    "bad,2,120,7,6,3\n")
+    found = read_jobs(jobs, default_model=str(tiny_model_dir))
+    odd, plain = found.rows
+    assert (odd.beats_per_bar, odd.beat_unit, odd.seconds) == (7, 8, 3.0)
+    assert odd.settings()["beat_unit"] == 8 and "beat_unit" not in plain.settings()  # x/4 rows keep their keys
+    assert (plain.beat_unit, plain.seconds) == (4, 4.0)
+    assert [(e.line, e.field) for e in found.errors] == [(4, "beat_unit")]

@@ -119,7 +119,13 @@ def test_odd_folders_end_in_one_line(tiny_model_dir, tmp_path, capsys):
         code, err = batch(tmp_path, tiny_model_dir, capsys, *extra, out="afile")
         assert code == 2 and one_line(err) and "is a file, not a folder" in err, err
         assert (tmp_path / "afile").read_text() == "keep"
-    (tmp_path / "out" / "manifest.jsonl").mkdir(parents=True)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "takes").write_text("a file where the pattern wants a folder")
+    write_job(tmp_path, ["rain,0.5,1,3,1,takes/{slug}"])
+    code, err = batch(tmp_path, tiny_model_dir, capsys)
+    assert code == 2 and "line 2: takes is a file, so takes/rain.wav cannot be made inside it" in err, err
+    assert "Traceback" not in err and (tmp_path / "out" / "takes").is_file()
+    (tmp_path / "out" / "manifest.jsonl").mkdir()
     for extra in ([], ["--dry-run"]):
         code, err = batch(tmp_path, tiny_model_dir, capsys, *extra)
         assert code == 2 and one_line(err) and "manifest.jsonl is a folder" in err, err
@@ -215,3 +221,15 @@ def test_a_second_run_into_the_same_folder_is_refused_and_sigterm_ends_as_143(ti
     assert first.returncode == 143, err
     assert "Run the same command again to resume" in err
     assert 1 <= len(records(tmp_path / "out")) < 10
+
+
+def test_manifests_written_before_the_header_are_still_ours(tmp_path):
+    from core.batch.manifest import read_manifest
+
+    legacy = [{"path": "a.wav", "render_key": "k", "sha256": "s", "seed": 1},
+              {"path": "b.wav", "render_key": "k", "sha256": "t", "seed": 2}]
+    (tmp_path / "manifest.jsonl").write_text("".join(json.dumps(r) + "\n" for r in legacy) + '{"path": "c.w')
+    found = read_manifest(tmp_path)
+    assert sorted(found.records) == ["a.wav", "b.wav"] and found.owns("a.wav") and not found.owns("c.wav")
+    (tmp_path / "manifest.jsonl").write_text("")
+    assert read_manifest(tmp_path).records == {}  # an empty file holds nothing to lose

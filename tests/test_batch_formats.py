@@ -1,6 +1,6 @@
 """`loa batch --format/--bit-depth/--rate`: the Export dialog's formats for batch files, checked like the dialog
-(one line, exit 2, nothing rendered), rendered on the tiny model; without the flags the files are what batch always
-wrote (16-bit WAV at the model's 16 kHz) and a rerun still finds them done."""
+(one line, exit 2, nothing rendered), rendered on the tiny model; without the flags the files are WAV at the model's
+16 kHz, 24-bit (the generated-take rule), and a rerun still finds them done."""
 
 import json
 
@@ -32,8 +32,8 @@ def test_format_bit_depth_and_rate_reach_every_file_and_default_is_unchanged(tin
     out = tmp_path / "out"
     code, err = batch(tmp_path, tiny_model_dir, capsys)
     assert code == 0, err
-    assert infos(out) == {"rain-on-a-tin-roof_10.wav": ("WAV", "PCM_16", 16_000),
-                          "rain-on-a-tin-roof_11.wav": ("WAV", "PCM_16", 16_000)}
+    assert infos(out) == {"rain-on-a-tin-roof_10.wav": ("WAV", "PCM_24", 16_000),
+                          "rain-on-a-tin-roof_11.wav": ("WAV", "PCM_24", 16_000)}
 
     code, err = batch(tmp_path, tiny_model_dir, capsys, "--format", "flac", "--bit-depth", "24", "--rate", "48000")
     assert code == 0, err

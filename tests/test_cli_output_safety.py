@@ -187,7 +187,7 @@ def test_a_full_disk_leaves_the_old_files_and_no_partial_set(tiny_model_dir, tmp
     try:
         (disk / "out-1.wav").write_bytes(b"old take")
         (disk / "out-1.wav.json").write_text("old notes")
-        # Three 3 s takes as 16-bit WAV need ~290 KB: the disk fills partway through the set.
+        # Three 3 s takes as 24-bit WAV need ~430 KB: the disk fills partway through the set.
         code, out, err = run(capsys, "generate", "rain", "-o", disk / "out.wav", "--candidates", "3", "--overwrite",
                              "--model", tiny_model_dir, "--seconds", "3", "--steps", "1")
         assert one_line_error(code, err) and out == "", err

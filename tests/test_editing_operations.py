@@ -263,3 +263,15 @@ def test_loudness_of_audio_below_the_gate_or_with_no_known_layout():
     seven = Clip(np.zeros((48000, 7), np.float32), 48000)  # 5.1 and 7.1 are measured (tests/test_downmix.py)
     with pytest.raises(InputError, match="needs a known channel layout"):
         levels.normalize_loudness(seven, Selection())
+
+
+@pytest.mark.parametrize("curve", sorted(fades.CURVES))
+@pytest.mark.parametrize("frames", [2, 101, 48_000])
+def test_every_fade_ends_at_exactly_unity_and_full_scale_stays_full_scale(curve, frames):
+    """float32 exp(ln 1000) is 1000.0001: the exponential fade in once ended at 1.0000001 (over 0 dBFS)."""
+    rising = fades.fade_gains(frames, curve)
+    assert rising[0] == 0.0 and rising[-1] == np.float32(1.0) and rising.max() <= 1.0
+    assert fades.fade_gains(frames, curve, falling=True)[0] == np.float32(1.0)
+    clip = Clip(np.ones((frames, 2), np.float32), RATE)
+    faded = fades.fade_in(clip, Selection(0, frames), curve=curve).clip.samples
+    assert faded.max() == np.float32(1.0) and faded[-1, 0] == np.float32(1.0)

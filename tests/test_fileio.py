@@ -3,6 +3,7 @@
 Full disks are real: a 64 KB tmpfs when this process may mount (root), and RLIMIT_FSIZE in a child process
 (EFBIG, any user) otherwise."""
 
+import contextlib
 import errno
 import os
 import subprocess
@@ -200,3 +201,21 @@ def test_two_processes_racing_for_one_new_name_one_wins_whole(tmp_path):
     data = target.read_bytes()
     assert data in (b"A" * 100_000, b"B" * 100_000)
     assert hidden_leftovers(tmp_path) == []
+
+
+def test_a_full_disk_when_the_sets_journal_is_written_changes_nothing(tiny_disk):
+    """The temps fit, then the disk fills up: the journal cannot be written, so no name is touched."""
+    a, b = tiny_disk / "a.wav", tiny_disk / "a.wav.json"
+    a.write_bytes(b"old take")
+    b.write_text("old sidecar")
+    with pytest.raises(OutputError) as caught:
+        with atomic_outputs([a, b]) as (tmp_a, tmp_b):
+            tmp_a.write_bytes(b"new take")
+            tmp_b.write_text("new sidecar")
+            with open(tiny_disk / "filler", "wb", buffering=0) as filler:  # another program takes the last space
+                with contextlib.suppress(OSError):
+                    while True:
+                        filler.write(b"\0" * 512)
+    assert "no space left on device" in str(caught.value) and str(caught.value).endswith("nothing was changed.")
+    assert a.read_bytes() == b"old take" and b.read_text() == "old sidecar"
+    assert hidden_leftovers(tiny_disk) == []

@@ -58,3 +58,29 @@ def test_the_reference_in_the_output_folder_is_never_written_over(tmp_path, caps
         assert code == 2 and err.count("\n") == 1, err
         assert "refusing to write over the input" in err
         assert reference.read_bytes() == before
+
+
+def test_the_windows_script_export_never_writes_over_the_reference(tiny_speech_engine, tmp_path, corpus_files):
+    """write_script (the window's Export of a rendered script) with the reference lying in the export folder
+    under a line's name: refused even with overwrite, the recording unchanged, nothing written."""
+    from core.fileio import OutputError
+    from core.speech import ReferenceVoice, SpeechRequest, parse_script, render_script, write_script
+    from core.speech.script import script_file_names
+
+    out = tmp_path / "episode"
+    out.mkdir()
+    recording = out / "01-hello-there.wav"  # the name the script's first line gets
+    recording.write_bytes(next(p for p in corpus_files if p.name.startswith("speech_")).read_bytes())
+    before = recording.read_bytes()
+    reference = ReferenceVoice.from_file(recording, "hello")
+    assert reference.path == recording
+    result = render_script(tiny_speech_engine, parse_script("Hello there.\n", "a voice"),
+                           SpeechRequest("", seed=3, steps=2, guidance=2.0))
+    try:
+        write_script(result, out, name="episode", overwrite=True, inputs=[reference.path])
+    except OutputError as exc:
+        assert "refusing to write over the input" in str(exc)
+    else:
+        raise AssertionError("the reference was written over")
+    assert recording.read_bytes() == before and sorted(p.name for p in out.iterdir()) == [recording.name]
+    assert recording.name in script_file_names(result, "episode")

@@ -1,5 +1,5 @@
 """`loa speak --format/--bit-depth/--rate` (one take, or a script's folder): the Export dialog's formats, checked
-before the model loads; the tiny speech model renders; without the flags the files are 16-bit WAV at 16 kHz."""
+before the model loads; the tiny speech model renders; without the flags the files are 24-bit WAV at 16 kHz (the generated-take rule)."""
 
 import json
 
@@ -53,7 +53,7 @@ def test_one_take_with_a_bit_depth_and_rate_and_the_unchanged_default(tiny_speec
     code, _, err = run(capsys, "speak", "Hello there.", "-o", tmp_path / "plain.wav", "--seed", 3,
                        "--model", tiny_speech_model_dir, *FAST)
     assert code == 0, err
-    assert info(tmp_path / "plain.wav") == ("WAV", "PCM_16", 16_000)
+    assert info(tmp_path / "plain.wav") == ("WAV", "PCM_24", 16_000)
     code, stdout, err = run(capsys, "speak", "Hello there.", "-o", tmp_path / "hi.aiff", "--seed", 3,
                             "--bit-depth", "float", "--rate", "44100", "--model", tiny_speech_model_dir, *FAST)
     assert code == 0, err

@@ -1,5 +1,9 @@
 """Bars and tempo for musical audio: exact bar lengths in samples, trimming a take to them, and the tag that
-names tempo and bars in file names (`_97bpm_4bars`), which DAWs read to set a loop's tempo.
+names tempo, meter and bars in file names (`_97bpm_4bars`, `_140bpm_7-8_2bars`), which DAWs read to set a
+loop's tempo.
+
+A meter is beats per bar over a beat unit (7/8: seven eighth notes). The tempo counts quarter notes, as DAWs'
+tempo fields do: a bar of 6/8 at 120 BPM lasts 6 x 0.25 s = 1.5 s.
 
 Qt-free and model-free; core.generation.bar_locked uses it to make bar-locked takes.
 """
@@ -21,13 +25,17 @@ MAX_BARS = 64
 # dialogs) is checked against this one range: what DAWs offer for real music, from a slow 20 to a fast 400.
 MIN_BPM, MAX_BPM = 20.0, 400.0
 ENDINGS = ("fade", "close-loop")  # how a bar-locked take ends: a short fade, or a loop-closing pass
+BEAT_UNITS = (1, 2, 4, 8, 16)  # a meter's lower number: whole, half, quarter, eighth, sixteenth notes
 
 
-def check_bars(bars, beats_per_bar) -> None:
+def check_bars(bars, beats_per_bar, beat_unit=4) -> None:
     if isinstance(bars, bool) or not isinstance(bars, int) or not 1 <= bars <= MAX_BARS:
         raise InputError(f"bars must be a whole number from 1 to {MAX_BARS} (got {bars!r}).")
     if isinstance(beats_per_bar, bool) or not isinstance(beats_per_bar, int) or not 1 <= beats_per_bar <= 16:
         raise InputError(f"beats per bar must be a whole number from 1 to 16 (got {beats_per_bar!r}).")
+    if isinstance(beat_unit, bool) or beat_unit not in BEAT_UNITS:
+        raise InputError(f"the beat unit is a meter's lower number: one of {', '.join(map(str, BEAT_UNITS))} "
+                         f"(got {beat_unit!r}).")
 
 
 def check_bpm(bpm) -> float:
@@ -39,13 +47,14 @@ def check_bpm(bpm) -> float:
     return float(bpm)
 
 
-def bar_seconds(bars: int, bpm: float, beats_per_bar: int = 4) -> float:
-    return bars * beats_per_bar * 60.0 / bpm
+def bar_seconds(bars: int, bpm: float, beats_per_bar: int = 4, beat_unit: int = 4) -> float:
+    """N bars in seconds: bars x beats x (4 / unit) quarter notes of 60 / bpm seconds each."""
+    return bars * beats_per_bar * 240.0 / (beat_unit * bpm)
 
 
-def bar_frames(bars: int, bpm: float, rate: int, beats_per_bar: int = 4) -> int:
-    """N bars in samples at `rate`: bars x beats x 60 / bpm x rate, rounded to the nearest sample."""
-    return int(round(bars * beats_per_bar * 60.0 * rate / bpm))
+def bar_frames(bars: int, bpm: float, rate: int, beats_per_bar: int = 4, beat_unit: int = 4) -> int:
+    """N bars in samples at `rate`, rounded to the nearest sample."""
+    return int(round(bars * beats_per_bar * 240.0 * rate / (beat_unit * bpm)))
 
 
 def trim_to_frames(clip: Clip, frames: int, fade_seconds: float = FADE_SECONDS) -> Clip:
@@ -61,20 +70,31 @@ def trim_to_frames(clip: Clip, frames: int, fade_seconds: float = FADE_SECONDS) 
     return Clip(samples, clip.sample_rate)
 
 
-def tempo_tag(bpm: Optional[float], bars: Optional[int]) -> str:
-    """'_97bpm_4bars' (or '_97.5bpm_4bars'); '' without a tempo."""
+def tempo_tag(bpm: Optional[float], bars: Optional[int], beats_per_bar: int = 4, beat_unit: int = 4) -> str:
+    """'_97bpm_4bars' (or '_97.5bpm_4bars'; a meter other than 4/4 named too: '_140bpm_7-8_2bars'); '' without
+    a tempo."""
     if bpm is None:
         return ""
     tag = f"_{round(float(bpm), 2):g}bpm"
+    if (beats_per_bar, beat_unit) != (4, 4):
+        tag += f"_{beats_per_bar}-{beat_unit}"
     return tag + (f"_{bars}bar{'s' if bars != 1 else ''}" if bars else "")
 
 
+def meter_of(settings: dict) -> tuple[int, int]:
+    """(beats per bar, beat unit) a take's settings record; 4/4 when they say nothing."""
+    return int(settings.get("beats_per_bar", 4)), int(settings.get("beat_unit", 4))
+
+
 def acid_info(settings: dict) -> Optional[AcidInfo]:
-    """The ACID chunk for a take whose settings record a bar-locked tempo (bpm, bars, beats_per_bar)."""
+    """The ACID chunk for a take whose settings record a bar-locked tempo (bpm, bars, beats_per_bar,
+    beat_unit): the meter as numerator / denominator, the beats counted in the meter's unit, the tempo in
+    quarter notes per minute."""
     bpm, bars = settings.get("bpm"), settings.get("bars")
     if not settings.get("bar_locked") or "selection_seconds" in settings:
         return None  # an extended loop or a part of a take: its length is not `bars` bars
     if not isinstance(bpm, (int, float)) or not isinstance(bars, int):
         return None
-    beats_per_bar = int(settings.get("beats_per_bar", 4))
-    return AcidInfo(bpm=float(bpm), beats=bars * beats_per_bar, meter_numerator=beats_per_bar, meter_denominator=4)
+    beats_per_bar, beat_unit = meter_of(settings)
+    return AcidInfo(bpm=float(bpm), beats=bars * beats_per_bar, meter_numerator=beats_per_bar,
+                    meter_denominator=beat_unit)

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 from core import APP_NAME, __version__
 from core.audio.acid import add_acid_chunk
 from core.audio.bars import acid_info
-from core.audio.clip import Clip, sf_subtype_for, write_audio_file
+from core.audio.clip import LOSSY_OUTPUTS, Clip, output_format, sf_subtype_for, write_audio_file
 
 
 @dataclass
@@ -56,11 +56,14 @@ def save_with_provenance(clip: Clip, path: str | Path, provenance: Provenance, s
 def save_takes(takes: Sequence[tuple[Clip, Path, Provenance]], subtype: str | None = None,
                overwrite: bool = True) -> list[Path]:
     """Write several (clip, path, provenance) takes as one set: every audio file and sidecar is written to a
-    temp file first, then all are renamed together, so an error or Ctrl+C leaves all or none of them."""
+    temp file first, then all are renamed together, so an error or Ctrl+C leaves all or none of them. With no
+    `subtype`, each take gets the generated-take rule (source_format.generated_sample_format: 24-bit, float
+    when it peaks above 0 dBFS), as the window's drag-out and Export give it."""
     from core.fileio import atomic_outputs
 
     paths = [Path(path) for _, path, _ in takes]
-    formats = [sf_subtype_for(path, subtype) for path in paths]  # a bad name fails before anything is written
+    # a bad name fails before anything is written
+    formats = [sf_subtype_for(path, _take_subtype(clip, path, subtype)) for (clip, _, _), path in zip(takes, paths)]
     targets = [p for path in paths for p in (path, sidecar_path(path))]
     for path in paths:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +80,15 @@ def save_takes(takes: Sequence[tuple[Clip, Path, Provenance]], subtype: str | No
             record = sidecar_record(clip, path, provenance) | {"sha256": file_sha256(temps[2 * i])}
             temps[2 * i + 1].write_text(json.dumps(record, indent=2, sort_keys=True))
     return paths
+
+
+def _take_subtype(clip: Clip, path: Path, subtype: str | None) -> str | None:
+    """`subtype` when chosen; otherwise the generated-take rule for the file's container (None when lossy)."""
+    if subtype is not None or path.suffix.lower() in LOSSY_OUTPUTS:
+        return subtype
+    from core.audio.source_format import _CONTAINER_OF, generated_sample_format
+
+    return generated_sample_format(clip, _CONTAINER_OF[output_format(path)])
 
 
 def sidecar_record(clip: Clip, path: Path, provenance: Provenance) -> dict[str, Any]:

@@ -77,12 +77,24 @@ def peak(clip: Clip) -> float:
     return float(np.max(np.abs(clip.samples))) if clip.frames else 0.0
 
 
+def generated_sample_format(clip: Clip, container: str = GENERATED_DEFAULT[0]) -> Optional[str]:
+    """The one bit-depth rule for a take with no source file (generate, speak, batch, bar-locked loops, a
+    script, drag-out): 24-bit, or 32-bit float when it peaks above 0 dBFS and the container holds float (FLAC
+    does not: 24-bit); None for a lossy container."""
+    kinds = CONTAINERS[container]
+    if kinds.lossy:
+        return None
+    if peak(clip) > 1.0 and "float32" in kinds.sample_formats:
+        return "float32"
+    return GENERATED_DEFAULT[1]
+
+
 def same_as_source(clip: Clip, settings: dict[str, Any]) -> SourceFormat:
     """The format an export of `clip` (with its entry's `settings`) gets when nothing is overridden."""
     rate, channels = clip.sample_rate, clip.channels
     recorded = recorded_format(settings)
     if recorded is None:
-        if peak(clip) > 1.0:
+        if generated_sample_format(clip) == "float32":
             return SourceFormat("wav", "float32", rate, channels,
                                 "Generated take peaks above 0 dBFS: 32-bit float WAV keeps the peaks (24-bit "
                                 "would clip them).")

@@ -3,8 +3,9 @@
 `loa batch`, `loa speak --script`, the batch dialog and the script export choose a container, a bit depth and a
 sample rate from the same table as File > Export… (core.audio.export_formats) and are checked by the same
 validation (core.audio.export.ExportSettings, combination_error); the audio is resampled by the same
-`core.audio.export.render` and lands atomically with its sidecar (core.audio.provenance). Nothing chosen keeps what
-these writers always wrote: the soundfile default for the file's extension (16-bit WAV/FLAC) at the model's rate.
+`core.audio.export.render` and lands atomically with its sidecar (core.audio.provenance). With no bit depth
+chosen a take gets the window's rule for generated takes (source_format.generated_sample_format: 24-bit, 32-bit
+float when it peaks above 0 dBFS), at the model's rate unless a rate is chosen.
 
     choice = ExportSettings("flac", "pcm24", 48_000).validated()     # --format flac --bit-depth 24 --rate 48000
     path = write_take(clip, folder / f"line{extension_for(choice)}", provenance, choice)
@@ -50,10 +51,10 @@ def take_choice(container: Optional[str] = None, sample_format: Optional[str] = 
 
 
 def _problem(container: str, sample_format: Optional[str], rate: Optional[int], channels: int) -> Optional[str]:
-    """combination_error for what will be written: no bit depth chosen is the writer's 16-bit; no rate chosen
-    is the model's 16 kHz (AudioLDM 2), which every container holds."""
+    """combination_error for what will be written: no bit depth chosen is 24-bit (or float, which WAV and AIFF
+    hold as well); no rate chosen is the model's 16 kHz (AudioLDM 2), which every container holds."""
     if sample_format is None and not CONTAINERS[container].lossy:
-        sample_format = "pcm16"
+        sample_format = "pcm24"
     return combination_error(container, sample_format, rate or 16_000, channels)
 
 

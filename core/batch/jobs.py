@@ -1,9 +1,9 @@
 """Job files: CSV or JSONL, one row per prompt, read and checked whole before any model work.
 
-Columns (header names, any case): prompt, negative, seconds (or bars + bpm [+ beats_per_bar]), count, seed (one
-number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound or generate, music,
-speech, continue, inpaint, loop, transform), words and voice (speech), source, start, end, strength (the in-context
-modes, core.batch.source_rows), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
+Columns (header names, any case): prompt, negative, seconds (or bars + bpm [+ beats_per_bar, beat_unit]), count,
+seed (one number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound or generate,
+music, speech, continue, inpaint, loop, transform), words and voice (speech), source, start, end, strength (the
+in-context modes, core.batch.source_rows), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
 into each file's metadata and can be used in the pattern. Every bad row is reported with its line and field.
 The files' format (`output_format`: the Export dialog's container, bit depth and rate, core.audio.take_format)
 applies to every row; a pattern ending in an extension keeps that row's container.
@@ -28,7 +28,7 @@ from core.generation.requests import MAX_CANDIDATES, MAX_SEED, SCHEDULERS, Gener
 from .source_rows import SOURCE_COLUMNS, SOURCE_MODES, RowProblem
 
 MODES = ("sound", "music", "speech", "generate") + SOURCE_MODES  # generate: text-to-audio, as sound
-KNOWN = {"prompt", "negative", "seconds", "bars", "bpm", "beats_per_bar", "count", "seed", "model", "steps",
+KNOWN = {"prompt", "negative", "seconds", "bars", "bpm", "beats_per_bar", "beat_unit", "count", "seed", "model", "steps",
          "guidance", "scheduler", "mode", "words", "voice", "output"} | SOURCE_COLUMNS
 ALIASES = {"negative_prompt": "negative", "pattern": "output", "name": "output", "variations": "count",
            "text": "words", "transcription": "words"}
@@ -70,7 +70,8 @@ class JobRow:
     words: Optional[str]
     pattern: str
     extra: dict[str, Any] = field(default_factory=dict)
-    output_format: Optional[ExportSettings] = None  # None: what batch always wrote (16-bit WAV at the model's rate)
+    output_format: Optional[ExportSettings] = None  # None: the generated-take rule at the model's rate
+    beat_unit: int = 4  # the meter's lower number (8 for 7/8); the tempo counts quarter notes
     source: Optional[str] = None  # in-context rows (core.batch.source_rows): the audio file, a range, a strength
     start: Optional[float] = None
     end: Optional[float] = None
@@ -85,6 +86,7 @@ class JobRow:
         return {"mode": self.mode, "prompt": self.prompt, "negative": self.negative, "seconds": self.seconds,
                 "bars": self.bars, "bpm": self.bpm, "beats_per_bar": self.beats_per_bar, "model": self.model,
                 "steps": self.steps, "guidance": self.guidance, "scheduler": self.scheduler, "words": self.words,
+                **({"beat_unit": self.beat_unit} if self.beat_unit != 4 else {}),  # (x/4 rows keep their keys)
                 **key_fields(self.output_format),
                 **({"source": self.source, "start": self.start, "end": self.end, "strength": self.strength}
                    if self.source is not None else {})}
@@ -244,10 +246,10 @@ def _build_row(line: int, values: dict, default_model, models: dict,
 
         return source_row(line, mode, values, get, prompt, model, steps, guidance, scheduler, seed, count,
                           output_format, base, clips)
-    bars, bpm, beats = get("bars"), get("bpm"), get("beats_per_bar")
+    bars, bpm, beats, unit = get("bars"), get("bpm"), get("beats_per_bar"), get("beat_unit")
     seconds = _number(get("seconds"), "seconds", float) if get("seconds") is not None else None
     if bars is not None or bpm is not None:
-        bars, bpm, beats, seconds = _bars(bars, bpm, beats, seconds, mode)
+        bars, bpm, beats, unit, seconds = _bars(bars, bpm, beats, unit, seconds, mode)
     elif mode != "speech" and seconds is None:
         seconds = defaults.seconds
     negative = _text(get("negative")) or ""
@@ -255,7 +257,7 @@ def _build_row(line: int, values: dict, default_model, models: dict,
     pattern = _text(get("output")) or DEFAULT_PATTERN
     extra = {k: v for k, v in values.items() if k not in KNOWN and k and v not in (None, "")}
     row = JobRow(line, mode, prompt, negative, seconds, bars, bpm, beats or 4, seed, count, model, steps, guidance,
-                 scheduler, words, pattern, extra, output_format)
+                 scheduler, words, pattern, extra, output_format, unit or 4)
     _check_pattern(row, output_format)
     return row
 
@@ -316,7 +318,7 @@ def _seeds(seed, count, values) -> tuple[int, int]:
     return start, count
 
 
-def _bars(bars, bpm, beats, seconds, mode):
+def _bars(bars, bpm, beats, unit, seconds, mode):
     from core.generation.bar_locked import BarLock
 
     if mode == "speech":
@@ -326,12 +328,13 @@ def _bars(bars, bpm, beats, seconds, mode):
     if seconds is not None:
         raise _Bad("seconds", "give either seconds or bars + bpm, not both")
     lock = BarLock(_number(bars, "bars", int), _number(bpm, "bpm", float),
-                   _number(beats, "beats_per_bar", int) if beats is not None else 4)
+                   _number(beats, "beats_per_bar", int) if beats is not None else 4,
+                   beat_unit=_number(unit, "beat_unit", int) if unit is not None else 4)
     try:
         lock.validated()
     except InputError as exc:
-        raise _Bad("bars", str(exc)) from None
-    return lock.bars, lock.bpm, lock.beats_per_bar, round(lock.seconds, 6)
+        raise _Bad("beat_unit" if "beat unit" in str(exc) else "bars", str(exc)) from None
+    return lock.bars, lock.bpm, lock.beats_per_bar, lock.beat_unit, round(lock.seconds, 6)
 
 
 def _check_request(mode, prompt, negative, seconds, steps, guidance, scheduler, seed, words) -> None:

@@ -122,6 +122,11 @@ def _pair(out: Path, rel: str) -> tuple[Path, Path]:
 
 def _blocked(out: Path, rel: str, found: manifest.Manifest, overwrite: bool, job_path: Path) -> str | None:
     """Why the file (or its sidecar) at `rel` may not be written, or None."""
+    folder = (out / rel).parent
+    while folder != out and not os.path.lexists(folder):
+        folder = folder.parent
+    if folder != out and not folder.is_dir():
+        return f"{folder.relative_to(out)} is a file, so {rel} cannot be made inside it; rename the output"
     for path in _pair(out, rel):
         if not os.path.lexists(path):
             continue

@@ -40,7 +40,7 @@ def task_for_row(row: JobRow, first: int, count: int):
     if row.bars is not None:
         from core.generation.bar_locked import BarLock
 
-        return tasks.Generate(request, BarLock(row.bars, row.bpm, row.beats_per_bar))
+        return tasks.Generate(request, BarLock(row.bars, row.bpm, row.beats_per_bar, beat_unit=row.beat_unit))
     return tasks.Generate(request)
 
 

@@ -1,11 +1,12 @@
-"""`--bars N --bpm T [--beats-per-bar B] [--loop-end fade|close-loop]`: bar-locked takes (core.generation.bar_locked)."""
+"""`--bars N --bpm T [--beats-per-bar B] [--beat-unit U] [--loop-end fade|close-loop]`: bar-locked takes
+(core.generation.bar_locked)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING, Optional
 
-from core.audio.bars import ENDINGS, MAX_BPM, MIN_BPM
+from core.audio.bars import BEAT_UNITS, ENDINGS, MAX_BPM, MIN_BPM
 from core.errors import InputError
 
 if TYPE_CHECKING:  # bar_locked imports the engine (torch); bar_lock() imports it when --bars is given
@@ -19,6 +20,9 @@ def add_bar_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--bpm", type=float, default=None,
                    help=f"tempo for --bars, {MIN_BPM:g}-{MAX_BPM:g} (the DAW's session tempo)")
     g.add_argument("--beats-per-bar", type=int, default=4, help="meter for --bars: beats per bar (default 4)")
+    g.add_argument("--beat-unit", type=int, default=4, choices=BEAT_UNITS,
+                   help="meter for --bars: the beat's note value, the meter's lower number (default 4; 8 for "
+                        "7/8 or 6/8). --bpm counts quarter notes, as DAWs do")
     g.add_argument("--loop-end", choices=ENDINGS, default="fade",
                    help="how a --bars take ends: a 10 ms fade at the bar line, or a loop-closing pass "
                         "that leads the end back into the start (one more generation per take)")
@@ -34,4 +38,4 @@ def bar_lock(args: argparse.Namespace) -> Optional[BarLock]:
         raise InputError("--bars needs the tempo: add --bpm T (your DAW's session tempo).")
     from core.generation.bar_locked import BarLock
 
-    return BarLock(args.bars, args.bpm, args.beats_per_bar, args.loop_end).validated()
+    return BarLock(args.bars, args.bpm, args.beats_per_bar, args.loop_end, args.beat_unit).validated()

@@ -27,7 +27,13 @@ from core.audio.downmix import downmix
 from .playback import DeviceChoice, PlaybackUnavailable, _first_line, backend, resolve_device
 
 RATE = 48_000
-BLOCK = 128  # 2.7 ms at 48 kHz
+BLOCK = 512  # 10.7 ms at 48 kHz: each callback (which needs the GIL) makes enough sound to ride out a busy spell
+# Output buffer asked of PortAudio. The callback is Python: while a generation runs it waits for the GIL (threads
+# switch every 5 ms, longer under load), and PortAudio's "low" latency (11 ms granted on PulseAudio) underran: 1,353
+# ALSA console lines in one session. With a tiny-model generation running on a loaded 2-core machine
+# (benchmarks/bench_pad_underruns.py, 30 s of pads each, 128-frame blocks): "low" 56 underruns/min, 0.04 s 48/min,
+# 0.08 s none; with 512-frame blocks "low" 20/min, 0.08 s none.
+PAD_LATENCY = 0.08
 RELEASE_SECONDS = 0.005
 MAX_VOICES = 32
 
@@ -40,10 +46,13 @@ class _Voice:
 
 
 class PadPlayer:
-    def __init__(self, device: DeviceChoice = None, rate: int = RATE, block: int = BLOCK) -> None:
+    def __init__(self, device: DeviceChoice = None, rate: int = RATE, block: int = BLOCK,
+                 latency=PAD_LATENCY) -> None:
         self.device = device
         self.rate = rate
         self.block = block
+        self.latency_asked = latency  # seconds, or PortAudio's "low" / "high"
+        self.underruns = 0  # blocks the output ran dry before this callback (PortAudio's output underflow)
         self.channels = 2
         self.output_gain = 1.0
         self._samples: dict[Hashable, np.ndarray] = {}
@@ -69,7 +78,7 @@ class PadPlayer:
             self.channels = 2 if device.max_output_channels >= 2 else 1
             try:
                 stream = sd.OutputStream(device=device.index, samplerate=self.rate, channels=self.channels,
-                                         dtype="float32", blocksize=self.block, latency="low",
+                                         dtype="float32", blocksize=self.block, latency=self.latency_asked,
                                          callback=self._callback)
                 stream.start()
             except Exception as exc:  # noqa: BLE001 - PortAudioError and friends
@@ -136,6 +145,8 @@ class PadPlayer:
     # ---- audio thread ----------------------------------------------------------------------------------
     def _callback(self, outdata, frames, time_info, status) -> None:
         # PortAudio's thread: apply queued commands, mix, advance. No allocation beyond the block.
+        if status.output_underflow:
+            self.underruns += 1
         started = []
         while self._commands:
             kind, slot, data, gain, _ = self._commands.popleft()

@@ -19,7 +19,7 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     splice.insert_silence(clip, sel, seconds)   splice.silence(clip, sel)
     fades.fade_in / fade_out(clip, sel, curve="linear"|"exponential"|"logarithmic"|"s-curve", seconds=None)
     levels.gain(clip, sel, db)   levels.normalize_peak(clip, sel, dbfs=-1)
-    levels.normalize_loudness(clip, sel, lufs=-16, true_peak_limit=-1)   (pyloudnorm, BS.1770)
+    levels.normalize_loudness(clip, sel, lufs=-16, true_peak_limit=-1)   (BS.1770, true peak 8x)
     convert.reverse(clip, sel)   convert.resample_clip(clip, sel, rate)   convert.to_mono / to_stereo(clip, sel)
     Effects (fades, gain, normalise, reverse) act on the whole clip when the selection is empty;
     cut/copy/delete/trim/silence with an empty selection change nothing and say so in `note`.

@@ -1,6 +1,6 @@
-"""The editor's numba kernels: K-weighted segment energies for kweighted_lanes, and the 4x oversampled peak
-for measure's true peak. Imported on first use: importing numba and loading the compiled code from its on-disk
-cache takes about a second; the very first run compiles (a few seconds)."""
+"""The editor's numba kernels: K-weighted segment energies for kweighted_lanes, and the 4x screen of
+measure's true peak (where the 8x peak can be). Imported on first use: importing numba and loading the
+compiled code from its on-disk cache takes about a second; the very first run compiles (a few seconds)."""
 
 import numpy as np
 from numba import njit
@@ -63,36 +63,35 @@ def energies(x, sos, step, seg_lo, seg_hi, warm_segments, out):
                     out[chan[lane], k] += acc[lane]
 
 
-PEAK_GROUP = 16  # outputs computed together: a constant, so the loop over them unrolls into vector code
+SCREEN_GROUP = 16  # outputs computed together: a constant, so the loop over them unrolls into vector code
 
 
 @njit(fastmath=True, nogil=True, cache=True)
-def oversampled_peak(x, blocks, block_frames, phases):
-    # The largest |value| of the 4x oversampled signal (phases: 4 x 12 interpolator taps; x zero outside its
-    # frames), over the outputs whose taps end in each block and the ring after it, every channel. Outputs
-    # are computed PEAK_GROUP at a time from one window of real samples, so every value is a real one.
+def screen(x, blocks, block_frames, phases, positions, out):
+    # out[b, j] = the largest |value| over the 4 phases and every channel of the 12-tap window starting at
+    # blocks[b] * block_frames - 11 + j (x zero outside its frames), for j < positions (out holds whole groups).
     frames, channels = x.shape
     taps = phases.shape[1]
-    outputs = -(-(block_frames + taps - 1) // PEAK_GROUP) * PEAK_GROUP
-    window = np.zeros(outputs + taps - 1, np.float32)
-    acc = np.zeros((4, PEAK_GROUP), np.float32)
-    top = np.zeros(PEAK_GROUP, np.float32)
+    width = out.shape[1]
+    window = np.zeros(width + taps - 1, np.float32)
+    acc = np.zeros((4, SCREEN_GROUP), np.float32)
     for b in range(blocks.shape[0]):
         lo = blocks[b] * block_frames - (taps - 1)
+        for j in range(width):
+            out[b, j] = 0.0
         for c in range(channels):
             for i in range(window.shape[0]):
                 pos = lo + i
                 window[i] = x[pos, c] if 0 <= pos < frames else np.float32(0.0)
-            for j0 in range(0, outputs, PEAK_GROUP):
-                w = window[j0:j0 + PEAK_GROUP + taps - 1]
+            for j0 in range(0, width, SCREEN_GROUP):
+                w = window[j0:j0 + SCREEN_GROUP + taps - 1]
                 for p in range(4):
                     h = phases[p]
-                    for j in range(PEAK_GROUP):
+                    for j in range(SCREEN_GROUP):
                         acc[p, j] = (h[0] * w[j] + h[1] * w[j + 1] + h[2] * w[j + 2] + h[3] * w[j + 3]
                                      + h[4] * w[j + 4] + h[5] * w[j + 5] + h[6] * w[j + 6] + h[7] * w[j + 7]
                                      + h[8] * w[j + 8] + h[9] * w[j + 9] + h[10] * w[j + 10]
                                      + h[11] * w[j + 11])
-                for j in range(PEAK_GROUP):
+                for j in range(SCREEN_GROUP):
                     a = max(max(abs(acc[0, j]), abs(acc[1, j])), max(abs(acc[2, j]), abs(acc[3, j])))
-                    top[j] = max(top[j], a)
-    return top.max()
+                    out[b, j0 + j] = max(out[b, j0 + j], a)

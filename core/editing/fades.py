@@ -48,7 +48,9 @@ def fade_gains(n: int, curve: str = "linear", first: int = 0, stop: int | None =
     if falling:
         index = (n - 1) - index
     x = (index / (n - 1)).astype(np.float32) if n > 1 else np.zeros(stop - first, np.float32)
-    return CURVES[curve](x).astype(np.float32, copy=False)
+    # float32 exp(ln 1000) is 1000.0001: without the clamp the exponential fade ends at 1.0000001, and a
+    # full-scale sample there goes over 0 dBFS
+    return np.minimum(CURVES[curve](x).astype(np.float32, copy=False), np.float32(1))
 
 
 def fade_in(clip: Clip, selection: Selection, curve: str = "linear", seconds: Optional[float] = None) -> EditResult:

@@ -6,10 +6,10 @@ vector width. Here a channel is cut into LANES stretches of whole 100 ms segment
 CPU's vector units step all of them at once (about 6x faster). Each stretch but the first starts `warm_up`
 frames early from silence and discards that part: the filter forgets its start within that many frames (the
 slowest pole's decay to below STATE_TOLERANCE), so every segment's energy is the one a single pass gives, to
-float32 rounding (tests/test_editing_measure.py checks against scipy and pyloudnorm).
+float32 rounding (tests/test_editing_measure.py checks against scipy and libebur128).
 
-Only whole segments of equal length go through here; measure.py keeps the general path (fractional 100 ms,
-a partial last segment) and falls back to it when numba is missing.
+Only whole segments go through here (measure.py measures at 48 kHz: 4800 frames each); measure.py filters a
+partial last segment itself, and falls back to `scipy.signal.sosfilt` when numba is missing.
 """
 
 from __future__ import annotations
@@ -85,9 +85,10 @@ def prepare_in_background() -> None:
 
     def warm() -> None:
         try:
-            from core.editing.measure import integrated_loudness
+            from core.editing.measure import integrated_loudness, true_peak
 
             integrated_loudness(np.zeros((4800 * 8, 1), np.float32), 48000)
+            true_peak(np.full((4800, 1), 0.5, np.float32))
         except Exception:  # noqa: BLE001 - only a warm-up
             pass
 

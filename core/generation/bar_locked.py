@@ -1,6 +1,6 @@
 """Bar-locked music: takes that last exactly N bars at a tempo and meter, sample exact at the output rate.
 
-    lock = BarLock(bars=4, bpm=97.0, beats_per_bar=4, ending="fade")
+    lock = BarLock(bars=4, bpm=97.0, beats_per_bar=4, ending="fade")    # beat_unit=8 for 7/8, 6/8...
     result = generate_bars(engine, request, lock)          # every candidate: bar_frames(4, 97, rate, 4) frames
 
 Two endings, the user's choice:
@@ -8,8 +8,8 @@ Two endings, the user's choice:
 - "close-loop": exactly N bars are generated, then core.incontext's close_loop regenerates the last second so
   that it flows back into the start (a seamless loop in a DAW); the length does not change.
 
-Each candidate's settings record bars, bpm, beats_per_bar, ending and `bar_locked`: file names then carry
-`_97bpm_4bars` and WAV files an ACID chunk (core.audio.provenance writes both through core.audio.bars).
+Each candidate's settings record bars, bpm, beats_per_bar, beat_unit, ending and `bar_locked`: file names then
+carry `_97bpm_4bars` (`_140bpm_7-8_2bars`) and WAV files an ACID chunk (core.audio.provenance writes both through core.audio.bars).
 """
 
 from __future__ import annotations
@@ -33,27 +33,29 @@ class BarLock:
     bpm: float
     beats_per_bar: int = 4
     ending: str = "fade"
+    beat_unit: int = 4  # the meter's lower number; the tempo counts quarter notes
 
     def validated(self) -> "BarLock":
-        check_bars(self.bars, self.beats_per_bar)
+        check_bars(self.bars, self.beats_per_bar, self.beat_unit)
         check_bpm(self.bpm)
         if self.ending not in ENDINGS:
             raise InputError(f"ending {self.ending!r} is not offered; use one of {', '.join(ENDINGS)}.")
         if self.seconds > MAX_SECONDS:
-            raise InputError(f"{self.bars} bars of {self.beats_per_bar} beats at {self.bpm:g} BPM last "
+            raise InputError(f"{self.bars} bars of {self.beats_per_bar}/{self.beat_unit} at {self.bpm:g} BPM last "
                              f"{self.seconds:.1f} s; generate at most {MAX_SECONDS:g} s (fewer bars or a faster tempo).")
         return self
 
     @property
     def seconds(self) -> float:
-        return bar_seconds(self.bars, self.bpm, self.beats_per_bar)
+        return bar_seconds(self.bars, self.bpm, self.beats_per_bar, self.beat_unit)
 
     def frames(self, rate: int) -> int:
-        return bar_frames(self.bars, self.bpm, rate, self.beats_per_bar)
+        return bar_frames(self.bars, self.bpm, rate, self.beats_per_bar, self.beat_unit)
 
     def settings(self) -> dict:
         return {"bars": self.bars, "bpm": float(self.bpm), "beats_per_bar": self.beats_per_bar,
-                "ending": self.ending, "bar_locked": True, "seconds": round(self.seconds, 6)}
+                "beat_unit": self.beat_unit, "ending": self.ending, "bar_locked": True,
+                "seconds": round(self.seconds, 6)}
 
 
 def lock_of(settings: dict) -> Optional[BarLock]:
@@ -64,7 +66,7 @@ def lock_of(settings: dict) -> Optional[BarLock]:
         return None
     try:
         return BarLock(int(settings["bars"]), float(settings["bpm"]), int(settings.get("beats_per_bar", 4)),
-                       str(settings.get("ending", "fade"))).validated()
+                       str(settings.get("ending", "fade")), int(settings.get("beat_unit", 4))).validated()
     except (KeyError, TypeError, ValueError, InputError):
         return None
 

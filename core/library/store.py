@@ -100,12 +100,21 @@ class LibraryItem:
         return take_title(self.prompt, self.settings)
 
     def search_text(self) -> str:
-        """Everything a library search looks in: prompt, negative prompt, spoken words, source file, model."""
+        """Everything a library search looks in: prompt, negative prompt, spoken words, source file, model, and
+        "version" plus the edits for a saved version."""
         source = self.settings.get("source")
         return " ".join(str(part) for part in (
             self.prompt, self.negative_prompt, self.settings.get("text") or self.settings.get("transcription") or "",
             Path(str(source)).name if source else "", self.settings.get("operation") or "", self.model,
-            Path(self.model).name, self.title, self.settings.get("batch") or "")).casefold()
+            Path(self.model).name, self.title, self.settings.get("batch") or "", self._version_words())).casefold()
+
+    def _version_words(self) -> str:
+        """A saved version is found by "version" (and "edited") and by its edits' names, as its row reads."""
+        if not self.is_version:
+            return ""
+        labels = " ".join(str(op.get("label") or op.get("op") or "") for op in self.operations
+                          if isinstance(op, dict))
+        return f"version edited {labels}"
 
 
 class Library:

@@ -9,8 +9,9 @@ speaker-style control (NOTES: the AudioMAE path is not in the public checkpoints
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -36,19 +37,21 @@ class ReferenceVoice:
     clip: Clip
     text: str
     source: str = "reference"
+    path: Optional[Path] = field(default=None, compare=False)  # the recording's file, never to be written over
 
     @classmethod
     def from_file(cls, path: str | Path, text: str) -> "ReferenceVoice":
         path = Path(path)
-        return cls.from_clip(load_clip(path), text, source=path.name)
+        return cls.from_clip(load_clip(path), text, source=path.name, path=path)
 
     @classmethod
-    def from_clip(cls, clip: Clip, text: str, source: str = "reference") -> "ReferenceVoice":
+    def from_clip(cls, clip: Clip, text: str, source: str = "reference",
+                  path: Optional[str | Path] = None) -> "ReferenceVoice":
         """Check the recording (any rate, any channels) and the words said in it; raise InputError if unusable."""
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"the reference {source} needs the words spoken in it (--reference-text).")
         words = normalize_text(text)
-        return cls(checked_reference_audio(clip, source), words, source)
+        return cls(checked_reference_audio(clip, source), words, source, Path(path) if path is not None else None)
 
     @property
     def seconds(self) -> float:

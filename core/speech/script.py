@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -237,12 +237,13 @@ def script_file_names(result: ScriptResult, name: str = "script", extension: str
 
 def write_script(result: ScriptResult, folder: str | Path, name: str = "script", extension: str = ".wav",
                  subtype: Optional[str] = None, overwrite: bool = True,
-                 rate: Optional[int] = None) -> tuple[Path, list[Path]]:
+                 rate: Optional[int] = None, inputs: Sequence[str | Path] = ()) -> tuple[Path, list[Path]]:
     """Write NAME.wav (the whole script) and NN-words.wav per line, each with its provenance sidecar.
     `extension`, `subtype` and `rate` are the Export dialog's choices (core.audio.take_format), checked first.
 
     All files land as one atomic set (core.audio.provenance.save_takes): an error or Ctrl+C leaves all of
     them or none, never a half-written file. Without `overwrite`, existing files are refused (nothing written).
+    `inputs` (the reference recording) are never written over, whatever `overwrite` says.
     """
     from core.audio.export import ExportSettings
     from core.audio.take_format import for_path, render_take
@@ -265,6 +266,11 @@ def write_script(result: ScriptResult, folder: str | Path, name: str = "script",
     provenance = Provenance(prompt=f"script: {name}", model_id=first.model_id, licence=first.licence,
                             seed=first.best.seed, settings={**settings, "lines": records})
     joined_audio = render_take(result.joined, choice)
+    from core.fileio import check_output_paths
+
+    targets = [folder / f"{name}{extension}"] + [path for _, path, _ in takes]
+    check_output_paths([p for t in targets for p in (t, t.with_name(t.name + ".json"))], overwrite=True,
+                       inputs=[p for p in inputs if p is not None])
     joined, *line_paths = save_takes([(joined_audio, folder / f"{name}{extension}", provenance), *takes],
                                      subtype=subtype, overwrite=overwrite)
     return joined, line_paths

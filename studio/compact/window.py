@@ -27,7 +27,9 @@ class TakeChip(QWidget):
         # "#3 0.33": short enough that the takes fit side by side, and still tell them apart; the rest is in
         # the tooltip (the full label read "score 0.329 · seed 53…" on every chip, cut and indistinguishable).
         score = getattr(entry, "score", None)
-        self.play_button = QPushButton(f"#{number} {score:.2f}" if score is not None else f"#{number}")
+        bars = getattr(entry, "bars_text", "")  # a bar-locked take: "4 bars · 128.0 BPM"
+        text = f"#{number} {score:.2f}" if score is not None else f"#{number}"
+        self.play_button = QPushButton(f"{text} · {bars.replace(' bars', 'b').replace(' bar', 'b')}" if bars else text)
         label = entry.label if hasattr(entry, "label") else ""
         self.play_button.setToolTip(f"Take #{number}: {label}\n{entry.prompt}\n"
                                     "Click to audition; drag the handle into your DAW.")

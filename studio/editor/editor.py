@@ -13,7 +13,7 @@ from typing import Optional
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
 from core.audio.bars import MAX_BPM
 from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
@@ -22,6 +22,7 @@ from core.errors import LoaError
 from core.wording import counted
 
 from ..clip_entry import ClipEntry
+from ..file_dialogs import open_files
 from .actions import EditorActions, shortcuts_text
 from .controller import EditorController
 from .generative import GenerativeEdits
@@ -123,8 +124,7 @@ class Editor(QObject):
 
     # ---- opening files ---------------------------------------------------------------------------------
     def open_files_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self.window, "Open audio", self.last_folder or str(Path.home()),
-                                                FILE_FILTER)
+        paths = open_files(self.window, "audio", "Open audio", FILE_FILTER)  # where audio was opened last
         if paths:
             self.import_paths(paths)
 

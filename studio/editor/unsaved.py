@@ -73,9 +73,10 @@ class UnsavedEdits:
         if len(names) > LISTED:
             listed += f"\n• and {len(names) - LISTED} more"
         single = len(names) == 1
+        who = "This clip has" if single and ctl.has_unsaved_edits else \
+            f"{counted(len(names), 'clip')} {'has' if single else 'have'}"
         box = QMessageBox(QMessageBox.Icon.Question, "Unsaved edits",
-                          f"{'This clip has' if single else f'{len(names)} clips have'} edits that are not saved "
-                          f"as a version:\n{listed}", parent=self.editor.window)
+                          f"{who} edits that are not saved as a version:\n{listed}", parent=self.editor.window)
         box.setObjectName("unsavedEditsBox")
         save = box.addButton("Save as new version" if single else "Save all as new versions",
                              QMessageBox.ButtonRole.AcceptRole)

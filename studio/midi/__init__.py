@@ -89,6 +89,9 @@ class MidiTools(QObject):
         panel.form.insertRow(row, "", self.bars_row)
         panel.extra_inputs.setdefault("music", []).append(self.bars_row.job_inputs)
         panel.mode_tabs.currentChanged.connect(lambda *_: self._show_bars_row())
+        self.bars_row.enabled_box.toggled.connect(lambda *_: self._sync_duration())
+        self.bars_row.length_changed.connect(self._sync_duration)
+        self._typed_seconds: Optional[float] = None  # Duration as the user left it before Bars took over
         self._show_bars_row()
 
     def _show_bars_row(self) -> None:
@@ -98,6 +101,26 @@ class MidiTools(QObject):
             panel._set_row_visible(self.bars_row, visible)
         else:
             self.bars_row.setVisible(visible)
+        self._sync_duration()
+
+    def _sync_duration(self) -> None:
+        """While Bars is ticked (Music mode), Duration is off and shows the length the bars make; unticked, it
+        is the user's again, with the value they had typed."""
+        spin = self.window.generation_panel.seconds_spin
+        locked = self.window.generation_panel.mode.name == "music" and self.bars_row.enabled_box.isChecked()
+        if locked:
+            if self._typed_seconds is None:
+                self._typed_seconds, self._seconds_tip = spin.value(), spin.toolTip()
+            spin.blockSignals(True)
+            spin.setValue(min(self.bars_row.seconds(), spin.maximum()))
+            spin.blockSignals(False)
+            spin.setToolTip("Set by Bars: the length of the bars at the session tempo (untick Bars to type one)")
+        elif self._typed_seconds is not None:
+            if self.window.generation_panel.mode.name == "music":
+                spin.setValue(self._typed_seconds)
+            self._typed_seconds = None
+            spin.setToolTip(self._seconds_tip)
+        spin.setEnabled(not locked)
 
     def _build_menus(self) -> None:
         window = self.window

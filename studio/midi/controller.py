@@ -55,6 +55,7 @@ class MidiController(QObject):
         self.tapper = TapTempo()
         self.bpm = self.store.bpm
         self.beats_per_bar = self.store.beats_per_bar
+        self.beat_unit = self.store.beat_unit
         self.tempo_source = "manual"
         self.kit_problems = self.restore_pads()
         self.pads_changed.connect(self.save_pads)
@@ -166,6 +167,15 @@ class MidiController(QObject):
     def set_beats_per_bar(self, beats: int) -> None:
         self.beats_per_bar = max(1, min(16, int(beats)))
         self.store.beats_per_bar = self.beats_per_bar
+        self.tempo_changed.emit(self.bpm, self.tempo_source)  # what depends on the meter shows it again
+
+    def set_beat_unit(self, unit: int) -> None:
+        """The meter's lower number (4 for x/4, 8 for 7/8 or 6/8); the tempo still counts quarter notes."""
+        from core.audio.bars import BEAT_UNITS
+
+        self.beat_unit = int(unit) if int(unit) in BEAT_UNITS else 4
+        self.store.beat_unit = self.beat_unit
+        self.tempo_changed.emit(self.bpm, self.tempo_source)
 
     def tap(self) -> Optional[float]:
         bpm = self.tapper.tap()

@@ -73,6 +73,15 @@ class MidiSettings:
         self._set("tempo/beats_per_bar", int(value))
 
     @property
+    def beat_unit(self) -> int:
+        value = self._get("tempo/beat_unit", 4, int)
+        return value if value in (1, 2, 4, 8, 16) else 4
+
+    @beat_unit.setter
+    def beat_unit(self, value: int) -> None:
+        self._set("tempo/beat_unit", int(value))
+
+    @property
     def pads(self) -> str:
         """The pad kit as JSON: [{"slot", "file", "label", "mode"}, ...] (pads holding a file or in gate mode)."""
         return self._get("pads/kit", "[]", str)

@@ -1,4 +1,5 @@
-"""The session tempo in the window: a BPM field, Tap, beats per bar, and where the tempo comes from.
+"""The session tempo in the window: a BPM field, Tap, the meter (beats per bar / beat unit), and where the
+tempo comes from.
 
 While a MIDI clock runs, the field follows it and is read-only ("MIDI clock"); without one, type a tempo or tap it.
 When the clock stops (no pulse for a second) or its port goes away, the field keeps the clock's last tempo and takes
@@ -10,9 +11,9 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
-from core.audio.bars import MAX_BPM, MIN_BPM
+from core.audio.bars import BEAT_UNITS, MAX_BPM, MIN_BPM
 from core.errors import InputError
 
 from .controller import MidiController
@@ -40,8 +41,13 @@ class TempoWidget(QWidget):
         self.meter_spin = QSpinBox()
         self.meter_spin.setRange(1, 16)
         self.meter_spin.setValue(controller.beats_per_bar)
-        self.meter_spin.setSuffix("/4")
         self.meter_spin.setToolTip("Beats per bar")
+        self.unit_combo = QComboBox(objectName="beatUnitCombo")
+        for unit in BEAT_UNITS:
+            self.unit_combo.addItem(f"/{unit}", unit)
+        self.unit_combo.setCurrentIndex(self.unit_combo.findData(controller.beat_unit))
+        self.unit_combo.setToolTip("Beat unit, the meter's lower number (8 for 7/8 or 6/8); the tempo counts "
+                                   "quarter notes, as DAWs do")
         self.source_label = QLabel()
         self.transport_label = QLabel()
         layout = QHBoxLayout(self)
@@ -50,6 +56,7 @@ class TempoWidget(QWidget):
         layout.addWidget(self.bpm_spin)
         layout.addWidget(self.tap_button)
         layout.addWidget(self.meter_spin)
+        layout.addWidget(self.unit_combo)
         layout.addWidget(self.source_label)
         layout.addWidget(self.transport_label)
         layout.addStretch(1)
@@ -57,6 +64,7 @@ class TempoWidget(QWidget):
         self.bpm_spin.valueChanged.connect(self._typed)
         self.tap_button.clicked.connect(controller.tap)
         self.meter_spin.valueChanged.connect(controller.set_beats_per_bar)
+        self.unit_combo.currentIndexChanged.connect(lambda _: controller.set_beat_unit(self.unit_combo.currentData()))
         controller.tempo_changed.connect(self.show_tempo)
         controller.transport.connect(self.show_transport)
 

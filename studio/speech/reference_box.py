@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QToolButton, QWidget
 
 from core.audio.clip import Clip, load_clip
 from core.errors import InputError, LoaError
 from core.speech import ReferenceVoice
 from core.speech.reference import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, checked_reference_audio
 
+from ..file_dialogs import open_file
 from ..labels import WrappingLabel
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)"
@@ -154,9 +155,9 @@ class ReferenceBox(QWidget):
         if not self.text_edit.text().strip():
             raise InputError(f"the reference {self._source} needs the words spoken in it: type them under "
                              "“It says”.")
-        return ReferenceVoice.from_clip(self._clip, self.text_edit.text(), source=self._source)
+        return ReferenceVoice.from_clip(self._clip, self.text_edit.text(), source=self._source, path=self.path)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Recording of the voice", "", AUDIO_FILTER)
+        path = open_file(self, "voice", "Recording of the voice", AUDIO_FILTER)
         if path:
             self.set_reference_file(path)

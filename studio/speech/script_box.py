@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMessageBox,
                                QPlainTextEdit, QProgressBar, QPushButton, QTextEdit, QVBoxLayout, QWidget)
 
 from core.errors import InputError
@@ -25,6 +25,7 @@ from core.speech import DEFAULT_VOICE, Script, SpeechRequest, estimate_seconds, 
 from core.speech.script import DEFAULT_PAUSE_SECONDS, MAX_PAUSE_SECONDS, script_file_names
 from core.wording import counted
 
+from ..file_dialogs import choose_folder, open_file, save_file
 from ..format_picker import FormatPicker
 from ..labels import WrappingLabel
 from .script_lines import ScriptLinesTable
@@ -350,13 +351,13 @@ class ScriptBox(QWidget):
                                           "are not saved.")
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        path, _ = QFileDialog.getOpenFileName(self, "Open a script", "", SCRIPT_FILTER)
+        path = open_file(self, "script", "Open a script", SCRIPT_FILTER)
         if path:
             self.open_file(path)
 
     def save_dialog(self) -> None:
         start = str(self.path) if self.path is not None else "script.txt"
-        path, _ = QFileDialog.getSaveFileName(self, "Save the script", start, SCRIPT_FILTER)
+        path = save_file(self, "script", "Save the script", start, SCRIPT_FILTER)
         if path:
             self.save_file(path)
 
@@ -366,7 +367,7 @@ class ScriptBox(QWidget):
         except InputError as exc:
             self.message.emit(str(exc))
             return
-        folder = QFileDialog.getExistingDirectory(self, "Export the script into a folder")
+        folder = choose_folder(self, "script-export", "Export the script into a folder")
         if not folder:
             return
         existing = [n for n in names if (Path(folder) / n).exists()]

@@ -335,11 +335,10 @@ def test_snap_to_zero_crossings_moves_the_edges_before_the_edit(opened):
 
 
 def test_normalise_loudness_from_the_menu_on_a_long_clip_meets_the_target_and_undoes(make_window, qtbot, tmp_path):
-    """Edit > Normalise loudness… on a 1-minute stereo clip: runs on the editor's worker thread (the numba
-    loudness and true-peak kernels called from it), lands on the target by pyloudnorm's own meter with the
-    true peak under the limit, and undo gives back the identical array."""
-    import pyloudnorm
-
+    """Edit > Normalise loudness… on a 1-minute stereo clip: runs on the editor's worker thread, lands on the
+    target by libebur128's meter with the true peak under the limit, and undo gives back the identical
+    array."""
+    from tests.loudness_reference import ebur128_lufs
     from tests.test_editing_measure import brute_true_peak
 
     rate = 48_000
@@ -355,7 +354,7 @@ def test_normalise_loudness_from_the_menu_on_a_long_clip_meets_the_target_and_un
     window.editor.actions.by_key["edit.normalize_loudness"].trigger()
     qtbot.waitUntil(lambda: not ctl.busy and ctl.session.position == 1, timeout=30_000)
     result = shown(window).samples
-    assert pyloudnorm.Meter(rate).integrated_loudness(result) == pytest.approx(-14.0, abs=0.05)
+    assert ebur128_lufs(result, rate) == pytest.approx(-14.0, abs=0.02)
     assert brute_true_peak(result) <= 10 ** (-1.0 / 20)
     ctl.undo()
     qtbot.waitUntil(lambda: not ctl.busy, timeout=30_000)

@@ -118,6 +118,33 @@ def test_a_field_set_back_to_same_as_source_is_remembered_as_such(make_window, s
     assert seen["result"]["channels"] == f"{SAME} (stereo)"
 
 
+def test_same_as_source_stays_after_an_export_and_float_peaks_survive(make_window, settings, folders):
+    """Issue 19: a 24-bit FLAC exported with every field left at "Same as source" once made the next dialog
+    default to FLAC, so a float WAV peaking at 1.35 was written as 24-bit FLAC, clipped to 1.0."""
+    sources, exports = folders
+    settings.export_folder = str(exports)
+    window = make_window()
+    t = np.arange(22_050) / 44_100
+    wave = np.repeat((0.5 * np.sin(2 * np.pi * 440 * t))[:, None], 2, axis=1)
+    flac = sources / "pad.flac"
+    sf.write(str(flac), wave, 44_100, subtype="PCM_24")
+    hot = sources / "hot.wav"
+    sf.write(str(hot), (wave * 2.7).astype(np.float32), 44_100, subtype="FLOAT")  # peaks at 1.35
+    window.editor.import_paths([flac])
+    seen = run_export_dialog(look_then_export)
+    first = window.export_selected()
+    assert seen["result"]["format"].startswith(SAME) and sf.info(str(first)).format == "FLAC"
+    assert all(value is None for value in settings.last_export_choice().values())
+
+    window.editor.import_paths([hot])
+    seen = run_export_dialog(look_then_export)
+    second = window.export_selected()
+    assert seen["result"]["format"].startswith(SAME) and seen["result"]["depth"].startswith(SAME)
+    info = sf.info(str(second))
+    assert (info.format, info.subtype) == ("WAV", "FLOAT")
+    assert np.abs(sf.read(str(second))[0]).max() == pytest.approx(1.35, abs=1e-4)
+
+
 def test_an_impossible_remembered_choice_falls_back_with_one_line(make_window, settings, folders):
     sources, exports = folders
     settings.export_folder = str(exports)

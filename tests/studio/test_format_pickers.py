@@ -1,6 +1,7 @@
 """The speech script's Export… and File > Batch render… offer File > Export…'s formats (studio.format_picker): the
 files land in the picked container, bit depth and rate; an impossible pick is said in one line and blocks the
-button; nothing picked writes what they always wrote (16-bit WAV at 16 kHz). Real widgets offscreen, tiny models."""
+button; nothing picked writes the generated-take rule (WAV at 16 kHz, 24-bit, or float above 0 dBFS). Real widgets
+offscreen, tiny models."""
 
 import json
 
@@ -62,9 +63,10 @@ def test_script_export_writes_the_picked_format(qtbot, speech_window, tmp_path):
     assert sf.info(str(joined)).frames == pytest.approx(session.result().joined.frames * 3, abs=3)
 
     for combo in (picker.format_combo, picker.depth_combo, picker.rate_combo):
-        combo.setCurrentIndex(0)  # the defaults: what Export… always wrote
+        combo.setCurrentIndex(0)  # the defaults: the generated-take rule
     joined, _ = box.export_to(tmp_path / "plain")
-    assert joined.name == "script.wav" and info(joined) == ("WAV", "PCM_16", 16_000)
+    depth = "FLOAT" if abs(session.result().joined.samples).max() > 1.0 else "PCM_24"
+    assert joined.name == "script.wav" and info(joined) == ("WAV", depth, 16_000)
 
 
 def test_batch_render_writes_the_picked_format_and_refuses_a_clash(qtbot, tmp_path, tiny_model_dir):
@@ -88,7 +90,7 @@ def test_batch_render_writes_the_picked_format_and_refuses_a_clash(qtbot, tmp_pa
     assert {info(p) for p in files} == {("AIFF", "FLOAT", 44_100)}
     assert len(dialog.added) == 2  # read back from the AIFF files into the library
     records = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
-    assert {r["settings"]["rate"] for r in records} == {44_100}
+    assert {r["settings"]["rate"] for r in records if "path" in r} == {44_100}  # (the first line is the header)
 
     mp3_jobs = tmp_path / "voices.csv"
     mp3_jobs.write_text(f"prompt,seconds,seed,steps,model,output\nrain,0.5,1,1,{tiny_model_dir},{{slug}}.mp3\n")

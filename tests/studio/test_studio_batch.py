@@ -36,7 +36,8 @@ def test_batch_render_from_the_file_menu_adds_outputs_to_the_library(tiny_window
     assert dialog.bar.value() == 3
     names = sorted(p.name for p in (tmp_path / "footsteps").glob("*.wav"))
     assert names == [f"footsteps-on-gravel_{s}.wav" for s in (1, 2, 3)]
-    assert len((tmp_path / "footsteps" / "manifest.jsonl").read_text().splitlines()) == 1 + 3  # the header, one line per file
+    manifest = (tmp_path / "footsteps" / "manifest.jsonl").read_text().splitlines()
+    assert len(manifest) == 1 + 3  # the header, one line per file
     items = window.library.search("footsteps")  # the batch name finds them
     assert sorted(i.seed for i in items) == [1, 2, 3] and all(i.settings["batch"] == "footsteps" for i in items)
 

@@ -110,7 +110,7 @@ def test_tempo_typed_tapped_and_from_clock_events(make_window, no_midi_system, q
     window = make_window()
     c, tempo = window.midi.controller, window.midi.tempo
     tempo.bpm_spin.setValue(93.0)
-    assert c.bpm == 93.0 and window.midi.bars_row.tempo_label.text().startswith("at 93 BPM")
+    assert c.bpm == 93.0 and window.midi.bars_row.bpm_spin.text() == "93.0 BPM"  # Music mode shows the same tempo
     for i in range(5):
         c.tapper.tap(i * 0.5)
     c.set_bpm(round(c.tapper.tap(2.5), 1), "tap")
@@ -221,7 +221,9 @@ def test_more_like_this_keeps_a_takes_bar_lock(tiny_window, qtbot):
     panel.set_model(window.settings.local_models[0])
     c, row = window.midi.controller, window.midi.bars_row
     c.set_bpm(150.0)
-    c.set_beats_per_bar(3)
+    window.midi.tempo.meter_spin.setValue(7)  # 7/8, set where the user sets it
+    unit = window.midi.tempo.unit_combo
+    unit.setCurrentIndex(unit.findData(8))
     row.enabled_box.setChecked(True)
     row.bars_spin.setValue(2)
     row.ending_combo.setCurrentIndex(row.ending_combo.findData("close-loop"))
@@ -229,11 +231,13 @@ def test_more_like_this_keeps_a_takes_bar_lock(tiny_window, qtbot):
     with qtbot.waitSignal(window.jobs.job_finished, timeout=120_000) as finished:
         panel.request_generate()
     entry = window.candidates.cards[0].entry
-    lock = {k: entry.settings[k] for k in ("bars", "bpm", "beats_per_bar", "ending")}
-    assert lock == {"bars": 2, "bpm": 150.0, "beats_per_bar": 3, "ending": "close-loop"}
+    assert row.bpm_spin.value() == 150.0 and row.tempo_label.text() == "7/8 · 2.80 s"
+    lock = {k: entry.settings[k] for k in ("bars", "bpm", "beats_per_bar", "beat_unit", "ending")}
+    assert lock == {"bars": 2, "bpm": 150.0, "beats_per_bar": 7, "beat_unit": 8, "ending": "close-loop"}
 
     c.set_bpm(97.0)  # the session moved on; the bars row now says otherwise
     c.set_beats_per_bar(4)
+    c.set_beat_unit(4)
     row.bars_spin.setValue(1)
     row.enabled_box.setChecked(False)
     with qtbot.waitSignal(window.jobs.job_finished, timeout=120_000) as finished:
@@ -242,7 +246,7 @@ def test_more_like_this_keeps_a_takes_bar_lock(tiny_window, qtbot):
     again = finished.args[1].candidates[0]
     assert again.seed != entry.seed
     assert {k: again.settings[k] for k in lock} == lock and again.settings["bar_locked"]
-    assert again.clip.frames == round(2 * 3 * 60 / 150.0 * again.clip.sample_rate)
+    assert again.clip.frames == round(2 * 7 * 30 / 150.0 * again.clip.sample_rate)
     panel.set_mode("sound")
 
 

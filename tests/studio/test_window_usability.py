@@ -251,3 +251,171 @@ def test_an_unreadable_file_says_so_in_one_plain_line_naming_the_formats_that_op
         assert raw not in text, text  # no raw libsndfile text
     assert "WAV" in text and "FLAC" in text and "AIFF" in text
     assert ("MP3" in text) == ("MP3" in sf.available_formats()), text  # MP3 named exactly when it opens
+
+
+def test_at_1024x640_with_the_script_dock_and_job_rows_the_waveform_keeps_150_px(qtbot, make_window):
+    from core.generation.requests import GenerationRequest
+    from studio.jobs import Job, JobSpec
+    from studio_helpers import tone_clip
+
+    from studio.clip_entry import ClipEntry
+
+    window = make_window()
+    window.resize(1024, 640)
+    window.show_entry(ClipEntry(tone_clip(seconds=2.0), prompt="t", mode="sound", model="m", licence="l"))
+    window.generation_panel.set_mode("speech")  # the Script dock comes up in the bottom area
+    for number in range(5):
+        job = Job(500 + number, JobSpec(mode="speech", model="m",
+                                        request=GenerationRequest(prompt=f"line {number}", seconds=1.0, steps=2)))
+        window.job_list._on_added(job)
+    qtbot.wait(300)
+    assert (window.width(), window.height()) == (1024, 640)
+    assert window.waveform.height() >= 150, f"the waveform got {window.waveform.height()} px"
+    assert window.candidates.height() >= 100
+
+
+def test_music_mode_sets_the_session_tempo_duration_follows_bars_and_one_rounding_everywhere(qtbot, make_window,
+                                                                                            monkeypatch):
+    from studio.clip_entry import ClipEntry
+    from studio_helpers import tone_clip
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
+    window = make_window()
+    panel, midi = window.generation_panel, window.midi
+    panel.set_mode("music")
+    row = midi.bars_row
+    row.bpm_spin.setValue(97.0)  # the tempo set in Music mode is the session tempo
+    assert midi.controller.bpm == pytest.approx(97.0) and midi.tempo.bpm_spin.value() == pytest.approx(97.0)
+    panel.seconds_spin.setValue(7.0)
+    row.bars_spin.setValue(4)
+    row.enabled_box.setChecked(True)  # Bars ticked: Duration is off and shows the bars' length
+    assert not panel.seconds_spin.isEnabled()
+    assert panel.seconds_spin.value() == pytest.approx(round(4 * 4 * 60 / 97, 2))
+    row.enabled_box.setChecked(False)
+    assert panel.seconds_spin.isEnabled() and panel.seconds_spin.value() == pytest.approx(7.0)
+
+    midi.controller._set_tempo(127.95, "clock")  # a clock's estimate: every field shows one value
+    assert midi.tempo.bpm_spin.text() == row.bpm_spin.text() == "128.0 BPM"
+    row.enabled_box.setChecked(True)
+    assert row.lock().bpm == pytest.approx(midi.tempo.bpm_spin.value())  # and the take is made at it
+    assert "127.95" not in row.tempo_label.text()
+
+    locked = ClipEntry(tone_clip(), prompt="loop", mode="music", model="m", licence="l", seed=1, score=0.4,
+                       settings={"bar_locked": True, "bars": 4, "bpm": 97.0, "beats_per_bar": 4, "ending": "fade"})
+    window.candidates.show_entries([locked])
+    assert "4 bars · 97.0 BPM" in window.candidates.cards[0].info.text()  # cards say bars and tempo
+    from studio.compact.window import TakeChip
+
+    chip = TakeChip(locked, window)
+    assert "4b" in chip.play_button.text() and "97.0 BPM" in chip.play_button.text()
+    chip.deleteLater()
+
+
+def test_file_dialogs_open_where_the_user_last_was_for_that_purpose(qtbot, make_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    import soundfile as sf
+    import numpy as np
+
+    audio_folder, script_folder = tmp_path / "sounds", tmp_path / "scripts"
+    audio_folder.mkdir()
+    script_folder.mkdir()
+    take = audio_folder / "door.wav"
+    sf.write(str(take), np.zeros(1600, np.float32), 16_000)
+    asked = []
+
+    def fake_open(parent, title, start, filters=""):  # the platform dialog: what it was asked to open at
+        asked.append((title, start))
+        return ([str(take)], "") if title == "Open audio" else ("", "")
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(fake_open))
+    window = make_window()
+    window.editor.open_files_dialog()
+    window.editor.open_files_dialog()
+    assert asked[0][1] == str(__import__("pathlib").Path.home()) and asked[1][1] == str(audio_folder)
+    window.close()
+    later = make_window()  # remembered across restarts
+    later.editor.open_files_dialog()
+    assert asked[2][1] == str(audio_folder)
+
+    from studio.file_dialogs import last_folder, remember
+
+    remember("script", script_folder / "episode.txt")
+    assert last_folder("script") == str(script_folder) and last_folder("audio") == str(audio_folder)
+
+
+def test_export_offers_to_create_a_missing_folder(qtbot, make_window, tmp_path, exports):
+    import soundfile as sf
+    from studio_helpers import run_export_dialog, tone_clip
+
+    from studio.clip_entry import ClipEntry
+
+    window = make_window()
+    window.show_entry(ClipEntry(tone_clip(), prompt="door", mode="sound", model="m", licence="l", seed=1))
+    missing = tmp_path / "new" / "exports"
+    questions = []
+
+    def answer_yes(*args):
+        questions.append(args[2])
+        return QMessageBox.StandardButton.Yes
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch_question = QMessageBox.question
+    QMessageBox.question = staticmethod(answer_yes)
+    try:
+        def export_into_missing(dialog):
+            dialog.folder_edit.setText(str(missing))
+            dialog.export_button.click()
+        run_export_dialog(export_into_missing)
+        path = window.export_selected()
+    finally:
+        QMessageBox.question = monkeypatch_question
+    assert questions and "does not exist. Create it?" in questions[0]
+    assert path is not None and path.parent == missing and sf.info(str(path)).frames > 0
+
+
+def test_library_finds_versions_says_no_matches_marks_kept_and_undo_delete_forgets_restored_items(qtbot,
+                                                                                                  make_window):
+    from core.library.store import Library
+    from studio_helpers import tone_clip
+
+    library = Library()
+    original = library.add(tone_clip(), prompt="door slam", mode="sound", model="m", licence="l", seed=1, kept=True)
+    version = library.add_version(original.id, tone_clip(330.0), [{"op": "reverse", "label": "Reverse"}])
+    other = library.add(tone_clip(), prompt="rain", mode="sound", model="m", licence="l", seed=2)
+    window = make_window(library=library)
+    panel = window.library_panel
+    panel.search_edit.setText("version")
+    qtbot.waitUntil(lambda: [i.id for i in panel.items()] == [version.id], timeout=3000)
+    panel.search_edit.setText("violin")
+    qtbot.waitUntil(lambda: panel.list.count() == 0, timeout=3000)
+    assert panel.empty_label.isVisibleTo(panel) and "No matches" in panel.empty_label.text()
+    panel.search_edit.setText("")
+    qtbot.waitUntil(lambda: panel.list.count() == 3, timeout=3000)
+    assert not panel.empty_label.isVisibleTo(panel)
+    rows = {item.id: panel.list.item(i).text() for i, item in enumerate(panel.items())}
+    assert "· kept" in rows[original.id] and "not kept" in rows[other.id]
+
+    panel.select_id(other.id)
+    panel.delete_selected()
+    assert panel.undo_button.isEnabled()
+    panel.trash_toggle.setChecked(True)
+    panel.select_id(other.id)
+    panel.restore_selected()  # restored from the trash view: nothing is left for Undo delete
+    assert not panel.undo_button.isEnabled() and not panel.undo_delete()
+    panel.trash_toggle.setChecked(False)
+    assert not library.get(other.id).trashed
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_the_first_run_note_lists_every_checkpoint_with_what_it_is_for_and_its_size(qtbot, make_window, size):
+    from core.models.catalog import CATALOG, describe_size
+
+    window = make_window()
+    window.resize(*size)
+    qtbot.wait(100)
+    text = window.first_run_text.text()
+    for info in CATALOG.values():
+        assert info.id in text and describe_size(info.download_bytes) in text, info.id
+    assert "sound effects and general audio" in text and "text-to-music" in text and "one voice" in text
+    assert (window.width(), window.height()) == size and window.first_run_text.isVisible()
+    assert window.waveform.height() >= 150
