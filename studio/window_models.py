@@ -14,7 +14,8 @@ class ModelActions:
 
     def open_model_manager(self) -> ModelManagerDialog:
         if self.model_manager is None:
-            self.model_manager = ModelManagerDialog(self.settings, self)
+            self.model_manager = ModelManagerDialog(self.settings, self, engines=self.jobs.engines)
+            self.jobs.job_done.connect(lambda _job: self.model_manager.show_resident())
             self.model_manager.models_changed.connect(self._on_models_changed)
             self.model_manager.folder_added.connect(self._on_model_folder_added)
         self.model_manager.refresh()

@@ -1,8 +1,9 @@
 """Job files: CSV or JSONL, one row per prompt, read and checked whole before any model work.
 
 Columns (header names, any case): prompt, negative, seconds (or bars + bpm [+ beats_per_bar, beat_unit]), count,
-seed (one number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound, music, speech),
-words and voice (speech), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
+seed (one number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound or generate,
+music, speech, continue, inpaint, loop, transform), words and voice (speech), source, start, end, strength (the
+in-context modes, core.batch.source_rows), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
 into each file's metadata and can be used in the pattern. Every bad row is reported with its line and field.
 The files' format (`output_format`: the Export dialog's container, bit depth and rate, core.audio.take_format)
 applies to every row; a pattern ending in an extension keeps that row's container.
@@ -24,9 +25,11 @@ from core.errors import InputError, ModelNotAvailable
 from core.audio.take_format import extension_for, for_path, key_fields
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED, SCHEDULERS, GenerationRequest
 
-MODES = ("sound", "music", "speech")
+from .source_rows import SOURCE_COLUMNS, SOURCE_MODES, RowProblem
+
+MODES = ("sound", "music", "speech", "generate") + SOURCE_MODES  # generate: text-to-audio, as sound
 KNOWN = {"prompt", "negative", "seconds", "bars", "bpm", "beats_per_bar", "beat_unit", "count", "seed", "model", "steps",
-         "guidance", "scheduler", "mode", "words", "voice", "output"}
+         "guidance", "scheduler", "mode", "words", "voice", "output"} | SOURCE_COLUMNS
 ALIASES = {"negative_prompt": "negative", "pattern": "output", "name": "output", "variations": "count",
            "text": "words", "transcription": "words"}
 MAX_COUNT = 1000
@@ -70,6 +73,10 @@ class JobRow:
     extra: dict[str, Any] = field(default_factory=dict)
     output_format: Optional[ExportSettings] = None  # None: the generated-take rule at the model's rate
     beat_unit: int = 4  # the meter's lower number (8 for 7/8); the tempo counts quarter notes
+    source: Optional[str] = None  # in-context rows (core.batch.source_rows): the audio file, a range, a strength
+    start: Optional[float] = None
+    end: Optional[float] = None
+    strength: Optional[float] = None
 
     @property
     def seeds(self) -> range:
@@ -81,13 +88,17 @@ class JobRow:
                 "bars": self.bars, "bpm": self.bpm, "beats_per_bar": self.beats_per_bar, "model": self.model,
                 "steps": self.steps, "guidance": self.guidance, "scheduler": self.scheduler, "words": self.words,
                 **({"beat_unit": self.beat_unit} if self.beat_unit != 4 else {}),  # (x/4 rows keep their keys)
-                **key_fields(self.output_format)}
+                **key_fields(self.output_format),
+                **({"source": self.source, "start": self.start, "end": self.end, "strength": self.strength}
+                   if self.source is not None else {})}
 
     def relative_path(self, seed: int) -> PurePosixPath:
         return _pattern_path(self.pattern, self._names(seed), extension_for(self.output_format))
 
     def _names(self, seed: int) -> dict[str, str]:
         title = self.words if self.mode == "speech" and self.words else self.prompt
+        if not title and self.source:
+            title = Path(self.source).stem
         names = {k: slugify(str(v)) for k, v in self.extra.items()}
         return names | {"slug": slugify(title), "seed": str(seed), "index": str(seed - self.seed + 1),
                         "line": str(self.line), "mode": self.mode, "model": slugify(self.model.rstrip("/").split("/")[-1])}
@@ -130,9 +141,9 @@ def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]]
         notes.append(f"{_listed(carried, 'column')} {'is not a setting' if len(carried) == 1 else 'are not settings'}"
                      ": carried into each file's metadata and usable in the output pattern (the settings are "
                      "listed by `loa batch --help`)")
-    rows, models = [], {}
+    rows, models, clips = [], {}, {}
     for line, values in raw:
-        row = _check_row(line, values, default_model, models, errors, output_format)
+        row = _check_row(line, values, default_model, models, errors, output_format, path.parent, clips)
         if row is not None:
             rows.append(row)
     _check_unique_paths(rows, errors)
@@ -190,7 +201,7 @@ def _csv_rows(text: str, path: Path) -> tuple[list[tuple[int, dict]], list[RowEr
                                                 "(quote a value that holds a comma)"))
             continue
         rows.append((line, {n: c for n, c in zip(names, cells) if n}))
-    if "prompt" not in names and "words" not in names:
+    if "prompt" not in names and "words" not in names and "source" not in names:
         errors.append(RowError(1, "header", "no prompt column; the first line must name the columns, "
                                             "e.g. prompt,seconds,count,output"))
     return rows, errors
@@ -247,18 +258,23 @@ class _Bad(Exception):
 
 
 def _check_row(line: int, values: dict, default_model, models: dict, errors: list[RowError],
-               output_format: Optional[ExportSettings] = None) -> Optional[JobRow]:
+               output_format: Optional[ExportSettings] = None, base: Path = Path("."),
+               clips: Optional[dict] = None) -> Optional[JobRow]:
     try:
-        return _build_row(line, values, default_model, models, output_format)
+        return _build_row(line, values, default_model, models, output_format, base, {} if clips is None else clips)
+    except RowProblem as bad:
+        errors.append(RowError(line, bad.field, bad.message))
+        return None
     except _Bad as bad:
         errors.append(RowError(line, bad.field, bad.message, bad.missing_model))
         return None
 
 
 def _build_row(line: int, values: dict, default_model, models: dict,
-               output_format: Optional[ExportSettings] = None) -> JobRow:
-    from core.models.catalog import CATALOG, DEFAULT_MODEL_BY_TASK
-    from core.models.store import defaults_entry
+               output_format: Optional[ExportSettings] = None, base: Path = Path("."),
+               clips: Optional[dict] = None) -> JobRow:
+    from core.generation.defaults import defaults_for
+    from core.models.catalog import DEFAULT_MODEL_BY_TASK
 
     get = lambda key: _blank_to_none(values.get(key))  # noqa: E731
     mode = (_text(get("mode")) or "sound").lower()
@@ -269,35 +285,44 @@ def _build_row(line: int, values: dict, default_model, models: dict,
         if not words:
             raise _Bad("words", "a speech row needs the words to say (words column)")
         prompt = _text(get("voice")) or prompt
-    elif not prompt:
+    elif not prompt and mode not in ("continue", "inpaint", "loop"):  # those may let the audio speak for itself
         raise _Bad("prompt", "prompt is empty; describe the sound, e.g. \"rain on a tin roof\"")
-    fallback = default_model.get(mode) if isinstance(default_model, Mapping) else default_model
-    model = _text(get("model")) or fallback or DEFAULT_MODEL_BY_TASK[mode]
-    _check_model(model, mode, models)
-    info = defaults_entry(model)
-    steps = _number(get("steps"), "steps", int) if get("steps") is not None else (info.default_steps if info else 25)
-    guidance = _number(get("guidance"), "guidance", float) if get("guidance") is not None else \
-        (info.default_guidance if info else 3.5)
-    scheduler = _text(get("scheduler")) or SCHEDULERS[0]
+    task = mode if mode in ("music", "speech") else "sound"
+    fallback = default_model.get(task) if isinstance(default_model, Mapping) else default_model
+    model = _text(get("model")) or fallback or DEFAULT_MODEL_BY_TASK[task]
+    _check_model(model, "speech" if mode == "speech" else "sound", models)
+    defaults = defaults_for(model)
+    steps = _number(get("steps"), "steps", int) if get("steps") is not None else defaults.steps
+    guidance = _number(get("guidance"), "guidance", float) if get("guidance") is not None else defaults.guidance
+    scheduler = _text(get("scheduler")) or defaults.scheduler
     seed, count = _seeds(get("seed"), get("count"), values)
+    if mode in SOURCE_MODES:
+        from .source_rows import source_row
+
+        return source_row(line, mode, values, get, prompt, model, steps, guidance, scheduler, seed, count,
+                          output_format, base, clips)
     bars, bpm, beats, unit = get("bars"), get("bpm"), get("beats_per_bar"), get("beat_unit")
     seconds = _number(get("seconds"), "seconds", float) if get("seconds") is not None else None
     if bars is not None or bpm is not None:
         bars, bpm, beats, unit, seconds = _bars(bars, bpm, beats, unit, seconds, mode)
     elif mode != "speech" and seconds is None:
-        seconds = CATALOG[model].default_seconds if model in CATALOG else 10.0
+        seconds = defaults.seconds
     negative = _text(get("negative")) or ""
     _check_request(mode, prompt, negative, seconds, steps, guidance, scheduler, seed, words)
     pattern = _text(get("output")) or DEFAULT_PATTERN
     extra = {k: v for k, v in values.items() if k not in KNOWN and k and v not in (None, "")}
     row = JobRow(line, mode, prompt, negative, seconds, bars, bpm, beats or 4, seed, count, model, steps, guidance,
                  scheduler, words, pattern, extra, output_format, unit or 4)
+    _check_pattern(row, output_format)
+    return row
+
+
+def _check_pattern(row: JobRow, output_format) -> None:
     for s in (row.seed, row.seeds[-1]):
         try:
             for_path(output_format, Path(str(row.relative_path(s))))  # e.g. a `.mp3` pattern with --bit-depth 24
         except InputError as exc:
             raise _Bad("output", str(exc)) from None
-    return row
 
 
 def _check_model(model: str, mode: str, models: dict) -> None:

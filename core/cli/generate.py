@@ -28,11 +28,8 @@ def run(args: argparse.Namespace) -> int:
     request = request.validated()  # bad values exit 2 before the model loads
     lock = bar_lock(args)  # --bars: exactly N bars at --bpm (replaces --seconds)
     engine = make_engine(args)
-    if lock is not None:
-        from core.generation.bar_locked import generate_bars
+    from core.generation import tasks
 
-        result = generate_bars(engine, request, lock, progress=progress_printer(args))
-    else:
-        result = engine.generate(request, progress=progress_printer(args))
+    result = tasks.run(engine, tasks.Generate(request, lock), progress=progress_printer(args))
     write_result(result, args, request.prompt)
     return 0

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--seconds sets one line's length; in a script each line's length follows its words.")
     if (args.reference is None) != (args.reference_text is None):
         raise InputError("--reference and --reference-text go together: the recording and the words said in it.")
-    from core.speech import ReferenceVoice, speak
+    from core.speech import ReferenceVoice
 
     settings = _settings(args)
     choice = format_choice(args)
@@ -68,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     settings.generation_request()  # bad text or numbers exit 2 before the model loads
     extension = _take_extension(args, choice)
     engine = make_engine(args, inputs=[args.reference])
-    result = speak(engine, settings, reference=reference, progress=progress_printer(args))
+    from core.generation import tasks
+
+    result = tasks.run(engine, tasks.Speak(settings, reference), progress=progress_printer(args))
     best = result.candidates[0]
     default_name = Path(clip_file_name(args.text, best.seed, extension, settings=best.settings))
     write_result(result, args, args.text, clips=[render_take(c.clip, choice) for c in result.candidates],

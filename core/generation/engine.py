@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
@@ -83,6 +83,7 @@ class Engine:
         self._pipe = None
         self._lock = threading.RLock()
         self.prompt_cache = PromptCache()  # bound to the loaded pipeline; emptied when it changes
+        self.before_load: Optional[Callable[["Engine"], None]] = None  # the engine cache makes room here
 
     # ---- model -------------------------------------------------------------------------------------
     @property
@@ -122,6 +123,8 @@ class Engine:
         """Load the pipeline if needed and return it (raises ModelNotAvailable with a clear message)."""
         with self._lock:
             if self._pipe is None:
+                if self.before_load is not None:
+                    self.before_load(self)  # the engine cache unloads least recently used models to make room
                 with gc_policy.loading():  # then frozen: the model stays out of every later collection pass
                     self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
             self.prompt_cache.bind(self._pipe)
@@ -137,6 +140,32 @@ class Engine:
             self.prompt_cache.bind(None)
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
+
+    def try_unload(self) -> bool:
+        """Unload unless a call is using the pipeline right now (then leave it and return False)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self.unload()
+            return True
+        finally:
+            self._lock.release()
+
+    def resident_bytes(self) -> int:
+        """Bytes of weights and buffers the loaded pipeline holds (0 when not loaded)."""
+        pipe = self._pipe
+        if pipe is None:
+            return 0
+        seen, total = set(), 0
+        for module in pipe.components.values():
+            if not isinstance(module, torch.nn.Module):
+                continue
+            for tensor in [*module.parameters(), *module.buffers()]:
+                key = tensor.data_ptr()
+                if key not in seen:
+                    seen.add(key)
+                    total += tensor.numel() * tensor.element_size()
+        return total
 
     # ---- generation --------------------------------------------------------------------------------
     @torch.inference_mode()
