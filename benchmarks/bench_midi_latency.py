@@ -33,6 +33,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # virtual_midi: the sending side
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LOA_CONFIG_DIR", tempfile.mkdtemp(prefix="loa-bench-config-"))
 
@@ -62,7 +63,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from core.audio.clip import Clip
-    from core.devices.midi import VirtualOutput
+    from virtual_midi import VirtualOutput  # tests/virtual_midi.py
     from core.devices.midi_messages import note_off, note_on
     from core.devices.playback import backend, resolve_device
     from studio.midi.controller import MidiController

@@ -52,7 +52,7 @@ def write_journals(entries: Sequence[dict], folders: Sequence[Path], host: str) 
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            _fsync_dir(Path(folder))
+            fsync_dir(Path(folder))
     except BaseException:
         remove_journals(written)
         raise
@@ -64,7 +64,7 @@ def remove_journals(paths: Sequence[Path]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(path)
     for folder in dict.fromkeys(Path(p).parent for p in paths):
-        _fsync_dir(folder)
+        fsync_dir(folder)
 
 
 def prepare(tmp: Path, target: Path, overwrite: bool, backup: bool) -> dict:
@@ -110,17 +110,17 @@ def roll_back(journal: Path) -> list[Path]:
                 restored.append(Path(entry["target"]))
     with contextlib.suppress(OSError):
         os.unlink(journal)
-    _fsync_dir(journal.parent)
+    fsync_dir(journal.parent)
     return restored
 
 
 def _undo(entry: dict) -> bool:
     target, tmp, backup = entry["target"], entry["tmp"], entry.get("backup")
-    landed = _inode(target) == entry.get("tmp_inode") and entry.get("tmp_inode") is not None
+    landed = inode_of(target) == entry.get("tmp_inode") and entry.get("tmp_inode") is not None
     with contextlib.suppress(OSError):
         os.unlink(tmp)  # not renamed yet (or a link of the landed file, for new names)
     if backup and os.path.lexists(backup):
-        if landed or _inode(target) == _inode(backup):
+        if landed or inode_of(target) == inode_of(backup):
             os.replace(backup, target)  # the old file back under its name
             return True
         os.unlink(backup)  # the target has changed since (not by this writer): leave it
@@ -131,7 +131,7 @@ def _undo(entry: dict) -> bool:
     return False
 
 
-def _inode(path: str | Path) -> Optional[list[int]]:
+def inode_of(path: str | Path) -> Optional[list[int]]:
     """[device, inode] (a list, as it reads back from JSON), or None when there is no such file."""
     try:
         info = os.lstat(path)
@@ -140,10 +140,9 @@ def _inode(path: str | Path) -> Optional[list[int]]:
     return [info.st_dev, info.st_ino]
 
 
-inode_of = _inode
 
-
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's new, renamed and removed names durable (where the platform can open a folder)."""
     with contextlib.suppress(OSError, AttributeError):
         fd = os.open(folder, os.O_RDONLY)
         try:

@@ -32,11 +32,11 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from core.errors import InputError
 from core.wording import counted
-from core.commit_journal import prepare, remove_journals, undo_landed, write_journals
+from core.commit_journal import fsync_dir, prepare, remove_journals, undo_landed, write_journals
 from core.stale_temps import HOST, probe_path_in, sweep_folder, temp_path_for
 
 WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
@@ -70,6 +70,7 @@ _REASONS = {
     errno.ENOTDIR: "a part of {path}'s folder path is a file, not a folder",
     errno.ENOENT: "the folder of {path} does not exist",
     errno.EIO: "input/output error writing {path}",
+    errno.ELOOP: "the folder path of {path} is a loop of symbolic links",
 }
 
 
@@ -163,6 +164,7 @@ def check_output_paths(paths: Sequence[str | Path], *, overwrite: bool = False,
             if _same_file(path, Path(source)):
                 raise OutputError(f"refusing to write over the input {source}; choose another output name "
                                   "(your recording is never replaced, even with --overwrite).")
+        _check_folder_path(path)
         _check_name_length(path, _nearest_existing(path.parent))
         if path.is_dir():
             raise OutputError(f"{path} is a folder, not a file name; give a file inside it, e.g. "
@@ -197,6 +199,24 @@ def _nearest_existing(folder: Path) -> Path:
     while not os.path.lexists(folder) and folder.parent != folder:
         folder = folder.parent
     return folder
+
+
+def _check_folder_path(path: Path) -> None:
+    """The nearest existing folder of `path` can be looked up: a loop of symbolic links (or a link into a folder
+    we may not enter) is named as such, not reported as "a file, not a folder" or a RuntimeError later."""
+    folder = _nearest_existing(path.parent)
+    try:
+        os.stat(folder)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutputError(f"cannot write {path}: {folder} is a loop of symbolic links (a link that leads back "
+                              "to itself); choose another folder.") from None
+        if exc.errno == errno.ENOENT and os.path.islink(folder):
+            raise OutputError(f"cannot write {path}: {folder} is a symbolic link to nothing (its target "
+                              f"{os.readlink(folder)} does not exist); create the target or choose another "
+                              "folder.") from None
+        raise OutputError(f"cannot write {path}: {folder} cannot be opened "
+                          f"({(exc.strerror or str(exc)).lower()}); choose another folder.") from None
 
 
 def _check_name_length(path: Path, folder: Path) -> None:
@@ -245,24 +265,27 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after."""
+    with signals_deferred():
+        yield
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after.
+def signals_deferred() -> Iterator[Callable[[], None]]:
+    """Hold SIGINT/SIGTERM/SIGHUP back; yield `deliver()`, which acts on any held signal now (the CLI's
+    KeyboardInterrupt or SIGTERM's Cancelled), still holding new ones until the block ends; the block's end
+    restores the handlers and delivers what is still held.
 
-    Python runs signal handlers in the main thread whichever thread the OS delivered the signal to (torch's
-    worker threads included), so swapping the Python handlers is what holds them; blocking the signal in one
-    thread would not. Outside the main thread handlers cannot be changed (and signals do not raise there)."""
+    For code that must not be interrupted at an arbitrary point: file renames, and libsndfile's encoding, whose
+    Python I/O callbacks would swallow a KeyboardInterrupt raised inside them ("Exception ignored from cffi
+    callback") and leave libsndfile failing. Python runs signal handlers in the main thread whichever thread the
+    OS delivered the signal to (torch's worker threads included), so swapping the Python handlers is what holds
+    them; blocking the signal in one thread would not. Outside the main thread handlers cannot be changed (and
+    signals do not raise there)."""
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield lambda: None
         return
     pending: list[int] = []
     previous = {}
@@ -271,17 +294,29 @@ def _signals_held() -> Iterator[None]:
             previous[signum] = signal.signal(signum, lambda number, frame: pending.append(number))
         except (ValueError, OSError):
             pass
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         for signum, handler in previous.items():
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-        for signum in dict.fromkeys(pending):
+
+    def act() -> None:
+        held = list(dict.fromkeys(pending))
+        pending.clear()
+        for signum in held:
             handler = previous.get(signum)
             if callable(handler):
                 handler(signum, None)  # e.g. KeyboardInterrupt, or the CLI's SIGTERM -> Cancelled
             elif handler == signal.SIG_DFL:
                 os.kill(os.getpid(), signum)
+
+    def deliver() -> None:
+        act()  # the handlers run with signals still held, so cleanup after a raise is not interrupted again
+
+    try:
+        yield deliver
+    finally:
+        restore()
+        act()
 
 
 @contextlib.contextmanager
@@ -369,7 +404,7 @@ def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
                     with contextlib.suppress(OSError):
                         os.unlink(entry["backup"])
         for folder in folders:
-            _fsync_dir(folder)
+            fsync_dir(folder)
         _committed.extend(target for _, target in pairs)
 
 

@@ -51,8 +51,12 @@ _swept_lock = threading.Lock()
 
 def temp_path_for(path: Path) -> Path:
     """A hidden, unique name in the same folder that keeps the suffix (soundfile picks the format from it)."""
-    suffix = path.suffix if len(path.suffix) <= 16 else ""
-    stem = path.name[: 80]
+    suffix = path.suffix if len(os.fsencode(path.suffix)) <= 16 else ""
+    # At most 80 bytes of the name (not characters: 80 CJK characters are 240 bytes, and the temp of a name the
+    # file system accepts must fit its 255-byte limit too).
+    stem = path.name[:80]
+    while len(os.fsencode(stem)) > 80:
+        stem = stem[:-1]
     return path.with_name(f".{stem}.loa-{_HOST}-{os.getpid()}-{secrets.token_hex(4)}.tmp{suffix}")
 
 

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     prepare_in_background()  # the measuring kernels: about 1 s to load, a few s to compile the very first time
     code = app.exec()
-    # pyqtgraph views alive at interpreter exit can abort the process (DESKTOP.md): tear down first.
+    # pyqtgraph views still alive when the interpreter exits can abort the process: tear down first.
     window.close()
     window.deleteLater()
     app.processEvents()

@@ -1,6 +1,6 @@
 """Drag audio out of the window as a file, "Export..." through a dialog, and "Copy to clipboard" as a file URL.
 
-Building the drag data and running the drag are kept apart (see DESKTOP.md): `clip_mime_data` writes the file
+Building the drag data and running the drag are kept apart, so tests need no mouse: `clip_mime_data` writes the file
 with core.audio.export and returns QMimeData holding its file URL, testable without a mouse; `start_drag` only runs
 `QDrag.exec()`, which blocks under a real X server and returns at once offscreen.
 

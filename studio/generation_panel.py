@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QFormLayout, QHBoxLayout,
                                QLineEdit, QPushButton, QTabBar, QVBoxLayout, QWidget)
 
 from core.errors import InputError
+from core.generation.defaults import SOUND, SPEECH
 from core.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_STEPS, GenerationRequest
 
 from .file_dialogs import open_file
@@ -84,7 +85,7 @@ class GenerationPanel(PresetActions, QWidget):
         self.seconds_spin.setRange(0.5, MAX_SECONDS)
         self.seconds_spin.setSingleStep(0.5)
         self.seconds_spin.setSuffix(" s")
-        self.seconds_spin.setValue(10.0)
+        self.seconds_spin.setValue(SOUND.seconds)
         self.candidates_spin = LimitedSpin("Candidates")
         self.candidates_spin.setObjectName("candidatesSpin")
         self.candidates_spin.setRange(1, MAX_CANDIDATES)
@@ -99,12 +100,12 @@ class GenerationPanel(PresetActions, QWidget):
         self.steps_spin = LimitedSpin("Steps")
         self.steps_spin.setObjectName("stepsSpin")
         self.steps_spin.setRange(1, MAX_STEPS)
-        self.steps_spin.setValue(25)
+        self.steps_spin.setValue(SOUND.steps)
         self.guidance_spin = LimitedDoubleSpin("Guidance")
         self.guidance_spin.setObjectName("guidanceSpin")
         self.guidance_spin.setRange(0.0, MAX_GUIDANCE)
         self.guidance_spin.setSingleStep(0.5)
-        self.guidance_spin.setValue(3.5)
+        self.guidance_spin.setValue(SOUND.guidance)
 
         self.model_combo = ElidedComboBox()
         self.model_combo.setObjectName("modelCombo")
@@ -333,7 +334,7 @@ class GenerationPanel(PresetActions, QWidget):
         if not self._auto_seconds():
             return round(self.seconds_spin.value(), 3)
         words = transcription if transcription is not None else self.transcription_edit.text().strip()
-        return speech_seconds(words) if words else 5.0
+        return speech_seconds(words) if words else SPEECH.seconds
 
     def build_spec(self) -> JobSpec:
         mode = self.mode

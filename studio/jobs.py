@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from core.audio.clip import Clip
 from core.audio.naming import take_title
 from core.generation.engine import Engine, GenerationResult
+from core.generation.engine_cache import EngineCache
 from core.errors import Cancelled, LoaError
 from core.generation.progress import CancelToken, Progress, ProgressCallback
 from core.generation.requests import GenerationRequest
@@ -25,13 +28,20 @@ from core.generation.requests import GenerationRequest
 log = logging.getLogger(__name__)
 
 # A job's work: given the engine for its model, the JobSpec, a progress callback and a cancel
-# token, return a GenerationResult. Modes other than plain text-to-audio supply their own.
+# token, return a GenerationResult. Every mode builds a core task (core.generation.tasks) and runs it here.
 JobWork = Callable[[Engine, "JobSpec", ProgressCallback, CancelToken], GenerationResult]
 
 
-def generate_work(engine: Engine, spec: "JobSpec", progress: ProgressCallback,
-                  cancel: CancelToken) -> GenerationResult:
-    return engine.generate(spec.request, progress=progress, cancel=cancel)
+def task_work(engine: Engine, spec: "JobSpec", progress: ProgressCallback,
+              cancel: CancelToken) -> GenerationResult:
+    """The one job function: run the spec's core task (when it names none, the one its mode builds)."""
+    from core.generation import tasks
+
+    from .modes import task_for
+
+    task = spec.task if spec.task is not None else task_for(spec.mode, spec.request, spec.extra)
+    return tasks.run(engine, task, progress, cancel)
+
 
 
 @dataclass
@@ -41,9 +51,10 @@ class JobSpec:
     mode: str
     model: str
     request: GenerationRequest
-    work: JobWork = generate_work
+    work: JobWork = task_work
     title: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)  # mode-specific inputs, e.g. the clip to continue
+    extra: dict[str, Any] = field(default_factory=dict)  # mode-specific inputs, e.g. the source to continue
+    task: Any = None  # the core task (core.generation.tasks); None: the one `mode` builds (studio.modes.task_for)
 
     def describe(self) -> str:
         """The job as the user knows it: the words for speech, the source for Continue, else the prompt."""
@@ -70,33 +81,18 @@ class Job:
         return self.status in ("finished", "failed", "cancelled")
 
 
-class EnginePool:
-    """One Engine per model spec, created on first use and kept resident (thread-safe)."""
+def without_audio(result: GenerationResult) -> GenerationResult:
+    """The result with its takes' audio dropped (clip None): what a finished job keeps."""
+    return replace(result, candidates=[replace(c, clip=None) for c in result.candidates])
 
-    def __init__(self, device: str = "auto", factory: Callable[..., Engine] = Engine) -> None:
-        self.device = device
-        self._factory = factory
-        self._engines: dict[str, Engine] = {}
-        self._lock = threading.Lock()
 
-    def get(self, model: str) -> Engine:
-        with self._lock:
-            engine = self._engines.get(model)
-            if engine is None:
-                engine = self._engines[model] = self._factory(model, device=self.device)
-            return engine
+def without_inputs(spec: JobSpec) -> JobSpec:
+    """The spec without the audio it was given (the editor's whole clip, in its task and extra): what a done job
+    keeps. A reference voice stays: "More like this" reads it, and it is a few seconds of 16 kHz mono."""
+    def holds_audio(value) -> bool:
+        return isinstance(value, (Clip, np.ndarray))
 
-    def drop_loaded(self) -> None:
-        """Forget every engine, so the next job loads afresh (a new precision applies at load)."""
-        with self._lock:
-            self._engines.clear()
-
-    def set_device(self, device: str) -> None:
-        """Later engines use `device`; loaded ones are dropped so their memory is freed."""
-        with self._lock:
-            if device != self.device:
-                self.device = device
-                self._engines.clear()
+    return replace(spec, task=None, extra={k: v for k, v in spec.extra.items() if not holds_audio(v)})
 
 
 class _WorkerSignals(QObject):
@@ -108,7 +104,7 @@ class _WorkerSignals(QObject):
 
 
 class _JobRunnable(QRunnable):
-    def __init__(self, job: Job, engines: EnginePool, signals: _WorkerSignals) -> None:
+    def __init__(self, job: Job, engines: EngineCache, signals: _WorkerSignals) -> None:
         super().__init__()
         self.setAutoDelete(False)  # the queue holds it until it is done, so tryTake() stays safe
         self.job, self.engines, self.signals = job, engines, signals
@@ -147,9 +143,9 @@ class JobQueue(QObject):
     job_cancelled = Signal(object)  # Job
     job_done = Signal(object)  # Job, after any of finished / failed / cancelled
 
-    def __init__(self, engines: Optional[EnginePool] = None, parent: Optional[QObject] = None) -> None:
+    def __init__(self, engines: Optional[EngineCache] = None, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
-        self.engines = engines or EnginePool()
+        self.engines = engines or EngineCache()
         self.jobs: dict[int, Job] = {}
         self._ids = itertools.count(1)
         self._runnables: dict[int, _JobRunnable] = {}
@@ -216,6 +212,9 @@ class JobQueue(QObject):
         job.result = result
         self.job_finished.emit(job, result)
         self.job_done.emit(job)
+        # Delivered: the takes are on cards, in the library or back in the editor. The job keeps what they were
+        # (seeds, scores, settings), not their audio, so a long session's memory does not grow with every job.
+        job.result = without_audio(result)
 
     def _on_failed(self, job_id: int, message: str) -> None:
         job = self._finish(job_id, "failed")
@@ -234,6 +233,7 @@ class JobQueue(QObject):
     def _finish(self, job_id: int, status: str) -> Job:
         job = self.jobs[job_id]
         job.status = status
+        job.spec = without_inputs(job.spec)
         runnable = self._runnables.pop(job_id, None)
         if runnable is not None:
             self._retired.append(runnable)

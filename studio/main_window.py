@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from core import APP_NAME, __version__
 from core.generation.engine import GenerationResult
+from core.generation.engine_cache import EngineCache
 from core.errors import InputError, LoaError
 from core.library.store import Library
 from core.generation.requests import GenerationRequest
@@ -31,7 +32,7 @@ from .gui_text import for_the_window
 from .generation_panel import GenerationPanel
 from .job_list import JobListView
 from .job_times import JobTimes
-from .jobs import EnginePool, Job, JobQueue, JobSpec
+from .jobs import Job, JobQueue, JobSpec
 from .library_panel import LibraryPanel
 from .model_manager import ModelManagerDialog
 from .modes import bar_lock_extra, mode_named, work_for
@@ -61,7 +62,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.setWindowTitle(f"{APP_NAME} {__version__}")
         self.settings = settings or StudioSettings()
         self.library = library or Library()
-        self.jobs = jobs or JobQueue(EnginePool(device=self.settings.device), self)
+        self.jobs = jobs or JobQueue(EngineCache(device=self.settings.device), self)
         self.auditioner = Auditioner(player, self)
         self.model_manager: Optional[ModelManagerDialog] = None
         self._shown_entry: Optional[ClipEntry] = None  # the take or library item Export… / Copy / Space act on

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 
+from core.generation.defaults import CONTINUE_SECONDS, SOUND, defaults_for_task
+
 # The shown example tells the user what kind of text the prompt wants in this mode.
 PLACEHOLDERS = {
     "sound": "e.g. metal door slam in a large hall",
@@ -23,9 +25,9 @@ class ModeFields:
     negative: str = ""
     words: str = ""  # Speech: what the voice says
     source: str = ""  # Continue: the audio file to continue
-    seconds: float = 10.0  # Speech: 0.0 means "auto (from the words)"
-    steps: int = 25
-    guidance: float = 3.5
+    seconds: float = SOUND.seconds  # Speech: 0.0 means "auto (from the words)"
+    steps: int = SOUND.steps
+    guidance: float = SOUND.guidance
     candidates: int = 4
     preset_prompt: str = ""  # the prompt a preset filled in; the next preset may replace it while untouched
 
@@ -52,16 +54,17 @@ class ModeFields:
 
 
 def default_fields(mode: str) -> ModeFields:
-    """A new user's starting point per mode; Speech starts from the speech engine's own defaults."""
+    """A new user's starting point per mode, from core.generation.defaults (Speech: the speech models')."""
+    defaults = defaults_for_task(mode)
     if mode == "speech":
-        from core.speech.tts import DEFAULT_GUIDANCE, DEFAULT_STEPS, DEFAULT_VOICE
+        from core.speech.defaults import DEFAULT_VOICE
 
         # The default voice counts as a preset's text: the first voice preset chosen replaces it.
-        return ModeFields(prompt=DEFAULT_VOICE, seconds=0.0, steps=DEFAULT_STEPS, guidance=DEFAULT_GUIDANCE,
+        return ModeFields(prompt=DEFAULT_VOICE, seconds=0.0, steps=defaults.steps, guidance=defaults.guidance,
                           candidates=2, preset_prompt=DEFAULT_VOICE)
     if mode == "continue":
-        return ModeFields(seconds=5.0, candidates=2)
-    return ModeFields()
+        return ModeFields(seconds=CONTINUE_SECONDS, steps=defaults.steps, guidance=defaults.guidance, candidates=2)
+    return ModeFields(seconds=defaults.seconds, steps=defaults.steps, guidance=defaults.guidance)
 
 
 def load_fields(settings, mode: str) -> ModeFields:

@@ -178,12 +178,13 @@ class ModelManagerDialog(QDialog):
 
     COLUMNS = ("Model", "Task", "Installed", "Size", "Licence")
 
-    def __init__(self, settings: StudioSettings, parent: Optional[QWidget] = None) -> None:
+    def __init__(self, settings: StudioSettings, parent: Optional[QWidget] = None, engines=None) -> None:
         super().__init__(parent)
         self.setObjectName("modelManager")
         self.setWindowTitle("Models")
         self.resize(820, 380)
         self.settings = settings
+        self.engines = engines  # the window's engine cache (core.generation.engine_cache): which models are loaded
         self.download: Optional[DownloadThread] = None
 
         self.table = QTableWidget(0, len(self.COLUMNS))
@@ -208,6 +209,8 @@ class ModelManagerDialog(QDialog):
         self.progress_bar.setVisible(False)
         self.status = WrappingLabel()  # a long folder path wraps, never widens the dialog
         self.status.setObjectName("modelStatus")
+        self.resident_label = WrappingLabel()
+        self.resident_label.setObjectName("residentModels")
         buttons = QHBoxLayout()
         for b in (self.download_button, self.cancel_button, self.add_folder_button, self.remove_folder_button):
             buttons.addWidget(b)
@@ -215,6 +218,7 @@ class ModelManagerDialog(QDialog):
         close.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+        layout.addWidget(self.resident_label)
         layout.addLayout(buttons)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.status)
@@ -237,6 +241,26 @@ class ModelManagerDialog(QDialog):
                 self.table.setItem(row, col, item)
         if not any(c.installed for c in self.choices):
             self._say(first_run_text(in_dialog=True))
+        self.show_resident()
+
+    def show_resident(self) -> None:
+        """Which models are loaded in memory now, and the budget they share (LOA_MODEL_MEMORY sets it)."""
+        self.resident_label.setVisible(self.engines is not None)
+        if self.engines is None:
+            return
+        loaded = self.engines.resident()
+        try:
+            budget = f" of the {describe_size(self.engines.budget())} model budget"
+        except LoaError:  # a bad LOA_MODEL_MEMORY: its message shows when a model loads
+            budget = ""
+        if not loaded:
+            self.resident_label.setText(f"Loaded in memory: none (a model loads when a job first uses it){budget and ';'}"
+                                        f"{budget.replace(' of the', '')}.")
+            return
+        names = ", ".join(f"{Path(m).name if Path(m).is_absolute() else m} ({describe_size(b)})" for m, b in loaded)
+        total = describe_size(sum(b for _, b in loaded))
+        self.resident_label.setText(f"Loaded in memory: {names}; {total}{budget}. The least recently used model "
+                                    "is unloaded when another would not fit.")
 
     def _say(self, text: str) -> None:
         self.status.setText(for_the_window(text))

@@ -2,6 +2,7 @@
 
 Sound and Music are plain text-to-audio on different checkpoints; Speech runs `core.speech`, Continue
 `core.incontext.operations` (both part of core: a broken one fails at import, never hides its mode).
+Each mode's job is a core task (`task_for`, core.generation.tasks) run by the one runner.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 
-from .jobs import JobWork, generate_work
+from .jobs import JobWork, task_work
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,8 @@ def mode_named(name: str) -> Mode:
 
 
 def work_for(mode: Mode) -> JobWork:
-    """The job function for a mode: text-to-audio runs Engine.generate, Speech runs core.speech.speak."""
-    if mode.name == "speech":
-        return speech_work
-    if mode.name == "continue":
-        return continue_work
-    if mode.name == "music":
-        return music_work
-    return generate_work
+    """The job function of every mode: the one core runner on the task `task_for` builds."""
+    return task_work
 
 
 def bar_lock_extra(settings: dict) -> dict:
@@ -67,26 +62,28 @@ def bar_lock_extra(settings: dict) -> dict:
                          "beat_unit": lock.beat_unit, "ending": lock.ending}}
 
 
-def music_work(engine, spec, progress, cancel):
-    """Music: text-to-audio, or exactly N bars when the job carries a `bar_lock` (studio.midi.bars_row)."""
-    lock = spec.extra.get("bar_lock")
-    if not lock:
-        return generate_work(engine, spec, progress, cancel)
-    from core.generation.bar_locked import BarLock, generate_bars
+def task_for(mode: str, request, extra: dict):
+    """The core task (core.generation.tasks) of a mode's job: Sound and Music are text-to-audio (Music exactly N
+    bars with a `bar_lock`); Speech speaks `request.transcription` in the voice the prompt describes (or in
+    `extra["reference"]`); Continue adds `request.seconds` to the file `extra["source"]`."""
+    from core.generation import tasks
 
-    return generate_bars(engine, spec.request, BarLock(**lock), progress=progress, cancel=cancel)
+    if mode == "speech":
+        from core.speech import SpeechRequest
 
+        speech = SpeechRequest(text=request.transcription or "", voice=request.prompt, seconds=request.seconds,
+                               negative_prompt=request.negative_prompt, steps=request.steps,
+                               guidance=request.guidance, seed=request.seed, candidates=request.candidates,
+                               scheduler=request.scheduler)
+        return tasks.Speak(speech, reference=extra.get("reference"))
+    if mode == "continue":
+        return tasks.Continue(extra["source"], request.seconds, tasks.settings_of(request))
+    lock = extra.get("bar_lock")
+    if lock:
+        from core.generation.bar_locked import BarLock
 
-def speech_work(engine, spec, progress, cancel):
-    """Speech: the prompt describes the voice, the transcription holds the words (core.speech.speak);
-    `spec.extra["reference"]`, when set, is the ReferenceVoice to speak in."""
-    from core.speech import SpeechRequest, speak
-
-    request = spec.request
-    speech = SpeechRequest(text=request.transcription or "", voice=request.prompt, seconds=request.seconds,
-                           negative_prompt=request.negative_prompt, steps=request.steps, guidance=request.guidance,
-                           seed=request.seed, candidates=request.candidates, scheduler=request.scheduler)
-    return speak(engine, speech, reference=spec.extra.get("reference"), progress=progress, cancel=cancel)
+        return tasks.Generate(request, BarLock(**lock))
+    return tasks.Generate(request)
 
 
 def speech_seconds(words: str) -> float:
@@ -94,22 +91,3 @@ def speech_seconds(words: str) -> float:
     from core.speech import estimate_seconds, normalize_text
 
     return estimate_seconds(normalize_text(words))
-
-
-def continue_work(engine, spec, progress, cancel):
-    """Continue: the source clip followed by `request.seconds` of new audio (core.incontext.operations.continue_clip).
-
-    The source path is recorded in each take's settings, so "More like this" and "Re-open settings" find it.
-    """
-    from dataclasses import replace
-
-    from core.audio.clip import load_clip
-    from core.incontext.operations import GenerationSettings, continue_clip
-
-    request, source = spec.request, spec.extra["source"]
-    settings = GenerationSettings(prompt=request.prompt, negative_prompt=request.negative_prompt,
-                                  steps=request.steps, guidance=request.guidance, seed=request.seed,
-                                  candidates=request.candidates, scheduler=request.scheduler)
-    result = continue_clip(engine, load_clip(source), request.seconds, settings, progress=progress, cancel=cancel)
-    candidates = [replace(c, settings=c.settings | {"source": str(source)}) for c in result.candidates]
-    return replace(result, candidates=candidates)

@@ -23,7 +23,8 @@ class ModelActions:
 
     def open_model_manager(self) -> ModelManagerDialog:
         if self.model_manager is None:
-            self.model_manager = ModelManagerDialog(self.settings, self)
+            self.model_manager = ModelManagerDialog(self.settings, self, engines=self.jobs.engines)
+            self.jobs.job_done.connect(lambda _job: self.model_manager.show_resident())
             self.model_manager.models_changed.connect(self._on_models_changed)
             self.model_manager.folder_added.connect(self._on_model_folder_added)
         self.model_manager.refresh()
@@ -51,7 +52,7 @@ class ModelActions:
         """Precision per stage (Compute menu); loaded models are dropped and load again at the next job."""
         self.settings.precision = precision
         apply_precision_default(precision)
-        self.jobs.engines.drop_loaded()
+        self.jobs.engines.forget_all()
         self.show_message(f"Precision: {precision} (applies to the next job; the model loads again).")
 
     def set_audio_device(self, device: Optional[str]) -> None:

@@ -18,7 +18,18 @@ def service_missing(reason: str) -> None:
     """Skip the test for want of `reason` (a service or the tool that drives it); with CI=true, fail it."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {reason}: .ci/services.sh should have started it (see its log)", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)  # also called at import time by a module's guard
+
+
+def require_module(name: str, reason: str):
+    """Import and return the optional package `name` (e.g. ray, the cluster extra); without it skip, or under
+    CI=true fail: .ci/run installs every extra, so a missing one there is a broken install, not a tier to skip."""
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        service_missing(reason)
 
 
 def pulse_answers() -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.devices.midi import VirtualOutput  # noqa: E402
+from virtual_midi import VirtualOutput  # noqa: E402
 
 
 def wait_until(due: float) -> None:

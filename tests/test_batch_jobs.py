@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from audio_services import require_module
 from core.batch.jobs import read_jobs
 from core.cli.main import main
 
@@ -96,7 +97,7 @@ def test_an_empty_job_file_is_a_clear_error(tmp_path, capsys, text):
 
 
 def test_ray_address_where_no_cluster_answers_is_a_quick_clear_error(tmp_path, capsys):
-    pytest.importorskip("ray")
+    require_module("ray", "Ray mode needs the cluster extra (.ci/run installs it)")
     import socket
 
     with socket.socket() as probe:  # a port nothing listens on

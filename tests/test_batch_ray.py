@@ -7,7 +7,9 @@ import signal
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="Ray mode needs the cluster extra (.ci/run installs it)")
+from audio_services import require_module
+
+ray = require_module("ray", "Ray mode needs the cluster extra (.ci/run installs it)")
 
 from core.batch.jobs import read_jobs  # noqa: E402
 from core.batch.manifest import file_sha256  # noqa: E402

@@ -6,7 +6,9 @@ To add a case, append to CASES: (id, argv, expected exit code, words the line mu
 component's weights emptied / cut in half, {index:TEXT} a copy whose model_index.json holds TEXT, {vocoder:JSON}
 a copy whose vocoder config is updated with JSON, {speech_wav} a
 copy of a real 48 kHz speech recording, {bell} a real 0.14 s bell, {tmp} a scratch folder, {file} a plain file,
-{empty_wav} a 0-byte .wav, {five_hours} a (sparse) 5-hour WAV, {jobs} a one-row batch job list.
+{empty_wav} a 0-byte .wav, {five_hours} a (sparse) 5-hour WAV, {jobs} a one-row batch job list, {loop} a symbolic
+link that leads back to itself, {write:NAME:CONTENT} a file NAME holding CONTENT, {config:FILE:JSON} a copy of {tiny}
+whose FILE (relative to the model folder) holds JSON, {renamed:FILE:NEW} a copy of {tiny} with FILE renamed NEW.
 """
 
 from __future__ import annotations
@@ -108,6 +110,59 @@ CASES = [
      "--trim 0:999: ends at 999 s, after the end of the audio at this step"),
     ("edit-not-audio", ["edit", "{file}", "--measure"], 2, "as audio"),
     ("edit-backwards-range", ["edit", "{speech_wav}", "--delete", "2:1"], 2, "'2:1' is empty or backwards"),
+    # issue 18: what still ended in exit 1 or said the wrong thing
+    ("output-through-symlink-loop", ["generate", "rain", "--model", "{tiny}", "-o", "{loop}/take.wav"], 2,
+     "loop-a is a loop of symbolic links"),
+    ("edit-output-through-symlink-loop", ["edit", "{speech_wav}", "-o", "{loop}/take.wav", "--gain", "-1"], 2,
+     "loop-a is a loop of symbolic links"),
+    ("settings-folder-is-a-file", ["speak", "hi", "--preset", "Narrator, calm", "--model", "{speech}", "-o",
+                                   "{tmp}/hi.wav"], 2,
+     "as LOA's settings folder: a part of its path is a file, not a folder; set XDG_CONFIG_HOME (which chose it)",
+     {"XDG_CONFIG_HOME": "{file}", "LOA_CONFIG_DIR": ""}),
+    ("vocoder-config-a-list", ["generate", "rain", "--model", "{config:vocoder/config.json:[1, 2]}"], 3,
+     "vocoder/config.json holds [1, 2] instead of a table of settings: the folder is damaged"),
+    ("vocoder-config-wrong-type", ["generate", "rain", "--model",
+                                   '{config:vocoder/config.json:{"upsample_rates": "4", "sampling_rate": 16000}}'], 3,
+     'vocoder/config.json sets upsample_rates to "4", but it must be a list of numbers'),
+    ("vae-config-wrong-type", ["generate", "rain", "--model",
+                               '{config:vae/config.json:{"_class_name": "AutoencoderKL", "block_out_channels": 5}}'],
+     3, "vae/config.json sets block_out_channels to 5, but it must be a list of numbers"),
+    ("scheduler-config-a-list", ["generate", "rain", "--model", "{config:scheduler/scheduler_config.json:[]}"], 3,
+     "scheduler/scheduler_config.json holds [] instead of a table of settings"),
+    ("scheduler-config-wrong-type", ["generate", "rain", "--model",
+                                     '{config:scheduler/scheduler_config.json:{"num_train_timesteps": "many"}}'], 3,
+     'scheduler_config.json sets num_train_timesteps to "many", but it must be a number'),
+    ("unet-weights-misnamed", ["generate", "rain", "--model",
+                               "{renamed:unet/diffusion_pytorch_model.safetensors:unet/model.safetensors}"], 3,
+     "missing unet/diffusion_pytorch_model.safetensors (the folder has model.safetensors, a name the loader"),
+    ("edit-insert-silence-1e9", ["edit", "{speech_wav}", "-o", "{tmp}/long.wav", "--insert-silence", "1:1e9"], 2,
+     "'1:1e9': the silence can last at most 24 hours"),
+    ("edit-insert-silence-beyond-memory", ["edit", "{speech_wav}", "-o", "{tmp}/long.wav", "--insert-silence",
+                                           "end:72000"], 2, "of memory (at most 2 GB); at most"),
+    ("format-lossy-bit-depth-names-the-flag", ["speak", "hi", "--model", "{speech}", "--format", "mp3",
+                                               "--bit-depth", "24"], 2,
+     "MP3 is lossy and has no bit depth to choose; drop --bit-depth, or use --format wav, flac or aiff."),
+    ("edit-trim-negative", ["edit", "{speech_wav}", "-o", "{tmp}/t.wav", "--trim", "-1:2"], 2,
+     "'-1:2': a range is START:END in seconds from the clip's start, both 0 or later"),
+    ("bars-with-seconds", ["generate", "rain", "--bars", "4", "--bpm", "120", "--seconds", "5", "--model",
+                           "{tmp}/no-such-model"], 2, "--bars sets the length in bars (at --bpm), so --seconds cannot"),
+    ("loop-end-without-bars", ["generate", "rain", "--loop-end", "close-loop", "--model", "{tmp}/no-such-model"], 2,
+     "--loop-end goes with --bars N"),
+    ("script-is-a-folder", ["speak", "--script", "{tmp}", "--model", "{speech}"], 2,
+     "is a folder, not a script; name the script's text file"),
+    ("script-unclosed-tag", ["speak", "--script", "{write:tag.txt:Hello there.\n[host hello\n}", "--model",
+                             "{speech}", "-o", "{tmp}/ep"], 2,
+     "script line 2: the voice tag has no closing ]"),
+    ("script-output-named-like-audio", ["speak", "--script", "{write:two.txt:Hello there.\n}", "--model",
+                                        "{speech}", "-o", "{tmp}/ep.wav"], 2,
+     "-o for a script names the folder its files go into, but"),
+    ("batch-duplicate-header", ["batch", "{write:twice.csv:prompt,seconds,Prompt\nrain,1,snow\n}", "--out",
+                                "{tmp}/takes", "--model", "{tiny}", "--dry-run"], 2,
+     "twice.csv, line 1: 'prompt' (column 1) and 'Prompt' (column 3) both name the prompt column"),
+    ("batch-json-array", ["batch", '{write:list.json:[{"prompt": "rain"}]}', "--out", "{tmp}/takes", "--model",
+                          "{tiny}", "--dry-run"], 2, "list.json holds a JSON array; write one JSON object per line"),
+    ("batch-csv-named-json", ["batch", "{write:rows.json:prompt\nrain\n}", "--out", "{tmp}/takes", "--model",
+                              "{tiny}", "--dry-run"], 2, "rows.json ends in .json but does not hold JSON objects"),
 ]
 
 
@@ -132,9 +187,17 @@ def outcomes(tiny_model_dir, tiny_speech_model_dir, corpus_files, tmp_path_facto
         source = next(p for p in corpus_files if p.name.startswith(prefix))
         places[name] = str(shutil.copy(source, scratch / source.name))
 
+    (scratch / "loop-a").symlink_to("loop-b")
+    (scratch / "loop-b").symlink_to("loop-a")
+    places["loop"] = str(scratch / "loop-a")
+
     def expand(text: str) -> str:
-        if text.startswith(("{damaged:", "{index:", "{vocoder:")):
+        if text.startswith(("{damaged:", "{index:", "{vocoder:", "{config:", "{renamed:")):
             return _damaged_copy(tiny_model_dir, scratch, text[1:-1])
+        if text.startswith("{write:"):  # {write:NAME:CONTENT}: a file holding CONTENT
+            name, _, content = text[len("{write:"):-1].partition(":")
+            (scratch / name).write_text(content)
+            return str(scratch / name)
         for key, value in places.items():
             text = text.replace("{" + key + "}", value)
         return text
@@ -171,6 +234,12 @@ def _damaged_copy(model: Path, scratch: Path, spec: str) -> str:
             size = weights.stat().st_size
             with weights.open("r+b") as f:
                 f.truncate(0 if how == "zero" else size // 2)
+        elif kind == "config":  # {config:FILE:JSON}
+            name, _, text = rest.partition(":")
+            (folder / name).write_text(text)
+        elif kind == "renamed":  # {renamed:FILE:NEW NAME}
+            name, _, new = rest.partition(":")
+            (folder / name).rename(folder / new)
         elif kind == "vocoder":
             config_path = folder / "vocoder" / "config.json"
             config_path.write_text(json.dumps({**json.loads(config_path.read_text()), **json.loads(rest)}))

@@ -67,3 +67,19 @@ def test_audio_and_jack_tiers_without_their_servers_fail_under_ci_and_skip_elsew
     expected = pytest.fail.Exception if ci else pytest.skip.Exception
     assert type(outcome_of(audio_services.require_pulse)) is expected
     assert type(outcome_of(midi_services.require_jack)) is expected
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_a_missing_optional_package_fails_under_ci_and_skips_elsewhere(monkeypatch, ci):
+    monkeypatch.setenv("CI", ci)
+    guard = lambda: audio_services.require_module("loa_no_such_package", "the cluster extra is not installed")  # noqa: E731
+    assert type(outcome_of(guard)) is (pytest.fail.Exception if ci else pytest.skip.Exception)
+    assert audio_services.require_module("json", "stdlib").dumps([1]) == "[1]"
+
+
+def test_no_test_skips_for_a_missing_package_with_importorskip():
+    """importorskip skips even under CI=true; an optional package is asked for with audio_services.require_module."""
+    offenders = [f"{path.relative_to(ROOT)}:{node.lineno}" for path in sorted((ROOT / "tests").rglob("*.py"))
+                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(node, ast.Attribute) and node.attr == "importorskip"]
+    assert offenders == []

@@ -30,6 +30,28 @@ def test_normalisation_spells_out_numbers_symbols_and_abbreviations(text, expect
     assert normalize_text(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("Pay $1.999 now", "Pay one point nine nine nine dollars now"),  # not "ninety-nine cents": a digit dropped
+    ("It is €1,000.999", "It is one thousand point nine nine nine euros"),
+    ("Only $0.5", "Only fifty cents"),
+    ("It was −5°C", "It was minus five degrees celsius"),  # U+2212, the minus word processors write
+    ("Down to −12 today", "Down to minus twelve today"),
+    ("10−3 is 7", "ten minus three is seven"),
+    ("It costs $12345678901234", "It costs twelve trillion, three hundred and forty-five billion, six hundred and "
+                                 "seventy-eight million, nine hundred and one thousand, two hundred and thirty-four "
+                                 "dollars"),
+])
+def test_amounts_and_signs_are_said_as_written(text, expected):
+    assert normalize_text(text) == expected
+
+
+@pytest.mark.parametrize("text", ["We have 1,0000 cars", "It costs $1,0000", "1,000,0000.5 m"])
+def test_a_number_grouped_wrongly_is_refused_with_the_reason(text):
+    with pytest.raises(InputError, match=r"cannot say the number 1,[0,]*0000[.5]*: digits after a comma must come "
+                                         r"in groups of three \(1,000 or 10,000\); write it without commas"):
+        normalize_text(text)
+
+
 @pytest.mark.parametrize("text, message", [
     ("", "empty"), ("   ", "empty"), ("... !!! ???", "nothing speakable"), ("你好", "English"),
     ("Привет", "English"),
@@ -66,6 +88,7 @@ def test_script_parsing_voices_presets_and_pauses():
     ("[nobody] Hello.\n", r"line 1: unknown voice \[nobody\]"),
     ("@voice host\n", "line 1: write a voice"),
     ("@voice host: x\n[host]\n", r"line 2: \[host\] has no words"),
+    ("Hello.\n[host hello\n", r"line 2: the voice tag has no closing \]"),
 ])
 def test_bad_scripts_name_the_line(text, message):
     with pytest.raises(InputError, match=message):

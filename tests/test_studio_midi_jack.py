@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from audio_services import require_pulse
 from core.audio.clip import Clip
-from core.devices.midi import VirtualOutput
+from virtual_midi import VirtualOutput
 from core.devices.midi_messages import control_change, note_off, note_on
 from midi_services import require_jack
 

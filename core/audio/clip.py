@@ -190,12 +190,18 @@ def write_audio_file(clip: Clip, file_path: str | Path, fmt: str, sf_subtype: st
                      tags: dict[str, str] | None = None) -> None:
     """Encode the clip into `file_path` (normally an atomic temp file). Float subtypes keep samples beyond
     +-1.0; integer ones are clipped. An OSError from the disk (full, quota, I/O) is raised as itself, not as
-    a libsndfile message, so the caller can say what happened."""
+    a libsndfile message, so the caller can say what happened; so is Ctrl+C or SIGTERM while encoding.
+
+    The samples go to libsndfile in blocks: libvorbis encodes one call's samples on its stack (alloca), and a
+    long clip written in one call crashed the process (SIGSEGV at 3 minutes of 44.1 kHz stereo to .ogg;
+    python-soundfile #426, libsndfile #1095)."""
     import soundfile as sf
+
+    from core.fileio import signals_deferred
 
     float_out = sf_subtype in ("FLOAT", "DOUBLE")
     samples = clip.samples if float_out else np.clip(clip.samples, -1.0, 1.0)
-    with open(file_path, "w+b") as raw:
+    with open(file_path, "w+b") as raw, signals_deferred() as deliver:
         sink = _ErrorKeepingFile(raw)
         try:
             with sf.SoundFile(sink, "w", samplerate=clip.sample_rate, channels=clip.channels, format=fmt,
@@ -205,30 +211,41 @@ def write_audio_file(clip: Clip, file_path: str | Path, fmt: str, sf_subtype: st
                         setattr(out, key, value)
                     except (RuntimeError, sf.LibsndfileError):
                         pass  # some formats lack some tags; the JSON sidecar keeps everything
-                out.write(samples)
-        except Exception:
-            if sink.error is not None:
-                raise sink.error from None
+                for start in range(0, len(samples), WRITE_BLOCK_FRAMES):
+                    out.write(samples[start:start + WRITE_BLOCK_FRAMES])
+                    sink.raise_kept()
+                    deliver()  # Ctrl+C lands here, between blocks, never inside libsndfile's callbacks
+        except BaseException:
+            sink.raise_kept()
             raise
-        if sink.error is not None:
-            raise sink.error
+        sink.raise_kept()
         raw.flush()
 
 
+WRITE_BLOCK_FRAMES = 1 << 16
+
+
 class _ErrorKeepingFile:
-    """A file for libsndfile's virtual I/O that keeps the first OSError (libsndfile only sees a short write,
-    and an exception inside its callback would be printed, not raised)."""
+    """A file for libsndfile's virtual I/O that keeps the first exception raised in its callbacks: an OSError
+    from the disk (libsndfile only sees a short write), or a KeyboardInterrupt / SIGTERM's Cancelled that
+    Python delivered while the callback ran. cffi would print such an exception ("Exception ignored from cffi
+    callback") and carry on; here it is raised again once libsndfile returns."""
 
     def __init__(self, raw) -> None:
         self.raw = raw
-        self.error: OSError | None = None
+        self.error: BaseException | None = None
+
+    def raise_kept(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error.with_traceback(None)
 
     def _guard(self, call, *args, failed):
         if self.error is not None:
             return failed
         try:
             return call(*args)
-        except OSError as exc:
+        except BaseException as exc:  # noqa: BLE001 - kept, raised again outside the C callback
             self.error = exc
             return failed
 

@@ -68,11 +68,6 @@ class ExportSettings:
             raise ValueError("resolve() the settings against a clip before asking for the extension")
         return CONTAINERS[self.container].extension
 
-    @property
-    def is_resolved(self) -> bool:
-        return None not in (self.container, self.sample_rate, self.channels) and (
-            self.sample_format is not None or CONTAINERS[self.container].lossy)
-
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 

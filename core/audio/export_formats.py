@@ -40,6 +40,7 @@ CONTAINERS: dict[str, Container] = {c.name: c for c in (
 
 SAMPLE_FORMAT_LABELS = {"pcm16": "16-bit", "pcm24": "24-bit", "pcm32": "32-bit", "float32": "32-bit float",
                         "float64": "64-bit float"}
+BIT_DEPTH_FLAGS = {"pcm16": "16", "pcm24": "24", "pcm32": "32", "float32": "float", "float64": "float64"}
 FLOAT_FORMATS = ("float32", "float64")
 # Rates the menus and the dialog offer (any rate a source has is kept by "same as source").
 EXPORT_RATES = (8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000)
@@ -62,24 +63,31 @@ def describe(container: str, sample_format: Optional[str], rate: int, channels: 
     return f"{head}, {rate_label(rate)}, {channels_label(channels)}"
 
 
-def combination_error(container: str, sample_format: Optional[str], rate: int, channels: int) -> Optional[str]:
-    """One line naming why this format cannot be written and the fix, or None when it can."""
+def combination_error(container: str, sample_format: Optional[str], rate: int, channels: int,
+                      flags: bool = False) -> Optional[str]:
+    """One line naming why this format cannot be written and the fix, or None when it can. `flags`: the fix is
+    said in the command line's flags (--bit-depth, --format, --rate), not the Export dialog's fields."""
     kind = CONTAINERS[container]
     if kind.lossy and sample_format is not None:
-        return (f"{kind.label} is lossy and has no bit depth to choose; set the bit depth to 'Same as source' "
-                "or export as WAV, FLAC or AIFF.")
+        fix = ("drop --bit-depth, or use --format wav, flac or aiff" if flags else
+               "set the bit depth to 'Same as source' or export as WAV, FLAC or AIFF")
+        return f"{kind.label} is lossy and has no bit depth to choose; {fix}."
     if not kind.lossy and sample_format not in kind.sample_formats:
-        offered = " or ".join(SAMPLE_FORMAT_LABELS[s] for s in kind.sample_formats)
-        return (f"{kind.label} cannot hold {SAMPLE_FORMAT_LABELS.get(sample_format, sample_format)} samples; "
-                f"choose {offered}, or export as WAV.")
+        if flags:
+            offered = " or ".join(f"--bit-depth {BIT_DEPTH_FLAGS[s]}" for s in kind.sample_formats)
+            fix = f"use {offered}, or --format wav"
+        else:
+            fix = f"choose {' or '.join(SAMPLE_FORMAT_LABELS[s] for s in kind.sample_formats)}, or export as WAV"
+        return f"{kind.label} cannot hold {SAMPLE_FORMAT_LABELS.get(sample_format, sample_format)} samples; {fix}."
     if kind.rates is not None and rate not in kind.rates:
         offered = ", ".join(f"{r / 1000:g}" for r in kind.rates)
-        return (f"{kind.label} cannot hold {rate_label(rate)} audio (it takes {offered} kHz); choose one of those "
-                "rates, or export as WAV or FLAC.")
+        fix = ("give --rate one of those (in Hz), or use --format wav or flac" if flags else
+               "choose one of those rates, or export as WAV or FLAC")
+        return f"{kind.label} cannot hold {rate_label(rate)} audio (it takes {offered} kHz); {fix}."
     if rate > kind.max_rate:
-        return (f"{kind.label} cannot hold {rate_label(rate)} audio (at most {rate_label(kind.max_rate)}); "
-                "choose a lower rate, or export as WAV.")
+        fix = "give a lower --rate, or use --format wav" if flags else "choose a lower rate, or export as WAV"
+        return f"{kind.label} cannot hold {rate_label(rate)} audio (at most {rate_label(kind.max_rate)}); {fix}."
     if channels > kind.max_channels:
-        return (f"{kind.label} cannot hold {channels} channels (at most {kind.max_channels}); choose mono or "
-                "stereo, or export as WAV.")
+        fix = "add --mono or --stereo, or use --format wav" if flags else "choose mono or stereo, or export as WAV"
+        return f"{kind.label} cannot hold {channels} channels (at most {kind.max_channels}); {fix}."
     return None

@@ -4,7 +4,7 @@
 magnitude (power 1); 64 Slaney-scale, Slaney-normalised mel bands over 0-8000 Hz; natural log of
 clamp(x, 1e-5). Before that the original code removes DC and peak-normalises the waveform to 0.5:
 that step is `prepare_waveform`, kept apart so that callers can undo the gain on generated audio.
-Built on transformers.audio_utils, which reproduces the original to ~6e-6 (NOTES.md).
+Built on transformers.audio_utils, which reproduces the original code's output to ~6e-6.
 """
 
 from __future__ import annotations

@@ -40,22 +40,28 @@ def bit_depth(value: str) -> str:
 
 
 def take_choice(container: Optional[str] = None, sample_format: Optional[str] = None,
-                sample_rate: Optional[int] = None) -> ExportSettings:
-    """The checked choice (channels stay the take's own); InputError in one line naming the fix."""
+                sample_rate: Optional[int] = None, flags: bool = False) -> ExportSettings:
+    """The checked choice (channels stay the take's own); InputError in one line naming the fix (in the command
+    line's flags with `flags`, else in the Export dialog's words)."""
+    if flags and container in CONTAINERS and sample_format in SAMPLE_FORMAT_LABELS:
+        error = combination_error(container, sample_format, sample_rate or 48_000, 1, flags=True)
+        if error:
+            raise InputError(error)
     choice = ExportSettings(container, sample_format, sample_rate).validated()
     if container is not None:  # e.g. Opus at 44.1 kHz: said now, before any model work
-        error = _problem(container, sample_format, sample_rate, 1)
+        error = _problem(container, sample_format, sample_rate, 1, flags)
         if error:
             raise InputError(error)
     return choice
 
 
-def _problem(container: str, sample_format: Optional[str], rate: Optional[int], channels: int) -> Optional[str]:
+def _problem(container: str, sample_format: Optional[str], rate: Optional[int], channels: int,
+             flags: bool = False) -> Optional[str]:
     """combination_error for what will be written: no bit depth chosen is 24-bit (or float, which WAV and AIFF
     hold as well); no rate chosen is the model's 16 kHz (AudioLDM 2), which every container holds."""
     if sample_format is None and not CONTAINERS[container].lossy:
         sample_format = "pcm24"
-    return combination_error(container, sample_format, rate or 16_000, channels)
+    return combination_error(container, sample_format, rate or 16_000, channels, flags)
 
 
 def extension_for(choice: Optional[ExportSettings], default: str = DEFAULT_EXTENSION) -> str:

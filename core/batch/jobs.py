@@ -1,8 +1,9 @@
 """Job files: CSV or JSONL, one row per prompt, read and checked whole before any model work.
 
 Columns (header names, any case): prompt, negative, seconds (or bars + bpm [+ beats_per_bar, beat_unit]), count,
-seed (one number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound, music, speech),
-words and voice (speech), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
+seed (one number, or a range `100-103` that sets count), model, steps, guidance, scheduler, mode (sound or generate,
+music, speech, continue, inpaint, loop, transform), words and voice (speech), source, start, end, strength (the
+in-context modes, core.batch.source_rows), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
 into each file's metadata and can be used in the pattern. Every bad row is reported with its line and field.
 The files' format (`output_format`: the Export dialog's container, bit depth and rate, core.audio.take_format)
 applies to every row; a pattern ending in an extension keeps that row's container.
@@ -24,14 +25,17 @@ from core.errors import InputError, ModelNotAvailable
 from core.audio.take_format import extension_for, for_path, key_fields
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED, SCHEDULERS, GenerationRequest
 
-MODES = ("sound", "music", "speech")
+from .source_rows import SOURCE_COLUMNS, SOURCE_MODES, RowProblem
+
+MODES = ("sound", "music", "speech", "generate") + SOURCE_MODES  # generate: text-to-audio, as sound
 KNOWN = {"prompt", "negative", "seconds", "bars", "bpm", "beats_per_bar", "beat_unit", "count", "seed", "model", "steps",
-         "guidance", "scheduler", "mode", "words", "voice", "output"}
+         "guidance", "scheduler", "mode", "words", "voice", "output"} | SOURCE_COLUMNS
 ALIASES = {"negative_prompt": "negative", "pattern": "output", "name": "output", "variations": "count",
            "text": "words", "transcription": "words"}
 MAX_COUNT = 1000
 DEFAULT_PATTERN = "{slug}_{seed}"
 EXTENSIONS = tuple(FORMATS)  # .wav .flac .ogg .oga .opus .aiff .aif .mp3
+MAX_NAME_BYTES = 255  # one file or folder name, encoded (ext4, APFS, NTFS in UTF-16 units: at least this)
 PATTERN_NAMES = ("slug", "seed", "index", "line", "mode", "model")
 
 
@@ -69,6 +73,10 @@ class JobRow:
     extra: dict[str, Any] = field(default_factory=dict)
     output_format: Optional[ExportSettings] = None  # None: the generated-take rule at the model's rate
     beat_unit: int = 4  # the meter's lower number (8 for 7/8); the tempo counts quarter notes
+    source: Optional[str] = None  # in-context rows (core.batch.source_rows): the audio file, a range, a strength
+    start: Optional[float] = None
+    end: Optional[float] = None
+    strength: Optional[float] = None
 
     @property
     def seeds(self) -> range:
@@ -80,13 +88,17 @@ class JobRow:
                 "bars": self.bars, "bpm": self.bpm, "beats_per_bar": self.beats_per_bar, "model": self.model,
                 "steps": self.steps, "guidance": self.guidance, "scheduler": self.scheduler, "words": self.words,
                 **({"beat_unit": self.beat_unit} if self.beat_unit != 4 else {}),  # (x/4 rows keep their keys)
-                **key_fields(self.output_format)}
+                **key_fields(self.output_format),
+                **({"source": self.source, "start": self.start, "end": self.end, "strength": self.strength}
+                   if self.source is not None else {})}
 
     def relative_path(self, seed: int) -> PurePosixPath:
         return _pattern_path(self.pattern, self._names(seed), extension_for(self.output_format))
 
     def _names(self, seed: int) -> dict[str, str]:
         title = self.words if self.mode == "speech" and self.words else self.prompt
+        if not title and self.source:
+            title = Path(self.source).stem
         names = {k: slugify(str(v)) for k, v in self.extra.items()}
         return names | {"slug": slugify(title), "seed": str(seed), "index": str(seed - self.seed + 1),
                         "line": str(self.line), "mode": self.mode, "model": slugify(self.model.rstrip("/").split("/")[-1])}
@@ -97,6 +109,7 @@ class JobFile:
     path: Path
     rows: list[JobRow]
     errors: list[RowError]
+    notes: list[str] = field(default_factory=list)  # how the file was read, when it could surprise (one line each)
 
     @property
     def name(self) -> str:
@@ -119,24 +132,54 @@ def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]]
         raise InputError(f"job file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read job file {path} ({exc}); save it as UTF-8 CSV or JSONL.") from None
-    raw, errors = (_jsonl_rows(text) if path.suffix.lower() in (".jsonl", ".ndjson") else _csv_rows(text))
+    kind, notes = _file_kind(path, text)
+    raw, errors = _jsonl_rows(text) if kind == "jsonl" else _csv_rows(text, path)
     if not raw and not errors:
         raise InputError(f"job file {path} has no rows; give one prompt per row (see `loa batch --help`).")
-    rows, models = [], {}
+    carried = sorted({k for _, values in raw for k in values if k and k not in KNOWN})
+    if carried:
+        notes.append(f"{_listed(carried, 'column')} {'is not a setting' if len(carried) == 1 else 'are not settings'}"
+                     ": carried into each file's metadata and usable in the output pattern (the settings are "
+                     "listed by `loa batch --help`)")
+    rows, models, clips = [], {}, {}
     for line, values in raw:
-        row = _check_row(line, values, default_model, models, errors, output_format)
+        row = _check_row(line, values, default_model, models, errors, output_format, path.parent, clips)
         if row is not None:
             rows.append(row)
     _check_unique_paths(rows, errors)
     errors.sort(key=lambda e: e.line)
     bad = {e.line for e in errors}
-    return JobFile(path, [r for r in rows if r.line not in bad], errors)
+    return JobFile(path, [r for r in rows if r.line not in bad], errors, notes)
+
+
+def _file_kind(path: Path, text: str) -> tuple[str, list[str]]:
+    """"jsonl" or "csv", from the suffix and the content; a note when they disagree. A JSON array (a .json file
+    holding one list) is refused: the rows must be one JSON object per line."""
+    suffix = path.suffix.lower()
+    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")),
+                 "")
+    if first.startswith("["):
+        raise InputError(f"{path} holds a JSON array; write one JSON object per line instead (JSON Lines, e.g. "
+                         "{\"prompt\": \"rain\", \"seconds\": 5}) and name it .jsonl, or use CSV.")
+    if suffix in (".jsonl", ".ndjson"):
+        return "jsonl", []
+    if first.startswith("{"):
+        named = "" if suffix == ".json" else f", though its name ends in {suffix or 'no extension'}"
+        return "jsonl", [f"read as JSON Lines (one JSON object per line), as its first row is a JSON object{named}"]
+    if suffix == ".json":
+        raise InputError(f"{path} ends in .json but does not hold JSON objects; write one JSON object per line "
+                         "(JSON Lines, .jsonl), or save it as .csv.")
+    return "csv", []
+
+
+def _listed(names: list[str], noun: str) -> str:
+    return f"{noun}{'s' if len(names) > 1 else ''} {', '.join(names)}"
 
 
 # ---- reading -----------------------------------------------------------------------------------------------
 
 
-def _csv_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
+def _csv_rows(text: str, path: Path) -> tuple[list[tuple[int, dict]], list[RowError]]:
     lines = text.splitlines(keepends=True)
     reader = csv.reader(lines)
     try:
@@ -145,6 +188,10 @@ def _csv_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
         return [], []
     names = [_column(h) for h in header]
     rows, errors, start = [], [], reader.line_num + 1
+    for name in dict.fromkeys(n for n in names if n and names.count(n) > 1):  # a whole-file fault: no row is good
+        given = [f"{header[i].strip()!r} (column {i + 1})" for i, n in enumerate(names) if n == name]
+        raise InputError(f"{path}, line 1: {' and '.join(given)} both name the {name} column, so it is not "
+                         "clear which to use; keep one.")
     for cells in reader:
         line, start = start, reader.line_num + 1
         if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
@@ -154,7 +201,7 @@ def _csv_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
                                                 "(quote a value that holds a comma)"))
             continue
         rows.append((line, {n: c for n, c in zip(names, cells) if n}))
-    if "prompt" not in names and "words" not in names:
+    if "prompt" not in names and "words" not in names and "source" not in names:
         errors.append(RowError(1, "header", "no prompt column; the first line must name the columns, "
                                             "e.g. prompt,seconds,count,output"))
     return rows, errors
@@ -166,15 +213,34 @@ def _jsonl_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, object_pairs_hook=_Pairs)
         except ValueError as exc:
             errors.append(RowError(number, "row", f"not valid JSON ({exc.msg} at column {exc.colno})"))
             continue
-        if not isinstance(value, dict):
+        if not isinstance(value, _Pairs):
             errors.append(RowError(number, "row", "each line must be a JSON object like {\"prompt\": \"rain\"}"))
             continue
-        rows.append((number, {_column(k): v for k, v in value.items()}))
+        names = [_column(k) for k, _ in value]
+        twice = [k for k, _ in value if names.count(_column(k)) > 1]
+        if twice:
+            errors.append(RowError(number, "row", f"{' and '.join(map(repr, twice))} name the same field "
+                                                  f"({_column(twice[0])}); keep one"))
+            continue
+        rows.append((number, {_column(k): _plain(v) for k, v in value}))
     return rows, errors
+
+
+class _Pairs(list):
+    """A JSON object as read: its (key, value) pairs in order, duplicate keys included."""
+
+
+def _plain(value):
+    """A JSON value read with pairs kept back as plain dicts and lists."""
+    if isinstance(value, _Pairs):
+        return {k: _plain(v) for k, v in value}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _column(name: str) -> str:
@@ -192,18 +258,23 @@ class _Bad(Exception):
 
 
 def _check_row(line: int, values: dict, default_model, models: dict, errors: list[RowError],
-               output_format: Optional[ExportSettings] = None) -> Optional[JobRow]:
+               output_format: Optional[ExportSettings] = None, base: Path = Path("."),
+               clips: Optional[dict] = None) -> Optional[JobRow]:
     try:
-        return _build_row(line, values, default_model, models, output_format)
+        return _build_row(line, values, default_model, models, output_format, base, {} if clips is None else clips)
+    except RowProblem as bad:
+        errors.append(RowError(line, bad.field, bad.message))
+        return None
     except _Bad as bad:
         errors.append(RowError(line, bad.field, bad.message, bad.missing_model))
         return None
 
 
 def _build_row(line: int, values: dict, default_model, models: dict,
-               output_format: Optional[ExportSettings] = None) -> JobRow:
-    from core.models.catalog import CATALOG, DEFAULT_MODEL_BY_TASK
-    from core.models.store import defaults_entry
+               output_format: Optional[ExportSettings] = None, base: Path = Path("."),
+               clips: Optional[dict] = None) -> JobRow:
+    from core.generation.defaults import defaults_for
+    from core.models.catalog import DEFAULT_MODEL_BY_TASK
 
     get = lambda key: _blank_to_none(values.get(key))  # noqa: E731
     mode = (_text(get("mode")) or "sound").lower()
@@ -214,35 +285,44 @@ def _build_row(line: int, values: dict, default_model, models: dict,
         if not words:
             raise _Bad("words", "a speech row needs the words to say (words column)")
         prompt = _text(get("voice")) or prompt
-    elif not prompt:
+    elif not prompt and mode not in ("continue", "inpaint", "loop"):  # those may let the audio speak for itself
         raise _Bad("prompt", "prompt is empty; describe the sound, e.g. \"rain on a tin roof\"")
-    fallback = default_model.get(mode) if isinstance(default_model, Mapping) else default_model
-    model = _text(get("model")) or fallback or DEFAULT_MODEL_BY_TASK[mode]
-    _check_model(model, mode, models)
-    info = defaults_entry(model)
-    steps = _number(get("steps"), "steps", int) if get("steps") is not None else (info.default_steps if info else 25)
-    guidance = _number(get("guidance"), "guidance", float) if get("guidance") is not None else \
-        (info.default_guidance if info else 3.5)
-    scheduler = _text(get("scheduler")) or SCHEDULERS[0]
+    task = mode if mode in ("music", "speech") else "sound"
+    fallback = default_model.get(task) if isinstance(default_model, Mapping) else default_model
+    model = _text(get("model")) or fallback or DEFAULT_MODEL_BY_TASK[task]
+    _check_model(model, "speech" if mode == "speech" else "sound", models)
+    defaults = defaults_for(model)
+    steps = _number(get("steps"), "steps", int) if get("steps") is not None else defaults.steps
+    guidance = _number(get("guidance"), "guidance", float) if get("guidance") is not None else defaults.guidance
+    scheduler = _text(get("scheduler")) or defaults.scheduler
     seed, count = _seeds(get("seed"), get("count"), values)
+    if mode in SOURCE_MODES:
+        from .source_rows import source_row
+
+        return source_row(line, mode, values, get, prompt, model, steps, guidance, scheduler, seed, count,
+                          output_format, base, clips)
     bars, bpm, beats, unit = get("bars"), get("bpm"), get("beats_per_bar"), get("beat_unit")
     seconds = _number(get("seconds"), "seconds", float) if get("seconds") is not None else None
     if bars is not None or bpm is not None:
         bars, bpm, beats, unit, seconds = _bars(bars, bpm, beats, unit, seconds, mode)
     elif mode != "speech" and seconds is None:
-        seconds = CATALOG[model].default_seconds if model in CATALOG else 10.0
+        seconds = defaults.seconds
     negative = _text(get("negative")) or ""
     _check_request(mode, prompt, negative, seconds, steps, guidance, scheduler, seed, words)
     pattern = _text(get("output")) or DEFAULT_PATTERN
     extra = {k: v for k, v in values.items() if k not in KNOWN and k and v not in (None, "")}
     row = JobRow(line, mode, prompt, negative, seconds, bars, bpm, beats or 4, seed, count, model, steps, guidance,
                  scheduler, words, pattern, extra, output_format, unit or 4)
+    _check_pattern(row, output_format)
+    return row
+
+
+def _check_pattern(row: JobRow, output_format) -> None:
     for s in (row.seed, row.seeds[-1]):
         try:
             for_path(output_format, Path(str(row.relative_path(s))))  # e.g. a `.mp3` pattern with --bit-depth 24
         except InputError as exc:
             raise _Bad("output", str(exc)) from None
-    return row
 
 
 def _check_model(model: str, mode: str, models: dict) -> None:
@@ -363,7 +443,19 @@ def _pattern_path(pattern: str, names: dict[str, str], extension: str = ".wav") 
         raise InputError(f"output pattern {pattern!r} must name a file inside --out (no leading / or ..)")
     if path.suffix.lower() not in EXTENSIONS:
         path = path.with_name(path.name + extension)
+    if "\0" in text:
+        raise InputError(f"output pattern {_shown(pattern)} holds a NUL character (\\0), which no file name may hold; "
+                         "remove it")
+    for part in path.parts:
+        size = len(part.encode("utf-8", "surrogateescape"))
+        if size > MAX_NAME_BYTES:
+            raise InputError(f"output pattern {_shown(pattern)} makes a name of {size} bytes ({part[:20]}...); file "
+                             f"systems allow {MAX_NAME_BYTES}, so shorten the pattern or its values")
     return path
+
+
+def _shown(pattern: str) -> str:
+    return repr(pattern) if len(pattern) <= 60 else repr(pattern[:40]) + f"... ({len(pattern)} characters)"
 
 
 def _blank_to_none(value):

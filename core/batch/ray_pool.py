@@ -65,15 +65,15 @@ def _fast_path_env() -> dict:
 
 
 class BatchWorker:
-    """The actor body: an EnginePool for the worker's device; `render` returns picklable takes."""
+    """The actor body: the engine cache for the worker's device; `render` returns picklable takes."""
 
     def __init__(self, device: str, threads: int) -> None:
         import torch
 
-        from .render import EnginePool
+        from core.generation.engine_cache import EngineCache
 
         torch.set_num_threads(max(1, threads))
-        self.pool = EnginePool(device)
+        self.pool = EngineCache(device)
 
     def pid(self) -> int:
         return os.getpid()

@@ -1,5 +1,7 @@
 """Rendering one unit (consecutive seeds of one row) on a resident engine: the same code on the local machine
-and inside a Ray actor. Returns plain picklable takes; writing them is the driver's job (core.batch.runner)."""
+and inside a Ray actor. Each row becomes a core task (core.generation.tasks) run by the one runner; engines come from the one engine
+cache (core.generation.engine_cache). Returns plain picklable takes; writing them is the driver's job
+(core.batch.runner)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Optional
 
 from core.audio.clip import Clip
 from core.audio.provenance import Provenance
-from core.generation.engine import Engine
+from core.generation.engine_cache import EngineCache
 from core.generation.requests import GenerationRequest
 from .jobs import JobRow
 
@@ -20,44 +22,55 @@ class Take:
     provenance: Provenance
 
 
-class EnginePool:
-    """One Engine per model, each loaded once and kept resident for the whole run."""
+def task_for_row(row: JobRow, first: int, count: int):
+    """The core task (core.generation.tasks) of `count` takes of a row, from seed `first`."""
+    from core.generation import tasks
 
-    def __init__(self, device: str = "auto") -> None:
-        self.device = device
-        self._engines: dict[str, Engine] = {}
-
-    def get(self, model: str) -> Engine:
-        if model not in self._engines:
-            self._engines[model] = Engine(model, device=self.device)
-        return self._engines[model]
-
-
-def render_unit(pool: EnginePool, row: JobRow, seeds: tuple[int, ...], cancel=None) -> list[Take]:
-    engine = pool.get(row.model)
-    first, count = seeds[0], len(seeds)
     if row.mode == "speech":
-        from core.speech.tts import SpeechRequest, speak
+        from core.speech.tts import SpeechRequest
 
-        request = SpeechRequest(text=row.words or "", voice=row.prompt, seconds=row.seconds,
-                                negative_prompt=row.negative, steps=row.steps, guidance=row.guidance, seed=first,
-                                candidates=count, scheduler=row.scheduler)
-        result = speak(engine, request, cancel=cancel)
-    else:
-        request = GenerationRequest(prompt=row.prompt, negative_prompt=row.negative, seconds=row.seconds or 10.0,
-                                    steps=row.steps, guidance=row.guidance, seed=first, candidates=count,
-                                    scheduler=row.scheduler)
-        if row.bars is not None:
-            from core.generation.bar_locked import BarLock, generate_bars
+        return tasks.Speak(SpeechRequest(text=row.words or "", voice=row.prompt, seconds=row.seconds,
+                                         negative_prompt=row.negative, steps=row.steps, guidance=row.guidance,
+                                         seed=first, candidates=count, scheduler=row.scheduler))
+    if row.source is not None:
+        return _source_task(row, first, count)
+    request = GenerationRequest(prompt=row.prompt, negative_prompt=row.negative, seconds=row.seconds or 10.0,
+                                steps=row.steps, guidance=row.guidance, seed=first, candidates=count,
+                                scheduler=row.scheduler)
+    if row.bars is not None:
+        from core.generation.bar_locked import BarLock
 
-            result = generate_bars(engine, request, BarLock(row.bars, row.bpm, row.beats_per_bar,
-                                                                  beat_unit=row.beat_unit), cancel=cancel)
-        else:
-            result = engine.generate(request, cancel=cancel)
+        return tasks.Generate(request, BarLock(row.bars, row.bpm, row.beats_per_bar, beat_unit=row.beat_unit))
+    return tasks.Generate(request)
+
+
+def _source_task(row: JobRow, first: int, count: int):
+    """continue / inpaint / loop / transform rows (core.batch.source_rows) on their source file."""
+    from core.generation import tasks
+    from core.generation.requests import GenerationSettings
+
+    settings = GenerationSettings(prompt=row.prompt, negative_prompt=row.negative, steps=row.steps,
+                                  guidance=row.guidance, seed=first, candidates=count, scheduler=row.scheduler)
+    if row.mode == "continue":
+        return tasks.Continue(row.source, row.seconds, settings)
+    if row.mode == "inpaint":
+        return tasks.Inpaint(row.source, row.start, row.end, settings)
+    if row.mode == "transform":
+        return tasks.Transform(row.source, row.strength, row.start, row.end, settings)
+    if row.bars is not None:
+        return tasks.ExtendLoop(row.source, row.bars, row.bpm, row.beats_per_bar, settings=settings)
+    return tasks.CloseLoop(row.source, row.seconds, settings=settings)
+
+
+def render_unit(pool: EngineCache, row: JobRow, seeds: tuple[int, ...], cancel=None) -> list[Take]:
+    from core.generation import tasks
+
+    engine = pool.get(row.model)
+    result = tasks.run(engine, task_for_row(row, seeds[0], len(seeds)), cancel=cancel)
     return [Take(c.seed, c.clip, result.provenance(c)) for c in result.candidates if c.seed in seeds]
 
 
-def device_name(pool: Optional[EnginePool]) -> str:
+def device_name(pool: Optional[EngineCache]) -> str:
     from core.models.loading import pick_device
 
     return pick_device(pool.device if pool else "auto").type

@@ -18,7 +18,7 @@ from core.errors import InputError
 from core.fileio import OutputError, OutputExists, describe_os_error
 from . import manifest
 from .plan import Plan, Unit, render_key
-from .render import EnginePool, Take, render_unit
+from .render import Take, render_unit
 
 LOCK_NAME = ".loa-batch.lock"
 
@@ -142,7 +142,10 @@ class BatchWriter:
 
 
 def run_local(plan: Plan, writer: BatchWriter, stop: StopFlag, device: str = "auto", pool=None) -> None:
-    pool = pool or EnginePool(device)
+    if pool is None:
+        from core.generation.engine_cache import shared_cache
+
+        pool = shared_cache(device)
     for unit in plan.units:
         if stop():
             writer.stats.stopped = True

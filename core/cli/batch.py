@@ -11,7 +11,7 @@ from pathlib import Path
 from core.errors import Cancelled, InputError, LoaError, ModelNotAvailable
 from core.models.device_names import DEVICES, PRECISION_ENV, PRECISIONS
 from core.wording import counted
-from .common import add_format_flags, format_choice
+from .common import add_format_flags, format_choice, print_lines
 
 
 def register(subparsers) -> None:
@@ -74,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         import_ray()  # without the extra: exit 2 with how to install it, before anything else
         check_address(args.ray)
     job = read_jobs(args.jobs, default_model=args.model, output_format=format_choice(args))
+    for note in job.notes:
+        print(f"loa: note: {args.jobs}: {note}", file=sys.stderr)
     for error in job.errors:
         print(f"loa: {args.jobs}: {error}", file=sys.stderr)
     if job.errors and not args.skip_bad:
@@ -86,9 +88,8 @@ def run(args: argparse.Namespace) -> int:
     device = _device(args.device)
     if args.dry_run:
         plan = _plan(plan_batch, args, job, device, write=False)
-        for unit in plan.units:
-            for path, seed in zip(unit.paths(), unit.seeds):
-                print(f"{args.out / path}\tline {unit.row.line}\tseed {seed}")
+        print_lines([f"{args.out / path}\tline {unit.row.line}\tseed {seed}"
+                     for unit in plan.units for path, seed in zip(unit.paths(), unit.seeds)])
         print(f"loa: dry run: {counted(plan.pending_files, 'file')} to render, {plan.done_files} already done, "
               f"{counted(len(job.errors), 'bad row')} skipped.", file=sys.stderr)
         return 0

@@ -15,23 +15,26 @@ from core.models.device_names import DEVICES, PRECISIONS
 from core.audio.naming import clip_file_name, numbered_paths
 from core.generation.progress import Progress
 from core.audio.provenance import save_takes, sidecar_path
+from core.errors import LoaError
 from core.fileio import check_output_paths
-from core.generation.requests import DEFAULT_SCHEDULER, SCHEDULERS
+from core.generation.defaults import DEFAULT_SCHEDULER, SCHEDULERS, SOUND, defaults_for, defaults_for_task
 
 if TYPE_CHECKING:  # the engine imports torch: only the commands that run a model load it (see make_engine)
     from core.generation.engine import Engine, GenerationResult
 
 
 def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = DEFAULT_MODEL,
-                         default_seconds: Optional[float] = 10.0) -> None:
+                         default_seconds: Optional[float] = SOUND.seconds) -> None:
     g = parser.add_argument_group("generation")
     g.add_argument("-o", "--output", type=Path, help="output file (.wav, .flac, .ogg); K candidates: OUT-1..K")
     g.add_argument("--model", default=default_model,
                    help=f"catalog id ({', '.join(CATALOG)}) or a local folder (default {default_model})")
     if default_seconds is not None:
         g.add_argument("--seconds", type=float, default=default_seconds, help="duration in seconds")
-    g.add_argument("--steps", type=int, default=None, help="denoising steps (default from the model, 25)")
-    g.add_argument("--guidance", type=float, default=None, help="classifier-free guidance scale (default 3.5)")
+    base = defaults_for_task(CATALOG[default_model].task if default_model in CATALOG else "sound")
+    g.add_argument("--steps", type=int, default=None, help=f"denoising steps (default from the model, {base.steps})")
+    g.add_argument("--guidance", type=float, default=None,
+                   help=f"classifier-free guidance scale (default from the model, {base.guidance:g})")
     g.add_argument("--negative", default="", help="negative prompt: what to steer away from")
     g.add_argument("--seed", type=int, default=None, help="random seed (default: random, printed)")
     g.add_argument("--candidates", type=int, default=1, help="number of takes, ranked by CLAP score")
@@ -77,15 +80,13 @@ def format_choice(args: argparse.Namespace):
     """The checked core.audio.export.ExportSettings of --format/--bit-depth/--rate (InputError: exit 2)."""
     from core.audio.take_format import take_choice
 
-    return take_choice(args.format, args.bit_depth, args.rate)
+    return take_choice(args.format, args.bit_depth, args.rate, flags=True)
 
 
 def model_defaults(model: str) -> tuple[int, float]:
-    """Steps and guidance for a model: the catalog's, the speech ones for a speech layout, else 25 and 3.5."""
-    from core.models.store import defaults_entry
-
-    info = defaults_entry(model)
-    return (info.default_steps, info.default_guidance) if info else (25, 3.5)
+    """Steps and guidance for a model (core.generation.defaults.defaults_for)."""
+    defaults = defaults_for(model)
+    return defaults.steps, defaults.guidance
 
 
 def common_request_fields(args: argparse.Namespace) -> dict:
@@ -103,11 +104,12 @@ def make_engine(args: argparse.Namespace, inputs: Sequence[Optional[Path]] = (),
     from .main import quiet_interrupt_while_importing
 
     with quiet_interrupt_while_importing():
-        from core.generation.engine import Engine  # torch: imported only once the input has passed every check
+        import core.generation.engine  # noqa: F401 - torch: imported only once the input has passed every check
+    from core.generation.engine_cache import EngineCache
 
+    engine = EngineCache(args.device).get(args.model)  # the one engine cache (memory budget, LOA_MODEL_MEMORY)
     # One-shot: compiled graphs only when an earlier run cached them on disk (core.generation.compiled).
-    engine = Engine(args.model, device=args.device, precision=getattr(args, "precision", None),
-                    background_compile=False)
+    engine.choose_fast_path(getattr(args, "precision", None), background_compile=False)
     engine.resolved  # fail fast (exit 3) before any work when the model is missing
     return engine
 
@@ -192,13 +194,37 @@ def free_numbered_paths(out: Path, count: int) -> list[Path]:
 
 
 def print_lines(lines: Sequence[str]) -> None:
-    """Print to stdout; a reader that went away (`| head -1`) is not an error: the files are already written."""
+    """Print to stdout; a reader that went away (`| head -1`) or a closed stdout (`>&-`) is not an error: the
+    files are already written. Stdout that cannot take the lines (`>/dev/full`, an I/O error) is one line on
+    stderr, exit 2, saying the files were written."""
+    if sys.stdout is None:  # started with stdout closed: nobody asked for the lines
+        return
     try:
         for line in lines:
             print(line)
         sys.stdout.flush()
     except BrokenPipeError:
-        # Python would complain again when it flushes stdout at exit: point stdout at nothing instead.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        _stdout_to_nothing()
+    except OSError as exc:
+        _stdout_to_nothing()
+        from core.fileio import committed_files
+
+        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        written = [str(p) for p in committed_files() if not str(p).endswith(".json")]
+        shown = ", ".join(written[:3]) + (f" and {len(written) - 3} more" if len(written) > 3 else "")
+        raise StdoutUnwritable(f"cannot print to standard output ({reason})"
+                               + (f"; the files were written: {shown}." if written else ".")) from None
+
+
+class StdoutUnwritable(LoaError):
+    """Standard output refused the lines (full, I/O error): exit 2, and the command stops there (not one line per
+    remaining input)."""
+
+    exit_code = 2
+
+
+def _stdout_to_nothing() -> None:
+    """Python would complain again when it flushes stdout at exit: point stdout at nothing instead."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

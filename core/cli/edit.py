@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             if steps:
                 _edit_one(source, steps, args, choice, true_peak, planned)
             else:
-                print_lines([_report(source, measure(load_clip(source)), args.json)])
+                print_lines([_report(source, measure(_measured(source)), args.json)])
         except LoaError as exc:
             if not isinstance(exc, InputError):
                 raise
@@ -105,7 +105,7 @@ def _check_usage(args: argparse.Namespace, steps: list[Step], true_peak: float) 
         _check_output_name(args.output)
     if not (0 <= args.crossfade <= 1):
         raise InputError(f"--crossfade must be from 0 (off) to 1 s; got {args.crossfade:g}.")
-    choice = take_choice(args.format, args.bit_depth)
+    choice = take_choice(args.format, args.bit_depth, flags=True)
     if args.output is not None and args.output.suffix:
         named = container_for_extension(args.output.suffix)
         if args.format is not None and named is not None and args.format != named:
@@ -142,12 +142,15 @@ def _edit_one(source: Path, steps: list[Step], args: argparse.Namespace, choice:
               planned: dict[Path, Path]) -> None:
     source_settings = source_file_settings(source)  # (the file's header, read once)
     out = _output_path(source, args, choice, source_settings)
+    check_output_paths([out], overwrite=args.overwrite, inputs=args.inputs)  # before the work, not after
     key = out.resolve()
     if key in planned:
         raise InputError(f"{planned[key]} is already written to {out} by this run; give the inputs different "
                          "names or edit them in separate runs.")
-    check_output_paths([out], overwrite=args.overwrite, inputs=args.inputs)  # before the work, not after
     clip = load_clip(source)
+    if clip.repaired_samples:  # the output differs from the file there: say so, as continue and inpaint do
+        print(f"loa: note: {source}: {counted(clip.repaired_samples, 'NaN or infinite sample')} "
+              f"{'was' if clip.repaired_samples == 1 else 'were'} replaced by silence.", file=sys.stderr)
     operations = []
     for step in steps:
         try:
@@ -176,6 +179,14 @@ def _edit_one(source: Path, steps: list[Step], args: argparse.Namespace, choice:
         print_lines([_report(out, measure(clip), False)])
     else:
         print_lines([str(out)])
+
+
+def _measured(source: Path) -> Clip:
+    clip = load_clip(source)
+    if clip.repaired_samples:
+        print(f"loa: note: {source}: {counted(clip.repaired_samples, 'NaN or infinite sample')} "
+              f"{'was' if clip.repaired_samples == 1 else 'were'} measured as silence.", file=sys.stderr)
+    return clip
 
 
 def measure(clip: Clip) -> dict[str, Optional[float]]:

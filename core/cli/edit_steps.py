@@ -15,12 +15,13 @@ from typing import Any, Optional
 
 import numpy as np
 
-from core.audio.clip import Clip
+from core.audio.clip import MAX_CLIP_BYTES, Clip
 from core.editing import Selection, operation
 from core.editing.fades import CURVES
 from core.editing.selection import EditResult
 from core.errors import InputError
 
+MAX_SILENCE_SECONDS = 24 * 3600  # more never fits in memory (MAX_CLIP_BYTES is 18 hours of 8 kHz mono)
 RANGE_HELP = "A:B in seconds (A: or A:end to the end, :B from the start)"
 
 
@@ -62,6 +63,9 @@ def time_range(text: str) -> tuple[float, Optional[float]]:
     if text.count(":") != 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a range; write {RANGE_HELP}, e.g. 1.5:8")
     first, last = (part.strip() for part in text.split(":"))
+    if first.startswith("-") or last.startswith("-"):
+        raise argparse.ArgumentTypeError(f"{text!r}: a range is START:END in seconds from the clip's start, both 0 "
+                                         "or later (e.g. 0:2; 1.5: or 1.5:end runs to the end)")
     start = _seconds(first, "the start") if first else 0.0
     end = None if last in ("", "end") else _seconds(last, "the end")
     if end is not None and end <= start:
@@ -77,6 +81,9 @@ def _insert_point(text: str) -> tuple[Optional[float], float]:
     seconds = _seconds(length, "the silence's length")
     if seconds <= 0:
         raise argparse.ArgumentTypeError(f"{text!r}: the silence must last more than 0 s")
+    if seconds > MAX_SILENCE_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text!r}: the silence can last at most {MAX_SILENCE_SECONDS // 3600} "
+                                         "hours")
     return (None if at == "end" else _seconds(at, "the insert point")), seconds
 
 
@@ -117,6 +124,20 @@ FLAGS = {
     "--mono": ("to_mono", None, None, "mix down to one channel"),
     "--stereo": ("to_stereo", None, None, "mono to both channels; 5.1 and other layouts downmixed (ITU-R BS.775)"),
 }
+
+
+def attach_negative_values(argv: list[str]) -> list[str]:
+    """`--trim -1:2` as `--trim=-1:2`: argparse takes a value starting with '-' (other than a plain negative
+    number) for a flag and answers "expected one argument"; attached, the flag's own check says what is wrong."""
+    valued = {flag for flag, (_, parse, _, _) in FLAGS.items() if parse is not None}
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1] in valued and len(token) > 1 and token[0] == "-" and (token[1].isdigit() or
+                                                                               token[1] in ".:"):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
 
 
 class _AddStep(argparse.Action):
@@ -179,13 +200,37 @@ def apply_step(clip: Clip, step: Step, crossfade: float, true_peak: float) -> Ed
             raise InputError(f"{at:g} s is after the end of the audio at this step "
                              f"({clip.seconds:.3f} s); use end:{seconds:g} to append.")
         frame = min(int(round(at * clip.sample_rate)), clip.frames)
+        room = (MAX_CLIP_BYTES / (4 * clip.channels) - clip.frames) / clip.sample_rate
+        _check_result_fits(clip, clip.frames + seconds * clip.sample_rate, clip.channels, clip.sample_rate,
+                           f"at most {max(room, 0):,.0f} s of silence fit here")
         return run(clip, Selection.cursor(frame), seconds=seconds, crossfade=crossfade)
+    if step.name == "resample" and isinstance(step.value, int) and step.value > 0:
+        _check_result_fits(clip, clip.frames * step.value / clip.sample_rate, clip.channels, step.value,
+                           "resample a shorter part, or to a lower rate")
+    if step.name == "to_stereo":
+        _check_result_fits(clip, clip.frames, 2, clip.sample_rate, "cut out the part you need first")
     everything = Selection()  # empty: effects act on the whole clip
     params = {"fade_in": lambda v: dict(seconds=v[0], curve=v[1]), "fade_out": lambda v: dict(seconds=v[0], curve=v[1]),
               "gain": lambda v: dict(db=v), "normalize_peak": lambda v: dict(dbfs=v),
               "normalize_loudness": lambda v: dict(lufs=v, true_peak_limit=true_peak),
               "resample": lambda v: dict(rate=v)}.get(step.name, lambda v: {})(step.value)
     return run(clip, everything, **params)
+
+
+def _check_result_fits(clip: Clip, frames: float, channels: int, rate: int, fix: str) -> None:
+    """Refuse, before allocating, a result whose samples would not fit in memory (the limit files are opened
+    with): `--insert-silence 0:1e9` was a MemoryError for 175 TiB."""
+    needed = frames * channels * 4  # float32
+    if needed > MAX_CLIP_BYTES:
+        hours = frames / rate / 3600
+        length = f"{hours:,.0f} hours" if hours >= 10 else f"{hours * 60:,.1f} minutes"
+        raise InputError(f"the result would last {length} of {channels}-channel {rate} Hz audio and need "
+                         f"{_size(needed)} of memory (at most {MAX_CLIP_BYTES / 1024**3:.0f} GB); {fix}.")
+
+
+def _size(size: float) -> str:
+    gigabytes = size / 1024**3
+    return f"{gigabytes:,.1f} GB" if gigabytes < 1024 else f"{gigabytes / 1024:,.0f} TB"
 
 
 def check_steps(steps: list[Step], crossfade: float, true_peak: float) -> None:

@@ -94,17 +94,18 @@ def _finish(args, result) -> int:
 
 
 def run_continue(args: argparse.Namespace) -> int:
-    from core.incontext import operations as incontext
+    from core.generation import tasks
 
     clip = _load(args.input)
     settings = _settings(args)
     settings.request(args.seconds).validated()  # bad values exit 2 before the model loads
     engine = _prepare(args, "continued")
-    result = incontext.continue_clip(engine, clip, args.seconds, settings, progress=progress_printer(args))
+    result = tasks.run(engine, tasks.Continue(clip, args.seconds, settings), progress=progress_printer(args))
     return _finish(args, result)
 
 
 def run_inpaint(args: argparse.Namespace) -> int:
+    from core.generation import tasks
     from core.incontext import operations as incontext
 
     clip = _load(args.input)
@@ -112,12 +113,12 @@ def run_inpaint(args: argparse.Namespace) -> int:
     incontext.check_range(clip, args.start, args.end)  # first: a nan range must be named as the range
     settings.request(max(args.end - args.start, 0.01)).validated()
     engine = _prepare(args, "inpainted")
-    result = incontext.inpaint(engine, clip, args.start, args.end, settings, progress=progress_printer(args))
+    result = tasks.run(engine, tasks.Inpaint(clip, args.start, args.end, settings), progress=progress_printer(args))
     return _finish(args, result)
 
 
 def run_loop(args: argparse.Namespace) -> int:
-    from core.incontext import operations as incontext
+    from core.generation import tasks
 
     clip = _load(args.input)
     settings = _settings(args)
@@ -131,8 +132,9 @@ def run_loop(args: argparse.Namespace) -> int:
             check_bpm(args.bpm)
     engine = _prepare(args, "closed" if args.close else f"plus{args.extend_bars}bars")
     if args.close:
-        result = incontext.close_loop(engine, clip, args.close_seconds, settings, progress=progress_printer(args))
+        result = tasks.run(engine, tasks.CloseLoop(clip, args.close_seconds, settings=settings),
+                           progress=progress_printer(args))
         return _finish(args, result)
-    result = incontext.extend_loop(engine, clip, args.extend_bars, args.bpm, args.beats_per_bar, settings,
-                                   progress=progress_printer(args))
+    result = tasks.run(engine, tasks.ExtendLoop(clip, args.extend_bars, args.bpm, args.beats_per_bar,
+                                                settings=settings), progress=progress_printer(args))
     return _finish(args, result)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -38,9 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     previous_sigint = _interrupt_quietly_while_starting()
+    _closed_standard_streams_to_nothing()
     try:
         parser = build_parser()  # torch-free: each command imports the model libraries it needs when it runs
-        args = parser.parse_args(argv)
+        from .edit_steps import attach_negative_values
+
+        args = parser.parse_args(attach_negative_values(list(sys.argv[1:] if argv is None else argv)))
         from ..quiet import quiet_libraries
 
         if not args.debug:
@@ -77,6 +81,24 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             import signal
 
             signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def _closed_standard_streams_to_nothing() -> None:
+    """A closed stdin/stdout/stderr (`loa ... >&-`) is /dev/null: otherwise the next file opened (an output's
+    temp file) would get descriptor 1, and anything printed would land in the user's audio."""
+    for fd, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                devnull = os.open(os.devnull, os.O_RDWR)
+            except OSError:
+                continue
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+            if getattr(sys, name) is None:
+                setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))
 
 
 def _interrupt_quietly_while_starting():

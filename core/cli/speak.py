@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 from core.errors import InputError
+from core.audio.clip import FORMATS
 from core.audio.export import container_for_extension
 from core.audio.naming import clip_file_name
 from core.audio.provenance import sidecar_path
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--seconds sets one line's length; in a script each line's length follows its words.")
     if (args.reference is None) != (args.reference_text is None):
         raise InputError("--reference and --reference-text go together: the recording and the words said in it.")
-    from core.speech import ReferenceVoice, speak
+    from core.speech import ReferenceVoice
 
     settings = _settings(args)
     choice = format_choice(args)
@@ -67,7 +68,9 @@ def run(args: argparse.Namespace) -> int:
     settings.generation_request()  # bad text or numbers exit 2 before the model loads
     extension = _take_extension(args, choice)
     engine = make_engine(args, inputs=[args.reference])
-    result = speak(engine, settings, reference=reference, progress=progress_printer(args))
+    from core.generation import tasks
+
+    result = tasks.run(engine, tasks.Speak(settings, reference), progress=progress_printer(args))
     best = result.candidates[0]
     default_name = Path(clip_file_name(args.text, best.seed, extension, settings=best.settings))
     write_result(result, args, args.text, clips=[render_take(c.clip, choice) for c in result.candidates],
@@ -119,8 +122,12 @@ def _run_script(args: argparse.Namespace, settings: SpeechRequest, reference, ch
 
     script = read_script(args.script, settings.voice, args.pause)
     folder = args.output if args.output is not None else Path(args.script.stem)
-    if folder.suffix:
-        raise InputError(f"-o for a script names a folder, not a file ({folder}); e.g. -o {folder.stem}/")
+    if folder.suffix.lower() in (*FORMATS, ".json") and not folder.is_dir():  # (a folder may be `my.episode`)
+        raise InputError(f"-o for a script names the folder its files go into, but {folder} is named like a "
+                         f"{folder.suffix} file; e.g. -o {folder.with_suffix('')}/")
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"-o for a script names the folder its files go into, but {folder} is a file; "
+                         "choose a folder name.")
     plan = plan_script(script, settings, folder, args.script.stem, args.model, reference=reference,
                        overwrite=args.overwrite, extension=extension_for(choice), subtype=choice.sample_format,
                        rate=choice.sample_rate, inputs=[args.script, args.reference])

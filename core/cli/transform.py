@@ -31,6 +31,8 @@ def run_transform(args: argparse.Namespace) -> int:
     transforming.check_transform(clip, args.start, end, args.strength)  # bad values exit 2 before the model loads
     settings.request(max(end - args.start, 0.01)).validated()
     engine = _prepare(args, "transformed")  # output checked (never the input) before the model loads
-    result = transforming.transform(engine, clip, args.strength, args.start, end, settings,
-                                    progress=progress_printer(args))
+    from core.generation import tasks
+
+    result = tasks.run(engine, tasks.Transform(clip, args.strength, args.start, end, settings),
+                       progress=progress_printer(args))
     return _finish(args, result)

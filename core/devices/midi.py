@@ -15,7 +15,7 @@ is touched from a MIDI thread.
         ...
     midi.check()                       # call every second or so: a vanished port closes, a returning one reopens
 
-Without /dev/snd/seq, rtmidi raises its SystemError for ALSA (DESKTOP.md); without a running jackd it raises
+Without /dev/snd/seq (as in most containers), rtmidi raises its SystemError for ALSA; without a running jackd it raises
 the same for JACK. Both are caught here; `status` then reads "No MIDI system: ..." naming what to start.
 """
 
@@ -321,27 +321,3 @@ def _find_port(ports: list[str], name: str) -> Optional[str]:
     exact = [p for p in ports if p.lower() == wanted]
     partial = [p for p in ports if wanted in p.lower()]
     return (exact or partial or [None])[0]
-
-
-class VirtualOutput:
-    """A virtual MIDI output port (what a DAW or a test sends from); JACK or ALSA as available."""
-
-    def __init__(self, port_name: str = "LOA test out", client_name: str = "LOA sender") -> None:
-        self._client, self.api = open_client("out", client_name)
-        self._client.open_virtual_port(port_name)
-        self.port_name = port_name
-
-    def send(self, message: list[int]) -> float:
-        """Send one message; returns time.monotonic() just before it left (the note-on timestamp)."""
-        stamp = time.monotonic()
-        self._client.send_message(message)
-        return stamp
-
-    def close(self) -> None:
-        # close_port() removes the virtual port at once; rtmidi's delete() after it crashed on JACK.
-        if self._client is not None:
-            try:
-                self._client.close_port()
-            except Exception:  # noqa: BLE001
-                pass
-        self._client = None

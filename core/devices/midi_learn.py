@@ -75,9 +75,6 @@ class MidiMap:
             raise KeyError(action)
         self.learning = action
 
-    def cancel_learning(self) -> None:
-        self.learning = None
-
     def learn(self, event: MidiEvent) -> Optional[LearnResult]:
         """While learning: bind the event's note or CC to the action (note-offs and clocks are skipped)."""
         if self.learning is None or event.kind not in ("note_on", "cc"):
@@ -119,9 +116,6 @@ class MidiMap:
                 return action, None
             return None
         return None
-
-    def bound_notes(self) -> set[tuple[int, int]]:
-        return {(t.channel, t.number) for t in self.bindings.values() if t.kind == "note"}
 
     def to_json(self) -> str:
         return json.dumps({a: t.to_list() for a, t in self.bindings.items()}, sort_keys=True)

@@ -90,10 +90,6 @@ class EditResult:
         return self.changed is not None
 
 
-def whole_change(old: Clip, new: Clip) -> Change:
-    return Change(0, old.frames, new.frames)
-
-
 def unchanged(clip: Clip, selection: Selection, note: str, operation: dict) -> EditResult:
     return EditResult(clip, selection, note=note, changed=None, operation=operation)
 

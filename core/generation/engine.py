@@ -11,14 +11,14 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
 
 from . import sampling
 from core.audio.clip import MODEL_RATE, Clip
-from core.models.catalog import CATALOG, DEFAULT_MODEL, ModelInfo
+from core.models.catalog import DEFAULT_MODEL
 from core.errors import InputError
 from core import gc_policy
 from core.models.loading import is_speech_folder, load_pipeline, pick_device
@@ -32,7 +32,7 @@ from core.generation.scoring import clap_scores
 from core.generation.fast_path import FastPath
 from core.generation.precision import default_precision
 
-SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout (see NOTES)
+SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout
 
 
 @dataclass
@@ -93,6 +93,7 @@ class Engine:
         self._pipe = None
         self._lock = threading.RLock()
         self.prompt_cache = PromptCache()  # bound to the loaded pipeline; emptied when it changes
+        self.before_load: Optional[Callable[["Engine"], None]] = None  # the engine cache makes room here
 
     # ---- model -------------------------------------------------------------------------------------
     @property
@@ -104,10 +105,6 @@ class Engine:
     @property
     def model_id(self) -> str:
         return self.resolved.id
-
-    @property
-    def model_info(self) -> Optional[ModelInfo]:
-        return CATALOG.get(self.model_spec)
 
     @property
     def licence(self) -> str:
@@ -133,6 +130,14 @@ class Engine:
             engine.fast.prepare(pipe)
         return engine
 
+    def choose_fast_path(self, precision: Optional[str] = None, compile: Optional[str] = None,
+                         background_compile: bool = True) -> None:
+        """Another precision / compile policy, before the model loads (a loaded engine keeps its own)."""
+        with self._lock:
+            if self._pipe is None:
+                self.fast = FastPath(self.device, precision or default_precision(), compile, background_compile)
+                self.dtype = self.fast.plan.text
+
     @property
     def loaded(self) -> bool:
         return self._pipe is not None
@@ -141,6 +146,8 @@ class Engine:
         """Load the pipeline if needed and return it (raises ModelNotAvailable with a clear message)."""
         with self._lock:
             if self._pipe is None:
+                if self.before_load is not None:
+                    self.before_load(self)  # the engine cache unloads least recently used models to make room
                 with gc_policy.loading():  # then frozen: the model stays out of every later collection pass
                     self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
                     self.fast.prepare(self._pipe)  # precision per stage; compiled bucket graphs
@@ -157,6 +164,32 @@ class Engine:
             self.prompt_cache.bind(None)
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
+
+    def try_unload(self) -> bool:
+        """Unload unless a call is using the pipeline right now (then leave it and return False)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            self.unload()
+            return True
+        finally:
+            self._lock.release()
+
+    def resident_bytes(self) -> int:
+        """Bytes of weights and buffers the loaded pipeline holds (0 when not loaded)."""
+        pipe = self._pipe
+        if pipe is None:
+            return 0
+        seen, total = set(), 0
+        for module in pipe.components.values():
+            if not isinstance(module, torch.nn.Module):
+                continue
+            for tensor in [*module.parameters(), *module.buffers()]:
+                key = tensor.data_ptr()
+                if key not in seen:
+                    seen.add(key)
+                    total += tensor.numel() * tensor.element_size()
+        return total
 
     # ---- generation --------------------------------------------------------------------------------
     @torch.inference_mode()

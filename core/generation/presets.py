@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 from core.errors import InputError
 from core.paths import config_dir
+from core.generation.defaults import SOUND
 from core.generation.requests import GenerationRequest
 
 MODES = ("sound", "music", "speech", "continue")
@@ -26,9 +27,9 @@ class Preset:
     mode: str
     prompt: str = ""
     negative_prompt: str = ""
-    seconds: Optional[float] = 10.0  # None: speech derives the duration from the words
-    steps: int = 25
-    guidance: float = 3.5
+    seconds: Optional[float] = SOUND.seconds  # None: speech derives the duration from the words
+    steps: int = SOUND.steps
+    guidance: float = SOUND.guidance
     candidates: int = 4
     model: Optional[str] = None  # None: keep the model the user picked
     transcription: Optional[str] = None  # speech presets: the words to speak

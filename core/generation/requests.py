@@ -8,14 +8,12 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Optional
 
 from core.errors import InputError
+from core.generation.defaults import DEFAULT_SCHEDULER, MAX_SECONDS, SCHEDULERS, SOUND
 
-MAX_SECONDS = 60.0  # the model was trained on 10.24 s; past a minute quality and memory both suffer
 MAX_STEPS = 1000
 MAX_GUIDANCE = 30.0
 MAX_CANDIDATES = 16
 MAX_SEED = 2**32 - 1
-SCHEDULERS = ("dpmsolver++", "ddim")
-DEFAULT_SCHEDULER = "dpmsolver++"
 
 
 @dataclass(frozen=True)
@@ -24,9 +22,9 @@ class GenerationRequest:
 
     prompt: str
     negative_prompt: str = ""
-    seconds: float = 10.0
-    steps: int = 25
-    guidance: float = 3.5
+    seconds: float = SOUND.seconds
+    steps: int = SOUND.steps
+    guidance: float = SOUND.guidance
     seed: Optional[int] = None
     candidates: int = 1
     scheduler: str = DEFAULT_SCHEDULER
@@ -55,6 +53,28 @@ class GenerationRequest:
 
     def settings(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The generation knobs shared by all operations (the prompt is optional here)."""
+
+    prompt: str = ""
+    negative_prompt: str = ""
+    steps: int = SOUND.steps
+    guidance: float = SOUND.guidance
+    seed: Optional[int] = None
+    candidates: int = 1
+    scheduler: str = DEFAULT_SCHEDULER
+
+    def request(self, seconds: float) -> GenerationRequest:
+        # With neither prompt nor negative prompt, guidance would steer "" away from "": the same audio at
+        # twice the work. The request then runs unguided (guidance 1), and records that.
+        steer = isinstance(self.prompt, str) and bool(self.prompt.strip() or self.negative_prompt.strip())
+        guidance = self.guidance if steer else 1.0
+        return GenerationRequest(prompt=self.prompt, negative_prompt=self.negative_prompt, seconds=seconds,
+                                 steps=self.steps, guidance=guidance, seed=self.seed,
+                                 candidates=self.candidates, scheduler=self.scheduler, allow_empty_prompt=True)
 
 
 def _check_number(name: str, value: Any, low: float, high: float, low_open: bool = False) -> None:

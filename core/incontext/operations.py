@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Optional
 
 import numpy as np
@@ -34,7 +34,7 @@ from core.errors import InputError
 from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
 from core.audio.mel import prepare_waveform
 from core.generation.progress import CancelCheck, ProgressCallback
-from core.generation.requests import MAX_SECONDS, GenerationRequest
+from core.generation.requests import MAX_SECONDS, GenerationSettings  # noqa: F401 - GenerationSettings re-exported
 from core.audio.seams import crossfade_samples, equal_power_crossfade, fit_to_clip
 
 CONTEXT_SECONDS = 10.24
@@ -48,28 +48,6 @@ MIN_CLIP_SECONDS = 0.05  # a little over one 40 ms latent row
 # time (or noise), so the user is asked for --bpm rather than given bars of the wrong length.
 ESTIMATE_MIN_BPM, ESTIMATE_MAX_BPM = 30.0, 300.0
 BAR_SNAP_TOLERANCE = 0.08  # an estimate within 8% of a whole-bar tempo is taken to be that tempo
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """The generation knobs shared by all operations (the prompt is optional here)."""
-
-    prompt: str = ""
-    negative_prompt: str = ""
-    steps: int = 25
-    guidance: float = 3.5
-    seed: Optional[int] = None
-    candidates: int = 1
-    scheduler: str = "dpmsolver++"
-
-    def request(self, seconds: float) -> GenerationRequest:
-        # With neither prompt nor negative prompt, guidance would steer "" away from "": the same audio at
-        # twice the work. The request then runs unguided (guidance 1), and records that.
-        steer = isinstance(self.prompt, str) and bool(self.prompt.strip() or self.negative_prompt.strip())
-        guidance = self.guidance if steer else 1.0
-        return GenerationRequest(prompt=self.prompt, negative_prompt=self.negative_prompt, seconds=seconds,
-                                 steps=self.steps, guidance=guidance, seed=self.seed,
-                                 candidates=self.candidates, scheduler=self.scheduler, allow_empty_prompt=True)
 
 
 def check_clip(clip: Clip) -> None:

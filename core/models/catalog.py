@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.generation.defaults import SOUND, SPEECH
+
 LICENCE_CC_BY_NC_SA = "CC-BY-NC-SA-4.0"
 
 
@@ -24,17 +26,21 @@ class ModelInfo:
         return self.task == "speech"
 
 
+def _numbers(defaults) -> tuple:
+    return defaults.seconds, defaults.steps, defaults.guidance
+
+
 CATALOG: dict[str, ModelInfo] = {m.id: m for m in [
     ModelInfo("cvssp/audioldm2", "sound", "AudioLDM 2 (sound effects and general audio)",
-              1_118_354_316, 4_474_362_800, LICENCE_CC_BY_NC_SA, 10.0, 25, 3.5),
+              1_118_354_316, 4_474_362_800, LICENCE_CC_BY_NC_SA, *_numbers(SOUND)),
     ModelInfo("cvssp/audioldm2-large", "sound", "AudioLDM 2 Large (higher quality, slower)",
-              1_489_423_116, 5_958_866_688, LICENCE_CC_BY_NC_SA, 10.0, 25, 3.5),
+              1_489_423_116, 5_958_866_688, LICENCE_CC_BY_NC_SA, *_numbers(SOUND)),
     ModelInfo("cvssp/audioldm2-music", "music", "AudioLDM 2 Music (text-to-music)",
-              1_118_354_316, 4_474_362_800, LICENCE_CC_BY_NC_SA, 10.0, 25, 3.5),
+              1_118_354_316, 4_474_362_800, LICENCE_CC_BY_NC_SA, *_numbers(SOUND)),
     ModelInfo("anhnct/audioldm2_gigaspeech", "speech", "AudioLDM 2 GigaSpeech (many voices, text-to-speech)",
-              730_000_000, 2_900_000_000, LICENCE_CC_BY_NC_SA, 5.0, 50, 5.0),
+              730_000_000, 2_900_000_000, LICENCE_CC_BY_NC_SA, *_numbers(SPEECH)),
     ModelInfo("anhnct/audioldm2_ljspeech", "speech", "AudioLDM 2 LJSpeech (one voice, text-to-speech)",
-              730_000_000, 2_900_000_000, LICENCE_CC_BY_NC_SA, 5.0, 50, 5.0),
+              730_000_000, 2_900_000_000, LICENCE_CC_BY_NC_SA, *_numbers(SPEECH)),
 ]}
 
 DEFAULT_MODEL = "cvssp/audioldm2"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import pickle
@@ -40,7 +41,7 @@ def pick_dtype(device: torch.device) -> torch.dtype:
 def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
     """Load the pipeline at `folder` onto `device` in `dtype`.
 
-    Fixes for the official folders under transformers 5 (see NOTES): the language model is
+    Fixes for the official folders under transformers 5: the language model is
     declared as GPT2Model, which lacks the generation helpers the pipeline calls, so it is loaded
     as GPT2LMHeadModel (same hidden states; lm_head is tied); and `dtype` is always passed because
     the CLAP config says float64.
@@ -53,14 +54,33 @@ def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
 
     quiet_model_libraries()  # a front end's quiet: no load bars, errors only
     try:
-        language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
-        pipe = AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
+        with _without_fallback_chatter():
+            language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
+            pipe = AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
     except (OSError, ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError,
             SafetensorError) as exc:
-        raise ModelNotAvailable(f"Cannot load the model in {folder}: {first_line(exc)}. "
+        raise ModelNotAvailable(f"Cannot load the model in {folder}: {first_line(exc).rstrip('.')}. "
                                 "The folder may be damaged; download it again.") from exc
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
+
+
+class _FallbackChatter(logging.Filter):
+    """diffusers logs an error when a component has no .safetensors file, then loads its .bin instead: a line on
+    the terminal for a folder that loads fine, or a second line beside ours when the .bin fails too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("An error occurred while trying to fetch")
+
+
+@contextlib.contextmanager
+def _without_fallback_chatter():
+    chatter, logger = _FallbackChatter(), logging.getLogger("diffusers.models.modeling_utils")
+    logger.addFilter(chatter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(chatter)
 
 
 def is_speech_folder(folder: Path) -> bool:

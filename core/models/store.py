@@ -14,6 +14,7 @@ from typing import Iterable, Optional
 
 from core.models.catalog import CATALOG, ModelInfo, describe_size
 from core.errors import InputError, ModelNotAvailable, first_line
+from core.models.configs import config_problem
 from core.models.geometry import geometry_problem
 from core.models.hub_checks import check_hub_cache, check_model_id
 from core.models.integrity import DAMAGED_HINT, index_problem, weight_problem
@@ -140,13 +141,16 @@ def check_model_folder(folder: Path) -> dict:
     for name, spec in index.items():
         if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
             continue
-        missing.extend(_missing_in_component(folder, name))
+        missing.extend(_missing_in_component(folder, name, spec[0]))
     if missing:
         raise ModelNotAvailable(f"Model folder {folder} is incomplete: missing {', '.join(missing)}. "
                                 "Copy the missing files or download the model again.")
     problem = index_problem(index)
     if problem:
         raise ModelNotAvailable(f"{index_path} {problem}: {DAMAGED_HINT}.")
+    unreadable = config_problem(folder)
+    if unreadable:
+        raise ModelNotAvailable(f"Model folder {folder}: {unreadable}: {DAMAGED_HINT}.")
     damaged = [f"{p.relative_to(folder)} {why}" for p in _weight_files(folder, index)
                if (why := weight_problem(p)) is not None]
     if damaged:
@@ -164,7 +168,7 @@ def _weight_files(folder: Path, index: dict) -> list[Path]:
                   for p in (folder / name).iterdir() if p.name.endswith(WEIGHT_SUFFIXES) and p.is_file())
 
 
-def _missing_in_component(folder: Path, name: str) -> list[str]:
+def _missing_in_component(folder: Path, name: str, library: str = "") -> list[str]:
     sub = folder / name
     if not sub.is_dir():
         return [f"{name}/"]
@@ -172,8 +176,16 @@ def _missing_in_component(folder: Path, name: str) -> list[str]:
     if required is not None:
         return [f"{name}/{f}" for f in required if not (sub / f).is_file()]
     missing = [] if (sub / "config.json").is_file() else [f"{name}/config.json"]
-    if not any(p.name.endswith(WEIGHT_SUFFIXES) for p in sub.iterdir()):
+    weights = sorted(p.name for p in sub.iterdir() if p.name.endswith(WEIGHT_SUFFIXES))
+    if not weights:
         missing.append(f"{name}/ weights (*.safetensors or *.bin)")
+        return missing
+    stem = "model" if library == "transformers" else "diffusion_pytorch_model"
+    looked_for = (f"{stem}.safetensors", f"{stem}.bin", f"{stem}.safetensors.index.json", f"{stem}.bin.index.json",
+                  *(("pytorch_model.bin", "pytorch_model.bin.index.json") if stem == "model" else ()))
+    if not any((sub / n).is_file() for n in looked_for):  # the loader finds weights by these names only
+        missing.append(f"{name}/{stem}.safetensors (the folder has {', '.join(weights[:3])}, a name the loader "
+                       "does not look for)")
     return missing
 
 

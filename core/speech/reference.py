@@ -4,7 +4,7 @@ The user gives a few seconds of someone speaking and the words said in it. The c
 through the model's mel front-end and VAE (core.audio.mel / core.generation.latents) and becomes the known
 start of the latent; the model then speaks "reference words + new words" with that start held
 fixed, and the reference part is cut off again. This is the latent-prefix route to the paper's
-speaker-style control (NOTES: the AudioMAE path is not in the public checkpoints).
+speaker-style control (the paper's AudioMAE path is not in the public checkpoints).
 """
 
 from __future__ import annotations

@@ -80,6 +80,12 @@ class ScriptResult:
 
 def read_script(path: str | Path, default_voice: str, pause: float = DEFAULT_PAUSE_SECONDS) -> Script:
     path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a script; name the script's text file (one utterance per "
+                         "line), e.g. --script episode.txt.")
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path} is not a regular file (a pipe or a device); save the script to a file and "
+                         "name that.")
     if not path.is_file():
         raise InputError(f"script not found: {path}")
     try:
@@ -119,6 +125,9 @@ def parse_script(text: str, default_voice: str, pause: float = DEFAULT_PAUSE_SEC
             continue
         voice, name, negative = default_voice, None, ""
         match = _TAG.match(stripped)
+        if match is None and stripped.startswith("["):
+            raise InputError(f"script line {number}: the voice tag has no closing ]; write the voice's name in "
+                             "brackets before the words, e.g. [host] Welcome to the show.")
         if match:
             name, stripped = match.group(1).strip(), match.group(2).strip()
             voice, negative = _resolve_voice(name, voices, number)

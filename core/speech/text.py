@@ -65,6 +65,8 @@ def normalize_text(text: str) -> str:
     for old, new in PUNCTUATION_MAP.items():
         out = out.replace(old, new)
     out = re.sub(r"\s+", " ", out).strip()
+    out = _minus_signs(out)
+    _refuse_misgrouped_numbers(out)
     out = _expand_times(out)
     out = _expand_dotted(out)
     out = _expand_currency(out)
@@ -182,6 +184,23 @@ def _spell_number(text: str) -> str:
     return _words(value)
 
 
+def _minus_signs(text: str) -> str:
+    """The Unicode minus (U+2212, what word processors and spreadsheets write) as the ASCII one the rules read;
+    between two numbers it is a subtraction (10−3: ten minus three), not a range."""
+    text = re.sub(r"(?<=\d)\s?\u2212\s?(?=\d)", " minus ", text)
+    return text.replace("\u2212", "-")
+
+
+def _refuse_misgrouped_numbers(text: str) -> None:
+    """1,0000 is no number a reader can say (one thousand and a zero? ten thousand?): digits grouped by commas
+    must come in threes after the first comma. Refused, naming the token, rather than spoken wrongly."""
+    found = re.search(r"(?<![\d,.])\d{1,3}(?:,\d{3})*,\d{4,}", text)
+    if found:
+        token = re.match(r"[\d,.]+", text[found.start():]).group(0)
+        raise InputError(f"cannot say the number {token}: digits after a comma must come in groups of three "
+                         f"(1,000 or 10,000); write it without commas, e.g. {token.replace(',', '')}.")
+
+
 def _expand_dotted(text: str) -> str:
     for phrase, words in DOTTED_PHRASES.items():
         text = re.sub(re.escape(phrase) + r"(?=\s|$|[,;:!?])", words, text, flags=re.IGNORECASE)
@@ -196,12 +215,15 @@ def _expand_currency(text: str) -> str:
         if scale:
             return f"{_say_number(m.group(2))} {scale} {many}"
         whole, _, cents = amount.partition(".")
+        if len(cents) > 2:  # more decimals than cents: say what was written, not a rounded or cut amount
+            return f"{_say_number(m.group(2))} {many}"
         major = int(whole)
+        minor = int(cents.ljust(2, "0")) if cents else 0
+        small = f"{_words(minor)} {small_one if minor == 1 else small_many}"
+        if major == 0 and minor:
+            return small
         words = f"{_words(major)} {one if major == 1 else many}"
-        if cents and int(cents.ljust(2, "0")[:2]):
-            minor = int(cents.ljust(2, "0")[:2])
-            words += f", {_words(minor)} {small_one if minor == 1 else small_many}"
-        return words
+        return f"{words}, {small}" if minor else words
 
     symbols = "".join(re.escape(s) for s in CURRENCIES)
     return re.sub(rf"([{symbols}])\s?({_NUMBER})(?:\s?(thousand|million|billion|trillion)\b)?", money, text)

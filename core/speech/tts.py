@@ -18,14 +18,15 @@ from core.audio.clip import MODEL_RATE, Clip
 from core.generation.engine import Candidate, Engine, GenerationResult
 from core.errors import InputError
 from core.generation.progress import CancelCheck, ProgressCallback
+from core.generation.defaults import SPEECH
 from core.generation.requests import DEFAULT_SCHEDULER, MAX_SECONDS, GenerationRequest
 from core.generation import sampling
 from .defaults import DEFAULT_VOICE
 from .reference import ReferenceVoice
 from .text import check_speakable, estimate_seconds, normalize_text
 
-DEFAULT_STEPS = 50
-DEFAULT_GUIDANCE = 5.0
+DEFAULT_STEPS = SPEECH.steps
+DEFAULT_GUIDANCE = SPEECH.guidance
 
 
 @dataclass(frozen=True)

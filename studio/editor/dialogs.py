@@ -121,8 +121,13 @@ def resample_dialog(parent, current_rate: int) -> ParameterDialog:
 
 
 def generative_dialog(title: str, parent, *, seconds: Optional[float] = None, bars: bool = False,
-                      strength: bool = False, prompt_hint: str = "", bpm: float = 0.0) -> ParameterDialog:
-    """Prompt (optional unless transforming), steps, and the operation's own length / bars / strength."""
+                      strength: bool = False, prompt_hint: str = "", bpm: float = 0.0, steps: Optional[int] = None,
+                      guidance: Optional[float] = None, negative: str = "") -> ParameterDialog:
+    """Prompt (optional unless transforming), the operation's own length / bars / strength, then negative prompt,
+    steps and guidance, filled in from the generation panel (else core.generation.defaults)."""
+    from core.generation.defaults import SOUND
+    from core.generation.requests import MAX_GUIDANCE, MAX_STEPS
+
     dialog = ParameterDialog(title, parent)
     dialog.text("prompt", "Prompt", placeholder=prompt_hint or "optional: what it should sound like")
     if seconds is not None:
@@ -132,5 +137,8 @@ def generative_dialog(title: str, parent, *, seconds: Optional[float] = None, ba
         dialog.number("bpm", "Tempo (0 = detect)", bpm, 0.0, MAX_BPM, 1, " BPM", 1.0)
     if strength:
         dialog.number("strength", "Strength", 0.5, 0.0, 1.0, 2, "", 0.05)
-    dialog.integer("steps", "Steps", 25, 1, 200)
+    dialog.text("negative_prompt", "Negative", negative, placeholder="optional: what to steer away from")
+    dialog.integer("steps", "Steps", SOUND.steps if steps is None else steps, 1, MAX_STEPS)
+    dialog.number("guidance", "Guidance", SOUND.guidance if guidance is None else guidance, 0.0, MAX_GUIDANCE, 2,
+                  "", 0.5)
     return dialog

@@ -2,91 +2,48 @@
 transform. Each runs as a job in the window's queue (progress and cancel in the job list); the result comes back
 as the next version of the clip in the edit session, so Undo takes it back like any edit.
 
-The work functions run on the job worker (core.incontext.operations, core transform) and return a
-GenerationResult whose best candidate is the whole new clip; the window's job handler leaves these jobs to us.
+Each edit is a core task (core.generation.tasks: Inpaint, Continue at the cursor, ExtendLoop / CloseLoop of the
+selected range, Transform) bound to the clip and the selection; core splices the result back into the clip. The
+edit carries the generation panel's settings (model, guidance, negative prompt, steps, seed lock), with the
+dialog's prompt and any value the dialog changed on top. The window's job handler leaves these jobs to us.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Optional
 
-import numpy as np
 from PySide6.QtCore import QObject
 
 from core.audio.clip import Clip
 from core.editing import Selection
-from core.errors import LoaError
+from core.errors import InputError, LoaError
+from core.generation import tasks
+from core.generation.requests import GenerationSettings
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 
 from ..jobs import Job, JobSpec
+from ..mode_fields import default_fields
 from .dialogs import generative_dialog
 
 EDITOR_JOB = "editor_edit"  # JobSpec.extra key: the window's own job handler skips these
+KNOBS = ("negative_prompt", "steps", "guidance", "scheduler", "seed")  # recorded with each edit
 
 
-def _settings(params: dict, seed: Optional[int] = None):
-    from core.incontext.operations import GenerationSettings
-
-    return GenerationSettings(prompt=params.get("prompt", ""), steps=int(params.get("steps", 25)), seed=seed)
-
-
-def _spliced(clip: Clip, start: int, end: int, middle: np.ndarray) -> Clip:
-    """The clip with frames [start, end) replaced by `middle` (same rate and channels)."""
-    return Clip(np.concatenate([clip.samples[:start], middle, clip.samples[end:]]), clip.sample_rate)
-
-
-# ---- work functions (job worker thread) -----------------------------------------------------------------
-def regenerate_work(engine, spec, progress, cancel):
-    from core.incontext.operations import inpaint
-
-    x = spec.extra
-    return inpaint(engine, x["clip"], x["start_seconds"], x["end_seconds"], _settings(x), progress=progress,
-                   cancel=cancel)
-
-
-def continue_work(engine, spec, progress, cancel):
-    """Continue from the cursor: new audio follows the part before it; what came after the cursor follows."""
-    from core.incontext.operations import continue_clip
-
-    x = spec.extra
-    clip, at = x["clip"], x["at"]
-    head = Clip(clip.samples[:at], clip.sample_rate)
-    result = continue_clip(engine, head, x["seconds"], _settings(x), progress=progress, cancel=cancel)
-    return _map(result, lambda new: _spliced(clip, at, at, new.samples[at:]))
-
-
-def extend_loop_work(engine, spec, progress, cancel):
-    from core.incontext.operations import extend_loop
-
-    x = spec.extra
-    clip, start, end = x["clip"], x["start"], x["end"]
-    loop = Clip(clip.samples[start:end], clip.sample_rate)
-    result = extend_loop(engine, loop, x["bars"], bpm=x.get("bpm") or None, settings=_settings(x), progress=progress,
-                         cancel=cancel)
-    return _map(result, lambda new: _spliced(clip, start, end, new.samples))
-
-
-def close_loop_work(engine, spec, progress, cancel):
-    from core.incontext.operations import close_loop
-
-    x = spec.extra
-    clip, start, end = x["clip"], x["start"], x["end"]
-    loop = Clip(clip.samples[start:end], clip.sample_rate)
-    result = close_loop(engine, loop, settings=_settings(x), progress=progress, cancel=cancel)
-    return _map(result, lambda new: _spliced(clip, start, end, new.samples))
-
-
-def transform_work(engine, spec, progress, cancel):
-    from core.incontext.transform import transform
-
-    x = spec.extra
-    return transform(engine, x["clip"], strength=x["strength"], start=x["start_seconds"], end=x["end_seconds"],
-                     settings=_settings(x), progress=progress, cancel=cancel)
-
-
-def _map(result, fix):
-    return replace(result, candidates=[replace(c, clip=fix(c.clip)) for c in result.candidates])
+def task_for(op: str, clip: Clip, params: dict, extra: dict, settings: GenerationSettings):
+    """The core task of an editor operation on `clip` (selection and cursor in `extra`, in frames and seconds)."""
+    start, end = extra["start_seconds"], extra["end_seconds"]
+    if op == "regenerate":
+        return tasks.Inpaint(clip, start, end, settings)
+    if op == "continue":
+        return tasks.Continue(clip, params["seconds"], settings, at=extra["at"] / clip.sample_rate)
+    if op == "extend_loop":
+        return tasks.ExtendLoop(clip, params["bars"], params.get("bpm") or None, start=start, end=end,
+                                settings=settings)
+    if op == "close_loop":
+        return tasks.CloseLoop(clip, start=start, end=end, settings=settings)
+    if op == "transform":
+        return tasks.Transform(clip, params["strength"], start, end, settings)
+    raise KeyError(op)
 
 
 # ---- the window side --------------------------------------------------------------------------------------
@@ -101,37 +58,82 @@ class GenerativeEdits(QObject):
     def controller(self):
         return self.editor.controller
 
+    def _panel(self):
+        return getattr(self.editor.window, "generation_panel", None)
+
+    def _panel_mode(self) -> Optional[str]:
+        """The panel's mode when its model can edit audio (Sound, Music, Continue); None for Speech."""
+        panel = self._panel()
+        if panel is None:
+            return None
+        return None if panel.mode.model_task == "speech" else panel.mode.name
+
     def model(self) -> str:
+        """The panel's model when it shows a sound or music mode with an installed model, else the Sound pick."""
+        panel, mode = self._panel(), self._panel_mode()
+        if mode is not None:
+            choice = panel.selected_choice()
+            if choice is not None and choice.installed:
+                return choice.spec
         return self.settings.model_for_mode("sound") or DEFAULT_MODEL_BY_TASK["sound"]
 
+    def panel_settings(self, params: dict) -> GenerationSettings:
+        """The panel's generation settings (guidance, negative prompt, steps, seed lock) under the dialog's values.
+        InputError when the panel's seed is locked but empty."""
+        panel, mode = self._panel(), self._panel_mode()
+        fields = default_fields("sound")
+        seed = None
+        if panel is not None:
+            try:
+                fields = panel.fields_of(mode or "sound")
+            except KeyError:
+                pass
+            seed = panel.seed_for_request()  # the panel's seed policy: locked reuses it, else a fresh one
+        knobs = GenerationSettings()
+        return GenerationSettings(
+            prompt=params.get("prompt", ""), negative_prompt=str(params.get("negative_prompt", fields.negative)).strip(),
+            steps=int(params.get("steps", fields.steps)), guidance=float(params.get("guidance", fields.guidance)),
+            seed=params.get("seed", seed), scheduler=params.get("scheduler", knobs.scheduler))
+
     # ---- menu entries (ask, then submit) -----------------------------------------------------------------
+    def _dialog(self, title: str, **options):
+        knobs = self._panel_defaults()
+        return generative_dialog(title, self.editor.window, steps=knobs.steps, guidance=knobs.guidance,
+                                 negative=knobs.negative_prompt, **options)
+
+    def _panel_defaults(self) -> GenerationSettings:
+        try:
+            return self.panel_settings({})
+        except InputError:  # a locked, empty seed is reported when the edit starts
+            return self.panel_settings({"seed": None})
+
     def regenerate(self, params: Optional[dict] = None) -> Optional[Job]:
-        return self._start("Regenerate selection", regenerate_work, params, needs_selection=True,
-                           dialog=lambda: generative_dialog("Regenerate selection", self.editor.window))
+        return self._start("Regenerate selection", "regenerate", params, needs_selection=True,
+                           dialog=lambda: self._dialog("Regenerate selection"))
 
     def continue_here(self, params: Optional[dict] = None) -> Optional[Job]:
-        return self._start("Continue from here", continue_work, params,
-                           dialog=lambda: generative_dialog("Continue from here", self.editor.window, seconds=4.0))
+        from core.generation.defaults import EDITOR_CONTINUE_SECONDS
+
+        return self._start("Continue from here", "continue", params,
+                           dialog=lambda: self._dialog("Continue from here", seconds=EDITOR_CONTINUE_SECONDS))
 
     def extend_loop(self, params: Optional[dict] = None) -> Optional[Job]:
         # The session tempo (MIDI clock, typed or tapped; studio.midi) is used instead of estimating one.
         session = getattr(self.editor.window, "session_bpm", lambda: None)()
         if params is not None and not params.get("bpm") and session:
             params = {**params, "bpm": session}
-        return self._start("Extend loop", extend_loop_work, params,
-                           dialog=lambda: generative_dialog("Extend loop", self.editor.window, bars=True,
-                                                            bpm=session or 0.0))
+        return self._start("Extend loop", "extend_loop", params,
+                           dialog=lambda: self._dialog("Extend loop", bars=True, bpm=session or 0.0))
 
     def close_loop(self, params: Optional[dict] = None) -> Optional[Job]:
-        return self._start("Close loop", close_loop_work, params,
-                           dialog=lambda: generative_dialog("Close loop", self.editor.window))
+        return self._start("Close loop", "close_loop", params, dialog=lambda: self._dialog("Close loop"))
 
     def transform(self, params: Optional[dict] = None) -> Optional[Job]:
-        return self._start("Transform selection", transform_work, params, needs_prompt=True,
-                           dialog=lambda: generative_dialog("Transform selection", self.editor.window, strength=True,
-                                                            prompt_hint="what it should become"))
+        return self._start("Transform selection", "transform", params, needs_prompt=True,
+                           dialog=lambda: self._dialog("Transform selection", strength=True,
+                                                       prompt_hint="what it should become"))
 
-    def _start(self, title: str, work, params: Optional[dict], dialog, needs_selection: bool = False,
+    def _start(self, title: str, op: str, params: Optional[dict], dialog, needs_selection: bool = False,
                needs_prompt: bool = False) -> Optional[Job]:
         ctl = self.controller
         clip = ctl.require(title)
@@ -154,49 +156,37 @@ class GenerativeEdits(QObject):
                                 "start_seconds": whole.start / rate, "end_seconds": whole.end / rate,
                                 "at": sel.end if not sel.is_empty else sel.start, "title": title}
         try:
-            self._check(work, clip, extra)
-            request = _settings(params).request(max(0.1, (whole.end - whole.start) / rate))
+            settings = self.panel_settings(params)
+            task = task_for(op, clip, params, extra, settings)
+            tasks.check(task)  # refuse at once what the worker would refuse (too short, silent, too long a range)
+            request = settings.request(max(0.1, (whole.end - whole.start) / rate))
         except LoaError as exc:
             self.editor.window.show_error(f"{title}: {exc}")
             return None
-        spec = JobSpec(mode="edit", model=self.model(), request=request, work=work,
+        spec = JobSpec(mode="edit", model=self.model(), request=request, task=task,
                        title=f"{title}: {params.get('prompt') or ctl.origin.prompt or 'clip'}", extra=extra)
         job = self.jobs.submit(spec)
         self.pending[job.id] = {"origin": ctl.origin, "session": ctl.session, "title": title, "params": params,
-                                "selection": whole}
+                                "selection": whole, "op": op, "clip_frames": clip.frames, "at": extra["at"]}
         self.editor.window.show_message(f"Queued “{spec.describe()}”; the result comes back as an undoable edit.")
         return job
-
-    def _check(self, work, clip: Clip, extra: dict) -> None:
-        """Refuse at once what the worker would refuse (too short, silent, a range the model cannot hold)."""
-        from core.incontext.operations import check_clip, check_range
-
-        if work is regenerate_work:
-            check_clip(clip)
-            check_range(clip, extra["start_seconds"], extra["end_seconds"])
-        elif work is continue_work:
-            check_clip(Clip(clip.samples[:extra["at"]], clip.sample_rate))
-        elif work is transform_work:
-            from core.incontext.transform import check_transform
-
-            check_transform(clip, extra["start_seconds"], extra["end_seconds"], extra["strength"])
-        elif work in (extend_loop_work, close_loop_work):
-            check_clip(Clip(clip.samples[extra["start"]:extra["end"]], clip.sample_rate))
 
     def _on_finished(self, job: Job, result) -> None:
         pending = self.pending.pop(job.id, None)
         if pending is None:
             return
         new_clip = result.best.clip
-        operation = {"op": job.spec.work.__name__.removesuffix("_work"), "label": pending["title"],
-                     "prompt": pending["params"].get("prompt", ""), "seed": result.best.seed,
-                     "model": result.model_id, **{k: v for k, v in pending["params"].items() if k != "prompt"}}
+        used = result.best.settings  # what the engine ran: the panel's settings under the dialog's
+        operation = {"op": pending["op"], "label": pending["title"], "prompt": pending["params"].get("prompt", ""),
+                     "model": result.model_id, **{k: used[k] for k in KNOBS if k in used},
+                     **{k: v for k, v in pending["params"].items() if k not in ("prompt", "seed")},
+                     "seed": result.best.seed}
         ctl = self.controller
         if ctl.origin is pending["origin"]:
             selection = pending["selection"]
-            if new_clip.frames != job.spec.extra["clip"].frames:  # continue / extend: select what is new
-                grown = new_clip.frames - job.spec.extra["clip"].frames
-                at = job.spec.extra["at"] if operation["op"] == "continue" else selection.start
+            if new_clip.frames != pending["clip_frames"]:  # continue / extend: select what is new
+                grown = new_clip.frames - pending["clip_frames"]
+                at = pending["at"] if operation["op"] == "continue" else selection.start
                 selection = Selection(at, at + grown + (0 if operation["op"] == "continue" else selection.length))
             ctl.commit(new_clip, selection, operation, note=f"{pending['title']} done (seed {result.best.seed}); "
                                                             "Undo takes it back.")

@@ -16,20 +16,14 @@ from typing import Callable, Optional
 from PySide6.QtCore import QObject, Signal
 
 from core.errors import InputError
+from core.generation import tasks
 from core.generation.engine import GenerationResult
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED
 from core.speech import ReferenceVoice, Script, ScriptLine, SpeechRequest
-from core.speech.script import ScriptResult, assemble, line_request, render_line, script_seed, write_script
+from core.speech.script import ScriptResult, assemble, line_request, script_seed, write_script
 
 from ..job_list import progress_text
 from ..jobs import Job, JobQueue, JobSpec
-
-
-def script_line_work(engine, spec: JobSpec, progress, cancel) -> GenerationResult:
-    """A job's work: one script line (its settings, seed and reference ride in spec.extra)."""
-    extra = spec.extra
-    return render_line(engine, extra["line"], extra["settings"], extra["seed"], extra.get("reference"),
-                       progress=progress, cancel=cancel)
 
 
 @dataclass
@@ -115,8 +109,8 @@ class ScriptSession(QObject):
         line = state.line
         request = line_request(self.settings, line, seed).generation_request()
         title = f"line {index + 1}: {line.text}"  # the spoken line, as the script table numbers it
-        spec = JobSpec(mode="speech", model=self.model, request=request, work=script_line_work, title=title,
-                       extra={"line": line, "settings": self.settings, "seed": seed, "reference": self.reference})
+        spec = JobSpec(mode="speech", model=self.model, request=request, title=title,
+                       task=tasks.SpeakLine(line, self.settings, seed, self.reference))
         job = self._submit(spec)
         state.job_id, state.seed, state.status, state.error = job.id, seed, "queued", ""
         self.line_changed.emit(index)

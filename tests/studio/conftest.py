@@ -14,7 +14,7 @@ def settings():
 
 @pytest.fixture
 def make_window(qtbot, settings):
-    """Build MainWindows and tear them down properly (close, deleteLater, processEvents: see DESKTOP.md)."""
+    """Build MainWindows and tear them down properly (close, deleteLater, processEvents: a window left to interpreter exit can abort the run)."""
     from PySide6.QtWidgets import QApplication
 
     from studio.main_window import MainWindow

@@ -163,3 +163,41 @@ def test_close_loop_rewrites_only_the_loops_end_and_is_undoable(tiny_window, qtb
     qtbot.waitUntil(lambda: ctl.session.position == 0, timeout=10_000)
     np.testing.assert_array_equal(ctl.clip().samples[:, 0], original)
     ctl.discard_edits()
+
+
+def test_editor_edits_carry_the_panels_guidance_negative_prompt_and_seed_lock(tiny_window, qtbot, tmp_path):
+    """Regenerate and Continue from here run with the generation panel's settings, not the defaults: the
+    recorded operation of the new version holds the panel's guidance, negative prompt and locked seed."""
+    window = tiny_window
+    panel = window.generation_panel
+    panel.guidance_spin.setValue(6.5)
+    panel.negative_edit.setText("hiss, crackle")
+    panel.seed_field.setValue(4242)
+    panel.seed_lock.setChecked(True)
+    rate = 16_000
+    original = (0.3 * np.sin(2 * np.pi * 330 * np.arange(rate) / rate)).astype(np.float32)
+    path = tmp_path / "tone.wav"
+    sf.write(str(path), original, rate, subtype="FLOAT")
+    window.editor.import_paths([path])
+    ctl = window.editor.controller
+    window.waveform.set_selection(0.3, 0.6)
+    job = window.editor.generative.regenerate({"prompt": "a bell", "steps": 2})
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    qtbot.waitUntil(lambda: ctl.session is not None and ctl.session.position == 1, timeout=10_000)
+    operation = ctl.session.history()[-1].operation
+    assert operation["op"] == "regenerate"
+    assert operation["guidance"] == 6.5 and operation["negative_prompt"] == "hiss, crackle"
+    assert operation["seed"] == 4242 and operation["steps"] == 2
+    assert operation["model"] == str(window.generation_panel.selected_choice().spec)
+
+    window.editor.cursor_to(0.5)
+    job = window.editor.generative.continue_here({"prompt": "", "steps": 2, "seconds": 0.25})
+    qtbot.waitUntil(lambda: job.done, timeout=180_000)
+    assert job.status == "finished", job.error
+    qtbot.waitUntil(lambda: ctl.session.position == 2, timeout=10_000)
+    operation = ctl.session.history()[-1].operation
+    assert operation["op"] == "continue"
+    # The negative prompt alone steers, so the panel's guidance applies even without a prompt.
+    assert operation["guidance"] == 6.5 and operation["negative_prompt"] == "hiss, crackle"
+    ctl.discard_edits()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.audio.clip import Clip
 from core.editing import Selection, fades, levels, splice
@@ -52,13 +52,17 @@ def focus(qtbot, window, widget):
 
 
 def answer_next_dialog(qtbot, button_text=None, values=None):
-    """Answer the next modal dialog (parameter form or message box) once it is shown."""
+    """Answer the next modal dialog (parameter form or message box) once it is shown; the returned dict gets the
+    message box's text as "text"."""
+    seen = {}
+
     def answer():
         widget = QApplication.activeModalWidget()
         if widget is None:
             QTimer.singleShot(20, answer)
             return
         if isinstance(widget, QMessageBox):
+            seen["text"] = widget.text()
             for button in widget.buttons():
                 if button.text() == button_text:
                     button.click()
@@ -68,6 +72,7 @@ def answer_next_dialog(qtbot, button_text=None, values=None):
             widget.findChild(object, key).setValue(value)
         widget.accept()
     QTimer.singleShot(20, answer)
+    return seen
 
 
 def test_an_opened_file_keeps_its_rate_and_channels_and_lands_in_the_library(opened):
@@ -383,16 +388,7 @@ def test_unsaved_edits_of_other_clips_are_marked_named_at_quit_and_offered_at_th
 
     select(window, 0.0, 0.1)
     window.editor.actions.by_key["edit.silence"].trigger()  # the clip on screen has edits too
-    seen = {}
-
-    def answer():
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, answer)
-            return
-        seen["text"] = box.text()
-        next(b for b in box.buttons() if b.text() == "Save all as new versions").click()
-    QTimer.singleShot(20, answer)
+    seen = answer_next_dialog(qtbot, "Save all as new versions")
     assert window.close()
     assert "two tones" in seen["text"] and "other" in seen["text"], seen
     versions = [i for i in window.library.search() if i.settings.get("derived_from")]

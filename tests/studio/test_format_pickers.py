@@ -71,11 +71,11 @@ def test_script_export_writes_the_picked_format(qtbot, speech_window, tmp_path):
 
 def test_batch_render_writes_the_picked_format_and_refuses_a_clash(qtbot, tmp_path, tiny_model_dir):
     from core.library.store import Library
-    from studio.jobs import EnginePool
+    from core.generation.engine_cache import EngineCache
 
     jobs = tmp_path / "rain.csv"
     jobs.write_text(f"prompt,seconds,seed,steps,model\nrain on a tin roof,0.5,1-2,1,{tiny_model_dir}\n")
-    dialog = BatchRenderDialog(jobs, EnginePool(device="cpu"), Library(tmp_path / "library"))
+    dialog = BatchRenderDialog(jobs, EngineCache(device="cpu"), Library(tmp_path / "library"))
     qtbot.addWidget(dialog)
     picker = dialog.format_picker
     pick(picker.format_combo, "AIFF")
@@ -94,7 +94,7 @@ def test_batch_render_writes_the_picked_format_and_refuses_a_clash(qtbot, tmp_pa
 
     mp3_jobs = tmp_path / "voices.csv"
     mp3_jobs.write_text(f"prompt,seconds,seed,steps,model,output\nrain,0.5,1,1,{tiny_model_dir},{{slug}}.mp3\n")
-    clash = BatchRenderDialog(mp3_jobs, EnginePool(device="cpu"), Library(tmp_path / "library2"))
+    clash = BatchRenderDialog(mp3_jobs, EngineCache(device="cpu"), Library(tmp_path / "library2"))
     qtbot.addWidget(clash)
     pick(clash.format_picker.depth_combo, "24-bit")
     clash.start()

@@ -92,3 +92,45 @@ def test_loa_studio_entry_point_opens_the_window_and_exits_cleanly(tmp_path):
     assert "Traceback" not in done.stderr and "Fatal" not in done.stderr
     assert (tmp_path / "loa-config" / "studio.ini").is_file()  # window state saved on close
     assert not stale.exists() and (pads / ".kick.tmp.wav").read_bytes() == b"the user's"
+
+
+def _retained_sample_bytes(queue) -> int:
+    """Bytes of every numpy array reachable from the queue's jobs (functions, modules, classes, Qt objects and
+    the engines are not followed: they are not the jobs' own)."""
+    import gc
+    import types
+
+    import numpy as np
+    from PySide6.QtCore import QObject
+
+    seen, todo, total = set(), [queue.jobs], 0
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, (types.FunctionType, types.ModuleType, type, QObject, types.MethodType)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            total += obj.nbytes
+            continue
+        todo.extend(gc.get_referents(obj))
+    return total
+
+
+def test_finished_jobs_keep_their_takes_settings_not_their_audio(qtbot, tiny_model_dir):
+    """A long session's queue does not grow with every take: once a finished job is delivered, it keeps seeds,
+    scores and settings, and drops the audio (the takes live on cards and in the library)."""
+    queue = JobQueue()
+    delivered = []
+    queue.job_finished.connect(lambda job, result: delivered.append(result.best.clip.frames))
+    request = GenerationRequest("a bell", seconds=1.0, steps=1, seed=3)
+    after = {}
+    for n in range(1, 51):
+        job = queue.submit(JobSpec("sound", str(tiny_model_dir), request))
+        qtbot.waitUntil(lambda: job.done, timeout=JOB_TIMEOUT_MS)
+        assert job.status == "finished", job.error
+        if n in (5, 50):
+            after[n] = _retained_sample_bytes(queue)
+    assert delivered == [16_000] * 50  # every handler got the audio
+    assert job.result.best.seed == 3 and job.result.best.settings["prompt"] == "a bell"
+    assert after[50] <= after[5] and after[50] < 16_000 * 4  # less than one take's samples, however many jobs
+    assert queue.shutdown()

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from PySide6.QtCore import Qt
 
-from core.devices.midi import VirtualOutput
+from virtual_midi import VirtualOutput
 from core.devices.midi_messages import note_on
 from midi_services import require_jack
 

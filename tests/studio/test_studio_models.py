@@ -153,3 +153,30 @@ def test_the_table_fills_the_dialog_and_a_long_folder_is_elided_not_widened(qtbo
                and "a-very-long" in dialog.choices[r].spec)
     assert table.item(row, 0).toolTip() == dialog.choices[row].spec
     assert header.sectionSize(0) < 820 and header.sectionSize(4) > 0
+
+
+def test_switching_among_three_models_keeps_the_budget_and_the_manager_shows_what_is_loaded(
+        tiny_window, qtbot, tiny_model_dir, tmp_path, monkeypatch):
+    """Sound -> Music -> Speech-like on three models under a budget of two: the first is unloaded, and the model
+    manager lists the two that are resident."""
+    from core.generation.engine_cache import estimated_bytes
+    from core.generation.requests import GenerationRequest
+    from studio.jobs import JobSpec
+
+    window = tiny_window
+    folders = []
+    for name in ("first-model", "second-model", "third-model"):
+        (tmp_path / name).symlink_to(tiny_model_dir, target_is_directory=True)
+        folders.append(str(tmp_path / name))
+    size = estimated_bytes(window.jobs.engines.get(folders[0]))
+    monkeypatch.setenv("LOA_MODEL_MEMORY", str(int(2.5 * size)))
+    for folder in folders:
+        job = window.jobs.submit(JobSpec("sound", folder, GenerationRequest("a bell", seconds=0.5, steps=1, seed=1)))
+        qtbot.waitUntil(lambda: job.done, timeout=180_000)
+        assert job.status == "finished", job.error
+    assert [m for m, _ in window.jobs.engines.resident()] == [folders[2], folders[1]]
+    assert not window.jobs.engines.get(folders[0]).loaded
+    dialog = window.open_model_manager()
+    text = dialog.findChild(type(dialog.resident_label), "residentModels").text()
+    assert "third-model" in text and "second-model" in text and "first-model" not in text
+    dialog.close()
