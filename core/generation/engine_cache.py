@@ -80,6 +80,9 @@ class EngineCache:
         model = str(model)
         with self._lock:
             engine = self._engines.get(model)
+            if engine is not None and self._factory is None and _stale_precision(engine):
+                engine.try_unload()  # made under another default precision (`loa batch --precision`, the menu)
+                engine = None
             if engine is None:
                 engine = self._engines[model] = self._make(model)
                 engine.before_load = self._make_room
@@ -162,6 +165,13 @@ class EngineCache:
 
 _shared: dict[str, EngineCache] = {}
 _shared_lock = threading.Lock()
+
+
+def _stale_precision(engine) -> bool:
+    from core.generation.precision import default_precision
+
+    fast = getattr(engine, "fast", None)
+    return fast is not None and fast.precision != default_precision()
 
 
 def shared_cache(device: str = "auto") -> EngineCache:
