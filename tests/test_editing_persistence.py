@@ -342,9 +342,18 @@ def test_pruning_by_size_cap_removes_least_recently_edited_saved_sessions_only(t
     unsaved = aged(EditSession.create(clip(), root=tmp_path), 20, save=False)
     crashed = aged(EditSession.create(clip(), root=tmp_path), 40, close=False)  # offered for restore
     held = EditSession.open(aged(EditSession.create(clip(), root=tmp_path), 50))  # open right now
-    list_sessions(tmp_path)  # (reading them lets sqlite fold the closed ones' logs away: sizes settle)
-    sizes = {f: sum(p.stat().st_size for p in f.rglob("*") if p.is_file())
-             for f in (oldest, newer, unsaved, crashed, held.folder)}
+    import gc
+
+    gc.collect()  # the abandoned session's objects go, and with them its database handle (as when a process dies)
+
+    def measured():
+        list_sessions(tmp_path)  # (reading them lets sqlite fold the closed ones' logs away: sizes settle)
+        return {f: sum(p.stat().st_size for p in f.rglob("*") if p.is_file())
+                for f in (oldest, newer, unsaved, crashed, held.folder)}
+
+    sizes, previous = measured(), None
+    while sizes != previous:  # read until the listing itself changes nothing more on disk
+        sizes, previous = measured(), sizes
     total = sum(sizes.values())
 
     assert prune_closed_sessions(tmp_path, older_than_days=30, max_total_bytes=total) == 0  # under the cap
