@@ -33,8 +33,8 @@ def run(model: Path, minutes: float, seconds: float, steps: int) -> dict:
 
     from core import gc_policy
     from studio.app import make_application
-    from studio.main_window import MainWindow
-    from studio.settings import StudioSettings
+    from studio.shell.main_window import MainWindow
+    from studio.shell.settings import StudioSettings
 
     app = make_application(["bench"])
     settings = StudioSettings()

@@ -67,7 +67,7 @@ def main() -> int:
     from core.devices.midi_messages import note_off, note_on
     from core.devices.playback import backend, resolve_device
     from studio.midi.controller import MidiController
-    from studio.settings import StudioSettings
+    from studio.shell.settings import StudioSettings
 
     app = QApplication.instance() or QApplication([])
     name = f"loa-bench-{uuid.uuid4().hex[:8]}"

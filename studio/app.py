@@ -49,14 +49,14 @@ def main(argv: list[str] | None = None) -> int:
 
     app = make_application(argv)
 
-    from .dragout import purge_dragout
+    from studio.export.dragout import purge_dragout
 
     purge_dragout(older_than_days=7)  # drag-out files a DAW may still reference are kept a week
     from core.stale_temps import sweep_app_folders_in_background
 
     sweep_app_folders_in_background()  # hidden temps a killed writer left in the app's own folders
 
-    from .main_window import MainWindow
+    from studio.shell.main_window import MainWindow
 
     try:
         window = MainWindow()

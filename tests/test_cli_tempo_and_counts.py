@@ -79,7 +79,7 @@ def test_the_windows_tempo_fields_take_the_same_range(qtbot, tmp_path):
     from PySide6.QtWidgets import QDoubleSpinBox
 
     from studio.editor.dialogs import generative_dialog
-    from studio.settings import StudioSettings
+    from studio.shell.settings import StudioSettings
 
     dialog = generative_dialog("Extend loop", None, bars=True)
     qtbot.addWidget(dialog)

@@ -55,7 +55,7 @@ def test_every_entry_point_starts_from_the_same_defaults(tiny_speech_model_dir, 
     from core.cli.common import model_defaults
     from core.generation.presets import Preset
     from core.generation.requests import GenerationRequest, GenerationSettings
-    from studio.mode_fields import default_fields
+    from studio.generate.mode_fields import default_fields
 
     assert model_defaults(str(tiny_speech_model_dir)) == (SPEECH.steps, SPEECH.guidance)
     request, knobs, preset = GenerationRequest("x"), GenerationSettings(), Preset("p", "sound")

@@ -14,10 +14,10 @@ from core.audio.clip import Clip, load_clip, read_tags
 from core.audio.export import ExportSettings
 from core.paths import cache_dir
 from core.audio.provenance import Provenance, read_sidecar
-from studio.dragout import (DragPayload, DragSource, SelectionDragButton, clip_mime_data, copy_to_clipboard,
+from studio.export.dragout import (DragPayload, DragSource, SelectionDragButton, clip_mime_data, copy_to_clipboard,
                             drag_payload, dragout_folder, export_with_dialog, exported_file, purge_dragout)
-from studio.export_dialog import ExportDialog
-from studio.waveform_view import WaveformView
+from studio.export.export_dialog import ExportDialog
+from studio.waveform.waveform_view import WaveformView
 
 
 def tone(seconds=1.0, rate=16_000, channels=1):
@@ -32,7 +32,7 @@ def provenance(seed=99):
 
 
 class Entry:
-    """Anything with .clip and .provenance() can be dragged (studio.clip_entry.ClipEntry in the app)."""
+    """Anything with .clip and .provenance() can be dragged (studio.shell.clip_entry.ClipEntry in the app)."""
 
     def __init__(self, clip, record):
         self.clip, self._record = clip, record

@@ -18,7 +18,7 @@ from core.editing import EditSession, Selection, levels
 from core.editing.versions import save_as_version
 from core.errors import InputError
 from core.library.store import Library
-from studio.clip_entry import ClipEntry
+from studio.shell.clip_entry import ClipEntry
 from studio.editor.importer import import_file
 
 

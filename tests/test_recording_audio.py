@@ -163,8 +163,8 @@ def test_a_sound_server_that_dies_mid_take_ends_it_with_a_status_line_and_keeps_
 def window(qtbot, pulse):
     from PySide6.QtWidgets import QApplication
 
-    from studio.main_window import MainWindow
-    from studio.settings import StudioSettings
+    from studio.shell.main_window import MainWindow
+    from studio.shell.settings import StudioSettings
 
     win = MainWindow(settings=StudioSettings())
     win.show()
@@ -209,7 +209,7 @@ def test_in_the_window_a_played_tone_is_recorded_lands_in_the_library_and_the_me
 
 
 def test_in_the_window_punch_in_records_into_the_selection_and_stops_at_its_length(window, qtbot):
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     rate = 48_000
     base = Clip(np.zeros((2 * rate, 2), np.float32), rate)  # two seconds of silence

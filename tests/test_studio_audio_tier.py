@@ -16,8 +16,8 @@ pytestmark = pytest.mark.audio
 @pytest.fixture
 def window(qtbot):
     require_pulse()
-    from studio.main_window import MainWindow
-    from studio.settings import StudioSettings
+    from studio.shell.main_window import MainWindow
+    from studio.shell.settings import StudioSettings
 
     win = MainWindow(settings=StudioSettings())
     win.show()
@@ -31,7 +31,7 @@ def window(qtbot):
 
 def test_space_plays_the_selected_candidate_to_the_sound_server_and_the_playhead_follows(window, qtbot):
     from core.devices.playback import record
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     rate = 16_000
     t = np.arange(2 * rate) / rate

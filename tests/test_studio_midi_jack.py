@@ -33,8 +33,8 @@ def rig(qtbot):
     """A window listening to a fresh virtual MIDI output, with pads that can play on the null sink."""
     require_jack()
     require_pulse()
-    from studio.main_window import MainWindow
-    from studio.settings import StudioSettings
+    from studio.shell.main_window import MainWindow
+    from studio.shell.settings import StudioSettings
 
     name = f"loa-pads-{uuid.uuid4().hex[:8]}"
     out = VirtualOutput(name, client_name="loa-test-controller")
@@ -118,7 +118,7 @@ def test_note_off_stops_a_gate_pad(rig):
 
 def test_learned_note_and_cc_fire_their_actions(rig):
     window, c, out, qtbot = rig
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     entries = [ClipEntry(clip=tone(0.3, 0.2, f), prompt=f"tone {f}", mode="sound", model="tiny", licence="MIT",
                          seed=1, score=0.5) for f in (500.0, 700.0)]
@@ -146,7 +146,7 @@ def test_learned_note_and_cc_fire_their_actions(rig):
 
 def test_daw_start_and_stop_drive_playback(rig):
     window, c, out, qtbot = rig
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     entry = ClipEntry(clip=tone(3.0, 0.4, 800.0), prompt="take", mode="sound", model="tiny", licence="MIT", seed=1,
                       score=0.5)

@@ -8,8 +8,8 @@ from PySide6.QtCore import QPoint, Qt
 from audio_services import require_pulse
 from core.audio.clip import Clip
 from core.audio.spectrogram import spectrogram_db
-from studio.time_ruler import format_time
-from studio.waveform_view import LANE_HEIGHT, MAX_COLUMNS, WaveformView
+from studio.waveform.time_ruler import format_time
+from studio.waveform.waveform_view import LANE_HEIGHT, MAX_COLUMNS, WaveformView
 
 
 def noise_clip(seconds, rate=44_100, channels=2, seed=0):

@@ -1,7 +1,7 @@
 """Playback and recording over sounddevice (PortAudio), degrading cleanly when there is no audio at all.
 
 Qt-free. The audio callback only copies samples and advances a frame counter: it never touches the GUI.
-The GUI polls `Player.position` from a QTimer to move its playhead (see studio.waveform_view).
+The GUI polls `Player.position` from a QTimer to move its playhead (see studio.waveform.waveform_view).
 
     from core.devices.playback import Player, PlaybackUnavailable, list_output_devices, audio_status
 

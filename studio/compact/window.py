@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QToolButton, QVBoxLayout,
                                QWidget)
 
-from ..midi.pad_grid import PadGrid
-from ..midi.tempo_widget import TempoWidget
+from studio.midi.pad_grid import PadGrid
+from studio.midi.tempo_widget import TempoWidget
 
 
 class TakeChip(QWidget):

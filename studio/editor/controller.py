@@ -22,8 +22,8 @@ from core.editing import EditResult, EditSession, Selection, list_sessions, snap
 from core.errors import LoaError
 from core.library.store import Library
 
-from ..clip_entry import ClipEntry
-from ..waveform_view import WaveformView
+from studio.shell.clip_entry import ClipEntry
+from studio.waveform.waveform_view import WaveformView
 
 log = logging.getLogger(__name__)
 

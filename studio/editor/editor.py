@@ -21,16 +21,16 @@ from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
 from core.wording import counted
 
-from ..clip_entry import ClipEntry
-from ..file_dialogs import open_files
-from .actions import EditorActions, shortcuts_text
-from .controller import EditorController
-from .generative import GenerativeEdits
-from .importer import FILE_FILTER, DropImporter, import_files
-from .operations import EditOperation
-from .playback import EditorPlayback
-from .transport import TransportBar
-from .unsaved import UnsavedEdits
+from studio.shell.clip_entry import ClipEntry
+from studio.shell.file_dialogs import open_files
+from studio.editor.actions import EditorActions, shortcuts_text
+from studio.editor.controller import EditorController
+from studio.editor.generative import GenerativeEdits
+from studio.editor.importer import FILE_FILTER, DropImporter, import_files
+from studio.editor.operations import EditOperation
+from studio.editor.playback import EditorPlayback
+from studio.editor.transport import TransportBar
+from studio.editor.unsaved import UnsavedEdits
 
 
 class Editor(QObject):

@@ -20,7 +20,7 @@ from core.audio.source_format import source_file_settings
 from core.errors import LoaError
 from core.library.store import Library
 
-from ..clip_entry import ClipEntry
+from studio.shell.clip_entry import ClipEntry
 
 IMPORT_MODE = "import"
 FILE_FILTER = "Audio files (*.wav *.flac *.ogg *.oga *.opus *.aiff *.aif *.mp3);;All files (*)"

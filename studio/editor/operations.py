@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from . import dialogs
+from studio.editor import dialogs
 
 FADE_SHAPES = (("Linear", "linear"), ("Exponential", "exponential"), ("Logarithmic", "logarithmic"),
                ("S-curve", "s-curve"))

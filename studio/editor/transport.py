@@ -17,7 +17,7 @@ from typing import Optional
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QSpacerItem, QToolButton, QVBoxLayout, QWidget
 
-from .readout import ReadoutLabel
+from studio.editor.readout import ReadoutLabel
 
 # The widest readouts the bar keeps room for on the buttons' row; narrower bars show them on a row of their own
 # (a fixed reference, so a new selection never moves them between rows).

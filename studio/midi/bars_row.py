@@ -1,7 +1,7 @@
 """Music mode: duration in bars at the session tempo and meter, ended by a short fade or a loop-closing pass.
 
 A row under Duration in the generation panel (shown in Music mode only). When "Bars" is on, the job carries a
-`bar_lock` (bars, session BPM, meter, ending) and studio.modes runs core.generation.bar_locked, so the
+`bar_lock` (bars, session BPM, meter, ending) and studio.generate.modes runs core.generation.bar_locked, so the
 take is exactly that many bars at the output rate.
 """
 
@@ -17,7 +17,7 @@ from core.audio.bars import MAX_BPM, MIN_BPM, bar_seconds
 from core.errors import InputError
 from core.generation.bar_locked import BarLock
 
-from .controller import MidiController
+from studio.midi.controller import MidiController
 
 ENDING_LABELS = (("Short fade", "fade"), ("Close the loop", "close-loop"))
 

@@ -23,8 +23,8 @@ from core.devices.playback import PlaybackUnavailable
 from core.devices.tempo import TapTempo, Transport, check_bpm
 from core.errors import InputError, LoaError
 
-from .pad_files import prune_pad_files
-from .store import MidiSettings
+from studio.midi.pad_files import prune_pad_files
+from studio.midi.store import MidiSettings
 
 TEMPO_STEP = 0.05  # BPM: smaller clock wobbles do not repaint the window
 

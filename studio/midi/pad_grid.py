@@ -1,6 +1,6 @@
 """The pad grid: 16 pads of the current bank (4 banks), played by MIDI notes, mouse and the computer keyboard.
 
-Drop a candidate card or a library row on a pad (both drag a file, studio.dragout) or use the pad's menu
+Drop a candidate card or a library row on a pad (both drag a file, studio.export.dragout) or use the pad's menu
 ("Assign the selected take"). Keys: 1 2 3 4 / Q W E R / A S D F / Z X C V play pads 1-16 while the grid has
 focus; a key held on a gate pad plays until released. Right-click a pad for gate / one-shot and clear.
 """
@@ -19,9 +19,9 @@ from core.devices.midi_messages import note_name as note_name_for
 from core.devices.pads import BANKS, KEY_ROWS, PADS_PER_BANK
 from core.errors import LoaError
 
-from ..labels import ElidedLabel
-from .controller import MidiController
-from .pad_files import durable_pad_file, is_transient
+from studio.shell.labels import ElidedLabel
+from studio.midi.controller import MidiController
+from studio.midi.pad_files import durable_pad_file, is_transient
 
 FLASH_MS = 150
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayo
 
 from core.devices.midi_learn import ACTIONS, CONTINUOUS_ACTIONS
 
-from .controller import MidiController
+from studio.midi.controller import MidiController
 
 ABSENT = " (not connected)"
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QP
 from core.audio.bars import BEAT_UNITS, MAX_BPM, MIN_BPM
 from core.errors import InputError
 
-from .controller import MidiController
+from studio.midi.controller import MidiController
 
 SOURCES = {"clock": "MIDI clock", "tap": "tapped", "manual": ""}
 

@@ -13,7 +13,7 @@ from core.devices.takes import PendingTake
 from core.editing import Selection, splice
 from core.library.store import Library, LibraryItem
 
-from ..clip_entry import ClipEntry
+from studio.shell.clip_entry import ClipEntry
 
 MODE = "recording"
 LICENCE = "your own recording"

@@ -12,10 +12,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout
 from core.audio.bars import MAX_BPM, MIN_BPM
 from core.devices.meter import FLOOR_DB, MeterReading
 
-from ..gui_text import for_the_window
-from ..settings import COUNT_IN_MODES
-from .controller import RecordingController
-from .meter_widget import LevelMeterWidget
+from studio.shell.gui_text import for_the_window
+from studio.shell.settings import COUNT_IN_MODES
+from studio.recording.controller import RecordingController
+from studio.recording.meter_widget import LevelMeterWidget
 
 COUNT_IN_LABELS = {"off": "No count-in", "visual": "Count-in: visual", "click": "Count-in: click"}
 

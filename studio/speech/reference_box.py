@@ -19,8 +19,8 @@ from core.errors import InputError, LoaError
 from core.speech import ReferenceVoice
 from core.speech.reference import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, checked_reference_audio
 
-from ..file_dialogs import open_file
-from ..labels import WrappingLabel
+from studio.shell.file_dialogs import open_file
+from studio.shell.labels import WrappingLabel
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.aiff *.aif *.mp3)"
 COMPACT = "padding: 2px 8px;"  # buttons in a form row: the panel stays narrow at 1024 px

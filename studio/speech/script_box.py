@@ -25,11 +25,11 @@ from core.speech import DEFAULT_VOICE, Script, SpeechRequest, estimate_seconds, 
 from core.speech.script import DEFAULT_PAUSE_SECONDS, MAX_PAUSE_SECONDS, script_file_names
 from core.wording import counted
 
-from ..file_dialogs import choose_folder, open_file, save_file
-from ..format_picker import FormatPicker
-from ..labels import WrappingLabel
-from .script_lines import ScriptLinesTable
-from .script_session import ScriptSession
+from studio.shell.file_dialogs import choose_folder, open_file, save_file
+from studio.export.format_picker import FormatPicker
+from studio.shell.labels import WrappingLabel
+from studio.speech.script_lines import ScriptLinesTable
+from studio.speech.script_session import ScriptSession
 
 SCRIPT_FILTER = "Scripts (*.txt);;All files (*)"
 CHECK_DELAY_MS = 400  # re-check after typing pauses this long

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QPushButton, QTableWidget, QTableWidgetItem, QWidget
 
-from .script_session import LineState, ScriptSession
+from studio.speech.script_session import LineState, ScriptSession
 
 PLAY_COLUMN, REROLL_COLUMN = 2, 3
 

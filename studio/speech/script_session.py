@@ -22,8 +22,8 @@ from core.generation.requests import MAX_CANDIDATES, MAX_SEED
 from core.speech import ReferenceVoice, Script, ScriptLine, SpeechRequest
 from core.speech.script import ScriptResult, assemble, line_request, script_seed, write_script
 
-from ..job_list import progress_text
-from ..jobs import Job, JobQueue, JobSpec
+from studio.jobs.job_list import progress_text
+from studio.jobs.job_queue import Job, JobQueue, JobSpec
 
 
 @dataclass

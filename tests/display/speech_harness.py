@@ -30,8 +30,8 @@ def main():
     out, model, reference = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     sizes = [tuple(int(v) for v in size.split("x")) for size in sys.argv[4:]]
     app = QApplication(sys.argv[:1])
-    from studio.main_window import MainWindow
-    from studio.settings import StudioSettings
+    from studio.shell.main_window import MainWindow
+    from studio.shell.settings import StudioSettings
 
     settings = StudioSettings()
     settings.local_models = [model]

@@ -1,4 +1,4 @@
-"""Run the real main window (studio.main_window.MainWindow) and publish where its widgets are on screen.
+"""Run the real main window (studio.shell.main_window.MainWindow) and publish where its widgets are on screen.
 
     python studio_harness.py GEOMETRY.json X Y W H [PANEL.json [PADS_X PADS_Y PADS_W PADS_H]]
 Every 200 ms GEOMETRY.json is rewritten with the global rectangles [x, y, w, h] of the widgets the display tier
@@ -25,7 +25,7 @@ def main():
     from studio.app import make_application  # as the real app: library chatter silenced
 
     app = make_application(sys.argv[:1])
-    from studio.main_window import MainWindow
+    from studio.shell.main_window import MainWindow
 
     out_path = sys.argv[1]
     x, y, w, h = (int(v) for v in sys.argv[2:6])

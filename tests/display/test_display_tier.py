@@ -116,7 +116,7 @@ def test_loa_studio_starts_on_the_display_and_is_screenshotted(display, processe
 
 def prepare_tiny_model(tiny_model_dir: Path) -> str:
     """Register the tiny model as a local model folder for Sound mode, as the model manager does."""
-    from studio.settings import StudioSettings
+    from studio.shell.settings import StudioSettings
 
     folder = str(tiny_model_dir.resolve())
     settings = StudioSettings()

@@ -7,7 +7,7 @@ import pytest
 
 @pytest.fixture
 def settings():
-    from studio.settings import StudioSettings
+    from studio.shell.settings import StudioSettings
 
     return StudioSettings()
 
@@ -17,7 +17,7 @@ def make_window(qtbot, settings):
     """Build MainWindows and tear them down properly (close, deleteLater, processEvents: a window left to interpreter exit can abort the run)."""
     from PySide6.QtWidgets import QApplication
 
-    from studio.main_window import MainWindow
+    from studio.shell.main_window import MainWindow
 
     windows = []
 

@@ -21,7 +21,7 @@ def shown(window):
 
 def main():
     app = QApplication(sys.argv[:1])
-    from studio.main_window import MainWindow
+    from studio.shell.main_window import MainWindow
 
     window = MainWindow()
     window.show()

@@ -60,7 +60,7 @@ def test_play_range_prefers_the_selection_then_the_cursor():
 
 
 def test_a_click_places_the_cursor_and_an_edited_clip_keeps_view_selection_and_cursor(qtbot):
-    from studio.waveform_view import WaveformView
+    from studio.waveform.waveform_view import WaveformView
 
     view = WaveformView()
     qtbot.addWidget(view)

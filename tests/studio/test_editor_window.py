@@ -318,7 +318,7 @@ def test_switching_clips_keeps_the_history_and_showing_it_again_brings_the_edits
     sf.write(str(other), np.zeros((4000, 1), np.float32) + 0.1, 8000)
     window.editor.import_paths([other])  # another clip: the first one's session is closed, not lost
     assert ctl.session is None and shown(window).sample_rate == 8000
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     window.show_entry(ClipEntry.from_library(window.library.get(first_id)))
     assert ctl.session is not None and ctl.session.position == 1

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from core.audio.clip import load_clip
-from studio.export_dialog import SAME
+from studio.export.export_dialog import SAME
 from studio_helpers import run_export_dialog
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from studio.export_dialog import SAME
+from studio.export.export_dialog import SAME
 from studio_helpers import run_export_dialog
 
 H = np.sqrt(0.5)

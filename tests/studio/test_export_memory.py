@@ -13,8 +13,8 @@ import soundfile as sf
 from core.audio.clip import Clip
 from core.audio.export import ExportSettings, fit_choice
 from core.audio.provenance import Provenance
-from studio.export_dialog import SAME, ExportDialog
-from studio.settings import StudioSettings
+from studio.export.export_dialog import SAME, ExportDialog
+from studio.shell.settings import StudioSettings
 from studio_helpers import run_export_dialog
 
 

@@ -1,4 +1,4 @@
-"""The speech script's Export… and File > Batch render… offer File > Export…'s formats (studio.format_picker): the
+"""The speech script's Export… and File > Batch render… offer File > Export…'s formats (studio.export.format_picker): the
 files land in the picked container, bit depth and rate; an impossible pick is said in one line and blocks the
 button; nothing picked writes the generated-take rule (WAV at 16 kHz, 24-bit, or float above 0 dBFS). Real widgets
 offscreen, tiny models."""
@@ -8,8 +8,8 @@ import json
 import pytest
 import soundfile as sf
 
-from studio.batch_render import BatchRenderDialog
-from studio.format_picker import FormatPicker
+from studio.export.batch_render import BatchRenderDialog
+from studio.export.format_picker import FormatPicker
 
 JOB_TIMEOUT_MS = 240_000
 

@@ -170,7 +170,7 @@ def test_a_finished_take_lands_in_the_library_and_the_waveform_with_device_rate_
 
 
 def test_punch_in_replaces_the_selection_in_the_editor_as_an_undoable_edit(make_window, qtbot):
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     window = open_window(make_window)
     base_clip = Clip(sine(freq=220.0, seconds=2.0, rate=16_000, amplitude=0.3), 16_000)
@@ -203,7 +203,7 @@ def test_punch_in_replaces_the_selection_in_the_editor_as_an_undoable_edit(make_
 
 def test_punch_in_without_the_editor_stores_a_new_item_derived_from_the_original(tmp_path):
     from core.library.store import Library
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
     from studio.recording.landing import punch_in
 
     library = Library()

@@ -5,7 +5,7 @@ import json
 
 from PySide6.QtWidgets import QFileDialog
 
-from studio.batch_render import BatchRenderDialog, open_batch_render
+from studio.export.batch_render import BatchRenderDialog, open_batch_render
 
 
 def write_jobs(tmp_path, model):

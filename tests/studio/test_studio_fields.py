@@ -79,7 +79,7 @@ def test_fields_and_mode_survive_a_restart(make_window, settings):
     panel.transcription_edit.setText("Welcome back to episode 12.")
     window.close()
 
-    from studio.settings import StudioSettings
+    from studio.shell.settings import StudioSettings
 
     again = make_window(settings=StudioSettings(settings.path)).generation_panel
     assert again.mode.name == "speech" and again.transcription_edit.text() == "Welcome back to episode 12."
@@ -117,8 +117,8 @@ def test_the_candidates_shown_at_close_come_back(make_window, settings):
     from studio_helpers import tone_clip
 
     from core.library.store import Library
-    from studio.clip_entry import ClipEntry
-    from studio.settings import StudioSettings
+    from studio.shell.clip_entry import ClipEntry
+    from studio.shell.settings import StudioSettings
 
     library = Library()
     window = make_window(library=library)

@@ -3,7 +3,7 @@ finished jobs kept in a collapsible history (issue 9)."""
 
 from studio_helpers import fill_panel
 
-from studio.job_times import JobTimes, work_units
+from studio.jobs.job_times import JobTimes, work_units
 
 JOB_TIMEOUT_MS = 180_000
 
@@ -37,7 +37,7 @@ def test_finished_jobs_stay_in_a_history_with_their_time_and_the_next_job_has_an
 
 
 def test_a_cut_title_ends_in_an_ellipsis(qtbot):
-    from studio.job_list import ElidedLabel
+    from studio.jobs.job_list import ElidedLabel
 
     label = ElidedLabel("metal door slam in a large reverberant hall with a long tail")
     qtbot.addWidget(label)

@@ -7,7 +7,7 @@ import sys
 from studio_helpers import fill_panel
 
 from core.generation.requests import GenerationRequest
-from studio.jobs import JobQueue, JobSpec
+from studio.jobs.job_queue import JobQueue, JobSpec
 
 JOB_TIMEOUT_MS = 180_000
 
@@ -77,7 +77,7 @@ def test_loa_studio_entry_point_opens_the_window_and_exits_cleanly(tmp_path):
         "from PySide6.QtCore import QTimer\n"
         "from PySide6.QtWidgets import QApplication\n"
         "from studio.app import main\n"
-        "from studio.main_window import MainWindow\n"
+        "from studio.shell.main_window import MainWindow\n"
         "def close_it():\n"
         "    wins = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]\n"
         "    print('windows', len(wins), wins[0].generation_panel.generate_button.objectName())\n"

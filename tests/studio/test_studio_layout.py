@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication, QScrollArea
 from studio_helpers import steady, tone_clip
 
 from core.audio.clip import Clip
-from studio.clip_entry import ClipEntry
+from studio.shell.clip_entry import ClipEntry
 
 
 def takes(n=4):

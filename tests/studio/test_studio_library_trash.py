@@ -9,7 +9,7 @@ from studio_helpers import tone_clip
 
 from core.audio.clip import Clip
 from core.library.store import Library
-from studio.clip_entry import ClipEntry
+from studio.shell.clip_entry import ClipEntry
 
 
 def answer_next_dialog(button_name: str, seen: list):

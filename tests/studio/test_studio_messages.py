@@ -72,8 +72,8 @@ def test_export_shows_the_licence(qtbot, make_window):
     from PySide6.QtWidgets import QApplication
 
     from studio_helpers import tone_clip
-    from studio.clip_entry import ClipEntry
-    from studio.export_dialog import ExportDialog
+    from studio.shell.clip_entry import ClipEntry
+    from studio.export.export_dialog import ExportDialog
 
     window = make_window()
     entry = ClipEntry(tone_clip(), prompt="door", mode="sound", model="cvssp/audioldm2", licence="CC-BY-NC-SA-4.0",

@@ -23,7 +23,7 @@ def no_midi_system(monkeypatch):
 
 
 def entry_of(clip, prompt="tone"):
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     return ClipEntry(clip=clip, prompt=prompt, mode="sound", model="tiny", licence="MIT", seed=1, score=0.5)
 
@@ -358,7 +358,7 @@ def test_a_card_or_library_row_dropped_on_a_pad_outlives_the_drag_out_cache(make
     import shutil
 
     from core.paths import data_dir
-    from studio.dragout import clip_mime_data, dragout_folder
+    from studio.export.dragout import clip_mime_data, dragout_folder
     from studio.midi.controller import MidiController
 
     window = make_window()
@@ -384,7 +384,7 @@ def test_a_card_or_library_row_dropped_on_a_pad_outlives_the_drag_out_cache(make
 def test_compact_take_chips_are_told_apart_and_fit_without_scrolling_sideways(make_window, no_midi_system, qtbot):
     """Eight takes with close scores: each chip reads "#n score", the full label is in its tooltip, and the strip
     wraps onto rows instead of scrolling sideways (every chip read "score 0.329 · seed 53…")."""
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     window = make_window()
     entries = [ClipEntry(clip=tone_clip(440), prompt="door slam", mode="sound", model="tiny", licence="MIT",

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from hf_cache import install_into_cache
 
 from core.errors import Cancelled
-from studio.model_manager import ModelManagerDialog, model_choices, progress_tqdm_class
+from studio.models.model_manager import ModelManagerDialog, model_choices, progress_tqdm_class
 
 
 def test_catalog_and_installed_models_with_size_and_licence(qtbot, settings, tiny_model_dir, hf_home):
@@ -161,7 +161,7 @@ def test_switching_among_three_models_keeps_the_budget_and_the_manager_shows_wha
     manager lists the two that are resident."""
     from core.generation.engine_cache import estimated_bytes
     from core.generation.requests import GenerationRequest
-    from studio.jobs import JobSpec
+    from studio.jobs.job_queue import JobSpec
 
     window = tiny_window
     folders = []

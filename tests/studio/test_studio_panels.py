@@ -10,8 +10,8 @@ from studio_helpers import tone_clip
 from core.audio.clip import read_tags
 from core.library.store import Library
 from core.generation.presets import builtin_presets, user_presets
-from studio.candidates import CandidatesView, peak_envelope
-from studio.clip_entry import ClipEntry
+from studio.generate.candidates import CandidatesView, peak_envelope
+from studio.shell.clip_entry import ClipEntry
 
 
 def entries(n=4):
@@ -202,7 +202,7 @@ def test_settings_and_window_state_persist_under_the_config_folder(qtbot, make_w
     window.close()
     assert settings.path.parent == tmp_path / "loa-config" and settings.path.is_file()
 
-    from studio.settings import StudioSettings
+    from studio.shell.settings import StudioSettings
 
     reread = StudioSettings()
     assert reread.device == "cpu" and reread.last_mode == "music"

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QScrollArea
 
 from studio_helpers import settled, steady, tone_clip
 
-from studio.clip_entry import ClipEntry
+from studio.shell.clip_entry import ClipEntry
 
 
 def global_rect(widget) -> QRect:
@@ -133,7 +133,7 @@ def test_the_bottom_docks_give_the_height_back_after_the_script_dock(qtbot, make
 
 
 def test_the_batch_dialog_shows_every_bad_row_whole(qtbot, make_window, tmp_path):
-    from studio.batch_render import BatchRenderDialog
+    from studio.export.batch_render import BatchRenderDialog
 
     window = make_window()
     window.resize(1024, 640)
@@ -199,7 +199,7 @@ def test_the_trash_view_and_back_keep_the_window_and_the_library_dock_as_they_we
 def test_a_job_rows_progress_text_is_shown_whole(qtbot, make_window, size):
     from core.generation.progress import Progress
     from core.generation.requests import GenerationRequest
-    from studio.jobs import Job, JobSpec
+    from studio.jobs.job_queue import Job, JobSpec
 
     window = make_window()
     window.resize(*size)
@@ -259,7 +259,7 @@ def test_the_advice_to_re_scan_devices_names_a_control_that_does_it(qtbot, make_
     said = window.statusBar().currentMessage()
     assert said.startswith("Audio devices re-scanned: ") and ".." not in said, said
     assert window.width() == 1024
-    from studio.gui_text import for_the_window
+    from studio.shell.gui_text import for_the_window
 
     advice = "No audio output device found; connect one or start a sound server (PulseAudio/PipeWire), then " \
              "re-scan devices."
@@ -314,7 +314,7 @@ def test_generate_is_in_view_in_every_mode_without_scrolling(qtbot, make_window,
 
 
 def test_the_shortcuts_help_gives_each_key_one_meaning(make_window):
-    from studio.window_menus import shortcuts_help
+    from studio.shell.window_menus import shortcuts_help
 
     text = shortcuts_help(make_window())
     keys = [line.split(":")[0] for line in text.splitlines() if ":" in line and not line.endswith(":")]
@@ -325,7 +325,7 @@ def test_the_shortcuts_help_gives_each_key_one_meaning(make_window):
 
 def test_many_jobs_scroll_instead_of_making_the_window_taller(qtbot, make_window):
     from core.generation.requests import GenerationRequest
-    from studio.jobs import Job, JobSpec
+    from studio.jobs.job_queue import Job, JobSpec
 
     window = make_window()
     window.resize(1024, 640)
@@ -475,7 +475,7 @@ def test_tab_goes_down_the_export_dialog_in_the_order_it_reads(qtbot, make_windo
 
 def test_opening_a_file_moves_the_library_highlight_to_it(qtbot, make_window, corpus_files):
     from core.library.store import Library
-    from studio.library_panel import ITEM_ROLE
+    from studio.library.library_panel import ITEM_ROLE
 
     window = make_window(library=Library())
     window.resize(1024, 640)

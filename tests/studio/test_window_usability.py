@@ -46,7 +46,7 @@ def test_the_wheel_over_the_settings_panel_scrolls_it_and_leaves_unfocused_field
 def test_a_finished_job_lands_as_cards_and_the_clip_being_edited_stays_open(qtbot, tiny_window):
     from studio_helpers import fill_panel, tone_clip
 
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     window = tiny_window
     edited = ClipEntry(tone_clip(330.0, seconds=2.0), prompt="my loop", mode="sound", model="m", licence="l")
@@ -107,7 +107,7 @@ def test_card_thumbnails_show_true_level_as_the_editor_does_and_fit_says_so(qtbo
     import numpy as np
 
     from core.audio.clip import Clip
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     rate = 16_000
     t = np.arange(rate) / rate
@@ -158,8 +158,8 @@ def test_the_recording_meter_carries_a_db_scale(qtbot):
 def test_pressing_a_card_to_drag_it_out_does_not_play_it_and_a_click_does(qtbot):
     from studio_helpers import tone_clip
 
-    from studio.candidates import CandidatesView
-    from studio.clip_entry import ClipEntry
+    from studio.generate.candidates import CandidatesView
+    from studio.shell.clip_entry import ClipEntry
 
     view = CandidatesView()
     qtbot.addWidget(view)
@@ -186,7 +186,7 @@ def test_shown_cards_are_saved_as_they_change_so_a_crash_loses_none(qtbot, make_
     import numpy as np
     from studio_helpers import tone_clip
 
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     settings.store_all_generations = False  # takes only in memory: the session folder is all there is
     window = make_window()
@@ -208,7 +208,7 @@ def test_an_error_banner_clears_when_a_later_action_succeeds_or_after_a_while_an
         qtbot, make_window):
     import time
 
-    from studio.message_log import SETTLE_SECONDS
+    from studio.shell.message_log import SETTLE_SECONDS
 
     window = make_window()
     banner = window.error_banner
@@ -255,10 +255,10 @@ def test_an_unreadable_file_says_so_in_one_plain_line_naming_the_formats_that_op
 
 def test_at_1024x640_with_the_script_dock_and_job_rows_the_waveform_keeps_150_px(qtbot, make_window):
     from core.generation.requests import GenerationRequest
-    from studio.jobs import Job, JobSpec
+    from studio.jobs.job_queue import Job, JobSpec
     from studio_helpers import tone_clip
 
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     window = make_window()
     window.resize(1024, 640)
@@ -276,7 +276,7 @@ def test_at_1024x640_with_the_script_dock_and_job_rows_the_waveform_keeps_150_px
 
 def test_music_mode_sets_the_session_tempo_duration_follows_bars_and_one_rounding_everywhere(qtbot, make_window,
                                                                                             monkeypatch):
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
     from studio_helpers import tone_clip
 
     monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
@@ -337,7 +337,7 @@ def test_file_dialogs_open_where_the_user_last_was_for_that_purpose(qtbot, make_
     later.editor.open_files_dialog()
     assert asked[2][1] == str(audio_folder)
 
-    from studio.file_dialogs import last_folder, remember
+    from studio.shell.file_dialogs import last_folder, remember
 
     remember("script", script_folder / "episode.txt")
     assert last_folder("script") == str(script_folder) and last_folder("audio") == str(audio_folder)
@@ -347,7 +347,7 @@ def test_export_offers_to_create_a_missing_folder(qtbot, make_window, tmp_path, 
     import soundfile as sf
     from studio_helpers import run_export_dialog, tone_clip
 
-    from studio.clip_entry import ClipEntry
+    from studio.shell.clip_entry import ClipEntry
 
     window = make_window()
     window.show_entry(ClipEntry(tone_clip(), prompt="door", mode="sound", model="m", licence="l", seed=1))

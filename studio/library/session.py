@@ -23,7 +23,7 @@ from core.fileio import write_text_atomic
 from core.library.store import Library
 from core.paths import data_dir
 
-from .clip_entry import ClipEntry
+from studio.shell.clip_entry import ClipEntry
 
 log = logging.getLogger(__name__)
 INDEX = "session.json"

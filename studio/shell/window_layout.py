@@ -9,8 +9,8 @@ from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QMainWindow, QPushButton, QScrollArea, QSizePolicy,
                                QSplitter, QStyle, QVBoxLayout, QWidget)
 
-from .labels import WrappingLabel
-from .model_manager import first_run_summary, first_run_text
+from studio.shell.labels import WrappingLabel
+from studio.models.model_manager import first_run_summary, first_run_text
 
 JOB_LIST_MAX_HEIGHT = 150  # about five job rows; more scroll
 PANEL_MIN_WIDTH = 320  # the settings panel; the candidates column gets the rest (one card is ~250 px)

@@ -37,7 +37,7 @@ def task_work(engine: Engine, spec: "JobSpec", progress: ProgressCallback,
     """The one job function: run the spec's core task (when it names none, the one its mode builds)."""
     from core.generation import tasks
 
-    from .modes import task_for
+    from studio.generate.modes import task_for
 
     task = spec.task if spec.task is not None else task_for(spec.mode, spec.request, spec.extra)
     return tasks.run(engine, task, progress, cancel)
@@ -54,7 +54,7 @@ class JobSpec:
     work: JobWork = task_work
     title: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # mode-specific inputs, e.g. the source to continue
-    task: Any = None  # the core task (core.generation.tasks); None: the one `mode` builds (studio.modes.task_for)
+    task: Any = None  # the core task (core.generation.tasks); None: the one `mode` builds (studio.generate.modes.task_for)
 
     def describe(self) -> str:
         """The job as the user knows it: the words for speech, the source for Continue, else the prompt."""

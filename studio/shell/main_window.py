@@ -24,30 +24,30 @@ from core.library.store import Library
 from core.generation.requests import GenerationRequest
 from core.devices.playback import Player, audio_status
 
-from .audio_rescan import attach as attach_audio_rescan
-from .audition import Auditioner
-from .candidates import CandidatesView
-from .clip_entry import ClipEntry
-from .gui_text import for_the_window
-from .generation_panel import GenerationPanel
-from .job_list import JobListView
-from .job_times import JobTimes
-from .jobs import Job, JobQueue, JobSpec
-from .library_panel import LibraryPanel
-from .model_manager import ModelManagerDialog
-from .modes import bar_lock_extra, mode_named, work_for
-from .message_log import MessageLog
-from .midi import attach as attach_midi
-from .recording import attach as attach_recording
-from .session import autosave, load_shown_takes, save_shown_takes
-from .settings import StudioSettings
-from . import wheel_guard
-from .panel_widgets import licence_text
-from .speech import attach as attach_speech_tools
-from .window_layout import build_layout, compact_bottom_docks, first_start_docks, shrinkable_docks
-from .window_library import LibraryActions
-from .window_menus import build_menus
-from .window_models import ModelActions
+from studio.shell.audio_rescan import attach as attach_audio_rescan
+from studio.generate.audition import Auditioner
+from studio.generate.candidates import CandidatesView
+from studio.shell.clip_entry import ClipEntry
+from studio.shell.gui_text import for_the_window
+from studio.generate.generation_panel import GenerationPanel
+from studio.jobs.job_list import JobListView
+from studio.jobs.job_times import JobTimes
+from studio.jobs.job_queue import Job, JobQueue, JobSpec
+from studio.library.library_panel import LibraryPanel
+from studio.models.model_manager import ModelManagerDialog
+from studio.generate.modes import bar_lock_extra, mode_named, work_for
+from studio.shell.message_log import MessageLog
+from studio.midi.tools import attach as attach_midi
+from studio.recording.tools import attach as attach_recording
+from studio.library.session import autosave, load_shown_takes, save_shown_takes
+from studio.shell.settings import StudioSettings
+from studio.shell import wheel_guard
+from studio.generate.panel_widgets import licence_text
+from studio.speech.tools import attach as attach_speech_tools
+from studio.shell.window_layout import build_layout, compact_bottom_docks, first_start_docks, shrinkable_docks
+from studio.library.window_library import LibraryActions
+from studio.shell.window_menus import build_menus
+from studio.models.window_models import ModelActions
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
 
     # ---- layout ----------------------------------------------------------------------------------------
     def _make_waveform_view(self) -> Optional[QWidget]:
-        """The waveform view of the selected clip (studio.waveform_view), following the player's position."""
-        from .waveform_view import WaveformView
+        """The waveform view of the selected clip (studio.waveform.waveform_view), following the player's position."""
+        from studio.waveform.waveform_view import WaveformView
 
         view = WaveformView()
         view.attach_player(self.auditioner.player)
@@ -134,9 +134,9 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.auditioner.message.connect(self.show_message)
 
     def _attach_dragout(self) -> None:
-        """Candidate cards, library rows and the waveform selection drag out as files (studio.dragout);
+        """Candidate cards, library rows and the waveform selection drag out as files (studio.export.dragout);
         File > Export… and Copy to clipboard use the same export settings."""
-        from . import dragout
+        from studio.export import dragout
 
         self.dragout = dragout
         export_settings = self.settings.export_settings
@@ -251,7 +251,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
 
     def _make_editor(self):
         """The waveform editor (studio.editor): transport, edit toolbar and menus, file import, restore."""
-        from .editor.editor import install_editor
+        from studio.editor.editor import install_editor
 
         editor = install_editor(self)
         if editor is not None:

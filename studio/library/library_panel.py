@@ -12,8 +12,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineE
 
 from core.library.store import Library, LibraryItem
 
-from .confirm import confirm
-from .editor.provenance_view import chain_text, version_line
+from studio.shell.confirm import confirm
+from studio.editor.provenance_view import chain_text, version_line
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke
@@ -31,7 +31,7 @@ def describe(item: LibraryItem) -> str:
 
 
 class LibraryList(QListWidget):
-    """The list of items. Drag-out is installed on its viewport by the window (studio.dragout.DragSource)."""
+    """The list of items. Drag-out is installed on its viewport by the window (studio.export.dragout.DragSource)."""
 
     delete_pressed = Signal()
 

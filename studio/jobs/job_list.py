@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, Q
 
 from core.generation.progress import Progress
 
-from .job_times import JobTimes, work_units
-from .jobs import Job, JobQueue
+from studio.jobs.job_times import JobTimes, work_units
+from studio.jobs.job_queue import Job, JobQueue
 
 HISTORY_ROWS = 20  # finished jobs kept in the history
 

@@ -19,10 +19,10 @@ from core.audio.provenance import sidecar_path
 from core.errors import LoaError, first_line
 from core.wording import counted
 
-from .file_dialogs import open_file
-from .format_picker import FormatPicker
-from .gui_text import for_the_window, wrappable
-from .labels import WrappingLabel
+from studio.shell.file_dialogs import open_file
+from studio.export.format_picker import FormatPicker
+from studio.shell.gui_text import for_the_window, wrappable
+from studio.shell.labels import WrappingLabel
 
 JOB_FILTER = "Job files (*.csv *.jsonl *.ndjson);;All files (*)"
 

@@ -8,7 +8,7 @@ from typing import Optional
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
-from .labels import WrappingLabel
+from studio.shell.labels import WrappingLabel
 
 
 class GenerateBar(QWidget):

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from core.devices.playback import PlaybackUnavailable, Player
 
-from .clip_entry import ClipEntry
+from studio.shell.clip_entry import ClipEntry
 
 
 class Auditioner(QObject):

@@ -13,10 +13,10 @@ with core.audio.export and returns QMimeData holding its file URL, testable with
     DragSource(library_list.viewport(), payload_at=lambda pos: DragPayload(...) or None, settings=...)
     SelectionDragButton(waveform_view, entry=lambda: current_entry, settings=...)   # drags the selection
 
-    export_with_dialog(parent, clip, provenance, settings, folder)   # "Export...": studio.export_dialog, the Path
+    export_with_dialog(parent, clip, provenance, settings, folder)   # "Export...": studio.export.export_dialog, the Path
     copy_to_clipboard(clip, provenance, settings)                     # file URL (and its text) on the clipboard
 
-Anything with `.clip` and `.provenance()` (studio.clip_entry.ClipEntry) can be dragged by `entry_drag_handler`.
+Anything with `.clip` and `.provenance()` (studio.shell.clip_entry.ClipEntry) can be dragged by `entry_drag_handler`.
 Errors (a bad selection, a full disk) go to `on_error(message)` as one line; nothing is raised into Qt's loop.
 """
 
@@ -136,11 +136,11 @@ def export_with_dialog(parent: Optional[QWidget], clip: Clip, provenance: Proven
                        settings: SettingsSource = None, folder: str | Path | None = None,
                        start: Optional[float] = None, end: Optional[float] = None,
                        on_error: ErrorSink = None, memory=None) -> Optional[Path]:
-    """"Export...": the export dialog (studio.export_dialog: name, folder, format with "Same as source" as the
+    """"Export...": the export dialog (studio.export.export_dialog: name, folder, format with "Same as source" as the
     default and what it resolves to), then the file is written; None when cancelled or after reporting an error.
     `settings` (Settings > Export format) sets where the dialog's choices start; `memory` (StudioSettings) gives
     the last export's choices and folder and keeps this one's once its file is written."""
-    from .export_dialog import ExportDialog, choice_for_path
+    from studio.export.export_dialog import ExportDialog, choice_for_path
 
     remembered = None
     if memory is not None:

@@ -8,8 +8,8 @@ from typing import Optional
 from core.errors import LoaError
 from core.library.store import LibraryItem
 
-from .clip_entry import ClipEntry
-from .confirm import confirm
+from studio.shell.clip_entry import ClipEntry
+from studio.shell.confirm import confirm
 
 
 class LibraryActions:

@@ -21,10 +21,10 @@ from core.errors import Cancelled, LoaError
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
 
-from .file_dialogs import choose_folder
-from .gui_text import for_the_window
-from .labels import WrappingLabel
-from .settings import StudioSettings
+from studio.shell.file_dialogs import choose_folder
+from studio.shell.gui_text import for_the_window
+from studio.shell.labels import WrappingLabel
+from studio.shell.settings import StudioSettings
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,8 @@ from core.audio.clip import Clip
 from core.audio.overview import Overview
 from core.audio.spectrogram import spectrogram_db
 
-from .time_ruler import LevelAxis, TimeAxis
-from .waveform_input import SelectionRegion, WaveViewBox, key_actions
+from studio.waveform.time_ruler import LevelAxis, TimeAxis
+from studio.waveform.waveform_input import SelectionRegion, WaveViewBox, key_actions
 
 LANE_HEIGHT = 2.2          # y units per channel lane (a lane spans -1..1 plus a gap)
 MIN_VIEW_FRAMES = 64       # the deepest zoom shows this many samples

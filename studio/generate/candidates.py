@@ -3,7 +3,7 @@
 Click a card to select and audition it (play from the start), Space plays/stops the selected take, arrow keys move
 between cards, "More like this" re-rolls with new seeds, "Keep" saves it to the library. Playback
 and drag-out are not done here: the view emits signals and calls a `drag_handler` hook that the
-main window sets (studio.dragout when present).
+main window sets (studio.export.dragout when present).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from core.audio.clip import Clip
 from core.audio.levels import is_near_silent, peak_db
 from core.errors import LoaError
 
-from .clip_entry import ClipEntry
+from studio.shell.clip_entry import ClipEntry
 
 THUMB_SIZE = (220, 52)
 CARD_ROW_MIN_HEIGHT = 132  # one whole card (about 125 px) and its frame
@@ -162,7 +162,7 @@ class CandidatesView(QScrollArea):
     audition_requested = Signal(object)  # ClipEntry: a click on the card plays it from the start
     more_like_this = Signal(object)  # ClipEntry
     keep_requested = Signal(object)  # ClipEntry
-    cards_changed = Signal()  # other takes shown, or one was kept (studio.session saves them)
+    cards_changed = Signal()  # other takes shown, or one was kept (studio.library.session saves them)
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)

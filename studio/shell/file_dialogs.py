@@ -15,7 +15,7 @@ from typing import Optional
 
 from PySide6.QtWidgets import QFileDialog
 
-from .settings import StudioSettings
+from studio.shell.settings import StudioSettings
 
 KEY = "folders/{purpose}"
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from core import APP_NAME, __version__
 from core.devices.compute import compute_devices
 from core.devices.playback import PlaybackUnavailable, list_output_devices
-from .batch_render import open_batch_render
+from studio.export.batch_render import open_batch_render
 
 SHORTCUTS = """Ctrl+Enter: generate (Enter in the prompt too)
 Space: play / stop the selected take (outside text fields)
@@ -45,7 +45,7 @@ def build_menus(window) -> None:
     window.export_action.setShortcut(QKeySequence("Ctrl+E"))
     window.copy_action = file_menu.addAction("&Copy to clipboard")
     window.copy_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-    file_menu.addAction("&Batch render…", lambda: open_batch_render(window))  # studio.batch_render
+    file_menu.addAction("&Batch render…", lambda: open_batch_render(window))  # studio.export.batch_render
     file_menu.addSeparator()
     file_menu.addAction("E&mpty library trash…", window.empty_trash)
     file_menu.addSeparator()
@@ -134,7 +134,7 @@ PRECISION_NOTES = {"auto": "the fastest that keeps fidelity on the device", "fp3
 def build_precision_section(window, menu) -> None:
     """Precision radio items under the devices; the setting becomes the default of every engine the window makes."""
     from core.models.device_names import PRECISIONS
-    from .window_models import apply_precision_default
+    from studio.models.window_models import apply_precision_default
 
     menu.addSection("Precision")
     apply_precision_default(window.settings.precision)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 
-from .jobs import JobWork, task_work
+from studio.jobs.job_queue import JobWork, task_work
 
 
 @dataclass(frozen=True)

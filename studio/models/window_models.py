@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .model_manager import ModelManagerDialog, has_usable_model
+from studio.models.model_manager import ModelManagerDialog, has_usable_model
 
 
 def apply_precision_default(precision: str) -> None:

@@ -30,7 +30,7 @@ from core.audio.export_formats import CONTAINERS, EXPORT_RATES, SAMPLE_FORMAT_LA
 from core.audio.provenance import Provenance
 from core.errors import LoaError
 
-from .format_picker import DEPTHS
+from studio.export.format_picker import DEPTHS
 
 SAME = "Same as source"
 

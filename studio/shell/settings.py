@@ -237,7 +237,7 @@ class StudioSettings:
         return ExportSettings(container=container, sample_format=subtype, sample_rate=self.export_rate or None,
                               channels=self.export_channels or None).validated()
 
-    # ---- what the Export dialog was left at (studio.export_dialog) ------------------------------------------
+    # ---- what the Export dialog was left at (studio.export.export_dialog) ------------------------------------------
     def last_export_choice(self) -> dict[str, Any]:
         """The fields (core.audio.export.ExportSettings names) of the last export made through the Export dialog;
         None is "Same as source". Only valid, recorded fields: Settings > Export format forgets a field it sets."""

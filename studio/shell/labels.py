@@ -12,7 +12,7 @@ from typing import Optional
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
-from .gui_text import wrappable
+from studio.shell.gui_text import wrappable
 
 
 class WrappingLabel(QLabel):
