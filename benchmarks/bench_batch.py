@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.json_report import print_and_save  # noqa: E402
+
 SUMMARY = re.compile(r"(\d+) rendered.*?([\d.]+) files/min, ([\d.]+) audio s/s")
 
 

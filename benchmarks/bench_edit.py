@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -221,7 +222,7 @@ def main() -> None:
     kernels_s = first_kernel_call_s()
     clip = long_clip(args.minutes)
     with tempfile.TemporaryDirectory(dir=args.folder) as folder:
-        created, create_s, create_peak = timed(lambda: EditSession.create(clip, name="bench", root=Path(folder)))
+        created, create_s, create_peak = timed(partial(EditSession.create, clip, name="bench", root=Path(folder)))
         created.close()
         del created, clip
         session, open_s, open_peak = timed(lambda: EditSession.open(sorted(Path(folder).iterdir())[0]))

@@ -25,9 +25,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from benchmarks.json_report import print_and_save  # noqa: E402
 from core.generation.engine import Engine  # noqa: E402
+from core.generation.requests import SCHEDULERS, GenerationRequest  # noqa: E402
 from core.models.loading import pick_device, pick_dtype  # noqa: E402
 from core.quiet import quiet_libraries  # noqa: E402
-from core.generation.requests import SCHEDULERS, GenerationRequest  # noqa: E402
 
 CONFIGS = REPO / "resources" / "official-configs"
 
@@ -36,10 +36,18 @@ def random_pipeline(shapes: str, device: torch.device, dtype: torch.dtype):
     """The official architecture of `shapes` with random weights; tokenizers trained offline."""
     from diffusers import AudioLDM2Pipeline, AutoencoderKL, DDIMScheduler
     from diffusers.pipelines.audioldm2 import AudioLDM2ProjectionModel, AudioLDM2UNet2DConditionModel
-    from transformers import (ClapConfig, ClapFeatureExtractor, ClapModel, GPT2Config, GPT2LMHeadModel,
-                              SpeechT5HifiGan, SpeechT5HifiGanConfig, T5Config, T5EncoderModel)
-
     from tiny_pipeline import _train_tokenizers
+    from transformers import (
+        ClapConfig,
+        ClapFeatureExtractor,
+        ClapModel,
+        GPT2Config,
+        GPT2LMHeadModel,
+        SpeechT5HifiGan,
+        SpeechT5HifiGanConfig,
+        T5Config,
+        T5EncoderModel,
+    )
 
     folder = CONFIGS / shapes
     cfg = lambda part, name="config.json": json.loads((folder / part / name).read_text())  # noqa: E731

@@ -61,9 +61,9 @@ def main() -> int:
     args = parser.parse_args()
 
     from PySide6.QtWidgets import QApplication
+    from virtual_midi import VirtualOutput  # tests/virtual_midi.py
 
     from core.audio.clip import Clip
-    from virtual_midi import VirtualOutput  # tests/virtual_midi.py
     from core.devices.midi_messages import note_off, note_on
     from core.devices.playback import backend, resolve_device
     from studio.midi.controller import MidiController

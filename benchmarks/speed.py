@@ -37,7 +37,8 @@ import torch
 from benchmarks.bench_generate import peak_memory, random_pipeline, sync
 from benchmarks.json_report import print_and_save
 from benchmarks.stage_clock import load_average, stage_clock
-from core.generation import precision as precision_mod, sampling
+from core.generation import precision as precision_mod
+from core.generation import sampling
 from core.generation.compiled import COMPILE_MODES
 from core.generation.engine import Engine
 from core.generation.requests import GenerationRequest

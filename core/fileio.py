@@ -34,10 +34,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from core.errors import InputError
-from core.wording import counted
 from core.commit_journal import fsync_dir, prepare, remove_journals, undo_landed, write_journals
+from core.errors import InputError
 from core.stale_temps import HOST, probe_path_in, sweep_folder, temp_path_for
+from core.wording import counted
 
 WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
 KILL_AT_RENAME_ENV = "LOA_TEST_KILL_AT_RENAME"

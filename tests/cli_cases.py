@@ -56,6 +56,7 @@ def main() -> None:
     build_parser()  # imports every command module (torch, diffusers) once, before forking
     from huggingface_hub import HfApi, scan_cache_dir, snapshot_download  # noqa: F401 - what the cases import
     from safetensors import SafetensorError  # noqa: F401
+
     from core.quiet import quiet_libraries
 
     quiet_libraries()

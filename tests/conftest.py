@@ -19,6 +19,7 @@ os.environ.setdefault("LOA_COMPILE", "off")
 
 REPO = Path(__file__).resolve().parents[1]
 from audio_corpus import corpus_files as _find_corpus_files  # noqa: E402
+
 from core import gc_policy  # noqa: E402
 
 

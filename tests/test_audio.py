@@ -3,8 +3,8 @@ import pytest
 import soundfile as sf
 
 from core.audio.clip import MODEL_RATE, Clip, load_clip, read_tags, resample, save_clip
-from core.errors import InputError
 from core.audio.provenance import Provenance, read_sidecar, save_with_provenance
+from core.errors import InputError
 
 
 def test_every_corpus_file_loads_and_converts_to_model_input(corpus_files):

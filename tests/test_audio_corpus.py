@@ -1,8 +1,7 @@
 """The real recordings come from Debian packages, so a fresh clone's tests find them without ../shared."""
 
-import pytest
-
 import audio_corpus
+import pytest
 
 
 def test_every_recording_is_found_at_its_package_path_first():

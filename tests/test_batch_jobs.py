@@ -5,8 +5,8 @@ import json
 import sys
 
 import pytest
-
 from audio_services import require_module
+
 from core.batch.jobs import read_jobs
 from core.cli.main import main
 

@@ -6,7 +6,6 @@ import os
 import signal
 
 import pytest
-
 from audio_services import require_module
 
 ray = require_module("ray", "Ray mode needs the cluster extra (.ci/run installs it)")

@@ -7,12 +7,12 @@ import sys
 
 import numpy as np
 import pytest
-
-from core.audio.clip import load_clip, read_tags
-from core.cli.main import main
-from core.audio.provenance import read_sidecar
 from audio_services import service_missing
 from hf_cache import install_into_cache
+
+from core.audio.clip import load_clip, read_tags
+from core.audio.provenance import read_sidecar
+from core.cli.main import main
 
 FAST = ["--seconds", "1", "--steps", "2"]
 

@@ -9,11 +9,11 @@ import os
 import numpy as np
 import pytest
 import soundfile as sf
+from loudness_reference import ebur128_lufs
 
 from core.audio.clip import Clip
 from core.cli.main import main
 from core.editing import Selection, convert, fades, levels, splice
-from loudness_reference import ebur128_lufs
 
 
 def run(capsys, *argv):

@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 
 from core.audio.clip import load_clip
-from core.cli.main import main
 from core.audio.provenance import read_sidecar
+from core.cli.main import main
 
 FAST = ["--steps", "1", "--seed", "5"]
 

@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 
 from core.audio.clip import load_clip, read_tags
-from core.cli.main import main
 from core.audio.provenance import read_sidecar
+from core.cli.main import main
 
 FAST = ["--steps", "2", "--guidance", "2"]
 

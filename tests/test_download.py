@@ -12,14 +12,14 @@ import types
 
 import numpy as np
 import pytest
+from fake_hub import FakeHub, Repo, point_client_at
 from tqdm.auto import tqdm
 
 from core.cli.main import main
-from core.generation.engine import Engine
 from core.errors import Cancelled, ModelNotAvailable
-from core.models.store import download_model, files_to_download, resolve_model
+from core.generation.engine import Engine
 from core.generation.requests import GenerationRequest
-from fake_hub import FakeHub, Repo, point_client_at
+from core.models.store import download_model, files_to_download, resolve_model
 
 REPO_ID = "cvssp/audioldm2"
 BIN_TWIN = "unet/diffusion_pytorch_model.bin"

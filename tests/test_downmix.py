@@ -226,6 +226,7 @@ def test_a_5_1_clip_plays_as_its_stereo_downmix():
     import threading
 
     from audio_services import require_pulse
+
     from core.devices.playback import Player, record
 
     require_pulse()
@@ -246,9 +247,10 @@ def test_a_5_1_clip_plays_as_its_stereo_downmix():
 
 def test_loudness_of_5_1_and_quad_follows_the_same_layouts(tmp_path):
     """BS.1770 in the layouts above: 5.1 is its five main channels (LFE left out), quad is L R Ls Rs."""
+    from loudness_reference import ebur128_lufs
+
     from core.editing import levels
     from core.editing.measure import integrated_loudness
-    from loudness_reference import ebur128_lufs
 
     rate = 48_000
     x = (np.random.default_rng(4).standard_normal((2 * rate, 6)) * 0.1).astype(np.float32)

@@ -1,7 +1,6 @@
 import json
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,10 +11,20 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from core.audio.clip import Clip, load_clip, read_tags
 from core.audio.export import ExportSettings
-from core.paths import cache_dir
 from core.audio.provenance import Provenance, read_sidecar
-from studio.export.dragout import (DragPayload, DragSource, SelectionDragButton, clip_mime_data, copy_to_clipboard,
-                            drag_payload, dragout_folder, export_with_dialog, exported_file, purge_dragout)
+from core.paths import cache_dir
+from studio.export.dragout import (
+    DragPayload,
+    DragSource,
+    SelectionDragButton,
+    clip_mime_data,
+    copy_to_clipboard,
+    drag_payload,
+    dragout_folder,
+    export_with_dialog,
+    exported_file,
+    purge_dragout,
+)
 from studio.export.export_dialog import ExportDialog
 from studio.waveform.waveform_view import WaveformView
 

@@ -3,10 +3,10 @@ with the same 8x interpolator, and soxr. (tests/test_loudness_reference.py: Tech
 
 import numpy as np
 import pytest
+from loudness_reference import ebur128_lufs
 
 from core.audio.clip import Clip
 from core.editing import Selection, levels, measure
-from loudness_reference import ebur128_lufs
 
 
 def brute_true_peak(samples: np.ndarray) -> float:

@@ -8,10 +8,10 @@ import sys
 import time
 from pathlib import Path
 
+import editing_harness
 import numpy as np
 import pytest
 
-import editing_harness
 from core.audio.clip import Clip
 from core.editing import EditSession, Selection, list_sessions, recoverable_sessions
 from core.errors import InputError

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from core.generation.engine import Engine
 from core.errors import Cancelled, InputError
+from core.generation.engine import Engine
 from core.generation.progress import CancelToken
 from core.generation.requests import GenerationRequest
 

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio.clip import Clip, load_clip, read_tags
-from core.errors import InputError
 from core.audio.clip import SUBTYPES as SF_SUBTYPES
+from core.audio.clip import Clip, load_clip, read_tags
 from core.audio.export import SAMPLE_FORMATS, ExportSettings, export_clip, export_name, render, select
 from core.audio.provenance import Provenance, read_sidecar
+from core.errors import InputError
 
 RATES = (16_000, 44_100, 48_000)  # resampling up, across and from the model rate (every rate: test_export_source)
 COMBINATIONS = [(container, fmt, rate) for container, formats in SAMPLE_FORMATS.items()

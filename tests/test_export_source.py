@@ -18,8 +18,8 @@ from core.editing import EditSession, Selection, levels
 from core.editing.versions import save_as_version
 from core.errors import InputError
 from core.library.store import Library
-from studio.shell.clip_entry import ClipEntry
 from studio.editor.importer import import_file
+from studio.shell.clip_entry import ClipEntry
 
 
 def corpus(corpus_files, prefix: str) -> Path:

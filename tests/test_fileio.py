@@ -4,7 +4,6 @@ Full disks are real: a 64 KB tmpfs when this process may mount (root), and RLIMI
 (EFBIG, any user) otherwise."""
 
 import contextlib
-import errno
 import os
 import subprocess
 import sys
@@ -13,8 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from core.fileio import (OutputError, OutputExists, atomic_output, atomic_outputs, check_output_paths,
-                         write_bytes_atomic, write_text_atomic)
+from core.fileio import (
+    OutputError,
+    OutputExists,
+    atomic_output,
+    atomic_outputs,
+    check_output_paths,
+    write_bytes_atomic,
+    write_text_atomic,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 

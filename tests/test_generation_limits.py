@@ -82,8 +82,8 @@ def test_a_long_voice_description_is_cut_on_a_speech_model(tiny_speech_engine):
 
 
 def test_the_cli_says_when_the_prompt_was_cut(tiny_model_dir, tmp_path, capsys):
-    from core.cli.main import main
     from core.audio.provenance import read_sidecar
+    from core.cli.main import main
 
     out = tmp_path / "long.wav"
     code = main(["generate", LONG_PROMPT, "--model", str(tiny_model_dir), "--seconds", "0.5", "--steps", "2",

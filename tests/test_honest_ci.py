@@ -4,10 +4,9 @@ run instead of skipping (tests/audio_services.py, tests/midi_services.py)."""
 import ast
 from pathlib import Path
 
-import pytest
-
 import audio_services
 import midi_services
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GUI_PACKAGES = {"PySide6", "pyqtgraph", "studio"}

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.incontext import operations as incontext
 from core.audio.clip import Clip, load_clip
+from core.audio.seams import crossfade_samples
 from core.errors import Cancelled, InputError
 from core.generation.latents import KnownRegion
 from core.generation.progress import CancelToken
-from core.audio.seams import crossfade_samples
+from core.incontext import operations as incontext
 
 FAST = incontext.GenerationSettings(steps=2, seed=11)
 SEAM_JUMP_BOUND = 0.25  # largest sample-to-sample step allowed at a seam, relative to full scale

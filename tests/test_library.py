@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from core.audio.clip import Clip, read_tags
+from core.audio.provenance import read_sidecar
 from core.errors import InputError
+from core.generation.requests import GenerationRequest
 from core.library.store import DB_NAME, Library
 from core.paths import data_dir
-from core.audio.provenance import read_sidecar
-from core.generation.requests import GenerationRequest
 
 
 def tone(seconds=0.5, rate=16_000, freq=440.0):

@@ -7,10 +7,10 @@ import subprocess
 import numpy as np
 import pytest
 import soundfile as sf
+from loudness_reference import ebur128_lufs, ffmpeg_true_peak_db, sox_8x_peak_db
 
 from core.audio.clip import Clip
 from core.editing import Selection, levels, measure
-from loudness_reference import ebur128_lufs, ffmpeg_true_peak_db, sox_8x_peak_db
 
 RATE = 48000
 

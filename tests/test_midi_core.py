@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from core.devices.midi_learn import MidiMap
-from core.devices.midi_messages import (MidiEvent, control_change, note_off, note_on, parse_message,
-                                        song_position)
+from core.devices.midi_messages import MidiEvent, control_change, note_off, note_on, parse_message, song_position
 from core.devices.pads import PAD_KEYS, PadBank, pad_for_key, velocity_gain
 from core.devices.tempo import ClockTempo, TapTempo, Transport, check_bpm
 from core.errors import InputError

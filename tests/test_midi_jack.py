@@ -12,12 +12,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from midi_services import connect, require_jack, wait_for
+from virtual_midi import VirtualOutput
 
 from core.devices.midi import MidiInput
-from virtual_midi import VirtualOutput
 from core.devices.midi_messages import control_change, note_off, note_on
 from core.devices.tempo import Transport
-from midi_services import connect, require_jack, wait_for
 
 pytestmark = pytest.mark.jack
 

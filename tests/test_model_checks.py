@@ -102,12 +102,13 @@ def test_a_vocoder_of_another_geometry_is_refused_at_load_naming_it(model_copy, 
 def test_the_front_end_reads_the_mel_bins_from_the_model_so_in_context_edits_work(tmp_path, corpus_files):
     """A model with 32 mel bins: its front-end says so, and continuing a real recording works (it crashed with a
     tensor-size error when the front-end always made 64 bins)."""
+    from tiny_pipeline import build_tiny_pipeline
+
     from core.audio.clip import load_clip
-    from core.audio.mel import FrontEnd, log_mel
+    from core.audio.mel import log_mel
     from core.generation.engine import Engine
     from core.incontext.operations import GenerationSettings, continue_clip
     from core.models.geometry import model_front_end
-    from tiny_pipeline import build_tiny_pipeline
 
     folder = build_tiny_pipeline(tmp_path / "mel32", vocoder={"model_in_dim": 32})
     front = model_front_end(folder)
@@ -122,9 +123,10 @@ def test_the_front_end_reads_the_mel_bins_from_the_model_so_in_context_edits_wor
 
 def test_models_list_never_shows_an_incomplete_snapshot_as_installed(tiny_model_dir, hf_home, capsys):
     """A download cut short: the snapshot has model_index.json but the vocoder's weights never arrived."""
+    from hf_cache import install_into_cache
+
     from core.cli.main import main
     from core.models.store import installed_models
-    from hf_cache import install_into_cache
 
     snapshot = install_into_cache(tiny_model_dir, "cvssp/audioldm2-music", hf_home)
     install_into_cache(tiny_model_dir, "cvssp/audioldm2", hf_home)

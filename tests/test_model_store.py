@@ -2,11 +2,11 @@ import json
 import shutil
 
 import pytest
-
-from core.models.catalog import CATALOG
-from core.errors import InputError, ModelNotAvailable
-from core.models.store import check_model_folder, files_to_download, installed_models, resolve_model
 from hf_cache import install_into_cache
+
+from core.errors import InputError, ModelNotAvailable
+from core.models.catalog import CATALOG
+from core.models.store import check_model_folder, files_to_download, installed_models, resolve_model
 
 
 def test_the_tiny_folder_keeps_the_official_quirks(tiny_model_dir):

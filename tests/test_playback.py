@@ -10,11 +10,11 @@ import time
 
 import numpy as np
 import pytest
+from audio_services import require_pulse, service_missing
 
 from core.audio.clip import Clip
-from core.errors import LoaError
-from audio_services import require_pulse, service_missing
 from core.devices.playback import PlaybackUnavailable, Player, audio_status, backend
+from core.errors import LoaError
 
 HAS_PORTAUDIO = ctypes.util.find_library("portaudio") is not None
 
@@ -236,6 +236,7 @@ def test_the_pad_stream_keeps_headroom_against_underruns_while_python_is_busy():
     import threading
 
     from audio_services import require_pulse
+
     from core.devices.pad_player import PAD_LATENCY, PadPlayer
 
     require_pulse()

@@ -5,9 +5,17 @@ import json
 import pytest
 
 from core.errors import InputError
+from core.generation.presets import (
+    MODES,
+    Preset,
+    builtin_presets,
+    delete_user_preset,
+    presets_for,
+    save_user_preset,
+    user_presets,
+    user_presets_path,
+)
 from core.paths import config_dir
-from core.generation.presets import (MODES, Preset, builtin_presets, delete_user_preset, presets_for, save_user_preset,
-                          user_presets, user_presets_path)
 
 
 def test_every_mode_ships_valid_builtin_presets():

@@ -4,7 +4,6 @@ level meter showing it); a recording process killed with SIGKILL leaves its take
 second; a sound server that dies mid-take ends the take with a status line and keeps what was recorded.
 Skips cleanly where no PulseAudio server answers."""
 
-import json
 import os
 import shutil
 import signal
@@ -15,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from audio_services import require_pulse, service_missing
 from PySide6.QtCore import Qt
 
-from audio_services import require_pulse, service_missing
 from core.audio.clip import Clip
 from core.devices.meter import to_db
 from core.devices.playback import Player

@@ -7,8 +7,7 @@ import pytest
 
 from core.audio.clip import load_clip
 from core.cli.main import main
-from core.errors import InputError, Cancelled
-from core.fileio import OutputExists
+from core.errors import Cancelled
 from core.speech import SpeechRequest, parse_script
 from core.speech.script_folder import plan_script, render_plan
 

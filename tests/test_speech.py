@@ -8,9 +8,9 @@ import shutil
 import numpy as np
 import pytest
 
-from core.generation.engine import Engine
-from core.errors import InputError
 from core.audio.provenance import read_sidecar
+from core.errors import InputError
+from core.generation.engine import Engine
 from core.speech import SpeechRequest, parse_script, render_script, speak, write_script
 from core.speech.text import check_speakable, normalize_text
 

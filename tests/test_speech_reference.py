@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from core.audio.clip import load_clip
+from core.audio.provenance import read_sidecar
 from core.cli.main import main
 from core.generation.latents import encode_clip
-from core.audio.provenance import read_sidecar
 from core.speech import ReferenceVoice, SpeechRequest, speak
 from core.speech.tts import reference_plan
 

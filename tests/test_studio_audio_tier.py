@@ -4,10 +4,10 @@ Skips cleanly where no PulseAudio server answers."""
 
 import numpy as np
 import pytest
+from audio_services import require_pulse
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from audio_services import require_pulse
 from core.audio.clip import Clip
 
 pytestmark = pytest.mark.audio

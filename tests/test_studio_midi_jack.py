@@ -11,13 +11,13 @@ import uuid
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication
-
 from audio_services import require_pulse
-from core.audio.clip import Clip
-from virtual_midi import VirtualOutput
-from core.devices.midi_messages import control_change, note_off, note_on
 from midi_services import require_jack
+from PySide6.QtWidgets import QApplication
+from virtual_midi import VirtualOutput
+
+from core.audio.clip import Clip
+from core.devices.midi_messages import control_change, note_off, note_on
 
 pytestmark = [pytest.mark.audio, pytest.mark.jack]
 RATE = 48_000

@@ -3,9 +3,9 @@ import time
 
 import numpy as np
 import pytest
+from audio_services import require_pulse
 from PySide6.QtCore import QPoint, Qt
 
-from audio_services import require_pulse
 from core.audio.clip import Clip
 from core.audio.spectrogram import spectrogram_db
 from studio.waveform.time_ruler import format_time

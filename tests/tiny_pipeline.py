@@ -62,9 +62,21 @@ def _vits_tokenizer(folder: Path, max_length: int):
 def build_components(speech: bool = False, seed: int = 0, vocoder: dict | None = None) -> dict:
     from diffusers import AutoencoderKL, DDIMScheduler
     from diffusers.pipelines.audioldm2 import AudioLDM2ProjectionModel, AudioLDM2UNet2DConditionModel
-    from transformers import (ClapAudioConfig, ClapConfig, ClapFeatureExtractor, ClapModel, ClapTextConfig,
-                              GPT2Config, GPT2Model, SpeechT5HifiGan, SpeechT5HifiGanConfig, T5Config,
-                              T5EncoderModel, VitsConfig, VitsModel)
+    from transformers import (
+        ClapAudioConfig,
+        ClapConfig,
+        ClapFeatureExtractor,
+        ClapModel,
+        ClapTextConfig,
+        GPT2Config,
+        GPT2Model,
+        SpeechT5HifiGan,
+        SpeechT5HifiGanConfig,
+        T5Config,
+        T5EncoderModel,
+        VitsConfig,
+        VitsModel,
+    )
 
     torch.manual_seed(seed)
     roberta, t5 = _train_tokenizers()

@@ -19,13 +19,22 @@ from pathlib import Path
 from typing import Any, Optional
 
 from core.audio.clip import Clip, resample
-from core.audio.downmix import mix_peak, note as downmix_note, peak_line
-from core.audio.export_formats import (CONTAINERS, EXPORT_RATES, FLOAT_FORMATS, MAX_RATE, MIN_RATE,
-                                       SAMPLE_FORMAT_LABELS, combination_error, describe)
-from core.audio.source_format import SourceFormat, clipping_warning, same_as_source, source_container
-from core.errors import InputError
+from core.audio.downmix import mix_peak, peak_line
+from core.audio.downmix import note as downmix_note
+from core.audio.export_formats import (
+    CONTAINERS,
+    EXPORT_RATES,
+    FLOAT_FORMATS,
+    MAX_RATE,
+    MIN_RATE,
+    SAMPLE_FORMAT_LABELS,
+    combination_error,
+    describe,
+)
 from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
+from core.audio.source_format import SourceFormat, clipping_warning, same_as_source, source_container
+from core.errors import InputError
 
 # Kept for callers that list the choices; the full table (and what each format holds) is in export_formats.
 __all__ = ["EXPORT_RATES", "SAMPLE_FORMATS", "ExportSettings", "ResolvedExport", "export_clip", "fit_choice", "resolve"]

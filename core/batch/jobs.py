@@ -21,9 +21,9 @@ from typing import Any, Mapping, Optional
 from core.audio.clip import FORMATS
 from core.audio.export import ExportSettings
 from core.audio.naming import slugify
-from core.errors import InputError, ModelNotAvailable
 from core.audio.take_format import extension_for, for_path, key_fields
-from core.generation.requests import MAX_CANDIDATES, MAX_SEED, SCHEDULERS, GenerationRequest
+from core.errors import InputError, ModelNotAvailable
+from core.generation.requests import MAX_CANDIDATES, MAX_SEED, GenerationRequest
 
 from .source_rows import SOURCE_COLUMNS, SOURCE_MODES, RowProblem
 

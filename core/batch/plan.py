@@ -13,6 +13,7 @@ from core.errors import InputError
 from core.generation.requests import MAX_CANDIDATES
 from core.stale_temps import sweep_folder
 from core.wording import counted
+
 from . import manifest
 from .jobs import JobFile, JobRow
 

@@ -12,6 +12,7 @@ from core.audio.clip import Clip
 from core.audio.provenance import Provenance
 from core.generation.engine_cache import EngineCache
 from core.generation.requests import GenerationRequest
+
 from .jobs import JobRow
 
 

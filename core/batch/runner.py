@@ -16,6 +16,7 @@ from typing import Callable, Iterator, Optional
 from core.audio.take_format import write_take
 from core.errors import InputError
 from core.fileio import OutputError, OutputExists, describe_os_error
+
 from . import manifest
 from .plan import Plan, Unit, render_key
 from .render import Take, render_unit

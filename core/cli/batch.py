@@ -11,6 +11,7 @@ from pathlib import Path
 from core.errors import Cancelled, InputError, LoaError, ModelNotAvailable
 from core.models.device_names import DEVICES, PRECISION_ENV, PRECISIONS
 from core.wording import counted
+
 from .common import add_format_flags, format_choice, print_lines
 
 

@@ -25,6 +25,7 @@ from core.editing.splice import JOIN_CROSSFADE_SECONDS
 from core.errors import InputError, LoaError
 from core.fileio import check_output_paths
 from core.wording import counted
+
 from .common import add_format_flags, print_lines
 from .edit_steps import Step, add_step_flags, apply_step, check_steps, worth_saying
 

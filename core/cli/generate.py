@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from core.generation.requests import GenerationRequest
+
 from .bars import add_bar_flags, bar_lock, check_bar_flags
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.errors import InputError
 from core.audio.bars import MAX_BPM, MIN_BPM, check_bars, check_bpm
 from core.audio.clip import SUBTYPES, load_clip
 from core.audio.kept_format import CONTAINER_EXTENSIONS, kept_format
+from core.errors import InputError
+
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 
 if TYPE_CHECKING:

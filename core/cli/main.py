@@ -13,8 +13,9 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from .. import __version__
 from core.errors import Cancelled, LoaError
+
+from .. import __version__
 
 # Each module defines `register(subparsers)`; its parsers set `func(args) -> int`.
 COMMAND_MODULES = ["generate", "models", "incontext", "speak", "transform", "batch", "edit"]

@@ -8,16 +8,26 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.models.catalog import DEFAULT_MODEL_BY_TASK
-from core.errors import InputError
 from core.audio.clip import FORMATS
 from core.audio.export import container_for_extension
 from core.audio.naming import clip_file_name
 from core.audio.provenance import sidecar_path
 from core.audio.take_format import extension_for, for_path, render_take
+from core.errors import InputError
+from core.models.catalog import DEFAULT_MODEL_BY_TASK
 from core.speech.defaults import DEFAULT_PAUSE_SECONDS, DEFAULT_VOICE
-from .common import (add_format_flags, add_generation_flags, common_request_fields, format_choice, make_engine,
-                     print_lines, print_notes, progress_printer, write_result)
+
+from .common import (
+    add_format_flags,
+    add_generation_flags,
+    common_request_fields,
+    format_choice,
+    make_engine,
+    print_lines,
+    print_notes,
+    progress_printer,
+    write_result,
+)
 
 if TYPE_CHECKING:  # core.speech's models import torch: the functions below import them when the command runs
     from core.speech import SpeechRequest

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from core.incontext.defaults import DEFAULT_STRENGTH
-from .incontext import _common, _finish, _load, _prepare, _settings
+
 from .common import progress_printer
+from .incontext import _common, _finish, _load, _prepare, _settings
 
 
 def register(subparsers) -> None:

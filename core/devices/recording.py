@@ -28,8 +28,16 @@ import numpy as np
 
 from core.audio.clip import Clip
 from core.devices.meter import LevelMeter, MeterReading
-from core.devices.playback import (AudioDevice, DeviceChoice, PlaybackUnavailable, _first_line, backend, close_stream,
-                                   list_input_devices, resolve_device)
+from core.devices.playback import (
+    AudioDevice,
+    DeviceChoice,
+    PlaybackUnavailable,
+    _first_line,
+    backend,
+    close_stream,
+    list_input_devices,
+    resolve_device,
+)
 from core.devices.ringbuffer import RingBuffer
 from core.devices.takes import PendingTake, TakeWriter, open_pending
 

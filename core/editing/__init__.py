@@ -62,11 +62,16 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
 
 from core.editing import convert, fades, levels, splice, versions
 from core.editing.history import EditSession, HistoryStep
-from core.editing.recovery import (SessionInfo, list_sessions, prune_closed_sessions, prune_in_background,
-                                   recoverable_sessions, unsaved_sessions)
 from core.editing.operations import OPERATIONS, label, operation
-from core.editing.selection import (Change, EditResult, Selection, nearest_zero_crossing,
-                                    snap_to_zero_crossings)
+from core.editing.recovery import (
+                                   SessionInfo,
+                                   list_sessions,
+                                   prune_closed_sessions,
+                                   prune_in_background,
+                                   recoverable_sessions,
+                                   unsaved_sessions,
+)
+from core.editing.selection import Change, EditResult, Selection, nearest_zero_crossing, snap_to_zero_crossings
 
 __all__ = ["Change", "EditResult", "EditSession", "HistoryStep", "OPERATIONS", "Selection", "SessionInfo",
            "convert", "fades", "label", "levels", "list_sessions", "nearest_zero_crossing", "operation",

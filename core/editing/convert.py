@@ -7,10 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from core.audio.clip import Clip, resample
-from core.audio.downmix import downmix, note as downmix_note
-from core.errors import InputError
+from core.audio.downmix import downmix
+from core.audio.downmix import note as downmix_note
 from core.editing.chunks import PARALLEL_MIN_FRAMES, PIECE_FRAMES, copy_frames, workers
 from core.editing.selection import Change, EditResult, Selection, unchanged
+from core.errors import InputError
 
 MIN_RATE, MAX_RATE = 1_000, 768_000
 

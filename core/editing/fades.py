@@ -8,8 +8,8 @@ import numpy as np
 
 from core.audio.clip import Clip
 from core.editing.chunks import copy_frames, scale_frames
-from core.errors import InputError
 from core.editing.selection import Change, EditResult, Selection
+from core.errors import InputError
 
 EXP_RANGE = 1000.0  # exponential/logarithmic curves span 60 dB (a factor of 1000) before reaching silence
 

@@ -24,14 +24,22 @@ from pathlib import Path
 from typing import Any, Optional
 
 from core.audio.clip import Clip
+from core.editing import reuse, writer
 from core.editing.blocks import BlockStore, Ref, diff_span, refs_after_change
 from core.editing.operations import JOINING, label, operation
-from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
-from core.editing import reuse
-from core.editing.session_db import (ROW_KEYS, connect, last_seq, new_row, now, read_meta,
-                                     referenced_blocks, row_refs, version_row)
-from core.editing import writer
+from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
+from core.editing.session_db import (
+    ROW_KEYS,
+    connect,
+    last_seq,
+    new_row,
+    now,
+    read_meta,
+    referenced_blocks,
+    row_refs,
+    version_row,
+)
 from core.editing.writer import PlannedWrites, SessionWriter
 from core.errors import InputError
 

@@ -6,10 +6,10 @@ import numpy as np
 
 from core.audio.clip import Clip
 from core.audio.downmix import peak  # the largest magnitude; callers import it from here too
-from core.errors import InputError
 from core.editing.chunks import copy_frames, scale_frames
 from core.editing.measure import integrated_loudness, peaks_over, true_peak, true_peak_over  # noqa: F401
 from core.editing.selection import Change, EditResult, Selection, unchanged
+from core.errors import InputError
 
 DEFAULT_PEAK_DBFS = -1.0
 DEFAULT_LUFS = -16.0  # podcast / streaming speech target

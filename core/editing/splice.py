@@ -19,10 +19,10 @@ import numpy as np
 
 from core.audio.clip import Clip, resample
 from core.audio.downmix import downmix, is_standard, layout_label, peak_note
-from core.editing.chunks import join_frames
 from core.audio.seams import crossfade_samples, equal_power_crossfade
-from core.errors import InputError
+from core.editing.chunks import join_frames
 from core.editing.selection import Change, EditResult, Selection, unchanged
+from core.errors import InputError
 
 JOIN_CROSSFADE_SECONDS = 0.01  # 10 ms: hides the step of a splice without smearing a transient
 

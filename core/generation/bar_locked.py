@@ -18,11 +18,11 @@ from dataclasses import dataclass, replace
 from typing import Optional
 
 from core.audio.bars import ENDINGS, bar_frames, bar_seconds, check_bars, trim_to_frames
+from core.devices.tempo import check_bpm
 from core.errors import InputError
 from core.generation.engine import Engine, GenerationResult
 from core.generation.progress import CancelCheck, ProgressCallback
 from core.generation.requests import MAX_SECONDS, GenerationRequest
-from core.devices.tempo import check_bpm
 
 FADE_MARGIN_SECONDS = 0.25  # generated past the bar line so the cut falls inside the music
 

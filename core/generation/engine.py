@@ -16,21 +16,22 @@ from typing import Any, Callable, Optional
 import numpy as np
 import torch
 
-from . import sampling
-from core.audio.clip import MODEL_RATE, Clip
-from core.models.catalog import DEFAULT_MODEL
-from core.errors import InputError
 from core import gc_policy
-from core.models.loading import is_speech_folder, load_pipeline, pick_device
-from core.models.store import ResolvedModel, resolve_model
-from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from core.audio.clip import MODEL_RATE, Clip
 from core.audio.provenance import Provenance
-from core.generation.requests import GenerationRequest
-from core.generation.prompts import fit_prompt
-from core.generation.prompt_cache import PromptCache, PromptKey
-from core.generation.scoring import clap_scores
+from core.errors import InputError
 from core.generation.fast_path import FastPath
 from core.generation.precision import default_precision
+from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from core.generation.prompt_cache import PromptCache, PromptKey
+from core.generation.prompts import fit_prompt
+from core.generation.requests import GenerationRequest
+from core.generation.scoring import clap_scores
+from core.models.catalog import DEFAULT_MODEL
+from core.models.loading import is_speech_folder, load_pipeline, pick_device
+from core.models.store import ResolvedModel, resolve_model
+
+from . import sampling
 
 SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from core.errors import InputError
-from core.paths import config_dir
 from core.generation.defaults import SOUND
 from core.generation.requests import GenerationRequest
+from core.paths import config_dir
 
 MODES = ("sound", "music", "speech", "continue")
 USER_PRESETS_FILE = "user-presets.json"

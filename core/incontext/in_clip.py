@@ -19,6 +19,7 @@ from core.audio.clip import Clip
 from core.errors import InputError
 from core.generation.engine import Engine, GenerationResult
 from core.generation.progress import CancelCheck, ProgressCallback
+
 from .operations import GenerationSettings, check_clip, close_loop, continue_clip, extend_loop
 
 

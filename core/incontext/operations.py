@@ -21,7 +21,6 @@ Context rule: the model was trained on 10.24 s windows, so at most CONTEXT_SECON
 from __future__ import annotations
 
 import math
-
 from dataclasses import replace
 from typing import Optional
 
@@ -29,13 +28,13 @@ import numpy as np
 
 from core.audio.bars import check_bars, check_bpm
 from core.audio.clip import MODEL_RATE, Clip
-from core.generation.engine import Engine, GenerationResult
-from core.errors import InputError
-from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
 from core.audio.mel import prepare_waveform
+from core.audio.seams import crossfade_samples, equal_power_crossfade, fit_to_clip
+from core.errors import InputError
+from core.generation.engine import Engine, GenerationResult
+from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
 from core.generation.progress import CancelCheck, ProgressCallback
 from core.generation.requests import MAX_SECONDS, GenerationSettings  # noqa: F401 - GenerationSettings re-exported
-from core.audio.seams import crossfade_samples, equal_power_crossfade, fit_to_clip
 
 CONTEXT_SECONDS = 10.24
 LOOP_HEAD_SECONDS = 1.0  # how much of the loop's start follows the generated part as known audio

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, Iterable, Optional
 
 from core.audio.clip import Clip, load_clip
+from core.audio.naming import take_file_name, take_title, unique_path
+from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
 from core.errors import InputError
 from core.fileio import OutputExists
-from core.audio.naming import take_file_name, take_title, unique_path
 from core.paths import data_dir
-from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
 
 DB_NAME = "library.sqlite3"
 AUDIO_FOLDER = "audio"

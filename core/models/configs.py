@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import Any, Optional
-
-from importlib import resources as importlib_resources
 
 # Each component's config file; the model ones are also compared with the official configs' kinds of values.
 CONFIG_FILES = {"vae": "config.json", "unet": "config.json", "vocoder": "config.json", "text_encoder": "config.json",

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
-from core.models.catalog import CATALOG, ModelInfo, describe_size
 from core.errors import InputError, ModelNotAvailable, first_line
+from core.models.catalog import CATALOG, ModelInfo, describe_size
 from core.models.configs import config_problem
 from core.models.geometry import geometry_problem
 from core.models.hub_checks import check_hub_cache, check_model_id
@@ -224,8 +224,7 @@ def download_model(model_id: str, tqdm_class=None) -> Path:
     bars go to stderr when it is a terminal.
     """
     from huggingface_hub import HfApi, constants, snapshot_download
-    from huggingface_hub.errors import (GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled,
-                                        RepositoryNotFoundError)
+    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError
 
     check_model_id(model_id)
     check_hub_cache()

@@ -17,6 +17,7 @@ import numpy as np
 
 from core.audio.clip import MODEL_RATE, Clip, load_clip
 from core.errors import InputError
+
 from .text import normalize_text
 
 MIN_REFERENCE_SECONDS = 1.0  # less carries too little of a voice

@@ -28,11 +28,12 @@ from typing import Optional, Sequence
 import numpy as np
 
 from core.audio.clip import Clip
-from core.generation.engine import Engine, GenerationResult
-from core.errors import InputError
 from core.audio.naming import slugify
-from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
 from core.audio.provenance import Provenance, save_takes
+from core.errors import InputError
+from core.generation.engine import Engine, GenerationResult
+from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+
 from .defaults import DEFAULT_PAUSE_SECONDS
 from .reference import ReferenceVoice
 from .text import normalize_text

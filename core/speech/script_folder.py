@@ -25,12 +25,21 @@ from core.audio.provenance import Provenance, file_sha256, sidecar_path
 from core.audio.take_format import for_path, render_take, write_take
 from core.errors import InputError
 from core.fileio import OutputExists, check_output_paths
-from core.stale_temps import sweep_folder
 from core.generation.engine import Engine, GenerationResult
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from core.stale_temps import sweep_folder
+
 from .reference import ReferenceVoice
-from .script import (Script, ScriptLine, join_lines, line_file_name, line_number_width, line_request, render_line,
-                     script_seed)
+from .script import (
+    Script,
+    ScriptLine,
+    join_lines,
+    line_file_name,
+    line_number_width,
+    line_request,
+    render_line,
+    script_seed,
+)
 from .text import check_speakable, normalize_text
 from .tts import SpeechRequest, require_speech_model
 

@@ -15,12 +15,13 @@ from typing import Optional
 import numpy as np
 
 from core.audio.clip import MODEL_RATE, Clip
-from core.generation.engine import Candidate, Engine, GenerationResult
 from core.errors import InputError
-from core.generation.progress import CancelCheck, ProgressCallback
-from core.generation.defaults import SPEECH
-from core.generation.requests import DEFAULT_SCHEDULER, MAX_SECONDS, GenerationRequest
 from core.generation import sampling
+from core.generation.defaults import SPEECH
+from core.generation.engine import Candidate, Engine, GenerationResult
+from core.generation.progress import CancelCheck, ProgressCallback
+from core.generation.requests import DEFAULT_SCHEDULER, MAX_SECONDS, GenerationRequest
+
 from .defaults import DEFAULT_VOICE
 from .reference import ReferenceVoice
 from .text import check_speakable, estimate_seconds, normalize_text

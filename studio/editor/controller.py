@@ -21,7 +21,6 @@ from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditResult, EditSession, Selection, list_sessions, snap_to_zero_crossings
 from core.errors import LoaError
 from core.library.store import Library
-
 from studio.shell.clip_entry import ClipEntry
 from studio.waveform.waveform_view import WaveformView
 

@@ -20,9 +20,6 @@ from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
 from core.wording import counted
-
-from studio.shell.clip_entry import ClipEntry
-from studio.shell.file_dialogs import open_files
 from studio.editor.actions import EditorActions, shortcuts_text
 from studio.editor.controller import EditorController
 from studio.editor.generative import GenerativeEdits
@@ -31,6 +28,8 @@ from studio.editor.operations import EditOperation
 from studio.editor.playback import EditorPlayback
 from studio.editor.transport import TransportBar
 from studio.editor.unsaved import UnsavedEdits
+from studio.shell.clip_entry import ClipEntry
+from studio.shell.file_dialogs import open_files
 
 
 class Editor(QObject):

@@ -20,10 +20,9 @@ from core.errors import InputError, LoaError
 from core.generation import tasks
 from core.generation.requests import GenerationSettings
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
-
-from studio.jobs.job_queue import Job, JobSpec
-from studio.generate.mode_fields import default_fields
 from studio.editor.dialogs import generative_dialog
+from studio.generate.mode_fields import default_fields
+from studio.jobs.job_queue import Job, JobSpec
 
 EDITOR_JOB = "editor_edit"  # JobSpec.extra key: the window's own job handler skips these
 KNOBS = ("negative_prompt", "steps", "guidance", "scheduler", "seed")  # recorded with each edit

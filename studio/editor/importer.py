@@ -19,7 +19,6 @@ from core.audio.clip import Clip, load_clip
 from core.audio.source_format import source_file_settings
 from core.errors import LoaError
 from core.library.store import Library
-
 from studio.shell.clip_entry import ClipEntry
 
 IMPORT_MODE = "import"

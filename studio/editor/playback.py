@@ -11,10 +11,10 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QTimer
 
+from studio.editor.transport import TransportBar
 from studio.generate.audition import Auditioner
 from studio.shell.clip_entry import ClipEntry
 from studio.waveform.waveform_view import WaveformView
-from studio.editor.transport import TransportBar
 
 READOUT_INTERVAL_MS = 50
 END_TOLERANCE = 1e-3  # a cursor this close to the end plays from the start, as in Audacity

@@ -11,16 +11,25 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QHBoxLayout, QLabel, QListWidget,
-                               QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.audio.clip import load_clip
 from core.audio.provenance import sidecar_path
 from core.errors import LoaError, first_line
 from core.wording import counted
-
-from studio.shell.file_dialogs import open_file
 from studio.export.format_picker import FormatPicker
+from studio.shell.file_dialogs import open_file
 from studio.shell.gui_text import for_the_window, wrappable
 from studio.shell.labels import WrappingLabel
 

@@ -33,10 +33,10 @@ from PySide6.QtGui import QDrag, QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QToolButton, QWidget
 
 from core.audio.clip import Clip
-from core.errors import LoaError
 from core.audio.export import ExportSettings, export_clip
-from core.paths import cache_dir
 from core.audio.provenance import Provenance
+from core.errors import LoaError
+from core.paths import cache_dir
 
 log = logging.getLogger(__name__)
 

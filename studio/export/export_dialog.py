@@ -20,16 +20,26 @@ import dataclasses
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QMessageBox, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.audio.clip import Clip
-from core.audio.export import (FIELD_NAMES, ExportSettings, container_for_extension, export_name, fit_choice,
-                               resolve_for)
+from core.audio.export import FIELD_NAMES, ExportSettings, container_for_extension, export_name, fit_choice, resolve_for
 from core.audio.export_formats import CONTAINERS, EXPORT_RATES, SAMPLE_FORMAT_LABELS, channels_label, rate_label
 from core.audio.provenance import Provenance
 from core.errors import LoaError
-
 from studio.export.format_picker import DEPTHS
 
 SAME = "Same as source"

@@ -11,7 +11,6 @@ from typing import Optional
 from PySide6.QtCore import QObject, Signal
 
 from core.devices.playback import PlaybackUnavailable, Player
-
 from studio.shell.clip_entry import ClipEntry
 
 

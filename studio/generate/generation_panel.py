@@ -9,22 +9,20 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QCheckBox, QFormLayout, QHBoxLayout,
-                               QLineEdit, QPushButton, QTabBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLineEdit, QPushButton, QTabBar, QVBoxLayout, QWidget
 
 from core.errors import InputError
 from core.generation.defaults import SOUND, SPEECH
 from core.generation.requests import MAX_CANDIDATES, MAX_GUIDANCE, MAX_SECONDS, MAX_STEPS, GenerationRequest
-
-from studio.shell.file_dialogs import open_file
 from studio.generate.generate_bar import GenerateBar
-from studio.jobs.job_queue import JobSpec
-from studio.shell.labels import WrappingLabel
-from studio.models.model_manager import ModelChoice, model_choices
 from studio.generate.mode_fields import PLACEHOLDERS, ModeFields, load_fields, save_fields
 from studio.generate.modes import Mode, available_modes, speech_seconds, work_for
 from studio.generate.panel_presets import PresetActions
 from studio.generate.panel_widgets import ElidedComboBox, LimitedDoubleSpin, LimitedSpin, SeedField, licence_text
+from studio.jobs.job_queue import JobSpec
+from studio.models.model_manager import ModelChoice, model_choices
+from studio.shell.file_dialogs import open_file
+from studio.shell.labels import WrappingLabel
 from studio.shell.settings import StudioSettings
 
 

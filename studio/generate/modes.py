@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
-
 from studio.jobs.job_queue import JobWork, task_work
 
 

@@ -7,8 +7,17 @@ from typing import Optional
 
 from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal
 from PySide6.QtGui import QRegularExpressionValidator, QValidator
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox, QStyle, QStyleOptionComboBox,
-                               QStylePainter, QToolTip, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QLineEdit,
+    QSpinBox,
+    QStyle,
+    QStyleOptionComboBox,
+    QStylePainter,
+    QToolTip,
+    QWidget,
+)
 
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED
 

@@ -8,13 +8,20 @@ import time
 from typing import Optional
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.generation.progress import Progress
-
-from studio.jobs.job_times import JobTimes, work_units
 from studio.jobs.job_queue import Job, JobQueue
+from studio.jobs.job_times import JobTimes, work_units
 
 HISTORY_ROWS = 20  # finished jobs kept in the history
 

@@ -11,17 +11,16 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass, field, replace
-
-import numpy as np
 from typing import Any, Callable, Optional
 
+import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from core.audio.clip import Clip
 from core.audio.naming import take_title
+from core.errors import Cancelled, LoaError
 from core.generation.engine import Engine, GenerationResult
 from core.generation.engine_cache import EngineCache
-from core.errors import Cancelled, LoaError
 from core.generation.progress import CancelToken, Progress, ProgressCallback
 from core.generation.requests import GenerationRequest
 
@@ -36,7 +35,6 @@ def task_work(engine: Engine, spec: "JobSpec", progress: ProgressCallback,
               cancel: CancelToken) -> GenerationResult:
     """The one job function: run the spec's core task (when it names none, the one its mode builds)."""
     from core.generation import tasks
-
     from studio.generate.modes import task_for
 
     task = spec.task if spec.task is not None else task_for(spec.mode, spec.request, spec.extra)

@@ -7,13 +7,22 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.library.store import Library, LibraryItem
-
-from studio.shell.confirm import confirm
 from studio.editor.provenance_view import chain_text, version_line
+from studio.shell.confirm import confirm
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke

@@ -22,7 +22,6 @@ from core.errors import LoaError
 from core.fileio import write_text_atomic
 from core.library.store import Library
 from core.paths import data_dir
-
 from studio.shell.clip_entry import ClipEntry
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ from typing import Optional
 
 from core.errors import LoaError
 from core.library.store import LibraryItem
-
 from studio.shell.clip_entry import ClipEntry
 from studio.shell.confirm import confirm
 

@@ -22,7 +22,6 @@ from core.devices.pads import PADS_PER_BANK, PadBank, velocity_gain
 from core.devices.playback import PlaybackUnavailable
 from core.devices.tempo import TapTempo, Transport, check_bpm
 from core.errors import InputError, LoaError
-
 from studio.midi.pad_files import prune_pad_files
 from studio.midi.store import MidiSettings
 

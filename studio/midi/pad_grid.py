@@ -11,17 +11,24 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QGridLayout, QHBoxLayout, QMenu, QPushButton,
-                               QSizePolicy, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QMenu,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.audio.clip import load_clip
 from core.devices.midi_messages import note_name as note_name_for
 from core.devices.pads import BANKS, KEY_ROWS, PADS_PER_BANK
 from core.errors import LoaError
-
-from studio.shell.labels import ElidedLabel
 from studio.midi.controller import MidiController
 from studio.midi.pad_files import durable_pad_file, is_transient
+from studio.shell.labels import ElidedLabel
 
 FLASH_MS = 150
 

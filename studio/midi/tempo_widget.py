@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QP
 
 from core.audio.bars import BEAT_UNITS, MAX_BPM, MIN_BPM
 from core.errors import InputError
-
 from studio.midi.controller import MidiController
 
 SOURCES = {"clock": "MIDI clock", "tap": "tapped", "manual": ""}

@@ -14,15 +14,14 @@ from typing import Optional
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QMenu, QPushButton, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QDockWidget, QHBoxLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from studio.shell.labels import ElidedLabel
 from studio.midi.bars_row import BarsRow
 from studio.midi.controller import MidiController
 from studio.midi.pad_grid import PadGrid
 from studio.midi.settings_dialog import MidiDialog
 from studio.midi.tempo_widget import TempoWidget
+from studio.shell.labels import ElidedLabel
 
 __all__ = ["MidiController", "MidiTools", "PadGrid", "attach"]
 

@@ -12,15 +12,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QThread, Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QProgressBar,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QThread, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from core.models.catalog import CATALOG, describe_size
 from core.errors import Cancelled, LoaError
+from core.models.catalog import CATALOG, describe_size
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
-
 from studio.shell.file_dialogs import choose_folder
 from studio.shell.gui_text import for_the_window
 from studio.shell.labels import WrappingLabel

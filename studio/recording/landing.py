@@ -12,7 +12,6 @@ from core.devices.recording import RecordedTake
 from core.devices.takes import PendingTake
 from core.editing import Selection, splice
 from core.library.store import Library, LibraryItem
-
 from studio.shell.clip_entry import ClipEntry
 
 MODE = "recording"

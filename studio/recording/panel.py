@@ -6,16 +6,24 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.audio.bars import MAX_BPM, MIN_BPM
 from core.devices.meter import FLOOR_DB, MeterReading
-
-from studio.shell.gui_text import for_the_window
-from studio.shell.settings import COUNT_IN_MODES
 from studio.recording.controller import RecordingController
 from studio.recording.meter_widget import LevelMeterWidget
+from studio.shell.gui_text import for_the_window
+from studio.shell.settings import COUNT_IN_MODES
 
 COUNT_IN_LABELS = {"off": "No count-in", "visual": "Count-in: visual", "click": "Count-in: click"}
 

@@ -18,13 +18,12 @@ from core.devices.playback import PlaybackUnavailable
 from core.devices.recording import RecordedTake, input_devices, input_status
 from core.devices.takes import PendingTake, pending_takes
 from core.errors import LoaError
-
-from studio.shell.settings import RECORD_RATES
 from studio.recording.controller import RecordingController
-from studio.shell.clip_entry import ClipEntry
 from studio.recording.landing import punch_in, punched_clip, store_pending, store_take
 from studio.recording.meter_widget import LevelMeterWidget
 from studio.recording.panel import RecordPanel
+from studio.shell.clip_entry import ClipEntry
+from studio.shell.settings import RECORD_RATES
 
 __all__ = ["LevelMeterWidget", "RecordPanel", "RecordingController", "RecordingTools", "attach"]
 

@@ -7,8 +7,13 @@ PortAudio through core.devices.playback.refresh_devices) once nothing plays or r
 
 from __future__ import annotations
 
-from core.devices.playback import PlaybackUnavailable, audio_status, list_input_devices, list_output_devices, \
-    refresh_devices
+from core.devices.playback import (
+    PlaybackUnavailable,
+    audio_status,
+    list_input_devices,
+    list_output_devices,
+    refresh_devices,
+)
 
 
 def rescan_audio(window) -> bool:

@@ -11,9 +11,9 @@ from typing import Any, Optional
 
 from core.audio.clip import Clip
 from core.audio.naming import take_title
+from core.audio.provenance import Provenance
 from core.generation.engine import Candidate, GenerationResult
 from core.library.store import LibraryItem
-from core.audio.provenance import Provenance
 
 
 @dataclass

@@ -17,37 +17,36 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from core import APP_NAME, __version__
+from core.devices.playback import Player, audio_status
+from core.errors import InputError, LoaError
 from core.generation.engine import GenerationResult
 from core.generation.engine_cache import EngineCache
-from core.errors import InputError, LoaError
-from core.library.store import Library
 from core.generation.requests import GenerationRequest
-from core.devices.playback import Player, audio_status
-
-from studio.shell.audio_rescan import attach as attach_audio_rescan
+from core.library.store import Library
 from studio.generate.audition import Auditioner
 from studio.generate.candidates import CandidatesView
+from studio.generate.generation_panel import GenerationPanel
+from studio.generate.modes import bar_lock_extra, mode_named, work_for
+from studio.generate.panel_widgets import licence_text
+from studio.jobs.job_list import JobListView
+from studio.jobs.job_queue import Job, JobQueue, JobSpec
+from studio.jobs.job_times import JobTimes
+from studio.library.library_panel import LibraryPanel
+from studio.library.session import autosave, load_shown_takes, save_shown_takes
+from studio.library.window_library import LibraryActions
+from studio.midi.tools import attach as attach_midi
+from studio.models.model_manager import ModelManagerDialog
+from studio.models.window_models import ModelActions
+from studio.recording.tools import attach as attach_recording
+from studio.shell import wheel_guard
+from studio.shell.audio_rescan import attach as attach_audio_rescan
 from studio.shell.clip_entry import ClipEntry
 from studio.shell.gui_text import for_the_window
-from studio.generate.generation_panel import GenerationPanel
-from studio.jobs.job_list import JobListView
-from studio.jobs.job_times import JobTimes
-from studio.jobs.job_queue import Job, JobQueue, JobSpec
-from studio.library.library_panel import LibraryPanel
-from studio.models.model_manager import ModelManagerDialog
-from studio.generate.modes import bar_lock_extra, mode_named, work_for
 from studio.shell.message_log import MessageLog
-from studio.midi.tools import attach as attach_midi
-from studio.recording.tools import attach as attach_recording
-from studio.library.session import autosave, load_shown_takes, save_shown_takes
 from studio.shell.settings import StudioSettings
-from studio.shell import wheel_guard
-from studio.generate.panel_widgets import licence_text
-from studio.speech.tools import attach as attach_speech_tools
 from studio.shell.window_layout import build_layout, compact_bottom_docks, first_start_docks, shrinkable_docks
-from studio.library.window_library import LibraryActions
 from studio.shell.window_menus import build_menus
-from studio.models.window_models import ModelActions
+from studio.speech.tools import attach as attach_speech_tools
 
 log = logging.getLogger(__name__)
 

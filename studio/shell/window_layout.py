@@ -6,11 +6,22 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtWidgets import (QDockWidget, QFrame, QHBoxLayout, QMainWindow, QPushButton, QScrollArea, QSizePolicy,
-                               QSplitter, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
 
-from studio.shell.labels import WrappingLabel
 from studio.models.model_manager import first_run_summary, first_run_text
+from studio.shell.labels import WrappingLabel
 
 JOB_LIST_MAX_HEIGHT = 150  # about five job rows; more scroll
 PANEL_MIN_WIDTH = 320  # the settings panel; the candidates column gets the rest (one card is ~250 px)

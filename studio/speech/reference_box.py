@@ -18,7 +18,6 @@ from core.audio.clip import Clip, load_clip
 from core.errors import InputError, LoaError
 from core.speech import ReferenceVoice
 from core.speech.reference import MAX_REFERENCE_SECONDS, MIN_REFERENCE_SECONDS, checked_reference_audio
-
 from studio.shell.file_dialogs import open_file
 from studio.shell.labels import WrappingLabel
 

@@ -15,8 +15,19 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QTextCursor, QTextFormat
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QMessageBox,
-                               QPlainTextEdit, QProgressBar, QPushButton, QTextEdit, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
 
 from core.errors import InputError
 from core.fileio import write_text_atomic
@@ -24,9 +35,8 @@ from core.generation.presets import presets_for
 from core.speech import DEFAULT_VOICE, Script, SpeechRequest, estimate_seconds, normalize_text, parse_script
 from core.speech.script import DEFAULT_PAUSE_SECONDS, MAX_PAUSE_SECONDS, script_file_names
 from core.wording import counted
-
-from studio.shell.file_dialogs import choose_folder, open_file, save_file
 from studio.export.format_picker import FormatPicker
+from studio.shell.file_dialogs import choose_folder, open_file, save_file
 from studio.shell.labels import WrappingLabel
 from studio.speech.script_lines import ScriptLinesTable
 from studio.speech.script_session import ScriptSession

@@ -21,7 +21,6 @@ from core.generation.engine import GenerationResult
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED
 from core.speech import ReferenceVoice, Script, ScriptLine, SpeechRequest
 from core.speech.script import ScriptResult, assemble, line_request, script_seed, write_script
-
 from studio.jobs.job_list import progress_text
 from studio.jobs.job_queue import Job, JobQueue, JobSpec
 

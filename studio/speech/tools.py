@@ -6,8 +6,8 @@ window's job queue, cards, waveform and player; everything they compute comes fr
 
 from __future__ import annotations
 
-from dataclasses import replace
 import json
+from dataclasses import replace
 from typing import Optional
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -17,7 +17,6 @@ from core.errors import InputError, LoaError
 from core.fileio import write_text_atomic
 from core.speech import DEFAULT_VOICE, SpeechRequest
 from core.speech.tts import check_reference_fits
-
 from studio.shell.clip_entry import ClipEntry
 from studio.shell.window_layout import BottomDockGuest
 from studio.speech.reference_box import COMPACT, ReferenceBox

@@ -38,7 +38,6 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from core.audio.clip import Clip
 from core.audio.overview import Overview
 from core.audio.spectrogram import spectrogram_db
-
 from studio.waveform.time_ruler import LevelAxis, TimeAxis
 from studio.waveform.waveform_input import SelectionRegion, WaveViewBox, key_actions
 

@@ -17,7 +17,6 @@ import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDockWidget, QWidget
 
-
 NAMES = ("promptEdit", "generateButton", "candidateCard", "libraryList", "waveformPlot", "selectionDragButton")
 
 

@@ -15,9 +15,17 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-
-from test_display_tier import (HERE, PROMPT, centre, display, prepare_tiny_model, processes, screenshot,  # noqa: F401
-                               wait_for, xdotool)
+from test_display_tier import (  # noqa: F401
+    HERE,
+    PROMPT,
+    centre,
+    display,
+    prepare_tiny_model,
+    processes,
+    screenshot,
+    wait_for,
+    xdotool,
+)
 
 pytestmark = pytest.mark.display
 

@@ -8,7 +8,6 @@ import json
 import sys
 
 import pytest
-
 from test_display_tier import ARTIFACTS, HERE, display, distinct_colours, processes, screenshot, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.display

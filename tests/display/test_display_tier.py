@@ -18,7 +18,6 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 import soundfile as sf
-
 from audio_services import require_display
 
 HERE = Path(__file__).resolve().parent

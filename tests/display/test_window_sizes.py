@@ -9,9 +9,18 @@ import subprocess
 import sys
 
 import pytest
-
-from test_display_tier import (ARTIFACTS, HERE, PROMPT, centre, display, prepare_tiny_model,  # noqa: F401
-                               processes, wait_for, window_of, xdotool)
+from test_display_tier import (  # noqa: F401
+    ARTIFACTS,
+    HERE,
+    PROMPT,
+    centre,
+    display,
+    prepare_tiny_model,
+    processes,
+    wait_for,
+    window_of,
+    xdotool,
+)
 
 pytestmark = pytest.mark.display
 

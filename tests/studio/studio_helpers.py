@@ -25,8 +25,8 @@ def tone_clip(freq=440.0, seconds=0.5, rate=16_000):
 def queue_uninstalled_model_job(panel, model="cvssp/audioldm2"):
     """A job on a model that is not installed (e.g. removed after it was picked): Generate is off for such a model,
     so the job is handed to the window the way Generate hands one over."""
-    from studio.jobs.job_queue import JobSpec
     from studio.generate.modes import work_for
+    from studio.jobs.job_queue import JobSpec
 
     panel.generate_requested.emit(JobSpec(mode=panel.mode.name, model=model, request=panel.build_request(),
                                           work=work_for(panel.mode)))

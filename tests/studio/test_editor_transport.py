@@ -102,8 +102,8 @@ def test_the_loop_callback_wraps_around_the_range_and_position_folds_back():
 def test_space_plays_from_the_cursor_or_the_selection_and_keeps_a_zoomed_view(make_window, qtbot, tmp_path):
     """Real playback into the PulseAudio null sink (.ci/run): Space starts at the cursor, not at 0; a selection
     plays just the selection; the zoomed view stays where the user put it."""
-    from audio_services import require_pulse
     import soundfile as sf
+    from audio_services import require_pulse
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 

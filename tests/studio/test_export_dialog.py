@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
+from studio_helpers import run_export_dialog
 
 from core.audio.clip import load_clip
 from studio.export.export_dialog import SAME
-from studio_helpers import run_export_dialog
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
+from studio_helpers import run_export_dialog
 
 from studio.export.export_dialog import SAME
-from studio_helpers import run_export_dialog
 
 H = np.sqrt(0.5)
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from studio_helpers import run_export_dialog
 
 from core.audio.clip import Clip
 from core.audio.export import ExportSettings, fit_choice
 from core.audio.provenance import Provenance
 from studio.export.export_dialog import SAME, ExportDialog
 from studio.shell.settings import StudioSettings
-from studio_helpers import run_export_dialog
 
 
 def tone_file(folder: Path, name: str, rate: int, channels: int = 2) -> Path:

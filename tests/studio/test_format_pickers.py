@@ -70,8 +70,8 @@ def test_script_export_writes_the_picked_format(qtbot, speech_window, tmp_path):
 
 
 def test_batch_render_writes_the_picked_format_and_refuses_a_clash(qtbot, tmp_path, tiny_model_dir):
-    from core.library.store import Library
     from core.generation.engine_cache import EngineCache
+    from core.library.store import Library
 
     jobs = tmp_path / "rain.csv"
     jobs.write_text(f"prompt,seconds,seed,steps,model\nrain on a tin roof,0.5,1-2,1,{tiny_model_dir}\n")

@@ -203,8 +203,8 @@ def test_punch_in_replaces_the_selection_in_the_editor_as_an_undoable_edit(make_
 
 def test_punch_in_without_the_editor_stores_a_new_item_derived_from_the_original(tmp_path):
     from core.library.store import Library
-    from studio.shell.clip_entry import ClipEntry
     from studio.recording.landing import punch_in
+    from studio.shell.clip_entry import ClipEntry
 
     library = Library()
     base_clip = Clip(sine(freq=220.0, seconds=1.0, rate=48_000, amplitude=0.3, channels=2), 48_000)

@@ -48,8 +48,8 @@ def test_batch_render_from_the_file_menu_adds_outputs_to_the_library(tiny_window
 
 
 def test_cancel_stops_after_the_files_in_flight_and_render_again_resumes(qtbot, tmp_path, tiny_model_dir):
-    from core.library.store import Library
     from core.generation.engine_cache import EngineCache
+    from core.library.store import Library
 
     jobs = write_jobs(tmp_path, tiny_model_dir)
     dialog = BatchRenderDialog(jobs, EngineCache(device="cpu"), Library(tmp_path / "library"))

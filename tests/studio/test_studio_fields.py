@@ -1,8 +1,6 @@
 """Settings that stay put (issue 9): each mode keeps its own fields, presets set sound settings only, the fields
 survive a restart, and a duration past the maximum says the maximum."""
 
-import pytest
-from PySide6.QtCore import Qt
 
 from core.generation.presets import Preset, builtin_presets, user_presets
 from core.generation.requests import MAX_SECONDS

@@ -5,11 +5,10 @@ import time
 
 import soundfile as sf
 from PySide6.QtCore import Qt, QTimer
+from studio_helpers import fill_panel, queue_uninstalled_model_job
 
 from core.audio.clip import read_tags
 from core.audio.provenance import read_sidecar
-
-from studio_helpers import fill_panel, queue_uninstalled_model_job
 
 JOB_TIMEOUT_MS = 180_000
 

@@ -4,7 +4,6 @@
 import pytest
 from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QApplication, QScrollArea
-
 from studio_helpers import steady, tone_clip
 
 from core.audio.clip import Clip

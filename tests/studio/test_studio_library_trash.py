@@ -4,7 +4,6 @@ the silent-take mark (issue 9)."""
 import numpy as np
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
-
 from studio_helpers import tone_clip
 
 from core.audio.clip import Clip

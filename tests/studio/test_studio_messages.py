@@ -1,9 +1,10 @@
 """Adding a model folder selects it, messages speak the window's language, long messages stay readable, the
 compute device menu offers only usable devices, and the licence is shown (issue 9)."""
 
+from studio_helpers import queue_uninstalled_model_job
+
 from core.devices.compute import compute_devices
 from core.models.store import not_installed_message
-from studio_helpers import queue_uninstalled_model_job
 
 
 def test_adding_a_local_folder_selects_it_for_its_modes_and_clears_the_error(qtbot, make_window, settings,
@@ -70,10 +71,10 @@ def test_the_licence_is_shown_beside_the_model_picker(make_window, settings, tin
 def test_export_shows_the_licence(qtbot, make_window):
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-
     from studio_helpers import tone_clip
-    from studio.shell.clip_entry import ClipEntry
+
     from studio.export.export_dialog import ExportDialog
+    from studio.shell.clip_entry import ClipEntry
 
     window = make_window()
     entry = ClipEntry(tone_clip(), prompt="door", mode="sound", model="cvssp/audioldm2", licence="CC-BY-NC-SA-4.0",

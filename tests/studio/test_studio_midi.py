@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from studio_helpers import fill_panel, settled, tone_clip
 
 from core.audio.clip import Clip, save_clip
-from core.devices.midi_messages import MidiEvent, control_change, note_off, note_on, parse_message
-from studio_helpers import fill_panel, settled, tone_clip
+from core.devices.midi_messages import MidiEvent, control_change, note_on, parse_message
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import time
 import uuid
 
 import pytest
-from PySide6.QtCore import Qt
-
-from virtual_midi import VirtualOutput
-from core.devices.midi_messages import note_on
 from midi_services import require_jack
+from PySide6.QtCore import Qt
+from virtual_midi import VirtualOutput
+
+from core.devices.midi_messages import note_on
 
 pytestmark = pytest.mark.jack
 

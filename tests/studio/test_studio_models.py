@@ -4,9 +4,8 @@ cancel plumbing, and a clear message when a download cannot run."""
 import threading
 
 import pytest
-from PySide6.QtCore import Qt
-
 from hf_cache import install_into_cache
+from PySide6.QtCore import Qt
 
 from core.errors import Cancelled
 from studio.models.model_manager import ModelManagerDialog, model_choices, progress_tqdm_class

@@ -50,7 +50,6 @@ def test_speech_mode_refuses_missing_words_before_any_job(make_window):
 
 def test_continue_mode_extends_the_chosen_audio(qtbot, tiny_window, tmp_path):
     import soundfile as sf
-
     from studio_helpers import tone_clip
 
     source = tmp_path / "source.wav"

@@ -4,12 +4,11 @@ audition with no audio device, and drag-out from library rows."""
 import soundfile as sf
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
-
 from studio_helpers import tone_clip
 
 from core.audio.clip import read_tags
-from core.library.store import Library
 from core.generation.presets import builtin_presets, user_presets
+from core.library.store import Library
 from studio.generate.candidates import CandidatesView, peak_envelope
 from studio.shell.clip_entry import ClipEntry
 

@@ -1,7 +1,6 @@
 """A prompt longer than the model reads is cut, and the window says so after the takes arrive."""
 
 from PySide6.QtCore import Qt
-
 from studio_helpers import fill_panel
 
 LONG_PROMPT = " ".join(["rain on a tin roof"] * 30)

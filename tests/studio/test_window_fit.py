@@ -4,7 +4,6 @@ every mode, docks that give their height back, nothing that widens the window as
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QDockWidget, QLabel, QScrollArea
-
 from studio_helpers import settled, steady, tone_clip
 
 from studio.shell.clip_entry import ClipEntry
@@ -366,7 +365,6 @@ def test_the_export_dialog_grows_with_the_downmix_note_instead_of_squeezing_its_
                                                                                     tmp_path):
     import numpy as np
     import soundfile as sf
-
     from studio_helpers import run_export_dialog
 
     film = tmp_path / "film mix.wav"
@@ -393,8 +391,9 @@ def test_the_export_dialog_grows_with_the_downmix_note_instead_of_squeezing_its_
 
 def test_the_export_dialog_shows_a_recalled_opus_note_without_gaps(qtbot, make_window, settings, exports,
                                                                    corpus_files):
-    from core.audio.export import ExportSettings
     from studio_helpers import run_export_dialog
+
+    from core.audio.export import ExportSettings
 
     settings.remember_export(ExportSettings(container="opus", channels=2), exports)
     window = make_window()
@@ -449,7 +448,6 @@ def test_an_imported_file_reads_in_the_library_without_an_empty_model_field(qtbo
 
 def test_tab_goes_down_the_export_dialog_in_the_order_it_reads(qtbot, make_window, exports, corpus_files):
     from PySide6.QtWidgets import QApplication, QPushButton
-
     from studio_helpers import run_export_dialog
 
     window = make_window()

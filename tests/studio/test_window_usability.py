@@ -254,10 +254,10 @@ def test_an_unreadable_file_says_so_in_one_plain_line_naming_the_formats_that_op
 
 
 def test_at_1024x640_with_the_script_dock_and_job_rows_the_waveform_keeps_150_px(qtbot, make_window):
-    from core.generation.requests import GenerationRequest
-    from studio.jobs.job_queue import Job, JobSpec
     from studio_helpers import tone_clip
 
+    from core.generation.requests import GenerationRequest
+    from studio.jobs.job_queue import Job, JobSpec
     from studio.shell.clip_entry import ClipEntry
 
     window = make_window()
@@ -276,8 +276,9 @@ def test_at_1024x640_with_the_script_dock_and_job_rows_the_waveform_keeps_150_px
 
 def test_music_mode_sets_the_session_tempo_duration_follows_bars_and_one_rounding_everywhere(qtbot, make_window,
                                                                                             monkeypatch):
-    from studio.shell.clip_entry import ClipEntry
     from studio_helpers import tone_clip
+
+    from studio.shell.clip_entry import ClipEntry
 
     monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
     window = make_window()
@@ -312,10 +313,9 @@ def test_music_mode_sets_the_session_tempo_duration_follows_bars_and_one_roundin
 
 
 def test_file_dialogs_open_where_the_user_last_was_for_that_purpose(qtbot, make_window, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog
-
-    import soundfile as sf
     import numpy as np
+    import soundfile as sf
+    from PySide6.QtWidgets import QFileDialog
 
     audio_folder, script_folder = tmp_path / "sounds", tmp_path / "scripts"
     audio_folder.mkdir()
@@ -375,8 +375,9 @@ def test_export_offers_to_create_a_missing_folder(qtbot, make_window, tmp_path, 
 
 def test_library_finds_versions_says_no_matches_marks_kept_and_undo_delete_forgets_restored_items(qtbot,
                                                                                                   make_window):
-    from core.library.store import Library
     from studio_helpers import tone_clip
+
+    from core.library.store import Library
 
     library = Library()
     original = library.add(tone_clip(), prompt="door slam", mode="sound", model="m", licence="l", seed=1, kept=True)
