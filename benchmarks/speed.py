@@ -3,7 +3,7 @@ with the fidelity figures.
 
     python -m benchmarks.speed --device cuda --json speed-cuda.json --shapes base large
     python -m benchmarks.speed --device cpu --json speed-cpu.json      # reduced set, see CPU_DEFAULTS
-    python -m benchmarks.speed --device cpu --steps 20 --repeats 2 --json OUT.json   # the README's CPU table
+    python -m benchmarks.speed --device cpu --steps 20 --repeats 2 --json OUT.json   # the CPU table in docs/developers.md
 
 Full-size pipelines from the official configs in resources/ with random weights (same compute as the real
 checkpoints; built by benchmarks/bench_generate.py). Same prompt, negative prompt, seed and guidance everywhere:

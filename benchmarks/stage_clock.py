@@ -7,7 +7,7 @@ glue. Each wrapper synchronises the device at its edges only (a few syncs per ru
 
 Why it exists: on a 2-core CPU shared with other jobs, one busy process beside the benchmark made a guided UNet
 step 4x slower and `encode_prompt` 5x slower (2 OpenMP threads waiting at barriers for a descheduled one), so a
-whole-run figure cannot tell a busy machine from a slower code path (README, "Speed").
+whole-run figure cannot tell a busy machine from a slower code path (docs/developers.md, "Speed").
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     prune_in_background() runs it at start-up with 30 days and a 4 GB cap
 
     Long clips: a 10-minute stereo clip is 230 MB; each edit of it takes about a tenth to a few tenths of a
-    second (README, editing benchmark): still call `apply` from a worker thread (EditSession is thread-safe)
+    second (docs/edit.md, editing benchmark): still call `apply` from a worker thread (EditSession is thread-safe)
     and keep the GUI responsive.
 
     Library versions (the original is never overwritten):

@@ -1,7 +1,7 @@
 """Numeric precision per pipeline stage (text encoders, UNet, VAE decoder, vocoder), chosen per device.
 
 `--precision auto|fp32|bf16|fp16` (CLI), the window's Compute menu and `Engine(precision=...)` all end here.
-`auto` picks what was measured fastest with the fidelity held (README, "Speed"):
+`auto` picks what was measured fastest with the fidelity held (docs/developers.md, "Speed"):
   CUDA            fp16 everywhere; the VAE decode falls back to fp32 when fp16 overflows (non-finite output)
   CPU + AVX-512 BF16  bf16 UNet, VAE decoder (its last norm and conv stay fp32) and vocoder; text encoders fp32
   MPS, other CPUs fp32 everywhere

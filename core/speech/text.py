@@ -16,7 +16,7 @@ import unicodedata
 
 from core.errors import InputError, LoaError
 
-# Speaking-rate rule for the duration of a line (documented in README, section speech):
+# Speaking-rate rule for the duration of a line (documented in docs/speech.md):
 # read speech runs near 150 words a minute, about 12 letters a second; a comma-like pause
 # costs ~0.25 s and a sentence break ~0.5 s; 0.6 s of margin covers the onset and the tail.
 LETTERS_PER_SECOND = 12.0

@@ -22,7 +22,7 @@ SUBMENU_OF = {"edit.normalize_peak": "N&ormalise", "edit.normalize_loudness": "N
 
 ZOOM_TO_SELECTION = "Ctrl+2"  # Audacity's Ctrl+E is Export here; Ctrl+2 sits between zoom in (1) and out (3)
 
-# (keys, what) for Help > Keyboard shortcuts and the README.
+# (keys, what) for Help > Keyboard shortcuts and docs/window.md.
 SHORTCUT_TABLE = (
     ("Space", "play / stop: the selection, or from the cursor"),
     ("Shift+Space", "loop the selection (or from the cursor) until stopped"),

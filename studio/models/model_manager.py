@@ -112,7 +112,7 @@ def first_run_text(in_dialog: bool = False) -> str:
 
 def first_run_summary() -> str:
     """The first-run note for the window: generation is off, and every checkpoint with what it is for and its size
-    (as the README promises), short enough to wrap into a few lines at 1024 px; first_run_text is its tooltip."""
+    (as the README and docs/models.md promise), short enough to wrap into a few lines at 1024 px; first_run_text is its tooltip."""
     checkpoints = "; ".join(f"{info.id} — {_purpose(info)}, {describe_size(info.download_bytes)}"
                             for info in CATALOG.values())
     return ("No model is installed: generation is off (the library and the editor work). Open Models… to download "

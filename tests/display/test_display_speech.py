@@ -8,7 +8,7 @@ import json
 import sys
 
 import pytest
-from test_display_tier import ARTIFACTS, HERE, display, distinct_colours, processes, screenshot, wait_for  # noqa: F401
+from test_display_tier import ARTIFACTS, HERE, display, distinct_colours, processes, publish, screenshot, wait_for  # noqa: F401
 
 pytestmark = pytest.mark.display
 
@@ -29,6 +29,7 @@ def test_speech_tools_fit_the_window_at_both_sizes(display, processes, tiny_spee
         assert report["lines"] == ["done", "done"], report
         hidden = [name for name, seen in report["visible"].items() if not seen]
         assert not hidden, f"not on screen at {size} (window {report['size']}): {hidden}"
+        publish(shot)
     app.wait(60)
     log = (ARTIFACTS / "speech-harness.log").read_text()
     assert "Traceback" not in log, log

@@ -68,6 +68,14 @@ def screenshot(name: str) -> Path:
     return path
 
 
+def publish(shot: Path) -> None:
+    """The guide's screenshots (docs/images/) are the display tier's own: a test that passed copies its screenshot
+    there, so the docs show the window as it is now."""
+    images = REPO / "docs" / "images"
+    images.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, images / shot.name)
+
+
 def distinct_colours(path: Path) -> int:
     done = subprocess.run(["identify", "-format", "%k", str(path)], capture_output=True, text=True, timeout=60)
     return int(done.stdout.strip() or 0)

@@ -17,6 +17,7 @@ from test_display_tier import (  # noqa: F401
     display,
     prepare_tiny_model,
     processes,
+    publish,
     wait_for,
     window_of,
     xdotool,
@@ -65,3 +66,4 @@ def test_the_window_at_its_smallest_and_a_large_size(display, processes, tiny_mo
     subprocess.run(["import", "-window", window, str(shot)], check=True, timeout=60)
     assert shot.stat().st_size > 10_000
     assert "Traceback" not in (ARTIFACTS / log).read_text()
+    publish(shot)
