@@ -163,6 +163,7 @@ def test_switching_among_three_models_keeps_the_budget_and_the_manager_shows_wha
     from studio.jobs.job_queue import JobSpec
 
     window = tiny_window
+    monkeypatch.setenv("LOA_PRECISION", "fp32")  # resident size = file size (bf16 stages would halve it)
     folders = []
     for name in ("first-model", "second-model", "third-model"):
         (tmp_path / name).symlink_to(tiny_model_dir, target_is_directory=True)
