@@ -108,7 +108,7 @@ def test_bad_references_and_scripts_exit_2(tmp_path, capsys, corpus_files):
     assert code == 2 and "script line 2: unknown voice [ghost]" in err
     script.write_text("Hello.\n")
     code, _, err = run(capsys, "speak", "--script", script, "-o", tmp_path / "out.wav")
-    assert code == 2 and "names a folder" in err
+    assert code == 2 and "names the folder" in err and "named like a .wav file" in err
 
 
 def test_a_sound_model_is_refused_for_speech(tiny_model_dir, tmp_path, capsys):

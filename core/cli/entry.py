@@ -8,6 +8,7 @@ torch's import. core.cli.main takes over the same handling, then hands Ctrl+C to
 
 import os
 import signal
+import sys
 
 
 def stop_while_starting(signum, frame):
@@ -30,6 +31,16 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:  # an interrupt still pending once the command had reported it
         code = 130
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if code in (130, 143):
+        # Interrupted: the command has said so in its one line and every file is whole or untouched. Leave now,
+        # without the interpreter's shutdown (joining worker threads, library teardown), where CI still saw the
+        # process end by SIGINT (exit -2) after the cancel line; a user who pressed Ctrl+C wants it to stop.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        os._exit(code)
     return code
 
 
