@@ -210,8 +210,8 @@ def clap_state(vocab: int, hidden=64, layers=1, projection=512, prefix="cond_sta
     return sd
 
 
-def tiny_state(vocab: int, ema: bool = True, unet: dict | None = None, vocoder: dict | None = None,
-               clap_prefix: str = "cond_stage_models.0.model.") -> dict:
+def tiny_state(vocab: int, ema: bool = True, unet: dict | None = None, vae: dict | None = None,
+               vocoder: dict | None = None, clap_prefix: str = "cond_stage_models.0.model.") -> dict:
     sd = {}
     betas = torch.linspace(0.0015 ** 0.5, 0.0195 ** 0.5, 1000, dtype=torch.float64) ** 2
     sd["betas"] = betas.float()
@@ -225,7 +225,7 @@ def tiny_state(vocab: int, ema: bool = True, unet: dict | None = None, vocoder: 
         sd["model_ema.num_updates"] = torch.tensor(10, dtype=torch.int32)
         for k, v in u.items():
             sd["model_ema." + k[len("model."):].replace(".", "")] = v + 0.01  # a shadow that differs
-    sd.update(vae_state())
+    sd.update(vae_state(**(vae or {})))
     sd.update(vocoder_state(**(vocoder or {})))
     sd.update(clap_state(vocab, prefix=clap_prefix))
     return sd
@@ -240,6 +240,13 @@ def roberta_tokenizer():
 def save_tokenizer(folder: Path) -> Path:
     roberta_tokenizer().save_pretrained(str(folder))
     return Path(folder)
+
+
+# AudioLDM (v1) code at 16 kHz: one transformer per attention site, 64 mel bins, VAE /4 into 8 channels.
+GEOMETRY_16K_V1 = dict(unet=dict(mc=64, mult=(1, 2, 2), res=2, attn=(2, 4), in_ch=8, sites=1),
+                       vae=dict(ch=32, mult=(1, 2, 2), z=8),
+                       vocoder=dict(mels=64, rates=(5, 4, 2, 2, 2), kernels=(16, 16, 8, 4, 4), rb_kernels=(3,)),
+                       clap_prefix="cond_stage_model.model.")
 
 
 def build_tiny_checkpoint(path: Path, ema: bool = True, **kwargs) -> Path:
