@@ -37,8 +37,9 @@ def is_original_checkpoint(path: Path) -> bool:
     return Path(path).suffix.lower() in ORIGINAL_SUFFIXES
 
 
-def content_hash(path: Path, progress: Optional[Progress] = None) -> str:
-    """SHA-256 of the file, remembered by (resolved path, size, mtime) so it is read once."""
+def content_hash(path: Path, progress: Optional[Progress] = None, memo_only: bool = False) -> Optional[str]:
+    """SHA-256 of the file, remembered by (resolved path, size, mtime) so it is read once; with `memo_only`, only
+    what is remembered (None when the file was never hashed)."""
     path = Path(path).resolve()
     st = path.stat()
     memo_path = store_root() / "hashes.json"
@@ -51,6 +52,8 @@ def content_hash(path: Path, progress: Optional[Progress] = None) -> str:
     entry = memo.get(str(path))
     if isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("sha256"), str):
         return entry["sha256"]
+    if memo_only:
+        return None
     digest = hashlib.sha256()
     done = 0
     with path.open("rb") as f:
@@ -96,7 +99,6 @@ def import_checkpoint(path: Path, licence: str = "unknown (see the checkpoint's 
     tensors). `tokenizer`: the CLAP RoBERTa tokenizer (by default from the Hugging Face cache, fetched once)."""
     from core.models.original_convert import convert_into
     from core.models.original_format import infer_architecture, load_state_dict
-
     from core.quiet import quiet_model_libraries
 
     path = Path(path)
@@ -197,7 +199,7 @@ def hub_digest(path: Path) -> Optional[str]:
 def converted_for(info) -> Optional[Path]:
     """The store folder of the catalog model's conversion when it is done, else None (nothing is read)."""
     cached = cached_original(info)
-    digest = hub_digest(cached) if cached else None
+    digest = (hub_digest(cached) or content_hash(cached, memo_only=True)) if cached else None
     folder = converted_folder(digest) if digest else None
     return folder if folder is not None and (folder / "model_index.json").is_file() else None
 

@@ -14,15 +14,15 @@ from typing import Iterable, Optional
 
 from core.errors import InputError, ModelNotAvailable, first_line
 from core.models.catalog import CATALOG, ModelInfo, describe_download
+from core.models.configs import config_problem
+from core.models.geometry import geometry_problem
+from core.models.hub_checks import check_hub_cache, check_model_id
 from core.models.imported import (
     download_original,
     is_original_checkpoint,
     resolve_catalog_original,
     resolve_checkpoint_file,
 )
-from core.models.configs import config_problem
-from core.models.geometry import geometry_problem
-from core.models.hub_checks import check_hub_cache, check_model_id
 from core.models.integrity import DAMAGED_HINT, index_problem, weight_problem
 
 MODEL_INDEX = "model_index.json"
