@@ -213,3 +213,22 @@ def test_the_same_content_is_converted_once_and_reused_by_its_hash(tiny_pth, tmp
     assert (first / "model_index.json").stat().st_mtime_ns == index_made
     stages.clear()
     assert import_checkpoint(elsewhere, progress=lambda s, f: stages.append(s)) == first and stages == []  # memo
+
+
+def test_loa_generate_runs_an_original_checkpoint_end_to_end_at_48k(tiny_pth, tmp_path, capsys, with_tokenizer):
+    import soundfile as sf
+
+    out = tmp_path / "take.wav"
+    code, _, err = _cli(capsys, "generate", "a dog barking", "--model", str(tiny_pth), "--seconds", "0.5",
+                        "--steps", "2", "--candidates", "1", "--device", "cpu", "-o", str(out))
+    assert code == 0, err
+    info = sf.info(out)
+    assert info.samplerate == 48_000 and info.frames == 24_000
+    converted = find_converted(tiny_pth)
+    assert converted is not None
+    made = (converted / "model_index.json").stat().st_mtime_ns
+    again = tmp_path / "again.wav"
+    code, _, err = _cli(capsys, "generate", "rain", "--model", str(tiny_pth), "--seconds", "0.5", "--steps", "2",
+                        "--candidates", "1", "--device", "cpu", "-o", str(again))
+    assert code == 0 and sf.info(again).samplerate == 48_000
+    assert (converted / "model_index.json").stat().st_mtime_ns == made  # reused, not converted again

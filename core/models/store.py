@@ -83,12 +83,13 @@ def resolve_model(spec: str) -> ResolvedModel:
 
 
 def _checked_converted(folder: Path) -> Path:
-    """A converted store folder: whole weight files (it was renamed into place complete; this finds later damage)."""
-    damaged = [f"{p.relative_to(folder)} {why}" for p in sorted(folder.glob("*/*.safetensors"))
-               if (why := weight_problem(p)) is not None]
-    if damaged or not (folder / MODEL_INDEX).is_file():
-        raise ModelNotAvailable(f"The converted model in {folder} is damaged ({'; '.join(damaged) or 'no index'}): "
-                                "delete that folder and it is converted again on next use.")
+    """A converted store folder, checked as any model folder is (it was renamed into place whole; this finds
+    damage done since)."""
+    try:
+        check_model_folder(folder)
+    except ModelNotAvailable as exc:
+        raise ModelNotAvailable(f"The converted model in {folder} is unusable ({str(exc)[:200].rstrip('.')}): delete "
+                                "that folder and it is converted again on next use.") from None
     return folder
 
 
