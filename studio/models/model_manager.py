@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 
 from core.errors import Cancelled, LoaError
 from core.models.catalog import CATALOG, describe_size
+from core.models.imported import cached_original
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
+from studio.models.checkpoint_import import CheckpointImport, ImportThread, converted_title
 from studio.shell.file_dialogs import choose_folder
 from studio.shell.gui_text import for_the_window
 from studio.shell.labels import WrappingLabel
@@ -77,7 +79,7 @@ def local_choice(folder: str) -> ModelChoice:
     except (OSError, ValueError):
         task = "any"
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else None
-    return ModelChoice(str(path), f"{path.name} (local folder)", task, path.is_dir(), size,
+    return ModelChoice(str(path), converted_title(path) or f"{path.name} (local folder)", task, path.is_dir(), size,
                        read_card_licence(path) or "unknown (see the model card)", local=True)
 
 
@@ -87,6 +89,9 @@ def model_choices(local_folders: list[str]) -> list[ModelChoice]:
     choices = []
     for info in CATALOG.values():
         have = installed.pop(info.id, None)
+        if info.is_original_format:  # one .pth in the hub cache, converted on first use
+            cached = cached_original(info)
+            have = _Have(cached.stat().st_size) if cached else None
         choices.append(ModelChoice(info.id, info.id, info.task, have is not None,
                                    have.size_bytes if have else info.download_bytes, info.licence))
     for extra in installed.values():
@@ -94,6 +99,11 @@ def model_choices(local_folders: list[str]) -> list[ModelChoice]:
                                    read_card_licence(extra.folder) or "unknown (see the model card)"))
     choices += [local_choice(f) for f in local_folders]
     return choices
+
+
+@dataclass(frozen=True)
+class _Have:
+    size_bytes: int
 
 
 def has_usable_model(local_folders: list[str]) -> bool:
@@ -181,7 +191,7 @@ class DownloadThread(QThread):
             self.succeeded.emit(str(folder))
 
 
-class ModelManagerDialog(QDialog):
+class ModelManagerDialog(CheckpointImport, QDialog):
     models_changed = Signal()
     folder_added = Signal(str)  # a local model folder the user just added: the window selects it
 
@@ -213,6 +223,10 @@ class ModelManagerDialog(QDialog):
         self.cancel_button = QPushButton("Cancel download")
         self.cancel_button.setEnabled(False)
         self.add_folder_button = QPushButton("Add local folder…")
+        self.add_file_button = QPushButton("Add checkpoint file…")
+        self.add_file_button.setToolTip("An original-format AudioLDM checkpoint (.pth), converted once into the "
+                                        "model store")
+        self.importing: Optional[ImportThread] = None
         self.remove_folder_button = QPushButton("Remove folder from list")
         self.progress_bar = QProgressBar()
         self.progress_bar.setVisible(False)
@@ -221,7 +235,8 @@ class ModelManagerDialog(QDialog):
         self.resident_label = WrappingLabel()
         self.resident_label.setObjectName("residentModels")
         buttons = QHBoxLayout()
-        for b in (self.download_button, self.cancel_button, self.add_folder_button, self.remove_folder_button):
+        for b in (self.download_button, self.cancel_button, self.add_folder_button, self.add_file_button,
+                  self.remove_folder_button):
             buttons.addWidget(b)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
@@ -236,6 +251,7 @@ class ModelManagerDialog(QDialog):
         self.download_button.clicked.connect(self.download_selected)
         self.cancel_button.clicked.connect(self.cancel_download)
         self.add_folder_button.clicked.connect(self._choose_folder)
+        self.add_file_button.clicked.connect(self._choose_checkpoint)
         self.remove_folder_button.clicked.connect(self.remove_selected_folder)
         self.refresh()
 
@@ -373,6 +389,9 @@ class ModelManagerDialog(QDialog):
             self.add_local_folder(folder)
 
     def done(self, result: int) -> None:
+        if self.importing is not None:  # stops between stages; finished components are kept
+            self.importing.cancel()
+            self.importing.wait(60_000)
         if self.download is not None:  # closing the dialog stops the download cleanly
             self.download.cancel()
             self.download.wait(10_000)
