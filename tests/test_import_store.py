@@ -90,3 +90,11 @@ def test_download_resumes_converts_once_and_lists_it_at_48k(hub, served, capsys,
     assert resolved.folder == folder and resolved.id == "audioldm_48k" and resolved.licence == "CC-BY-NC-SA-4.0"
     assert (folder / "model_index.json").stat().st_mtime_ns == made
     assert not list(folder.parent.glob(".*.partial"))
+    take = folder.parent.parent / "take.flac"
+    code, _, err = _cli(capsys, "generate", "rain on a roof", "--model", "audioldm_48k", "--seconds", "0.5",
+                        "--steps", "2", "--candidates", "1", "--device", "cpu", "-o", str(take))
+    import soundfile as sf
+
+    assert code == 0, err
+    assert (sf.info(take).samplerate, sf.info(take).frames) == (48_000, 24_000)
+    assert (folder / "model_index.json").stat().st_mtime_ns == made
