@@ -232,3 +232,62 @@ def test_loa_generate_runs_an_original_checkpoint_end_to_end_at_48k(tiny_pth, tm
                         "--candidates", "1", "--device", "cpu", "-o", str(again))
     assert code == 0 and sf.info(again).samplerate == 48_000
     assert (converted / "model_index.json").stat().st_mtime_ns == made  # reused, not converted again
+
+
+def test_the_full_size_48k_layout_maps_onto_diffusers_shapes(monkeypatch):
+    """At the real model's widths (get_audioldm_48k_config, get_vocoder_config_48k, roberta-base), on the meta
+    device (shapes only, no memory): every original tensor has a diffusers home of the same shape, and back."""
+    import tiny_original_audioldm as orig
+
+    from core.models import original_convert as conv
+
+    monkeypatch.setattr(orig, "_t", lambda *shape: torch.empty(*shape, device="meta"))
+    monkeypatch.setattr(orig, "_norm", lambda sd, n, c: sd.update({n + ".weight": torch.empty(c, device="meta"),
+                                                                 n + ".bias": torch.empty(c, device="meta")}))
+    from transformers import RobertaConfig, RobertaModel
+
+    with torch.device("meta"):
+        roberta = RobertaModel(RobertaConfig(vocab_size=50265, max_position_embeddings=514, type_vocab_size=1))
+    state = {"scale_factor": torch.tensor(0.5)}
+    state.update(orig.unet_state(mc=128, mult=(1, 2, 3, 5), res=2, attn=(8, 4, 2), sites=2))
+    state.update(orig.vae_state(ch=128, mult=(1, 2, 4, 8), res=2, z=16))
+    state.update(orig.vocoder_state(initial=1536, rb_kernels=(3, 7, 11, 15)))
+    prefix = "cond_stage_models.0.model."
+    state.update({prefix + "text_branch." + k: v for k, v in roberta.state_dict().items()})
+    for name, out, inp in (("text_projection.0", 512, 768), ("text_projection.2", 512, 512)):
+        state[f"{prefix}{name}.weight"] = torch.empty(out, inp, device="meta")
+        state[f"{prefix}{name}.bias"] = torch.empty(out, device="meta")
+    arch = infer_architecture(state)
+    assert arch.unet.block_out_channels == (128, 256, 384, 640) and arch.unet.heads == (4, 8, 12, 20)
+    assert arch.unet.attention_levels == (False, True, True, True) and arch.unet.layers_per_block == 2
+    assert arch.vae.block_out_channels == (128, 256, 512, 1024) and arch.vocoder.initial_channel == 1536
+    assert (arch.text.hidden_size, arch.text.layers, arch.text.heads) == (768, 12, 12)
+    assert conv.unet_config(arch)["sample_size"] == 128  # 10.24 s: 1024 frames / 8
+
+    def same(model, mapped: dict, what: str) -> None:
+        want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+        have = {k: tuple(v.shape) for k, v in mapped.items()}
+        assert have == want, what
+
+    from diffusers import AutoencoderKL
+    from diffusers.pipelines.audioldm2 import AudioLDM2UNet2DConditionModel
+    from transformers import ClapTextConfig, ClapTextModelWithProjection, SpeechT5HifiGan, SpeechT5HifiGanConfig
+
+    with torch.device("meta"):
+        unet = AudioLDM2UNet2DConditionModel(**conv.unet_config(arch))
+        same(unet, {d: state[s] for d, s in conv.unet_key_map(state, arch).items()}, "UNet")
+        g = arch.vae
+        vae = AutoencoderKL(in_channels=1, out_channels=1, down_block_types=("DownEncoderBlock2D",) * 4,
+                            up_block_types=("UpDecoderBlock2D",) * 4, block_out_channels=g.block_out_channels,
+                            layers_per_block=2, latent_channels=16)
+        same(vae, conv.vae_mapped(state, arch), "VAE")
+        v = arch.vocoder
+        hifigan = SpeechT5HifiGan(SpeechT5HifiGanConfig(
+            model_in_dim=256, sampling_rate=48_000, upsample_initial_channel=1536, upsample_rates=v.upsample_rates,
+            upsample_kernel_sizes=v.upsample_kernel_sizes, resblock_kernel_sizes=v.resblock_kernel_sizes,
+            resblock_dilation_sizes=v.resblock_dilation_sizes, normalize_before=False))
+        same(hifigan, conv.vocoder_mapped(state, arch), "vocoder")
+        text = ClapTextModelWithProjection(ClapTextConfig(projection_dim=512))
+        mapped = conv.text_mapped(state, arch)
+        mapped.update({k: v for k, v in text.state_dict().items() if k.endswith(("position_ids", "token_type_ids"))})
+        same(text, mapped, "CLAP text")
