@@ -9,7 +9,7 @@ import soundfile as sf
 
 from core.audio import downmix as dm
 from core.audio.clip import MODEL_RATE, Clip, load_clip, resample
-from core.audio.export import ExportSettings, export_clip, resolve
+from core.audio.formats.export import ExportSettings, export_clip, resolve
 from core.audio.provenance import Provenance
 from core.editing import convert, splice
 from core.editing.selection import Selection

@@ -12,7 +12,7 @@ import pytest
 import soundfile as sf
 
 from core.audio.clip import Clip, load_clip
-from core.audio.export import ExportSettings, export_clip, resolve
+from core.audio.formats.export import ExportSettings, export_clip, resolve
 from core.audio.provenance import Provenance
 from core.editing import EditSession, Selection, levels
 from core.editing.versions import save_as_version

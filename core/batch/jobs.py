@@ -5,7 +5,7 @@ seed (one number, or a range `100-103` that sets count), model, steps, guidance,
 music, speech, continue, inpaint, loop, transform), words and voice (speech), source, start, end, strength (the
 in-context modes, core.batch.source_rows), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
 into each file's metadata and can be used in the pattern. Every bad row is reported with its line and field.
-The files' format (`output_format`: the Export dialog's container, bit depth and rate, core.audio.take_format)
+The files' format (`output_format`: the Export dialog's container, bit depth and rate, core.audio.formats.take)
 applies to every row; a pattern ending in an extension keeps that row's container.
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Optional
 
 from core.audio.clip import FORMATS
-from core.audio.export import ExportSettings
+from core.audio.formats.export import ExportSettings
+from core.audio.formats.take import extension_for, for_path, key_fields
 from core.audio.naming import slugify
-from core.audio.take_format import extension_for, for_path, key_fields
 from core.errors import InputError, ModelNotAvailable
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED, GenerationRequest
 
@@ -121,7 +121,7 @@ def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]]
     """Read and check every row; never raises for a bad row (they are all in `.errors`), only for a file that
     cannot be read at all. `default_model` is used by rows that name no model: one for every mode, or a mapping
     mode -> model (the window passes the model picked for each mode). `output_format` (checked by
-    core.audio.take_format.take_choice): every row's container, bit depth and rate."""
+    core.audio.formats.take.take_choice): every row's container, bit depth and rate."""
     path = Path(path)
     if str(path) == "-":  # a resumable batch needs its list again on the next run
         raise InputError("reading the job list from standard input (-) is not supported; save it as a CSV or "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from core.audio.take_format import write_take
+from core.audio.formats.take import write_take
 from core.errors import InputError
 from core.fileio import OutputError, OutputExists, describe_os_error
 

@@ -52,7 +52,7 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
 def add_format_flags(parser: argparse.ArgumentParser, what: str, same_as_source: bool = False) -> None:
     """--format, --bit-depth, --rate: the Export dialog's formats for files a command names itself (`what`).
     `same_as_source`: the files are edits of the user's files, so the defaults are the source's and no --rate."""
-    from core.audio.export_formats import CONTAINERS
+    from core.audio.formats.containers import CONTAINERS
 
     container, depth = ("the source file's", "the source's") if same_as_source else ("wav", "16-bit")
     g = parser.add_argument_group("output format (the same choices as the window's Export dialog)")
@@ -67,7 +67,7 @@ def add_format_flags(parser: argparse.ArgumentParser, what: str, same_as_source:
 
 
 def _bit_depth_arg(value: str) -> str:
-    from core.audio.take_format import bit_depth
+    from core.audio.formats.take import bit_depth
     from core.errors import InputError
 
     try:
@@ -77,8 +77,8 @@ def _bit_depth_arg(value: str) -> str:
 
 
 def format_choice(args: argparse.Namespace):
-    """The checked core.audio.export.ExportSettings of --format/--bit-depth/--rate (InputError: exit 2)."""
-    from core.audio.take_format import take_choice
+    """The checked core.audio.formats.export.ExportSettings of --format/--bit-depth/--rate (InputError: exit 2)."""
+    from core.audio.formats.take import take_choice
 
     return take_choice(args.format, args.bit_depth, args.rate, flags=True)
 

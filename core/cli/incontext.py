@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from core.audio.bars import MAX_BPM, MIN_BPM, check_bars, check_bpm
 from core.audio.clip import SUBTYPES, load_clip
-from core.audio.kept_format import CONTAINER_EXTENSIONS, kept_format
+from core.audio.formats.kept import CONTAINER_EXTENSIONS, kept_format
 from core.errors import InputError
 
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
@@ -76,7 +76,7 @@ def _settings(args: argparse.Namespace) -> GenerationSettings:
 
 def _prepare(args: argparse.Namespace, operation: str):
     """Check everything about the output before the model loads: its format (the input's, see
-    core.audio.kept_format), its name and whether it may be written; return the engine."""
+    core.audio.formats.kept), its name and whether it may be written; return the engine."""
     plan = kept_format(args.input, args.output, args.format, args.subtype)
     engine = make_engine(args, inputs=[args.input])
     args.kept_format = plan

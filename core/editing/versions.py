@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
+from core.audio.formats.source import FORMAT_KEY, SUBTYPE_KEY
 from core.editing.history import EditSession
 from core.library.store import Library, LibraryItem
 

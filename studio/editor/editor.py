@@ -16,7 +16,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
 from core.audio.bars import MAX_BPM
-from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
+from core.audio.formats.source import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
 from core.wording import counted
