@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 from core import APP_NAME, __version__
 from core.audio.acid import add_acid_chunk
-from core.audio.bars import acid_info
 from core.audio.clip import LOSSY_OUTPUTS, Clip, output_format, sf_subtype_for, write_audio_file
+from core.tempo.bars import acid_info
 
 
 @dataclass

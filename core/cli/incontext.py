@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.audio.bars import MAX_BPM, MIN_BPM, check_bars, check_bpm
 from core.audio.clip import SUBTYPES, load_clip
 from core.audio.formats.kept import CONTAINER_EXTENSIONS, kept_format
 from core.errors import InputError
+from core.tempo.bars import MAX_BPM, MIN_BPM, check_bars, check_bpm
 
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 

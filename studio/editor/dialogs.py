@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.audio.bars import MAX_BPM
+from core.tempo.bars import MAX_BPM
 
 RESAMPLE_RATES = (8_000, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000)
 

@@ -15,10 +15,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
-from core.audio.bars import MAX_BPM
 from core.audio.formats.source import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
+from core.tempo.bars import MAX_BPM
 from core.wording import counted
 from studio.editor.actions import EditorActions, shortcuts_text
 from studio.editor.controller import EditorController

@@ -12,8 +12,8 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from core.audio.bars import MAX_BPM, MIN_BPM
 from core.paths import config_dir
+from core.tempo.bars import MAX_BPM, MIN_BPM
 
 SETTINGS_FILE = "studio.ini"
 SAME_AS_SOURCE = "source"  # export format and bit depth; 0 for rate and channels (core.audio.formats.source)
