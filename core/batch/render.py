@@ -72,6 +72,6 @@ def render_unit(pool: EngineCache, row: JobRow, seeds: tuple[int, ...], cancel=N
 
 
 def device_name(pool: Optional[EngineCache]) -> str:
-    from core.models.loading import pick_device
+    from core.devices.compute import pick_device
 
     return pick_device(pool.device if pool else "auto").type

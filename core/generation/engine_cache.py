@@ -131,7 +131,7 @@ class EngineCache:
         text = os.environ.get(ENV, "").strip()
         if text:
             return parse_memory(text)
-        from core.models.loading import pick_device
+        from core.devices.compute import pick_device
 
         device = pick_device(self.device)
         if device.type == "cuda":

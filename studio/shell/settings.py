@@ -66,7 +66,7 @@ class StudioSettings:
     @property
     def precision(self) -> str:
         """auto, fp32, bf16 or fp16 (core.generation.precision); anything else reads as auto."""
-        from core.models.device_names import PRECISIONS
+        from core.devices.compute import PRECISIONS
 
         value = self._get("engine/precision", "auto", str)
         return value if value in PRECISIONS else "auto"

@@ -133,7 +133,7 @@ PRECISION_NOTES = {"auto": "the fastest that keeps fidelity on the device", "fp3
 
 def build_precision_section(window, menu) -> None:
     """Precision radio items under the devices; the setting becomes the default of every engine the window makes."""
-    from core.models.device_names import PRECISIONS
+    from core.devices.compute import PRECISIONS
     from studio.models.window_models import apply_precision_default
 
     menu.addSection("Precision")
