@@ -9,7 +9,7 @@ from core.audio.seams import crossfade_samples
 from core.errors import Cancelled, InputError
 from core.generation.latents import KnownRegion
 from core.generation.progress import CancelToken
-from core.incontext import operations as incontext
+from core.incontext import regenerate as incontext
 from core.tempo.estimate import estimate_bpm, snap_to_whole_bars
 
 FAST = incontext.GenerationSettings(steps=2, seed=11)

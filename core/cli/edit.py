@@ -20,7 +20,7 @@ from core.audio.clip import Clip, load_clip, save_clip
 from core.audio.formats.containers import CONTAINERS
 from core.audio.formats.export import ExportSettings, container_for_extension, resolve
 from core.audio.formats.source import clipping_warning, source_container, source_file_settings
-from core.editing.levels import DEFAULT_TRUE_PEAK_DBTP
+from core.editing.gain import DEFAULT_TRUE_PEAK_DBTP
 from core.editing.splice import JOIN_CROSSFADE_SECONDS
 from core.errors import InputError, LoaError
 from core.fileio import check_output_paths
@@ -196,7 +196,7 @@ def measure(clip: Clip) -> dict[str, Optional[float]]:
     import numpy as np
 
     from core.audio.downmix import LAYOUTS
-    from core.editing.levels import gain_to_db
+    from core.editing.gain import gain_to_db
     from core.editing.measure import LOUDNESS_BLOCK_SECONDS, integrated_loudness, peaks_over
 
     lufs = None

@@ -15,7 +15,7 @@ from core.tempo.bars import MAX_BPM, MIN_BPM, check_bars, check_bpm
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 
 if TYPE_CHECKING:
-    from core.incontext.operations import GenerationSettings
+    from core.incontext.regenerate import GenerationSettings
 
 
 def register(subparsers) -> None:
@@ -68,7 +68,7 @@ def _load(path: Path):
 
 
 def _settings(args: argparse.Namespace) -> GenerationSettings:
-    from core.incontext.operations import GenerationSettings  # torch: imported when the command runs
+    from core.incontext.regenerate import GenerationSettings  # torch: imported when the command runs
 
     fields = common_request_fields(args)
     return GenerationSettings(prompt=args.prompt, **fields)
@@ -107,7 +107,7 @@ def run_continue(args: argparse.Namespace) -> int:
 
 def run_inpaint(args: argparse.Namespace) -> int:
     from core.generation import tasks
-    from core.incontext import operations as incontext
+    from core.incontext import regenerate as incontext
 
     clip = _load(args.input)
     settings = _settings(args)

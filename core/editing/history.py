@@ -26,8 +26,8 @@ from typing import Any, Optional
 from core.audio.clip import Clip
 from core.editing import reuse, writer
 from core.editing.blocks import BlockStore, Ref, diff_span, refs_after_change
-from core.editing.operations import JOINING, label, operation
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
+from core.editing.registry import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.session_db import (
     ROW_KEYS,
@@ -247,7 +247,7 @@ class EditSession:
 
     # ---- editing -----------------------------------------------------------------------------------
     def apply(self, name: str, selection: Optional[Selection] = None, **params) -> EditResult:
-        """Run the operation `name` (see core.editing.operations.OPERATIONS) on the current clip and record it.
+        """Run the operation `name` (see core.editing.registry.OPERATIONS) on the current clip and record it.
 
         `paste` without a `pasted` clip uses the session's clipboard; cut and copy fill it. `join_crossfade`
         and `snap_zero_crossings` (the editor's settings) apply unless the call says otherwise.

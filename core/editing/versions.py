@@ -43,7 +43,7 @@ def save_as_version(session: EditSession, library: Library) -> LibraryItem:
 
 def describe_lineage(library: Library, item_id: int) -> list[str]:
     """One line per link of the provenance chain, newest first, e.g. '#12 edit: Cut, Gain +3.0 dB'."""
-    from core.editing.operations import label
+    from core.editing.registry import label
 
     lines = []
     for item in library.lineage(item_id):

@@ -88,7 +88,7 @@ def generate_bars(engine: Engine, request: GenerationRequest, lock: BarLock,
 
 def _closed(engine, result, candidate, lock: BarLock, progress, cancel):
     """The candidate cut to the bar line (no fade), its last second regenerated to lead into its start."""
-    from core.incontext.operations import GenerationSettings, close_loop
+    from core.incontext.regenerate import GenerationSettings, close_loop
 
     exact = trim_to_frames(candidate.clip, lock.frames(candidate.clip.sample_rate), fade_seconds=0.0)
     request = result.request

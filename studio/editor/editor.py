@@ -24,7 +24,7 @@ from studio.editor.actions import EditorActions, shortcuts_text
 from studio.editor.controller import EditorController
 from studio.editor.generative import GenerativeEdits
 from studio.editor.importer import FILE_FILTER, DropImporter, import_files
-from studio.editor.operations import EditOperation
+from studio.editor.operation_table import EditOperation
 from studio.editor.playback import EditorPlayback
 from studio.editor.transport import TransportBar
 from studio.editor.unsaved import UnsavedEdits
