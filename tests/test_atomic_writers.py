@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.audio.clip import Clip
-from core.fileio import OutputError
+from core.output_checks import OutputError
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Optional
 
 from core.audio.formats.take import write_take
 from core.errors import InputError
-from core.fileio import OutputError, OutputExists, describe_os_error
+from core.output_checks import OutputError, OutputExists, describe_os_error
 
 from . import manifest
 from .plan import Plan, Unit, render_key

@@ -14,10 +14,10 @@ from core.audio.naming import clip_file_name, numbered_paths
 from core.audio.provenance import save_takes, sidecar_path
 from core.devices.compute import DEVICES, PRECISIONS
 from core.errors import LoaError
-from core.fileio import check_output_paths
 from core.generation.defaults import DEFAULT_SCHEDULER, SCHEDULERS, SOUND, defaults_for, defaults_for_task
 from core.generation.progress import Progress
 from core.models.catalog import CATALOG, DEFAULT_MODEL
+from core.output_checks import check_output_paths
 
 if TYPE_CHECKING:  # the engine imports torch: only the commands that run a model load it (see make_engine)
     from core.generation.engine import Engine, GenerationResult

@@ -23,7 +23,7 @@ from core.audio.formats.source import clipping_warning, source_container, source
 from core.editing.gain import DEFAULT_TRUE_PEAK_DBTP
 from core.editing.splice import JOIN_CROSSFADE_SECONDS
 from core.errors import InputError, LoaError
-from core.fileio import check_output_paths
+from core.output_checks import check_output_paths
 from core.wording import counted
 
 from .common import add_format_flags, print_lines

@@ -276,7 +276,7 @@ def write_script(result: ScriptResult, folder: str | Path, name: str = "script",
     provenance = Provenance(prompt=f"script: {name}", model_id=first.model_id, licence=first.licence,
                             seed=first.best.seed, settings={**settings, "lines": records})
     joined_audio = render_take(result.joined, choice)
-    from core.fileio import check_output_paths
+    from core.output_checks import check_output_paths
 
     targets = [folder / f"{name}{extension}"] + [path for _, path, _ in takes]
     check_output_paths([p for t in targets for p in (t, t.with_name(t.name + ".json"))], overwrite=True,

@@ -24,9 +24,9 @@ from core.audio.formats.export import ExportSettings
 from core.audio.formats.take import for_path, render_take, write_take
 from core.audio.provenance import Provenance, file_sha256, sidecar_path
 from core.errors import InputError
-from core.fileio import OutputExists, check_output_paths
 from core.generation.engine import Engine, GenerationResult
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from core.output_checks import OutputExists, check_output_paths
 from core.stale_temps import sweep_folder
 
 from .reference import ReferenceVoice
