@@ -112,12 +112,6 @@ class EngineCache:
                 engine.try_unload()
             self._engines.clear()
 
-    def unload_all(self) -> None:
-        """Unload every model not in use right now."""
-        with self._lock:
-            for engine in self._engines.values():
-                engine.try_unload()
-
     # ---- memory ------------------------------------------------------------------------------------------
     def resident(self) -> list[tuple[str, int]]:
         """(model, bytes) of the loaded models, most recently used first."""
