@@ -82,10 +82,12 @@ def test_download_resumes_converts_once_and_lists_it_at_48k(hub, served, capsys,
     line = next(x for x in out.splitlines() if x.startswith("audioldm_48k"))
     assert "48 kHz" in line and "CC-BY-NC-SA-4.0" in line
     assert "16 kHz" in next(x for x in out.splitlines() if x.startswith("cvssp/audioldm2 "))
+    made = (folder / "model_index.json").stat().st_mtime_ns
+    code, out, err = _cli(capsys, "models", "download", "audioldm_48k")  # again: nothing to fetch or convert
+    assert code == 0 and out.strip() == str(folder), err
 
     hub.stop()  # offline from here: the converted copy is found without reading or converting the file
     monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
-    made = (folder / "model_index.json").stat().st_mtime_ns
     resolved = resolve_model("audioldm_48k")
     assert resolved.folder == folder and resolved.id == "audioldm_48k" and resolved.licence == "CC-BY-NC-SA-4.0"
     assert (folder / "model_index.json").stat().st_mtime_ns == made

@@ -81,9 +81,9 @@ def _load(model, mapped: dict, what: str) -> None:
 
 
 def _copy(mapped: dict) -> dict:
-    # Own storage for each tensor: the source may be memory-mapped from the .pth, and safetensors needs contiguous.
-    return {k: v.detach().to(torch.float32 if v.is_floating_point() else v.dtype).contiguous().clone()
-            for k, v in mapped.items()}
+    # load_state_dict copies into the model's own parameters, so the (memory-mapped) source is not cloned here;
+    # half-precision sources are widened to float32 as the pipeline is saved.
+    return {k: v.float() if v.is_floating_point() else v for k, v in mapped.items()}
 
 
 # ---- UNet -----------------------------------------------------------------------------------------------------
@@ -290,13 +290,10 @@ def card(arch: Architecture, licence: str, source: str) -> str:
 
 
 def save_component(obj, folder, name: str) -> None:
-    target = folder / name
-    if name == "tokenizer":
-        obj.save_pretrained(str(target))
-    elif hasattr(obj, "save_pretrained") and name != "scheduler":
-        obj.save_pretrained(str(target), safe_serialization=True)
+    if name in ("tokenizer", "scheduler"):
+        obj.save_pretrained(str(folder / name))
     else:
-        obj.save_pretrained(str(target))
+        obj.save_pretrained(str(folder / name), safe_serialization=True)
 
 
 def write_index(folder, arch: Architecture, licence: str, source: str) -> None:
