@@ -21,7 +21,7 @@ class ModelInfo:
     default_seconds: float
     default_steps: int
     default_guidance: float
-    sample_rate: int = 16_000
+    sample_rate: int = 16_000  # the rate its takes are made at (the picker shows it)
     hub_repo: Optional[str] = None  # for a model shipped as one original-format file: the hub repo holding it
     hub_file: Optional[str] = None  # ... and that file (converted once into the store, core.models.imported)
     size_estimated: bool = False  # download_bytes is estimated from the architecture, not read from the hub

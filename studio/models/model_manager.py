@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from core.errors import Cancelled, LoaError
 from core.models.catalog import CATALOG, describe_size
-from core.models.imported import cached_original
+from core.models.imported import cached_original, is_original_checkpoint
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
 from studio.models.checkpoint_import import CheckpointImport, ImportThread, converted_title
@@ -90,8 +90,7 @@ def model_choices(local_folders: list[str]) -> list[ModelChoice]:
     for info in CATALOG.values():
         have = installed.pop(info.id, None)
         if info.is_original_format:  # one .pth in the hub cache, converted on first use
-            cached = cached_original(info)
-            have = _Have(cached.stat().st_size) if cached else None
+            have = _Have(cached.stat().st_size) if (cached := cached_original(info)) else None
         choices.append(ModelChoice(info.id, info.id, info.task, have is not None,
                                    have.size_bytes if have else info.download_bytes, info.licence))
     for extra in installed.values():
@@ -360,7 +359,10 @@ class ModelManagerDialog(CheckpointImport, QDialog):
 
     # ---- local folders ---------------------------------------------------------------------------------
     def add_local_folder(self, folder: str) -> bool:
-        """Check the folder holds a complete AudioLDM 2 pipeline and add it; say why not otherwise."""
+        """Check the folder holds a complete pipeline and add it (a .pth is converted first); say why not otherwise."""
+        if Path(folder).is_file() and is_original_checkpoint(Path(folder)):
+            self.add_checkpoint_file(folder)
+            return True
         try:
             check_model_folder(Path(folder))
         except LoaError as exc:

@@ -17,7 +17,7 @@ def test_a_checkpoint_file_is_converted_off_the_gui_thread_and_offered(qtbot, ma
     dialog = window.open_model_manager()
     fractions = []
     with qtbot.waitSignal(dialog.folder_added, timeout=180_000) as added:
-        dialog.add_checkpoint_file(str(pth))
+        assert dialog.add_local_folder(str(pth))  # a .pth given where a folder is: converted, then added
         assert dialog.importing is not None and dialog.importing.isRunning()  # the GUI thread returned at once
         assert dialog.progress_bar.isVisible() and not dialog.add_file_button.isEnabled()
         dialog.importing.progress.connect(lambda stage, f: fractions.append(f))
