@@ -291,3 +291,31 @@ def test_the_full_size_48k_layout_maps_onto_diffusers_shapes(monkeypatch):
         mapped = conv.text_mapped(state, arch)
         mapped.update({k: v for k, v in text.state_dict().items() if k.endswith(("position_ids", "token_type_ids"))})
         same(text, mapped, "CLAP text")
+
+
+def test_a_vocoder_saved_under_weight_norm_is_folded_to_the_same_weights(tmp_path, with_tokenizer):
+    from tiny_original_audioldm import roberta_tokenizer, tiny_state
+
+    state = tiny_state(len(roberta_tokenizer()) + 8, ema=False)
+    plain = dict(state)
+    for key in [k for k in state if k.startswith("first_stage_model.vocoder.") and k.endswith(".weight")]:
+        weight = state.pop(key)
+        norm = weight.norm(dim=tuple(range(1, weight.dim())), keepdim=True)  # torch weight_norm, dim 0
+        state[key + "_g"], state[key + "_v"] = norm, weight * 3.0  # v's scale is free: g carries the norm
+    path = tmp_path / "weight_norm.pth"
+    torch.save({"state_dict": state}, path)
+    voc = _pipeline(import_checkpoint(path)).vocoder.state_dict()
+    assert torch.allclose(voc["conv_pre.weight"], plain["first_stage_model.vocoder.conv_pre.weight"], atol=1e-6)
+    assert torch.allclose(voc["upsampler.1.weight"], plain["first_stage_model.vocoder.ups.1.weight"], atol=1e-6)
+
+
+def test_a_pickle_holding_more_than_tensors_is_refused_unless_it_is_the_catalogs_own(tiny_pth, tmp_path):
+    import argparse
+
+    state = torch.load(tiny_pth, weights_only=True)
+    state["hyper_parameters"] = argparse.Namespace(lr=1e-4)  # what a Lightning checkpoint may carry
+    path = tmp_path / "lightning.pth"
+    torch.save(state, path)
+    with pytest.raises(InputError, match="lightning.pth holds more than weights"):
+        load_state_dict(path)
+    assert "model.diffusion_model.out.2.weight" in load_state_dict(path, trusted=True)
