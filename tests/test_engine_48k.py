@@ -130,6 +130,24 @@ def test_an_installed_audioldm2_model_lends_its_clap_to_rank_the_takes(engine48,
     scorer.forget()
 
 
+def test_a_lender_whose_clap_cannot_load_costs_the_ranking_not_the_takes(engine48, tiny_model_dir, hf_home):
+    import json
+
+    from hf_cache import install_into_cache
+
+    folder = install_into_cache(tiny_model_dir, "cvssp/audioldm2", hf_home)
+    index_path = folder / "model_index.json"
+    index = json.loads(index_path.read_text())
+    index_path.unlink()  # a symlink into the cache's blobs: replaced, not written through
+    index_path.write_text(json.dumps({**index, "tokenizer": ["transformers", "NoSuchTokenizerFast"]}))
+    scorer.forget()
+    result = engine48.generate(GenerationRequest("rain on a tin roof", candidates=2, seed=12, **FAST))
+    assert [c.seed for c in result.candidates] == [12, 13] and result.best.score is None
+    assert result.best.settings["scored_by"] == scorer.UNRANKED_BROKEN
+    assert len(result.notes) == 1 and result.notes[0].startswith("the takes are in seed order, not ranked: Cannot "
+                                                                 "load the ranking CLAP of cvssp/audioldm2")
+
+
 # ---- the original repository's DDIM sampling ---------------------------------------------------------------------
 
 def original_ddim(unet, x_T, cond, uncond, steps, scale):
