@@ -95,6 +95,21 @@ def test_a_reroll_comes_from_the_prompt_cache_and_matches_an_uncached_run(engine
     assert torch.equal(cached, uncached)
 
 
+def test_a_prompt_longer_than_clap_reads_is_cut_once_and_said(engine48, tiny_model_dir, hf_home):
+    """The 48 kHz model reads the prompt with CLAP's tokenizer only; a prompt past its window is cut at a word, the
+    cut words are what both the model and the lent ranking CLAP read, and the result says so."""
+    from hf_cache import install_into_cache
+
+    install_into_cache(tiny_model_dir, "cvssp/audioldm2", hf_home)
+    scorer.forget()
+    long_prompt = " ".join(["rain on a tin roof"] * 30)
+    result = engine48.generate(GenerationRequest(long_prompt, candidates=2, seed=2, **FAST))
+    assert result.prompt_used and long_prompt.startswith(result.prompt_used) and len(result.prompt_used) < 300
+    assert any("only its first" in note for note in result.notes)
+    assert all(-1 <= c.score <= 1 for c in result.candidates)
+    scorer.forget()
+
+
 # ---- ranking -----------------------------------------------------------------------------------------------------
 
 def test_without_an_audioldm2_model_the_takes_keep_seed_order_and_say_why(engine48):
