@@ -20,6 +20,7 @@ import torch
 from core import gc_policy
 from core.audio.clip import MODEL_RATE, Clip
 from core.audio.provenance import Provenance
+from core.devices.compute import pick_device
 from core.errors import InputError, ModelNotAvailable
 from core.generation.fast_path import FastPath
 from core.generation.precision import default_precision
@@ -30,7 +31,7 @@ from core.generation.requests import GenerationRequest
 from core.generation.scoring import clap_scores
 from core.models.catalog import DEFAULT_MODEL
 from core.models.kinds import folder_kind, is_film, pipe_kind
-from core.models.loading import is_speech_folder, load_pipeline, pick_device
+from core.models.loading import is_speech_folder, load_pipeline
 from core.models.store import ResolvedModel, resolve_model
 
 from . import encoding, sampling, scorer
