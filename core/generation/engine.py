@@ -21,7 +21,7 @@ from core import gc_policy
 from core.audio.clip import MODEL_RATE, Clip
 from core.audio.provenance import Provenance
 from core.devices.compute import pick_device
-from core.errors import InputError
+from core.errors import InputError, ModelNotAvailable
 from core.generation.fast_path import FastPath
 from core.generation.precision import default_precision
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
@@ -316,7 +316,10 @@ class Engine:
         rate = rate or self.sample_rate
         clap, scored_by = self.pipeline, None
         if is_film(self.kind):
-            clap = scorer.borrowed_clap(self.device)
+            try:
+                clap = scorer.borrowed_clap(self.device)
+            except (InputError, ModelNotAvailable) as exc:  # a damaged lender costs the ranking, not the takes
+                return [None] * len(waves), scorer.UNRANKED_BROKEN, scorer.broken_note(str(exc))
             if clap is None:
                 return [None] * len(waves), scorer.UNRANKED, scorer.NO_SCORER_NOTE
             scored_by = clap.name
