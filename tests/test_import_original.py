@@ -319,3 +319,13 @@ def test_a_pickle_holding_more_than_tensors_is_refused_unless_it_is_the_catalogs
     with pytest.raises(InputError, match="lightning.pth holds more than weights"):
         load_state_dict(path)
     assert "model.diffusion_model.out.2.weight" in load_state_dict(path, trusted=True)
+
+
+def test_a_tensor_of_an_impossible_shape_is_refused_in_one_line(tiny_pth, tmp_path, capsys, with_tokenizer):
+    state = torch.load(tiny_pth, weights_only=True)
+    state["state_dict"]["first_stage_model.vocoder.conv_pre.weight"] = torch.zeros(7)  # 1-D where a kernel belongs
+    odd = tmp_path / "odd.pth"
+    torch.save(state, odd)
+    code, _, err = _cli(capsys, "generate", "a dog", "--model", str(odd), "-o", str(tmp_path / "x.wav"))
+    assert code == 2 and "do not have the shapes of an AudioLDM checkpoint" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

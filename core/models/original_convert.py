@@ -315,7 +315,11 @@ def convert_into(folder, state: dict, arch: Architecture, tokenizer, licence: st
             progress(name, n / len(COMPONENTS))
         part = folder / f".{name}.partial"
         shutil.rmtree(part, ignore_errors=True)
-        obj = build_component(name, state, arch, tokenizer)
+        try:
+            obj = build_component(name, state, arch, tokenizer)
+        except (IndexError, KeyError, TypeError, ValueError) as exc:  # shapes the architecture check let through
+            raise InputError(f"the checkpoint's {name} tensors do not fit together ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0][:120] if str(exc) else ''}).") from None
         save_component(obj, folder, part.name)
         del obj
         part.rename(target)

@@ -161,6 +161,15 @@ def _need(state: dict, key: str, what: str) -> torch.Tensor:
 
 
 def infer_architecture(state: dict) -> Architecture:
+    """The checkpoint's architecture; InputError (one line) for anything that does not fit the known layout."""
+    try:
+        return _infer(state)
+    except (IndexError, KeyError, TypeError, AttributeError, ValueError, ZeroDivisionError) as exc:
+        raise InputError(f"the checkpoint's tensors do not have the shapes of an AudioLDM checkpoint "
+                         f"({type(exc).__name__}: {_short(exc)}).") from None
+
+
+def _infer(state: dict) -> Architecture:
     if not any(k.startswith(UNET) for k in state):
         raise InputError(f"the checkpoint has no UNet weights ({UNET}*): not an original-format AudioLDM checkpoint.")
     if "cond_stage_models.1.model.transformer.wte.weight" in state or any(
