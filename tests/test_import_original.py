@@ -3,6 +3,7 @@ original code's key names) converted into diffusers' AudioLDMPipeline layout, in
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -232,6 +233,11 @@ def test_loa_generate_runs_an_original_checkpoint_end_to_end_at_48k(tiny_pth, tm
                         "--candidates", "1", "--device", "cpu", "-o", str(again))
     assert code == 0 and sf.info(again).samplerate == 48_000
     assert (converted / "model_index.json").stat().st_mtime_ns == made  # reused, not converted again
+    code, out, _ = _cli(capsys, "models", "list", "--json")
+    row = next(r for r in json.loads(out) if r["folder"] == str(converted))
+    assert code == 0 and row["title"] == "audioldm_48k.pth (converted)" and row["sample_rate"] == 48_000
+    code, out, _ = _cli(capsys, "models", "list")
+    assert any(line.startswith(str(converted)) and "48 kHz" in line for line in out.splitlines())
 
 
 def test_the_full_size_48k_layout_maps_onto_diffusers_shapes(monkeypatch):

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from core.models.catalog import CATALOG, describe_size
-from core.models.imported import cached_original, converted_for
+from core.models.imported import cached_original, converted_for, store_root
 from core.models.store import download_model, installed_models
 
 from .common import print_lines
@@ -45,6 +45,8 @@ def run_list(args: argparse.Namespace) -> int:
                          "sample_rate": _folder_rate(extra.folder), "download_bytes": None,
                          "installed": not extra.problem, "incomplete": extra.problem,
                          "installed_bytes": extra.size_bytes, "folder": str(extra.folder)})
+    shown = {r["folder"] for r in rows}
+    rows += [r for r in _converted_rows() if r["folder"] not in shown]
     if args.json:
         print_lines([json.dumps(rows, indent=2)])
         return 0
@@ -75,6 +77,22 @@ def _original_row(info) -> dict:
             "download_estimated": info.size_estimated, "installed": cached is not None, "incomplete": None,
             "installed_bytes": cached.stat().st_size if cached else None, "converted": converted is not None,
             "folder": str(converted) if converted else None, "source": f"{info.hub_repo}/{info.hub_file}"}
+
+
+def _converted_rows() -> list[dict]:
+    """Checkpoint files a user converted (--model x.pth, the window's Add checkpoint file): the store's folders."""
+    rows = []
+    for folder in sorted(p for p in store_root().iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            source = json.loads((folder / "loa_source.json").read_text()).get("file", "?")
+        except (OSError, ValueError, AttributeError):
+            continue
+        rows.append({"id": str(folder), "task": "?", "title": f"{source} (converted)",
+                     "licence": "see the checkpoint's source", "sample_rate": _folder_rate(folder),
+                     "download_bytes": None, "installed": True, "incomplete": None,
+                     "installed_bytes": sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()),
+                     "folder": str(folder)})
+    return rows
 
 
 def _folder_rate(folder) -> int | None:
