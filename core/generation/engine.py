@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from core import gc_policy
-from core.audio.clip import MODEL_RATE, Clip
+from core.audio.clip import Clip
 from core.audio.provenance import Provenance
 from core.errors import InputError
 from core.generation.fast_path import FastPath
@@ -28,6 +28,7 @@ from core.generation.prompts import fit_prompt
 from core.generation.requests import GenerationRequest
 from core.generation.scoring import clap_scores
 from core.models.catalog import DEFAULT_MODEL
+from core.models.geometry import ModelGeometry, folder_geometry, pipeline_geometry
 from core.models.loading import is_speech_folder, load_pipeline, pick_device
 from core.models.store import ResolvedModel, resolve_model
 
@@ -116,6 +117,18 @@ class Engine:
         if self._pipe is not None:
             return type(self._pipe.text_encoder_2).__name__ == "VitsModel"
         return is_speech_folder(self.resolved.folder)
+
+    @property
+    def geometry(self) -> ModelGeometry:
+        """The model's rate, mel front-end and latent rows: the loaded pipeline's, else its folder's configs'."""
+        if self._pipe is not None:
+            return pipeline_geometry(self._pipe)
+        return folder_geometry(self.resolved.folder)
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate the model hears and generates at (16 kHz for AudioLDM 2, 48 kHz for the 48 kHz model)."""
+        return self.geometry.rate
 
     @classmethod
     def from_pipeline(cls, pipe, name: str, precision: Optional[str] = None, compile: Optional[str] = None,
@@ -222,12 +235,13 @@ class Engine:
                                                               init_latents, strength)
             raise_if_cancelled(cancel)
             report(progress, "decoding", 0, 1)
-            n_samples = int(round(request.seconds * MODEL_RATE)) if mel_frames is None \
+            rate = self.sample_rate
+            n_samples = int(round(request.seconds * rate)) if mel_frames is None \
                 else mel_frames * sampling.vocoder_hop(self._pipe)
             waves = sampling.decode(self._pipe, latents, n_samples)
             report(progress, "decoding", 1, 1)
             scores = self.score(request.prompt, waves, progress)
-        result = self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used)
+        result = self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used, rate)
         result.speed_note = speed_note
         return result
 
@@ -279,12 +293,12 @@ class Engine:
             return [None] * len(waves)
         prompt = fit_prompt(self.pipeline, prompt, self.is_speech) or prompt
         report(progress, "scoring", 0, 1)
-        scores = clap_scores(self.pipeline, prompt, waves, MODEL_RATE)
+        scores = clap_scores(self.pipeline, prompt, waves, self.sample_rate)
         report(progress, "scoring", 1, 1)
         return [float(s) for s in scores]
 
     def _result(self, request: GenerationRequest, seeds: list[int], waves: np.ndarray, scores: list,
-                elapsed: float, prompt_used: Optional[str] = None) -> GenerationResult:
+                elapsed: float, prompt_used: Optional[str] = None, rate: Optional[int] = None) -> GenerationResult:
         # Stable sort: without scores (no prompt) the candidates keep seed order.
         order = sorted(range(len(seeds)), key=lambda i: -(scores[i] if scores[i] is not None else 0.0))
         candidates = []
@@ -293,7 +307,7 @@ class Engine:
             settings.pop("allow_empty_prompt", None)
             if prompt_used is not None:
                 settings["prompt_used"] = prompt_used
-            candidates.append(Candidate(Clip(waves[i], MODEL_RATE), scores[i], seeds[i], rank, settings))
+            candidates.append(Candidate(Clip(waves[i], rate or self.sample_rate), scores[i], seeds[i], rank, settings))
         return GenerationResult(candidates, request, self.model_id, self.licence, str(self.device), elapsed,
                                 prompt_used)
 
