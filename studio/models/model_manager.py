@@ -26,8 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.audio.export_formats import rate_label
 from core.errors import Cancelled, LoaError
 from core.models.catalog import CATALOG, describe_size
+from core.models.geometry import folder_geometry
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
 from studio.shell.file_dialogs import choose_folder
@@ -47,6 +49,7 @@ class ModelChoice:
     size_bytes: Optional[int]
     licence: str
     local: bool = False
+    sample_rate: Optional[int] = None  # the rate its takes are made at, shown in the picker ("48 kHz")
 
     def suits(self, task: str) -> bool:
         if self.task == "speech" or task == "speech":
@@ -60,14 +63,24 @@ class ModelChoice:
     @property
     def label(self) -> str:
         state = "" if self.installed else f"  — not installed, {self.size_text}"
-        return f"{self.title}{state}"
+        rate = f" · {rate_label(self.sample_rate)}" if self.sample_rate else ""
+        return f"{self.title}{rate}{state}"
 
     @classmethod
     def for_spec(cls, spec: str) -> "ModelChoice":
         info = CATALOG.get(spec)
         if info is not None:
-            return cls(spec, info.id, info.task, False, info.download_bytes, info.licence)
-        return cls(spec, spec, "any", Path(spec).is_dir(), None, "unknown", local=True)
+            return cls(spec, info.id, info.task, False, info.download_bytes, info.licence,
+                       sample_rate=info.sample_rate)
+        return cls(spec, spec, "any", Path(spec).is_dir(), None, "unknown", local=True,
+                   sample_rate=folder_rate(Path(spec)))
+
+
+def folder_rate(folder: Path) -> Optional[int]:
+    """The rate a model folder's vocoder states, or None for a folder that is not there or holds no model."""
+    if not (folder / "vocoder").is_dir():
+        return None
+    return folder_geometry(folder).rate
 
 
 def local_choice(folder: str) -> ModelChoice:
@@ -78,7 +91,8 @@ def local_choice(folder: str) -> ModelChoice:
         task = "any"
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else None
     return ModelChoice(str(path), f"{path.name} (local folder)", task, path.is_dir(), size,
-                       read_card_licence(path) or "unknown (see the model card)", local=True)
+                       read_card_licence(path) or "unknown (see the model card)", local=True,
+                       sample_rate=folder_rate(path))
 
 
 def model_choices(local_folders: list[str]) -> list[ModelChoice]:
@@ -88,10 +102,12 @@ def model_choices(local_folders: list[str]) -> list[ModelChoice]:
     for info in CATALOG.values():
         have = installed.pop(info.id, None)
         choices.append(ModelChoice(info.id, info.id, info.task, have is not None,
-                                   have.size_bytes if have else info.download_bytes, info.licence))
+                                   have.size_bytes if have else info.download_bytes, info.licence,
+                                   sample_rate=folder_rate(have.folder) if have else info.sample_rate))
     for extra in installed.values():
         choices.append(ModelChoice(extra.id, extra.id, "any", True, extra.size_bytes,
-                                   read_card_licence(extra.folder) or "unknown (see the model card)"))
+                                   read_card_licence(extra.folder) or "unknown (see the model card)",
+                                   sample_rate=folder_rate(extra.folder)))
     choices += [local_choice(f) for f in local_folders]
     return choices
 
