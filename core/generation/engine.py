@@ -134,6 +134,7 @@ class Engine:
             return pipeline_geometry(self._pipe)
         return folder_geometry(self.resolved.folder)
 
+    @property
     def kind(self) -> str:
         """The pipeline kind (core.models.kinds): "audioldm2", or "audioldm" for the 48 kHz FiLM model."""
         if self._pipe is not None:
