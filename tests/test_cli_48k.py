@@ -93,3 +93,18 @@ def test_loop_and_transform_with_the_48k_model(tiny_48k_model, source44, tmp_pat
     f0, f1 = round(0.5 * rate), round(2.0 * rate)
     assert (rate, data.shape) == (44_100, original.shape)
     assert np.array_equal(data[:f0], original[:f0]) and np.array_equal(data[f1:], original[f1:])
+
+
+def test_batch_rows_render_48k_takes_and_bar_locked_loops(tiny_48k_model, tmp_path, capsys):
+    rows = [{"mode": "music", "prompt": "a piano melody", "bars": 1, "bpm": 120, "steps": 1, "seed": 7,
+             "model": str(tiny_48k_model), "output": "loops/{slug}_{seed}.flac"},
+            {"prompt": "door slam", "seconds": 0.5, "steps": 1, "seed": 3, "model": str(tiny_48k_model),
+             "output": "sfx/{slug}_{seed}.wav"}]
+    (tmp_path / "jobs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out"
+    code, _, err = run(capsys, "batch", tmp_path / "jobs.jsonl", "--out", out, "--device", "cpu")
+    assert code == 0, err
+    loop = sf.info(str(out / "loops/a-piano-melody_7.flac"))
+    assert (loop.samplerate, loop.frames, loop.subtype) == (48_000, 96_000, "PCM_24")  # one 4/4 bar at 120 BPM
+    sfx = sf.info(str(out / "sfx/door-slam_3.wav"))
+    assert (sfx.samplerate, sfx.frames, sfx.subtype) == (48_000, 24_000, "PCM_24")
