@@ -1,10 +1,12 @@
 """The mel front-end of AudioLDM models: how the VAE expects to see audio.
 
-The 16 kHz models (AudioLDM 2, AudioLDM): 16 kHz mono; STFT with n_fft = window = 1024, hop 160 (10 ms), periodic Hann, centre/reflect padding;
-magnitude (power 1); 64 Slaney-scale, Slaney-normalised mel bands over 0-8000 Hz; natural log of
-clamp(x, 1e-5). Before that the original code removes DC and peak-normalises the waveform to 0.5:
-that step is `prepare_waveform`, kept apart so that callers can undo the gain on generated audio.
-Built on transformers.audio_utils, which reproduces the original code's output to ~6e-6.
+The 16 kHz models (AudioLDM 2, AudioLDM): 16 kHz mono; STFT with n_fft = window = 1024, hop 160 (10 ms),
+periodic Hann, centre/reflect padding; magnitude (power 1); 64 Slaney-scale, Slaney-normalised mel bands over
+0-8000 Hz; natural log of clamp(x, 1e-5). Before that the original code removes DC and peak-normalises the waveform
+to 0.5: that step is `prepare_waveform`, kept apart so that callers can undo the gain on generated audio.
+Built on transformers.audio_utils in float64: within ~7e-6 of the original code's float32 output on broadband audio,
+up to ~2e-3 in the quiet bands of band-limited audio (8 kHz phone audio), where the original's float32 rounding
+shows (measured against tests/reference_mel.py).
 
 The 48 kHz AudioLDM model (the original repository's get_audioldm_48k_config): 48 kHz mono; n_fft = window = 2048,
 hop 480 (10 ms), 256 mel bands over 20-24000 Hz; the same window, scale, magnitude and log (AUDIOLDM_48K). Its STFT
