@@ -95,6 +95,21 @@ def test_a_reroll_comes_from_the_prompt_cache_and_matches_an_uncached_run(engine
     assert torch.equal(cached, uncached)
 
 
+def test_a_prompt_longer_than_clap_reads_is_cut_once_and_said(engine48, tiny_model_dir, hf_home):
+    """The 48 kHz model reads the prompt with CLAP's tokenizer only; a prompt past its window is cut at a word, the
+    cut words are what both the model and the lent ranking CLAP read, and the result says so."""
+    from hf_cache import install_into_cache
+
+    install_into_cache(tiny_model_dir, "cvssp/audioldm2", hf_home)
+    scorer.forget()
+    long_prompt = " ".join(["rain on a tin roof"] * 30)
+    result = engine48.generate(GenerationRequest(long_prompt, candidates=2, seed=2, **FAST))
+    assert result.prompt_used and long_prompt.startswith(result.prompt_used) and len(result.prompt_used) < 300
+    assert any("only its first" in note for note in result.notes)
+    assert all(-1 <= c.score <= 1 for c in result.candidates)
+    scorer.forget()
+
+
 # ---- ranking -----------------------------------------------------------------------------------------------------
 
 def test_without_an_audioldm2_model_the_takes_keep_seed_order_and_say_why(engine48):
@@ -128,6 +143,24 @@ def test_an_installed_audioldm2_model_lends_its_clap_to_rank_the_takes(engine48,
     expected = (out.text_embeds @ out.audio_embeds.T)[0].numpy()
     np.testing.assert_allclose(scores, expected, rtol=1e-4, atol=1e-5)
     scorer.forget()
+
+
+def test_a_lender_whose_clap_cannot_load_costs_the_ranking_not_the_takes(engine48, tiny_model_dir, hf_home):
+    import json
+
+    from hf_cache import install_into_cache
+
+    folder = install_into_cache(tiny_model_dir, "cvssp/audioldm2", hf_home)
+    index_path = folder / "model_index.json"
+    index = json.loads(index_path.read_text())
+    index_path.unlink()  # a symlink into the cache's blobs: replaced, not written through
+    index_path.write_text(json.dumps({**index, "tokenizer": ["transformers", "NoSuchTokenizerFast"]}))
+    scorer.forget()
+    result = engine48.generate(GenerationRequest("rain on a tin roof", candidates=2, seed=12, **FAST))
+    assert [c.seed for c in result.candidates] == [12, 13] and result.best.score is None
+    assert result.best.settings["scored_by"] == scorer.UNRANKED_BROKEN
+    assert len(result.notes) == 1 and result.notes[0].startswith("the takes are in seed order, not ranked: Cannot "
+                                                                 "load the ranking CLAP of cvssp/audioldm2")
 
 
 # ---- the original repository's DDIM sampling ---------------------------------------------------------------------
@@ -233,3 +266,57 @@ def test_a_latent_constraint_and_init_latents_work_on_the_48k_kind(engine48):
 
     result = engine48.generate(request, constraint=PinRows(known, 5), mel_frames=frames)
     assert result.best.clip.frames == frames * 480 and result.best.clip.sample_rate == 48_000
+
+
+# ---- the CLI and the fast path ----------------------------------------------------------------------------------
+
+def test_loa_generate_writes_48k_files_of_the_right_length(tiny_48k_model, tmp_path, capsys):
+    from core.audio.clip import load_clip
+    from core.audio.provenance import read_sidecar
+    from core.cli.main import main
+
+    out = tmp_path / "rain.wav"
+    code = main(["generate", "rain on a tin roof", "--model", str(tiny_48k_model), "-o", str(out), "--seconds", "1.5",
+                 "--steps", "2", "--seed", "3", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    clip = load_clip(out)
+    assert (clip.sample_rate, clip.channels, clip.frames) == (48_000, 1, 72_000)
+    sidecar = read_sidecar(out)
+    assert sidecar["seed"] == 3 and sidecar["settings"]["scored_by"] == scorer.UNRANKED
+    assert "not ranked" in err and "loa models download cvssp/audioldm2" in err
+
+
+def test_the_compiled_unet_serves_the_48k_kind(tiny_48k_model, monkeypatch):
+    """The fast path on the FiLM kind: the load-time warm-up encodes this kind's prompt and compiles the UNet for
+    its bucket (class_labels, no encoder states); a take of that bucket then runs compiled and matches eager."""
+    from core.generation import compiled
+
+    monkeypatch.setenv(compiled.BACKEND_ENV, "eager")
+    fast = Engine(tiny_48k_model, device="cpu", precision="bf16", compile="on", background_compile=False)
+    pipe = fast.load()
+    stage = fast.fast.stages["unet"]
+    compiled.warm_up(pipe, stage, seconds=2.56)()
+    assert len(stage.ready) == 1 and stage.broken is None
+    take = fast.generate(GenerationRequest("wind howling through trees", seconds=2.0, steps=2, seed=4))
+    assert stage.calls == {"compiled": 2, "eager": 0} and len(stage.ready) == 1  # the warm-up's graph
+    assert take.best.clip.frames == 96_000 and take.best.clip.sample_rate == 48_000
+    assert take.notes == [scorer.NO_SCORER_NOTE]  # no speed note: 2 s runs in the 2.56 s bucket
+    eager = Engine(tiny_48k_model, device="cpu", precision="bf16", compile="off")
+    same = eager.generate(GenerationRequest("wind howling through trees", seconds=2.56, steps=2, seed=4))
+    same = same.best.clip.samples[:96_000]
+    rel = np.linalg.norm(take.best.clip.samples - same) / np.linalg.norm(same)
+    print("relative L2 compiled vs eager (bf16)", rel)
+    assert rel < 1e-3
+
+
+def test_diffusers_plain_unet_layout_runs_too(tmp_path):
+    """A converter may also write diffusers' UNet2DConditionModel (one transformer per site, as diffusers' 16 kHz
+    AudioLDM conversion does): the engine feeds it the same way."""
+    from tiny_audioldm48k import build_tiny_48k_pipeline
+
+    folder = build_tiny_48k_pipeline(tmp_path / "plain", plain_unet=True)
+    engine = Engine(folder, device="cpu", precision="fp32")
+    result = engine.generate(GenerationRequest("a dog barking in the distance", seconds=0.5, steps=2, seed=1))
+    assert type(engine.pipeline.unet).__name__ == "UNet2DConditionModel"
+    assert result.best.clip.frames == 24_000 and np.isfinite(result.best.clip.samples).all()

@@ -12,7 +12,7 @@ from core.audio.clip import Clip, load_clip
 from core.generation.bar_locked import BarLock, generate_bars
 from core.generation.requests import GenerationRequest
 from core.incontext.in_clip import close_loop_in, continue_at
-from core.incontext.operations import GenerationSettings, close_loop, continue_clip, extend_loop, inpaint
+from core.incontext.regenerate import GenerationSettings, close_loop, continue_clip, extend_loop, inpaint
 from core.incontext.transform import transform
 
 SETTINGS = GenerationSettings(prompt="a bell rings", steps=2, seed=3, candidates=2)

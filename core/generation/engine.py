@@ -20,7 +20,8 @@ import torch
 from core import gc_policy
 from core.audio.clip import MODEL_RATE, Clip
 from core.audio.provenance import Provenance
-from core.errors import InputError
+from core.devices.compute import pick_device
+from core.errors import InputError, ModelNotAvailable
 from core.generation.fast_path import FastPath
 from core.generation.precision import default_precision
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
@@ -31,7 +32,7 @@ from core.generation.scoring import clap_scores
 from core.models.catalog import DEFAULT_MODEL
 from core.models.geometry import ModelGeometry, folder_geometry, pipeline_geometry
 from core.models.kinds import folder_kind, is_film, pipe_kind
-from core.models.loading import is_speech_folder, load_pipeline, pick_device
+from core.models.loading import is_speech_folder, load_pipeline
 from core.models.store import ResolvedModel, resolve_model
 
 from . import encoding, sampling, scorer
@@ -323,7 +324,10 @@ class Engine:
         rate = rate or self.sample_rate
         clap, scored_by = self.pipeline, None
         if is_film(self.kind):
-            clap = scorer.borrowed_clap(self.device)
+            try:
+                clap = scorer.borrowed_clap(self.device)
+            except (InputError, ModelNotAvailable) as exc:  # a damaged lender costs the ranking, not the takes
+                return [None] * len(waves), scorer.UNRANKED_BROKEN, scorer.broken_note(str(exc))
             if clap is None:
                 return [None] * len(waves), scorer.UNRANKED, scorer.NO_SCORER_NOTE
             scored_by = clap.name

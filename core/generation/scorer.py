@@ -21,6 +21,12 @@ NO_SCORER_NOTE = ("the takes are in seed order, not ranked: this model has no CL
                   "and no AudioLDM 2 model is installed to lend one; download one (`loa models download "
                   "cvssp/audioldm2`) and later takes are ranked.")
 UNRANKED = "unranked (no AudioLDM 2 model installed to lend its CLAP)"
+UNRANKED_BROKEN = "unranked (the AudioLDM 2 model's CLAP could not be loaded)"
+
+
+def broken_note(reason: str) -> str:
+    """The note for takes left unranked because the lending model's CLAP failed to load (the takes are kept)."""
+    return f"the takes are in seed order, not ranked: {reason.rstrip('.')}."
 
 
 @dataclass(frozen=True)

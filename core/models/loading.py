@@ -11,33 +11,10 @@ from pathlib import Path
 
 import torch
 
-from core.errors import InputError, ModelNotAvailable, first_line
-from core.models.device_names import DEVICES
+from core.errors import ModelNotAvailable, first_line
 from core.models.kinds import AUDIOLDM, folder_kind
 
 log = logging.getLogger(__name__)
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    """CUDA, then Apple MPS, then CPU for "auto"; an explicit device must exist."""
-    if requested not in DEVICES and not requested.startswith("cuda:"):
-        raise InputError(f"device {requested!r} is unknown; use one of {', '.join(DEVICES)}.")
-    if requested == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError("device cuda was asked for but no CUDA GPU is usable here; use --device cpu or auto.")
-    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise InputError("device mps was asked for but Apple MPS is not available; use --device cpu or auto.")
-    return torch.device(requested)
-
-
-def pick_dtype(device: torch.device) -> torch.dtype:
-    # Half precision halves memory and is ~4x faster on CUDA; MPS and CPU stay in float32 for accuracy.
-    return torch.float16 if device.type == "cuda" else torch.float32
 
 
 def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):

@@ -35,7 +35,7 @@ def test_the_picker_offers_the_48k_model_with_its_rate_in_sound_and_music(window
 
 
 def test_candidates_are_48k_takes_that_export_drag_out_and_load_on_a_pad(qtbot, window48, tmp_path):
-    from core.audio.export import resolve
+    from core.audio.formats.export import resolve
 
     window = window48
     fill_panel(window, "glass bottle breaking", seconds=1.0, steps=2, candidates=2, seed=11)
