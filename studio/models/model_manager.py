@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.audio.export_formats import rate_label
+from core.audio.formats.containers import rate_label
 from core.errors import Cancelled, LoaError
 from core.models.catalog import CATALOG, describe_size
 from core.models.geometry import folder_geometry
