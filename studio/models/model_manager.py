@@ -8,7 +8,7 @@ class (`progress_tqdm_class`) that forwards to a Qt signal and raises Cancelled 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 from core.audio.formats.containers import rate_label
 from core.errors import Cancelled, LoaError
 from core.models.catalog import CATALOG, describe_size
-from core.models.geometry import folder_geometry
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
 from studio.shell.file_dialogs import choose_folder
@@ -76,13 +75,6 @@ class ModelChoice:
                    sample_rate=folder_rate(Path(spec)))
 
 
-def folder_rate(folder: Path) -> Optional[int]:
-    """The rate a model folder's vocoder states, or None for a folder that is not there or holds no model."""
-    if not (folder / "vocoder").is_dir():
-        return None
-    return folder_geometry(folder).rate
-
-
 def local_choice(folder: str) -> ModelChoice:
     path = Path(folder)
     try:
@@ -91,8 +83,7 @@ def local_choice(folder: str) -> ModelChoice:
         task = "any"
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else None
     return ModelChoice(str(path), f"{path.name} (local folder)", task, path.is_dir(), size,
-                       read_card_licence(path) or "unknown (see the model card)", local=True,
-                       sample_rate=folder_rate(path))
+                       read_card_licence(path) or "unknown (see the model card)", local=True)
 
 
 def model_choices(local_folders: list[str]) -> list[ModelChoice]:
@@ -102,18 +93,33 @@ def model_choices(local_folders: list[str]) -> list[ModelChoice]:
     for info in CATALOG.values():
         have = installed.pop(info.id, None)
         choices.append(ModelChoice(info.id, info.id, info.task, have is not None,
-                                   have.size_bytes if have else info.download_bytes, info.licence,
-                                   sample_rate=folder_rate(have.folder) if have else info.sample_rate))
+                                   have.size_bytes if have else info.download_bytes, info.licence))
     for extra in installed.values():
         choices.append(ModelChoice(extra.id, extra.id, "any", True, extra.size_bytes,
-                                   read_card_licence(extra.folder) or "unknown (see the model card)",
-                                   sample_rate=folder_rate(extra.folder)))
+                                   read_card_licence(extra.folder) or "unknown (see the model card)"))
     choices += [local_choice(f) for f in local_folders]
-    return choices
+    return [with_rate(c, {e.id: e.folder for e in installed.values()}) for c in choices]
 
 
 def has_usable_model(local_folders: list[str]) -> bool:
     return any(c.installed for c in model_choices(local_folders))
+
+
+def with_rate(choice: ModelChoice, folders: dict) -> ModelChoice:
+    """The choice with the rate its takes are made at: the catalog's, else the folder's vocoder config's."""
+    info = CATALOG.get(choice.spec)
+    if info is not None:
+        return replace(choice, sample_rate=info.sample_rate)
+    return replace(choice, sample_rate=folder_rate(Path(folders.get(choice.spec, choice.spec))))
+
+
+def folder_rate(folder: Path) -> Optional[int]:
+    """The rate a model folder's vocoder states, or None for a folder that is not there or holds no model."""
+    from core.models.geometry import folder_geometry
+
+    if not (folder / "vocoder").is_dir():
+        return None
+    return folder_geometry(folder).rate
 
 
 def first_run_text(in_dialog: bool = False) -> str:
