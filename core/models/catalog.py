@@ -20,7 +20,6 @@ class ModelInfo:
     default_seconds: float
     default_steps: int
     default_guidance: float
-    sample_rate: int = 16_000  # the rate its takes are made at (the picker shows it)
 
     @property
     def is_speech(self) -> bool:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.audio.clip import MODEL_RATE
 from core.audio.formats.containers import rate_label
 from core.errors import Cancelled, LoaError
 from core.models.catalog import CATALOG, describe_size
@@ -70,7 +71,7 @@ class ModelChoice:
         info = CATALOG.get(spec)
         if info is not None:
             return cls(spec, info.id, info.task, False, info.download_bytes, info.licence,
-                       sample_rate=info.sample_rate)
+                       sample_rate=getattr(info, "sample_rate", MODEL_RATE))
         return cls(spec, spec, "any", Path(spec).is_dir(), None, "unknown", local=True,
                    sample_rate=folder_rate(Path(spec)))
 
@@ -109,7 +110,7 @@ def with_rate(choice: ModelChoice, folders: dict) -> ModelChoice:
     """The choice with the rate its takes are made at: the catalog's, else the folder's vocoder config's."""
     info = CATALOG.get(choice.spec)
     if info is not None:
-        return replace(choice, sample_rate=info.sample_rate)
+        return replace(choice, sample_rate=getattr(info, "sample_rate", MODEL_RATE))
     return replace(choice, sample_rate=folder_rate(Path(folders.get(choice.spec, choice.spec))))
 
 
