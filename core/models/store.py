@@ -182,7 +182,8 @@ def check_model_folder(folder: Path) -> dict:
     misfit = geometry_problem(folder)
     if misfit:
         raise ModelNotAvailable(f"The model in {folder} does not fit LOA Studio's audio front-end: {misfit}. "
-                                "Choose an AudioLDM 2 checkpoint with the official geometry (16 kHz, hop 160).")
+                                "Choose an AudioLDM 2 checkpoint with the official geometry (16 kHz, hop 160) "
+                                "or the 48 kHz AudioLDM model.")
     return index
 
 

@@ -8,7 +8,7 @@ class (`progress_tqdm_class`) that forwards to a Qt signal and raises Cancelled 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -26,6 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.audio.clip import MODEL_RATE
+from core.audio.formats.containers import rate_label
 from core.errors import Cancelled, LoaError
 from core.models.catalog import CATALOG, describe_size
 from core.models.imported import cached_original, is_original_checkpoint
@@ -49,6 +51,7 @@ class ModelChoice:
     size_bytes: Optional[int]
     licence: str
     local: bool = False
+    sample_rate: Optional[int] = None  # the rate its takes are made at, shown in the picker ("48 kHz")
 
     def suits(self, task: str) -> bool:
         if self.task == "speech" or task == "speech":
@@ -62,14 +65,17 @@ class ModelChoice:
     @property
     def label(self) -> str:
         state = "" if self.installed else f"  — not installed, {self.size_text}"
-        return f"{self.title}{state}"
+        rate = f" · {rate_label(self.sample_rate)}" if self.sample_rate else ""
+        return f"{self.title}{rate}{state}"
 
     @classmethod
     def for_spec(cls, spec: str) -> "ModelChoice":
         info = CATALOG.get(spec)
         if info is not None:
-            return cls(spec, info.id, info.task, False, info.download_bytes, info.licence)
-        return cls(spec, spec, "any", Path(spec).is_dir(), None, "unknown", local=True)
+            return cls(spec, info.id, info.task, False, info.download_bytes, info.licence,
+                       sample_rate=getattr(info, "sample_rate", MODEL_RATE))
+        return cls(spec, spec, "any", Path(spec).is_dir(), None, "unknown", local=True,
+                   sample_rate=folder_rate(Path(spec)))
 
 
 def local_choice(folder: str) -> ModelChoice:
@@ -97,7 +103,7 @@ def model_choices(local_folders: list[str]) -> list[ModelChoice]:
         choices.append(ModelChoice(extra.id, extra.id, "any", True, extra.size_bytes,
                                    read_card_licence(extra.folder) or "unknown (see the model card)"))
     choices += [local_choice(f) for f in local_folders]
-    return choices
+    return [with_rate(c, {e.id: e.folder for e in installed.values()}) for c in choices]
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,23 @@ class _Have:
 
 def has_usable_model(local_folders: list[str]) -> bool:
     return any(c.installed for c in model_choices(local_folders))
+
+
+def with_rate(choice: ModelChoice, folders: dict) -> ModelChoice:
+    """The choice with the rate its takes are made at: the catalog's, else the folder's vocoder config's."""
+    info = CATALOG.get(choice.spec)
+    if info is not None:
+        return replace(choice, sample_rate=getattr(info, "sample_rate", MODEL_RATE))
+    return replace(choice, sample_rate=folder_rate(Path(folders.get(choice.spec, choice.spec))))
+
+
+def folder_rate(folder: Path) -> Optional[int]:
+    """The rate a model folder's vocoder states, or None for a folder that is not there or holds no model."""
+    from core.models.geometry import folder_geometry
+
+    if not (folder / "vocoder").is_dir():
+        return None
+    return folder_geometry(folder).rate
 
 
 def first_run_text(in_dialog: bool = False) -> str:
