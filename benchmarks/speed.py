@@ -4,6 +4,7 @@ with the fidelity figures.
     python -m benchmarks.speed --device cuda --json speed-cuda.json --shapes base large
     python -m benchmarks.speed --device cpu --json speed-cpu.json      # reduced set, see CPU_DEFAULTS
     python -m benchmarks.speed --device cpu --steps 20 --repeats 2 --json OUT.json   # the CPU table in docs/developers.md
+    python -m benchmarks.speed --model audioldm_48k --steps 3 --json OUT.json   # 48 kHz beside base (bench_48k.py)
 
 Full-size pipelines from the official configs in resources/ with random weights (same compute as the real
 checkpoints; built by benchmarks/bench_generate.py). Same prompt, negative prompt, seed and guidance everywhere:
@@ -312,6 +313,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     parser.add_argument("--json", type=Path, help="write the report here (atomically) as well as to stdout")
     parser.add_argument("--shapes", nargs="+", default=["base"], choices=sorted(SHAPES))
+    parser.add_argument("--model", choices=["audioldm_48k"],
+                        help="audioldm_48k: the 48 kHz model beside the base model on CPU (benchmarks/bench_48k.py)")
     parser.add_argument("--steps", type=int, help="solver steps for recipe and ours (CUDA 20; CPU 3)")
     parser.add_argument("--repeats", type=int, help="warm runs per path (CUDA 5; CPU 2)")
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), help="CUDA: all; CPU: one")
@@ -322,6 +325,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--fidelity-seconds", type=float, default=None,
                         help="clip length of the fidelity pass (default: the case's own on CUDA, 10.24 on CPU)")
     args = parser.parse_args(argv)
+    if args.model == "audioldm_48k":
+        from benchmarks import bench_48k
+
+        return bench_48k.main(["--steps", str(args.steps or CPU_DEFAULTS["steps"])]
+                              + (["--json", str(args.json)] if args.json else []))
     device = pick_device(args.device)
     defaults = CUDA_DEFAULTS if device.type == "cuda" else CPU_DEFAULTS
     steps = args.steps or defaults["steps"]
