@@ -230,7 +230,8 @@ def measure(model: str, steps: int, stock: bool) -> dict:
                 "extrapolated_20_steps_s": round(total - denoise + 20 * denoise / steps, 1),
                 "peak_rss_generate_gb": _peak_rss_gb() if reset else None,
                 "peak_rss_process_gb": round(__import__("resource").getrusage(0).ru_maxrss * 1024 / 1e9, 3)})
-    if stock:
+    if stock:  # the engine's figures first, on stderr: a long stock run cut short does not lose them
+        print(json.dumps(out), file=sys.stderr, flush=True)
         out["stock"] = _stock_48k(pipe, engine, steps)
     return out
 
