@@ -66,6 +66,41 @@ def test_a_finished_job_lands_as_cards_and_the_clip_being_edited_stays_open(qtbo
     ctl.close_clip()
 
 
+def test_a_result_opens_in_an_empty_editor_but_never_replaces_a_clip_the_user_opened_even_unedited(
+        qtbot, tiny_window, tmp_path):
+    import soundfile as sf
+    from studio_helpers import fill_panel, tone_clip
+
+    window = tiny_window
+    ctl = window.editor.controller
+
+    def generate(seed):
+        fill_panel(window, "rain on a tin roof", seconds=1.0, steps=2, candidates=2, seed=seed)
+        with qtbot.waitSignal(window.jobs.job_finished, timeout=180_000):
+            window.generation_panel.generate_button.click()
+
+    assert ctl.origin is None
+    generate(3)  # the very first generation, the editor empty: its best take opens there
+    first = window.candidates.cards[0].entry
+    assert ctl.origin is first and window.waveform.duration == pytest.approx(1.0)
+    generate(4)  # the window put that take there and it was not touched: the next best take takes its place
+    assert ctl.origin is window.candidates.cards[0].entry and ctl.origin is not first
+    path = tmp_path / "my field recording.wav"
+    tone = tone_clip(220.0, seconds=2.5)
+    sf.write(path, tone.samples, tone.sample_rate)
+    window.editor.import_paths([path])  # the user opens a file and only listens to it: no edit
+    opened = ctl.origin
+    assert opened is not None and ctl.session is None and window.waveform.duration == pytest.approx(2.5)
+    generate(5)
+    assert len(window.candidates.cards) == 2 and all(card.entry is not opened for card in window.candidates.cards)
+    assert ctl.origin is opened and window.waveform.duration == pytest.approx(2.5), "a result replaced the user's clip"
+    assert "click a card" in window.statusBar().currentMessage() + window.message_area.text()
+    qtbot.mouseClick(window.candidates.cards[0], Qt.MouseButton.LeftButton)  # the user opens a take
+    assert ctl.origin is window.candidates.cards[0].entry and window.waveform.duration == pytest.approx(1.0)
+    generate(6)  # a take the user opened stays too
+    assert ctl.origin is not window.candidates.cards[0].entry and window.waveform.duration == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("size", [(1024, 640), (1590, 1000)])
 def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qtbot, make_window, size, monkeypatch):
     from PySide6.QtCore import QRect
