@@ -373,10 +373,20 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             QTimer.singleShot(0, self, lambda: (
                 self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal), compact_bottom_docks(self)))
 
+    def end_session(self) -> None:
+        """SIGTERM / logout (studio.shell.quit_on_signal): close as Quit does, without asking about unsaved edits
+        (they stay in their closed sessions: the next start names them and the library marks them)."""
+        self._ending_session = True
+        self.close()
+
     def closeEvent(self, event) -> None:
-        if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
-            event.ignore()
-            return
+        if self.editor is not None:
+            if getattr(self, "_ending_session", False):
+                self.editor.playback.stop()
+                self.editor.controller.close_clip()  # saved edits: a clean session, never offered as a crash
+            elif not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
+                event.ignore()
+                return
         self.generation_panel.save_fields()
         try:
             save_shown_takes([card.entry for card in self.candidates.cards], self.library)
