@@ -347,6 +347,19 @@ def test_music_mode_sets_the_session_tempo_duration_follows_bars_and_one_roundin
     chip.deleteLater()
 
 
+def test_the_recording_count_in_follows_the_one_session_tempo(qtbot, make_window, monkeypatch):
+    """A musician set 97 BPM in Music mode and went to record over the loop: the count-in still read 120 BPM."""
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
+    window = make_window()
+    count_in = window.recording.panel.tempo_spin
+    assert count_in.value() == pytest.approx(window.midi.controller.bpm)  # at start: the session tempo
+    window.generation_panel.set_mode("music")
+    window.midi.bars_row.bpm_spin.setValue(97.0)
+    assert count_in.value() == pytest.approx(97.0)
+    window.midi.tempo.bpm_spin.setValue(84.0)  # the Pads dock's field: the same session tempo
+    assert count_in.value() == pytest.approx(84.0) and window.settings.count_in_tempo == pytest.approx(84.0)
+
+
 def test_file_dialogs_open_where_the_user_last_was_for_that_purpose(qtbot, make_window, tmp_path, monkeypatch):
     import numpy as np
     import soundfile as sf
