@@ -360,6 +360,32 @@ def test_the_recording_count_in_follows_the_one_session_tempo(qtbot, make_window
     assert count_in.value() == pytest.approx(84.0) and window.settings.count_in_tempo == pytest.approx(84.0)
 
 
+def test_undo_is_offered_only_when_there_is_an_edit_or_a_library_delete_to_undo(qtbot, make_window):
+    """A first start showed Undo enabled above an empty editor; pressing it had nothing to undo."""
+    from studio_helpers import tone_clip
+
+    from studio.shell.clip_entry import ClipEntry
+
+    window = make_window()
+    undo = window.editor.actions.by_key["edit.undo"]
+    assert not undo.isEnabled()
+    item = window.library.add(tone_clip(), prompt="door", mode="sound", model="m", licence="l", seed=1)
+    window.library_panel.library_changed()
+    assert window.library_panel.select_id(item.id)
+    window.library_panel.delete_selected()
+    assert undo.isEnabled()  # a library delete to undo
+    undo.trigger()
+    assert not window.library.get(item.id).trashed and not undo.isEnabled()
+    window.show_entry(ClipEntry(tone_clip(seconds=1.0), prompt="tone", mode="sound", model="m", licence="l"))
+    assert not undo.isEnabled()
+    window.waveform.set_selection(0.1, 0.2)
+    window.editor.actions.by_key["edit.silence"].trigger()
+    assert undo.isEnabled()  # an edit to undo
+    undo.trigger()
+    assert not undo.isEnabled()
+    window.editor.controller.close_clip()
+
+
 def test_file_dialogs_open_where_the_user_last_was_for_that_purpose(qtbot, make_window, tmp_path, monkeypatch):
     import numpy as np
     import soundfile as sf
