@@ -386,6 +386,34 @@ def test_undo_is_offered_only_when_there_is_an_edit_or_a_library_delete_to_undo(
     window.editor.controller.close_clip()
 
 
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_cards_show_whole_in_the_centre_column_without_a_side_scroll(qtbot, make_window, size, tmp_path):
+    """At 1024x640 a bar-locked take's card (its info line is the longest) was wider than the centre column: its
+    Keep button sat behind a side scroll bar."""
+    from studio_helpers import tone_clip
+
+    from studio.shell.clip_entry import ClipEntry
+
+    window = make_window()
+    window.resize(*size)
+    qtbot.waitExposed(window)
+    settings = {"bar_locked": True, "bars": 4, "bpm": 97.0, "beats_per_bar": 4, "ending": "fade"}
+    entries = [ClipEntry(tone_clip(220.0 * (n + 1), seconds=2.0), prompt="lofi drum loop", mode="music", model="m",
+                         licence="l", seed=974497390 + n, score=0.34, settings=settings) for n in range(4)]
+    window.candidates.show_entries(entries)
+    qtbot.wait(50)
+    view = window.candidates
+    window.grab().save(str(tmp_path / f"cards-{size[0]}.png"))
+    assert not view.horizontalScrollBar().isVisible(), "the cards scroll sideways"
+    for card in view.cards:
+        assert card.info.text().count("97.0 BPM") == 1
+        right = card.mapTo(view.viewport(), card.rect().topRight()).x()
+        assert right <= view.viewport().width(), (right, view.viewport().width())
+        assert card.keep_button.isVisible() and card.keep_button.width() >= card.keep_button.sizeHint().width()
+    if size[0] >= 1600:
+        assert view.columns >= 2
+
+
 def test_file_dialogs_open_where_the_user_last_was_for_that_purpose(qtbot, make_window, tmp_path, monkeypatch):
     import numpy as np
     import soundfile as sf
