@@ -128,6 +128,39 @@ def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qt
         assert dock.width() > width
 
 
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_a_pad_with_a_long_take_name_keeps_the_four_columns_even_and_its_words_whole_or_elided(
+        qtbot, make_window, size, monkeypatch, tmp_path):
+    """A pad given "lofi drum loop" grew wider than its neighbours (the columns follow the text's width)."""
+    import soundfile as sf
+    from PySide6.QtWidgets import QDockWidget
+    from studio_helpers import tone_clip
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
+    window = make_window()
+    window.resize(*size)
+    dock = window.findChild(QDockWidget, "padsDock")
+    dock.raise_()
+    qtbot.waitUntil(dock.isVisible, timeout=2000)
+    tone = tone_clip(seconds=0.3)
+    grid = window.midi.pads
+    for pad, name in [(0, "metal door slam in a large hall with a long tail"), (5, "lofi drum loop")]:
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, tone.samples, tone.sample_rate)
+        assert grid.assign_file(pad, path)
+    qtbot.wait(100)
+    buttons = grid.buttons
+    for row in range(4):
+        widths = [b.width() for b in buttons[4 * row: 4 * row + 4]]
+        assert max(widths) - min(widths) <= 2, f"row {row + 1} pads differ in width at {size}: {widths}"
+    for button in buttons:
+        metrics = button.fontMetrics()
+        for line in button.text().split("\n"):
+            assert metrics.horizontalAdvance(line) <= button.width() - 6, (button.objectName(), line, button.width())
+    assert "metal door slam in a large hall with a long tail" in buttons[0].toolTip()
+    assert buttons[0].text().split("\n")[1].startswith("metal")
+
+
 def drawn_rows(pixmap) -> int:
     """How many pixel rows of a thumbnail hold the waveform's colour."""
     image = pixmap.toImage()
