@@ -6,7 +6,7 @@ import soundfile as sf
 
 from core.audio.clip import SUBTYPES as SF_SUBTYPES
 from core.audio.clip import Clip, load_clip, read_tags
-from core.audio.export import SAMPLE_FORMATS, ExportSettings, export_clip, export_name, render, select
+from core.audio.formats.export import SAMPLE_FORMATS, ExportSettings, export_clip, export_name, render, select
 from core.audio.provenance import Provenance, read_sidecar
 from core.errors import InputError
 

@@ -265,7 +265,7 @@ class _ErrorKeepingFile:
 def save_clip(clip: Clip, path: str | Path, subtype: str | None = None, tags: dict[str, str] | None = None,
               overwrite: bool = True) -> Path:
     """Write the clip atomically; `subtype` is one of SUBTYPES' keys (format default when None); `tags` go in
-    the file. Without `overwrite` an existing file is refused (core.fileio.OutputExists)."""
+    the file. Without `overwrite` an existing file is refused (core.output_checks.OutputExists)."""
     from core.fileio import atomic_output
 
     path = Path(path)

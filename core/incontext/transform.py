@@ -24,7 +24,7 @@ from core.generation.engine import Candidate, Engine, GenerationResult
 from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
 from core.generation.progress import CancelCheck, ProgressCallback
 from core.incontext.defaults import DEFAULT_STRENGTH
-from core.incontext.operations import CONTEXT_SECONDS, GenerationSettings, check_clip, splice_range
+from core.incontext.regenerate import CONTEXT_SECONDS, GenerationSettings, check_clip, splice_range
 
 
 def check_transform(clip: Clip, start: float, end: float, strength: float) -> None:

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from core.audio.mel import OFFICIAL, FrontEnd
+from core.audio.mel import FrontEnd
 
 VAE_FACTOR = 4  # mel frames per latent row on the official checkpoints
 
@@ -28,20 +28,26 @@ def vae_factor(folder: Path) -> int:
 
 
 def geometry_problem(folder: Path) -> Optional[str]:
-    """What in the model's geometry does not fit the front-end, in one sentence, or None."""
+    """What in the model's geometry does not fit the front-end, in one sentence, or None. An AudioLDM 2 pipeline
+    must have the official geometry; the AudioLDM layout (core.models.kinds) may also be the 48 kHz model's
+    (48 kHz, hop 480, VAE factor 8)."""
+    from core.models.kinds import GEOMETRIES, folder_kind
+
     front, factor = model_front_end(folder), vae_factor(folder)
-    wrong = []
-    if front.sample_rate != OFFICIAL.sample_rate:
-        wrong.append(f"its vocoder makes {front.sample_rate} Hz audio (LOA Studio works at {OFFICIAL.sample_rate} Hz)")
-    if front.hop != OFFICIAL.hop:
-        wrong.append(f"its vocoder turns each mel frame into {front.hop} samples (the front-end's hop is "
-                     f"{OFFICIAL.hop})")
-    if factor != VAE_FACTOR:
-        wrong.append(f"its VAE shrinks time by {factor} (the front-end expects {VAE_FACTOR})")
     if front.n_mels % max(factor, 1):
-        wrong.append(f"its {front.n_mels} mel bins do not divide by the VAE's factor {factor}")
-    if not wrong:
+        return f"its {front.n_mels} mel bins do not divide by the VAE's factor {factor}"
+    allowed = GEOMETRIES[folder_kind(folder)]
+    if (front.sample_rate, front.hop, factor) in allowed:
         return None
+    # Name what differs from the nearest allowed geometry (the one at the model's rate, else the official one).
+    rate, hop, want = next((g for g in allowed if g[0] == front.sample_rate), allowed[0])
+    wrong = []
+    if front.sample_rate != rate:
+        wrong.append(f"its vocoder makes {front.sample_rate} Hz audio (LOA Studio works at {rate} Hz)")
+    if front.hop != hop:
+        wrong.append(f"its vocoder turns each mel frame into {front.hop} samples (the front-end's hop is {hop})")
+    if factor != want:
+        wrong.append(f"its VAE shrinks time by {factor} (the front-end expects {want})")
     return "; ".join(wrong)
 
 

@@ -18,6 +18,7 @@ from core.models.configs import config_problem
 from core.models.geometry import geometry_problem
 from core.models.hub_checks import check_hub_cache, check_model_id
 from core.models.integrity import DAMAGED_HINT, index_problem, weight_problem
+from core.models.kinds import PIPELINE_CLASSES, index_kind
 
 MODEL_INDEX = "model_index.json"
 PIPELINE_CLASS = "AudioLDM2Pipeline"
@@ -134,7 +135,7 @@ def check_model_folder(folder: Path) -> dict:
         raise ModelNotAvailable(f"{index_path} cannot be read ({first_line(exc)}): {DAMAGED_HINT}.") from exc
     if not isinstance(index, dict):
         raise ModelNotAvailable(f"{index_path} {index_problem(index)}: {DAMAGED_HINT}.")
-    if index.get("_class_name") != PIPELINE_CLASS:
+    if index_kind(index) is None:
         raise ModelNotAvailable(f"{folder} holds a {index.get('_class_name', 'unknown')} pipeline, not an "
                                 f"AudioLDM 2 pipeline ({PIPELINE_CLASS}); choose an AudioLDM 2 model.")
     missing = []
@@ -297,7 +298,7 @@ def installed_models(include_incomplete: bool = False) -> list[InstalledModel]:
             continue
         for revision in repo.revisions:
             index = Path(revision.snapshot_path) / MODEL_INDEX
-            if index.is_file() and PIPELINE_CLASS in index.read_text(errors="replace"):
+            if index.is_file() and any(name in index.read_text(errors="replace") for name in PIPELINE_CLASSES):
                 try:
                     check_model_folder(Path(revision.snapshot_path))
                     problem = None

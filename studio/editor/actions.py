@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
-from studio.editor.operations import FADES, GROUPS, OPERATIONS, EditOperation
+from studio.editor.operation_table import FADES, GROUPS, OPERATIONS, EditOperation
 
 # Edit-menu items that live in a submenu (title), so the menu fits a 1024x640 screen.
 SUBMENU_OF = {"edit.normalize_peak": "N&ormalise", "edit.normalize_loudness": "N&ormalise",

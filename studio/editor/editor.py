@@ -15,16 +15,16 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
-from core.audio.bars import MAX_BPM
-from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
+from core.audio.formats.source import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
+from core.tempo.bars import MAX_BPM
 from core.wording import counted
 from studio.editor.actions import EditorActions, shortcuts_text
 from studio.editor.controller import EditorController
 from studio.editor.generative import GenerativeEdits
 from studio.editor.importer import FILE_FILTER, DropImporter, import_files
-from studio.editor.operations import EditOperation
+from studio.editor.operation_table import EditOperation
 from studio.editor.playback import EditorPlayback
 from studio.editor.transport import TransportBar
 from studio.editor.unsaved import UnsavedEdits

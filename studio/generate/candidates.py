@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.audio.clip import Clip
-from core.audio.levels import is_near_silent, peak_db
+from core.audio.silence import is_near_silent, peak_db
 from core.errors import LoaError
 from studio.shell.clip_entry import ClipEntry
 

@@ -7,8 +7,8 @@ DAW and a file exported by dialog are the same bytes. Qt-free.
     # folder/metal-door-slam-in-a-large-hall_s1234_1.00-2.50s.flac (+ .json sidecar) for a 24-bit FLAC source
     resolve(clip, entry_settings, ExportSettings(sample_rate=48_000)).describe()   # 'FLAC 24-bit, 48 kHz, stereo'
 
-Fields left None mean "same as source" (core.audio.source_format); the formats and what each holds are in
-core.audio.export_formats. `render(clip, settings, start, end)` gives the audio only, without writing anything.
+Fields left None mean "same as source" (core.audio.formats.source); the formats and what each holds are in
+core.audio.formats.containers. `render(clip, settings, start, end)` gives the audio only, without writing anything.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from core.audio.bars import bar_seconds, meter_of
 from core.audio.clip import Clip, resample
 from core.audio.downmix import mix_peak, peak_line
 from core.audio.downmix import note as downmix_note
-from core.audio.export_formats import (
+from core.audio.formats.containers import (
     CONTAINERS,
     EXPORT_RATES,
     FLOAT_FORMATS,
@@ -32,19 +32,20 @@ from core.audio.export_formats import (
     combination_error,
     describe,
 )
+from core.audio.formats.source import SourceFormat, clipping_warning, same_as_source, source_container
 from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
-from core.audio.source_format import SourceFormat, clipping_warning, same_as_source, source_container
 from core.errors import InputError
 
-# Kept for callers that list the choices; the full table (and what each format holds) is in export_formats.
+# Kept for callers that list the choices; the full table (and what each format holds) is in
+# core.audio.formats.containers.
 __all__ = ["EXPORT_RATES", "SAMPLE_FORMATS", "ExportSettings", "ResolvedExport", "export_clip", "fit_choice", "resolve"]
 SAMPLE_FORMATS = {name: kind.sample_formats for name, kind in CONTAINERS.items()}
 
 
 @dataclass(frozen=True)
 class ExportSettings:
-    """How exported files are written. Each field None means "same as source" (core.audio.source_format): a
+    """How exported files are written. Each field None means "same as source" (core.audio.formats.source): a
     24-bit FLAC stays a 24-bit FLAC at its rate and channel count; a field that is set overrides only itself."""
 
     container: Optional[str] = None

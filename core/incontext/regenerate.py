@@ -26,7 +26,6 @@ from typing import Optional
 
 import numpy as np
 
-from core.audio.bars import check_bars, check_bpm
 from core.audio.clip import MODEL_RATE, Clip
 from core.audio.mel import prepare_waveform
 from core.audio.seams import crossfade_samples, equal_power_crossfade, fit_to_clip
@@ -35,6 +34,8 @@ from core.generation.engine import Engine, GenerationResult
 from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
 from core.generation.progress import CancelCheck, ProgressCallback
 from core.generation.requests import MAX_SECONDS, GenerationSettings  # noqa: F401 - GenerationSettings re-exported
+from core.tempo.bars import check_bars, check_bpm
+from core.tempo.estimate import estimate_bpm
 
 CONTEXT_SECONDS = 10.24
 LOOP_HEAD_SECONDS = 1.0  # how much of the loop's start follows the generated part as known audio
@@ -42,11 +43,6 @@ MAX_INPAINT_SECONDS = CONTEXT_SECONDS - 1.0  # leave at least 0.5 s of context o
 LOOP_GLIDE_SECONDS = 0.005
 SILENCE_PEAK = 1e-4  # -80 dBFS
 MIN_CLIP_SECONDS = 0.05  # a little over one 40 ms latent row
-# A tempo the user gives is checked against core.audio.bars' MIN_BPM..MAX_BPM like every tempo. An *estimated*
-# one must fall in this narrower band: outside it librosa's tracker has almost always locked onto half or double
-# time (or noise), so the user is asked for --bpm rather than given bars of the wrong length.
-ESTIMATE_MIN_BPM, ESTIMATE_MAX_BPM = 30.0, 300.0
-BAR_SNAP_TOLERANCE = 0.08  # an estimate within 8% of a whole-bar tempo is taken to be that tempo
 
 
 def check_clip(clip: Clip) -> None:
@@ -208,34 +204,6 @@ def check_range(clip: Clip, start: float, end: float) -> None:
                          f"got start={start}, end={end}.")
     if end - start > MAX_INPAINT_SECONDS:
         raise InputError(f"the range is {end - start:.2f} s; inpaint at most {MAX_INPAINT_SECONDS:.2f} s at a time.")
-
-
-def estimate_bpm(clip: Clip, beats_per_bar: int = 4) -> float:
-    """Tempo of the clip by librosa's beat tracker, snapped to whole bars (see `snap_to_whole_bars`).
-
-    InputError when no tempo can be found: fewer than two beats (a single hit, a clip shorter than a beat
-    has no tempo, whatever the tracker's prior says) or a result outside ESTIMATE_MIN_BPM..ESTIMATE_MAX_BPM.
-    """
-    import librosa
-
-    tempo, beats = librosa.beat.beat_track(y=clip.mono, sr=clip.sample_rate)
-    bpm = float(np.atleast_1d(tempo)[0])
-    if len(beats) < 2 or not ESTIMATE_MIN_BPM <= bpm <= ESTIMATE_MAX_BPM:
-        raise InputError("could not estimate the tempo of this clip (no clear beat); give it with --bpm.")
-    return snap_to_whole_bars(bpm, clip.seconds, beats_per_bar)
-
-
-def snap_to_whole_bars(bpm: float, seconds: float, beats_per_bar: int = 4) -> float:
-    """The tempo at which a loop of `seconds` holds a whole number of bars, if that is within
-    BAR_SNAP_TOLERANCE of the estimate; else the estimate. A loop's own length is sharper evidence of its
-    tempo than a beat tracker's estimate, and a snapped tempo adds bars on the loop's own grid."""
-    bars = round(seconds * bpm / (60.0 * beats_per_bar))
-    if bars >= 1:
-        snapped = bars * beats_per_bar * 60.0 / seconds
-        near = abs(snapped / bpm - 1.0) <= BAR_SNAP_TOLERANCE
-        if near and ESTIMATE_MIN_BPM <= snapped <= ESTIMATE_MAX_BPM:
-            return snapped
-    return bpm
 
 
 def bars_to_frames(bars: int, bpm: float, rate: int, beats_per_bar: int = 4) -> int:

@@ -1,11 +1,11 @@
 """The format of files the app renders on its own (batch rows, speech script lines): the Export dialog's formats.
 
 `loa batch`, `loa speak --script`, the batch dialog and the script export choose a container, a bit depth and a
-sample rate from the same table as File > Export… (core.audio.export_formats) and are checked by the same
-validation (core.audio.export.ExportSettings, combination_error); the audio is resampled by the same
-`core.audio.export.render` and lands atomically with its sidecar (core.audio.provenance). With no bit depth
-chosen a take gets the window's rule for generated takes (source_format.generated_sample_format: 24-bit, 32-bit
-float when it peaks above 0 dBFS), at the model's rate unless a rate is chosen.
+sample rate from the same table as File > Export… (core.audio.formats.containers) and are checked by the same
+validation (core.audio.formats.export.ExportSettings, combination_error); the audio is resampled by the same
+`core.audio.formats.export.render` and lands atomically with its sidecar (core.audio.provenance). With no bit depth
+chosen a take gets the window's rule for generated takes (core.audio.formats.source.generated_sample_format:
+24-bit, 32-bit float when it peaks above 0 dBFS), at the model's rate unless a rate is chosen.
 
     choice = ExportSettings("flac", "pcm24", 48_000).validated()     # --format flac --bit-depth 24 --rate 48000
     path = write_take(clip, folder / f"line{extension_for(choice)}", provenance, choice)
@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Optional
 
 from core.audio.clip import Clip
-from core.audio.export import ExportSettings, container_for_extension, render
-from core.audio.export_formats import CONTAINERS, SAMPLE_FORMAT_LABELS, combination_error
+from core.audio.formats.containers import CONTAINERS, SAMPLE_FORMAT_LABELS, combination_error
+from core.audio.formats.export import ExportSettings, container_for_extension, render
 from core.audio.provenance import Provenance, save_with_provenance
 from core.errors import InputError
 
