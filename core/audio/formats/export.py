@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from core.audio.bars import bar_seconds, meter_of
 from core.audio.clip import Clip, resample
 from core.audio.downmix import mix_peak, peak_line
 from core.audio.downmix import note as downmix_note
@@ -36,6 +35,7 @@ from core.audio.formats.source import SourceFormat, clipping_warning, same_as_so
 from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
 from core.errors import InputError
+from core.tempo.bars import bar_seconds, meter_of
 
 # Kept for callers that list the choices; the full table (and what each format holds) is in
 # core.audio.formats.containers.
