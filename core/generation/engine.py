@@ -30,6 +30,7 @@ from core.generation.prompts import fit_prompt
 from core.generation.requests import GenerationRequest
 from core.generation.scoring import clap_scores
 from core.models.catalog import DEFAULT_MODEL
+from core.models.geometry import ModelGeometry, folder_geometry, pipeline_geometry
 from core.models.kinds import folder_kind, is_film, pipe_kind
 from core.models.loading import is_speech_folder, load_pipeline
 from core.models.store import ResolvedModel, resolve_model
@@ -126,6 +127,13 @@ class Engine:
         if self._pipe is not None:
             return type(getattr(self._pipe, "text_encoder_2", None)).__name__ == "VitsModel"
         return is_speech_folder(self.resolved.folder)
+
+    @property
+    def geometry(self) -> ModelGeometry:
+        """The model's rate, mel front-end and latent rows: the loaded pipeline's, else its folder's configs'."""
+        if self._pipe is not None:
+            return pipeline_geometry(self._pipe)
+        return folder_geometry(self.resolved.folder)
 
     @property
     def kind(self) -> str:
