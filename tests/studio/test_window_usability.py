@@ -114,7 +114,7 @@ def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qt
     window.midi.status_label.setText("MIDI: listening on 'a very long input port name from a USB keyboard "
                                      "controller with many words' (channel omni), clock follows the DAW")
     qtbot.waitUntil(dock.isVisible, timeout=2000)
-    qtbot.wait(100)
+    qtbot.wait(100)  # layout settles (no signal says "done"); the assertions below hold however long it waits
     scroll = dock.widget()
     view = QRect(scroll.viewport().mapToGlobal(QPoint(0, 0)), scroll.viewport().size())
     for button in window.midi.pads.buttons:
@@ -124,8 +124,7 @@ def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qt
     if size[0] >= 1500:  # the dock is resizable (a wide window has the room)
         width = dock.width()
         window.resizeDocks([dock], [width + 80], Qt.Orientation.Horizontal)
-        qtbot.wait(50)
-        assert dock.width() > width
+        qtbot.waitUntil(lambda: dock.width() > width, timeout=5000)
 
 
 @pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
@@ -261,13 +260,18 @@ def test_shown_cards_are_saved_as_they_change_so_a_crash_loses_none(qtbot, make_
     takes = [ClipEntry(tone_clip(220.0 * (i + 1)), prompt=f"take {i}", mode="sound", model="m", licence="l", seed=i)
              for i in range(3)]
     window.candidates.show_entries(takes)
-    qtbot.wait(600)  # no close, no quit: as if the process were killed now
+    from studio.library.session import load_shown_takes
+
+    # no close, no quit: as if the process were killed as soon as the save has landed
+    qtbot.waitUntil(lambda: [e.prompt for e in load_shown_takes(window.library)] == ["take 0", "take 1", "take 2"],
+                    timeout=10_000)
     after_crash = make_window()
     restored = [card.entry for card in after_crash.candidates.cards]
     assert [e.prompt for e in restored] == ["take 0", "take 1", "take 2"]
     np.testing.assert_allclose(restored[2].clip.samples, takes[2].clip.samples, atol=1e-6)
     window.candidates.cards[1].keep_button.click()  # a change after the first save is saved too
-    qtbot.wait(600)
+    qtbot.waitUntil(lambda: [e.kept for e in load_shown_takes(window.library)] == [False, True, False],
+                    timeout=10_000)
     again = make_window()
     assert [c.entry.kept for c in again.candidates.cards] == [False, True, False]
 
@@ -336,7 +340,7 @@ def test_at_1024x640_with_the_script_dock_and_job_rows_the_waveform_keeps_150_px
         job = Job(500 + number, JobSpec(mode="speech", model="m",
                                         request=GenerationRequest(prompt=f"line {number}", seconds=1.0, steps=2)))
         window.job_list._on_added(job)
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: window.waveform.height() >= 150 and window.candidates.height() >= 100, timeout=5000)
     assert (window.width(), window.height()) == (1024, 640)
     assert window.waveform.height() >= 150, f"the waveform got {window.waveform.height()} px"
     assert window.candidates.height() >= 100
