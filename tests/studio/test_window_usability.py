@@ -114,9 +114,16 @@ def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qt
     window.midi.status_label.setText("MIDI: listening on 'a very long input port name from a USB keyboard "
                                      "controller with many words' (channel omni), clock follows the DAW")
     qtbot.waitUntil(dock.isVisible, timeout=2000)
-    qtbot.wait(100)  # layout settles (no signal says "done"); the assertions below hold however long it waits
+    from studio_helpers import settled
+
     scroll = dock.widget()
-    view = QRect(scroll.viewport().mapToGlobal(QPoint(0, 0)), scroll.viewport().size())
+
+    def viewport():
+        return QRect(scroll.viewport().mapToGlobal(QPoint(0, 0)), scroll.viewport().size())
+
+    settled(qtbot, lambda: all(viewport().contains(QRect(b.mapToGlobal(QPoint(0, 0)), b.size()))
+                               for b in window.midi.pads.buttons))  # the layout has settled
+    view = viewport()
     for button in window.midi.pads.buttons:
         rect = QRect(button.mapToGlobal(QPoint(0, 0)), button.size())
         assert view.contains(rect), f"{button.objectName()} is cut off at {size}: {rect} outside {view}"
@@ -147,8 +154,11 @@ def test_a_pad_with_a_long_take_name_keeps_the_four_columns_even_and_its_words_w
         path = tmp_path / f"{name}.wav"
         sf.write(path, tone.samples, tone.sample_rate)
         assert grid.assign_file(pad, path)
-    qtbot.wait(100)
+    from studio_helpers import settled
+
     buttons = grid.buttons
+    settled(qtbot, lambda: all(max(ws) - min(ws) <= 2 for ws in
+                               ([b.width() for b in buttons[4 * r: 4 * r + 4]] for r in range(4))))
     for row in range(4):
         widths = [b.width() for b in buttons[4 * row: 4 * row + 4]]
         assert max(widths) - min(widths) <= 2, f"row {row + 1} pads differ in width at {size}: {widths}"
@@ -438,8 +448,10 @@ def test_cards_show_whole_in_the_centre_column_without_a_side_scroll(qtbot, make
     entries = [ClipEntry(tone_clip(220.0 * (n + 1), seconds=2.0), prompt="lofi drum loop", mode="music", model="m",
                          licence="l", seed=974497390 + n, score=0.34, settings=settings) for n in range(4)]
     window.candidates.show_entries(entries)
-    qtbot.wait(50)
+    from studio_helpers import steady
+
     view = window.candidates
+    steady(qtbot, lambda: (view.horizontalScrollBar().isVisible(), [c.geometry() for c in view.cards]))
     window.grab().save(str(tmp_path / f"cards-{size[0]}.png"))
     assert not view.horizontalScrollBar().isVisible(), "the cards scroll sideways"
     for card in view.cards:
