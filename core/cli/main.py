@@ -8,6 +8,7 @@ User errors print one line on stderr; a traceback appears only with --debug.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -64,7 +65,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, Cancelled) as exc:
         from core.fileio import cancel_report
 
-        print(f"loa: {cancel_report(since=landed_before)}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # a SIGHUP'd terminal may refuse the line (EIO)
+            print(f"loa: {cancel_report(since=landed_before)}", file=sys.stderr)
         return getattr(exc, "exit_code", 130)
     except LoaError as exc:
         if args.debug:
