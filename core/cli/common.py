@@ -28,7 +28,8 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
     g = parser.add_argument_group("generation")
     g.add_argument("-o", "--output", type=Path, help="output file (.wav, .flac, .ogg); K candidates: OUT-1..K")
     g.add_argument("--model", default=default_model,
-                   help=f"catalog id ({', '.join(CATALOG)}) or a local folder (default {default_model})")
+                   help=f"catalog id ({', '.join(CATALOG)}), a local folder, or an original-format AudioLDM "
+                        f"checkpoint (.pth, converted once) (default {default_model})")
     if default_seconds is not None:
         g.add_argument("--seconds", type=float, default=default_seconds, help="duration in seconds")
     base = defaults_for_task(CATALOG[default_model].task if default_model in CATALOG else "sound")
