@@ -71,6 +71,7 @@ class Editor(QObject):
         self.controller.message.connect(window.show_message)
         self.controller.error.connect(window.show_error)
         self.controller.library_changed.connect(window.library_panel.library_changed)
+        window.library_panel.changed.connect(self.actions.refresh)  # Undo also undoes a library delete
         self.unsaved = UnsavedEdits(self)
         window.library_panel.unsaved_ids = self.unsaved.library_ids
         self.controller.clip_changed.connect(lambda _entry: self.unsaved.refresh_marks())

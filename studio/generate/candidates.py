@@ -85,6 +85,8 @@ class CandidateCard(QFrame):
         self.thumbnail = QLabel()
         self.info = QLabel()
         self.info.setObjectName("candidateInfo")
+        self.info.setWordWrap(True)  # as wide as the thumbnail: a card fits the centre column at 1024 px
+        self.info.setFixedWidth(THUMB_SIZE[0])
         self.set_fit_level(False)
         # A near-silent take looks like any other in a normalised thumbnail: say so plainly.
         self.silent = is_near_silent(entry.clip)

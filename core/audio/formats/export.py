@@ -35,6 +35,7 @@ from core.audio.formats.source import SourceFormat, clipping_warning, same_as_so
 from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
 from core.errors import InputError
+from core.tempo.bars import bar_seconds, meter_of
 
 # Kept for callers that list the choices; the full table (and what each format holds) is in
 # core.audio.formats.containers.
@@ -244,12 +245,24 @@ def export_name(provenance: Provenance, settings: ExportSettings, start: Optiona
                 end: Optional[float] = None) -> str:
     """prompt-slug_sSEED.ext, with the selection in seconds when only part of the clip is exported."""
     extension = CONTAINERS[settings.container or source_container(provenance.settings)].extension
-    name = take_file_name(provenance.prompt, provenance.settings, provenance.seed, extension)
+    take_settings = provenance.settings
+    if (start is not None or end is not None) and take_settings.get("bar_locked"):
+        # a part of a bar-locked take keeps its tempo in the name, and a bar count only when it is whole bars
+        take_settings = dict(take_settings, bars=_whole_bars(take_settings, start, end))
+    name = take_file_name(provenance.prompt, take_settings, provenance.seed, extension)
     if start is None and end is None:
         return name
     stem = name[: -len(extension)]
     end_text = "end" if end is None else f"{end:.2f}s"
     return f"{stem}_{start or 0.0:.2f}-{end_text}{extension}"
+
+
+def _whole_bars(settings: dict, start: Optional[float], end: Optional[float]) -> Optional[int]:
+    bpm = settings.get("bpm")
+    if end is None or not isinstance(bpm, (int, float)) or bpm <= 0:
+        return None
+    bars = (end - (start or 0.0)) / bar_seconds(1, float(bpm), *meter_of(settings))
+    return int(round(bars)) if round(bars) >= 1 and abs(bars - round(bars)) < 0.005 else None
 
 
 def resolve_for(clip: Clip, provenance: Provenance, settings: Optional[ExportSettings],
