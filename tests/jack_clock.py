@@ -3,16 +3,20 @@ recording captures: jack_transport is the timebase master whose tempo jack_midi_
 
     python tests/jack_clock.py OUT.json 97:4 140:4 61.5:5 174:4     # BPM:seconds, one after another
 
-records the pulse times core.devices.midi stamps (and when each tempo was set) into OUT.json.
+records the pulse times core.devices.midi stamps (and when each tempo was set) into OUT.json, on a private JACK dummy
+server (48 kHz, 256 frames) with realtime scheduling where the machine allows it (see private_server).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,50 @@ from core.devices.midi import MidiInput  # noqa: E402
 
 def available() -> bool:
     return shutil.which("jack_midi_clock") is not None and shutil.which("jack_transport") is not None
+
+
+def realtime_allowed() -> bool:
+    """Whether this machine lets a process take realtime (FIFO) scheduling (root, CAP_SYS_NICE or an rtprio limit)."""
+    probe = "import os; os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))"
+    return subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0
+
+
+@contextlib.contextmanager
+def private_server(realtime: bool = True):
+    """A JACK dummy server of our own (48 kHz, 256 frames) for the clock: JACK_DEFAULT_SERVER names it for this
+    process and its children while it runs. Yields whether it runs with realtime scheduling (jackd -R).
+
+    Why not the shared server .ci/services.sh starts: that one is not realtime, and on a loaded machine its cycles
+    start late, never caught up: the pulses themselves then run slow and jump (94.8 BPM for 97 at load 11 on two
+    cores), and no follower can read the tempo that was set. A realtime dummy server keeps its cycles on time
+    beside other work (load 9-11: the pulses' own line 97.0, 140.0, 61.5, 174.0), as a DAW's audio thread does."""
+    realtime = realtime and realtime_allowed()
+    name = f"loa-clock-{uuid.uuid4().hex[:8]}"
+    old = os.environ.get("JACK_DEFAULT_SERVER")
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1", JACK_DEFAULT_SERVER=name)
+    server = subprocess.Popen(["jackd", "-R" if realtime else "--no-realtime", "-n", name,
+                               "-d", "dummy", "-r", "48000", "-p", "256"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        deadline = time.monotonic() + 10
+        probe = dict(env, JACK_NO_START_SERVER="1")
+        while subprocess.run(["jack_lsp"], capture_output=True, env=probe).returncode != 0:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"jackd -n {name} did not start (exit {server.poll()})")
+            time.sleep(0.1)
+        yield realtime
+    finally:
+        if old is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = old
+        server.terminate()
+        try:
+            server.wait(5)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def record(segments: list[tuple[float, float]], client_name: str = "loa-clock-capture") -> dict:
@@ -98,7 +146,9 @@ def follow(capture: dict) -> list[dict]:
 
 
 if __name__ == "__main__":
-    capture = record([(float(b), float(s)) for b, s in (a.split(":") for a in sys.argv[2:])])
+    with private_server() as realtime:
+        print("realtime server" if realtime else "server without realtime scheduling (not allowed here)")
+        capture = record([(float(b), float(s)) for b, s in (a.split(":") for a in sys.argv[2:])])
     Path(sys.argv[1]).write_text(json.dumps(capture))
     for row in follow(capture):
         print(row)
