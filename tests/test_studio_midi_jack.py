@@ -115,9 +115,9 @@ def test_note_on_plays_the_mapped_pad_and_velocity_scales_it(rig):
     window, c, out, qtbot = rig
     c.assign_pad(0, tone(0.4), "tone")
     loud = record_while(qtbot, 1.2, lambda: out.send(note_on(36, 127)))
-    qtbot.waitUntil(lambda: not c.player.playing, timeout=3000)  # the pad's tone has ended
+    qtbot.waitUntil(lambda: not c.player.playing, timeout=10_000)  # the pad's tone has ended
     soft = record_while(qtbot, 1.2, lambda: out.send(note_on(36, 64)))
-    qtbot.waitUntil(lambda: not c.player.playing, timeout=3000)
+    qtbot.waitUntil(lambda: not c.player.playing, timeout=10_000)
     other = record_while(qtbot, 1.0, lambda: out.send(note_on(37, 127)))  # pad 2 is empty
     assert np.abs(loud).max() == pytest.approx(0.5, abs=0.05)
     assert np.abs(soft).max() / np.abs(loud).max() == pytest.approx((64 / 127) ** 2, rel=0.1)
@@ -150,21 +150,21 @@ def test_learned_note_and_cc_fire_their_actions(rig):
     window.candidates.show_entries(entries)
     c.start_learning("next_take")
     out.send(note_on(70, 100))
-    qtbot.waitUntil(lambda: "next_take" in c.mapping.bindings, timeout=3000)
+    qtbot.waitUntil(lambda: "next_take" in c.mapping.bindings, timeout=10_000)
     c.start_learning("output_gain")
     out.send(control_change(21, 10))
-    qtbot.waitUntil(lambda: "output_gain" in c.mapping.bindings, timeout=3000)
+    qtbot.waitUntil(lambda: "output_gain" in c.mapping.bindings, timeout=10_000)
 
     out.send(note_on(70, 100))
-    qtbot.waitUntil(lambda: window.candidates.current_index == 1, timeout=3000)
+    qtbot.waitUntil(lambda: window.candidates.current_index == 1, timeout=10_000)
     window.auditioner.stop()
     c.assign_pad(0, tone(0.4), "tone")
     out.send(control_change(21, 0))
-    qtbot.waitUntil(lambda: c.player.output_gain == 0.0, timeout=3000)
+    qtbot.waitUntil(lambda: c.player.output_gain == 0.0, timeout=10_000)
     silent = record_while(qtbot, 1.0, lambda: out.send(note_on(36, 127)))
     out.send(control_change(21, 127))
-    qtbot.waitUntil(lambda: c.player.output_gain == 1.0, timeout=3000)
-    qtbot.wait(500)
+    qtbot.waitUntil(lambda: c.player.output_gain == 1.0, timeout=10_000)
+    qtbot.waitUntil(lambda: not c.player.playing, timeout=10_000)  # the silent note's pad has ended
     heard = record_while(qtbot, 1.0, lambda: out.send(note_on(36, 127)))
     assert np.abs(silent).max() < 0.01 and np.abs(heard).max() == pytest.approx(0.5, abs=0.05)
 
@@ -182,10 +182,10 @@ def test_daw_start_and_stop_drive_playback(rig):
 
     def start_then_stop():
         out.send([0xFA])  # Start
-        qtbot.waitUntil(lambda: window.auditioner.is_playing, timeout=3000)
+        qtbot.waitUntil(lambda: window.auditioner.is_playing, timeout=10_000)
         qtbot.wait(400)
         out.send([0xFC])  # Stop
-        qtbot.waitUntil(lambda: not window.auditioner.is_playing, timeout=3000)
+        qtbot.waitUntil(lambda: not window.auditioner.is_playing, timeout=10_000)
 
     heard = record_while(qtbot, 1.8, start_then_stop)
     take = tone_envelope(heard, 800.0)
@@ -202,7 +202,7 @@ def test_a_learned_note_starts_and_stops_a_recording(rig):
     window.settings.count_in_mode = "off"
     c.start_learning("record")
     out.send(note_on(72, 100))
-    qtbot.waitUntil(lambda: "record" in c.mapping.bindings, timeout=3000)
+    qtbot.waitUntil(lambda: "record" in c.mapping.bindings, timeout=10_000)
     recorder = window.recording.controller
     assert recorder.state == "idle"
     finished, said = [], []
