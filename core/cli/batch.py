@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
+from core.devices.compute import DEVICES, PRECISION_ENV, PRECISIONS
 from core.errors import Cancelled, InputError, LoaError, ModelNotAvailable
-from core.models.device_names import DEVICES, PRECISION_ENV, PRECISIONS
 from core.wording import counted
 
 from .common import add_format_flags, format_choice, print_lines
@@ -136,7 +136,7 @@ def _plan(plan_batch, args: argparse.Namespace, job, device: str, write: bool = 
 
 
 def _device(device: str) -> str:
-    from core.models.loading import pick_device
+    from core.devices.compute import pick_device
 
     try:
         return pick_device(device).type

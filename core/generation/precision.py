@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 import torch
 
+from core.devices.compute import PRECISION_ENV, PRECISIONS
 from core.errors import InputError
-from core.models.device_names import PRECISION_ENV, PRECISIONS
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 NAMES = {v: k for k, v in DTYPES.items()}
