@@ -102,9 +102,9 @@ def make_engine(args: argparse.Namespace, inputs: Sequence[Optional[Path]] = (),
     checked its own outputs), so bad input costs no model work. `inputs`: files the output must never replace."""
     if check:
         check_outputs(args, getattr(args, "candidates", 1) or 1, inputs)
-    from .main import quiet_interrupt_while_importing
+    from core import signals
 
-    with quiet_interrupt_while_importing():
+    with signals.starting():  # nothing to lose yet: a signal ends at once, as at start-up
         import core.generation.engine  # noqa: F401 - torch: imported only once the input has passed every check
     from core.generation.engine_cache import EngineCache
 
