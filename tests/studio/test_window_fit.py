@@ -208,7 +208,8 @@ def test_a_job_rows_progress_text_is_shown_whole(qtbot, make_window, size):
     row.show_progress(Progress("denoising", 12, 60))
     bar = row.bar
     text = bar.format()
-    assert settled(qtbot, lambda: bar.fontMetrics().horizontalAdvance(text) <= bar.width() - 12), f"{text!r} is cut in {bar.width()} px"
+    fits = settled(qtbot, lambda: bar.fontMetrics().horizontalAdvance(text) <= bar.width() - 12)
+    assert fits, f"{text!r} is cut in {bar.width()} px"
     assert "12" in text and "60" in text
     assert bar.toolTip() == "denoising: step 12 of 60"
     if size[0] >= 1600:
