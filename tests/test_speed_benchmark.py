@@ -22,6 +22,7 @@ def test_the_speed_benchmark_reports_ours_beside_the_recipe_with_fidelity(tiny_m
         assert len(case[path]["load_average_1min"]) == 2
         assert abs(case[path]["realtime_factor"] * case[path]["median_s"] - 10.24) < 0.05
         assert case[path]["peak_rss_gb"] > 0
+        assert case[path]["peak_vram"] == "absent: no GPU memory on cpu"  # peak_vram_gb on CUDA
     assert abs(case["ratio_ours_over_recipe"] * case["recipe"]["median_s"] - case["ours"]["median_s"]) < 0.01
     fidelity = case["fidelity"]
     assert fidelity["bound"] == 1e-4 and fidelity["within_bound"]

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from core.audio.mel import FrontEnd, log_mel, prepare_waveform
+from core.generation.low_vram import execution_device
 from core.generation.sampling import seeded_noise
 
 SAMPLES_PER_ROW = 640  # 4 mel frames x hop 160
@@ -31,7 +32,7 @@ def encode_wave(pipe, wave16k: np.ndarray) -> torch.Tensor:
     front = FrontEnd.from_vocoder_config(pipe.vocoder.config)  # its mel bins (64 on official models)
     mel = torch.from_numpy(log_mel(wave, front))[None, None]  # (1, 1, frames, n_mels)
     vae = pipe.vae
-    mel = mel.to(device=vae.device, dtype=vae.dtype)
+    mel = mel.to(device=execution_device(vae), dtype=vae.dtype)  # (low-VRAM: the GPU it moves to)
     latent = vae.encode(mel).latent_dist.mode()
     return latent * vae.config.scaling_factor
 
