@@ -24,9 +24,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 from benchmarks.json_report import print_and_save  # noqa: E402
+from core.devices.compute import pick_device, pick_dtype  # noqa: E402
 from core.generation.engine import Engine  # noqa: E402
 from core.generation.requests import SCHEDULERS, GenerationRequest  # noqa: E402
-from core.models.loading import pick_device, pick_dtype  # noqa: E402
 from core.quiet import quiet_libraries  # noqa: E402
 
 CONFIGS = REPO / "resources" / "official-configs"

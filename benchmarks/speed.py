@@ -37,12 +37,12 @@ import torch
 from benchmarks.bench_generate import peak_memory, random_pipeline, sync
 from benchmarks.json_report import print_and_save
 from benchmarks.stage_clock import load_average, stage_clock
+from core.devices.compute import pick_device
 from core.generation import precision as precision_mod
 from core.generation import sampling
 from core.generation.compiled import COMPILE_MODES
 from core.generation.engine import Engine
 from core.generation.requests import GenerationRequest
-from core.models.loading import pick_device
 
 PROMPT = "a dog barking in the distance, rain on a tin roof"
 NEGATIVE = "low quality, noise"

@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         QMessageBox.critical(None, APP_NAME, str(exc))
         return 1
     window.show()
+    from studio.shell import quit_on_signal
+
+    quit_on_signal.install(window)  # SIGTERM (a logout) saves and ends as Quit does, exit 0
     from core import gc_policy
 
     gc_policy.freeze()  # start-up's long-lived objects (Qt wrappers, modules) stay out of later passes

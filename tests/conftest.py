@@ -80,6 +80,17 @@ def tiny_speech_model_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_48k_model(tmp_path_factory) -> Path:
+    """A tiny 48 kHz AudioLDM pipeline (diffusers' AudioLDMPipeline layout, the AudioLDM 2 repository's audioldm_48k
+    geometry: 256 mel bins, hop 480, 16 latent channels, FiLM on a 512-d CLAP text embedding); see
+    tests/tiny_audioldm48k.py. `--model <this folder>` names it; tests that want it under a hub id in the store
+    install it with hf_cache.install_into_cache(tiny_48k_model, id, hf_home)."""
+    from tiny_audioldm48k import build_tiny_48k_pipeline
+
+    return build_tiny_48k_pipeline(tmp_path_factory.mktemp("models") / "tiny-audioldm-48k")
+
+
+@pytest.fixture(scope="session")
 def tiny_engine(tiny_model_dir):
     """One resident engine on the tiny model, shared across tests like the app shares one."""
     from core.generation.engine import Engine

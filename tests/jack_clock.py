@@ -19,8 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.devices.clock_tempo import ClockTempo  # noqa: E402
 from core.devices.midi import MidiInput  # noqa: E402
+from core.tempo.clock import ClockTempo  # noqa: E402
 
 
 def available() -> bool:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.audio.clip import Clip
-from core.fileio import OutputError
+from core.output_checks import OutputError
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_library_add_on_a_full_disk_adds_nothing_and_leaves_no_file(tiny_disk):
 
 
 def test_library_and_export_never_land_on_an_existing_sidecar(tmp_path):
-    from core.audio.export import ExportSettings, export_clip
+    from core.audio.formats.export import ExportSettings, export_clip
     from core.audio.provenance import Provenance
     from core.library.store import Library
 

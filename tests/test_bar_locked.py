@@ -10,12 +10,12 @@ import pytest
 import soundfile as sf
 
 from core.audio.acid import AcidInfo, add_acid_chunk, read_acid_chunk, riff_chunks
-from core.audio.bars import bar_frames, trim_to_frames
 from core.audio.clip import MODEL_RATE, Clip, save_clip
 from core.cli.main import main
 from core.errors import InputError
 from core.generation.bar_locked import BarLock, generate_bars
 from core.generation.requests import GenerationRequest
+from core.tempo.bars import bar_frames, trim_to_frames
 
 
 def libsndfile_loop_info(path):

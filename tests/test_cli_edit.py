@@ -13,7 +13,7 @@ from loudness_reference import ebur128_lufs
 
 from core.audio.clip import Clip
 from core.cli.main import main
-from core.editing import Selection, convert, fades, levels, splice
+from core.editing import Selection, convert, fades, gain, splice
 
 
 def run(capsys, *argv):
@@ -52,7 +52,7 @@ def test_a_chain_equals_the_core_operations_in_order_sample_exact(tmp_path, caps
     rate = clip.sample_rate
     clip = splice.trim(clip, Selection(int(0.25 * rate), int(1.75 * rate))).clip
     clip = fades.fade_in(clip, Selection(), curve="s-curve", seconds=0.1).clip
-    clip = levels.gain(clip, Selection(), db=-3.0).clip
+    clip = gain.gain(clip, Selection(), db=-3.0).clip
     clip = splice.delete(clip, Selection(int(0.5 * rate), int(0.6 * rate))).clip
     clip = splice.insert_silence(clip, Selection.cursor(0), seconds=0.2).clip
     clip = splice.silence(clip, Selection(rate, int(1.1 * rate))).clip

@@ -1,12 +1,12 @@
-"""One tempo range for every --bpm (core.audio.bars.MIN_BPM..MAX_BPM), checked before any model loads, and
+"""One tempo range for every --bpm (core.tempo.bars.MIN_BPM..MAX_BPM), checked before any model loads, and
 counted nouns in the batch messages ("1 bad row", "2 bad rows")."""
 
 import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio.bars import MAX_BPM, MIN_BPM
 from core.cli.main import main
+from core.tempo.bars import MAX_BPM, MIN_BPM
 from core.wording import counted
 
 NO_MODEL = ["--model", "/nonexistent/model-folder"]  # reaching the model would exit 3, not 2

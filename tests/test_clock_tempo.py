@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.devices.clock_tempo import ClockTempo
 from core.devices.midi import MidiInput
+from core.tempo.clock import ClockTempo
 
 PERIOD = 256 / 48000
 

@@ -61,7 +61,7 @@ def test_a_set_that_lands_leaves_no_journal(tmp_path):
 def test_the_check_before_a_rerun_repairs_first(tmp_path):
     """After a kill half-way through a new set, the same command's up-front check finds the names free again
     (instead of refusing the half-landed new names as existing files)."""
-    from core.fileio import check_output_paths
+    from core.output_checks import check_output_paths
 
     result = write_set(tmp_path, False, 2)
     assert result.returncode == -9, result.stderr

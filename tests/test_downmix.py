@@ -9,7 +9,7 @@ import soundfile as sf
 
 from core.audio import downmix as dm
 from core.audio.clip import MODEL_RATE, Clip, load_clip, resample
-from core.audio.export import ExportSettings, export_clip, resolve
+from core.audio.formats.export import ExportSettings, export_clip, resolve
 from core.audio.provenance import Provenance
 from core.editing import convert, splice
 from core.editing.selection import Selection
@@ -249,7 +249,7 @@ def test_loudness_of_5_1_and_quad_follows_the_same_layouts(tmp_path):
     """BS.1770 in the layouts above: 5.1 is its five main channels (LFE left out), quad is L R Ls Rs."""
     from loudness_reference import ebur128_lufs
 
-    from core.editing import levels
+    from core.editing import gain
     from core.editing.measure import integrated_loudness
 
     rate = 48_000
@@ -263,7 +263,7 @@ def test_loudness_of_5_1_and_quad_follows_the_same_layouts(tmp_path):
     as_five = np.stack([quad[:, 0], quad[:, 1], 0 * quad[:, 0], quad[:, 2], quad[:, 3]], axis=1)
     expected = ebur128_lufs(as_five, rate)
     assert integrated_loudness(quad, rate) == pytest.approx(expected, abs=0.01)
-    result = levels.normalize_loudness(Clip(x, rate), Selection(), lufs=-23.0)
+    result = gain.normalize_loudness(Clip(x, rate), Selection(), lufs=-23.0)
     assert result.did_change and integrated_loudness(result.clip.samples, rate) == pytest.approx(-23.0, abs=0.05)
 
 

@@ -10,7 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel
 
 from core.audio.clip import Clip, load_clip, read_tags
-from core.audio.export import ExportSettings
+from core.audio.formats.export import ExportSettings
 from core.audio.provenance import Provenance, read_sidecar
 from core.paths import cache_dir
 from studio.export.dragout import (

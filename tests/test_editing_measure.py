@@ -6,7 +6,7 @@ import pytest
 from loudness_reference import ebur128_lufs
 
 from core.audio.clip import Clip
-from core.editing import Selection, levels, measure
+from core.editing import Selection, gain, measure
 
 
 def brute_true_peak(samples: np.ndarray) -> float:
@@ -76,10 +76,10 @@ def test_normalised_loudness_is_on_target_by_libebur128_and_the_true_peak_limit_
     speech_like = rng.standard_normal((48000 * 4, 2)) * 0.02
     speech_like[::4800] *= 30  # sparse peaks: normalising up would clip without the limit
     clip = Clip(speech_like.astype(np.float32), 48000)
-    up = levels.normalize_loudness(clip, Selection(), lufs=-16.0, true_peak_limit=-1.0)
+    up = gain.normalize_loudness(clip, Selection(), lufs=-16.0, true_peak_limit=-1.0)
     assert "not -16" in up.note  # the limit held it back
-    assert brute_true_peak(up.clip.samples) <= 10 ** ((-1.0 - levels.TRUE_PEAK_MARGIN_DB) / 20) * (1 + 1e-5)
-    quiet = levels.normalize_loudness(clip, Selection(), lufs=-45.0, true_peak_limit=-1.0)
+    assert brute_true_peak(up.clip.samples) <= 10 ** ((-1.0 - gain.TRUE_PEAK_MARGIN_DB) / 20) * (1 + 1e-5)
+    quiet = gain.normalize_loudness(clip, Selection(), lufs=-45.0, true_peak_limit=-1.0)
     assert quiet.note == ""
     assert ebur128_lufs(quiet.clip.samples, 48000) == pytest.approx(-45.0, abs=0.02)
 

@@ -5,7 +5,7 @@ import pytest
 
 from core.audio.clip import Clip, resample
 from core.audio.seams import equal_power_crossfade
-from core.editing import Selection, convert, fades, levels, snap_to_zero_crossings, splice
+from core.editing import Selection, convert, fades, gain, snap_to_zero_crossings, splice
 from core.errors import InputError
 
 RATE = 1000  # 1 kHz keeps arrays small; a 10 ms crossfade is 10 frames
@@ -171,15 +171,15 @@ def test_fade_longer_than_the_selection_covers_the_selection_with_a_note():
 
 def test_gain_and_peak_normalisation():
     clip = ramp()
-    up = levels.gain(clip, Selection(0, 10), 6.0)
+    up = gain.gain(clip, Selection(0, 10), 6.0)
     factor = np.float32(10 ** (6 / 20))
     assert np.array_equal(up.clip.samples[:10], clip.samples[:10] * factor)
     assert np.array_equal(up.clip.samples[10:], clip.samples[10:])
-    norm = levels.normalize_peak(clip, Selection(), -6.0)
+    norm = gain.normalize_peak(clip, Selection(), -6.0)
     assert np.abs(norm.clip.samples).max() == pytest.approx(10 ** (-6 / 20), rel=1e-6)
-    loud = levels.gain(Clip(np.full((10, 1), 0.5, np.float32), RATE), Selection(), 12.0)
+    loud = gain.gain(Clip(np.full((10, 1), 0.5, np.float32), RATE), Selection(), 12.0)
     assert "above full scale" in loud.note
-    silent = levels.normalize_peak(Clip(np.zeros((10, 1), np.float32), RATE), Selection())
+    silent = gain.normalize_peak(Clip(np.zeros((10, 1), np.float32), RATE), Selection())
     assert not silent.did_change and "silent" in silent.note
 
 
@@ -190,19 +190,19 @@ def noise_clip(seconds=3.0, rate=48000, level=0.05, seed=1) -> Clip:
 
 def test_loudness_normalisation_reaches_the_target():
     clip = noise_clip()
-    result = levels.normalize_loudness(clip, Selection(), lufs=-23.0, true_peak_limit=-1.0)
-    assert levels.integrated_loudness(result.clip.samples, clip.sample_rate) == pytest.approx(-23.0, abs=0.05)
+    result = gain.normalize_loudness(clip, Selection(), lufs=-23.0, true_peak_limit=-1.0)
+    assert gain.integrated_loudness(result.clip.samples, clip.sample_rate) == pytest.approx(-23.0, abs=0.05)
     assert result.note == ""
 
 
 def test_loudness_normalisation_stops_at_the_true_peak_limit():
     clip = noise_clip(level=0.1)
-    result = levels.normalize_loudness(clip, Selection(), lufs=-5.0, true_peak_limit=-1.0)
-    tp_db = 20 * np.log10(levels.true_peak(result.clip.samples, clip.sample_rate))
+    result = gain.normalize_loudness(clip, Selection(), lufs=-5.0, true_peak_limit=-1.0)
+    tp_db = 20 * np.log10(gain.true_peak(result.clip.samples, clip.sample_rate))
     assert tp_db <= -1.0 + 0.01 and "not -5" in result.note
     assert np.abs(result.clip.samples).max() < 1.0
     with pytest.raises(InputError, match="at least 0.4 s"):
-        levels.normalize_loudness(clip, Selection(0, 1000))
+        gain.normalize_loudness(clip, Selection(0, 1000))
 
 
 def test_reverse_selection():
@@ -233,7 +233,7 @@ def test_one_sample_clip_survives_every_operation():
     assert not splice.trim(clip, whole).did_change  # trimming to the whole clip keeps everything
     assert splice.paste(clip, Selection.cursor(1), clip).clip.frames == 2
     assert np.array_equal(fades.fade_in(clip, whole).clip.samples, np.zeros((1, 2), np.float32))
-    half = levels.gain(clip, whole, -6.0206).clip.samples[0]
+    half = gain.gain(clip, whole, -6.0206).clip.samples[0]
     assert np.array_equal(half, clip.samples[0] * np.float32(10 ** (-6.0206 / 20)))
     assert np.array_equal(convert.reverse(clip, whole).clip.samples, clip.samples)
     assert splice.insert_silence(clip, Selection.cursor(0), 0.001).clip.frames == 2
@@ -258,11 +258,11 @@ def test_selection_normalises_reversed_and_negative_edges():
 
 def test_loudness_of_audio_below_the_gate_or_with_no_known_layout():
     quiet = noise_clip(level=1e-5)  # about -97 LUFS: below BS.1770's -70 LUFS absolute gate
-    result = levels.normalize_loudness(quiet, Selection())
+    result = gain.normalize_loudness(quiet, Selection())
     assert not result.did_change and "gate" in result.note
     seven = Clip(np.zeros((48000, 7), np.float32), 48000)  # 5.1 and 7.1 are measured (tests/test_downmix.py)
     with pytest.raises(InputError, match="needs a known channel layout"):
-        levels.normalize_loudness(seven, Selection())
+        gain.normalize_loudness(seven, Selection())
 
 
 @pytest.mark.parametrize("curve", sorted(fades.CURVES))

@@ -8,7 +8,7 @@ from core.cli.main import main
 from core.errors import InputError
 from core.generation import sampling
 from core.incontext import transform as transforming
-from core.incontext.operations import GenerationSettings
+from core.incontext.regenerate import GenerationSettings
 
 FAST = GenerationSettings(prompt="a knock on a metal door", steps=4, seed=7)
 

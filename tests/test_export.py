@@ -6,7 +6,7 @@ import soundfile as sf
 
 from core.audio.clip import SUBTYPES as SF_SUBTYPES
 from core.audio.clip import Clip, load_clip, read_tags
-from core.audio.export import SAMPLE_FORMATS, ExportSettings, export_clip, export_name, render, select
+from core.audio.formats.export import SAMPLE_FORMATS, ExportSettings, export_clip, export_name, render, select
 from core.audio.provenance import Provenance, read_sidecar
 from core.errors import InputError
 
@@ -91,6 +91,18 @@ def test_open_ended_selection_runs_to_the_end():
     assert select(clip, None, 0.25).frames == 4000
     assert select(clip) is clip
     assert export_name(provenance(), ExportSettings(), 0.5, None).endswith("_0.50-end.wav")
+
+
+def test_a_part_of_a_bar_locked_take_is_not_named_as_its_whole_bar_count():
+    """A 2 s selection of a 4-bar loop at 97 BPM was named ..._97bpm_4bars_..._1.05-3.08s.wav (issue 21 walk)."""
+    loop = Provenance(prompt="lofi drum loop", model_id="m", licence="l", seed=7,
+                      settings={"bar_locked": True, "bpm": 97.0, "bars": 4, "beats_per_bar": 4})
+    assert export_name(loop, ExportSettings()) == "lofi-drum-loop_97bpm_4bars_s7.wav"
+    assert export_name(loop, ExportSettings(), 1.05, 3.08) == "lofi-drum-loop_97bpm_s7_1.05-3.08s.wav"
+    one_bar = 4 * 60 / 97
+    assert export_name(loop, ExportSettings(), one_bar, 3 * one_bar) == \
+        f"lofi-drum-loop_97bpm_2bars_s7_{one_bar:.2f}-{3 * one_bar:.2f}s.wav"
+    assert export_name(loop, ExportSettings(), 0.5, None) == "lofi-drum-loop_97bpm_s7_0.50-end.wav"
 
 
 @pytest.mark.parametrize("start, end", [(-0.1, 0.5), (0.5, 0.5), (0.8, 0.2), (0.0, 1.5)])

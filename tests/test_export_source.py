@@ -12,9 +12,9 @@ import pytest
 import soundfile as sf
 
 from core.audio.clip import Clip, load_clip
-from core.audio.export import ExportSettings, export_clip, resolve
+from core.audio.formats.export import ExportSettings, export_clip, resolve
 from core.audio.provenance import Provenance
-from core.editing import EditSession, Selection, levels
+from core.editing import EditSession, Selection, gain
 from core.editing.versions import save_as_version
 from core.errors import InputError
 from core.library.store import Library
@@ -145,7 +145,7 @@ def test_generated_takes_default_to_24_bit_wav_at_their_rate_or_float_when_they_
 def test_an_edited_library_version_still_exports_as_the_original_flac(tmp_path, flac24):
     library = Library(tmp_path / "lib")
     entry = imported(flac24, library)
-    edited = levels.gain(entry.clip, Selection.whole(entry.clip), -6.0)
+    edited = gain.gain(entry.clip, Selection.whole(entry.clip), -6.0)
     version = library.add_version(entry.library_id, edited.clip, [edited.operation])
     again = library.add_version(version.id, edited.clip, [edited.operation])  # a version of a version
     for item in (version, again):

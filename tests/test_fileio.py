@@ -12,15 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from core.fileio import (
-    OutputError,
-    OutputExists,
-    atomic_output,
-    atomic_outputs,
-    check_output_paths,
-    write_bytes_atomic,
-    write_text_atomic,
-)
+from core.fileio import atomic_output, atomic_outputs, write_bytes_atomic, write_text_atomic
+from core.output_checks import OutputError, OutputExists, check_output_paths
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -167,7 +160,8 @@ def test_a_file_size_limit_keeps_the_old_file_in_a_real_child_process(tmp_path):
         sys.path.insert(0, {str(REPO)!r})
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG instead of being killed
         resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
-        from core.fileio import OutputError, write_text_atomic
+        from core.fileio import write_text_atomic
+        from core.output_checks import OutputError
         try:
             write_text_atomic({str(target)!r}, "x" * 5000)
         except OutputError as exc:
@@ -185,7 +179,8 @@ def test_two_processes_racing_for_one_new_name_one_wins_whole(tmp_path):
     code = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(REPO)!r})
-        from core.fileio import OutputExists, write_bytes_atomic
+        from core.fileio import write_bytes_atomic
+        from core.output_checks import OutputExists
         try:
             write_bytes_atomic({str(target)!r}, sys.argv[1].encode() * 100_000, overwrite=False)
             print("won")

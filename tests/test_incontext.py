@@ -9,7 +9,8 @@ from core.audio.seams import crossfade_samples
 from core.errors import Cancelled, InputError
 from core.generation.latents import KnownRegion
 from core.generation.progress import CancelToken
-from core.incontext import operations as incontext
+from core.incontext import regenerate as incontext
+from core.tempo.estimate import estimate_bpm, snap_to_whole_bars
 
 FAST = incontext.GenerationSettings(steps=2, seed=11)
 SEAM_JUMP_BOUND = 0.25  # largest sample-to-sample step allowed at a seam, relative to full scale
@@ -96,7 +97,7 @@ def test_extend_loop_adds_exact_bars(tiny_engine, speech, bars, bpm, beats):
 
 
 def test_extend_loop_estimates_the_tempo_when_not_given(tiny_engine, stereo_music):
-    bpm = incontext.estimate_bpm(stereo_music)
+    bpm = estimate_bpm(stereo_music)
     assert 30 <= bpm <= 300
     result = incontext.extend_loop(tiny_engine, stereo_music, 1, settings=FAST)
     assert result.best.clip.frames - stereo_music.frames == round(4 * 60 / bpm * stereo_music.sample_rate)
@@ -243,17 +244,17 @@ def click_track(bpm: float, beats: int, rate: int = 44_100) -> Clip:
 
 def test_an_estimated_tempo_snaps_to_the_loops_whole_bars(tiny_engine):
     loop = click_track(93.0, 8)  # two bars of 4/4 at 93 bpm; librosa alone says ~92.3
-    assert incontext.estimate_bpm(loop) == pytest.approx(93.0, abs=0.05)
+    assert estimate_bpm(loop) == pytest.approx(93.0, abs=0.05)
     result = incontext.extend_loop(tiny_engine, loop, 1, settings=FAST)
     assert result.best.clip.frames - loop.frames == round(4 * 60 / result.best.settings["bpm"] * loop.sample_rate)
-    assert incontext.snap_to_whole_bars(117.19, 4.0) == pytest.approx(120.0)
-    assert incontext.snap_to_whole_bars(100.0, 4.0) == 100.0  # 2 bars would mean 120 bpm: too far to snap
+    assert snap_to_whole_bars(117.19, 4.0) == pytest.approx(120.0)
+    assert snap_to_whole_bars(100.0, 4.0) == 100.0  # 2 bars would mean 120 bpm: too far to snap
 
 
 def test_a_single_hit_has_no_tempo(corpus_files):
     bell = load_clip(next(p for p in corpus_files if p.name.startswith("bell")))  # 0.14 s, one strike
     with pytest.raises(InputError, match="tempo"):
-        incontext.estimate_bpm(bell)
+        estimate_bpm(bell)
 
 
 def test_a_range_reaching_an_edge_is_replaced_to_that_edge(tiny_engine):

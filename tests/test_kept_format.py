@@ -1,4 +1,4 @@
-"""core.audio.kept_format: which format an edit of the user's file is written in (no model needed)."""
+"""core.audio.formats.kept: which format an edit of the user's file is written in (no model needed)."""
 
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core.audio.kept_format import kept_format
+from core.audio.formats.kept import kept_format
 from core.errors import InputError
 
 TONE = (0.5 * np.sin(np.linspace(0, 400, 16_000))).astype(np.float32)

@@ -3,9 +3,9 @@
 import numpy as np
 
 from core.audio.clip import Clip
-from core.audio.export import ExportSettings, export_name
-from core.audio.levels import is_near_silent
+from core.audio.formats.export import ExportSettings, export_name
 from core.audio.provenance import Provenance
+from core.audio.silence import is_near_silent
 from core.library.store import Library
 
 

@@ -10,7 +10,7 @@ import soundfile as sf
 from loudness_reference import ebur128_lufs, ffmpeg_true_peak_db, sox_8x_peak_db
 
 from core.audio.clip import Clip
-from core.editing import Selection, levels, measure
+from core.editing import Selection, gain, measure
 
 RATE = 48000
 
@@ -93,7 +93,7 @@ def test_recordings_read_as_libebur128_reads_them(corpus_files, tmp_path):
 def test_an_8k_phone_recording_is_weighted_like_48k(corpus_files, tmp_path):
     phone = next(p for p in corpus_files if p.name.startswith("phone_"))
     x, rate = sf.read(str(phone), always_2d=True)
-    normalised = levels.normalize_loudness(Clip(x.astype(np.float32), rate), Selection(), lufs=-16.0,
+    normalised = gain.normalize_loudness(Clip(x.astype(np.float32), rate), Selection(), lufs=-16.0,
                                            true_peak_limit=-1.0)
     assert normalised.note == ""
     upsampled = tmp_path / "normalised.wav"
@@ -111,7 +111,7 @@ def test_true_peak_ceiling_holds_by_ffmpeg_and_sox(corpus_files, tmp_path, lufs,
         if not path.name.startswith(("trash_", "music_", "speech_", "service_")):
             continue
         x, rate = sf.read(str(path), always_2d=True)
-        result = levels.normalize_loudness(Clip(x.astype(np.float32), rate), Selection(), lufs=lufs,
+        result = gain.normalize_loudness(Clip(x.astype(np.float32), rate), Selection(), lufs=lufs,
                                            true_peak_limit=ceiling)
         out = tmp_path / f"{path.stem}_{-lufs:g}_{-ceiling:g}.wav"
         sf.write(str(out), result.clip.samples, rate, subtype="FLOAT")

@@ -8,8 +8,10 @@ import pytest
 from core.devices.midi_learn import MidiMap
 from core.devices.midi_messages import MidiEvent, control_change, note_off, note_on, parse_message, song_position
 from core.devices.pads import PAD_KEYS, PadBank, pad_for_key, velocity_gain
-from core.devices.tempo import ClockTempo, TapTempo, Transport, check_bpm
 from core.errors import InputError
+from core.tempo.bars import check_bpm
+from core.tempo.clock import ClockTempo
+from core.tempo.transport import TapTempo, Transport
 
 
 def test_parse_channel_and_realtime_messages():

@@ -17,7 +17,7 @@ from virtual_midi import VirtualOutput
 
 from core.devices.midi import MidiInput
 from core.devices.midi_messages import control_change, note_off, note_on
-from core.devices.tempo import Transport
+from core.tempo.transport import Transport
 
 pytestmark = pytest.mark.jack
 

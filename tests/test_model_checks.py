@@ -107,7 +107,7 @@ def test_the_front_end_reads_the_mel_bins_from_the_model_so_in_context_edits_wor
     from core.audio.clip import load_clip
     from core.audio.mel import log_mel
     from core.generation.engine import Engine
-    from core.incontext.operations import GenerationSettings, continue_clip
+    from core.incontext.regenerate import GenerationSettings, continue_clip
     from core.models.geometry import model_front_end
 
     folder = build_tiny_pipeline(tmp_path / "mel32", vocoder={"model_in_dim": 32})

@@ -2,6 +2,7 @@
 sequencer) goes through the libraries' own error callbacks to the debug log, while real errors still get through;
 stderr itself is never redirected."""
 
+import json
 import os
 import subprocess
 import sys
@@ -95,3 +96,51 @@ def test_the_app_opens_without_jack_or_alsa_noise_on_the_terminal(tmp_path):
     # Qt's offscreen platform (used by tests, not by users' desktops) notes what it cannot do; nothing else.
     other = [line for line in done.stderr.splitlines() if not line.startswith("This plugin does not support")]
     assert other == []
+
+
+STALLED_PADS = """
+import json, sys, time
+import numpy as np
+from core.audio.clip import Clip
+from core.devices.pad_player import PadPlayer
+from core.quiet import alsa_xruns
+
+class Stalling(PadPlayer):  # the pads' callback held up past the stream's buffer, as a starved Python thread is
+    stalls = 0
+    def _callback(self, outdata, frames, time_info, status):
+        if self.stalls < 4 and time.monotonic() - self.opened > 0.4 * (self.stalls + 1):
+            type(self).stalls += 1
+            time.sleep(4 * self.latency)
+        super()._callback(outdata, frames, time_info, status)
+
+player = Stalling()
+player.opened = time.monotonic()
+player.open()
+player.opened = time.monotonic()
+rate = player.rate
+t = np.arange(int(0.4 * rate)) / rate
+player.load(0, Clip((0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate))
+while Stalling.stalls < 4 and time.monotonic() - player.opened < 20.0:
+    player.trigger(0)
+    time.sleep(0.125)
+time.sleep(0.3)
+player.close()
+print(json.dumps({"stalls": Stalling.stalls, "flagged": player.underruns, "alsa": alsa_xruns()}))
+"""
+
+
+def test_pad_underruns_do_happen_when_the_callback_stalls_and_none_reaches_the_terminal():
+    """Issue 21: 1,353 "ALSA lib pcm.c:…(snd_pcm_recover) underrun occurred" lines in one session. A real pad
+    stream to the PulseAudio null sink whose callback is stalled past its buffer does underrun (PortAudio's flag
+    and alsa-lib's own report, counted by our handler), and not one line reaches the process's stderr."""
+    from audio_services import require_pulse
+
+    require_pulse()
+    done = subprocess.run([sys.executable, "-c", STALLED_PADS], env=dict(os.environ, PYTHONPATH=str(REPO)),
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["stalls"] == 4
+    assert report["flagged"] + report["alsa"]["underrun"] > 0, f"no underrun was provoked: {report}"
+    assert "occurred" not in done.stderr and [line for line in done.stderr.splitlines() if line.strip()] == [], \
+        done.stderr

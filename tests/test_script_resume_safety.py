@@ -63,7 +63,7 @@ def test_the_reference_in_the_output_folder_is_never_written_over(tmp_path, caps
 def test_the_windows_script_export_never_writes_over_the_reference(tiny_speech_engine, tmp_path, corpus_files):
     """write_script (the window's Export of a rendered script) with the reference lying in the export folder
     under a line's name: refused even with overwrite, the recording unchanged, nothing written."""
-    from core.fileio import OutputError
+    from core.output_checks import OutputError
     from core.speech import ReferenceVoice, SpeechRequest, parse_script, render_script, write_script
     from core.speech.script import script_file_names
 

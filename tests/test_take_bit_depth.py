@@ -7,8 +7,8 @@ import numpy as np
 import soundfile as sf
 
 from core.audio.clip import Clip
+from core.audio.formats.source import generated_sample_format, same_as_source
 from core.audio.provenance import Provenance, save_takes
-from core.audio.source_format import generated_sample_format, same_as_source
 from core.cli.main import main
 
 FAST = ["--steps", "2", "--guidance", "2"]

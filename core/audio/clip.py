@@ -13,7 +13,7 @@ from core.errors import InputError, first_line
 
 log = logging.getLogger(__name__)
 
-MODEL_RATE = 16_000
+MODEL_RATE = 16_000  # the AudioLDM 2 models' rate; a loaded model states its own (core.models.geometry)
 MAX_CLIP_BYTES = 2 * 1024**3  # samples in memory (float32): about 1.5 hours of 48 kHz stereo, 3 hours of mono
 
 # soundfile subtypes offered for export, by the names users see.
@@ -64,9 +64,9 @@ class Clip:
     def resampled(self, rate: int) -> "Clip":
         return Clip(resample(self.samples, self.sample_rate, rate), rate)
 
-    def for_model(self) -> np.ndarray:
-        """The clip as the model hears it: 16 kHz mono, 1-D float32."""
-        return resample(self.mono, self.sample_rate, MODEL_RATE)
+    def for_model(self, rate: int = MODEL_RATE) -> np.ndarray:
+        """The clip as a model at `rate` hears it (16 kHz unless told): mono, 1-D float32."""
+        return resample(self.mono, self.sample_rate, rate)
 
     def with_channels(self, channels: int) -> "Clip":
         """Spread mono to `channels`, or downmix to stereo or mono (core.audio.downmix: every channel counts);
@@ -197,11 +197,11 @@ def write_audio_file(clip: Clip, file_path: str | Path, fmt: str, sf_subtype: st
     python-soundfile #426, libsndfile #1095)."""
     import soundfile as sf
 
-    from core.fileio import signals_deferred
+    from core.signals import deferred
 
     float_out = sf_subtype in ("FLOAT", "DOUBLE")
     samples = clip.samples if float_out else np.clip(clip.samples, -1.0, 1.0)
-    with open(file_path, "w+b") as raw, signals_deferred() as deliver:
+    with open(file_path, "w+b") as raw, deferred() as deliver:
         sink = _ErrorKeepingFile(raw)
         try:
             with sf.SoundFile(sink, "w", samplerate=clip.sample_rate, channels=clip.channels, format=fmt,
@@ -265,7 +265,7 @@ class _ErrorKeepingFile:
 def save_clip(clip: Clip, path: str | Path, subtype: str | None = None, tags: dict[str, str] | None = None,
               overwrite: bool = True) -> Path:
     """Write the clip atomically; `subtype` is one of SUBTYPES' keys (format default when None); `tags` go in
-    the file. Without `overwrite` an existing file is refused (core.fileio.OutputExists)."""
+    the file. Without `overwrite` an existing file is refused (core.output_checks.OutputExists)."""
     from core.fileio import atomic_output
 
     path = Path(path)

@@ -1,5 +1,5 @@
 """The one downmix used wherever audio with more channels becomes stereo or mono: export, Make mono/stereo,
-paste, playback, pads, and the model's 16 kHz mono input. No channel is ever dropped silently.
+paste, playback, pads, and the model's mono input. No channel is ever dropped silently.
 
 Layouts are assumed from the channel count, in the WAV (WAVE_FORMAT_EXTENSIBLE) / SMPTE order; the file's own
 channel mask is not read (soundfile does not expose it), so a file in another order is mixed as if in this one:

@@ -17,7 +17,7 @@ def slugify(text: str, max_length: int = 48) -> str:
 def clip_file_name(prompt: str, seed: int | None, extension: str = ".wav", settings: dict | None = None) -> str:
     """slug_sSEED.ext; a bar-locked take (settings with `bar_locked`) gets slug_97bpm_4bars_sSEED.ext,
     the tempo where DAWs look for it in a file name."""
-    from core.audio.bars import meter_of, tempo_tag
+    from core.tempo.bars import meter_of, tempo_tag
 
     settings = settings or {}
     tempo = tempo_tag(settings.get("bpm"), settings.get("bars"), *meter_of(settings)) \

@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 from core import APP_NAME, __version__
 from core.audio.acid import add_acid_chunk
-from core.audio.bars import acid_info
 from core.audio.clip import LOSSY_OUTPUTS, Clip, output_format, sf_subtype_for, write_audio_file
+from core.tempo.bars import acid_info
 
 
 @dataclass
@@ -57,7 +57,7 @@ def save_takes(takes: Sequence[tuple[Clip, Path, Provenance]], subtype: str | No
                overwrite: bool = True) -> list[Path]:
     """Write several (clip, path, provenance) takes as one set: every audio file and sidecar is written to a
     temp file first, then all are renamed together, so an error or Ctrl+C leaves all or none of them. With no
-    `subtype`, each take gets the generated-take rule (source_format.generated_sample_format: 24-bit, float
+    `subtype`, each take gets the generated-take rule (core.audio.formats.source.generated_sample_format: 24-bit, float
     when it peaks above 0 dBFS), as the window's drag-out and Export give it."""
     from core.fileio import atomic_outputs
 
@@ -86,7 +86,7 @@ def _take_subtype(clip: Clip, path: Path, subtype: str | None) -> str | None:
     """`subtype` when chosen; otherwise the generated-take rule for the file's container (None when lossy)."""
     if subtype is not None or path.suffix.lower() in LOSSY_OUTPUTS:
         return subtype
-    from core.audio.source_format import _CONTAINER_OF, generated_sample_format
+    from core.audio.formats.source import _CONTAINER_OF, generated_sample_format
 
     return generated_sample_format(clip, _CONTAINER_OF[output_format(path)])
 

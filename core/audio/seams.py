@@ -25,12 +25,14 @@ def equal_power_crossfade(outgoing: np.ndarray, incoming: np.ndarray) -> np.ndar
     return (outgoing * fade_out + incoming * fade_in).astype(np.float32)
 
 
-def fit_to_clip(wave16k: np.ndarray, rate: int, channels: int, frames: int, gain: float = 1.0) -> np.ndarray:
-    """Generated 16 kHz mono audio as (frames, channels) at the clip's rate, exactly `frames` long, spread so
-    that its downmix is the generated audio (core.audio.downmix.spread: 5.1's LFE stays silent)."""
+def fit_to_clip(wave: np.ndarray, rate: int, channels: int, frames: int, gain: float = 1.0,
+                model_rate: int = 16_000) -> np.ndarray:
+    """Generated mono audio at `model_rate` (the model's: 16 kHz unless told) as (frames, channels) at the
+    clip's rate, exactly `frames` long, spread so that its downmix is the generated audio
+    (core.audio.downmix.spread: 5.1's LFE stays silent)."""
     from core.audio.clip import resample
 
-    wave = resample(np.asarray(wave16k, dtype=np.float32) * gain, 16_000, rate)
+    wave = resample(np.asarray(wave, dtype=np.float32) * gain, model_rate, rate)
     if wave.shape[0] < frames:
         wave = np.pad(wave, (0, frames - wave.shape[0]))
     return spread(wave[:frames], channels)

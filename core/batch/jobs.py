@@ -5,13 +5,13 @@ seed (one number, or a range `100-103` that sets count), model, steps, guidance,
 music, speech, continue, inpaint, loop, transform), words and voice (speech), source, start, end, strength (the
 in-context modes, core.batch.source_rows), output (the name pattern, e.g. `{category}/{slug}_{seed}`). Any other column is carried
 into each file's metadata and can be used in the pattern. Every bad row is reported with its line and field.
-The files' format (`output_format`: the Export dialog's container, bit depth and rate, core.audio.take_format)
+The files' format (`output_format`: the Export dialog's container, bit depth and rate, core.audio.formats.take)
 applies to every row; a pattern ending in an extension keeps that row's container.
+The text is split into rows by core.batch.job_reader; this module checks them.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -19,35 +19,23 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Mapping, Optional
 
 from core.audio.clip import FORMATS
-from core.audio.export import ExportSettings
+from core.audio.formats.export import ExportSettings
+from core.audio.formats.take import extension_for, for_path, key_fields
 from core.audio.naming import slugify
-from core.audio.take_format import extension_for, for_path, key_fields
 from core.errors import InputError, ModelNotAvailable
 from core.generation.requests import MAX_CANDIDATES, MAX_SEED, GenerationRequest
 
+from .job_reader import RowError, csv_rows, file_kind, jsonl_rows, listed
 from .source_rows import SOURCE_COLUMNS, SOURCE_MODES, RowProblem
 
 MODES = ("sound", "music", "speech", "generate") + SOURCE_MODES  # generate: text-to-audio, as sound
 KNOWN = {"prompt", "negative", "seconds", "bars", "bpm", "beats_per_bar", "beat_unit", "count", "seed", "model", "steps",
          "guidance", "scheduler", "mode", "words", "voice", "output"} | SOURCE_COLUMNS
-ALIASES = {"negative_prompt": "negative", "pattern": "output", "name": "output", "variations": "count",
-           "text": "words", "transcription": "words"}
 MAX_COUNT = 1000
 DEFAULT_PATTERN = "{slug}_{seed}"
 EXTENSIONS = tuple(FORMATS)  # .wav .flac .ogg .oga .opus .aiff .aif .mp3
 MAX_NAME_BYTES = 255  # one file or folder name, encoded (ext4, APFS, NTFS in UTF-16 units: at least this)
 PATTERN_NAMES = ("slug", "seed", "index", "line", "mode", "model")
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    field: str
-    message: str
-    missing_model: bool = False  # a known model that is not installed (exit 3 when it is the only problem)
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.field}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -121,7 +109,7 @@ def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]]
     """Read and check every row; never raises for a bad row (they are all in `.errors`), only for a file that
     cannot be read at all. `default_model` is used by rows that name no model: one for every mode, or a mapping
     mode -> model (the window passes the model picked for each mode). `output_format` (checked by
-    core.audio.take_format.take_choice): every row's container, bit depth and rate."""
+    core.audio.formats.take.take_choice): every row's container, bit depth and rate."""
     path = Path(path)
     if str(path) == "-":  # a resumable batch needs its list again on the next run
         raise InputError("reading the job list from standard input (-) is not supported; save it as a CSV or "
@@ -132,13 +120,13 @@ def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]]
         raise InputError(f"job file not found: {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read job file {path} ({exc}); save it as UTF-8 CSV or JSONL.") from None
-    kind, notes = _file_kind(path, text)
-    raw, errors = _jsonl_rows(text) if kind == "jsonl" else _csv_rows(text, path)
+    kind, notes = file_kind(path, text)
+    raw, errors = jsonl_rows(text) if kind == "jsonl" else csv_rows(text, path)
     if not raw and not errors:
         raise InputError(f"job file {path} has no rows; give one prompt per row (see `loa batch --help`).")
     carried = sorted({k for _, values in raw for k in values if k and k not in KNOWN})
     if carried:
-        notes.append(f"{_listed(carried, 'column')} {'is not a setting' if len(carried) == 1 else 'are not settings'}"
+        notes.append(f"{listed(carried, 'column')} {'is not a setting' if len(carried) == 1 else 'are not settings'}"
                      ": carried into each file's metadata and usable in the output pattern (the settings are "
                      "listed by `loa batch --help`)")
     rows, models, clips = [], {}, {}
@@ -150,102 +138,6 @@ def read_jobs(path: str | Path, default_model: Optional[str | Mapping[str, str]]
     errors.sort(key=lambda e: e.line)
     bad = {e.line for e in errors}
     return JobFile(path, [r for r in rows if r.line not in bad], errors, notes)
-
-
-def _file_kind(path: Path, text: str) -> tuple[str, list[str]]:
-    """"jsonl" or "csv", from the suffix and the content; a note when they disagree. A JSON array (a .json file
-    holding one list) is refused: the rows must be one JSON object per line."""
-    suffix = path.suffix.lower()
-    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")),
-                 "")
-    if first.startswith("["):
-        raise InputError(f"{path} holds a JSON array; write one JSON object per line instead (JSON Lines, e.g. "
-                         "{\"prompt\": \"rain\", \"seconds\": 5}) and name it .jsonl, or use CSV.")
-    if suffix in (".jsonl", ".ndjson"):
-        return "jsonl", []
-    if first.startswith("{"):
-        named = "" if suffix == ".json" else f", though its name ends in {suffix or 'no extension'}"
-        return "jsonl", [f"read as JSON Lines (one JSON object per line), as its first row is a JSON object{named}"]
-    if suffix == ".json":
-        raise InputError(f"{path} ends in .json but does not hold JSON objects; write one JSON object per line "
-                         "(JSON Lines, .jsonl), or save it as .csv.")
-    return "csv", []
-
-
-def _listed(names: list[str], noun: str) -> str:
-    return f"{noun}{'s' if len(names) > 1 else ''} {', '.join(names)}"
-
-
-# ---- reading -----------------------------------------------------------------------------------------------
-
-
-def _csv_rows(text: str, path: Path) -> tuple[list[tuple[int, dict]], list[RowError]]:
-    lines = text.splitlines(keepends=True)
-    reader = csv.reader(lines)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return [], []
-    names = [_column(h) for h in header]
-    rows, errors, start = [], [], reader.line_num + 1
-    for name in dict.fromkeys(n for n in names if n and names.count(n) > 1):  # a whole-file fault: no row is good
-        given = [f"{header[i].strip()!r} (column {i + 1})" for i, n in enumerate(names) if n == name]
-        raise InputError(f"{path}, line 1: {' and '.join(given)} both name the {name} column, so it is not "
-                         "clear which to use; keep one.")
-    for cells in reader:
-        line, start = start, reader.line_num + 1
-        if not any(c.strip() for c in cells) or cells[0].lstrip().startswith("#"):
-            continue
-        if len(cells) > len(names):
-            errors.append(RowError(line, "row", f"{len(cells)} cells but the header names {len(names)} columns "
-                                                "(quote a value that holds a comma)"))
-            continue
-        rows.append((line, {n: c for n, c in zip(names, cells) if n}))
-    if "prompt" not in names and "words" not in names and "source" not in names:
-        errors.append(RowError(1, "header", "no prompt column; the first line must name the columns, "
-                                            "e.g. prompt,seconds,count,output"))
-    return rows, errors
-
-
-def _jsonl_rows(text: str) -> tuple[list[tuple[int, dict]], list[RowError]]:
-    rows, errors = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            value = json.loads(line, object_pairs_hook=_Pairs)
-        except ValueError as exc:
-            errors.append(RowError(number, "row", f"not valid JSON ({exc.msg} at column {exc.colno})"))
-            continue
-        if not isinstance(value, _Pairs):
-            errors.append(RowError(number, "row", "each line must be a JSON object like {\"prompt\": \"rain\"}"))
-            continue
-        names = [_column(k) for k, _ in value]
-        twice = [k for k, _ in value if names.count(_column(k)) > 1]
-        if twice:
-            errors.append(RowError(number, "row", f"{' and '.join(map(repr, twice))} name the same field "
-                                                  f"({_column(twice[0])}); keep one"))
-            continue
-        rows.append((number, {_column(k): _plain(v) for k, v in value}))
-    return rows, errors
-
-
-class _Pairs(list):
-    """A JSON object as read: its (key, value) pairs in order, duplicate keys included."""
-
-
-def _plain(value):
-    """A JSON value read with pairs kept back as plain dicts and lists."""
-    if isinstance(value, _Pairs):
-        return {k: _plain(v) for k, v in value}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _column(name: str) -> str:
-    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
-    return ALIASES.get(key, key)
 
 
 # ---- checking ----------------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Iterable
 
 from core.errors import InputError
-from core.fileio import OutputError, describe_os_error, write_text_atomic
+from core.fileio import write_text_atomic
+from core.output_checks import OutputError, describe_os_error
 
 MANIFEST = "manifest.jsonl"
 HEADER_KEY = "loa_batch_manifest"

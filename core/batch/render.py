@@ -6,7 +6,6 @@ cache (core.generation.engine_cache). Returns plain picklable takes; writing the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 from core.audio.clip import Clip
 from core.audio.provenance import Provenance
@@ -69,9 +68,3 @@ def render_unit(pool: EngineCache, row: JobRow, seeds: tuple[int, ...], cancel=N
     engine = pool.get(row.model)
     result = tasks.run(engine, task_for_row(row, seeds[0], len(seeds)), cancel=cancel)
     return [Take(c.seed, c.clip, result.provenance(c)) for c in result.candidates if c.seed in seeds]
-
-
-def device_name(pool: Optional[EngineCache]) -> str:
-    from core.models.loading import pick_device
-
-    return pick_device(pool.device if pool else "auto").type

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from core.audio.take_format import write_take
+from core.audio.formats.take import write_take
 from core.errors import InputError
-from core.fileio import OutputError, OutputExists, describe_os_error
+from core.output_checks import OutputError, OutputExists, describe_os_error
 
 from . import manifest
 from .plan import Plan, Unit, render_key

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Optional
 
-from core.audio.bars import BEAT_UNITS, ENDINGS, MAX_BPM, MIN_BPM
 from core.errors import InputError
+from core.tempo.bars import BEAT_UNITS, ENDINGS, MAX_BPM, MIN_BPM
 
 if TYPE_CHECKING:  # bar_locked imports the engine (torch); bar_lock() imports it when --bars is given
     from core.generation.bar_locked import BarLock

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from pathlib import Path
 
-from core.errors import Cancelled, InputError, LoaError, ModelNotAvailable
-from core.models.device_names import DEVICES, PRECISION_ENV, PRECISIONS
+from core import signals
+from core.devices.compute import DEVICES, PRECISION_ENV, PRECISIONS
+from core.errors import InputError, LoaError, ModelNotAvailable
 from core.wording import counted
 
 from .common import add_format_flags, format_choice, print_lines
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         plan = _plan(plan_batch, args, job, device)
         stop = StopFlag()
         show = _progress(args)
-        with _stop_on_signals(stop):
+        with signals.stop_requests(lambda signum: _stop_after_files_in_flight(stop, signum)):
             stats = run_plan(plan, stop, ray=args.ray, device=args.device, cpus_per_worker=args.cpus_per_worker,
                              on_progress=show)
     if show is not None and plan.units:
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         summary += f"; {counted(len(plan.skipped), 'file')} left out (not ours)"
     if (stats.stopped or stop()) and stats.done < stats.total:
         print(f"loa: stopped: {summary}. Run the same command again to resume.", file=sys.stderr)
-        return 143 if stop.signum == signal.SIGTERM else 130  # as every other command
+        return signals.exit_code(stop.signum) if stop.signum else 130  # as every other command
     print(f"loa: batch done: {summary}.", file=sys.stderr)
     return 0
 
@@ -145,7 +145,7 @@ def _plan(plan_batch, args: argparse.Namespace, job, device: str, write: bool = 
 
 
 def _device(device: str) -> str:
-    from core.models.loading import pick_device
+    from core.devices.compute import pick_device
 
     try:
         return pick_device(device).type
@@ -166,33 +166,8 @@ def _progress(args: argparse.Namespace):
     return show
 
 
-class _stop_on_signals:
-    """First Ctrl+C (or SIGTERM): finish the files in flight, then stop. A second one aborts at once (files
-    still land whole or not at all)."""
-
-    def __init__(self, stop) -> None:
-        self.stop, self.previous = stop, {}
-
-    def __enter__(self):
-        def handler(signum, frame):
-            if self.stop():
-                if signum == signal.SIGTERM:  # exit 143, as every other command ends on SIGTERM
-                    exc = Cancelled("terminated")
-                    exc.exit_code = 143
-                    raise exc
-                raise KeyboardInterrupt
-            self.stop.set(signum)
-            print("\nloa: stopping after the files in flight (Ctrl+C again to abort now)...", file=sys.stderr,
-                  flush=True)
-
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self.previous[signum] = signal.signal(signum, handler)
-            except ValueError:  # not the main thread
-                pass
-        return self
-
-    def __exit__(self, *exc):
-        for signum, previous in self.previous.items():
-            signal.signal(signum, previous)
-        return False
+def _stop_after_files_in_flight(stop, signum: int) -> None:
+    """The first Ctrl+C (or SIGTERM): finish the files in flight, then stop. A second one aborts at once (core.signals;
+    files still land whole or not at all)."""
+    stop.set(signum)
+    print("\nloa: stopping after the files in flight (Ctrl+C again to abort now)...", file=sys.stderr, flush=True)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from core.audio.clip import output_format
 from core.audio.naming import clip_file_name, numbered_paths
 from core.audio.provenance import save_takes, sidecar_path
+from core.devices.compute import DEVICES, PRECISIONS
 from core.errors import LoaError
-from core.fileio import check_output_paths
 from core.generation.defaults import DEFAULT_SCHEDULER, SCHEDULERS, SOUND, defaults_for, defaults_for_task
 from core.generation.progress import Progress
 from core.models.catalog import CATALOG, DEFAULT_MODEL
-from core.models.device_names import DEVICES, PRECISIONS
+from core.output_checks import check_output_paths
 
 if TYPE_CHECKING:  # the engine imports torch: only the commands that run a model load it (see make_engine)
     from core.generation.engine import Engine, GenerationResult
@@ -28,7 +28,8 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
     g = parser.add_argument_group("generation")
     g.add_argument("-o", "--output", type=Path, help="output file (.wav, .flac, .ogg); K candidates: OUT-1..K")
     g.add_argument("--model", default=default_model,
-                   help=f"catalog id ({', '.join(CATALOG)}) or a local folder (default {default_model})")
+                   help=f"catalog id ({', '.join(CATALOG)}), a local folder, or an original-format AudioLDM "
+                        f"checkpoint (.pth, converted once) (default {default_model})")
     if default_seconds is not None:
         g.add_argument("--seconds", type=float, default=default_seconds, help="duration in seconds")
     base = defaults_for_task(CATALOG[default_model].task if default_model in CATALOG else "sound")
@@ -55,7 +56,7 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
 def add_format_flags(parser: argparse.ArgumentParser, what: str, same_as_source: bool = False) -> None:
     """--format, --bit-depth, --rate: the Export dialog's formats for files a command names itself (`what`).
     `same_as_source`: the files are edits of the user's files, so the defaults are the source's and no --rate."""
-    from core.audio.export_formats import CONTAINERS
+    from core.audio.formats.containers import CONTAINERS
 
     container, depth = ("the source file's", "the source's") if same_as_source else ("wav", "16-bit")
     g = parser.add_argument_group("output format (the same choices as the window's Export dialog)")
@@ -70,7 +71,7 @@ def add_format_flags(parser: argparse.ArgumentParser, what: str, same_as_source:
 
 
 def _bit_depth_arg(value: str) -> str:
-    from core.audio.take_format import bit_depth
+    from core.audio.formats.take import bit_depth
     from core.errors import InputError
 
     try:
@@ -80,8 +81,8 @@ def _bit_depth_arg(value: str) -> str:
 
 
 def format_choice(args: argparse.Namespace):
-    """The checked core.audio.export.ExportSettings of --format/--bit-depth/--rate (InputError: exit 2)."""
-    from core.audio.take_format import take_choice
+    """The checked core.audio.formats.export.ExportSettings of --format/--bit-depth/--rate (InputError: exit 2)."""
+    from core.audio.formats.take import take_choice
 
     return take_choice(args.format, args.bit_depth, args.rate, flags=True)
 
@@ -104,9 +105,9 @@ def make_engine(args: argparse.Namespace, inputs: Sequence[Optional[Path]] = (),
     checked its own outputs), so bad input costs no model work. `inputs`: files the output must never replace."""
     if check:
         check_outputs(args, getattr(args, "candidates", 1) or 1, inputs)
-    from .main import quiet_interrupt_while_importing
+    from core import signals
 
-    with quiet_interrupt_while_importing():
+    with signals.starting():  # nothing to lose yet: a signal ends at once, as at start-up
         import core.generation.engine  # noqa: F401 - torch: imported only once the input has passed every check
     from core.generation.engine_cache import EngineCache
 

@@ -2,7 +2,7 @@
 `loa edit IN... --measure`: integrated loudness, true peak and sample peak.
 
 Each input is read, edited by the operations in the order given (core.editing, the window's own operations) and
-written atomically in its source's format ("same as source", core.audio.export.resolve: a 24-bit FLAC stays a
+written atomically in its source's format ("same as source", core.audio.formats.export.resolve: a 24-bit FLAC stays a
 24-bit FLAC; a lossy source becomes 32-bit float WAV) unless --format/--bit-depth or -o's extension say otherwise.
 Inputs are independent: a bad one is reported in one line and the others are still written (exit 2 if any failed).
 """
@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Optional
 
 from core.audio.clip import Clip, load_clip, save_clip
-from core.audio.export import ExportSettings, container_for_extension, resolve
-from core.audio.export_formats import CONTAINERS
-from core.audio.source_format import clipping_warning, source_container, source_file_settings
-from core.editing.levels import DEFAULT_TRUE_PEAK_DBTP
+from core.audio.formats.containers import CONTAINERS
+from core.audio.formats.export import ExportSettings, container_for_extension, resolve
+from core.audio.formats.source import clipping_warning, source_container, source_file_settings
+from core.editing.gain import DEFAULT_TRUE_PEAK_DBTP
 from core.editing.splice import JOIN_CROSSFADE_SECONDS
 from core.errors import InputError, LoaError
-from core.fileio import check_output_paths
+from core.output_checks import check_output_paths
 from core.wording import counted
 
 from .common import add_format_flags, print_lines
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _check_usage(args: argparse.Namespace, steps: list[Step], true_peak: float) -> ExportSettings:
     """Everything that does not depend on a file, once, before any is read (exit 2, one line)."""
-    from core.audio.take_format import for_path, take_choice
+    from core.audio.formats.take import for_path, take_choice
 
     if not steps and not args.measure:
         raise InputError("nothing to do: give operations (e.g. --normalize-loudness -16, see --help) or --measure.")
@@ -196,7 +196,7 @@ def measure(clip: Clip) -> dict[str, Optional[float]]:
     import numpy as np
 
     from core.audio.downmix import LAYOUTS
-    from core.editing.levels import gain_to_db
+    from core.editing.gain import gain_to_db
     from core.editing.measure import LOUDNESS_BLOCK_SECONDS, integrated_loudness, peaks_over
 
     lufs = None

@@ -7,15 +7,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.audio.bars import MAX_BPM, MIN_BPM, check_bars, check_bpm
 from core.audio.clip import SUBTYPES, load_clip
-from core.audio.kept_format import CONTAINER_EXTENSIONS, kept_format
+from core.audio.formats.kept import CONTAINER_EXTENSIONS, kept_format
 from core.errors import InputError
+from core.tempo.bars import MAX_BPM, MIN_BPM, check_bars, check_bpm
 
 from .common import add_generation_flags, common_request_fields, make_engine, progress_printer, write_result
 
 if TYPE_CHECKING:
-    from core.incontext.operations import GenerationSettings
+    from core.incontext.regenerate import GenerationSettings
 
 
 def register(subparsers) -> None:
@@ -68,7 +68,7 @@ def _load(path: Path):
 
 
 def _settings(args: argparse.Namespace) -> GenerationSettings:
-    from core.incontext.operations import GenerationSettings  # torch: imported when the command runs
+    from core.incontext.regenerate import GenerationSettings  # torch: imported when the command runs
 
     fields = common_request_fields(args)
     return GenerationSettings(prompt=args.prompt, **fields)
@@ -76,7 +76,7 @@ def _settings(args: argparse.Namespace) -> GenerationSettings:
 
 def _prepare(args: argparse.Namespace, operation: str):
     """Check everything about the output before the model loads: its format (the input's, see
-    core.audio.kept_format), its name and whether it may be written; return the engine."""
+    core.audio.formats.kept), its name and whether it may be written; return the engine."""
     plan = kept_format(args.input, args.output, args.format, args.subtype)
     engine = make_engine(args, inputs=[args.input])
     args.kept_format = plan
@@ -107,7 +107,7 @@ def run_continue(args: argparse.Namespace) -> int:
 
 def run_inpaint(args: argparse.Namespace) -> int:
     from core.generation import tasks
-    from core.incontext import operations as incontext
+    from core.incontext import regenerate as incontext
 
     clip = _load(args.input)
     settings = _settings(args)

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.audio.clip import FORMATS
-from core.audio.export import container_for_extension
+from core.audio.formats.export import container_for_extension
+from core.audio.formats.take import extension_for, for_path, render_take
 from core.audio.naming import clip_file_name
 from core.audio.provenance import sidecar_path
-from core.audio.take_format import extension_for, for_path, render_take
 from core.errors import InputError
 from core.models.catalog import DEFAULT_MODEL_BY_TASK
 from core.speech.defaults import DEFAULT_PAUSE_SECONDS, DEFAULT_VOICE

@@ -2,7 +2,7 @@
 
 Core API (all frame indices are at the clip's own rate; a Clip is core.audio.clip.Clip):
 
-    from core.editing import Selection, EditSession, OPERATIONS, splice, fades, levels, convert
+    from core.editing import Selection, EditSession, OPERATIONS, splice, fades, gain, convert
 
     Selection(start, end)            frames [start, end); start == end is a cursor. Selection.cursor(f),
                                      .whole(clip), .from_seconds(s, e, rate), .is_empty, .length
@@ -18,14 +18,14 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     splice.paste(clip, sel, pasted_clip, crossfade=0.01)    converts rate (soxr) and channels, with a note
     splice.insert_silence(clip, sel, seconds)   splice.silence(clip, sel)
     fades.fade_in / fade_out(clip, sel, curve="linear"|"exponential"|"logarithmic"|"s-curve", seconds=None)
-    levels.gain(clip, sel, db)   levels.normalize_peak(clip, sel, dbfs=-1)
-    levels.normalize_loudness(clip, sel, lufs=-16, true_peak_limit=-1)   (BS.1770, true peak 8x)
+    gain.gain(clip, sel, db)   gain.normalize_peak(clip, sel, dbfs=-1)
+    gain.normalize_loudness(clip, sel, lufs=-16, true_peak_limit=-1)   (BS.1770, true peak 8x)
     convert.reverse(clip, sel)   convert.resample_clip(clip, sel, rate)   convert.to_mono / to_stereo(clip, sel)
     Effects (fades, gain, normalise, reverse) act on the whole clip when the selection is empty;
     cut/copy/delete/trim/silence with an empty selection change nothing and say so in `note`.
     Joins made by cut/delete/paste/silence get a `crossfade`-second equal-power crossfade (0 = off).
 
-    OPERATIONS: name -> (function, menu label); operations.label(record) names a history entry.
+    OPERATIONS: name -> (function, menu label); registry.label(record) names a history entry.
 
     session = EditSession.create(clip, name="take 3", source={"library_id": 7})   # under <data>/edits/
     session.apply("cut", Selection(a, b))          -> EditResult; session.clip/.selection follow
@@ -60,9 +60,8 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
     record the chosen one with session.commit(cand.clip, operation={"op": "transform", "strength": s, ...}).
 """
 
-from core.editing import convert, fades, levels, splice, versions
+from core.editing import convert, fades, gain, splice, versions
 from core.editing.history import EditSession, HistoryStep
-from core.editing.operations import OPERATIONS, label, operation
 from core.editing.recovery import (
                                    SessionInfo,
                                    list_sessions,
@@ -71,10 +70,11 @@ from core.editing.recovery import (
                                    recoverable_sessions,
                                    unsaved_sessions,
 )
+from core.editing.registry import OPERATIONS, label, operation
 from core.editing.selection import Change, EditResult, Selection, nearest_zero_crossing, snap_to_zero_crossings
 
 __all__ = ["Change", "EditResult", "EditSession", "HistoryStep", "OPERATIONS", "Selection", "SessionInfo",
-           "convert", "fades", "label", "levels", "list_sessions", "nearest_zero_crossing", "operation",
+           "convert", "fades", "gain", "label", "list_sessions", "nearest_zero_crossing", "operation",
            "prune_closed_sessions", "prune_in_background", "recoverable_sessions", "snap_to_zero_crossings",
            "unsaved_sessions",
            "splice", "versions"]

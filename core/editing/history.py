@@ -26,19 +26,22 @@ from typing import Any, Optional
 from core.audio.clip import Clip
 from core.editing import reuse, writer
 from core.editing.blocks import BlockStore, Ref, diff_span, refs_after_change
-from core.editing.operations import JOINING, label, operation
 from core.editing.recovery import DB_NAME, hold_lock, sessions_root
+from core.editing.registry import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.session_db import (
-    ROW_KEYS,
     connect,
     last_seq,
     new_row,
+    no_history_error,
+    not_saved_error,
     now,
     read_meta,
     referenced_blocks,
     row_refs,
     version_row,
+    write_meta,
+    write_version,
 )
 from core.editing.writer import PlannedWrites, SessionWriter
 from core.errors import InputError
@@ -114,22 +117,20 @@ class EditSession:
             folder.mkdir(parents=True)
             db, _ = connect(folder)
             with db:
-                for key, value in {"name": name, "source": json.dumps(source or {}), "created": now(),
-                                   "position": "0", "saved_position": "-1", "closed": "0",
-                                   "pid": str(os.getpid())}.items():
-                    db.execute("INSERT INTO meta VALUES (?, ?)", (key, value))
+                write_meta(db, {"name": name, "source": json.dumps(source or {}), "created": now(), "position": "0",
+                                "saved_position": "-1", "closed": "0", "pid": str(os.getpid())})
             plan = PlannedWrites(BlockStore(folder / "blocks"))
             refs = [Ref(plan.write(clip.samples), 0, clip.frames)] if clip.frames else []
             row = new_row(0, refs, clip, {"op": "open", "label": "Open"}, "", Selection(), Selection())
             session = cls(folder, db, clip, first=row)
         except (OSError, sqlite3.DatabaseError) as exc:
             shutil.rmtree(folder, ignore_errors=True)
-            raise _no_history(root, exc) from exc
+            raise no_history_error(root, exc) from exc
         try:
             session._persist(plan, row, {})
         except (OSError, sqlite3.DatabaseError) as exc:
             session.discard()
-            raise _no_history(root, exc) from exc
+            raise no_history_error(root, exc) from exc
         return session
 
     @classmethod
@@ -247,7 +248,7 @@ class EditSession:
 
     # ---- editing -----------------------------------------------------------------------------------
     def apply(self, name: str, selection: Optional[Selection] = None, **params) -> EditResult:
-        """Run the operation `name` (see core.editing.operations.OPERATIONS) on the current clip and record it.
+        """Run the operation `name` (see core.editing.registry.OPERATIONS) on the current clip and record it.
 
         `paste` without a `pasted` clip uses the session's clipboard; cut and copy fill it. `join_crossfade`
         and `snap_zero_crossings` (the editor's settings) apply unless the call says otherwise.
@@ -316,7 +317,7 @@ class EditSession:
         try:
             self._writer.wait()
         except (OSError, sqlite3.DatabaseError) as exc:
-            raise _refused(self.folder, exc, "The previous edit is still not saved") from exc
+            raise not_saved_error(self.folder, exc, "The previous edit is still not saved") from exc
         new = result.clip
         plan = PlannedWrites(self.blocks)
         refs = refs_after_change(self._refs, self.clip, new, result.changed, plan)
@@ -326,7 +327,7 @@ class EditSession:
         try:
             self._persist(plan, row, {"position": str(seq), "saved_position": str(saved)})
         except (OSError, sqlite3.DatabaseError) as exc:
-            raise _refused(self.folder, exc, "The edit could not be saved") from exc
+            raise not_saved_error(self.folder, exc, "The edit could not be saved") from exc
         discarded = self._last >= seq  # the redo steps (and their blocks) go
         self.position, self._last, self._saved = seq, seq, saved
         self._refs, self.clip, self.selection = refs, new, result.selection
@@ -341,10 +342,8 @@ class EditSession:
         def job() -> None:
             plan.write_all()
             with self._db_lock, self._db:
-                self._db.execute("DELETE FROM versions WHERE seq >= ?", (seq,))
-                self._db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                                 tuple(row[k] for k in ROW_KEYS))
-                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(meta.items()))
+                write_version(self._db, row)
+                write_meta(self._db, meta)
                 self._unwritten.pop(seq, None)
 
         def undo() -> None:
@@ -402,18 +401,6 @@ class EditSession:
         """Queued behind the edits' writes, so the folder changes in the order the session did."""
         def job() -> None:
             with self._db_lock, self._db:
-                self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
+                write_meta(self._db, values)
 
         self._writer.submit(job)
-
-
-def _no_history(root: Path, exc: Exception) -> InputError:
-    reason = getattr(exc, "strerror", None) or str(exc)
-    return InputError(f"Cannot keep an edit history in {root} ({reason}); free some disk space or make the "
-                      "folder writable (LOA_DATA_DIR chooses another).")
-
-
-def _refused(folder: Path, exc: Exception, what: str) -> InputError:
-    reason = getattr(exc, "strerror", None) or str(exc)
-    return InputError(f"{what} ({reason}) in {folder}; nothing was changed. Free some disk space (or check "
-                      "the folder is writable) and try again.")

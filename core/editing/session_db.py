@@ -136,3 +136,25 @@ def referenced_blocks(db: sqlite3.Connection) -> set[str]:
     for (refs,) in db.execute("SELECT refs FROM versions").fetchall():
         used.update(r[0] for r in json.loads(refs))
     return used
+
+
+def write_version(db: sqlite3.Connection, row: dict) -> None:
+    """Record `row` as version row["seq"], in place of it and any later version (inside the caller's transaction)."""
+    db.execute("DELETE FROM versions WHERE seq >= ?", (row["seq"],))
+    db.execute("INSERT INTO versions VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", tuple(row[k] for k in ROW_KEYS))
+
+
+def write_meta(db: sqlite3.Connection, values: dict[str, str]) -> None:
+    db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", list(values.items()))
+
+
+def no_history_error(root: Path, exc: Exception) -> InputError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return InputError(f"Cannot keep an edit history in {root} ({reason}); free some disk space or make the "
+                      "folder writable (LOA_DATA_DIR chooses another).")
+
+
+def not_saved_error(folder: Path, exc: Exception, what: str) -> InputError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return InputError(f"{what} ({reason}) in {folder}; nothing was changed. Free some disk space (or check "
+                      "the folder is writable) and try again.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
+from core.audio.formats.source import FORMAT_KEY, SUBTYPE_KEY
 from core.editing.history import EditSession
 from core.library.store import Library, LibraryItem
 
@@ -43,7 +43,7 @@ def save_as_version(session: EditSession, library: Library) -> LibraryItem:
 
 def describe_lineage(library: Library, item_id: int) -> list[str]:
     """One line per link of the provenance chain, newest first, e.g. '#12 edit: Cut, Gain +3.0 dB'."""
-    from core.editing.operations import label
+    from core.editing.registry import label
 
     lines = []
     for item in library.lineage(item_id):

@@ -9,7 +9,7 @@ Two endings, the user's choice:
   that it flows back into the start (a seamless loop in a DAW); the length does not change.
 
 Each candidate's settings record bars, bpm, beats_per_bar, beat_unit, ending and `bar_locked`: file names then
-carry `_97bpm_4bars` (`_140bpm_7-8_2bars`) and WAV files an ACID chunk (core.audio.provenance writes both through core.audio.bars).
+carry `_97bpm_4bars` (`_140bpm_7-8_2bars`) and WAV files an ACID chunk (core.audio.provenance writes both through core.tempo.bars).
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from core.audio.bars import ENDINGS, bar_frames, bar_seconds, check_bars, trim_to_frames
-from core.devices.tempo import check_bpm
 from core.errors import InputError
 from core.generation.engine import Engine, GenerationResult
 from core.generation.progress import CancelCheck, ProgressCallback
 from core.generation.requests import MAX_SECONDS, GenerationRequest
+from core.tempo.bars import ENDINGS, bar_frames, bar_seconds, check_bars, check_bpm, trim_to_frames
 
 FADE_MARGIN_SECONDS = 0.25  # generated past the bar line so the cut falls inside the music
 
@@ -89,7 +88,7 @@ def generate_bars(engine: Engine, request: GenerationRequest, lock: BarLock,
 
 def _closed(engine, result, candidate, lock: BarLock, progress, cancel):
     """The candidate cut to the bar line (no fade), its last second regenerated to lead into its start."""
-    from core.incontext.operations import GenerationSettings, close_loop
+    from core.incontext.regenerate import GenerationSettings, close_loop
 
     exact = trim_to_frames(candidate.clip, lock.frames(candidate.clip.sample_rate), fade_seconds=0.0)
     request = result.request

@@ -287,16 +287,18 @@ def install(pipe, plan: StagePrecision, device: torch.device, background: bool, 
 def warm_up(pipe, stage: CompiledStage, seconds: float = 10.24, candidates: int = 1) -> Callable[[], None]:
     """A function compiling the UNet graph of `seconds` (its bucket) for a short guided prompt: what the window
     runs on a background thread at model load, so the first takes of that length need no compile."""
-    from core.generation import sampling
+    from core.generation import encoding, sampling
+    from core.models.kinds import pipe_kind
 
     def run() -> None:
         with torch.inference_mode():
-            embeds, mask, generated = pipe.encode_prompt("warm up", pipe.device, candidates, True,
-                                                         negative_prompt=None)
+            kind = pipe_kind(pipe)
+            cond = encoding.conditioning(encoding.encode_values(pipe, kind, "warm up", pipe.device, candidates, True),
+                                         kind, True)
             frames = sampling.latent_rows_for(pipe, bucket_for(seconds) or seconds)
-            noise = sampling.initial_noise(pipe, list(range(candidates)), frames, pipe.device, embeds.dtype)
-            kwargs = _pad_tokens(dict(encoder_hidden_states=generated, encoder_hidden_states_1=embeds,
-                                      encoder_attention_mask_1=mask, return_dict=False))
+            noise = sampling.initial_noise(pipe, list(range(candidates)), frames, pipe.device,
+                                           cond.prompt_embeds.dtype)
+            kwargs = _pad_tokens(cond.unet_kwargs())
             args = (torch.cat([noise] * 2), torch.tensor(999, device=pipe.device))
             key = stage.key(args, kwargs)
             with stage._lock:

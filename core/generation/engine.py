@@ -1,4 +1,5 @@
-"""The engine: one resident AudioLDM 2 pipeline serving generation requests.
+"""The engine: one resident pipeline (AudioLDM 2, or the 48 kHz AudioLDM layout: core.models.kinds) serving
+generation requests.
 
 GUI workers, the CLI and batch runners all hold an Engine and call its methods;
 progress and cancellation travel through plain callbacks, so no caller-specific
@@ -19,7 +20,8 @@ import torch
 from core import gc_policy
 from core.audio.clip import MODEL_RATE, Clip
 from core.audio.provenance import Provenance
-from core.errors import InputError
+from core.devices.compute import pick_device
+from core.errors import InputError, ModelNotAvailable
 from core.generation.fast_path import FastPath
 from core.generation.precision import default_precision
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
@@ -28,10 +30,12 @@ from core.generation.prompts import fit_prompt
 from core.generation.requests import GenerationRequest
 from core.generation.scoring import clap_scores
 from core.models.catalog import DEFAULT_MODEL
-from core.models.loading import is_speech_folder, load_pipeline, pick_device
+from core.models.geometry import ModelGeometry, folder_geometry, pipeline_geometry
+from core.models.kinds import folder_kind, is_film, pipe_kind
+from core.models.loading import is_speech_folder, load_pipeline
 from core.models.store import ResolvedModel, resolve_model
 
-from . import sampling
+from . import encoding, sampling, scorer
 
 SPEECH_MAX_NEW_TOKENS = 512  # speech checkpoints need the long language-model rollout
 
@@ -57,15 +61,22 @@ class GenerationResult:
     seconds_taken: float
     prompt_used: Optional[str] = None  # the words the model read when the prompt was longer than its window
     speed_note: Optional[str] = None  # why the take ran without the compiled graphs (fast_path.FastPath)
+    ranking_note: Optional[str] = None  # why the takes are unranked (core.generation.scorer.NO_SCORER_NOTE)
 
     @property
     def best(self) -> Candidate:
         return self.candidates[0]
 
     @property
+    def sample_rate(self) -> int:
+        """The rate of the takes (the model's rate, 16000 or 48000; an in-context take's source rate)."""
+        return self.candidates[0].clip.sample_rate if self.candidates else MODEL_RATE
+
+    @property
     def notes(self) -> list[str]:
         """Things the user should know about this result (one sentence each), e.g. a cut prompt."""
         speed = [self.speed_note] if self.speed_note else []
+        speed += [self.ranking_note] if self.ranking_note else []
         if self.prompt_used is None:
             return speed
         return speed + [f"the prompt is longer than the model reads; only its first {len(self.prompt_used.split())} of "
@@ -115,8 +126,31 @@ class Engine:
     @property
     def is_speech(self) -> bool:
         if self._pipe is not None:
-            return type(self._pipe.text_encoder_2).__name__ == "VitsModel"
+            return type(getattr(self._pipe, "text_encoder_2", None)).__name__ == "VitsModel"
         return is_speech_folder(self.resolved.folder)
+
+    @property
+    def geometry(self) -> ModelGeometry:
+        """The model's rate, mel front-end and latent rows: the loaded pipeline's, else its folder's configs'."""
+        if self._pipe is not None:
+            return pipeline_geometry(self._pipe)
+        return folder_geometry(self.resolved.folder)
+
+    @property
+    def kind(self) -> str:
+        """The pipeline kind (core.models.kinds): "audioldm2", or "audioldm" for the 48 kHz FiLM model."""
+        if self._pipe is not None:
+            return pipe_kind(self._pipe)
+        return folder_kind(self.resolved.folder)
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate of the audio the model makes, from its vocoder config (read without loading the weights)."""
+        if self._pipe is not None:
+            return sampling.sample_rate(self._pipe)
+        from core.models.geometry import model_front_end
+
+        return model_front_end(self.resolved.folder).sample_rate
 
     @classmethod
     def from_pipeline(cls, pipe, name: str, precision: Optional[str] = None, compile: Optional[str] = None,
@@ -225,13 +259,15 @@ class Engine:
                                                               init_latents, strength)
             raise_if_cancelled(cancel)
             report(progress, "decoding", 0, 1)
-            n_samples = int(round(request.seconds * MODEL_RATE)) if mel_frames is None \
+            rate = self.sample_rate
+            n_samples = int(round(request.seconds * rate)) if mel_frames is None \
                 else mel_frames * sampling.vocoder_hop(self._pipe)
             waves = sampling.decode(self._pipe, latents, n_samples)
             report(progress, "decoding", 1, 1)
-            scores = self.score(request.prompt, waves, progress)
-        result = self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used)
+            scores, scored_by, ranking_note = self.rank(request.prompt, waves, progress)
+        result = self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used, scored_by)
         result.speed_note = " ".join(n for n in (self.fast.offload.note, speed_note) if n) or None
+        result.ranking_note = ranking_note
         return result
 
     @torch.inference_mode()
@@ -263,40 +299,61 @@ class Engine:
         """The request's prompt embeddings; a repeat of an earlier prompt (any seed, steps or duration) comes
         from the prompt cache without running the encoders."""
         pipe = self.pipeline
+        kind = pipe_kind(pipe)
         guided = request.guidance > 1.0
         max_new_tokens = SPEECH_MAX_NEW_TOKENS if request.transcription is not None else None
         key = PromptKey(request.prompt, request.negative_prompt or "", request.transcription, request.candidates,
-                        guided, max_new_tokens)
+                        guided, max_new_tokens, kind)
 
         def run_encoders():
-            return pipe.encode_prompt(
-                request.prompt, self.device, request.candidates, guided,
-                transcription=request.transcription, negative_prompt=request.negative_prompt or None,
-                max_new_tokens=max_new_tokens)
+            return encoding.encode_values(pipe, kind, request.prompt, self.device, request.candidates, guided,
+                                          request.negative_prompt, request.transcription, max_new_tokens)
 
-        embeds, mask, generated = self.prompt_cache.get_or_encode(key, run_encoders)
-        return sampling.Conditioning(embeds, mask, generated, guided)
+        return encoding.conditioning(self.prompt_cache.get_or_encode(key, run_encoders), kind, guided)
 
-    def score(self, prompt: str, waves: np.ndarray, progress: Optional[ProgressCallback] = None) -> list:
+    def score(self, prompt: str, waves: np.ndarray, progress: Optional[ProgressCallback] = None,
+              rate: Optional[int] = None) -> list:
+        """CLAP scores of `waves` (at `rate`, default the model's) against `prompt`; None each when unranked."""
+        return self.rank(prompt, waves, progress, rate)[0]
+
+    def rank(self, prompt: str, waves: np.ndarray, progress: Optional[ProgressCallback] = None,
+             rate: Optional[int] = None) -> tuple[list, Optional[str], Optional[str]]:
+        """(scores, the scorer's name for provenance or None, a note when unranked). AudioLDM 2 pipelines rank
+        with their own CLAP (scorer None: as before); the FiLM kind with an installed AudioLDM 2 model's CLAP
+        (core.generation.scorer), resampled from the model's rate to CLAP's."""
         if not prompt:
-            return [None] * len(waves)
+            return [None] * len(waves), None, None
         prompt = fit_prompt(self.pipeline, prompt, self.is_speech) or prompt
+        rate = rate or self.sample_rate
+        clap, scored_by = self.pipeline, None
+        if is_film(self.kind):
+            try:
+                clap = scorer.borrowed_clap(self.device)
+            except (InputError, ModelNotAvailable) as exc:  # a damaged lender costs the ranking, not the takes
+                return [None] * len(waves), scorer.UNRANKED_BROKEN, scorer.broken_note(str(exc))
+            if clap is None:
+                return [None] * len(waves), scorer.UNRANKED, scorer.NO_SCORER_NOTE
+            scored_by = clap.name
         report(progress, "scoring", 0, 1)
-        scores = clap_scores(self.pipeline, prompt, waves, MODEL_RATE)
+        scores = clap_scores(clap, prompt, waves, rate)
         report(progress, "scoring", 1, 1)
-        return [float(s) for s in scores]
+        return [float(s) for s in scores], scored_by, None
 
     def _result(self, request: GenerationRequest, seeds: list[int], waves: np.ndarray, scores: list,
-                elapsed: float, prompt_used: Optional[str] = None) -> GenerationResult:
+                elapsed: float, prompt_used: Optional[str] = None, scored_by: Optional[str] = None
+                ) -> GenerationResult:
         # Stable sort: without scores (no prompt) the candidates keep seed order.
         order = sorted(range(len(seeds)), key=lambda i: -(scores[i] if scores[i] is not None else 0.0))
+        rate = self.sample_rate
         candidates = []
         for rank, i in enumerate(order):
             settings = replace(request, seed=seeds[i], candidates=1).settings()
             settings.pop("allow_empty_prompt", None)
             if prompt_used is not None:
                 settings["prompt_used"] = prompt_used
-            candidates.append(Candidate(Clip(waves[i], MODEL_RATE), scores[i], seeds[i], rank, settings))
+            if scored_by is not None:
+                settings["scored_by"] = scored_by
+            candidates.append(Candidate(Clip(waves[i], rate), scores[i], seeds[i], rank, settings))
         return GenerationResult(candidates, request, self.model_id, self.licence, str(self.device), elapsed,
                                 prompt_used)
 

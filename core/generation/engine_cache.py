@@ -112,12 +112,6 @@ class EngineCache:
                 engine.try_unload()
             self._engines.clear()
 
-    def unload_all(self) -> None:
-        """Unload every model not in use right now."""
-        with self._lock:
-            for engine in self._engines.values():
-                engine.try_unload()
-
     # ---- memory ------------------------------------------------------------------------------------------
     def resident(self) -> list[tuple[str, int]]:
         """(model, bytes) of the loaded models, most recently used first."""
@@ -131,7 +125,7 @@ class EngineCache:
         text = os.environ.get(ENV, "").strip()
         if text:
             return parse_memory(text)
-        from core.models.loading import pick_device
+        from core.devices.compute import pick_device
 
         device = pick_device(self.device)
         if device.type == "cuda":

@@ -1,6 +1,7 @@
 """A user's audio in the VAE latent space, and the known-region constraint for in-context generation.
 
-One latent row is 4 mel frames = 640 samples at 16 kHz = 40 ms; every seam snaps to that grid.
+One latent row is the VAE's factor of mel frames: 4 x hop 160 = 640 samples = 40 ms on the 16 kHz models,
+8 x hop 480 = 3840 samples = 80 ms on the 48 kHz model (core.models.geometry); every seam snaps to that grid.
 """
 
 from __future__ import annotations
@@ -8,29 +9,31 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from core.audio.mel import FrontEnd, log_mel, prepare_waveform
+from core.audio.mel import log_mel, prepare_waveform
 from core.generation.low_vram import execution_device
 from core.generation.sampling import seeded_noise
+from core.models.geometry import OFFICIAL_GEOMETRY, pipeline_geometry
 
-SAMPLES_PER_ROW = 640  # 4 mel frames x hop 160
+SAMPLES_PER_ROW = OFFICIAL_GEOMETRY.samples_per_row  # the 16 kHz models': 4 mel frames x hop 160
 ROWS_PER_SECOND = 25
 
 
-def rows_for_samples(n_samples16k: int) -> int:
-    return -(-n_samples16k // SAMPLES_PER_ROW)
+def rows_for_samples(n_samples: int, samples_per_row: int = SAMPLES_PER_ROW) -> int:
+    return -(-n_samples // samples_per_row)
 
 
 @torch.no_grad()
-def encode_wave(pipe, wave16k: np.ndarray) -> torch.Tensor:
-    """Encode a 16 kHz mono waveform already prepared by `prepare_waveform` into the latent (1, C, rows, W).
+def encode_wave(pipe, wave: np.ndarray) -> torch.Tensor:
+    """Encode a mono waveform at the model's rate, already prepared by `prepare_waveform`, into the latent
+    (1, C, rows, W).
 
     The waveform is zero-padded to whole latent rows. The result is scaled by the VAE scaling factor,
     i.e. it lives in the space the denoiser works in. The posterior mode is used, so encoding is deterministic.
     """
-    rows = rows_for_samples(len(wave16k))
-    wave = np.pad(np.asarray(wave16k, dtype=np.float32), (0, rows * SAMPLES_PER_ROW - len(wave16k)))
-    front = FrontEnd.from_vocoder_config(pipe.vocoder.config)  # its mel bins (64 on official models)
-    mel = torch.from_numpy(log_mel(wave, front))[None, None]  # (1, 1, frames, n_mels)
+    geometry = pipeline_geometry(pipe)  # its rate, hop and mel bins (16 kHz and 64 on the AudioLDM 2 models)
+    rows = geometry.rows_for_samples(len(wave))
+    wave = np.pad(np.asarray(wave, dtype=np.float32), (0, rows * geometry.samples_per_row - len(wave)))
+    mel = torch.from_numpy(log_mel(wave, geometry.front))[None, None]  # (1, 1, frames, n_mels)
     vae = pipe.vae
     mel = mel.to(device=execution_device(vae), dtype=vae.dtype)  # (low-VRAM: the GPU it moves to)
     latent = vae.encode(mel).latent_dist.mode()
@@ -40,7 +43,7 @@ def encode_wave(pipe, wave16k: np.ndarray) -> torch.Tensor:
 def encode_clip(pipe, clip) -> torch.Tensor:
     """Encode a core.audio.clip.Clip (any rate, any channels) into the latent, after DC removal and peak
     normalisation to 0.5 as the model was trained."""
-    wave, _gain = prepare_waveform(clip.for_model())
+    wave, _gain = prepare_waveform(clip.for_model(pipeline_geometry(pipe).rate))
     return encode_wave(pipe, wave)
 
 

@@ -22,8 +22,8 @@ from typing import Any, Callable
 
 import torch
 
+from core.devices.compute import PRECISION_ENV, PRECISIONS
 from core.errors import InputError
-from core.models.device_names import PRECISION_ENV, PRECISIONS
 
 AUTO_VOCODER_FP32_STAGES = 2  # auto on a bf16 CPU: the vocoder's last stages kept fp32 (fidelity, see above)
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}

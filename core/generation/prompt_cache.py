@@ -27,6 +27,7 @@ class PromptKey:
     candidates: int
     guided: bool
     max_new_tokens: Optional[int]
+    kind: str = "audioldm2"  # the pipeline kind (core.models.kinds): what the tensors are and how they are used
 
 
 class PromptCache:

@@ -11,9 +11,10 @@ from typing import Optional
 
 
 def prompt_tokenizers(pipe, speech: bool) -> list:
-    """The tokenizers that read the prompt: CLAP's, and T5's too on text-to-audio models (speech models give
-    their second tokenizer the transcription)."""
-    return [pipe.tokenizer] if speech else [pipe.tokenizer, pipe.tokenizer_2]
+    """The tokenizers that read the prompt: CLAP's, and T5's too on AudioLDM 2 text-to-audio models (speech models
+    give their second tokenizer the transcription; the 48 kHz AudioLDM layout has CLAP's only)."""
+    second = getattr(pipe, "tokenizer_2", None)
+    return [pipe.tokenizer] if speech or second is None else [pipe.tokenizer, second]
 
 
 def token_limit(pipe, tokenizer) -> int:
@@ -21,7 +22,8 @@ def token_limit(pipe, tokenizer) -> int:
     positions start after the padding index, hence the 2)."""
     limit = int(tokenizer.model_max_length)
     if tokenizer is pipe.tokenizer:
-        positions = getattr(pipe.text_encoder.config.text_config, "max_position_embeddings", None)
+        config = pipe.text_encoder.config  # ClapModel's, or ClapTextModelWithProjection's (the text config itself)
+        positions = getattr(getattr(config, "text_config", config), "max_position_embeddings", None)
         if positions:
             limit = min(limit, int(positions) - 2)
     return limit

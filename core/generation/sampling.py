@@ -19,12 +19,24 @@ from core.generation.progress import CancelCheck, ProgressCallback, raise_if_can
 
 @dataclass
 class Conditioning:
-    """Prompt embeddings as the UNet wants them; with guidance they hold [negative, positive] halves."""
+    """Prompt embeddings as the UNet wants them; with guidance they hold [negative, positive] halves.
+
+    AudioLDM 2 (cross-attention): T5/VITS states with their mask, and GPT-2's generated embeddings. The FiLM kind
+    (`film`, the 48 kHz AudioLDM layout, core.models.kinds): one CLAP text embedding per take in `prompt_embeds`,
+    which the UNet takes as `class_labels` (no encoder states, no mask)."""
 
     prompt_embeds: torch.Tensor
-    attention_mask: torch.Tensor
-    generated_prompt_embeds: torch.Tensor
+    attention_mask: Optional[torch.Tensor]
+    generated_prompt_embeds: Optional[torch.Tensor]
     guided: bool
+    film: bool = False
+
+    def unet_kwargs(self) -> dict:
+        """The keyword arguments the UNet is called with besides the latents and the timestep."""
+        if self.film:
+            return dict(encoder_hidden_states=None, class_labels=self.prompt_embeds, return_dict=False)
+        return dict(encoder_hidden_states=self.generated_prompt_embeds, encoder_hidden_states_1=self.prompt_embeds,
+                    encoder_attention_mask_1=self.attention_mask, return_dict=False)
 
 
 class LatentConstraint(Protocol):
@@ -73,7 +85,7 @@ def timesteps_fit(scheduler, steps: int) -> bool:
 
 
 def vocoder_hop(pipe) -> int:
-    """Audio samples per mel frame (160 for every official checkpoint)."""
+    """Audio samples per mel frame (160 for every official AudioLDM 2 checkpoint, 480 for the 48 kHz model)."""
     return int(np.prod(pipe.vocoder.config.upsample_rates))
 
 
@@ -138,9 +150,7 @@ def denoise(pipe, scheduler, cond: Conditioning, noise: torch.Tensor, steps: int
         raise_if_cancelled(cancel)
         model_input = torch.cat([latents] * 2) if cond.guided else latents
         model_input = scheduler.scale_model_input(model_input, t)
-        noise_pred = pipe.unet(model_input, t, encoder_hidden_states=cond.generated_prompt_embeds,
-                               encoder_hidden_states_1=cond.prompt_embeds,
-                               encoder_attention_mask_1=cond.attention_mask, return_dict=False)[0]
+        noise_pred = pipe.unet(model_input, t, **cond.unet_kwargs())[0]
         if cond.guided:
             uncond, text = noise_pred.chunk(2)
             noise_pred = uncond + guidance * (text - uncond)
@@ -151,8 +161,13 @@ def denoise(pipe, scheduler, cond: Conditioning, noise: torch.Tensor, steps: int
     return latents
 
 
+def sample_rate(pipe) -> int:
+    """The rate of the audio the pipeline's vocoder makes (16000, or 48000 for the 48 kHz model)."""
+    return int(pipe.vocoder.config.sampling_rate)
+
+
 def decode(pipe, latents: torch.Tensor, n_samples: int) -> np.ndarray:
-    """Latents to 16 kHz waveforms, shaped (batch, n_samples) float32."""
+    """Latents to waveforms at the model's rate (`sample_rate`), shaped (batch, n_samples) float32."""
     mel = pipe.vae.decode(latents / pipe.vae.config.scaling_factor).sample
     wave = pipe.mel_spectrogram_to_waveform(mel)
     return wave[:, :n_samples].numpy().astype(np.float32)

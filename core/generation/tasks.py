@@ -87,7 +87,7 @@ class ExtendLoop:
 
 @dataclass(frozen=True)
 class CloseLoop:
-    """Regenerate the loop's last `seconds` (default: core.incontext.operations.default_closing_seconds)."""
+    """Regenerate the loop's last `seconds` (default: core.incontext.regenerate.default_closing_seconds)."""
 
     source: Source
     seconds: Optional[float] = None
@@ -124,7 +124,7 @@ def check(task: Task, clip=None) -> None:
     if not isinstance(task, IN_CONTEXT):
         return
     from core.incontext import in_clip
-    from core.incontext.operations import check_clip, check_range
+    from core.incontext.regenerate import check_clip, check_range
     from core.incontext.transform import check_transform
 
     clip = load_source(task) if clip is None else clip
@@ -163,7 +163,7 @@ def run(engine, task: Task, progress=None, cancel=None):
 
 
 def _in_context(engine, task, progress, cancel):
-    from core.incontext import in_clip, operations
+    from core.incontext import in_clip, regenerate
     from core.incontext.transform import transform
 
     clip = load_source(task)
@@ -172,7 +172,7 @@ def _in_context(engine, task, progress, cancel):
     if isinstance(task, Continue):
         result = in_clip.continue_at(engine, clip, task.seconds, task.at, s, **common)
     elif isinstance(task, Inpaint):
-        result = operations.inpaint(engine, clip, task.start, task.end, s, **common)
+        result = regenerate.inpaint(engine, clip, task.start, task.end, s, **common)
     elif isinstance(task, ExtendLoop):
         result = in_clip.extend_loop_in(engine, clip, task.bars, task.bpm, task.beats_per_bar, task.start, task.end,
                                         s, **common)

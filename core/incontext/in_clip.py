@@ -4,7 +4,7 @@ and its result is spliced back between what came before and what follows, so the
 - continue at a cursor: new audio follows the part before the cursor; what came after the cursor follows it.
 - extend / close a loop that is a range of the clip: the loop is edited on its own, then put back in its place
   (extend: the new bars sit between the loop and what followed it).
-Inpaint and transform already work on a range of the whole clip (core.incontext.operations, .transform).
+Inpaint and transform already work on a range of the whole clip (core.incontext.regenerate, .transform).
 `check_*` refuse at once, without a model, what the operation would refuse.
 """
 
@@ -20,7 +20,7 @@ from core.errors import InputError
 from core.generation.engine import Engine, GenerationResult
 from core.generation.progress import CancelCheck, ProgressCallback
 
-from .operations import GenerationSettings, check_clip, close_loop, continue_clip, extend_loop
+from .regenerate import GenerationSettings, check_clip, close_loop, continue_clip, extend_loop
 
 
 def frame_at(clip: Clip, seconds: float) -> int:

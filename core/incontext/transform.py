@@ -16,15 +16,15 @@ from typing import Optional
 
 import numpy as np
 
-from core.audio.clip import MODEL_RATE, Clip
+from core.audio.clip import Clip
 from core.audio.mel import prepare_waveform
 from core.audio.seams import crossfade_samples, fit_to_clip
 from core.errors import InputError
 from core.generation.engine import Candidate, Engine, GenerationResult
-from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
+from core.generation.latents import KnownRegion, encode_wave
 from core.generation.progress import CancelCheck, ProgressCallback
 from core.incontext.defaults import DEFAULT_STRENGTH
-from core.incontext.operations import CONTEXT_SECONDS, GenerationSettings, check_clip, splice_range
+from core.incontext.regenerate import CONTEXT_SECONDS, GenerationSettings, check_clip, model_geometry, splice_range
 
 
 def check_transform(clip: Clip, start: float, end: float, strength: float) -> None:
@@ -48,15 +48,16 @@ def transform(engine: Engine, clip: Clip, strength: float = DEFAULT_STRENGTH, st
     if strength == 0:
         return _unchanged(engine, clip, end - start, settings, extra)
     check_clip(clip)
-    wave = clip.for_model()
-    row = SAMPLES_PER_ROW
+    geometry = model_geometry(engine)
+    rate, row = geometry.rate, geometry.samples_per_row
+    wave = clip.for_model(rate)
     pad = (CONTEXT_SECONDS - (end - start)) / 2  # context on both sides, within one training window
-    w0 = max(0, int((start - pad) * MODEL_RATE)) // row * row
-    w1 = min(len(wave), int(np.ceil((end + pad) * MODEL_RATE)))
+    w0 = max(0, int((start - pad) * rate)) // row * row
+    w1 = min(len(wave), int(np.ceil((end + pad) * rate)))
     window = np.pad(wave[w0:w1], (0, -(w1 - w0) % row))
     rows = len(window) // row
-    first = int(np.floor((start * MODEL_RATE - w0) / row))
-    last = min(rows, int(np.ceil((end * MODEL_RATE - w0) / row)))
+    first = int(np.floor((start * rate - w0) / row))
+    last = min(rows, int(np.ceil((end * rate - w0) / row)))
     known = np.ones(rows, bool)
     known[first:last] = False
     known[(w1 - w0) // row:] = False  # a padded last row is not the user's audio: leave it free
@@ -67,15 +68,15 @@ def transform(engine: Engine, clip: Clip, strength: float = DEFAULT_STRENGTH, st
     latents = encode_wave(pipe, prepared)
     constraint = KnownRegion(pipe, latents, known, seed=request.seed) if known.any() else None
     result = engine.generate(request, progress=progress, cancel=cancel, constraint=constraint,
-                             mel_frames=rows * 4, init_latents=latents, strength=float(strength))
+                             mel_frames=rows * geometry.vae_factor, init_latents=latents, strength=float(strength))
 
     f0, f1 = int(round(start * clip.sample_rate)), min(clip.frames, int(round(end * clip.sample_rate)))
     xf = min(crossfade_samples(clip.sample_rate), (f1 - f0) // 2)
-    offset16 = int(np.floor(start * MODEL_RATE - w0))
+    offset_m = int(np.floor(start * rate - w0))
     clips = []
     for candidate in result.candidates:
-        generated = fit_to_clip(candidate.clip.samples[offset16:, 0], clip.sample_rate, clip.channels, f1 - f0,
-                                1.0 / gain)
+        generated = fit_to_clip(candidate.clip.samples[offset_m:, 0], clip.sample_rate, clip.channels, f1 - f0,
+                                1.0 / gain, rate)
         clips.append(splice_range(clip, f0, f1, generated, xf))
     candidates = [replace(c, clip=new, settings=c.settings | extra) for c, new in zip(result.candidates, clips)]
     return replace(result, candidates=candidates)

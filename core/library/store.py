@@ -20,7 +20,7 @@ from core.audio.clip import Clip, load_clip
 from core.audio.naming import take_file_name, take_title, unique_path
 from core.audio.provenance import Provenance, save_with_provenance, sidecar_path
 from core.errors import InputError
-from core.fileio import OutputExists
+from core.output_checks import OutputExists
 from core.paths import data_dir
 
 DB_NAME = "library.sqlite3"

@@ -25,6 +25,9 @@ COMPARED = ("vae", "unet", "vocoder", "text_encoder", "text_encoder_2", "project
 # Same model class, the same settings mean the same (model_type only where neither names a class: transformers
 # renamed some, e.g. the vocoder's "hifigan" is "speecht5_hifigan" since transformers 5).
 _CLASS_KEYS = ("_class_name", "architectures")
+# Settings diffusers takes as one number for every block or one per block (a converted AudioLDM UNet has a head
+# count per level: widths 128, 256, 384, 640 at 32 channels a head).
+NUMBER_OR_LIST = ("attention_head_dim", "num_attention_heads", "transformer_layers_per_block", "layers_per_block")
 
 
 def config_problem(folder: Path) -> Optional[str]:
@@ -48,7 +51,10 @@ def config_problem(folder: Path) -> Optional[str]:
         if reference is None:
             continue
         for key in sorted(set(config) & set(reference)):
-            wrong = _kind_problem(config[key], reference[key])
+            value = config[key]
+            if key in NUMBER_OR_LIST and isinstance(value, list) and _kind(reference[key]) == "a number":
+                value = value[0] if value and all(_kind(v) == "a number" for v in value) else value
+            wrong = _kind_problem(value, reference[key])
             if wrong:
                 return f"{where} sets {key} to {_shown(config[key])}, but it must be {wrong}"
     return None

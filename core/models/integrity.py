@@ -12,19 +12,19 @@ from pathlib import Path
 from typing import Optional
 
 DAMAGED_HINT = "the folder is damaged; download it again"
-# The components an AudioLDM 2 pipeline cannot be built without (model_index.json must name each).
-PIPELINE_COMPONENTS = ("vae", "text_encoder", "text_encoder_2", "projection_model", "language_model",
-                       "tokenizer", "tokenizer_2", "feature_extractor", "unet", "scheduler", "vocoder")
 
 
 def index_problem(index) -> Optional[str]:
-    """Why a parsed model_index.json cannot describe an AudioLDM 2 pipeline, or None."""
+    """Why a parsed model_index.json cannot describe a pipeline of its kind (core.models.kinds), or None."""
+    from core.models.kinds import AUDIOLDM2, COMPONENTS, index_kind
+
     if not isinstance(index, dict):
         return f"holds {json.dumps(index)[:20]} instead of a table of components"
-    absent = [name for name in PIPELINE_COMPONENTS if name not in index]
+    components = COMPONENTS[index_kind(index) or AUDIOLDM2]
+    absent = [name for name in components if name not in index]
     if absent:
         return f"names no {', '.join(absent)}"
-    bad = [name for name in PIPELINE_COMPONENTS if not _is_component_spec(index[name])]
+    bad = [name for name in components if not _is_component_spec(index[name])]
     if bad:
         return f"has entries for {', '.join(bad)} that are not [library, class] pairs"
     return None

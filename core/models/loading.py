@@ -1,4 +1,5 @@
-"""Loading an AudioLDM 2 folder into a diffusers pipeline, with the transformers-5 fixes applied."""
+"""Loading a model folder into a diffusers pipeline (AudioLDM 2, or the 48 kHz AudioLDM layout: core.models.kinds),
+with the transformers-5 fixes applied."""
 
 from __future__ import annotations
 
@@ -10,32 +11,10 @@ from pathlib import Path
 
 import torch
 
-from core.errors import InputError, ModelNotAvailable, first_line
-from core.models.device_names import DEVICES
+from core.errors import ModelNotAvailable, first_line
+from core.models.kinds import AUDIOLDM, folder_kind
 
 log = logging.getLogger(__name__)
-
-
-def pick_device(requested: str = "auto") -> torch.device:
-    """CUDA, then Apple MPS, then CPU for "auto"; an explicit device must exist."""
-    if requested not in DEVICES and not requested.startswith("cuda:"):
-        raise InputError(f"device {requested!r} is unknown; use one of {', '.join(DEVICES)}.")
-    if requested == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    if requested.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError("device cuda was asked for but no CUDA GPU is usable here; use --device cpu or auto.")
-    if requested == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise InputError("device mps was asked for but Apple MPS is not available; use --device cpu or auto.")
-    return torch.device(requested)
-
-
-def pick_dtype(device: torch.device) -> torch.dtype:
-    # Half precision halves memory and is ~4x faster on CUDA; MPS and CPU stay in float32 for accuracy.
-    return torch.float16 if device.type == "cuda" else torch.float32
 
 
 def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
@@ -46,23 +25,50 @@ def load_pipeline(folder: Path, device: torch.device, dtype: torch.dtype):
     as GPT2LMHeadModel (same hidden states; lm_head is tied); and `dtype` is always passed because
     the CLAP config says float64.
     """
-    from diffusers import AudioLDM2Pipeline
     from safetensors import SafetensorError
-    from transformers import GPT2LMHeadModel
 
     from core.quiet import quiet_model_libraries
 
     quiet_model_libraries()  # a front end's quiet: no load bars, errors only
     try:
         with _without_fallback_chatter():
-            language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
-            pipe = AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
+            pipe = _from_pretrained(folder, dtype)
     except (OSError, ValueError, KeyError, RuntimeError, EOFError, pickle.UnpicklingError,
             SafetensorError) as exc:
         raise ModelNotAvailable(f"Cannot load the model in {folder}: {first_line(exc).rstrip('.')}. "
                                 "The folder may be damaged; download it again.") from exc
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(device)
+
+
+def _from_pretrained(folder: Path, dtype: torch.dtype):
+    if folder_kind(folder) == AUDIOLDM:
+        # The 48 kHz model's layout (core.models.kinds): diffusers' AudioLDMPipeline, whose UNet may be the
+        # AudioLDM 2 UNet class (two self-attention transformers per site); its type note is not a fault.
+        from diffusers import AudioLDMPipeline
+
+        with _without_type_note():
+            return AudioLDMPipeline.from_pretrained(folder, dtype=dtype)
+    from diffusers import AudioLDM2Pipeline
+    from transformers import GPT2LMHeadModel
+
+    language_model = GPT2LMHeadModel.from_pretrained(folder / "language_model", dtype=dtype)
+    return AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
+
+
+class _TypeNote(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Expected types for")
+
+
+@contextlib.contextmanager
+def _without_type_note():
+    note, logger = _TypeNote(), logging.getLogger("diffusers.pipelines.pipeline_utils")
+    logger.addFilter(note)
+    try:
+        yield
+    finally:
+        logger.removeFilter(note)
 
 
 class _FallbackChatter(logging.Filter):

@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from core.errors import InputError, ModelNotAvailable, first_line
-from core.models.catalog import CATALOG, ModelInfo, describe_size
+from core.models.catalog import CATALOG, ModelInfo, describe_download
 from core.models.configs import config_problem
 from core.models.geometry import geometry_problem
 from core.models.hub_checks import check_hub_cache, check_model_id
+from core.models.imported import (
+    download_original,
+    is_original_checkpoint,
+    resolve_catalog_original,
+    resolve_checkpoint_file,
+)
 from core.models.integrity import DAMAGED_HINT, index_problem, weight_problem
+from core.models.kinds import PIPELINE_CLASSES, index_kind
 
 MODEL_INDEX = "model_index.json"
 PIPELINE_CLASS = "AudioLDM2Pipeline"
@@ -52,11 +59,17 @@ def resolve_model(spec: str) -> ResolvedModel:
     spec = str(spec)
     if not spec.strip():
         raise InputError(f"--model is empty: give a catalog id ({', '.join(CATALOG)}) or a model folder.")
+    info = CATALOG.get(spec)
+    if info is not None and info.is_original_format:
+        return ResolvedModel(id=spec, folder=_checked_converted(resolve_catalog_original(info)))
     path = Path(spec).expanduser()
+    if path.is_file() and is_original_checkpoint(path):
+        return ResolvedModel(id=str(path.resolve()), folder=_checked_converted(resolve_checkpoint_file(path)))
     if path.exists() or spec.startswith((".", "/", "~")):
         if not path.is_dir():
             raise ModelNotAvailable(f"Model folder not found: {spec}. Pass a folder in the diffusers layout "
-                                    "(with model_index.json) or a model id such as cvssp/audioldm2.")
+                                    "(with model_index.json), an original-format AudioLDM checkpoint (.pth) or a "
+                                    "model id such as cvssp/audioldm2.")
         check_model_folder(path)
         return ResolvedModel(id=str(path.resolve()), folder=path.resolve())
     if spec.count("/") != 1:
@@ -67,6 +80,17 @@ def resolve_model(spec: str) -> ResolvedModel:
         raise ModelNotAvailable(not_installed_message(spec))
     check_model_folder(folder)
     return ResolvedModel(id=spec, folder=folder)
+
+
+def _checked_converted(folder: Path) -> Path:
+    """A converted store folder, checked as any model folder is (it was renamed into place whole; this finds
+    damage done since)."""
+    try:
+        check_model_folder(folder)
+    except ModelNotAvailable as exc:
+        raise ModelNotAvailable(f"The converted model in {folder} is unusable ({str(exc)[:200].rstrip('.')}): delete "
+                                "that folder and it is converted again on next use.") from None
+    return folder
 
 
 def unknown_model_message(model_id: str) -> str:
@@ -95,7 +119,7 @@ def defaults_entry(spec: str) -> Optional[ModelInfo]:
 def not_installed_message(model_id: str) -> str:
     if model_id not in CATALOG:
         return unknown_model_message(model_id)
-    size = f" ({describe_size(CATALOG[model_id].download_bytes)})" if model_id in CATALOG else ""
+    size = f" ({describe_download(CATALOG[model_id])})" if model_id in CATALOG else ""
     return (f"Model {model_id} is not installed. Download it once with `loa models download {model_id}`{size}, "
             f"or pass --model /path/to/folder holding a copy in the diffusers layout.")
 
@@ -134,7 +158,7 @@ def check_model_folder(folder: Path) -> dict:
         raise ModelNotAvailable(f"{index_path} cannot be read ({first_line(exc)}): {DAMAGED_HINT}.") from exc
     if not isinstance(index, dict):
         raise ModelNotAvailable(f"{index_path} {index_problem(index)}: {DAMAGED_HINT}.")
-    if index.get("_class_name") != PIPELINE_CLASS:
+    if index_kind(index) is None:
         raise ModelNotAvailable(f"{folder} holds a {index.get('_class_name', 'unknown')} pipeline, not an "
                                 f"AudioLDM 2 pipeline ({PIPELINE_CLASS}); choose an AudioLDM 2 model.")
     missing = []
@@ -158,7 +182,8 @@ def check_model_folder(folder: Path) -> dict:
     misfit = geometry_problem(folder)
     if misfit:
         raise ModelNotAvailable(f"The model in {folder} does not fit LOA Studio's audio front-end: {misfit}. "
-                                "Choose an AudioLDM 2 checkpoint with the official geometry (16 kHz, hop 160).")
+                                "Choose an AudioLDM 2 checkpoint with the official geometry (16 kHz, hop 160) "
+                                "or the 48 kHz AudioLDM model.")
     return index
 
 
@@ -226,6 +251,10 @@ def download_model(model_id: str, tqdm_class=None) -> Path:
     from huggingface_hub import HfApi, constants, snapshot_download
     from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, OfflineModeIsEnabled, RepositoryNotFoundError
 
+    info = CATALOG.get(model_id)
+    if info is not None and info.is_original_format:
+        check_hub_cache()
+        return download_original(info, tqdm_class=tqdm_class or _terminal_bar_class())
     check_model_id(model_id)
     check_hub_cache()
 
@@ -297,7 +326,7 @@ def installed_models(include_incomplete: bool = False) -> list[InstalledModel]:
             continue
         for revision in repo.revisions:
             index = Path(revision.snapshot_path) / MODEL_INDEX
-            if index.is_file() and PIPELINE_CLASS in index.read_text(errors="replace"):
+            if index.is_file() and any(name in index.read_text(errors="replace") for name in PIPELINE_CLASSES):
                 try:
                     check_model_folder(Path(revision.snapshot_path))
                     problem = None

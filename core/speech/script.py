@@ -249,14 +249,14 @@ def write_script(result: ScriptResult, folder: str | Path, name: str = "script",
                  subtype: Optional[str] = None, overwrite: bool = True,
                  rate: Optional[int] = None, inputs: Sequence[str | Path] = ()) -> tuple[Path, list[Path]]:
     """Write NAME.wav (the whole script) and NN-words.wav per line, each with its provenance sidecar.
-    `extension`, `subtype` and `rate` are the Export dialog's choices (core.audio.take_format), checked first.
+    `extension`, `subtype` and `rate` are the Export dialog's choices (core.audio.formats.take), checked first.
 
     All files land as one atomic set (core.audio.provenance.save_takes): an error or Ctrl+C leaves all of
     them or none, never a half-written file. Without `overwrite`, existing files are refused (nothing written).
     `inputs` (the reference recording) are never written over, whatever `overwrite` says.
     """
-    from core.audio.export import ExportSettings
-    from core.audio.take_format import for_path, render_take
+    from core.audio.formats.export import ExportSettings
+    from core.audio.formats.take import for_path, render_take
 
     choice = for_path(ExportSettings(sample_format=subtype, sample_rate=rate), Path(f"{name}{extension}"))
     folder = Path(folder)
@@ -276,7 +276,7 @@ def write_script(result: ScriptResult, folder: str | Path, name: str = "script",
     provenance = Provenance(prompt=f"script: {name}", model_id=first.model_id, licence=first.licence,
                             seed=first.best.seed, settings={**settings, "lines": records})
     joined_audio = render_take(result.joined, choice)
-    from core.fileio import check_output_paths
+    from core.output_checks import check_output_paths
 
     targets = [folder / f"{name}{extension}"] + [path for _, path, _ in takes]
     check_output_paths([p for t in targets for p in (t, t.with_name(t.name + ".json"))], overwrite=True,

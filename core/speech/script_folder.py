@@ -20,13 +20,13 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from core.audio.clip import Clip, load_clip
-from core.audio.export import ExportSettings
+from core.audio.formats.export import ExportSettings
+from core.audio.formats.take import for_path, render_take, write_take
 from core.audio.provenance import Provenance, file_sha256, sidecar_path
-from core.audio.take_format import for_path, render_take, write_take
 from core.errors import InputError
-from core.fileio import OutputExists, check_output_paths
 from core.generation.engine import Engine, GenerationResult
 from core.generation.progress import CancelCheck, ProgressCallback, raise_if_cancelled, report
+from core.output_checks import OutputExists, check_output_paths
 from core.stale_temps import sweep_folder
 
 from .reference import ReferenceVoice
@@ -87,7 +87,7 @@ def plan_script(script: Script, settings: SpeechRequest, folder: str | Path, nam
 
     Raises InputError naming the script line (words, length, reference fit) or OutputError/OutputExists naming
     the file (a line file rendered with other settings is refused unless `overwrite`). `extension`, `subtype`
-    and `rate` are the Export dialog's choices (core.audio.take_format), checked here before any model work.
+    and `rate` are the Export dialog's choices (core.audio.formats.take), checked here before any model work.
     `inputs` (the script, the reference recording) are never written over, whatever `overwrite` says. A line
     file of an earlier run is taken only when its audio reads back whole (length and sha256 as its sidecar
     records); otherwise, and when it is missing, the line is rendered again."""

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar, QWidget
 
-from studio.editor.operations import FADES, GROUPS, OPERATIONS, EditOperation
+from studio.editor.operation_table import FADES, GROUPS, OPERATIONS, EditOperation
 
 # Edit-menu items that live in a submenu (title), so the menu fits a 1024x640 screen.
 SUBMENU_OF = {"edit.normalize_peak": "N&ormalise", "edit.normalize_loudness": "N&ormalise",
@@ -200,7 +200,8 @@ class EditorActions:
         for key, action in self.by_key.items():
             if key.startswith(("edit.", "gen.", "view.", "transport.")) and key != "edit.snap":
                 action.setEnabled(has_clip)
-        self.by_key["edit.undo"].setEnabled(True)  # it may undo a library delete (see Editor.undo)
+        # Undo has something to undo: an edit, or a library delete (see Editor.undo)
+        self.by_key["edit.undo"].setEnabled(ctl.can_undo or self.editor.library_can_undo())
         self.by_key["edit.redo"].setEnabled(ctl.can_redo)
         self.by_key["edit.paste"].setEnabled(has_clip and ctl.clipboard is not None)
         self.by_key["file.save_version"].setEnabled(ctl.has_unsaved_edits)

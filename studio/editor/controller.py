@@ -17,7 +17,7 @@ from typing import Callable, Optional
 from PySide6.QtCore import QObject, Signal
 
 from core.audio.clip import Clip
-from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
+from core.audio.formats.source import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditResult, EditSession, Selection, list_sessions, snap_to_zero_crossings
 from core.errors import LoaError
 from core.library.store import Library

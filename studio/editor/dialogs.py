@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.audio.bars import MAX_BPM
+from core.tempo.bars import MAX_BPM
 
 RESAMPLE_RATES = (8_000, 16_000, 22_050, 32_000, 44_100, 48_000, 88_200, 96_000)
 
@@ -99,7 +99,7 @@ def gain_dialog(parent) -> ParameterDialog:
 
 
 def normalize_peak_dialog(parent) -> ParameterDialog:
-    from core.editing.levels import DEFAULT_PEAK_DBFS
+    from core.editing.gain import DEFAULT_PEAK_DBFS
 
     dialog = ParameterDialog("Normalise peak", parent)
     dialog.number("dbfs", "Peak", DEFAULT_PEAK_DBFS, -60.0, 0.0, 1, " dBFS", 0.5)
@@ -107,7 +107,7 @@ def normalize_peak_dialog(parent) -> ParameterDialog:
 
 
 def normalize_loudness_dialog(parent) -> ParameterDialog:
-    from core.editing.levels import DEFAULT_LUFS, DEFAULT_TRUE_PEAK_DBTP
+    from core.editing.gain import DEFAULT_LUFS, DEFAULT_TRUE_PEAK_DBTP
 
     dialog = ParameterDialog("Normalise loudness (ITU-R BS.1770)", parent)
     dialog.number("lufs", "Integrated loudness", DEFAULT_LUFS, -70.0, -5.0, 1, " LUFS", 0.5)

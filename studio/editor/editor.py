@@ -15,16 +15,16 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox
 
-from core.audio.bars import MAX_BPM
-from core.audio.source_format import FORMAT_KEY, SUBTYPE_KEY
+from core.audio.formats.source import FORMAT_KEY, SUBTYPE_KEY
 from core.editing import EditSession, prune_in_background, recoverable_sessions
 from core.errors import LoaError
+from core.tempo.bars import MAX_BPM
 from core.wording import counted
 from studio.editor.actions import EditorActions, shortcuts_text
 from studio.editor.controller import EditorController
 from studio.editor.generative import GenerativeEdits
 from studio.editor.importer import FILE_FILTER, DropImporter, import_files
-from studio.editor.operations import EditOperation
+from studio.editor.operation_table import EditOperation
 from studio.editor.playback import EditorPlayback
 from studio.editor.transport import TransportBar
 from studio.editor.unsaved import UnsavedEdits
@@ -71,6 +71,7 @@ class Editor(QObject):
         self.controller.message.connect(window.show_message)
         self.controller.error.connect(window.show_error)
         self.controller.library_changed.connect(window.library_panel.library_changed)
+        window.library_panel.changed.connect(self.actions.refresh)  # Undo also undoes a library delete
         self.unsaved = UnsavedEdits(self)
         window.library_panel.unsaved_ids = self.unsaved.library_ids
         self.controller.clip_changed.connect(lambda _entry: self.unsaved.refresh_marks())

@@ -16,7 +16,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QUrl
 from PySide6.QtWidgets import QApplication, QWidget
 
 from core.audio.clip import Clip, load_clip
-from core.audio.source_format import source_file_settings
+from core.audio.formats.source import source_file_settings
 from core.errors import LoaError
 from core.library.store import Library
 from studio.shell.clip_entry import ClipEntry

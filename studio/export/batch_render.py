@@ -122,7 +122,7 @@ class BatchRenderDialog(QDialog):
     def _with_format(self) -> bool:
         """Give every row the picked format; False (said in the status line) when a row's own extension cannot
         take it (a `.mp3` pattern with 24-bit)."""
-        from core.audio.take_format import for_path
+        from core.audio.formats.take import for_path
         from core.errors import InputError
 
         choice = self.format_picker.choice()

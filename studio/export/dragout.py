@@ -1,7 +1,7 @@
 """Drag audio out of the window as a file, "Export..." through a dialog, and "Copy to clipboard" as a file URL.
 
 Building the drag data and running the drag are kept apart, so tests need no mouse: `clip_mime_data` writes the file
-with core.audio.export and returns QMimeData holding its file URL, testable without a mouse; `start_drag` only runs
+with core.audio.formats.export and returns QMimeData holding its file URL, testable without a mouse; `start_drag` only runs
 `QDrag.exec()`, which blocks under a real X server and returns at once offscreen.
 
     settings = ExportSettings()                                  # every field "same as source" (the default)
@@ -33,7 +33,7 @@ from PySide6.QtGui import QDrag, QGuiApplication, QPixmap
 from PySide6.QtWidgets import QApplication, QToolButton, QWidget
 
 from core.audio.clip import Clip
-from core.audio.export import ExportSettings, export_clip
+from core.audio.formats.export import ExportSettings, export_clip
 from core.audio.provenance import Provenance
 from core.errors import LoaError
 from core.paths import cache_dir
@@ -88,7 +88,7 @@ def clip_mime_data(clip: Clip, provenance: Provenance, export_settings: Settings
                    end: Optional[float] = None) -> QMimeData:
     """Write the clip (or start..end seconds of it) as a file and return mime data holding its file URL.
 
-    The file has a readable name (prompt slug + seed), provenance tags and a JSON sidecar (core.audio.export).
+    The file has a readable name (prompt slug + seed), provenance tags and a JSON sidecar (core.audio.formats.export).
     Raises InputError for bad settings or selections, OSError when the file cannot be written.
     """
     path = export_clip(clip, provenance, _settings(export_settings), folder or dragout_folder(), start, end)

@@ -36,8 +36,15 @@ from PySide6.QtWidgets import (
 )
 
 from core.audio.clip import Clip
-from core.audio.export import FIELD_NAMES, ExportSettings, container_for_extension, export_name, fit_choice, resolve_for
-from core.audio.export_formats import CONTAINERS, EXPORT_RATES, SAMPLE_FORMAT_LABELS, channels_label, rate_label
+from core.audio.formats.containers import CONTAINERS, EXPORT_RATES, SAMPLE_FORMAT_LABELS, channels_label, rate_label
+from core.audio.formats.export import (
+    FIELD_NAMES,
+    ExportSettings,
+    container_for_extension,
+    export_name,
+    fit_choice,
+    resolve_for,
+)
 from core.audio.provenance import Provenance
 from core.errors import LoaError
 from studio.export.format_picker import DEPTHS
@@ -147,7 +154,7 @@ class ExportDialog(QDialog):
         return ExportSettings(container, depth, self.rate_combo.currentData(), self.channels_combo.currentData())
 
     def resolved(self):
-        """core.audio.export.ResolvedExport for the choices; InputError when they cannot be written."""
+        """core.audio.formats.export.ResolvedExport for the choices; InputError when they cannot be written."""
         return resolve_for(self.clip, self.provenance, self.choice(), self.start, self.end)
 
     def _format_changed(self) -> None:

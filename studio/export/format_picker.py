@@ -1,8 +1,9 @@
 """Format, bit depth and sample rate for files the app renders on its own (Batch render, a speech script's Export…).
 
 The same table and checks as File > Export… and `loa batch/speak --format --bit-depth --rate`
-(core.audio.export_formats, core.audio.take_format); the first item of each list is what those writers write when
-nothing is chosen (WAV; 24-bit, or 32-bit float for a take that peaks above 0 dBFS; the model's 16 kHz). A combination that cannot be written is said in one line under the
+(core.audio.formats.containers, core.audio.formats.take); the first item of each list is what those writers write when
+nothing is chosen (WAV; 24-bit, or 32-bit float for a take that peaks above 0 dBFS; the model's own rate: 16 kHz,
+48 kHz for the 48 kHz model). A combination that cannot be written is said in one line under the
 pickers (`problem()`), and the owner keeps its button disabled until it is fixed.
 
     picker = FormatPicker()
@@ -17,9 +18,9 @@ from typing import Optional
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from core.audio.export import ExportSettings
-from core.audio.export_formats import CONTAINERS, EXPORT_RATES, SAMPLE_FORMAT_LABELS, rate_label
-from core.audio.take_format import extension_for, take_choice
+from core.audio.formats.containers import CONTAINERS, EXPORT_RATES, SAMPLE_FORMAT_LABELS, rate_label
+from core.audio.formats.export import ExportSettings
+from core.audio.formats.take import extension_for, take_choice
 from core.errors import InputError
 
 DEPTHS = ("pcm16", "pcm24", "pcm32", "float32")
@@ -36,7 +37,9 @@ class FormatPicker(QWidget):
         self.depth_combo = _combo(f"{name}Depth", "24-bit (default)", [(SAMPLE_FORMAT_LABELS[d], d) for d in DEPTHS])
         self.depth_combo.setItemData(0, "24-bit, or 32-bit float for a take that peaks above 0 dBFS (nothing clips)",
                                      Qt.ItemDataRole.ToolTipRole)
-        self.rate_combo = _combo(f"{name}Rate", "Model's rate (16 kHz)", [(rate_label(r), r) for r in EXPORT_RATES])
+        self.rate_combo = _combo(f"{name}Rate", "Model's rate", [(rate_label(r), r) for r in EXPORT_RATES])
+        self.rate_combo.setItemData(0, "The rate the model makes takes at: 16 kHz (AudioLDM 2), 48 kHz (the 48 kHz "
+                                    "model)", Qt.ItemDataRole.ToolTipRole)
         self.format_combo.setToolTip("The files' format: the same choices as File > Export…")
         self.problem_label = QLabel(objectName=f"{name}Problem")
         self.problem_label.setWordWrap(True)

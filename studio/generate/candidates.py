@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.audio.clip import Clip
-from core.audio.levels import is_near_silent, peak_db
+from core.audio.silence import is_near_silent, peak_db
 from core.errors import LoaError
 from studio.shell.clip_entry import ClipEntry
 
@@ -85,6 +85,8 @@ class CandidateCard(QFrame):
         self.thumbnail = QLabel()
         self.info = QLabel()
         self.info.setObjectName("candidateInfo")
+        self.info.setWordWrap(True)  # as wide as the thumbnail: a card fits the centre column at 1024 px
+        self.info.setFixedWidth(THUMB_SIZE[0])
         self.set_fit_level(False)
         # A near-silent take looks like any other in a normalised thumbnail: say so plainly.
         self.silent = is_near_silent(entry.clip)

@@ -1,7 +1,7 @@
 """The generation modes the window offers, and which core feature each one runs.
 
 Sound and Music are plain text-to-audio on different checkpoints; Speech runs `core.speech`, Continue
-`core.incontext.operations` (both part of core: a broken one fails at import, never hides its mode).
+`core.incontext.regenerate` (both part of core: a broken one fails at import, never hides its mode).
 Each mode's job is a core task (`task_for`, core.generation.tasks) run by the one runner.
 """
 

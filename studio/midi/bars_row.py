@@ -12,9 +12,9 @@ from typing import Optional
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
-from core.audio.bars import MAX_BPM, MIN_BPM, bar_seconds
 from core.errors import InputError
 from core.generation.bar_locked import BarLock
+from core.tempo.bars import MAX_BPM, MIN_BPM, bar_seconds
 from studio.midi.controller import MidiController
 
 ENDING_LABELS = (("Short fade", "fade"), ("Close the loop", "close-loop"))

@@ -20,8 +20,9 @@ from core.devices.midi_messages import MidiEvent
 from core.devices.pad_player import PadPlayer
 from core.devices.pads import PADS_PER_BANK, PadBank, velocity_gain
 from core.devices.playback import PlaybackUnavailable
-from core.devices.tempo import TapTempo, Transport, check_bpm
 from core.errors import InputError, LoaError
+from core.tempo.bars import check_bpm
+from core.tempo.transport import TapTempo, Transport
 from studio.midi.pad_files import prune_pad_files
 from studio.midi.store import MidiSettings
 
@@ -170,7 +171,7 @@ class MidiController(QObject):
 
     def set_beat_unit(self, unit: int) -> None:
         """The meter's lower number (4 for x/4, 8 for 7/8 or 6/8); the tempo still counts quarter notes."""
-        from core.audio.bars import BEAT_UNITS
+        from core.tempo.bars import BEAT_UNITS
 
         self.beat_unit = int(unit) if int(unit) in BEAT_UNITS else 4
         self.store.beat_unit = self.beat_unit

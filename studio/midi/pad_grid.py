@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QEvent, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -42,10 +42,27 @@ class PadButton(QPushButton):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the grid
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(52, 44)  # four columns fit a dock about 250 px wide
+        self._lines: list[str] = []
         self.pressed.connect(lambda: grid.controller.trigger_pad(pad))
         self.released.connect(lambda: grid.controller.release_pad(pad))
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(lambda pos: grid.pad_menu(pad).exec(self.mapToGlobal(pos)))
+
+    def sizeHint(self) -> QSize:
+        return QSize(64, 56)  # not the words' width: the four columns stay even whatever a pad is called
+
+    def set_lines(self, lines: list[str]) -> None:
+        self._lines = lines
+        self._elide()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        """Each line as fits the pad's width (the whole name is in the tooltip)."""
+        metrics, room = self.fontMetrics(), max(8, self.width() - 8)
+        self.setText("\n".join(metrics.elidedText(line, Qt.TextElideMode.ElideRight, room) for line in self._lines))
 
     def dragEnterEvent(self, event) -> None:
         if _local_files(event.mimeData()):
@@ -104,8 +121,8 @@ class PadGrid(QWidget):
             slot = bank.pad(pad)
             note = note_name_for(bank.note_for_pad(pad))
             mode = "gate" if slot.mode == "gate" else ""
-            button.setText(f"{pad + 1}  {note}\n{_short(slot.label) if not slot.empty else '—'}"
-                           + (f"\n[{mode}]" if mode else ""))
+            button.set_lines([f"{pad + 1}  {note}", slot.label if not slot.empty else "—"]
+                             + ([f"[{mode}]"] if mode else []))
             button.setToolTip(f"Pad {pad + 1}: note {bank.note_for_pad(pad)} ({note}), key "
                               f"{''.join(KEY_ROWS)[pad]}\n{slot.label or 'Empty: drop a take or a library row here.'}")
 
@@ -199,7 +216,3 @@ class PadGrid(QWidget):
 
         text = event.text() or (chr(event.key()) if 0x20 < event.key() < 0x7F else "")
         return pad_for_key(text) if text else None
-
-
-def _short(text: str, length: int = 18) -> str:
-    return text if len(text) <= length else text[: length - 1] + "…"

@@ -13,8 +13,8 @@ from typing import Optional
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
-from core.audio.bars import BEAT_UNITS, MAX_BPM, MIN_BPM
 from core.errors import InputError
+from core.tempo.bars import BEAT_UNITS, MAX_BPM, MIN_BPM
 from studio.midi.controller import MidiController
 
 SOURCES = {"clock": "MIDI clock", "tap": "tapped", "manual": ""}

@@ -68,6 +68,7 @@ class MidiTools(QObject):
         c.action.connect(self.run_action)
         c.transport.connect(self.follow_transport)
         c.tempo_changed.connect(self._tempo_to_editor)
+        self._tempo_to_editor(c.bpm, c.tempo_source)
         window.installEventFilter(self)
         player, midi = c.player, c.midi  # not `c`: its Qt side is gone by the time `destroyed` fires
         window.destroyed.connect(lambda *_: (player.close(), midi.close()))
@@ -216,9 +217,14 @@ class MidiTools(QObject):
             w.auditioner.play(entry, start=start)
 
     def _tempo_to_editor(self, bpm: float, _source: str) -> None:
+        """One session tempo: the editor's bar readout and the recording's count-in follow it (a count-in can
+        still be typed apart until the session tempo changes again)."""
         transport = getattr(getattr(self.window, "editor", None), "transport", None)
         if transport is not None and hasattr(transport, "set_tempo"):
             transport.set_tempo(bpm, self.controller.beats_per_bar)
+        recording = getattr(self.window, "recording", None)
+        if recording is not None and bpm:
+            recording.panel.tempo_spin.setValue(bpm)
 
     def eventFilter(self, obj, event) -> bool:
         if obj is self.window and event.type() == QEvent.Type.Close:

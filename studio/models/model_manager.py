@@ -8,7 +8,7 @@ class (`progress_tqdm_class`) that forwards to a Qt signal and raises Cancelled 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -26,10 +26,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.audio.clip import MODEL_RATE
+from core.audio.formats.containers import rate_label
 from core.errors import Cancelled, LoaError
 from core.models.catalog import CATALOG, describe_size
+from core.models.imported import cached_original, is_original_checkpoint
 from core.models.loading import is_speech_folder
 from core.models.store import check_model_folder, download_model, installed_models, read_card_licence
+from studio.models.checkpoint_import import CheckpointImport, ImportThread, converted_title
 from studio.shell.file_dialogs import choose_folder
 from studio.shell.gui_text import for_the_window
 from studio.shell.labels import WrappingLabel
@@ -47,6 +51,7 @@ class ModelChoice:
     size_bytes: Optional[int]
     licence: str
     local: bool = False
+    sample_rate: Optional[int] = None  # the rate its takes are made at, shown in the picker ("48 kHz")
 
     def suits(self, task: str) -> bool:
         if self.task == "speech" or task == "speech":
@@ -60,14 +65,17 @@ class ModelChoice:
     @property
     def label(self) -> str:
         state = "" if self.installed else f"  — not installed, {self.size_text}"
-        return f"{self.title}{state}"
+        rate = f" · {rate_label(self.sample_rate)}" if self.sample_rate else ""
+        return f"{self.title}{rate}{state}"
 
     @classmethod
     def for_spec(cls, spec: str) -> "ModelChoice":
         info = CATALOG.get(spec)
         if info is not None:
-            return cls(spec, info.id, info.task, False, info.download_bytes, info.licence)
-        return cls(spec, spec, "any", Path(spec).is_dir(), None, "unknown", local=True)
+            return cls(spec, info.id, info.task, False, info.download_bytes, info.licence,
+                       sample_rate=getattr(info, "sample_rate", MODEL_RATE))
+        return cls(spec, spec, "any", Path(spec).is_dir(), None, "unknown", local=True,
+                   sample_rate=folder_rate(Path(spec)))
 
 
 def local_choice(folder: str) -> ModelChoice:
@@ -77,7 +85,7 @@ def local_choice(folder: str) -> ModelChoice:
     except (OSError, ValueError):
         task = "any"
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else None
-    return ModelChoice(str(path), f"{path.name} (local folder)", task, path.is_dir(), size,
+    return ModelChoice(str(path), converted_title(path) or f"{path.name} (local folder)", task, path.is_dir(), size,
                        read_card_licence(path) or "unknown (see the model card)", local=True)
 
 
@@ -87,17 +95,41 @@ def model_choices(local_folders: list[str]) -> list[ModelChoice]:
     choices = []
     for info in CATALOG.values():
         have = installed.pop(info.id, None)
+        if info.is_original_format:  # one .pth in the hub cache, converted on first use
+            have = _Have(cached.stat().st_size) if (cached := cached_original(info)) else None
         choices.append(ModelChoice(info.id, info.id, info.task, have is not None,
                                    have.size_bytes if have else info.download_bytes, info.licence))
     for extra in installed.values():
         choices.append(ModelChoice(extra.id, extra.id, "any", True, extra.size_bytes,
                                    read_card_licence(extra.folder) or "unknown (see the model card)"))
     choices += [local_choice(f) for f in local_folders]
-    return choices
+    return [with_rate(c, {e.id: e.folder for e in installed.values()}) for c in choices]
+
+
+@dataclass(frozen=True)
+class _Have:
+    size_bytes: int
 
 
 def has_usable_model(local_folders: list[str]) -> bool:
     return any(c.installed for c in model_choices(local_folders))
+
+
+def with_rate(choice: ModelChoice, folders: dict) -> ModelChoice:
+    """The choice with the rate its takes are made at: the catalog's, else the folder's vocoder config's."""
+    info = CATALOG.get(choice.spec)
+    if info is not None:
+        return replace(choice, sample_rate=getattr(info, "sample_rate", MODEL_RATE))
+    return replace(choice, sample_rate=folder_rate(Path(folders.get(choice.spec, choice.spec))))
+
+
+def folder_rate(folder: Path) -> Optional[int]:
+    """The rate a model folder's vocoder states, or None for a folder that is not there or holds no model."""
+    from core.models.geometry import folder_geometry
+
+    if not (folder / "vocoder").is_dir():
+        return None
+    return folder_geometry(folder).rate
 
 
 def first_run_text(in_dialog: bool = False) -> str:
@@ -181,7 +213,7 @@ class DownloadThread(QThread):
             self.succeeded.emit(str(folder))
 
 
-class ModelManagerDialog(QDialog):
+class ModelManagerDialog(CheckpointImport, QDialog):
     models_changed = Signal()
     folder_added = Signal(str)  # a local model folder the user just added: the window selects it
 
@@ -213,6 +245,10 @@ class ModelManagerDialog(QDialog):
         self.cancel_button = QPushButton("Cancel download")
         self.cancel_button.setEnabled(False)
         self.add_folder_button = QPushButton("Add local folder…")
+        self.add_file_button = QPushButton("Add checkpoint file…")
+        self.add_file_button.setToolTip("An original-format AudioLDM checkpoint (.pth), converted once into the "
+                                        "model store")
+        self.importing: Optional[ImportThread] = None
         self.remove_folder_button = QPushButton("Remove folder from list")
         self.progress_bar = QProgressBar()
         self.progress_bar.setVisible(False)
@@ -221,7 +257,8 @@ class ModelManagerDialog(QDialog):
         self.resident_label = WrappingLabel()
         self.resident_label.setObjectName("residentModels")
         buttons = QHBoxLayout()
-        for b in (self.download_button, self.cancel_button, self.add_folder_button, self.remove_folder_button):
+        for b in (self.download_button, self.cancel_button, self.add_folder_button, self.add_file_button,
+                  self.remove_folder_button):
             buttons.addWidget(b)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
@@ -236,6 +273,7 @@ class ModelManagerDialog(QDialog):
         self.download_button.clicked.connect(self.download_selected)
         self.cancel_button.clicked.connect(self.cancel_download)
         self.add_folder_button.clicked.connect(self._choose_folder)
+        self.add_file_button.clicked.connect(self._choose_checkpoint)
         self.remove_folder_button.clicked.connect(self.remove_selected_folder)
         self.refresh()
 
@@ -344,7 +382,10 @@ class ModelManagerDialog(QDialog):
 
     # ---- local folders ---------------------------------------------------------------------------------
     def add_local_folder(self, folder: str) -> bool:
-        """Check the folder holds a complete AudioLDM 2 pipeline and add it; say why not otherwise."""
+        """Check the folder holds a complete pipeline and add it (a .pth is converted first); say why not otherwise."""
+        if Path(folder).is_file() and is_original_checkpoint(Path(folder)):
+            self.add_checkpoint_file(folder)
+            return True
         try:
             check_model_folder(Path(folder))
         except LoaError as exc:
@@ -373,6 +414,9 @@ class ModelManagerDialog(QDialog):
             self.add_local_folder(folder)
 
     def done(self, result: int) -> None:
+        if self.importing is not None:  # stops between stages; finished components are kept
+            self.importing.cancel()
+            self.importing.wait(60_000)
         if self.download is not None:  # closing the dialog stops the download cleanly
             self.download.cancel()
             self.download.wait(10_000)

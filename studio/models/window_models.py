@@ -12,7 +12,7 @@ def apply_precision_default(precision: str) -> None:
     """The window's precision as the default of every engine it creates (core.generation.precision)."""
     import os
 
-    from core.models.device_names import PRECISION_ENV
+    from core.devices.compute import PRECISION_ENV
 
     os.environ[PRECISION_ENV] = precision
 

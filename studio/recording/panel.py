@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.audio.bars import MAX_BPM, MIN_BPM
 from core.devices.meter import FLOOR_DB, MeterReading
+from core.tempo.bars import MAX_BPM, MIN_BPM
 from studio.recording.controller import RecordingController
 from studio.recording.meter_widget import LevelMeterWidget
 from studio.shell.gui_text import for_the_window

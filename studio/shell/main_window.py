@@ -66,6 +66,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.auditioner = Auditioner(player, self)
         self.model_manager: Optional[ModelManagerDialog] = None
         self._shown_entry: Optional[ClipEntry] = None  # the take or library item Export… / Copy / Space act on
+        self._auto_shown: Optional[ClipEntry] = None  # a result's best take the window opened, not the user
 
         self.generation_panel = GenerationPanel(self.settings)
         self.job_list = JobListView(self.jobs, JobTimes(pick_device(self.jobs.engines.device).type))
@@ -86,6 +87,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         shrinkable_docks(self, keep=(self.library_dock,))  # wide dock panels scroll: the window fits 1024x640
         self._restore_window_state()
         self.candidates.show_entries(load_shown_takes(self.library))  # the takes shown when last closed
+        self._auto_shown = self.candidates.current()  # opened by the window: the next result may take its place
         autosave(self)  # from now on the shown takes are saved as they change: a crash loses none
         self.statusBar().showMessage(for_the_window(audio_status(self.settings.audio_device)))
         if self.settings.audio_device:
@@ -175,14 +177,24 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         notes = "".join(f" Note: {note}" for note in result.notes)  # e.g. a prompt cut to the model's window
         self.show_message(f"{len(entries)} take{'s' if len(entries) > 1 else ''} of “{job.spec.describe()}” "
                           f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).{notes}"
-                          + (" The clip you are editing stays open: click a card to open a take." if kept_clip else ""))
+                          + (" The clip in the editor stays open: click a card to open a take." if kept_clip else ""))
 
     def show_result_cards(self, entries: list[ClipEntry]) -> bool:
-        """Finished takes land as cards; the first opens in the editor unless a clip is being edited there (that
-        clip stays until the user opens a card). True when the edited clip stayed."""
-        editing = self.editor is not None and self.editor.controller.session is not None
-        self.candidates.show_entries(entries, select_first=not editing)
-        return editing
+        """Finished takes land as cards. The best take opens in the editor only when the editor is empty or shows
+        a take the window itself put there, untouched; a clip the user opened, loaded, recorded or edited stays
+        until the user opens a card. True when the user's clip stayed."""
+        keep = self._editor_holds_users_clip()
+        self.candidates.show_entries(entries, select_first=not keep)
+        self._auto_shown = None if keep else self.candidates.current()
+        return keep
+
+    def _editor_holds_users_clip(self) -> bool:
+        if self.editor is None:
+            return False
+        ctl = self.editor.controller
+        if ctl.session is not None:
+            return True  # edits in progress
+        return ctl.origin is not None and ctl.origin is not self._auto_shown
 
     def _on_job_failed(self, job: Job, message: str) -> None:
         self.show_error(message)
@@ -362,10 +374,20 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             QTimer.singleShot(0, self, lambda: (
                 self.resizeDocks([self.library_dock], [320], Qt.Orientation.Horizontal), compact_bottom_docks(self)))
 
+    def end_session(self) -> None:
+        """SIGTERM / logout (studio.shell.quit_on_signal): close as Quit does, without asking about unsaved edits
+        (they stay in their closed sessions: the next start names them and the library marks them)."""
+        self._ending_session = True
+        self.close()
+
     def closeEvent(self, event) -> None:
-        if self.editor is not None and not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
-            event.ignore()
-            return
+        if self.editor is not None:
+            if getattr(self, "_ending_session", False):
+                self.editor.playback.stop()
+                self.editor.controller.close_clip()  # saved edits: a clean session, never offered as a crash
+            elif not self.editor.confirm_quit():  # unsaved edits: save / discard / cancel
+                event.ignore()
+                return
         self.generation_panel.save_fields()
         try:
             save_shown_takes([card.entry for card in self.candidates.cards], self.library)

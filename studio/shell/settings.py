@@ -12,11 +12,11 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from core.audio.bars import MAX_BPM, MIN_BPM
 from core.paths import config_dir
+from core.tempo.bars import MAX_BPM, MIN_BPM
 
 SETTINGS_FILE = "studio.ini"
-SAME_AS_SOURCE = "source"  # export format and bit depth; 0 for rate and channels (core.audio.source_format)
+SAME_AS_SOURCE = "source"  # export format and bit depth; 0 for rate and channels (core.audio.formats.source)
 EXPORT_FORMATS = (SAME_AS_SOURCE, "wav", "flac", "aiff", "ogg", "opus", "mp3")
 EXPORT_SUBTYPES = (SAME_AS_SOURCE, "pcm16", "pcm24", "pcm32", "float32")
 EXPORT_RATES = (0, 8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000, 176_400, 192_000)
@@ -66,7 +66,7 @@ class StudioSettings:
     @property
     def precision(self) -> str:
         """auto, fp32, bf16 or fp16 (core.generation.precision); anything else reads as auto."""
-        from core.models.device_names import PRECISIONS
+        from core.devices.compute import PRECISIONS
 
         value = self._get("engine/precision", "auto", str)
         return value if value in PRECISIONS else "auto"
@@ -233,11 +233,11 @@ class StudioSettings:
         self._set("export/folder", value or "")
 
     def export_settings(self):
-        """The core.audio.export.ExportSettings drag-out, Export… and Copy use: None fields are "same as source"
+        """The core.audio.formats.export.ExportSettings drag-out, Export… and Copy use: None fields are "same as source"
         (the default for all four). A bit depth the chosen format cannot hold falls back (FLAC: 24-bit; lossy
         formats have none)."""
-        from core.audio.export import ExportSettings
-        from core.audio.export_formats import CONTAINERS
+        from core.audio.formats.containers import CONTAINERS
+        from core.audio.formats.export import ExportSettings
 
         container = None if self.export_format == SAME_AS_SOURCE else self.export_format
         subtype = None if self.export_subtype == SAME_AS_SOURCE else self.export_subtype
@@ -248,9 +248,9 @@ class StudioSettings:
 
     # ---- what the Export dialog was left at (studio.export.export_dialog) ------------------------------------------
     def last_export_choice(self) -> dict[str, Any]:
-        """The fields (core.audio.export.ExportSettings names) of the last export made through the Export dialog;
+        """The fields (core.audio.formats.export.ExportSettings names) of the last export made through the Export dialog;
         None is "Same as source". Only valid, recorded fields: Settings > Export format forgets a field it sets."""
-        from core.audio.export import FIELD_NAMES, ExportSettings
+        from core.audio.formats.export import FIELD_NAMES, ExportSettings
         from core.errors import InputError
 
         found: dict[str, Any] = {}

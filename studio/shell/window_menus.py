@@ -27,7 +27,7 @@ Ctrl+Shift+C: copy the selected take to the clipboard as a file
 R: record / stop a take; Shift+R: record into the waveform selection (punch-in)
 Waveform: wheel or + / - zoom, Shift+wheel or Left / Right scroll, drag to select, S spectrogram"""
 
-# Export choices: (label, value); "source" / 0 follow the take (core.audio.source_format).
+# Export choices: (label, value); "source" / 0 follow the take (core.audio.formats.source).
 EXPORT_CHOICES = {
     "format": (("Same as source", "source"), ("WAV", "wav"), ("FLAC", "flac"), ("AIFF", "aiff"),
                ("Ogg Vorbis", "ogg"), ("Opus", "opus"), ("MP3", "mp3")),
@@ -133,7 +133,7 @@ PRECISION_NOTES = {"auto": "the fastest that keeps fidelity on the device", "fp3
 
 def build_precision_section(window, menu) -> None:
     """Precision radio items under the devices; the setting becomes the default of every engine the window makes."""
-    from core.models.device_names import PRECISIONS
+    from core.devices.compute import PRECISIONS
     from studio.models.window_models import apply_low_vram_default, apply_precision_default
 
     menu.addSection("Precision")

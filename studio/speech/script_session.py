@@ -164,12 +164,12 @@ class ScriptSession(QObject):
         return assemble([(s.line, s.result) for s in self.states])
 
     def export(self, folder: str | Path, name: str, choice=None) -> tuple[Path, list[Path]]:
-        """`choice`: core.audio.export.ExportSettings from the panel's format picker (None: WAV, 24-bit, or float
+        """`choice`: core.audio.formats.export.ExportSettings from the panel's format picker (None: WAV, 24-bit, or float
         above 0 dBFS)."""
         inputs = [self.reference.path] if self.reference is not None and self.reference.path else []
         if choice is None:
             return write_script(self.result(), folder, name=name, inputs=inputs)
-        from core.audio.take_format import extension_for
+        from core.audio.formats.take import extension_for
 
         return write_script(self.result(), folder, name=name, extension=extension_for(choice),
                             subtype=choice.sample_format, rate=choice.sample_rate, inputs=inputs)

@@ -34,7 +34,7 @@ def main():
         np.save(out / "step-0.npy", shown(window))
         edits = [((0.5, 1.0), "edit.delete", None), ((0.1, 0.3), "edit.reverse", None),
                  ((0.0, 0.4), "edit.gain", {"db": -6.0}), ((0.2, 0.25), "edit.silence", None)]
-        from studio.editor.operations import OPERATIONS
+        from studio.editor.operation_table import OPERATIONS
 
         for (start, end), key, params in edits:
             window.waveform.set_selection(start, end)

@@ -26,7 +26,7 @@ def test_the_edit_menu_fits_a_640_px_high_screen(make_window):
     assert {"Fade", "Normalise", "Channels"} <= submenus, submenus
     reachable = {a.objectName() for a in _all_actions(edit)}
     keys = set(window.editor.actions.by_key)
-    from studio.editor.operations import OPERATIONS
+    from studio.editor.operation_table import OPERATIONS
     assert set(OPERATIONS) <= reachable, set(OPERATIONS) - reachable
     assert {"edit.undo", "edit.redo", "edit.select_all", "gen.regenerate", "gen.extend_loop"} <= reachable
     assert keys  # the editor built its actions into this window

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.audio.clip import Clip
-from core.editing import Selection, fades, levels, splice
+from core.editing import Selection, fades, gain, splice
 
 
 def stereo_clip(seconds=2.0, rate=22_050):
@@ -118,7 +118,7 @@ def test_menu_toolbar_and_shortcut_edits_give_the_core_results_and_undo_returns_
     answer_next_dialog(qtbot, values={"db": -6.0})
     actions["edit.gain"].trigger()  # Gain… asks, then applies
     qtbot.waitUntil(lambda: window.editor.controller.session.position == 5, timeout=3000)
-    expected = levels.gain(expected, sel, db=-6.0).clip
+    expected = gain.gain(expected, sel, db=-6.0).clip
     np.testing.assert_array_equal(shown(window).samples, expected.samples)
 
     sel = select(window, 0.0, 0.3)

@@ -12,7 +12,7 @@ import soundfile as sf
 from studio_helpers import run_export_dialog
 
 from core.audio.clip import Clip
-from core.audio.export import ExportSettings, fit_choice
+from core.audio.formats.export import ExportSettings, fit_choice
 from core.audio.provenance import Provenance
 from studio.export.export_dialog import SAME, ExportDialog
 from studio.shell.settings import StudioSettings

@@ -178,7 +178,7 @@ def test_modes_follow_the_core_features_that_exist(make_window):
     names = [m.name for m in make_window().generation_panel.modes]
     assert names[:2] == ["sound", "music"]
     assert ("speech" in names) == (importlib.util.find_spec("core.speech") is not None)
-    assert ("continue" in names) == (importlib.util.find_spec("core.incontext.operations") is not None)
+    assert ("continue" in names) == (importlib.util.find_spec("core.incontext.regenerate") is not None)
 
 
 def test_first_run_without_a_model_explains_what_to_download(make_window, settings, tiny_model_dir):

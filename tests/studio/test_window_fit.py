@@ -393,7 +393,7 @@ def test_the_export_dialog_shows_a_recalled_opus_note_without_gaps(qtbot, make_w
                                                                    corpus_files):
     from studio_helpers import run_export_dialog
 
-    from core.audio.export import ExportSettings
+    from core.audio.formats.export import ExportSettings
 
     settings.remember_export(ExportSettings(container="opus", channels=2), exports)
     window = make_window()

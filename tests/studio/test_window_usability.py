@@ -66,6 +66,41 @@ def test_a_finished_job_lands_as_cards_and_the_clip_being_edited_stays_open(qtbo
     ctl.close_clip()
 
 
+def test_a_result_opens_in_an_empty_editor_but_never_replaces_a_clip_the_user_opened_even_unedited(
+        qtbot, tiny_window, tmp_path):
+    import soundfile as sf
+    from studio_helpers import fill_panel, tone_clip
+
+    window = tiny_window
+    ctl = window.editor.controller
+
+    def generate(seed):
+        fill_panel(window, "rain on a tin roof", seconds=1.0, steps=2, candidates=2, seed=seed)
+        with qtbot.waitSignal(window.jobs.job_finished, timeout=180_000):
+            window.generation_panel.generate_button.click()
+
+    assert ctl.origin is None
+    generate(3)  # the very first generation, the editor empty: its best take opens there
+    first = window.candidates.cards[0].entry
+    assert ctl.origin is first and window.waveform.duration == pytest.approx(1.0)
+    generate(4)  # the window put that take there and it was not touched: the next best take takes its place
+    assert ctl.origin is window.candidates.cards[0].entry and ctl.origin is not first
+    path = tmp_path / "my field recording.wav"
+    tone = tone_clip(220.0, seconds=2.5)
+    sf.write(path, tone.samples, tone.sample_rate)
+    window.editor.import_paths([path])  # the user opens a file and only listens to it: no edit
+    opened = ctl.origin
+    assert opened is not None and ctl.session is None and window.waveform.duration == pytest.approx(2.5)
+    generate(5)
+    assert len(window.candidates.cards) == 2 and all(card.entry is not opened for card in window.candidates.cards)
+    assert ctl.origin is opened and window.waveform.duration == pytest.approx(2.5), "a result replaced the user's clip"
+    assert "click a card" in window.statusBar().currentMessage() + window.message_area.text()
+    qtbot.mouseClick(window.candidates.cards[0], Qt.MouseButton.LeftButton)  # the user opens a take
+    assert ctl.origin is window.candidates.cards[0].entry and window.waveform.duration == pytest.approx(1.0)
+    generate(6)  # a take the user opened stays too
+    assert ctl.origin is not window.candidates.cards[0].entry and window.waveform.duration == pytest.approx(1.0)
+
+
 @pytest.mark.parametrize("size", [(1024, 640), (1590, 1000)])
 def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qtbot, make_window, size, monkeypatch):
     from PySide6.QtCore import QRect
@@ -91,6 +126,39 @@ def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qt
         window.resizeDocks([dock], [width + 80], Qt.Orientation.Horizontal)
         qtbot.wait(50)
         assert dock.width() > width
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_a_pad_with_a_long_take_name_keeps_the_four_columns_even_and_its_words_whole_or_elided(
+        qtbot, make_window, size, monkeypatch, tmp_path):
+    """A pad given "lofi drum loop" grew wider than its neighbours (the columns follow the text's width)."""
+    import soundfile as sf
+    from PySide6.QtWidgets import QDockWidget
+    from studio_helpers import tone_clip
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
+    window = make_window()
+    window.resize(*size)
+    dock = window.findChild(QDockWidget, "padsDock")
+    dock.raise_()
+    qtbot.waitUntil(dock.isVisible, timeout=2000)
+    tone = tone_clip(seconds=0.3)
+    grid = window.midi.pads
+    for pad, name in [(0, "metal door slam in a large hall with a long tail"), (5, "lofi drum loop")]:
+        path = tmp_path / f"{name}.wav"
+        sf.write(path, tone.samples, tone.sample_rate)
+        assert grid.assign_file(pad, path)
+    qtbot.wait(100)
+    buttons = grid.buttons
+    for row in range(4):
+        widths = [b.width() for b in buttons[4 * row: 4 * row + 4]]
+        assert max(widths) - min(widths) <= 2, f"row {row + 1} pads differ in width at {size}: {widths}"
+    for button in buttons:
+        metrics = button.fontMetrics()
+        for line in button.text().split("\n"):
+            assert metrics.horizontalAdvance(line) <= button.width() - 6, (button.objectName(), line, button.width())
+    assert "metal door slam in a large hall with a long tail" in buttons[0].toolTip()
+    assert buttons[0].text().split("\n")[1].startswith("metal")
 
 
 def drawn_rows(pixmap) -> int:
@@ -310,6 +378,73 @@ def test_music_mode_sets_the_session_tempo_duration_follows_bars_and_one_roundin
     chip = TakeChip(locked, window)
     assert "4b" in chip.play_button.text() and "97.0 BPM" in chip.play_button.text()
     chip.deleteLater()
+
+
+def test_the_recording_count_in_follows_the_one_session_tempo(qtbot, make_window, monkeypatch):
+    """A musician set 97 BPM in Music mode and went to record over the loop: the count-in still read 120 BPM."""
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
+    window = make_window()
+    count_in = window.recording.panel.tempo_spin
+    assert count_in.value() == pytest.approx(window.midi.controller.bpm)  # at start: the session tempo
+    window.generation_panel.set_mode("music")
+    window.midi.bars_row.bpm_spin.setValue(97.0)
+    assert count_in.value() == pytest.approx(97.0)
+    window.midi.tempo.bpm_spin.setValue(84.0)  # the Pads dock's field: the same session tempo
+    assert count_in.value() == pytest.approx(84.0) and window.settings.count_in_tempo == pytest.approx(84.0)
+
+
+def test_undo_is_offered_only_when_there_is_an_edit_or_a_library_delete_to_undo(qtbot, make_window):
+    """A first start showed Undo enabled above an empty editor; pressing it had nothing to undo."""
+    from studio_helpers import tone_clip
+
+    from studio.shell.clip_entry import ClipEntry
+
+    window = make_window()
+    undo = window.editor.actions.by_key["edit.undo"]
+    assert not undo.isEnabled()
+    item = window.library.add(tone_clip(), prompt="door", mode="sound", model="m", licence="l", seed=1)
+    window.library_panel.library_changed()
+    assert window.library_panel.select_id(item.id)
+    window.library_panel.delete_selected()
+    assert undo.isEnabled()  # a library delete to undo
+    undo.trigger()
+    assert not window.library.get(item.id).trashed and not undo.isEnabled()
+    window.show_entry(ClipEntry(tone_clip(seconds=1.0), prompt="tone", mode="sound", model="m", licence="l"))
+    assert not undo.isEnabled()
+    window.waveform.set_selection(0.1, 0.2)
+    window.editor.actions.by_key["edit.silence"].trigger()
+    assert undo.isEnabled()  # an edit to undo
+    undo.trigger()
+    assert not undo.isEnabled()
+    window.editor.controller.close_clip()
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
+def test_cards_show_whole_in_the_centre_column_without_a_side_scroll(qtbot, make_window, size, tmp_path):
+    """At 1024x640 a bar-locked take's card (its info line is the longest) was wider than the centre column: its
+    Keep button sat behind a side scroll bar."""
+    from studio_helpers import tone_clip
+
+    from studio.shell.clip_entry import ClipEntry
+
+    window = make_window()
+    window.resize(*size)
+    qtbot.waitExposed(window)
+    settings = {"bar_locked": True, "bars": 4, "bpm": 97.0, "beats_per_bar": 4, "ending": "fade"}
+    entries = [ClipEntry(tone_clip(220.0 * (n + 1), seconds=2.0), prompt="lofi drum loop", mode="music", model="m",
+                         licence="l", seed=974497390 + n, score=0.34, settings=settings) for n in range(4)]
+    window.candidates.show_entries(entries)
+    qtbot.wait(50)
+    view = window.candidates
+    window.grab().save(str(tmp_path / f"cards-{size[0]}.png"))
+    assert not view.horizontalScrollBar().isVisible(), "the cards scroll sideways"
+    for card in view.cards:
+        assert card.info.text().count("97.0 BPM") == 1
+        right = card.mapTo(view.viewport(), card.rect().topRight()).x()
+        assert right <= view.viewport().width(), (right, view.viewport().width())
+        assert card.keep_button.isVisible() and card.keep_button.width() >= card.keep_button.sizeHint().width()
+    if size[0] >= 1600:
+        assert view.columns >= 2
 
 
 def test_file_dialogs_open_where_the_user_last_was_for_that_purpose(qtbot, make_window, tmp_path, monkeypatch):

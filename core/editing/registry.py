@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from core.editing import convert, fades, levels, splice
+from core.editing import convert, fades, gain, splice
 from core.errors import InputError
 
 # name -> (function(clip, selection, **params) -> EditResult, label)
@@ -18,9 +18,9 @@ OPERATIONS: dict[str, tuple[Callable, str]] = {
     "silence": (splice.silence, "Silence selection"),
     "fade_in": (fades.fade_in, "Fade in"),
     "fade_out": (fades.fade_out, "Fade out"),
-    "gain": (levels.gain, "Gain"),
-    "normalize_peak": (levels.normalize_peak, "Normalise peak"),
-    "normalize_loudness": (levels.normalize_loudness, "Normalise loudness"),
+    "gain": (gain.gain, "Gain"),
+    "normalize_peak": (gain.normalize_peak, "Normalise peak"),
+    "normalize_loudness": (gain.normalize_loudness, "Normalise loudness"),
     "reverse": (convert.reverse, "Reverse"),
     "resample": (convert.resample_clip, "Resample"),
     "to_mono": (convert.to_mono, "Make mono"),

@@ -1,11 +1,12 @@
 """The format of files the app renders on its own (batch rows, speech script lines): the Export dialog's formats.
 
 `loa batch`, `loa speak --script`, the batch dialog and the script export choose a container, a bit depth and a
-sample rate from the same table as File > Export… (core.audio.export_formats) and are checked by the same
-validation (core.audio.export.ExportSettings, combination_error); the audio is resampled by the same
-`core.audio.export.render` and lands atomically with its sidecar (core.audio.provenance). With no bit depth
-chosen a take gets the window's rule for generated takes (source_format.generated_sample_format: 24-bit, 32-bit
-float when it peaks above 0 dBFS), at the model's rate unless a rate is chosen.
+sample rate from the same table as File > Export… (core.audio.formats.containers) and are checked by the same
+validation (core.audio.formats.export.ExportSettings, combination_error); the audio is resampled by the same
+`core.audio.formats.export.render` and lands atomically with its sidecar (core.audio.provenance). With no bit depth
+chosen a take gets the window's rule for generated takes (core.audio.formats.source.generated_sample_format:
+24-bit, 32-bit float when it peaks above 0 dBFS), at the model's rate (16 kHz, 48 kHz for the 48 kHz
+model) unless a rate is chosen.
 
     choice = ExportSettings("flac", "pcm24", 48_000).validated()     # --format flac --bit-depth 24 --rate 48000
     path = write_take(clip, folder / f"line{extension_for(choice)}", provenance, choice)
@@ -19,8 +20,8 @@ from pathlib import Path
 from typing import Optional
 
 from core.audio.clip import Clip
-from core.audio.export import ExportSettings, container_for_extension, render
-from core.audio.export_formats import CONTAINERS, SAMPLE_FORMAT_LABELS, combination_error
+from core.audio.formats.containers import CONTAINERS, SAMPLE_FORMAT_LABELS, combination_error
+from core.audio.formats.export import ExportSettings, container_for_extension, render
 from core.audio.provenance import Provenance, save_with_provenance
 from core.errors import InputError
 
@@ -56,12 +57,13 @@ def take_choice(container: Optional[str] = None, sample_format: Optional[str] = 
 
 
 def _problem(container: str, sample_format: Optional[str], rate: Optional[int], channels: int,
-             flags: bool = False) -> Optional[str]:
+             flags: bool = False, take_rate: int = 16_000) -> Optional[str]:
     """combination_error for what will be written: no bit depth chosen is 24-bit (or float, which WAV and AIFF
-    hold as well); no rate chosen is the model's 16 kHz (AudioLDM 2), which every container holds."""
+    hold as well); no rate chosen is the take's own (`take_rate`: the model's, 16 kHz for AudioLDM 2 and 48 kHz for
+    the 48 kHz model, both of which every container holds)."""
     if sample_format is None and not CONTAINERS[container].lossy:
         sample_format = "pcm24"
-    return combination_error(container, sample_format, rate or 16_000, channels, flags)
+    return combination_error(container, sample_format, rate or take_rate, channels, flags)
 
 
 def extension_for(choice: Optional[ExportSettings], default: str = DEFAULT_EXTENSION) -> str:
@@ -71,7 +73,7 @@ def extension_for(choice: Optional[ExportSettings], default: str = DEFAULT_EXTEN
     return CONTAINERS[choice.container].extension
 
 
-def for_path(choice: Optional[ExportSettings], path: Path, channels: int = 1) -> ExportSettings:
+def for_path(choice: Optional[ExportSettings], path: Path, channels: int = 1, take_rate: int = 16_000) -> ExportSettings:
     """The choice for one file: its container follows the file's extension; InputError when the file cannot hold
     the chosen bit depth or rate (an explicit `.mp3` name with --bit-depth 24, `.opus` at 44.1 kHz)."""
     choice = choice or ExportSettings()
@@ -83,7 +85,7 @@ def for_path(choice: Optional[ExportSettings], path: Path, channels: int = 1) ->
     if CONTAINERS[container].lossy and choice.sample_format is not None:
         raise InputError(f"{Path(path).name}: {CONTAINERS[container].label} is lossy and has no bit depth; drop "
                          "the bit depth or write WAV, FLAC or AIFF.")
-    error = _problem(container, settings.sample_format, settings.sample_rate, channels)
+    error = _problem(container, settings.sample_format, settings.sample_rate, channels, take_rate=take_rate)
     if error:
         raise InputError(f"{Path(path).name}: {error}")
     return settings
@@ -99,7 +101,7 @@ def render_take(clip: Clip, choice: Optional[ExportSettings]) -> Clip:
 def write_take(clip: Clip, path: str | Path, provenance: Provenance, choice: Optional[ExportSettings] = None,
                overwrite: bool = True, rendered: bool = False) -> Path:
     """Write one take (resampled unless `rendered` says it already is) with its sidecar, atomically."""
-    settings = for_path(choice, Path(path), clip.channels)
+    settings = for_path(choice, Path(path), clip.channels, clip.sample_rate)
     audio = clip if rendered else render_take(clip, settings)
     return save_with_provenance(audio, path, provenance, subtype=settings.sample_format, overwrite=overwrite)
 

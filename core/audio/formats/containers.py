@@ -1,6 +1,6 @@
 """What each export format can hold, and how a format is named to the user ("FLAC 24-bit, 44.1 kHz, stereo").
 
-One table, used by core.audio.export (validation), core.audio.source_format ("same as source") and the studio's
+One table, used by core.audio.formats.export (validation), core.audio.formats.source ("same as source") and the studio's
 Export dialog and menu, so the choices offered and the checks made never disagree. Qt-free.
 """
 

@@ -31,9 +31,8 @@ from typing import Optional
 
 import numpy as np
 
-from core.audio.bars import MAX_BPM, MIN_BPM
-
-from .midi_messages import PULSES_PER_QUARTER
+from core.devices.midi_messages import PULSES_PER_QUARTER
+from core.tempo.bars import MAX_BPM, MIN_BPM
 
 WINDOW_PULSES = 4 * PULSES_PER_QUARTER  # pulses in the steady fit: four beats
 MIN_PULSES = 5  # a first reading (after a start or a tempo step) needs this many pulses

@@ -14,10 +14,9 @@ from typing import Optional
 
 import numpy as np
 
+from core.audio.acid import AcidInfo
 from core.audio.clip import Clip
 from core.errors import InputError
-
-from .acid import AcidInfo
 
 FADE_SECONDS = 0.010  # a short fade-out at the cut: no click at the loop point, no audible dip
 MAX_BARS = 64

@@ -1,7 +1,7 @@
 """Session tempo and transport: follow a MIDI clock, tap a tempo, track Start/Stop/Continue/Song Position.
 
 Qt-free; fed with parsed events (core.devices.midi_messages) on the GUI thread after the MIDI queue is drained.
-The clock follower itself is core.devices.clock_tempo (a segmented line fit over four beats, re-seeded at a tempo step).
+The clock follower itself is core.tempo.clock (a segmented line fit over four beats, re-seeded at a tempo step).
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from typing import Optional
 
 import numpy as np
 
-from core.audio.bars import MAX_BPM, MIN_BPM, check_bpm  # noqa: F401 - the tempo API in one place
-
-from .clock_tempo import CLOCK_TIMEOUT, ClockTempo  # noqa: F401
-from .midi_messages import PULSES_PER_QUARTER, PULSES_PER_SIXTEENTH, MidiEvent
+from core.devices.midi_messages import PULSES_PER_QUARTER, PULSES_PER_SIXTEENTH, MidiEvent
+from core.tempo.bars import MAX_BPM, MIN_BPM
+from core.tempo.clock import ClockTempo
 
 
 class TapTempo:

@@ -25,8 +25,8 @@ from typing import Any, Optional
 import numpy as np
 
 from core.audio.clip import Clip
-from core.audio.export_formats import CONTAINERS, FLOAT_FORMATS, SAMPLE_FORMAT_LABELS, describe
-from core.audio.kept_format import KEPT_SAMPLE_FORMATS, LOSSY_SUBTYPES
+from core.audio.formats.containers import CONTAINERS, FLOAT_FORMATS, SAMPLE_FORMAT_LABELS, describe
+from core.audio.formats.kept import KEPT_SAMPLE_FORMATS, LOSSY_SUBTYPES
 
 FORMAT_KEY, SUBTYPE_KEY = "source_format", "source_subtype"  # libsndfile's names, e.g. "FLAC" / "PCM_24"
 _CONTAINER_OF = {"WAV": "wav", "WAVEX": "wav", "RF64": "wav", "W64": "wav", "FLAC": "flac", "AIFF": "aiff"}

@@ -1,9 +1,10 @@
 """In-context operations on the user's audio: continue, inpaint, extend a loop by bars, close a loop.
 
-Every operation builds a 16 kHz window around the part to generate, encodes it into the VAE latent,
-pins the known latent rows with `KnownRegion` while the engine denoises, then puts the result back
-into the user's clip. The untouched region of the output is the user's original samples (original
-rate and channels); generated audio is upsampled, spread to the clip's channels, scaled back by the
+Every operation builds a window at the model's rate (16 kHz, or 48 kHz for the 48 kHz model) around the part
+to generate, encodes it into the VAE latent, pins the known latent rows with `KnownRegion` while the engine
+denoises, then puts the result back into the user's clip. The untouched region of the output is the user's
+original samples (original rate, channels and format: a 44.1 kHz source stays 44.1 kHz); generated audio is
+resampled to the clip's rate, spread to the clip's channels, scaled back by the
 gain the model's peak normalisation applied, and joined with a 20 ms equal-power crossfade:
 
 - continue: the crossfade covers the last 20 ms of the input (original -> the model's rendering of it),
@@ -26,15 +27,17 @@ from typing import Optional
 
 import numpy as np
 
-from core.audio.bars import check_bars, check_bpm
-from core.audio.clip import MODEL_RATE, Clip
+from core.audio.clip import Clip
 from core.audio.mel import prepare_waveform
 from core.audio.seams import crossfade_samples, equal_power_crossfade, fit_to_clip
 from core.errors import InputError
 from core.generation.engine import Engine, GenerationResult
-from core.generation.latents import SAMPLES_PER_ROW, KnownRegion, encode_wave
+from core.generation.latents import KnownRegion, encode_wave
 from core.generation.progress import CancelCheck, ProgressCallback
 from core.generation.requests import MAX_SECONDS, GenerationSettings  # noqa: F401 - GenerationSettings re-exported
+from core.models.geometry import ModelGeometry
+from core.tempo.bars import check_bars, check_bpm
+from core.tempo.estimate import estimate_bpm
 
 CONTEXT_SECONDS = 10.24
 LOOP_HEAD_SECONDS = 1.0  # how much of the loop's start follows the generated part as known audio
@@ -42,11 +45,6 @@ MAX_INPAINT_SECONDS = CONTEXT_SECONDS - 1.0  # leave at least 0.5 s of context o
 LOOP_GLIDE_SECONDS = 0.005
 SILENCE_PEAK = 1e-4  # -80 dBFS
 MIN_CLIP_SECONDS = 0.05  # a little over one 40 ms latent row
-# A tempo the user gives is checked against core.audio.bars' MIN_BPM..MAX_BPM like every tempo. An *estimated*
-# one must fall in this narrower band: outside it librosa's tracker has almost always locked onto half or double
-# time (or noise), so the user is asked for --bpm rather than given bars of the wrong length.
-ESTIMATE_MIN_BPM, ESTIMATE_MAX_BPM = 30.0, 300.0
-BAR_SNAP_TOLERANCE = 0.08  # an estimate within 8% of a whole-bar tempo is taken to be that tempo
 
 
 def check_clip(clip: Clip) -> None:
@@ -61,29 +59,36 @@ def check_clip(clip: Clip) -> None:
         raise InputError("the clip is silent (peak below -80 dBFS); choose audio with sound in it.")
 
 
-def _render(engine: Engine, window16: np.ndarray, known_rows: np.ndarray, settings: GenerationSettings,
+def model_geometry(engine: Engine) -> ModelGeometry:
+    """The engine's model geometry: its rate, and the latent row every seam snaps to (read from the model's
+    configs before it loads)."""
+    return engine.geometry
+
+
+def _render(engine: Engine, window: np.ndarray, known_rows: np.ndarray, settings: GenerationSettings,
             seconds_generated: float, progress, cancel) -> tuple[GenerationResult, float]:
-    """Generate the unknown rows of `window16` (a whole number of latent rows); return the result and the
-    gain that undoes the model's peak normalisation on the generated audio."""
-    prepared, gain = _prepare_by_known(window16, known_rows)
+    """Generate the unknown rows of `window` (at the model's rate, a whole number of latent rows); return the
+    result and the gain that undoes the model's peak normalisation on the generated audio."""
+    geometry = engine.geometry
+    prepared, gain = _prepare_by_known(window, known_rows, geometry.samples_per_row)
     pipe = engine.pipeline
     request = settings.request(seconds_generated).validated()
     latents = encode_wave(pipe, prepared)
     constraint = KnownRegion(pipe, latents, known_rows, seed=request.seed)
     result = engine.generate(request, progress=progress, cancel=cancel, constraint=constraint,
-                             mel_frames=len(known_rows) * 4)
+                             mel_frames=len(known_rows) * geometry.vae_factor)
     return result, 1.0 / gain
 
 
-def _prepare_by_known(window16: np.ndarray, known_rows: np.ndarray) -> tuple[np.ndarray, float]:
+def _prepare_by_known(window: np.ndarray, known_rows: np.ndarray, samples_per_row: int) -> tuple[np.ndarray, float]:
     """Peak-normalise the window as the model expects, measuring DC and peak on the known rows only:
     the audio being replaced (a click, a bad take) must not set the level of what replaces it."""
-    keep = np.repeat(np.asarray(known_rows, bool), SAMPLES_PER_ROW)[: len(window16)]
+    keep = np.repeat(np.asarray(known_rows, bool), samples_per_row)[: len(window)]
     if not keep.any():
-        return prepare_waveform(window16)
-    _, gain = prepare_waveform(window16[keep])
-    dc = float(np.mean(window16[keep], dtype=np.float64))
-    return ((window16.astype(np.float64) - dc) * gain).astype(np.float32), gain
+        return prepare_waveform(window)
+    _, gain = prepare_waveform(window[keep])
+    dc = float(np.mean(window[keep], dtype=np.float64))
+    return ((window.astype(np.float64) - dc) * gain).astype(np.float32), gain
 
 
 def _with_clips(result: GenerationResult, clips: list[Clip], extra: dict) -> GenerationResult:
@@ -105,33 +110,35 @@ def continue_clip(engine: Engine, clip: Clip, seconds: float, settings: Generati
     """
     check_clip(clip)
     new_frames = exact_frames if exact_frames is not None else int(round(seconds * clip.sample_rate))
-    new16 = int(np.ceil(new_frames / clip.sample_rate * MODEL_RATE))
-    wave16 = clip.for_model()  # resampled once: the context and the loop's head both come from it
-    context = wave16[-int(CONTEXT_SECONDS * MODEL_RATE):]
+    geometry = model_geometry(engine)
+    rate, row = geometry.rate, geometry.samples_per_row
+    new_m = int(np.ceil(new_frames / clip.sample_rate * rate))  # the new audio, in samples at the model's rate
+    wave_m = clip.for_model(rate)  # resampled once: the context and the loop's head both come from it
+    context = wave_m[-int(CONTEXT_SECONDS * rate):]
     head = np.zeros(0, np.float32)
     if loop_back:
         # The new audio must end exactly where the (row-aligned) head begins: trim the context's front.
-        context = context[(len(context) + new16) % SAMPLES_PER_ROW:]
-        start = wave16[: int(LOOP_HEAD_SECONDS * MODEL_RATE)]
-        head = start[: len(start) // SAMPLES_PER_ROW * SAMPLES_PER_ROW]
-    ctx_rows = len(context) // SAMPLES_PER_ROW  # rows wholly inside the clip; the seam's row is generated
+        context = context[(len(context) + new_m) % row:]
+        start = wave_m[: int(LOOP_HEAD_SECONDS * rate)]
+        head = start[: len(start) // row * row]
+    ctx_rows = len(context) // row  # rows wholly inside the clip; the seam's row is generated
     if ctx_rows == 0:
-        raise InputError(f"the clip is too short to continue (needs at least {SAMPLES_PER_ROW / MODEL_RATE:.2f} s).")
-    gen_end = -(-(len(context) + new16) // SAMPLES_PER_ROW) * SAMPLES_PER_ROW
+        raise InputError(f"the clip is too short to continue (needs at least {row / rate:.2f} s).")
+    gen_end = -(-(len(context) + new_m) // row) * row
     window = np.concatenate([context, np.zeros(gen_end - len(context), np.float32), head])
-    known = np.zeros(len(window) // SAMPLES_PER_ROW, bool)
+    known = np.zeros(len(window) // row, bool)
     known[:ctx_rows] = True
-    known[gen_end // SAMPLES_PER_ROW:] = True
+    known[gen_end // row:] = True
     result, gain = _render(engine, window, known, settings, new_frames / clip.sample_rate, progress, cancel)
 
-    xf16 = min(crossfade_samples(MODEL_RATE), len(context))
+    xf_m = min(crossfade_samples(rate), len(context))
     xf = min(crossfade_samples(clip.sample_rate), clip.frames)
-    seam16 = len(context)  # the clip's end in the window
+    seam_m = len(context)  # the clip's end in the window
     clips = []
     for candidate in result.candidates:
         wave = candidate.clip.samples[:, 0]
         # From 20 ms before the seam: the model's rendering of the clip's last 20 ms, then the new audio.
-        generated = fit_to_clip(wave[seam16 - xf16:], clip.sample_rate, clip.channels, xf + new_frames, gain)
+        generated = fit_to_clip(wave[seam_m - xf_m:], clip.sample_rate, clip.channels, xf + new_frames, gain, rate)
         if loop_back and wrap_into is not None:
             n = min(xf, new_frames, len(wrap_into))
             generated[-n:] = equal_power_crossfade(generated[-n:], wrap_into[-n:])
@@ -155,17 +162,18 @@ def inpaint(engine: Engine, clip: Clip, start: float, end: float, settings: Gene
     """Regenerate [start, end) seconds of the clip; samples outside that range are returned unchanged."""
     check_clip(clip)
     check_range(clip, start, end)
-    wave = clip.for_model()
+    geometry = model_geometry(engine)
+    rate, row = geometry.rate, geometry.samples_per_row
+    wave = clip.for_model(rate)
     pad = (CONTEXT_SECONDS - (end - start)) / 2  # context on both sides, within one training window
-    row = SAMPLES_PER_ROW
-    w0 = max(0, int((start - pad) * MODEL_RATE)) // row * row
-    w1 = min(len(wave), int(np.ceil((end + pad) * MODEL_RATE)))
+    w0 = max(0, int((start - pad) * rate)) // row * row
+    w1 = min(len(wave), int(np.ceil((end + pad) * rate)))
     window = wave[w0:w1]
     real_rows = len(window) // row  # a last partial row is padded with silence: leave it free, not pinned
     window = np.pad(window, (0, -len(window) % row))
     rows = len(window) // row
-    first = int(np.floor((start * MODEL_RATE - w0) / row))
-    last = int(np.ceil((end * MODEL_RATE - w0) / row))
+    first = int(np.floor((start * rate - w0) / row))
+    last = int(np.ceil((end * rate - w0) / row))
     known = np.ones(rows, bool)
     known[first:last] = False
     known[real_rows:] = False
@@ -173,11 +181,12 @@ def inpaint(engine: Engine, clip: Clip, start: float, end: float, settings: Gene
 
     f0, f1 = int(round(start * clip.sample_rate)), min(clip.frames, int(round(end * clip.sample_rate)))
     xf = min(crossfade_samples(clip.sample_rate), (f1 - f0) // 2)
-    offset16 = start * MODEL_RATE - w0  # where `start` falls in the window
+    offset_m = start * rate - w0  # where `start` falls in the window
     clips = []
     for candidate in result.candidates:
-        w = candidate.clip.samples[int(np.floor(offset16)):, 0]
-        clips.append(splice_range(clip, f0, f1, fit_to_clip(w, clip.sample_rate, clip.channels, f1 - f0, gain), xf))
+        w = candidate.clip.samples[int(np.floor(offset_m)):, 0]
+        generated = fit_to_clip(w, clip.sample_rate, clip.channels, f1 - f0, gain, rate)
+        clips.append(splice_range(clip, f0, f1, generated, xf))
     return _with_clips(result, clips, {"operation": "inpaint", "start": start, "end": end})
 
 
@@ -208,34 +217,6 @@ def check_range(clip: Clip, start: float, end: float) -> None:
                          f"got start={start}, end={end}.")
     if end - start > MAX_INPAINT_SECONDS:
         raise InputError(f"the range is {end - start:.2f} s; inpaint at most {MAX_INPAINT_SECONDS:.2f} s at a time.")
-
-
-def estimate_bpm(clip: Clip, beats_per_bar: int = 4) -> float:
-    """Tempo of the clip by librosa's beat tracker, snapped to whole bars (see `snap_to_whole_bars`).
-
-    InputError when no tempo can be found: fewer than two beats (a single hit, a clip shorter than a beat
-    has no tempo, whatever the tracker's prior says) or a result outside ESTIMATE_MIN_BPM..ESTIMATE_MAX_BPM.
-    """
-    import librosa
-
-    tempo, beats = librosa.beat.beat_track(y=clip.mono, sr=clip.sample_rate)
-    bpm = float(np.atleast_1d(tempo)[0])
-    if len(beats) < 2 or not ESTIMATE_MIN_BPM <= bpm <= ESTIMATE_MAX_BPM:
-        raise InputError("could not estimate the tempo of this clip (no clear beat); give it with --bpm.")
-    return snap_to_whole_bars(bpm, clip.seconds, beats_per_bar)
-
-
-def snap_to_whole_bars(bpm: float, seconds: float, beats_per_bar: int = 4) -> float:
-    """The tempo at which a loop of `seconds` holds a whole number of bars, if that is within
-    BAR_SNAP_TOLERANCE of the estimate; else the estimate. A loop's own length is sharper evidence of its
-    tempo than a beat tracker's estimate, and a snapped tempo adds bars on the loop's own grid."""
-    bars = round(seconds * bpm / (60.0 * beats_per_bar))
-    if bars >= 1:
-        snapped = bars * beats_per_bar * 60.0 / seconds
-        near = abs(snapped / bpm - 1.0) <= BAR_SNAP_TOLERANCE
-        if near and ESTIMATE_MIN_BPM <= snapped <= ESTIMATE_MAX_BPM:
-            return snapped
-    return bpm
 
 
 def bars_to_frames(bars: int, bpm: float, rate: int, beats_per_bar: int = 4) -> int:

@@ -16,7 +16,7 @@ from typing import Optional
 
 from core.audio.clip import FORMATS, SUBTYPES
 from core.audio.downmix import layout_label
-from core.audio.export_formats import CONTAINERS
+from core.audio.formats.containers import CONTAINERS
 from core.errors import InputError
 
 LOSSY_SUBTYPES = {"VORBIS", "OPUS", "MPEG_LAYER_I", "MPEG_LAYER_II", "MPEG_LAYER_III", "GSM610", "G721_32",

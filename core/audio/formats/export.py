@@ -7,8 +7,8 @@ DAW and a file exported by dialog are the same bytes. Qt-free.
     # folder/metal-door-slam-in-a-large-hall_s1234_1.00-2.50s.flac (+ .json sidecar) for a 24-bit FLAC source
     resolve(clip, entry_settings, ExportSettings(sample_rate=48_000)).describe()   # 'FLAC 24-bit, 48 kHz, stereo'
 
-Fields left None mean "same as source" (core.audio.source_format); the formats and what each holds are in
-core.audio.export_formats. `render(clip, settings, start, end)` gives the audio only, without writing anything.
+Fields left None mean "same as source" (core.audio.formats.source); the formats and what each holds are in
+core.audio.formats.containers. `render(clip, settings, start, end)` gives the audio only, without writing anything.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Optional
 from core.audio.clip import Clip, resample
 from core.audio.downmix import mix_peak, peak_line
 from core.audio.downmix import note as downmix_note
-from core.audio.export_formats import (
+from core.audio.formats.containers import (
     CONTAINERS,
     EXPORT_RATES,
     FLOAT_FORMATS,
@@ -31,19 +31,21 @@ from core.audio.export_formats import (
     combination_error,
     describe,
 )
+from core.audio.formats.source import SourceFormat, clipping_warning, same_as_source, source_container
 from core.audio.naming import take_file_name, unique_path
 from core.audio.provenance import Provenance, save_with_provenance
-from core.audio.source_format import SourceFormat, clipping_warning, same_as_source, source_container
 from core.errors import InputError
+from core.tempo.bars import bar_seconds, meter_of
 
-# Kept for callers that list the choices; the full table (and what each format holds) is in export_formats.
+# Kept for callers that list the choices; the full table (and what each format holds) is in
+# core.audio.formats.containers.
 __all__ = ["EXPORT_RATES", "SAMPLE_FORMATS", "ExportSettings", "ResolvedExport", "export_clip", "fit_choice", "resolve"]
 SAMPLE_FORMATS = {name: kind.sample_formats for name, kind in CONTAINERS.items()}
 
 
 @dataclass(frozen=True)
 class ExportSettings:
-    """How exported files are written. Each field None means "same as source" (core.audio.source_format): a
+    """How exported files are written. Each field None means "same as source" (core.audio.formats.source): a
     24-bit FLAC stays a 24-bit FLAC at its rate and channel count; a field that is set overrides only itself."""
 
     container: Optional[str] = None
@@ -243,12 +245,24 @@ def export_name(provenance: Provenance, settings: ExportSettings, start: Optiona
                 end: Optional[float] = None) -> str:
     """prompt-slug_sSEED.ext, with the selection in seconds when only part of the clip is exported."""
     extension = CONTAINERS[settings.container or source_container(provenance.settings)].extension
-    name = take_file_name(provenance.prompt, provenance.settings, provenance.seed, extension)
+    take_settings = provenance.settings
+    if (start is not None or end is not None) and take_settings.get("bar_locked"):
+        # a part of a bar-locked take keeps its tempo in the name, and a bar count only when it is whole bars
+        take_settings = dict(take_settings, bars=_whole_bars(take_settings, start, end))
+    name = take_file_name(provenance.prompt, take_settings, provenance.seed, extension)
     if start is None and end is None:
         return name
     stem = name[: -len(extension)]
     end_text = "end" if end is None else f"{end:.2f}s"
     return f"{stem}_{start or 0.0:.2f}-{end_text}{extension}"
+
+
+def _whole_bars(settings: dict, start: Optional[float], end: Optional[float]) -> Optional[int]:
+    bpm = settings.get("bpm")
+    if end is None or not isinstance(bpm, (int, float)) or bpm <= 0:
+        return None
+    bars = (end - (start or 0.0)) / bar_seconds(1, float(bpm), *meter_of(settings))
+    return int(round(bars)) if round(bars) >= 1 and abs(bars - round(bars)) < 0.005 else None
 
 
 def resolve_for(clip: Clip, provenance: Provenance, settings: Optional[ExportSettings],
