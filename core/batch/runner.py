@@ -202,8 +202,8 @@ def run_plan(plan: Plan, stop: StopFlag, ray: Optional[str] = None, device: str 
              on_written: Optional[Callable[[Unit, list[Path]], None]] = None) -> Stats:
     """Render every unit of `plan` (locally, or on Ray when `ray` is "auto" or an address) and return the stats.
     `pool`: anything with `get(model) -> Engine` (the studio passes its resident engines)."""
+    from core.devices.compute import pick_device
     from core.generation.job_times import JobTimes
-    from core.models.loading import pick_device
 
     times = JobTimes(pick_device(getattr(pool, "device", None) or device).type)
     stats = Stats(plan.total_files, plan.done_files, unit_estimates=unit_estimates(plan, times))

@@ -57,7 +57,7 @@ class ModelActions:
     def set_compute_device(self, device: str) -> None:
         self.settings.device = device
         self.jobs.engines.set_device(device)
-        from core.models.loading import pick_device
+        from core.devices.compute import pick_device
 
         self.job_list.times.device = pick_device(device).type  # estimates are per device
         self.show_message(f"Compute device: {device} (applies to the next job).")
@@ -71,8 +71,8 @@ class ModelActions:
 
     def set_low_vram(self, on: bool) -> None:
         """Low-VRAM mode (Compute menu); loaded models are dropped and load again at the next job."""
+        from core.devices.compute import pick_device
         from core.generation.low_vram import decide
-        from core.models.loading import pick_device
 
         self.settings.low_vram = on
         apply_low_vram_default(on)

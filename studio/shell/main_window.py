@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from core import APP_NAME, __version__
+from core.devices.compute import pick_device
 from core.devices.playback import Player, audio_status
 from core.errors import InputError, LoaError
 from core.generation.engine import GenerationResult
@@ -24,7 +25,6 @@ from core.generation.engine_cache import EngineCache
 from core.generation.job_times import JobTimes
 from core.generation.requests import GenerationRequest
 from core.library.store import Library
-from core.models.loading import pick_device
 from studio.generate.audition import Auditioner
 from studio.generate.candidates import CandidatesView
 from studio.generate.generation_panel import GenerationPanel
