@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from studio.models.model_manager import ModelManagerDialog, has_usable_model
+from studio.models.choices import has_usable_model
+from studio.models.model_manager import ModelManagerDialog
 
 
 def apply_precision_default(precision: str) -> None:
