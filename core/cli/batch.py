@@ -33,6 +33,9 @@ def register(subparsers) -> None:
     p.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="numeric precision per stage on every worker (default auto: the fastest that keeps fidelity "
                         "on each worker's device)")
+    p.add_argument("--low-vram", action="store_true", default=None,
+                   help="model CPU offload on CUDA GPUs with 4-6 GB: one model on the GPU at a time, slower "
+                        "(ignored with a note on a CPU)")
     p.add_argument("--model", default=None, help="model for rows without a model column (default: by mode)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="variations per denoising batch (default: memory-safe for the device)")
@@ -47,17 +50,23 @@ def register(subparsers) -> None:
 
 
 def run_with_precision(args: argparse.Namespace) -> int:
-    """`run` with --precision as the default of every engine of the run (local, or Ray workers started here)."""
-    previous = os.environ.get(PRECISION_ENV)
-    if args.precision:
-        os.environ[PRECISION_ENV] = args.precision
+    """`run` with --precision and --low-vram as the defaults of every engine of the run (local, or Ray workers
+    started here)."""
+    from core.generation.low_vram import ENV as LOW_VRAM_ENV
+
+    chosen = {PRECISION_ENV: args.precision, LOW_VRAM_ENV: "1" if getattr(args, "low_vram", None) else None}
+    previous = {k: os.environ.get(k) for k in chosen}
+    for key, value in chosen.items():
+        if value:
+            os.environ[key] = value
     try:
         return run(args)
     finally:
-        if previous is None:
-            os.environ.pop(PRECISION_ENV, None)
-        else:
-            os.environ[PRECISION_ENV] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run(args: argparse.Namespace) -> int:
