@@ -76,10 +76,10 @@ def random_pipeline(shapes: str, device: torch.device, dtype: torch.dtype):
 
 def peak_memory(device: torch.device) -> dict:
     rss_unit = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+    from core.generation.low_vram import peak_vram
+
     out = {"peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * rss_unit / 1e9, 3)}
-    if device.type == "cuda":
-        out["peak_vram_gb"] = round(torch.cuda.max_memory_allocated() / 1e9, 3)
-    return out
+    return out | peak_vram(device)  # peak_vram_gb on CUDA; "absent: ..." elsewhere
 
 
 def sync(device: torch.device) -> None:

@@ -168,7 +168,7 @@ def interleaved(paths: dict, device: torch.device, repeats: int, short_warmup: b
                 out[name][3].append(dict(stages))
             memory = out[name][2]
             for key, value in peak_memory(device).items():  # per path on CUDA; RSS is the process high-water mark
-                memory[key] = max(memory.get(key, 0.0), value)
+                memory[key] = max(memory.get(key, 0.0), value) if isinstance(value, (int, float)) else value
     return out
 
 
@@ -266,7 +266,7 @@ def bench_case(engine: Engine, device: torch.device, case: str, steps: int, repe
 
 def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, cases: list[str],
                  fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None,
-                 precision: str = "auto", compile: str | None = None) -> dict:
+                 precision: str = "auto", compile: str | None = None, low_vram: bool = False) -> dict:
     """All cases for one model shape. `pipeline_factory(dtype)` builds the pipeline (tests pass a tiny one);
     `stock_steps` runs the stock defaults with that many DDIM steps (default: 200 on CUDA, skipped elsewhere).
     The stock pipeline stays fp32 eager; ours is its twin with the fast path (`precision`, `compile`)."""
@@ -292,7 +292,7 @@ def bench_shapes(shapes: str, device: torch.device, steps: int, repeats: int, ca
     phase(f"ours: a twin with {plan.describe()}; compiling its graphs if the fast path compiles")
     t0 = time.perf_counter()
     engine = Engine.from_pipeline(fast_twin(pipe, plan), f"random:{shapes}", precision=precision,
-                                  compile=compile, background_compile=True)
+                                  compile=compile, background_compile=True, low_vram=low_vram)
     engine.fast.wait()  # the 10.24 s bucket's graph, compiled (or read from the disk cache) before any timing
     result["fast_path_setup_s"] = round(time.perf_counter() - t0, 2)
     for c in cases:
@@ -322,6 +322,9 @@ def main(argv: list[str] | None = None) -> dict:
                         help="our path's precision (auto: per device and stage)")
     parser.add_argument("--compile", default=None, choices=COMPILE_MODES,
                         help="our path's compiled bucket graphs (default: LOA_COMPILE, else auto)")
+    parser.add_argument("--low-vram", action="store_true",
+                        help="our path with model CPU offload (CUDA; a no-op with a note elsewhere): peak VRAM per path "
+                             "is in each case's peak_vram_gb")
     parser.add_argument("--fidelity-seconds", type=float, default=None,
                         help="clip length of the fidelity pass (default: the case's own on CUDA, 10.24 on CPU)")
     args = parser.parse_args(argv)
@@ -336,14 +339,14 @@ def main(argv: list[str] | None = None) -> dict:
     repeats = args.repeats or defaults["repeats"]
     cases = args.cases or defaults["cases"]
     report = run(device, args.shapes, steps, repeats, cases, args.fidelity_seconds or defaults["fidelity_seconds"],
-                 precision=args.precision, compile=args.compile)
+                 precision=args.precision, compile=args.compile, low_vram=args.low_vram)
     print_and_save(report, args.json)
     return report
 
 
 def run(device: torch.device, shapes: list[str], steps: int, repeats: int, cases: list[str],
         fidelity_seconds: float | None, pipeline_factory=None, stock_steps: int | None = None,
-        precision: str = "auto", compile: str | None = None) -> dict:
+        precision: str = "auto", compile: str | None = None, low_vram: bool = False) -> dict:
     from core.quiet import quiet_libraries
 
     quiet_libraries()
@@ -360,7 +363,7 @@ def run(device: torch.device, shapes: list[str], steps: int, repeats: int, cases
               "results": []}
     for name in shapes:
         report["results"].append(bench_shapes(name, device, steps, repeats, cases, fidelity_seconds,
-                                              pipeline_factory, stock_steps, precision, compile))
+                                              pipeline_factory, stock_steps, precision, compile, low_vram))
     return report
 
 

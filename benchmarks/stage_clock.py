@@ -1,7 +1,7 @@
 """Where one generation's seconds go, stage by stage, for the stock pipeline and our engine alike.
 
 The stages are the pipeline parts both paths call: `pipe.encode_prompt` (CLAP text, T5, the GPT-2 rollout),
-`pipe.vae.decode` plus `pipe.mel_spectrogram_to_waveform` (decode), and CLAP ranking (`engine.score` for ours,
+`pipe.vae.decode` plus `pipe.mel_spectrogram_to_waveform` (decode), and CLAP ranking (`engine.rank` for ours,
 `pipe.score_waveforms` for stock, which ranks only several takes). The rest of a run is the denoising loop and
 glue. Each wrapper synchronises the device at its edges only (a few syncs per run; none inside the UNet loop).
 
@@ -34,7 +34,7 @@ def stage_clock(pipe, engine, sync: Callable[[torch.device], None]) -> Iterator[
     seconds = dict.fromkeys(STAGES, 0.0)
     targets = [(pipe, "encode_prompt", "encode"), (pipe.vae, "decode", "decode"),
                (pipe, "mel_spectrogram_to_waveform", "decode"), (pipe, "score_waveforms", "score"),
-               (engine, "score", "score")]
+               (engine, "rank", "score")]  # CLAP ranking (Engine.rank, formerly Engine.score)
     installed = []
 
     def timed(fn, stage):

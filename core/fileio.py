@@ -12,7 +12,8 @@ worst a hidden `.NAME.loa-HOST-PID-TOKEN.tmp.EXT` beside it, which the next writ
 next start of the app, for its own folders) removes once that process is gone (core/stale_temps.py). `overwrite=False` lands with `os.link`, so of two processes writing
 the same new name exactly one wins whole and the other gets `OutputExists`. Several files land as a set: if one
 rename fails the ones already renamed are rolled back (old files restored from hard-link backups). The renames
-run with SIGINT/SIGTERM/SIGHUP held back, so Ctrl+C lands before any output is touched or after all of it.
+run in core.signals' critical section (SIGINT/SIGTERM/SIGHUP held), so Ctrl+C lands before any output is
+touched or after all of it.
 OS errors become one line naming the file ("no space left on device writing X; nothing was changed").
 
 Test seam (documented, inert unless set): LOA_TEST_WRITE_GATE=FOLDER makes each commit create
@@ -29,20 +30,19 @@ import contextlib
 import errno
 import os
 import signal
-import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from core.commit_journal import fsync_dir, prepare, remove_journals, undo_landed, write_journals
 from core.output_checks import output_error
+from core.signals import deferred
 from core.stale_temps import HOST, sweep_folder, temp_path_for
 from core.wording import counted
 
 WRITE_GATE_ENV = "LOA_TEST_WRITE_GATE"
 KILL_AT_RENAME_ENV = "LOA_TEST_KILL_AT_RENAME"
 _renames = 0  # renames this process has made (for the kill seam)
-_HELD_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
 _committed: list[Path] = []  # every file this process has landed, for "cancelled after ..." messages
 
 
@@ -128,60 +128,6 @@ def _fsync_file(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Defer SIGINT/SIGTERM/SIGHUP while files are renamed, then act on them as if they came right after."""
-    with signals_deferred():
-        yield
-
-
-@contextlib.contextmanager
-def signals_deferred() -> Iterator[Callable[[], None]]:
-    """Hold SIGINT/SIGTERM/SIGHUP back; yield `deliver()`, which acts on any held signal now (the CLI's
-    KeyboardInterrupt or SIGTERM's Cancelled), still holding new ones until the block ends; the block's end
-    restores the handlers and delivers what is still held.
-
-    For code that must not be interrupted at an arbitrary point: file renames, and libsndfile's encoding, whose
-    Python I/O callbacks would swallow a KeyboardInterrupt raised inside them ("Exception ignored from cffi
-    callback") and leave libsndfile failing. Python runs signal handlers in the main thread whichever thread the
-    OS delivered the signal to (torch's worker threads included), so swapping the Python handlers is what holds
-    them; blocking the signal in one thread would not. Outside the main thread handlers cannot be changed (and
-    signals do not raise there)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: None
-        return
-    pending: list[int] = []
-    previous = {}
-    for signum in _HELD_SIGNALS:
-        try:
-            previous[signum] = signal.signal(signum, lambda number, frame: pending.append(number))
-        except (ValueError, OSError):
-            pass
-
-    def restore() -> None:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-
-    def act() -> None:
-        held = list(dict.fromkeys(pending))
-        pending.clear()
-        for signum in held:
-            handler = previous.get(signum)
-            if callable(handler):
-                handler(signum, None)  # e.g. KeyboardInterrupt, or the CLI's SIGTERM -> Cancelled
-            elif handler == signal.SIG_DFL:
-                os.kill(os.getpid(), signum)
-
-    def deliver() -> None:
-        act()  # the handlers run with signals still held, so cleanup after a raise is not interrupted again
-
-    try:
-        yield deliver
-    finally:
-        restore()
-        act()
-
-
-@contextlib.contextmanager
 def _folder_locks(folders: set[Path]) -> Iterator[None]:
     """Serialise commits into the same folder across processes (flock on the folder itself, POSIX)."""
     try:
@@ -232,7 +178,7 @@ def _commit(pairs: list[tuple[Path, Path]], overwrite: bool) -> None:
     kill between the renames is rolled back by the next write into the folder; any error rolls back at once."""
     _gate("before-commit")
     folders = {target.parent.resolve() for _, target in pairs}
-    with _signals_held(), _folder_locks(folders):
+    with deferred(), _folder_locks(folders):
         entries: list[dict] = []
         try:
             for tmp, target in pairs:

@@ -13,6 +13,7 @@ from hf_cache import install_into_cache
 from core.audio.clip import load_clip, read_tags
 from core.audio.provenance import read_sidecar
 from core.cli.main import main
+from core.models.catalog import CATALOG
 
 FAST = ["--seconds", "1", "--steps", "2"]
 
@@ -114,7 +115,9 @@ def test_models_list_shows_catalog_and_what_is_installed(tiny_model_dir, hf_home
     install_into_cache(tiny_model_dir, "cvssp/audioldm2-music", hf_home)
     code, stdout, _ = run(capsys, "models", "list", "--json")
     rows = {r["id"]: r for r in json.loads(stdout)}
-    assert code == 0 and len(rows) == 5
+    assert code == 0 and set(rows) == set(CATALOG)  # every catalog model, the 48 kHz one included
+    assert {"cvssp/audioldm2", "audioldm_48k"} <= set(rows)
+    assert rows["audioldm_48k"]["sample_rate"] == 48000 and rows["cvssp/audioldm2"]["sample_rate"] == 16000
     assert rows["cvssp/audioldm2-music"]["installed"] and not rows["cvssp/audioldm2"]["installed"]
     assert rows["cvssp/audioldm2"]["licence"] == "CC-BY-NC-SA-4.0"
     code, table, _ = run(capsys, "models", "list")

@@ -127,14 +127,16 @@ def test_real_captures_from_a_starved_jack_server(name):
     assert follower.steps == 1
 
 
-@pytest.mark.parametrize("name", ["idle", "idle-b", "busy", "rt-busy"])
+@pytest.mark.parametrize("name", ["idle", "idle-b", "busy", "rt-busy", "rt-jumps"])
 def test_real_jack_midi_clock_captures(name):
     """jack_midi_clock on the JACK dummy server through 97, 140, 61.5 and 174 BPM (recorded with tests/jack_clock.py):
     from two beats after each change (four after the start) the reading stays within 0.5 BPM, each change caught
     within 1.5 s. The old follower read 121.8 at 140 on 'idle' (a phase jump of the server's clock taken for a
     step). Two stretches where the pulses themselves did not keep the tempo are allowed 0.6: 'busy' starts as
     three CPU-bound processes start with it; 'idle-b' ends with its pulses running at 173.5 (a plain line through
-    them reads the same). 'rt-busy' (a realtime server beside other work) holds 0.5 throughout."""
+    them reads the same). 'rt-busy' (a realtime server beside other work) holds 0.5 throughout. 'rt-jumps' (a realtime
+    server whose cycle clock jumped late by 0.38, 0.46 and 0.25 of a cycle at 174 BPM, each jump inside the band
+    of a pulse's phase): the follower before the grid-phase segments read 173.37 there (94.3 % within 0.5)."""
     import json
     from pathlib import Path
 
@@ -145,5 +147,5 @@ def test_real_jack_midi_clock_captures(name):
     assert [row["bpm"] for row in rows] == [97.0, 140.0, 61.5, 174.0]
     for row in rows:
         assert row["caught"] <= 1.5 and row["max_error"] <= 0.6 and row["within"] >= 97.0, row
-    if name in ("idle", "rt-busy"):
+    if name in ("idle", "rt-busy", "rt-jumps"):
         assert all(row["within"] == 100.0 and row["max_error"] <= 0.5 for row in rows), rows

@@ -5,6 +5,7 @@ Needs jackd (the dummy driver is enough); .ci/run starts one. Skips with the rea
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
@@ -175,23 +176,37 @@ def test_jack_midi_clock_tempo_table():
     as timebase master: 97, 140, 61.5, 174 BPM. From two beats after each change (four after the start) every
     reading is within 0.5 BPM of the tempo set, and each change is caught within 1.5 s.
 
-    The dummy server's clock is the machine's CPU: starved (non-realtime server, other work on the machine), it
-    re-anchors late and its pulses themselves run slow (at load 11 on 2 cores: 94.8 for 97, 136.4 for 140). A run
-    that misses while its pulses were off the tempo set by more than 0.3 BPM says nothing about the follower: it is
-    tried again, then skipped with the figures. A miss while the pulses kept the tempo fails."""
-    require_jack()
-    from jack_clock import available, follow, record
+    It runs on a JACK dummy server of its own with realtime scheduling (tests/jack_clock.py private_server): the
+    shared non-realtime server's cycles run late on a loaded machine and its pulses themselves leave the tempo
+    (94.8 for 97 at load 11), where a realtime one keeps it beside other work. Even so the server now and then
+    starts a cycle late and never catches up (a phase jump of a fraction of a cycle, 0.25-0.46 seen): the follower
+    must not read those as tempo. Measured with this test's recording (3 runs each, realtime server, two busy
+    loops beside it, load average 8.7; % of readings within 0.5 BPM / largest error / seconds to lock):
+        97 BPM   100 / 100 / 100 %   0.17 / 0.02 / 0.02    0.13-0.14 s
+        140 BPM  100 / 100 / 100 %   0.25 / 0.05 / 0.05    0.45-0.48 s
+        61.5 BPM 100 / 100 / 100 %   0.01 / 0.01 / 0.01    0.24-0.26 s
+        174 BPM  100 / 100 / 100 %   0.08 / 0.15 / 0.11    0.18-0.20 s
+    Before the grid-phase fix, 174 read 94.3 % within 0.5 (down to 173.37 after two small phase jumps).
+    A miss while the pulses kept the tempo fails at once; a miss while they ran off it by more than 0.3 BPM is tried
+    again (three runs). Where realtime scheduling is not allowed (a private non-realtime server) or no server of our
+    own starts (the shared one is used), three runs whose pulses did not keep time skip locally, fail under CI=true."""
+    from audio_services import service_missing
+    from jack_clock import available, follow, private_server, record, record_in_a_process
 
-    if not available():
-        pytest.skip("jack_midi_clock/jack_transport not installed (apt install jack-midi-clock jackd2)")
-    for attempt in range(3):
-        rows = follow(record([(97.0, 4.0), (140.0, 4.0), (61.5, 5.0), (174.0, 4.0)]))
-        for row in rows:
-            print(attempt, row)
-        assert [row["bpm"] for row in rows] == [97.0, 140.0, 61.5, 174.0]
-        if all(row["within"] == 100.0 and row["max_error"] <= 0.5 and row["caught"] <= 1.5 for row in rows):
-            return
-        sender_off = [row for row in rows if abs(row["sent_bpm"] - row["bpm"]) > 0.3]
-        assert sender_off, f"the pulses kept the tempo set, the follower did not: {rows}"
-    pytest.skip("the JACK dummy server did not keep time (machine overloaded): "
-                + ", ".join(f"{row['sent_bpm']:.1f} for {row['bpm']:g}" for row in rows))
+    if not available() or shutil.which("jackd") is None:
+        service_missing("jackd/jack_midi_clock/jack_transport not installed (apt install jack-midi-clock jackd2)")
+    with private_server() as mode:
+        for attempt in range(3):
+            segments = [(97.0, 4.0), (140.0, 4.0), (61.5, 5.0), (174.0, 4.0)]
+            rows = follow(record_in_a_process(segments) if mode != "shared" else record(segments))
+            for row in rows:
+                print(mode, attempt, row)
+            assert [row["bpm"] for row in rows] == [97.0, 140.0, 61.5, 174.0]
+            if all(row["within"] == 100.0 and row["max_error"] <= 0.5 and row["caught"] <= 1.5 for row in rows):
+                return
+            sender_off = [row for row in rows if not abs(row["sent_bpm"] - row["bpm"]) <= 0.3]
+            assert sender_off, f"the pulses kept the tempo set, the follower did not: {rows}"
+    figures = ", ".join(f"{row['sent_bpm']:.1f} for {row['bpm']:g}" for row in rows)
+    if mode == "realtime":
+        pytest.fail(f"three runs on a realtime JACK server whose pulses left the tempo, and the follower with them: {rows}")
+    service_missing(f"no realtime JACK server ({mode}: see the printed lines) and the server did not keep time: {figures}")

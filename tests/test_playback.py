@@ -97,6 +97,29 @@ def test_the_audio_callback_copies_samples_advances_the_counter_and_stops_at_the
     assert player.position == pytest.approx(0.010)
 
 
+def test_once_stopped_the_audio_callback_hands_out_silence_whatever_the_host_does():
+    """stop() asks PortAudio to abort the stream and ignores its errors; a callback that ran after it (an abort
+    late under load, or one that failed) used to go on copying the take, so the sound outlived the player's
+    "stopped". Now it hands out silence and ends the stream from its side."""
+    if not HAS_PORTAUDIO:
+        service_missing("libportaudio2 is not installed (sounddevice.CallbackAbort needs it)")
+    import sounddevice as sd
+
+    player = Player()
+    clip = tone(seconds=0.02, rate=1000)
+    player._data, player._rate = clip.samples.copy(), 1000
+    out = np.full((4, 1), 9.0, dtype=np.float32)
+    player._callback(out, 4, None, None)
+    player.stop()  # no stream open: only the flag the callback reads
+    for loop in (False, True):
+        player._loop = loop
+        out[:] = 9.0
+        with pytest.raises(sd.CallbackAbort):
+            player._callback(out, 4, None, None)
+        assert not out.any()
+    assert player.position == pytest.approx(0.004)
+
+
 # --- audio tier: a PulseAudio null sink ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

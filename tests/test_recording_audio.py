@@ -218,7 +218,13 @@ def test_in_the_window_punch_in_records_into_the_selection_and_stops_at_its_leng
     player = Player()
     player.play(tone(seconds=4.0))
     try:
-        time.sleep(0.2)
+        # The tone must be on the sink when the punch-in starts: a null sink may hold a new stream back (up to
+        # 2 s seen), so wait until its monitor carries it rather than a fixed 0.2 s.
+        from core.devices.playback import record
+
+        deadline = time.monotonic() + 5
+        while np.abs(record(0.05).samples).max() < 0.25 and time.monotonic() < deadline:
+            pass
         assert window.recording.record(into_selection=True)
         qtbot.waitUntil(lambda: window.recording.controller.state == "idle", timeout=5000)  # punched out
     finally:
@@ -247,8 +253,8 @@ def test_a_click_count_in_is_heard_on_the_output_before_the_take_starts(window, 
     window.recording.toggle()
     assert controller.state == "counting"
     heard = record(0.6, rate=48_000).samples[:, 0]  # the monitor hears the clicks while the window counts
-    qtbot.waitUntil(lambda: controller.state == "recording", timeout=3000)
-    qtbot.waitUntil(lambda: controller.recorder is not None and controller.recorder.seconds > 0.3, timeout=3000)
+    qtbot.waitUntil(lambda: controller.state == "recording", timeout=10_000)
+    qtbot.waitUntil(lambda: controller.recorder is not None and controller.recorder.seconds > 0.3, timeout=10_000)
     window.recording.toggle()
     assert states[:3] == ["counting", "recording", "idle"]
     clicks = np.flatnonzero(np.abs(heard) > 0.1)

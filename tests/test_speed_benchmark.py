@@ -22,6 +22,7 @@ def test_the_speed_benchmark_reports_ours_beside_the_recipe_with_fidelity(tiny_m
         assert len(case[path]["load_average_1min"]) == 2
         assert abs(case[path]["realtime_factor"] * case[path]["median_s"] - 10.24) < 0.05
         assert case[path]["peak_rss_gb"] > 0
+        assert case[path]["peak_vram"] == "absent: no GPU memory on cpu"  # peak_vram_gb on CUDA
     assert abs(case["ratio_ours_over_recipe"] * case["recipe"]["median_s"] - case["ours"]["median_s"]) < 0.01
     fidelity = case["fidelity"]
     assert fidelity["bound"] == 1e-4 and fidelity["within_bound"]
@@ -31,7 +32,7 @@ def test_the_speed_benchmark_reports_ours_beside_the_recipe_with_fidelity(tiny_m
 
 
 def test_ours_runs_on_a_twin_with_reduced_stages_while_the_stock_side_stays_fp32(tiny_model_dir):
-    """bf16 ours (the CPU's auto where it has AVX-512 BF16) beside stock fp32 on the same weights: the bound is
+    """bf16 ours (every stage bf16 but the VAE's last norm + conv; auto keeps the VAE fp32) beside stock fp32 on the same weights: the bound is
     the half-precision one, the figures are measured on both latents and waveform, stock keeps its fp32 modules."""
     pipes = []
 
@@ -111,3 +112,22 @@ def test_a_path_that_misses_its_prompt_cache_expectation_stops_the_benchmark(tin
     with pytest.raises(RuntimeError, match="expected a prompt cache miss"):
         with speed.expect_cache(engine, hit=False):
             engine.generate(request)
+
+
+def test_the_decode_stage_benchmark_compares_each_variant_with_fp32(tiny_model_dir):
+    """benchmarks/decode_stages.py on the tiny VAE and vocoder: every variant timed and compared; fp32 is exact,
+    the bf16 ones are not, and `auto` is the plan's own choice (fp32 VAE, vocoder with its last stages fp32)."""
+    from benchmarks import decode_stages
+
+    pipe = load_pipeline(tiny_model_dir, torch.device("cpu"), torch.float32)
+    report = decode_stages.run(seconds=0.64, repeats=1, build_fn=lambda _shapes: (pipe.vae, pipe.vocoder))
+    report = json.loads(json.dumps(report))
+    assert report["vae"]["fp32"]["mel_rel_l2"] == 0 and report["vocoder"]["fp32"]["wave_rel_l2_fp32_mel"] == 0
+    assert report["vae"]["bf16"]["mel_rel_l2"] > 0 and report["vocoder"]["bf16"]["wave_rel_l2_fp32_mel"] > 0
+    assert report["vae"]["auto"]["mel_rel_l2"] == 0  # auto: the VAE decoder in fp32
+    assert report["vocoder"]["auto"] == {**report["vocoder"]["auto"],
+                                         "wave_rel_l2_fp32_mel": report["vocoder"]["bf16_last2"]["wave_rel_l2_fp32_mel"]}
+    assert report["waveform_rel_l2"]["fp32+fp32"] == 0 < report["waveform_rel_l2_with_latent_error"]["fp32+fp32"]
+    assert len(report["waveform_rel_l2"]) == 6 * 6
+    for section in ("vae", "vocoder"):
+        assert all(len(v["runs_s"]) == 1 and v["median_s"] > 0 for v in report[section].values())

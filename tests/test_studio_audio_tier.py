@@ -48,7 +48,7 @@ def test_space_plays_the_selected_candidate_to_the_sound_server_and_the_playhead
     assert np.argmax(spectrum) * 48_000 / heard.frames == pytest.approx(1000, abs=3)
     assert np.abs(heard.samples).max() == pytest.approx(0.4, abs=0.05)
 
-    qtbot.waitUntil(lambda: window.waveform.playhead() > 0.9, timeout=3000)
+    qtbot.waitUntil(lambda: window.waveform.playhead() > 0.9, timeout=10_000)
     qtbot.waitUntil(lambda: not window.auditioner.is_playing, timeout=5000)
-    qtbot.waitUntil(lambda: not window.waveform.is_following(), timeout=2000)
+    qtbot.waitUntil(lambda: not window.waveform.is_following(), timeout=10_000)
     assert window.waveform.playhead() == pytest.approx(2.0, abs=0.01)

@@ -197,11 +197,11 @@ def write_audio_file(clip: Clip, file_path: str | Path, fmt: str, sf_subtype: st
     python-soundfile #426, libsndfile #1095)."""
     import soundfile as sf
 
-    from core.fileio import signals_deferred
+    from core.signals import deferred
 
     float_out = sf_subtype in ("FLOAT", "DOUBLE")
     samples = clip.samples if float_out else np.clip(clip.samples, -1.0, 1.0)
-    with open(file_path, "w+b") as raw, signals_deferred() as deliver:
+    with open(file_path, "w+b") as raw, deferred() as deliver:
         sink = _ErrorKeepingFile(raw)
         try:
             with sf.SoundFile(sink, "w", samplerate=clip.sample_rate, channels=clip.channels, format=fmt,

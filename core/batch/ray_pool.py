@@ -60,8 +60,10 @@ def start_local_ray(num_cpus: Optional[int] = None):
 
 
 def _fast_path_env() -> dict:
-    """The precision and compile choices (LOA_PRECISION, LOA_COMPILE) for the workers, when set here."""
-    return {k: os.environ[k] for k in ("LOA_PRECISION", "LOA_COMPILE", "LOA_COMPILE_BACKEND") if os.environ.get(k)}
+    """The precision, compile and low-VRAM choices (LOA_PRECISION, LOA_COMPILE, LOA_LOW_VRAM) for the workers,
+    when set here."""
+    return {k: os.environ[k] for k in ("LOA_PRECISION", "LOA_COMPILE", "LOA_COMPILE_BACKEND", "LOA_LOW_VRAM")
+            if os.environ.get(k)}
 
 
 class BatchWorker:

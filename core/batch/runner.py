@@ -32,6 +32,10 @@ class Stats:
     audio_seconds: float = 0.0
     started: float = field(default_factory=time.monotonic)
     stopped: bool = False
+    # Seconds each pending unit should take, from the measured per-bucket times on this device
+    # (core.generation.job_times); empty when a unit has none yet: the ETA is then the rate seen so far.
+    unit_estimates: dict = field(default_factory=dict)  # unit_key(unit) -> seconds
+    estimated_done: float = 0.0  # the estimates of the units rendered so far in this run
 
     @property
     def done(self) -> int:
@@ -51,6 +55,11 @@ class Stats:
 
     @property
     def eta_seconds(self) -> Optional[float]:
+        if self.unit_estimates:
+            left = max(0.0, sum(self.unit_estimates.values()) - self.estimated_done)
+            if self.rendered and self.estimated_done > 0:
+                left *= self.elapsed / self.estimated_done  # as much slower or faster as this run has been
+            return left
         if not self.rendered:
             return None
         return (self.total - self.done) / (self.rendered / self.elapsed)
@@ -135,6 +144,7 @@ class BatchWriter:
             self.stats.rendered += 1
             self.stats.audio_seconds += take.clip.seconds
             landed.append(path)
+        self.stats.estimated_done += self.stats.unit_estimates.get(unit_key(unit), 0.0)
         if self.on_written is not None and landed:
             self.on_written(unit, landed)
         if self.on_progress is not None:
@@ -142,7 +152,34 @@ class BatchWriter:
         return landed
 
 
-def run_local(plan: Plan, writer: BatchWriter, stop: StopFlag, device: str = "auto", pool=None) -> None:
+def unit_key(unit: Unit) -> tuple:
+    return unit.row.line, tuple(unit.seeds)
+
+
+def row_seconds(row) -> Optional[float]:
+    """The length a row renders, where the row says it (a length, or bars at a tempo); None: from the audio."""
+    if row.seconds is not None:
+        return float(row.seconds)
+    if row.bars and row.bpm:
+        return row.bars * row.beats_per_bar * (4 / row.beat_unit) * 60.0 / row.bpm
+    return None
+
+
+def unit_estimates(plan: Plan, times) -> dict:
+    """{unit_key(unit): seconds} for every unit of `plan`, from the measured per-bucket times; {} unless all have one."""
+    out = {}
+    for unit in plan.units:
+        seconds = row_seconds(unit.row)
+        estimate = None if seconds is None else times.estimate(unit.row.model, seconds, unit.row.steps,
+                                                                len(unit.seeds))
+        if estimate is None:
+            return {}
+        out[unit_key(unit)] = estimate
+    return out
+
+
+def run_local(plan: Plan, writer: BatchWriter, stop: StopFlag, device: str = "auto", pool=None,
+              times=None) -> None:
     if pool is None:
         from core.generation.engine_cache import shared_cache
 
@@ -151,7 +188,12 @@ def run_local(plan: Plan, writer: BatchWriter, stop: StopFlag, device: str = "au
         if stop():
             writer.stats.stopped = True
             return
-        writer.write(unit, render_unit(pool, unit.row, unit.seeds))
+        started = time.monotonic()
+        takes = render_unit(pool, unit.row, unit.seeds)
+        seconds = row_seconds(unit.row)
+        if times is not None and seconds is not None:
+            times.record(unit.row.model, seconds, unit.row.steps, len(unit.seeds), time.monotonic() - started)
+        writer.write(unit, takes)
 
 
 def run_plan(plan: Plan, stop: StopFlag, ray: Optional[str] = None, device: str = "auto",
@@ -160,7 +202,11 @@ def run_plan(plan: Plan, stop: StopFlag, ray: Optional[str] = None, device: str 
              on_written: Optional[Callable[[Unit, list[Path]], None]] = None) -> Stats:
     """Render every unit of `plan` (locally, or on Ray when `ray` is "auto" or an address) and return the stats.
     `pool`: anything with `get(model) -> Engine` (the studio passes its resident engines)."""
-    stats = Stats(plan.total_files, plan.done_files)
+    from core.devices.compute import pick_device
+    from core.generation.job_times import JobTimes
+
+    times = JobTimes(pick_device(getattr(pool, "device", None) or device).type)
+    stats = Stats(plan.total_files, plan.done_files, unit_estimates=unit_estimates(plan, times))
     writer = BatchWriter(plan, stats, on_progress, on_written)
     if plan.units:
         if ray:
@@ -168,7 +214,7 @@ def run_plan(plan: Plan, stop: StopFlag, ray: Optional[str] = None, device: str 
 
             run_on_ray(plan, writer, stop, ray, device, cpus_per_worker, on_workers)
         else:
-            run_local(plan, writer, stop, device, pool)
+            run_local(plan, writer, stop, device, pool, times)
         manifest.tidy(plan.out)  # one record per file again, and no claim for a file that has its record
     return stats
 

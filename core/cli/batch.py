@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from pathlib import Path
 
+from core import signals
 from core.devices.compute import DEVICES, PRECISION_ENV, PRECISIONS
-from core.errors import Cancelled, InputError, LoaError, ModelNotAvailable
+from core.errors import InputError, LoaError, ModelNotAvailable
 from core.wording import counted
 
 from .common import add_format_flags, format_choice, print_lines
@@ -33,6 +33,9 @@ def register(subparsers) -> None:
     p.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="numeric precision per stage on every worker (default auto: the fastest that keeps fidelity "
                         "on each worker's device)")
+    p.add_argument("--low-vram", action="store_true", default=None,
+                   help="model CPU offload on CUDA GPUs with 4-6 GB: one model on the GPU at a time, slower "
+                        "(ignored with a note on a CPU)")
     p.add_argument("--model", default=None, help="model for rows without a model column (default: by mode)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="variations per denoising batch (default: memory-safe for the device)")
@@ -47,17 +50,23 @@ def register(subparsers) -> None:
 
 
 def run_with_precision(args: argparse.Namespace) -> int:
-    """`run` with --precision as the default of every engine of the run (local, or Ray workers started here)."""
-    previous = os.environ.get(PRECISION_ENV)
-    if args.precision:
-        os.environ[PRECISION_ENV] = args.precision
+    """`run` with --precision and --low-vram as the defaults of every engine of the run (local, or Ray workers
+    started here)."""
+    from core.generation.low_vram import ENV as LOW_VRAM_ENV
+
+    chosen = {PRECISION_ENV: args.precision, LOW_VRAM_ENV: "1" if getattr(args, "low_vram", None) else None}
+    previous = {k: os.environ.get(k) for k in chosen}
+    for key, value in chosen.items():
+        if value:
+            os.environ[key] = value
     try:
         return run(args)
     finally:
-        if previous is None:
-            os.environ.pop(PRECISION_ENV, None)
-        else:
-            os.environ[PRECISION_ENV] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         plan = _plan(plan_batch, args, job, device)
         stop = StopFlag()
         show = _progress(args)
-        with _stop_on_signals(stop):
+        with signals.stop_requests(lambda signum: _stop_after_files_in_flight(stop, signum)):
             stats = run_plan(plan, stop, ray=args.ray, device=args.device, cpus_per_worker=args.cpus_per_worker,
                              on_progress=show)
     if show is not None and plan.units:
@@ -112,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         summary += f"; {counted(len(plan.skipped), 'file')} left out (not ours)"
     if (stats.stopped or stop()) and stats.done < stats.total:
         print(f"loa: stopped: {summary}. Run the same command again to resume.", file=sys.stderr)
-        return 143 if stop.signum == signal.SIGTERM else 130  # as every other command
+        return signals.exit_code(stop.signum) if stop.signum else 130  # as every other command
     print(f"loa: batch done: {summary}.", file=sys.stderr)
     return 0
 
@@ -157,33 +166,8 @@ def _progress(args: argparse.Namespace):
     return show
 
 
-class _stop_on_signals:
-    """First Ctrl+C (or SIGTERM): finish the files in flight, then stop. A second one aborts at once (files
-    still land whole or not at all)."""
-
-    def __init__(self, stop) -> None:
-        self.stop, self.previous = stop, {}
-
-    def __enter__(self):
-        def handler(signum, frame):
-            if self.stop():
-                if signum == signal.SIGTERM:  # exit 143, as every other command ends on SIGTERM
-                    exc = Cancelled("terminated")
-                    exc.exit_code = 143
-                    raise exc
-                raise KeyboardInterrupt
-            self.stop.set(signum)
-            print("\nloa: stopping after the files in flight (Ctrl+C again to abort now)...", file=sys.stderr,
-                  flush=True)
-
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
-                self.previous[signum] = signal.signal(signum, handler)
-            except ValueError:  # not the main thread
-                pass
-        return self
-
-    def __exit__(self, *exc):
-        for signum, previous in self.previous.items():
-            signal.signal(signum, previous)
-        return False
+def _stop_after_files_in_flight(stop, signum: int) -> None:
+    """The first Ctrl+C (or SIGTERM): finish the files in flight, then stop. A second one aborts at once (core.signals;
+    files still land whole or not at all)."""
+    stop.set(signum)
+    print("\nloa: stopping after the files in flight (Ctrl+C again to abort now)...", file=sys.stderr, flush=True)

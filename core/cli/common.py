@@ -44,6 +44,9 @@ def add_generation_flags(parser: argparse.ArgumentParser, default_model: str = D
     g.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="numeric precision per stage (default auto: bf16 on CPUs with AVX-512 BF16, fp16 on CUDA, "
                         "fp32 elsewhere; LOA_PRECISION sets another default)")
+    g.add_argument("--low-vram", action="store_true", default=None,
+                   help="model CPU offload for CUDA GPUs with 4-6 GB: one model on the GPU at a time, slower "
+                        "(ignored with a note on a CPU; LOA_LOW_VRAM=1 sets it by default)")
     g.add_argument("--overwrite", action="store_true",
                    help="replace existing output files (never the input recording); without it they are refused")
     g.add_argument("--json", action="store_true", help="print one JSON object per written file")
@@ -102,15 +105,16 @@ def make_engine(args: argparse.Namespace, inputs: Sequence[Optional[Path]] = (),
     checked its own outputs), so bad input costs no model work. `inputs`: files the output must never replace."""
     if check:
         check_outputs(args, getattr(args, "candidates", 1) or 1, inputs)
-    from .main import quiet_interrupt_while_importing
+    from core import signals
 
-    with quiet_interrupt_while_importing():
+    with signals.starting():  # nothing to lose yet: a signal ends at once, as at start-up
         import core.generation.engine  # noqa: F401 - torch: imported only once the input has passed every check
     from core.generation.engine_cache import EngineCache
 
     engine = EngineCache(args.device).get(args.model)  # the one engine cache (memory budget, LOA_MODEL_MEMORY)
     # One-shot: compiled graphs only when an earlier run cached them on disk (core.generation.compiled).
-    engine.choose_fast_path(getattr(args, "precision", None), background_compile=False)
+    engine.choose_fast_path(getattr(args, "precision", None), background_compile=False,
+                            low_vram=getattr(args, "low_vram", None))
     engine.resolved  # fail fast (exit 3) before any work when the model is missing
     return engine
 

@@ -1,6 +1,7 @@
 """Entry point of `loa`: parses arguments, dispatches, and turns errors into exit codes.
 
-Exit codes: 0 ok, 2 bad input or usage, 3 model not available, 1 anything else.
+Exit codes: 0 ok, 2 bad input or usage, 3 model not available, 130 interrupted (143 terminated), 1 anything
+else.
 User errors print one line on stderr; a traceback appears only with --debug.
 """
 
@@ -13,6 +14,7 @@ import os
 import sys
 from typing import Optional, Sequence
 
+from core import signals
 from core.errors import Cancelled, LoaError
 
 from .. import __version__
@@ -39,20 +41,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    previous_sigint = _interrupt_quietly_while_starting()
+    """Run one command. Signals follow core.signals' policy when the entry point (core/cli/entry.py) installed it:
+    a signal while starting ends at once; once the command runs, SIGINT arrives as KeyboardInterrupt and
+    SIGTERM/SIGHUP as its subclass Terminated, reported here as one line with exit 130 / 143."""
     _closed_standard_streams_to_nothing()
-    try:
-        parser = build_parser()  # torch-free: each command imports the model libraries it needs when it runs
-        from .edit_steps import attach_negative_values
+    parser = build_parser()  # torch-free: each command imports the model libraries it needs when it runs
+    from .edit_steps import attach_negative_values
 
-        args = parser.parse_args(attach_negative_values(list(sys.argv[1:] if argv is None else argv)))
-        from ..quiet import quiet_libraries
+    args = parser.parse_args(attach_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    from ..quiet import quiet_libraries
 
-        if not args.debug:
-            quiet_libraries()
-    finally:
-        _restore_sigint(previous_sigint)
-    previous_sigterm = _terminate_as_cancel()
+    if not args.debug:
+        quiet_libraries()
+    signals.running()
     from core.fileio import commit_count
     from core.stale_temps import sweep_app_folders
 
@@ -64,7 +65,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (KeyboardInterrupt, Cancelled) as exc:
         from core.fileio import cancel_report
 
-        print(f"loa: {cancel_report(since=landed_before)}", file=sys.stderr)
+        with contextlib.suppress(OSError):  # a SIGHUP'd terminal may refuse the line (EIO)
+            print(f"loa: {cancel_report(since=landed_before)}", file=sys.stderr)
         return getattr(exc, "exit_code", 130)
     except LoaError as exc:
         if args.debug:
@@ -77,11 +79,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"loa: error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
               "(run again with --debug for details)", file=sys.stderr)
         return 1
-    finally:
-        if previous_sigterm is not None:
-            import signal
-
-            signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def _closed_standard_streams_to_nothing() -> None:
@@ -102,60 +99,7 @@ def _closed_standard_streams_to_nothing() -> None:
                 setattr(sys, name, open(fd, "r" if fd == 0 else "w", closefd=False))
 
 
-def _interrupt_quietly_while_starting():
-    """Ctrl+C while the libraries import (nothing started, nothing to lose) ends at once with one line and exit
-    130, instead of a KeyboardInterrupt traceback from deep inside an import. Returns the replaced handler."""
-    import os
-    import signal
+if __name__ == "__main__":  # pragma: no cover - `python -m core.cli.main` is the `loa` script
+    from core.cli.entry import main as entry_main
 
-    def stop(signum, frame):
-        os.write(2, b"loa: cancelled (nothing was started)\n")
-        os._exit(130)
-
-    stop.loa_startup = True
-    try:
-        return signal.signal(signal.SIGINT, stop)
-    except (ValueError, AttributeError):  # not the main thread: leave signals alone
-        return None
-
-
-@contextlib.contextmanager
-def quiet_interrupt_while_importing():
-    """Ctrl+C while a command imports torch (nothing started yet) ends as at start-up: one line, exit 130. A
-    KeyboardInterrupt raised inside torch's import was seen to end the process by SIGINT (exit -2) after the
-    cancel line."""
-    previous = _interrupt_quietly_while_starting()
-    try:
-        yield
-    finally:
-        _restore_sigint(previous)
-
-
-def _restore_sigint(previous) -> None:
-    """Give Ctrl+C back: to the caller's handler, or as KeyboardInterrupt where the one replaced was the start-up
-    handler of core/cli/entry.py."""
-    if previous is not None:
-        import signal
-
-        startup = getattr(previous, "loa_startup", False)
-        signal.signal(signal.SIGINT, signal.default_int_handler if startup else previous)
-
-
-def _terminate_as_cancel():
-    """SIGTERM (`kill`, a closing session) cancels like Ctrl+C (exit 143), so files are never left half-written.
-    Returns the handler it replaced, or None when it could not install one."""
-    import signal
-
-    def cancel(signum, frame):
-        exc = Cancelled("terminated")
-        exc.exit_code = 143
-        raise exc
-
-    try:
-        return signal.signal(signal.SIGTERM, cancel)
-    except (ValueError, AttributeError):  # not the main thread, or no SIGTERM on this platform
-        return None
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    sys.exit(entry_main())

@@ -232,7 +232,9 @@ class Player:
                 raise PlaybackUnavailable(f"Cannot start playback on {device.label}: {_first_line(exc)}.") from exc
 
     def stop(self) -> None:
-        """Stop at once; `position` stays where playback was."""
+        """Stop at once; `position` stays where playback was. The audio callback sees `_stopping` first and hands
+        out silence, so a stream whose abort by the host API is slow or fails (close_stream ignores its errors)
+        does not go on sounding after the player says it stopped."""
         with self._lock:
             self._stopping = True
             self._playing = False
@@ -258,6 +260,9 @@ class Player:
 
     def _callback(self, outdata, frames, time_info, status) -> None:
         # Runs on PortAudio's thread: copy samples and advance the counter, nothing else.
+        if self._stopping:  # stop() was asked: silence from this buffer on, even if the host's abort is late
+            outdata[:] = 0
+            raise _callback_abort()
         if self._loop:
             self._loop_callback(outdata, frames)
             return
@@ -294,10 +299,13 @@ class Player:
 
 
 def close_stream(stream) -> None:
-    """Abort and close a PortAudio stream (None is fine); a vanished device must not break stop()."""
+    """Abort and close a PortAudio stream (None is fine); a vanished device must not break stop(). PortAudio
+    closes only a stopped stream: one still active after its abort is stopped, then closed."""
     if stream is not None:
         try:
             stream.abort(ignore_errors=True)
+            if stream.active:
+                stream.stop(ignore_errors=True)
             stream.close(ignore_errors=True)
         except Exception:  # noqa: BLE001 - PortAudio errors vary by host API
             pass
@@ -323,6 +331,12 @@ def _callback_stop():
     import sounddevice
 
     return sounddevice.CallbackStop()
+
+
+def _callback_abort():
+    import sounddevice
+
+    return sounddevice.CallbackAbort()
 
 
 def _first_line(exc: BaseException) -> str:

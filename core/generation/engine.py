@@ -92,14 +92,15 @@ class Engine:
 
     def __init__(self, model: str | Path = DEFAULT_MODEL, device: str = "auto",
                  dtype: Optional[torch.dtype] = None, precision: Optional[str] = None, compile: Optional[str] = None,
-                 background_compile: bool = True) -> None:
+                 background_compile: bool = True, low_vram: Optional[bool] = None) -> None:
         """`precision`: auto|fp32|bf16|fp16 per stage (default LOA_PRECISION, else auto; core.generation.precision);
         `compile`: auto|on|off (default LOA_COMPILE, else auto); `background_compile`: compile new shapes on a
         background thread (the window, batch) rather than only when cached on disk (one-shot commands); see
-        core.generation.compiled."""
+        core.generation.compiled. `low_vram`: model CPU offload on CUDA (default LOA_LOW_VRAM; a no-op with a note
+        elsewhere; core.generation.low_vram)."""
         self.model_spec = str(model)
         self.device = pick_device(device)
-        self.fast = FastPath(self.device, precision or default_precision(), compile, background_compile)
+        self.fast = FastPath(self.device, precision or default_precision(), compile, background_compile, low_vram)
         self.dtype = dtype or self.fast.plan.text
         self._resolved: Optional[ResolvedModel] = None
         self._pipe = None
@@ -153,11 +154,12 @@ class Engine:
 
     @classmethod
     def from_pipeline(cls, pipe, name: str, precision: Optional[str] = None, compile: Optional[str] = None,
-                      background_compile: bool = True) -> "Engine":
+                      background_compile: bool = True, low_vram: Optional[bool] = None) -> "Engine":
         """Wrap an already-built pipeline (benchmarks with random full-size weights, batch workers); with
         `precision`, the fast path is set up on it as `load` would (else it runs as built)."""
         engine = cls(name, device=pipe.device.type, precision=precision or "auto",
-                     compile=compile if precision else "off", background_compile=background_compile)
+                     compile=compile if precision else "off", background_compile=background_compile,
+                     low_vram=low_vram)
         engine.dtype = pipe.dtype
         engine._resolved = ResolvedModel(id=name, folder=Path(name))
         engine._pipe = pipe
@@ -166,11 +168,12 @@ class Engine:
         return engine
 
     def choose_fast_path(self, precision: Optional[str] = None, compile: Optional[str] = None,
-                         background_compile: bool = True) -> None:
-        """Another precision / compile policy, before the model loads (a loaded engine keeps its own)."""
+                         background_compile: bool = True, low_vram: Optional[bool] = None) -> None:
+        """Another precision / compile / low-VRAM policy, before the model loads (a loaded engine keeps its own)."""
         with self._lock:
             if self._pipe is None:
-                self.fast = FastPath(self.device, precision or default_precision(), compile, background_compile)
+                self.fast = FastPath(self.device, precision or default_precision(), compile, background_compile,
+                                     low_vram)
                 self.dtype = self.fast.plan.text
 
     @property
@@ -184,7 +187,7 @@ class Engine:
                 if self.before_load is not None:
                     self.before_load(self)  # the engine cache unloads least recently used models to make room
                 with gc_policy.loading():  # then frozen: the model stays out of every later collection pass
-                    self._pipe = load_pipeline(self.resolved.folder, self.device, self.dtype)
+                    self._pipe = load_pipeline(self.resolved.folder, self.fast.load_device, self.dtype)
                     self.fast.prepare(self._pipe)  # precision per stage; compiled bucket graphs
             self.prompt_cache.bind(self._pipe)
             return self._pipe
@@ -263,7 +266,7 @@ class Engine:
             report(progress, "decoding", 1, 1)
             scores, scored_by, ranking_note = self.rank(request.prompt, waves, progress)
         result = self._result(request, seeds, waves, scores, time.perf_counter() - started, prompt_used, scored_by)
-        result.speed_note = speed_note
+        result.speed_note = " ".join(n for n in (self.fast.offload.note, speed_note) if n) or None
         result.ranking_note = ranking_note
         return result
 

@@ -162,10 +162,13 @@ _shared_lock = threading.Lock()
 
 
 def _stale_precision(engine) -> bool:
+    """The engine was made under another precision or low-VRAM default than the process's now."""
+    from core.generation.low_vram import default_low_vram
     from core.generation.precision import default_precision
 
     fast = getattr(engine, "fast", None)
-    return fast is not None and fast.precision != default_precision()
+    return fast is not None and (fast.precision != default_precision()
+                                 or fast.low_vram_requested != default_low_vram())
 
 
 def shared_cache(device: str = "auto") -> EngineCache:

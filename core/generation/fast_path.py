@@ -11,18 +11,21 @@ from typing import Optional
 
 import torch
 
-from core.generation import compiled, precision
+from core.generation import compiled, low_vram, precision
 
 log = logging.getLogger(__name__)
 
 
 class FastPath:
     def __init__(self, device: torch.device, requested_precision: str = "auto", compile: Optional[str] = None,
-                 background: bool = True) -> None:
+                 background: bool = True, low_vram_mode: Optional[bool] = None) -> None:
         self.device = device
         self.plan = precision.resolve(requested_precision, device)
         self.mode = compiled.compile_mode(compile)
-        self.active = compiled.compile_wanted(self.mode, device, self.plan)
+        self.low_vram_requested = low_vram.default_low_vram() if low_vram_mode is None else bool(low_vram_mode)
+        self.offload = low_vram.decide(self.low_vram_requested, device)
+        # Offloaded weights move between devices: no compiled graphs (CUDA graphs hold device addresses).
+        self.active = compiled.compile_wanted(self.mode, device, self.plan) and not self.offload.enabled
         self.background = background
         self.stages: dict[str, compiled.CompiledStage] = {}
         self.warm_thread: Optional[threading.Thread] = None
@@ -31,12 +34,19 @@ class FastPath:
     def precision(self) -> str:
         return self.plan.requested
 
+    @property
+    def load_device(self) -> torch.device:
+        """Where the pipeline loads: system memory when offloading (the GPU takes one model at a time)."""
+        return torch.device("cpu") if self.offload.enabled else self.device
+
     def prepare(self, pipe) -> None:
         """Apply the precision plan to a freshly loaded pipeline and, when compiling, install the compiled
         stages; in the background mode the 10.24 s bucket starts compiling now (the window at model load)."""
         if precision.plan_of(pipe) is not None:
             return
         precision.apply(pipe, self.plan)
+        if self.offload.enabled:
+            low_vram.enable(pipe, self.device)
         if not self.active:
             return
         compiled.use_disk_cache()
@@ -74,7 +84,8 @@ class FastPath:
     def describe(self) -> dict:
         """Precision per stage, compile mode, and each compiled stage's ready shapes (benchmark report)."""
         return {"precision": self.plan.requested, "stages": self.plan.describe(), "compile": self.mode,
-                "compiled": self.active,
+                "compiled": self.active, "low_vram": self.offload.enabled,
+                **({"low_vram_note": self.offload.note} if self.offload.note else {}),
                 "compiled_shapes": {n: len(s.ready) for n, s in self.stages.items()},
                 "compile_seconds": {n: list(s.compile_seconds.values()) for n, s in self.stages.items()},
                 "compile_failed": {n: s.broken for n, s in self.stages.items() if s.broken},

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from core.audio.mel import log_mel, prepare_waveform
+from core.generation.low_vram import execution_device
 from core.generation.sampling import seeded_noise
 from core.models.geometry import OFFICIAL_GEOMETRY, pipeline_geometry
 
@@ -34,7 +35,7 @@ def encode_wave(pipe, wave: np.ndarray) -> torch.Tensor:
     wave = np.pad(np.asarray(wave, dtype=np.float32), (0, rows * geometry.samples_per_row - len(wave)))
     mel = torch.from_numpy(log_mel(wave, geometry.front))[None, None]  # (1, 1, frames, n_mels)
     vae = pipe.vae
-    mel = mel.to(device=vae.device, dtype=vae.dtype)
+    mel = mel.to(device=execution_device(vae), dtype=vae.dtype)  # (low-VRAM: the GPU it moves to)
     latent = vae.encode(mel).latent_dist.mode()
     return latent * vae.config.scaling_factor
 

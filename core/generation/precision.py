@@ -3,7 +3,11 @@
 `--precision auto|fp32|bf16|fp16` (CLI), the window's Compute menu and `Engine(precision=...)` all end here.
 `auto` picks what was measured fastest with the fidelity held (docs/developers.md, "Speed"):
   CUDA            fp16 everywhere; the VAE decode falls back to fp32 when fp16 overflows (non-finite output)
-  CPU + AVX-512 BF16  bf16 UNet, VAE decoder (its last norm and conv stay fp32) and vocoder; text encoders fp32
+  CPU + AVX-512 BF16  bf16 UNet and vocoder (its last two upsampling stages and post conv stay fp32); VAE decoder
+                      and text encoders fp32. Measured at full size (benchmarks/decode_stages.py): a bf16 VAE
+                      decoder alone puts the waveform 0.011 from fp32 (0.0100 even with its whole last block
+                      fp32), over the 1e-2 bound; an fp32 VAE with this vocoder gives 0.0069, 0.0080 with the
+                      bf16 UNet's latent error (0.0036) on top.
   MPS, other CPUs fp32 everywhere
 The pipeline loads in the text encoders' dtype; `apply` then casts the UNet, VAE and vocoder in place and wraps
 their calls so they take and give the loaded dtype: the scheduler's arithmetic and the latents stay in it.
@@ -21,6 +25,7 @@ import torch
 from core.devices.compute import PRECISION_ENV, PRECISIONS
 from core.errors import InputError
 
+AUTO_VOCODER_FP32_STAGES = 2  # auto on a bf16 CPU: the vocoder's last stages kept fp32 (fidelity, see above)
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 NAMES = {v: k for k, v in DTYPES.items()}
 
@@ -51,11 +56,16 @@ class StagePrecision:
     requested: str = "auto"
     vae_fp32_fallback: bool = False  # fp16 VAE: redo a decode in fp32 when fp16 overflows
     vae_fp32_tail: bool = False  # keep the VAE decoder's last norm + conv in fp32 (bf16 lands above 1e-2 without)
+    vae_fp32_last_block: bool = False  # also the decoder's last up block (the full-resolution one) in fp32
+    vocoder_fp32_stages: int | None = None  # a reduced vocoder keeps its post conv and this many last stages fp32
 
     def describe(self) -> str:
         """One line for logs, notes and the benchmark: `unet bf16, vae bf16, vocoder bf16, text fp32`."""
-        return ", ".join(f"{f.name} {NAMES[getattr(self, f.name)]}" for f in fields(self)
-                         if isinstance(getattr(self, f.name), torch.dtype))
+        out = ", ".join(f"{f.name} {NAMES[getattr(self, f.name)]}" for f in fields(self)
+                        if isinstance(getattr(self, f.name), torch.dtype))
+        if self.vocoder_fp32_stages and self.vocoder != torch.float32:
+            out += f" (its last {self.vocoder_fp32_stages} stages fp32)"
+        return out
 
     @property
     def reduced(self) -> bool:
@@ -85,7 +95,8 @@ def resolve(requested: str, device: torch.device | str, cpu_bf16: bool | None = 
             return StagePrecision(*[torch.float16] * 4, requested, vae_fp32_fallback=True)
         bf16 = cpu_has_bf16() if cpu_bf16 is None else cpu_bf16
         if kind == "cpu" and bf16:
-            return StagePrecision(torch.float32, *[torch.bfloat16] * 3, requested, vae_fp32_tail=True)
+            return StagePrecision(torch.float32, torch.bfloat16, torch.float32, torch.bfloat16, requested,
+                                  vocoder_fp32_stages=AUTO_VOCODER_FP32_STAGES)
         return StagePrecision(*[torch.float32] * 4, requested)
     dtype = DTYPES[requested]
     if kind == "cpu" and dtype != torch.float32:
@@ -146,18 +157,42 @@ def apply(pipe, plan: StagePrecision) -> None:
     if getattr(pipe, "_loa_precision", None) is not None:
         raise RuntimeError("precision already applied to this pipeline; load it again to change it")
     pipe._loa_precision = plan
-    unet, vae, vocoder = pipe.unet, pipe.vae, pipe.vocoder
+    unet = pipe.unet
     if unet.dtype != plan.unet:
         unet.to(plan.unet)
         unet.forward = cast_call(unet.forward, plan.unet)
-    if vocoder.dtype != plan.vocoder:
-        vocoder.to(plan.vocoder)
-        vocoder.forward = cast_call(vocoder.forward, plan.vocoder)
+    apply_vocoder(pipe.vocoder, plan)
+    apply_vae(pipe.vae, plan)
+
+
+def vocoder_tail(vocoder, stages: int) -> list[torch.nn.Module]:
+    """The HiFi-GAN vocoder's last `stages` upsampling stages (each an upsampler and its resblocks) and its
+    post conv: the modules closest to the waveform."""
+    n, k = len(vocoder.upsampler), vocoder.num_kernels
+    out: list[torch.nn.Module] = []
+    for i in range(max(0, n - stages), n):
+        out += [vocoder.upsampler[i], *vocoder.resblocks[i * k:(i + 1) * k]]
+    return out + [vocoder.conv_post]
+
+
+def apply_vocoder(vocoder, plan: StagePrecision) -> None:
+    if vocoder.dtype == plan.vocoder:
+        return
+    vocoder.to(plan.vocoder)
+    if plan.vocoder_fp32_stages is not None and plan.vocoder != torch.float32:
+        for module in vocoder_tail(vocoder, plan.vocoder_fp32_stages):
+            keep_fp32(module)
+    vocoder.forward = cast_call(vocoder.forward, plan.vocoder)
+
+
+def apply_vae(vae, plan: StagePrecision) -> None:
     original = vae.decode
     if vae.decoder.conv_in.weight.dtype != plan.vae:
         vae.post_quant_conv.to(plan.vae)
         vae.decoder.to(plan.vae)
-        if plan.vae_fp32_tail:
+        if plan.vae_fp32_last_block:
+            keep_fp32(vae.decoder.up_blocks[-1])
+        if plan.vae_fp32_tail or plan.vae_fp32_last_block:
             keep_fp32(vae.decoder.conv_norm_out)
             keep_fp32(vae.decoder.conv_out)
         vae.decode = cast_call(original, plan.vae)

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from core.audio.clip import resample
+from core.generation.low_vram import execution_device
 from core.generation.prompts import token_limit
 
 
@@ -22,7 +23,7 @@ def clap_scores(pipe, text: str, waves: np.ndarray, rate: int) -> np.ndarray:
                             max_length=token_limit(pipe, pipe.tokenizer))
     encoder = pipe.text_encoder
     dtype = next(encoder.parameters()).dtype
-    device = next(encoder.parameters()).device
+    device = execution_device(encoder)  # low-VRAM mode: the GPU its offload hook moves it to
     with torch.no_grad():
         out = encoder(input_ids=tokens.input_ids.to(device), attention_mask=tokens.attention_mask.to(device),
                       input_features=features.to(device=device, dtype=dtype))

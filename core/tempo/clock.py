@@ -49,6 +49,8 @@ QUANTUM_FLOOR = 256 / 48000  # seconds: the least grid assumed, a usual JACK per
 NORMAL_SPREAD = 0.45  # intervals within this share of the period are quantisation, not loss or burst
 LATE_LIMIT, EARLY_LIMIT = 0.45, 0.6  # bands off its segment's middle (late, early) past which a pulse is left out
 LOOKAHEAD = 3  # pulses after one off the segment that may bring it back (then it was late, not a jump)
+GRID_ON, GRID_SHARE = 0.05, 0.85  # intervals within 5 % of a grid step of whole steps, 85 % of them: a grid
+GRID_JUMP = 0.12  # grid steps the grid phase must move, and stay moved, to be a jump of the server's clock
 MEDIAN_OF = 3  # fits the shown reading is the median of
 CLOCK_TIMEOUT = 1.0  # seconds without a pulse: the clock is gone (the DAW stopped sending)
 
@@ -66,10 +68,33 @@ def quantum(times: np.ndarray, period: float) -> float:
     return float(min(max(high - low, QUANTUM_FLOOR), period))
 
 
-def segments(times: np.ndarray, period: float, band: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def grid_phase(times: np.ndarray, step: float) -> Optional[np.ndarray]:
+    """Where the pulses sit on the JACK cycle grid (grid steps, unwrapped), or None when they do not sit on one.
+
+    Over JACK every pulse is stamped at the start of a cycle, so nearly every interval is a whole number of cycles
+    (within GRID_ON of one, on a server that keeps time): then the grid step is refined from them, and the phase
+    of each pulse on it is the running sum of the intervals' parts off whole steps. The phase holds still while
+    the server keeps time; one late pulse moves it and moves it back; a late cycle the server never catches up
+    moves it for good: a phase jump, however small. A small jump (a fraction of a cycle) stays inside the band
+    and would tilt the fit (174 BPM read 173.4 after two jumps of 0.38 and 0.46 cycles)."""
+    intervals = np.diff(times)
+    whole = np.round(intervals / step)
+    on = (whole >= 1) & (np.abs(intervals / step - whole) <= GRID_ON)
+    if len(intervals) < MIN_PULSES or np.mean(on) < GRID_SHARE:
+        return None
+    step = float(np.sum(intervals[on]) / np.sum(whole[on]))  # the grid step from the whole-step intervals
+    offs = intervals / step
+    offs -= np.round(offs)
+    return np.concatenate([[0.0], np.cumsum(offs)])
+
+
+def segments(times: np.ndarray, period: float, band: float,
+             grid: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(segment label, pulse number within its segment, kept) per pulse. A pulse joins the current segment while
-    all its phases (time - period * number) stay within `band`; else it starts a new one, unless one of the
-    next LOOKAHEAD pulses fits the segment again (the ones off it were late: left out, the segment goes on)."""
+    all its phases (time - period * number) stay within `band` and, where the pulses sit on a grid, its grid
+    phase (`grid`, from grid_phase) stays within GRID_JUMP of the segment's; else it starts a new one, unless
+    one of the next LOOKAHEAD pulses fits the segment again (the ones off it were late: left out, the segment
+    goes on)."""
     n = len(times)
     label = np.zeros(n, dtype=np.int64)
     number = np.zeros(n)
@@ -77,7 +102,11 @@ def segments(times: np.ndarray, period: float, band: float) -> tuple[np.ndarray,
     seg, first, count = 0, times[0], 0.0
     lo = hi = 0.0
 
+    level = grid[0] if grid is not None else 0.0
+
     def fits(i: int, k: float) -> bool:
+        if grid is not None and abs(grid[i] - level) > GRID_JUMP:
+            return False
         phase = times[i] - first - period * k
         return max(hi, phase) - min(lo, phase) <= band
 
@@ -98,6 +127,7 @@ def segments(times: np.ndarray, period: float, band: float) -> tuple[np.ndarray,
             i += back
             continue
         seg, first, count, lo, hi = seg + 1, times[i], 0.0, 0.0, 0.0
+        level = grid[i] if grid is not None else 0.0
         label[i], number[i] = seg, 0.0
         i += 1
     return label, number, kept
@@ -120,11 +150,13 @@ def shared_slope(label: np.ndarray, number: np.ndarray, times: np.ndarray, keep:
 def segmented_fit(times: np.ndarray, period: float) -> Optional[tuple[float, float]]:
     """(seconds per pulse, band) over `times` read against a first guess `period`: segment, fit, segment again
     with the fitted period, then leave out pulses far off their segment's line and fit once more."""
-    band = quantum(times, period) + TOLERANCE
+    step = quantum(times, period)
+    band = step + TOLERANCE
+    grid = grid_phase(times, step)
     slope = period
     keep = None
     for _ in range(2):
-        label, number, keep = segments(times, slope, band)
+        label, number, keep = segments(times, slope, band, grid)
         fitted = shared_slope(label, number, times, keep)
         if fitted is None or fitted <= 0:
             return None

@@ -20,7 +20,7 @@ from studio.generate.modes import Mode, available_modes, speech_seconds, work_fo
 from studio.generate.panel_presets import PresetActions
 from studio.generate.panel_widgets import ElidedComboBox, LimitedDoubleSpin, LimitedSpin, SeedField, licence_text
 from studio.jobs.job_queue import JobSpec
-from studio.models.model_manager import ModelChoice, model_choices
+from studio.models.choices import ModelChoice, model_choices
 from studio.shell.file_dialogs import open_file
 from studio.shell.labels import WrappingLabel
 from studio.shell.settings import StudioSettings

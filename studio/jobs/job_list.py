@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core.generation.job_times import JobTimes
 from core.generation.progress import Progress
 from studio.jobs.job_queue import Job, JobQueue
-from studio.jobs.job_times import JobTimes, work_units
 
 HISTORY_ROWS = 20  # finished jobs kept in the history
 
@@ -115,7 +115,7 @@ class JobRow(QWidget):
         self.bar.set_texts(["queued"])
         self.time_label = QLabel(f"about {clock(estimate)}" if estimate else "")
         self.time_label.setObjectName("jobTime")
-        self.time_label.setToolTip("Elapsed, and the estimate from the last runs of this model on this device")
+        self.time_label.setToolTip("Elapsed, and the estimate from the measured runs of this model at this length (its bucket) on this device")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("jobCancel")
         self.cancel_button.clicked.connect(lambda: queue.cancel(job.id))
@@ -199,12 +199,14 @@ class JobListView(QWidget):
     def _row(self, job: Job) -> Optional[JobRow]:
         return self.rows.get(job.id)
 
-    def _units(self, job: Job) -> float:
+    @staticmethod
+    def _size(job: Job) -> tuple:
+        """(model, seconds, steps, candidates): what the measured times are kept and looked up by (per bucket)."""
         request = job.spec.request
-        return work_units(request.steps, request.candidates, request.seconds)
+        return job.spec.model, request.seconds, request.steps, request.candidates
 
     def _on_added(self, job: Job) -> None:
-        estimate = self.times.estimate(job.spec.model, self._units(job)) if self.times else None
+        estimate = self.times.estimate(*self._size(job)) if self.times else None
         row = JobRow(job, self.queue, estimate)
         self.rows[job.id] = row
         self._active.addWidget(row)
@@ -218,7 +220,7 @@ class JobListView(QWidget):
     def _on_finished(self, job: Job, _result) -> None:
         row = self._row(job)
         if row is not None and row.started_at is not None and self.times is not None:
-            self.times.record(job.spec.model, self._units(job), row.elapsed())
+            self.times.record(*self._size(job), row.elapsed())
         self._done(job, "done")
 
     def _tick(self) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from studio.models.model_manager import ModelManagerDialog, has_usable_model
+from studio.models.choices import has_usable_model
+from studio.models.model_manager import ModelManagerDialog
 
 
 def apply_precision_default(precision: str) -> None:
@@ -15,6 +16,18 @@ def apply_precision_default(precision: str) -> None:
     from core.devices.compute import PRECISION_ENV
 
     os.environ[PRECISION_ENV] = precision
+
+
+def apply_low_vram_default(on: bool) -> None:
+    """The window's low-VRAM choice as the default of every engine it creates (core.generation.low_vram)."""
+    import os
+
+    from core.generation.low_vram import ENV
+
+    if on:
+        os.environ[ENV] = "1"
+    else:
+        os.environ.pop(ENV, None)
 
 
 class ModelActions:
@@ -45,7 +58,9 @@ class ModelActions:
     def set_compute_device(self, device: str) -> None:
         self.settings.device = device
         self.jobs.engines.set_device(device)
-        self.job_list.times.device = device  # estimates are per device
+        from core.devices.compute import pick_device
+
+        self.job_list.times.device = pick_device(device).type  # estimates are per device
         self.show_message(f"Compute device: {device} (applies to the next job).")
 
     def set_compute_precision(self, precision: str) -> None:
@@ -54,6 +69,18 @@ class ModelActions:
         apply_precision_default(precision)
         self.jobs.engines.forget_all()
         self.show_message(f"Precision: {precision} (applies to the next job; the model loads again).")
+
+    def set_low_vram(self, on: bool) -> None:
+        """Low-VRAM mode (Compute menu); loaded models are dropped and load again at the next job."""
+        from core.devices.compute import pick_device
+        from core.generation.low_vram import decide
+
+        self.settings.low_vram = on
+        apply_low_vram_default(on)
+        self.jobs.engines.forget_all()
+        note = decide(on, pick_device(self.settings.device)).note
+        self.show_message(f"Low-VRAM mode: {'on' if on else 'off'} (applies to the next job)."
+                          + (f" Note: {note}" if note else ""))
 
     def set_audio_device(self, device: Optional[str]) -> None:
         if self.auditioner.set_device(device):

@@ -17,10 +17,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
 from core import APP_NAME, __version__
+from core.devices.compute import pick_device
 from core.devices.playback import Player, audio_status
 from core.errors import InputError, LoaError
 from core.generation.engine import GenerationResult
 from core.generation.engine_cache import EngineCache
+from core.generation.job_times import JobTimes
 from core.generation.requests import GenerationRequest
 from core.library.store import Library
 from studio.generate.audition import Auditioner
@@ -30,7 +32,6 @@ from studio.generate.modes import bar_lock_extra, mode_named, work_for
 from studio.generate.panel_widgets import licence_text
 from studio.jobs.job_list import JobListView
 from studio.jobs.job_queue import Job, JobQueue, JobSpec
-from studio.jobs.job_times import JobTimes
 from studio.library.library_panel import LibraryPanel
 from studio.library.session import autosave, load_shown_takes, save_shown_takes
 from studio.library.window_library import LibraryActions
@@ -68,7 +69,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self._auto_shown: Optional[ClipEntry] = None  # a result's best take the window opened, not the user
 
         self.generation_panel = GenerationPanel(self.settings)
-        self.job_list = JobListView(self.jobs, JobTimes(self.settings, self.jobs.engines.device))
+        self.job_list = JobListView(self.jobs, JobTimes(pick_device(self.jobs.engines.device).type))
         self.candidates = CandidatesView()
         self.library_panel = LibraryPanel(self.library)
         self.waveform = self._make_waveform_view()

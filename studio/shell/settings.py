@@ -75,6 +75,15 @@ class StudioSettings:
     def precision(self, value: str) -> None:
         self._set("engine/precision", value)
 
+    @property
+    def low_vram(self) -> bool:
+        """Model CPU offload on CUDA GPUs (core.generation.low_vram); ignored elsewhere."""
+        return self._get("engine/low_vram", False, bool)
+
+    @low_vram.setter
+    def low_vram(self, value: bool) -> None:
+        self._set("engine/low_vram", bool(value))
+
     def model_for_mode(self, mode: str) -> Optional[str]:
         return self._get(f"models/{mode}", "", str) or None
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.models.model_manager import first_run_summary, first_run_text
+from studio.models.choices import first_run_summary, first_run_text
 from studio.shell.labels import WrappingLabel
 
 JOB_LIST_MAX_HEIGHT = 150  # about five job rows; more scroll

@@ -134,7 +134,7 @@ PRECISION_NOTES = {"auto": "the fastest that keeps fidelity on the device", "fp3
 def build_precision_section(window, menu) -> None:
     """Precision radio items under the devices; the setting becomes the default of every engine the window makes."""
     from core.devices.compute import PRECISIONS
-    from studio.models.window_models import apply_precision_default
+    from studio.models.window_models import apply_low_vram_default, apply_precision_default
 
     menu.addSection("Precision")
     apply_precision_default(window.settings.precision)
@@ -146,6 +146,14 @@ def build_precision_section(window, menu) -> None:
         action.setChecked(name == window.settings.precision)
         group.addAction(action)
         window.precision_actions[name] = action
+    menu.addSection("Memory")
+    apply_low_vram_default(window.settings.low_vram)
+    window.low_vram_action = menu.addAction("Low-VRAM mode — one model on the GPU at a time, for 4-6 GB GPUs "
+                                            "(CUDA only; slower)")
+    window.low_vram_action.setObjectName("lowVramAction")
+    window.low_vram_action.setCheckable(True)
+    window.low_vram_action.setChecked(window.settings.low_vram)
+    window.low_vram_action.toggled.connect(window.set_low_vram)
 
 
 EXPORT_SECTIONS = {"format": "Format", "subtype": "Bit depth", "rate": "Sample rate", "channels": "Channels"}

@@ -110,8 +110,10 @@ def test_loa_studio_starts_on_the_display_and_is_screenshotted(display, processe
     args = [command] if command else [sys.executable, "-m", "studio.app"]
     app = processes(args, "loa-studio.log")
     window = wait_for(lambda: window_of(app.pid, "LOA Studio"), 60, "the LOA Studio window", app, "loa-studio.log")
-    time.sleep(1.5)  # let it paint
-    shot = screenshot("loa-studio-window.png")
+    # painted: polled (a loaded machine may take longer than any fixed pause), then kept as the guide's screenshot
+    shot = wait_for(lambda: (s := screenshot("loa-studio-window.png")).stat().st_size > 10_000
+                    and distinct_colours(s) > 20 and s, 60, "the window to paint (a non-blank screenshot)",
+                    app, "loa-studio.log")
     assert shot.stat().st_size > 10_000
     assert distinct_colours(shot) > 20, "the screenshot is blank"
     geometry = xdotool("getwindowgeometry", window)

@@ -106,8 +106,7 @@ def test_a_cancelled_generative_edit_changes_nothing(tiny_window, qtbot, tmp_pat
     window.jobs.cancel(job.id)
     qtbot.waitUntil(lambda: job.done, timeout=180_000)
     assert job.status == "cancelled"
-    qtbot.wait(50)
-    assert window.editor.controller.session is None
+    qtbot.waitUntil(lambda: window.editor.controller.session is None, timeout=5000)
     np.testing.assert_array_equal(window.editor.controller.clip().samples[:, 0], original)
 
 

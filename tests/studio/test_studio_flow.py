@@ -106,23 +106,34 @@ def test_cancel_a_running_job_and_a_queued_one(qtbot, tiny_window):
 
 
 def test_the_window_stays_responsive_while_a_job_runs(qtbot, tiny_window):
+    """The GUI thread keeps its event loop turning through the whole job. Robust to a loaded CI machine: what is
+    bounded tightly is the GUI thread's OWN busy time between two turns of its loop (its CPU time, which other
+    processes cannot inflate); the wall-clock gap only has to stay well short of the job itself, so a GUI thread
+    that is blocked (waiting on the job, or doing it) for the whole job or most of it still fails."""
     window = tiny_window
     fill_panel(window, "wind through trees", seconds=1.0, steps=15, candidates=2, seed=3)
-    ticks = []
+    ticks = []  # (wall, the GUI thread's own CPU time), read on the GUI thread at each turn of its event loop
     timer = QTimer()
     timer.setInterval(20)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(lambda: ticks.append((time.perf_counter(), time.thread_time())))
     timer.start()
     started = time.perf_counter()
     with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS):
         window.generation_panel.request_generate()
-        assert time.perf_counter() - started < 0.5  # submitting returns at once
+        submitted = time.perf_counter() - started
     timer.stop()
     elapsed = time.perf_counter() - started
-    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert submitted < max(0.5, elapsed / 4), f"submitting took {submitted:.2f} s of a {elapsed:.1f} s job"
+    walls = [wall for wall, _ in ticks]
+    gaps = [b - a for a, b in zip(walls, walls[1:])]
+    busy = [(b - a) for (_, a), (_, b) in zip(ticks, ticks[1:])]
     assert elapsed > 0.3 and len(ticks) >= 5
-    print(f"job {elapsed:.2f} s, {len(ticks)} ticks, longest gap {max(gaps):.3f} s")
-    assert max(gaps) < 1.0, f"the GUI thread stalled for {max(gaps):.2f} s during a {elapsed:.1f} s job"
+    print(f"job {elapsed:.2f} s, {len(ticks)} ticks, longest gap {max(gaps):.3f} s, "
+          f"longest GUI-thread busy spell {max(busy):.3f} s")
+    halfway = started + elapsed / 2
+    assert any(w < halfway for w in walls) and any(w > halfway for w in walls), "the loop stood still for half the job"
+    assert max(busy) < 0.5, f"the GUI thread itself was busy for {max(busy):.2f} s between two turns of its loop"
+    assert max(gaps) < max(1.0, elapsed / 2), f"the GUI thread stalled {max(gaps):.2f} s in a {elapsed:.1f} s job"
 
 
 def test_a_failing_job_shows_one_clear_message_and_the_window_goes_on(qtbot, make_window):

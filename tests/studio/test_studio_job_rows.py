@@ -1,9 +1,12 @@
 """Job rows: the title ends in … when cut, elapsed time, an estimate from the last runs on this device, and
 finished jobs kept in a collapsible history (issue 9)."""
 
+import json
+
 from studio_helpers import fill_panel
 
-from studio.jobs.job_times import JobTimes, work_units
+from core.generation.job_times import FILE_NAME
+from core.paths import cache_dir
 
 JOB_TIMEOUT_MS = 180_000
 
@@ -27,12 +30,14 @@ def test_finished_jobs_stay_in_a_history_with_their_time_and_the_next_job_has_an
     assert window.job_list.history.isVisibleTo(window)
 
     times = window.job_list.times
-    assert times.estimate(job.spec.model, work_units(2, 1, 1.0)) is not None  # learnt from the run
+    learnt = times.estimate(job.spec.model, 1.0, 2, 1)  # learnt from the run: the row's time, kept on disk
+    runs = json.loads((cache_dir() / FILE_NAME).read_text())["runs"]
+    assert learnt is not None and [list(v) for v in runs.values()] == [["other"]]  # 1 s: no compiled bucket
     fill_panel(window, "second take", seconds=1.0, steps=2, candidates=1)
     with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as again:
         window.generation_panel.request_generate()
     second = window.job_list.rows[again.args[0].id]
-    assert second.estimate is not None
+    assert second.estimate == learnt and second.time_label.text().startswith("took 0:")
     assert window.job_list.history_rows()[0] is second and toggle.text() == "History (2)"
 
 
@@ -44,10 +49,3 @@ def test_a_cut_title_ends_in_an_ellipsis(qtbot):
     label.resize(90, 20)
     label.show()
     assert label.text().endswith("…") and label.toolTip().startswith("metal door slam")
-
-
-def test_estimates_are_per_model_and_device(settings):
-    cpu, gpu = JobTimes(settings, "cpu"), JobTimes(settings, "cuda")
-    cpu.record("m", work_units(10, 2, 5.0), 20.0)
-    assert cpu.estimate("m", work_units(20, 2, 5.0)) == 40.0
-    assert gpu.estimate("m", 1.0) is None and cpu.estimate("other", 1.0) is None

@@ -8,7 +8,8 @@ from hf_cache import install_into_cache
 from PySide6.QtCore import Qt
 
 from core.errors import Cancelled
-from studio.models.model_manager import ModelManagerDialog, model_choices, progress_tqdm_class
+from studio.models.choices import model_choices
+from studio.models.model_manager import ModelManagerDialog, progress_tqdm_class
 
 
 def test_catalog_and_installed_models_with_size_and_licence(qtbot, settings, tiny_model_dir, hf_home):

@@ -30,8 +30,7 @@ def test_the_editor_readouts_show_start_end_and_length_whole(qtbot, make_window,
     window.show_entry(entry())
     window.waveform.set_selection(0.2, 0.6)
     window.transport.set_tempo(120.0)
-    qtbot.wait(50)
-    assert (window.width(), window.height()) == size, "a selection or a tempo widened the window"
+    assert steady(qtbot, lambda: (window.width(), window.height())) == size, "a selection or a tempo widened the window"
     assert window.minimumSizeHint().width() <= 1024
     bar = window.transport
     for label in (bar.position_label, bar.selection_label):
@@ -61,9 +60,8 @@ def test_readouts_choose_a_shorter_wording_never_a_cut_one(qtbot):
     wordings = []
     for width in (900, 600, 420, 300, 240):
         bar.resize(width, 60)
-        qtbot.wait(10)
         label = bar.selection_label
-        assert shows_whole(label), (width, label.text(), label.width())
+        assert settled(qtbot, lambda: shows_whole(label)), (width, label.text(), label.width())
         assert "0.500" in label.text() and "1.500" in label.text() and "1.000 s" in label.text()
         wordings.append(label.text())
     assert wordings[0] == "0.500 s – 1.500 s (1.000 s) · bars 1.2.00 – 1.4.00 (0:2)"
@@ -114,8 +112,7 @@ def test_the_bottom_docks_give_the_height_back_after_the_script_dock(qtbot, make
     window.resize(1024, 640)
     panel = window.generation_panel
     panel.set_mode("sound")
-    qtbot.wait(100)
-    before = bottom_height(window)
+    before = steady(qtbot, lambda: bottom_height(window))
     cards = window.candidates.height()
     panel.set_mode("speech")
     qtbot.waitUntil(lambda: window.speech_tools.dock.isVisible() and bottom_height(window) >= 150)
@@ -209,10 +206,10 @@ def test_a_job_rows_progress_text_is_shown_whole(qtbot, make_window, size):
     row = window.job_list.rows[41]
     row.start()
     row.show_progress(Progress("denoising", 12, 60))
-    qtbot.wait(50)
     bar = row.bar
     text = bar.format()
-    assert bar.fontMetrics().horizontalAdvance(text) <= bar.width() - 12, f"{text!r} is cut in {bar.width()} px"
+    fits = settled(qtbot, lambda: bar.fontMetrics().horizontalAdvance(text) <= bar.width() - 12)
+    assert fits, f"{text!r} is cut in {bar.width()} px"
     assert "12" in text and "60" in text
     assert bar.toolTip() == "denoising: step 12 of 60"
     if size[0] >= 1600:
@@ -305,9 +302,9 @@ def test_generate_is_in_view_in_every_mode_without_scrolling(qtbot, make_window,
     panel = window.generation_panel
     for mode in [m.name for m in panel.modes]:
         panel.set_mode(mode)
-        qtbot.wait(50)
         button = panel.generate_button
-        assert button.isVisibleTo(window), mode
+        assert settled(qtbot, lambda: button.isVisibleTo(window)), mode
+        assert settled(qtbot, lambda: button.visibleRegion().boundingRect().size() == button.size())
         assert button.visibleRegion().boundingRect().size() == button.size(), f"Generate is cut or hidden in {mode}"
         assert global_rect(window).contains(global_rect(button)), mode
 
@@ -328,9 +325,8 @@ def test_many_jobs_scroll_instead_of_making_the_window_taller(qtbot, make_window
 
     window = make_window()
     window.resize(1024, 640)
-    qtbot.wait(50)
     jobs = window.job_list
-    empty_cards = window.candidates.height()
+    empty_cards = steady(qtbot, lambda: window.candidates.height())
     for number in range(20):
         job = Job(300 + number, JobSpec(mode="sound", model="m",
                                         request=GenerationRequest(prompt=f"take {number}", seconds=1.0, steps=2)))
@@ -374,14 +370,12 @@ def test_the_export_dialog_grows_with_the_downmix_note_instead_of_squeezing_its_
     window.editor.import_paths([film])
 
     def choose(dialog):
-        qtbot.wait(20)
-        export_rows_fit(dialog)
+        qtbot.waitUntil(lambda: export_rows_fit(dialog), timeout=5000)
         dialog.channels_combo.setCurrentIndex(dialog.channels_combo.findText("Stereo"))  # a longer note
         assert settled(qtbot, lambda: "downmixed to stereo" in dialog.result_label.text()), dialog.result_label.text()
         export_rows_fit(dialog)
         dialog.channels_combo.setCurrentIndex(0)  # and back: the dialog gives the height back
-        qtbot.wait(20)
-        export_rows_fit(dialog)
+        qtbot.waitUntil(lambda: export_rows_fit(dialog), timeout=5000)
         dialog.reject()
         return True
     seen = run_export_dialog(choose)
@@ -423,8 +417,8 @@ def test_the_time_ruler_of_a_short_clip_counts_seconds_not_milliseconds_as_minut
     window = make_window()
     window.resize(1024, 640)
     window.show_entry(entry(seconds=0.14))  # a bell hit: 0.14 s
-    qtbot.wait(50)
     axis = window.waveform.plot.getAxis("bottom")
+    assert settled(qtbot, lambda: window.waveform.plot.getViewBox().viewRange()[0][1] < 1.0)
     low, high = window.waveform.plot.getViewBox().viewRange()[0]
     assert high < 1.0
     (spacing, values), *_ = axis.tickValues(low, high, axis.width())

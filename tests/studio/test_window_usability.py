@@ -114,9 +114,16 @@ def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qt
     window.midi.status_label.setText("MIDI: listening on 'a very long input port name from a USB keyboard "
                                      "controller with many words' (channel omni), clock follows the DAW")
     qtbot.waitUntil(dock.isVisible, timeout=2000)
-    qtbot.wait(100)
+    from studio_helpers import settled
+
     scroll = dock.widget()
-    view = QRect(scroll.viewport().mapToGlobal(QPoint(0, 0)), scroll.viewport().size())
+
+    def viewport():
+        return QRect(scroll.viewport().mapToGlobal(QPoint(0, 0)), scroll.viewport().size())
+
+    settled(qtbot, lambda: all(viewport().contains(QRect(b.mapToGlobal(QPoint(0, 0)), b.size()))
+                               for b in window.midi.pads.buttons))  # the layout has settled
+    view = viewport()
     for button in window.midi.pads.buttons:
         rect = QRect(button.mapToGlobal(QPoint(0, 0)), button.size())
         assert view.contains(rect), f"{button.objectName()} is cut off at {size}: {rect} outside {view}"
@@ -124,8 +131,7 @@ def test_all_sixteen_pads_show_whole_in_the_pads_dock_even_with_a_long_status(qt
     if size[0] >= 1500:  # the dock is resizable (a wide window has the room)
         width = dock.width()
         window.resizeDocks([dock], [width + 80], Qt.Orientation.Horizontal)
-        qtbot.wait(50)
-        assert dock.width() > width
+        qtbot.waitUntil(lambda: dock.width() > width, timeout=5000)
 
 
 @pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)])
@@ -148,8 +154,11 @@ def test_a_pad_with_a_long_take_name_keeps_the_four_columns_even_and_its_words_w
         path = tmp_path / f"{name}.wav"
         sf.write(path, tone.samples, tone.sample_rate)
         assert grid.assign_file(pad, path)
-    qtbot.wait(100)
+    from studio_helpers import settled
+
     buttons = grid.buttons
+    settled(qtbot, lambda: all(max(ws) - min(ws) <= 2 for ws in
+                               ([b.width() for b in buttons[4 * r: 4 * r + 4]] for r in range(4))))
     for row in range(4):
         widths = [b.width() for b in buttons[4 * row: 4 * row + 4]]
         assert max(widths) - min(widths) <= 2, f"row {row + 1} pads differ in width at {size}: {widths}"
@@ -261,13 +270,18 @@ def test_shown_cards_are_saved_as_they_change_so_a_crash_loses_none(qtbot, make_
     takes = [ClipEntry(tone_clip(220.0 * (i + 1)), prompt=f"take {i}", mode="sound", model="m", licence="l", seed=i)
              for i in range(3)]
     window.candidates.show_entries(takes)
-    qtbot.wait(600)  # no close, no quit: as if the process were killed now
+    from studio.library.session import load_shown_takes
+
+    # no close, no quit: as if the process were killed as soon as the save has landed
+    qtbot.waitUntil(lambda: [e.prompt for e in load_shown_takes(window.library)] == ["take 0", "take 1", "take 2"],
+                    timeout=10_000)
     after_crash = make_window()
     restored = [card.entry for card in after_crash.candidates.cards]
     assert [e.prompt for e in restored] == ["take 0", "take 1", "take 2"]
     np.testing.assert_allclose(restored[2].clip.samples, takes[2].clip.samples, atol=1e-6)
     window.candidates.cards[1].keep_button.click()  # a change after the first save is saved too
-    qtbot.wait(600)
+    qtbot.waitUntil(lambda: [e.kept for e in load_shown_takes(window.library)] == [False, True, False],
+                    timeout=10_000)
     again = make_window()
     assert [c.entry.kept for c in again.candidates.cards] == [False, True, False]
 
@@ -336,7 +350,7 @@ def test_at_1024x640_with_the_script_dock_and_job_rows_the_waveform_keeps_150_px
         job = Job(500 + number, JobSpec(mode="speech", model="m",
                                         request=GenerationRequest(prompt=f"line {number}", seconds=1.0, steps=2)))
         window.job_list._on_added(job)
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: window.waveform.height() >= 150 and window.candidates.height() >= 100, timeout=5000)
     assert (window.width(), window.height()) == (1024, 640)
     assert window.waveform.height() >= 150, f"the waveform got {window.waveform.height()} px"
     assert window.candidates.height() >= 100
@@ -434,8 +448,10 @@ def test_cards_show_whole_in_the_centre_column_without_a_side_scroll(qtbot, make
     entries = [ClipEntry(tone_clip(220.0 * (n + 1), seconds=2.0), prompt="lofi drum loop", mode="music", model="m",
                          licence="l", seed=974497390 + n, score=0.34, settings=settings) for n in range(4)]
     window.candidates.show_entries(entries)
-    qtbot.wait(50)
+    from studio_helpers import steady
+
     view = window.candidates
+    steady(qtbot, lambda: (view.horizontalScrollBar().isVisible(), [c.geometry() for c in view.cards]))
     window.grab().save(str(tmp_path / f"cards-{size[0]}.png"))
     assert not view.horizontalScrollBar().isVisible(), "the cards scroll sideways"
     for card in view.cards:
