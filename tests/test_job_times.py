@@ -73,3 +73,25 @@ def test_loa_batch_eta_comes_from_the_measured_times_before_its_first_file(tiny_
     second = run_plan(plan, StopFlag(), device="cpu", on_progress=lambda s: seen.append(s.eta_seconds))
     assert sum(second.unit_estimates.values()) == pytest.approx(2 * estimate)  # an ETA before any file landed
     assert seen[0] is not None and seen[-1] == 0.0
+
+
+def test_a_cache_that_cannot_take_the_times_file_never_fails_the_batch_or_loses_its_takes(tiny_model_dir, tmp_path):
+    # job-times.json is a folder here (as a full or read-only cache folder would also refuse it): the estimate is
+    # a nicety, so the takes are still written and the run counts them
+    (cache_dir() / FILE_NAME).mkdir()
+    job = tmp_path / "sfx.csv"
+    job.write_text("prompt,seconds,count,seed,steps,output\nrain on a tin roof,2.5,1,10,1,{slug}_{seed}\n")
+    stats = run_plan(plan_batch(read_jobs(job, default_model=str(tiny_model_dir)), tmp_path / "a", "cpu",
+                                max_batch=1), StopFlag(), device="cpu")
+    assert stats.rendered == 1 and len(list((tmp_path / "a").rglob("*.wav"))) == 1
+    assert JobTimes("cpu").estimate(str(tiny_model_dir), 2.5, 1, 1) is None
+
+
+def test_a_times_file_with_entries_of_the_wrong_shape_is_replaced_not_a_traceback():
+    (cache_dir() / FILE_NAME).write_text(json.dumps({"version": 1, "runs": {"cpu|fp32|m": [1, 2],
+                                                                            "cpu|fp32|n": {"10.24": 3}}}))
+    times = JobTimes("cpu")
+    for model in ("m", "n"):
+        assert times.estimate(model, 10.0, 20, 1, precision="fp32") is None
+        times.record(model, 10.0, 20, 1, took=20.0, precision="fp32")
+        assert times.estimate(model, 10.0, 20, 1, precision="fp32") == pytest.approx(20.0)

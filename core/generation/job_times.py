@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
+from core.errors import LoaError
 from core.generation.compiled import bucket_for
 
 FILE_NAME = "job-times.json"
@@ -63,7 +64,7 @@ class JobTimes:
     def _load(self) -> dict:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, LoaError):  # LoaError: a cache folder that cannot be made
             return {}
         return data.get("runs", {}) if isinstance(data, dict) and isinstance(data.get("runs"), dict) else {}
 
@@ -85,12 +86,15 @@ class JobTimes:
         per_unit = took / _units(label, seconds, steps, candidates)
         with _lock:
             runs = self._load()
-            entry = runs.setdefault(self._key(model, precision), {})
-            entry[label] = (list(entry.get(label, [])) + [round(per_unit, 6)])[-KEPT_RUNS:]
+            key = self._key(model, precision)
+            entry = runs.get(key) if isinstance(runs.get(key), dict) else {}  # a damaged entry is replaced
+            earlier = entry.get(label) if isinstance(entry.get(label), list) else []
+            entry[label] = (earlier + [round(per_unit, 6)])[-KEPT_RUNS:]
+            runs[key] = entry
             try:
                 write_text_atomic(self.path, json.dumps({"version": 1, "runs": runs}, indent=1) + "\n")
-            except OSError:
-                pass  # an estimate is a nicety: a read-only cache folder only means no estimate
+            except (OSError, LoaError):  # fileio turns OS errors into OutputError; a full or read-only cache
+                pass  # only means no estimate, never a failed job (a batch records before it writes the takes)
 
     def estimate(self, model: str, seconds: float, steps: int, candidates: int,
                  precision: Optional[str] = None) -> Optional[float]:
