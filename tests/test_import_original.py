@@ -335,3 +335,21 @@ def test_a_tensor_of_an_impossible_shape_is_refused_in_one_line(tiny_pth, tmp_pa
     code, _, err = _cli(capsys, "generate", "a dog", "--model", str(odd), "-o", str(tmp_path / "x.wav"))
     assert code == 2 and "do not have the shapes of an AudioLDM checkpoint" in err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_a_file_of_random_bytes_named_pth_is_called_damaged_not_a_pickle_of_objects(tmp_path, capsys, tiny_pth):
+    noise = tmp_path / "noise.pth"
+    noise.write_bytes(bytes(range(128, 256)) * 40)  # not a pickle at all: torch's weights-only reader says so
+    for trusted in (False, True):
+        with pytest.raises(InputError, match="noise.pth is damaged or cut short"):
+            load_state_dict(noise, trusted=trusted)
+    code, _, err = _cli(capsys, "generate", "a dog", "--model", str(noise), "-o", str(tmp_path / "x.wav"))
+    assert code == 2 and "damaged or cut short" in err and "Weights only load failed" not in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    import argparse
+
+    state = torch.load(tiny_pth, weights_only=True)
+    state["hyper_parameters"] = argparse.Namespace(lr=1e-4)
+    torch.save(state, tmp_path / "lightning.pth")
+    with pytest.raises(InputError, match=r"holds more than weights \(a Python object argparse.Namespace\)"):
+        load_state_dict(tmp_path / "lightning.pth")

@@ -56,9 +56,12 @@ def load_state_dict(path: Path, trusted: bool = False) -> dict:
     try:
         ckpt = _torch_load(path, weights_only=True)
     except pickle.UnpicklingError as exc:
+        if _not_a_pickle(exc):  # random bytes, another kind of file: not "more than weights"
+            raise InputError(f"{name} is damaged or cut short, not a whole PyTorch checkpoint ({_pickle_detail(exc)}); "
+                             "download or copy it again.") from None
         if not trusted:
-            raise InputError(f"{name} holds more than weights ({_short(exc)}); LOA reads only plain tensors from a "
-                             "file it did not download itself.") from None
+            raise InputError(f"{name} holds more than weights ({_pickle_detail(exc)}); LOA reads only plain tensors "
+                             "from a file it did not download itself.") from None
         ckpt = _torch_load(path, weights_only=False)
     if not isinstance(ckpt, dict):
         raise InputError(f"{name} holds a {type(ckpt).__name__}, not a checkpoint (a table of tensors).")
@@ -84,6 +87,21 @@ def _torch_load(path: Path, weights_only: bool):
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, KeyError, AttributeError) as exc:
         raise InputError(f"{path.name} is damaged or cut short, not a whole PyTorch checkpoint ({_short(exc)}); "
                          "download or copy it again.") from None
+
+
+def _not_a_pickle(exc: BaseException) -> bool:
+    """torch's weights-only reader met bytes that are no pickle opcode (its own error names the byte)."""
+    return bool(re.search(r"Unsupported operand|invalid load key", str(exc)))
+
+
+def _pickle_detail(exc: BaseException) -> str:
+    """What torch's weights-only reader objected to, in a few words (its first line is only boilerplate)."""
+    text = str(exc)
+    found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", text)
+    if found:
+        return f"a Python object {found.group(1)}"
+    detail = re.search(r"WeightsUnpickler error:\s*([^\n]+)", text)
+    return (detail.group(1) if detail else first_line(exc)).strip().rstrip(".")[:120]
 
 
 def _short(exc: BaseException) -> str:
