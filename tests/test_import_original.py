@@ -353,3 +353,16 @@ def test_a_file_of_random_bytes_named_pth_is_called_damaged_not_a_pickle_of_obje
     torch.save(state, tmp_path / "lightning.pth")
     with pytest.raises(InputError, match=r"holds more than weights \(a Python object argparse.Namespace\)"):
         load_state_dict(tmp_path / "lightning.pth")
+
+
+def test_a_file_that_is_no_checkpoint_leaves_no_partial_folder_in_the_store(tmp_path, capsys, with_tokenizer):
+    from core.models.imported import store_root
+
+    for name, data in (("notes.pth", b"hello\n"), ("noise.pth", bytes(range(128, 256)) * 40)):
+        (tmp_path / name).write_bytes(data)
+        code, _, _ = _cli(capsys, "generate", "a dog", "--model", str(tmp_path / name), "-o", str(tmp_path / "x.wav"))
+        assert code == 2 and (tmp_path / name).read_bytes() == data  # the user's file as it was
+    torch.save({"state_dict": {"backbone.fc.weight": torch.zeros(2, 2)}}, tmp_path / "classifier.pth")
+    with pytest.raises(InputError):
+        import_checkpoint(tmp_path / "classifier.pth")
+    assert not list(store_root().glob("*.partial")) and not [p for p in store_root().iterdir() if p.is_dir()]

@@ -114,13 +114,13 @@ def import_checkpoint(path: Path, licence: str = "unknown (see the checkpoint's 
             return final
         if final.exists():  # not ours to trust: only complete conversions are renamed here
             shutil.rmtree(final)
-        partial = root / f".{digest[:20]}.partial"
-        partial.mkdir(exist_ok=True)
         if progress:
             progress("reading", 0.15)
         state = load_state_dict(path, trusted=trusted)
         arch = infer_architecture(state)
         tok = tokenizer if tokenizer is not None else clap_tokenizer(arch.text.vocab_size)
+        partial = root / f".{digest[:20]}.partial"  # made only for a file that is a checkpoint: no litter
+        partial.mkdir(exist_ok=True)
         components = _phase(progress, None, 0.25, 1.0)
 
         def step(name: str, fraction: float) -> None:
