@@ -320,3 +320,14 @@ def test_diffusers_plain_unet_layout_runs_too(tmp_path):
     result = engine.generate(GenerationRequest("a dog barking in the distance", seconds=0.5, steps=2, seed=1))
     assert type(engine.pipeline.unet).__name__ == "UNet2DConditionModel"
     assert result.best.clip.frames == 24_000 and np.isfinite(result.best.clip.samples).all()
+
+
+@pytest.mark.parametrize("seconds", [2.005, 2.565, 0.455])
+def test_a_length_between_mel_frames_is_not_cut_short(engine48, tiny_engine, seconds):
+    # 2.005 s is 200.5 mel frames: rounding the frames down rendered 200 (a whole number of latent rows at both
+    # rates), so the take came out 2.000 s long although 2.005 s was asked for and recorded
+    for engine in (engine48, tiny_engine):
+        take = engine.generate(GenerationRequest("rain", seconds=seconds, steps=1, seed=1)).best.clip
+        assert take.frames == round(seconds * take.sample_rate), (engine.sample_rate, take.frames)
+    assert sampling.latent_rows_for(engine48.pipeline, 10.24) == 1024  # a compiled bucket: not one row more
+    assert sampling.latent_rows_for(tiny_engine.pipeline, 10.24) == 1024

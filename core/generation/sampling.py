@@ -90,9 +90,10 @@ def vocoder_hop(pipe) -> int:
 
 
 def latent_rows_for(pipe, seconds: float) -> int:
-    """Mel frames for `seconds`, rounded up so that the VAE can halve them."""
-    sr = pipe.vocoder.config.sampling_rate
-    frames = int(seconds * sr / vocoder_hop(pipe))
+    """Mel frames covering `seconds` (its samples, as the take is cut: round(seconds x rate)), rounded up so that
+    the VAE can halve them. Rounding the frames down rendered a take short of a length between two frames."""
+    samples = int(round(float(seconds) * int(pipe.vocoder.config.sampling_rate)))
+    frames = -(-samples // vocoder_hop(pipe))
     factor = pipe.vae_scale_factor
     return int(np.ceil(frames / factor)) * factor
 
