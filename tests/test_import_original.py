@@ -366,3 +366,21 @@ def test_a_file_that_is_no_checkpoint_leaves_no_partial_folder_in_the_store(tmp_
     with pytest.raises(InputError):
         import_checkpoint(tmp_path / "classifier.pth")
     assert not list(store_root().glob("*.partial")) and not [p for p in store_root().iterdir() if p.is_dir()]
+
+
+def test_a_checkpoint_replaced_in_place_with_the_same_size_and_time_is_hashed_again(tmp_path):
+    # a fine-tune copied over the earlier one with `cp -p` / `rsync -t` keeps its size and can keep its mtime: the
+    # remembered hash must not send it to the earlier file's conversion
+    import hashlib
+
+    from core.models.imported import content_hash
+
+    mine = tmp_path / "finetune.pth"
+    mine.write_bytes(b"A" * 4096)
+    first = content_hash(mine)
+    stat = mine.stat()
+    with open(mine, "r+b") as f:  # same file, same size, other content, time set back as cp -p would
+        f.write(b"B" * 4096)
+    os.utime(mine, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert mine.stat().st_mtime_ns == stat.st_mtime_ns
+    assert content_hash(mine) == hashlib.sha256(b"B" * 4096).hexdigest() != first

@@ -5,7 +5,7 @@ of the file's SHA-256, holding the diffusers AudioLDMPipeline layout. A conversi
 (each component through its own temp folder and rename, so a rerun after an interruption keeps the whole ones)
 and renames it to `<digest>/` when complete; only that final name is ever loaded, so a half conversion never is.
 A lock file keeps two processes from converting the same checkpoint at once. The hashes of files already seen are
-remembered by (path, size, modification time), so a later use of a multi-GB file does not read it again.
+remembered by (path, size, modification and change time), so a later use of a multi-GB file does not read it again.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ def is_original_checkpoint(path: Path) -> bool:
 
 
 def content_hash(path: Path, progress: Optional[Progress] = None, memo_only: bool = False) -> Optional[str]:
-    """SHA-256 of the file, remembered by (resolved path, size, mtime) so it is read once; with `memo_only`, only
-    what is remembered (None when the file was never hashed)."""
+    """SHA-256 of the file, remembered by (resolved path, size, mtime, inode, ctime) so it is read once; with
+    `memo_only`, only what is remembered (None when the file was never hashed)."""
     path = Path(path).resolve()
     st = path.stat()
     memo_path = store_root() / "hashes.json"
@@ -48,7 +48,8 @@ def content_hash(path: Path, progress: Optional[Progress] = None, memo_only: boo
         memo = memo if isinstance(memo, dict) else {}
     except (OSError, ValueError):
         memo = {}
-    stamp = f"{st.st_size}:{st.st_mtime_ns}"
+    # ctime too: a file rewritten in place with its size and mtime kept (cp -p, rsync -t) is read again
+    stamp = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
     entry = memo.get(str(path))
     if isinstance(entry, dict) and entry.get("stamp") == stamp and isinstance(entry.get("sha256"), str):
         return entry["sha256"]
