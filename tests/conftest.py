@@ -81,13 +81,28 @@ def tiny_speech_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_48k_model(tmp_path_factory) -> Path:
-    """A tiny 48 kHz AudioLDM pipeline (diffusers' AudioLDMPipeline layout, the AudioLDM 2 repository's audioldm_48k
-    geometry: 256 mel bins, hop 480, 16 latent channels, FiLM on a 512-d CLAP text embedding); see
-    tests/tiny_audioldm48k.py. `--model <this folder>` names it; tests that want it under a hub id in the store
-    install it with hf_cache.install_into_cache(tiny_48k_model, id, hf_home)."""
-    from tiny_audioldm48k import build_tiny_48k_pipeline
+    """A tiny 48 kHz AudioLDM model as users get one: an original-format checkpoint (tests/tiny_original_audioldm.py:
+    the AudioLDM 2 repository's key names and audioldm_48k geometry, 256 mel bins, hop 480, 16 latent channels, FiLM
+    on a 512-d CLAP text embedding, tiny widths) converted by the importer through the very function `--model x.pth`
+    uses (core.models.store.resolve_model), once per session. Returns the converted diffusers folder; `--model <this
+    folder>` names it; tests that want it under a hub id install it with hf_cache.install_into_cache."""
+    import huggingface_hub.constants
+    from hf_cache import install_into_cache
+    from tiny_original_audioldm import build_tiny_checkpoint, save_tokenizer
 
-    return build_tiny_48k_pipeline(tmp_path_factory.mktemp("models") / "tiny-audioldm-48k")
+    from core.models.imported import CLAP_TOKENIZER_REPO
+    from core.models.store import resolve_model
+
+    root = tmp_path_factory.mktemp("models-48k")
+    # the window's picker names the converted folder after this file: "tiny-audioldm-48k.pth (converted)"
+    checkpoint = build_tiny_checkpoint(root / "tiny-audioldm-48k.pth")
+    hf_home = root / "hf-home"  # the CLAP tokenizer cached, as on a machine that fetched it once
+    install_into_cache(save_tokenizer(root / "clap-tokenizer"), CLAP_TOKENIZER_REPO, hf_home)
+    with pytest.MonkeyPatch.context() as patch:  # the session's own store, outliving any one test's folders
+        patch.setenv("HF_HOME", str(hf_home))
+        patch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(hf_home / "hub"))
+        patch.setenv("LOA_DATA_DIR", str(root / "loa-data"))
+        return resolve_model(str(checkpoint)).folder
 
 
 @pytest.fixture(scope="session")

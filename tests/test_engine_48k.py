@@ -23,6 +23,22 @@ def engine48(tiny_48k_model):
     return Engine(tiny_48k_model, device="cpu", precision="fp32")
 
 
+def test_the_48k_model_under_test_is_the_importers_output(tiny_48k_model):
+    """Every 48 kHz capability test runs on what users get: an original-format checkpoint converted by the importer
+    (tests/conftest.py tiny_48k_model), not a folder built in diffusers' layout."""
+    import json
+
+    def config(name):
+        return json.loads((tiny_48k_model / name).read_text())
+
+    assert config("loa_source.json")["format"] == "original AudioLDM checkpoint"
+    assert config("loa_source.json")["file"] == "tiny-audioldm-48k.pth"
+    assert config("unet/config.json")["_class_name"] == "AudioLDM2UNet2DConditionModel"  # two transformers a site
+    assert config("vae/config.json")["scaling_factor"] == pytest.approx(0.75)  # the checkpoint's scale_factor
+    vocoder = config("vocoder/config.json")
+    assert (vocoder["sampling_rate"], vocoder["model_in_dim"]) == (48_000, 256)
+
+
 def test_takes_are_48k_of_the_requested_length_with_their_own_seeds(engine48):
     assert (engine48.kind, engine48.sample_rate) == ("audioldm", 48_000)  # read before the model loads
     result = engine48.generate(GenerationRequest("rain on a tin roof", seconds=1.3, steps=2, candidates=3, seed=20))
@@ -313,9 +329,9 @@ def test_the_compiled_unet_serves_the_48k_kind(tiny_48k_model, monkeypatch):
 def test_diffusers_plain_unet_layout_runs_too(tmp_path):
     """A converter may also write diffusers' UNet2DConditionModel (one transformer per site, as diffusers' 16 kHz
     AudioLDM conversion does): the engine feeds it the same way."""
-    from tiny_audioldm48k import build_tiny_48k_pipeline
+    from tiny_audioldm48k import build_tiny_plain_48k_pipeline
 
-    folder = build_tiny_48k_pipeline(tmp_path / "plain", plain_unet=True)
+    folder = build_tiny_plain_48k_pipeline(tmp_path / "plain")
     engine = Engine(folder, device="cpu", precision="fp32")
     result = engine.generate(GenerationRequest("a dog barking in the distance", seconds=0.5, steps=2, seed=1))
     assert type(engine.pipeline.unet).__name__ == "UNet2DConditionModel"

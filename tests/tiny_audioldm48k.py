@@ -1,17 +1,16 @@
-"""Build a tiny random-weight 48 kHz AudioLDM pipeline (diffusers' AudioLDMPipeline layout) for tests.
+"""A tiny random-weight 48 kHz AudioLDM pipeline built directly in diffusers' plain UNet2DConditionModel layout.
+
+The 48 kHz tests run on the importer's output (tests/conftest.py `tiny_48k_model`: tests/tiny_original_audioldm.py's
+original-format checkpoint, converted). This builder stays for the one layout the converter does not write for the
+48 kHz model: diffusers' UNet2DConditionModel with one transformer per attention site (as diffusers' 16 kHz AudioLDM
+conversion has), which the engine must run too (test_engine_48k.py test_diffusers_plain_unet_layout_runs_too).
 
 The geometry is the AudioLDM 2 repository's `audioldm_48k` (audioldm2/utils.py get_audioldm_48k_config and
 utilities/model.py get_vocoder_config_48k): 48 kHz audio, 256 mel bins, hop 480 (vocoder upsample 6*5*4*2*2), a VAE
 that downsamples by 8 into 16 latent channels, a UNet conditioned by FiLM on a 512-d CLAP text embedding (diffusers'
-"simple_projection" class embedding concatenated to the time embedding) with no text cross-attention, and DDIM on the
+"simple_projection" class embedding concatenated to the time embedding) fed no text states, and DDIM on the
 original's "linear" betas 0.0015 -> 0.0195 (sqrt-spaced: diffusers' "scaled_linear"). Only widths and depths are
 tiny. Tokenizers are trained in memory (no hub access).
-
-The UNet is diffusers' AudioLDM2UNet2DConditionModel with two self-attention-only transformers per attention site
-(cross_attention_dim [None, None]): the original UNetModel builds an extra self-attention SpatialTransformer
-(extra_sa_layer, default True) and one per context_dim entry ([None], whose attn2 falls back to self-attention), and
-its checkpoint loads strictly. `plain_unet=True` builds diffusers' UNet2DConditionModel instead (one transformer per
-site, as diffusers' 16 kHz AudioLDM conversion has); the engine runs both.
 """
 
 from __future__ import annotations
@@ -29,9 +28,8 @@ VOCODER_48K = dict(model_in_dim=N_MELS, sampling_rate=SAMPLE_RATE, upsample_rate
                    upsample_kernel_sizes=[12, 10, 8, 4, 4])
 
 
-def build_components(seed: int = 0, plain_unet: bool = False) -> dict:
+def build_components(seed: int = 0) -> dict:
     from diffusers import AutoencoderKL, DDIMScheduler, UNet2DConditionModel
-    from diffusers.pipelines.audioldm2 import AudioLDM2UNet2DConditionModel
     from tiny_pipeline import _train_tokenizers
     from transformers import ClapTextConfig, ClapTextModelWithProjection, SpeechT5HifiGan, SpeechT5HifiGanConfig
 
@@ -43,11 +41,8 @@ def build_components(seed: int = 0, plain_unet: bool = False) -> dict:
                   up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
                   class_embed_type="simple_projection", projection_class_embeddings_input_dim=FILM_DIM,
                   class_embeddings_concat=True)
-    if plain_unet:
-        # diffusers' 16 kHz AudioLDM layout: cross_attention_dim = the block widths, fed no states (self-attention).
-        unet = UNet2DConditionModel(cross_attention_dim=(8, 16), **common)
-    else:
-        unet = AudioLDM2UNet2DConditionModel(cross_attention_dim=([None, None], [None, None]), **common)
+    # diffusers' 16 kHz AudioLDM layout: cross_attention_dim = the block widths, fed no states (self-attention).
+    unet = UNet2DConditionModel(cross_attention_dim=(8, 16), **common)
     scheduler = DDIMScheduler(beta_start=0.0015, beta_end=0.0195, beta_schedule="scaled_linear",
                               clip_sample=False, set_alpha_to_one=False, steps_offset=1)
     vae = AutoencoderKL(
@@ -66,14 +61,15 @@ def build_components(seed: int = 0, plain_unet: bool = False) -> dict:
                 vocoder=vocoder)
 
 
-def build_tiny_48k_pipeline(folder: Path, seed: int = 0, plain_unet: bool = False) -> Path:
-    """Save a tiny random 48 kHz AudioLDM pipeline at `folder` (diffusers' save_pretrained layout); return it."""
+def build_tiny_plain_48k_pipeline(folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random 48 kHz AudioLDM pipeline with a plain UNet2DConditionModel at `folder` (diffusers'
+    save_pretrained layout); return it."""
     from diffusers import AudioLDMPipeline
 
     from core.quiet import quiet_model_libraries
 
     quiet_model_libraries()  # AudioLDMPipeline is deprecated in diffusers: no warning per build
     folder = Path(folder)
-    pipe = AudioLDMPipeline(**build_components(seed=seed, plain_unet=plain_unet))
+    pipe = AudioLDMPipeline(**build_components(seed=seed))
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
