@@ -100,3 +100,26 @@ def test_download_resumes_converts_once_and_lists_it_at_48k(hub, served, capsys,
     assert code == 0, err
     assert (sf.info(take).samplerate, sf.info(take).frames) == (48_000, 24_000)
     assert (folder / "model_index.json").stat().st_mtime_ns == made
+
+
+def test_a_hash_memo_that_cannot_be_written_costs_a_reread_not_the_checkpoint(tmp_path):
+    """The content-hash memo is a cache: when it cannot be written (here a folder stands where the file goes, as a
+    full or read-only disk would refuse it), the hash is still returned and nothing raises."""
+    import hashlib
+
+    from core.models.imported import content_hash, store_root
+
+    checkpoint = tmp_path / "mine.pth"
+    checkpoint.write_bytes(b"not read as a model here, only hashed" * 100)
+    (store_root() / "hashes.json").mkdir(parents=True)
+    assert content_hash(checkpoint) == hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    assert content_hash(checkpoint, memo_only=True) is None  # nothing remembered, nothing broken
+
+
+def test_a_mistyped_checkpoint_path_is_bad_input_in_one_line(tmp_path, capsys):
+    """A .pth that is not there is a typing mistake (exit 2, 'no such checkpoint file'), not a model to install."""
+    missing = tmp_path / "fine-tune.pth"
+    code = main(["generate", "a dog", "--model", str(missing), "-o", str(tmp_path / "x.wav")])
+    err = capsys.readouterr().err
+    assert code == 2 and "No such checkpoint file" in err and "fine-tune.pth" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "x.wav").exists()

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from core.errors import InputError, LoaError, ModelNotAvailable, first_line
+from core.fileio import write_text_atomic
 from core.paths import data_dir
 
 ORIGINAL_SUFFIXES = (".pth", ".ckpt", ".pt")
@@ -64,9 +65,10 @@ def content_hash(path: Path, progress: Optional[Progress] = None, memo_only: boo
             if progress:
                 progress("checking", done / max(st.st_size, 1))
     memo[str(path)] = {"stamp": stamp, "sha256": digest.hexdigest()}
-    tmp = memo_path.with_name(f".hashes.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(memo, indent=1))
-    os.replace(tmp, memo_path)
+    try:  # only a cache of work already done: a full disk costs a second read next time, never the conversion
+        write_text_atomic(memo_path, json.dumps(memo, indent=1))
+    except (OSError, LoaError):
+        pass
     return digest.hexdigest()
 
 

@@ -65,6 +65,8 @@ def resolve_model(spec: str) -> ResolvedModel:
     path = Path(spec).expanduser()
     if path.is_file() and is_original_checkpoint(path):
         return ResolvedModel(id=str(path.resolve()), folder=_checked_converted(resolve_checkpoint_file(path)))
+    if is_original_checkpoint(path) and not path.exists():  # a mistyped path, not a model that is missing
+        raise InputError(f"No such checkpoint file: {spec}. Check the path (an original-format AudioLDM .pth).")
     if path.exists() or spec.startswith((".", "/", "~")):
         if not path.is_dir():
             raise ModelNotAvailable(f"Model folder not found: {spec}. Pass a folder in the diffusers layout "
