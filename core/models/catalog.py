@@ -57,9 +57,9 @@ CATALOG: dict[str, ModelInfo] = {m.id: m for m in [
     # The AudioLDM 2 repository's high-fidelity model, published only as the training code's .pth. Parameters: what
     # LOA converts (UNet 263 M, VAE 224 M, HiFi-GAN 190 M, CLAP text 125 M, counted from the architecture); the
     # file also holds the EMA copy of the UNet and two CLAP models, so its size (~5 GB) is an estimate. Licence: the
-    # repository's (CC BY-NC-SA 4.0), as published by the authors; guidance 3.5 from its configuration.
+    # repository's (CC BY-NC-SA 4.0), as published by the authors; its configuration guides at 3.5, as SOUND does.
     ModelInfo("audioldm_48k", "sound", "AudioLDM 48 kHz (high-fidelity sound effects and music)",
-              802_000_000, 5_000_000_000, LICENCE_CC_BY_NC_SA, SOUND.seconds, SOUND.steps, 3.5,
+              802_000_000, 5_000_000_000, LICENCE_CC_BY_NC_SA, *_numbers(SOUND),
               sample_rate=48_000, hub_repo="haoheliu/audioldm_48k", hub_file="audioldm_48k.pth",
               size_estimated=True),
 ]}
