@@ -190,10 +190,11 @@ def run_local(plan: Plan, writer: BatchWriter, stop: StopFlag, device: str = "au
             return
         started = time.monotonic()
         takes = render_unit(pool, unit.row, unit.seeds)
+        elapsed = time.monotonic() - started
+        writer.write(unit, takes)  # the user's takes land first; a kill after them costs only the timing below
         seconds = row_seconds(unit.row)
         if times is not None and seconds is not None:
-            times.record(unit.row.model, seconds, unit.row.steps, len(unit.seeds), time.monotonic() - started)
-        writer.write(unit, takes)
+            times.record(unit.row.model, seconds, unit.row.steps, len(unit.seeds), elapsed)
 
 
 def run_plan(plan: Plan, stop: StopFlag, ray: Optional[str] = None, device: str = "auto",
