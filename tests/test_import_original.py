@@ -384,3 +384,27 @@ def test_a_checkpoint_replaced_in_place_with_the_same_size_and_time_is_hashed_ag
     os.utime(mine, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert mine.stat().st_mtime_ns == stat.st_mtime_ns
     assert content_hash(mine) == hashlib.sha256(b"B" * 4096).hexdigest() != first
+
+
+def test_a_full_disk_while_converting_is_one_line_and_exit_2_and_a_rerun_with_room_finishes(
+        tiny_pth, tmp_path, with_tokenizer, monkeypatch, capsys):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(disk)],
+                                           capture_output=True).returncode:
+        pytest.skip("mounting a 96 KB tmpfs needs root")
+    try:
+        monkeypatch.setenv("LOA_DATA_DIR", str(disk))
+        out = tmp_path / "take.wav"
+        code = main(["generate", "rain", "--model", str(tiny_pth), "-o", str(out), "--seconds", "1", "--steps", "1"])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert err.startswith("loa: error: no space left on device writing ") and "audioldm_48k.pth" in err
+        assert "LOA_DATA_DIR" in err and not out.exists()
+        assert find_converted(tiny_pth) is None
+        leftovers = [p.name for p in (disk / "models" / "converted").rglob("*.partial") if p.parent.name != "converted"]
+        assert leftovers == []  # the component being written went; only whole ones stay for the rerun
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+    code = main(["generate", "rain", "--model", str(tiny_pth), "-o", str(out), "--seconds", "1", "--steps", "1"])
+    assert code == 0 and out.is_file(), capsys.readouterr().err

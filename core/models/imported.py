@@ -14,12 +14,14 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Callable, Optional
 
 from core.errors import InputError, LoaError, ModelNotAvailable, first_line
 from core.fileio import write_text_atomic
+from core.output_checks import OutputError, describe_os_error
 from core.paths import data_dir
 
 ORIGINAL_SUFFIXES = (".pth", ".ckpt", ".pt")
@@ -133,11 +135,38 @@ def import_checkpoint(path: Path, licence: str = "unknown (see the checkpoint's 
                 components(name, fraction)
 
         quiet_model_libraries()  # no "Writing model shards" bars under a front end's quiet
-        convert_into(partial, state, arch, tok, licence, path.name, step)
-        (partial / "loa_source.json").write_text(json.dumps({"sha256": digest, "file": path.name,
-                                                              "format": "original AudioLDM checkpoint"}))
+        with _disk_errors_named(path, partial):
+            convert_into(partial, state, arch, tok, licence, path.name, step)
+            (partial / "loa_source.json").write_text(json.dumps({"sha256": digest, "file": path.name,
+                                                                  "format": "original AudioLDM checkpoint"}))
         os.replace(partial, final)
     return final
+
+
+@contextlib.contextmanager
+def _disk_errors_named(source: Path, partial: Path):
+    """A full (or read-only...) disk while converting: one line naming the store and the fix, exit 2. safetensors
+    reports its write errors as SafetensorError("... (os error 28)"), not OSError, so both are read. The component
+    being written goes; whole ones stay in `partial` for the rerun."""
+    try:
+        yield
+    except Exception as exc:
+        error = _os_error_in(exc)
+        if error is None:
+            raise
+        for half in partial.glob(".*.partial"):
+            shutil.rmtree(half, ignore_errors=True)
+        reason = describe_os_error(error, partial.parent).removesuffix("; nothing was changed.")
+        raise OutputError(f"{reason} while converting {source.name} into the model store; free some space there "
+                          "(or point LOA_DATA_DIR at a larger disk) and run it again: the parts already converted "
+                          "are kept.") from None
+
+
+def _os_error_in(exc: BaseException) -> Optional[OSError]:
+    if isinstance(exc, OSError) and exc.errno:
+        return exc
+    found = re.search(r"\(os error (\d+)\)", str(exc))  # Rust I/O errors (safetensors) carry the errno this way
+    return OSError(int(found.group(1)), os.strerror(int(found.group(1)))) if found else None
 
 
 def _phase(progress: Optional[Progress], stage: Optional[str], start: float, end: float) -> Optional[Progress]:
