@@ -164,19 +164,7 @@ def inpaint(engine: Engine, clip: Clip, start: float, end: float, settings: Gene
     check_range(clip, start, end)
     geometry = model_geometry(engine)
     rate, row = geometry.rate, geometry.samples_per_row
-    wave = clip.for_model(rate)
-    pad = (CONTEXT_SECONDS - (end - start)) / 2  # context on both sides, within one training window
-    w0 = max(0, int((start - pad) * rate)) // row * row
-    w1 = min(len(wave), int(np.ceil((end + pad) * rate)))
-    window = wave[w0:w1]
-    real_rows = len(window) // row  # a last partial row is padded with silence: leave it free, not pinned
-    window = np.pad(window, (0, -len(window) % row))
-    rows = len(window) // row
-    first = int(np.floor((start * rate - w0) / row))
-    last = int(np.ceil((end * rate - w0) / row))
-    known = np.ones(rows, bool)
-    known[first:last] = False
-    known[real_rows:] = False
+    window, w0, known = range_window(clip.for_model(rate), rate, row, start, end)
     result, gain = _render(engine, window, known, settings, end - start, progress, cancel)
 
     f0, f1 = int(round(start * clip.sample_rate)), min(clip.frames, int(round(end * clip.sample_rate)))
@@ -188,6 +176,22 @@ def inpaint(engine: Engine, clip: Clip, start: float, end: float, settings: Gene
         generated = fit_to_clip(w, clip.sample_rate, clip.channels, f1 - f0, gain, rate)
         clips.append(splice_range(clip, f0, f1, generated, xf))
     return _with_clips(result, clips, {"operation": "inpaint", "start": start, "end": end})
+
+
+def range_window(wave: np.ndarray, rate: int, row: int, start: float,
+                 end: float) -> tuple[np.ndarray, int, np.ndarray]:
+    """The model-rate audio around [start, end) that the model sees (context on both sides, within one training
+    window), padded to whole latent rows; the sample it starts at; and per row whether it is known audio to keep
+    (False inside the range, and for a last row padded with silence: that is not the user's audio)."""
+    pad = (CONTEXT_SECONDS - (end - start)) / 2
+    w0 = max(0, int((start - pad) * rate)) // row * row
+    w1 = min(len(wave), int(np.ceil((end + pad) * rate)))
+    window = np.pad(wave[w0:w1], (0, -(w1 - w0) % row))
+    rows = len(window) // row
+    known = np.ones(rows, bool)
+    known[int(np.floor((start * rate - w0) / row)):min(rows, int(np.ceil((end * rate - w0) / row)))] = False
+    known[(w1 - w0) // row:] = False
+    return window, w0, known
 
 
 def splice_range(clip: Clip, f0: int, f1: int, generated: np.ndarray, xf: int) -> Clip:

@@ -24,7 +24,14 @@ from core.generation.engine import Candidate, Engine, GenerationResult
 from core.generation.latents import KnownRegion, encode_wave
 from core.generation.progress import CancelCheck, ProgressCallback
 from core.incontext.defaults import DEFAULT_STRENGTH
-from core.incontext.regenerate import CONTEXT_SECONDS, GenerationSettings, check_clip, model_geometry, splice_range
+from core.incontext.regenerate import (
+    CONTEXT_SECONDS,
+    GenerationSettings,
+    check_clip,
+    model_geometry,
+    range_window,
+    splice_range,
+)
 
 
 def check_transform(clip: Clip, start: float, end: float, strength: float) -> None:
@@ -50,18 +57,8 @@ def transform(engine: Engine, clip: Clip, strength: float = DEFAULT_STRENGTH, st
     check_clip(clip)
     geometry = model_geometry(engine)
     rate, row = geometry.rate, geometry.samples_per_row
-    wave = clip.for_model(rate)
-    pad = (CONTEXT_SECONDS - (end - start)) / 2  # context on both sides, within one training window
-    w0 = max(0, int((start - pad) * rate)) // row * row
-    w1 = min(len(wave), int(np.ceil((end + pad) * rate)))
-    window = np.pad(wave[w0:w1], (0, -(w1 - w0) % row))
-    rows = len(window) // row
-    first = int(np.floor((start * rate - w0) / row))
-    last = min(rows, int(np.ceil((end * rate - w0) / row)))
-    known = np.ones(rows, bool)
-    known[first:last] = False
-    known[(w1 - w0) // row:] = False  # a padded last row is not the user's audio: leave it free
-
+    window, w0, known = range_window(clip.for_model(rate), rate, row, start, end)
+    rows = len(known)
     prepared, gain = prepare_waveform(window)
     pipe = engine.pipeline
     request = settings.request(end - start).validated()
