@@ -32,6 +32,8 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.stage_clock import stage_clock
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
@@ -132,35 +134,10 @@ def _uptime() -> str:
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
-@contextmanager
-def _stage_clock(pipe, engine):
-    """Seconds per stage within the block: encode, vae_decode, vocoder, ranking (wrappers on the instances)."""
-    seconds = dict.fromkeys(("encode", "vae_decode", "vocoder", "ranking"), 0.0)
-    targets = [(pipe, "encode_prompt", "encode"), (pipe, "_encode_prompt", "encode"), (pipe.vae, "decode", "vae_decode"),
-               (pipe, "mel_spectrogram_to_waveform", "vocoder"), (engine, "rank", "ranking")]
-    installed = []
-
-    def timed(fn, stage):
-        def wrapper(*args, **kwargs):
-            t0 = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                seconds[stage] += time.perf_counter() - t0
-        return wrapper
-
-    try:
-        for obj, name, stage in targets:
-            if hasattr(obj, name):
-                installed.append((obj, name, vars(obj).get(name)))
-                setattr(obj, name, timed(getattr(obj, name), stage))
-        yield seconds
-    finally:
-        for obj, name, own in reversed(installed):
-            if own is None:
-                delattr(obj, name)
-            else:
-                setattr(obj, name, own)
+# Stages for the AudioLDMPipeline: its text encoding is `_encode_prompt`; the VAE and the vocoder apart
+STAGES_48K = (("pipe", "encode_prompt", "encode"), ("pipe", "_encode_prompt", "encode"),
+              ("vae", "decode", "vae_decode"), ("pipe", "mel_spectrogram_to_waveform", "vocoder"),
+              ("engine", "rank", "ranking"))
 
 
 def _request(steps: int, seconds: float = SECONDS):
@@ -218,7 +195,7 @@ def measure(model: str, steps: int, stock: bool) -> dict:
     engine.prompt_cache.clear()
     print(f"[{time.strftime('%H:%M:%S')}] bench_48k: {model} timed run", file=sys.stderr, flush=True)
     out["uptime_before"] = _uptime()
-    with _stage_clock(pipe, engine) as stages:
+    with stage_clock(pipe, engine, targets=STAGES_48K) as stages:
         t0 = time.perf_counter()
         engine.generate(_request(steps))
         total = time.perf_counter() - t0

@@ -20,6 +20,10 @@ from typing import Callable, Iterator
 import torch
 
 STAGES = ("encode", "decode", "score")
+# (whose method, its name, the stage it counts toward): methods an object lacks are skipped
+TARGETS = (("pipe", "encode_prompt", "encode"), ("vae", "decode", "decode"),
+           ("pipe", "mel_spectrogram_to_waveform", "decode"), ("pipe", "score_waveforms", "score"),
+           ("engine", "rank", "score"))  # CLAP ranking (Engine.rank, formerly Engine.score)
 
 
 def load_average() -> float | None:
@@ -27,14 +31,17 @@ def load_average() -> float | None:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
+def no_sync(device) -> None:
+    """For a CPU: nothing runs asynchronously, so a stage's edges need no synchronising."""
+
+
 @contextmanager
-def stage_clock(pipe, engine, sync: Callable[[torch.device], None]) -> Iterator[dict]:
-    """Within the block, the seconds spent in each of STAGES accumulate in the yielded dict (wrappers are
-    installed on the instances and removed on exit)."""
-    seconds = dict.fromkeys(STAGES, 0.0)
-    targets = [(pipe, "encode_prompt", "encode"), (pipe.vae, "decode", "decode"),
-               (pipe, "mel_spectrogram_to_waveform", "decode"), (pipe, "score_waveforms", "score"),
-               (engine, "rank", "score")]  # CLAP ranking (Engine.rank, formerly Engine.score)
+def stage_clock(pipe, engine, sync: Callable[[torch.device], None] = no_sync,
+                targets: tuple = TARGETS) -> Iterator[dict]:
+    """Within the block, the seconds spent in each stage named in `targets` accumulate in the yielded dict
+    (wrappers are installed on the instances and removed on exit)."""
+    seconds = dict.fromkeys(dict.fromkeys(stage for _, _, stage in targets), 0.0)
+    owners = {"pipe": pipe, "vae": pipe.vae, "engine": engine}
     installed = []
 
     def timed(fn, stage):
@@ -49,9 +56,11 @@ def stage_clock(pipe, engine, sync: Callable[[torch.device], None]) -> Iterator[
         return wrapper
 
     try:
-        for obj, name, stage in targets:
-            installed.append((obj, name, vars(obj).get(name)))  # an instance's own attribute, if it had one
-            setattr(obj, name, timed(getattr(obj, name), stage))
+        for owner, name, stage in targets:
+            obj = owners[owner]
+            if hasattr(obj, name):
+                installed.append((obj, name, vars(obj).get(name)))  # an instance's own attribute, if it had one
+                setattr(obj, name, timed(getattr(obj, name), stage))
         yield seconds
     finally:
         for obj, name, own in reversed(installed):

@@ -53,3 +53,18 @@ def test_the_builder_at_small_widths_runs_through_the_engine_and_matches_the_sto
     engine = Engine.from_pipeline(pipe, "random:small48k")
     figures = bench_48k._stock_48k(pipe, engine, steps=2)
     assert figures["relative_l2_latents_ours_vs_stock"] < 1e-4
+
+
+def test_the_stage_clock_times_the_48k_pipelines_own_stages_and_unwraps_them():
+    from benchmarks.stage_clock import stage_clock
+    from core.generation.engine import Engine
+
+    torch.manual_seed(0)
+    pipe = bench_48k.random_48k_pipeline(widths=SMALL)
+    pipe.set_progress_bar_config(disable=True)
+    engine = Engine.from_pipeline(pipe, "random:small48k")
+    with stage_clock(pipe, engine, targets=bench_48k.STAGES_48K) as seconds:
+        engine.generate(bench_48k._request(1, 0.64))
+    assert set(seconds) == {"encode", "vae_decode", "vocoder", "ranking"}
+    assert all(seconds[stage] > 0 for stage in ("encode", "vae_decode", "vocoder")), seconds
+    assert "_encode_prompt" not in vars(pipe) and "decode" not in vars(pipe.vae)  # the wrappers are gone
