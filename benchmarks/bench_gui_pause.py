@@ -17,7 +17,9 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,6 +28,52 @@ sys.path.insert(0, str(REPO))
 from benchmarks.json_report import print_and_save  # noqa: E402
 
 TICK_MS = 10
+STALL_S = 0.1  # a tick this late: the watchdog notes where every thread is
+
+
+def _where(frame, depth: int = 4) -> str:
+    """The innermost `depth` frames of a stack as 'file:line func' joined by ' < ' (innermost first)."""
+    stack = traceback.extract_stack(frame)[-depth:][::-1]
+    return " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in stack)
+
+
+class StallWatch(threading.Thread):
+    """Samples every thread's stack while the GUI thread's timer is late by more than STALL_S: what the GUI thread
+    was running (a slow slot, painting) or, when it sits in the event loop, which other thread held the GIL."""
+
+    def __init__(self, last_tick: list, gui_ident: int) -> None:
+        super().__init__(name="stall-watch", daemon=True)
+        self.last_tick, self.gui_ident, self.stop = last_tick, gui_ident, threading.Event()
+        self.stalls: list[dict] = []
+
+    def run(self) -> None:
+        current = None
+        while not self.stop.wait(TICK_MS / 1000):
+            late = time.perf_counter() - self.last_tick[0]
+            if late < STALL_S:
+                current = None
+                continue
+            names = {t.ident: t.name for t in threading.enumerate()}
+            frames = sys._current_frames()
+            sample = {names.get(ident, str(ident)): _where(frame) for ident, frame in frames.items()
+                      if ident != self.ident}
+            if current is None or current["tick"] != self.last_tick[0]:
+                current = {"tick": self.last_tick[0], "late_s": 0.0, "gui": [], "others": []}
+                self.stalls.append(current)
+            current["late_s"] = round(late, 3)
+            current["gui"].append(sample.pop(names.get(self.gui_ident, str(self.gui_ident)), "?"))
+            current["others"].append(sample)
+
+    def report(self, over: float = 0.2) -> list[dict]:
+        """Stalls over `over` s: how late, and the GUI thread's most seen stack with the other threads then."""
+        out = []
+        for stall in self.stalls:
+            if stall["late_s"] < over:
+                continue
+            gui = max(set(stall["gui"]), key=stall["gui"].count)
+            out.append({"late_s": stall["late_s"], "samples": len(stall["gui"]), "gui_thread": gui,
+                        "others_at_first_sample": stall["others"][0]})
+        return out
 
 
 def run(model: Path, minutes: float, seconds: float, steps: int) -> dict:
@@ -84,7 +132,10 @@ def run(model: Path, minutes: float, seconds: float, steps: int) -> dict:
     window.jobs.job_failed.connect(next_job)
     QTimer.singleShot(0, next_job)
     gc_policy.reset_longest_pause()
+    watch = StallWatch(last, threading.get_ident())
+    watch.start()
     app.exec()
+    watch.stop.set()
     gc.callbacks.remove(note_collection)
     elapsed = time.perf_counter() - started
     window.close()
@@ -95,7 +146,8 @@ def run(model: Path, minutes: float, seconds: float, steps: int) -> dict:
     return {"minutes": round(elapsed / 60, 2), "generations_started": jobs[0], "ticks": len(gaps),
             "longest_gui_pause_s": round(max(late), 4), "p99_gui_pause_s": round(late[int(len(late) * 0.99)], 4),
             "longest_collection_s": round(gc_policy.longest_pause(), 4),
-            "pauses_over_0_2_s": sum(1 for g in late if g > 0.2), "collections_over_50_ms": slow}
+            "pauses_over_0_2_s": sum(1 for g in late if g > 0.2), "collections_over_50_ms": slow,
+            "stalls_over_0_2_s": watch.report()}
 
 
 def main() -> None:

@@ -61,7 +61,7 @@ Core API (all frame indices are at the clip's own rate; a Clip is core.audio.cli
 """
 
 from core.editing import convert, fades, gain, splice, versions
-from core.editing.history import EditSession, HistoryStep
+from core.editing.history import EditSession
 from core.editing.recovery import (
                                    SessionInfo,
                                    list_sessions,
@@ -72,6 +72,7 @@ from core.editing.recovery import (
 )
 from core.editing.registry import OPERATIONS, label, operation
 from core.editing.selection import Change, EditResult, Selection, nearest_zero_crossing, snap_to_zero_crossings
+from core.editing.session_db import HistoryStep
 
 __all__ = ["Change", "EditResult", "EditSession", "HistoryStep", "OPERATIONS", "Selection", "SessionInfo",
            "convert", "fades", "gain", "label", "list_sessions", "nearest_zero_crossing", "operation",

@@ -18,7 +18,6 @@ import shutil
 import sqlite3
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
@@ -30,12 +29,15 @@ from core.editing.recovery import DB_NAME, hold_lock, sessions_root
 from core.editing.registry import JOINING, label, operation
 from core.editing.selection import Change, EditResult, Selection, snap_to_zero_crossings
 from core.editing.session_db import (
+    HistoryStep,
     connect,
+    history_steps,
     last_seq,
     new_row,
     no_history_error,
     not_saved_error,
     now,
+    operations_until,
     read_meta,
     referenced_blocks,
     row_refs,
@@ -45,17 +47,6 @@ from core.editing.session_db import (
 )
 from core.editing.writer import PlannedWrites, SessionWriter
 from core.errors import InputError
-
-
-@dataclass
-class HistoryStep:
-    """One entry of the undo history: version `seq` (0 = the clip as opened)."""
-
-    seq: int
-    operation: dict
-    note: str
-    label: str
-    created: str
 
 
 class EditSession:
@@ -216,17 +207,13 @@ class EditSession:
         """Every version, oldest first (the ones after `position` are the redo steps)."""
         with self._lock:
             self.flush()
-            rows = self._db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
-        return [HistoryStep(r["seq"], json.loads(r["operation"]), r["note"], label(json.loads(r["operation"])),
-                            r["created"]) for r in rows]
+            return history_steps(self._db)
 
     def operations(self) -> list[dict]:
         """The operations from the opened clip to the current version (for provenance)."""
         with self._lock:
             self.flush()
-            rows = self._db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq",
-                                    (self.position,)).fetchall()
-        return [json.loads(r["operation"]) for r in rows]
+            return operations_until(self._db, self.position)
 
     def version_clip(self, seq: int) -> Clip:
         """The clip as it was at version `seq` (0 = as opened), read from its blocks."""

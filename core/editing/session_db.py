@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -158,3 +159,29 @@ def not_saved_error(folder: Path, exc: Exception, what: str) -> InputError:
     reason = getattr(exc, "strerror", None) or str(exc)
     return InputError(f"{what} ({reason}) in {folder}; nothing was changed. Free some disk space (or check "
                       "the folder is writable) and try again.")
+
+
+@dataclass
+class HistoryStep:
+    """One entry of the undo history: version `seq` (0 = the clip as opened)."""
+
+    seq: int
+    operation: dict
+    note: str
+    label: str
+    created: str
+
+
+def history_steps(db: sqlite3.Connection) -> list[HistoryStep]:
+    """Every version, oldest first, labelled as the History panel shows it."""
+    from core.editing.registry import label  # the operations' names live with the operations
+
+    rows = db.execute("SELECT seq, operation, note, created FROM versions ORDER BY seq").fetchall()
+    return [HistoryStep(r["seq"], json.loads(r["operation"]), r["note"], label(json.loads(r["operation"])),
+                        r["created"]) for r in rows]
+
+
+def operations_until(db: sqlite3.Connection, position: int) -> list[dict]:
+    """The operations from the opened clip (version 0) to version `position`."""
+    rows = db.execute("SELECT operation FROM versions WHERE seq BETWEEN 1 AND ? ORDER BY seq", (position,)).fetchall()
+    return [json.loads(r["operation"]) for r in rows]

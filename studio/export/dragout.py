@@ -265,3 +265,21 @@ def _report(on_error: ErrorSink, message: str) -> None:
         on_error(message)
     else:
         log.warning(message)
+
+
+def attach(window) -> None:
+    """Candidate cards, library rows and the waveform selection of the main window drag out as files; File >
+    Export… and Copy to clipboard use the same export settings."""
+    import studio.export.dragout as dragout
+
+    window.dragout = dragout
+    export_settings = window.settings.export_settings
+    window.candidates.set_drag_handler(entry_drag_handler(export_settings, window.show_error))
+    window.library_drag = DragSource(window.library_panel.list.viewport(), window._library_payload_at,
+                                     export_settings, window.show_error)
+    if window.waveform is not None:
+        window.selection_drag = SelectionDragButton(window.waveform, window.selected_entry, export_settings,
+                                                    window.show_error)
+        window.waveform_bar.addWidget(window.selection_drag)
+    window.export_action.triggered.connect(window.export_selected)
+    window.copy_action.triggered.connect(window.copy_selected)

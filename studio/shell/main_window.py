@@ -25,6 +25,7 @@ from core.generation.engine_cache import EngineCache
 from core.generation.job_times import JobTimes
 from core.generation.requests import GenerationRequest
 from core.library.store import Library
+from studio.export.dragout import attach as attach_dragout
 from studio.generate.audition import Auditioner
 from studio.generate.candidates import CandidatesView
 from studio.generate.generation_panel import GenerationPanel
@@ -77,7 +78,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         self.message_log = MessageLog(self)
         build_menus(self)
         self._connect()
-        self._attach_dragout()
+        attach_dragout(self)
         self.editor = self._make_editor()
         self.recording = attach_recording(self)  # Recording dock, Record menu, Settings > Audio input
         self.speech_tools = attach_speech_tools(self)  # Speech mode: reference voice and script editor
@@ -134,23 +135,6 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             self.waveform.seek_requested.connect(self._on_seek)
         self.auditioner.stopped.connect(lambda: self.candidates.mark_playing(None))
         self.auditioner.message.connect(self.show_message)
-
-    def _attach_dragout(self) -> None:
-        """Candidate cards, library rows and the waveform selection drag out as files (studio.export.dragout);
-        File > Export… and Copy to clipboard use the same export settings."""
-        from studio.export import dragout
-
-        self.dragout = dragout
-        export_settings = self.settings.export_settings
-        self.candidates.set_drag_handler(dragout.entry_drag_handler(export_settings, self.show_error))
-        self.library_drag = dragout.DragSource(self.library_panel.list.viewport(), self._library_payload_at,
-                                               export_settings, self.show_error)
-        if self.waveform is not None:
-            self.selection_drag = dragout.SelectionDragButton(self.waveform, self.selected_entry, export_settings,
-                                                              self.show_error)
-            self.waveform_bar.addWidget(self.selection_drag)
-        self.export_action.triggered.connect(self.export_selected)
-        self.copy_action.triggered.connect(self.copy_selected)
 
     # ---- generation ------------------------------------------------------------------------------------
     def submit(self, spec: JobSpec) -> Job:
@@ -402,5 +386,4 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         super().closeEvent(event)
 
 
-PANEL_MIN_WIDTH = 320  # the settings panel (Sound fits whole); the candidates column gets the rest
 _REQUEST_FIELDS = ("prompt", "negative_prompt", "seconds", "steps", "guidance", "scheduler", "transcription")
