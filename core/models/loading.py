@@ -56,37 +56,35 @@ def _from_pretrained(folder: Path, dtype: torch.dtype):
     return AudioLDM2Pipeline.from_pretrained(folder, language_model=language_model, dtype=dtype)
 
 
-class _TypeNote(logging.Filter):
+class _DropLines(logging.Filter):
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("Expected types for")
+        return not str(record.msg).startswith(self.prefix)
 
 
 @contextlib.contextmanager
-def _without_type_note():
-    note, logger = _TypeNote(), logging.getLogger("diffusers.pipelines.pipeline_utils")
-    logger.addFilter(note)
+def _without(logger_name: str, prefix: str):
+    """Within the block, the named library logger drops the records whose message starts with `prefix`."""
+    drop, logger = _DropLines(prefix), logging.getLogger(logger_name)
+    logger.addFilter(drop)
     try:
         yield
     finally:
-        logger.removeFilter(note)
+        logger.removeFilter(drop)
 
 
-class _FallbackChatter(logging.Filter):
+def _without_type_note():
+    """diffusers notes that the AudioLDM 2 UNet class is not the one AudioLDMPipeline expects: not a fault."""
+    return _without("diffusers.pipelines.pipeline_utils", "Expected types for")
+
+
+def _without_fallback_chatter():
     """diffusers logs an error when a component has no .safetensors file, then loads its .bin instead: a line on
     the terminal for a folder that loads fine, or a second line beside ours when the .bin fails too."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("An error occurred while trying to fetch")
-
-
-@contextlib.contextmanager
-def _without_fallback_chatter():
-    chatter, logger = _FallbackChatter(), logging.getLogger("diffusers.models.modeling_utils")
-    logger.addFilter(chatter)
-    try:
-        yield
-    finally:
-        logger.removeFilter(chatter)
+    return _without("diffusers.models.modeling_utils", "An error occurred while trying to fetch")
 
 
 def is_speech_folder(folder: Path) -> bool:
