@@ -1,10 +1,9 @@
 """The app's writers go through core.fileio: on a real full disk (64 KB tmpfs, root only) nothing is lost."""
 
-import os
-import subprocess
 
 import numpy as np
 import pytest
+from small_disks import fill, mounted_tmpfs
 
 from core.audio.clip import Clip
 from core.output_checks import OutputError
@@ -12,26 +11,8 @@ from core.output_checks import OutputError
 
 @pytest.fixture
 def tiny_disk(tmp_path):
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("mounting a 64 KB tmpfs needs root")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=True)
-
-
-def fill(folder, leave=0):
-    """Fill the file system, leaving about `leave` bytes."""
-    fd = os.open(folder / "ballast", os.O_CREAT | os.O_WRONLY)
-    try:
-        while os.write(fd, b"\0" * 1024):
-            pass
-    except OSError:
-        pass
-    if leave:
-        os.ftruncate(fd, max(0, os.fstat(fd).st_size - leave))
-    os.close(fd)
+    with mounted_tmpfs(tmp_path / "disk") as folder:
+        yield folder
 
 
 def test_user_presets_survive_a_full_disk(tiny_disk, monkeypatch):

@@ -4,11 +4,11 @@ and the in-context output keeps the input's samples bit for bit (issue 8)."""
 import json
 import os
 import re
-import subprocess
 
 import numpy as np
 import pytest
 import soundfile as sf
+from small_disks import mounted_tmpfs
 
 from core.audio.provenance import read_sidecar
 from core.audio.seams import crossfade_samples
@@ -92,11 +92,9 @@ def test_default_names_are_made_free_instead_of_replacing(tiny_model_dir, tmp_pa
 def read_only_folder(tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
-    if os.geteuid() == 0:
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)]).returncode:
-            pytest.skip("root without permission to mount a read-only tmpfs")
-        yield folder
-        subprocess.run(["umount", "-l", str(folder)], check=True)
+    if os.geteuid() == 0:  # root ignores permission bits: a read-only mount is the real thing
+        with mounted_tmpfs(folder, read_only=True):
+            yield folder
     else:
         folder.chmod(0o555)
         yield folder
@@ -179,12 +177,7 @@ def test_a_lossy_input_defaults_to_lossless_float_wav(tiny_model_dir, tmp_path, 
 
 
 def test_a_full_disk_leaves_the_old_files_and_no_partial_set(tiny_model_dir, tmp_path, capsys):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
-                                           capture_output=True).returncode:
-        pytest.skip("mounting a 64 KB tmpfs needs root (tests/test_fileio.py covers EFBIG for any user)")
-    try:
+    with mounted_tmpfs(tmp_path / "disk") as disk:
         (disk / "out-1.wav").write_bytes(b"old take")
         (disk / "out-1.wav.json").write_text("old notes")
         # Three 3 s takes as 24-bit WAV need ~430 KB: the disk fills partway through the set.
@@ -194,8 +187,6 @@ def test_a_full_disk_leaves_the_old_files_and_no_partial_set(tiny_model_dir, tmp
         assert err.startswith("loa: error: no space left on device writing ") and "nothing was changed" in err
         assert sorted(p.name for p in disk.iterdir()) == ["out-1.wav", "out-1.wav.json"]
         assert (disk / "out-1.wav").read_bytes() == b"old take" and (disk / "out-1.wav.json").read_text() == "old notes"
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=True)
 
 
 def test_an_explicit_output_named_like_the_default_is_not_mistaken_for_an_input(tiny_model_dir, tmp_path, capsys,

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from engine_checks import assert_cancel_is_honoured_within_one_step
 
 from core.errors import Cancelled, InputError
 from core.generation.engine import Engine
-from core.generation.progress import CancelToken
 from core.generation.requests import GenerationRequest
 
 FAST = dict(seconds=1.0, steps=3)
@@ -55,19 +55,7 @@ def test_progress_reports_every_denoising_step(tiny_engine):
 
 
 def test_cancel_is_honoured_within_one_step(tiny_engine):
-    token = CancelToken()
-    steps = []
-
-    def on_progress(p):
-        if p.stage == "denoising":
-            steps.append(p.step)
-            if p.step == 2:
-                token.cancel()
-
-    with pytest.raises(Cancelled):
-        tiny_engine.generate(GenerationRequest("wind", seed=3, seconds=1.0, steps=10), progress=on_progress,
-                             cancel=token)
-    assert steps[-1] == 2
+    assert_cancel_is_honoured_within_one_step(tiny_engine)
 
 
 def test_a_cancel_callable_works_too(tiny_engine):

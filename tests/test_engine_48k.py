@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from engine_checks import assert_cancel_is_honoured_within_one_step
 
-from core.errors import Cancelled
 from core.generation import sampling, scorer
 from core.generation.engine import Engine
-from core.generation.progress import CancelToken
 from core.generation.requests import GenerationRequest
 
 FAST = dict(seconds=1.0, steps=2)
@@ -74,19 +73,7 @@ def test_progress_and_cancel(engine48):
     engine48.generate(GenerationRequest("wind", seed=3, seconds=1.0, steps=4), progress=seen.append)
     assert [(p.step, p.total) for p in seen if p.stage == "denoising"] == [(i, 4) for i in range(5)]
     assert seen[0].stage == "encoding" and "decoding" in [p.stage for p in seen]
-
-    token, steps = CancelToken(), []
-
-    def on_progress(p):
-        if p.stage == "denoising":
-            steps.append(p.step)
-            if p.step == 2:
-                token.cancel()
-
-    with pytest.raises(Cancelled):
-        engine48.generate(GenerationRequest("wind", seed=3, seconds=1.0, steps=10), progress=on_progress,
-                          cancel=token)
-    assert steps[-1] == 2
+    assert_cancel_is_honoured_within_one_step(engine48)
 
 
 def test_a_reroll_comes_from_the_prompt_cache_and_matches_an_uncached_run(engine48, tiny_48k_model):

@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from small_disks import mounted_tmpfs
 
 from core.fileio import atomic_output, atomic_outputs, write_bytes_atomic, write_text_atomic
 from core.output_checks import OutputError, OutputExists, check_output_paths
@@ -110,36 +111,26 @@ def test_check_output_paths_names_each_problem(tmp_path):
 def test_a_read_only_folder_is_refused_up_front(tmp_path):
     folder = tmp_path / "ro"
     folder.mkdir()
-    mounted = False
     if os.geteuid() == 0:  # root ignores permission bits: a read-only mount is the real thing
-        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
-                                 capture_output=True).returncode == 0
-        if not mounted:
-            pytest.skip("running as root without permission to mount a read-only tmpfs")
+        read_only = mounted_tmpfs(folder, read_only=True)
     else:
         folder.chmod(0o555)
+        read_only = contextlib.nullcontext()
     try:
-        with pytest.raises(OutputError, match="read-only file system|no permission"):
-            check_output_paths([folder / "x.wav"])
-        with pytest.raises(OutputError, match="nothing was changed"):
-            write_bytes_atomic(folder / "x.wav", b"data")
+        with read_only:
+            with pytest.raises(OutputError, match="read-only file system|no permission"):
+                check_output_paths([folder / "x.wav"])
+            with pytest.raises(OutputError, match="nothing was changed"):
+                write_bytes_atomic(folder / "x.wav", b"data")
     finally:
-        if mounted:
-            subprocess.run(["umount", "-l", str(folder)], check=True)
-        else:
-            folder.chmod(0o755)
+        folder.chmod(0o755)
 
 
 @pytest.fixture
 def tiny_disk(tmp_path):
     """A real 64 KB file system (tmpfs), when this process may mount one."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
-                                           capture_output=True).returncode != 0:
-        pytest.skip("mounting a 64 KB tmpfs needs root; the RLIMIT_FSIZE test covers the same path")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=True)
+    with mounted_tmpfs(tmp_path / "disk") as folder:
+        yield folder
 
 
 def test_a_full_disk_keeps_the_old_file_and_says_so(tiny_disk):

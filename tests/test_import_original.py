@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 from hf_cache import install_into_cache
+from small_disks import mounted_tmpfs
 from tiny_original_audioldm import GEOMETRY_16K_V1, build_tiny_checkpoint, save_tokenizer
 
 from core.cli.main import main
@@ -388,12 +389,7 @@ def test_a_checkpoint_replaced_in_place_with_the_same_size_and_time_is_hashed_ag
 
 def test_a_full_disk_while_converting_is_one_line_and_exit_2_and_a_rerun_with_room_finishes(
         tiny_pth, tmp_path, with_tokenizer, monkeypatch, capsys):
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(disk)],
-                                           capture_output=True).returncode:
-        pytest.skip("mounting a 96 KB tmpfs needs root")
-    try:
+    with mounted_tmpfs(tmp_path / "disk", "96k") as disk:
         monkeypatch.setenv("LOA_DATA_DIR", str(disk))
         out = tmp_path / "take.wav"
         code = main(["generate", "rain", "--model", str(tiny_pth), "-o", str(out), "--seconds", "1", "--steps", "1"])
@@ -404,7 +400,5 @@ def test_a_full_disk_while_converting_is_one_line_and_exit_2_and_a_rerun_with_ro
         assert find_converted(tiny_pth) is None
         leftovers = [p.name for p in (disk / "models" / "converted").rglob("*.partial") if p.parent.name != "converted"]
         assert leftovers == []  # the component being written went; only whole ones stay for the rerun
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], check=True)
     code = main(["generate", "rain", "--model", str(tiny_pth), "-o", str(out), "--seconds", "1", "--steps", "1"])
     assert code == 0 and out.is_file(), capsys.readouterr().err

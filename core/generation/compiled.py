@@ -209,7 +209,10 @@ class CompiledStage:
         if self.device.type == "cpu":
             import torch._inductor.config as inductor_config
 
-            inductor_config.freezing = True  # weights as constants: oneDNN prepacks them (inference only)
+            # No weight freezing: inductor's disk cache skips graphs with frozen (prepacked oneDNN) weights, so
+            # every process paid the whole compile again (166 s at full size), and freezing bought no speed here
+            # (full-size bf16 UNet, 20 steps: 39.1-39.8 s per take without, 39.7 s with; docs/developers.md).
+            inductor_config.freezing = False
         started = time.perf_counter()
         try:
             if self.compiled is None:
