@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 from core.audio.clip import Clip, load_clip
 from core.audio.naming import take_file_name, take_title, unique_path
@@ -208,11 +208,14 @@ class Library:
 
     def search(self, text: str = "", *, mode: Optional[str] = None, model: Optional[str] = None,
                favourites_only: bool = False, kept_only: bool = False, trashed: bool = False,
-               limit: Optional[int] = None) -> list[LibraryItem]:
+               limit: Optional[int] = None, ids: Optional[Sequence[int]] = None) -> list[LibraryItem]:
         """Newest first. Every word of `text` must appear in the prompt, negative prompt, spoken words, source
         file name or model (LibraryItem.search_text); the word match runs in Python, where the words live in
-        the settings JSON."""
+        the settings JSON. `ids`: only among these items (which of a job's new takes a filtered view shows)."""
         where, args = ["trashed = ?"], [int(trashed)]
+        if ids is not None:
+            where.append(f"id IN ({','.join('?' * len(ids))})")
+            args.extend(int(i) for i in ids)
         if mode:
             where.append("mode = ?")
             args.append(mode)

@@ -188,12 +188,7 @@ class LibraryPanel(QWidget):
         self.list.clear()
         unsaved = self.unsaved_ids()
         for item in items:
-            version = version_line(item)  # edited versions: made from which item, by which edits
-            row = QListWidgetItem(describe(item) + (f"\n{version}" if version else "")
-                                  + ("\n✎ unsaved edits (select it to go on)" if item.id in unsaved else ""))
-            row.setData(ITEM_ROLE, item)
-            row.setToolTip(f"{item.prompt}\nlicence: {item.licence}\n{item.audio_path}"
-                           + (f"\n{chain_text(self.library, item)}" if version else ""))
+            row = self._row(item, unsaved)
             self.list.addItem(row)
             if selected is not None and item.id == selected.id:
                 self.list.setCurrentItem(row, _SELECT_ONLY)
@@ -204,6 +199,40 @@ class LibraryPanel(QWidget):
                                  "No takes yet: generate, record or open a file.")
         self.empty_label.setVisible(not items)  # said, rather than a blank list
         self.list.blockSignals(False)
+
+    def _row(self, item: LibraryItem, unsaved: set) -> QListWidgetItem:
+        version = version_line(item)  # edited versions: made from which item, by which edits
+        row = QListWidgetItem(describe(item) + (f"\n{version}" if version else "")
+                              + ("\n✎ unsaved edits (select it to go on)" if item.id in unsaved else ""))
+        row.setData(ITEM_ROLE, item)
+        row.setToolTip(f"{item.prompt}\nlicence: {item.licence}\n{item.audio_path}"
+                       + (f"\n{chain_text(self.library, item)}" if version else ""))
+        return row
+
+    def items_added(self, ids: list[int]) -> None:
+        """New takes (a finished job): the ones the current view shows go on top and the rest of the list stays.
+        A whole refresh reads and lays out every item: 0.2 s of the GUI thread at 4000 items, every job."""
+        if self.in_trash or not ids:  # new takes are never in the trash
+            self.changed.emit()
+            return
+        if set(self.library.modes()) != set(self._combo_values(self.mode_filter)) or \
+                set(self.library.models()) != set(self._combo_values(self.model_filter)):
+            self.refresh_filters()  # a first take of a mode or model: offer it in the filters
+        items = self.library.search(self.search_edit.text(), mode=self.mode_filter.currentData(),
+                                    model=self.model_filter.currentData(),
+                                    favourites_only=self.favourites_only.isChecked(),
+                                    kept_only=self.kept_only.isChecked(), ids=ids)
+        self.list.blockSignals(True)
+        unsaved = self.unsaved_ids()
+        for index, item in enumerate(items):
+            self.list.insertItem(index, self._row(item, unsaved))
+        self.empty_label.setVisible(self.list.count() == 0)
+        self.list.blockSignals(False)
+        self.changed.emit()
+
+    @staticmethod
+    def _combo_values(combo) -> list:
+        return [combo.itemData(i) for i in range(1, combo.count())]  # after "All modes" / "All models"
 
     def items(self) -> list[LibraryItem]:
         return [self.list.item(i).data(ITEM_ROLE) for i in range(self.list.count())]

@@ -155,7 +155,7 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
                     entry.library_id = item.id
             except (OSError, LoaError) as exc:
                 self.show_error(f"Could not store the takes in the library: {exc}")
-            self.library_panel.library_changed()
+            self.library_panel.items_added([e.library_id for e in entries if e.library_id is not None])
         kept_clip = self.show_result_cards(entries)
         self.generation_panel.show_seed(result.request.seed)
         notes = "".join(f" Note: {note}" for note in result.notes)  # e.g. a prompt cut to the model's window

@@ -118,3 +118,32 @@ def test_a_silent_take_is_marked_on_its_card(make_window):
     first, second = window.candidates.cards
     assert first.silent_mark.isVisibleTo(first) and "Silent take" in first.silent_mark.text()
     assert not second.silent_mark.isVisibleTo(second)
+
+
+def test_a_jobs_new_takes_go_on_top_of_the_list_without_rebuilding_it(make_window):
+    """A finished job adds rows for its takes (those the current filters show); the rows already listed stay the
+    same objects, so the GUI thread does not re-read a large library after every job."""
+    library = Library()
+    a, b = add(library, "hinge creak"), add(library, "wind gust")
+    window = make_window(library=library)
+    panel = window.library_panel
+    panel.library_changed()
+    kept_rows = [panel.list.item(i) for i in range(panel.list.count())]
+    new = [add(library, "thunder roll"), add(library, "thunder clap")]
+    panel.items_added([t.id for t in new])
+    assert [i.id for i in panel.items()] == [new[1].id, new[0].id, b.id, a.id]  # newest first, as a refresh has it
+    assert [panel.list.item(i) for i in (2, 3)] == kept_rows
+    panel.refresh()
+    assert [i.id for i in panel.items()] == [new[1].id, new[0].id, b.id, a.id]
+
+    panel.search_edit.setText("thunder")  # a filtered view shows only the new takes it matches
+    other = library.add(tone_clip(), prompt="door slam", mode="music", model="other-model", licence="x", seed=2,
+                        settings={"prompt": "door slam"})
+    panel.items_added([other.id])
+    assert other.id not in [i.id for i in panel.items()]
+    assert panel.model_filter.findData("other-model") > 0 and panel.mode_filter.findData("music") > 0
+
+    panel.search_edit.setText("")
+    panel.trash_toggle.setChecked(True)
+    panel.items_added([add(library, "rain").id])  # the trash view gains nothing
+    assert panel.items() == []
