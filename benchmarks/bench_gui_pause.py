@@ -1,12 +1,15 @@
 """The longest GUI-thread pause while the window generates without a break, as JSON.
 
-    python benchmarks/bench_gui_pause.py --model FOLDER [--minutes 10] [--seconds 2] [--steps 10] [--out FILE]
+    python benchmarks/bench_gui_pause.py --model FOLDER [--minutes 10] [--seconds 2] [--steps 10]
+        [--library-items N] [--out FILE]
 
 Opens the real window (studio.app.make_application: the GUI-thread collector of core.gc_policy; the start-up
 freeze as studio.app.main does), points it at the model folder and queues a new generation each time one
 finishes, for --minutes. A 10 ms precise timer on the GUI thread measures how late each tick comes (any
 stall: collection, painting, a slow slot); core.gc_policy reports the longest collection pass. Both must
-stay under the 0.2 s playback buffer. Library and settings go to a temporary folder.
+stay under the 0.2 s playback buffer. A watchdog thread samples every thread's stack while a tick is over
+0.1 s late (`stalls_over_0_2_s`: what the GUI thread ran, or which thread held the interpreter). Library and
+settings go to a temporary folder; `--library-items` starts it with that many takes.
 """
 
 from __future__ import annotations
@@ -76,7 +79,26 @@ class StallWatch(threading.Thread):
         return out
 
 
-def run(model: Path, minutes: float, seconds: float, steps: int) -> dict:
+def prefill_library(items: int) -> None:
+    """A library of `items` takes, as a user's after months of work: one real take, its row copied in SQL (the
+    list and its searches read rows; one shared audio file is enough)."""
+    import numpy as np
+
+    from core.audio.clip import Clip
+    from core.library.store import Library
+
+    library = Library()
+    library.add(Clip(np.zeros((16000, 1), np.float32), 16000), prompt="rain on a tin roof", mode="sound",
+                model="prefill", licence="n/a", seed=1, settings={"prompt": "rain on a tin roof"})
+    columns = ("prompt, negative_prompt, mode, settings, seed, model, licence, score, audio_path, sample_rate, "
+               "seconds, created, kept, parent_id, operations")
+    with library._lock, library._db:
+        for _ in range(items - 1):
+            library._db.execute(f"INSERT INTO items ({columns}) SELECT {columns} FROM items LIMIT 1")
+    library.close()
+
+
+def run(model: Path, minutes: float, seconds: float, steps: int, library_items: int = 0) -> dict:
     from PySide6.QtCore import Qt, QTimer
 
     from core import gc_policy
@@ -85,6 +107,8 @@ def run(model: Path, minutes: float, seconds: float, steps: int) -> dict:
     from studio.shell.settings import StudioSettings
 
     app = make_application(["bench"])
+    if library_items:
+        prefill_library(library_items)
     settings = StudioSettings()
     settings.local_models = [str(model)]
     window = MainWindow(settings=settings)
@@ -143,7 +167,8 @@ def run(model: Path, minutes: float, seconds: float, steps: int) -> dict:
     app.processEvents()
     gaps.sort()
     late = [g - TICK_MS / 1000 for g in gaps]
-    return {"minutes": round(elapsed / 60, 2), "generations_started": jobs[0], "ticks": len(gaps),
+    return {"minutes": round(elapsed / 60, 2), "library_items_at_start": library_items,
+            "generations_started": jobs[0], "ticks": len(gaps),
             "longest_gui_pause_s": round(max(late), 4), "p99_gui_pause_s": round(late[int(len(late) * 0.99)], 4),
             "longest_collection_s": round(gc_policy.longest_pause(), 4),
             "pauses_over_0_2_s": sum(1 for g in late if g > 0.2), "collections_over_50_ms": slow,
@@ -156,12 +181,13 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--seconds", type=float, default=2.0, help="duration of each generation")
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--library-items", type=int, default=0, help="start with a library of this many takes")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         for env in ("LOA_DATA_DIR", "LOA_CONFIG_DIR", "LOA_CACHE_DIR"):
             os.environ[env] = str(Path(home) / env.lower())
-        result = run(args.model.resolve(), args.minutes, args.seconds, args.steps)
+        result = run(args.model.resolve(), args.minutes, args.seconds, args.steps, args.library_items)
     print_and_save({"machine": platform.node(), "python": platform.python_version(),
                     "cpus": os.cpu_count(), "load_average": os.getloadavg(), **result}, args.out)
 

@@ -53,6 +53,9 @@ class JobSpec:
     title: str = ""
     extra: dict[str, Any] = field(default_factory=dict)  # mode-specific inputs, e.g. the source to continue
     task: Any = None  # the core task (core.generation.tasks); None: the one `mode` builds (studio.generate.modes.task_for)
+    # Called on the worker thread with (job, result) once the work is done, before the job is reported finished:
+    # the window stores the takes there, so their files and rows are written off the GUI thread.
+    after_work: Optional[Callable[["Job", GenerationResult], None]] = None
 
     def describe(self) -> str:
         """The job as the user knows it: the words for speech, the source for Continue, else the prompt."""
@@ -73,6 +76,8 @@ class Job:
     result: Optional[GenerationResult] = None
     error: Optional[str] = None
     denoising_steps_seen: int = 0
+    library_ids: list[int] = field(default_factory=list)  # the takes as stored by the spec's after_work
+    store_error: Optional[str] = None  # why after_work could not store them
 
     @property
     def done(self) -> bool:
@@ -118,6 +123,8 @@ class _JobRunnable(QRunnable):
             if not engine.loaded:
                 signals.progress.emit(job.id, Progress("loading", 0, 1))
             result = job.spec.work(engine, job.spec, lambda p: signals.progress.emit(job.id, p), job.token)
+            if job.spec.after_work is not None:
+                job.spec.after_work(job, result)
         except Cancelled:
             signals.cancelled.emit(job.id)
         except LoaError as exc:

@@ -140,6 +140,8 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
     def submit(self, spec: JobSpec) -> Job:
         self.error_banner.setVisible(False)
         self.generation_panel.save_fields()  # what produced this job survives a crash
+        if self.settings.store_all_generations and not spec.extra.get("editor_edit"):
+            spec.after_work = self.library_writer()
         job = self.jobs.submit(spec)
         self.show_message(f"Queued “{spec.describe()}” on {spec.model}.")
         return job
@@ -149,19 +151,31 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
             return  # a generative edit: its result comes back into the editor (studio.editor.generative)
         mode = job.spec.mode
         entries = [ClipEntry.from_candidate(result, c, mode) for c in result.candidates]
-        if self.settings.store_all_generations:
-            try:
-                for entry, item in zip(entries, self.library.add_result(result, mode, kept=False)):
-                    entry.library_id = item.id
-            except (OSError, LoaError) as exc:
-                self.show_error(f"Could not store the takes in the library: {exc}")
-            self.library_panel.items_added([e.library_id for e in entries if e.library_id is not None])
+        if job.spec.after_work is not None:  # stored on the worker thread (library_writer)
+            for entry, item_id in zip(entries, job.library_ids):
+                entry.library_id = item_id
+            if job.store_error:
+                self.show_error(f"Could not store the takes in the library: {job.store_error}")
+            self.library_panel.items_added(job.library_ids)
         kept_clip = self.show_result_cards(entries)
         self.generation_panel.show_seed(result.request.seed)
         notes = "".join(f" Note: {note}" for note in result.notes)  # e.g. a prompt cut to the model's window
         self.show_message(f"{len(entries)} take{'s' if len(entries) > 1 else ''} of “{job.spec.describe()}” "
                           f"in {result.seconds_taken:.1f} s (seed {result.request.seed}).{notes}"
                           + (" The clip in the editor stays open: click a card to open a take." if kept_clip else ""))
+
+    def library_writer(self):
+        """What a job runs on its worker thread once its takes exist: add them to the library (audio files,
+        sidecars, rows: fsyncs that stalled the GUI thread when done there)."""
+        library = self.library
+
+        def store(job: Job, result: GenerationResult) -> None:
+            try:
+                job.library_ids = [item.id for item in library.add_result(result, job.spec.mode, kept=False)]
+            except (OSError, LoaError) as exc:
+                job.store_error = str(exc)
+
+        return store
 
     def show_result_cards(self, entries: list[ClipEntry]) -> bool:
         """Finished takes land as cards. The best take opens in the editor only when the editor is empty or shows

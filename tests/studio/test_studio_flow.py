@@ -1,6 +1,7 @@
 """The whole flow in the window with the tiny model: generate from the panel, progress, candidates,
 library rows, keep, more like this, cancel, responsiveness, and one clear message on failure."""
 
+import threading
 import time
 
 import soundfile as sf
@@ -16,11 +17,16 @@ JOB_TIMEOUT_MS = 180_000
 def test_generate_from_the_panel_shows_ranked_candidates_and_stores_them(qtbot, tiny_window):
     window = tiny_window
     fill_panel(window, "metal door slam in a large hall", seconds=1.0, steps=3, candidates=2, seed=7)
-    progress = []
+    progress, storing_threads = [], []
     window.jobs.job_progress.connect(lambda job, p: progress.append((p.stage, p.step, p.total)))
+    store = window.library.add_result
+    window.library.add_result = lambda *a, **kw: storing_threads.append(threading.current_thread()) or store(*a, **kw)
     with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as finished:
         qtbot.mouseClick(window.generation_panel.generate_button, Qt.MouseButton.LeftButton)
     job, result = finished.args
+    # The takes' files and rows were written on the job's worker thread, never the GUI thread's (fsyncs stall it)
+    assert len(storing_threads) == 1 and storing_threads[0] is not threading.main_thread()
+    assert [c.entry.library_id for c in window.candidates.cards] == job.library_ids and len(job.library_ids) == 2
 
     assert [s for s in progress if s[0] == "denoising"] == [("denoising", n, 3) for n in range(0, 4)]
     assert job.status == "finished" and job.denoising_steps_seen == 3
