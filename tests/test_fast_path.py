@@ -157,6 +157,11 @@ def test_a_length_outside_the_buckets_runs_eager_and_says_so(tiny_model_dir, mon
     assert "ran without the compiled graphs" in result.notes[0] and "1 s" in result.notes[0]
     stage = engine.fast.stages["unet"]
     assert stage.calls == {"compiled": 0, "eager": 1} and not stage.ready  # one step: one (guidance-batched) call
+    # a compiling CPU engine keeps its UNet channels-last (oneDNN's layout: no reorders around each convolution)
+    assert engine.pipeline.unet.conv_in.weight.is_contiguous(memory_format=torch.channels_last)
+    plain = Engine(tiny_model_dir, device="cpu", precision="bf16", compile="off")
+    plain.load()
+    assert not plain.pipeline.unet.conv_in.weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_a_bucket_length_compiles_then_runs_compiled_and_matches_eager(tiny_model_dir, monkeypatch):
