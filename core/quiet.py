@@ -6,12 +6,14 @@ from __future__ import annotations
 import atexit
 import ctypes
 import ctypes.util
+import functools
 import logging
 import os
 import platform
 import re
 import threading
 import warnings
+from typing import Optional
 
 # Read by diffusers, transformers and huggingface_hub when they are first imported (importing them imports torch,
 # seconds, so a front end that may never load a model sets these instead of importing them to quiet them).
@@ -131,17 +133,29 @@ def quiet_native_libraries() -> None:
             _restore_at_exit = True
 
 
+_MAPPED_JACK = re.compile(r"(/\S*/libjack\S*)$", re.MULTILINE)
+
+
+@functools.lru_cache(maxsize=None)
+def _system_library(name: str) -> Optional[str]:
+    """ctypes.util.find_library, once per process: it runs ldconfig (or a compiler) in a subprocess, and the MIDI
+    rescans call this on the GUI thread (0.2-0.4 s stalls every few seconds in benchmarks/bench_gui_pause.py)."""
+    return ctypes.util.find_library(name)
+
+
 def _native_libraries() -> list[tuple[str, list]]:
     alsa = [("snd_lib_error_set_handler", _ALSA_HANDLER)]
     jack = [("jack_set_error_function", _JACK_FUNCTION), ("jack_set_info_function", _JACK_FUNCTION)]
     found = []
     for name, setters in (("asound", alsa), ("jack", jack)):
-        path = ctypes.util.find_library(name)
+        path = _system_library(name)
         if path:
             found.append((path, setters))
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:  # copies bundled in wheels
-            mapped = {line.split()[-1] for line in maps if "/libjack" in line}
+            # One regex over the whole text, not a Python loop over its ~10k lines: this runs on the GUI thread
+            # (MIDI rescans), where a loop stretched to 0.2-0.4 s beside busy model threads.
+            mapped = set(_MAPPED_JACK.findall(maps.read()))
     except OSError:
         mapped = set()  # not Linux: the system library is the one
     found += [(path, jack) for path in sorted(mapped) if os.path.basename(path).startswith("libjack")]
