@@ -26,6 +26,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
+from core import gc_policy
 from core.generation import precision as precision_mod
 from core.generation.precision import StagePrecision
 
@@ -221,7 +222,9 @@ class CompiledStage:
                 self.compiled = precision_mod.cast_call(torch.compile(_Plain(self.module, self.method),
                                                                       dynamic=False, backend=backend, **options),
                                                         self.dtype)
-            with torch.inference_mode():
+            # Like a model load (core.gc_policy): tracing allocates hundreds of thousands of objects, and the
+            # window's GUI-thread collector walked them in passes of 0.1-1.2 s; what survives is frozen after.
+            with gc_policy.loading(), torch.inference_mode():
                 self._run_compiled(args, kwargs)
         except Exception as exc:  # noqa: BLE001 - any compiler failure leaves the stage eager, never the job
             log.warning("compiling the %s failed (%s); it runs eager", self.name, exc)
