@@ -11,6 +11,7 @@ import logging
 import os
 import platform
 import re
+import sys
 import threading
 import warnings
 from typing import Optional
@@ -151,15 +152,27 @@ def _native_libraries() -> list[tuple[str, list]]:
         path = _system_library(name)
         if path:
             found.append((path, setters))
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:  # copies bundled in wheels
-            # One regex over the whole text, not a Python loop over its ~10k lines: this runs on the GUI thread
-            # (MIDI rescans), where a loop stretched to 0.2-0.4 s beside busy model threads.
-            mapped = set(_MAPPED_JACK.findall(maps.read()))
-    except OSError:
-        mapped = set()  # not Linux: the system library is the one
-    found += [(path, jack) for path in sorted(mapped) if os.path.basename(path).startswith("libjack")]
+    found += [(path, jack) for path in _bundled_libjacks() if os.path.basename(path).startswith("libjack")]
     return found
+
+
+_maps_read: tuple[int, list[str]] = (-1, [])  # (len(sys.modules) when /proc/self/maps was read, its libjacks)
+
+
+def _bundled_libjacks() -> list[str]:
+    """The libjack copies mapped into this process (bundled in wheels: python-rtmidi's). /proc/self/maps is read
+    again only after new modules were imported (a wheel's library comes with its module): this runs on the GUI
+    thread at each MIDI rescan, and reading the maps of a process whose model threads map and unmap memory took
+    0.2-0.4 s there (benchmarks/bench_gui_pause.py's stall watch)."""
+    global _maps_read
+    if _maps_read[0] != len(sys.modules):
+        try:
+            with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+                found = sorted(set(_MAPPED_JACK.findall(maps.read())))
+        except OSError:
+            found = []  # not Linux: the system library is the one
+        _maps_read = (len(sys.modules), found)
+    return _maps_read[1]
 
 
 def _restore_native_defaults() -> None:
