@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -75,9 +76,34 @@ def test_the_recorder_records_a_tone_played_into_the_null_sink_and_meters_it(pul
     np.testing.assert_array_equal(Clip(take.clip.samples, 48_000).samples, pending_takes(tmp_path)[0].load().samples)
 
 
+def test_a_stop_whose_driver_hangs_in_abort_returns_the_take_within_the_close_wait(pulse, tmp_path):
+    """The real stream's abort is made to block, as an ALSA plugin waiting on a dead server does."""
+    from core.devices import stream_close
+    from core.devices.recording import Recorder
+
+    recorder = Recorder(folder=tmp_path)
+    recorder.start()
+    recorder.drain_until(0.5)
+    stream, release = recorder._stream, threading.Event()
+    real_abort = stream.abort
+    stream.abort = lambda ignore_errors=True: (release.wait(), real_abort(ignore_errors=ignore_errors))
+    threading.Timer(10, release.set).start()  # a stop that waited on the driver ends too, and fails below
+    started = time.monotonic()
+    try:
+        take = recorder.stop()
+        took = time.monotonic() - started
+    finally:
+        release.set()
+    assert took < stream_close.CLOSE_WAIT_SECONDS + 1.0
+    assert take.seconds >= 0.5 and take.fault == ""
+    assert pending_takes(tmp_path)[0].frames == take.clip.frames
+
+
 RECORDING_PROCESS = """
+import faulthandler
 import sys
 from pathlib import Path
+faulthandler.dump_traceback_later(20, exit=True)  # a hang shows where it hangs (stderr), not just a timeout
 from core.devices.recording import Recorder
 recorder = Recorder(folder=Path(sys.argv[1]))
 recorder.start()
@@ -135,7 +161,7 @@ def test_a_sound_server_that_dies_mid_take_ends_it_with_a_status_line_and_keeps_
             time.sleep(0.1)
         subprocess.run(["pactl", "set-default-source", "private.monitor"], env=env, check=True)
         proc = subprocess.Popen([sys.executable, "-c", RECORDING_PROCESS, str(tmp_path / "takes")], cwd=REPO,
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert proc.stdout.readline().strip() == "recording"
         while True:
             line = proc.stdout.readline()
@@ -144,11 +170,13 @@ def test_a_sound_server_that_dies_mid_take_ends_it_with_a_status_line_and_keeps_
                 break
         server.kill()  # the input vanishes mid-take
         server.wait(10)
-        rest = proc.communicate(timeout=30)[0].splitlines()
+        out, err = proc.communicate(timeout=60)
+        rest = out.splitlines()
     finally:
         if server.poll() is None:
             server.kill()
             server.wait(10)
+    assert rest and rest[-1].startswith("fault "), f"the recording process ended with {rest[-1:]}:\n{err}"
     fault = rest[-1]
     assert fault.startswith("fault Recording stopped:") and "the take is kept" in fault
     assert proc.returncode == 0  # a status line, not a crash

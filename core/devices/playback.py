@@ -35,6 +35,7 @@ from typing import Callable, Optional, Union
 import numpy as np
 
 from core.audio.clip import Clip, resample
+from core.devices.stream_close import close_stream
 from core.errors import LoaError, first_line
 from core.quiet import quiet_native_libraries
 
@@ -234,7 +235,7 @@ class Player:
     def stop(self) -> None:
         """Stop at once; `position` stays where playback was. The audio callback sees `_stopping` first and hands
         out silence, so a stream whose abort by the host API is slow or fails (close_stream ignores its errors)
-        does not go on sounding after the player says it stopped."""
+        does not go on sounding after the player says it stopped (nor waits on a driver that hung)."""
         with self._lock:
             self._stopping = True
             self._playing = False
@@ -296,19 +297,6 @@ class Player:
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
         close_stream(stream)
-
-
-def close_stream(stream) -> None:
-    """Abort and close a PortAudio stream (None is fine); a vanished device must not break stop(). PortAudio
-    closes only a stopped stream: one still active after its abort is stopped, then closed."""
-    if stream is not None:
-        try:
-            stream.abort(ignore_errors=True)
-            if stream.active:
-                stream.stop(ignore_errors=True)
-            stream.close(ignore_errors=True)
-        except Exception:  # noqa: BLE001 - PortAudio errors vary by host API
-            pass
 
 
 def record(seconds: float, device: DeviceChoice = None, rate: int = 48_000, channels: int = 1) -> Clip:

@@ -34,11 +34,11 @@ from core.devices.playback import (
     PlaybackUnavailable,
     _first_line,
     backend,
-    close_stream,
     list_input_devices,
     resolve_device,
 )
 from core.devices.ringbuffer import RingBuffer
+from core.devices.stream_close import close_stream
 from core.devices.takes import PendingTake, TakeWriter, open_pending
 
 DEFAULT_RATE = 48_000
@@ -263,16 +263,16 @@ class Recorder:
     def _fail(self, message: str, disk_failed: bool = False) -> None:
         self.fault = message
         self._recording = False
+        if self.writer is not None and not disk_failed:
+            # The take is on disk before the stream is closed: a driver can hang in that close.
+            try:
+                if self._ring is not None:  # anything that arrived just before the fault
+                    self.writer.write(self._ring.read(self.writer.max_frames - self.writer.frames))
+                self.writer.flush()
+                self.writer.update_note(fault=message)
+            except (OSError, RuntimeError):
+                pass  # the disk is failing too: what was flushed stays readable
         self._close_stream()
-        if self.writer is None or disk_failed:
-            return
-        try:
-            if self._ring is not None:  # anything that arrived just before the fault
-                self.writer.write(self._ring.read(self.writer.max_frames - self.writer.frames))
-            self.writer.flush()
-            self.writer.update_note(fault=message)
-        except (OSError, RuntimeError):
-            pass  # the disk is failing too: what was flushed stays readable
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
