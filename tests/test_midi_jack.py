@@ -161,6 +161,32 @@ def test_two_inputs_at_once_notes_from_one_clock_from_the_other():
         daw.close()
 
 
+def test_ticking_a_second_input_leaves_the_first_open_and_loses_none_of_its_clock():
+    """Choosing the DAW's port beside the controller's must not reopen the controller's: a reopen is a gap in which
+    its pulses are lost (and, on JACK, a port unregistered moments after it was registered)."""
+    require_jack()
+    tag = uuid.uuid4().hex[:8]
+    pads = VirtualOutput(f"loa-pads-{tag}", client_name="loa-test-controller")
+    daw = VirtualOutput(f"loa-daw-{tag}", client_name="loa-test-daw")
+    midi = MidiInput(client_name="loa-test-in")
+    try:
+        assert midi.open_many([pads.port_name]), midi.status
+        connect(pads, midi)
+        first = midi._open[midi.open_ports[0]].client
+        for k in range(48):
+            pads.send([0xF8])
+            if k == 24:  # mid-stream, as a user ticks the second input
+                assert len(midi.open_many([pads.port_name, daw.port_name])) == 2, midi.status
+            time.sleep(0.002)
+        assert midi._open[midi.open_ports[0]].client is first
+        assert len([e for e in drain_until(midi, 48) if e.kind == "clock"]) == 48
+        assert midi.open_many([daw.port_name]) == [midi.open_ports[0]] and daw.port_name in midi.open_ports[0]
+    finally:
+        midi.close()
+        pads.close()
+        daw.close()
+
+
 def test_no_midi_system_gives_a_status_not_a_crash(monkeypatch):
     monkeypatch.setenv("JACK_DEFAULT_SERVER", "loa-no-such-server")
     midi = MidiInput(apis=("alsa", "jack"))

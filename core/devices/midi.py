@@ -162,14 +162,17 @@ class MidiInput:
 
     def open_many(self, names: list[str]) -> list[str]:
         """Listen to each of `names` (a port's name or part of it) at once; returns the ports opened. The others
-        close. A name not present now is remembered and opened when it comes (check())."""
-        self.close_port()
+        close. A name not present now is remembered and opened when it comes (check()). A port already open and
+        still wanted stays open: ticking a second input must not interrupt a clock arriving on the first."""
         self.wanted = [n for n in dict.fromkeys(names) if n]
+        ports = self.ports() if self.wanted else []
+        still_wanted = {_find_port(ports, name) for name in self.wanted}
+        for name in [name for name in self._open if name not in still_wanted]:
+            self.close_port(name)
         if not self.wanted:
             if self.available:
                 self.status = f"MIDI ({API_NAMES[self.api]}): no input chosen"
             return []
-        ports = self.ports()
         if self._client is None:
             return []
         problems = [problem for name in self.wanted if (problem := self._open_port(ports, name))]
