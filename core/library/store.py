@@ -187,11 +187,15 @@ class Library:
                         seed=parent.seed, settings=settings, kept=kept, parent_id=parent.id,
                         operations=operations)
 
-    def add_result(self, result, mode: str, kept: bool = False) -> list[LibraryItem]:
-        """Store every candidate of a core GenerationResult, best first."""
-        return [self.add(c.clip, prompt=result.request.prompt, mode=mode, model=result.model_id,
-                         licence=result.licence, seed=c.seed, score=c.score, settings=c.settings, kept=kept)
-                for c in result.candidates]
+    def add_result(self, result, mode: str, kept: bool = False,
+                   into: Optional[list[LibraryItem]] = None) -> list[LibraryItem]:
+        """Store every candidate of a core GenerationResult, best first. `into` collects each item as it is
+        stored, so a caller whose disk fills partway still knows which takes made it."""
+        items = into if into is not None else []
+        for c in result.candidates:
+            items.append(self.add(c.clip, prompt=result.request.prompt, mode=mode, model=result.model_id,
+                                  licence=result.licence, seed=c.seed, score=c.score, settings=c.settings, kept=kept))
+        return items
 
     def _new_audio_path(self, file_name: str, created: str) -> Path:
         month = created[:7] if len(created) >= 7 else "undated"

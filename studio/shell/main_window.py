@@ -170,10 +170,12 @@ class MainWindow(LibraryActions, ModelActions, QMainWindow):
         library = self.library
 
         def store(job: Job, result: GenerationResult) -> None:
+            stored = []  # a disk that fills after the first take leaves that take's id on its card
             try:
-                job.library_ids = [item.id for item in library.add_result(result, job.spec.mode, kept=False)]
+                library.add_result(result, job.spec.mode, kept=False, into=stored)
             except (OSError, LoaError) as exc:
                 job.store_error = str(exc)
+            job.library_ids = [item.id for item in stored]
 
         return store
 

@@ -176,3 +176,26 @@ def test_closing_the_window_during_a_job_cancels_it_and_saves_state(qtbot, tiny_
     qtbot.waitUntil(lambda: job.done)
     assert job.status == "cancelled" and job.denoising_steps_seen < 400
     assert settings.window_state()[0] is not None
+
+
+def test_a_disk_that_fills_after_the_first_take_keeps_that_takes_library_row_on_its_card(qtbot, tiny_window):
+    """The library's audio folder is a real tmpfs with room for one take of two: the first is stored and its card
+    knows its row, the second's failure is one message, and the list shows what was stored."""
+    from small_disks import fill, mounted_tmpfs
+
+    from core.library.store import AUDIO_FOLDER
+
+    window = tiny_window
+    fill_panel(window, "rain on a tin roof", seconds=1.0, steps=2, candidates=2, seed=3)
+    with mounted_tmpfs(window.library.folder / AUDIO_FOLDER, size="256k") as audio:
+        fill(audio, leave=96 * 1024)  # one 1 s take (16 kHz, 32-bit float) is about 64 KB: two do not fit
+        with qtbot.waitSignal(window.jobs.job_finished, timeout=JOB_TIMEOUT_MS) as finished:
+            window.generation_panel.request_generate()
+        job, result = finished.args
+        assert len(job.library_ids) == 1 and job.store_error, job.store_error
+        [stored] = window.library.search()
+        assert [c.entry.library_id for c in window.candidates.cards] == [stored.id, None]
+        assert window.candidates.cards[0].entry.seed == stored.seed == result.candidates[0].seed
+        assert stored.audio_path.exists()
+        assert window.error_banner.isVisible() and "Could not store the takes" in window.error_banner.text()
+        assert window.library_panel.list.count() == 1
