@@ -13,7 +13,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 # Nothing in the test run may reach the hub; the app's own folders point at tmp.
 os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Offscreen Qt with a 1920x1080 screen, the display tier's Xvfb size (offscreen's own is 800x800, and the window
+# fits its first size to the screen: studio.shell.window_layout.resize_to_screen).
+os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={Path(__file__).parent / 'offscreen_screen.json'}")
 # Compiled bucket graphs cost minutes of compiling per shape: tests run eager unless they ask (test_fast_path).
 os.environ.setdefault("LOA_COMPILE", "off")
 

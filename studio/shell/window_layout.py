@@ -25,6 +25,8 @@ from studio.shell.labels import WrappingLabel
 
 JOB_LIST_MAX_HEIGHT = 150  # about five job rows; more scroll
 PANEL_MIN_WIDTH = 320  # the settings panel; the candidates column gets the rest (one card is ~250 px)
+FIRST_SIZE = QSize(1400, 860)  # a first start's size where the screen has room; a smaller screen gets all of it
+FRAME_ROOM = QSize(8, 40)  # what a window manager adds around the window: borders and a title bar
 
 
 def shrinkable_docks(window: QMainWindow, keep: tuple[QDockWidget, ...] = ()) -> None:
@@ -199,7 +201,15 @@ def build_layout(window) -> None:
     window.library_dock.setObjectName("libraryDock")
     window.library_dock.setWidget(window.library_panel)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.library_dock)
-    window.resize(1400, 860)
+    resize_to_screen(window)
+
+
+def resize_to_screen(window) -> None:
+    """A first start's size: FIRST_SIZE, or the whole screen less the frame where the screen is smaller (on a
+    1024x640 screen a 1400x860 window hid its right edge, the drag-out button with it, and its bottom rows)."""
+    screen = window.screen()
+    room = screen.availableGeometry().size() - FRAME_ROOM if screen is not None else FIRST_SIZE
+    window.resize(FIRST_SIZE.boundedTo(room))
 
 
 class FittingScroll(QScrollArea):
