@@ -47,6 +47,7 @@ class StallWatch(threading.Thread):
     def __init__(self, last_tick: list, gui_ident: int) -> None:
         super().__init__(name="stall-watch", daemon=True)
         self.last_tick, self.gui_ident, self.stop = last_tick, gui_ident, threading.Event()
+        self.started = time.perf_counter()
         self.stalls: list[dict] = []
 
     def run(self) -> None:
@@ -61,7 +62,8 @@ class StallWatch(threading.Thread):
             sample = {names.get(ident, str(ident)): _where(frame) for ident, frame in frames.items()
                       if ident != self.ident}
             if current is None or current["tick"] != self.last_tick[0]:
-                current = {"tick": self.last_tick[0], "late_s": 0.0, "gui": [], "others": []}
+                current = {"tick": self.last_tick[0], "at_s": round(self.last_tick[0] - self.started, 1),
+                           "late_s": 0.0, "gui": [], "others": []}
                 self.stalls.append(current)
             current["late_s"] = round(late, 3)
             current["gui"].append(sample.pop(names.get(self.gui_ident, str(self.gui_ident)), "?"))
@@ -74,7 +76,8 @@ class StallWatch(threading.Thread):
             if stall["late_s"] < over:
                 continue
             gui = max(set(stall["gui"]), key=stall["gui"].count)
-            out.append({"late_s": stall["late_s"], "samples": len(stall["gui"]), "gui_thread": gui,
+            out.append({"at_s": stall["at_s"], "late_s": stall["late_s"], "samples": len(stall["gui"]),
+                        "gui_thread": gui,
                         "others_at_first_sample": stall["others"][0]})
         return out
 
@@ -121,7 +124,7 @@ def run(model: Path, minutes: float, seconds: float, steps: int, library_items: 
     panel.steps_spin.setValue(steps)
     panel.candidates_spin.setValue(2)
 
-    gaps, last, jobs, slow, pass_start = [], [time.perf_counter()], [0], [], [0.0]
+    gaps, last, jobs, slow, pass_start, per_minute = [], [time.perf_counter()], [0], [], [0.0], {}
 
     def note_collection(phase, info) -> None:  # every pass over 50 ms: when, which generation, how long
         if phase == "start":
@@ -138,6 +141,7 @@ def run(model: Path, minutes: float, seconds: float, steps: int, library_items: 
     def tick() -> None:
         now = time.perf_counter()
         gaps.append(now - last[0])
+        per_minute[int((now - started) // 60)] = max(per_minute.get(int((now - started) // 60), 0.0), now - last[0])
         last[0] = now
 
     def next_job(*_args) -> None:
@@ -171,7 +175,10 @@ def run(model: Path, minutes: float, seconds: float, steps: int, library_items: 
             "generations_started": jobs[0], "ticks": len(gaps),
             "longest_gui_pause_s": round(max(late), 4), "p99_gui_pause_s": round(late[int(len(late) * 0.99)], 4),
             "longest_collection_s": round(gc_policy.longest_pause(), 4),
-            "pauses_over_0_2_s": sum(1 for g in late if g > 0.2), "collections_over_50_ms": slow,
+            "pauses_over_0_2_s": sum(1 for g in late if g > 0.2),
+            # the first minutes hold the background compile (the tiny model's, beside the generations)
+            "longest_gui_pause_s_per_minute": [round(per_minute[m] - TICK_MS / 1000, 3) for m in sorted(per_minute)],
+            "collections_over_50_ms": slow,
             "stalls_over_0_2_s": watch.report()}
 
 

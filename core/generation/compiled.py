@@ -207,6 +207,9 @@ class CompiledStage:
 
         # Every engine (a reload, a precision change) compiles the same code object again: room for them all.
         dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, 64)
+        # Dynamo's own collection after each traced frame walked the compile's young objects for 1.1-1.2 s with the
+        # interpreter held: the window froze that long (benchmarks/bench_gui_pause.py). Our policy handles them.
+        dynamo_config.run_gc_after_compile = False
         if self.device.type == "cpu":
             import torch._inductor.config as inductor_config
 
