@@ -11,6 +11,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from midi_services import connect, require_jack, wait_for
@@ -120,71 +121,69 @@ def test_port_unplugged_and_back(midi_pair):
         again.close()
 
 
-def test_two_inputs_at_once_notes_from_one_clock_from_the_other():
+@pytest.fixture
+def controller_and_daw():
+    """A pad controller's and a DAW's virtual outputs (real JACK ports) and one MidiInput, all closed after; a test
+    that replugs the controller puts the new one in `.pads`."""
+    require_jack()
+    tag = uuid.uuid4().hex[:8]
+    ports = SimpleNamespace(tag=tag, pads=VirtualOutput(f"loa-pads-{tag}", client_name="loa-test-controller"),
+                            daw=VirtualOutput(f"loa-daw-{tag}", client_name="loa-test-daw"),
+                            midi=MidiInput(client_name="loa-test-in"))
+    yield ports
+    ports.midi.close()
+    ports.pads.close()
+    ports.daw.close()
+
+
+def test_two_inputs_at_once_notes_from_one_clock_from_the_other(controller_and_daw):
     """A controller's notes and a DAW's clock on two ports, both open at once: every event arrives, tagged with its
     port; unplugging the controller leaves the DAW's port open, and the controller reopens when it is back."""
-    require_jack()
-    tag = uuid.uuid4().hex[:8]
-    pads = VirtualOutput(f"loa-pads-{tag}", client_name="loa-test-controller")
-    daw = VirtualOutput(f"loa-daw-{tag}", client_name="loa-test-daw")
-    midi = MidiInput(client_name="loa-test-in")
-    try:
-        assert midi.open_many([pads.port_name, daw.port_name]) and len(midi.open_ports) == 2, midi.status
-        assert pads.port_name in midi.status and daw.port_name in midi.status
-        connect(pads, midi)
-        connect(daw, midi)
-        for k in range(48):
-            daw.send([0xF8])
-            if k % 12 == 0:
-                pads.send(note_on(36 + k // 12, 100))
-            time.sleep(0.005)
-        events = drain_until(midi, 52)
-        clock = [e for e in events if e.kind == "clock"]
-        notes = [e for e in events if e.kind == "note_on"]
-        assert len(clock) == 48 and {e.source for e in clock} == {midi.open_ports[1]}
-        assert [e.number for e in notes] == [36, 37, 38, 39] and {e.source for e in notes} == {midi.open_ports[0]}
-        assert daw.port_name in clock[0].source and pads.port_name in notes[0].source
+    pads, daw, midi = controller_and_daw.pads, controller_and_daw.daw, controller_and_daw.midi
+    assert midi.open_many([pads.port_name, daw.port_name]) and len(midi.open_ports) == 2, midi.status
+    assert pads.port_name in midi.status and daw.port_name in midi.status
+    connect(pads, midi)
+    connect(daw, midi)
+    for k in range(48):
+        daw.send([0xF8])
+        if k % 12 == 0:
+            pads.send(note_on(36 + k // 12, 100))
+        time.sleep(0.005)
+    events = drain_until(midi, 52)
+    clock = [e for e in events if e.kind == "clock"]
+    notes = [e for e in events if e.kind == "note_on"]
+    assert len(clock) == 48 and {e.source for e in clock} == {midi.open_ports[1]}
+    assert [e.number for e in notes] == [36, 37, 38, 39] and {e.source for e in notes} == {midi.open_ports[0]}
+    assert daw.port_name in clock[0].source and pads.port_name in notes[0].source
 
-        pads.close()
-        assert wait_for(lambda: (midi.check(), len(midi.open_ports) == 1)[1])
-        assert "disconnected" in midi.status and daw.port_name in midi.open_ports[0]
-        daw.send(note_on(50, 1))
-        assert [e.number for e in drain_until(midi, 1)] == [50]  # the other input goes on
-        pads = VirtualOutput(f"loa-pads-{tag}", client_name="loa-test-controller")
-        assert wait_for(lambda: (midi.check(), len(midi.open_ports) == 2)[1])
-        connect(pads, midi)
-        pads.send(note_on(40, 1))
-        assert [e.number for e in drain_until(midi, 1)] == [40]
-    finally:
-        midi.close()
-        pads.close()
-        daw.close()
+    pads.close()
+    assert wait_for(lambda: (midi.check(), len(midi.open_ports) == 1)[1])
+    assert "disconnected" in midi.status and daw.port_name in midi.open_ports[0]
+    daw.send(note_on(50, 1))
+    assert [e.number for e in drain_until(midi, 1)] == [50]  # the other input goes on
+    pads = controller_and_daw.pads = VirtualOutput(f"loa-pads-{controller_and_daw.tag}",
+                                                   client_name="loa-test-controller")
+    assert wait_for(lambda: (midi.check(), len(midi.open_ports) == 2)[1])
+    connect(pads, midi)
+    pads.send(note_on(40, 1))
+    assert [e.number for e in drain_until(midi, 1)] == [40]
 
 
-def test_ticking_a_second_input_leaves_the_first_open_and_loses_none_of_its_clock():
+def test_ticking_a_second_input_leaves_the_first_open_and_loses_none_of_its_clock(controller_and_daw):
     """Choosing the DAW's port beside the controller's must not reopen the controller's: a reopen is a gap in which
     its pulses are lost (and, on JACK, a port unregistered moments after it was registered)."""
-    require_jack()
-    tag = uuid.uuid4().hex[:8]
-    pads = VirtualOutput(f"loa-pads-{tag}", client_name="loa-test-controller")
-    daw = VirtualOutput(f"loa-daw-{tag}", client_name="loa-test-daw")
-    midi = MidiInput(client_name="loa-test-in")
-    try:
-        assert midi.open_many([pads.port_name]), midi.status
-        connect(pads, midi)
-        first = midi._open[midi.open_ports[0]].client
-        for k in range(48):
-            pads.send([0xF8])
-            if k == 24:  # mid-stream, as a user ticks the second input
-                assert len(midi.open_many([pads.port_name, daw.port_name])) == 2, midi.status
-            time.sleep(0.002)
-        assert midi._open[midi.open_ports[0]].client is first
-        assert len([e for e in drain_until(midi, 48) if e.kind == "clock"]) == 48
-        assert midi.open_many([daw.port_name]) == [midi.open_ports[0]] and daw.port_name in midi.open_ports[0]
-    finally:
-        midi.close()
-        pads.close()
-        daw.close()
+    pads, daw, midi = controller_and_daw.pads, controller_and_daw.daw, controller_and_daw.midi
+    assert midi.open_many([pads.port_name]), midi.status
+    connect(pads, midi)
+    first = midi._open[midi.open_ports[0]].client
+    for k in range(48):
+        pads.send([0xF8])
+        if k == 24:  # mid-stream, as a user ticks the second input
+            assert len(midi.open_many([pads.port_name, daw.port_name])) == 2, midi.status
+        time.sleep(0.002)
+    assert midi._open[midi.open_ports[0]].client is first
+    assert len([e for e in drain_until(midi, 48) if e.kind == "clock"]) == 48
+    assert midi.open_many([daw.port_name]) == [midi.open_ports[0]] and daw.port_name in midi.open_ports[0]
 
 
 def test_no_midi_system_gives_a_status_not_a_crash(monkeypatch):
