@@ -26,6 +26,7 @@ from studio.shell.confirm import confirm
 
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke
+LAYOUT_BATCH = 200  # list rows laid out per event-loop pass (~3 ms at 4000 rows)
 # Selecting from code replaces the selection; the list's extended mode would otherwise add to it.
 _SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect
 
@@ -50,6 +51,10 @@ class LibraryList(QListWidget):
         self.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.setWordWrap(True)
         self.setSpacing(3)
+        # Laid out a batch of rows per event-loop pass: a whole pass over 4000 word-wrapped rows after each new take
+        # held the GUI thread 0.05 s on a quiet machine and 0.2-0.25 s beside a generation (bench_gui_pause).
+        self.setLayoutMode(QListWidget.LayoutMode.Batched)
+        self.setBatchSize(LAYOUT_BATCH)
 
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):

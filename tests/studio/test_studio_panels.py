@@ -263,3 +263,33 @@ def test_delete_key_in_the_library_list_trashes_the_selection(qtbot, make_window
     panel.list.setFocus()
     qtbot.keyClick(panel.list, Qt.Key.Key_Delete)
     assert library.get(item.id).trashed and panel.list.count() == 0
+
+
+def test_a_long_library_list_lays_out_in_batches_and_a_new_take_goes_on_top(qtbot):
+    """Laying out thousands of word-wrapped rows in one pass held the GUI thread 0.2 s beside a generation after
+    each take (benchmarks/bench_gui_pause.py); the list lays out LAYOUT_BATCH rows per event-loop pass instead."""
+    from benchmarks.bench_gui_pause import prefill_library
+    from studio.library.library_panel import LAYOUT_BATCH, LibraryPanel
+
+    prefill_library(5 * LAYOUT_BATCH)
+    library = Library()
+    panel = LibraryPanel(library)
+    qtbot.addWidget(panel)
+    panel.resize(350, 600)
+    panel.show()
+    panel.refresh()
+    first, last = panel.list.item(0), panel.list.item(5 * LAYOUT_BATCH - 1)
+    for _ in range(50):  # single event passes until the first rows are laid out
+        QApplication.processEvents()
+        if panel.list.visualItemRect(first).isValid():
+            break
+    assert panel.list.visualItemRect(first).isValid()
+    assert not panel.list.visualItemRect(last).isValid()  # the rest comes in later passes
+    qtbot.waitUntil(lambda: panel.list.visualItemRect(last).isValid())
+
+    (take,) = add_items(library, [("glass shatter", "sound", "cvssp/audioldm2", 3)])
+    panel.items_added([take.id])
+    assert panel.list.count() == 5 * LAYOUT_BATCH + 1 and panel.items()[0].id == take.id
+    qtbot.waitUntil(lambda: panel.list.visualItemRect(panel.list.item(0)).isValid()
+                    and panel.list.visualItemRect(last).isValid())
+    assert panel.list.visualItemRect(panel.list.item(0)).bottom() < panel.list.visualItemRect(panel.list.item(1)).top()
