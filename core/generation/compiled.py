@@ -20,14 +20,17 @@ import hashlib
 import logging
 import math
 import os
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import torch
 
 from core import gc_policy
 from core.generation import precision as precision_mod
+from core.generation import precompile
 from core.generation.precision import StagePrecision
 
 log = logging.getLogger(__name__)
@@ -39,6 +42,7 @@ MAX_VARIANTS = 4  # compiled graphs per stage and process (each holds prepacked 
 COMPILE_MODES = ("auto", "on", "off")
 ENV = "LOA_COMPILE"
 BACKEND_ENV = "LOA_COMPILE_BACKEND"  # inductor by default; tests use aot_eager to exercise the path quickly
+PRECOMPILE_ENV = "LOA_PRECOMPILE"  # off: CPU graphs compile in this process, as before the child process
 
 
 def bucket_for(seconds: float) -> Optional[float]:
@@ -144,6 +148,7 @@ class CompiledStage:
         self.pad = _pad_tokens if name == "unet" else (lambda kw: kw)
         self.method = method
         self.compiled: Optional[Callable] = None  # built at the first compile (a bad backend fails there)
+        self.saved: dict[Any, Callable] = {}  # key -> graph compiled by a child process and loaded from disk
         self.ready: set = set()
         self.failed: set = set()
         self.compile_seconds: dict = {}
@@ -166,7 +171,15 @@ class CompiledStage:
         if key not in self.ready and self.broken is None and key not in self.failed:
             self._want(key, args, kwargs)
         if key in self.ready:
-            out = self._run_compiled(args, kwargs)
+            try:
+                out = self._run_compiled(args, kwargs, key)
+            except precompile.GuardMismatch as exc:  # a saved graph's layout assumption did not hold: eager
+                log.warning("the compiled %s does not fit this call (%s); it runs eager", self.name, exc)
+                with self._lock:
+                    self.ready.discard(key)
+                    self.failed.add(key)
+                self.calls["eager"] += 1
+                return self.eager(*args, **kwargs)
             if self.name != "vae" or _finite(out):
                 self.calls["compiled"] += 1
                 return out
@@ -175,8 +188,8 @@ class CompiledStage:
         self.calls["eager"] += 1
         return self.eager(*args, **kwargs)
 
-    def _run_compiled(self, args, kwargs):
-        out = self.compiled(*args, **kwargs)
+    def _run_compiled(self, args, kwargs, key=None):
+        out = self.saved.get(key, self.compiled)(*args, **kwargs)
         return _cloned(out) if self.device.type == "cuda" else out  # CUDA graphs reuse their output buffers
 
     def _want(self, key, args, kwargs) -> None:
@@ -218,8 +231,11 @@ class CompiledStage:
             # (full-size bf16 UNet, 20 steps: 39.1-39.8 s per take without, 39.7 s with; docs/developers.md).
             inductor_config.freezing = False
         started = time.perf_counter()
+        folder = self._precompile_folder()
         try:
-            if self.compiled is None:
+            if folder is not None:
+                self._load_precompiled(key, args, kwargs, folder)
+            elif self.compiled is None:
                 backend = os.environ.get(BACKEND_ENV, "inductor")
                 options = {"mode": "reduce-overhead"} if self.device.type == "cuda" and backend == "inductor" else {}
                 self.compiled = precision_mod.cast_call(torch.compile(_Plain(self.module, self.method),
@@ -228,7 +244,7 @@ class CompiledStage:
             # Like a model load (core.gc_policy): tracing allocates hundreds of thousands of objects, and the
             # window's GUI-thread collector walked them in passes of 0.1-1.2 s; what survives is frozen after.
             with gc_policy.loading(), torch.inference_mode():
-                self._run_compiled(args, kwargs)
+                self._run_compiled(args, kwargs, key)
         except Exception as exc:  # noqa: BLE001 - any compiler failure leaves the stage eager, never the job
             log.warning("compiling the %s failed (%s); it runs eager", self.name, exc)
             with self._lock:
@@ -243,6 +259,31 @@ class CompiledStage:
         self._mark_on_disk(key)
         return True
 
+    def _precompile_folder(self) -> Optional[str]:
+        """Where a child process can load this stage from to compile it (core.generation.precompile): the CPU's
+        inductor graphs of a module loaded from a folder; None means compile in this process."""
+        if self.device.type != "cpu" or self.method != "forward" or os.environ.get(BACKEND_ENV, "inductor") != \
+                "inductor" or os.environ.get(PRECOMPILE_ENV, "on") == "off":
+            return None
+        return precompile.source_folder(self.module)
+
+    def _load_precompiled(self, key, args, kwargs, folder: str) -> None:
+        path = self._artifact(key)
+        if not path.exists():
+            precompile.compile_in_child(self.module, self.dtype, _channels_last(self.module),
+                                        *self._stage_inputs(args, kwargs), path, folder)
+        self.saved[key] = precision_mod.cast_call(precompile.load(path, self.module), self.dtype)
+
+    def _stage_inputs(self, args, kwargs) -> tuple[tuple, dict]:
+        """The inputs as the stage's graph sees them: floating tensors in the stage's dtype (precision.cast_call)."""
+        return precision_mod._cast(tuple(args), self.dtype), {k: precision_mod._cast(v, self.dtype)
+                                                               for k, v in kwargs.items()}
+
+    def _artifact(self, key) -> Path:
+        digest = hashlib.sha1(repr((torch.__version__, sys.version_info[:2], self.model_tag, self.name, key,
+                                    str(self.dtype), _channels_last(self.module))).encode()).hexdigest()[:20]
+        return Path(use_disk_cache()) / "loa-precompiled" / f"{self.name}-{digest}.bin"
+
     def wait(self, timeout: Optional[float] = None) -> None:
         """Block until the background compiles running now finish (benchmarks, tests)."""
         for thread in list(self.pending.values()):
@@ -255,6 +296,8 @@ class CompiledStage:
         return os.path.join(use_disk_cache(), "loa-compiled", digest)
 
     def cached_on_disk(self, key) -> bool:
+        if self._precompile_folder() is not None:
+            return self._artifact(key).exists()
         return os.path.exists(self._marker(key))
 
     def _mark_on_disk(self, key) -> None:
@@ -265,6 +308,14 @@ class CompiledStage:
                 f.write(f"{self.name} {key}\n")
         except OSError:
             pass
+
+
+def _channels_last(module: torch.nn.Module) -> bool:
+    """Whether the module's convolution weights are in channels-last layout (the CPU UNet, fast_path)."""
+    weight = next((p for p in module.parameters() if p.dim() == 4 and p.shape[1] > 1 and p.shape[2] * p.shape[3] > 1),
+                  None)
+    return weight is not None and not weight.is_contiguous() and \
+        weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def model_tag(pipe) -> str:
