@@ -75,3 +75,64 @@ def test_a_child_process_compiles_the_unet_and_a_later_engine_loads_it_without_c
         odd = take(later)
     assert "does not fit this call" in caplog.text and key not in later_stage.ready
     np.testing.assert_allclose(odd, eager, atol=1e-6)
+
+
+def test_a_second_process_wanting_the_same_graph_waits_for_the_first_and_then_finds_its_file(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "loa-precompiled" / "unet-x.bin"
+    waiter = ("import sys, time; from pathlib import Path; from core.generation import precompile\n"
+              "out = Path(sys.argv[1]); print('locking', flush=True); t = time.monotonic()\n"
+              "with precompile.compiling_lock(out):\n"
+              "    print(out.exists(), round(time.monotonic() - t, 1))\n")
+    with precompile.compiling_lock(out):
+        other = subprocess.Popen([sys.executable, "-c", waiter, str(out)], stdout=subprocess.PIPE, text=True,
+                                 cwd=str(compiled.Path(__file__).resolve().parents[1]))
+        assert other.stdout.readline().strip() == "locking"
+        time.sleep(1.0)  # the other process is blocked meanwhile
+        assert other.poll() is None
+        out.write_bytes(b"graph")
+    found, waited = other.communicate(timeout=60)[0].split()
+    assert found == "True" and float(waited) >= 0.9
+
+
+def test_a_compiled_cpu_kernel_runs_without_holding_the_interpreter(monkeypatch, tmp_path):
+    """Inductor's binding kept the GIL through each fused kernel: a Python thread (the GUI's) waited for all of it."""
+    import threading
+    import time
+
+    from core.generation import cpu_kernels
+
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path))
+    assert cpu_kernels.release_interpreter_in_kernels()
+
+    def long_fused(x):  # one fused loop over the tensor: a single long kernel
+        for _ in range(4):
+            x = torch.sin(x) * 1.01 + torch.cos(x)
+        return x
+
+    x = torch.randn(32, 1024, 1024)
+    kernel = torch.compile(long_fused, backend="inductor", fullgraph=True)
+    with torch.inference_mode():
+        expected = long_fused(x)
+        kernel(x)  # compiled
+        longest, running = [0.0], [True]
+
+        def sleeper():
+            last = time.perf_counter()
+            while running[0]:
+                time.sleep(0.002)
+                now = time.perf_counter()
+                longest[0], last = max(longest[0], now - last), now
+
+        thread = threading.Thread(target=sleeper)
+        thread.start()
+        started = time.perf_counter()
+        out = kernel(x)
+        took = time.perf_counter() - started
+        running[0] = False
+        thread.join()
+    assert torch.allclose(out, expected, atol=1e-4)
+    assert took > 0.1 and longest[0] < took / 3, (took, longest[0])

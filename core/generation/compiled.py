@@ -29,8 +29,8 @@ from typing import Any, Callable, Optional
 import torch
 
 from core import gc_policy
+from core.generation import cpu_kernels, precompile
 from core.generation import precision as precision_mod
-from core.generation import precompile
 from core.generation.precision import StagePrecision
 
 log = logging.getLogger(__name__)
@@ -216,6 +216,7 @@ class CompiledStage:
     def compile(self, key, args, kwargs) -> bool:
         """Compile (or load from the disk cache) the graph for `key` by running it once; True when ready."""
         use_disk_cache()
+        cpu_kernels.release_interpreter_in_kernels()  # before any kernel is built or loaded
         import torch._dynamo.config as dynamo_config
 
         # Every engine (a reload, a precision change) compiles the same code object again: room for them all.
@@ -269,9 +270,10 @@ class CompiledStage:
 
     def _load_precompiled(self, key, args, kwargs, folder: str) -> None:
         path = self._artifact(key)
-        if not path.exists():
-            precompile.compile_in_child(self.module, self.dtype, _channels_last(self.module),
-                                        *self._stage_inputs(args, kwargs), path, folder)
+        with precompile.compiling_lock(path):  # processes wanting the same graph (batch workers) compile it once
+            if not path.exists():
+                precompile.compile_in_child(self.module, self.dtype, _channels_last(self.module),
+                                            *self._stage_inputs(args, kwargs), path, folder)
         self.saved[key] = precision_mod.cast_call(precompile.load(path, self.module), self.dtype)
 
     def _stage_inputs(self, args, kwargs) -> tuple[tuple, dict]:

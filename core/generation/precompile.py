@@ -15,6 +15,7 @@ the caller checks them before each call (`guard_check`) and runs eager where the
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import torch
 
@@ -78,13 +79,33 @@ def compile_in_child(module: torch.nn.Module, dtype: torch.dtype, channels_last:
             "inputs": describe_inputs(args, kwargs), "out": str(out)}
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "core.generation.precompile", json.dumps(spec)],
-                          cwd=str(Path(__file__).resolve().parents[2]), capture_output=True, text=True,
-                          timeout=CHILD_TIMEOUT_S, env=os.environ.copy())
+    # Its output goes to a file, not a pipe: a child still compiling when the app quits finishes its file.
+    with open(out.with_suffix(".log"), "w") as output:
+        done = subprocess.run([sys.executable, "-m", "core.generation.precompile", json.dumps(spec)],
+                              cwd=str(Path(__file__).resolve().parents[2]), stdout=output, stderr=subprocess.STDOUT,
+                              timeout=CHILD_TIMEOUT_S, env=os.environ.copy())
     if done.returncode != 0 or not out.exists():
-        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or [f"exit {done.returncode}"]
-        raise RuntimeError(f"the compiling process failed: {tail[0]}")
+        lines = out.with_suffix(".log").read_text(errors="replace").strip().splitlines()
+        raise RuntimeError(f"the compiling process failed: {lines[-1] if lines else f'exit {done.returncode}'}")
     log.info("compiled %s in a child process in %.1f s", type(module).__name__, time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def compiling_lock(out: Path) -> Iterator[None]:
+    """Held while one process checks for and builds `out`; another one wanting it waits, then loads the file.
+    (Without fcntl, on Windows, each may compile it: the file is written atomically either way.)"""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def load(path: Path, module: torch.nn.Module) -> Callable:
@@ -129,6 +150,9 @@ def _main(spec: dict) -> None:
     import torch._dynamo.config as dynamo_config
     import torch._inductor.config as inductor_config
 
+    from core.generation.cpu_kernels import release_interpreter_in_kernels
+
+    release_interpreter_in_kernels()  # as the app, which loads these kernels
     dynamo_config.run_gc_after_compile = False
     inductor_config.freezing = False  # as the in-process compile (core.generation.compiled)
     with torch.inference_mode():
