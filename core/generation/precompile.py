@@ -22,6 +22,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 CHILD_TIMEOUT_S = 3600  # a cold full-size compile took 95-153 s on a 2-core CPU; far beyond means stuck
 NICE = 10  # the child yields the CPU to the generation and the window
+_ONE_CHILD = threading.Lock()
 
 
 def stage_forward(module: torch.nn.Module, *args, **kwargs):
@@ -79,8 +81,9 @@ def compile_in_child(module: torch.nn.Module, dtype: torch.dtype, channels_last:
             "inputs": describe_inputs(args, kwargs), "out": str(out)}
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    # Its output goes to a file, not a pipe: a child still compiling when the app quits finishes its file.
-    with open(out.with_suffix(".log"), "w") as output:
+    # One child at a time (each holds its own copy of the UNet and the compiler's memory); its output goes to a
+    # file, not a pipe: a child still compiling when the app quits finishes its file.
+    with _ONE_CHILD, open(out.with_suffix(".log"), "w") as output:
         done = subprocess.run([sys.executable, "-m", "core.generation.precompile", json.dumps(spec)],
                               cwd=str(Path(__file__).resolve().parents[2]), stdout=output, stderr=subprocess.STDOUT,
                               timeout=CHILD_TIMEOUT_S, env=os.environ.copy())
