@@ -274,7 +274,11 @@ class CompiledStage:
             if not path.exists():
                 precompile.compile_in_child(self.module, self.dtype, _channels_last(self.module),
                                             *self._stage_inputs(args, kwargs), path, folder)
-        self.saved[key] = precision_mod.cast_call(precompile.load(path, self.module), self.dtype)
+        try:
+            self.saved[key] = precision_mod.cast_call(precompile.load(path, self.module), self.dtype)
+        except Exception:
+            path.unlink(missing_ok=True)  # a file that does not load is built again at the next start
+            raise
 
     def _stage_inputs(self, args, kwargs) -> tuple[tuple, dict]:
         """The inputs as the stage's graph sees them: floating tensors in the stage's dtype (precision.cast_call)."""

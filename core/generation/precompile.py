@@ -147,7 +147,8 @@ def _main(spec: dict) -> None:
     module_name, class_name = spec["class"]
     cls = getattr(importlib.import_module(module_name), class_name)
     dtype = getattr(torch, spec["dtype"])
-    module = cls.from_pretrained(spec["folder"], torch_dtype=dtype).eval()
+    # Loaded in fp32 and cast whole, as the app casts its copy (core.generation.precision.apply).
+    module = cls.from_pretrained(spec["folder"], torch_dtype=torch.float32).eval().to(dtype)
     if spec["channels_last"]:
         module.to(memory_format=torch.channels_last)
     import torch._dynamo.config as dynamo_config
