@@ -264,7 +264,7 @@ class CompiledStage:
         """Where a child process can load this stage from to compile it (core.generation.precompile): the CPU's
         inductor graphs of a module loaded from a folder; None means compile in this process."""
         if self.device.type != "cpu" or self.method != "forward" or os.environ.get(BACKEND_ENV, "inductor") != \
-                "inductor" or os.environ.get(PRECOMPILE_ENV, "on") == "off":
+                "inductor" or os.environ.get(PRECOMPILE_ENV, "on") == "off" or not precompile.available():
             return None
         return precompile.source_folder(self.module)
 

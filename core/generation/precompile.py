@@ -36,6 +36,12 @@ NICE = 10  # the child yields the CPU to the generation and the window
 _ONE_CHILD = threading.Lock()
 
 
+def available() -> bool:
+    """Whether this torch saves and loads compiled functions (2.13 does; pyproject allows older ones, which compile
+    in the process instead)."""
+    return hasattr(torch.compiler, "load_compiled_function")
+
+
 def stage_forward(module: torch.nn.Module, *args, **kwargs):
     """The traced function: the module's class forward, bypassing instance wrappers (the app's precision casts
     and compiled-stage dispatcher are attributes on the instance)."""
