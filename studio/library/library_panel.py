@@ -27,6 +27,7 @@ from studio.shell.confirm import confirm
 ITEM_ROLE = Qt.ItemDataRole.UserRole
 SEARCH_DELAY_MS = 200  # search as you type, without a query per keystroke
 LAYOUT_BATCH = 200  # list rows laid out per event-loop pass (~3 ms at 4000 rows)
+_JUMP_KEYS = (Qt.Key.Key_End, Qt.Key.Key_PageDown)
 # Selecting from code replaces the selection; the list's extended mode would otherwise add to it.
 _SELECT_ONLY = QItemSelectionModel.SelectionFlag.ClearAndSelect
 
@@ -59,8 +60,12 @@ class LibraryList(QListWidget):
     def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.delete_pressed.emit()
-        else:
-            super().keyPressEvent(event)
+            return
+        if event.key() in _JUMP_KEYS:  # a jump into rows not laid out yet: lay them all out first (once)
+            self.setLayoutMode(QListWidget.LayoutMode.SinglePass)
+            self.doItemsLayout()
+            self.setLayoutMode(QListWidget.LayoutMode.Batched)
+        super().keyPressEvent(event)
 
     def item_at(self, pos) -> Optional[LibraryItem]:
         """The library item under a viewport position (None over empty space)."""
