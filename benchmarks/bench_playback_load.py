@@ -1,11 +1,11 @@
 """Playback under load: output underruns and wall time of core.devices.playback.Player at several buffer sizes while
-other Python threads keep the GIL busy (what a generation or the GUI drawing does to the audio callback), as JSON.
+other Python threads keep the GIL busy (what a generation or the GUI drawing does to the writer thread), as JSON.
 
     python benchmarks/bench_playback_load.py                                  # 2 busy threads, 0.035 / 0.1 / 0.2 s
     python benchmarks/bench_playback_load.py --threads 3 --latency 0.035 0.2 --repeats 4 --out result.json
 
 Needs an output device (e.g. the PulseAudio null sink .ci/run starts). Each run plays a 3 s clip to its end and
-counts the callbacks PortAudio flagged `output_underflow`; `seconds` is start to end-of-clip (a PulseAudio null sink
+counts the writes PortAudio reported as late (`Player.underflows`); `seconds` is start to end-of-clip (a PulseAudio null sink
 adds up to 2 s before the first sample and after each underrun).
 """
 
@@ -27,17 +27,6 @@ from core.audio.clip import Clip  # noqa: E402
 from core.devices.playback import Player  # noqa: E402
 
 
-class CountingPlayer(Player):
-    """A Player that counts the underflows PortAudio reports to its callback."""
-
-    underruns = 0
-
-    def _callback(self, outdata, frames, time_info, status) -> None:
-        if status.output_underflow:
-            self.underruns += 1
-        super()._callback(outdata, frames, time_info, status)
-
-
 def busy(stop: threading.Event) -> None:
     count = 0
     while not stop.is_set():
@@ -46,14 +35,14 @@ def busy(stop: threading.Event) -> None:
 
 def play_once(latency: float, clip: Clip, timeout: float) -> dict:
     ended = threading.Event()
-    player = CountingPlayer(on_finished=ended.set, latency=latency)
+    player = Player(on_finished=ended.set, latency=latency)
     started = time.perf_counter()
     player.play(clip)
     finished = ended.wait(timeout)
     seconds = time.perf_counter() - started
-    granted = player._latency
+    granted = player._take.stream.latency
     player.stop()
-    return {"underruns": player.underruns, "seconds": round(seconds, 2), "finished": finished,
+    return {"underruns": player.underflows, "seconds": round(seconds, 2), "finished": finished,
             "granted_latency": round(granted, 3)}
 
 

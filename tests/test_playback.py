@@ -76,48 +76,44 @@ def test_sounddevice_not_importable_degrades_to_playback_unavailable(monkeypatch
         backend()
 
 
-def test_the_audio_callback_copies_samples_advances_the_counter_and_stops_at_the_end():
-    if not HAS_PORTAUDIO:
-        service_missing("libportaudio2 is not installed (sounddevice.CallbackStop needs it)")
-    import sounddevice as sd
+def test_the_writer_hands_out_the_clip_in_chunks_and_round_a_loop():
+    from core.devices.playback import write_plan
 
-    player = Player()
-    clip = tone(seconds=0.01, rate=1000)  # 10 frames
-    player._data = clip.samples.copy()
-    player._rate = 1000
-    out = np.full((4, 1), 9.0, dtype=np.float32)
-    for block in range(2):
-        player._callback(out, 4, None, None)
-        np.testing.assert_array_equal(out, clip.samples[4 * block:4 * block + 4])
-    assert player.position == pytest.approx(0.008)
-    with pytest.raises(sd.CallbackStop):
-        player._callback(out, 4, None, None)
-    np.testing.assert_array_equal(out[:2], clip.samples[8:])
-    assert not out[2:].any()  # silence after the end, never stale samples
-    assert player.position == pytest.approx(0.010)
+    data = np.arange(10, dtype=np.float32)[:, None]
+    parts = list(write_plan(data, first=4, chunk=3, loop=False))
+    assert [len(p) for p in parts] == [4, 3, 3]
+    np.testing.assert_array_equal(np.concatenate(parts), data)
+    looped = write_plan(data, first=4, chunk=5, loop=True)
+    seen = np.concatenate([next(looped) for _ in range(5)])[:, 0]
+    assert seen.tolist() == [float(i % 10) for i in range(24)]
+    assert list(write_plan(data[:0], first=4, chunk=3, loop=True)) == []
 
 
-def test_once_stopped_the_audio_callback_hands_out_silence_whatever_the_host_does():
-    """stop() asks PortAudio to abort the stream and ignores its errors; a callback that ran after it (an abort
-    late under load, or one that failed) used to go on copying the take, so the sound outlived the player's
-    "stopped". Now it hands out silence and ends the stream from its side."""
-    if not HAS_PORTAUDIO:
-        service_missing("libportaudio2 is not installed (sounddevice.CallbackAbort needs it)")
-    import sounddevice as sd
+def test_the_playhead_is_what_was_handed_out_less_the_full_buffer_then_runs_on_the_clock():
+    """A blocking write returns with the host buffer full: at that moment the listener has heard what was handed
+    out less the buffer. Between writes the playhead runs on the clock, never past what was handed out."""
+    from core.devices.playback import Take
 
-    player = Player()
-    clip = tone(seconds=0.02, rate=1000)
-    player._data, player._rate = clip.samples.copy(), 1000
-    out = np.full((4, 1), 9.0, dtype=np.float32)
-    player._callback(out, 4, None, None)
-    player.stop()  # no stream open: only the flag the callback reads
-    for loop in (False, True):
-        player._loop = loop
-        out[:] = 9.0
-        with pytest.raises(sd.CallbackAbort):
-            player._callback(out, 4, None, None)
-        assert not out.any()
-    assert player.position == pytest.approx(0.004)
+    take = Take(stream=None, data=np.zeros((10_000, 1), np.float32), rate=1000, offset=2.0, loop=False)
+    assert take.position(now=5.0) == 2.0  # nothing written yet (a null sink may hold a new stream back)
+    take.handed = 3000
+    take.anchor(now=10.0, buffered=200)
+    assert take.position(now=10.0) == pytest.approx(2.0 + 2.8)
+    assert take.position(now=10.1) == pytest.approx(2.0 + 2.9)
+    assert take.position(now=11.0) == pytest.approx(2.0 + 3.0)  # never past the handed-out frames
+    take.finish(now=10.05)
+    assert take.position(now=99.0) == pytest.approx(2.0 + 2.85)  # stopped: it stays
+    take.finish(now=99.0, reached_end=True)
+    assert take.position(now=99.0) == pytest.approx(2.0 + 3.0)
+
+
+def test_a_looped_playhead_folds_back_into_the_range():
+    from core.devices.playback import Take
+
+    take = Take(stream=None, data=np.zeros((1000, 1), np.float32), rate=1000, offset=2.0, loop=True)
+    take.handed = 2500
+    take.anchor(now=0.0, buffered=200)
+    assert take.position(now=0.0) == pytest.approx(2.0 + 0.3)  # 2300 frames heard: 300 into the third pass
 
 
 # --- audio tier: a PulseAudio null sink ------------------------------------------------------------------
@@ -166,7 +162,8 @@ def test_a_16k_mono_clip_plays_and_the_playhead_advances_then_stop_halts_without
     player.stop()
     assert not player.is_playing
     stopped_at = player.position
-    time.sleep(0.2)
+    after = record(0.3, rate=48_000)
+    assert np.abs(after.samples).max() < 1e-3, "the tone went on after stop()"
     assert player.position == stopped_at and calls == []
     assert np.mean(np.abs(heard.samples[:, 0]) > 0.05) > 0.5, "the tone came back with gaps (output underruns?)"
     assert dominant_frequency(heard.samples[:, 0], 48_000) == pytest.approx(500, abs=3)
@@ -198,13 +195,30 @@ def test_playback_has_no_gaps_while_other_python_threads_keep_the_gil_busy(pulse
         for worker in workers:
             worker.join()
     assert player.position == pytest.approx(4.0, abs=0.01)
+    late = f"playback under load has gaps ({player.underflows} late writes)"
     silent = np.abs(heard.samples[:, 0]) < 1e-3
     sounding = np.flatnonzero(~silent)
     assert sounding.size, "nothing was heard"
     # a gap is silence after the sound started: the recorder may begin before the first buffer reaches the sink
     # (CI once measured 832 leading silent samples, then the tone without a break)
-    assert longest_run(silent[sounding[0]:]) < 0.005 * 48_000, "playback under load has gaps"
+    assert longest_run(silent[sounding[0]:]) < 0.005 * 48_000, late
     assert dominant_frequency(heard.samples[:, 0], 48_000) == pytest.approx(500, abs=3)
+
+
+@pytest.mark.audio
+def test_a_clip_is_heard_to_its_last_sample(pulse):
+    """PortAudio 19.6 on ALSA drops what is buffered when a callback stream completes: the old callback player cut
+    the last 0.2 s of every clip (a 1 s clip was heard for 0.79 s), the tail a sound designer listens for."""
+    from core.devices.playback import record
+
+    finished = threading.Event()
+    player = Player(on_finished=finished.set)
+    player.play(tone(freq=500.0, seconds=1.0, rate=16_000, amplitude=0.3))
+    heard = record(3.5, rate=48_000)  # the null sink may hold a stream back for up to 2 s
+    assert finished.wait(10.0)
+    sounding = np.flatnonzero(np.abs(heard.samples[:, 0]) > 1e-3)
+    assert sounding.size
+    assert (sounding[-1] - sounding[0]) / 48_000 == pytest.approx(1.0, abs=0.02)
 
 
 def wait_for(condition, seconds):

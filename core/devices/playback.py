@@ -1,13 +1,14 @@
 """Playback and recording over sounddevice (PortAudio), degrading cleanly when there is no audio at all.
 
-Qt-free. The audio callback only copies samples and advances a frame counter: it never touches the GUI.
-The GUI polls `Player.position` from a QTimer to move its playhead (see studio.waveform.waveform_view).
+Qt-free. A writer thread per play hands the samples to PortAudio with blocking writes (why: PLAYBACK_LATENCY below);
+it never touches the GUI. The GUI polls `Player.position` from a QTimer to move its playhead
+(see studio.waveform.waveform_view).
 
     from core.devices.playback import Player, PlaybackUnavailable, list_output_devices, audio_status
 
     player = Player(device=None, on_finished=lambda: ...)  # None: the system default output
     try:
-        player.play(clip, start=1.5)          # returns at once; audio runs on PortAudio's thread
+        player.play(clip, start=1.5)          # returns at once; the writer thread feeds PortAudio
         player.play(clip, start=1.0, end=2.0, loop=True)  # a range, played once or looped until stop()
     except PlaybackUnavailable as exc:
         show(str(exc))                        # one line: what is wrong and what to do
@@ -15,7 +16,7 @@ The GUI polls `Player.position` from a QTimer to move its playhead (see studio.w
     player.is_playing
     player.stop()
 
-`on_finished` is called from the audio thread when a clip plays to its end (not after stop()); in Qt, emit a
+`on_finished` is called from the writer thread when a clip plays to its end (not after stop()); in Qt, emit a
 signal from it (queued to the GUI thread) rather than touching widgets.
 
 Everything that can fail for lack of audio hardware raises PlaybackUnavailable (a LoaError): sounddevice not
@@ -29,24 +30,33 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
 import numpy as np
 
 from core.audio.clip import Clip, resample
-from core.devices.stream_close import close_stream
+from core.devices.stream_close import CLOSE_WAIT_SECONDS, abort_stream, close_stream
 from core.errors import LoaError, first_line
 from core.quiet import quiet_native_libraries
 
 DeviceChoice = Union[int, str, None]  # PortAudio index, (part of) a device name, or None for the default
 
-# Output buffer for auditioning. The callback is Python, so it waits for the GIL while other threads (a generation,
-# the GUI drawing) run: with PortAudio's default 35 ms on PulseAudio, two busy Python threads made a 3 s clip
-# underrun 5-6 times (choppy, and a PulseAudio null sink stalls up to 2 s after each); at 0.1 s once in 3 runs, at
-# 0.2 s never (benchmarks/bench_playback_load.py). The playhead takes the latency off, so only the start is later.
-# Pads, which need low latency, have their own stream (core.devices.pad_player).
+# Output buffer for auditioning: the playhead takes it off, so only the start is later. Pads, which need low latency,
+# have their own stream (core.devices.pad_player).
 PLAYBACK_LATENCY = 0.2
+# The clip is handed to PortAudio by a writer thread of its own with blocking writes, not from a stream callback. A
+# callback is Python and needs the GIL every period (50 ms at 0.2 s); while other Python threads hold it (a
+# generation, the GUI drawing) the start of a clip underran, because the stream starts with one period written and
+# the next must come within 50 ms (six busy threads: 11 starts of 20 had a gap; CI with two busy threads, now and
+# then). A blocking write waits for room in C without the GIL, so Python runs once per chunk, each time with a full
+# buffer ahead (1 start of 20 under six busy threads). The callback path also lost each clip's last buffer: PortAudio
+# 19.6 on ALSA drops it when a callback stream completes (a 1 s clip was heard for 0.79 s); the writer waits for the
+# buffer to play out before it stops the stream.
+WRITE_CHUNK = 0.25  # seconds per write after the first (which fills the whole buffer and one chunk)
+DRAIN_GRACE = 2.5   # seconds past the buffer to wait for the last sample (a PulseAudio null sink holds a new stream
+                    # back for up to 2 s)
 
 
 class PlaybackUnavailable(LoaError):
@@ -165,16 +175,10 @@ class Player:
         self.device = device
         self.on_finished = on_finished
         self.latency = latency  # seconds of output buffer asked of PortAudio (it may grant more), or "low"/"high"
-        self._stream = None
-        self._data = np.zeros((0, 1), dtype=np.float32)
-        self._frame = 0          # next frame the callback hands out (written only by the audio thread while playing)
-        self._rate = 1
-        self._offset = 0.0       # clip time (seconds) where the played data starts
-        self._latency = 0.0
-        self._loop = False       # wrap around the played range instead of ending
+        self._take: Optional[Take] = None
         self._playing = False
-        self._stopping = False
-        self._lock = threading.Lock()  # guards stream open/close against concurrent GUI calls
+        self._lock = threading.Lock()  # guards starting and stopping against concurrent GUI calls
+        self._clock = time.monotonic
         self.clip: Optional[Clip] = None
 
     # --- state the GUI polls -------------------------------------------------------------------------
@@ -184,13 +188,14 @@ class Player:
 
     @property
     def position(self) -> float:
-        """Seconds into the clip of what is being heard now (output latency taken off), or where playback ended."""
-        frames = self._frame
-        if self._playing:
-            frames = max(0.0, frames - self._latency * self._rate)
-        if self._loop and len(self._data):
-            frames = frames % len(self._data)
-        return self._offset + frames / self._rate
+        """Seconds into the clip of what is being heard now, or where playback stopped or ended."""
+        take = self._take
+        return 0.0 if take is None else take.position(self._clock())
+
+    @property
+    def underflows(self) -> int:
+        """Writes PortAudio reported as late (the output ran dry before them) in the current or last play."""
+        return 0 if self._take is None else self._take.underflows
 
     def set_device(self, device: DeviceChoice) -> AudioDevice:
         """Choose the output; validated at once so the GUI can show the problem next to the choice."""
@@ -215,31 +220,29 @@ class Player:
             stream, rate = self._open_stream(sd, device, clip.sample_rate, channels)
             if rate != clip.sample_rate:
                 samples = resample(samples, clip.sample_rate, rate)
-            self._data = np.ascontiguousarray(samples, dtype=np.float32)
-            self._frame = 0
-            self._rate = rate
-            self._offset = start
-            self._latency = float(stream.latency or 0.0)
-            self._loop = bool(loop) and len(self._data) > 0
-            self._stopping = False
-            self._stream = stream
-            self.clip = clip
-            self._playing = True
+            data = np.ascontiguousarray(samples, dtype=np.float32)
+            take = Take(stream, data, rate, start, bool(loop) and len(data) > 0)
             try:
                 stream.start()
             except Exception as exc:  # noqa: BLE001
-                self._playing = False
-                self._close_stream()
+                close_stream(stream)
                 raise PlaybackUnavailable(f"Cannot start playback on {device.label}: {_first_line(exc)}.") from exc
+            self._take, self.clip, self._playing = take, clip, True
+            threading.Thread(target=self._write_out, args=(take,), name="loa-playback", daemon=True).start()
 
     def stop(self) -> None:
-        """Stop at once; `position` stays where playback was. The audio callback sees `_stopping` first and hands
-        out silence, so a stream whose abort by the host API is slow or fails (close_stream ignores its errors)
-        does not go on sounding after the player says it stopped (nor waits on a driver that hung)."""
+        """Stop at once; `position` stays where playback was. The stream is aborted (what it holds is dropped) and
+        its writer thread hands out nothing more and closes it; a driver whose abort hangs is waited for at most
+        2 s (core.devices.stream_close)."""
         with self._lock:
-            self._stopping = True
+            take = self._take
             self._playing = False
-            self._close_stream()
+            if take is None or take.cancelled:
+                return
+            take.finish(self._clock())
+            take.cancelled = True
+            if abort_stream(take.stream):
+                take.closed.wait(CLOSE_WAIT_SECONDS)  # the writer closes it at once; nothing opens beside a close
 
     def close(self) -> None:
         self.stop()
@@ -251,52 +254,102 @@ class Player:
         for candidate in dict.fromkeys([rate, int(device.default_rate)]):
             try:
                 stream = sd.OutputStream(device=device.index, samplerate=candidate, channels=channels,
-                                         dtype="float32", callback=self._callback, latency=self.latency,
-                                         finished_callback=self._finished)
+                                         dtype="float32", latency=self.latency)
                 return stream, candidate
             except Exception as exc:  # noqa: BLE001 - PortAudioError, ValueError for bad settings
                 errors.append(_first_line(exc))
         raise PlaybackUnavailable(f"Cannot open audio output {device.label}: {errors[-1]}; "
                                   "choose another output device.")
 
-    def _callback(self, outdata, frames, time_info, status) -> None:
-        # Runs on PortAudio's thread: copy samples and advance the counter, nothing else.
-        if self._stopping:  # stop() was asked: silence from this buffer on, even if the host's abort is late
-            outdata[:] = 0
-            raise _callback_abort()
-        if self._loop:
-            self._loop_callback(outdata, frames)
-            return
-        start = self._frame
-        chunk = self._data[start:start + frames]
-        count = len(chunk)
-        outdata[:count] = chunk
-        if count < frames:
-            outdata[count:] = 0
-        self._frame = start + count
-        if count < frames:
-            raise _callback_stop()
-
-    def _loop_callback(self, outdata, frames) -> None:
-        # The counter keeps growing; `position` folds it back into the range.
-        data, filled = self._data, 0
-        while filled < frames:
-            at = (self._frame + filled) % len(data)
-            count = min(frames - filled, len(data) - at)
-            outdata[filled:filled + count] = data[at:at + count]
-            filled += count
-        self._frame += frames
-
-    def _finished(self) -> None:
-        # Also on PortAudio's thread, once the stream is inactive (end of data, or stop()).
-        reached_end = not self._stopping
-        self._playing = False
-        if reached_end and self.on_finished is not None:
+    def _write_out(self, take: "Take") -> None:
+        """The writer thread: hand the take to PortAudio, wait until it has been heard, close the stream. The only
+        thread that closes it, so no write ever runs on a closed stream."""
+        stream, reached_end = take.stream, False
+        try:
+            room = int(stream.write_available)  # nothing written yet: the whole host buffer
+            chunk = max(1, int(round(WRITE_CHUNK * take.rate)))
+            for part in write_plan(take.data, room + chunk, chunk, take.loop):
+                if take.cancelled:
+                    break
+                take.handed += len(part)
+                if stream.write(part):
+                    take.underflows += 1
+                take.anchor(self._clock(), room)  # a blocking write returns with the buffer full
+            else:
+                reached_end = self._drain(take, room)
+        except Exception:  # noqa: BLE001 - stop() aborted the stream under the write, or the device went away
+            pass
+        close_stream(stream)
+        take.closed.set()
+        with self._lock:
+            if take.cancelled:
+                return
+            take.finish(self._clock(), reached_end)
+            if self._take is take:
+                self._playing = False
+        if self.on_finished is not None:
             self.on_finished()
 
-    def _close_stream(self) -> None:
-        stream, self._stream = self._stream, None
-        close_stream(stream)
+    def _drain(self, take: "Take", room: int) -> bool:
+        """Wait until the host buffer has played out, so the clip's last buffer is heard before the stream stops."""
+        deadline = self._clock() + room / take.rate + DRAIN_GRACE
+        while not take.cancelled and self._clock() < deadline:
+            if take.stream.write_available >= room:
+                return True
+            time.sleep(0.01)
+        return not take.cancelled
+
+
+class Take:
+    """One play(): its stream and samples, what the writer has handed out, and the playhead's clock.
+
+    The playhead is anchored each time a blocking write returns: the buffer is then full, so what has been heard is
+    what was handed out less the buffer; between anchors it runs on the clock, never past what was handed out."""
+
+    def __init__(self, stream, data: np.ndarray, rate: int, offset: float, loop: bool):
+        self.stream, self.data, self.rate, self.offset, self.loop = stream, data, rate, offset, loop
+        self.handed = 0            # frames given to PortAudio (keeps counting round a loop)
+        self.underflows = 0
+        self.cancelled = False     # stop() was asked: the writer hands out nothing more
+        self.closed = threading.Event()  # the writer has closed the stream
+        self._anchor_at: Optional[float] = None
+        self._anchor_heard = 0
+        self._final: Optional[float] = None  # frames heard when it stopped or ended
+
+    def anchor(self, now: float, buffered: int) -> None:
+        self._anchor_heard, self._anchor_at = max(0, self.handed - buffered), now
+
+    def heard(self, now: float) -> float:
+        if self._final is not None:
+            return self._final
+        if self._anchor_at is None:
+            return 0.0
+        return min(float(self.handed), self._anchor_heard + (now - self._anchor_at) * self.rate)
+
+    def finish(self, now: float, reached_end: bool = False) -> None:
+        self._final = float(self.handed) if reached_end else self.heard(now)
+
+    def position(self, now: float) -> float:
+        frames = self.heard(now)
+        if self.loop:
+            frames %= len(self.data)
+        return self.offset + frames / self.rate
+
+
+def write_plan(data: np.ndarray, first: int, chunk: int, loop: bool):
+    """The parts a writer hands to PortAudio: `first` frames, then `chunk` at a time; round and round for a loop."""
+    total = len(data)
+    size, at = first, 0
+    while total:
+        if not loop:
+            if at >= total:
+                return
+            yield data[at:at + size]
+            at += size
+        else:
+            yield data[np.arange(at, at + size) % total]
+            at = (at + size) % total
+        size = chunk
 
 
 def record(seconds: float, device: DeviceChoice = None, rate: int = 48_000, channels: int = 1) -> Clip:
@@ -313,18 +366,6 @@ def record(seconds: float, device: DeviceChoice = None, rate: int = 48_000, chan
     except Exception as exc:  # noqa: BLE001
         raise PlaybackUnavailable(f"Cannot record from {chosen.label}: {_first_line(exc)}.") from exc
     return Clip(samples, rate)
-
-
-def _callback_stop():
-    import sounddevice
-
-    return sounddevice.CallbackStop()
-
-
-def _callback_abort():
-    import sounddevice
-
-    return sounddevice.CallbackAbort()
 
 
 def _first_line(exc: BaseException) -> str:

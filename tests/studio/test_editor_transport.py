@@ -83,21 +83,6 @@ def test_a_click_places_the_cursor_and_an_edited_clip_keeps_view_selection_and_c
     assert view.view_range() == pytest.approx((1.0, 2.0))
 
 
-def test_the_loop_callback_wraps_around_the_range_and_position_folds_back():
-    from core.devices.playback import Player
-
-    player = Player()
-    data = np.arange(10, dtype=np.float32)[:, None]
-    player._data, player._rate, player._offset, player._loop = data, 1000, 2.0, True
-    out = np.zeros((4, 1), np.float32)
-    seen = []
-    for _ in range(4):
-        player._callback(out, 4, None, None)
-        seen.extend(out[:, 0].tolist())
-    assert seen == [float(i % 10) for i in range(16)]
-    assert player.position == pytest.approx(2.0 + 6 / 1000)  # 16 frames played: 6 into the second pass
-
-
 @pytest.mark.audio
 def test_space_plays_from_the_cursor_or_the_selection_and_keeps_a_zoomed_view(make_window, qtbot, tmp_path):
     """Real playback into the PulseAudio null sink (.ci/run): Space starts at the cursor, not at 0; a selection
