@@ -1,6 +1,7 @@
 """Where one generation's seconds go, stage by stage, for the stock pipeline and our engine alike.
 
-The stages are the pipeline parts both paths call: `pipe.encode_prompt` (CLAP text, T5, the GPT-2 rollout),
+The stages are the pipeline parts both paths call: text encoding (CLAP text, T5, the GPT-2 rollout; stock's
+`pipe.encode_prompt`, ours `core.generation.encoding.encode_values`),
 `pipe.vae.decode` plus `pipe.mel_spectrogram_to_waveform` (decode), and CLAP ranking (`engine.rank` for ours,
 `pipe.score_waveforms` for stock, which ranks only several takes). The rest of a run is the denoising loop and
 glue. Each wrapper synchronises the device at its edges only (a few syncs per run; none inside the UNet loop).
@@ -21,7 +22,7 @@ import torch
 
 STAGES = ("encode", "decode", "score")
 # (whose method, its name, the stage it counts toward): methods an object lacks are skipped
-TARGETS = (("pipe", "encode_prompt", "encode"), ("vae", "decode", "decode"),
+TARGETS = (("pipe", "encode_prompt", "encode"), ("encoding", "encode_values", "encode"), ("vae", "decode", "decode"),
            ("pipe", "mel_spectrogram_to_waveform", "decode"), ("pipe", "score_waveforms", "score"),
            ("engine", "rank", "score"))  # CLAP ranking (Engine.rank, formerly Engine.score)
 
@@ -41,7 +42,9 @@ def stage_clock(pipe, engine, sync: Callable[[torch.device], None] = no_sync,
     """Within the block, the seconds spent in each stage named in `targets` accumulate in the yielded dict
     (wrappers are installed on the instances and removed on exit)."""
     seconds = dict.fromkeys(dict.fromkeys(stage for _, _, stage in targets), 0.0)
-    owners = {"pipe": pipe, "vae": pipe.vae, "engine": engine}
+    from core.generation import encoding
+
+    owners = {"pipe": pipe, "vae": pipe.vae, "engine": engine, "encoding": encoding}
     installed = []
 
     def timed(fn, stage):
