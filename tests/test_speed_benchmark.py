@@ -81,14 +81,17 @@ def test_each_run_splits_into_stages_that_show_which_path_ran_the_encoders(tiny_
 def test_the_stage_clock_leaves_the_pipeline_as_it_found_it(tiny_model_dir):
     from benchmarks.bench_generate import sync
     from benchmarks.stage_clock import stage_clock
+    from core.generation import encoding
     from core.generation.engine import Engine
 
     pipe = load_pipeline(tiny_model_dir, torch.device("cpu"), torch.float32)
     engine = Engine.from_pipeline(pipe, "tiny")
+    ours = encoding.encode_values
     with stage_clock(pipe, engine, sync) as seconds:
-        assert "encode_prompt" in vars(pipe)
+        assert "encode_prompt" in vars(pipe) and encoding.encode_values is not ours
         pipe.encode_prompt("rain", pipe.device, 1, False)
     assert seconds["encode"] > 0 and seconds["decode"] == 0
+    assert encoding.encode_values is ours  # our encoder's clock is taken off too
     assert "encode_prompt" not in vars(pipe) and "decode" not in vars(pipe.vae) and "score" not in vars(engine)
 
 

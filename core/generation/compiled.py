@@ -29,7 +29,7 @@ from typing import Any, Callable, Optional
 import torch
 
 from core import gc_policy
-from core.generation import cpu_kernels, precompile
+from core.generation import cpu_attention, cpu_kernels, precompile
 from core.generation import precision as precision_mod
 from core.generation.precision import StagePrecision
 
@@ -273,6 +273,7 @@ class CompiledStage:
         with precompile.compiling_lock(path):  # processes wanting the same graph (batch workers) compile it once
             if not path.exists():
                 precompile.compile_in_child(self.module, self.dtype, _channels_last(self.module),
+                                            cpu_attention.installed(self.module),
                                             *self._stage_inputs(args, kwargs), path, folder)
         try:
             self.saved[key] = precision_mod.cast_call(precompile.load(path, self.module), self.dtype)
@@ -287,8 +288,13 @@ class CompiledStage:
 
     def _artifact(self, key) -> Path:
         digest = hashlib.sha1(repr((torch.__version__, sys.version_info[:2], self.model_tag, self.name, key,
-                                    str(self.dtype), _channels_last(self.module))).encode()).hexdigest()[:20]
+                                    str(self.dtype), _channels_last(self.module), self._kernels())).encode()
+                              ).hexdigest()[:20]
         return Path(use_disk_cache()) / "loa-precompiled" / f"{self.name}-{digest}.bin"
+
+    def _kernels(self) -> Optional[str]:
+        """Our own kernels inside the stage's graph (part of its cache keys: graphs with and without differ)."""
+        return cpu_attention.TAG if cpu_attention.installed(self.module) else None
 
     def wait(self, timeout: Optional[float] = None) -> None:
         """Block until the background compiles running now finish (benchmarks, tests)."""
@@ -298,7 +304,7 @@ class CompiledStage:
     # ---- "compiled before on this machine" markers beside inductor's cache ---------------------------------
     def _marker(self, key) -> str:
         digest = hashlib.sha1(repr((torch.__version__, self.model_tag, self.name, key,
-                                    os.environ.get(BACKEND_ENV, "inductor"))).encode()).hexdigest()[:20]
+                                    os.environ.get(BACKEND_ENV, "inductor"), self._kernels())).encode()).hexdigest()[:20]
         return os.path.join(use_disk_cache(), "loa-compiled", digest)
 
     def cached_on_disk(self, key) -> bool:

@@ -161,6 +161,9 @@ def apply(pipe, plan: StagePrecision) -> None:
     if unet.dtype != plan.unet:
         unet.to(plan.unet)
         unet.forward = cast_call(unet.forward, plan.unet)
+    from core.generation import cpu_attention
+
+    cpu_attention.install(unet)  # a bf16 UNet on an AVX-512 BF16 CPU: our self-attention kernel
     apply_vocoder(pipe.vocoder, plan)
     apply_vae(pipe.vae, plan)
 

@@ -79,11 +79,11 @@ def _stand_in(spec: dict) -> Any:
     return torch.empty_strided(shape, stride, dtype=dtype).copy_(data)
 
 
-def compile_in_child(module: torch.nn.Module, dtype: torch.dtype, channels_last: bool, args: tuple, kwargs: dict,
-                     out: Path, folder: str) -> None:
+def compile_in_child(module: torch.nn.Module, dtype: torch.dtype, channels_last: bool, cpu_attention: bool,
+                     args: tuple, kwargs: dict, out: Path, folder: str) -> None:
     """Run the child that compiles `module`'s graph for these inputs into `out`; raises RuntimeError if it fails."""
     spec = {"class": [type(module).__module__, type(module).__qualname__], "folder": folder,
-            "dtype": str(dtype).replace("torch.", ""), "channels_last": channels_last,
+            "dtype": str(dtype).replace("torch.", ""), "channels_last": channels_last, "cpu_attention": cpu_attention,
             "inputs": describe_inputs(args, kwargs), "out": str(out)}
     out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -159,6 +159,10 @@ def _main(spec: dict) -> None:
     module = cls.from_pretrained(spec["folder"], torch_dtype=torch.float32).eval().to(dtype)
     if spec["channels_last"]:
         module.to(memory_format=torch.channels_last)
+    if spec.get("cpu_attention"):
+        from core.generation import cpu_attention
+
+        cpu_attention.install(module)  # as precision.apply does for the app's copy
     import torch._dynamo.config as dynamo_config
     import torch._inductor.config as inductor_config
 

@@ -1,6 +1,7 @@
 """Remembered prompt encodings, so re-rolling a prompt (new seed, "More like this") skips the text encoders.
 
-Encoding runs CLAP, T5 (or VITS) and an 8-step GPT-2 rollout: 0.27 s on an H100, 3.6 s on a 2-core CPU.
+Encoding runs CLAP, T5 (or VITS) and an 8-step GPT-2 rollout: 0.27 s on an H100 (stock encoder), 0.7-1.3 s on a
+2-core CPU (core.generation.prompt_encoder; stock 2.3-4.1 s).
 The embeddings depend only on the words, the negative words, the transcription, the candidate count (the
 pipeline repeats them per candidate), whether guidance is on (it adds the negative half), the token budget of
 the rollout, and the loaded weights with their device and dtype. Those make the key; the seed, steps,
