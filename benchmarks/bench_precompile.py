@@ -1,6 +1,6 @@
 """What a compiled UNet graph costs a process at start, and how long the app's interpreter is held meanwhile, as JSON.
 
-    python -m benchmarks.bench_precompile [--shapes audioldm2] [--out FILE]
+    python -m benchmarks.bench_precompile [--shapes audioldm2] [--out FILE] [--modes precompile in_process]
 
 The full-size UNet of `--shapes` (official config, seeded random weights) is saved to a temporary folder, so it
 loads as a user's model does (the child compiler loads it from there). Then, each in a fresh process and a fresh
@@ -37,11 +37,12 @@ def one_start(folder: str, inputs: str) -> dict:
     import torch
     from diffusers.pipelines.audioldm2 import AudioLDM2UNet2DConditionModel
 
-    from core.generation import precision
+    from core.generation import cpu_attention, precision
     from core.generation.compiled import CompiledStage
 
     unet = AudioLDM2UNet2DConditionModel.from_pretrained(folder).eval().to(torch.bfloat16)
     unet.forward = precision.cast_call(unet.forward, torch.bfloat16)
+    cpu_attention.install(unet)  # as precision.apply does (on a CPU the kernel serves)
     unet.to(memory_format=torch.channels_last)
     args, kwargs = torch.load(inputs)
     stage = CompiledStage("unet", unet, "forward", torch.bfloat16, torch.device("cpu"), background=False,
@@ -71,7 +72,7 @@ def one_start(folder: str, inputs: str) -> dict:
         watcher.join()
     return {"ready_s": round(ready, 1), "longest_python_thread_delay_s": round(until_ready, 2),
             "compiled_steps_s": steps, "longest_python_thread_delay_in_steps_s": round(longest[0], 2),
-            "calls": dict(stage.calls), "failed": stage.broken}
+            "calls": dict(stage.calls), "failed": stage.broken, "cpu_attention": cpu_attention.installed(unet)}
 
 
 def prepare(shapes: str, folder: Path) -> str:
@@ -98,6 +99,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shapes", default="audioldm2")
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--modes", nargs="+", choices=("precompile", "in_process"), default=["precompile", "in_process"])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)  # FOLDER INPUTS: one start, in this process
     args = parser.parse_args()
     if args.child:
@@ -107,7 +109,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         inputs = prepare(args.shapes, tmp_path)
-        for mode in ("precompile", "in_process"):
+        for mode in args.modes:
             env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / f"cache-{mode}"),
                    "LOA_PRECOMPILE": "on" if mode == "precompile" else "off"}
             for start in ("first_start", "second_start"):

@@ -127,3 +127,17 @@ def test_the_build_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     built = cpu_attention.build(tmp_path / "kernels")
     assert built.exists() and cpu_attention.build(tmp_path / "kernels") == built
     assert os.listdir(tmp_path / "kernels") == [built.name]
+
+
+@pytest.mark.parametrize("name", ["bf16", "fp32"])
+def test_the_precision_plan_routes_a_bf16_unets_attention_through_the_kernel(tiny_model_dir, name):
+    from core.generation import precision
+    from core.models.loading import load_pipeline
+
+    plan = precision.resolve(name, "cpu")
+    pipe = load_pipeline(tiny_model_dir, torch.device("cpu"), plan.text)
+    precision.apply(pipe, plan)
+    routed = [p for p in pipe.unet.attn_processors.values() if isinstance(p, cpu_attention.CpuSelfAttention)]
+    expected = name == "bf16" and cpu_attention.available()
+    assert cpu_attention.installed(pipe.unet) == expected
+    assert len(routed) == (len(pipe.unet.attn_processors) if expected else 0) and pipe.unet.attn_processors

@@ -46,7 +46,7 @@ def rollout(language_model, embeds: torch.Tensor, mask: torch.Tensor, new_tokens
         positions = torch.arange(length - step_input.shape[1], length, device=embeds.device).unsqueeze(0)
         out = gpt2(inputs_embeds=step_input, attention_mask=mask, position_ids=positions, use_cache=True,
                    **{cache_arg: cache})
-        if getattr(out, "past_key_values", None) is not None:  # transformers 4.x may hand back a new object
+        if cache_arg == "past_key_values":  # transformers 4.x may hand back a new object; 5.x fills ours in place
             cache = out.past_key_values
         step_input = out.last_hidden_state[:, -1:, :]
         generated.append(step_input)
