@@ -138,6 +138,22 @@ def test_the_precision_plan_routes_a_bf16_unets_attention_through_the_kernel(tin
     pipe = load_pipeline(tiny_model_dir, torch.device("cpu"), plan.text)
     precision.apply(pipe, plan)
     routed = [p for p in pipe.unet.attn_processors.values() if isinstance(p, cpu_attention.CpuSelfAttention)]
-    expected = name == "bf16" and cpu_attention.available()
+    expected = name == "bf16" and cpu_attention.usable()
     assert cpu_attention.installed(pipe.unet) == expected
     assert len(routed) == (len(pipe.unet.attn_processors) if expected else 0) and pipe.unet.attn_processors
+
+
+def test_a_kernel_that_cannot_be_built_leaves_the_work_to_torchs(monkeypatch):
+    """The operator inside a graph still answers when the build failed (here: switched off before the first
+    call): torch's kernel in the operator's layout, the same numbers as stock."""
+    cpu_attention._library.cache_clear()
+    monkeypatch.setenv(cpu_attention.ENV, "off")
+    try:
+        q, k, v = (torch.randn(2, 64, 4, 32).bfloat16() for _ in range(3))
+        with torch.inference_mode():
+            out = cpu_attention.attention(q, k, v)
+        stock = F.scaled_dot_product_attention(*(t.transpose(1, 2) for t in (q, k, v))).transpose(1, 2)
+        assert not cpu_attention.usable() and torch.equal(out, stock) and out.is_contiguous()
+    finally:
+        monkeypatch.delenv(cpu_attention.ENV)
+        cpu_attention._library.cache_clear()

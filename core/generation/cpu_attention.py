@@ -7,8 +7,9 @@ dot-product instructions, fp32 accumulation and an fp32 softmax per row of keys:
 against 1.54 ms at 256 tokens, with the same error against fp32 as the flash kernel (docs/developers.md, "Speed").
 On CPUs with AMX, torch's kernel uses it and stays.
 
-It is built once per machine with the C++ compiler inductor needs anyway (g++), into the app's cache folder, and
-called through ctypes, which releases the interpreter for the call (the GUI thread runs meanwhile). Registered as
+It is built at its first call, once per machine, with the C++ compiler inductor needs anyway (g++), into the
+app's cache folder, and called through ctypes, which releases the interpreter for the call (the GUI thread runs
+meanwhile); a build that fails (a full disk) leaves torch's kernel doing the work, logged once. Registered as
 the `loa::attention_bf16` operator so torch.compile keeps it as one opaque call in the UNet's graph. Any call it
 does not cover (cross-attention, a mask, fp32, head sizes not a multiple of 16, key counts not a multiple of 64)
 goes to the processor it replaced. `LOA_CPU_ATTENTION=off` keeps torch's kernel everywhere.
@@ -80,17 +81,25 @@ def build(folder: Path) -> Path:
     return target
 
 
+def usable() -> bool:
+    """Whether the kernel can serve this process: a CPU it supports, a compiler to build it, not switched off.
+    Nothing is built here (models whose heads the kernel does not take never build it)."""
+    switched_off = os.environ.get(ENV, "").strip().lower() in ("off", "0", "no", "false")
+    return not switched_off and cpu_supports() and _compiler() is not None
+
+
 @functools.lru_cache(maxsize=1)
 def _library() -> Optional[ctypes.CDLL]:
-    """The loaded kernel, or None (unsupported CPU, switched off, no compiler, a failed build: logged once)."""
-    if os.environ.get(ENV, "").strip().lower() in ("off", "0", "no", "false") or not cpu_supports():
+    """The loaded kernel, built first if needed; None where it cannot be (logged once)."""
+    if not usable():
         return None
     from core.paths import cache_dir
 
     try:
         lib = ctypes.CDLL(str(build(cache_dir() / "kernels")))
     except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
-        log.warning("the CPU attention kernel is not available (%s); torch's kernel runs", exc)
+        # Not the user's concern (torch's kernel does the same work, slower), so not a warning on their terminal.
+        log.info("the CPU attention kernel is not available (%s); torch's kernel runs", exc)
         return None
     fn = lib.loa_attention_bf16
     fn.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int] * 5 + [ctypes.c_float, ctypes.c_int]
@@ -99,6 +108,7 @@ def _library() -> Optional[ctypes.CDLL]:
 
 
 def available() -> bool:
+    """Whether the kernel is built and loaded (building it now if it can be)."""
     return _library() is not None
 
 
@@ -111,10 +121,14 @@ def covers(q: torch.Tensor, k: torch.Tensor) -> bool:
 @torch.library.custom_op("loa::attention_bf16", mutates_args=())
 def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     """softmax(q k^T / sqrt(d)) v for [batch, length, heads, head size] bf16 tensors, as that layout."""
+    lib = _library()
+    if lib is None:  # the build failed: torch's kernel, in its own layout
+        heads_first = [t.transpose(1, 2) for t in (q, k, v)]
+        return torch.nn.functional.scaled_dot_product_attention(*heads_first).transpose(1, 2).contiguous()
     q, k, v = q.contiguous(), k.contiguous(), v.contiguous()
     out = torch.empty_like(q)
     batch, length, heads, size = q.shape
-    status = _library().loa_attention_bf16(q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(), batch, heads,
+    status = lib.loa_attention_bf16(q.data_ptr(), k.data_ptr(), v.data_ptr(), out.data_ptr(), batch, heads,
                                            length, k.shape[1], size, size ** -0.5, torch.get_num_threads())
     if status != 0:
         raise ValueError(f"attention kernel refused shapes q {tuple(q.shape)} k {tuple(k.shape)}")
@@ -155,7 +169,7 @@ def install(module: torch.nn.Module) -> bool:
     """Route the module's attention layers through the kernel when it is a bf16 module on a CPU that the kernel
     serves; True when installed (then `TAG` belongs in its compiled graphs' keys)."""
     first = next(module.parameters(), None)
-    if first is None or first.device.type != "cpu" or first.dtype != torch.bfloat16 or not available():
+    if first is None or first.device.type != "cpu" or first.dtype != torch.bfloat16 or not usable():
         return False
     from diffusers.models.attention_processor import Attention
 

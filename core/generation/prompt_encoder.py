@@ -37,7 +37,10 @@ def _new_cache(config):
 def rollout(language_model, embeds: torch.Tensor, mask: torch.Tensor, new_tokens: int) -> torch.Tensor:
     """GPT-2's last hidden state, fed back `new_tokens` times (the pipeline's `generate_language_model`), with a
     key/value cache. Rows share a length; masked positions stay masked and new ones are attended."""
-    gpt2 = getattr(language_model, "transformer", language_model)  # GPT2LMHeadModel wraps the GPT2Model
+    # GPT2LMHeadModel wraps the GPT2Model: call the body (no vocabulary logits), unless an offload hook sits on
+    # the wrapper (low-VRAM mode), which must run to move the model to the GPU.
+    hooked = hasattr(language_model, "_hf_hook")
+    gpt2 = language_model if hooked else getattr(language_model, "transformer", language_model)
     cache = _new_cache(gpt2.config)
     cache_arg = _cache_argument(gpt2)
     length = embeds.shape[1]
@@ -45,10 +48,11 @@ def rollout(language_model, embeds: torch.Tensor, mask: torch.Tensor, new_tokens
     for step in range(new_tokens):
         positions = torch.arange(length - step_input.shape[1], length, device=embeds.device).unsqueeze(0)
         out = gpt2(inputs_embeds=step_input, attention_mask=mask, position_ids=positions, use_cache=True,
-                   **{cache_arg: cache})
+                   output_hidden_states=hooked, **{cache_arg: cache})
         if cache_arg == "past_key_values":  # transformers 4.x may hand back a new object; 5.x fills ours in place
             cache = out.past_key_values
-        step_input = out.last_hidden_state[:, -1:, :]
+        last = out.hidden_states[-1] if hooked else out.last_hidden_state
+        step_input = last[:, -1:, :]
         generated.append(step_input)
         mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
         length += 1
