@@ -76,6 +76,29 @@ def test_the_recorder_records_a_tone_played_into_the_null_sink_and_meters_it(pul
     np.testing.assert_array_equal(Clip(take.clip.samples, 48_000).samples, pending_takes(tmp_path)[0].load().samples)
 
 
+def test_stopping_playback_while_recording_never_hangs_nor_breaks_portaudio(pulse, tmp_path):
+    """Play, record beside it, stop, re-scan the devices (as the next test's fixture does), four times. When the
+    player aborted its stream from another thread under a blocked write, the second round's stop() hung for
+    2 s and the process then died of a corrupted heap ("malloc(): unaligned fastbin chunk detected")."""
+    from core.devices.playback import refresh_devices, wait_for_writers
+    from core.devices.recording import Recorder
+
+    for round_ in range(4):
+        player, recorder = Player(), Recorder(folder=tmp_path / str(round_))
+        recorder.start()
+        try:
+            player.play(tone(seconds=2.0))
+            recorder.drain_until(0.6)
+            started = time.monotonic()
+            player.stop()
+            assert time.monotonic() - started < 0.1, f"round {round_}: stop() waited"
+        finally:
+            player.stop()
+            recorder.stop()
+        assert wait_for_writers(1.0), f"round {round_}: the writer did not close its stream"
+        refresh_devices()
+
+
 def test_a_stop_whose_driver_hangs_in_abort_returns_the_take_within_the_close_wait(pulse, tmp_path):
     """The real stream's abort is made to block, as an ALSA plugin waiting on a dead server does."""
     from core.devices import stream_close

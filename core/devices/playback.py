@@ -27,6 +27,7 @@ records a PulseAudio null sink's monitor with it).
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 import threading
@@ -37,7 +38,7 @@ from typing import Callable, Optional, Union
 import numpy as np
 
 from core.audio.clip import Clip, resample
-from core.devices.stream_close import CLOSE_WAIT_SECONDS, abort_stream, close_stream
+from core.devices.stream_close import CLOSE_WAIT_SECONDS, close_stream
 from core.errors import LoaError, first_line
 from core.quiet import quiet_native_libraries
 
@@ -79,6 +80,9 @@ class AudioDevice:
         return f"{self.name} ({self.host_api})"
 
 
+_exit_wait_registered = False
+
+
 def backend():
     """The sounddevice module, or PlaybackUnavailable when PortAudio cannot be loaded."""
     os.environ.setdefault("JACK_NO_START_SERVER", "1")  # PortAudio's JACK probe must never launch a server
@@ -91,15 +95,37 @@ def backend():
                                   "(install PortAudio, e.g. apt install libportaudio2).") from exc
     except ImportError as exc:
         raise PlaybackUnavailable(f"Audio is unavailable: cannot import sounddevice ({_first_line(exc)}).") from exc
+    global _exit_wait_registered
+    if not _exit_wait_registered:
+        # After sounddevice's own exit handler, so it runs first (atexit is last-in, first-out): PortAudio's
+        # terminate under a stopped take's last write aborted the process in libpulse (1 exit in 3).
+        atexit.register(wait_for_writers)
+        _exit_wait_registered = True
     return sounddevice
+
+
+_live_lock = threading.Lock()
+_live_takes: set = set()  # takes whose writer thread has not closed its stream yet (any Player)
+
+
+def wait_for_writers(timeout: float = CLOSE_WAIT_SECONDS) -> bool:
+    """Wait until every writer thread has closed its stream (a stopped take's writer finishes its write in
+    progress first, at most WRITE_CHUNK); False if one is still writing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    with _live_lock:
+        takes = list(_live_takes)
+    return all(take.closed.wait(max(0.0, deadline - time.monotonic())) for take in takes)
 
 
 def refresh_devices() -> None:
     """Re-scan devices: PortAudio lists them once when initialised, so a sound server started later is unseen.
 
-    Call it while nothing plays or records (it restarts PortAudio); an app's "Re-scan devices" button can.
+    Call it while nothing plays or records (it restarts PortAudio); an app's "Re-scan devices" button can. It
+    waits for stopped players' writers first: terminating PortAudio under a write crashes the process.
     """
     sd = backend()
+    if not wait_for_writers():
+        raise PlaybackUnavailable("Audio is busy: a playback is still closing; re-scan the devices in a moment.")
     try:
         sd._terminate()
         sd._initialize()
@@ -228,12 +254,16 @@ class Player:
                 close_stream(stream)
                 raise PlaybackUnavailable(f"Cannot start playback on {device.label}: {_first_line(exc)}.") from exc
             self._take, self.clip, self._playing = take, clip, True
+            with _live_lock:
+                _live_takes.add(take)
             threading.Thread(target=self._write_out, args=(take,), name="loa-playback", daemon=True).start()
 
     def stop(self) -> None:
-        """Stop at once; `position` stays where playback was. The stream is aborted (what it holds is dropped) and
-        its writer thread hands out nothing more and closes it; a driver whose abort hangs is waited for at most
-        2 s (core.devices.stream_close)."""
+        """Stop; returns at once and `position` stays where playback was. The writer thread hands out nothing
+        more: as soon as its write in progress returns (within WRITE_CHUNK) it aborts the stream, dropping what
+        the stream holds, and closes it. Only the writer calls into its stream: an abort from another thread
+        under a blocked write hung for 2 s and then corrupted the heap when a recording ran beside it (a
+        play + record + stop loop crashed on its second round)."""
         with self._lock:
             take = self._take
             self._playing = False
@@ -241,11 +271,13 @@ class Player:
                 return
             take.finish(self._clock())
             take.cancelled = True
-            if abort_stream(take.stream):
-                take.closed.wait(CLOSE_WAIT_SECONDS)  # the writer closes it at once; nothing opens beside a close
 
     def close(self) -> None:
+        """Stop and wait (at most 2 s) until the writer has closed the stream (before PortAudio ends, at exit)."""
         self.stop()
+        take = self._take
+        if take is not None:
+            take.closed.wait(CLOSE_WAIT_SECONDS)
 
     # --- internals -------------------------------------------------------------------------------------
     def _open_stream(self, sd, device: AudioDevice, rate: int, channels: int):
@@ -277,10 +309,12 @@ class Player:
                 take.anchor(self._clock(), room)  # a blocking write returns with the buffer full
             else:
                 reached_end = self._drain(take, room)
-        except Exception:  # noqa: BLE001 - stop() aborted the stream under the write, or the device went away
+        except Exception:  # noqa: BLE001 - the device went away under the write
             pass
-        close_stream(stream)
+        close_stream(stream)  # aborts first: after a stop(), what the stream holds is dropped
         take.closed.set()
+        with _live_lock:
+            _live_takes.discard(take)
         with self._lock:
             if take.cancelled:
                 return

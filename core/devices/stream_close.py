@@ -48,25 +48,6 @@ def close_stream(stream, wait: float = CLOSE_WAIT_SECONDS) -> bool:
     return False
 
 
-def abort_stream(stream, wait: float = CLOSE_WAIT_SECONDS) -> bool:
-    """Abort a PortAudio stream without closing it (its owner closes it): the same bounded wait as close_stream.
-    A thread blocked in the stream's write returns at once with an error."""
-    if stream is None:
-        return True
-    done = threading.Event()
-
-    def abort() -> None:
-        try:
-            stream.abort(ignore_errors=True)
-        except Exception:  # noqa: BLE001 - PortAudio errors vary by host API
-            pass
-        finally:
-            done.set()
-
-    threading.Thread(target=abort, name="loa-stream-abort", daemon=True).start()
-    return done.wait(wait)
-
-
 def hung_closes() -> int:
     """How many closes are still stuck in the driver (for status and tests)."""
     return sum(worker.is_alive() for worker in _hung_closes)
