@@ -11,7 +11,7 @@ from typing import Optional
 
 import torch
 
-from core.generation import compiled, low_vram, precision
+from core.generation import compiled, cpu_layout, low_vram, precision
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,9 @@ class FastPath:
         stages; in the background mode the 10.24 s bucket starts compiling now (the window at model load)."""
         if precision.plan_of(pipe) is not None:
             return
+        if self.device.type == "cpu":
+            # Before the precision plan: its fp32 vocoder tail hooks onto the channels-last convolutions.
+            cpu_layout.apply(pipe)
         precision.apply(pipe, self.plan)
         if self.offload.enabled:
             low_vram.enable(pipe, self.device)
