@@ -2,9 +2,9 @@
 
 The vocoder (HiFi-GAN) is all 1-D convolutions over long signals with few channels (32-512 channels, up to 164k
 samples for a 10 s clip). Torch runs those as 2-D convolutions on its NCHW layout, where oneDNN's kernels for
-them are slow: one 32-channel convolution of the last stage took 20 ms in bf16 there and 2 ms in channels-last
-(NHWC), and the full-size vocoder of the CPU's auto plan 2.64 s against 1.51 s, the waveform the same to 1e-6
-(Intel Xeon with AMX, 2 cores; docs/developers.md, "Speed"). So each of its convolutions becomes a 2-D one on
+them are slow: one 32-channel convolution of the last stage took 12.4 ms in bf16 there and 2.3 ms in
+channels-last (NHWC), and the full-size vocoder of the CPU's auto plan 2.64 s against 1.51 s, the waveform the
+same to 1e-6 (Intel Xeon with AMX, 2 cores; docs/developers.md, "Speed"). So each of its convolutions becomes a 2-D one on
 channels-last tensors: an [N, C, T] signal stored time-major ([N, T, C] in memory) *is* a channels-last
 [N, C, 1, T] image, so the stock forward runs unchanged, its activations and sums keep that order, and no copy
 is made between layers. The VAE decoder (2-D already) moves to channels-last too: 2.7 s -> 2.3 s in fp32.
