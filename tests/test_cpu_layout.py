@@ -101,6 +101,7 @@ def test_a_prepared_pipeline_decodes_as_the_plain_one_and_keeps_the_plans_fp32_t
 
 
 def test_the_cpu_engine_renders_through_the_channels_last_stages(tiny_model_dir):
+    assert cpu_layout.usable()  # x86 with oneDNN: where the tests run
     engine = Engine(tiny_model_dir, device="cpu", precision="fp32")
     result = engine.generate(GenerationRequest("rain on a tin roof", seconds=1.0, steps=2, seed=3))
     pipe = engine.pipeline
@@ -108,3 +109,10 @@ def test_the_cpu_engine_renders_through_the_channels_last_stages(tiny_model_dir)
     assert pipe.vae.decoder.conv_in.weight.is_contiguous(memory_format=torch.channels_last)
     wave = result.best.clip.samples
     assert len(wave) == 16000 and np.isfinite(wave).all() and np.abs(wave).max() > 0
+
+
+def test_cpus_without_onednn_keep_torchs_layout(tiny_model_dir, monkeypatch):
+    monkeypatch.setattr(cpu_layout, "usable", lambda: False)
+    engine = Engine(tiny_model_dir, device="cpu", precision="fp32")
+    engine.generate(GenerationRequest("rain on a tin roof", seconds=1.0, steps=2, seed=3))
+    assert isinstance(engine.pipeline.vocoder.conv_pre, nn.Conv1d)

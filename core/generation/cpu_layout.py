@@ -15,6 +15,8 @@ saving; the engine never saves one.
 
 from __future__ import annotations
 
+import platform
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -65,6 +67,11 @@ def convs_as_channels_last(model: nn.Module) -> int:
                 setattr(parent, name, Conv1dAsChannelsLast2d(child))
                 swapped += 1
     return swapped
+
+
+def usable() -> bool:
+    """x86 CPUs with oneDNN, where it was measured; other CPUs (Arm) keep torch's layout."""
+    return platform.machine().lower() in ("x86_64", "amd64") and torch.backends.mkldnn.is_available()
 
 
 def apply(pipe) -> None:

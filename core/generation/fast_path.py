@@ -44,7 +44,7 @@ class FastPath:
         stages; in the background mode the 10.24 s bucket starts compiling now (the window at model load)."""
         if precision.plan_of(pipe) is not None:
             return
-        if self.device.type == "cpu":
+        if self.device.type == "cpu" and cpu_layout.usable():
             # Before the precision plan: its fp32 vocoder tail hooks onto the channels-last convolutions.
             cpu_layout.apply(pipe)
         precision.apply(pipe, self.plan)
