@@ -32,6 +32,18 @@ def require_module(name: str, reason: str):
         service_missing(reason)
 
 
+def require_tools(*tools: str) -> None:
+    """Skip unless every reference tool in `tools` (sox, ffmpeg: Debian packages of the same names) is on PATH;
+    with CI=true fail: .ci/run installs them, so a missing one there is a broken install."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if not missing:
+        return
+    reason = f"{' and '.join(missing)} not installed (apt install {' '.join(missing)})"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {reason}: .ci/run should have installed it", pytrace=False)
+    pytest.skip(reason)
+
+
 def pulse_answers() -> bool:
     if shutil.which("pactl") is None:
         return False

@@ -13,8 +13,17 @@ import torch.nn.functional as F
 
 from core.generation import cpu_attention
 
-needs_kernel = pytest.mark.skipif(not cpu_attention.cpu_supports(),
-                                  reason="the kernel needs an x86 CPU with AVX-512 BF16 and without AMX")
+needs_kernel = pytest.mark.skipif(not cpu_attention.has_instructions(),
+                                  reason="the kernel needs an x86 CPU with AVX-512 BF16")
+
+
+@pytest.fixture(autouse=True)
+def kernel_even_beside_amx(monkeypatch):
+    """On a CPU with AMX the app leaves attention to torch; these tests ask for the kernel there too."""
+    monkeypatch.setenv(cpu_attention.ENV, "on")
+    cpu_attention._library.cache_clear()
+    yield
+    cpu_attention._library.cache_clear()
 
 
 def relative(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -157,3 +166,18 @@ def test_a_kernel_that_cannot_be_built_leaves_the_work_to_torchs(monkeypatch):
     finally:
         monkeypatch.delenv(cpu_attention.ENV)
         cpu_attention._library.cache_clear()
+
+
+def test_cpus_with_amx_keep_torchs_kernel_unless_asked(monkeypatch):
+    avx512_bf16 = {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_bf16", "fma"}
+    monkeypatch.setattr(cpu_attention, "_cpu_flags", lambda: frozenset(avx512_bf16 | {"amx_bf16"}))
+    monkeypatch.delenv(cpu_attention.ENV)
+    assert cpu_attention.has_instructions() and not cpu_attention.cpu_supports()
+    monkeypatch.setenv(cpu_attention.ENV, "on")
+    assert cpu_attention.cpu_supports()
+    monkeypatch.setattr(cpu_attention, "_cpu_flags", lambda: frozenset(avx512_bf16))
+    monkeypatch.delenv(cpu_attention.ENV)
+    assert cpu_attention.cpu_supports()  # AVX-512 BF16 without AMX: ours serves
+    monkeypatch.setattr(cpu_attention, "_cpu_flags", lambda: frozenset(avx512_bf16 - {"avx512_bf16"}))
+    monkeypatch.setenv(cpu_attention.ENV, "on")
+    assert not cpu_attention.has_instructions() and not cpu_attention.cpu_supports()

@@ -76,6 +76,27 @@ def test_a_missing_optional_package_fails_under_ci_and_skips_elsewhere(monkeypat
     assert audio_services.require_module("json", "stdlib").dumps([1]) == "[1]"
 
 
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_a_missing_reference_tool_fails_under_ci_and_skips_elsewhere(monkeypatch, ci, tmp_path):
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no sox, no ffmpeg
+    failure = outcome_of(lambda: audio_services.require_tools("ffmpeg", "sox"))
+    assert type(failure) is (pytest.fail.Exception if ci else pytest.skip.Exception)
+    assert "ffmpeg and sox not installed (apt install ffmpeg sox)" in str(failure)
+    (tmp_path / "sox").write_text("#!/bin/sh\n")
+    (tmp_path / "sox").chmod(0o755)
+    assert audio_services.require_tools("sox") is None
+
+
+def test_no_test_skips_for_a_missing_tool_with_a_skipif():
+    """Reference tools (sox, ffmpeg) are asked for with audio_services.require_tools, which fails under CI=true;
+    a skipif on shutil.which would skip there too."""
+    offenders = [f"{path.relative_to(ROOT)}:{number}" for path in sorted((ROOT / "tests").rglob("*.py"))
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if "skipif(" + "shutil.which" in line.replace(" ", "")]  # split: not a hit on itself
+    assert offenders == []
+
+
 def test_no_test_skips_for_a_missing_package_with_importorskip():
     """importorskip skips even under CI=true; an optional package is asked for with audio_services.require_module."""
     offenders = [f"{path.relative_to(ROOT)}:{node.lineno}" for path in sorted((ROOT / "tests").rglob("*.py"))

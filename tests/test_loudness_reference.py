@@ -1,12 +1,12 @@
 """Loudness and true peak against the references (issue 19): EBU Tech 3341 signals, libebur128 (pyebur128),
 ffmpeg's ebur128=peak=true and sox's 8x oversampling, on generated signals and real recordings."""
 
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 import soundfile as sf
+from audio_services import require_tools
 from loudness_reference import ebur128_lufs, ffmpeg_true_peak_db, sox_8x_peak_db
 
 from core.audio.clip import Clip
@@ -71,11 +71,11 @@ def _resampled_by_sox(path, tmp_path, rate):
     return sf.read(str(out), always_2d=True)[0]
 
 
-@pytest.mark.skipif(shutil.which("sox") is None, reason="needs sox (installed by .ci/run)")
 def test_recordings_read_as_libebur128_reads_them(corpus_files, tmp_path):
     """Real recordings at 8-96 kHz: within 0.02 LU of libebur128 at 44.1 and 48 kHz, where its filters are the
     48 kHz curve; at every rate within 0.02 LU of libebur128 reading the same audio resampled to 48 kHz by sox
     (libebur128's own filters for 8, 22.05 and 96 kHz are 0.2, 0.05 and 0.02 dB off that curve)."""
+    require_tools("sox")
     seen = set()
     for path in corpus_files:
         x, rate = sf.read(str(path), always_2d=True)
@@ -91,6 +91,7 @@ def test_recordings_read_as_libebur128_reads_them(corpus_files, tmp_path):
 
 
 def test_an_8k_phone_recording_is_weighted_like_48k(corpus_files, tmp_path):
+    require_tools("sox")
     phone = next(p for p in corpus_files if p.name.startswith("phone_"))
     x, rate = sf.read(str(phone), always_2d=True)
     normalised = gain.normalize_loudness(Clip(x.astype(np.float32), rate), Selection(), lufs=-16.0,
@@ -101,12 +102,11 @@ def test_an_8k_phone_recording_is_weighted_like_48k(corpus_files, tmp_path):
     assert ebur128_lufs(_resampled_by_sox(upsampled, tmp_path, RATE), RATE) == pytest.approx(-16.0, abs=0.02)
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("sox") is None,
-                    reason="needs ffmpeg and sox (installed by .ci/run)")
 @pytest.mark.parametrize("lufs,ceiling", [(-16.0, -1.0), (-14.0, -2.0)])
 def test_true_peak_ceiling_holds_by_ffmpeg_and_sox(corpus_files, tmp_path, lufs, ceiling):
     """Normalised with a ceiling, a recording never reads above it by ffmpeg's true peak or sox's 8x
     oversampling (BS.1770's 4x interpolator read trash-empty 0.15 dB low: ffmpeg saw -0.848 at -1)."""
+    require_tools("ffmpeg", "sox")
     for path in corpus_files:
         if not path.name.startswith(("trash_", "music_", "speech_", "service_")):
             continue

@@ -40,16 +40,26 @@ FLAGS = ("-O3", "-shared", "-fPIC", "-std=c++17", "-fopenmp", "-mavx512f", "-mav
 TAG = "loa-attention-bf16-2"  # part of a compiled graph's cache key: graphs built with and without it differ
 
 
-def cpu_supports() -> bool:
-    """x86 with AVX-512 BF16 and without AMX (where torch's own kernel runs on AMX tiles)."""
+@functools.lru_cache(maxsize=1)
+def _cpu_flags() -> frozenset:
     if platform.machine().lower() not in ("x86_64", "amd64"):
-        return False
+        return frozenset()
     try:
-        flags = set(open("/proc/cpuinfo").read().split())
+        return frozenset(open("/proc/cpuinfo").read().split())
     except OSError:
-        return False
-    needed = {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_bf16", "fma"}
-    return needed <= flags and "amx_bf16" not in flags
+        return frozenset()
+
+
+def has_instructions() -> bool:
+    """x86 with the AVX-512 BF16 instructions the kernel is built from."""
+    return {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512_bf16", "fma"} <= _cpu_flags()
+
+
+def cpu_supports() -> bool:
+    """A CPU the kernel serves: the instructions, and no AMX (torch's own kernel runs on AMX tiles there) unless
+    LOA_CPU_ATTENTION=on asks for ours anyway (comparisons; its tests on such a machine)."""
+    forced = os.environ.get(ENV, "").strip().lower() == "on"
+    return has_instructions() and ("amx_bf16" not in _cpu_flags() or forced)
 
 
 def _compiler() -> Optional[str]:
