@@ -68,3 +68,13 @@ def test_the_stage_clock_times_the_48k_pipelines_own_stages_and_unwraps_them():
     assert set(seconds) == {"encode", "vae_decode", "vocoder", "ranking"}
     assert all(seconds[stage] > 0 for stage in ("encode", "vae_decode", "vocoder")), seconds
     assert "_encode_prompt" not in vars(pipe) and "decode" not in vars(pipe.vae)  # the wrappers are gone
+
+
+def test_the_builder_draws_the_same_weights_whatever_the_callers_random_state():
+    torch.manual_seed(1)
+    first = bench_48k.random_48k_pipeline(widths=SMALL)
+    torch.manual_seed(2)
+    second = bench_48k.random_48k_pipeline(widths=SMALL)
+    for part in ("unet", "vae", "vocoder", "text_encoder"):
+        a, b = getattr(first, part).state_dict(), getattr(second, part).state_dict()
+        assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), part
