@@ -329,3 +329,24 @@ def test_speech_renders_its_own_length_never_a_bucket(tiny_speech_model_dir, mon
     result = speak(engine, SpeechRequest("Doors open at eight.", seconds=2.0, seed=1, steps=1))
     assert result.best.clip.frames == 32000 and result.notes == []
     assert engine.fast.stages["unet"].calls == {"compiled": 0, "eager": 1}
+
+
+def test_the_48k_models_auto_plan_keeps_its_unet_in_fp32_on_a_bf16_cpu():
+    """Its bf16 UNet put the full-size waveform 0.0099-0.0194 from stock (docs/developers.md): over the bound."""
+    cpu_auto = precision.resolve("auto", "cpu", cpu_bf16=True)
+    film = precision.for_model(cpu_auto, "audioldm")
+    assert (film.unet, film.vae, film.vocoder, film.vocoder_fp32_stages) == (FP32, FP32, BF16, 2)
+    assert precision.for_model(cpu_auto, "audioldm2") == cpu_auto  # the base models keep theirs
+    for asked in (precision.resolve("bf16", "cpu"), precision.resolve("auto", "cuda")):
+        assert precision.for_model(asked, "audioldm") == asked  # chosen by the user, or another device's
+
+
+@pytest.mark.parametrize("model, unet", [("tiny_48k_model", FP32), ("tiny_model_dir", BF16)])
+def test_an_engine_chooses_the_plan_for_the_model_it_loads(request, monkeypatch, model, unet):
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
+    engine = Engine(request.getfixturevalue(model), device="cpu", precision="auto", compile="off")
+    result = engine.generate(GenerationRequest("rain on a tin roof", seconds=1.0, steps=2, seed=3))
+    pipe = engine.pipeline
+    assert pipe.unet.dtype == unet and engine.fast.plan.unet == unet
+    assert pipe.vocoder.conv_pre.weight.dtype == BF16 and pipe.vocoder.conv_post.weight.dtype == FP32
+    assert np.isfinite(result.best.clip.samples).all()

@@ -12,6 +12,7 @@ from typing import Optional
 import torch
 
 from core.generation import compiled, cpu_layout, low_vram, precision
+from core.models.kinds import pipe_kind
 
 log = logging.getLogger(__name__)
 
@@ -20,15 +21,19 @@ class FastPath:
     def __init__(self, device: torch.device, requested_precision: str = "auto", compile: Optional[str] = None,
                  background: bool = True, low_vram_mode: Optional[bool] = None) -> None:
         self.device = device
-        self.plan = precision.resolve(requested_precision, device)
+        self.device_plan = precision.resolve(requested_precision, device)  # before the model's kind is known
+        self.plan = self.device_plan
         self.mode = compiled.compile_mode(compile)
         self.low_vram_requested = low_vram.default_low_vram() if low_vram_mode is None else bool(low_vram_mode)
         self.offload = low_vram.decide(self.low_vram_requested, device)
-        # Offloaded weights move between devices: no compiled graphs (CUDA graphs hold device addresses).
-        self.active = compiled.compile_wanted(self.mode, device, self.plan) and not self.offload.enabled
+        self.active = self._compiles()
         self.background = background
         self.stages: dict[str, compiled.CompiledStage] = {}
         self.warm_thread: Optional[threading.Thread] = None
+
+    def _compiles(self) -> bool:
+        # Offloaded weights move between devices: no compiled graphs (CUDA graphs hold device addresses).
+        return compiled.compile_wanted(self.mode, self.device, self.plan) and not self.offload.enabled
 
     @property
     def precision(self) -> str:
@@ -44,6 +49,8 @@ class FastPath:
         stages; in the background mode the 10.24 s bucket starts compiling now (the window at model load)."""
         if precision.plan_of(pipe) is not None:
             return
+        self.plan = precision.for_model(self.device_plan, pipe_kind(pipe))
+        self.active = self._compiles()
         if self.device.type == "cpu" and cpu_layout.usable():
             # Before the precision plan: its fp32 vocoder tail hooks onto the channels-last convolutions.
             cpu_layout.apply(pipe)

@@ -8,6 +8,7 @@
                       decoder alone puts the waveform 0.011 from fp32 (0.0100 even with its whole last block
                       fp32), over the 1e-2 bound; an fp32 VAE with this vocoder gives 0.0069, 0.0080 with the
                       bf16 UNet's latent error (0.0036) on top.
+                      The 48 kHz (FiLM) model keeps its UNet fp32 too (`for_model`, applied when it loads).
   MPS, other CPUs fp32 everywhere
 The pipeline loads in the text encoders' dtype; `apply` then casts the UNet, VAE and vocoder in place and wraps
 their calls so they take and give the loaded dtype: the scheduler's arithmetic and the latents stay in it.
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, Callable
 
 import torch
@@ -104,6 +105,17 @@ def resolve(requested: str, device: torch.device | str, cpu_bf16: bool | None = 
         return StagePrecision(torch.float32, dtype, dtype, dtype, requested,
                               vae_fp32_fallback=dtype == torch.float16, vae_fp32_tail=dtype == torch.bfloat16)
     return StagePrecision(dtype, dtype, dtype, dtype, requested, vae_fp32_fallback=dtype == torch.float16)
+
+
+def for_model(plan: StagePrecision, kind: str) -> StagePrecision:
+    """`plan` for a model of `kind`: `auto` on a CPU runs the 48 kHz (FiLM) model's UNet in fp32. Its bf16 UNet put
+    the full-size waveform 0.0099-0.0194 from the stock fp32 pipeline's (random weights, three draws), at or over
+    the 1e-2 bound, where the base model's stays at 0.0083; with it fp32, 0.0058-0.0068 (docs/developers.md)."""
+    from core.models.kinds import is_film
+
+    if plan.requested == "auto" and is_film(kind) and plan.unet == torch.bfloat16:  # the CPU auto plan
+        return replace(plan, unet=torch.float32)
+    return plan
 
 
 # ---- applying a plan to a loaded pipeline ----------------------------------------------------------------------
