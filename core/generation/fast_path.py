@@ -26,12 +26,13 @@ class FastPath:
         self.mode = compiled.compile_mode(compile)
         self.low_vram_requested = low_vram.default_low_vram() if low_vram_mode is None else bool(low_vram_mode)
         self.offload = low_vram.decide(self.low_vram_requested, device)
-        self.active = self._compiles()
         self.background = background
         self.stages: dict[str, compiled.CompiledStage] = {}
         self.warm_thread: Optional[threading.Thread] = None
 
-    def _compiles(self) -> bool:
+    @property
+    def active(self) -> bool:
+        """Whether compiled graphs serve this plan (the loaded model's, once prepared)."""
         # Offloaded weights move between devices: no compiled graphs (CUDA graphs hold device addresses).
         return compiled.compile_wanted(self.mode, self.device, self.plan) and not self.offload.enabled
 
@@ -50,7 +51,6 @@ class FastPath:
         if precision.plan_of(pipe) is not None:
             return
         self.plan = precision.for_model(self.device_plan, pipe_kind(pipe))
-        self.active = self._compiles()
         if self.device.type == "cpu" and cpu_layout.usable():
             # Before the precision plan: its fp32 vocoder tail hooks onto the channels-last convolutions.
             cpu_layout.apply(pipe)
